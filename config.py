@@ -1,0 +1,108 @@
+"""Settings, every one from the environment with a safe default.
+
+`SECRET_KEY` is never a constant in code: unless set in the environment it is
+generated once into `instance/secret_key` (mode 0600) and read back after.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("KPIAPP_INSTANCE", BASE_DIR / "instance"))
+
+
+def env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret_key(instance_dir=INSTANCE_DIR):
+    """Return SECRET_KEY from the environment or a key generated into instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def database_url():
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'kpiapp.sqlite'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    INSTANCE_DIR = INSTANCE_DIR
+    SECRET_KEY = None  # filled by create_app through instance_secret_key()
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "kpiapp")
+
+    # Sessions and cookies (SECURITY.md S1-S4)
+    LOCAL_DEV = env_bool("KPIAPP_LOCAL_DEV", False)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-kpiapp"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-kpiapp-remember"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", 30)))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", 12)))
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    # Authentication
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 8))
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
+    LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 30))
+    MFA_REQUIRED_FOR_PRIVILEGED = env_bool("MFA_REQUIRED_FOR_PRIVILEGED", True)
+    HSTS_SECONDS = 31536000
+
+    # Uploads
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", 100)) * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+
+    # Locale
+    LANGUAGES = ("en", "zh_CN")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "kpiapp" / "translations")
+    BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
+    ORG_NAME = os.environ.get("ORG_NAME", "Harbor & Pine Trading Co.")
+
+
+class DevConfig(Config):
+    """Local demo: plain http on 127.0.0.1, MFA optional so demo logins work at once."""
+
+    LOCAL_DEV = True
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "kpiapp"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_NAME = "kpiapp-remember"
+    MFA_REQUIRED_FOR_PRIVILEGED = env_bool("MFA_REQUIRED_FOR_PRIVILEGED", False)
+
+
+class TestConfig(DevConfig):
+    TESTING = True
+    REDIS_URL = None
+    MFA_REQUIRED_FOR_PRIVILEGED = False
+
+
+def config_from_env():
+    """Production config unless KPIAPP_ENV says otherwise."""
+    return {"dev": DevConfig, "test": TestConfig}.get(os.environ.get("KPIAPP_ENV", ""), Config)

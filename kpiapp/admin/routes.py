@@ -1,0 +1,80 @@
+from datetime import datetime, time, timezone
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from kpiapp.audit import record, verify_chain
+from kpiapp.extensions import db
+from kpiapp.models import AuditEvent, User
+from kpiapp.admin import bp
+from kpiapp.org.forms import ConfirmForm
+from kpiapp.policy import allow
+from kpiapp.web import render_page_or_fragment
+
+PAGE_SIZE = 100
+
+
+def parse_day(text, end=False):
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+def audit_query(args):
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
+    for name, column in (("action", AuditEvent.action), ("entity", AuditEvent.entity),
+                         ("actor", AuditEvent.actor)):
+        if args.get(name):
+            stmt = stmt.where(column.ilike(f"%{args[name].strip()}%"))
+    if args.get("entity_id"):
+        stmt = stmt.where(AuditEvent.entity_id == args["entity_id"].strip())
+    if parse_day(args.get("since")):
+        stmt = stmt.where(AuditEvent.ts_utc >= parse_day(args["since"]))
+    if parse_day(args.get("until"), end=True):
+        stmt = stmt.where(AuditEvent.ts_utc <= parse_day(args["until"], end=True))
+    return stmt
+
+
+@bp.route("/audit")
+@allow("audit.read")
+def audit():
+    before = request.args.get("before", type=int)
+    stmt = audit_query(request.args)
+    if before:
+        stmt = stmt.where(AuditEvent.seq < before)
+    events = db.session.execute(stmt.limit(PAGE_SIZE)).scalars().all()
+    older_url = None
+    if len(events) == PAGE_SIZE:
+        older_url = url_for("admin.audit", **{**request.args.to_dict(), "before": events[-1].seq})
+    return render_page_or_fragment("admin/audit.html", "admin/_audit_rows.html", events=events,
+                                   args=request.args, older_url=older_url)
+
+
+@bp.route("/audit/verify", methods=["POST"])
+@allow("audit.read")
+def verify_audit():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    report = verify_chain(db.session)
+    if report.ok:
+        flash(_("Audit chain intact: %(n)d events verified.", n=report.checked), "success")
+    else:
+        flash(_("Audit chain BROKEN at event %(seq)d: %(reason)s", seq=report.first_bad_seq,
+                reason=report.reason), "error")
+    return redirect(url_for("admin.audit"))
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@allow("users.manage")
+def end_sessions(user_id):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user.rotate_session_token()
+    record(db.session, "auth.sessions_ended", "user", user.id)
+    db.session.commit()
+    flash(_("All sessions of %(name)s have been ended.", name=user.name), "success")
+    return redirect(url_for("org.person", person_id=user.id))

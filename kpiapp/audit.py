@@ -1,0 +1,236 @@
+"""Every write appends an audit event; events form a SHA-256 hash chain.
+
+How it works: a `before_flush` hook collects what the ORM is about to create,
+change or delete on every auditable model (all models unless `__audit__ =
+False`); an `after_flush` hook, when ids are known, appends one event per
+object in the same transaction, so the event commits or rolls back with the
+write.  Explicit events (login, failed login, denied write, imports...) go
+through `record()`.  Each event stores `prev_hash` and
+`entry_hash = sha256(prev_hash || canonical_json(event))`; `verify_chain()`
+recomputes the chain and names the first broken link.  On PostgreSQL the
+writers are serialised by a transaction-level advisory lock so concurrent
+transactions cannot fork the chain; SQLite serialises writers already.
+Triggers created by the migration reject UPDATE and DELETE on the table.
+"""
+import contextvars
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import Enum
+
+from flask import g, has_request_context, request
+from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.orm import Session
+
+from kpiapp.models.audit import AuditEvent
+
+GENESIS = "0" * 64
+CHAIN_LOCK_KEY = 7_150_001
+_actor = contextvars.ContextVar("audit_actor", default=None)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    label: str
+    ip: str | None = None
+
+
+SYSTEM = Actor(None, "system")
+
+
+def set_actor(actor):
+    """Set the actor for code outside a request (CLI, jobs); returns a reset token."""
+    return _actor.set(actor)
+
+
+def reset_actor(token):
+    _actor.reset(token)
+
+
+def current_actor():
+    if has_request_context() and getattr(g, "audit_actor", None) is not None:
+        return g.audit_actor
+    return _actor.get() or SYSTEM
+
+
+def actor_for(user):
+    ip = request.remote_addr if has_request_context() else None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(None, "anonymous", ip)
+    return Actor(user.id, user.email, ip)
+
+
+def to_jsonable(value):
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes sha256={hashlib.sha256(value).hexdigest()}>"
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def canonical_json(data):
+    return json.dumps(to_jsonable(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(prev_hash, fields):
+    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+
+
+def hashed_fields(row):
+    """The columns covered by the hash (everything but seq and the hashes)."""
+    return {
+        "ts_utc": row["ts_utc"], "actor_id": row["actor_id"], "actor": row["actor"],
+        "action": row["action"], "entity": row["entity"], "entity_id": row["entity_id"],
+        "before_json": row["before_json"], "after_json": row["after_json"], "ip": row["ip"],
+    }
+
+
+def append_events(connection, events):
+    """Append events (dicts) to the chain on this connection's transaction."""
+    if not events:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+    head = connection.execute(
+        select(AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).scalar()
+    prev = head or GENESIS
+    rows = []
+    for item in events:
+        row = dict(item, prev_hash=prev)
+        row["entry_hash"] = prev = entry_hash(row["prev_hash"], hashed_fields(row))
+        rows.append(row)
+    for row in rows:  # one by one: seq order must follow chain order
+        connection.execute(insert(AuditEvent.__table__), row)
+
+
+def make_event(action, entity, entity_id=None, before=None, after=None, actor=None):
+    actor = actor or current_actor()
+    return {
+        "ts_utc": datetime.now(timezone.utc).replace(microsecond=0),
+        "actor_id": actor.id, "actor": actor.label, "ip": actor.ip,
+        "action": action, "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before_json": None if before is None else canonical_json(before),
+        "after_json": None if after is None else canonical_json(after),
+    }
+
+
+def record(session, action, entity, entity_id=None, before=None, after=None, actor=None):
+    """Append one explicit event in the session's transaction (caller commits)."""
+    append_events(session.connection(), [make_event(action, entity, entity_id, before, after, actor)])
+
+
+# ---- automatic events for ORM writes -------------------------------------------------
+
+def is_audited(obj):
+    return getattr(type(obj), "__audit__", True) and hasattr(obj, "__tablename__")
+
+
+def mask(obj, key, value):
+    return "***" if key in getattr(type(obj), "AUDIT_SECRET_FIELDS", ()) else value
+
+
+def column_values(obj):
+    mapper = inspect(obj).mapper
+    return {
+        col.key: mask(obj, col.key, to_jsonable(getattr(obj, col.key)))
+        for col in mapper.column_attrs
+    }
+
+
+def changes(obj):
+    before, after = {}, {}
+    for col in inspect(obj).mapper.column_attrs:
+        history = inspect(obj).attrs[col.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            before[col.key] = mask(obj, col.key, to_jsonable(old))
+            after[col.key] = mask(obj, col.key, to_jsonable(new))
+    return before, after
+
+
+def primary_key(obj):
+    identity = inspect(obj).identity
+    return None if identity is None else ",".join(str(part) for part in identity)
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session, _context, _instances):
+    pending = session.info.setdefault("audit_pending", [])
+    for obj in session.new:
+        if is_audited(obj):
+            pending.append(("create", obj, None, None))
+    for obj in session.dirty:
+        if is_audited(obj) and session.is_modified(obj, include_collections=False):
+            before, after = changes(obj)
+            if before or after:
+                pending.append(("update", obj, before, after))
+    for obj in session.deleted:
+        if is_audited(obj):
+            pending.append(("delete", obj, column_values(obj), None))
+
+
+@event.listens_for(Session, "after_flush")
+def _write(session, _context):
+    pending = session.info.pop("audit_pending", [])
+    events = []
+    for verb, obj, before, after in pending:
+        entity = obj.__tablename__
+        if verb == "create":
+            after = column_values(obj)
+        events.append(make_event(f"{entity}.{verb}", entity, primary_key(obj), before, after))
+    append_events(session.connection(), events)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard(session):
+    session.info.pop("audit_pending", None)
+
+
+# ---- verification ----------------------------------------------------------------------
+
+@dataclass
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session):
+    """Recompute the chain in seq order; report the first broken link."""
+    prev, checked = GENESIS, 0
+    rows = session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).mappings()
+    for row in rows:
+        checked += 1
+        if row["prev_hash"] != prev:
+            return ChainReport(False, checked, row["seq"], "prev_hash does not match the previous entry")
+        fields = hashed_fields(row)
+        fields["ts_utc"] = _as_utc(fields["ts_utc"])
+        if entry_hash(prev, fields) != row["entry_hash"]:
+            return ChainReport(False, checked, row["seq"], "entry_hash does not match the entry's content")
+        prev = row["entry_hash"]
+    return ChainReport(True, checked)
+
+
+def _as_utc(value):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,135 @@
+"""Demo data: a cross-border seller with ~30 people, 6 stores and one agency client.
+
+Loaded only into an empty database (`flask --app wsgi kpi seed-demo`).  All demo
+accounts share DEMO_PASSWORD; the README lists them.  Never run in production.
+"""
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from kpiapp.auth.passwords import hash_password
+from kpiapp.extensions import db
+from kpiapp.models import ClientCompany, Department, Position, Role, Store, StoreOwner, User
+
+DEMO_PASSWORD = "kpi-demo-2026"
+DOMAIN = "demo.kpiapp.org"
+
+DEPARTMENTS = [
+    ("Harbor & Pine", None),
+    ("Operations", "Harbor & Pine"),
+    ("Amazon NA", "Operations"),
+    ("Amazon EU & JP", "Operations"),
+    ("Shopee & TikTok", "Operations"),
+    ("Advertising", "Harbor & Pine"),
+    ("Customer Service", "Harbor & Pine"),
+    ("Supply Chain", "Harbor & Pine"),
+    ("People & HR", "Harbor & Pine"),
+]
+
+POSITIONS = [
+    "General manager", "Head of operations", "Amazon operations specialist",
+    "Marketplace operations specialist", "Advertising specialist", "Advertising lead",
+    "Customer service agent", "Customer service lead", "Purchasing specialist",
+    "Supply chain lead", "HR business partner", "System administrator",
+]
+
+STORES = [
+    ("AMZ-US", "Harbor & Pine US", "amazon", "US", "USD", "America/Los_Angeles"),
+    ("AMZ-DE", "Harbor & Pine DE", "amazon", "DE", "EUR", "Europe/Berlin"),
+    ("AMZ-JP", "Harbor & Pine JP", "amazon", "JP", "JPY", "Asia/Tokyo"),
+    ("AMZ-UK", "Harbor & Pine UK", "amazon", "UK", "GBP", "Europe/London"),
+    ("SHP-SG", "Harbor & Pine Shopee SG", "shopee", "SG", "SGD", "Asia/Singapore"),
+    ("TTS-UK", "Harbor & Pine TikTok UK", "tiktok", "UK", "GBP", "Europe/London"),
+]
+
+# login, name, department, position, manager login, role, locale
+PEOPLE = [
+    ("gm", "陈立 Chen Li", "Harbor & Pine", "General manager", None, "employee", "zh_CN"),
+    ("admin", "Alex Morgan", "Harbor & Pine", "System administrator", "gm", "admin", "en"),
+    ("hr", "周敏 Zhou Min", "People & HR", "HR business partner", "gm", "hr", "zh_CN"),
+    ("hr2", "Sarah Keller", "People & HR", "HR business partner", "hr", "hr", "en"),
+    ("ops.head", "王芳 Wang Fang", "Operations", "Head of operations", "gm", "employee", "zh_CN"),
+    ("na.lead", "刘洋 Liu Yang", "Amazon NA", "Amazon operations specialist", "ops.head", "employee", "zh_CN"),
+    ("li.lei", "李雷 Li Lei", "Amazon NA", "Amazon operations specialist", "na.lead", "employee", "zh_CN"),
+    ("han.mei", "韩梅梅 Han Meimei", "Amazon NA", "Amazon operations specialist", "na.lead", "employee", "zh_CN"),
+    ("emma", "Emma Wilson", "Amazon NA", "Amazon operations specialist", "na.lead", "employee", "en"),
+    ("eu.lead", "Jonas Becker", "Amazon EU & JP", "Amazon operations specialist", "ops.head", "employee", "en"),
+    ("zhao.lei", "赵磊 Zhao Lei", "Amazon EU & JP", "Amazon operations specialist", "eu.lead", "employee", "zh_CN"),
+    ("sato", "佐藤 Sato Yui", "Amazon EU & JP", "Amazon operations specialist", "eu.lead", "employee", "en"),
+    ("sun.li", "孙丽 Sun Li", "Amazon EU & JP", "Amazon operations specialist", "eu.lead", "employee", "zh_CN"),
+    ("sea.lead", "Nguyen Thi Lan", "Shopee & TikTok", "Marketplace operations specialist", "ops.head", "employee", "en"),
+    ("tan", "Tan Wei Ming", "Shopee & TikTok", "Marketplace operations specialist", "sea.lead", "employee", "en"),
+    ("zhou.jie", "周杰 Zhou Jie", "Shopee & TikTok", "Marketplace operations specialist", "sea.lead", "employee", "zh_CN"),
+    ("ads.lead", "吴昊 Wu Hao", "Advertising", "Advertising lead", "gm", "employee", "zh_CN"),
+    ("ads1", "郑爽 Zheng Shuang", "Advertising", "Advertising specialist", "ads.lead", "employee", "zh_CN"),
+    ("ads2", "Oliver Smith", "Advertising", "Advertising specialist", "ads.lead", "employee", "en"),
+    ("ads3", "黄磊 Huang Lei", "Advertising", "Advertising specialist", "ads.lead", "employee", "zh_CN"),
+    ("cs.lead", "林静 Lin Jing", "Customer Service", "Customer service lead", "gm", "employee", "zh_CN"),
+    ("cs1", "Maria Garcia", "Customer Service", "Customer service agent", "cs.lead", "employee", "en"),
+    ("cs2", "何欢 He Huan", "Customer Service", "Customer service agent", "cs.lead", "employee", "zh_CN"),
+    ("cs3", "Kenji Tanaka", "Customer Service", "Customer service agent", "cs.lead", "employee", "en"),
+    ("cs4", "马丽 Ma Li", "Customer Service", "Customer service agent", "cs.lead", "employee", "zh_CN"),
+    ("sc.lead", "杨帆 Yang Fan", "Supply Chain", "Supply chain lead", "gm", "employee", "zh_CN"),
+    ("buyer1", "徐静 Xu Jing", "Supply Chain", "Purchasing specialist", "sc.lead", "employee", "zh_CN"),
+    ("buyer2", "David Brown", "Supply Chain", "Purchasing specialist", "sc.lead", "employee", "en"),
+    ("buyer3", "高远 Gao Yuan", "Supply Chain", "Purchasing specialist", "sc.lead", "employee", "zh_CN"),
+    ("intern", "Lucas Martin", "Amazon NA", "Amazon operations specialist", "na.lead", "employee", "en"),
+]
+
+CLIENT = ("client", "Nordic Home Goods AB", "Erik Lindqvist")
+
+STORE_OWNERS = [
+    ("AMZ-US", "li.lei", "40"), ("AMZ-US", "han.mei", "35"), ("AMZ-US", "emma", "25"),
+    ("AMZ-DE", "zhao.lei", "60"), ("AMZ-DE", "sun.li", "40"),
+    ("AMZ-JP", "sato", "100"),
+    ("AMZ-UK", "sun.li", "50"), ("AMZ-UK", "eu.lead", "50"),
+    ("SHP-SG", "tan", "70"), ("SHP-SG", "zhou.jie", "30"),
+    ("TTS-UK", "zhou.jie", "100"),
+]
+
+
+def email_of(login):
+    return f"{login}@{DOMAIN}"
+
+
+def database_is_empty():
+    return db.session.execute(select(func.count()).select_from(User)).scalar() == 0
+
+
+def seed_org():
+    departments = {}
+    for name, parent in DEPARTMENTS:
+        departments[name] = Department(name=name, parent=departments.get(parent))
+    positions = {title: Position(title=title) for title in POSITIONS}
+    db.session.add_all([*departments.values(), *positions.values()])
+    stores = {code: Store(code=code, name=name, platform=platform, marketplace=mp, currency=cur,
+                          timezone=tz) for code, name, platform, mp, cur, tz in STORES}
+    db.session.add_all(stores.values())
+    return departments, positions, stores
+
+
+def seed_people(departments, positions):
+    password = hash_password(DEMO_PASSWORD)
+    people = {}
+    for login, name, dept, position, _manager, role, locale in PEOPLE:
+        people[login] = User(email=email_of(login), name=name, department=departments[dept],
+                             position=positions[position], role=Role(role), locale=locale,
+                             password_hash=password)
+    for login, *_rest, manager, _role, _locale in PEOPLE:
+        people[login].manager = people.get(manager)
+    login, company, name = CLIENT
+    client = ClientCompany(name=company)
+    people[login] = User(email=email_of(login), name=name, role=Role.client, locale="en",
+                         client_company=client, password_hash=password)
+    db.session.add_all([client, *people.values()])
+    return people
+
+
+def seed_demo():
+    """Load the demo organisation; returns the number of people created."""
+    departments, positions, stores = seed_org()
+    people = seed_people(departments, positions)
+    for code, login, share in STORE_OWNERS:
+        db.session.add(StoreOwner(store=stores[code], person=people[login], share_pct=Decimal(share)))
+    db.session.flush()
+    return len(people)

@@ -1,0 +1,31 @@
+from flask import current_app, jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import text
+
+from kpiapp.extensions import db
+from kpiapp.jobs import redis_ping
+from kpiapp.main import bp
+from kpiapp.policy import PUBLIC, SIGNED_IN, allow
+
+
+@bp.route("/")
+@allow(SIGNED_IN)
+def index():
+    return render_template("main/index.html", user=current_user)
+
+
+@bp.route("/healthz")
+@allow(PUBLIC)
+def healthz():
+    checks = {"database": database_ok(), "redis": redis_ping()}
+    healthy = checks["database"] == "ok" and checks["redis"] in ("ok", "not configured")
+    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+
+
+def database_ok():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as error:  # reported, not raised: this is the health probe
+        current_app.logger.warning("healthz database: %s", error)
+        return "unreachable"

@@ -1,0 +1,14 @@
+"""The main menu, in one place; each entry shows only to those its rule allows."""
+from flask_babel import lazy_gettext as _l
+
+from kpiapp.web import NAV, add_nav
+
+
+def register_menu():
+    if NAV:
+        return
+    add_nav("org.people", _l("People"), "people.manage", _l("Everyone, their manager, department and role"))
+    add_nav("org.departments", _l("Departments"), "org.manage", _l("The department tree"))
+    add_nav("org.positions", _l("Positions"), "org.manage", _l("Job titles that KPI templates attach to"))
+    add_nav("org.stores", _l("Stores"), "stores.manage", _l("Marketplace accounts and who is responsible"))
+    add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"))

@@ -1,0 +1,137 @@
+"""Amazon Ads Sponsored Products: Reporting API v3 JSON and console CSV/XLSX. §4.
+
+ref = campaign id (API) or campaign name (console, which has no id); sku = the
+advertised SKU (or ASIN) for advertised-product reports, else "" (campaign total).
+Ratio columns (ACoS, ROAS, CTR, CPC, CVR) are never imported. Attributed sales,
+orders and units use the report's 7-day window when present, else 14-day (SB/SD).
+"""
+
+from __future__ import annotations
+
+from kpiapp.parsers.base import Options, ParseError, ParseResult
+from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, check_currency,
+                                   container_kind, load_json, parse_date, read_sheet, records,
+                                   sheet_currency, to_decimal)
+
+KEY = "amazon_ads"
+FAMILY = "amazon_ads"
+WINDOWS = ("7", "14", "30", "1")
+
+# measure -> API field prefix; the window suffix ('7d') is appended.
+_API_ATTRIBUTED = {
+    "ad_sales": "sales", "ad_orders": "purchases", "ad_units": "unitsSoldClicks",
+    "ad_sales_same_sku": "attributedSalesSameSku", "ad_units_same_sku": "unitsSoldSameSku",
+}
+_API_PLAIN = {"ad_impressions": ("impressions",), "ad_clicks": ("clicks",), "ad_spend": ("cost", "spend")}
+
+COLUMNS = Columns(
+    aliases={
+        "date": ("Date", "日期"),
+        "start": ("Start Date", "开始日期"),
+        "end": ("End Date", "结束日期"),
+        "campaign": ("Campaign Name", "广告活动名称", "广告活动"),
+        "campaign_id": ("Campaign ID", "Campaign Id", "广告活动编号"),
+        "currency": ("Currency", "货币"),
+        "impressions": ("Impressions", "展示量", "曝光量"),
+        "clicks": ("Clicks", "点击量", "点击次数"),
+        "spend": ("Spend", "Cost", "花费", "支出"),
+        "ad_sales_7": ("7 Day Total Sales", "7天总销售额"),
+        "ad_sales_14": ("14 Day Total Sales", "14天总销售额"),
+        "ad_orders_7": ("7 Day Total Orders (#)", "7天总订单数(#)", "7天总订单数"),
+        "ad_orders_14": ("14 Day Total Orders (#)", "14天总订单数(#)", "14天总订单数"),
+        "ad_units_7": ("7 Day Total Units (#)", "7天总销售量(#)", "7天总销售量"),
+        "ad_units_14": ("14 Day Total Units (#)", "14天总销售量(#)", "14天总销售量"),
+        "ad_sales_same_sku_7": ("7 Day Advertised SKU Sales", "7天广告SKU销售额"),
+        "ad_sales_same_sku_14": ("14 Day Advertised SKU Sales", "14天广告SKU销售额"),
+        "ad_units_same_sku_7": ("7 Day Advertised SKU Units (#)", "7天广告SKU销售量(#)"),
+        "ad_units_same_sku_14": ("14 Day Advertised SKU Units (#)", "14天广告SKU销售量(#)"),
+        "advertised_sku": ("Advertised SKU", "广告SKU"),
+        "advertised_asin": ("Advertised ASIN", "广告ASIN"),
+    },
+    required=(("campaign", "campaign_id"), "impressions", "clicks", "spend", ("date", "start")),
+)
+_MONEY_MEASURES = ("ad_spend", "ad_sales", "ad_sales_same_sku")
+
+
+def matches(obj) -> bool:
+    """True for a Reporting API v3 Sponsored Products report (a JSON array of rows)."""
+    first = obj[0] if isinstance(obj, list) and obj else None
+    return (isinstance(first, dict) and ("campaignId" in first or "campaignName" in first)
+            and any(k in first for k in ("impressions", "clicks", "cost", "spend")))
+
+
+def parse(data: bytes, opts: Options) -> ParseResult:
+    """Parse an Ads report (API JSON, gzip already removed, or console CSV/XLSX)."""
+    if container_kind(data, opts.filename) == "json":
+        return _parse_api(load_json(data), opts)
+    return _parse_console(data, opts)
+
+
+def _parse_api(doc, opts: Options) -> ParseResult:
+    if not isinstance(doc, list):
+        raise ParseError("wrong_format", "This JSON is not an Amazon Ads report (expected an array).")
+    out = Collector(KEY, FAMILY, opts.currency)
+    for i, item in enumerate(doc, start=1):
+        item = as_dict(item)
+        with out.row(i) as row:
+            day = parse_date(item.get("date") or item.get("startDate"), "date")
+            end = parse_date(item["endDate"], "endDate") if item.get("endDate") and not item.get("date") else None
+            ref = str(item.get("campaignId") or item.get("campaignName") or "").strip()
+            if not ref:
+                raise CellError("missing_value", "No campaignId or campaignName.", "campaignId")
+            code = item.get("campaignBudgetCurrencyCode")
+            currency = check_currency(code, "campaignBudgetCurrencyCode") if code else None
+            key = dict(sku=str(item.get("advertisedSku") or item.get("advertisedAsin") or "").strip(),
+                       ref=ref, period_end=end if end != day else None)
+            for measure, value in _api_metrics(item):
+                row.add(day, measure, value, currency if measure in _MONEY_MEASURES else None, **key)
+    return out.result()
+
+
+def _api_metrics(item: dict):
+    for measure, fields in _API_PLAIN.items():
+        field = next((f for f in fields if item.get(f) is not None), None)
+        if field:
+            yield measure, to_decimal(item[field], field)
+    window = next((w for w in WINDOWS if "sales%sd" % w in item or "purchases%sd" % w in item), None)
+    for measure, prefix in _API_ATTRIBUTED.items():
+        field = "%s%sd" % (prefix, window)
+        if window and item.get(field) is not None:
+            yield measure, to_decimal(item[field], field)
+
+
+def _parse_console(data: bytes, opts: Options) -> ParseResult:
+    sheet = read_sheet(data, opts.filename, COLUMNS)
+    window = "7" if any(k.endswith("_7") for k in sheet.colmap) else "14"
+    rows = list(records(sheet, opts.currency))
+    named = next((r.text("currency") for r in rows if str(r.raw("currency") or "").strip()), None)
+    money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
+    out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
+    for rec in rows:
+        name = rec.text("campaign_id") or rec.text("campaign")
+        if not name:
+            out.rows_read += 1
+            continue  # total / footer rows
+        with out.row(rec.line) as row:
+            _console_row(row, rec, name, window)
+    return out.result()
+
+
+def _console_row(row, rec, ref: str, window: str) -> None:
+    if rec.has("date"):
+        day, end = rec.date("date", serial=True), None
+    else:
+        day = rec.date("start", serial=True)
+        end = rec.date("end", serial=True) if rec.has("end") and rec.raw("end") not in (None, "") else None
+    currency = check_currency(rec.text("currency"), rec.label("currency")) if rec.text("currency") else None
+    key = dict(sku=rec.text("advertised_sku") or rec.text("advertised_asin"), ref=ref,
+               period_end=end if end != day else None)
+    row.add(day, "ad_impressions", rec.number("impressions"), **key)
+    row.add(day, "ad_clicks", rec.number("clicks"), **key)
+    value, symbol = rec.money("spend")
+    row.add(day, "ad_spend", value, currency or symbol, **key)
+    for measure in ("ad_sales", "ad_orders", "ad_units", "ad_sales_same_sku", "ad_units_same_sku"):
+        column = "%s_%s" % (measure, window)
+        if rec.has(column):
+            value, symbol = rec.money(column)
+            row.add(day, measure, value, (currency or symbol) if measure in _MONEY_MEASURES else None, **key)

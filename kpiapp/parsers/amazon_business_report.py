@@ -1,0 +1,76 @@
+"""Seller Central Business Report, 'Detail Page Sales and Traffic By Child Item' (CSV).
+
+DATA-FORMATS §1. No date column: the caller passes date_from/date_to. One fact set
+per child ASIN (sku = child ASIN, so the CSV and the SP-API JSON share keys).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kpiapp.parsers.base import Options, ParseResult
+from kpiapp.parsers.common import Collector, Columns, date_range, read_sheet, records, sheet_currency
+
+KEY = "amazon_business_report"
+FAMILY = "amazon_sales_traffic"
+
+COLUMNS = Columns(
+    aliases={
+        "child_asin": ("(Child) ASIN", "(子)ASIN", "（子）ASIN", "(Untergeordnete) ASIN"),
+        "sessions": ("Sessions - Total", "Sessions", "会话数 - 总计", "会话 - 总计", "买家访问次数",
+                     "セッション数 - 合計", "セッション - 合計", "Sitzungen - Gesamt"),
+        "sessions_b2b": ("Sessions - Total - B2B", "会话数 - 总计 - B2B", "会话 - 总计 - B2B",
+                         "セッション数 - 合計 - B2B", "セッション - 合計 - B2B", "Sitzungen - Gesamt - B2B"),
+        "page_views": ("Page Views - Total", "Page Views", "页面浏览量 - 总计", "页面浏览次数",
+                       "ページビュー - 合計", "Seitenaufrufe - Gesamt"),
+        "page_views_b2b": ("Page Views - Total - B2B", "页面浏览量 - 总计 - B2B", "ページビュー - 合計 - B2B",
+                           "Seitenaufrufe - Gesamt - B2B"),
+        "buy_box": ("Featured Offer (Buy Box) Percentage", "Buy Box Percentage",
+                    "推荐报价(推荐报价展示位)百分比", "カートボックス獲得率"),
+        "units_ordered": ("Units Ordered", "已订购商品数量", "注文された商品点数", "Bestellte Einheiten"),
+        "units_ordered_b2b": ("Units Ordered - B2B", "已订购商品数量 - B2B", "注文された商品点数 - B2B",
+                              "Bestellte Einheiten - B2B"),
+        "ordered_sales": ("Ordered Product Sales", "Gross Product Sales", "已订购商品销售额",
+                          "注文商品の売上額", "注文商品売上", "Bestellte Produkte - Umsätze"),
+        "ordered_sales_b2b": ("Ordered Product Sales - B2B", "已订购商品销售额 - B2B",
+                              "注文商品の売上額 - B2B", "注文商品売上 - B2B",
+                              "Bestellte Produkte - Umsätze - B2B"),
+        "order_items": ("Total Order Items", "Orders Placed", "订单商品总数", "注文品目総数",
+                        "Zahl der Bestellposten"),
+        "order_items_b2b": ("Total Order Items - B2B", "订单商品总数 - B2B", "注文品目総数 - B2B",
+                            "Zahl der Bestellposten - B2B"),
+    },
+    required=("child_asin", ("sessions", "page_views", "units_ordered", "ordered_sales")),
+)
+
+_COUNTS = ("sessions", "sessions_b2b", "page_views", "page_views_b2b", "units_ordered",
+           "units_ordered_b2b", "order_items", "order_items_b2b")
+_MONEY = ("ordered_sales", "ordered_sales_b2b")
+_ASIN = re.compile(r"^[A-Z0-9]{10}$")
+
+
+def parse(data: bytes, opts: Options) -> ParseResult:
+    """Parse a Business Report CSV into per-child-ASIN facts for opts' date range."""
+    day, period_end = date_range(opts)
+    sheet = read_sheet(data, opts.filename, COLUMNS)
+    out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
+    for rec in records(sheet, opts.currency):
+        asin = str(rec.raw("child_asin") or "").strip().upper()
+        if not _ASIN.match(asin):
+            out.rows_read += 1
+            continue  # total rows and rows without a child ASIN
+        with out.row(rec.line) as row:
+            for name in _COUNTS:
+                if rec.has(name):
+                    row.add(day, name, rec.number(name), sku=asin, period_end=period_end)
+            for name in _MONEY:
+                if rec.has(name):
+                    value, currency = rec.money(name)
+                    row.add(day, name, value, currency, sku=asin, period_end=period_end)
+            if rec.has("buy_box") and rec.has("page_views"):
+                share = rec.percent("buy_box")
+                if share is not None:
+                    views = rec.number("page_views") or 0
+                    row.add(day, "featured_offer_page_views", views * share, sku=asin,
+                            period_end=period_end)
+    return out.result()

@@ -1,0 +1,171 @@
+"""Amazon settlement report V2 flat file (tab-delimited). DATA-FORMATS §3a.
+
+The summary row (total-amount filled, no amount-type) is not a fact; the amounts
+of each settlement must add up to it. Every amount component is mapped to exactly
+one measure, signed so that costs are positive; facts are summed per
+(posted date, sku, settlement id, measure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from kpiapp.parsers.base import Fact, Options, ParseResult
+from kpiapp.parsers.common import (CellError, Collector, Columns, check_currency, local_date,
+                                   read_sheet, records)
+
+KEY = "amazon_settlement"
+FAMILY = "amazon_settlement"
+
+COLUMNS = Columns(
+    aliases={
+        "settlement_id": ("settlement-id",),
+        "start": ("settlement-start-date",),
+        "end": ("settlement-end-date",),
+        "deposit": ("deposit-date",),
+        "total": ("total-amount",),
+        "currency": ("currency",),
+        "tx": ("transaction-type",),
+        "order_id": ("order-id",),
+        "amount_type": ("amount-type",),
+        "description": ("amount-description",),
+        "amount": ("amount",),
+        "posted_date": ("posted-date",),
+        "posted_time": ("posted-date-time",),
+        "sku": ("sku",),
+    },
+    required=("settlement_id", "amount_type", "amount", "total"),
+)
+
+INCOME, COST = 1, -1
+
+
+@dataclass
+class _Summary:
+    line: int
+    total: Decimal
+    currency: str | None
+    end: date | None
+    lines_sum: Decimal = Decimal(0)
+
+
+def classify(tx: str, amount_type: str, description: str) -> tuple[str, int]:
+    """(measure, sign) for one amount component; sign turns cash into the measure's direction."""
+    t, a, d = tx.casefold(), amount_type.casefold(), description.casefold().replace(" ", "")
+    if "advertising" in a or "advertising" in d:
+        return "advertising_cost_settled", COST
+    if "promotion" in a:
+        return "promotion_costs", COST
+    if "withheld" in a or "withheld" in d:
+        return "taxes_withheld", COST
+    if a == "itemprice":
+        return _item_price(t, d)
+    if "storage" in d:
+        return "storage_fees", COST
+    if "reimburse" in a or "reimburse" in d:
+        return "reimbursements", INCOME
+    if a == "itemfees" or "fee" in a:
+        return _item_fee(d)
+    if "fee" in d or "subscription" in d:
+        return "other_fees", COST
+    return "other_settlement_amounts", INCOME
+
+
+def _item_price(t: str, d: str) -> tuple[str, int]:
+    if "tax" in d:
+        return "settled_tax", INCOME
+    if "refund" in t or "chargeback" in t:
+        return "settled_refunds", COST
+    if "shipping" in d:
+        return "settled_shipping", INCOME
+    return "settled_product_sales", INCOME
+
+
+def _item_fee(d: str) -> tuple[str, int]:
+    if "commission" in d or "closingfee" in d:
+        return "referral_fees", COST
+    if "shippingchargeback" in d or "shippinghb" in d:
+        return "shipping_fees", COST
+    if "fba" in d or "fulfil" in d or "pickpack" in d or "weightbased" in d:
+        return "fulfillment_fees", COST
+    return "other_fees", COST
+
+
+def parse(data: bytes, opts: Options) -> ParseResult:
+    """Parse a V2 settlement flat file into per-day, per-SKU settlement measures."""
+    sheet = read_sheet(data, opts.filename, COLUMNS)
+    out = Collector(KEY, FAMILY, opts.currency)
+    summaries: dict[str, _Summary] = {}
+    rows = list(records(sheet, opts.currency))
+    for rec in rows:
+        if _is_summary(rec):
+            with out.row(rec.line):
+                summaries[rec.text("settlement_id")] = _summary(rec)
+    for rec in rows:
+        if not _is_summary(rec):
+            with out.row(rec.line) as row:
+                _add_line(row, rec, summaries, opts)
+    _reconcile(out, summaries, sheet.header_line, bool(rows))
+    _roll_up(out)
+    return out.result()
+
+
+def _is_summary(rec) -> bool:
+    return bool(str(rec.raw("total") or "").strip()) and not str(rec.raw("amount_type") or "").strip()
+
+
+def _summary(rec) -> _Summary:
+    currency = check_currency(rec.text("currency"), rec.label("currency")) if rec.text("currency") else None
+    end = local_date(rec.timestamp("end"), None) if rec.text("end") else None
+    return _Summary(rec.line, rec.number("total"), currency, end)
+
+
+def _add_line(row, rec, summaries: dict[str, _Summary], opts: Options) -> None:
+    sid = rec.text("settlement_id")
+    summary = summaries.get(sid)
+    amount = rec.number("amount")
+    if amount is None:
+        raise CellError("missing_value", "The amount is empty.", rec.label("amount"))
+    measure, sign = classify(rec.text("tx"), rec.text("amount_type"), rec.text("description"))
+    day = _posted_day(rec, summary, opts)
+    row.add(day, measure, sign * amount, summary.currency if summary else None,
+            sku=rec.text("sku"), ref=sid)
+    if summary is not None:
+        summary.lines_sum += amount
+
+
+def _posted_day(rec, summary: _Summary | None, opts: Options) -> date:
+    if rec.text("posted_time"):
+        return local_date(rec.timestamp("posted_time"), opts.tz)
+    if rec.text("posted_date"):
+        return rec.date("posted_date")
+    if summary is not None and summary.end is not None:
+        return summary.end  # e.g. reserve lines carry no posted date
+    raise CellError("bad_date", "No posted date on this line.", rec.label("posted_date"))
+
+
+def _reconcile(out: Collector, summaries: dict[str, _Summary], header_line: int, any_rows: bool) -> None:
+    if not summaries and any_rows:
+        out.error(header_line + 1, None, "missing_summary",
+                  "No settlement summary row (total-amount); the file may be incomplete.")
+    for sid, s in summaries.items():
+        if s.lines_sum != s.total:
+            out.error(s.line, "total-amount", "settlement_unbalanced",
+                      "Settlement %s: the amounts add up to %s but total-amount is %s."
+                      % (sid, s.lines_sum, s.total))
+
+
+def _roll_up(out: Collector) -> None:
+    """Where a group has both SKU lines and SKU-less lines, the sku="" fact becomes the group total."""
+    sku_sums: dict[tuple, Decimal] = {}
+    for fact in out.facts.values():
+        if fact.sku:
+            group = fact.key[:2] + fact.key[3:]
+            sku_sums[group] = sku_sums.get(group, Decimal(0)) + fact.value
+    for key, fact in list(out.facts.items()):
+        group = key[:2] + key[3:]
+        if not fact.sku and group in sku_sums:
+            out.facts[key] = Fact(fact.line, fact.business_date, fact.measure, fact.value + sku_sums[group],
+                                  fact.currency, "", fact.ref, fact.period_end, fact.store_code)

@@ -1,0 +1,795 @@
+"""Shared helpers: safe decoding, tables (CSV/XLSX), headers, numbers, dates, facts.
+
+Nothing here knows about a specific report. Helpers raise ParseError for whole-file
+problems and CellError for a bad cell; Collector.row() turns a CellError into a
+RowError and drops that row's facts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.parsers.base import Fact, ParseError, ParseResult, RowError
+
+# Upload-safety limits (SECURITY F3). Module-level so tests can lower them.
+MAX_XLSX_ENTRIES = 500
+MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_GUNZIPPED = 200 * 1024 * 1024
+MAX_ABS_VALUE = Decimal(10) ** 15
+HEADER_SCAN_ROWS = 10
+
+ISO_CURRENCIES = frozenset(
+    "AED ARS AUD BDT BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR "
+    "JPY KRW MXN MYR NGN NOK NZD PEN PHP PKR PLN RON RUB SAR SEK SGD THB TRY TWD UAH USD "
+    "VND ZAR".split()
+)
+# Symbols that more than one currency uses: the store currency decides, else the default.
+_AMBIGUOUS_SYMBOLS = {
+    "$": ("USD", {"USD", "CAD", "AUD", "MXN", "SGD", "HKD", "NZD", "TWD", "CLP", "COP", "ARS"}),
+    "¥": ("JPY", {"JPY", "CNY"}),
+    "KR": ("SEK", {"SEK", "NOK", "DKK"}),
+}
+_SYMBOLS = {
+    "US$": "USD", "€": "EUR", "£": "GBP", "JP¥": "JPY", "円": "JPY", "CN¥": "CNY", "RMB": "CNY",
+    "元": "CNY", "R$": "BRL", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD",
+    "MX$": "MXN", "S$": "SGD", "NT$": "TWD", "HK$": "HKD", "₱": "PHP", "RM": "MYR", "RP": "IDR",
+    "₫": "VND", "Đ": "VND", "฿": "THB", "₹": "INR", "ZŁ": "PLN", "₺": "TRY", "TL": "TRY",
+    "₩": "KRW", "CHF": "CHF",
+}
+_BLANK_MARKERS = {"-", "--", "—", "n/a", "na", "null", "none"}
+
+
+class CellError(Exception):
+    """A single bad cell; becomes a RowError for its row."""
+
+    def __init__(self, code: str, message: str, column: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.column = column
+
+
+# ---------------------------------------------------------------- headers
+
+
+_HEADER_TRANSLATE = str.maketrans({
+    "\ufeff": "", "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\uff0d": "-",
+})
+_CURRENCY_SUFFIX = re.compile(r"\s*\(([A-Z]{3})\)\s*$")
+
+
+def header_currency(text: object) -> str | None:
+    """The ISO currency in a header suffix like 'Seller Voucher(PHP)', else None."""
+    m = _CURRENCY_SUFFIX.search(unicodedata.normalize("NFKC", str(text or "")).strip())
+    return m.group(1) if m and m.group(1) in ISO_CURRENCIES else None
+
+
+def norm_header(text: object) -> str:
+    """Normalise a header per DATA-FORMATS §0 rule 1 (and drop a '(PHP)' currency suffix)."""
+    s = unicodedata.normalize("NFKC", str(text or "")).translate(_HEADER_TRANSLATE).strip()
+    if header_currency(s):
+        s = _CURRENCY_SUFFIX.sub("", s)
+    s = " ".join(s.split())
+    s = re.sub(r"\s+-\s*|\s*-\s+", " - ", s)  # 'A – B' and 'A -B' read the same
+    s = re.sub(r"\s*([()])\s*", r"\1", s)  # '(Child) ASIN' == '(Child)ASIN'
+    return s.casefold()
+
+
+class Columns:
+    """Alias table of one report: canonical name -> header spellings, plus what is required.
+
+    required holds canonical names or tuples meaning 'any one of these'.
+    """
+
+    def __init__(self, aliases: dict[str, tuple[str, ...]], required: tuple):
+        self.aliases = aliases
+        self.required = required
+        self.lookup = {norm_header(a): canon for canon, names in aliases.items() for a in names}
+
+    def found(self, cells: list) -> dict[str, int]:
+        """Canonical name -> column index for the recognised cells of a row."""
+        out: dict[str, int] = {}
+        for idx, cell in enumerate(cells):
+            canon = self.lookup.get(norm_header(cell)) if isinstance(cell, str) else None
+            if canon and canon not in out:
+                out[canon] = idx
+        return out
+
+    def match(self, cells: list) -> dict[str, int] | None:
+        """The column map if cells are a header holding every required column, else None."""
+        found = self.found(cells)
+        return found if not self.missing(found) else None
+
+    def missing(self, found: dict[str, int]) -> list[str]:
+        out = []
+        for req in self.required:
+            options = req if isinstance(req, tuple) else (req,)
+            if not any(o in found for o in options):
+                out.append(" / ".join(self.aliases[o][0] for o in options))
+        return out
+
+
+# ---------------------------------------------------------------- containers
+
+
+def gunzip_if_needed(data: bytes, filename: str) -> tuple[bytes, str]:
+    """Decompress gzip content (bounded); strip a .gz suffix from the name."""
+    if filename.lower().endswith(".gz"):
+        filename = filename[:-3]
+    if not data.startswith(b"\x1f\x8b"):
+        return data, filename
+    out, rest = [], data
+    total = 0
+    try:
+        while rest.startswith(b"\x1f\x8b"):
+            d = zlib.decompressobj(wbits=31)
+            chunk = d.decompress(rest, MAX_GUNZIPPED + 1 - total)
+            total += len(chunk)
+            if total > MAX_GUNZIPPED or d.unconsumed_tail:
+                raise ParseError("file_too_large", "The compressed file expands beyond the size limit.",
+                                 limit=MAX_GUNZIPPED)
+            if not d.eof:
+                raise ParseError("bad_gzip", "The gzip file is truncated.")
+            out.append(chunk)
+            rest = d.unused_data
+    except zlib.error as exc:
+        raise ParseError("bad_gzip", "The gzip file is damaged.") from exc
+    return b"".join(out), filename
+
+
+def _ext(filename: str) -> str:
+    name = filename.lower().rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+def container_kind(data: bytes, filename: str) -> str:
+    """'xlsx', 'json' or 'text', checking that the extension matches the content (SECURITY F2)."""
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ParseError("empty_file", "The file is empty.")
+    ext = _ext(filename)
+    if data.startswith(b"\xd0\xcf\x11\xe0") or ext == ".xls":
+        raise ParseError("not_xlsx", "Old Excel .xls files are not supported; save the file as .xlsx.")
+    is_zip = data.startswith(b"PK\x03\x04")
+    if ext in (".xlsx", ".xlsm"):
+        if not is_zip:
+            raise ParseError("not_xlsx", "The file is named .xlsx but is not an Excel workbook.")
+        return "xlsx"
+    if is_zip:
+        if ext:
+            raise ParseError("extension_mismatch",
+                             "The file is an Excel workbook but is named %s; rename it to .xlsx." % ext,
+                             extension=ext)
+        return "xlsx"
+    looks_json = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"[")
+    if ext == ".json":
+        if not looks_json:
+            raise ParseError("bad_json", "The file is named .json but does not contain JSON.")
+        return "json"
+    if ext not in ("", ".csv", ".txt", ".tsv", ".tab"):
+        raise ParseError("extension_mismatch", "Files named %s are not supported." % ext, extension=ext)
+    return "json" if looks_json else "text"
+
+
+def load_json(data: bytes):
+    """Parse JSON with Decimal numbers; NaN/Infinity come through as strings and fail later."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError("bad_encoding", "JSON files must be UTF-8.") from exc
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=str)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError("bad_json", "The file is not valid JSON.") from exc
+
+
+def json_document(data: bytes, filename: str):
+    """The parsed JSON of an upload, or ParseError when the upload is not JSON."""
+    if container_kind(data, filename) != "json":
+        raise ParseError("wrong_format", "Expected a JSON document.")
+    return load_json(data)
+
+
+def as_dict(value) -> dict:
+    """value if it is a JSON object, else {} (hostile or odd shapes never crash a parser)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value) -> list:
+    """value if it is a JSON array, else []."""
+    return value if isinstance(value, list) else []
+
+
+# ---------------------------------------------------------------- text decoding
+
+
+def _binary_like(text: str) -> bool:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f\v\x1a")
+    return "\x00" in text or controls > max(2, len(text) // 200)
+
+
+def _has_kana(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" for ch in text)
+
+
+def text_candidates(data: bytes):
+    """Yield plausible decodings in preference order (DATA-FORMATS §0 rule 3).
+
+    A file that is valid UTF-8 is UTF-8. Otherwise cp932, cp1252 and GB18030 can
+    all decode the same bytes, so the caller picks the first decoding whose header
+    it recognises; cp932 goes first only when it yields kana, because German
+    cp1252 text often also decodes as (meaningless) cp932 kanji.
+    """
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ParseError("bad_encoding", "The file looks binary, not like a text report.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    else:
+        try:
+            encodings = [] if _binary_like(data.decode("utf-8-sig")) else ["utf-8-sig"]
+        except UnicodeDecodeError:
+            encodings = ["cp932", "cp1252", "gb18030"]
+    yielded = False
+    for enc in encodings:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _binary_like(text) or (enc == "cp932" and not _has_kana(text)):
+            continue
+        yielded = True
+        yield text
+    if not yielded and "cp932" in encodings:
+        # Japanese without kana is rare; try it last rather than never.
+        try:
+            text = data.decode("cp932")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and not _binary_like(text):
+            yielded = True
+            yield text
+    if not yielded:
+        raise ParseError("bad_encoding",
+                         "The file could not be read as text (tried UTF-8, Shift-JIS, Windows-1252).")
+
+
+def _delimiter(text: str) -> str:
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = {d: first.count(d) for d in ("\t", ",", ";")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def csv_rows(text: str, limit: int | None = None) -> list[tuple[int, list]]:
+    """Rows as (first physical line number, cells); blank lines are dropped."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows, prev = [], 0
+    try:
+        for cells in reader:
+            line, prev = prev + 1, reader.line_num
+            if any(c.strip() for c in cells):
+                rows.append((line, cells))
+            if limit and line >= limit:
+                break
+    except csv.Error as exc:
+        raise ParseError("bad_csv", "The CSV file is malformed near line %d." % (prev + 1),
+                         line=prev + 1) from exc
+    return rows
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _check_zip(data: bytes) -> None:
+    if not data.startswith(b"PK\x03\x04"):
+        raise ParseError("not_xlsx", "The file is not an Excel .xlsx workbook.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except Exception as exc:  # zipfile raises several types on hostile input
+        raise ParseError("bad_xlsx", "The Excel file is damaged or truncated.") from exc
+    if len(infos) > MAX_XLSX_ENTRIES:
+        raise ParseError("xlsx_too_large", "The Excel file has too many parts.", entries=len(infos))
+    # zipfile stops at the declared size (CRC error past it), so the declared sizes bound the work.
+    if sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
+        raise ParseError("xlsx_too_large", "The Excel file expands beyond the size limit.",
+                         limit=MAX_XLSX_UNCOMPRESSED)
+
+
+def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
+    """Every worksheet's non-blank rows as (row number, values); formulas stay as '=...' text."""
+    _check_zip(data)
+    import openpyxl  # local: only XLSX uploads pay for it
+
+    if not openpyxl.DEFUSEDXML:
+        raise ParseError("bad_xlsx", "XLSX reading is disabled: defusedxml is not installed.")
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            return [_sheet_rows(ws) for ws in wb.worksheets]
+        finally:
+            wb.close()
+    except ParseError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on damaged input
+        raise ParseError("bad_xlsx", "The Excel file is damaged or truncated.") from exc
+
+
+def _sheet_rows(ws) -> list[tuple[int, list]]:
+    rows = []
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = list(values)
+        if any(v is not None and str(v).strip() for v in cells):
+            rows.append((number, cells))
+    return rows
+
+
+# ---------------------------------------------------------------- sheets and records
+
+
+@dataclass
+class Sheet:
+    header_line: int
+    headers: list[str]
+    colmap: dict[str, int]
+    rows: list[tuple[int, list]]  # data rows after the header
+    currency: str | None  # currency named in a header suffix, if any
+    kind: str  # 'csv' or 'xlsx'
+
+
+def _find_header(rows, columns: Columns):
+    for pos, (line, cells) in enumerate(rows[:HEADER_SCAN_ROWS]):
+        colmap = columns.match(cells)
+        if colmap is not None:
+            return pos, colmap
+    return None
+
+
+def _sheet(rows, pos, colmap, kind) -> Sheet:
+    line, cells = rows[pos]
+    headers = [str(c).strip() if c is not None else "" for c in cells]
+    currency = next((c for c in map(header_currency, headers) if c), None)
+    return Sheet(line, headers, colmap, rows[pos + 1:], currency, kind)
+
+
+def table_heads(data: bytes, filename: str) -> list[list[tuple[int, list]]]:
+    """First rows of every sheet / plausible decoding, for format detection."""
+    if container_kind(data, filename) == "xlsx":
+        return [rows[:HEADER_SCAN_ROWS] for rows in xlsx_sheets(data)]
+    return [csv_rows(text, limit=HEADER_SCAN_ROWS * 3) for text in text_candidates(data)]
+
+
+def read_sheet(data: bytes, filename: str, columns: Columns) -> Sheet:
+    """Find the report's header (by column names) and return the rows below it."""
+    kind = container_kind(data, filename)
+    if kind == "json":
+        raise ParseError("wrong_format", "Expected a CSV or Excel table, got JSON.")
+    tried = []
+    if kind == "xlsx":
+        for rows in xlsx_sheets(data):
+            hit = _find_header(rows, columns)
+            if hit:
+                return _sheet(rows, *hit, "xlsx")
+            tried.append(rows)
+    else:
+        for text in text_candidates(data):
+            head = csv_rows(text, limit=HEADER_SCAN_ROWS * 3)
+            if _find_header(head, columns):
+                rows = csv_rows(text)
+                return _sheet(rows, *_find_header(rows, columns), "csv")
+            tried.append(head)
+    raise _missing_columns(tried, columns)
+
+
+def _missing_columns(tried, columns: Columns) -> ParseError:
+    best = columns.missing({})
+    for rows in tried:
+        for _, cells in rows[:HEADER_SCAN_ROWS]:
+            missing = columns.missing(columns.found(cells))
+            if len(missing) < len(best):
+                best = missing
+    return ParseError("missing_columns", "Required columns not found: %s." % ", ".join(best),
+                      columns=best)
+
+
+_FORMULA = re.compile(r"^[=+@]\s*(?:[A-Za-z_][\w.]*\s*\(|\$?[A-Z]{1,3}\$?\d+\b|[-+]?\d|.*[(!])")
+
+
+def clean_text(value: object, column: str | None = None) -> str:
+    """Cell as stripped text; a formula-looking cell is refused, a label like '+Brand' kept."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    text = str(value).strip().strip("\t").strip()
+    if _FORMULA.match(text):
+        raise CellError("formula_cell", "Formula cells are not accepted: %s" % text[:40], column)
+    return text
+
+
+class Record:
+    """One data row with access by canonical column name."""
+
+    def __init__(self, line: int, cells: list, sheet: Sheet, currency_hint: str | None = None):
+        self.line = line
+        self.cells = cells
+        self.sheet = sheet
+        self.currency_hint = currency_hint
+
+    def has(self, name: str) -> bool:
+        return name in self.sheet.colmap
+
+    def label(self, name: str) -> str:
+        return self.sheet.headers[self.sheet.colmap[name]] if self.has(name) else name
+
+    def raw(self, name: str):
+        idx = self.sheet.colmap.get(name)
+        if idx is None or idx >= len(self.cells):
+            return None
+        value = self.cells[idx]
+        return value.strip().strip("\t").strip() if isinstance(value, str) else value
+
+    def text(self, name: str) -> str:
+        return clean_text(self.raw(name), self.label(name))
+
+    def number(self, name: str, default: Decimal | None = None) -> Decimal | None:
+        amount = parse_amount(self.raw(name), self.label(name), self.currency_hint)
+        return default if amount is None else amount.value
+
+    def money(self, name: str) -> tuple[Decimal | None, str | None]:
+        amount = parse_amount(self.raw(name), self.label(name), self.currency_hint)
+        return (None, None) if amount is None else (amount.value, amount.currency)
+
+    def percent(self, name: str) -> Decimal | None:
+        amount = parse_amount(self.raw(name), self.label(name), self.currency_hint)
+        if amount is None:
+            return None
+        return amount.value / 100 if amount.percent or self.sheet.kind == "csv" else amount.value
+
+    def date(self, name: str, formats=None, serial: bool = False) -> date:
+        return parse_date(self.raw(name), self.label(name), formats=formats, serial=serial)
+
+    def timestamp(self, name: str, formats=None) -> datetime:
+        return parse_timestamp(self.raw(name), self.label(name), formats=formats)
+
+
+def records(sheet: Sheet, currency_hint: str | None = None):
+    """The data rows of a sheet as Records."""
+    for line, cells in sheet.rows:
+        yield Record(line, cells, sheet, currency_hint)
+
+
+def sheet_currency(sheet: Sheet, names: tuple[str, ...], hint: str | None) -> str | None:
+    """The currency the file's money cells name (first found), else the header's, else hint."""
+    for line, cells in sheet.rows:
+        rec = Record(line, cells, sheet, hint)
+        for name in names:
+            try:
+                amount = parse_amount(rec.raw(name), None, hint)
+            except CellError:
+                continue
+            if amount is not None and amount.currency:
+                return amount.currency
+    return sheet.currency or hint
+
+
+# ---------------------------------------------------------------- numbers
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    currency: str | None
+    percent: bool
+
+
+_DIGITS = re.compile(r"\d[\d.,' ]*")
+
+
+def _checked(value: Decimal, column: str | None) -> Decimal:
+    if not value.is_finite():
+        raise CellError("bad_number", "Not a finite number.", column)
+    if abs(value) >= MAX_ABS_VALUE:
+        raise CellError("bad_number", "Number is implausibly large.", column)
+    return value
+
+
+def to_decimal(value: object, column: str | None = None) -> Decimal:
+    """A JSON/Excel number (or numeric string) as a checked Decimal."""
+    amount = parse_amount(value, column)
+    if amount is None:
+        raise CellError("bad_number", "A number is required.", column)
+    return amount.value
+
+
+def parse_amount(value: object, column: str | None = None, hint: str | None = None) -> Amount | None:
+    """Parse '$1,234.56', '1.699,15 €', '97,5 %', '￥12,345', 'BRL 1.234,56', 1234.5...
+
+    Returns None for a blank cell. The decimal mark is decided per value: with both
+    '.' and ',' the later one is the decimal mark; a single separator followed by
+    exactly three digits is a thousands separator ('1,250', '1.250'), except after
+    a lone 0 ('0,125').
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellError("bad_number", "Not a number: %s" % value, column)
+    if isinstance(value, (int, Decimal)):
+        return Amount(_checked(Decimal(value), column), None, False)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellError("bad_number", "Not a finite number.", column)
+        return Amount(_checked(Decimal(repr(value)), column), None, False)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text or text.casefold() in _BLANK_MARKERS:
+        return None
+    if text[0] in "=+@":
+        raise CellError("formula_cell", "Formula cells are not accepted in number columns.", column)
+    match = _DIGITS.search(text)
+    if not match:
+        raise CellError("bad_number", "Not a number: %s" % text[:40], column)
+    number = _core_number(match.group().strip(), column, text)
+    rest = text[: match.start()] + " " + text[match.end():]
+    negative = rest.count("-") + rest.count("\u2212") == 1 or ("(" in rest and ")" in rest)
+    percent = "%" in rest
+    token = re.sub(r"[\s\-\u2212()%]", "", rest).upper()
+    currency = _currency_token(token, hint)
+    if token and currency is None:
+        raise CellError("bad_number", "Not a number: %s" % text[:40], column)
+    if rest.count("-") > 1 or rest.count("%") > 1:
+        raise CellError("bad_number", "Not a number: %s" % text[:40], column)
+    return Amount(_checked(-number if negative else number, column), currency, percent)
+
+
+def _currency_token(token: str, hint: str | None) -> str | None:
+    if not token:
+        return None
+    if token in _AMBIGUOUS_SYMBOLS:
+        default, family = _AMBIGUOUS_SYMBOLS[token]
+        return hint if hint in family else default
+    if token in _SYMBOLS:
+        return _SYMBOLS[token]
+    return token if token in ISO_CURRENCIES else None
+
+
+def _core_number(core: str, column: str | None, text: str) -> Decimal:
+    core = core.replace("'", "").replace(" ", "")
+    dots, commas = core.count("."), core.count(",")
+    if dots and commas:
+        mark = "." if core.rfind(".") > core.rfind(",") else ","
+    elif dots + commas == 1:
+        head, tail = core.split("." if dots else ",")
+        mark = None if len(tail) == 3 and head not in ("0", "") else ("." if dots else ",")
+    else:
+        mark = None
+    whole, frac = core.rsplit(mark, 1) if mark else (core, "")
+    group = {".": ",", ",": "."}.get(mark, "." if dots else ",")
+    grouped = r"\d{1,3}(?:%s\d{3})+" % re.escape(group) + (r"|\d{1,2}(?:,\d{2})*,\d{3}" if group == "," else "")
+    if group in whole and not re.fullmatch(grouped, whole):
+        raise CellError("bad_number", "Not a number: %s" % text[:40], column)
+    digits = whole.replace(group, "") + ("." + frac if frac else "")
+    if not re.fullmatch(r"\d+(?:\.\d+)?", digits):
+        raise CellError("bad_number", "Not a number: %s" % text[:40], column)
+    return Decimal(digits)
+
+
+# ---------------------------------------------------------------- dates
+
+
+_ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "PST": -8, "PDT": -7, "CET": 1, "CEST": 2, "JST": 9,
+          "BST": 1, "AEST": 10, "AEDT": 11}
+DEFAULT_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d-%m-%Y", "%Y%m%d", "%Y年%m月%d日",
+)
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _plausible(d: date, column: str | None) -> None:
+    if not 2000 <= d.year <= 2100:
+        raise CellError("bad_date", "Date out of range: %s" % d.isoformat(), column)
+
+
+def excel_serial(value: object) -> date | None:
+    """An Excel day serial (e.g. 45718 = 2025-03-02) as a date, or None if not one."""
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or not 20000 <= number <= 80000:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=int(number))
+
+
+def parse_timestamp(value: object, column: str | None = None, formats=None) -> datetime:
+    """A datetime, aware when the text names a zone or offset ('... UTC', '+00:00')."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    if not text:
+        raise CellError("bad_date", "A date is required.", column)
+    zone = None
+    parts = text.rsplit(" ", 1)
+    if len(parts) == 2 and parts[1].upper() in _ZONES:
+        text, zone = parts[0].strip(), timezone(timedelta(hours=_ZONES[parts[1].upper()]))
+    dt = _try_formats(text, formats or DEFAULT_FORMATS)
+    if dt is None:
+        raise CellError("bad_date", "Not a date: %s" % text[:40], column)
+    if zone is not None and dt.tzinfo is None:
+        dt = dt.replace(tzinfo=zone)
+    _plausible(dt.date(), column)
+    return dt
+
+
+def _try_formats(text: str, formats) -> datetime | None:
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        except ValueError:
+            pass
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_date(value: object, column: str | None = None, formats=None, serial: bool = False) -> date:
+    """A calendar date from a date/datetime cell, text, or (if serial) an Excel serial."""
+    if isinstance(value, datetime):
+        result = value.date()
+    elif isinstance(value, date):
+        result = value
+    elif serial and excel_serial(value) is not None:
+        result = excel_serial(value)
+    elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        raise CellError("bad_date", "Not a date: %s" % value, column)
+    else:
+        result = parse_timestamp(value, column, formats).date()
+    _plausible(result, column)
+    return result
+
+
+def local_date(dt: datetime, tz: str | None) -> date:
+    """The business date of a timestamp: aware times move to tz (if given); naive are local."""
+    if dt.tzinfo is not None and tz:
+        dt = dt.astimezone(zone_info(tz))
+    return dt.date()
+
+
+def zone_info(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ParseError("bad_timezone", "Unknown time zone: %s" % tz, tz=tz) from exc
+
+
+def unix_date(value: object, tz: str | None, column: str | None = None) -> date:
+    """Business date of a Unix-seconds timestamp (API sources), in tz or UTC."""
+    seconds = to_decimal(value, column)
+    if not 946684800 <= seconds <= 4102444800:  # 2000-01-01 .. 2100-01-01
+        raise CellError("bad_date", "Timestamp out of range: %s" % seconds, column)
+    dt = datetime.fromtimestamp(int(seconds), tz=timezone.utc)
+    return local_date(dt, tz) if tz else dt.date()
+
+
+def date_range(opts, required: bool = True) -> tuple[date | None, date | None]:
+    """(business_date, period_end) for reports without a date column."""
+    if opts.date_from is None:
+        if required:
+            raise ParseError("date_range_required",
+                             "This report has no date column; choose the date range it covers.")
+        return None, None
+    end = opts.date_to or opts.date_from
+    if end < opts.date_from:
+        raise ParseError("bad_date_range", "The end date is before the start date.")
+    return opts.date_from, (end if end != opts.date_from else None)
+
+
+def check_currency(code: object, column: str | None = None) -> str:
+    text = str(code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise CellError("bad_currency", "Not an ISO currency code: %s" % text[:10], column)
+    return text
+
+
+# ---------------------------------------------------------------- facts
+
+
+class Collector:
+    """Gathers facts with a unique natural key; rows are all-or-nothing."""
+
+    def __init__(self, parser: str, family: str, currency_hint: str | None = None):
+        self.parser = parser
+        self.family = family
+        self.currency_hint = currency_hint
+        self.facts: dict[tuple, Fact] = {}
+        self.errors: list[RowError] = []
+        self.rows_read = 0
+        self.currencies: list[str] = []
+
+    def row(self, line: int) -> "RowScope":
+        self.rows_read += 1
+        return RowScope(self, line)
+
+    def error(self, line: int, column: str | None, code: str, message: str) -> None:
+        self.errors.append(RowError(line, column, code, message))
+
+    def _put(self, fact: Fact, mode: str) -> None:
+        old = self.facts.get(fact.key)
+        if old is None:
+            self.facts[fact.key] = fact
+        elif mode == "unique":
+            self.error(fact.line, None, "duplicate_row",
+                       "Same date, store, SKU and measure as line %d." % old.line)
+        elif old.currency != fact.currency:
+            self.error(fact.line, None, "mixed_currency",
+                       "Currency %s differs from %s on line %d." % (fact.currency, old.currency, old.line))
+        else:
+            self.facts[fact.key] = Fact(old.line, old.business_date, old.measure, old.value + fact.value,
+                                        old.currency, old.sku, old.ref, old.period_end, old.store_code)
+        if fact.currency and fact.currency not in self.currencies:
+            self.currencies.append(fact.currency)
+
+    def result(self) -> ParseResult:
+        currency = self.currencies[0] if len(self.currencies) == 1 else None
+        return ParseResult(self.parser, self.family, list(self.facts.values()), self.errors,
+                           self.rows_read, currency)
+
+
+class RowScope:
+    """Context manager buffering one row's facts; a CellError discards them."""
+
+    def __init__(self, collector: Collector, line: int):
+        self.collector = collector
+        self.line = line
+        self.pending: list[tuple[Fact, str]] = []
+
+    def __enter__(self) -> "RowScope":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            for fact, mode in self.pending:
+                self.collector._put(fact, mode)
+            return False
+        if issubclass(exc_type, CellError):
+            self.collector.error(self.line, exc.column, exc.code, exc.message)
+            return True
+        return False
+
+    def add(self, day: date, measure: str, value: Decimal | None, currency: str | None = None, *,
+            sku: str = "", ref: str = "", period_end: date | None = None, store_code: str = "",
+            mode: str = "sum", line: int | None = None) -> None:
+        """Queue one fact; money needs a currency (the store currency is the fallback)."""
+        unit = BASE_MEASURES[measure].unit  # KeyError here is a programming error
+        if value is None:
+            value = Decimal(0)
+        if unit == "money":
+            currency = currency or self.collector.currency_hint
+            if not currency:
+                raise CellError("missing_currency",
+                                "No currency for %s; the file names none and no store currency was given."
+                                % measure, measure)
+        else:
+            currency = None
+        fact = Fact(line or self.line, day, measure, value, currency, sku, ref, period_end, store_code)
+        self.pending.append((fact, mode))

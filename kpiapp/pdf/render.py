@@ -1,0 +1,133 @@
+"""HTML to PDF rendering with WeasyPrint, with no network or file access.
+
+Security (SECURITY.md F6): the only URLs WeasyPrint may resolve are ``data:``
+URLs. Any other reference (``file://``, ``http(s)://``, ...) makes
+:func:`render_pdf` raise :class:`RenderError`; nothing is rendered silently.
+
+Determinism: WeasyPrint 70 writes no CreationDate/ModDate and no /ID unless
+asked to, and names font subsets from their content, so identical HTML gives
+byte-identical PDFs with the same fonts installed. Signing adds a time and a
+random ECDSA nonce, so signed files always differ.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+DOCUMENT_ID_PREFIX = "kpiapp-document:"
+DOCUMENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+# User-origin stylesheet: templates may override the fonts, but "!important"
+# in the user origin beats author styles, so every report is A4.
+BASE_CSS = """
+@page { size: A4 !important; }
+html { font-family: 'Noto Sans CJK SC', 'Noto Sans', sans-serif; }
+"""
+
+
+class RenderError(Exception):
+    """The HTML could not be rendered, or it referenced a forbidden resource."""
+
+
+class _DataOnlyFetcher(URLFetcher):
+    """URL fetcher that allows only ``data:`` URLs and remembers refusals.
+
+    WeasyPrint swallows even fatal fetch errors in a few places (e.g. inside
+    SVG images), so refusals are also recorded and checked after rendering.
+    """
+
+    def __init__(self):
+        super().__init__(
+            allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=True
+        )
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        try:
+            return super().fetch(url, headers)
+        except Exception:
+            self.refused.append(url)
+            raise
+
+
+def render_pdf(html: str, *, document_id: str | None = None) -> bytes:
+    """Render ``html`` to A4 PDF bytes.
+
+    ``document_id`` (letters, digits and ``._:-``, at most 128 characters) is
+    stored in the PDF Info /Keywords as ``kpiapp-document:<id>``; read it back
+    with :func:`read_document_id`. Raises :class:`RenderError` if the HTML
+    references anything other than a ``data:`` URL or cannot be rendered.
+    """
+    if document_id is not None and not DOCUMENT_ID_PATTERN.fullmatch(document_id):
+        raise ValueError(f"invalid document id: {document_id!r}")
+    fetcher = _DataOnlyFetcher()
+    try:
+        pdf = _write(html, document_id, fetcher)
+    except FatalURLFetchingError as exc:
+        raise RenderError(f"forbidden resource in report HTML: {exc}") from exc
+    except Exception as exc:
+        raise RenderError(f"could not render report: {exc}") from exc
+    if fetcher.refused:
+        raise RenderError(f"forbidden resource in report HTML: {fetcher.refused[0]}")
+    return pdf
+
+
+def _write(html: str, document_id: str | None, fetcher: URLFetcher) -> bytes:
+    font_config = FontConfiguration()
+    base_css = CSS(string=BASE_CSS, url_fetcher=fetcher, font_config=font_config)
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
+        font_config=font_config, stylesheets=[base_css]
+    )
+    # Drop any id the template itself claims, so only ours can be read back.
+    keywords = [
+        k for k in document.metadata.keywords if not k.startswith(DOCUMENT_ID_PREFIX)
+    ]
+    if document_id is not None:
+        keywords.append(DOCUMENT_ID_PREFIX + document_id)
+    document.metadata.keywords = keywords
+    return document.write_pdf()
+
+
+def read_document_id(pdf_bytes: bytes) -> str | None:
+    """Return the kpiapp document id stored in a PDF (signed or not), or None.
+
+    Reads the newest revision; :func:`kpiapp.pdf.signing.verify_pdf` reads the
+    signed revision instead. Never raises on bad input.
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        return document_id_from(PdfFileReader(io.BytesIO(pdf_bytes), strict=True))
+    except Exception:
+        return None
+
+
+def document_id_from(resolver) -> str | None:
+    """Read the id from /Info /Keywords of a pyHanko reader or historical resolver.
+
+    The Info dictionary is read directly: when signing, pyHanko adds an XMP
+    stream without the keywords, and its metadata view prefers XMP.
+    """
+    from pyhanko.pdf_utils import generic
+
+    try:
+        info = resolver.trailer_view.raw_get("/Info")
+    except KeyError:
+        return None
+    if isinstance(info, generic.IndirectObject):
+        # A historical revision's trailer holds references bound to the newest
+        # revision; resolve in the given one so later updates cannot show through.
+        info = resolver.get_object(generic.Reference(info.idnum, info.generation, resolver))
+    keywords = info.get("/Keywords")
+    for keyword in str(keywords or "").split(","):
+        keyword = keyword.strip()
+        if keyword.startswith(DOCUMENT_ID_PREFIX):
+            candidate = keyword[len(DOCUMENT_ID_PREFIX):]
+            if DOCUMENT_ID_PATTERN.fullmatch(candidate):
+                return candidate
+    return None

@@ -1,0 +1,177 @@
+"""The one place that decides who may do what (deny by default).
+
+Two layers:
+
+* Route rules.  Every view declares one rule with `@allow(...)`: `PUBLIC`,
+  `SIGNED_IN` (any signed-in user), `STAFF` (signed in, not an outside
+  client), or a permission name from `ROLE_PERMISSIONS`.  `enforce_route_rule`
+  runs before every request and refuses any endpoint without a rule, so a new
+  route nobody classified is unreachable (and fails the route-coverage test).
+* Object rules.  `can(user, action, obj)` answers for one object and the
+  `visible_*` functions narrow list queries; views call `authorize()` which
+  turns a refusal into 404 (the object's existence is not revealed).
+"""
+from functools import wraps
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import false, select, true
+
+from kpiapp.models import Role, User
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+STAFF = "staff"
+
+ROLE_PERMISSIONS = {
+    Role.admin: {
+        "org.manage", "people.manage", "stores.manage", "users.manage", "audit.read",
+        "team.view",
+    },
+    Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view"},
+    Role.employee: {"team.view"},
+    Role.client: set(),
+}
+ALL_PERMISSIONS = set().union(*ROLE_PERMISSIONS.values())
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def allow(rule):
+    """Declare the rule a view needs; checked before the view runs."""
+    if rule not in {PUBLIC, SIGNED_IN, STAFF} | ALL_PERMISSIONS:
+        raise ValueError(f"unknown policy rule {rule!r}")
+
+    def decorate(view):
+        view.__policy__ = rule
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapper.__policy__ = rule
+        return wrapper
+
+    return decorate
+
+
+def route_rule(endpoint):
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "__policy__", None)
+
+
+def has_permission(user, permission):
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return permission in ROLE_PERMISSIONS.get(Role(user.role), set())
+
+
+def rule_allows(user, rule):
+    if rule == PUBLIC:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if rule == SIGNED_IN:
+        return True
+    if rule == STAFF:
+        return user.role != Role.client
+    return has_permission(user, rule)
+
+
+def is_privileged(user):
+    return user.role in (Role.admin, Role.hr, Role.client)
+
+
+# ---- object rules -----------------------------------------------------------------------
+
+def _is_hr(user):
+    return user.role in (Role.admin, Role.hr)
+
+
+def can_view_person(user, person):
+    if user.role == Role.client:
+        return False
+    return user.id == person.id or _is_hr(user) or user.is_manager_of(person)
+
+
+def can_manage_person(user, person):
+    return has_permission(user, "people.manage") and (user.role == Role.admin or person.role != Role.admin)
+
+
+def can_set_role(user, role):
+    return user.role == Role.admin or role in (Role.employee, Role.client)
+
+
+OBJECT_RULES = {
+    "person.view": can_view_person,
+    "person.manage": can_manage_person,
+}
+
+
+def can(user, action, obj):
+    """May `user` do `action` to `obj`?  Anything unknown, or a rule that raises, is a no."""
+    rule = OBJECT_RULES.get(action)
+    if rule is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        return bool(rule(user, obj))
+    except Exception:  # fail closed (SECURITY.md Z4)
+        current_app.logger.exception("policy rule %s raised", action)
+        return False
+
+
+def authorize(action, obj, user=None):
+    """404 unless allowed: a foreign id must not even confirm the object exists."""
+    if obj is None or not can(user or current_user, action, obj):
+        abort(404)
+    return obj
+
+
+def team_ids(user):
+    """Ids of everyone below `user` in the reporting line."""
+    ids, frontier = set(), [user.id]
+    from kpiapp.extensions import db
+
+    while frontier:
+        rows = db.session.execute(select(User.id).where(User.manager_id.in_(frontier))).scalars().all()
+        frontier = [r for r in rows if r not in ids]
+        ids.update(frontier)
+    return ids
+
+
+def visible_people_filter(user):
+    """A WHERE clause limiting a User query to the people `user` may see."""
+    if user.role == Role.client:
+        return false()
+    if _is_hr(user):
+        return true()
+    return User.id.in_(team_ids(user) | {user.id})
+
+
+def enforce_route_rule():
+    """before_request hook: refuse unclassified endpoints and unauthorised users."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    rule = route_rule(request.endpoint)
+    if rule is None:
+        current_app.logger.error("endpoint %s has no policy rule", request.endpoint)
+        abort(403)
+    if rule_allows(current_user, rule):
+        return None
+    if not current_user.is_authenticated:
+        from kpiapp.auth.session import login_redirect
+
+        return login_redirect()
+    deny(f"route:{request.endpoint}")
+
+
+def deny(what):
+    """Refuse with 403; a refused write is audited."""
+    if request.method in WRITE_METHODS:
+        from kpiapp.extensions import db
+        from kpiapp.audit import record
+
+        db.session.rollback()
+        record(db.session, "access.denied", "route", None, after={"what": what, "path": request.path,
+                                                                  "method": request.method})
+        db.session.commit()
+    abort(403)

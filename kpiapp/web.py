@@ -1,0 +1,83 @@
+"""Request plumbing shared by every blueprint: HTMX page-or-fragment, headers, errors."""
+import secrets
+import uuid
+
+from flask import current_app, g, render_template, request
+from flask_login import current_user
+
+from kpiapp.audit import actor_for
+
+
+def is_fragment_request():
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_page_or_fragment(page, fragment, status=200, **context):
+    """The fragment for an HTMX request, else the whole page; both vary on HX-Request."""
+    template = fragment if is_fragment_request() else page
+    response = current_app.make_response((render_template(template, **context), status))
+    response.vary.add("HX-Request")
+    return response
+
+
+def set_request_context():
+    g.csp_nonce = secrets.token_urlsafe(16)
+    g.audit_actor = actor_for(current_user)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Strict-Transport-Security",
+                       f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains")
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_page(status):
+    def handler(error):
+        error_id = uuid.uuid4().hex[:12]
+        if status >= 500:
+            current_app.logger.exception("error %s", error_id)
+        return render_template("error.html", status=status, error_id=error_id), status
+
+    return handler
+
+
+class NavItem:
+    def __init__(self, endpoint, label, rule, description=""):
+        self.endpoint, self.label, self.rule, self.description = endpoint, label, rule, description
+
+
+NAV = []
+
+
+def add_nav(endpoint, label, rule, description=""):
+    """Blueprints register their menu entries; the menu shows what the policy allows."""
+    NAV.append(NavItem(endpoint, label, rule, description))
+
+
+def nav_items():
+    from flask import url_for
+
+    from kpiapp.policy import rule_allows
+
+    items = []
+    for item in NAV:
+        if rule_allows(current_user, item.rule):
+            url = url_for(item.endpoint)
+            items.append({"url": url, "label": item.label, "description": item.description,
+                          "active": request.path.startswith(url)})
+    return items

@@ -1,0 +1,131 @@
+"""Test set-up: every test gets a fresh database cloned from one migrated template.
+
+SQLite (default): the template is a migrated file, copied per test.
+PostgreSQL (DATABASE_URL set, as in CI): the template is a migrated database and
+each test runs in `CREATE DATABASE ... TEMPLATE ...`.  Commits are real, so
+triggers, worker processes and concurrent sessions see what a user would.
+"""
+import contextvars
+import itertools
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from flask.testing import FlaskClient
+
+from config import TestConfig, database_url
+from kpiapp import create_app
+from kpiapp.extensions import db
+
+PG_URL = os.environ.get("DATABASE_URL")
+_counter = itertools.count()
+
+
+def make_config(uri, instance_dir, **extra):
+    attrs = {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance_dir, "SECRET_KEY": "test-secret",
+             "WTF_CSRF_ENABLED": True, **extra}
+    return type("TestRunConfig", (TestConfig,), attrs)
+
+
+def migrate_to_head(uri, instance_dir):
+    from flask_migrate import upgrade
+
+    app = create_app(make_config(uri, instance_dir))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def admin_engine():
+    url = make_url(database_url()).set(database="postgres")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    if not PG_URL:
+        path = instance / "template.sqlite"
+        migrate_to_head(f"sqlite:///{path}", instance)
+        yield ("sqlite", path)
+        return
+    name = f"kpi_tpl_{uuid.uuid4().hex[:8]}"
+    engine = admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    migrate_to_head(str(make_url(database_url()).set(database=name)), instance)
+    yield ("postgresql", name)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_uri(template_db, tmp_path):
+    kind, template = template_db
+    if kind == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"kpi_t_{os.getpid()}_{next(_counter)}"
+    engine = admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change settings."""
+    return {}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an empty contextvars context, as in production.
+
+    The test body holds an app context (for factories and queries); without
+    this, Flask would reuse it for every request, sharing `g` and the ORM
+    session between requests and hiding bugs.  The test's own transaction
+    is committed first and its session expired after, so each side sees what
+    the other committed.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's transaction: SQLite takes the write lock at BEGIN
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def app(database_uri, tmp_path, app_config):
+    app = create_app(make_config(database_uri, tmp_path, **app_config))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """login(user) -> a test client signed in through the real login form."""
+    from tests.helpers import signed_in_client
+
+    def sign_in(user, password=None):
+        return signed_in_client(app, user, password)
+
+    return sign_in

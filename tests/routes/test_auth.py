@@ -1,0 +1,238 @@
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from kpiapp.extensions import db
+from kpiapp.models import AuditEvent, Role
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import csrf_token, post_form
+
+
+def events(action):
+    return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars().all()
+
+
+def try_login(client, email, password):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
+
+
+def test_login_with_right_password_starts_a_new_session(app, client):
+    user = UserFactory()
+    client.get("/login")
+    before = client.get_cookie("kpiapp")
+    response = try_login(client, user.email, PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get_cookie("kpiapp").value != (before.value if before else None)
+    assert client.get("/").status_code == 200
+    assert [e.actor for e in events("auth.login")] == [user.email]
+
+
+def test_wrong_password_is_refused_and_logged(client):
+    user = UserFactory()
+    response = try_login(client, user.email, "wrong password here")
+    assert "E-mail or password is wrong." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    failed = events("auth.login_failed")
+    assert len(failed) == 1 and failed[0].entity_id == str(user.id)
+    assert PASSWORD not in (failed[0].after_json or "") and "wrong password" not in (failed[0].after_json or "")
+
+
+def test_account_locks_after_repeated_failures(app, client):
+    user = UserFactory()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        try_login(client, user.email, "nope nope nope")
+    response = try_login(client, user.email, PASSWORD)
+    assert "locked" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    db.session.refresh(user)
+    assert user.locked_until is not None
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_IP": 3}])
+def test_address_is_throttled_after_many_failures(client):
+    users = UserFactory.create_batch(3)
+    for user in users:
+        try_login(client, user.email, "nope nope nope")
+    fresh = UserFactory()
+    response = try_login(client, fresh.email, PASSWORD)
+    assert "Too many failed attempts from your network" in response.get_data(as_text=True)
+
+
+def test_unknown_email_gives_the_same_message(client):
+    response = try_login(client, "nobody@example.com", "whatever password")
+    assert "E-mail or password is wrong." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/org/people", "/org/people"),
+    ("//evil.example.com/x", "/"),
+    ("https://evil.example.com/", "/"),
+    ("/\\evil.example.com", "/"),
+])
+def test_next_parameter_only_accepts_local_paths(client, target, expected):
+    user = UserFactory(role=Role.hr)
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "next": target,
+                                           "csrf_token": token})
+    assert response.headers["Location"] == expected
+
+
+def replay(app, cookies):
+    other = app.test_client()
+    for cookie in cookies:
+        other.set_cookie(cookie.key, cookie.value)
+    return other.get("/")
+
+
+def session_cookies(client):
+    return [c for c in (client.get_cookie("kpiapp"), client.get_cookie("kpiapp-remember")) if c]
+
+
+def remember_login(client, user):
+    return client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y",
+                                       "csrf_token": csrf_token(client)})
+
+
+def test_copied_cookies_die_on_logout(app, client):
+    user = UserFactory()
+    remember_login(client, user)
+    stolen = session_cookies(client)
+    assert len(stolen) == 2 and replay(app, stolen).status_code == 200
+    post_form(client, "/logout")
+    assert replay(app, stolen).status_code == 302
+
+
+def test_copied_cookies_die_on_password_change(app, client):
+    user = UserFactory()
+    remember_login(client, user)
+    stolen = session_cookies(client)
+    response = post_form(client, "/account/password", {"current": PASSWORD, "new": "a brand new long phrase",
+                                                       "confirm": "a brand new long phrase"})
+    assert response.status_code == 302
+    assert replay(app, stolen).status_code == 302
+    assert client.get("/").status_code == 200  # the device that changed it stays signed in
+
+
+def test_copied_cookies_die_when_account_is_disabled(app, client, login):
+    user = UserFactory()
+    remember_login(client, user)
+    stolen = session_cookies(client)
+    user.active = False
+    user.rotate_session_token()
+    db.session.commit()
+    assert replay(app, stolen).status_code == 302
+
+
+def test_admin_can_end_someones_sessions(app, client, login):
+    user = UserFactory()
+    remember_login(client, user)
+    stolen = session_cookies(client)
+    admin = login(UserFactory(role=Role.admin))
+    assert post_form(admin, f"/admin/users/{user.id}/end-sessions").status_code == 302
+    assert replay(app, stolen).status_code == 302
+
+
+@pytest.mark.parametrize("new, problem", [
+    ("short", "at least 8"),
+    ("password123", "common passwords"),
+    ("x" * 129, "at most 128"),
+])
+def test_weak_passwords_are_refused(login, new, problem):
+    user = UserFactory()
+    client = login(user)
+    response = post_form(client, "/account/password", {"current": PASSWORD, "new": new, "confirm": new})
+    assert problem in response.get_data(as_text=True)
+
+
+def test_passwords_are_stored_with_argon2id(app):
+    user = UserFactory()
+    assert user.password_hash.startswith("$argon2id$")
+
+
+def test_idle_session_expires(app, client):
+    user = UserFactory()
+    try_login(client, user.email, PASSWORD)
+    with client.session_transaction() as session:
+        session["seen_at"] -= app.config["SESSION_IDLE_TIMEOUT"].total_seconds() + 5
+    assert client.get("/").status_code == 302
+
+
+def test_absolute_session_limit(app, client):
+    user = UserFactory()
+    try_login(client, user.email, PASSWORD)
+    with client.session_transaction() as session:
+        session["login_at"] -= app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds() + 5
+    assert client.get("/").status_code == 302
+
+
+# ---- two-factor ---------------------------------------------------------------------------------
+
+def enrol(client):
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    with client.session_transaction() as session:
+        secret = session["enrol_secret"]
+    assert "<svg" in page and secret in page
+    response = post_form(client, "/account/two-factor", {"code": pyotp.TOTP(secret).now()},
+                         page="/account/two-factor")
+    assert response.status_code == 200
+    codes = re.findall(r"<li><code>([0-9a-f]{8}-[0-9a-f]{8})</code></li>", response.get_data(as_text=True))
+    return secret, codes
+
+
+def test_totp_enrolment_then_sign_in_needs_a_code(app, login):
+    user = UserFactory()
+    secret, codes = enrol(login(user))
+    assert len(codes) == 10
+    client = app.test_client()
+    response = try_login(client, user.email, PASSWORD)
+    assert response.headers["Location"] == "/login/verify"
+    assert client.get("/").status_code == 302  # password alone is not enough
+    response = client.post("/login/verify", data={"code": "000000", "csrf_token": csrf_token(client, "/login/verify")})
+    assert "not valid" in response.get_data(as_text=True)
+    db.session.refresh(user)
+    later = pyotp.TOTP(secret).at(user.totp_last_counter * 30 + 30)
+    response = client.post("/login/verify", data={"code": later, "csrf_token": csrf_token(client, "/login/verify")})
+    assert response.status_code == 302 and client.get("/").status_code == 200
+
+
+def test_recovery_code_works_once(app, login):
+    user = UserFactory()
+    _secret, codes = enrol(login(user))
+    for expected in (302, 200):
+        client = app.test_client()
+        try_login(client, user.email, PASSWORD)
+        response = client.post("/login/verify", data={"code": codes[0],
+                                                      "csrf_token": csrf_token(client, "/login/verify")})
+        assert response.status_code == expected
+
+
+@pytest.mark.parametrize("app_config", [{"MFA_REQUIRED_FOR_PRIVILEGED": True}])
+@pytest.mark.parametrize("role, forced", [(Role.hr, True), (Role.admin, True), (Role.client, True),
+                                          (Role.employee, False)])
+def test_mandatory_two_factor_for_privileged_roles(login, role, forced):
+    client = login(UserFactory(role=role))
+    response = client.get("/")
+    assert (response.status_code == 302 and response.headers["Location"] == "/account/two-factor") == forced
+
+
+def test_used_totp_code_cannot_be_replayed(app, login):
+    user = UserFactory()
+    secret, _codes = enrol(login(user))
+    db.session.refresh(user)
+    used = pyotp.TOTP(secret).at(user.totp_last_counter * 30)
+    client = app.test_client()
+    try_login(client, user.email, PASSWORD)
+    response = client.post("/login/verify", data={"code": used, "csrf_token": csrf_token(client, "/login/verify")})
+    assert "not valid" in response.get_data(as_text=True)
+
+
+def test_locked_until_is_timezone_aware(app):
+    user = UserFactory()
+    from datetime import datetime, timezone
+    user.locked_until = datetime.now(timezone.utc) + timedelta(minutes=1)
+    db.session.commit()
+    db.session.expire_all()
+    assert user.locked_until.tzinfo is not None

@@ -1,0 +1,1 @@
+"""RQ entry points: thin functions that load ids, call one service, report progress."""

@@ -1,0 +1,3 @@
+from kpiapp import create_app
+
+app = create_app()
