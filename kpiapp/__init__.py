@@ -38,19 +38,23 @@ def register_blueprints(app):
     from kpiapp.admin import bp as admin_bp
     from kpiapp.auth import bp as auth_bp
     from kpiapp.cli import kpi
+    from kpiapp.imports import bp as imports_bp
     from kpiapp.main import bp as main_bp
+    from kpiapp.metrics.routes import bp as metrics_bp
     from kpiapp.org import bp as org_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(org_bp, url_prefix="/org")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
+    app.register_blueprint(metrics_bp, url_prefix="/metrics")
     app.cli.add_command(kpi)
 
 
 def register_hooks(app):
     from kpiapp import policy, web
-    from kpiapp.navigation import register_menu
+    from kpiapp.navigation import register_menu, role_label
     from kpiapp.auth.session import check_timeouts
     from kpiapp.auth.mfa import require_enrolment
     from kpiapp.policy import enforce_route_rule
@@ -65,6 +69,7 @@ def register_hooks(app):
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["nav_items"] = web.nav_items
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["role_label"] = role_label
     register_menu()
 
 

@@ -152,15 +152,30 @@ def column_values(obj):
     }
 
 
-def changes(obj):
-    before, after = {}, {}
-    for col in inspect(obj).mapper.column_attrs:
-        history = inspect(obj).attrs[col.key].history
-        if history.has_changes():
-            old = history.deleted[0] if history.deleted else None
-            new = history.added[0] if history.added else None
-            before[col.key] = mask(obj, col.key, to_jsonable(old))
-            after[col.key] = mask(obj, col.key, to_jsonable(new))
+def stored_row(session, obj):
+    """The row as the database has it now (old values the ORM had not loaded)."""
+    mapper = inspect(obj).mapper
+    table = mapper.local_table
+    where = [col == value for col, value in zip(mapper.primary_key, inspect(obj).identity)]
+    return session.connection().execute(select(table).where(*where)).mappings().first() or {}
+
+
+def changes(session, obj):
+    before, after, stored = {}, {}, None
+    for attr in inspect(obj).mapper.column_attrs:
+        history = inspect(obj).attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        if history.deleted:
+            old = history.deleted[0]
+        else:
+            stored = stored if stored is not None else stored_row(session, obj)
+            old = stored.get(attr.columns[0].name)
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        before[attr.key] = mask(obj, attr.key, to_jsonable(old))
+        after[attr.key] = mask(obj, attr.key, to_jsonable(new))
     return before, after
 
 
@@ -177,7 +192,7 @@ def _collect(session, _context, _instances):
             pending.append(("create", obj, None, None))
     for obj in session.dirty:
         if is_audited(obj) and session.is_modified(obj, include_collections=False):
-            before, after = changes(obj)
+            before, after = changes(session, obj)
             if before or after:
                 pending.append(("update", obj, before, after))
     for obj in session.deleted:

@@ -68,3 +68,41 @@ def worker_command(burst):
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker needed.")
     run_worker(burst=burst)
+
+
+@kpi.command("import", help="Import a report (or --fx rates) file through the same service as the web page.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--store", "store_code", help="Store code (not needed for --fx or a generic file with a store column).")
+@click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]), help="Report start date.")
+@click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), help="Report end date.")
+@click.option("--parser", help="Parser key (default: detect from the file).")
+@click.option("--allow-partial", is_flag=True, help="Import valid rows even if some rows have errors.")
+@click.option("--fx", is_flag=True, help="The file holds FX rates (date,currency,rate).")
+@with_appcontext
+def import_command(path, store_code, date_from, date_to, parser, allow_partial, fx):
+    from pathlib import Path
+
+    from kpiapp.imports.services import ImportRejected, start_import
+    from kpiapp.models import ImportStatus, Store
+
+    set_actor(SYSTEM)
+    store = db.session.execute(db.select(Store).filter_by(code=store_code)).scalar_one_or_none() if store_code else None
+    if store_code and store is None:
+        fail_line(f"rejected: unknown store {store_code}")
+    try:
+        record = start_import(Path(path).read_bytes(), Path(path).name, store.id if store else None, None,
+                              parser=parser, date_from=date_from and date_from.date(),
+                              date_to=date_to and date_to.date(), allow_partial=allow_partial,
+                              kind="fx" if fx else "facts")
+    except ImportRejected as error:
+        fail_line(f"rejected: {error.message}")
+    summary = (f"import #{record.id} {record.status}: {record.rows_read} rows read, {record.facts_written} "
+               f"written, {record.facts_replaced} replaced, {record.rows_rejected} rejected")
+    if record.status == ImportStatus.failed:
+        fail_line(f"{summary}; {record.error}")
+    click.echo(summary + ("" if record.status == ImportStatus.committed else " (queued for a worker)"))
+
+
+def fail_line(message):
+    click.echo(message.replace("\n", " "), err=True)
+    sys.exit(1)

@@ -11,4 +11,13 @@ def register_menu():
     add_nav("org.departments", _l("Departments"), "org.manage", _l("The department tree"))
     add_nav("org.positions", _l("Positions"), "org.manage", _l("Job titles that KPI templates attach to"))
     add_nav("org.stores", _l("Stores"), "stores.manage", _l("Marketplace accounts and who is responsible"))
+    add_nav("imports.index", _l("Imports"), "imports.run", _l("Upload marketplace reports and FX rates"))
+    add_nav("metrics.dictionary", _l("Metrics"), "staff", _l("Metric definitions: formula, what is included"))
     add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"))
+
+
+ROLE_LABELS = {"admin": _l("Admin"), "hr": _l("HR"), "employee": _l("Employee"), "client": _l("Outsourcing client")}
+
+
+def role_label(role):
+    return ROLE_LABELS.get(str(role), str(role))

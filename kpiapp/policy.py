@@ -26,9 +26,9 @@ STAFF = "staff"
 ROLE_PERMISSIONS = {
     Role.admin: {
         "org.manage", "people.manage", "stores.manage", "users.manage", "audit.read",
-        "team.view",
+        "team.view", "imports.run", "metrics.manage",
     },
-    Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view"},
+    Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view", "imports.run", "metrics.manage"},
     Role.employee: {"team.view"},
     Role.client: set(),
 }
@@ -101,9 +101,52 @@ def can_set_role(user, role):
     return user.role == Role.admin or role in (Role.employee, Role.client)
 
 
+# ---- appraisal (scorecards, templates, cycles) --------------------------------------
+
+def relations_of(user, scorecard):
+    """The workflow Relations of `user` to `scorecard` (owner, manager up the line, hr, admin)."""
+    from kpiapp.appraisal.workflow import Relation
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return set()
+    relations = set()
+    if user.id == scorecard.person_id:
+        relations.add(Relation.OWNER)
+    if user.is_manager_of(scorecard.person):
+        relations.add(Relation.MANAGER)
+    if user.role == Role.hr:
+        relations.add(Relation.HR)
+    if user.role == Role.admin:
+        relations.add(Relation.ADMIN)
+    return relations
+
+
+def can_view_scorecard(user, scorecard):
+    return user.role != Role.client and bool(relations_of(user, scorecard))
+
+
+def can_manage_appraisal(user, _obj=None):
+    """Build templates and run cycles: HR and admins."""
+    return getattr(user, "is_authenticated", False) and user.active and _is_hr(user)
+
+
+def visible_scorecards_filter(user):
+    """A WHERE clause limiting a Scorecard query to the scorecards `user` may see."""
+    from kpiapp.models.appraisal import Scorecard
+
+    if user.role == Role.client:
+        return false()
+    if _is_hr(user):
+        return true()
+    return Scorecard.person_id.in_(team_ids(user) | {user.id})
+
+
 OBJECT_RULES = {
     "person.view": can_view_person,
     "person.manage": can_manage_person,
+    "scorecard.view": can_view_scorecard,
+    "template.manage": can_manage_appraisal,
+    "cycle.manage": can_manage_appraisal,
 }
 
 

@@ -4,6 +4,9 @@ import io
 import zipfile
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from kpiapp.i18n import N_
 
 XLSX_MAGIC = b"PK\x03\x04"
 MAX_XLSX_ENTRIES = 200
@@ -21,34 +24,34 @@ def read_table(data, filename):
     """Rows of a CSV or XLSX upload as lists of strings (first row = header)."""
     name = (filename or "").lower()
     if not data:
-        raise TableError("empty_file", "The file is empty.")
+        raise TableError("empty_file", N_("The file is empty."))
     if name.endswith(".xlsx"):
         return read_xlsx(data)
     if name.endswith(".csv"):
         return read_csv(data)
-    raise TableError("bad_extension", "Upload a .csv or .xlsx file.")
+    raise TableError("bad_extension", N_("Upload a .csv or .xlsx file."))
 
 
 def read_csv(data):
     if data.startswith(XLSX_MAGIC) or b"\x00" in data:
-        raise TableError("not_csv", "The file is not a text CSV file.")
+        raise TableError("not_csv", N_("The file is not a text CSV file."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TableError("bad_encoding", "The CSV file is not UTF-8 encoded.") from None
+        raise TableError("bad_encoding", N_("The CSV file is not UTF-8 encoded.")) from None
     return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
 
 
 def check_zip(data):
     if not data.startswith(XLSX_MAGIC):
-        raise TableError("not_xlsx", "The file is not a real XLSX workbook.")
+        raise TableError("not_xlsx", N_("The file is not a real XLSX workbook."))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile:
-        raise TableError("bad_xlsx", "The XLSX file is damaged or truncated.") from None
+        raise TableError("bad_xlsx", N_("The XLSX file is damaged or truncated.")) from None
     if len(infos) > MAX_XLSX_ENTRIES or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
-        raise TableError("xlsx_too_large", "The XLSX file unpacks to more than we accept.")
+        raise TableError("xlsx_too_large", N_("The XLSX file unpacks to more than we accept."))
 
 
 def read_xlsx(data):
@@ -57,7 +60,7 @@ def read_xlsx(data):
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         rows = [["" if v is None else str(v) for v in row] for row in book.active.iter_rows(values_only=True)]
     except Exception:  # openpyxl raises many types on damaged files
-        raise TableError("bad_xlsx", "The XLSX file could not be read.") from None
+        raise TableError("bad_xlsx", N_("The XLSX file could not be read.")) from None
     return [row for row in rows if any(cell.strip() for cell in row)]
 
 
@@ -80,7 +83,8 @@ def write_xlsx(header, rows):
     sheet = book.active
     sheet.append(header)
     for row in rows:
-        sheet.append([neutralise(v) for v in row])
+        # XLSX cannot hold control characters: neutralise first, then drop them
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", neutralise(v)) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

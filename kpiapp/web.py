@@ -12,9 +12,9 @@ def is_fragment_request():
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def render_page_or_fragment(page, fragment, status=200, **context):
+def render_page_or_fragment(page_template, fragment_template, status=200, **context):
     """The fragment for an HTMX request, else the whole page; both vary on HX-Request."""
-    template = fragment if is_fragment_request() else page
+    template = fragment_template if is_fragment_request() else page_template
     response = current_app.make_response((render_template(template, **context), status))
     response.vary.add("HX-Request")
     return response

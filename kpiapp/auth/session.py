@@ -31,8 +31,8 @@ def start_session(user, remember=False):
     now = datetime.now(timezone.utc).timestamp()
     session["login_at"] = now
     session["seen_at"] = now
-    if locale:
-        session["locale"] = locale
+    if user.locale or locale:
+        session["locale"] = user.locale or locale  # the person's own choice wins
     session.permanent = True
     login_user(user, remember=remember, fresh=True)
     g.audit_actor = actor_for(user)

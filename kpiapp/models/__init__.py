@@ -1,9 +1,19 @@
 """All models, imported here so Alembic and the app see one metadata."""
+from kpiapp.models.appraisal import (
+    Acknowledgement, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
+    KpiTemplateItem, Notification, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
+)
 from kpiapp.models.audit import AuditEvent
+from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
+                                   MetricDefinition, MetricFact)
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
 
 __all__ = [
-    "AuditEvent", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
+    "Acknowledgement", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
+    "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
+    "ScorecardItemVersion",
+    "AuditEvent", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
 ]

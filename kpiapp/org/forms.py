@@ -20,7 +20,7 @@ class PersonForm(FlaskForm):
     department_id = SelectField(_l("Department"), coerce=int)
     position_id = SelectField(_l("Position"), coerce=int)
     manager_id = SelectField(_l("Manager"), coerce=int)
-    role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
+    role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])  # labels set in the view
     locale = SelectField(_l("Language"), choices=[("", "—"), ("en", "English"), ("zh_CN", "简体中文")])
     active = BooleanField(_l("Active"), default=True)
     new_password = PasswordField(_l("Set a new password (optional)"), validators=[Optional(), Length(max=256)])

@@ -10,6 +10,7 @@ from kpiapp import policy
 from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db
 from kpiapp.models import Department, Position, Role, Store, User
+from kpiapp.navigation import role_label
 from kpiapp.org import bp, services
 from kpiapp.org.forms import (ConfirmForm, DepartmentForm, PersonForm, PositionForm, StoreForm,
                               StoreOwnerForm, UploadForm, id_choices)
@@ -53,8 +54,8 @@ def person_form(obj=None):
     form.position_id.choices = id_choices(all_of(Position, Position.title), lambda p: p.title)
     people = [p for p in all_of(User, User.name) if p.role != Role.client and (obj is None or p.id != obj.id)]
     form.manager_id.choices = id_choices(people, lambda p: f"{p.name} <{p.email}>")
-    if current_user.role != Role.admin:
-        form.role.choices = [(r.value, r.value) for r in (Role.employee, Role.client)]
+    roles = list(Role) if current_user.role == Role.admin else [Role.employee, Role.client]
+    form.role.choices = [(r.value, role_label(r)) for r in roles]
     return form
 
 

@@ -6,6 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
+from kpiapp.i18n import N_
 from kpiapp.models import Department, Position, Role, Store, StoreOwner, User
 from kpiapp.tabular import read_table
 
@@ -97,19 +98,19 @@ def plan_people_import(data, filename, actor):
     table = read_table(data, filename)
     plan = ImportPlan()
     if not table:
-        plan.problems.append(RowProblem(1, "", "The file has no rows."))
+        plan.problems.append(RowProblem(1, "", N_("The file has no rows.")))
         return plan
     header = [h.strip().lower().lstrip("\ufeff") for h in table[0]]
     missing = [c for c in ("email", "name") if c not in header]
     if missing:
-        plan.problems.append(RowProblem(1, ",".join(missing), "Missing required columns."))
+        plan.problems.append(RowProblem(1, ",".join(missing), N_("Missing required columns.")))
         return plan
     emails_in_file = set()
     for line, raw in enumerate(table[1:], start=2):
         values = dict(zip(header, [cell.strip() for cell in raw]))
         row, problems = check_person_row(line, values, actor)
         if row and row["email"] in emails_in_file:
-            problems.append(RowProblem(line, "email", "This e-mail appears twice in the file."))
+            problems.append(RowProblem(line, "email", N_("This e-mail appears twice in the file.")))
         if row:
             emails_in_file.add(row["email"])
         plan.problems.extend(problems)
@@ -123,10 +124,10 @@ def check_person_row(line, values, actor):
     problems, row = [], {"line": line}
     row["email"] = normal_email(values.get("email", ""))
     if not row["email"]:
-        problems.append(RowProblem(line, "email", "Not a valid e-mail address."))
+        problems.append(RowProblem(line, "email", N_("Not a valid e-mail address.")))
     row["name"] = values.get("name", "")
     if not row["name"] or len(row["name"]) > 120:
-        problems.append(RowProblem(line, "name", "A name of 1 to 120 characters is required."))
+        problems.append(RowProblem(line, "name", N_("A name of 1 to 120 characters is required.")))
     problems += resolve_refs(line, values, row)
     problems += resolve_flags(line, values, row, actor)
     return row, problems
@@ -136,13 +137,13 @@ def resolve_refs(line, values, row):
     problems = []
     row["department"] = department_by_path(values["department"]) if values.get("department") else None
     if values.get("department") and row["department"] is None:
-        problems.append(RowProblem(line, "department", "Unknown department."))
+        problems.append(RowProblem(line, "department", N_("Unknown department.")))
     row["position"] = lookup(Position, Position.title, values["position"]) if values.get("position") else None
     if values.get("position") and row["position"] is None:
-        problems.append(RowProblem(line, "position", "Unknown position."))
+        problems.append(RowProblem(line, "position", N_("Unknown position.")))
     row["manager_email"] = normal_email(values["manager_email"]) if values.get("manager_email") else None
     if values.get("manager_email") and not row["manager_email"]:
-        problems.append(RowProblem(line, "manager_email", "Not a valid e-mail address."))
+        problems.append(RowProblem(line, "manager_email", N_("Not a valid e-mail address.")))
     return problems
 
 
@@ -150,17 +151,17 @@ def resolve_flags(line, values, row, actor):
     problems = []
     role = (values.get("role") or "employee").lower()
     if role not in {r.value for r in Role}:
-        problems.append(RowProblem(line, "role", "Role must be admin, hr, employee or client."))
+        problems.append(RowProblem(line, "role", N_("Role must be admin, hr, employee or client.")))
     elif actor.role != Role.admin and role in (Role.admin, Role.hr):
-        problems.append(RowProblem(line, "role", "Only an admin can grant this role."))
+        problems.append(RowProblem(line, "role", N_("Only an admin can grant this role.")))
     row["role"] = role
     active = (values.get("active") or "true").lower()
     if active not in TRUE_WORDS | FALSE_WORDS:
-        problems.append(RowProblem(line, "active", "Use true or false."))
+        problems.append(RowProblem(line, "active", N_("Use true or false.")))
     row["active"] = active in TRUE_WORDS
     row["locale"] = values.get("locale") or None
     if (row["locale"] or "") not in LOCALES:
-        problems.append(RowProblem(line, "locale", "Use en or zh_CN."))
+        problems.append(RowProblem(line, "locale", N_("Use en or zh_CN.")))
     return problems
 
 
@@ -168,9 +169,9 @@ def check_managers(plan, emails_in_file):
     for row in plan.rows:
         email = row["manager_email"]
         if email and email not in emails_in_file and lookup(User, User.email, email) is None:
-            plan.problems.append(RowProblem(row["line"], "manager_email", "No person with this e-mail."))
+            plan.problems.append(RowProblem(row["line"], "manager_email", N_("No person with this e-mail.")))
         if email and email == row["email"]:
-            plan.problems.append(RowProblem(row["line"], "manager_email", "A person cannot manage themselves."))
+            plan.problems.append(RowProblem(row["line"], "manager_email", N_("A person cannot manage themselves.")))
 
 
 def apply_people_import(plan, actor):

@@ -91,7 +91,8 @@ def detect(data: bytes, filename: str) -> str:
 
 
 def parse_file(data: bytes, filename: str, *, parser: str | None = None, date_from: date | None = None,
-               date_to: date | None = None, tz: str | None = None, currency: str | None = None) -> ParseResult:
+               date_to: date | None = None, tz: str | None = None,
+               currency: str | None = None) -> ParseResult:
     """Parse one uploaded file (detecting its format unless parser is given).
 
     tz: IANA zone of the store, used to turn UTC/offset timestamps (orders,

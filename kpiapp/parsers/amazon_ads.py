@@ -75,7 +75,8 @@ def _parse_api(doc, opts: Options) -> ParseResult:
         item = as_dict(item)
         with out.row(i) as row:
             day = parse_date(item.get("date") or item.get("startDate"), "date")
-            end = parse_date(item["endDate"], "endDate") if item.get("endDate") and not item.get("date") else None
+            summary = item.get("endDate") and not item.get("date")
+            end = parse_date(item["endDate"], "endDate") if summary else None
             ref = str(item.get("campaignId") or item.get("campaignName") or "").strip()
             if not ref:
                 raise CellError("missing_value", "No campaignId or campaignName.", "campaignId")
@@ -123,7 +124,7 @@ def _console_row(row, rec, ref: str, window: str) -> None:
     else:
         day = rec.date("start", serial=True)
         end = rec.date("end", serial=True) if rec.has("end") and rec.raw("end") not in (None, "") else None
-    currency = check_currency(rec.text("currency"), rec.label("currency")) if rec.text("currency") else None
+    currency = rec.currency("currency")
     key = dict(sku=rec.text("advertised_sku") or rec.text("advertised_asin"), ref=ref,
                period_end=end if end != day else None)
     row.add(day, "ad_impressions", rec.number("impressions"), **key)

@@ -46,15 +46,17 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     for rec in records(sheet):
         with out.row(rec.line) as row:
             sku = rec.text("sku")
-            if not sku or sku in seen:
-                raise CellError("duplicate_row" if sku else "missing_value",
-                                "SKU %s appears twice." % sku if sku else "The SKU is empty.", rec.label("sku"))
+            if not sku:
+                raise CellError("missing_value", "The SKU is empty.", rec.label("sku"))
+            if sku in seen:
+                raise CellError("duplicate_row", "SKU %s appears twice." % sku, rec.label("sku"))
             seen.add(sku)
             afn = rec.number("afn_fulfillable", ZERO)
             mfn = rec.number("mfn_fulfillable", ZERO)
             inbound = sum((rec.number(n, ZERO) for n in
                            ("inbound_working", "inbound_shipped", "inbound_receiving")), ZERO)
-            mfn_only = rec.text("afn_listing").casefold() == "no" and rec.text("mfn_listing").casefold() == "yes"
+            listings = (rec.text("afn_listing").casefold(), rec.text("mfn_listing").casefold())
+            mfn_only = listings == ("no", "yes")
             in_stock = (mfn if mfn_only else afn) > 0
             row.add(day, "fulfillable_units", afn, sku=sku)
             row.add(day, "mfn_fulfillable_units", mfn, sku=sku)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import (Collector, Columns, check_currency, local_date, read_sheet,
-                                   records)
+from kpiapp.parsers.common import Collector, Columns, local_date, read_sheet, records
 
 KEY = "amazon_orders"
 FAMILY = "amazon_orders"
@@ -46,7 +45,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
         with out.row(rec.line) as row:
             order = rec.text("order_id")
             day = local_date(rec.timestamp("purchase_date"), opts.tz)
-            currency = check_currency(rec.text("currency"), rec.label("currency")) if rec.text("currency") else None
+            currency = rec.currency("currency")
             qty = rec.number("quantity", ZERO)
             price = rec.number("item_price", ZERO)
             discount = abs(rec.number("item_promo", ZERO)) + abs(rec.number("ship_promo", ZERO))

@@ -13,8 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from kpiapp.parsers.base import Fact, Options, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, check_currency, local_date,
-                                   read_sheet, records)
+from kpiapp.parsers.common import CellError, Collector, Columns, local_date, read_sheet, records
 
 KEY = "amazon_settlement"
 FAMILY = "amazon_settlement"
@@ -117,7 +116,7 @@ def _is_summary(rec) -> bool:
 
 
 def _summary(rec) -> _Summary:
-    currency = check_currency(rec.text("currency"), rec.label("currency")) if rec.text("currency") else None
+    currency = rec.currency("currency")
     end = local_date(rec.timestamp("end"), None) if rec.text("end") else None
     return _Summary(rec.line, rec.number("total"), currency, end)
 

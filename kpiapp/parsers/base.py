@@ -32,6 +32,10 @@ class ParseError(Exception):
         self.message = message
         self.params = params
 
+    def __reduce__(self):
+        # keeps the error intact across pickling (e.g. when a job runner stores it)
+        return (self.__class__, (self.code, self.message), {"params": self.params})
+
     def __repr__(self) -> str:
         return f"ParseError({self.code!r}, {self.message!r})"
 

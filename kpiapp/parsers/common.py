@@ -222,45 +222,36 @@ def _has_kana(text: str) -> bool:
     return any("\u3040" <= ch <= "\u30ff" for ch in text)
 
 
-def text_candidates(data: bytes):
-    """Yield plausible decodings in preference order (DATA-FORMATS §0 rule 3).
+def _decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def text_candidates(data: bytes) -> list[str]:
+    """Plausible decodings in preference order (DATA-FORMATS §0 rule 3).
 
     A file that is valid UTF-8 is UTF-8. Otherwise cp932, cp1252 and GB18030 can
-    all decode the same bytes, so the caller picks the first decoding whose header
+    all decode the same bytes, so the caller takes the first decoding whose header
     it recognises; cp932 goes first only when it yields kana, because German
     cp1252 text often also decodes as (meaningless) cp932 kanji.
     """
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ParseError("bad_encoding", "The file looks binary, not like a text report.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ["utf-16"]
+        texts = [_decode(data, "utf-16")]
+    elif b"\x00" in data:
+        texts = []
+    elif (utf8 := _decode(data, "utf-8-sig")) is not None:
+        texts = [utf8]
     else:
-        try:
-            encodings = [] if _binary_like(data.decode("utf-8-sig")) else ["utf-8-sig"]
-        except UnicodeDecodeError:
-            encodings = ["cp932", "cp1252", "gb18030"]
-    yielded = False
-    for enc in encodings:
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if _binary_like(text) or (enc == "cp932" and not _has_kana(text)):
-            continue
-        yielded = True
-        yield text
-    if not yielded and "cp932" in encodings:
-        # Japanese without kana is rare; try it last rather than never.
-        try:
-            text = data.decode("cp932")
-        except UnicodeDecodeError:
-            text = None
-        if text is not None and not _binary_like(text):
-            yielded = True
-            yield text
-    if not yielded:
+        cp932 = _decode(data, "cp932")
+        japanese = [cp932] if cp932 and _has_kana(cp932) else []
+        texts = japanese + [_decode(data, "cp1252"), _decode(data, "gb18030")] + ([] if japanese else [cp932])
+    texts = [t for t in texts if t is not None and not _binary_like(t)]
+    if not texts:
         raise ParseError("bad_encoding",
-                         "The file could not be read as text (tried UTF-8, Shift-JIS, Windows-1252).")
+                         "The file could not be read as text (tried UTF-8, Shift-JIS, Windows-1252, GB18030).")
+    return texts
 
 
 def _delimiter(text: str) -> str:
@@ -413,7 +404,7 @@ def clean_text(value: object, column: str | None = None) -> str:
         value = int(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    text = str(value).strip().strip("\t").strip()
+    text = str(value).strip()
     if _FORMULA.match(text):
         raise CellError("formula_cell", "Formula cells are not accepted: %s" % text[:40], column)
     return text
@@ -439,7 +430,7 @@ class Record:
         if idx is None or idx >= len(self.cells):
             return None
         value = self.cells[idx]
-        return value.strip().strip("\t").strip() if isinstance(value, str) else value
+        return value.strip() if isinstance(value, str) else value
 
     def text(self, name: str) -> str:
         return clean_text(self.raw(name), self.label(name))
@@ -457,6 +448,11 @@ class Record:
         if amount is None:
             return None
         return amount.value / 100 if amount.percent or self.sheet.kind == "csv" else amount.value
+
+    def currency(self, name: str) -> str | None:
+        """An ISO currency code column; None when blank."""
+        text = self.text(name)
+        return check_currency(text, self.label(name)) if text else None
 
     def date(self, name: str, formats=None, serial: bool = False) -> date:
         return parse_date(self.raw(name), self.label(name), formats=formats, serial=serial)
@@ -576,7 +572,9 @@ def _core_number(core: str, column: str | None, text: str) -> Decimal:
         mark = None
     whole, frac = core.rsplit(mark, 1) if mark else (core, "")
     group = {".": ",", ",": "."}.get(mark, "." if dots else ",")
-    grouped = r"\d{1,3}(?:%s\d{3})+" % re.escape(group) + (r"|\d{1,2}(?:,\d{2})*,\d{3}" if group == "," else "")
+    grouped = r"\d{1,3}(?:%s\d{3})+" % re.escape(group)
+    if group == ",":
+        grouped += r"|\d{1,2}(?:,\d{2})*,\d{3}"  # Indian lakh grouping: 1,23,456
     if group in whole and not re.fullmatch(grouped, whole):
         raise CellError("bad_number", "Not a number: %s" % text[:40], column)
     digits = whole.replace(group, "") + ("." + frac if frac else "")

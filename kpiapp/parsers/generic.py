@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kpiapp.metrics.measures import BASE_MEASURES
 from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import CellError, Collector, Columns, check_currency, read_sheet, records
+from kpiapp.parsers.common import CellError, Collector, Columns, read_sheet, records
 
 KEY = "generic"
 FAMILY = "generic"
@@ -50,11 +50,9 @@ def parse(data: bytes, opts: Options) -> ParseResult:
             value = rec.number("value")
             if value is None:
                 raise CellError("missing_value", "The value is empty.", rec.label("value"))
-            currency = None
-            if BASE_MEASURES[measure].unit == "money":
-                if not rec.text("currency"):
-                    raise CellError("missing_currency", "%s needs a currency." % measure, rec.label("currency"))
-                currency = check_currency(rec.text("currency"), rec.label("currency"))
+            currency = rec.currency("currency") if BASE_MEASURES[measure].unit == "money" else None
+            if BASE_MEASURES[measure].unit == "money" and not currency:
+                raise CellError("missing_currency", "%s needs a currency." % measure, rec.label("currency"))
             row.add(rec.date("date", serial=True), measure, value, currency, sku=rec.text("sku"),
                     store_code=rec.text("store"), mode="unique")
     return out.result()

@@ -39,6 +39,7 @@ COLUMNS = Columns(
     required=("order_id", "created", "quantity", ("seller_sku", "sku_id"), "sales"),
 )
 _MONEY = ("sales", "platform_discount", "seller_discount", "refund")
+_DISCOUNTS = (("seller_discounts", "seller_discount"), ("platform_discounts", "platform_discount"))
 
 
 def matches(obj) -> bool:
@@ -63,12 +64,12 @@ def _parse_export(data: bytes, opts: Options) -> ParseResult:
         if n == 0 and not re.fullmatch(r"\d+", order):
             continue  # row 2 describes the columns
         with out.row(rec.line) as row:
-            _export_row(row, rec, order, order not in seen, opts)
-            seen.add(order)
+            _export_row(row, rec, seen, opts)
     return out.result()
 
 
-def _export_row(row, rec, order: str, first: bool, opts: Options) -> None:
+def _export_row(row, rec, seen: set[str], opts: Options) -> None:
+    order = rec.text("order_id")
     if not order:
         raise CellError("missing_value", "The order id is empty.", rec.label("order_id"))
     day = local_date(rec.timestamp("created"), opts.tz)
@@ -84,14 +85,15 @@ def _export_row(row, rec, order: str, first: bool, opts: Options) -> None:
     row.add(day, "units_refunded", rec.number("returned", ZERO), **key)
     row.add(day, "units_cancelled", qty if cancelled else ZERO, **key)
     row.add(day, "cancelled_sales", sales if cancelled else ZERO, currency, **key)
-    for measure, column in (("seller_discounts", "seller_discount"), ("platform_discounts", "platform_discount")):
+    for measure, column in _DISCOUNTS:
         value, symbol = rec.money(column)
         row.add(day, measure, abs(value or ZERO), symbol or currency, **key)
-    if first:
+    if order not in seen:
         row.add(day, "orders", ONE, ref=order)
         if rec.has("refund"):
             value, symbol = rec.money("refund")
             row.add(day, "refund_amount", abs(value or ZERO), symbol or currency, ref=order)
+        seen.add(order)  # last: a bad cell above leaves the order for its next row
 
 
 def _orders(obj) -> list[dict]:

@@ -1,0 +1,182 @@
+"""Import throughput on PostgreSQL: our import vs a plain COPY vs ORM one-object-at-a-time.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/import_bench.py [--rows 200000]
+
+Generates Business Report files (one per day) and an Ads report with >= --rows file rows in
+total, imports them into a scratch database (created and dropped here) through
+start_import (in-process, the same code the worker runs), then COPYs the same normalized
+fact rows into a scratch table and inserts a sample through the ORM one object at a time.
+Goal: our import within 3x of COPY and >= 20x faster than the ORM.
+"""
+import argparse
+import os
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from config import TestConfig, database_url  # noqa: E402
+
+ASINS_PER_DAY = 3400
+CAMPAIGNS = 250
+ORM_SAMPLE = 5000
+
+
+def business_report(day_index):
+    lines = ['"(Parent) ASIN","(Child) ASIN","Title","Sessions - Total","Page Views - Total",'
+             '"Units Ordered","Ordered Product Sales","Total Order Items"']
+    for n in range(ASINS_PER_DAY):
+        units = (n + day_index) % 7
+        lines.append(f'"B0PARENT00","B0{n:08d}","Item {n}","{100 + n % 50}","{180 + n % 90}","{units}",'
+                     f'"${units * 19.99:,.2f}","{units}"')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def ads_report(rows):
+    start = date(2024, 1, 1)
+    lines = ["Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales "]
+    for i in range(rows):
+        lines.append(f"{start + timedelta(days=i // CAMPAIGNS)},Campaign {i % CAMPAIGNS},USD,"
+                     f"{1000 + i % 500},{10 + i % 40},{(i % 900) / 10:.2f},{(i % 2000) / 10:.2f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def scratch_database():
+    name = f"kpi_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin, name, make_url(database_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def make_app(uri, instance):
+    from kpiapp import create_app
+
+    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance,
+                                                  "SECRET_KEY": "bench", "MAX_CONTENT_LENGTH": 500 * 2**20})
+    return create_app(config)
+
+
+def run_imports(files, store):
+    from kpiapp.imports.services import start_import
+
+    total_facts = 0
+    started = time.perf_counter()
+    for name, data, day in files:
+        record = start_import(data, name, store.id, None, date_from=day, date_to=day)
+        assert record.status == "committed", (record.error, (record.errors or [])[:3])
+        total_facts += record.facts_written
+    return total_facts, time.perf_counter() - started
+
+
+def normalized_rows(files, store):
+    from kpiapp.parsers import parse_file
+
+    rows = []
+    for name, data, day in files:
+        result = parse_file(data, name, date_from=day, date_to=day, tz=store.timezone, currency=store.currency)
+        rows += [(store.id, result.family, f.business_date, f.period_end or f.business_date, f.sku, f.ref,
+                  f.measure, f.value, f.currency, 1, f.line) for f in result.facts]
+    return rows
+
+
+COLUMNS = "store_id, family, business_date, period_end, sku, ref, measure, value, currency, import_id, source_line"
+
+
+def copy_rows(db, rows):
+    with db.engine.connect() as conn:
+        conn.execute(text("CREATE TABLE bench_copy (LIKE metric_fact INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                          "INCLUDING INDEXES)"))
+        conn.commit()
+        raw = conn.connection.driver_connection
+        started = time.perf_counter()
+        with raw.cursor() as cursor, cursor.copy(f"COPY bench_copy ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        raw.commit()
+        return time.perf_counter() - started
+
+
+def orm_rows(db, rows):
+    from kpiapp.models import ImportRecord, MetricFact
+
+    record = db.session.execute(select(ImportRecord).limit(1)).scalar_one()
+    db.session.execute(text("DELETE FROM metric_fact WHERE import_id = :i"), {"i": record.id})
+    db.session.commit()
+    started = time.perf_counter()
+    for row in rows:
+        values = dict(zip([c.strip() for c in COLUMNS.split(",")], row))
+        db.session.add(MetricFact(**{**values, "import_id": record.id}))
+        db.session.flush()
+    db.session.commit()
+    return time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000, help="file rows in total (half BR, half ads)")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates and drops its own database).")
+    days = max(1, args.rows // 2 // ASINS_PER_DAY)
+    ads_rows = args.rows - days * ASINS_PER_DAY
+    start = date(2025, 1, 1)
+    files = [(f"BusinessReport-{start + timedelta(days=d)}.csv", business_report(d), start + timedelta(days=d))
+             for d in range(days)]
+    files.append(("ads.csv", ads_report(ads_rows), None))
+    admin, name, uri = scratch_database()
+    try:
+        bench(uri, files, days * ASINS_PER_DAY + ads_rows)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def bench(uri, files, file_rows):
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from kpiapp.extensions import db
+    from kpiapp.models import Store
+
+    app = make_app(uri, Path(tempfile.mkdtemp()))
+    with app.app_context():
+        upgrade()
+        store = Store(code="BENCH", name="Bench", platform="amazon", marketplace="US", currency="USD",
+                      timezone="America/Los_Angeles")
+        db.session.add(store)
+        db.session.commit()
+        facts, ours = run_imports(files, store)
+        started = time.perf_counter()
+        rows = normalized_rows(files, store)
+        parse_only = time.perf_counter() - started
+        copy_time = copy_rows(db, rows)
+        sample = rows[:ORM_SAMPLE]
+        orm_time = orm_rows(db, sample)
+        db.session.remove()
+        db.engine.dispose()
+    report(file_rows, facts, ours, parse_only, copy_time, len(sample), orm_time)
+
+
+def report(file_rows, facts, ours, parse_only, copy_time, sample, orm_time):
+    ours_rate, copy_rate, orm_rate = facts / ours, facts / copy_time, sample / orm_time
+    write_rate = facts / max(ours - parse_only, 1e-9)
+    print(f"file rows: {file_rows:,}   normalized fact rows: {facts:,}")
+    print(f"our import (end to end, parse + validate + upsert + commit): {ours:8.2f} s  {ours_rate:12,.0f} facts/s")
+    print(f"  of which parsing the files:                                {parse_only:8.2f} s")
+    print(f"  write phase only (end to end minus parsing):               {ours - parse_only:8.2f} s  {write_rate:12,.0f} facts/s")
+    print(f"plain COPY of the same rows into a scratch table:             {copy_time:8.2f} s  {copy_rate:12,.0f} facts/s")
+    print(f"ORM, one object at a time (flush each), sample of {sample:,}:    {orm_time:8.2f} s  {orm_rate:12,.0f} facts/s")
+    print(f"COPY / ours: end to end {copy_rate / ours_rate:.1f}x, write phase {copy_rate / write_rate:.1f}x (goal <= 3x)")
+    print(f"ours / ORM:  end to end {ours_rate / orm_rate:.1f}x (goal >= 20x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1008 @@
+"""Appraisal services: every write to templates, cycles and scorecards goes through here.
+
+Conventions (docs/appraisal.md):
+* actors are `User` objects and are passed in; nothing here reads `current_user`;
+* services flush but never commit: the caller commits once;
+* refusals raise an `AppraisalError` subclass with a stable `code` and an HTTP-ish
+  `status` (ValidationError 422, ForbiddenError 403, NotFoundError 404,
+  FrozenError 409, ConflictError 409); after a ConflictError the session has been
+  rolled back;
+* a locked scorecard is frozen: every write refuses with FrozenError, and the DB
+  triggers of migration 0002 refuse what slips past.
+"""
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from kpiapp import audit, policy
+from kpiapp.appraisal import notifications, scoring
+from kpiapp.appraisal.scoring import GradeBand, ScoringError, ScoringRule
+from kpiapp.appraisal.workflow import EDITABLE_STATES, Action, Relation, TransitionError
+from kpiapp.appraisal.workflow import ScorecardState as S
+from kpiapp.appraisal.workflow import allowed_actions as workflow_allowed_actions
+from kpiapp.appraisal.workflow import check as workflow_check
+from kpiapp.extensions import db
+from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
+from kpiapp.models import (
+    Acknowledgement, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, Department, KpiTemplate,
+    KpiTemplateItem, Role, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion, StoreOwner, User,
+)
+from kpiapp.models.appraisal import ChangeStatus, CycleKind, CycleStatus, ItemKind, ItemTag, ParticipantKind
+from kpiapp.models.base import utcnow
+
+# bump when scoring.py changes how points are computed; frozen into every locked snapshot
+SCORING_VERSION = "scoring-1"
+RULE_LIMITS = ("target", "threshold", "stretch")
+INCOMPLETE_RULE_CODES = {"linear_incomplete", "pass_fail_incomplete"}
+CHANGE_STATES = frozenset({S.APPROVED, S.SELF_REVIEW, S.MANAGER_REVIEW})
+DEFAULT_GRADE_TABLE = [
+    {"grade": "S", "min_score": "95", "max_share": "0.1", "coefficient": "1.5"},
+    {"grade": "A", "min_score": "85", "max_share": "0.3", "coefficient": "1.2"},
+    {"grade": "B", "min_score": "70", "max_share": None, "coefficient": "1.0"},
+    {"grade": "C", "min_score": "60", "max_share": None, "coefficient": "0.6"},
+    {"grade": "D", "min_score": "0", "max_share": None, "coefficient": "0"},
+]
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+class AppraisalError(Exception):
+    """A refused service call; `code` is stable for the UI and tests."""
+
+    status = 400
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ValidationError(AppraisalError):
+    status = 422
+
+
+class ForbiddenError(AppraisalError):
+    status = 403
+
+
+class NotFoundError(AppraisalError):
+    status = 404
+
+
+class FrozenError(AppraisalError):
+    status = 409
+
+    def __init__(self, scorecard):
+        super().__init__("locked", f"Scorecard {scorecard.id} is locked; only an admin reopen can change it.")
+        self.scorecard_id = scorecard.id
+
+
+class ConflictError(AppraisalError):
+    """Someone else changed the scorecard since it was read; carries who and when."""
+
+    status = 409
+
+    def __init__(self, scorecard_id, changed_by=None, changed_at=None):
+        who = changed_by.name if changed_by is not None else "someone else"
+        super().__init__("conflict", f"Scorecard {scorecard_id} was changed by {who} in the meantime; reload it.")
+        self.scorecard_id = scorecard_id
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+
+
+def _transition_error(error):
+    cls = ForbiddenError if error.code in ("forbidden", "own_scorecard") else ValidationError
+    return cls(error.code, error.message)
+
+
+# ---- small helpers ----------------------------------------------------------------------
+
+@contextmanager
+def acting(user):
+    """Attribute the ORM audit events written inside the block to `user` (outside requests)."""
+    token = audit.set_actor(audit.actor_for(user)) if user is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            audit.reset_actor(token)
+
+
+def _record(action, scorecard_id, actor, before=None, after=None):
+    audit.record(db.session, action, "scorecard", scorecard_id, before=before, after=after,
+                 actor=audit.actor_for(actor) if actor is not None else None)
+
+
+def to_decimal(value, name="value"):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
+        raise ValidationError("invalid_value", f"{name} must be a number.")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError("invalid_value", f"{name} is not a number: {value!r}.") from None
+    if not number.is_finite():
+        raise ValidationError("invalid_value", f"{name} must be finite.")
+    return number
+
+
+def _require_text(text, code="reason_required", what="A reason"):
+    if not (text and str(text).strip()):
+        raise ValidationError(code, f"{what} is required.")
+    return str(text).strip()
+
+
+def _get(model, obj_id):
+    obj = db.session.get(model, obj_id)
+    if obj is None:
+        raise NotFoundError("not_found", f"{model.__name__} {obj_id} not found.")
+    return obj
+
+
+def _require_manager_of_appraisal(actor):
+    if not policy.can_manage_appraisal(actor):
+        raise ForbiddenError("forbidden", "Only HR and admins manage templates and cycles.")
+
+
+# ---- scoring rules on items -------------------------------------------------------------
+
+def item_rule(item):
+    """The item's ScoringRule: the stored rule with the item's target/threshold/stretch."""
+    data = dict(item.rule or {})
+    data.update({name: getattr(item, name) for name in RULE_LIMITS})
+    return ScoringRule.from_dict(data)
+
+
+def _rule_problem(item):
+    """None when the item's rule is complete and valid, else the ScoringError."""
+    try:
+        item_rule(item).validate()
+    except ScoringError as error:
+        return error
+    return None
+
+
+def refresh_points(item):
+    """Recompute computed and final points of one item from its actual and reviews."""
+    if item.is_manual:
+        item.computed_points = item.explanation = None
+        score = _manual_score(item, item.manager_score) if item.manager_score is not None else None
+        item.final_points = score.points if score else None
+        return
+    score = None if _rule_problem(item) else scoring.score_item(item_rule(item), _dec(item.actual))
+    item.computed_points = score.points if score else None
+    item.explanation = score.explanation.to_dict() if score else None
+    item.final_points = _dec(item.manager_score) if item.manager_score is not None else item.computed_points
+
+
+def _dec(value):
+    return None if value is None else Decimal(value)
+
+
+def _manual_score(item, value):
+    try:
+        return scoring.score_item(item_rule(item), None, Decimal(value))
+    except ScoringError as error:
+        raise ValidationError(error.code, f"{item.name}: {error.message}") from None
+
+
+# ---- templates --------------------------------------------------------------------------
+
+def _template_item(spec, seq):
+    """Validate one item spec (a dict) and build a KpiTemplateItem."""
+    kind = _enum(ItemKind, spec.get("kind", "metric"), "kind")
+    metric = BUILTIN_METRICS_BY_KEY.get(spec.get("metric_key")) if kind == ItemKind.metric else None
+    if kind == ItemKind.metric and metric is None:
+        raise ValidationError("invalid_value", f"Unknown metric {spec.get('metric_key')!r}.")
+    rule_data = dict(spec.get("rule") or {})
+    if metric is not None:
+        rule_data.setdefault("direction", str(metric.direction))
+    limits = {n: to_decimal(spec.get(n, rule_data.pop(n, None)), n) for n in RULE_LIMITS}
+    for name in RULE_LIMITS:
+        rule_data.pop(name, None)
+    rule = _parse_rule(rule_data, limits, manual=kind == ItemKind.manual)
+    return KpiTemplateItem(
+        seq=seq, name=_require_text(spec.get("name"), "invalid_value", "An item name"), kind=kind,
+        metric_key=metric.key if metric else None, description=spec.get("description"),
+        tag=_enum(ItemTag, spec.get("tag", "result"), "tag"), weight=to_decimal(spec.get("weight"), "weight"),
+        rule={k: v for k, v in rule.to_dict().items() if k not in RULE_LIMITS}, **limits)
+
+
+def _parse_rule(rule_data, limits, manual):
+    try:
+        rule = ScoringRule.from_dict({**rule_data, **limits})
+        if manual != (rule.kind == scoring.RuleKind.MANUAL):
+            raise ScoringError("invalid_rule", "Manual items use a manual rule; metric items do not.")
+        rule.validate()
+    except ScoringError as error:
+        if error.code not in INCOMPLETE_RULE_CODES:  # targets may be left for each person
+            raise ValidationError(error.code, error.message) from None
+    return rule
+
+
+def _enum(enum_cls, value, name):
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise ValidationError("invalid_value", f"Unknown {name} {value!r}.") from None
+
+
+def _template_items(specs):
+    items = [_template_item(spec, seq) for seq, spec in enumerate(specs, 1)]
+    try:
+        scoring.validate_weights([i.weight or Decimal(0) for i in items])
+    except ScoringError as error:
+        raise ValidationError(error.code, error.message) from None
+    return items
+
+
+def create_template(actor, *, code, name, items, position_id=None, description=None):
+    """Create version 1 of a KPI template from item specs (dicts); HR/admin only."""
+    _require_manager_of_appraisal(actor)
+    if db.session.scalar(select(func.count()).where(KpiTemplate.code == code)):
+        raise ValidationError("duplicate_code", f"A template with code {code!r} exists.")
+    template = KpiTemplate(code=code, version=1, name=name, description=description, is_current=True,
+                           items=_template_items(items))
+    db.session.add(template)
+    if position_id is not None:
+        assign_template(template, actor, position_id)
+    with acting(actor):
+        db.session.flush()
+    return template
+
+
+def template_in_use(template):
+    """True once a cycle or scorecard refers to this template version."""
+    used_by_cycle = exists().where(CycleTemplate.template_id == template.id)
+    used_by_rule = exists().where(CycleParticipant.template_id == template.id)
+    used_by_card = exists().where(Scorecard.template_id == template.id)
+    return db.session.scalar(select(used_by_cycle | used_by_rule | used_by_card))
+
+
+def edit_template(template, actor, *, name=None, description=None, items=None):
+    """Edit the current version; if a cycle uses it, a new version is created instead.
+
+    Returns the edited template (the same row, or the new version).
+    """
+    _require_manager_of_appraisal(actor)
+    if not template.is_current:
+        raise ValidationError("not_current", "Only the current version of a template can be edited.")
+    target = _new_version(template) if template_in_use(template) else template
+    target.name = name or target.name
+    target.description = description if description is not None else target.description
+    if items is not None:
+        target.items = _template_items(items)
+    with acting(actor):
+        db.session.flush()
+    return target
+
+
+def _new_version(template):
+    new = KpiTemplate(code=template.code, version=template.version + 1, name=template.name,
+                      description=template.description, position_id=template.position_id, is_current=True,
+                      items=[_copy_item(KpiTemplateItem, i) for i in template.items])
+    template.is_current = False
+    template.position_id = None
+    db.session.add(new)
+    return new
+
+
+def _copy_item(model, item, **extra):
+    fields = ("seq", "name", "kind", "metric_key", "description", "tag", "weight", "rule", *RULE_LIMITS)
+    return model(**{f: getattr(item, f) for f in fields}, **extra)
+
+
+def copy_template(template, actor, *, code, name):
+    """Copy a template's items into a new template family (version 1, unassigned)."""
+    specs = [{**{f: getattr(i, f) for f in ("name", "kind", "metric_key", "description", "tag", "weight")},
+              **{n: getattr(i, n) for n in RULE_LIMITS}, "rule": i.rule} for i in template.items]
+    return create_template(actor, code=code, name=name, items=specs, description=template.description)
+
+
+def assign_template(template, actor, position_id):
+    """Make `template` the one new cycles use for a position (one current template per position)."""
+    _require_manager_of_appraisal(actor)
+    others = select(KpiTemplate).where(KpiTemplate.position_id == position_id, KpiTemplate.id != template.id)
+    for other in db.session.execute(others).scalars():
+        other.position_id = None
+    template.position_id = position_id
+    return template
+
+
+def template_for_position(position_id):
+    """The current template assigned to a position, or None."""
+    query = select(KpiTemplate).where(KpiTemplate.position_id == position_id, KpiTemplate.is_current.is_(True))
+    return db.session.execute(query).scalars().first()
+
+
+# ---- cycles -----------------------------------------------------------------------------
+
+def grade_bands(grade_table):
+    """GradeBand list from a cycle's JSON grade table."""
+    try:
+        return [GradeBand(row["grade"], Decimal(str(row["min_score"])),
+                          None if row.get("max_share") in (None, "") else Decimal(str(row["max_share"])),
+                          Decimal(str(row.get("coefficient", 1)))) for row in grade_table]
+    except (KeyError, TypeError, InvalidOperation):
+        raise ValidationError("invalid_grade_table", "Each grade needs grade, min_score and coefficient.") from None
+
+
+DEADLINES = ("targets_due", "approval_due", "self_review_due", "manager_review_due", "calibration_due")
+
+
+def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=None, hr_approval_required=False,
+                 deadlines=None, participants=()):
+    """Create a cycle (draft) with its grade table, deadlines and participant rules; HR/admin only."""
+    _require_manager_of_appraisal(actor)
+    if period_end < period_start:
+        raise ValidationError("invalid_period", "The period ends before it starts.")
+    table = grade_table or DEFAULT_GRADE_TABLE
+    try:
+        scoring.validate_grade_table(grade_bands(table))
+    except ScoringError as error:
+        raise ValidationError(error.code, error.message) from None
+    unknown = set(deadlines or {}) - set(DEADLINES)
+    if unknown:
+        raise ValidationError("invalid_field", f"Unknown deadlines: {', '.join(sorted(unknown))}.")
+    cycle = Cycle(name=name, kind=_enum(CycleKind, kind, "kind"), period_start=period_start, period_end=period_end,
+                  grade_table=audit.to_jsonable(table), hr_approval_required=hr_approval_required,
+                  **(deadlines or {}))
+    db.session.add(cycle)
+    add_participants(cycle, actor, participants)
+    with acting(actor):
+        db.session.flush()
+    return cycle
+
+
+def add_participants(cycle, actor, participants):
+    """Add participant rules: dicts with one of department_id / position_id / person_id,
+    and optionally template_id (overrides the position's template)."""
+    _require_manager_of_appraisal(actor)
+    for spec in participants:
+        kinds = [k for k in ParticipantKind if spec.get(f"{k}_id") is not None]
+        if len(kinds) != 1:
+            raise ValidationError("invalid_value", "A participant rule names one department, position or person.")
+        cycle.participants.append(CycleParticipant(
+            kind=kinds[0], department_id=spec.get("department_id"), position_id=spec.get("position_id"),
+            person_id=spec.get("person_id"), template_id=spec.get("template_id")))
+    return cycle
+
+
+def resolve_participants(cycle):
+    """[(person, override template or None)] for every active staff member the rules select."""
+    chosen = {}
+    for rule in cycle.participants:
+        for person in _people_for_rule(rule):
+            if person.active and person.role != Role.client:
+                # a person-level rule (and its template) wins over a broader one
+                if person.id not in chosen or rule.kind == ParticipantKind.person:
+                    chosen[person.id] = (person, rule.template)
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def _people_for_rule(rule):
+    if rule.kind == ParticipantKind.person:
+        return [_get(User, rule.person_id)]
+    if rule.kind == ParticipantKind.position:
+        return db.session.execute(select(User).where(User.position_id == rule.position_id)).scalars().all()
+    ids = _get(Department, rule.department_id).descendant_ids()
+    return db.session.execute(select(User).where(User.department_id.in_(ids))).scalars().all()
+
+
+@dataclass
+class StartReport:
+    created: list = field(default_factory=list)   # scorecard ids
+    existing: int = 0
+    skipped: list = field(default_factory=list)   # person ids without a template
+
+
+def start_cycle(cycle_id, actor_id=None, progress=None):
+    """Create one draft scorecard per participant from their template version. Idempotent.
+
+    Ids in (suitable as a job body); `progress(done, total)` is called per person.
+    Re-running creates scorecards only for participants who have none yet.
+    """
+    cycle = _get(Cycle, cycle_id)
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
+    if actor is not None:
+        _require_manager_of_appraisal(actor)
+    report, people = StartReport(), resolve_participants(cycle)
+    with acting(actor):
+        for done, (person, override) in enumerate(people, 1):
+            _start_one(cycle, person, override, report)
+            if progress is not None:
+                progress(done, len(people))
+        cycle.status = CycleStatus.running
+        cycle.started_at = cycle.started_at or utcnow()
+        db.session.flush()
+    return report
+
+
+def start_cycle_job(cycle_id, actor_id=None):
+    """RQ entry point (jobs.enqueue(start_cycle_job, cycle_id, actor_id)): start and commit."""
+    start_cycle(cycle_id, actor_id)
+    db.session.commit()
+
+
+def _start_one(cycle, person, override, report):
+    if db.session.scalar(select(exists().where(Scorecard.cycle_id == cycle.id, Scorecard.person_id == person.id))):
+        report.existing += 1
+        return
+    template = override or _cycle_template(cycle, person.position_id)
+    if template is None:
+        report.skipped.append(person.id)
+        return
+    scope = _scope_of(person)
+    card = Scorecard(cycle=cycle, person=person, version=1, template_id=template.id, state=S.DRAFT,
+                     items=[_card_item(i, scope) for i in template.items])
+    db.session.add(card)
+    db.session.flush()
+    report.created.append(card.id)
+    notifications.notify_next(card)
+
+
+def _cycle_template(cycle, position_id):
+    """The template version this cycle uses for a position, fixed the first time it is asked."""
+    if position_id is None:
+        return None
+    query = select(CycleTemplate).where(CycleTemplate.cycle_id == cycle.id, CycleTemplate.position_id == position_id)
+    fixed = db.session.execute(query).scalars().first()
+    if fixed is not None:
+        return fixed.template
+    template = template_for_position(position_id)
+    if template is not None:
+        db.session.add(CycleTemplate(cycle_id=cycle.id, position_id=position_id, template=template))
+    return template
+
+
+def _scope_of(person):
+    owners = db.session.execute(select(StoreOwner).where(StoreOwner.person_id == person.id)
+                                .order_by(StoreOwner.store_id)).scalars()
+    return [{"store_id": o.store_id, "share_pct": str(o.share_pct)} for o in owners]
+
+
+def _card_item(template_item, scope):
+    item = _copy_item(ScorecardItem, template_item, revision=1)
+    item.scope = scope if template_item.kind == ItemKind.metric else None
+    refresh_points(item)
+    return item
+
+
+# ---- reading scorecards -----------------------------------------------------------------
+
+def get_scorecard(scorecard_id):
+    return _get(Scorecard, scorecard_id)
+
+
+def is_superseded(scorecard):
+    """True when a reopen created a higher version of this scorecard."""
+    newer = exists().where(Scorecard.cycle_id == scorecard.cycle_id, Scorecard.person_id == scorecard.person_id,
+                           Scorecard.version > scorecard.version)
+    return bool(db.session.scalar(select(newer)))
+
+
+def allowed_actions(scorecard, user):
+    """Workflow actions `user` may take on `scorecard` now (for buttons)."""
+    return workflow_allowed_actions(scorecard.state, policy.relations_of(user, scorecard),
+                                    is_owner=user.id == scorecard.person_id,
+                                    hr_approval_required=scorecard.cycle.hr_approval_required)
+
+
+def current_result(scorecard):
+    """(total, grade, coefficient) from the current final points; Nones while incomplete."""
+    bands = grade_bands(scorecard.cycle.grade_table)
+    total = scoring.total_score([(_dec(i.final_points), Decimal(i.weight)) for i in scorecard.items])
+    grade = scorecard.calibrated_grade or scoring.grade_for(total, bands)
+    coefficient = next((b.coefficient for b in bands if b.grade == grade), None)
+    return total, grade, coefficient
+
+
+# ---- scorecard writes: common guards ----------------------------------------------------
+
+def _writable(scorecard, expected_version=None):
+    if scorecard.is_locked:
+        raise FrozenError(scorecard)
+    if expected_version is not None and int(expected_version) != scorecard.version_id:
+        raise ConflictError(scorecard.id, scorecard.updated_by, scorecard.updated_at)
+
+
+def _require(actor, scorecard, *relations, own_ok=False):
+    found = policy.relations_of(actor, scorecard)
+    if not found & set(relations):
+        raise ForbiddenError("forbidden", "You may not do this on this scorecard.")
+    if Relation.OWNER in found and not own_ok:
+        raise ForbiddenError("own_scorecard", "You cannot do this on your own scorecard.")
+
+
+def _require_state(scorecard, *states):
+    if scorecard.state not in states:
+        raise ValidationError("not_allowed_in_state", f"Not possible on a {scorecard.state} scorecard.")
+
+
+def _save(scorecard, actor):
+    """Stamp who changed the scorecard, flush, and turn a stale write into ConflictError."""
+    scorecard.updated_at = utcnow()
+    scorecard.updated_by_id = actor.id if actor is not None else None
+    scorecard_id = scorecard.id  # read now: the failed flush leaves the object unusable
+    try:
+        with acting(actor):
+            db.session.flush()
+    except StaleDataError as error:
+        raise _conflict(scorecard_id) from error
+
+
+def _conflict(scorecard_id):
+    db.session.rollback()
+    row = db.session.execute(select(Scorecard.updated_by_id, Scorecard.updated_at)
+                             .where(Scorecard.id == scorecard_id)).one_or_none()
+    who = db.session.get(User, row.updated_by_id) if row is not None and row.updated_by_id else None
+    return ConflictError(scorecard_id, who, row.updated_at if row is not None else None)
+
+
+# ---- the workflow -----------------------------------------------------------------------
+
+def apply_action(scorecard_id, action, actor, *, reason=None, expected_version=None):
+    """Move a scorecard through the workflow (workflow.TRANSITIONS), enforcing the guards.
+
+    Writes a ScorecardEvent and an audit event and notifies whoever acts next.
+    Returns the scorecard (for 'reopen', the new version). Does not commit.
+    """
+    scorecard = get_scorecard(scorecard_id)
+    action = _enum(Action, action, "action")
+    if action == Action.REOPEN:
+        return reopen(scorecard, actor, reason, expected_version=expected_version)
+    _writable(scorecard, expected_version)
+    new_state = _check(scorecard, action, actor, reason)
+    GUARDS.get(action, lambda _card: None)(scorecard)
+    old_state = scorecard.state
+    if action == Action.LOCK:
+        _freeze_results(scorecard, actor)
+    scorecard.state = new_state
+    _save(scorecard, actor)  # the UPDATE first: a concurrent writer fails here, before any side effect
+    if new_state == S.APPROVED:
+        _record_item_versions(scorecard, actor)
+    _log_transition(scorecard, action, old_state, actor, reason)
+    notifications.notify_next(scorecard)
+    db.session.flush()
+    return scorecard
+
+
+def _check(scorecard, action, actor, reason):
+    try:
+        return workflow_check(scorecard.state, action, policy.relations_of(actor, scorecard),
+                              is_owner=actor.id == scorecard.person_id,
+                              hr_approval_required=scorecard.cycle.hr_approval_required, reason=reason)
+    except TransitionError as error:
+        raise _transition_error(error) from None
+
+
+def _log_transition(scorecard, action, old_state, actor, reason):
+    db.session.add(ScorecardEvent(scorecard_id=scorecard.id, action=str(action), old_state=str(old_state),
+                                  new_state=str(scorecard.state), actor_id=actor.id, reason=reason))
+    _record(f"scorecard.{action}", scorecard.id, actor, before={"state": old_state},
+            after={"state": scorecard.state, "reason": reason, "version": scorecard.version})
+
+
+def _guard_targets(scorecard):
+    try:
+        scoring.validate_weights([Decimal(i.weight) for i in scorecard.items])
+    except ScoringError as error:
+        raise ValidationError(error.code, error.message) from None
+    for item in scorecard.items:
+        problem = _rule_problem(item)
+        if problem is not None:
+            raise ValidationError("item_incomplete", f"{item.name}: {problem.message}")
+
+
+def _guard_self_review(scorecard):
+    missing = [i.name for i in scorecard.items if i.is_manual and i.self_score is None]
+    if not (scorecard.self_comment or "").strip() or missing:
+        raise ValidationError("self_review_incomplete",
+                              "Add a self-review comment and a self score for every manual item.")
+
+
+def _guard_final_points(scorecard):
+    for item in scorecard.items:
+        if item.final_points is None:
+            raise ValidationError("final_points_missing", f"{item.name} has no final points yet.")
+        if _is_override(item) and not (item.override_reason or "").strip():
+            raise ValidationError("override_reason_required", f"{item.name}: overriding needs a reason.")
+
+
+def _guard_lock(scorecard):
+    _guard_final_points(scorecard)
+    if _pending_change(scorecard) is not None:
+        raise ValidationError("change_request_pending", "Decide the pending change request first.")
+
+
+GUARDS = {
+    Action.SUBMIT: _guard_targets,
+    Action.SUBMIT_SELF_REVIEW: _guard_self_review,
+    Action.SUBMIT_MANAGER_REVIEW: _guard_final_points,
+    Action.LOCK: _guard_lock,
+}
+
+
+def _is_override(item):
+    return (not item.is_manual and item.manager_score is not None
+            and (item.computed_points is None or Decimal(item.manager_score) != Decimal(item.computed_points)))
+
+
+def _version_data(item):
+    return audit.to_jsonable({f: getattr(item, f) for f in
+                              ("name", "description", "weight", "rule", *RULE_LIMITS)})
+
+
+def _record_item_versions(scorecard, actor, change_request=None, items=None):
+    for item in items if items is not None else scorecard.items:
+        db.session.add(ScorecardItemVersion(item_id=item.id, scorecard_id=scorecard.id, revision=item.revision,
+                                            data=_version_data(item), change_request_id=change_request and
+                                            change_request.id, created_by_id=actor.id if actor else None))
+
+
+def submit(scorecard, actor, **kw):
+    """Submit targets (owner or manager)."""
+    return apply_action(scorecard.id, Action.SUBMIT, actor, **kw)
+
+
+def approve(scorecard, actor, **kw):
+    """Approve targets (manager; goes to HR approval when the cycle requires it)."""
+    return apply_action(scorecard.id, Action.APPROVE, actor, **kw)
+
+
+def return_targets(scorecard, actor, reason, **kw):
+    """Return submitted targets with a reason (manager, or HR at the HR-approval step)."""
+    return apply_action(scorecard.id, Action.RETURN_, actor, reason=reason, **kw)
+
+
+def lock(scorecard, actor, **kw):
+    """Lock (HR): freeze total, grade, bonus coefficient and a snapshot of every input."""
+    return apply_action(scorecard.id, Action.LOCK, actor, **kw)
+
+
+def _freeze_results(scorecard, actor):
+    total, grade, coefficient = current_result(scorecard)
+    computed = scoring.grade_for(total, grade_bands(scorecard.cycle.grade_table))
+    scorecard.total, scorecard.grade, scorecard.bonus_coefficient = total, grade, coefficient
+    scorecard.locked_at, scorecard.locked_by_id = utcnow(), actor.id
+    scorecard.snapshot = audit.to_jsonable({
+        "scorecard_id": scorecard.id, "version": scorecard.version, "person_id": scorecard.person_id,
+        "cycle": {"id": scorecard.cycle_id, "name": scorecard.cycle.name,
+                  "period": [scorecard.cycle.period_start, scorecard.cycle.period_end]},
+        "total": total, "computed_grade": computed, "grade": grade, "bonus_coefficient": coefficient,
+        "calibrated_grade": scorecard.calibrated_grade, "calibration_reason": scorecard.calibration_reason,
+        "grade_table": scorecard.cycle.grade_table, "self_comment": scorecard.self_comment,
+        "manager_comment": scorecard.manager_comment, "items": [_item_snapshot(i) for i in scorecard.items],
+        "formula_versions": _formula_versions(scorecard), "locked_at": scorecard.locked_at,
+        "locked_by_id": actor.id,
+    })
+
+
+SNAPSHOT_FIELDS = ("id", "seq", "name", "kind", "metric_key", "description", "tag", "weight", "rule", "scope",
+                   "revision", "actual", "data_as_of", "provenance", "computed_points", "explanation",
+                   "self_score", "self_comment", "manager_score", "manager_comment", "override_reason",
+                   "final_points", *RULE_LIMITS)
+
+
+def _item_snapshot(item):
+    return {name: getattr(item, name) for name in SNAPSHOT_FIELDS}
+
+
+def _formula_versions(scorecard):
+    metrics = {}
+    for item in scorecard.items:
+        if item.metric_key:
+            spec = BUILTIN_METRICS_BY_KEY.get(item.metric_key)
+            provenance = item.provenance or {}
+            metrics[item.metric_key] = provenance.get("metric_version", spec.version if spec else None)
+    return {"scoring": SCORING_VERSION, "metrics": metrics}
+
+
+# ---- target edits -----------------------------------------------------------------------
+
+ITEM_EDIT_FIELDS = {"name": str, "description": str, "weight": to_decimal, "target": to_decimal,
+                    "threshold": to_decimal, "stretch": to_decimal}
+
+
+def _clean_changes(scorecard, changes, allowed=ITEM_EDIT_FIELDS):
+    """{item: {field: value}} from {item_id: {field: raw}}, refusing unknown items and fields."""
+    if not changes:
+        raise ValidationError("invalid_value", "No changes given.")
+    cleaned = {}
+    for item_id, fields in changes.items():
+        item = scorecard.item(item_id)
+        unknown = set(fields) - set(allowed)
+        if item is None or unknown:
+            raise ValidationError("invalid_field", f"Cannot change {sorted(unknown) or 'item'} {item_id}.")
+        cleaned[item] = {name: allowed[name](value, name) if allowed[name] is to_decimal else
+                         (None if value is None else str(value)) for name, value in fields.items()}
+    return cleaned
+
+
+def _apply_changes(cleaned):
+    for item, fields in cleaned.items():
+        for name, value in fields.items():
+            setattr(item, name, value)
+        refresh_points(item)
+
+
+def update_items(scorecard, actor, changes, *, expected_version=None):
+    """Edit targets in draft/returned (owner or manager); fields: name, description,
+    weight, target, threshold, stretch. `changes` = {item_id: {field: value}}."""
+    _writable(scorecard, expected_version)
+    _require(actor, scorecard, Relation.OWNER, Relation.MANAGER, own_ok=True)
+    if scorecard.state not in EDITABLE_STATES:
+        raise ValidationError("not_editable", "Approved targets change only through a change request.")
+    _apply_changes(_clean_changes(scorecard, changes))
+    _save(scorecard, actor)
+    return scorecard
+
+
+def _check_proposal(scorecard, cleaned):
+    """Refuse a change that would leave weights or rules invalid (without changing anything)."""
+    weights = [cleaned.get(i, {}).get("weight", i.weight) for i in scorecard.items]
+    try:
+        scoring.validate_weights([Decimal(w) if w is not None else Decimal(0) for w in weights])
+        for item, fields in cleaned.items():
+            data = {**(item.rule or {}), **{n: fields.get(n, getattr(item, n)) for n in RULE_LIMITS}}
+            ScoringRule.from_dict(data).validate()
+    except ScoringError as error:
+        raise ValidationError(error.code, error.message) from None
+
+
+def _pending_change(scorecard):
+    query = select(ChangeRequest).where(ChangeRequest.scorecard_id == scorecard.id,
+                                        ChangeRequest.status == ChangeStatus.pending)
+    return db.session.execute(query).scalars().first()
+
+
+def request_change(scorecard, actor, changes, reason, *, expected_version=None):
+    """Ask to change approved targets (owner or manager). The approved items stay in force
+    until the manager decides; one pending request per scorecard."""
+    _writable(scorecard, expected_version)
+    _require(actor, scorecard, Relation.OWNER, Relation.MANAGER, own_ok=True)
+    _require_state(scorecard, *CHANGE_STATES)
+    reason = _require_text(reason)
+    cleaned = _clean_changes(scorecard, changes)
+    _check_proposal(scorecard, cleaned)
+    if _pending_change(scorecard) is not None:
+        raise ValidationError("change_request_pending", "A change request is already pending.")
+    request = ChangeRequest(scorecard_id=scorecard.id, requested_by_id=actor.id, reason=reason,
+                            changes={str(i.id): audit.to_jsonable(f) for i, f in cleaned.items()})
+    db.session.add(request)
+    _save(scorecard, actor)
+    manager = scorecard.person.manager
+    if manager is not None and manager.id != actor.id:
+        notifications.notify([manager], scorecard, "change_requested",
+                             f"{actor.name} asks to change targets of {scorecard.person.name}: {reason}")
+    return request
+
+
+def decide_change(change_request, actor, decision, reason=None, *, expected_version=None):
+    """Approve or reject a pending change request (a manager of the person, not the requester).
+    Approval applies the changes and keeps a new ScorecardItemVersion per changed item."""
+    scorecard = change_request.scorecard
+    _writable(scorecard, expected_version)
+    _require(actor, scorecard, Relation.MANAGER)
+    if change_request.status != ChangeStatus.pending:
+        raise ValidationError("already_decided", "This change request was already decided.")
+    if actor.id == change_request.requested_by_id:
+        raise ForbiddenError("own_request", "Someone other than the requester decides a change request.")
+    if decision not in ("approve", "reject"):
+        raise ValidationError("invalid_value", "Decide 'approve' or 'reject'.")
+    if decision == "reject":
+        _require_text(reason)
+    else:
+        _apply_change_request(scorecard, change_request, actor)
+    change_request.status = ChangeStatus.approved if decision == "approve" else ChangeStatus.rejected
+    change_request.decided_by_id, change_request.decided_at = actor.id, utcnow()
+    change_request.decision_reason = reason
+    _save(scorecard, actor)
+    _record(f"scorecard.change_{change_request.status}", scorecard.id, actor,
+            after={"change_request_id": change_request.id, "reason": reason})
+    notifications.notify([change_request.requested_by], scorecard, f"change_{change_request.status}",
+                         f"Your change request for {scorecard.cycle.name} was {change_request.status}.")
+    return change_request
+
+
+def _apply_change_request(scorecard, change_request, actor):
+    cleaned = _clean_changes(scorecard, change_request.changes)
+    _check_proposal(scorecard, cleaned)
+    _apply_changes(cleaned)
+    for item in cleaned:
+        item.revision += 1
+    _record_item_versions(scorecard, actor, change_request, items=list(cleaned))
+
+
+# ---- reviews ----------------------------------------------------------------------------
+
+def _item_fields(scorecard, items, allowed):
+    for item_id, fields in (items or {}).items():
+        item = scorecard.item(item_id)
+        unknown = set(fields) - set(allowed)
+        if item is None or unknown:
+            raise ValidationError("invalid_field", f"Cannot set {sorted(unknown) or 'item'} {item_id}.")
+        yield item, fields
+
+
+def save_self_review(scorecard, actor, *, comment=None, items=None, expected_version=None):
+    """The owner's self-review: overall comment; per item self_comment, and self_score
+    (manual items only, on the item's scale). `items` = {item_id: {field: value}}."""
+    _writable(scorecard, expected_version)
+    _require(actor, scorecard, Relation.OWNER, own_ok=True)
+    _require_state(scorecard, S.SELF_REVIEW)
+    if comment is not None:
+        scorecard.self_comment = comment
+    for item, fields in _item_fields(scorecard, items, ("self_score", "self_comment")):
+        if "self_score" in fields:
+            if not item.is_manual and fields["self_score"] is not None:
+                raise ValidationError("invalid_field", f"{item.name} is scored from data, not self-scored.")
+            score = to_decimal(fields["self_score"], "self_score")
+            if score is not None:
+                _manual_score(item, score)  # range check on the item's scale
+            item.self_score = score
+        if "self_comment" in fields:
+            item.self_comment = fields["self_comment"]
+    _save(scorecard, actor)
+    return scorecard
+
+
+def save_manager_review(scorecard, actor, *, comment=None, items=None, expected_version=None):
+    """The manager's review: overall comment; per item manager_score (manual items: on the
+    item's scale; data items: points overriding the computed score, which needs
+    override_reason), manager_comment. Recomputes final points."""
+    _writable(scorecard, expected_version)
+    _require(actor, scorecard, Relation.MANAGER)
+    _require_state(scorecard, S.MANAGER_REVIEW)
+    if comment is not None:
+        scorecard.manager_comment = comment
+    for item, fields in _item_fields(scorecard, items, ("manager_score", "manager_comment", "override_reason")):
+        for name in ("manager_comment", "override_reason"):
+            if name in fields:
+                setattr(item, name, fields[name])
+        if "manager_score" in fields:
+            item.manager_score = to_decimal(fields["manager_score"], "manager_score")
+        _check_manager_score(item)
+        refresh_points(item)
+    _save(scorecard, actor)
+    return scorecard
+
+
+def _check_manager_score(item):
+    if item.manager_score is None:
+        return
+    if item.is_manual:
+        _manual_score(item, item.manager_score)
+    elif not Decimal(0) <= Decimal(item.manager_score) <= Decimal(item.rule.get("cap") or 120):
+        raise ValidationError("invalid_value", f"{item.name}: points must be between 0 and the cap.")
+    elif _is_override(item) and not (item.override_reason or "").strip():
+        raise ValidationError("override_reason_required", f"{item.name}: overriding the computed score needs a reason.")
+
+
+def calibrate(scorecard, actor, grade, reason, *, expected_version=None):
+    """HR sets the grade in calibration (reason required, audited); lock uses it."""
+    _writable(scorecard, expected_version)
+    _require(actor, scorecard, Relation.HR)
+    _require_state(scorecard, S.CALIBRATION)
+    reason = _require_text(reason)
+    if grade not in {b.grade for b in grade_bands(scorecard.cycle.grade_table)}:
+        raise ValidationError("invalid_value", f"Grade {grade!r} is not in the cycle's grade table.")
+    before = {"calibrated_grade": scorecard.calibrated_grade, "preview": current_result(scorecard)[1]}
+    scorecard.calibrated_grade, scorecard.calibration_reason = grade, reason
+    _save(scorecard, actor)
+    _record("scorecard.calibrate", scorecard.id, actor, before=before,
+            after={"calibrated_grade": grade, "reason": reason})
+    return scorecard
+
+
+def cycle_distribution(cycle_id):
+    """Grade counts and quota violations over the cycle's latest scorecards that have a grade."""
+    cycle = _get(Cycle, cycle_id)
+    bands = grade_bands(cycle.grade_table)
+    cards = db.session.execute(select(Scorecard).where(Scorecard.cycle_id == cycle_id)).scalars().all()
+    latest = {}
+    for card in cards:
+        if card.person_id not in latest or card.version > latest[card.person_id].version:
+            latest[card.person_id] = card
+    grades = [g for g in (_grade_of(c) for c in latest.values()) if g is not None]
+    counts = {b.grade: grades.count(b.grade) for b in bands}
+    return {"counts": counts, "graded": len(grades), "violations": scoring.distribution_check(grades, bands)}
+
+
+def _grade_of(card):
+    if card.is_locked:
+        return card.grade
+    try:
+        return current_result(card)[1]
+    except ScoringError:
+        return None
+
+
+# ---- after lock -------------------------------------------------------------------------
+
+def acknowledge(scorecard, actor, objection=False, comment=None):
+    """The owner acknowledges a locked result, optionally objecting (comment required).
+    Stored as an Acknowledgement row; the locked scorecard itself never changes."""
+    _require_state(scorecard, S.LOCKED)
+    if actor.id != scorecard.person_id:
+        raise ForbiddenError("forbidden", "Only the employee acknowledges their own result.")
+    if is_superseded(scorecard):
+        raise ValidationError("superseded", "This version was reopened; acknowledge the newer version.")
+    if objection:
+        comment = _require_text(comment, "reason_required", "A comment explaining the objection")
+    if db.session.scalar(select(exists().where(Acknowledgement.scorecard_id == scorecard.id))):
+        raise ValidationError("already_acknowledged", "This result was already acknowledged.")
+    ack = Acknowledgement(scorecard_id=scorecard.id, person_id=actor.id, objection=bool(objection), comment=comment)
+    db.session.add(ack)
+    with acting(actor):
+        db.session.flush()
+    _record("scorecard.acknowledge", scorecard.id, actor, after={"objection": bool(objection), "comment": comment})
+    if objection:
+        notifications.notify(notifications.hr_users(exclude_id=actor.id), scorecard, "objection",
+                             f"{actor.name} objects to the result for {scorecard.cycle.name}: {comment}")
+    return ack
+
+
+def reopen(scorecard, actor, reason, *, expected_version=None):
+    """Admin reopen of a locked scorecard: creates version N+1 in manager_review with a copy
+    of items and reviews. The locked version stays readable and unchanged."""
+    if expected_version is not None and int(expected_version) != scorecard.version_id:
+        raise ConflictError(scorecard.id, scorecard.updated_by, scorecard.updated_at)
+    new_state = _check(scorecard, Action.REOPEN, actor, reason)
+    if is_superseded(scorecard):
+        raise ValidationError("superseded", "A newer version of this scorecard exists.")
+    new = Scorecard(cycle_id=scorecard.cycle_id, person_id=scorecard.person_id, version=scorecard.version + 1,
+                    template_id=scorecard.template_id, state=new_state, reopened_from_id=scorecard.id,
+                    self_comment=scorecard.self_comment, manager_comment=scorecard.manager_comment,
+                    items=[_copy_card_item(i) for i in scorecard.items])
+    db.session.add(new)
+    old_id = scorecard.id
+    try:
+        _save(new, actor)
+    except IntegrityError as error:  # a concurrent reopen took version N+1 first
+        raise _conflict(old_id) from error
+    _record_item_versions(new, actor)
+    db.session.add(ScorecardEvent(scorecard_id=new.id, action=str(Action.REOPEN), old_state=str(S.LOCKED),
+                                  new_state=str(new_state), actor_id=actor.id, reason=reason))
+    _record("scorecard.reopen", scorecard.id, actor, before={"version": scorecard.version, "state": S.LOCKED},
+            after={"new_scorecard_id": new.id, "version": new.version, "reason": reason})
+    notifications.notify_next(new)
+    db.session.flush()
+    return new
+
+
+COPY_FIELDS = ("scope", "revision", "actual", "data_as_of", "provenance", "computed_points", "explanation",
+               "self_score", "self_comment", "manager_score", "manager_comment", "override_reason", "final_points")
+
+
+def _copy_card_item(item):
+    return _copy_item(ScorecardItem, item, **{f: getattr(item, f) for f in COPY_FIELDS})
+
+
+# ---- data from the metric pipeline ------------------------------------------------------
+
+def set_actual(item, value, data_as_of, provenance):
+    """Store a metric item's computed actual (from the import pipeline) and rescore it.
+
+    `data_as_of`: date or aware datetime; `provenance`: JSON-safe dict (imports, rows,
+    FX, metric_version...). Refused on locked scorecards and manual items. Does not
+    bump the scorecard's version: new data is not a user decision.
+    """
+    if item.scorecard.is_locked:
+        raise FrozenError(item.scorecard)
+    if item.is_manual:
+        raise ValidationError("invalid_field", f"{item.name} is a manual item; it has no data.")
+    if isinstance(data_as_of, date) and not isinstance(data_as_of, datetime):
+        data_as_of = datetime.combine(data_as_of, time(), tzinfo=timezone.utc)
+    item.actual = to_decimal(value, "actual")
+    item.data_as_of = data_as_of
+    item.provenance = audit.to_jsonable(provenance or {})
+    refresh_points(item)
+    db.session.flush()
+    return item

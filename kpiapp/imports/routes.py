@@ -1,0 +1,149 @@
+from flask import Response, abort, current_app, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+
+from kpiapp.extensions import db
+from kpiapp.imports import bp, services
+from kpiapp.imports.forms import ImportForm
+from kpiapp.models import ImportFile, ImportRecord, Store
+from kpiapp.parsers import PARSERS, generic_template_csv
+from kpiapp.policy import allow
+from kpiapp.tabular import write_csv
+from kpiapp.web import render_page_or_fragment
+
+LIST_SIZE = 50
+
+# Whole-file and row error codes, translated; the parser's English detail is shown beside them.
+ERROR_TEXT = {
+    "empty_file": _l("The file is empty."),
+    "unknown_format": _l("This file is not a format we know."),
+    "bad_encoding": _l("The file's text encoding could not be read."),
+    "bad_csv": _l("The CSV file is malformed."),
+    "bad_json": _l("The file is not valid JSON."),
+    "bad_gzip": _l("The gzip file is damaged."),
+    "bad_xlsx": _l("The Excel file is damaged or cannot be read."),
+    "not_xlsx": _l("The file is not an Excel .xlsx workbook."),
+    "xlsx_too_large": _l("The Excel file expands beyond the size limit."),
+    "file_too_large": _l("The file is larger than the upload limit."),
+    "extension_mismatch": _l("The file's content does not match its extension."),
+    "bad_extension": _l("This kind of file is not accepted."),
+    "wrong_format": _l("The file is not in the chosen format."),
+    "missing_columns": _l("Required columns are missing."),
+    "date_range_required": _l("This report has no dates: give the report's start and end date."),
+    "bad_date_range": _l("The end date is before the start date."),
+    "unknown_parser": _l("Unknown format."),
+    "unknown_store": _l("Unknown store."),
+    "store_mismatch": _l("The row belongs to another store than the one chosen."),
+    "missing_store": _l("Choose a store or fill the store column."),
+    "row_errors": _l("Some rows have errors; nothing was imported."),
+    "no_rows": _l("The file has no rows to import."),
+    "overlapping_range": _l("The dates overlap data of another import with a different date range."),
+    "internal_error": _l("The import stopped because of an internal error."),
+    "job_failed": _l("The import job failed."),
+    "abandoned": _l("The import stopped without finishing."),
+    "bad_number": _l("Not a number."),
+    "bad_date": _l("Not a date."),
+    "bad_currency": _l("Not a currency code."),
+    "missing_value": _l("A required value is empty."),
+    "missing_currency": _l("A currency is required."),
+    "unknown_measure": _l("Unknown measure."),
+    "duplicate_row": _l("Duplicate row."),
+    "formula_cell": _l("Spreadsheet formulas are not accepted."),
+}
+
+
+def error_text(code, message=""):
+    known = ERROR_TEXT.get(code)
+    return str(known) if known is not None else message
+
+
+def parser_label(info):
+    return info.label_zh if str(get_locale()) == "zh_CN" else info.label_en
+
+
+def import_form():
+    form = ImportForm()
+    stores = db.session.execute(select(Store).where(Store.active).order_by(Store.code)).scalars()
+    form.store_id.choices = [(0, "—")] + [(s.id, f"{s.code} · {s.name}") for s in stores]
+    form.parser.choices = [("", _("Detect automatically"))] + [
+        (key, parser_label(info)) for key, info in PARSERS.items()]
+    return form
+
+
+def load_record(import_id):
+    record = db.session.get(ImportRecord, import_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.route("/", methods=["GET", "POST"])
+@allow("imports.run")
+def index():
+    form = import_form()
+    if form.validate_on_submit():
+        record = submit(form)
+        if record is not None:
+            return redirect(url_for("imports.detail", import_id=record.id))
+    records = db.session.execute(select(ImportRecord).order_by(ImportRecord.id.desc())
+                                 .limit(LIST_SIZE)).scalars().all()
+    dated = [parser_label(i) for i in PARSERS.values() if i.needs_date_range]
+    return render_template("imports/index.html", form=form, records=records, dated_formats=dated,
+                           limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+
+
+def submit(form):
+    upload = form.file.data
+    try:
+        return services.start_import(
+            upload.read(), upload.filename, form.store_id.data or None, current_user,
+            parser=form.parser.data or None, date_from=form.date_from.data, date_to=form.date_to.data,
+            allow_partial=form.allow_partial.data, kind=form.kind.data)
+    except services.ImportRejected as error:
+        form.file.errors.append(error_text(error.code, error.message))
+        return None
+
+
+@bp.route("/<int:import_id>")
+@allow("imports.run")
+def detail(import_id):
+    record = load_record(import_id)
+    return render_page_or_fragment("imports/detail.html", "imports/_progress.html", record=record,
+                                   progress=services.current_progress(record), error_text=error_text)
+
+
+@bp.route("/<int:import_id>/rejected.csv")
+@allow("imports.run")
+def rejected_rows(import_id):
+    record = load_record(import_id)
+    rows = [(e["line"], e.get("column") or "", e["code"], e["message"]) for e in record.errors or []]
+    body = write_csv(["line", "column", "code", "message"], rows)
+    return download(body, f"import-{record.id}-rejected.csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/<int:import_id>/file")
+@allow("imports.run")
+def raw_file(import_id):
+    record = load_record(import_id)
+    stored = db.session.get(ImportFile, record.id)
+    if stored is None:
+        abort(404)
+    name = secure_filename(record.filename) or f"import-{record.id}"
+    return download(stored.data, name, "application/octet-stream")
+
+
+@bp.route("/template.csv")
+@allow("imports.run")
+def generic_template():
+    return download(generic_template_csv().encode("utf-8"), "kpiapp-generic-template.csv",
+                    "text/csv; charset=utf-8")
+
+
+def download(body, filename, mimetype):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

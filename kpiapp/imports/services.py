@@ -1,0 +1,439 @@
+"""Imports: start one (F2 checks, dedupe, enqueue) and run one (parse, validate, write once).
+
+The database records whether an import happened (SECURITY.md §2): facts and the
+`committed` status are written in ONE transaction, so a crash leaves nothing
+behind and a re-run starts over; a committed import is never run again.
+See docs/imports.md.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import islice
+
+from flask import current_app
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from kpiapp import audit
+from kpiapp.extensions import db
+from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
+                           Store)
+from kpiapp.models.base import utcnow
+from kpiapp.parsers import PARSERS, ParseError, RowError, parse_file, parse_fx
+
+JOB_TIMEOUT = 1800  # seconds; a record 'running' for longer than this (+ grace) is dead
+CHUNK = 1000
+MAX_STORED_ERRORS = 2000
+EXTENSIONS = (".csv", ".txt", ".tsv", ".tab", ".xlsx", ".json", ".gz")
+XLSX_MAGIC = b"PK\x03\x04"
+FACT_KEY = ("store_id", "family", "business_date", "period_end", "sku", "ref", "measure")
+FACT_UPDATES = ("value", "currency", "import_id", "source_line")
+
+
+class ImportRejected(Exception):
+    """An upload refused before anything is stored (size, extension, options)."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def noop_progress(_percent):
+    return None
+
+
+# ---- starting an import -------------------------------------------------------------------
+
+def start_import(data, filename, store_id, actor, *, parser=None, date_from=None, date_to=None,
+                 allow_partial=False, kind=ImportKind.facts):
+    """Store an upload and enqueue its job; identical bytes and options return the existing record.
+
+    Raises ImportRejected for an upload refused outright (too large, wrong extension or
+    content, unknown parser or store, bad date range). Everything found while parsing
+    is reported on the record instead (status failed, errors listed).
+    """
+    kind = ImportKind(kind)
+    check_upload(data, filename)
+    check_options(kind, store_id, parser, date_from, date_to)
+    digest = hashlib.sha256(data).hexdigest()
+    key = dedupe_key(digest, kind, store_id, parser, date_from, date_to, allow_partial)
+    existing = live_record(key)
+    if existing is not None:
+        return existing
+    record = create_record(data, filename, digest, key, kind, store_id, actor, parser, date_from,
+                           date_to, allow_partial)
+    if record.status != ImportStatus.pending:
+        return record  # lost a race: another request created the same import
+    enqueue_import(record)
+    db.session.expire_all()
+    return db.session.get(ImportRecord, record.id)
+
+
+def check_upload(data, filename):
+    """SECURITY.md F2: size cap and extension vs content (the parsers check the rest)."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit and len(data) > limit:
+        raise ImportRejected("file_too_large", f"The file is larger than {limit // (1024 * 1024)} MB.")
+    name = (filename or "").lower()
+    if not name.endswith(EXTENSIONS):
+        raise ImportRejected("bad_extension", "Upload a .csv, .txt, .tsv, .xlsx, .json or .gz file.")
+    is_zip = data.startswith(XLSX_MAGIC)
+    if name.endswith(".xlsx") != is_zip:
+        raise ImportRejected("extension_mismatch", "The file's content does not match its extension.")
+
+
+def check_options(kind, store_id, parser, date_from, date_to):
+    if parser and parser not in PARSERS:
+        raise ImportRejected("unknown_parser", f"Unknown parser: {parser[:48]}")
+    if date_from and date_to and date_to < date_from:
+        raise ImportRejected("bad_date_range", "The end date is before the start date.")
+    if kind == ImportKind.facts and store_id is not None and db.session.get(Store, store_id) is None:
+        raise ImportRejected("unknown_store", "Unknown store.")
+
+
+def dedupe_key(digest, kind, store_id, parser, date_from, date_to, allow_partial):
+    options = [digest, str(kind), store_id, parser or "", str(date_from or ""), str(date_to or ""),
+               bool(allow_partial)]
+    return hashlib.sha256(json.dumps(options).encode()).hexdigest()
+
+
+def live_record(key):
+    """The pending/running/committed record with this key; a dead one is marked failed."""
+    record = db.session.execute(
+        select(ImportRecord).where(ImportRecord.dedupe_key == key, ImportRecord.status != "failed")
+    ).scalar_one_or_none()
+    if record is not None and is_dead(record):
+        finish_failed(record, "abandoned", "The import stopped without finishing (worker lost).")
+        return None
+    return record
+
+
+def is_dead(record):
+    if record.status == ImportStatus.committed:
+        return False
+    since = record.started_at or record.created_at
+    return since is not None and utcnow() - since > timedelta(seconds=JOB_TIMEOUT + 120)
+
+
+def create_record(data, filename, digest, key, kind, store_id, actor, parser, date_from, date_to,
+                  allow_partial):
+    record = ImportRecord(
+        kind=kind, parser=parser, store_id=store_id if kind == ImportKind.facts else None,
+        uploaded_by_id=getattr(actor, "id", None), filename=display_name(filename), sha256=digest,
+        size=len(data), date_from=date_from, date_to=date_to, allow_partial=bool(allow_partial),
+        dedupe_key=key, status=ImportStatus.pending)
+    db.session.add(record)
+    try:
+        db.session.flush()
+        record.job_id = f"import-{record.id}"
+        db.session.add(ImportFile(import_id=record.id, data=data))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return live_record(key)
+    return record
+
+
+def display_name(filename):
+    name = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:255] or "upload"
+
+
+def enqueue_import(record):
+    from kpiapp.jobs import enqueue
+    from workers import jobs  # the job entry point lives in the outer ring; import late
+
+    enqueue(jobs.run_import, record.id, job_id=record.job_id, timeout=JOB_TIMEOUT,
+            on_failure=jobs.import_failed, meta={"import_id": record.id})
+
+
+def current_progress(record):
+    """0-100: the row's phase, or the RQ job's meta while a worker is writing (docs/imports.md)."""
+    if record.is_finished or not record.job_id:
+        return record.progress
+    from kpiapp.jobs import redis_connection
+
+    connection = redis_connection()
+    if connection is None:
+        return record.progress
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        meta = Job.fetch(record.job_id, connection=connection).get_meta()
+    except (NoSuchJobError, RedisError):
+        return record.progress
+    return max(record.progress, int(meta.get("progress") or 0))
+
+
+# ---- running an import ----------------------------------------------------------------------
+
+@dataclass
+class Parsed:
+    parser: str | None
+    family: str | None
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    rows_read: int = 0
+
+
+def run_import(import_id, progress=noop_progress):
+    """Run one import to the end: committed with its facts, or failed with nothing written.
+
+    Safe to call more than once (RQ is at-least-once): a committed import is left alone,
+    any other state starts over from the stored bytes.
+    """
+    record = db.session.get(ImportRecord, import_id)
+    if record is None or record.status == ImportStatus.committed:
+        return record
+    begin(record)
+    try:
+        return parse_and_write(record, progress)
+    except Exception as error:
+        db.session.rollback()
+        mark_failed(import_id, "internal_error", f"The import stopped: {type(error).__name__}.")
+        raise
+
+
+def begin(record):
+    record.status, record.started_at, record.finished_at = ImportStatus.running, utcnow(), None
+    record.progress, record.errors, record.error, record.error_code = 0, None, None, None
+    record.rows_read = record.facts_written = record.facts_replaced = record.rows_rejected = 0
+    db.session.commit()
+
+
+def parse_and_write(record, progress):
+    data = db.session.get(ImportFile, record.id).data
+    try:
+        parsed = parse_upload(record, data)
+    except ParseError as error:
+        return finish_failed(record, error.code, error.message)
+    record.parser, record.family = parsed.parser, parsed.family
+    progress(10)
+    if parsed.errors and not record.allow_partial:
+        lines = len({e.line for e in parsed.errors})
+        return finish_failed(record, "row_errors",
+                             f"{lines} rows have errors; nothing was imported.", parsed)
+    if not parsed.rows:
+        return finish_failed(record, "no_rows", "The file has no rows to import.", parsed)
+    if record.kind == ImportKind.fx:
+        return write_rates(record, parsed, progress)
+    return write_facts(record, parsed, progress)
+
+
+def parse_upload(record, data):
+    if record.kind == ImportKind.fx:
+        rates, errors = parse_fx(data, record.filename)
+        rows = [{"date": r.date, "currency": r.currency, "rate": r.rate, "import_id": record.id}
+                for r in rates]
+        return Parsed("fx", "fx", rows, list(errors), len(rates) + len({e.line for e in errors}))
+    store = record.store
+    result = parse_file(data, record.filename, parser=record.parser, date_from=record.date_from,
+                        date_to=record.date_to, tz=store.timezone if store else None,
+                        currency=store.currency if store else None)
+    rows, store_errors = fact_rows(record, result)
+    return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
+                  result.rows_read)
+
+
+def fact_rows(record, result):
+    """Facts as table rows; facts whose store cannot be resolved become row errors."""
+    codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
+    rows, errors, bad_lines = [], [], set()
+    for fact in result.facts:
+        store_id, problem = resolve_store(record.store_id, fact.store_code, codes)
+        if problem:
+            if fact.line not in bad_lines:
+                errors.append(RowError(fact.line, "store", problem[0], problem[1]))
+            bad_lines.add(fact.line)
+            continue
+        rows.append({"store_id": store_id, "family": result.family, "business_date": fact.business_date,
+                     "period_end": fact.period_end or fact.business_date, "sku": fact.sku or "",
+                     "ref": fact.ref or "", "measure": fact.measure, "value": fact.value,
+                     "currency": fact.currency, "import_id": record.id, "source_line": fact.line})
+    return [r for r in rows if r["source_line"] not in bad_lines], errors
+
+
+def resolve_store(store_id, code, codes):
+    if not code:
+        return (store_id, None) if store_id else (None, ("missing_store", "Choose a store or fill the store column."))
+    if code not in codes:
+        return None, ("unknown_store", f"Unknown store code: {code[:32]}")
+    if store_id and codes[code] != store_id:
+        return None, ("store_mismatch", f"Store {code[:32]} is not the store chosen for this import.")
+    return codes[code], None
+
+
+def write_facts(record, parsed, progress):
+    """Upsert every fact and commit them with the 'committed' status, or fail on an overlap."""
+    rows, conn = parsed.rows, db.session.connection()
+    slices = sorted({(r["store_id"], parsed.family) for r in rows})
+    lock(conn, [f"facts:{store_id}:{family}" for store_id, family in slices])
+    conflict = find_overlap(conn, parsed.family, rows)
+    if conflict:
+        db.session.rollback()
+        return finish_failed(record, "overlapping_range", conflict, parsed)
+    before = count_facts(conn, parsed.family, rows)
+    if conn.dialect.name == "postgresql":
+        copy_upsert(conn, rows, progress)
+    else:
+        upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
+    replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
+    return finish_committed(record, parsed, replaced)
+
+
+def write_rates(record, parsed, progress):
+    rows, conn = parsed.rows, db.session.connection()
+    lock(conn, ["fx"])
+    before = count_rates(conn, rows)
+    upsert(conn, rate_upsert(conn.dialect.name), rows, progress)
+    replaced = len(rows) - (count_rates(conn, rows) - before)
+    return finish_committed(record, parsed, replaced)
+
+
+def lock(conn, names):
+    """Serialise writers of one (store, family) slice on PostgreSQL; SQLite has one writer anyway."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in sorted(names):
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def find_overlap(conn, family, rows):
+    """A message naming the import whose different date range overlaps these facts, or None."""
+    if not rows:
+        return None
+    new = {}
+    for r in rows:
+        new.setdefault((r["store_id"], r["measure"]), set()).add((r["business_date"], r["period_end"]))
+    low = min(r["business_date"] for r in rows)
+    high = max(r["period_end"] for r in rows)
+    t = MetricFact.__table__.c
+    query = select(t.store_id, t.measure, t.business_date, t.period_end, t.import_id).distinct().where(
+        t.store_id.in_({key[0] for key in new}), t.family == family,
+        t.business_date <= high, t.period_end >= low)
+    if all(r["business_date"] == r["period_end"] for r in rows):
+        query = query.where(t.business_date != t.period_end)  # daily vs daily: same day replaces
+    for store_id, measure, start, end, import_id in conn.execute(query):
+        for new_start, new_end in new.get((store_id, measure), ()):
+            if new_start <= end and new_end >= start and (new_start, new_end) != (start, end):
+                return (f"{measure} for {new_start}..{new_end} overlaps {start}..{end} from import "
+                        f"#{import_id}; import the same date range to replace it, or one file per day.")
+    return None
+
+
+def count_facts(conn, family, rows):
+    if not rows:
+        return 0
+    t = MetricFact.__table__.c
+    return conn.execute(select(func.count()).where(
+        t.store_id.in_({r["store_id"] for r in rows}), t.family == family,
+        t.business_date.between(min(r["business_date"] for r in rows),
+                                max(r["business_date"] for r in rows)))).scalar()
+
+
+def count_rates(conn, rows):
+    if not rows:
+        return 0
+    t = FxRate.__table__.c
+    return conn.execute(select(func.count()).where(
+        t.date.between(min(r["date"] for r in rows), max(r["date"] for r in rows)))).scalar()
+
+
+def dialect_insert(dialect_name, table):
+    return (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(table)
+
+
+def fact_upsert(dialect_name):
+    stmt = dialect_insert(dialect_name, MetricFact.__table__)
+    return stmt.on_conflict_do_update(index_elements=list(FACT_KEY),
+                                      set_={name: stmt.excluded[name] for name in FACT_UPDATES})
+
+
+def rate_upsert(dialect_name):
+    stmt = dialect_insert(dialect_name, FxRate.__table__)
+    return stmt.on_conflict_do_update(index_elements=["date", "currency"],
+                                      set_={"rate": stmt.excluded.rate, "import_id": stmt.excluded.import_id})
+
+
+def upsert(conn, stmt, rows, progress):
+    done, total = 0, max(len(rows), 1)
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK)):
+        conn.execute(stmt, chunk)  # executemany
+        done += len(chunk)
+        progress(10 + 89 * done // total)
+
+
+FACT_COLUMNS = FACT_KEY + FACT_UPDATES
+
+
+def copy_upsert(conn, rows, progress):
+    """PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE.
+
+    Same result as the chunked upsert, several times faster; still inside the import's
+    single transaction (the temporary table goes with it).
+    """
+    columns = ", ".join(FACT_COLUMNS)
+    conn.execute(text(f"CREATE TEMPORARY TABLE fact_stage ON COMMIT DROP AS "
+                      f"SELECT {columns} FROM metric_fact WITH NO DATA"))
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY fact_stage ({columns}) FROM STDIN") as copy:
+        for done, row in enumerate(rows, 1):
+            copy.write_row([row[name] for name in FACT_COLUMNS])
+            if done % CHUNK == 0:
+                progress(10 + 80 * done // len(rows))
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in FACT_UPDATES)
+    conn.execute(text(f"INSERT INTO metric_fact ({columns}) SELECT {columns} FROM fact_stage "
+                      f"ON CONFLICT ON CONSTRAINT uq_metric_fact_natural_key DO UPDATE SET {updates}"))
+    progress(99)
+
+
+# ---- finishing ------------------------------------------------------------------------------
+
+def finish_committed(record, parsed, replaced):
+    record.status, record.finished_at, record.progress = ImportStatus.committed, utcnow(), 100
+    record.rows_read, record.facts_written = parsed.rows_read, len(parsed.rows)
+    record.facts_replaced = replaced
+    store_errors(record, parsed.errors)
+    audit.record(db.session, "import.committed", "import_record", record.id, after={
+        "kind": str(record.kind), "parser": record.parser, "store_id": record.store_id,
+        "sha256": record.sha256, "rows_read": record.rows_read, "facts_written": record.facts_written,
+        "facts_replaced": replaced, "rows_rejected": record.rows_rejected})
+    db.session.commit()
+    return record
+
+
+def finish_failed(record, code, message, parsed=None):
+    if record.status == ImportStatus.committed:
+        return record  # never undo a committed import (rq#2424)
+    record.status, record.finished_at = ImportStatus.failed, utcnow()
+    record.error_code, record.error = code, message
+    record.facts_written = record.facts_replaced = 0
+    if parsed is not None:
+        record.rows_read = parsed.rows_read
+        store_errors(record, parsed.errors)
+    db.session.commit()
+    return record
+
+
+def store_errors(record, errors):
+    ordered = sorted(errors, key=lambda e: (e.line, e.column or ""))
+    record.rows_rejected = len({e.line for e in ordered})
+    record.errors = [{"line": e.line, "column": e.column, "code": e.code, "message": e.message}
+                     for e in ordered[:MAX_STORED_ERRORS]] or None
+
+
+def mark_failed(import_id, code, message):
+    """Mark an import failed after a crash; a committed import is left as it is."""
+    db.session.rollback()
+    record = db.session.get(ImportRecord, import_id)
+    if record is not None:
+        db.session.refresh(record)
+        finish_failed(record, code, message)
+    return record

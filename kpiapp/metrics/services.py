@@ -1,0 +1,247 @@
+"""Metric definitions (create, new version, validate) and actual values computed from facts.
+
+Ratios are computed once from raw measures summed over the period and the stores,
+never by averaging ratios (PRODUCT.md "Scoring"); see docs/imports.md for the rules.
+"""
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import aliased
+
+from kpiapp.extensions import db
+from kpiapp.metrics.catalog import UNITS
+from kpiapp.metrics.formula import PERIOD_DAYS, FormulaError, parse_formula
+from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.models import FxRate, MetricDefinition, MetricFact
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
+DIRECTIONS = ("higher_better", "lower_better")
+# When several report families give the same measure for a store and day, the first wins
+# (e.g. Business Report ordered_sales over the orders file); unlisted families come after.
+FAMILY_PRIORITY = ("amazon_sales_traffic", "amazon_ads", "amazon_settlement", "amazon_orders",
+                   "amazon_inventory", "shopee_orders", "shopee_escrow", "tiktok_orders", "generic")
+DEFINITION_FIELDS = ("name_en", "name_zh", "unit", "direction", "formula", "includes_en", "includes_zh")
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be saved; `field` names the form field at fault."""
+
+    def __init__(self, field_name, message):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+# ---- definitions ----------------------------------------------------------------------------
+
+def current_definitions():
+    """The current version of every metric definition, by key."""
+    return db.session.execute(select(MetricDefinition).where(MetricDefinition.is_current)
+                              .order_by(MetricDefinition.builtin.desc(), MetricDefinition.key)).scalars().all()
+
+
+def get_definition(key, version=None):
+    query = select(MetricDefinition).where(MetricDefinition.key == key)
+    query = query.where(MetricDefinition.version == version) if version else query.where(MetricDefinition.is_current)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def definition_versions(key):
+    return db.session.execute(select(MetricDefinition).where(MetricDefinition.key == key)
+                              .order_by(MetricDefinition.version.desc())).scalars().all()
+
+
+def validate_formula(text):
+    """The parsed formula (canonical text via str()); raises FormulaError."""
+    return parse_formula((text or "").strip(), set(BASE_MEASURES))
+
+
+def create_definition(key, values, actor):
+    """Add a custom definition as version 1 (caller commits)."""
+    key = (key or "").strip().lower()
+    if not KEY_RE.match(key):
+        raise DefinitionError("key", "Use 2-48 lowercase letters, digits or _, starting with a letter.")
+    if get_definition(key) is not None:
+        raise DefinitionError("key", "A metric with this key already exists.")
+    definition = MetricDefinition(key=key, version=1, builtin=False, is_current=True,
+                                  created_by_id=getattr(actor, "id", None), **clean(values))
+    db.session.add(definition)
+    db.session.flush()
+    return definition
+
+
+def revise_definition(key, values, actor):
+    """Save an edit as a new version; older versions stay for the scorecards that use them."""
+    old = get_definition(key)
+    if old is None:
+        raise DefinitionError("key", "Unknown metric.")
+    values = clean(values)
+    if all(getattr(old, name) == values[name] for name in DEFINITION_FIELDS):
+        return old
+    db.session.execute(update(MetricDefinition).where(MetricDefinition.key == key)
+                       .values(is_current=False).execution_options(synchronize_session="fetch"))
+    definition = MetricDefinition(key=key, version=old.version + 1, builtin=old.builtin, is_current=True,
+                                  created_by_id=getattr(actor, "id", None), **values)
+    db.session.add(definition)
+    db.session.flush()
+    return definition
+
+
+def clean(values):
+    values = {name: (values.get(name) or "").strip() for name in DEFINITION_FIELDS}
+    if values["unit"] not in UNITS:
+        raise DefinitionError("unit", "Unknown unit.")
+    if values["direction"] not in DIRECTIONS:
+        raise DefinitionError("direction", "Unknown direction.")
+    if not values["name_en"] or not values["name_zh"]:
+        raise DefinitionError("name_en", "Both names are required.")
+    try:
+        values["formula"] = str(validate_formula(values["formula"]))
+    except FormulaError as error:
+        raise DefinitionError("formula", str(error)) from None
+    return values
+
+
+# ---- computing actuals -------------------------------------------------------------------------
+
+@dataclass
+class MetricValue:
+    value: Decimal | None
+    inputs: dict = field(default_factory=dict)  # measure -> Decimal (base currency, after shares)
+    data_as_of: date | None = None
+    fact_count: int = 0
+    import_ids: list = field(default_factory=list)
+    fx_notes: list = field(default_factory=list)  # "EUR 2025-03-01 @ 1.08"
+    missing_rates: list = field(default_factory=list)  # "No FX rate for EUR on 2025-03-01."
+    missing_measures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    formula: str = ""
+    version: int | None = None
+
+
+def compute_metric(definition_key, store_shares, date_from, date_to, *, sku=None, version=None):
+    """The metric for stores weighted by share over [date_from, date_to], from imported facts.
+
+    store_shares: [(store_id, share_fraction)], e.g. [(1, Decimal("0.5"))]. Each store's raw
+    measures are summed over the period, money converted to BASE_CURRENCY at each business
+    date's rate, multiplied by the share, summed across stores; the formula runs once on
+    the sums. value is None for "no data" (no facts, zero divisor or a missing FX rate).
+    """
+    definition = get_definition(definition_key, version)
+    if definition is None:
+        raise DefinitionError("key", f"Unknown metric: {definition_key}")
+    formula = parse_formula(definition.formula, set(BASE_MEASURES))
+    measures = sorted(formula.names - {PERIOD_DAYS})
+    result = MetricValue(None, formula=str(formula), version=definition.version)
+    shares = {store_id: Decimal(str(share)) for store_id, share in store_shares}
+    groups = fact_groups(list(shares), measures, date_from, date_to, sku)
+    totals = convert_and_weigh(pick_families(groups), shares, result)
+    describe_sources(list(shares), measures, date_from, date_to, sku, result)
+    return evaluate(formula, measures, totals, result, (date_to - date_from).days + 1)
+
+
+def fact_groups(store_ids, measures, date_from, date_to, sku):
+    """Sums by (store, family, measure, day, currency), SKU breakdowns dropped under totals."""
+    f = MetricFact
+    query = (select(f.store_id, f.family, f.measure, f.business_date, f.currency,
+                    func.sum(f.value), func.count())
+             .where(*fact_filter(store_ids, measures, date_from, date_to, sku))
+             .group_by(f.store_id, f.family, f.measure, f.business_date, f.currency))
+    return db.session.execute(query).all()
+
+
+def fact_filter(store_ids, measures, date_from, date_to, sku):
+    f = MetricFact
+    where = [f.store_id.in_(store_ids), f.measure.in_(measures), f.business_date >= date_from,
+             f.period_end <= date_to]
+    if sku is not None:
+        return where + [f.sku == sku]
+    total = aliased(MetricFact)
+    has_total = exists().where(and_(
+        total.store_id == f.store_id, total.family == f.family, total.business_date == f.business_date,
+        total.period_end == f.period_end, total.sku == "", total.ref == f.ref, total.measure == f.measure))
+    return where + [(f.sku == "") | ~has_total]
+
+
+def family_rank(family):
+    return FAMILY_PRIORITY.index(family) if family in FAMILY_PRIORITY else len(FAMILY_PRIORITY)
+
+
+def pick_families(groups):
+    """Per store, measure and day keep only the groups of the highest-priority family."""
+    best = {}
+    for g in groups:
+        key = (g.store_id, g.measure, g.business_date)
+        if key not in best or family_rank(g.family) < family_rank(best[key]):
+            best[key] = g.family
+    return [g for g in groups if best[(g.store_id, g.measure, g.business_date)] == g.family]
+
+
+def convert_and_weigh(groups, shares, result):
+    base = current_app.config["BASE_CURRENCY"]
+    rates = load_rates(groups, base)
+    totals = defaultdict(Decimal)
+    for g in groups:
+        amount = Decimal(str(g[5]))
+        if BASE_MEASURES[g.measure].unit == "money" and (g.currency or base) != base:
+            rate = rates.get((g.business_date, g.currency))
+            if rate is None:
+                note_missing_rate(result, g.currency, g.business_date)
+                continue
+            note_rate(result, g.currency, g.business_date, rate)
+            amount *= rate
+        totals[g.measure] += amount * shares[g.store_id]
+        result.fact_count += g[6]
+    return totals
+
+
+def load_rates(groups, base):
+    wanted = {(g.business_date, g.currency) for g in groups
+              if BASE_MEASURES[g.measure].unit == "money" and g.currency and g.currency != base}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(FxRate.date, FxRate.currency, FxRate.rate).where(
+        FxRate.currency.in_({c for _, c in wanted}),
+        FxRate.date.between(min(d for d, _ in wanted), max(d for d, _ in wanted)))).all()
+    return {(d, c): Decimal(r) for d, c, r in rows}
+
+
+def note_missing_rate(result, currency, day):
+    message = f"No FX rate for {currency} on {day.isoformat()}."
+    if message not in result.missing_rates:
+        result.missing_rates.append(message)
+
+
+def note_rate(result, currency, day, rate):
+    note = f"{currency} {day.isoformat()} @ {rate.normalize()}"
+    if note not in result.fx_notes:
+        result.fx_notes.append(note)
+
+
+def describe_sources(store_ids, measures, date_from, date_to, sku, result):
+    """data as of, the imports behind the value, and ranges left out because only partly inside."""
+    f = MetricFact
+    where = fact_filter(store_ids, measures, date_from, date_to, sku)
+    result.data_as_of = db.session.execute(select(func.max(f.period_end)).where(*where)).scalar()
+    result.import_ids = sorted(db.session.execute(select(f.import_id).where(*where).distinct()).scalars())
+    partial = db.session.execute(select(func.count()).where(
+        f.store_id.in_(store_ids), f.measure.in_(measures), f.business_date <= date_to,
+        f.period_end >= date_from, (f.business_date < date_from) | (f.period_end > date_to))).scalar()
+    if partial:
+        result.notes.append(f"{partial} facts cover dates partly outside the period and were left out.")
+
+
+def evaluate(formula, measures, totals, result, period_days):
+    if result.missing_rates:
+        return result
+    if not any(m in totals for m in measures):
+        return result  # no data at all
+    result.missing_measures = [m for m in measures if m not in totals]
+    result.inputs = {m: totals.get(m, Decimal(0)) for m in measures}
+    result.value = formula.evaluate({**result.inputs, PERIOD_DAYS: Decimal(period_days)})
+    return result

@@ -1,0 +1,275 @@
+"""Appraisal cycle: KPI templates, cycles, scorecards and their history (docs/appraisal.md)."""
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpiapp.appraisal.workflow import ScorecardState
+from kpiapp.extensions import db
+from kpiapp.models.base import UTCDateTime, utcnow
+
+POINTS = Numeric(7, 2)
+VALUE = Numeric(20, 6)
+
+
+class ItemKind(StrEnum):
+    metric = "metric"
+    manual = "manual"
+
+
+class ItemTag(StrEnum):
+    result = "result"
+    process = "process"
+
+
+class CycleKind(StrEnum):
+    monthly = "monthly"
+    quarterly = "quarterly"
+
+
+class CycleStatus(StrEnum):
+    draft = "draft"
+    running = "running"
+    closed = "closed"
+
+
+class ParticipantKind(StrEnum):
+    department = "department"
+    position = "position"
+    person = "person"
+
+
+class ChangeStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class ItemFields:
+    """Columns shared by template items and scorecard items."""
+
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[ItemKind] = mapped_column(String(16))
+    metric_key: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    tag: Mapped[ItemTag] = mapped_column(String(16), default=ItemTag.result)
+    weight = mapped_column(Numeric(6, 2), nullable=False)
+    target = mapped_column(VALUE, nullable=True)
+    threshold = mapped_column(VALUE, nullable=True)
+    stretch = mapped_column(VALUE, nullable=True)
+    # ScoringRule.to_dict() minus target/threshold/stretch, which live in the columns above
+    rule: Mapped[dict] = mapped_column(JSON)
+
+
+class KpiTemplate(db.Model):
+    __tablename__ = "kpi_template"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    name: Mapped[str] = mapped_column(String(160))
+    description: Mapped[str | None] = mapped_column(Text)
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    position = relationship("Position")
+    items = relationship("KpiTemplateItem", back_populates="template", order_by="KpiTemplateItem.seq",
+                         cascade="all, delete-orphan")
+
+
+class KpiTemplateItem(ItemFields, db.Model):
+    __tablename__ = "kpi_template_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("kpi_template.id", ondelete="CASCADE"), index=True)
+    template = relationship("KpiTemplate", back_populates="items")
+
+
+class Cycle(db.Model):
+    __tablename__ = "appraisal_cycle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[CycleKind] = mapped_column(String(16))
+    period_start = mapped_column(Date, nullable=False)
+    period_end = mapped_column(Date, nullable=False)
+    status: Mapped[CycleStatus] = mapped_column(String(16), default=CycleStatus.draft)
+    hr_approval_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [{"grade", "min_score", "max_share", "coefficient"}], numbers as strings
+    grade_table: Mapped[list] = mapped_column(JSON)
+    targets_due = mapped_column(Date, nullable=True)
+    approval_due = mapped_column(Date, nullable=True)
+    self_review_due = mapped_column(Date, nullable=True)
+    manager_review_due = mapped_column(Date, nullable=True)
+    calibration_due = mapped_column(Date, nullable=True)
+    started_at = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    participants = relationship("CycleParticipant", back_populates="cycle", cascade="all, delete-orphan")
+
+
+class CycleParticipant(db.Model):
+    """One participant rule: a department (with sub-departments), a position or a person."""
+
+    __tablename__ = "cycle_participant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("appraisal_cycle.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ParticipantKind] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_template.id"))
+    cycle = relationship("Cycle", back_populates="participants")
+    template = relationship("KpiTemplate")
+
+
+class CycleTemplate(db.Model):
+    """The template version a position uses in a cycle, fixed at the first start."""
+
+    __tablename__ = "cycle_template"
+    __table_args__ = (UniqueConstraint("cycle_id", "position_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("appraisal_cycle.id", ondelete="CASCADE"))
+    position_id: Mapped[int] = mapped_column(ForeignKey("position.id"))
+    template_id: Mapped[int] = mapped_column(ForeignKey("kpi_template.id"))
+    template = relationship("KpiTemplate")
+
+
+class Scorecard(db.Model):
+    __tablename__ = "scorecard"
+    __table_args__ = (UniqueConstraint("cycle_id", "person_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("appraisal_cycle.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_template.id"))
+    state: Mapped[ScorecardState] = mapped_column(String(20), default=ScorecardState.DRAFT, index=True)
+    version_id: Mapped[int] = mapped_column(nullable=False)
+    self_comment: Mapped[str | None] = mapped_column(Text)
+    manager_comment: Mapped[str | None] = mapped_column(Text)
+    calibrated_grade: Mapped[str | None] = mapped_column(String(16))
+    calibration_reason: Mapped[str | None] = mapped_column(Text)
+    total = mapped_column(POINTS, nullable=True)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    bonus_coefficient = mapped_column(Numeric(6, 3), nullable=True)
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
+    locked_at = mapped_column(UTCDateTime, nullable=True)
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reopened_from_id: Mapped[int | None] = mapped_column(ForeignKey("scorecard.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    cycle = relationship("Cycle")
+    person = relationship("User", foreign_keys=[person_id])
+    template = relationship("KpiTemplate")
+    locked_by = relationship("User", foreign_keys=[locked_by_id])
+    updated_by = relationship("User", foreign_keys=[updated_by_id])
+    items = relationship("ScorecardItem", back_populates="scorecard", order_by="ScorecardItem.seq",
+                         cascade="all, delete-orphan")
+    events = relationship("ScorecardEvent", order_by="ScorecardEvent.id", viewonly=True)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def is_locked(self):
+        return self.state == ScorecardState.LOCKED
+
+    def item(self, item_id):
+        return next((i for i in self.items if i.id == int(item_id)), None)
+
+
+class ScorecardItem(ItemFields, db.Model):
+    __tablename__ = "scorecard_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), index=True)
+    # [{"store_id": 1, "share_pct": "40.00"}]: the stores this item is measured on
+    scope: Mapped[list | None] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(default=1)
+    actual = mapped_column(VALUE, nullable=True)
+    data_as_of = mapped_column(UTCDateTime, nullable=True)
+    provenance: Mapped[dict | None] = mapped_column(JSON)
+    computed_points = mapped_column(POINTS, nullable=True)
+    explanation: Mapped[dict | None] = mapped_column(JSON)
+    self_score = mapped_column(Numeric(7, 2), nullable=True)
+    self_comment: Mapped[str | None] = mapped_column(Text)
+    manager_score = mapped_column(Numeric(7, 2), nullable=True)
+    manager_comment: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    final_points = mapped_column(POINTS, nullable=True)
+    scorecard = relationship("Scorecard", back_populates="items")
+    versions = relationship("ScorecardItemVersion", order_by="ScorecardItemVersion.revision", viewonly=True)
+
+    @property
+    def is_manual(self):
+        return self.kind == ItemKind.manual
+
+
+class ScorecardItemVersion(db.Model):
+    """One approved version of an item's targets; every version is kept."""
+
+    __tablename__ = "scorecard_item_version"
+    __table_args__ = (UniqueConstraint("item_id", "revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("scorecard_item.id", ondelete="CASCADE"), index=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column()
+    data: Mapped[dict] = mapped_column(JSON)
+    change_request_id: Mapped[int | None] = mapped_column(ForeignKey("change_request.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class ChangeRequest(db.Model):
+    __tablename__ = "change_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # {"<item id>": {"target": "120000", ...}}, numbers as strings
+    changes: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ChangeStatus] = mapped_column(String(16), default=ChangeStatus.pending)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at = mapped_column(UTCDateTime, nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    scorecard = relationship("Scorecard")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+
+
+class ScorecardEvent(db.Model):
+    """One workflow transition (the audit log has a matching explicit event)."""
+
+    __tablename__ = "scorecard_event"
+    __audit__ = False
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    old_state: Mapped[str] = mapped_column(String(20))
+    new_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at = mapped_column(UTCDateTime, default=utcnow)
+    actor = relationship("User")
+
+
+class Acknowledgement(db.Model):
+    __tablename__ = "acknowledgement"
+    __table_args__ = (UniqueConstraint("scorecard_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    objection: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __audit__ = False
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    scorecard_id: Mapped[int | None] = mapped_column(ForeignKey("scorecard.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    read_at = mapped_column(UTCDateTime, nullable=True)
+    scorecard = relationship("Scorecard")

@@ -1,0 +1,143 @@
+"""Metric definitions (指标口径), imports, metric facts and FX rates (docs/imports.md)."""
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, Numeric,
+                        String, Text, UniqueConstraint, text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpiapp.extensions import db
+from kpiapp.models.base import UTCDateTime, utcnow
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class MetricDefinition(db.Model):
+    """One version of a metric definition; scorecards reference key + version."""
+
+    __tablename__ = "metric_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(48), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(16))
+    formula: Mapped[str] = mapped_column(String(500))
+    includes_en: Mapped[str] = mapped_column(Text, default="")
+    includes_zh: Mapped[str] = mapped_column(Text, default="")
+    builtin: Mapped[bool] = mapped_column(default=False)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportKind(StrEnum):
+    facts = "facts"
+    fx = "fx"
+
+
+class ImportStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    committed = "committed"
+    failed = "failed"
+
+
+# Committed is final; anything else may (re)start, because RQ runs a job at least once.
+TRANSITIONS = {
+    ImportStatus.pending: {ImportStatus.running, ImportStatus.failed},
+    ImportStatus.running: {ImportStatus.running, ImportStatus.committed, ImportStatus.failed},
+    ImportStatus.failed: {ImportStatus.running, ImportStatus.failed},
+    ImportStatus.committed: set(),
+}
+
+
+class ImportRecord(db.Model):
+    __tablename__ = "import_record"
+    __table_args__ = (
+        Index("uq_import_record_dedupe_live", "dedupe_key", unique=True,
+              sqlite_where=text("status <> 'failed'"), postgresql_where=text("status <> 'failed'")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ImportKind] = mapped_column(String(8), default=ImportKind.facts)
+    parser: Mapped[str | None] = mapped_column(String(48))
+    family: Mapped[str | None] = mapped_column(String(48))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigId)
+    date_from = mapped_column(Date, nullable=True)
+    date_to = mapped_column(Date, nullable=True)
+    allow_partial: Mapped[bool] = mapped_column(default=False)
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ImportStatus] = mapped_column(String(12), default=ImportStatus.pending, index=True)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    facts_written: Mapped[int] = mapped_column(default=0)
+    facts_replaced: Mapped[int] = mapped_column(default=0)
+    rows_rejected: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list | None] = mapped_column(JSON)
+    error_code: Mapped[str | None] = mapped_column(String(48))
+    error: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    progress: Mapped[int] = mapped_column(default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    started_at = mapped_column(UTCDateTime, nullable=True)
+    finished_at = mapped_column(UTCDateTime, nullable=True)
+
+    store = relationship("Store")
+    uploaded_by = relationship("User")
+
+    @property
+    def is_finished(self):
+        return self.status in (ImportStatus.committed, ImportStatus.failed)
+
+    def can_move_to(self, status):
+        return status in TRANSITIONS[ImportStatus(self.status)]
+
+
+class ImportFile(db.Model):
+    """The uploaded bytes, stored under the import id (never under the user's filename)."""
+
+    __tablename__ = "import_file"
+    __audit__ = False
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_record.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MetricFact(db.Model):
+    """One base-measure value; written only by Core upserts (bulk, not audited row by row)."""
+
+    __tablename__ = "metric_fact"
+    __audit__ = False
+    __table_args__ = (
+        UniqueConstraint("store_id", "family", "business_date", "period_end", "sku", "ref", "measure",
+                         name="uq_metric_fact_natural_key"),
+        Index("ix_metric_fact_store_measure_date", "store_id", "measure", "business_date"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"))
+    family: Mapped[str] = mapped_column(String(48))
+    business_date = mapped_column(Date, nullable=False)
+    period_end = mapped_column(Date, nullable=False)
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    ref: Mapped[str] = mapped_column(String(128), default="")
+    measure: Mapped[str] = mapped_column(String(48))
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 6))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_record.id"), index=True)
+    source_line: Mapped[int] = mapped_column(default=0)
+
+
+class FxRate(db.Model):
+    __tablename__ = "fx_rate"
+    __audit__ = False
+    __table_args__ = (UniqueConstraint("date", "currency"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_record.id"))

@@ -1,0 +1,127 @@
+"""The upload page, detail/progress fragment, downloads and the metric dictionary."""
+import io
+
+import pytest
+from sqlalchemy import select
+
+from kpiapp.extensions import db
+from kpiapp.models import ImportFile, ImportRecord, MetricDefinition, Role
+from tests.factories import UserFactory
+from tests.helpers import post_form
+from tests.imports.files import ads_report, hr_user, store
+
+ADS = ads_report([("2025-03-01", "Camp A", 1000, 50, "25.50", "100.00")])
+
+
+@pytest.fixture
+def hr(app, login):
+    return login(hr_user())
+
+
+def upload(client, data=ADS, name="ads.csv", **fields):
+    shop = store()
+    form = {"kind": "facts", "store_id": str(shop.id), "parser": "", "file": (io.BytesIO(data), name), **fields}
+    return post_form(client, "/imports/", form, page="/imports/", content_type="multipart/form-data")
+
+
+def test_hr_uploads_and_sees_the_committed_import(hr):
+    response = upload(hr)
+    assert response.status_code == 302
+    record = db.session.execute(select(ImportRecord)).scalar_one()
+    assert response.headers["Location"].endswith(f"/imports/{record.id}")
+    page = hr.get(f"/imports/{record.id}").get_data(as_text=True)
+    assert "imported" in page and "every 1s" not in page and ">4<" in page
+
+
+def test_rejected_upload_shows_the_reason(hr):
+    response = upload(hr, data=b"a,b\n", name="x.exe")
+    assert response.status_code == 200 and "This kind of file is not accepted." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/imports/", "/imports/template.csv", "/metrics/new"])
+def test_employee_gets_403(app, login, path):
+    assert login(UserFactory(role=Role.employee)).get(path).status_code == 403
+
+
+def test_employee_cannot_upload(app, login):
+    employee = login(UserFactory(role=Role.employee))
+    assert upload(employee).status_code == 403
+    assert db.session.execute(select(ImportRecord)).first() is None
+
+
+def pending_record():
+    record = ImportRecord(filename="r.csv", sha256="0" * 64, size=1, dedupe_key="k", status="running",
+                          job_id="import-x", errors=[{"line": 2, "column": "value", "code": "bad_number",
+                                                      "message": "=HYPERLINK(\"http://x\")"}])
+    db.session.add(record)
+    db.session.flush()
+    db.session.add(ImportFile(import_id=record.id, data=b"=1+1,\xff"))
+    db.session.commit()
+    return record
+
+
+def test_progress_fragment_polls_while_running(hr):
+    record = pending_record()
+    response = hr.get(f"/imports/{record.id}", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"]
+    assert body.lstrip().startswith("<section") and "<html" not in body and 'hx-trigger="every 1s"' in body
+    full = hr.get(f"/imports/{record.id}")
+    assert "<html" in full.get_data(as_text=True) and "HX-Request" in full.headers["Vary"]
+
+
+def test_rejected_rows_csv_neutralises_formulas(hr):
+    record = pending_record()
+    response = hr.get(f"/imports/{record.id}/rejected.csv")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "'=HYPERLINK" in response.get_data(as_text=True)
+
+
+def test_raw_file_download_is_an_attachment_with_a_safe_name(hr):
+    record = pending_record()
+    record.filename = "../../etc/passwd report.csv"
+    db.session.commit()
+    response = hr.get(f"/imports/{record.id}/file")
+    assert response.data == b"=1+1,\xff"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="etc_passwd_report.csv"'
+
+
+def test_generic_template_download(hr):
+    response = hr.get("/imports/template.csv")
+    assert response.get_data(as_text=True).startswith("date,store,sku,measure,value,currency")
+
+
+def test_dictionary_lists_builtins_for_any_staff(app, login):
+    page = login(UserFactory(role=Role.employee)).get("/metrics/").get_data(as_text=True)
+    assert "ad_spend / ad_sales" in page and "metric-acos" in page
+
+
+def test_formula_validation_fragment(hr):
+    ok = post_form(hr, "/metrics/validate", {"formula": "ad_spend/ad_sales"}, page="/metrics/new",
+                   headers={"HX-Request": "true"})
+    assert ok.status_code == 200 and "ad_spend / ad_sales" in ok.get_data(as_text=True)
+    bad = post_form(hr, "/metrics/validate", {"formula": "ad_spend / ad_sale"}, page="/metrics/new")
+    assert bad.status_code == 200 and "ad_sale" in bad.get_data(as_text=True) and "field-error" in bad.get_data(as_text=True)
+
+
+def definition_form(**values):
+    return {"name_en": "Ad CVR", "name_zh": "广告转化率", "unit": "fraction", "direction": "higher_better",
+            "formula": "ad_orders / ad_clicks", "includes_en": "SP only", "includes_zh": "仅SP", **values}
+
+
+def test_custom_definition_and_new_version(hr):
+    created = post_form(hr, "/metrics/new", definition_form(key="ad_cvr"), page="/metrics/new")
+    assert created.status_code == 302
+    edited = post_form(hr, "/metrics/ad_cvr/edit", definition_form(formula="ad_units/ad_clicks"),
+                       page="/metrics/ad_cvr/edit")
+    assert edited.status_code == 302
+    rows = db.session.execute(select(MetricDefinition).filter_by(key="ad_cvr")
+                              .order_by(MetricDefinition.version)).scalars().all()
+    assert [(r.version, r.is_current, r.formula) for r in rows] == [
+        (1, False, "ad_orders / ad_clicks"), (2, True, "ad_units / ad_clicks")]
+
+
+def test_invalid_formula_is_refused(hr):
+    response = post_form(hr, "/metrics/new", definition_form(key="bad", formula="ad_spend +"), page="/metrics/new")
+    assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
+    assert db.session.execute(select(MetricDefinition).filter_by(key="bad")).first() is None

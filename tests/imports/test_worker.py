@@ -1,0 +1,107 @@
+"""A real Redis and a real `flask kpi worker` process: commit, and SIGKILL of the work-horse.
+
+These tests need Redis on 127.0.0.1:6379 (db 15) and fail, not skip, without it.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq.job import Job
+from sqlalchemy import func, select
+
+from kpiapp.extensions import db
+from kpiapp.imports.services import start_import
+from kpiapp.models import ImportRecord, MetricFact
+from tests.imports.files import ads_report, hr_user, store
+from workers.jobs import SLEEP_ENV, run_import
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+ROOT = Path(__file__).resolve().parents[2]
+QUEUE = f"kpitest-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def app_config():
+    return {"REDIS_URL": REDIS_URL, "RQ_QUEUE": QUEUE}
+
+
+@pytest.fixture
+def redis():
+    connection = Redis.from_url(REDIS_URL)
+    connection.ping()  # unreachable Redis is an error, never a skip
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+def start_worker(database_uri, instance, **env):
+    env = {**os.environ, "DATABASE_URL": database_uri, "REDIS_URL": REDIS_URL, "RQ_QUEUE": QUEUE,
+           "KPIAPP_ENV": "dev", "KPIAPP_INSTANCE": str(instance), "SECRET_KEY": "test-secret", **env}
+    flask = str(Path(sys.executable).with_name("flask"))
+    return subprocess.Popen([flask, "--app", "wsgi", "kpi", "worker", "--burst"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def big_ads_file(rows=1000):
+    start = date(2025, 1, 1)
+    return ads_report([(start + timedelta(days=i // 10), f"Camp {i % 10}", 100, 5, "1.25", "4.00")
+                       for i in range(rows)])
+
+
+def fact_count():
+    return db.session.execute(select(func.count()).select_from(MetricFact)).scalar()
+
+
+def test_worker_commits_an_import(app, redis, database_uri, tmp_path):
+    record = start_import(ads_report([("2025-03-01", "Camp A", 1000, 50, "25.50", "100.00")]), "ads.csv",
+                          store().id, hr_user())
+    import_id = record.id
+    assert record.status == "pending" and redis.exists(f"rq:job:import-{import_id}")
+    db.session.commit()  # SQLite: hold no lock while the worker writes
+    worker = start_worker(database_uri, tmp_path)
+    output = worker.communicate(timeout=90)[0].decode()
+    db.session.expire_all()
+    record = db.session.get(ImportRecord, import_id)
+    assert record.status == "committed", output
+    assert record.facts_written == 4 and fact_count() == 4
+
+
+def wait_for_progress(job_id, above, timeout=60):
+    job = Job.fetch(job_id, connection=Redis.from_url(REDIS_URL))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        meta = job.get_meta(refresh=True)
+        if (meta.get("progress") or 0) > above:
+            return meta
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} made no progress")
+
+
+def test_killed_work_horse_leaves_nothing_and_a_rerun_commits(app, redis, database_uri, tmp_path):
+    record = start_import(big_ads_file(), "ads.csv", store().id, hr_user())
+    import_id, job_id = record.id, record.job_id
+    db.session.commit()
+    worker = start_worker(database_uri, tmp_path, **{SLEEP_ENV: "1"})
+    try:
+        meta = wait_for_progress(job_id, above=10)  # one chunk written, transaction still open
+        os.kill(meta["pid"], signal.SIGKILL)
+        output = worker.communicate(timeout=90)[0].decode()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert "signal 9" in output or "terminated unexpectedly" in output, output
+    db.session.expire_all()
+    assert fact_count() == 0
+    assert db.session.get(ImportRecord, import_id).status != "committed"
+    db.session.commit()
+    assert run_import(import_id) == "committed"  # at-least-once: the job runs again
+    db.session.expire_all()
+    record = db.session.get(ImportRecord, import_id)
+    assert (record.status, record.facts_written, fact_count()) == ("committed", 4000, 4000)

@@ -1,0 +1,147 @@
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from kpiapp.extensions import db
+from kpiapp.models import AuditEvent, Role, StoreOwner, User
+from tests.factories import DepartmentFactory, PositionFactory, StoreFactory, UserFactory
+from tests.helpers import csrf_token
+
+
+@pytest.fixture
+def hr(app, login):
+    return login(UserFactory(role=Role.hr))
+
+
+def upload(client, name, body):
+    token = csrf_token(client, "/org/people/import")
+    return client.post("/org/people/import", data={"csrf_token": token, "file": (io.BytesIO(body), name)},
+                       content_type="multipart/form-data")
+
+
+def people_count():
+    return db.session.execute(select(func.count()).select_from(User)).scalar()
+
+
+def test_people_import_creates_and_updates(app, hr):
+    dept, pos = DepartmentFactory(name="Amazon NA"), PositionFactory(title="Buyer")
+    boss = UserFactory(email="boss@example.com")
+    body = ("email,name,department,position,manager_email,role,active,locale\n"
+            "a@example.com,Ann,Amazon NA,Buyer,boss@example.com,employee,true,en\n"
+            "b@example.com,李雷,Amazon NA,,a@example.com,,yes,zh_CN\n"
+            "boss@example.com,Boss Renamed,,,,employee,true,\n").encode()
+    response = upload(hr, "people.csv", body)
+    assert "2 added, 1 updated" in response.get_data(as_text=True)
+    ann = db.session.execute(select(User).filter_by(email="a@example.com")).scalar_one()
+    lei = db.session.execute(select(User).filter_by(email="b@example.com")).scalar_one()
+    assert (ann.department_id, ann.position_id, ann.manager_id) == (dept.id, pos.id, boss.id)
+    assert lei.manager_id == ann.id and lei.name == "李雷" and lei.locale == "zh_CN"
+    db.session.refresh(boss)
+    assert boss.name == "Boss Renamed"
+
+
+def test_bad_people_file_changes_nothing_and_lists_every_problem(app, hr):
+    before = people_count()
+    body = ("email,name,department,role\n"
+            "ok@example.com,Fine,,employee\n"
+            "not-an-email,X,,employee\n"
+            "c@example.com,,Nowhere,employee\n"
+            "d@example.com,D,,admin\n").encode()
+    page = upload(hr, "people.csv", body).get_data(as_text=True)
+    assert "Nothing was imported" in page
+    for line, text in [(3, "Not a valid e-mail address."), (4, "A name of 1 to 120"),
+                       (4, "Unknown department."), (5, "Only an admin can grant this role.")]:
+        assert f"<td>{line}</td>" in page and text in page
+    assert people_count() == before
+
+
+@pytest.mark.parametrize("name, body, message", [
+    ("people.csv", b"", "The file is empty."),
+    ("people.csv", "email,name\nx@example.com,\xe9\n".encode("latin-1"), "not UTF-8"),
+    ("people.xlsx", b"PK\x03\x04garbage", "damaged or truncated"),
+    ("people.xlsx", b"email,name\n", "not a real XLSX"),
+    ("people.txt", b"email,name\n", "Upload a .csv or .xlsx file."),
+])
+def test_broken_files_are_explained(app, hr, name, body, message):
+    before = people_count()
+    assert message in upload(hr, name, body).get_data(as_text=True)
+    assert people_count() == before
+
+
+def test_manager_loop_in_file_is_refused(app, hr):
+    before = people_count()
+    body = b"email,name,manager_email\nx@example.com,X,y@example.com\ny@example.com,Y,x@example.com\n"
+    upload(hr, "loop.csv", body)
+    assert people_count() == before
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_neutralises_formulas(app, hr, fmt):
+    evil = ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tx", "\x00y"]
+    for n, name in enumerate(evil):
+        UserFactory(name=name, email=f"evil{n}@example.com")
+    response = hr.get(f"/org/people/export.{fmt}")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    if fmt == "csv":
+        cells = response.get_data(as_text=True)
+        names = [line.split(",")[1] for line in cells.splitlines()[1:] if line.startswith("evil")]
+    else:
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        names = [row[1] for row in sheet.iter_rows(values_only=True) if str(row[0]).startswith("evil")]
+    assert len(names) == 6 and all(str(n).lstrip('"').startswith("'") for n in names)
+
+
+def test_store_shares_cannot_exceed_100(app, hr):
+    store = StoreFactory()
+    a, b = UserFactory(), UserFactory()
+    path = f"/org/stores/{store.id}/owners"
+    token = csrf_token(hr, f"/org/stores/{store.id}")
+    hr.post(path, data={"csrf_token": token, "person_id": a.id, "share_pct": "60"})
+    response = hr.post(path, data={"csrf_token": token, "person_id": b.id, "share_pct": "50"},
+                       headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert "cannot exceed 100%" in body and "<html" not in body and "HX-Request" in response.headers["Vary"]
+    shares = db.session.execute(select(StoreOwner.share_pct).filter_by(store_id=store.id)).scalars().all()
+    assert [float(s) for s in shares] == [60.0]
+    hr.post(path, data={"csrf_token": token, "person_id": b.id, "share_pct": "40"})
+    assert db.session.execute(select(func.sum(StoreOwner.share_pct)).filter_by(store_id=store.id)).scalar() == 100
+
+
+def test_people_search_fragment_and_page(app, hr):
+    UserFactory(name="Findable Person")
+    fragment = hr.get("/org/people?q=Findable", headers={"HX-Request": "true"}).get_data(as_text=True)
+    page = hr.get("/org/people?q=Findable").get_data(as_text=True)
+    assert "Findable Person" in fragment and "<html" not in fragment
+    assert "Findable Person" in page and "<html" in page
+
+
+def test_hr_cannot_make_an_admin_but_admin_can(app, login):
+    target = UserFactory()
+    for role, allowed in ((Role.hr, False), (Role.admin, True)):
+        client = login(UserFactory(role=role))
+        page = client.get(f"/org/people/{target.id}/edit").get_data(as_text=True)
+        assert ('value="admin"' in page) == allowed
+
+
+def test_edits_are_audited(app, hr):
+    target = UserFactory(name="Old")
+    token = csrf_token(hr, f"/org/people/{target.id}/edit")
+    response = hr.post(f"/org/people/{target.id}/edit", data={
+        "csrf_token": token, "name": "New", "email": target.email, "department_id": 0, "position_id": 0,
+        "manager_id": 0, "role": "employee", "locale": "", "active": "y"})
+    assert response.status_code == 302
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "user.update")
+                               .order_by(AuditEvent.seq.desc())).scalars().first()
+    assert '"name":"New"' in event.after_json and event.actor.startswith("person")
+
+
+def test_disabling_a_person_ends_their_sessions(app, hr, login):
+    target = UserFactory()
+    victim = login(target)
+    token = csrf_token(hr, f"/org/people/{target.id}/edit")
+    hr.post(f"/org/people/{target.id}/edit", data={
+        "csrf_token": token, "name": target.name, "email": target.email, "department_id": 0,
+        "position_id": 0, "manager_id": 0, "role": "employee", "locale": ""})
+    assert victim.get("/").status_code == 302
