@@ -82,8 +82,26 @@ class Config:
     LANGUAGES = ("en", "zh_CN")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "kpiapp" / "translations")
+    # E-mail notifications: sent only when MAIL_SERVER is set
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "kpiapp@localhost")
     BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
     ORG_NAME = os.environ.get("ORG_NAME", "Harbor & Pine Trading Co.")
+
+    # Report signing (docs/reports.md). PKCS#12 (+ passphrase file) or PEM key + cert; the CA
+    # certificates that verify reports. None set: a demo organisation CA is generated into
+    # instance/signing/ on first use (never at start-up).
+    SIGNING_P12_PATH = os.environ.get("SIGNING_P12_PATH") or None
+    SIGNING_P12_PASSPHRASE_FILE = os.environ.get("SIGNING_P12_PASSPHRASE_FILE") or None
+    SIGNING_KEY_PATH = os.environ.get("SIGNING_KEY_PATH") or None
+    SIGNING_CERT_PATH = os.environ.get("SIGNING_CERT_PATH") or None
+    SIGNING_CA_PATHS = tuple(p.strip() for p in os.environ.get("SIGNING_CA_PATHS", "").split(",") if p.strip())
+    TIMESTAMP_URL = os.environ.get("TIMESTAMP_URL") or None
+    REPORT_VERIFY_MAX_BYTES = int(os.environ.get("REPORT_VERIFY_MAX_MB", 20)) * 1024 * 1024
 
 
 class DevConfig(Config):

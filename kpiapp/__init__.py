@@ -42,6 +42,7 @@ def register_blueprints(app):
     from kpiapp.main import bp as main_bp
     from kpiapp.metrics.routes import bp as metrics_bp
     from kpiapp.org import bp as org_bp
+    from kpiapp.reports import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -49,6 +50,11 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(metrics_bp, url_prefix="/metrics")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    from kpiapp import api, appraisal_web
+
+    appraisal_web.register(app)
+    api.register(app)
     app.cli.add_command(kpi)
 
 

@@ -72,7 +72,8 @@ def worker_command(burst):
 
 @kpi.command("import", help="Import a report (or --fx rates) file through the same service as the web page.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--store", "store_code", help="Store code (not needed for --fx or a generic file with a store column).")
+@click.option("--store", "store_code",
+              help="Store code (not needed for --fx or a generic file with a store column).")
 @click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]), help="Report start date.")
 @click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), help="Report end date.")
 @click.option("--parser", help="Parser key (default: detect from the file).")
@@ -86,7 +87,9 @@ def import_command(path, store_code, date_from, date_to, parser, allow_partial, 
     from kpiapp.models import ImportStatus, Store
 
     set_actor(SYSTEM)
-    store = db.session.execute(db.select(Store).filter_by(code=store_code)).scalar_one_or_none() if store_code else None
+    store = None
+    if store_code:
+        store = db.session.execute(db.select(Store).filter_by(code=store_code)).scalar_one_or_none()
     if store_code and store is None:
         fail_line(f"rejected: unknown store {store_code}")
     try:
@@ -106,3 +109,76 @@ def import_command(path, store_code, date_from, date_to, parser, allow_partial, 
 def fail_line(message):
     click.echo(message.replace("\n", " "), err=True)
     sys.exit(1)
+
+
+@kpi.command("recompute",
+             help="Recompute metric actuals of non-locked scorecards (one cycle or every running cycle).")
+@click.option("--cycle", "cycle_id", type=int, help="Cycle id (default: every running cycle).")
+@with_appcontext
+def recompute_command(cycle_id):
+    from kpiapp.models import Cycle
+    from kpiapp.tracking import services
+
+    set_actor(SYSTEM)
+    if cycle_id is not None and db.session.get(Cycle, cycle_id) is None:
+        fail_line(f"unknown cycle {cycle_id}")
+    ids = [cycle_id] if cycle_id is not None else services.running_cycle_ids()
+    for one in ids:
+        changed = services.recompute_cycle(one)
+        click.echo(f"cycle {one}: {changed} items updated")
+    if not ids:
+        click.echo("no running cycle")
+
+
+@kpi.command("report", help="Write the signed PDF report of a locked scorecard (issuing it first if needed).")
+@click.argument("scorecard_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="PDF file to write.")
+@click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en", show_default=True)
+@with_appcontext
+def report_command(scorecard_id, out, lang):
+    from pathlib import Path
+
+    from kpiapp.reports import services
+
+    set_actor(SYSTEM)
+    try:
+        report = services.issue_report(scorecard_id, None, lang)
+        data = services.report_bytes(report)
+    except services.ReportError as error:
+        db.session.rollback()
+        fail_line(f"refused: {error.message}")
+    db.session.commit()
+    Path(out).write_bytes(data)
+    click.echo(f"{out}: document {report.document_id}, scorecard {report.scorecard_id} "
+               f"v{report.scorecard_version}, {lang}, {len(data)} bytes, sha256 {report.sha256}")
+
+
+@kpi.command("verify-report", help="Verify a signed PDF report; exit 1 unless the signature holds and it is the issued copy.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def verify_report_command(path):
+    from pathlib import Path
+
+    from kpiapp.reports import services
+
+    result = services.verify_document(Path(path).read_bytes())
+    v = result.verification
+    lines = [f"file: {path} ({result.size} bytes, sha256 {result.sha256})"]
+    if v is not None:
+        lines += [f"signature: {'intact' if v.intact else 'NOT INTACT'}, {'valid' if v.valid else 'NOT VALID'}, "
+                  f"{'trusted' if v.trusted else 'NOT TRUSTED'} (coverage {v.coverage or '-'}, "
+                  f"modifications {v.modification_level or '-'})",
+                  f"signed by: {v.signer_name or '-'} at {v.signed_at.isoformat() if v.signed_at else '-'}"]
+    report = result.report
+    if report is not None:
+        owner = (f"scorecard {report.scorecard_id} v{report.scorecard_version}, {report.person.name}"
+                 if report.person else f"cycle summary of {report.cycle.name}")
+        lines += [f"document: {report.document_id} = {owner}, {report.cycle.name}, {report.lang}",
+                  f"stored copy: {'identical' if result.matches_stored else 'DIFFERENT BYTES'}",
+                  f"superseded: {'YES, a newer version exists' if result.superseded else 'no'}"]
+    for line in lines:
+        click.echo(line)
+    if not result.ok:
+        fail_line("NOT VERIFIED: " + ", ".join(result.problems))
+    note = " It has been superseded by a newer version." if result.superseded else ""
+    click.echo(f"OK: genuine signed report, identical to the issued copy.{note}")

@@ -125,11 +125,30 @@ def seed_people(departments, positions):
     return people
 
 
-def seed_demo():
-    """Load the demo organisation; returns the number of people created."""
+def seed_organisation():
+    """Departments, positions, stores, people and store owners; returns the people by login."""
     departments, positions, stores = seed_org()
     people = seed_people(departments, positions)
     for code, login, share in STORE_OWNERS:
         db.session.add(StoreOwner(store=stores[code], person=people[login], share_pct=Decimal(share)))
     db.session.flush()
+    return people
+
+
+def seed_demo():
+    """Load the whole demo: organisation, appraisal cycles, marketplace data, signed reports."""
+    from kpiapp.demo_appraisal import seed_appraisal_demo
+    from kpiapp.demo_data import seed_marketplace_demo
+
+    people = seed_organisation()
+    seed_appraisal_demo()
+    seed_marketplace_demo()
+    seed_reports()
     return len(people)
+
+
+def seed_reports():
+    """Signed reports of the locked demo scorecards; a no-op until the appraisal demo locked some."""
+    from kpiapp.reports.services import seed_reports_demo
+
+    return seed_reports_demo()

@@ -7,12 +7,22 @@ from kpiapp.web import NAV, add_nav
 def register_menu():
     if NAV:
         return
+    add_nav("inbox.index", _l("Inbox"), "staff", _l("What is waiting for you, and your notifications"))
+    add_nav("scorecards.mine", _l("My scorecards"), "staff",
+            _l("Your targets, progress, reviews and results"))
+    add_nav("scorecards.team", _l("My team"), "team.view", _l("Scorecards of the people who report to you"))
+    add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",
+            _l("KPI items, weights and scoring rules per position"))
+    add_nav("cycles.index", _l("Cycles"), "appraisal.manage",
+            _l("Appraisal cycles: participants, deadlines, progress"))
     add_nav("org.people", _l("People"), "people.manage", _l("Everyone, their manager, department and role"))
     add_nav("org.departments", _l("Departments"), "org.manage", _l("The department tree"))
     add_nav("org.positions", _l("Positions"), "org.manage", _l("Job titles that KPI templates attach to"))
     add_nav("org.stores", _l("Stores"), "stores.manage", _l("Marketplace accounts and who is responsible"))
     add_nav("imports.index", _l("Imports"), "imports.run", _l("Upload marketplace reports and FX rates"))
     add_nav("metrics.dictionary", _l("Metrics"), "staff", _l("Metric definitions: formula, what is included"))
+    add_nav("reports.index", _l("Reports"), "staff", _l("Signed PDF reports of locked scorecards"))
+    add_nav("reports.verify", _l("Verify a report"), "signed_in", _l("Check a signed PDF report"))
     add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"))
 
 

@@ -26,9 +26,10 @@ STAFF = "staff"
 ROLE_PERMISSIONS = {
     Role.admin: {
         "org.manage", "people.manage", "stores.manage", "users.manage", "audit.read",
-        "team.view", "imports.run", "metrics.manage",
+        "team.view", "imports.run", "metrics.manage", "appraisal.manage", "reports.issue",
     },
-    Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view", "imports.run", "metrics.manage"},
+    Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view", "imports.run", "metrics.manage",
+              "appraisal.manage", "reports.issue"},
     Role.employee: {"team.view"},
     Role.client: set(),
 }
@@ -141,7 +142,35 @@ def visible_scorecards_filter(user):
     return Scorecard.person_id.in_(team_ids(user) | {user.id})
 
 
+# ---- signed reports (docs/reports.md) -------------------------------------------------
+
+def can_download_report(user, report):
+    """A scorecard report: its owner, their managers up the line, HR, admin; never a client.
+    A cycle summary: HR and admin."""
+    from kpiapp.models.reports import ReportKind
+
+    if user.role == Role.client or not user.active:
+        return False
+    if _is_hr(user):
+        return True
+    if report.kind != ReportKind.scorecard:
+        return False
+    return user.id == report.person_id or user.is_manager_of(report.person)
+
+
+def visible_reports_filter(user):
+    """A WHERE clause limiting an IssuedReport query to the reports `user` may download."""
+    from kpiapp.models.reports import IssuedReport, ReportKind
+
+    if user.role == Role.client:
+        return false()
+    if _is_hr(user):
+        return true()
+    return (IssuedReport.kind == ReportKind.scorecard) & IssuedReport.person_id.in_(team_ids(user) | {user.id})
+
+
 OBJECT_RULES = {
+    "report.download": can_download_report,
     "person.view": can_view_person,
     "person.manage": can_manage_person,
     "scorecard.view": can_view_scorecard,
@@ -201,6 +230,8 @@ def enforce_route_rule():
     if rule_allows(current_user, rule):
         return None
     if not current_user.is_authenticated:
+        if request.blueprint == "api":
+            abort(401)  # machines get a JSON 401 (the API's error handler), not a login page
         from kpiapp.auth.session import login_redirect
 
         return login_redirect()

@@ -7,4 +7,5 @@ export KPIAPP_ENV="${KPIAPP_ENV:-dev}" FLASK_APP=wsgi
 .venv/bin/flask db upgrade
 .venv/bin/flask kpi seed-demo
 echo "kpiapp on http://127.0.0.1:${PORT:-5000}  (demo logins in README.md)"
-exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}" --with-threads
+exec .venv/bin/gunicorn --workers 2 --threads 4 --timeout 300 --bind "127.0.0.1:${PORT:-5000}" \
+  --access-logfile - wsgi:app

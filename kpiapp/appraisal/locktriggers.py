@@ -47,8 +47,10 @@ def _create_postgresql():
     op.execute(f"""
         CREATE OR REPLACE FUNCTION kpi_scorecard_child_locked() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF (TG_OP <> 'INSERT' AND EXISTS (SELECT 1 FROM scorecard WHERE id = OLD.scorecard_id AND state = {LOCKED}))
-             OR (TG_OP <> 'DELETE' AND EXISTS (SELECT 1 FROM scorecard WHERE id = NEW.scorecard_id AND state = {LOCKED}))
+          IF (TG_OP <> 'INSERT' AND EXISTS (
+                SELECT 1 FROM scorecard WHERE id = OLD.scorecard_id AND state = {LOCKED}))
+             OR (TG_OP <> 'DELETE' AND EXISTS (
+                SELECT 1 FROM scorecard WHERE id = NEW.scorecard_id AND state = {LOCKED}))
           THEN
             RAISE EXCEPTION '% belongs to a locked scorecard', TG_TABLE_NAME
               USING ERRCODE = 'integrity_constraint_violation';

@@ -26,6 +26,7 @@ from kpiapp.appraisal.workflow import EDITABLE_STATES, Action, Relation, Transit
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal.workflow import allowed_actions as workflow_allowed_actions
 from kpiapp.appraisal.workflow import check as workflow_check
+from kpiapp.appraisal.notifications import inbox, mark_read  # noqa: F401  (part of the service API)
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
 from kpiapp.models import (
@@ -89,7 +90,8 @@ class ConflictError(AppraisalError):
 
     def __init__(self, scorecard_id, changed_by=None, changed_at=None):
         who = changed_by.name if changed_by is not None else "someone else"
-        super().__init__("conflict", f"Scorecard {scorecard_id} was changed by {who} in the meantime; reload it.")
+        super().__init__("conflict", f"Scorecard {scorecard_id} was changed by {who} in the meantime; "
+                                     "reload it.")
         self.scorecard_id = scorecard_id
         self.changed_by = changed_by
         self.changed_at = changed_at
@@ -132,6 +134,11 @@ def to_decimal(value, name="value"):
     return number
 
 
+def record_refusal(error, actor, scorecard_id=None):
+    """Audit a refused write (SECURITY.md G1): call after rolling back, then commit."""
+    _record("scorecard.refused", scorecard_id, actor, after={"code": error.code, "message": error.message})
+
+
 def _require_text(text, code="reason_required", what="A reason"):
     if not (text and str(text).strip()):
         raise ValidationError(code, f"{what} is required.")
@@ -145,7 +152,7 @@ def _get(model, obj_id):
     return obj
 
 
-def _require_manager_of_appraisal(actor):
+def _require_hr(actor):
     if not policy.can_manage_appraisal(actor):
         raise ForbiddenError("forbidden", "Only HR and admins manage templates and cycles.")
 
@@ -203,9 +210,9 @@ def _template_item(spec, seq):
     rule_data = dict(spec.get("rule") or {})
     if metric is not None:
         rule_data.setdefault("direction", str(metric.direction))
-    limits = {n: to_decimal(spec.get(n, rule_data.pop(n, None)), n) for n in RULE_LIMITS}
-    for name in RULE_LIMITS:
-        rule_data.pop(name, None)
+    # target/threshold/stretch live in columns: a spec may give them at top level or in the rule
+    limits = {n: to_decimal(spec[n] if n in spec else rule_data.get(n), n) for n in RULE_LIMITS}
+    rule_data = {k: v for k, v in rule_data.items() if k not in RULE_LIMITS}
     rule = _parse_rule(rule_data, limits, manual=kind == ItemKind.manual)
     return KpiTemplateItem(
         seq=seq, name=_require_text(spec.get("name"), "invalid_value", "An item name"), kind=kind,
@@ -244,7 +251,7 @@ def _template_items(specs):
 
 def create_template(actor, *, code, name, items, position_id=None, description=None):
     """Create version 1 of a KPI template from item specs (dicts); HR/admin only."""
-    _require_manager_of_appraisal(actor)
+    _require_hr(actor)
     if db.session.scalar(select(func.count()).where(KpiTemplate.code == code)):
         raise ValidationError("duplicate_code", f"A template with code {code!r} exists.")
     template = KpiTemplate(code=code, version=1, name=name, description=description, is_current=True,
@@ -270,7 +277,7 @@ def edit_template(template, actor, *, name=None, description=None, items=None):
 
     Returns the edited template (the same row, or the new version).
     """
-    _require_manager_of_appraisal(actor)
+    _require_hr(actor)
     if not template.is_current:
         raise ValidationError("not_current", "Only the current version of a template can be edited.")
     target = _new_version(template) if template_in_use(template) else template
@@ -307,7 +314,7 @@ def copy_template(template, actor, *, code, name):
 
 def assign_template(template, actor, position_id):
     """Make `template` the one new cycles use for a position (one current template per position)."""
-    _require_manager_of_appraisal(actor)
+    _require_hr(actor)
     others = select(KpiTemplate).where(KpiTemplate.position_id == position_id, KpiTemplate.id != template.id)
     for other in db.session.execute(others).scalars():
         other.position_id = None
@@ -317,7 +324,8 @@ def assign_template(template, actor, position_id):
 
 def template_for_position(position_id):
     """The current template assigned to a position, or None."""
-    query = select(KpiTemplate).where(KpiTemplate.position_id == position_id, KpiTemplate.is_current.is_(True))
+    query = select(KpiTemplate).where(KpiTemplate.position_id == position_id,
+                                      KpiTemplate.is_current.is_(True))
     return db.session.execute(query).scalars().first()
 
 
@@ -330,7 +338,8 @@ def grade_bands(grade_table):
                           None if row.get("max_share") in (None, "") else Decimal(str(row["max_share"])),
                           Decimal(str(row.get("coefficient", 1)))) for row in grade_table]
     except (KeyError, TypeError, InvalidOperation):
-        raise ValidationError("invalid_grade_table", "Each grade needs grade, min_score and coefficient.") from None
+        raise ValidationError("invalid_grade_table",
+                              "Each grade needs grade, min_score and coefficient.") from None
 
 
 DEADLINES = ("targets_due", "approval_due", "self_review_due", "manager_review_due", "calibration_due")
@@ -339,7 +348,7 @@ DEADLINES = ("targets_due", "approval_due", "self_review_due", "manager_review_d
 def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=None, hr_approval_required=False,
                  deadlines=None, participants=()):
     """Create a cycle (draft) with its grade table, deadlines and participant rules; HR/admin only."""
-    _require_manager_of_appraisal(actor)
+    _require_hr(actor)
     if period_end < period_start:
         raise ValidationError("invalid_period", "The period ends before it starts.")
     table = grade_table or DEFAULT_GRADE_TABLE
@@ -350,7 +359,8 @@ def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=Non
     unknown = set(deadlines or {}) - set(DEADLINES)
     if unknown:
         raise ValidationError("invalid_field", f"Unknown deadlines: {', '.join(sorted(unknown))}.")
-    cycle = Cycle(name=name, kind=_enum(CycleKind, kind, "kind"), period_start=period_start, period_end=period_end,
+    cycle = Cycle(name=name, kind=_enum(CycleKind, kind, "kind"), period_start=period_start,
+                  period_end=period_end,
                   grade_table=audit.to_jsonable(table), hr_approval_required=hr_approval_required,
                   **(deadlines or {}))
     db.session.add(cycle)
@@ -363,11 +373,12 @@ def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=Non
 def add_participants(cycle, actor, participants):
     """Add participant rules: dicts with one of department_id / position_id / person_id,
     and optionally template_id (overrides the position's template)."""
-    _require_manager_of_appraisal(actor)
+    _require_hr(actor)
     for spec in participants:
         kinds = [k for k in ParticipantKind if spec.get(f"{k}_id") is not None]
         if len(kinds) != 1:
-            raise ValidationError("invalid_value", "A participant rule names one department, position or person.")
+            raise ValidationError("invalid_value",
+                                  "A participant rule names one department, position or person.")
         cycle.participants.append(CycleParticipant(
             kind=kinds[0], department_id=spec.get("department_id"), position_id=spec.get("position_id"),
             person_id=spec.get("person_id"), template_id=spec.get("template_id")))
@@ -411,7 +422,7 @@ def start_cycle(cycle_id, actor_id=None, progress=None):
     cycle = _get(Cycle, cycle_id)
     actor = db.session.get(User, actor_id) if actor_id is not None else None
     if actor is not None:
-        _require_manager_of_appraisal(actor)
+        _require_hr(actor)
     report, people = StartReport(), resolve_participants(cycle)
     with acting(actor):
         for done, (person, override) in enumerate(people, 1):
@@ -424,6 +435,19 @@ def start_cycle(cycle_id, actor_id=None, progress=None):
     return report
 
 
+def close_cycle(cycle, actor):
+    """Mark a cycle closed once every participant's latest scorecard is locked (HR/admin)."""
+    _require_hr(actor)
+    cards = db.session.execute(select(Scorecard).where(Scorecard.cycle_id == cycle.id)).scalars().all()
+    open_cards = [c for c in cards if not c.is_locked]
+    if open_cards:
+        raise ValidationError("cycle_not_complete", f"{len(open_cards)} scorecards are not locked yet.")
+    cycle.status = CycleStatus.closed
+    with acting(actor):
+        db.session.flush()
+    return cycle
+
+
 def start_cycle_job(cycle_id, actor_id=None):
     """RQ entry point (jobs.enqueue(start_cycle_job, cycle_id, actor_id)): start and commit."""
     start_cycle(cycle_id, actor_id)
@@ -431,7 +455,8 @@ def start_cycle_job(cycle_id, actor_id=None):
 
 
 def _start_one(cycle, person, override, report):
-    if db.session.scalar(select(exists().where(Scorecard.cycle_id == cycle.id, Scorecard.person_id == person.id))):
+    has_card = exists().where(Scorecard.cycle_id == cycle.id, Scorecard.person_id == person.id)
+    if db.session.scalar(select(has_card)):
         report.existing += 1
         return
     template = override or _cycle_template(cycle, person.position_id)
@@ -451,7 +476,8 @@ def _cycle_template(cycle, position_id):
     """The template version this cycle uses for a position, fixed the first time it is asked."""
     if position_id is None:
         return None
-    query = select(CycleTemplate).where(CycleTemplate.cycle_id == cycle.id, CycleTemplate.position_id == position_id)
+    query = select(CycleTemplate).where(CycleTemplate.cycle_id == cycle.id,
+                                        CycleTemplate.position_id == position_id)
     fixed = db.session.execute(query).scalars().first()
     if fixed is not None:
         return fixed.template
@@ -482,7 +508,8 @@ def get_scorecard(scorecard_id):
 
 def is_superseded(scorecard):
     """True when a reopen created a higher version of this scorecard."""
-    newer = exists().where(Scorecard.cycle_id == scorecard.cycle_id, Scorecard.person_id == scorecard.person_id,
+    newer = exists().where(Scorecard.cycle_id == scorecard.cycle_id,
+                           Scorecard.person_id == scorecard.person_id,
                            Scorecard.version > scorecard.version)
     return bool(db.session.scalar(select(newer)))
 
@@ -569,7 +596,8 @@ def apply_action(scorecard_id, action, actor, *, reason=None, expected_version=N
         _record_item_versions(scorecard, actor)
     _log_transition(scorecard, action, old_state, actor, reason)
     notifications.notify_next(scorecard)
-    db.session.flush()
+    with acting(actor):
+        db.session.flush()
     return scorecard
 
 
@@ -630,8 +658,9 @@ GUARDS = {
 
 
 def _is_override(item):
-    return (not item.is_manual and item.manager_score is not None
-            and (item.computed_points is None or Decimal(item.manager_score) != Decimal(item.computed_points)))
+    if item.is_manual or item.manager_score is None:
+        return False
+    return item.computed_points is None or Decimal(item.manager_score) != Decimal(item.computed_points)
 
 
 def _version_data(item):
@@ -641,9 +670,10 @@ def _version_data(item):
 
 def _record_item_versions(scorecard, actor, change_request=None, items=None):
     for item in items if items is not None else scorecard.items:
-        db.session.add(ScorecardItemVersion(item_id=item.id, scorecard_id=scorecard.id, revision=item.revision,
-                                            data=_version_data(item), change_request_id=change_request and
-                                            change_request.id, created_by_id=actor.id if actor else None))
+        db.session.add(ScorecardItemVersion(
+            item_id=item.id, scorecard_id=scorecard.id, revision=item.revision, data=_version_data(item),
+            change_request_id=change_request.id if change_request else None,
+            created_by_id=actor.id if actor else None))
 
 
 def submit(scorecard, actor, **kw):
@@ -777,9 +807,9 @@ def request_change(scorecard, actor, changes, reason, *, expected_version=None):
                             changes={str(i.id): audit.to_jsonable(f) for i, f in cleaned.items()})
     db.session.add(request)
     _save(scorecard, actor)
-    manager = scorecard.person.manager
-    if manager is not None and manager.id != actor.id:
-        notifications.notify([manager], scorecard, "change_requested",
+    decider = next((m for m in scorecard.person.managers() if m.id != actor.id), None)
+    if decider is not None:
+        notifications.notify([decider], scorecard, "change_requested",
                              f"{actor.name} asks to change targets of {scorecard.person.name}: {reason}")
     return request
 
@@ -862,7 +892,8 @@ def save_manager_review(scorecard, actor, *, comment=None, items=None, expected_
     _require_state(scorecard, S.MANAGER_REVIEW)
     if comment is not None:
         scorecard.manager_comment = comment
-    for item, fields in _item_fields(scorecard, items, ("manager_score", "manager_comment", "override_reason")):
+    allowed = ("manager_score", "manager_comment", "override_reason")
+    for item, fields in _item_fields(scorecard, items, allowed):
         for name in ("manager_comment", "override_reason"):
             if name in fields:
                 setattr(item, name, fields[name])
@@ -882,7 +913,8 @@ def _check_manager_score(item):
     elif not Decimal(0) <= Decimal(item.manager_score) <= Decimal(item.rule.get("cap") or 120):
         raise ValidationError("invalid_value", f"{item.name}: points must be between 0 and the cap.")
     elif _is_override(item) and not (item.override_reason or "").strip():
-        raise ValidationError("override_reason_required", f"{item.name}: overriding the computed score needs a reason.")
+        raise ValidationError("override_reason_required",
+                              f"{item.name}: overriding the computed score needs a reason.")
 
 
 def calibrate(scorecard, actor, grade, reason, *, expected_version=None):
@@ -938,11 +970,13 @@ def acknowledge(scorecard, actor, objection=False, comment=None):
         comment = _require_text(comment, "reason_required", "A comment explaining the objection")
     if db.session.scalar(select(exists().where(Acknowledgement.scorecard_id == scorecard.id))):
         raise ValidationError("already_acknowledged", "This result was already acknowledged.")
-    ack = Acknowledgement(scorecard_id=scorecard.id, person_id=actor.id, objection=bool(objection), comment=comment)
+    ack = Acknowledgement(scorecard_id=scorecard.id, person_id=actor.id, objection=bool(objection),
+                          comment=comment)
     db.session.add(ack)
     with acting(actor):
         db.session.flush()
-    _record("scorecard.acknowledge", scorecard.id, actor, after={"objection": bool(objection), "comment": comment})
+    _record("scorecard.acknowledge", scorecard.id, actor,
+            after={"objection": bool(objection), "comment": comment})
     if objection:
         notifications.notify(notifications.hr_users(exclude_id=actor.id), scorecard, "objection",
                              f"{actor.name} objects to the result for {scorecard.cycle.name}: {comment}")
@@ -973,12 +1007,14 @@ def reopen(scorecard, actor, reason, *, expected_version=None):
     _record("scorecard.reopen", scorecard.id, actor, before={"version": scorecard.version, "state": S.LOCKED},
             after={"new_scorecard_id": new.id, "version": new.version, "reason": reason})
     notifications.notify_next(new)
-    db.session.flush()
+    with acting(actor):
+        db.session.flush()
     return new
 
 
 COPY_FIELDS = ("scope", "revision", "actual", "data_as_of", "provenance", "computed_points", "explanation",
-               "self_score", "self_comment", "manager_score", "manager_comment", "override_reason", "final_points")
+               "self_score", "self_comment", "manager_score", "manager_comment", "override_reason",
+               "final_points")
 
 
 def _copy_card_item(item):

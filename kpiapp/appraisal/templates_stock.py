@@ -7,7 +7,8 @@ from kpiapp.appraisal import services
 
 
 def linear(threshold, target, stretch, cap="120"):
-    return {"threshold": threshold, "target": target, "stretch": stretch, "rule": {"kind": "linear", "cap": cap}}
+    rule = {"kind": "linear", "cap": cap}
+    return {"threshold": threshold, "target": target, "stretch": stretch, "rule": rule}
 
 
 def manual(scale="5"):
@@ -32,7 +33,8 @@ STOCK_TEMPLATES = [
             metric("acos", "ACoS", "15", **linear("0.35", "0.25", "0.18")),
             metric("gross_margin", "Gross margin / 毛利率", "15", **linear("0.15", "0.25", "0.32")),
             metric("cvr", "Conversion rate / 转化率", "10", **linear("0.08", "0.12", "0.15")),
-            metric("fba_in_stock_rate", "FBA in-stock rate / 在库率", "10", **linear("0.85", "0.95", "0.99", "110")),
+            metric("fba_in_stock_rate", "FBA in-stock rate / 在库率", "10",
+                   **linear("0.85", "0.95", "0.99", "110")),
             metric("refund_rate", "Refund rate / 退款率", "5",
                    target="0.05", rule={"kind": "pass_fail", "direction": "lower_better"}),
             behaviour("Listing optimisation / Listing 优化", "15",
@@ -77,7 +79,8 @@ STOCK_TEMPLATES = [
         "position": "Purchasing specialist",
         "description": "Stock available without tying up cash; reliable suppliers.",
         "items": [
-            metric("fba_in_stock_rate", "FBA in-stock rate / 在库率", "35", **linear("0.85", "0.95", "0.99", "110")),
+            metric("fba_in_stock_rate", "FBA in-stock rate / 在库率", "35",
+                   **linear("0.85", "0.95", "0.99", "110")),
             metric("days_of_supply", "Days of supply / 库存周转天数", "25", rule={"kind": "bands", "bands": [
                 {"lower": None, "upper": "20", "points": "40"},
                 {"lower": "20", "upper": "30", "points": "80"},

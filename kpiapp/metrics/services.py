@@ -6,10 +6,11 @@ never by averaging ratios (PRODUCT.md "Scoring"); see docs/imports.md for the ru
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
@@ -41,13 +42,17 @@ class DefinitionError(ValueError):
 
 def current_definitions():
     """The current version of every metric definition, by key."""
-    return db.session.execute(select(MetricDefinition).where(MetricDefinition.is_current)
-                              .order_by(MetricDefinition.builtin.desc(), MetricDefinition.key)).scalars().all()
+    query = (select(MetricDefinition).where(MetricDefinition.is_current)
+             .order_by(MetricDefinition.builtin.desc(), MetricDefinition.key))
+    return db.session.execute(query).scalars().all()
 
 
 def get_definition(key, version=None):
     query = select(MetricDefinition).where(MetricDefinition.key == key)
-    query = query.where(MetricDefinition.version == version) if version else query.where(MetricDefinition.is_current)
+    if version:
+        query = query.where(MetricDefinition.version == version)
+    else:
+        query = query.where(MetricDefinition.is_current)
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -65,9 +70,9 @@ def create_definition(key, values, actor):
     """Add a custom definition as version 1 (caller commits)."""
     key = (key or "").strip().lower()
     if not KEY_RE.match(key):
-        raise DefinitionError("key", "Use 2-48 lowercase letters, digits or _, starting with a letter.")
+        raise DefinitionError("key", _l("Use 2-48 lowercase letters, digits or _, starting with a letter."))
     if get_definition(key) is not None:
-        raise DefinitionError("key", "A metric with this key already exists.")
+        raise DefinitionError("key", _l("A metric with this key already exists."))
     definition = MetricDefinition(key=key, version=1, builtin=False, is_current=True,
                                   created_by_id=getattr(actor, "id", None), **clean(values))
     db.session.add(definition)
@@ -79,7 +84,7 @@ def revise_definition(key, values, actor):
     """Save an edit as a new version; older versions stay for the scorecards that use them."""
     old = get_definition(key)
     if old is None:
-        raise DefinitionError("key", "Unknown metric.")
+        raise DefinitionError("key", _l("Unknown metric."))
     values = clean(values)
     if all(getattr(old, name) == values[name] for name in DEFINITION_FIELDS):
         return old
@@ -95,11 +100,11 @@ def revise_definition(key, values, actor):
 def clean(values):
     values = {name: (values.get(name) or "").strip() for name in DEFINITION_FIELDS}
     if values["unit"] not in UNITS:
-        raise DefinitionError("unit", "Unknown unit.")
+        raise DefinitionError("unit", _l("Unknown unit."))
     if values["direction"] not in DIRECTIONS:
-        raise DefinitionError("direction", "Unknown direction.")
+        raise DefinitionError("direction", _l("Unknown direction."))
     if not values["name_en"] or not values["name_zh"]:
-        raise DefinitionError("name_en", "Both names are required.")
+        raise DefinitionError("name_en", _l("Both names are required."))
     try:
         values["formula"] = str(validate_formula(values["formula"]))
     except FormulaError as error:
@@ -146,12 +151,12 @@ def compute_metric(definition_key, store_shares, date_from, date_to, *, sku=None
 
 
 def fact_groups(store_ids, measures, date_from, date_to, sku):
-    """Sums by (store, family, measure, day, currency), SKU breakdowns dropped under totals."""
+    """Sums by (store, family, measure, date range, currency), SKU breakdowns dropped under totals."""
     f = MetricFact
-    query = (select(f.store_id, f.family, f.measure, f.business_date, f.currency,
-                    func.sum(f.value), func.count())
+    query = (select(f.store_id, f.family, f.measure, f.business_date, f.period_end, f.currency,
+                    func.sum(f.value).label("total"), func.count().label("facts"))
              .where(*fact_filter(store_ids, measures, date_from, date_to, sku))
-             .group_by(f.store_id, f.family, f.measure, f.business_date, f.currency))
+             .group_by(f.store_id, f.family, f.measure, f.business_date, f.period_end, f.currency))
     return db.session.execute(query).all()
 
 
@@ -173,13 +178,27 @@ def family_rank(family):
 
 
 def pick_families(groups):
-    """Per store, measure and day keep only the groups of the highest-priority family."""
-    best = {}
+    """Per store and measure, days covered by a higher-priority family drop other families' facts.
+
+    A range fact covers every day of its range, so a monthly Business Report and daily
+    order files for the same month never add up to twice the sales.
+    """
+    by_measure = defaultdict(list)
     for g in groups:
-        key = (g.store_id, g.measure, g.business_date)
-        if key not in best or family_rank(g.family) < family_rank(best[key]):
-            best[key] = g.family
-    return [g for g in groups if best[(g.store_id, g.measure, g.business_date)] == g.family]
+        by_measure[(g.store_id, g.measure)].append(g)
+    kept = []
+    for items in by_measure.values():
+        covered = set()
+        for family in sorted({g.family for g in items}, key=family_rank):
+            chosen = [g for g in items if g.family == family and not days(g) & covered]
+            kept += chosen
+            covered.update(*(days(g) for g in chosen))
+    return kept
+
+
+def days(group):
+    span = (group.period_end - group.business_date).days
+    return {group.business_date + timedelta(days=n) for n in range(span + 1)}
 
 
 def convert_and_weigh(groups, shares, result):
@@ -187,7 +206,7 @@ def convert_and_weigh(groups, shares, result):
     rates = load_rates(groups, base)
     totals = defaultdict(Decimal)
     for g in groups:
-        amount = Decimal(str(g[5]))
+        amount = Decimal(str(g.total))
         if BASE_MEASURES[g.measure].unit == "money" and (g.currency or base) != base:
             rate = rates.get((g.business_date, g.currency))
             if rate is None:
@@ -196,7 +215,7 @@ def convert_and_weigh(groups, shares, result):
             note_rate(result, g.currency, g.business_date, rate)
             amount *= rate
         totals[g.measure] += amount * shares[g.store_id]
-        result.fact_count += g[6]
+        result.fact_count += g.facts
     return totals
 
 

@@ -6,6 +6,7 @@ from kpiapp.models.appraisal import (
 from kpiapp.models.audit import AuditEvent
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
+from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
 
@@ -16,4 +17,5 @@ __all__ = [
     "AuditEvent", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
+    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind",
 ]

@@ -1,7 +1,7 @@
 """metric definitions, imports, metric facts, FX rates
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-27
 
 Seeds the built-in metric definitions (catalog.BUILTIN_METRICS) as version 1.
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

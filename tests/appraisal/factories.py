@@ -3,6 +3,7 @@
 Templates and cycles are made through the services (the only write path), so the
 data is always valid; `walk_to` drives a scorecard to any state as the right people.
 """
+
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,10 +40,23 @@ class CycleFactory(Base):
 
 
 ITEMS = [
-    {"kind": "metric", "metric_key": "gmv", "name": "GMV", "weight": "60", "threshold": "80000",
-     "target": "100000", "stretch": "120000", "rule": {"kind": "linear", "cap": "120"}},
-    {"kind": "manual", "name": "Teamwork", "weight": "40", "description": "Helps the team",
-     "rule": {"kind": "manual", "scale_max": "5"}},
+    {
+        "kind": "metric",
+        "metric_key": "gmv",
+        "name": "GMV",
+        "weight": "60",
+        "threshold": "80000",
+        "target": "100000",
+        "stretch": "120000",
+        "rule": {"kind": "linear", "cap": "120"},
+    },
+    {
+        "kind": "manual",
+        "name": "Teamwork",
+        "weight": "40",
+        "description": "Helps the team",
+        "rule": {"kind": "manual", "scale_max": "5"},
+    },
 ]
 
 
@@ -51,8 +65,9 @@ _codes = itertools.count(1)
 
 def make_template(hr, position=None, items=ITEMS, code=None):
     code = code or f"tpl-{next(_codes)}"
-    template = services.create_template(hr, code=code, name=f"Template {code}", items=items,
-                                        position_id=position.id if position else None)
+    template = services.create_template(
+        hr, code=code, name=f"Template {code}", items=items, position_id=position.id if position else None
+    )
     db.session.commit()
     return template
 
@@ -72,8 +87,12 @@ class Team:
 
     def card(self, person):
         """The latest scorecard version of `person` in the team's cycle."""
-        return (db.session.query(Scorecard).filter_by(cycle_id=self.cycle.id, person_id=person.id)
-                .order_by(Scorecard.version.desc()).first())
+        return (
+            db.session.query(Scorecard)
+            .filter_by(cycle_id=self.cycle.id, person_id=person.id)
+            .order_by(Scorecard.version.desc())
+            .first()
+        )
 
 
 def make_team(size=2, hr_approval=False, items=ITEMS):
@@ -84,9 +103,15 @@ def make_team(size=2, hr_approval=False, items=ITEMS):
     manager = UserFactory(department=department, position=None, manager=boss)
     people = [UserFactory(department=department, position=position, manager=manager) for _ in range(size)]
     template = make_template(hr, position, items)
-    cycle = services.create_cycle(hr, name="2026 Q4", kind="quarterly", period_start=date(2026, 10, 1),
-                                  period_end=date(2026, 12, 31), hr_approval_required=hr_approval,
-                                  participants=[{"position_id": position.id}])
+    cycle = services.create_cycle(
+        hr,
+        name="2026 Q4",
+        kind="quarterly",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
+        hr_approval_required=hr_approval,
+        participants=[{"position_id": position.id}],
+    )
     services.start_cycle(cycle.id, hr.id)
     db.session.commit()
     return Team(hr, hr2, admin, boss, manager, people, position, template, cycle)
@@ -128,12 +153,20 @@ def _step(team, card, actual, manager_score):
         services.set_actual(metric_item(card), actual, date(2026, 12, 31), {"source": "test"})
         services.apply_action(card.id, Action.OPEN_REVIEW, team.hr)
     elif state == S.SELF_REVIEW:
-        services.save_self_review(card, person, comment="A good quarter.",
-                                  items={i.id: {"self_score": "4"} for i in manual_items(card)})
+        services.save_self_review(
+            card,
+            person,
+            comment="A good quarter.",
+            items={i.id: {"self_score": "4"} for i in manual_items(card)},
+        )
         services.apply_action(card.id, Action.SUBMIT_SELF_REVIEW, person)
     elif state == S.MANAGER_REVIEW:
-        services.save_manager_review(card, team.manager, comment="Agreed.",
-                                     items={i.id: {"manager_score": manager_score} for i in manual_items(card)})
+        services.save_manager_review(
+            card,
+            team.manager,
+            comment="Agreed.",
+            items={i.id: {"manager_score": manager_score} for i in manual_items(card)},
+        )
         services.apply_action(card.id, Action.SUBMIT_MANAGER_REVIEW, team.manager)
     elif state == S.CALIBRATION:
         services.apply_action(card.id, Action.LOCK, team.hr)

@@ -1,4 +1,5 @@
 """Optimistic locking: of two concurrent approvals exactly one wins, the other gets ConflictError."""
+
 import threading
 
 import pytest

@@ -1,4 +1,5 @@
 """A whole cycle through the services, for several people, in every state."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -15,8 +16,10 @@ from tests.appraisal.factories import make_team, manual_items, metric_item, walk
 
 
 def events_of(card):
-    return [(e.action, e.old_state, e.new_state) for e in
-            db.session.query(ScorecardEvent).filter_by(scorecard_id=card.id).order_by(ScorecardEvent.id)]
+    return [
+        (e.action, e.old_state, e.new_state)
+        for e in db.session.query(ScorecardEvent).filter_by(scorecard_id=card.id).order_by(ScorecardEvent.id)
+    ]
 
 
 def test_full_walk_for_several_people():
@@ -35,7 +38,11 @@ def test_full_walk_for_several_people():
     services.apply_action(card.id, Action.APPROVE, team.boss)  # anyone up the line may approve
     db.session.commit()
     assert card.state == S.APPROVED
-    assert [v.revision for v in db.session.query(ScorecardItemVersion).filter_by(scorecard_id=card.id)] == [1, 1]
+    versions = db.session.query(ScorecardItemVersion).filter_by(scorecard_id=card.id).all()
+    assert [v.revision for v in versions] == [1, 1]
+    approved = db.session.query(AuditEvent).filter_by(action="scorecard.approve").one()
+    version_created = db.session.query(AuditEvent).filter_by(action="scorecard_item_version.create").first()
+    assert approved.actor_id == version_created.actor_id == team.boss.id  # who did it, in the audit log
 
     walk_to(team, alice, S.LOCKED)
     walk_to(team, bob, S.CALIBRATION, actual="70000", manager_score="2")
@@ -44,8 +51,15 @@ def test_full_walk_for_several_people():
     assert card.state == S.LOCKED and card.total is not None and card.grade
     assert card.locked_by_id == team.hr.id and card.snapshot["formula_versions"]["metrics"] == {"gmv": 1}
     assert [a for a, _, _ in events_of(card)] == [
-        "submit", "return", "submit", "approve", "open_review", "submit_self_review",
-        "submit_manager_review", "lock"]
+        "submit",
+        "return",
+        "submit",
+        "approve",
+        "open_review",
+        "submit_self_review",
+        "submit_manager_review",
+        "lock",
+    ]
     assert team.card(bob).state == S.CALIBRATION and team.card(carol).state == S.SELF_REVIEW
     assert db.session.query(AuditEvent).filter_by(action="scorecard.lock").count() == 1
     assert verify_chain(db.session).ok
@@ -70,7 +84,9 @@ def test_change_request_approve_and_reject():
     person = team.people[0]
     card = walk_to(team, person, S.APPROVED)
     gmv = metric_item(card)
-    request = services.request_change(card, person, {gmv.id: {"target": "90000"}}, "Store was delisted for 2 weeks")
+    request = services.request_change(
+        card, person, {gmv.id: {"target": "90000"}}, "Store was delisted for 2 weeks"
+    )
     db.session.commit()
     assert gmv.target == Decimal("100000")  # approved target stays in force while pending
     with pytest.raises(services.ValidationError) as refused:
@@ -80,8 +96,11 @@ def test_change_request_approve_and_reject():
     db.session.commit()
     assert request.status == "rejected" and gmv.target == Decimal("100000") and gmv.revision == 1
 
-    second = services.request_change(card, team.manager, {gmv.id: {"target": "90000", "threshold": "70000"}},
-                                     "Agreed after delisting")
+    second = services.request_change(
+        card, team.manager, {gmv.id: {"target": "90000", "threshold": "70000"}}, "Agreed after delisting"
+    )
+    asked = db.session.query(Notification).filter_by(kind="change_requested").order_by(Notification.id).all()
+    assert [n.user_id for n in asked] == [team.manager.id, team.boss.id]  # never the requester
     with pytest.raises(services.ForbiddenError) as own:
         services.decide_change(second, team.manager, "approve", "ok")
     assert own.value.code == "own_request"
@@ -122,8 +141,11 @@ def test_calibration_lock_acknowledge_and_reopen():
     assert [i.final_points for i in new.items] == [i.final_points for i in card.items]
     assert team.card(person).id == new.id
 
-    services.save_manager_review(new, team.manager, items={metric_item(new).id: {
-        "manager_score": "115", "override_reason": "B2B orders added by hand"}})
+    services.save_manager_review(
+        new,
+        team.manager,
+        items={metric_item(new).id: {"manager_score": "115", "override_reason": "B2B orders added by hand"}},
+    )
     services.apply_action(new.id, Action.SUBMIT_MANAGER_REVIEW, team.manager)
     services.lock(new, team.hr)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Every guard refuses with its own code; nobody acts on their own scorecard."""
+
 from datetime import date
 
 import pytest
@@ -41,25 +42,42 @@ def test_submit_self_review_needs_comment_and_manual_scores():
     team = make_team(size=1)
     person = team.people[0]
     card = walk_to(team, person, S.SELF_REVIEW)
-    refused(lambda: services.apply_action(card.id, Action.SUBMIT_SELF_REVIEW, person), "self_review_incomplete")
+    refused(
+        lambda: services.apply_action(card.id, Action.SUBMIT_SELF_REVIEW, person), "self_review_incomplete"
+    )
     services.save_self_review(card, person, comment="Done")
-    refused(lambda: services.apply_action(card.id, Action.SUBMIT_SELF_REVIEW, person), "self_review_incomplete")
-    refused(lambda: services.save_self_review(card, person, items={metric_item(card).id: {"self_score": "90"}}),
-            "invalid_field")
-    refused(lambda: services.save_self_review(card, person, items={manual_items(card)[0].id: {"self_score": "9"}}),
-            "manual_score_out_of_range")
+    refused(
+        lambda: services.apply_action(card.id, Action.SUBMIT_SELF_REVIEW, person), "self_review_incomplete"
+    )
+    refused(
+        lambda: services.save_self_review(card, person, items={metric_item(card).id: {"self_score": "90"}}),
+        "invalid_field",
+    )
+    refused(
+        lambda: services.save_self_review(
+            card, person, items={manual_items(card)[0].id: {"self_score": "9"}}
+        ),
+        "manual_score_out_of_range",
+    )
 
 
 def test_manager_review_needs_final_points_and_override_reason():
     team = make_team(size=1)
     person = team.people[0]
     card = walk_to(team, person, S.MANAGER_REVIEW)
-    refused(lambda: services.apply_action(card.id, Action.SUBMIT_MANAGER_REVIEW, team.manager),
-            "final_points_missing")
-    refused(lambda: services.save_manager_review(card, team.manager, items={
-        metric_item(card).id: {"manager_score": "100"}}), "override_reason_required")
-    services.save_manager_review(card, team.manager, items={
-        metric_item(card).id: {"manager_score": "110"}})  # equal to the computed score: no override
+    refused(
+        lambda: services.apply_action(card.id, Action.SUBMIT_MANAGER_REVIEW, team.manager),
+        "final_points_missing",
+    )
+    refused(
+        lambda: services.save_manager_review(
+            card, team.manager, items={metric_item(card).id: {"manager_score": "100"}}
+        ),
+        "override_reason_required",
+    )
+    services.save_manager_review(
+        card, team.manager, items={metric_item(card).id: {"manager_score": "110"}}
+    )  # equal to the computed score: no override
     assert metric_item(card).final_points == 110
 
 
@@ -83,10 +101,13 @@ def test_lock_refused_with_pending_change_request():
     refused(lambda: services.apply_action(card.id, Action.LOCK, team.hr), "change_request_pending")
 
 
-@pytest.mark.parametrize("action, state, reason", [
-    (Action.RETURN_, S.SUBMITTED, None),
-    (Action.RETURN_SELF_REVIEW, S.MANAGER_REVIEW, " "),
-])
+@pytest.mark.parametrize(
+    "action, state, reason",
+    [
+        (Action.RETURN_, S.SUBMITTED, None),
+        (Action.RETURN_SELF_REVIEW, S.MANAGER_REVIEW, " "),
+    ],
+)
 def test_returns_need_a_reason(action, state, reason):
     team = make_team(size=1)
     card = walk_to(team, team.people[0], state)
@@ -100,12 +121,15 @@ def test_reopen_needs_a_reason_and_an_admin():
     refused(lambda: services.apply_action(card.id, Action.REOPEN, team.hr, reason="x"), "forbidden")
 
 
-@pytest.mark.parametrize("role, state, action, code", [
-    ("hr", S.APPROVED, Action.OPEN_REVIEW, "own_scorecard"),
-    ("hr", S.CALIBRATION, Action.LOCK, "own_scorecard"),
-    ("admin", S.LOCKED, Action.REOPEN, "own_scorecard"),
-    ("employee", S.SUBMITTED, Action.APPROVE, "forbidden"),  # a manager of others, not of themself
-])
+@pytest.mark.parametrize(
+    "role, state, action, code",
+    [
+        ("hr", S.APPROVED, Action.OPEN_REVIEW, "own_scorecard"),
+        ("hr", S.CALIBRATION, Action.LOCK, "own_scorecard"),
+        ("admin", S.LOCKED, Action.REOPEN, "own_scorecard"),
+        ("employee", S.SUBMITTED, Action.APPROVE, "forbidden"),  # a manager of others, not of themself
+    ],
+)
 def test_nobody_acts_on_their_own_scorecard(role, state, action, code):
     team = make_team(size=1)
     owner = UserFactory(role=Role(role), position=team.position, manager=team.manager)
@@ -148,14 +172,24 @@ def test_wrong_state_and_unknown_fields():
     person = team.people[0]
     card = team.card(person)
     refused(lambda: services.apply_action(card.id, Action.LOCK, team.hr), "not_allowed_in_state")
-    refused(lambda: services.update_items(card, person, {metric_item(card).id: {"final_points": "120"}}),
-            "invalid_field")
+    refused(
+        lambda: services.update_items(card, person, {metric_item(card).id: {"final_points": "120"}}),
+        "invalid_field",
+    )
     refused(lambda: services.update_items(card, person, {999999: {"target": "1"}}), "invalid_field")
-    refused(lambda: services.update_items(card, team.hr, {metric_item(card).id: {"target": "1"}}), "forbidden")
+    refused(
+        lambda: services.update_items(card, team.hr, {metric_item(card).id: {"target": "1"}}), "forbidden"
+    )
     refused(lambda: services.save_self_review(card, person, comment="early"), "not_allowed_in_state")
     walk_to(team, person, S.APPROVED)
-    refused(lambda: services.update_items(card, person, {metric_item(card).id: {"target": "1"}}), "not_editable")
-    refused(lambda: services.request_change(card, person, {metric_item(card).id: {"weight": "10"}}, "why"),
-            "weights_not_100")
-    refused(lambda: services.request_change(card, person, {metric_item(card).id: {"target": "1"}}, ""),
-            "reason_required")
+    refused(
+        lambda: services.update_items(card, person, {metric_item(card).id: {"target": "1"}}), "not_editable"
+    )
+    refused(
+        lambda: services.request_change(card, person, {metric_item(card).id: {"weight": "10"}}, "why"),
+        "weights_not_100",
+    )
+    refused(
+        lambda: services.request_change(card, person, {metric_item(card).id: {"target": "1"}}, ""),
+        "reason_required",
+    )

@@ -29,8 +29,10 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # module scope: Playwright's sync API keeps an asyncio loop running in this thread
+    # while open, and later tests (pyHanko signing) need to start loops of their own
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install chromium"

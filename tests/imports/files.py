@@ -8,8 +8,9 @@ BR_HEADER = ('"(Parent) ASIN","(Child) ASIN","Title","Sessions - Total","Page Vi
 
 def business_report(rows):
     """rows: (child_asin, sessions, units, sales_text) -> Business Report CSV bytes."""
-    lines = [BR_HEADER] + [f'"B0PARENT01","{asin}","Bottle","{sessions}","{sessions * 2}","{units}","{sales}","{units}"'
-                           for asin, sessions, units, sales in rows]
+    lines = [BR_HEADER] + [
+        f'"B0PARENT01","{asin}","Bottle","{sessions}","{sessions * 2}","{units}","{sales}","{units}"'
+        for asin, sessions, units, sales in rows]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -73,3 +73,11 @@ def test_cvr_for_one_sku_and_partial_ranges_left_out(user):
     load(business_report([("B0CHILD001", 50, 5, "$250.00")]), "br2.csv", us, user, date_from=D2, date_to=D2)
     value = compute_metric("cvr", [(us.id, 1)], D1, END, sku="B0CHILD001")
     assert value.value == Decimal("0.1") and value.notes  # the Feb 25-Mar 1 range is left out
+
+
+def test_a_range_report_covers_its_days_for_lower_priority_families(user):
+    us = store()
+    load(business_report([("B0CHILD001", 100, 4, "$200.00")]), "br.csv", us, user, date_from=D1, date_to=D2)
+    load(orders_report([("111-2", "2025-03-02", "Shipped", "SKU1", 1, "20.00"),
+                        ("111-3", "2025-03-03", "Shipped", "SKU1", 1, "5.00")]), "o.txt", us, user)
+    assert compute_metric("gmv", [(us.id, 1)], D1, END).value == Decimal("205")

@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
-from kpiapp.imports.services import ImportRejected, run_import, start_import
+from kpiapp.imports.services import ImportRejected, create_record, run_import, start_import
 from kpiapp.models import AuditEvent, FxRate, ImportRecord, MetricFact
 from tests.imports.files import (ads_report, business_report, fx_file, generic_file, hr_user,
                                  orders_report, store)
 
 D1, D2 = date(2025, 3, 1), date(2025, 3, 2)
+BAD_ADS_ROW = (D2, "Camp A", "lots", 40, "20.00", "80.00")
 
 
 def facts(**where):
@@ -24,7 +25,8 @@ def fact_count():
 
 
 def import_br(shop, user, data, day_from=D1, day_to=D1, **kwargs):
-    return start_import(data, "BusinessReport.csv", shop.id, user, date_from=day_from, date_to=day_to, **kwargs)
+    return start_import(data, "BusinessReport.csv", shop.id, user, date_from=day_from, date_to=day_to,
+                        **kwargs)
 
 
 @pytest.fixture
@@ -41,7 +43,8 @@ def test_business_report_writes_exact_values(shop, user):
     record = import_br(shop, user, business_report([("B0CHILD001", 510, 41, "$1,066.59"),
                                                     ("B0CHILD002", 100, 5, "$100.00")]))
     assert record.status == "committed", record.error
-    assert (record.rows_read, record.facts_written, record.facts_replaced, record.rows_rejected) == (2, 10, 0, 0)
+    counts = (record.rows_read, record.facts_written, record.facts_replaced, record.rows_rejected)
+    assert counts == (2, 10, 0, 0)
     values = facts(store_id=shop.id)
     assert values[(D1, "B0CHILD001", "", "ordered_sales")] == Decimal("1066.59")
     assert values[(D1, "B0CHILD001", "", "sessions")] == 510
@@ -78,13 +81,15 @@ def test_overlapping_daily_ads_files_replace_not_double_count(shop, user):
     assert (first.status, second.status) == ("committed", "committed")
     assert (second.facts_written, second.facts_replaced) == (8, 4)
     values = facts(store_id=shop.id, measure="ad_spend")
-    assert values == {(D1, "", "Camp A", "ad_spend"): Decimal("25.50"), (D2, "", "Camp A", "ad_spend"): Decimal("21.00"),
+    assert values == {(D1, "", "Camp A", "ad_spend"): Decimal("25.50"),
+                      (D2, "", "Camp A", "ad_spend"): Decimal("21.00"),
                       (date(2025, 3, 3), "", "Camp A", "ad_spend"): Decimal("15.00")}
     assert fact_count() == 12
 
 
 def test_order_status_change_replaces_values(shop, user):
-    start_import(orders_report([("111-1", "2025-03-01", "Pending", "SKU1", 2, "40.00")]), "o1.txt", shop.id, user)
+    pending = orders_report([("111-1", "2025-03-01", "Pending", "SKU1", 2, "40.00")])
+    start_import(pending, "o1.txt", shop.id, user)
     second = start_import(orders_report([("111-1", "2025-03-01", "Cancelled", "SKU1", 2, "40.00")]),
                           "o2.txt", shop.id, user)
     assert second.status == "committed" and second.facts_replaced == second.facts_written == 7
@@ -92,7 +97,7 @@ def test_order_status_change_replaces_values(shop, user):
 
 
 def test_one_bad_row_fails_and_writes_nothing(shop, user):
-    data = ads_report([(D1, "Camp A", 1000, 50, "25.50", "100.00"), (D2, "Camp A", "lots", 40, "20.00", "80.00")])
+    data = ads_report([(D1, "Camp A", 1000, 50, "25.50", "100.00"), BAD_ADS_ROW])
     record = start_import(data, "ads.csv", shop.id, user)
     assert record.status == "failed" and record.error_code == "row_errors"
     assert fact_count() == 0 and record.facts_written == 0
@@ -100,7 +105,7 @@ def test_one_bad_row_fails_and_writes_nothing(shop, user):
 
 
 def test_allow_partial_writes_valid_rows_and_lists_rejected(shop, user):
-    data = ads_report([(D1, "Camp A", 1000, 50, "25.50", "100.00"), (D2, "Camp A", "lots", 40, "20.00", "80.00")])
+    data = ads_report([(D1, "Camp A", 1000, 50, "25.50", "100.00"), BAD_ADS_ROW])
     record = start_import(data, "ads.csv", shop.id, user, allow_partial=True)
     assert record.status == "committed" and record.facts_written == 4 and fact_count() == 4
     assert record.rows_rejected == 1 and [e["line"] for e in record.errors] == [3]
@@ -145,13 +150,15 @@ def test_range_report_overlapping_a_different_range_is_rejected(shop, user):
     assert month.status == "committed"
     assert week.status == "failed" and week.error_code == "overlapping_range"
     assert f"#{month.id}" in week.error and fact_count() == 5
-    day = import_br(shop, user, business_report([("B0CHILD001", 10, 1, "$9.00")]), date(2025, 3, 9), date(2025, 3, 9))
+    day = import_br(shop, user, business_report([("B0CHILD001", 10, 1, "$9.00")]), date(2025, 3, 9),
+                    date(2025, 3, 9))
     assert day.status == "failed" and day.error_code == "overlapping_range"
 
 
 def test_same_range_replaces(shop, user):
     import_br(shop, user, business_report([("B0CHILD001", 510, 41, "$1,066.59")]), D1, date(2025, 3, 31))
-    again = import_br(shop, user, business_report([("B0CHILD001", 600, 50, "$1,200.00")]), D1, date(2025, 3, 31))
+    again = import_br(shop, user, business_report([("B0CHILD001", 600, 50, "$1,200.00")]), D1,
+                      date(2025, 3, 31))
     assert again.status == "committed" and again.facts_replaced == 5 and fact_count() == 5
     assert facts(measure="sessions")[(D1, "B0CHILD001", "", "sessions")] == 600
 
@@ -189,3 +196,48 @@ def test_a_report_without_dates_needs_the_range(shop, user):
     record = start_import(business_report([("B0CHILD001", 510, 41, "$1,066.59")]), "BusinessReport.csv",
                           shop.id, user)
     assert record.status == "failed" and record.error_code == "date_range_required"
+
+
+def test_a_duplicate_that_missed_the_lookup_gets_the_first_record(shop, user):
+    data = business_report([("B0CHILD001", 510, 41, "$1,066.59")])
+    first = import_br(shop, user, data)
+    racer = create_record(data, "again.csv", first.sha256, first.dedupe_key, "facts", shop.id, user, None,
+                          D1, D1, False)
+    assert racer.id == first.id
+    assert db.session.execute(select(func.count()).select_from(ImportRecord)).scalar() == 1
+
+
+class FakeJob:
+    def __init__(self, import_id):
+        self.meta, self.args = {"import_id": import_id}, (import_id,)
+
+
+def test_failure_callback_never_undoes_a_committed_import(shop, user):
+    from workers.jobs import import_failed
+
+    record = import_br(shop, user, business_report([("B0CHILD001", 510, 41, "$1,066.59")]))
+    import_failed(FakeJob(record.id), None, RuntimeError, RuntimeError("late"), None)  # rq#2424
+    db.session.expire_all()
+    assert db.session.get(ImportRecord, record.id).status == "committed" and fact_count() == 5
+
+
+def test_failure_callback_marks_a_running_import_failed(shop, user):
+    from workers.jobs import import_failed
+
+    record = import_br(shop, user, business_report([("B0CHILD001", 510, 41, "$1,066.59")]), D2, D2)
+    record.status = "running"
+    db.session.commit()
+    import_failed(FakeJob(record.id), None, RuntimeError, RuntimeError("boom"), None)
+    assert db.session.get(ImportRecord, record.id).status == "failed"
+
+
+def test_a_dead_running_import_does_not_block_the_same_file(shop, user):
+    from datetime import datetime, timedelta, timezone
+
+    data = business_report([("B0CHILD001", 510, 41, "$1,066.59")])
+    first = import_br(shop, user, data)
+    first.status, first.started_at = "running", datetime.now(timezone.utc) - timedelta(hours=2)
+    db.session.commit()
+    second = import_br(shop, user, data)
+    assert second.id != first.id and second.status == "committed"
+    assert db.session.get(ImportRecord, first.id).error_code == "abandoned"

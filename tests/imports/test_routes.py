@@ -20,7 +20,8 @@ def hr(app, login):
 
 def upload(client, data=ADS, name="ads.csv", **fields):
     shop = store()
-    form = {"kind": "facts", "store_id": str(shop.id), "parser": "", "file": (io.BytesIO(data), name), **fields}
+    form = {"kind": "facts", "store_id": str(shop.id), "parser": "", "file": (io.BytesIO(data), name),
+            **fields}
     return post_form(client, "/imports/", form, page="/imports/", content_type="multipart/form-data")
 
 
@@ -35,7 +36,8 @@ def test_hr_uploads_and_sees_the_committed_import(hr):
 
 def test_rejected_upload_shows_the_reason(hr):
     response = upload(hr, data=b"a,b\n", name="x.exe")
-    assert response.status_code == 200 and "This kind of file is not accepted." in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This kind of file is not accepted." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/imports/", "/imports/template.csv", "/metrics/new"])
@@ -101,7 +103,8 @@ def test_formula_validation_fragment(hr):
                    headers={"HX-Request": "true"})
     assert ok.status_code == 200 and "ad_spend / ad_sales" in ok.get_data(as_text=True)
     bad = post_form(hr, "/metrics/validate", {"formula": "ad_spend / ad_sale"}, page="/metrics/new")
-    assert bad.status_code == 200 and "ad_sale" in bad.get_data(as_text=True) and "field-error" in bad.get_data(as_text=True)
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "ad_sale" in body and "field-error" in body
 
 
 def definition_form(**values):
@@ -122,6 +125,13 @@ def test_custom_definition_and_new_version(hr):
 
 
 def test_invalid_formula_is_refused(hr):
-    response = post_form(hr, "/metrics/new", definition_form(key="bad", formula="ad_spend +"), page="/metrics/new")
+    response = post_form(hr, "/metrics/new", definition_form(key="bad", formula="ad_spend +"),
+                         page="/metrics/new")
     assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
     assert db.session.execute(select(MetricDefinition).filter_by(key="bad")).first() is None
+
+
+def test_versions_page(hr):
+    assert "ad_spend / ad_sales" in hr.get("/metrics/acos").get_data(as_text=True)
+    assert hr.get("/metrics/no_such_metric").status_code == 404
+    assert hr.get("/imports/999999").status_code == 404

@@ -59,6 +59,7 @@ def fact_count():
     return db.session.execute(select(func.count()).select_from(MetricFact)).scalar()
 
 
+@pytest.mark.redis
 def test_worker_commits_an_import(app, redis, database_uri, tmp_path):
     record = start_import(ads_report([("2025-03-01", "Camp A", 1000, 50, "25.50", "100.00")]), "ads.csv",
                           store().id, hr_user())
@@ -84,6 +85,7 @@ def wait_for_progress(job_id, above, timeout=60):
     raise AssertionError(f"job {job_id} made no progress")
 
 
+@pytest.mark.redis
 def test_killed_work_horse_leaves_nothing_and_a_rerun_commits(app, redis, database_uri, tmp_path):
     record = start_import(big_ads_file(), "ads.csv", store().id, hr_user())
     import_id, job_id = record.id, record.job_id
@@ -99,7 +101,8 @@ def test_killed_work_horse_leaves_nothing_and_a_rerun_commits(app, redis, databa
     assert "signal 9" in output or "terminated unexpectedly" in output, output
     db.session.expire_all()
     assert fact_count() == 0
-    assert db.session.get(ImportRecord, import_id).status != "committed"
+    killed = db.session.get(ImportRecord, import_id)
+    assert (killed.status, killed.error_code) == ("failed", "worker_killed")  # workers/runner.horse_killed
     db.session.commit()
     assert run_import(import_id) == "committed"  # at-least-once: the job runs again
     db.session.expire_all()

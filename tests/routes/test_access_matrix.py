@@ -33,6 +33,7 @@ EXPECTED = {
     "metrics.manage": HR_ADMIN,
     "metrics.view": STAFF,
     "appraisal.manage": HR_ADMIN,
+    "reports.issue": HR_ADMIN,
 }
 SKIP = {"static", "auth.logout"}  # logout is tested on its own in test_auth
 
@@ -87,10 +88,13 @@ def client_for(app, principal, people):
 
 
 def outcome(response, method="GET"):
-    """The policy sends anonymous GETs to /login?next=..., anonymous writes to /login."""
+    """The policy sends anonymous GETs to /login?next=..., anonymous writes to /login,
+    and anonymous API calls get 401."""
     location = response.headers.get("Location", "")
     if response.status_code == 403:
         return "denied"
+    if response.status_code == 401:
+        return "login"
     if response.status_code == 302 and (location.startswith("/login?next=") or
                                         (method != "GET" and location == "/login")):
         return "login"

@@ -79,7 +79,7 @@ def test_manager_loop_in_file_is_refused(app, hr):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_neutralises_formulas(app, hr, fmt):
-    evil = ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tx", "\x00y"]
+    evil = ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tx", "\ry"]  # NUL: see test below
     for n, name in enumerate(evil):
         UserFactory(name=name, email=f"evil{n}@example.com")
     response = hr.get(f"/org/people/export.{fmt}")
@@ -145,3 +145,18 @@ def test_disabling_a_person_ends_their_sessions(app, hr, login):
         "csrf_token": token, "name": target.name, "email": target.email, "department_id": 0,
         "position_id": 0, "manager_id": 0, "role": "employee", "locale": ""})
     assert victim.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("writer", ["csv", "xlsx"])
+def test_every_dangerous_prefix_is_neutralised(writer):
+    """=, +, -, @, tab and NUL (PostgreSQL cannot even store NUL, so tested without a database)."""
+    from kpiapp.tabular import write_csv, write_xlsx
+
+    values = ["=1+1", "+1", "-1", "@A1", "\tx", "\x00y"]
+    if writer == "csv":
+        lines = write_csv(["v"], [[v] for v in values]).decode("utf-8-sig").split("\r\n")[1:-1]
+        cells = [line.strip('"') for line in lines]
+    else:
+        sheet = load_workbook(io.BytesIO(write_xlsx(["v"], [[v] for v in values]))).active
+        cells = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(cells) == 6 and all(cell.startswith("'") for cell in cells), cells

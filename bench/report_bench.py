@@ -1,0 +1,136 @@
+"""Signed report throughput: render + sign one report, and a bulk issue of a whole cycle.
+
+    .venv/bin/python bench/report_bench.py [--people 200] [--repeat 15]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/report_bench.py
+
+Builds a scratch database (SQLite in a temp dir, or a scratch PostgreSQL database created
+and dropped here) with one cycle of --people locked scorecards (through the appraisal
+services, as the tests do), then:
+  1. renders and signs one scorecard report --repeat times (HTML -> WeasyPrint -> pyHanko);
+     prints the median and spread. Goal: median < 1.5 s.
+  2. runs the bulk issue of the cycle in-process (start_batch -> jobs.enqueue -> run_batch:
+     render, sign, store, commit per report) and prints the total and per-report time.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("KPIAPP_ENV", "test")
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from config import TestConfig, database_url  # noqa: E402
+
+
+def scratch_database(instance):
+    if not os.environ.get("DATABASE_URL"):
+        return f"sqlite:///{instance / 'bench.sqlite'}", lambda: None
+    name = f"kpi_report_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(database_url()).set(database=name).render_as_string(hide_password=False), drop
+
+
+def build_cycle(people):
+    from kpiapp.appraisal.workflow import ScorecardState as S
+    from tests.appraisal.factories import make_team, walk_to
+
+    team = make_team(size=people)
+    for person in team.people:
+        walk_to(team, person, S.LOCKED)
+    return team
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from kpiapp import create_app
+    from kpiapp.extensions import db
+
+    instance = Path(tempfile.mkdtemp(prefix="report-bench-"))
+    uri, drop = scratch_database(instance)
+    config = type(
+        "BenchConfig",
+        (TestConfig,),
+        {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"},
+    )
+    app = create_app(config)
+    try:
+        with app.app_context():
+            upgrade()
+            run(args, db)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def run(args, db):
+    from kpiapp.reports import services
+
+    started = time.perf_counter()
+    team = build_cycle(args.people)
+    print(
+        f"database: {db.engine.dialect.name}; built {args.people} locked scorecards in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+    card = team.card(team.people[0])
+    services.signing_material()  # the demo CA is generated once, on first use
+    timings, cpu, sizes = [], [], []
+    for n in range(args.repeat):
+        lang = "zh_CN" if n % 2 else "en"
+        t0, c0 = time.perf_counter(), time.process_time()
+        document_id = services.new_document_id()
+        html = services.render_scorecard_html(card, lang, document_id)
+        signed, _material = services.render_and_sign(html, document_id, services.ISSUE_REASON)
+        timings.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)  # CPU time: what the machine's load does not change
+        sizes.append(len(signed))
+    median = statistics.median(timings)
+    print(
+        f"render+sign one report ({args.repeat} runs, en/zh alternating): median {median:.3f} s, "
+        f"min {min(timings):.3f} s, max {max(timings):.3f} s, {statistics.mean(sizes) / 1024:.0f} KiB; "
+        f"CPU median {statistics.median(cpu):.3f} s; goal < 1.5 s: {'met' if median < 1.5 else 'NOT met'}"
+    )
+    print(f"load average during the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    batch, _created = services.start_batch(team.cycle.id, team.hr, "zh_CN")
+    db.session.commit()
+    services.launch_batch(batch)  # no REDIS_URL: runs in-process, the same job function
+    elapsed, elapsed_cpu = time.perf_counter() - t0, time.process_time() - c0
+    db.session.refresh(batch)
+    t1 = time.perf_counter()
+    archive = services.batch_zip(batch)
+    zipped = time.perf_counter() - t1
+    print(
+        f"bulk issue of {batch.total} reports (status {batch.status}): {elapsed:.1f} s, "
+        f"{elapsed / max(batch.total, 1):.3f} s per report (CPU {elapsed_cpu:.1f} s); "
+        f"ZIP {len(archive) / 1024 / 1024:.1f} MiB "
+        f"built in {zipped:.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
+
+from kpiapp.appraisal_web import common
+
+
+def register(app):
+    from kpiapp.appraisal_web.cycles import bp as cycles_bp
+    from kpiapp.appraisal_web.inbox import bp as inbox_bp
+    from kpiapp.appraisal_web.kpi_templates import bp as templates_bp
+    from kpiapp.appraisal_web.scorecards import bp as scorecards_bp
+
+    app.register_blueprint(scorecards_bp, url_prefix="/scorecards")
+    app.register_blueprint(inbox_bp, url_prefix="/inbox")
+    app.register_blueprint(templates_bp, url_prefix="/kpi-templates")
+    app.register_blueprint(cycles_bp, url_prefix="/cycles")
+    app.jinja_env.globals.update(
+        state_label=lambda s: common.STATE_LABELS.get(s, s),
+        action_label=lambda a: common.ACTION_LABELS.get(a, a),
+        error_text=common.error_text,
+        explain=common.explain,
+        plain=common.plain,
+        metric_label=common.metric_label,
+        reason_actions=common.REASON_ACTIONS,
+        due_date=common.due_date,
+        cycle_status=common.cycle_status,
+        participant_label=common.participant_label,
+        stage_label=lambda s: common.STAGE_LABELS.get(s, s),
+    )

@@ -1,0 +1,102 @@
+"""Read models for the HR cycle screens, and the one cycle edit the services lack.
+
+`edit_cycle` is here because services.py has no edit for a cycle's name, deadlines and
+grade table yet; it validates the same way create_cycle does and the ORM audit hooks
+record the change. Move it into services when the domain layer grows one.
+"""
+
+from collections import Counter
+from datetime import date
+
+from kpiapp import policy
+from kpiapp.appraisal import scoring, services
+from kpiapp.appraisal.workflow import ScorecardState as S
+from kpiapp.appraisal_web import queries
+from kpiapp.appraisal_web.common import due_date
+from kpiapp.extensions import db
+from kpiapp.models.appraisal import CycleStatus
+
+# cycle-health stages: the states in which a person still owes the step
+STAGES = [
+    ("draft", (S.DRAFT,)),
+    ("submit", (S.DRAFT, S.RETURNED)),
+    ("approve", (S.SUBMITTED, S.HR_APPROVAL)),
+    ("self_review", (S.SELF_REVIEW,)),
+    ("manager_review", (S.MANAGER_REVIEW,)),
+    ("calibrate", (S.CALIBRATION,)),
+]
+
+
+def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_required=None):
+    if not policy.can_manage_appraisal(actor):
+        raise services.ForbiddenError("forbidden", "Only HR and admins manage cycles.")
+    if cycle.status == CycleStatus.closed:
+        raise services.ValidationError("not_editable", "A closed cycle cannot change.")
+    if grade_table is not None and cycle.status == CycleStatus.draft:
+        try:
+            scoring.validate_grade_table(services.grade_bands(grade_table))
+        except scoring.ScoringError as error:
+            raise services.ValidationError(error.code, error.message) from None
+        cycle.grade_table = grade_table
+    if hr_approval_required is not None and cycle.status == CycleStatus.draft:
+        cycle.hr_approval_required = hr_approval_required
+    cycle.name = name or cycle.name
+    for key, value in deadlines.items():
+        if key in services.DEADLINES:
+            setattr(cycle, key, value)
+    with services.acting(actor):
+        db.session.flush()
+    return cycle
+
+
+def department_of(card):
+    return card.person.department.name if card.person.department else "—"
+
+
+def board(cycle_id):
+    """{department: {state: [cards]}} and the states present, for the cycle board."""
+    cards = queries.cycle_scorecards(cycle_id)
+    table = {}
+    for card in cards:
+        table.setdefault(department_of(card), {}).setdefault(S(card.state), []).append(card)
+    states = [s for s in S if any(s in row for row in table.values())]
+    return cards, dict(sorted(table.items())), states
+
+
+def health(cycle, today=None):
+    """[(stage, cards still owing it, cards overdue)] for the cycle-health view."""
+    today = today or date.today()
+    cards = queries.cycle_scorecards(cycle.id)
+    result = []
+    for stage, states in STAGES:
+        owing = [c for c in cards if c.state in states]
+        overdue = [c for c in owing if due_date(c) is not None and due_date(c) < today]
+        result.append((stage, owing, overdue))
+    return result
+
+
+def grade_now(card):
+    if card.is_locked:
+        return card.grade
+    try:
+        return services.current_result(card)[1]
+    except (scoring.ScoringError, services.AppraisalError):
+        return None
+
+
+def calibration(cycle):
+    """Per team: grade counts and quota violations; plus the cards HR may adjust."""
+    bands = services.grade_bands(cycle.grade_table)
+    cards = queries.cycle_scorecards(cycle.id)
+    teams = {}
+    for card in cards:
+        grade = grade_now(card)
+        if grade is not None:
+            teams.setdefault(department_of(card), []).append(grade)
+    rows = []
+    for team, grades in sorted(teams.items()):
+        counts = Counter(grades)
+        violations = {v.grade for v in scoring.distribution_check(grades, bands)}
+        rows.append((team, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands], violations))
+    open_cards = [c for c in cards if c.state == S.CALIBRATION]
+    return bands, rows, open_cards, services.cycle_distribution(cycle.id)

@@ -1,0 +1,115 @@
+"""Read-only queries for the appraisal screens (the services module owns every write)."""
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import aliased
+
+from kpiapp.appraisal.workflow import ScorecardState as S
+from kpiapp.extensions import db
+from kpiapp.models import Acknowledgement, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User
+from kpiapp.models.appraisal import ChangeStatus
+from kpiapp.policy import team_ids, visible_scorecards_filter
+
+STATE_ORDER = list(S)
+
+
+def latest_only(query):
+    """Narrow a Scorecard query to the newest version per (cycle, person)."""
+    newer = aliased(Scorecard)
+    return query.where(
+        ~exists().where(
+            and_(
+                newer.cycle_id == Scorecard.cycle_id,
+                newer.person_id == Scorecard.person_id,
+                newer.version > Scorecard.version,
+            )
+        )
+    )
+
+
+def my_scorecards(user):
+    query = (
+        select(Scorecard)
+        .join(Cycle, Cycle.id == Scorecard.cycle_id)
+        .where(Scorecard.person_id == user.id)
+        .order_by(Cycle.period_start.desc(), Scorecard.version.desc())
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def team_scorecards(user, cycle_id=None):
+    """Latest scorecards of everyone below `user` in the reporting line, by state."""
+    ids = team_ids(user)
+    if not ids:
+        return {}
+    query = latest_only(
+        select(Scorecard)
+        .join(User, User.id == Scorecard.person_id)
+        .where(Scorecard.person_id.in_(ids))
+        .order_by(User.name)
+    )
+    if cycle_id:
+        query = query.where(Scorecard.cycle_id == cycle_id)
+    return group_by_state(db.session.execute(query).scalars().all())
+
+
+def group_by_state(cards):
+    groups = {}
+    for card in cards:
+        groups.setdefault(S(card.state), []).append(card)
+    return {state: groups[state] for state in STATE_ORDER if state in groups}
+
+
+def versions_of(card):
+    query = select(Scorecard).where(
+        Scorecard.cycle_id == card.cycle_id, Scorecard.person_id == card.person_id
+    )
+    return db.session.execute(query.order_by(Scorecard.version)).scalars().all()
+
+
+def change_requests(card):
+    query = (
+        select(ChangeRequest).where(ChangeRequest.scorecard_id == card.id).order_by(ChangeRequest.id.desc())
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def pending_change(card):
+    return next((c for c in change_requests(card) if c.status == ChangeStatus.pending), None)
+
+
+def item_versions(card):
+    query = select(ScorecardItemVersion).where(ScorecardItemVersion.scorecard_id == card.id)
+    return (
+        db.session.execute(query.order_by(ScorecardItemVersion.item_id, ScorecardItemVersion.revision))
+        .scalars()
+        .all()
+    )
+
+
+def acknowledgement(card):
+    query = select(Acknowledgement).where(Acknowledgement.scorecard_id == card.id)
+    return db.session.execute(query).scalars().first()
+
+
+def visible_scorecards(user, cycle_id=None, latest=True):
+    query = select(Scorecard).where(visible_scorecards_filter(user)).order_by(Scorecard.id)
+    if cycle_id is not None:
+        query = query.where(Scorecard.cycle_id == cycle_id)
+    return db.session.execute(latest_only(query) if latest else query).scalars().all()
+
+
+def cycle_scorecards(cycle_id):
+    """Latest scorecards of a cycle with their people (HR views)."""
+    query = latest_only(
+        select(Scorecard)
+        .join(User, User.id == Scorecard.person_id)
+        .where(Scorecard.cycle_id == cycle_id)
+        .order_by(User.name)
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def people_by_id(ids):
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}

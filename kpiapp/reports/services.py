@@ -1,0 +1,801 @@
+"""Signed PDF reports: issue, store, download, verify, bulk-issue (docs/reports.md).
+
+Conventions as in the appraisal services: the actor is passed in (None = the system:
+CLI, demo seeding), services flush but never commit (the batch runner, a job body,
+commits per report so progress is visible), refusals raise ReportError with a stable
+`code`. Nothing here writes a scorecard row: locked scorecards are frozen by triggers.
+"""
+
+import hashlib
+import io
+import json
+import secrets
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
+from werkzeug.utils import secure_filename
+
+from kpiapp import audit, policy
+from kpiapp.appraisal import scoring
+from kpiapp.appraisal.services import cycle_distribution, grade_bands
+from kpiapp.extensions import db
+from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
+from kpiapp.models import Acknowledgement, Cycle, Role, Scorecard, ScorecardEvent, User
+from kpiapp.models.base import utcnow
+from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
+from kpiapp.pdf.render import read_document_id, render_pdf
+from kpiapp.pdf.signing import (
+    SigningConfigError,
+    ensure_demo_certificate,
+    load_signer,
+    sign_pdf,
+    trust_roots_from,
+    verify_pdf,
+)
+from kpiapp.reports import charts
+
+REPORT_LANGS = ("en", "zh_CN")
+ISSUE_REASON = "Appraisal locked"
+SUMMARY_REASON = "Cycle summary"
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
+_signing_lock = threading.Lock()
+
+
+class ReportError(Exception):
+    """A refused report operation; `code` is stable for the UI, CLI and tests."""
+
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+# ---- signing material -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningMaterial:
+    signer: object
+    trust_roots: list
+    subject: str
+    org_name: str
+    timestamp_url: str | None
+
+
+def signing_material(app=None):
+    """The signer and trust roots, loaded once per process (first use, never in create_app).
+
+    From SIGNING_P12_PATH or SIGNING_KEY_PATH + SIGNING_CERT_PATH (passphrase in
+    SIGNING_P12_PASSPHRASE_FILE, roots in SIGNING_CA_PATHS); with none set, a demo
+    organisation CA and signing certificate are generated into instance/signing/.
+    """
+    app = app or current_app._get_current_object()
+    cached = app.extensions.get("kpiapp.signing")
+    if cached is not None:
+        return cached
+    with _signing_lock:
+        cached = app.extensions.get("kpiapp.signing") or _load_material(app.config, Path(app.instance_path))
+        app.extensions["kpiapp.signing"] = cached
+    return cached
+
+
+def _load_material(config, instance_dir):
+    org = config.get("ORG_NAME") or "kpiapp"
+    p12, key, cert = (config.get(k) for k in ("SIGNING_P12_PATH", "SIGNING_KEY_PATH", "SIGNING_CERT_PATH"))
+    ca_paths = [p for p in (config.get("SIGNING_CA_PATHS") or ()) if p]
+    if p12 or key or cert:
+        if not ca_paths:
+            raise SigningConfigError("SIGNING_CA_PATHS must name the CA certificate(s) that verify reports")
+        pass_file = config.get("SIGNING_P12_PASSPHRASE_FILE")
+        passphrase = Path(pass_file).read_bytes().strip() if pass_file else None
+        signer = load_signer(
+            p12_path=p12 or None,
+            key_path=key or None,
+            cert_path=cert or None,
+            passphrase=passphrase,
+            ca_chain=ca_paths,
+        )
+    else:
+        pki = ensure_demo_certificate(instance_dir / "signing", org)
+        ca_paths = [pki.ca_cert]
+        signer = load_signer(p12_path=pki.p12, passphrase=pki.passphrase())
+    subject = signer.signing_cert.subject.human_friendly
+    return SigningMaterial(
+        signer, trust_roots_from(ca_paths), subject, org, config.get("TIMESTAMP_URL") or None
+    )
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+
+def check_lang(lang):
+    lang = "zh_CN" if str(lang or "").replace("-", "_").lower() in ("zh", "zh_cn", "zh_hans_cn") else lang
+    if lang not in REPORT_LANGS:
+        raise ReportError("bad_lang", f"Language must be one of {', '.join(REPORT_LANGS)}.", 422)
+    return lang
+
+
+def get_report(document_id):
+    return db.session.execute(
+        select(IssuedReport).where(IssuedReport.document_id == str(document_id))
+    ).scalar_one_or_none()
+
+
+def visible_reports(user, kind=None):
+    """A query of the reports `user` may see, newest first (the filter comes from policy)."""
+    query = select(IssuedReport).where(policy.visible_reports_filter(user))
+    if kind is not None:
+        query = query.where(IssuedReport.kind == kind)
+    return query.order_by(IssuedReport.issued_at.desc(), IssuedReport.id.desc())
+
+
+def reports_of_scorecard(scorecard):
+    query = select(IssuedReport).where(IssuedReport.scorecard_id == scorecard.id).order_by(IssuedReport.id)
+    return db.session.execute(query).scalars().all()
+
+
+def superseded_by(report):
+    """The newer scorecard (or summary report) that replaced this document, else None."""
+    if report.kind == ReportKind.cycle_summary:
+        query = select(IssuedReport).where(
+            IssuedReport.kind == ReportKind.cycle_summary,
+            IssuedReport.cycle_id == report.cycle_id,
+            IssuedReport.lang == report.lang,
+            IssuedReport.id > report.id,
+        )
+        return db.session.execute(query.order_by(IssuedReport.id.desc()).limit(1)).scalar_one_or_none()
+    query = select(Scorecard).where(
+        Scorecard.cycle_id == report.cycle_id,
+        Scorecard.person_id == report.person_id,
+        Scorecard.version > report.scorecard_version,
+    )
+    return db.session.execute(query.order_by(Scorecard.version.desc()).limit(1)).scalar_one_or_none()
+
+
+def is_superseded(report):
+    return superseded_by(report) is not None
+
+
+def report_bytes(report):
+    """The stored signed PDF, after checking it still hashes to the stored SHA-256."""
+    data = bytes(
+        db.session.execute(select(IssuedReport.pdf).where(IssuedReport.id == report.id)).scalar_one()
+    )
+    if hashlib.sha256(data).hexdigest() != report.sha256:
+        current_app.logger.error("stored report %s does not match its sha256", report.document_id)
+        raise ReportError("corrupt", "The stored copy of this report is damaged; it was not sent.", 500)
+    return data
+
+
+def report_filename(report):
+    if report.kind == ReportKind.cycle_summary:
+        stem = f"cycle-summary-{report.cycle.name}-{report.lang}-{report.document_id[:8]}"
+    else:
+        person = secure_filename(report.person.name) or f"person-{report.person_id}"
+        version = f"v{report.scorecard_version}"
+        stem = f"report-{person}-{report.cycle.name}-{version}-{report.lang}-{report.document_id[:8]}"
+    return (secure_filename(stem) or f"report-{report.document_id}") + ".pdf"
+
+
+# ---- issuing ----------------------------------------------------------------------------
+
+
+def _require_issuer(actor):
+    if actor is not None and not policy.has_permission(actor, "reports.issue"):
+        raise ReportError("forbidden", "Only HR and admins issue reports.", 403)
+
+
+def _by_key(key):
+    return db.session.execute(select(IssuedReport).where(IssuedReport.issue_key == key)).scalar_one_or_none()
+
+
+def issue_report(scorecard_id, actor=None, lang="en", *, batch_id=None):
+    """Issue (render, sign, store) the report of a LOCKED scorecard version in `lang`.
+
+    Idempotent: the same scorecard version and language return the existing document.
+    `actor=None` is the system (CLI, demo); a user needs the `reports.issue` permission.
+    """
+    lang = check_lang(lang)
+    card = db.session.get(Scorecard, scorecard_id)
+    if card is None:
+        raise ReportError("not_found", f"Scorecard {scorecard_id} not found.", 404)
+    _require_issuer(actor)
+    if not card.is_locked:
+        raise ReportError("not_locked", f"Scorecard {card.id} is not locked (state: {card.state}).", 409)
+    key = f"scorecard:{card.id}:{lang}"
+    existing = _by_key(key)
+    if existing is not None:
+        return existing
+    document_id = new_document_id()
+    html = render_scorecard_html(card, lang, document_id)
+    return _store(
+        html,
+        document_id,
+        key,
+        actor,
+        kind=ReportKind.scorecard,
+        lang=lang,
+        cycle_id=card.cycle_id,
+        scorecard_id=card.id,
+        scorecard_version=card.version,
+        person_id=card.person_id,
+        reason=ISSUE_REASON,
+        batch_id=batch_id,
+    )
+
+
+def issue_cycle_summary(cycle_id, actor=None, lang="en"):
+    """Issue HR's summary of a cycle; idempotent while its scorecards are unchanged."""
+    lang = check_lang(lang)
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise ReportError("not_found", f"Cycle {cycle_id} not found.", 404)
+    _require_issuer(actor)
+    cards = latest_scorecards(cycle.id)
+    fingerprint = hashlib.sha256(
+        json.dumps(sorted((c.id, c.version, str(c.state)) for c in cards)).encode()
+    ).hexdigest()[:24]
+    key = f"cycle:{cycle.id}:{lang}:{fingerprint}"
+    existing = _by_key(key)
+    if existing is not None:
+        return existing
+    document_id = new_document_id()
+    html = render_summary_html(cycle, cards, lang, document_id)
+    return _store(
+        html,
+        document_id,
+        key,
+        actor,
+        kind=ReportKind.cycle_summary,
+        lang=lang,
+        cycle_id=cycle.id,
+        reason=SUMMARY_REASON,
+    )
+
+
+def new_document_id():
+    return secrets.token_urlsafe(16)
+
+
+def render_and_sign(html, document_id, reason):
+    """PDF bytes signed with the organisation's key (bench/report_bench.py times this)."""
+    material = signing_material()
+    pdf = render_pdf(html, document_id=document_id)
+    return sign_pdf(
+        pdf,
+        material.signer,
+        reason=reason,
+        location=material.org_name,
+        org_name=material.org_name,
+        timestamp_url=material.timestamp_url,
+    ), material
+
+
+def _store(html, document_id, key, actor, *, reason, **columns):
+    signed, material = render_and_sign(html, document_id, reason)
+    digest = hashlib.sha256(signed).hexdigest()
+    report = IssuedReport(
+        document_id=document_id,
+        issue_key=key,
+        pdf=signed,
+        size=len(signed),
+        sha256=digest,
+        signer_subject=material.subject[:255],
+        issued_at=utcnow(),
+        issued_by_id=actor.id if actor is not None else None,
+        **columns,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+    except IntegrityError:  # a concurrent request issued the same version first: use theirs
+        return _by_key(key)
+    audit.record(
+        db.session,
+        "report.issue",
+        "issued_report",
+        report.id,
+        after={
+            "document_id": document_id,
+            "kind": report.kind,
+            "scorecard_id": report.scorecard_id,
+            "version": report.scorecard_version,
+            "lang": report.lang,
+            "sha256": digest,
+        },
+        actor=audit.actor_for(actor) if actor is not None else None,
+    )
+    return report
+
+
+# ---- the scorecard report's content -------------------------------------------------------
+
+NUMERIC_PARAMS = {
+    "actual",
+    "threshold",
+    "target",
+    "stretch",
+    "points",
+    "cap",
+    "score",
+    "scale_max",
+    "lower",
+    "upper",
+}
+
+
+def _dec(value):
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def fmt_number(value, places=2):
+    number = _dec(value)
+    if number is None:
+        return "—"
+    text = f"{number:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def fmt_value(value, unit):
+    number = _dec(value)
+    if number is None:
+        return "—"
+    if unit == "fraction":
+        return fmt_number(number * 100) + "%"
+    if unit == "money":
+        return fmt_number(number, 2)
+    return fmt_number(number, 4 if unit == "ratio" else 2)
+
+
+def metric_definition(item, lang):
+    """(name, formula, includes) of the item's metric definition, in the version the item used."""
+    if not item.metric_key:
+        return None
+    from kpiapp.metrics.services import get_definition
+
+    version = (item.provenance or {}).get("metric_version")
+    spec = get_definition(item.metric_key, version) or BUILTIN_METRICS_BY_KEY.get(item.metric_key)
+    if spec is None:
+        return None
+    zh = lang == "zh_CN"
+    return {
+        "name": spec.name_zh if zh else spec.name_en,
+        "formula": spec.formula,
+        "includes": spec.includes_zh if zh else spec.includes_en,
+        "unit": spec.unit,
+        "version": getattr(spec, "version", None),
+    }
+
+
+def explain(item, definition, lang):
+    data = item.explanation
+    if not data or not data.get("code"):
+        return ""
+    params = {
+        k: (_dec(v) if k in NUMERIC_PARAMS and v is not None else v)
+        for k, v in data.get("params", {}).items()
+    }
+    try:
+        return scoring.describe(
+            scoring.Explanation(data["code"], params),
+            lang,
+            unit=definition["unit"] if definition else None,
+            label=definition["name"] if definition else item.name,
+        )
+    except Exception:  # an explanation from an older scoring version: show the numbers only
+        return ""
+
+
+def provenance_lines(provenance, limit=8):
+    lines = []
+    for key, value in (provenance or {}).items():
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        )
+        lines.append((str(key), text[:300]))
+    return lines[:limit]
+
+
+def item_rows(card, lang):
+    rows = []
+    for item in card.items:
+        definition = metric_definition(item, lang)
+        unit = definition["unit"] if definition else None
+        points = _dec(item.final_points)
+        weight = _dec(item.weight) or Decimal(0)
+        contribution = scoring.quantize_points(points * weight / 100) if points is not None else None
+        rows.append(
+            {
+                "item": item,
+                "definition": definition,
+                "name": item.name,
+                "manual": item.is_manual,
+                "target": fmt_value(item.target, unit),
+                "threshold": fmt_value(item.threshold, unit),
+                "stretch": fmt_value(item.stretch, unit),
+                "actual": fmt_value(item.actual, unit),
+                "points": fmt_number(points),
+                "points_value": points,
+                "weight": fmt_number(weight),
+                "weight_value": weight,
+                "contribution": fmt_number(contribution),
+                "explanation": explain(item, definition, lang),
+                "provenance": provenance_lines(item.provenance),
+                "data_as_of": item.data_as_of,
+                "scale_max": (item.rule or {}).get("scale_max"),
+            }
+        )
+    return rows
+
+
+def scorecard_context(card, lang):
+    rows = item_rows(card, lang)
+    events = (
+        db.session.execute(
+            select(ScorecardEvent)
+            .where(ScorecardEvent.scorecard_id == card.id)
+            .order_by(ScorecardEvent.at, ScorecardEvent.id)
+        )
+        .scalars()
+        .all()
+    )
+    ack = db.session.execute(
+        select(Acknowledgement).where(Acknowledgement.scorecard_id == card.id)
+    ).scalar_one_or_none()
+    return {
+        "card": card,
+        "person": card.person,
+        "cycle": card.cycle,
+        "rows": rows,
+        "events": events,
+        "ack": ack,
+        "total": fmt_number(card.total),
+        "chart": charts.points_bars(
+            [(r["name"], r["points_value"], r["weight_value"]) for r in rows], lang=lang
+        ),
+    }
+
+
+ACTION_LABELS = {
+    "submit": _l("Targets submitted"),
+    "approve": _l("Targets approved"),
+    "hr_approve": _l("Targets approved by HR"),
+    "return": _l("Targets returned"),
+    "open_review": _l("Review opened"),
+    "submit_self_review": _l("Self-review submitted"),
+    "return_self_review": _l("Self-review returned"),
+    "submit_manager_review": _l("Manager review submitted"),
+    "lock": _l("Locked"),
+    "reopen": _l("Reopened"),
+}
+
+
+def action_label(action):
+    label = ACTION_LABELS.get(str(action))
+    return str(label) if label is not None else str(action)
+
+
+def _render(template, lang, document_id, **context):
+    with force_locale(lang):
+        return render_template(
+            template,
+            lang=lang,
+            document_id=document_id,
+            org_name=current_app.config.get("ORG_NAME") or "kpiapp",
+            action_label=action_label,
+            fmt_number=fmt_number,
+            css_string=charts.css_string,
+            **context,
+        )
+
+
+def render_scorecard_html(card, lang, document_id):
+    with force_locale(lang):  # the chart's labels are translated too
+        return _render("pdf/scorecard.html", lang, document_id, **scorecard_context(card, lang))
+
+
+# ---- cycle summary ------------------------------------------------------------------------
+
+
+def latest_scorecards(cycle_id):
+    """Each participant's newest scorecard version in the cycle, by person name."""
+    cards = db.session.execute(select(Scorecard).where(Scorecard.cycle_id == cycle_id)).scalars().all()
+    latest = {}
+    for card in cards:
+        if card.person_id not in latest or card.version > latest[card.person_id].version:
+            latest[card.person_id] = card
+    return sorted(
+        latest.values(),
+        key=lambda c: (c.person.department.name if c.person.department else "", c.person.name),
+    )
+
+
+def summary_context(cycle, cards):
+    distribution = cycle_distribution(cycle.id)
+    bands = grade_bands(cycle.grade_table)
+    graded = distribution["graded"] or 0
+    grades = [
+        {
+            "grade": b.grade,
+            "min_score": fmt_number(b.min_score),
+            "count": distribution["counts"].get(b.grade, 0),
+            "share": fmt_number(Decimal(distribution["counts"].get(b.grade, 0)) * 100 / graded) + "%"
+            if graded
+            else "—",
+            "quota": fmt_number(b.max_share * 100) + "%" if b.max_share is not None else "—",
+            "over": any(v.grade == b.grade for v in distribution["violations"]),
+        }
+        for b in bands
+    ]
+    departments = {}
+    for card in cards:
+        name = card.person.department.name if card.person.department else "—"
+        entry = departments.setdefault(name, {"name": name, "count": 0, "locked": 0, "totals": []})
+        entry["count"] += 1
+        if card.is_locked:
+            entry["locked"] += 1
+            entry["totals"].append(Decimal(card.total or 0))
+    for entry in departments.values():
+        entry["average"] = fmt_number(sum(entry["totals"]) / len(entry["totals"])) if entry["totals"] else "—"
+    return {
+        "cycle": cycle,
+        "cards": cards,
+        "grades": grades,
+        "departments": list(departments.values()),
+        "locked_count": sum(1 for c in cards if c.is_locked),
+        "chart": charts.grade_bars(grades),
+        "fmt_number": fmt_number,
+    }
+
+
+def render_summary_html(cycle, cards, lang, document_id):
+    with force_locale(lang):
+        context = summary_context(cycle, cards)
+        context.pop("fmt_number")
+        return _render("pdf/cycle_summary.html", lang, document_id, **context)
+
+
+# Hook for the client-portal issue: the agency contract monthly report becomes a third kind
+# here (template + context builder + its own object rule for clients); not built yet.
+REPORT_KINDS = {
+    ReportKind.scorecard: "pdf/scorecard.html",
+    ReportKind.cycle_summary: "pdf/cycle_summary.html",
+}
+
+
+# ---- verification -----------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    verification: object
+    sha256: str
+    size: int
+    report: IssuedReport | None = None
+    matches_stored: bool = False
+    superseded_by: object = None
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    @property
+    def superseded(self):
+        return self.superseded_by is not None
+
+
+def verify_document(data):
+    """Check an uploaded copy: signature, the stored copy (byte for byte) and supersession."""
+    data = bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.startswith(b"%PDF"):
+        return VerifyResult(None, digest, len(data), problems=["not_a_pdf"])
+    verification = verify_pdf(data, signing_material().trust_roots)
+    result = VerifyResult(verification, digest, len(data))
+    document_id = verification.document_id or read_document_id(data)
+    result.report = get_report(document_id) if document_id else None
+    if not verification.ok:
+        result.problems.append(verification.error or "signature_invalid")
+    if result.report is None:
+        result.problems.append("unknown_document")
+    else:
+        result.matches_stored = result.report.sha256 == digest
+        if not result.matches_stored:
+            result.problems.append("differs_from_stored")
+        result.superseded_by = superseded_by(result.report)
+    return result
+
+
+# ---- bulk issue -------------------------------------------------------------------------
+
+
+def start_batch(cycle_id, actor, lang):
+    """(batch, created): a new pending batch for a cycle (HR), or the one already pending/running."""
+    lang = check_lang(lang)
+    if db.session.get(Cycle, cycle_id) is None:
+        raise ReportError("not_found", f"Cycle {cycle_id} not found.", 404)
+    _require_issuer(actor)
+    running = (
+        db.session.execute(
+            select(ReportBatch).where(
+                ReportBatch.cycle_id == cycle_id,
+                ReportBatch.lang == lang,
+                ReportBatch.status.in_([BatchStatus.pending, BatchStatus.running]),
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if running is not None:
+        return running, False
+    batch = ReportBatch(
+        cycle_id=cycle_id,
+        lang=lang,
+        status=BatchStatus.pending,
+        total=0,
+        done=0,
+        skipped=0,
+        report_ids=[],
+        job_id=secrets.token_hex(16),
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(
+        db.session,
+        "report.batch_start",
+        "report_batch",
+        batch.id,
+        after={"cycle_id": cycle_id, "lang": lang},
+        actor=audit.actor_for(actor) if actor else None,
+    )
+    return batch, True
+
+
+def launch_batch(batch):
+    """Enqueue the batch's job (after the caller committed the batch row)."""
+    from kpiapp.jobs import enqueue
+    from workers import reports as jobs  # the job entry point lives in the outer ring
+
+    enqueue(
+        jobs.run_batch,
+        batch.id,
+        job_id=f"reports-{batch.job_id}",
+        timeout=3600,
+        on_failure=jobs.batch_failed,
+        meta={"report_batch_id": batch.id},
+    )
+
+
+def run_batch(batch_id, progress=None):
+    """Issue every locked latest scorecard of the batch's cycle; commits after each report.
+
+    At-least-once safe: issuing is idempotent and a finished batch is left alone.
+    """
+    batch = db.session.get(ReportBatch, batch_id)
+    if batch is None or batch.status == BatchStatus.done:
+        return batch
+    actor = batch.created_by
+    cards = latest_scorecards(batch.cycle_id)
+    locked = [c for c in cards if c.is_locked]
+    batch.status, batch.total, batch.skipped = BatchStatus.running, len(locked), len(cards) - len(locked)
+    db.session.commit()
+    ids = list(batch.report_ids or [])
+    for done, card in enumerate(locked, 1):
+        report = issue_report(card.id, actor, batch.lang, batch_id=batch.id)
+        if report.id not in ids:
+            ids.append(report.id)
+        batch.done, batch.report_ids = done, list(ids)
+        db.session.commit()
+        if progress is not None:
+            progress(batch.percent)
+    batch.status, batch.finished_at = BatchStatus.done, utcnow()
+    audit.record(
+        db.session,
+        "report.batch_done",
+        "report_batch",
+        batch.id,
+        after={"issued": len(ids), "skipped": batch.skipped},
+        actor=audit.actor_for(actor) if actor else None,
+    )
+    db.session.commit()
+    return batch
+
+
+def mark_batch_failed(batch_id, message):
+    """Record a failed batch (never one that finished: RQ may report a done job as failed)."""
+    db.session.rollback()
+    batch = db.session.get(ReportBatch, batch_id)
+    if batch is None or batch.status == BatchStatus.done:
+        return batch
+    batch.status, batch.error, batch.finished_at = BatchStatus.failed, str(message)[:2000], utcnow()
+    db.session.commit()
+    return batch
+
+
+def batch_reports(batch):
+    if not batch.report_ids:
+        return []
+    query = select(IssuedReport).where(IssuedReport.id.in_(batch.report_ids)).order_by(IssuedReport.id)
+    return db.session.execute(query.options(undefer(IssuedReport.pdf))).scalars().all()
+
+
+def batch_zip(batch):
+    """A ZIP (in memory) of the batch's PDFs, each checked against its stored SHA-256."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for report in batch_reports(batch):
+            archive.writestr(report_filename(report), report_bytes(report))
+    return buffer.getvalue()
+
+
+def latest_batch(cycle_id):
+    return db.session.execute(
+        select(ReportBatch).where(ReportBatch.cycle_id == cycle_id).order_by(ReportBatch.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+# ---- demo -------------------------------------------------------------------------------
+
+
+def seed_reports_demo():
+    """Issue the reports of every locked demo scorecard (in the person's language) and an
+    English summary of each cycle that has them; a no-op without locked scorecards."""
+    cards = (
+        db.session.execute(
+            select(Scorecard)
+            .where(Scorecard.state == "locked")
+            .order_by(Scorecard.cycle_id, Scorecard.person_id, Scorecard.version)
+        )
+        .scalars()
+        .all()
+    )
+    if not cards:
+        return 0
+    hr = (
+        db.session.execute(select(User).where(User.role == Role.hr, User.active).order_by(User.id))
+        .scalars()
+        .first()
+    )
+    for card in cards:
+        issue_report(card.id, hr, card.person.locale if card.person.locale in REPORT_LANGS else "en")
+    for cycle_id in sorted({c.cycle_id for c in cards}):
+        issue_cycle_summary(cycle_id, hr, "en")
+    db.session.flush()
+    return len(cards)
+
+
+__all__ = [
+    "ReportError",
+    "issue_report",
+    "issue_cycle_summary",
+    "verify_document",
+    "start_batch",
+    "run_batch",
+    "batch_zip",
+    "visible_reports",
+    "get_report",
+    "report_bytes",
+    "is_superseded",
+    "superseded_by",
+    "signing_material",
+    "seed_reports_demo",
+]

@@ -1,0 +1,1 @@
+"""Tracking: metric items' actuals computed from imported facts (docs/tracking.md)."""

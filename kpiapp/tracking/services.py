@@ -1,0 +1,226 @@
+"""Recompute the actuals of metric items from imported facts (docs/tracking.md).
+
+`recompute_scorecard` flushes and never commits (service rule); the job-level functions
+`recompute_cycle` and `recompute_after_import` commit once per scorecard so a long run
+holds no long transaction and one failing scorecard does not undo the others.
+"""
+import logging
+from datetime import date, datetime, time, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
+from kpiapp.appraisal import services as appraisal
+from kpiapp.appraisal.workflow import ScorecardState
+from kpiapp.audit import to_jsonable
+from kpiapp.extensions import db
+from kpiapp.metrics.services import DefinitionError, compute_metric
+from kpiapp.models import Cycle, ImportKind, ImportRecord, ImportStatus, MetricFact, Scorecard
+from kpiapp.models.appraisal import CycleStatus, ItemKind
+
+log = logging.getLogger(__name__)
+SCALE = Decimal("0.000001")  # scorecard_item.actual is Numeric(20, 6)
+MAX_FX_NOTES = 20
+
+# provenance["reason"] -> what "explain my score" shows when the actual is empty
+REASONS = {
+    "no_scope": _l("No stores are in this item's scope."),
+    "no_data": _l("No imported data for these stores in this period yet."),
+    "missing_rates": _l("An exchange rate is missing, so the value cannot be computed."),
+    "zero_divisor": _l("The divisor of the formula is zero for this period."),
+    "unknown_metric": _l("This metric is not in the metric dictionary."),
+    "period_not_started": _l("The cycle's period has not started yet."),
+}
+
+
+def reason_text(code):
+    """The translated explanation of a provenance reason code (None when there is none)."""
+    return REASONS.get(code) if code else None
+
+
+def utc_today():
+    return datetime.now(timezone.utc).date()
+
+
+# ---- one scorecard ----------------------------------------------------------------------
+
+def recompute_scorecard(scorecard_id, today=None):
+    """Recompute every metric item of a non-locked scorecard; returns how many items changed.
+
+    Locked scorecards (and unknown ids) are left alone and give 0. Flushes, never commits.
+    """
+    # FOR UPDATE (PostgreSQL): wait for a lock in flight and re-read the state after it
+    card = db.session.get(Scorecard, scorecard_id, with_for_update=True, populate_existing=True)
+    if card is None or card.is_locked or card.cycle.status == CycleStatus.closed:
+        return 0
+    today = today or utc_today()
+    changed = 0
+    for item in card.items:
+        if item.kind != ItemKind.metric or not item.metric_key:
+            continue
+        value, as_of, provenance = compute_item(item, card.cycle, today)
+        if unchanged(item, value, as_of, provenance):
+            continue
+        appraisal.set_actual(item, value, as_of, provenance)
+        changed += 1
+    return changed
+
+
+def item_shares(scope):
+    shares = []
+    for entry in scope or ():
+        try:
+            share = Decimal(str(entry.get("share_pct", "100"))) / 100
+            shares.append((int(entry["store_id"]), share))
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            continue
+    return shares
+
+
+def period_of(cycle, today):
+    return cycle.period_start, min(cycle.period_end, today)
+
+
+def compute_item(item, cycle, today):
+    """(value, data_as_of, provenance) for one metric item."""
+    start, end = period_of(cycle, today)
+    provenance = {"source": "metric_facts", "metric_key": item.metric_key, "definition_version": None,
+                  "formula": None, "period": [start.isoformat(), end.isoformat()],
+                  "scope": item.scope or [], "inputs": {},
+                  "base_currency": current_app.config["BASE_CURRENCY"], "fact_count": 0, "import_ids": [],
+                  "fx": [], "fx_count": 0, "missing_rates": [], "missing_measures": [], "notes": [],
+                  "reason": None}
+    shares = item_shares(item.scope)
+    if end < start:
+        return None, None, {**provenance, "reason": "period_not_started"}
+    if not shares:
+        return None, None, {**provenance, "reason": "no_scope"}
+    try:
+        result = compute_metric(item.metric_key, shares, start, end)
+    except DefinitionError:
+        return None, None, {**provenance, "reason": "unknown_metric"}
+    provenance.update(
+        definition_version=result.version, formula=result.formula,
+        inputs={k: str(v.normalize()) for k, v in result.inputs.items()},
+        fact_count=result.fact_count, import_ids=list(result.import_ids),
+        fx=result.fx_notes[:MAX_FX_NOTES], fx_count=len(result.fx_notes),
+        missing_rates=list(result.missing_rates), missing_measures=list(result.missing_measures),
+        notes=list(result.notes), reason=no_value_reason(result))
+    value = None if result.value is None else result.value.quantize(SCALE, rounding=ROUND_HALF_UP)
+    return value, result.data_as_of, provenance
+
+
+def no_value_reason(result):
+    if result.value is not None:
+        return None
+    if result.missing_rates:
+        return "missing_rates"
+    if result.inputs:
+        return "zero_divisor"
+    return "no_data"
+
+
+def as_datetime(value):
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=timezone.utc)
+    return value
+
+
+def unchanged(item, value, as_of, provenance):
+    stored_as_of = item.data_as_of
+    if stored_as_of is not None and stored_as_of.tzinfo is None:
+        stored_as_of = stored_as_of.replace(tzinfo=timezone.utc)
+    same_value = (item.actual is None and value is None) or (
+        item.actual is not None and value is not None and Decimal(item.actual) == value)
+    return same_value and stored_as_of == as_datetime(as_of) and item.provenance == to_jsonable(provenance)
+
+
+# ---- many scorecards (job level: commits per scorecard) ---------------------------------------
+
+def recompute_many(scorecard_ids, progress=None, today=None):
+    """Recompute each scorecard and commit it alone; returns the number of items changed."""
+    total, ids = 0, list(scorecard_ids)
+    for n, card_id in enumerate(ids, 1):
+        try:
+            total += recompute_scorecard(card_id, today)
+            db.session.commit()
+        except (appraisal.FrozenError, DBAPIError) as error:
+            # locked while we computed (service check or lock trigger): leave it frozen
+            db.session.rollback()
+            log.info("tracking: scorecard %s not updated: %s", card_id, error)
+        if progress:
+            progress(100 * n // max(len(ids), 1))
+    return total
+
+
+def open_scorecard_ids(cycle_ids=None, date_from=None, date_to=None):
+    """Ids of non-locked scorecards of non-closed cycles (optionally overlapping a date range)."""
+    query = (select(Scorecard.id).join(Cycle, Scorecard.cycle_id == Cycle.id)
+             .where(Scorecard.state != ScorecardState.LOCKED, Cycle.status != CycleStatus.closed))
+    if cycle_ids is not None:
+        query = query.where(Scorecard.cycle_id.in_(cycle_ids))
+    if date_from is not None:
+        query = query.where(Cycle.period_end >= date_from)
+    if date_to is not None:
+        query = query.where(Cycle.period_start <= date_to)
+    return list(db.session.execute(query.order_by(Scorecard.id)).scalars())
+
+
+def recompute_cycle(cycle_id, progress=None, today=None):
+    """Recompute every non-locked scorecard of a cycle; commits; returns items changed."""
+    return recompute_many(open_scorecard_ids([cycle_id]), progress, today)
+
+
+def running_cycle_ids():
+    return list(db.session.execute(select(Cycle.id).where(Cycle.status == CycleStatus.running)
+                                   .order_by(Cycle.id)).scalars())
+
+
+def scorecards_for_import(record):
+    """The scorecards an import can change (docs/tracking.md, 'Flow')."""
+    if record.kind == ImportKind.fx:
+        return open_scorecard_ids(running_cycle_ids())
+    f = MetricFact
+    stores = set(db.session.execute(select(f.store_id).where(f.import_id == record.id).distinct()).scalars())
+    if not stores:
+        return []
+    low, high = db.session.execute(select(func.min(f.business_date), func.max(f.period_end))
+                                   .where(f.import_id == record.id)).one()
+    ids = open_scorecard_ids(date_from=low, date_to=high)
+    if not ids:
+        return []
+    cards = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))).scalars()
+    return [card.id for card in cards if any(stores & {s for s, _ in item_shares(item.scope)}
+                                             for item in card.items if item.kind == ItemKind.metric)]
+
+
+def recompute_after_import(import_id, progress=None, today=None):
+    """Recompute the scorecards a committed import touches; commits; returns items changed."""
+    record = db.session.get(ImportRecord, import_id)
+    if record is None or record.status != ImportStatus.committed:
+        return 0
+    ids = scorecards_for_import(record)
+    db.session.commit()  # end the read transaction before the per-scorecard writes
+    return recompute_many(ids, progress, today)
+
+
+# ---- demo seeding: one recompute at the end instead of one per import ----------------------
+
+_suspended = __import__("contextvars").ContextVar("tracking_suspended", default=False)
+
+
+class suspended:
+    """`with suspended():` after-import recomputes in this context are skipped (in-process only)."""
+
+    def __enter__(self):
+        self._token = _suspended.set(True)
+
+    def __exit__(self, *exc):
+        _suspended.reset(self._token)
+
+
+def is_suspended():
+    return _suspended.get()

@@ -1,0 +1,74 @@
+"""The demo's marketplace files import cleanly and give the running Q4 cycle live numbers."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from kpiapp import demo
+from kpiapp.audit import SYSTEM, set_actor
+from kpiapp.demo_appraisal import seed_appraisal_demo
+from kpiapp.demo_data import DEMO_TODAY, demo_uploads, seed_marketplace_demo
+from kpiapp.extensions import db
+from kpiapp.models import Cycle, ImportRecord, MetricFact, Scorecard, ScorecardItem, StoreOwner
+
+
+def seed_org_only():
+    departments, positions, stores = demo.seed_org()
+    people = demo.seed_people(departments, positions)
+    for code, login, share in demo.STORE_OWNERS:
+        db.session.add(StoreOwner(store=stores[code], person=people[login], share_pct=Decimal(share)))
+    db.session.flush()
+
+
+def test_seed_demo_wires_appraisal_then_marketplace_then_reports(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr("kpiapp.demo_appraisal.seed_appraisal_demo", lambda: calls.append("appraisal"))
+    monkeypatch.setattr("kpiapp.demo_data.seed_marketplace_demo", lambda: calls.append("marketplace"))
+    monkeypatch.setattr(demo, "seed_reports", lambda: calls.append("reports"))
+    demo.seed_demo()
+    assert calls == ["appraisal", "marketplace", "reports"]
+
+
+def test_demo_files_are_deterministic():
+    first, second = demo_uploads(), demo_uploads()
+    # (XLSX zips carry the time they were written; their rows are compared by the import test)
+    assert ([(u.filename, u.data) for u in first if not u.filename.endswith(".xlsx")]
+            == [(u.filename, u.data) for u in second if not u.filename.endswith(".xlsx")])
+    names = " ".join(u.filename for u in first)
+    for part in ("sales_traffic_", "sp_campaigns_", "all_orders_", "settlement_", "fba_myi_", ".xlsx",
+                 "All order", "erp_export", "fx_rates"):
+        assert part in names
+
+
+def test_marketplace_demo_gives_q4_items_live_numbers(app):
+    set_actor(SYSTEM)
+    seed_org_only()
+    seed_appraisal_demo()
+    report = seed_marketplace_demo()
+    assert report["imports"] == report["committed"] > 20
+    statuses = db.session.execute(select(ImportRecord.status, func.count())
+                                  .group_by(ImportRecord.status)).all()
+    assert dict(statuses) == {"committed": report["imports"]}
+    assert db.session.execute(select(func.count()).select_from(MetricFact)).scalar() > 10000
+
+    q4 = db.session.execute(select(Cycle).where(Cycle.name == "2026 Q4")).scalar_one()
+    rows = db.session.execute(
+        select(ScorecardItem).join(Scorecard)
+        .where(Scorecard.cycle_id == q4.id, ScorecardItem.kind == "metric")
+    ).scalars().all()
+    live = [i for i in rows if i.actual is not None and i.data_as_of is not None
+            and (i.provenance or {}).get("source") == "metric_facts"]
+    keys = {i.metric_key for i in live}
+    assert {"gmv", "acos", "tacos", "cvr", "refund_rate", "cs_response_rate_24h", "fba_in_stock_rate",
+            "days_of_supply", "gross_margin", "ctr", "ad_sales", "negative_feedback_rate"} <= keys
+    assert all(i.data_as_of.date() == DEMO_TODAY for i in live)
+    assert all(i.provenance["import_ids"] and i.provenance["fact_count"] > 0 for i in live)
+    acos = next(i for i in live if i.metric_key == "acos")
+    assert Decimal("0.1") < acos.actual < Decimal("0.4")
+    assert acos.provenance["formula"] == "ad_spend / ad_sales"
+    # the locked Q3 cycle keeps its frozen demo values
+    q3 = db.session.execute(select(Cycle).where(Cycle.name == "2026 Q3")).scalar_one()
+    q3_items = db.session.execute(select(ScorecardItem).join(Scorecard).where(
+        Scorecard.cycle_id == q3.id, ScorecardItem.kind == "metric")).scalars().all()
+    assert q3_items and all((i.provenance or {}).get("source") != "metric_facts" for i in q3_items)
+    assert q4.period_start == date(2026, 10, 1)
