@@ -506,6 +506,12 @@ def _band_words(lower, upper, unit, words) -> str:
     return words["band_any"]
 
 
+def format_value(value: Decimal, unit: str | None) -> str:
+    """A value as people read it in a table: 0.2213 -> '22.13%', 66466.945 -> '66,466.95'."""
+    text = _bare(value, unit)
+    return text + "%" if unit == "fraction" else text
+
+
 def _format_value(value: Decimal, unit: str | None, words: dict[str, str]) -> str:
     if unit == "fraction":
         return _bare(value, unit) + "%"

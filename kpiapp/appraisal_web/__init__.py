@@ -19,6 +19,7 @@ def register(app):
         error_text=common.error_text,
         explain=common.explain,
         plain=common.plain,
+        shown=common.shown,
         metric_label=common.metric_label,
         reason_actions=common.REASON_ACTIONS,
         due_date=common.due_date,

@@ -139,6 +139,15 @@ def plain(value):
         return str(value)
 
 
+def shown(item, value):
+    """A target or actual formatted by its metric's unit (form inputs keep plain())."""
+    number = _number(value) if value is not None else None
+    unit = metric_unit(item)
+    if not isinstance(number, Decimal) or unit is None:
+        return plain(value)
+    return scoring.format_value(number, unit)
+
+
 ITEM_FIELD = re.compile(r"^items-(\d+)-([a-z_]+)$")
 
 

@@ -96,13 +96,13 @@ def test_whole_cycle_through_the_screens(team, browser):
         f"{url}/change-requests/{change_id}", {"decision": "approve", "expected_version": card.version_id}
     )
     page = me.page(url)
-    assert "Target revision 2" in page and "98000" in page and "approved" in page
+    assert "Target revision 2" in page and "98,000.00" in page and "approved" in page
 
     # tracking data arrives; HR opens the review
     set_actual(team.card(alice), "110000")
     hr.post(f"{url}/actions/open_review", {"expected_version": team.card(alice).version_id})
     page = me.page(url)
-    assert "Self-review" in page and "Your self-review" in page and "110000" in page
+    assert "Self-review" in page and "Your self-review" in page and "110,000.00" in page  # money shown by unit
     assert "between target" in page  # the plain-words score explanation
 
     # self-review: the submit guard explains what is missing, then it goes through
