@@ -1,6 +1,5 @@
 """kpiapp: KPI and performance appraisal for cross-border e-commerce teams."""
 from flask import Flask, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 
 from config import BASE_DIR, config_from_env, instance_secret_key
@@ -74,7 +73,7 @@ def register_hooks(app):
         app.register_error_handler(status, web.error_page(status))
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["nav_items"] = web.nav_items
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["ui_lang"] = web.ui_lang
     app.jinja_env.globals["role_label"] = role_label
     register_menu()
 

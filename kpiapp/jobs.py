@@ -60,3 +60,24 @@ def run_in_process(func, args, on_failure):
         if on_failure is None:
             raise
         on_failure(None, None, type(error), error, error.__traceback__)
+
+
+def progress_reporter(pause=0.0):
+    """progress(percent) for a job body: writes the current RQ job's meta (no-op in-process).
+
+    `pause` sleeps after each report; only tests use it, to kill a work-horse mid-job."""
+    import os
+    import time
+
+    from rq import get_current_job
+
+    job = get_current_job()
+
+    def report(percent):
+        if job is not None:
+            job.meta.update(progress=percent, pid=os.getpid())
+            job.save_meta()
+        if pause:
+            time.sleep(pause)
+
+    return report

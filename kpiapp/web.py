@@ -20,6 +20,21 @@ def render_page_or_fragment(page_template, fragment_template, status=200, **cont
     return response
 
 
+def attachment(body, filename, mimetype):
+    """A download: always an attachment (security_headers adds no-store)."""
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def ui_lang():
+    """'zh_CN' or 'en': the language services and PDFs take (babel says zh_Hans_CN)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def set_request_context():
     g.csp_nonce = secrets.token_urlsafe(16)
     g.audit_actor = actor_for(current_user)

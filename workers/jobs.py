@@ -1,8 +1,7 @@
 """RQ entry points: thin functions that load ids, call one service, report progress."""
 import os
-import time
 
-from kpiapp import audit
+from kpiapp import audit, jobs
 from kpiapp.extensions import db
 from kpiapp.imports import services
 from kpiapp.models import ImportRecord
@@ -18,7 +17,7 @@ def run_import(import_id):
         return None
     token = audit.set_actor(uploader_actor(record))
     try:
-        record = services.run_import(import_id, progress=progress_reporter())
+        record = services.run_import(import_id, progress=jobs.progress_reporter(float(os.environ.get(SLEEP_ENV) or 0)))
         return record.status if record else None
     finally:
         audit.reset_actor(token)
@@ -28,26 +27,17 @@ def import_failed(job, connection, exc_type, exc_value, traceback):
     """RQ on_failure callback: re-read the row and mark it failed unless committed (rq#2424)."""
     if job is None:
         return  # in-process run: the service has marked it already
+    from workers.runner import WorkHorseKilled
+
     import_id = job.meta.get("import_id") or job.args[0]
-    services.mark_failed(import_id, "job_failed", f"The import job failed: {exc_type.__name__}.")
+    if issubclass(exc_type, WorkHorseKilled):
+        services.mark_failed(import_id, "worker_killed", "The worker processing this import stopped "
+                             "unexpectedly. Nothing was written; run it again.")
+    else:
+        services.mark_failed(import_id, "job_failed", f"The import job failed: {exc_type.__name__}.")
 
 
 def uploader_actor(record):
     user = record.uploaded_by
     return audit.Actor(user.id, user.email) if user else audit.SYSTEM
 
-
-def progress_reporter():
-    from rq import get_current_job
-
-    job = get_current_job()
-    pause = float(os.environ.get(SLEEP_ENV) or 0)
-
-    def report(percent):
-        if job is not None:
-            job.meta.update(progress=percent, pid=os.getpid())
-            job.save_meta()
-        if pause:
-            time.sleep(pause)
-
-    return report

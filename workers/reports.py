@@ -1,6 +1,6 @@
 """RQ entry points for report batches: load ids, call one service, report progress."""
 
-from kpiapp import audit
+from kpiapp import audit, jobs
 from kpiapp.extensions import db
 from kpiapp.models.reports import ReportBatch
 from kpiapp.reports import services
@@ -14,7 +14,7 @@ def run_batch(batch_id):
     user = batch.created_by
     token = audit.set_actor(audit.Actor(user.id, user.email) if user else audit.SYSTEM)
     try:
-        batch = services.run_batch(batch_id, progress=progress_reporter())
+        batch = services.run_batch(batch_id, progress=jobs.progress_reporter())
         return batch.status
     except Exception as error:
         # Mark it here: an in-process run hands on_failure no job to read the id from.
@@ -31,15 +31,3 @@ def batch_failed(job, connection, exc_type, exc_value, traceback):
     batch_id = job.meta.get("report_batch_id") or job.args[0]
     services.mark_batch_failed(batch_id, f"The job failed: {exc_type.__name__}.")
 
-
-def progress_reporter():
-    from rq import get_current_job
-
-    job = get_current_job()
-
-    def report(percent):
-        if job is not None:
-            job.meta.update(progress=percent)
-            job.save_meta()
-
-    return report

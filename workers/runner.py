@@ -8,6 +8,8 @@ import os
 
 from flask import current_app
 from rq import Queue, Worker
+from rq.callbacks import execute_failure_callback
+from rq.timeouts import UnixSignalDeathPenalty
 
 from kpiapp.extensions import db
 from kpiapp.jobs import redis_connection
@@ -17,16 +19,15 @@ def _fresh_pool_in_child():
     db.engine.dispose(close=False)
 
 
-def horse_killed(job, retpid, ret_val, rusage):
-    """RQ 3 does not run on_failure when the work-horse is killed (OOM, SIGKILL):
-    mark the job's record failed here, so the page does not say "running" forever."""
-    import_id = (job.meta or {}).get("import_id")
-    if import_id is not None:
-        from kpiapp.imports.services import mark_failed
+class WorkHorseKilled(Exception):
+    """The work-horse died (SIGKILL, OOM) before the job could fail by itself."""
 
-        mark_failed(import_id, "worker_killed",
-                    "The worker processing this import stopped unexpectedly. Nothing was written; run it again.")
-        db.session.commit()
+
+def horse_killed(job, retpid, ret_val, rusage):
+    """RQ 3 does not run a job's on_failure callback when its work-horse is killed:
+    run it here, so every kind of job records the failure its own way."""
+    error = WorkHorseKilled(f"work-horse {retpid} ended with status {ret_val}")
+    execute_failure_callback(job, UnixSignalDeathPenalty, WorkHorseKilled, error, None)
 
 
 def run_worker(burst=False):

@@ -1,7 +1,7 @@
 """RQ entry points for tracking: ids in, one service call, progress to the job's meta."""
 import logging
 
-from kpiapp import audit
+from kpiapp import audit, jobs
 from kpiapp.tracking import services
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,7 @@ def recompute_after_import(import_id):
         return 0
     token = audit.set_actor(audit.SYSTEM)
     try:
-        return services.recompute_after_import(import_id, progress=progress_reporter())
+        return services.recompute_after_import(import_id, progress=jobs.progress_reporter())
     finally:
         audit.reset_actor(token)
 
@@ -22,7 +22,7 @@ def recompute_after_import(import_id):
 def recompute_cycle(cycle_id):
     token = audit.set_actor(audit.SYSTEM)
     try:
-        return services.recompute_cycle(cycle_id, progress=progress_reporter())
+        return services.recompute_cycle(cycle_id, progress=jobs.progress_reporter())
     finally:
         audit.reset_actor(token)
 
@@ -36,15 +36,3 @@ def recompute_failed(job, connection, exc_type, exc_value, traceback):
     log.warning("tracking recompute failed (job %s): %s", getattr(job, "id", "in-process"),
                 exc_type.__name__)
 
-
-def progress_reporter():
-    from rq import get_current_job
-
-    job = get_current_job()
-
-    def report(percent):
-        if job is not None:
-            job.meta.update(progress=percent)
-            job.save_meta()
-
-    return report

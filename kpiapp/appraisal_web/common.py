@@ -4,7 +4,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, flash, redirect, render_template
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -12,7 +11,7 @@ from kpiapp.appraisal import scoring
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
-from kpiapp.web import is_fragment_request
+from kpiapp.web import is_fragment_request, ui_lang
 
 STATE_LABELS = {
     ScorecardState.DRAFT: _l("Draft"),
@@ -75,15 +74,11 @@ def error_text(error):
     return (str(known), error.message) if known is not None else (error.message, "")
 
 
-def lang():
-    return "zh_CN" if str(get_locale()).startswith("zh") else "en"
-
-
 def metric_label(item):
     spec = BUILTIN_METRICS_BY_KEY.get(item.metric_key or "")
     if spec is None:
         return None
-    return spec.name_zh if lang() == "zh_CN" else spec.name_en
+    return spec.name_zh if ui_lang() == "zh_CN" else spec.name_en
 
 
 def metric_unit(item):
@@ -123,7 +118,7 @@ def explain(item):
     }
     try:
         return scoring.describe(
-            scoring.Explanation(data["code"], params), lang(), metric_unit(item), item.name
+            scoring.Explanation(data["code"], params), ui_lang(), metric_unit(item), item.name
         )
     except (KeyError, ValueError, TypeError):
         return ""

@@ -1,7 +1,7 @@
 """Read-only queries for the appraisal screens (the services module owns every write)."""
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
@@ -10,6 +10,9 @@ from kpiapp.models.appraisal import ChangeStatus
 from kpiapp.policy import team_ids, visible_scorecards_filter
 
 STATE_ORDER = list(S)
+# list pages show each card's person, department and cycle: load them in 3 queries, not 3 per row
+WITH_PERSON_AND_CYCLE = (selectinload(Scorecard.person).selectinload(User.department),
+                         selectinload(Scorecard.cycle))
 
 
 def latest_only(query):
@@ -32,6 +35,7 @@ def my_scorecards(user):
         .join(Cycle, Cycle.id == Scorecard.cycle_id)
         .where(Scorecard.person_id == user.id)
         .order_by(Cycle.period_start.desc(), Scorecard.version.desc())
+        .options(*WITH_PERSON_AND_CYCLE)
     )
     return db.session.execute(query).scalars().all()
 
@@ -46,6 +50,7 @@ def team_scorecards(user, cycle_id=None):
         .join(User, User.id == Scorecard.person_id)
         .where(Scorecard.person_id.in_(ids))
         .order_by(User.name)
+        .options(*WITH_PERSON_AND_CYCLE)
     )
     if cycle_id:
         query = query.where(Scorecard.cycle_id == cycle_id)
@@ -92,7 +97,8 @@ def acknowledgement(card):
 
 
 def visible_scorecards(user, cycle_id=None, latest=True):
-    query = select(Scorecard).where(visible_scorecards_filter(user)).order_by(Scorecard.id)
+    query = (select(Scorecard).where(visible_scorecards_filter(user)).order_by(Scorecard.id)
+             .options(*WITH_PERSON_AND_CYCLE))
     if cycle_id is not None:
         query = query.where(Scorecard.cycle_id == cycle_id)
     return db.session.execute(latest_only(query) if latest else query).scalars().all()
@@ -105,6 +111,7 @@ def cycle_scorecards(cycle_id):
         .join(User, User.id == Scorecard.person_id)
         .where(Scorecard.cycle_id == cycle_id)
         .order_by(User.name)
+        .options(*WITH_PERSON_AND_CYCLE)
     )
     return db.session.execute(query).scalars().all()
 

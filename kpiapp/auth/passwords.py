@@ -1,4 +1,6 @@
 """Password hashing (argon2id) and the password policy of SECURITY.md A1/A2."""
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -8,8 +10,13 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 hasher = PasswordHasher()  # argon2id, library defaults track current OWASP parameters
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 MAX_LENGTH = 128
-# A valid hash to verify against when the e-mail is unknown, so timing does not tell.
-_DUMMY_HASH = hasher.hash("kpiapp-dummy-password")
+
+
+@cache
+def dummy_hash():
+    """A valid hash to verify against when the e-mail is unknown, so timing does not tell.
+    Made on first use: argon2 is slow on purpose and start-up need not pay for it."""
+    return hasher.hash("kpiapp-dummy-password")
 
 
 def hash_password(password):
@@ -18,7 +25,7 @@ def hash_password(password):
 
 def verify_password(password_hash, password):
     try:
-        return hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hasher.verify(password_hash or dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

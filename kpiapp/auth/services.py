@@ -1,7 +1,7 @@
 """Authentication use cases: sign-in with throttling, password change, TOTP two-factor."""
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pyotp
 from flask import current_app
@@ -11,6 +11,7 @@ from kpiapp.audit import Actor, record
 from kpiapp.auth.passwords import hash_password, verify_password
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, Role, User
+from kpiapp.models.base import utcnow
 
 RECOVERY_CODE_COUNT = 10
 
@@ -19,10 +20,6 @@ class AuthError(Exception):
     def __init__(self, code):
         super().__init__(code)
         self.code = code
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def find_user(email):

@@ -1,5 +1,4 @@
-from flask import Response, abort, current_app, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask import abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +12,7 @@ from kpiapp.models import ImportFile, ImportRecord, Store
 from kpiapp.parsers import PARSERS, generic_template_csv
 from kpiapp.policy import allow
 from kpiapp.tabular import write_csv
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web import attachment, render_page_or_fragment, ui_lang
 
 LIST_SIZE = 50
 
@@ -62,7 +61,7 @@ def error_text(code, message=""):
 
 
 def parser_label(info):
-    return info.label_zh if str(get_locale()) == "zh_CN" else info.label_en
+    return info.label_zh if ui_lang() == "zh_CN" else info.label_en
 
 
 def import_form():
@@ -122,7 +121,7 @@ def rejected_rows(import_id):
     record = load_record(import_id)
     rows = [(e["line"], e.get("column") or "", e["code"], e["message"]) for e in record.errors or []]
     body = write_csv(["line", "column", "code", "message"], rows)
-    return download(body, f"import-{record.id}-rejected.csv", "text/csv; charset=utf-8")
+    return attachment(body, f"import-{record.id}-rejected.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/<int:import_id>/file")
@@ -133,17 +132,12 @@ def raw_file(import_id):
     if stored is None:
         abort(404)
     name = secure_filename(record.filename) or f"import-{record.id}"
-    return download(stored.data, name, "application/octet-stream")
+    return attachment(stored.data, name, "application/octet-stream")
 
 
 @bp.route("/template.csv")
 @allow("imports.run")
 def generic_template():
-    return download(generic_template_csv().encode("utf-8"), "kpiapp-generic-template.csv",
+    return attachment(generic_template_csv().encode("utf-8"), "kpiapp-generic-template.csv",
                     "text/csv; charset=utf-8")
 
-
-def download(body, filename, mimetype):
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -1,9 +1,10 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from kpiapp import policy
@@ -16,7 +17,7 @@ from kpiapp.org.forms import (ConfirmForm, DepartmentForm, PersonForm, PositionF
                               StoreOwnerForm, UploadForm, id_choices)
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tabular import TableError, write_csv, write_xlsx
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web import attachment, render_page_or_fragment
 
 PAGE_SIZE = 50
 
@@ -32,7 +33,8 @@ def all_of(model, order):
 def people():
     query = request.args.get("q", "").strip()
     page = max(request.args.get("page", 1, type=int), 1)
-    stmt = select(User).where(policy.visible_people_filter(current_user)).order_by(User.name)
+    stmt = (select(User).where(policy.visible_people_filter(current_user)).order_by(User.name)
+            .options(selectinload(User.department), selectinload(User.position), selectinload(User.manager)))
     if query:
         like = f"%{query}%"
         stmt = stmt.where(or_(User.name.ilike(like), User.email.ilike(like)))
@@ -162,8 +164,7 @@ def export_people(fmt):
     rows = list(services.people_rows(people))
     body = write_csv(services.PEOPLE_COLUMNS, rows) if fmt == "csv" else write_xlsx(services.PEOPLE_COLUMNS, rows)
     mimetype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="people.{fmt}"'})
+    return attachment(body, f"people.{fmt}", mimetype)
 
 
 @bp.route("/people/template.csv")
@@ -171,8 +172,7 @@ def export_people(fmt):
 def people_template():
     rows = [["li.lei@example.com", "李雷", "Operations / Amazon EU", "Amazon operations specialist",
              "wang.fang@example.com", "employee", "true", "zh_CN"]]
-    return Response(write_csv(services.PEOPLE_COLUMNS, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="people-template.csv"'})
+    return attachment(write_csv(services.PEOPLE_COLUMNS, rows), "people-template.csv", "text/csv")
 
 
 # ---- departments and positions ------------------------------------------------------------

@@ -3,8 +3,7 @@
 Views load (404/403), validate, call one service, commit, render (STYLE.md).
 """
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +16,7 @@ from kpiapp.models.reports import ReportBatch, ReportKind
 from kpiapp.policy import SIGNED_IN, STAFF, allow, authorize
 from kpiapp.reports import bp, services
 from kpiapp.reports.forms import IssueForm, VerifyForm
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web import attachment, render_page_or_fragment, ui_lang
 
 LIST_SIZE = 200
 
@@ -50,14 +49,10 @@ def problem_text(code, message=""):
     return str(known) if known is not None else message or code
 
 
-def default_lang():
-    return "zh_CN" if get_locale() and get_locale().language == "zh" else "en"
-
-
 def issue_form():
     form = IssueForm()
     if not form.is_submitted():
-        form.lang.data = default_lang()
+        form.lang.data = ui_lang()
     return form
 
 
@@ -70,7 +65,8 @@ def load_report(document_id):
 def index():
     query = services.visible_reports(current_user).limit(LIST_SIZE)
     reports = db.session.execute(query).scalars().all()
-    return render_template("reports/index.html", reports=reports, superseded=services.is_superseded)
+    return render_template("reports/index.html", reports=reports,
+                           superseded=services.superseded_checker(reports))
 
 
 @bp.route("/scorecards/<int:scorecard_id>")
@@ -123,12 +119,6 @@ def download(document_id):
     return attachment(data, services.report_filename(report), "application/pdf")
 
 
-def attachment(body, filename, mimetype):
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @bp.route("/verify", methods=["GET", "POST"])
 @allow(SIGNED_IN)
@@ -180,7 +170,7 @@ def cycles():
         form=issue_form(),
         summaries=summaries,
         latest_batch=services.latest_batch,
-        superseded=services.is_superseded,
+        superseded=services.superseded_checker(summaries),
     )
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
 from kpiapp import audit, policy
@@ -131,7 +131,8 @@ def get_report(document_id):
 
 def visible_reports(user, kind=None):
     """A query of the reports `user` may see, newest first (the filter comes from policy)."""
-    query = select(IssuedReport).where(policy.visible_reports_filter(user))
+    query = select(IssuedReport).where(policy.visible_reports_filter(user)).options(
+        selectinload(IssuedReport.person), selectinload(IssuedReport.cycle))
     if kind is not None:
         query = query.where(IssuedReport.kind == kind)
     return query.order_by(IssuedReport.issued_at.desc(), IssuedReport.id.desc())
@@ -162,6 +163,35 @@ def superseded_by(report):
 
 def is_superseded(report):
     return superseded_by(report) is not None
+
+
+def superseded_checker(reports):
+    """is_superseded for a whole list: two grouped queries instead of one per report."""
+    summary = ReportKind.cycle_summary
+    cards = {(r.cycle_id, r.person_id) for r in reports if r.kind != summary}
+    sums = {(r.cycle_id, r.lang) for r in reports if r.kind == summary}
+    newest_version = dict(_newest(select(Scorecard.cycle_id, Scorecard.person_id, func.max(Scorecard.version))
+                                  .where(Scorecard.cycle_id.in_({c for c, _ in cards}),
+                                         Scorecard.person_id.in_({p for _, p in cards}))
+                                  .group_by(Scorecard.cycle_id, Scorecard.person_id), cards))
+    newest_summary = dict(_newest(select(IssuedReport.cycle_id, IssuedReport.lang, func.max(IssuedReport.id))
+                                  .where(IssuedReport.kind == summary,
+                                         IssuedReport.cycle_id.in_({c for c, _ in sums}))
+                                  .group_by(IssuedReport.cycle_id, IssuedReport.lang), sums))
+
+    def check(report):
+        if report.kind == summary:
+            return newest_summary.get((report.cycle_id, report.lang), report.id) > report.id
+        newest = newest_version.get((report.cycle_id, report.person_id), report.scorecard_version)
+        return newest > report.scorecard_version
+
+    return check
+
+
+def _newest(query, keys):
+    if not keys:
+        return []
+    return [((a, b), newest) for a, b, newest in db.session.execute(query)]
 
 
 def report_bytes(report):
