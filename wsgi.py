@@ -1,3 +1,3 @@
-from kpiapp import create_app
+from kpiapp.app import create_app
 
 app = create_app()

@@ -57,7 +57,7 @@ def scratch_database():
 
 
 def make_app(uri, instance):
-    from kpiapp import create_app
+    from kpiapp.app import create_app
 
     config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance,
                                                   "SECRET_KEY": "bench", "MAX_CONTENT_LENGTH": 500 * 2**20})

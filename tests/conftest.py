@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from flask.testing import FlaskClient
 
 from config import TestConfig, database_url
-from kpiapp import create_app
+from kpiapp.app import create_app
 from kpiapp.extensions import db
 
 PG_URL = os.environ.get("DATABASE_URL")

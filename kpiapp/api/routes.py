@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from kpiapp.api import bp
 from kpiapp.api.openapi import openapi_document
 from kpiapp.appraisal import services
-from kpiapp.appraisal_web import queries
+from kpiapp.appraisal import queries
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Scorecard
 from kpiapp.policy import PUBLIC, STAFF, allow, authorize, can_manage_appraisal, visible_scorecards_filter

@@ -6,7 +6,7 @@ from kpiapp import demo
 from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.audit import verify_chain
-from kpiapp.demo_appraisal import seed_appraisal_demo
+from kpiapp.demo.appraisal import seed_appraisal_demo
 from kpiapp.extensions import db
 from kpiapp.models import Acknowledgement, Scorecard, User
 

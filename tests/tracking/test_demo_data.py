@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from kpiapp import demo
 from kpiapp.audit import SYSTEM, set_actor
-from kpiapp.demo_appraisal import seed_appraisal_demo
-from kpiapp.demo_data import DEMO_TODAY, demo_uploads, seed_marketplace_demo
+from kpiapp.demo.appraisal import seed_appraisal_demo
+from kpiapp.demo.marketplace import DEMO_TODAY, demo_uploads, seed_marketplace_demo
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, ImportRecord, MetricFact, Scorecard, ScorecardItem, StoreOwner
 
@@ -22,8 +22,8 @@ def seed_org_only():
 
 def test_seed_demo_wires_appraisal_then_marketplace_then_reports(app, monkeypatch):
     calls = []
-    monkeypatch.setattr("kpiapp.demo_appraisal.seed_appraisal_demo", lambda: calls.append("appraisal"))
-    monkeypatch.setattr("kpiapp.demo_data.seed_marketplace_demo", lambda: calls.append("marketplace"))
+    monkeypatch.setattr("kpiapp.demo.appraisal.seed_appraisal_demo", lambda: calls.append("appraisal"))
+    monkeypatch.setattr("kpiapp.demo.marketplace.seed_marketplace_demo", lambda: calls.append("marketplace"))
     monkeypatch.setattr(demo, "seed_reports", lambda: calls.append("reports"))
     demo.seed_demo()
     assert calls == ["appraisal", "marketplace", "reports"]

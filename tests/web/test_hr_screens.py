@@ -1,7 +1,7 @@
 """HR screens: KPI templates with the live weight total, cycles from creation to calibration."""
 
 from kpiapp.appraisal.workflow import ScorecardState as S
-from kpiapp.appraisal_web import queries
+from kpiapp.appraisal import queries
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, KpiTemplate, Notification
 from tests.appraisal.factories import HRFactory, make_team, make_template, walk_to

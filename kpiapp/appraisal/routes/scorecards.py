@@ -9,9 +9,9 @@ from kpiapp.appraisal import services
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import EDITABLE_STATES, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
-from kpiapp.appraisal_web import queries
-from kpiapp.appraisal_web.cycle_helpers import grade_now
-from kpiapp.appraisal_web.common import (
+from kpiapp.appraisal import queries
+from kpiapp.appraisal.routes.cycle_helpers import grade_now
+from kpiapp.appraisal.routes.common import (
     ACTION_LABELS,
     back_or_fragment,
     changed_only,

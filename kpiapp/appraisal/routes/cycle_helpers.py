@@ -11,8 +11,8 @@ from datetime import date
 from kpiapp import policy
 from kpiapp.appraisal import scoring, services
 from kpiapp.appraisal.workflow import ScorecardState as S
-from kpiapp.appraisal_web import queries
-from kpiapp.appraisal_web.common import due_date
+from kpiapp.appraisal import queries
+from kpiapp.appraisal.routes.common import due_date
 from kpiapp.extensions import db
 from kpiapp.models.appraisal import CycleStatus
 

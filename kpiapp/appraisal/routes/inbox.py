@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kpiapp.appraisal import notifications
-from kpiapp.appraisal_web.common import back_or_fragment
+from kpiapp.appraisal.routes.common import back_or_fragment
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
 from kpiapp.web import render_page_or_fragment

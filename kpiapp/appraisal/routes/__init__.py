@@ -1,13 +1,13 @@
 """The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
 
-from kpiapp.appraisal_web import common
+from kpiapp.appraisal.routes import common
 
 
 def register(app):
-    from kpiapp.appraisal_web.cycles import bp as cycles_bp
-    from kpiapp.appraisal_web.inbox import bp as inbox_bp
-    from kpiapp.appraisal_web.kpi_templates import bp as templates_bp
-    from kpiapp.appraisal_web.scorecards import bp as scorecards_bp
+    from kpiapp.appraisal.routes.cycles import bp as cycles_bp
+    from kpiapp.appraisal.routes.inbox import bp as inbox_bp
+    from kpiapp.appraisal.routes.kpi_templates import bp as templates_bp
+    from kpiapp.appraisal.routes.scorecards import bp as scorecards_bp
 
     app.register_blueprint(scorecards_bp, url_prefix="/scorecards")
     app.register_blueprint(inbox_bp, url_prefix="/inbox")

@@ -137,8 +137,8 @@ def seed_organisation():
 
 def seed_demo():
     """Load the whole demo: organisation, appraisal cycles, marketplace data, signed reports."""
-    from kpiapp.demo_appraisal import seed_appraisal_demo
-    from kpiapp.demo_data import seed_marketplace_demo
+    from kpiapp.demo.appraisal import seed_appraisal_demo
+    from kpiapp.demo.marketplace import seed_marketplace_demo
 
     people = seed_organisation()
     seed_appraisal_demo()

@@ -1,4 +1,4 @@
-"""Demo appraisal data on top of the demo organisation (kpiapp/demo.py).
+"""Demo appraisal data on top of the demo organisation (kpiapp/demo/__init__.py).
 
 Stock templates on the demo positions, 2026 Q3 completed and locked (calibrated to
 the grade quotas, one result reopened and re-locked, acknowledgements with one objection) and

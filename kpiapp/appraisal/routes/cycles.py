@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from kpiapp import jobs
 from kpiapp.appraisal import notifications, services
-from kpiapp.appraisal_web import cycle_helpers, queries
-from kpiapp.appraisal_web.common import back_or_fragment
+from kpiapp.appraisal import queries
+from kpiapp.appraisal.routes import cycle_helpers
+from kpiapp.appraisal.routes.common import back_or_fragment
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Department, Position, Scorecard, User

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kpiapp.appraisal import services
-from kpiapp.appraisal_web.common import error_text
+from kpiapp.appraisal.routes.common import error_text
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS
 from kpiapp.models import KpiTemplate, Position
