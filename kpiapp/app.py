@@ -34,14 +34,14 @@ def bind_extensions(app):
 
 
 def register_blueprints(app):
-    from kpiapp.admin import bp as admin_bp
-    from kpiapp.auth import bp as auth_bp
+    from kpiapp.admin.routes import bp as admin_bp
+    from kpiapp.auth.routes import bp as auth_bp
     from kpiapp.cli import kpi
-    from kpiapp.imports import bp as imports_bp
-    from kpiapp.main import bp as main_bp
+    from kpiapp.imports.routes import bp as imports_bp
+    from kpiapp.main.routes import bp as main_bp
     from kpiapp.metrics.routes import bp as metrics_bp
-    from kpiapp.org import bp as org_bp
-    from kpiapp.reports import bp as reports_bp
+    from kpiapp.org.routes import bp as org_bp
+    from kpiapp.reports.routes import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__)
-
-from kpiapp.admin import routes  # noqa: E402,F401
+"""Admin screens: users, sessions, the audit log."""

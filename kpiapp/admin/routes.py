@@ -1,16 +1,17 @@
 from datetime import datetime, time, timezone
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kpiapp.audit import record, verify_chain
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, User
-from kpiapp.admin import bp
 from kpiapp.org.forms import ConfirmForm
 from kpiapp.policy import allow
 from kpiapp.web import render_page_or_fragment
+
+bp = Blueprint("admin", __name__)
 
 PAGE_SIZE = 100
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from kpiapp.auth import routes  # noqa: E402,F401
+"""Sign-in, two-factor, sessions and passwords."""

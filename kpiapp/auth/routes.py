@@ -2,13 +2,13 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from kpiapp.audit import record
-from kpiapp.auth import bp, services
+from kpiapp.auth import services
 from kpiapp.auth.forms import (CodeForm, DisableTwoFactorForm, EnableTwoFactorForm, LanguageForm,
                                LoginForm, PasswordChangeForm)
 from kpiapp.auth.passwords import password_problems, verify_password
@@ -16,6 +16,8 @@ from kpiapp.auth.session import end_session, safe_next, start_session
 from kpiapp.extensions import db
 from kpiapp.models import User
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
+
+bp = Blueprint("auth", __name__)
 
 LOGIN_ERRORS = {
     "bad_credentials": lambda: _("E-mail or password is wrong."),

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("imports", __name__)
-
-from kpiapp.imports import routes  # noqa: E402,F401
+"""Marketplace report imports (docs/imports.md)."""

@@ -1,4 +1,4 @@
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -6,13 +6,15 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from kpiapp.extensions import db
-from kpiapp.imports import bp, services
+from kpiapp.imports import services
 from kpiapp.imports.forms import ImportForm
 from kpiapp.models import ImportFile, ImportRecord, Store
 from kpiapp.parsers import PARSERS, generic_template_csv
 from kpiapp.policy import allow
 from kpiapp.tabular import write_csv
 from kpiapp.web import attachment, render_page_or_fragment, ui_lang
+
+bp = Blueprint("imports", __name__)
 
 LIST_SIZE = 50
 

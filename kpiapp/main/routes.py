@@ -1,11 +1,12 @@
-from flask import current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
 from kpiapp.extensions import db
 from kpiapp.jobs import redis_ping
-from kpiapp.main import bp
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

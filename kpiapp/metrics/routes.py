@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kpiapp.extensions import db
-from kpiapp.imports.forms import DefinitionForm
+from kpiapp.metrics.forms import DefinitionForm
 from kpiapp.metrics import services
 from kpiapp.metrics.formula import FormulaError
 from kpiapp.metrics.measures import BASE_MEASURES

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("org", __name__)
-
-from kpiapp.org import routes  # noqa: E402,F401
+"""Organisation: departments, positions, people, stores and owners."""

@@ -1,6 +1,6 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -12,12 +12,14 @@ from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db
 from kpiapp.models import Department, Position, Role, Store, User
 from kpiapp.navigation import role_label
-from kpiapp.org import bp, services
+from kpiapp.org import services
 from kpiapp.org.forms import (ConfirmForm, DepartmentForm, PersonForm, PositionForm, StoreForm,
                               StoreOwnerForm, UploadForm, id_choices)
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tabular import TableError, write_csv, write_xlsx
 from kpiapp.web import attachment, render_page_or_fragment
+
+bp = Blueprint("org", __name__)
 
 PAGE_SIZE = 50
 

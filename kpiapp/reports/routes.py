@@ -3,7 +3,7 @@
 Views load (404/403), validate, call one service, commit, render (STYLE.md).
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,9 +14,11 @@ from kpiapp.extensions import db
 from kpiapp.models import Cycle, Scorecard
 from kpiapp.models.reports import ReportBatch, ReportKind
 from kpiapp.policy import SIGNED_IN, STAFF, allow, authorize
-from kpiapp.reports import bp, services
+from kpiapp.reports import services
 from kpiapp.reports.forms import IssueForm, VerifyForm
 from kpiapp.web import attachment, render_page_or_fragment, ui_lang
+
+bp = Blueprint("reports", __name__)
 
 LIST_SIZE = 200
 
