@@ -1,9 +1,15 @@
-"""Test set-up: every test gets a fresh database cloned from one migrated template.
+"""Test set-up: a fresh database per test, or one transaction rolled back per test.
 
-SQLite (default): the template is a migrated file, copied per test.
-PostgreSQL (DATABASE_URL set, as in CI): the template is a migrated database and
-each test runs in `CREATE DATABASE ... TEMPLATE ...`.  Commits are real, so
-triggers, worker processes and concurrent sessions see what a user would.
+Clone (the default): every test gets a database cloned from one migrated template.
+SQLite copies a migrated file; PostgreSQL (DATABASE_URL set, as in CI) runs
+`CREATE DATABASE ... TEMPLATE ...`.  Commits are real, so triggers, worker
+processes and concurrent sessions see what a user would.
+
+Rollback (`@pytest.mark.rollback`, for tests that need no second connection):
+one database for the whole session, and each test runs inside a transaction on
+one connection that is rolled back at the end.  The app's commits become
+savepoint releases, so services, views and triggers behave as usual within the
+test; what they cannot see is another connection (a worker process, a thread).
 """
 import contextvars
 import itertools
@@ -12,7 +18,7 @@ import shutil
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from flask.testing import FlaskClient
@@ -64,8 +70,34 @@ def template_db(tmp_path_factory):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_database(template_db, tmp_path_factory):
+    """The one database the rollback tests share, cloned once per session."""
+    kind, template = template_db
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("shared") / "shared.sqlite"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"kpi_shared_{uuid.uuid4().hex[:8]}"
+    engine = admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def rolls_back(request):
+    return request.node.get_closest_marker("rollback") is not None
+
+
 @pytest.fixture
-def database_uri(template_db, tmp_path):
+def database_uri(request, template_db, tmp_path):
+    if rolls_back(request):
+        yield request.getfixturevalue("shared_database")
+        return
     kind, template = template_db
     if kind == "sqlite":
         path = tmp_path / "test.sqlite"
@@ -106,13 +138,50 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_uri, tmp_path, app_config):
+def app(request, database_uri, tmp_path, app_config):
     app = create_app(make_config(database_uri, tmp_path, **app_config))
     app.test_client_class = IsolatedClient
     with app.app_context():
-        yield app
+        if db.engine.dialect.name == "sqlite":
+            # a throw-away test database needs no fsync per commit; keeps the suite fast under load
+            event.listen(db.engine, "connect", _no_fsync)
+            db.engine.dispose()
+        if rolls_back(request):
+            yield from inside_one_transaction(app)
+        else:
+            yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def _no_fsync(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
+def inside_one_transaction(app):
+    """Bind every session of this app to one connection whose transaction is rolled back.
+
+    Flask-SQLAlchemy picks the bind from `db.engines`, so the connection stands
+    in for the engine there; `create_savepoint` turns each session's commit
+    and rollback into a savepoint of the outer transaction.
+    """
+    engines = db.engines
+    engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.session.configure(join_transaction_mode="create_savepoint")
+    engines[None] = connection
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        engines[None] = engine
+        db.session.configure(join_transaction_mode="conservative_savepoint")
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from kpiapp.models import Acknowledgement, AuditEvent, ChangeRequest, Notificati
 from kpiapp.models.appraisal import ScorecardItemVersion
 from tests.appraisal.factories import make_team, manual_items, metric_item, walk_to
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 
 def events_of(card):
     return [

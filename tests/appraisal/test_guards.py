@@ -12,6 +12,8 @@ from kpiapp.models import Role, ScorecardEvent
 from tests.appraisal.factories import HRFactory, make_team, manual_items, metric_item, walk_to
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 
 def refused(call, code, error=services.AppraisalError):
     with pytest.raises(error) as caught:

@@ -1,5 +1,5 @@
 """Who sees which scorecard: one object rule and the matching list filter."""
-
+import pytest
 from sqlalchemy import select
 
 from kpiapp import policy
@@ -8,6 +8,8 @@ from kpiapp.extensions import db
 from kpiapp.models import Scorecard
 from tests.appraisal.factories import make_team
 from tests.factories import ClientUserFactory, UserFactory
+
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
 
 def visible_ids(user):

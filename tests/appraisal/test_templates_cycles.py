@@ -13,6 +13,8 @@ from kpiapp.models import KpiTemplate, Scorecard
 from tests.appraisal.factories import ITEMS, HRFactory, make_team, make_template, walk_to
 from tests.factories import DepartmentFactory, PositionFactory, StoreOwnerFactory, UserFactory
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 
 def error_code(call):
     with pytest.raises(services.AppraisalError) as caught:

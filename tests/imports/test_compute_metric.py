@@ -8,6 +8,8 @@ from kpiapp.imports.services import start_import
 from kpiapp.metrics.services import compute_metric
 from tests.imports.files import ads_report, business_report, fx_file, hr_user, orders_report, store
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 D1, D2, END = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 31)
 
 

@@ -10,6 +10,8 @@ from tests.factories import UserFactory
 from tests.helpers import post_form
 from tests.imports.files import ads_report, hr_user, store
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 ADS = ads_report([("2025-03-01", "Camp A", 1000, 50, "25.50", "100.00")])
 
 

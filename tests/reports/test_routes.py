@@ -1,7 +1,7 @@
 """Screens: downloads (identical bytes, 404 for foreign ids), issuing (HR only), verify, lists."""
-
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
@@ -10,6 +10,8 @@ from kpiapp.reports import services
 from tests.factories import ClientUserFactory, UserFactory
 from tests.helpers import post_form
 from tests.reports.helpers import flip_byte, issue
+
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
 
 def principal(team, name):

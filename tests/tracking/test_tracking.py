@@ -15,6 +15,8 @@ from tests.appraisal.factories import HRFactory, walk_to
 from tests.factories import DepartmentFactory, PositionFactory, UserFactory
 from tests.imports.files import ads_report, business_report, fx_file, generic_file, store
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 TODAY = tracking.utc_today()
 START = TODAY - timedelta(days=30)
 D1, D2 = START + timedelta(days=5), START + timedelta(days=6)

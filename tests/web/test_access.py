@@ -8,6 +8,8 @@ from kpiapp.models.api_tokens import ApiToken
 from tests.appraisal.factories import metric_item, walk_to
 from tests.factories import ClientUserFactory, UserFactory
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 GETS = ["/scorecards/{id}"]
 POSTS = [
     "/scorecards/{id}/actions/submit",

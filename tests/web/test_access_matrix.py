@@ -13,6 +13,8 @@ from kpiapp.models import AuditEvent, Role
 from tests.factories import ClientUserFactory, DepartmentFactory, StoreOwnerFactory, UserFactory
 from tests.helpers import signed_in_client
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 PRINCIPALS = ["anonymous", "employee", "manager", "hr", "admin", "client"]
 EVERYONE = set(PRINCIPALS)
 SIGNED = EVERYONE - {"anonymous"}

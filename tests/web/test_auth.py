@@ -10,6 +10,8 @@ from kpiapp.models import AuditEvent, Role
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import csrf_token, post_form
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 
 def events(action):
     return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars().all()

@@ -6,6 +6,8 @@ from kpiapp.models import AuditEvent, Role, User
 from tests.factories import UserFactory
 from tests.helpers import csrf_token, signed_in_client
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 
 def write_routes(app):
     for rule in app.url_map.iter_rules():

@@ -1,13 +1,16 @@
 """A whole cycle through HTTP only: the screens (forms + CSRF, with and without htmx) and the
 JSON API (bearer tokens), for several people, asserting what the pages say after each step."""
-
 import re
 from datetime import date
+
+import pytest
 
 from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from tests.appraisal.factories import manual_items, metric_item
+
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
 
 def new_token(browser):

@@ -1,4 +1,5 @@
 """HR screens: KPI templates with the live weight total, cycles from creation to calibration."""
+import pytest
 
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
@@ -6,6 +7,8 @@ from kpiapp.extensions import db
 from kpiapp.models import Cycle, KpiTemplate, Notification
 from tests.appraisal.factories import HRFactory, make_team, make_template, walk_to
 from tests.factories import PositionFactory, UserFactory
+
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
 ROWS = {
     "items-1-name": "GMV",

@@ -9,6 +9,8 @@ from kpiapp.models import AuditEvent, Role, StoreOwner, User
 from tests.factories import DepartmentFactory, PositionFactory, StoreFactory, UserFactory
 from tests.helpers import csrf_token
 
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
+
 
 @pytest.fixture
 def hr(app, login):

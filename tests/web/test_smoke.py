@@ -1,4 +1,8 @@
+import pytest
+
 from tests.appraisal.factories import metric_item
+
+pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
 
 def test_pages_render(team, browser):
