@@ -27,6 +27,8 @@ from config import TestConfig, database_url
 from kpiapp.app import create_app
 from kpiapp.extensions import db
 
+pytest_plugins = ["tests.figures"]
+
 PG_URL = os.environ.get("DATABASE_URL")
 _counter = itertools.count()
 

@@ -104,16 +104,17 @@ def outcome(response, method="GET"):
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
-def test_every_route_for(app, world, principal):
+def test_every_route_for(app, world, principal, figures):
     people, ids = world
     client = client_for(app, principal, people)
-    problems = []
+    problems, checked = [], 0
     for rule, method in routes(app):
         declared = getattr(app.view_functions[rule.endpoint], "__policy__", None)
         if declared is None or declared not in EXPECTED:
             problems.append(f"{rule.endpoint}: rule {declared!r} is not classified")
             continue
         response = client.open(sample_url(rule, ids), method=method)
+        checked += 1
         got, allowed = outcome(response, method), principal in EXPECTED[declared]
         wanted = "allowed" if allowed else ("login" if principal == "anonymous" else "denied")
         if got != wanted:
@@ -121,12 +122,14 @@ def test_every_route_for(app, world, principal):
         if principal != "anonymous" and client.get("/account/two-factor").status_code == 302:
             client = client_for(app, principal, people)  # a route ended the session (e.g. end-sessions)
     assert not problems, "\n".join(problems)
+    figures.tally("Access matrix (route x method x principal)", requests=checked, unexpected=len(problems))
 
 
-def test_all_routes_are_classified(app):
+def test_all_routes_are_classified(app, figures):
     unclassified = [r.endpoint for r, _m in routes(app)
                     if getattr(app.view_functions[r.endpoint], "__policy__", None) is None]
     assert unclassified == []
+    figures.tally("Route coverage", routes=len(list(routes(app))), unclassified=len(unclassified))
 
 
 def test_denied_write_is_audited(app, world):

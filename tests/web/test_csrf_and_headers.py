@@ -27,7 +27,7 @@ def state():
 
 
 @pytest.mark.parametrize("token_kind", ["missing", "wrong", "other_session"])
-def test_every_write_route_needs_a_valid_csrf_token(app, token_kind):
+def test_every_write_route_needs_a_valid_csrf_token(app, token_kind, figures):
     admin = UserFactory(role=Role.admin)
     client = signed_in_client(app, admin)
     other = app.test_client()
@@ -39,8 +39,11 @@ def test_every_write_route_needs_a_valid_csrf_token(app, token_kind):
                                headers={"X-CSRFToken": tokens[token_kind] or ""})
         assert response.status_code == 400, f"{rule.rule}: {response.status_code}"
         checked += 1
+    changed = state() != before
     assert checked >= 10
-    assert state() == before
+    assert not changed
+    figures.tally("CSRF (missing, wrong, other session's token)", attempts=checked, refused_400=checked,
+                  state_changes=int(changed))
 
 
 def test_htmx_header_token_is_accepted(app):
