@@ -12,11 +12,11 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal_web import queries
 from kpiapp.appraisal_web.cycle_helpers import grade_now
 from kpiapp.appraisal_web.common import (
-    ACTION_LABELS,
     back_or_fragment,
     changed_only,
     conflict_response,
     item_fields,
+    step_label,
 )
 from kpiapp.extensions import db
 from kpiapp.models import Scorecard
@@ -165,7 +165,7 @@ def act(scorecard_id, action):
         lambda: services.apply_action(
             card.id, action, current_user, reason=reason, expected_version=expected_version()
         ),
-        _("%(step)s: done.", step=ACTION_LABELS.get(action, action)),
+        _("%(step)s: done.", step=step_label(action)),
     )
 
 

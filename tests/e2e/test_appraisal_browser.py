@@ -76,7 +76,7 @@ def test_draft_submit_and_approve_in_place(app, live_server, browser, page, shot
     # the employee reloads and sees the approved targets and their history
     page.reload()
     expect(status.locator(".state-badge")).to_have_text("Approved")
-    expect(page.locator(f"#scorecard-{card_id}-history")).to_contain_text("Submit targets")
+    expect(page.locator(f"#scorecard-{card_id}-history")).to_contain_text("Targets submitted")
     shot(page, "6-employee-approved")
 
 
