@@ -94,11 +94,7 @@ def in_unit(value: Any, unit: str | None, lang: str = "en", currency: str | None
     """A target or actual as people read it: 0.2213 -> '22.13%', 66466.945 -> '66,466.95',
     36 hours -> '36 h'; money carries `currency`'s symbol when one is given; '—' for no value."""
     found = to_decimal(value)
-    if found is None:
-        return DASH
-    if unit == "money" and currency:
-        return _money(found, currency, lang)
-    return _with_unit(found, unit, lang)
+    return DASH if found is None else _with_unit(found, unit, lang, currency)
 
 
 def bare(value: Decimal, unit: str | None, lang: str = "en") -> str:
@@ -114,7 +110,9 @@ def bare(value: Decimal, unit: str | None, lang: str = "en") -> str:
     return f"({text})" if value < 0 else text
 
 
-def _with_unit(value: Decimal, unit: str | None, lang: str) -> str:
+def _with_unit(value: Decimal, unit: str | None, lang: str, currency: str | None = None) -> str:
+    if unit == "money" and currency:
+        return _money(value, currency, lang)
     if unit == "fraction":
         return bare(value, unit, lang) + "%"
     if unit in ("hours", "days"):
@@ -226,12 +224,17 @@ _WORDS = {
 
 
 def describe(
-    explanation: Explanation, lang: str = "en", unit: str | None = None, label: str | None = None
+    explanation: Explanation,
+    lang: str = "en",
+    unit: str | None = None,
+    label: str | None = None,
+    currency: str | None = None,
 ) -> str:
     """Plain-language sentence for a scoring explanation, in 'en' or 'zh_CN'.
 
     `unit` formats values ('fraction' shows as a percentage, 'money', 'count', 'hours',
-    'days', 'ratio'); `label` names the KPI (e.g. 'ACoS').
+    'days', 'ratio'); `label` names the KPI (e.g. 'ACoS'); `currency` puts its symbol on
+    money values (the formula keeps bare numbers).
     """
     words = _WORDS[_checked(lang)]
     if unit is not None and unit not in UNITS:
@@ -241,7 +244,7 @@ def describe(
     fields: dict[str, str] = {"label": label or default_label}
     for name in ("actual", "threshold", "target", "stretch"):
         if p.get(name) is not None:
-            fields[name] = _with_unit(p[name], unit, lang)
+            fields[name] = _with_unit(p[name], unit, lang, currency)
     for name in ("points", "cap", "score", "scale_max"):
         if p.get(name) is not None:
             fields[name] = _digits(p[name], 0, 2, False, lang)
@@ -250,7 +253,7 @@ def describe(
     fields["op"] = "≥" if direction == Direction.HIGHER_BETTER else "≤"
     fields["formula"] = _formula(explanation, unit, lang)
     if explanation.code == "band_matched":
-        fields["band"] = _band_words(p.get("lower"), p.get("upper"), unit, lang)
+        fields["band"] = _band_words(p.get("lower"), p.get("upper"), unit, lang, currency)
     return _TEMPLATES[lang][explanation.code].format(**fields)
 
 
@@ -274,10 +277,10 @@ def _formula(explanation: Explanation, unit: str | None, lang: str) -> str:
     return ""
 
 
-def _band_words(lower, upper, unit, lang) -> str:
+def _band_words(lower, upper, unit, lang, currency) -> str:
     words = _WORDS[lang]
-    lo = None if lower is None else _with_unit(lower, unit, lang)
-    up = None if upper is None else _with_unit(upper, unit, lang)
+    lo = None if lower is None else _with_unit(lower, unit, lang, currency)
+    up = None if upper is None else _with_unit(upper, unit, lang, currency)
     if lo is not None and up is not None:
         return words["band_from_to"].format(lower=lo, upper=up)
     if up is not None:
@@ -287,7 +290,7 @@ def _band_words(lower, upper, unit, lang) -> str:
     return words["band_any"]
 
 
-def explain(item: Any, lang: str, unit: str | None = None) -> str:
+def explain(item: Any, lang: str, unit: str | None = None, currency: str | None = None) -> str:
     """A scorecard item's score in plain words, or '' when its stored explanation no longer
     reads (written by an older scoring version). `item` needs explanation, is_manual,
     manager_score, final_points, rule and name, as kpiapp.models.ScorecardItem has."""
@@ -297,7 +300,7 @@ def explain(item: Any, lang: str, unit: str | None = None) -> str:
         for k, v in (data.get("params") or {}).items()
     }
     try:
-        return describe(Explanation(data["code"], params), lang, unit, item.name)
+        return describe(Explanation(data["code"], params), lang, unit, item.name, currency)
     except (KeyError, ValueError, TypeError, AttributeError, ArithmeticError):
         return ""
 

@@ -82,7 +82,7 @@ def metric_unit(item):
 
 def explain(item):
     """The item's score in plain words, as the signed report words it."""
-    return presentation.explain(item, ui_lang(), metric_unit(item))
+    return presentation.explain(item, ui_lang(), metric_unit(item), current_app.config["BASE_CURRENCY"])
 
 
 def plain(value):

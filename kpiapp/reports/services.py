@@ -398,7 +398,7 @@ def item_rows(card, lang):
                 "weight": presentation.number(weight, lang),
                 "weight_value": weight,
                 "contribution": presentation.number(contribution, lang),
-                "explanation": presentation.explain(item, lang, unit),
+                "explanation": presentation.explain(item, lang, unit, currency),
                 "provenance": provenance_lines(item.provenance),
                 "data_as_of": item.data_as_of,
                 "scale_max": (item.rule or {}).get("scale_max"),

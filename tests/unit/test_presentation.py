@@ -258,3 +258,12 @@ def test_explain_without_a_stored_explanation(fields, english):
 
 def test_explain_of_an_unreadable_old_explanation_is_empty():
     assert presentation.explain(_item(explanation={"code": "retired_code", "params": {}}), "en") == ""
+
+
+def test_money_in_an_explanation_carries_the_currency_but_the_formula_stays_bare():
+    rule = ScoringRule(RuleKind.LINEAR, HIGHER, threshold=D(80000), target=D(100000), stretch=D(120000))
+    explanation = score_item(rule, D(110000)).explanation
+    assert describe(explanation, "zh_CN", "money", "GMV", "USD") == (
+        "GMV US$110,000.00 介于目标值 US$100,000.00 与挑战值 US$120,000.00 之间："
+        "100 + (110,000.00-100,000.00)/(120,000.00-100,000.00) × 20 = 110 分"
+    )
