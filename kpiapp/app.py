@@ -76,6 +76,7 @@ def register_hooks(app):
     app.jinja_env.globals["nav_items"] = web.nav_items
     app.jinja_env.globals["ui_lang"] = web.ui_lang
     app.jinja_env.globals["role_label"] = role_label
+    web.register_filters(app)
     register_menu()
 
 

@@ -5,6 +5,7 @@ import uuid
 from flask import current_app, g, render_template, request
 from flask_login import current_user
 
+from kpiapp import presentation
 from kpiapp.audit import actor_for
 
 
@@ -33,6 +34,25 @@ def ui_lang():
 
     locale = get_locale()
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
+def register_filters(app):
+    """The Jinja side of kpiapp.presentation, in the language being rendered (a PDF forces
+    its own), so pages and signed reports format through the same functions."""
+    app.jinja_env.filters.update(
+        label=lambda member: presentation.label(member, ui_lang()),
+        event_label=lambda action: presentation.event_label(action, ui_lang()),
+        number=lambda value, places=2: presentation.number(value, ui_lang(), places),
+        percent=lambda value, places=2: presentation.percent(value, ui_lang(), places),
+    )
+    # templates compare statuses with members (cycle.status == CycleStatus.closed), never literals
+    from kpiapp.models.appraisal import ChangeStatus, CycleStatus, ItemKind, ScorecardState
+    from kpiapp.models.metrics import ImportKind, ImportStatus
+    from kpiapp.models.reports import BatchStatus, ReportKind
+
+    for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
+                 BatchStatus, ReportKind):
+        app.jinja_env.globals[enum.__name__] = enum
 
 
 def set_request_context():

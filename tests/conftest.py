@@ -181,7 +181,7 @@ def inside_one_transaction(app):
     finally:
         db.session.remove()
         engines[None] = engine
-        db.session.configure(join_transaction_mode="conservative_savepoint")
+        db.session.configure(join_transaction_mode="conditional_savepoint")
         outer.rollback()
         connection.close()
 

@@ -1,15 +1,15 @@
 """Scoring maths for KPI items, weights, grades and bonuses.
 
 Pure functions over Decimal: no Flask, no request, no database. Every item score
-carries a structured Explanation (code + params) that `describe` turns into plain
-English or Simplified Chinese, so the UI can show why a score is what it is.
+carries a structured Explanation (code + params) that kpiapp.presentation.describe
+turns into plain English or Simplified Chinese, so people can see why a score is what it is.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -360,188 +360,6 @@ _SCORERS = {
     RuleKind.BANDS: _score_bands,
     RuleKind.PASS_FAIL: _score_pass_fail,
 }
-
-
-# --------------------------------------------------------------------------- describe
-
-_TEMPLATES = {
-    "en": {
-        "no_data": "{label}: no data for this period yet, so no points",
-        "no_manual_score": "{label}: not scored by the reviewer yet",
-        "linear_worse_than_threshold": (
-            "{label} {actual} is {worse} threshold {threshold}: 0 points"
-        ),
-        "linear_between_threshold_and_target": (
-            "{label} {actual} is between threshold {threshold} and target {target}: "
-            "{formula} = {points} points"
-        ),
-        "linear_at_target": "{label} {actual} meets target {target}: {points} points",
-        "linear_between_target_and_stretch": (
-            "{label} {actual} is between target {target} and stretch {stretch}: "
-            "{formula} = {points} points"
-        ),
-        "linear_at_or_beyond_stretch": (
-            "{label} {actual} reaches stretch {stretch}: capped at {points} points"
-        ),
-        "pass_fail_passed": "{label} {actual} meets the pass mark ({op} {target}): {points} points",
-        "pass_fail_failed": "{label} {actual} misses the pass mark ({op} {target}): 0 points",
-        "band_matched": "{label} {actual} is in the band {band}: {points} points",
-        "band_none_matched": "{label} {actual} is in no band: 0 points",
-        "manual_score": "Reviewer score {score} out of {scale_max}: {formula} = {points} points",
-    },
-    "zh_CN": {
-        "no_data": "{label}：本期暂无数据，暂不计分",
-        "no_manual_score": "{label}：评分人尚未打分",
-        "linear_worse_than_threshold": "{label} {actual} {worse}门槛值 {threshold}：0 分",
-        "linear_between_threshold_and_target": (
-            "{label} {actual} 介于门槛值 {threshold} 与目标值 {target} 之间："
-            "{formula} = {points} 分"
-        ),
-        "linear_at_target": "{label} {actual} 达到目标值 {target}：{points} 分",
-        "linear_between_target_and_stretch": (
-            "{label} {actual} 介于目标值 {target} 与挑战值 {stretch} 之间："
-            "{formula} = {points} 分"
-        ),
-        "linear_at_or_beyond_stretch": "{label} {actual} 达到挑战值 {stretch}：封顶 {points} 分",
-        "pass_fail_passed": "{label} {actual} 达标（{op} {target}）：{points} 分",
-        "pass_fail_failed": "{label} {actual} 未达标（{op} {target}）：0 分",
-        "band_matched": "{label} {actual} 落在区间 {band}：{points} 分",
-        "band_none_matched": "{label} {actual} 不在任何区间内：0 分",
-        "manual_score": "评分人打分 {score}（满分 {scale_max}）：{formula} = {points} 分",
-    },
-}
-
-_WORDS = {
-    "en": {
-        "label": "Actual",
-        "item": "This KPI",
-        "worse_higher_better": "at or below",
-        "worse_lower_better": "at or above",
-        "times": "x",
-        "band_from_to": "{lower} to under {upper}",
-        "band_below": "under {upper}",
-        "band_from": "{lower} and above",
-        "band_any": "any value",
-        "hours": " h",
-        "days": " days",
-    },
-    "zh_CN": {
-        "label": "实际值",
-        "item": "该指标",
-        "worse_higher_better": "未超过",
-        "worse_lower_better": "未低于",
-        "times": "×",
-        "band_from_to": "{lower} 至 {upper}（不含 {upper}）",
-        "band_below": "低于 {upper}",
-        "band_from": "{lower} 及以上",
-        "band_any": "任意值",
-        "hours": " 小时",
-        "days": " 天",
-    },
-}
-
-UNITS = ("fraction", "money", "count", "hours", "days", "ratio")
-
-
-def describe(
-    explanation: Explanation, lang: str = "en", unit: str | None = None, label: str | None = None
-) -> str:
-    """Plain-language sentence for an explanation, in 'en' or 'zh_CN'.
-
-    `unit` formats values ('fraction' shows as a percentage, 'money', 'count', 'hours',
-    'days', 'ratio'); `label` names the KPI (e.g. 'ACoS').
-    """
-    if lang not in _TEMPLATES:
-        raise ValueError(f"Unsupported language {lang!r}; use 'en' or 'zh_CN'.")
-    if unit is not None and unit not in UNITS:
-        raise ValueError(f"Unknown unit {unit!r}.")
-    words = _WORDS[lang]
-    p = explanation.params
-    default_label = words["item"] if p.get("actual") is None else words["label"]
-    fields: dict[str, str] = {"label": label or default_label}
-    for name in ("actual", "threshold", "target", "stretch"):
-        if p.get(name) is not None:
-            fields[name] = _format_value(p[name], unit, words)
-    for name in ("points", "cap", "score", "scale_max"):
-        if p.get(name) is not None:
-            fields[name] = _format_number(p[name], 0, 2)
-    direction = p.get("direction", Direction.HIGHER_BETTER)
-    fields["worse"] = words[f"worse_{direction}"]
-    fields["op"] = "≥" if direction == Direction.HIGHER_BETTER else "≤"
-    fields["formula"] = _formula(explanation, unit, words["times"])
-    if explanation.code == "band_matched":
-        fields["band"] = _band_words(p.get("lower"), p.get("upper"), unit, words)
-    return _TEMPLATES[lang][explanation.code].format(**fields)
-
-
-def _formula(explanation: Explanation, unit: str | None, times: str) -> str:
-    p, code = explanation.params, explanation.code
-    if code == "manual_score":
-        return f"{_bare(p['score'], None)}/{_bare(p['scale_max'], None)} {times} 100"
-    higher = p.get("direction") == Direction.HIGHER_BETTER
-    v = {k: _bare(p[k], unit) for k in ("actual", "threshold", "target", "stretch") if k in p}
-    if code == "linear_between_threshold_and_target":
-        if higher:
-            return f"({v['actual']}-{v['threshold']})/({v['target']}-{v['threshold']}) {times} 100"
-        return f"({v['threshold']}-{v['actual']})/({v['threshold']}-{v['target']}) {times} 100"
-    if code == "linear_between_target_and_stretch":
-        span = _format_number(p["cap"] - HUNDRED, 0, 2)
-        if higher:
-            ratio = f"({v['actual']}-{v['target']})/({v['stretch']}-{v['target']})"
-        else:
-            ratio = f"({v['target']}-{v['actual']})/({v['target']}-{v['stretch']})"
-        return f"100 + {ratio} {times} {span}"
-    return ""
-
-
-def _band_words(lower, upper, unit, words) -> str:
-    lo = None if lower is None else _format_value(lower, unit, words)
-    up = None if upper is None else _format_value(upper, unit, words)
-    if lo is not None and up is not None:
-        return words["band_from_to"].format(lower=lo, upper=up)
-    if up is not None:
-        return words["band_below"].format(upper=up)
-    if lo is not None:
-        return words["band_from"].format(lower=lo)
-    return words["band_any"]
-
-
-def format_value(value: Decimal, unit: str | None) -> str:
-    """A value as people read it in a table: 0.2213 -> '22.13%', 66466.945 -> '66,466.95'."""
-    text = _bare(value, unit)
-    return text + "%" if unit == "fraction" else text
-
-
-def _format_value(value: Decimal, unit: str | None, words: dict[str, str]) -> str:
-    if unit == "fraction":
-        return _bare(value, unit) + "%"
-    if unit in ("hours", "days"):
-        return _bare(value, unit) + words[unit]
-    return _bare(value, unit)
-
-
-def _bare(value: Decimal, unit: str | None) -> str:
-    """A number as it appears inside a formula: percentages scaled, no suffix."""
-    if unit == "fraction":
-        text = _format_number(value * HUNDRED, 1, 2)
-    elif unit == "money":
-        text = _format_number(value, 2, 2, grouping=True)
-    elif unit is None:
-        text = _format_number(value, 0, 4)
-    else:
-        text = _format_number(value, 0, 2, grouping=unit == "count")
-    return f"({text})" if value < 0 else text
-
-
-def _format_number(value: Decimal, min_places: int, max_places: int, grouping: bool = False) -> str:
-    with localcontext(prec=max(28, value.adjusted() + max_places + 2)):
-        rounded = value.quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_HALF_UP)
-    text = f"{rounded:,f}" if grouping else f"{rounded:f}"
-    if "." in text:
-        whole, frac = text.split(".")
-        frac = frac.rstrip("0").ljust(min_places, "0")
-        text = f"{whole}.{frac}" if frac else whole
-    return text
 
 
 # --------------------------------------------------------------------------- totals

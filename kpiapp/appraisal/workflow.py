@@ -9,30 +9,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class ScorecardState(StrEnum):
-    DRAFT = "draft"
-    RETURNED = "returned"
-    SUBMITTED = "submitted"
-    HR_APPROVAL = "hr_approval"
-    APPROVED = "approved"
-    SELF_REVIEW = "self_review"
-    MANAGER_REVIEW = "manager_review"
-    CALIBRATION = "calibration"
-    LOCKED = "locked"
+from kpiapp.i18n import N_, LabelledEnum
 
 
-class Action(StrEnum):
-    SUBMIT = "submit"
-    RETURN_ = "return"
-    APPROVE = "approve"
-    HR_APPROVE = "hr_approve"
-    OPEN_REVIEW = "open_review"
-    SUBMIT_SELF_REVIEW = "submit_self_review"
-    RETURN_SELF_REVIEW = "return_self_review"
-    SUBMIT_MANAGER_REVIEW = "submit_manager_review"
-    LOCK = "lock"
-    REOPEN = "reopen"
+class ScorecardState(LabelledEnum):
+    DRAFT = "draft", N_("Draft")
+    RETURNED = "returned", N_("Returned")
+    SUBMITTED = "submitted", N_("Submitted")
+    HR_APPROVAL = "hr_approval", N_("Waiting for HR approval")
+    APPROVED = "approved", N_("Approved")
+    SELF_REVIEW = "self_review", N_("Self-review")
+    MANAGER_REVIEW = "manager_review", N_("Manager review")
+    CALIBRATION = "calibration", N_("Calibration")
+    LOCKED = "locked", N_("Locked")
+
+
+class Action(LabelledEnum):
+    """A workflow step; `label` is its button, `event_label` its line in the approval trail."""
+
+    SUBMIT = "submit", N_("Submit targets")
+    RETURN_ = "return", N_("Return with a reason")
+    APPROVE = "approve", N_("Approve targets")
+    HR_APPROVE = "hr_approve", N_("Approve as HR")
+    OPEN_REVIEW = "open_review", N_("Open the review")
+    SUBMIT_SELF_REVIEW = "submit_self_review", N_("Submit self-review")
+    RETURN_SELF_REVIEW = "return_self_review", N_("Return the self-review")
+    SUBMIT_MANAGER_REVIEW = "submit_manager_review", N_("Submit manager review")
+    LOCK = "lock", N_("Lock the result")
+    REOPEN = "reopen", N_("Reopen as a new version")
+
+    @property
+    def event_label(self) -> str:
+        return _EVENT_LABELS[self]
+
+
+_EVENT_LABELS = {
+    Action.SUBMIT: N_("Targets submitted"),
+    Action.RETURN_: N_("Targets returned"),
+    Action.APPROVE: N_("Targets approved"),
+    Action.HR_APPROVE: N_("Targets approved by HR"),
+    Action.OPEN_REVIEW: N_("Review opened"),
+    Action.SUBMIT_SELF_REVIEW: N_("Self-review submitted"),
+    Action.RETURN_SELF_REVIEW: N_("Self-review returned"),
+    Action.SUBMIT_MANAGER_REVIEW: N_("Manager review submitted"),
+    Action.LOCK: N_("Locked"),
+    Action.REOPEN: N_("Reopened"),
+}
 
 
 class Relation(StrEnum):

@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from kpiapp.extensions import db
-from kpiapp.metrics.catalog import UNITS
+from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY, UNITS
 from kpiapp.metrics.formula import PERIOD_DAYS, FormulaError, parse_formula
 from kpiapp.metrics.measures import BASE_MEASURES
 from kpiapp.models import FxRate, MetricDefinition, MetricFact
@@ -54,6 +54,15 @@ def get_definition(key, version=None):
     else:
         query = query.where(MetricDefinition.is_current)
     return db.session.execute(query).scalar_one_or_none()
+
+
+def item_definition(item):
+    """The definition a KPI item is scored with: the version a scorecard item's provenance
+    names, else the current one, else the built-in; None for a manual item."""
+    if not item.metric_key:
+        return None
+    version = (getattr(item, "provenance", None) or {}).get("metric_version")  # templates have none
+    return get_definition(item.metric_key, version) or BUILTIN_METRICS_BY_KEY.get(item.metric_key)
 
 
 def definition_versions(key):

@@ -4,17 +4,18 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpiapp.appraisal.workflow import ScorecardState
+from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
-from kpiapp.models.base import UTCDateTime, utcnow
+from kpiapp.i18n import N_, LabelledEnum
+from kpiapp.models.base import EnumText, UTCDateTime, utcnow
 
 POINTS = Numeric(7, 2)
 VALUE = Numeric(20, 6)
 
 
-class ItemKind(StrEnum):
-    metric = "metric"
-    manual = "manual"
+class ItemKind(LabelledEnum):
+    metric = "metric", N_("from data")
+    manual = "manual", N_("manual")
 
 
 class ItemTag(StrEnum):
@@ -22,15 +23,15 @@ class ItemTag(StrEnum):
     process = "process"
 
 
-class CycleKind(StrEnum):
-    monthly = "monthly"
-    quarterly = "quarterly"
+class CycleKind(LabelledEnum):
+    monthly = "monthly", N_("monthly")
+    quarterly = "quarterly", N_("quarterly")
 
 
-class CycleStatus(StrEnum):
-    draft = "draft"
-    running = "running"
-    closed = "closed"
+class CycleStatus(LabelledEnum):
+    draft = "draft", N_("Not started")
+    running = "running", N_("Running")
+    closed = "closed", N_("Closed")
 
 
 class ParticipantKind(StrEnum):
@@ -39,10 +40,10 @@ class ParticipantKind(StrEnum):
     person = "person"
 
 
-class ChangeStatus(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
+class ChangeStatus(LabelledEnum):
+    pending = "pending", N_("pending")
+    approved = "approved", N_("approved")
+    rejected = "rejected", N_("rejected")
 
 
 class ItemFields:
@@ -50,7 +51,7 @@ class ItemFields:
 
     seq: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(160))
-    kind: Mapped[ItemKind] = mapped_column(String(16))
+    kind: Mapped[ItemKind] = mapped_column(EnumText(ItemKind, 16))
     metric_key: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
     tag: Mapped[ItemTag] = mapped_column(String(16), default=ItemTag.result)
@@ -89,10 +90,10 @@ class Cycle(db.Model):
     __tablename__ = "appraisal_cycle"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[CycleKind] = mapped_column(String(16))
+    kind: Mapped[CycleKind] = mapped_column(EnumText(CycleKind, 16))
     period_start = mapped_column(Date, nullable=False)
     period_end = mapped_column(Date, nullable=False)
-    status: Mapped[CycleStatus] = mapped_column(String(16), default=CycleStatus.draft)
+    status: Mapped[CycleStatus] = mapped_column(EnumText(CycleStatus, 16), default=CycleStatus.draft)
     hr_approval_required: Mapped[bool] = mapped_column(Boolean, default=False)
     # [{"grade", "min_score", "max_share", "coefficient"}], numbers as strings
     grade_table: Mapped[list] = mapped_column(JSON)
@@ -141,7 +142,8 @@ class Scorecard(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_template.id"))
-    state: Mapped[ScorecardState] = mapped_column(String(20), default=ScorecardState.DRAFT, index=True)
+    state: Mapped[ScorecardState] = mapped_column(EnumText(ScorecardState, 20), default=ScorecardState.DRAFT,
+                                                  index=True)
     version_id: Mapped[int] = mapped_column(nullable=False)
     self_comment: Mapped[str | None] = mapped_column(Text)
     manager_comment: Mapped[str | None] = mapped_column(Text)
@@ -226,7 +228,7 @@ class ChangeRequest(db.Model):
     # {"<item id>": {"target": "120000", ...}}, numbers as strings
     changes: Mapped[dict] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[ChangeStatus] = mapped_column(String(16), default=ChangeStatus.pending)
+    status: Mapped[ChangeStatus] = mapped_column(EnumText(ChangeStatus, 16), default=ChangeStatus.pending)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at = mapped_column(UTCDateTime, nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text)
@@ -242,9 +244,9 @@ class ScorecardEvent(db.Model):
     __audit__ = False
     id: Mapped[int] = mapped_column(primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    old_state: Mapped[str] = mapped_column(String(20))
-    new_state: Mapped[str] = mapped_column(String(20))
+    action: Mapped[Action] = mapped_column(EnumText(Action, 32))
+    old_state: Mapped[ScorecardState] = mapped_column(EnumText(ScorecardState, 20))
+    new_state: Mapped[ScorecardState] = mapped_column(EnumText(ScorecardState, 20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     at = mapped_column(UTCDateTime, default=utcnow)

@@ -1,13 +1,13 @@
 """Metric definitions (指标口径), imports, metric facts and FX rates (docs/imports.md)."""
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import (JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, Numeric,
                         String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.extensions import db
-from kpiapp.models.base import UTCDateTime, utcnow
+from kpiapp.i18n import N_, LabelledEnum
+from kpiapp.models.base import EnumText, UTCDateTime, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -33,16 +33,16 @@ class MetricDefinition(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ImportKind(StrEnum):
-    facts = "facts"
-    fx = "fx"
+class ImportKind(LabelledEnum):
+    facts = "facts", N_("Report data")
+    fx = "fx", N_("FX rates")
 
 
-class ImportStatus(StrEnum):
-    pending = "pending"
-    running = "running"
-    committed = "committed"
-    failed = "failed"
+class ImportStatus(LabelledEnum):
+    pending = "pending", N_("waiting for a worker")
+    running = "running", N_("importing")
+    committed = "committed", N_("imported")
+    failed = "failed", N_("failed, nothing was imported")
 
 
 # Committed is final; anything else may (re)start, because RQ runs a job at least once.
@@ -61,7 +61,7 @@ class ImportRecord(db.Model):
               sqlite_where=text("status <> 'failed'"), postgresql_where=text("status <> 'failed'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ImportKind] = mapped_column(String(8), default=ImportKind.facts)
+    kind: Mapped[ImportKind] = mapped_column(EnumText(ImportKind, 8), default=ImportKind.facts)
     parser: Mapped[str | None] = mapped_column(String(48))
     family: Mapped[str | None] = mapped_column(String(48))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"), index=True)
@@ -73,7 +73,8 @@ class ImportRecord(db.Model):
     date_to = mapped_column(Date, nullable=True)
     allow_partial: Mapped[bool] = mapped_column(default=False)
     dedupe_key: Mapped[str] = mapped_column(String(64))
-    status: Mapped[ImportStatus] = mapped_column(String(12), default=ImportStatus.pending, index=True)
+    status: Mapped[ImportStatus] = mapped_column(EnumText(ImportStatus, 12), default=ImportStatus.pending,
+                                                 index=True)
     rows_read: Mapped[int] = mapped_column(default=0)
     facts_written: Mapped[int] = mapped_column(default=0)
     facts_replaced: Mapped[int] = mapped_column(default=0)

@@ -1,24 +1,23 @@
 """Signed PDF reports and bulk issue batches (docs/reports.md, migration 0004)."""
 
-from enum import StrEnum
-
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from kpiapp.extensions import db
-from kpiapp.models.base import UTCDateTime, utcnow
+from kpiapp.i18n import N_, LabelledEnum
+from kpiapp.models.base import EnumText, UTCDateTime, utcnow
 
 
-class ReportKind(StrEnum):
-    scorecard = "scorecard"
-    cycle_summary = "cycle_summary"
+class ReportKind(LabelledEnum):
+    scorecard = "scorecard", N_("Scorecard")
+    cycle_summary = "cycle_summary", N_("cycle summary")
 
 
-class BatchStatus(StrEnum):
-    pending = "pending"
-    running = "running"
-    done = "done"
-    failed = "failed"
+class BatchStatus(LabelledEnum):
+    pending = "pending", N_("waiting for a worker")
+    running = "running", N_("issuing reports")
+    done = "done", N_("done")
+    failed = "failed", N_("failed")
 
 
 class IssuedReport(db.Model):
@@ -30,7 +29,7 @@ class IssuedReport(db.Model):
     __audit__ = False
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[ReportKind] = mapped_column(String(20))
+    kind: Mapped[ReportKind] = mapped_column(EnumText(ReportKind, 20))
     issue_key: Mapped[str] = mapped_column(String(160), unique=True)
     scorecard_id: Mapped[int | None] = mapped_column(ForeignKey("scorecard.id"), index=True)
     scorecard_version: Mapped[int | None] = mapped_column(Integer)
@@ -59,7 +58,7 @@ class ReportBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("appraisal_cycle.id"), index=True)
     lang: Mapped[str] = mapped_column(String(8))
-    status: Mapped[BatchStatus] = mapped_column(String(16), default=BatchStatus.pending)
+    status: Mapped[BatchStatus] = mapped_column(EnumText(BatchStatus, 16), default=BatchStatus.pending)
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from kpiapp import presentation
+from kpiapp.web import ui_lang
+
 FONT = "Noto Sans CJK SC, Noto Sans, sans-serif"
 BAR = "#2f6f9f"
 OVER = "#3a8a4f"
@@ -19,8 +22,7 @@ GRID = "#9aa5b1"
 
 
 def _num(value, places=1):
-    text = f"{Decimal(value):.{places}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return presentation.number(value, ui_lang(), places)
 
 
 def _clip(text, width):
@@ -104,8 +106,8 @@ def points_bars(rows, lang=None, width=680, title=None):
 def grade_bars(grades, width=680):
     """Bars of how many people got each grade, with the grade's quota as a tick (if any).
 
-    grades: [{"grade", "count", "quota" ("10%" or "—"), "over" (bool)}]; the share is
-    measured against the graded total.
+    grades: [{"grade", "count", "max_share" (a fraction or None), "over" (bool)}]; the
+    share is measured against the graded total.
     """
     label_w, value_w, row_h, top = 60, 150, 22, 6
     total = sum(g["count"] for g in grades) or 1
@@ -126,9 +128,8 @@ def grade_bars(grades, width=680):
             f'<rect x="{label_w}" y="{y + 3}" width="{max(share * bar_w, 1):.1f}" height="{row_h - 6}" '
             f'fill="{"#b5462f" if grade.get("over") else BAR}"/>'
         )
-        quota = grade.get("quota")
-        if quota and quota != "—":
-            x = label_w + float(Decimal(quota.rstrip("%")) / 100) * bar_w
+        if grade.get("max_share") is not None:
+            x = label_w + float(grade["max_share"]) * bar_w
             parts.append(
                 f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + row_h}" stroke="#222" '
                 f'stroke-width="1.5"/>'

@@ -13,22 +13,21 @@ import secrets
 import threading
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from kpiapp import audit, policy
+from kpiapp import audit, policy, presentation
 from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.extensions import db
-from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
+from kpiapp.metrics.services import item_definition
 from kpiapp.models import Acknowledgement, Cycle, Role, Scorecard, ScorecardEvent, User
 from kpiapp.models.base import utcnow
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
@@ -348,58 +347,9 @@ def _store(html, document_id, key, actor, *, reason, **columns):
 
 # ---- the scorecard report's content -------------------------------------------------------
 
-NUMERIC_PARAMS = {
-    "actual",
-    "threshold",
-    "target",
-    "stretch",
-    "points",
-    "cap",
-    "score",
-    "scale_max",
-    "lower",
-    "upper",
-}
-
-
-def _dec(value):
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def fmt_number(value, places=2):
-    number = _dec(value)
-    if number is None:
-        return "—"
-    text = f"{number:,.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def fmt_value(value, unit):
-    number = _dec(value)
-    if number is None:
-        return "—"
-    if unit == "fraction":
-        return fmt_number(number * 100) + "%"
-    if unit == "money":
-        return fmt_number(number, 2)
-    return fmt_number(number, 4 if unit == "ratio" else 2)
-
-
 def metric_definition(item, lang):
-    """(name, formula, includes) of the item's metric definition, in the version the item used."""
-    if not item.metric_key:
-        return None
-    from kpiapp.metrics.services import get_definition
-
-    version = (item.provenance or {}).get("metric_version")
-    spec = get_definition(item.metric_key, version) or BUILTIN_METRICS_BY_KEY.get(item.metric_key)
+    """(name, formula, includes, unit, version) of the metric definition the item used."""
+    spec = item_definition(item)
     if spec is None:
         return None
     zh = lang == "zh_CN"
@@ -407,28 +357,9 @@ def metric_definition(item, lang):
         "name": spec.name_zh if zh else spec.name_en,
         "formula": spec.formula,
         "includes": spec.includes_zh if zh else spec.includes_en,
-        "unit": spec.unit,
+        "unit": spec.unit if spec.unit in presentation.UNITS else None,
         "version": getattr(spec, "version", None),
     }
-
-
-def explain(item, definition, lang):
-    data = item.explanation
-    if not data or not data.get("code"):
-        return ""
-    params = {
-        k: (_dec(v) if k in NUMERIC_PARAMS and v is not None else v)
-        for k, v in data.get("params", {}).items()
-    }
-    try:
-        return scoring.describe(
-            scoring.Explanation(data["code"], params),
-            lang,
-            unit=definition["unit"] if definition else None,
-            label=definition["name"] if definition else item.name,
-        )
-    except Exception:  # an explanation from an older scoring version: show the numbers only
-        return ""
 
 
 def provenance_lines(provenance, limit=8):
@@ -444,12 +375,13 @@ def provenance_lines(provenance, limit=8):
 
 
 def item_rows(card, lang):
+    currency = current_app.config["BASE_CURRENCY"]
     rows = []
     for item in card.items:
         definition = metric_definition(item, lang)
         unit = definition["unit"] if definition else None
-        points = _dec(item.final_points)
-        weight = _dec(item.weight) or Decimal(0)
+        points = presentation.to_decimal(item.final_points)
+        weight = presentation.to_decimal(item.weight) or Decimal(0)
         contribution = scoring.quantize_points(points * weight / 100) if points is not None else None
         rows.append(
             {
@@ -457,16 +389,16 @@ def item_rows(card, lang):
                 "definition": definition,
                 "name": item.name,
                 "manual": item.is_manual,
-                "target": fmt_value(item.target, unit),
-                "threshold": fmt_value(item.threshold, unit),
-                "stretch": fmt_value(item.stretch, unit),
-                "actual": fmt_value(item.actual, unit),
-                "points": fmt_number(points),
+                **{
+                    name: presentation.in_unit(getattr(item, name), unit, lang, currency)
+                    for name in ("target", "threshold", "stretch", "actual")
+                },
+                "points": presentation.number(points, lang),
                 "points_value": points,
-                "weight": fmt_number(weight),
+                "weight": presentation.number(weight, lang),
                 "weight_value": weight,
-                "contribution": fmt_number(contribution),
-                "explanation": explain(item, definition, lang),
+                "contribution": presentation.number(contribution, lang),
+                "explanation": presentation.explain(item, lang, unit, currency),
                 "provenance": provenance_lines(item.provenance),
                 "data_as_of": item.data_as_of,
                 "scale_max": (item.rule or {}).get("scale_max"),
@@ -496,30 +428,11 @@ def scorecard_context(card, lang):
         "rows": rows,
         "events": events,
         "ack": ack,
-        "total": fmt_number(card.total),
+        "total": presentation.number(card.total, lang),
         "chart": charts.points_bars(
             [(r["name"], r["points_value"], r["weight_value"]) for r in rows], lang=lang
         ),
     }
-
-
-ACTION_LABELS = {
-    "submit": _l("Targets submitted"),
-    "approve": _l("Targets approved"),
-    "hr_approve": _l("Targets approved by HR"),
-    "return": _l("Targets returned"),
-    "open_review": _l("Review opened"),
-    "submit_self_review": _l("Self-review submitted"),
-    "return_self_review": _l("Self-review returned"),
-    "submit_manager_review": _l("Manager review submitted"),
-    "lock": _l("Locked"),
-    "reopen": _l("Reopened"),
-}
-
-
-def action_label(action):
-    label = ACTION_LABELS.get(str(action))
-    return str(label) if label is not None else str(action)
 
 
 def _render(template, lang, document_id, **context):
@@ -529,8 +442,6 @@ def _render(template, lang, document_id, **context):
             lang=lang,
             document_id=document_id,
             org_name=current_app.config.get("ORG_NAME") or "kpiapp",
-            action_label=action_label,
-            fmt_number=fmt_number,
             css_string=charts.css_string,
             **context,
         )
@@ -557,22 +468,22 @@ def latest_scorecards(cycle_id):
     )
 
 
-def summary_context(cycle, cards):
+def summary_context(cycle, cards, lang):
     distribution = cycle_distribution(cycle.id)
-    bands = grade_bands(cycle.grade_table)
     graded = distribution["graded"] or 0
     grades = [
         {
             "grade": b.grade,
-            "min_score": fmt_number(b.min_score),
+            "min_score": presentation.number(b.min_score, lang),
             "count": distribution["counts"].get(b.grade, 0),
-            "share": fmt_number(Decimal(distribution["counts"].get(b.grade, 0)) * 100 / graded) + "%"
-            if graded
-            else "—",
-            "quota": fmt_number(b.max_share * 100) + "%" if b.max_share is not None else "—",
+            "share": presentation.percent(
+                Decimal(distribution["counts"].get(b.grade, 0)) * 100 / graded if graded else None, lang
+            ),
+            "quota": presentation.percent(b.max_share * 100 if b.max_share is not None else None, lang),
+            "max_share": b.max_share,
             "over": any(v.grade == b.grade for v in distribution["violations"]),
         }
-        for b in bands
+        for b in grade_bands(cycle.grade_table)
     ]
     departments = {}
     for card in cards:
@@ -583,7 +494,8 @@ def summary_context(cycle, cards):
             entry["locked"] += 1
             entry["totals"].append(Decimal(card.total or 0))
     for entry in departments.values():
-        entry["average"] = fmt_number(sum(entry["totals"]) / len(entry["totals"])) if entry["totals"] else "—"
+        totals = entry["totals"]
+        entry["average"] = presentation.number(sum(totals) / len(totals) if totals else None, lang)
     return {
         "cycle": cycle,
         "cards": cards,
@@ -591,15 +503,12 @@ def summary_context(cycle, cards):
         "departments": list(departments.values()),
         "locked_count": sum(1 for c in cards if c.is_locked),
         "chart": charts.grade_bars(grades),
-        "fmt_number": fmt_number,
     }
 
 
 def render_summary_html(cycle, cards, lang, document_id):
     with force_locale(lang):
-        context = summary_context(cycle, cards)
-        context.pop("fmt_number")
-        return _render("pdf/cycle_summary.html", lang, document_id, **context)
+        return _render("pdf/cycle_summary.html", lang, document_id, **summary_context(cycle, cards, lang))
 
 
 # Hook for the client-portal issue: the agency contract monthly report becomes a third kind

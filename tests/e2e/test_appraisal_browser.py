@@ -69,14 +69,14 @@ def test_draft_submit_and_approve_in_place(app, live_server, browser, page, shot
     expect(boss_status.locator(".state-badge")).to_have_text("Approved")
     expect(boss.locator(".flash-success")).to_have_text("Approve targets: done.")
     assert load_marker(boss) == marker  # the same page: htmx swapped the panel
-    expect(boss.locator(f"#scorecard-{card_id}-history")).to_contain_text("Approve targets")
+    expect(boss.locator(f"#scorecard-{card_id}-history")).to_contain_text("Targets approved")
     shot(boss, "5-manager-approved")
     context.close()
 
     # the employee reloads and sees the approved targets and their history
     page.reload()
     expect(status.locator(".state-badge")).to_have_text("Approved")
-    expect(page.locator(f"#scorecard-{card_id}-history")).to_contain_text("Submit targets")
+    expect(page.locator(f"#scorecard-{card_id}-history")).to_contain_text("Targets submitted")
     shot(page, "6-employee-approved")
 
 

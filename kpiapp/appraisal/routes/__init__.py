@@ -14,8 +14,6 @@ def register(app):
     app.register_blueprint(templates_bp, url_prefix="/kpi-templates")
     app.register_blueprint(cycles_bp, url_prefix="/cycles")
     app.jinja_env.globals.update(
-        state_label=lambda s: common.STATE_LABELS.get(s, s),
-        action_label=lambda a: common.ACTION_LABELS.get(a, a),
         error_text=common.error_text,
         explain=common.explain,
         plain=common.plain,
@@ -23,7 +21,6 @@ def register(app):
         metric_label=common.metric_label,
         reason_actions=common.REASON_ACTIONS,
         due_date=common.due_date,
-        cycle_status=common.cycle_status,
         participant_label=common.participant_label,
         stage_label=lambda s: common.STAGE_LABELS.get(s, s),
     )

@@ -3,40 +3,16 @@
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app, flash, redirect, render_template
+from flask import current_app, flash, g, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kpiapp.appraisal import scoring
+from kpiapp import presentation
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
-from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
+from kpiapp.metrics import services as metric_services
 from kpiapp.web import is_fragment_request, ui_lang
 
-STATE_LABELS = {
-    ScorecardState.DRAFT: _l("Draft"),
-    ScorecardState.RETURNED: _l("Returned"),
-    ScorecardState.SUBMITTED: _l("Submitted"),
-    ScorecardState.HR_APPROVAL: _l("Waiting for HR approval"),
-    ScorecardState.APPROVED: _l("Approved"),
-    ScorecardState.SELF_REVIEW: _l("Self-review"),
-    ScorecardState.MANAGER_REVIEW: _l("Manager review"),
-    ScorecardState.CALIBRATION: _l("Calibration"),
-    ScorecardState.LOCKED: _l("Locked"),
-}
-
-ACTION_LABELS = {
-    Action.SUBMIT: _l("Submit targets"),
-    Action.RETURN_: _l("Return with a reason"),
-    Action.APPROVE: _l("Approve targets"),
-    Action.HR_APPROVE: _l("Approve as HR"),
-    Action.OPEN_REVIEW: _l("Open the review"),
-    Action.SUBMIT_SELF_REVIEW: _l("Submit self-review"),
-    Action.RETURN_SELF_REVIEW: _l("Return the self-review"),
-    Action.SUBMIT_MANAGER_REVIEW: _l("Submit manager review"),
-    Action.LOCK: _l("Lock the result"),
-    Action.REOPEN: _l("Reopen as a new version"),
-}
 REASON_ACTIONS = {Action.RETURN_, Action.RETURN_SELF_REVIEW, Action.REOPEN}
 
 # Service error codes (kpiapp/appraisal/services.py), in words a user understands.
@@ -68,64 +44,49 @@ ERROR_TEXT = {
 }
 
 
+def step_label(action):
+    """An action named in the URL, in words; one the workflow does not know shows as given
+    (the service refuses it)."""
+    try:
+        return presentation.label(Action(action), ui_lang())
+    except ValueError:
+        return action
+
+
 def error_text(error):
     """(translated text, detail) for an AppraisalError; detail is the service's own words."""
     known = ERROR_TEXT.get(error.code)
     return (str(known), error.message) if known is not None else (error.message, "")
 
 
+def item_definition(item):
+    """The item's metric definition, looked up once per request."""
+    cache = g.setdefault("metric_definitions", {})
+    key = (item.metric_key, (getattr(item, "provenance", None) or {}).get("metric_version"))
+    if key not in cache:
+        cache[key] = metric_services.item_definition(item)
+    return cache[key]
+
+
 def metric_label(item):
-    spec = BUILTIN_METRICS_BY_KEY.get(item.metric_key or "")
+    spec = item_definition(item)
     if spec is None:
         return None
     return spec.name_zh if ui_lang() == "zh_CN" else spec.name_en
 
 
 def metric_unit(item):
-    spec = BUILTIN_METRICS_BY_KEY.get(item.metric_key or "")
-    return spec.unit if spec is not None and spec.unit in scoring.UNITS else None
-
-
-def _number(value):
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            return value
-    return value
+    spec = item_definition(item)
+    return spec.unit if spec is not None and spec.unit in presentation.UNITS else None
 
 
 def explain(item):
-    """The item's score in plain words (scoring.describe), or '' when nothing to say."""
-    data = item.explanation
-    if not data and item.is_manual and item.manager_score is not None and item.final_points is not None:
-        data = {
-            "code": "manual_score",
-            "params": {
-                "score": item.manager_score,
-                "points": item.final_points,
-                "scale_max": (item.rule or {}).get("scale_max"),
-            },
-        }
-    if not data and item.is_manual:
-        data = {"code": "no_manual_score", "params": {}}
-    if not data:
-        data = {"code": "no_data", "params": {}}
-    params = {k: (v if k == "direction" else _number(v)) for k, v in (data.get("params") or {}).items()}
-    params = {
-        k: Decimal(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-        for k, v in params.items()
-    }
-    try:
-        return scoring.describe(
-            scoring.Explanation(data["code"], params), ui_lang(), metric_unit(item), item.name
-        )
-    except (KeyError, ValueError, TypeError):
-        return ""
+    """The item's score in plain words, as the signed report words it."""
+    return presentation.explain(item, ui_lang(), metric_unit(item), current_app.config["BASE_CURRENCY"])
 
 
 def plain(value):
-    """A Decimal without trailing zeros, for showing and for form values."""
+    """A Decimal without trailing zeros, for form values."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         return ""  # also Jinja's Undefined for a blank form row
     try:
@@ -135,12 +96,8 @@ def plain(value):
 
 
 def shown(item, value):
-    """A target or actual formatted by its metric's unit (form inputs keep plain())."""
-    number = _number(value) if value is not None else None
-    unit = metric_unit(item)
-    if not isinstance(number, Decimal) or unit is None:
-        return plain(value)
-    return scoring.format_value(number, unit)
+    """A target or actual in its metric's unit, as the signed report shows it."""
+    return presentation.in_unit(value, metric_unit(item), ui_lang(), current_app.config["BASE_CURRENCY"])
 
 
 ITEM_FIELD = re.compile(r"^items-(\d+)-([a-z_]+)$")
@@ -224,7 +181,6 @@ def due_date(card):
     return getattr(card.cycle, name) if name else None
 
 
-CYCLE_STATUS = {"draft": _l("Not started"), "running": _l("Running"), "closed": _l("Closed")}
 STAGE_LABELS = {
     "draft": _l("Has not drafted targets"),
     "submit": _l("Has not submitted targets"),
@@ -233,10 +189,6 @@ STAGE_LABELS = {
     "manager_review": _l("Manager review not done"),
     "calibrate": _l("Waiting for calibration and lock"),
 }
-
-
-def cycle_status(status):
-    return CYCLE_STATUS.get(str(status), status)
 
 
 def participant_label(rule):

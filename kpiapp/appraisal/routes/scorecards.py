@@ -5,18 +5,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kpiapp import policy
-from kpiapp.appraisal import services
+from kpiapp.appraisal import queries, services
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import EDITABLE_STATES, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
-from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes.cycle_helpers import grade_now
 from kpiapp.appraisal.routes.common import (
-    ACTION_LABELS,
     back_or_fragment,
     changed_only,
     conflict_response,
     item_fields,
+    step_label,
 )
 from kpiapp.extensions import db
 from kpiapp.models import Scorecard
@@ -165,7 +164,7 @@ def act(scorecard_id, action):
         lambda: services.apply_action(
             card.id, action, current_user, reason=reason, expected_version=expected_version()
         ),
-        _("%(step)s: done.", step=ACTION_LABELS.get(action, action)),
+        _("%(step)s: done.", step=step_label(action)),
     )
 
 
