@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from kpiapp import audit, policy
+from kpiapp import audit, jobs, policy
 from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.extensions import db
@@ -47,6 +47,7 @@ REPORT_LANGS = ("en", "zh_CN")
 ISSUE_REASON = "Appraisal locked"
 SUMMARY_REASON = "Cycle summary"
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
+BATCH_TIMEOUT = 3600  # seconds
 _signing_lock = threading.Lock()
 
 
@@ -701,18 +702,16 @@ def start_batch(cycle_id, actor, lang):
 
 
 def launch_batch(batch):
-    """Enqueue the batch's job (after the caller committed the batch row)."""
-    from kpiapp.jobs import enqueue
-    from workers import reports as jobs  # the job entry point lives in the outer ring
+    """Queue the batch's job (after the caller committed the batch row).
 
-    enqueue(
-        jobs.run_batch,
-        batch.id,
-        job_id=f"reports-{batch.job_id}",
-        timeout=3600,
-        on_failure=jobs.batch_failed,
-        meta={"report_batch_id": batch.id},
-    )
+    Redis down: the batch is failed and jobs.QueueUnavailable raised (the face answers 503)."""
+    run = jobs.create("report_batch", "report_batch", batch.id, batch.created_by_id)
+    try:
+        jobs.launch(run, rq_id=f"reports-{batch.job_id}", timeout=BATCH_TIMEOUT)
+    except jobs.QueueUnavailable:
+        mark_batch_failed(batch.id, "The job queue is unreachable.")
+        raise
+    return run
 
 
 def run_batch(batch_id, progress=None):
