@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from config import BASE_DIR, config_from_env, instance_secret_key
 from kpiapp.extensions import babel, csrf, db, htmx, login_manager, migrate
+from kpiapp.startup import check_production
 
 
 def create_app(config=None):
@@ -16,6 +17,7 @@ def create_app(config=None):
     bind_extensions(app)
     register_blueprints(app)
     register_hooks(app)
+    check_production(app)
     return app
 
 

@@ -35,6 +35,7 @@ from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, Report
 from kpiapp.pdf.render import read_document_id, render_pdf
 from kpiapp.pdf.signing import (
     SigningConfigError,
+    SigningError,
     ensure_demo_certificate,
     load_signer,
     sign_pdf,
@@ -72,7 +73,8 @@ class SigningMaterial:
 
 
 def signing_material(app=None):
-    """The signer and trust roots, loaded once per process (first use, never in create_app).
+    """The signer and trust roots, loaded once per process (first use; in production a
+    configured key is loaded at start-up by kpiapp/startup.py, the demo CA never is).
 
     From SIGNING_P12_PATH or SIGNING_KEY_PATH + SIGNING_CERT_PATH (passphrase in
     SIGNING_P12_PASSPHRASE_FILE, roots in SIGNING_CA_PATHS); with none set, a demo
@@ -86,6 +88,23 @@ def signing_material(app=None):
         cached = app.extensions.get("kpiapp.signing") or _load_material(app.config, Path(app.instance_path))
         app.extensions["kpiapp.signing"] = cached
     return cached
+
+
+def signing_configured(config):
+    return any(config.get(k) for k in ("SIGNING_P12_PATH", "SIGNING_KEY_PATH", "SIGNING_CERT_PATH"))
+
+
+def signing_health(app=None):
+    """For /healthz: 'ok', 'demo' (no key configured: demo CA on first use), 'expired' or 'broken'."""
+    app = app or current_app._get_current_object()
+    if not signing_configured(app.config):
+        return "demo"
+    try:
+        cert = signing_material(app).signer.signing_cert
+    except (SigningError, OSError, ValueError) as error:
+        app.logger.warning("healthz signing: %s", error)
+        return "broken"
+    return "ok" if cert.not_valid_before <= utcnow() <= cert.not_valid_after else "expired"
 
 
 def _load_material(config, instance_dir):
