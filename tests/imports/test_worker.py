@@ -44,11 +44,12 @@ def redis():
     connection.flushdb()
 
 
-def start_worker(database_uri, instance, **env):
+def start_worker(database_uri, instance, burst=True, **env):
     env = {**os.environ, "DATABASE_URL": database_uri, "REDIS_URL": REDIS_URL, "RQ_QUEUE": QUEUE,
            "KPIAPP_ENV": "dev", "KPIAPP_INSTANCE": str(instance), "SECRET_KEY": "test-secret", **env}
     flask = str(Path(sys.executable).with_name("flask"))
-    return subprocess.Popen([flask, "--app", "wsgi", "kpi", "worker", "--burst"], cwd=ROOT, env=env,
+    command = [flask, "--app", "wsgi", "kpi", "worker"] + (["--burst"] if burst else [])
+    return subprocess.Popen(command, cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -165,3 +166,34 @@ def test_a_lost_worker_is_retried(app, redis, database_uri, tmp_path):
     assert (run.status, run.reason) == ("queued", "worker_lost")
     assert Job.fetch(job_id, connection=redis).get_status() == "scheduled"
     assert fact_count() == 0
+
+
+def wait_for_status(import_id, status, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        current = db.session.get(ImportRecord, import_id).status
+        db.session.commit()  # SQLite: never hold the write lock while the worker works
+        if current == status:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"import {import_id} never became {status}")
+
+
+@pytest.mark.redis
+def test_the_scheduler_retries_a_killed_job_to_the_end(app, redis, database_uri, tmp_path):
+    """A long-running worker (as in production, with its scheduler) runs the retry 30 s later."""
+    record = start_import(big_ads_file(), "ads.csv", store().id, hr_user())
+    import_id, job_id = record.id, record.job_id
+    db.session.commit()
+    worker = start_worker(database_uri, tmp_path, burst=False, **{SLEEP_ENV: "0.5"})
+    try:
+        os.kill(wait_for_progress(job_id, above=10, worker=worker)["pid"], signal.SIGKILL)
+        wait_for_status(import_id, "committed", timeout=jobs.RETRY_INTERVALS[0] + 60)
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=30)
+    db.session.expire_all()
+    run = job_run(db.session.get(ImportRecord, import_id))
+    assert (run.status, run.attempts, run.reason) == ("done", 2, None)
+    assert fact_count() == 4000
