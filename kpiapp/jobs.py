@@ -134,6 +134,14 @@ def entry_point():
     return getattr(importlib.import_module(module), name)
 
 
+def is_lost(run):
+    """With Redis: True when an unfinished job (or none at all) has no RQ job any more
+    (Redis flushed or restarted without persistence, or the process died before enqueueing)."""
+    if redis_connection() is None:
+        return False
+    return run is None or (not run.is_finished and not is_queued(run))
+
+
 def is_queued(run):
     """True when the row's RQ job still exists (queued, scheduled, running); False without Redis."""
     job = fetch_rq_job(run)

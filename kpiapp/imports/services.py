@@ -160,10 +160,7 @@ def enqueue_import(record):
 
 def relaunch_if_lost(record):
     """A pending record whose job is not in Redis (flushed, or never queued) is queued again."""
-    if record.status != ImportStatus.pending or jobs.redis_connection() is None:
-        return record
-    run = job_run(record)
-    if run is not None and jobs.is_queued(run):
+    if record.status != ImportStatus.pending or not jobs.is_lost(job_run(record)):
         return record
     enqueue_import(record)
     db.session.expire_all()

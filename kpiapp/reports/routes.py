@@ -201,7 +201,7 @@ def start_batch(cycle_id):
     except services.ReportError as error:
         abort(error.status)
     db.session.commit()
-    if created:
+    if created or services.batch_job_lost(batch):
         services.launch_batch(batch)
     return redirect(url_for("reports.batch", batch_id=batch.id))
 

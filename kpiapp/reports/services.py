@@ -733,6 +733,11 @@ def launch_batch(batch):
     return run
 
 
+def batch_job_lost(batch):
+    """A pending/running batch whose job is no longer in Redis: launching it again is safe."""
+    return not batch.is_finished and jobs.is_lost(jobs.latest("report_batch", "report_batch", batch.id))
+
+
 def run_batch(batch_id, progress=None):
     """Issue every locked latest scorecard of the batch's cycle; commits after each report.
 
