@@ -11,7 +11,7 @@ from typing import Callable
 
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
-from kpiapp.models import JobRun, JobStatus, User
+from kpiapp.models import JobStatus, User
 
 # Test-only: seconds to sleep after each chunk, so a test can kill the work-horse mid-import.
 SLEEP_ENV = "KPIAPP_IMPORT_TEST_SLEEP"
@@ -110,7 +110,10 @@ def import_failed(import_id, reason, message):
 def cycle_start_body(cycle_id, progress):
     from kpiapp.appraisal import services
 
-    services.start_cycle(cycle_id, audit.current_actor().id, lambda done, total: progress(100 * done // total))
+    def per_person(done, total):
+        progress(100 * done // total)
+
+    services.start_cycle(cycle_id, audit.current_actor().id, per_person)
     db.session.commit()
 
 

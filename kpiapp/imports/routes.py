@@ -49,6 +49,7 @@ ERROR_TEXT = {
                             "Try again in a few minutes."),
     "worker_killed": _l("The worker running this job stopped unexpectedly."),
     "worker_lost": _l("The worker running this job was lost."),
+    "timeout": _l("The job took too long and was stopped."),
     "bad_number": _l("Not a number."),
     "bad_date": _l("Not a date."),
     "bad_currency": _l("Not a currency code."),
