@@ -44,12 +44,15 @@ def database_url():
 
 
 class Config:
+    ENV_NAME = "production"  # start-up checks (kpiapp/startup.py) run only here
     INSTANCE_DIR = INSTANCE_DIR
     SECRET_KEY = None  # filled by create_app through instance_secret_key()
     SQLALCHEMY_DATABASE_URI = database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "kpiapp")
+    # Production refuses to start without REDIS_URL unless in-process jobs are asked for explicitly.
+    INPROCESS_JOBS = env_bool("KPIAPP_INPROCESS_JOBS", False)
 
     # Sessions and cookies (SECURITY.md S1-S4)
     LOCAL_DEV = env_bool("KPIAPP_LOCAL_DEV", False)
@@ -107,6 +110,7 @@ class Config:
 class DevConfig(Config):
     """Local demo: plain http on 127.0.0.1, MFA optional so demo logins work at once."""
 
+    ENV_NAME = "dev"
     LOCAL_DEV = True
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "kpiapp"
@@ -116,6 +120,7 @@ class DevConfig(Config):
 
 
 class TestConfig(DevConfig):
+    ENV_NAME = "test"
     TESTING = True
     REDIS_URL = None
     MFA_REQUIRED_FOR_PRIVILEGED = False

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from config import BASE_DIR, config_from_env, instance_secret_key
 from kpiapp.extensions import babel, csrf, db, htmx, login_manager, migrate
+from kpiapp.startup import check_production
 
 
 def create_app(config=None):
@@ -16,6 +17,7 @@ def create_app(config=None):
     bind_extensions(app)
     register_blueprints(app)
     register_hooks(app)
+    check_production(app)
     return app
 
 
@@ -59,7 +61,7 @@ def register_blueprints(app):
 
 
 def register_hooks(app):
-    from kpiapp import policy, web
+    from kpiapp import job_views, jobs, policy, web
     from kpiapp.navigation import register_menu, role_label
     from kpiapp.auth.session import check_timeouts
     from kpiapp.auth.mfa import require_enrolment
@@ -70,12 +72,14 @@ def register_hooks(app):
     app.before_request(enforce_route_rule)
     app.before_request(require_enrolment)
     app.after_request(web.security_headers)
-    for status in (400, 403, 404, 405, 409, 413, 500):
+    for status in (400, 403, 404, 405, 409, 413, 500, 503):
         app.register_error_handler(status, web.error_page(status))
+    app.register_error_handler(jobs.QueueUnavailable, web.error_page(503))
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["nav_items"] = web.nav_items
     app.jinja_env.globals["ui_lang"] = web.ui_lang
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["job_status_text"] = job_views.status_text
     web.register_filters(app)
     register_menu()
 

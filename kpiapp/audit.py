@@ -15,6 +15,7 @@ Triggers created by the migration reject UPDATE and DELETE on the table.
 import contextvars
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -48,6 +49,16 @@ def set_actor(actor):
 
 def reset_actor(token):
     _actor.reset(token)
+
+
+@contextmanager
+def acting_as(actor):
+    """Attribute the audit events written inside the block to `actor` (jobs, CLI)."""
+    token = _actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _actor.reset(token)
 
 
 def current_actor():

@@ -84,6 +84,7 @@ def import_command(path, store_code, date_from, date_to, parser, allow_partial, 
     from pathlib import Path
 
     from kpiapp.imports.services import ImportRejected, start_import
+    from kpiapp.jobs import QueueUnavailable
     from kpiapp.models import ImportStatus, Store
 
     set_actor(SYSTEM)
@@ -99,6 +100,8 @@ def import_command(path, store_code, date_from, date_to, parser, allow_partial, 
                               kind="fx" if fx else "facts")
     except ImportRejected as error:
         fail_line(f"rejected: {error.message}")
+    except QueueUnavailable as error:
+        fail_line(f"not started: the job queue (REDIS_URL) is unreachable; {error.run.message}")
     summary = (f"import #{record.id} {record.status}: {record.rows_read} rows read, {record.facts_written} "
                f"written, {record.facts_replaced} replaced, {record.rows_rejected} rejected")
     if record.status == ImportStatus.failed:

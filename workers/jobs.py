@@ -1,43 +1,151 @@
-"""RQ entry points: thin functions that load ids, call one service, report progress."""
+"""The one RQ entry point and failure callback, for every kind of job (docs/jobs.md).
+
+`run_job(job_run_id)` loads the `job_run` row, sets the audit actor, marks it running,
+calls the kind's body (ids in, one service call) and marks it done or failed.
+`job_failed` is the RQ on_failure callback: exceptions, timeouts, a killed work-horse
+(workers/runner.horse_killed) and a lost worker (RQ's abandoned-job cleanup) all end there.
+"""
 import os
+from dataclasses import dataclass
+from typing import Callable
 
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
-from kpiapp.imports import services
-from kpiapp.models import ImportRecord
+from kpiapp.models import JobStatus, User
 
 # Test-only: seconds to sleep after each chunk, so a test can kill the work-horse mid-import.
 SLEEP_ENV = "KPIAPP_IMPORT_TEST_SLEEP"
 
 
-def run_import(import_id):
-    """Run one import as its uploader; progress goes to the RQ job's meta."""
-    record = db.session.get(ImportRecord, import_id)
-    if record is None:
+@dataclass(frozen=True)
+class Kind:
+    body: Callable  # body(subject_id, progress) -> None; raises on failure
+    subject_failed: Callable | None = None  # subject_failed(subject_id, reason, message)
+
+
+def run_job(job_run_id):
+    """Run one job row to the end as its actor; a failure is recorded on the row, then re-raised."""
+    run = jobs.begin(job_run_id)
+    if run is None:
         return None
-    token = audit.set_actor(uploader_actor(record))
-    try:
-        record = services.run_import(import_id, progress=jobs.progress_reporter(float(os.environ.get(SLEEP_ENV) or 0)))
-        return record.status if record else None
-    finally:
-        audit.reset_actor(token)
+    kind, subject_id = KINDS[run.kind], run.subject_id
+    with audit.acting_as(actor_of(run)):
+        try:
+            kind.body(subject_id, jobs.progress_reporter(float(os.environ.get(SLEEP_ENV) or 0)))
+        except Exception as error:
+            if not in_worker():  # a worker hands the failure to job_failed, which knows about retries
+                record_failure(run.id, "job_failed", f"{type(error).__name__}: {error}", retrying=False)
+            raise
+    jobs.finish(job_run_id, JobStatus.done)
+    return "done"
 
 
-def import_failed(job, connection, exc_type, exc_value, traceback):
-    """RQ on_failure callback: re-read the row and mark it failed unless committed (rq#2424)."""
-    if job is None:
-        return  # in-process run: the service has marked it already
+def job_failed(job, connection, exc_type, exc_value, traceback):
+    """RQ on_failure: mark the row failed, or queued again when RQ will retry it."""
+    run_id = job.meta.get("job_run_id") or job.args[0]
+    reason = failure_reason(exc_type)
+    retrying = bool(job.retries_left and job.retries_left > 0)
+    record_failure(run_id, reason, f"{exc_type.__name__}: {exc_value}", retrying)
+
+
+def record_failure(run_id, reason, message, retrying):
+    status = JobStatus.queued if retrying else JobStatus.failed
+    run = jobs.finish(run_id, status, reason, message)
+    if run is not None and run.status != JobStatus.done:
+        kind = KINDS.get(run.kind)
+        if kind is not None and kind.subject_failed is not None:
+            kind.subject_failed(run.subject_id, reason, message)
+
+
+def failure_reason(exc_type):
+    from rq.exceptions import AbandonedJobError
+    from rq.timeouts import JobTimeoutException
+
     from workers.runner import WorkHorseKilled
 
-    import_id = job.meta.get("import_id") or job.args[0]
     if issubclass(exc_type, WorkHorseKilled):
-        services.mark_failed(import_id, "worker_killed", "The worker processing this import stopped "
-                             "unexpectedly. Nothing was written; run it again.")
-    else:
-        services.mark_failed(import_id, "job_failed", f"The import job failed: {exc_type.__name__}.")
+        return "worker_killed"
+    if issubclass(exc_type, AbandonedJobError):
+        return "worker_lost"
+    if issubclass(exc_type, JobTimeoutException):
+        return "timeout"
+    return "job_failed"
 
 
-def uploader_actor(record):
-    user = record.uploaded_by
+def in_worker():
+    from rq import get_current_job
+
+    return get_current_job() is not None
+
+
+def actor_of(run):
+    user = db.session.get(User, run.actor_id) if run.actor_id else None
     return audit.Actor(user.id, user.email) if user else audit.SYSTEM
 
+
+# ---- the kinds: ids in, one service call -----------------------------------------------------
+
+def run_import(import_id):
+    """Run an import again by hand (at-least-once: a committed one is left alone)."""
+    from kpiapp.imports import services
+
+    record = services.run_import(import_id)
+    return record.status if record else None
+
+
+def import_body(import_id, progress):
+    from kpiapp.imports import services
+
+    services.run_import(import_id, progress=progress)  # a bad file is a finished job: the record says why
+
+
+def import_failed(import_id, reason, message):
+    from kpiapp.imports import services
+
+    texts = {"worker_killed": "The worker processing this import stopped unexpectedly.",
+             "worker_lost": "The worker processing this import was lost."}
+    services.mark_failed(import_id, reason, texts.get(reason, f"The import job failed ({message[:200]})."))
+
+
+def cycle_start_body(cycle_id, progress):
+    from kpiapp.appraisal import services
+
+    def per_person(done, total):
+        progress(100 * done // total)
+
+    services.start_cycle(cycle_id, audit.current_actor().id, per_person)
+    db.session.commit()
+
+
+def report_batch_body(batch_id, progress):
+    from kpiapp.reports import services
+
+    services.run_batch(batch_id, progress=progress)
+
+
+def report_batch_failed(batch_id, reason, message):
+    from kpiapp.reports import services
+
+    services.mark_batch_failed(batch_id, message)
+
+
+def recompute_import_body(import_id, progress):
+    from kpiapp.tracking import services
+
+    if not services.is_suspended():
+        services.recompute_after_import(import_id, progress=progress)
+
+
+def recompute_cycle_body(cycle_id, progress):
+    from kpiapp.tracking import services
+
+    services.recompute_cycle(cycle_id, progress=progress)
+
+
+KINDS = {
+    "import": Kind(import_body, import_failed),
+    "cycle_start": Kind(cycle_start_body),
+    "report_batch": Kind(report_batch_body, report_batch_failed),
+    "recompute_import": Kind(recompute_import_body),
+    "recompute_cycle": Kind(recompute_cycle_body),
+}

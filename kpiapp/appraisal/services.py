@@ -448,12 +448,6 @@ def close_cycle(cycle, actor):
     return cycle
 
 
-def start_cycle_job(cycle_id, actor_id=None):
-    """RQ entry point (jobs.enqueue(start_cycle_job, cycle_id, actor_id)): start and commit."""
-    start_cycle(cycle_id, actor_id)
-    db.session.commit()
-
-
 def _start_one(cycle, person, override, report):
     has_card = exists().where(Scorecard.cycle_id == cycle.id, Scorecard.person_id == person.id)
     if db.session.scalar(select(has_card)):

@@ -8,6 +8,7 @@ from werkzeug.utils import secure_filename
 from kpiapp.extensions import db
 from kpiapp.imports import services
 from kpiapp.imports.forms import ImportForm
+from kpiapp.job_views import job_state
 from kpiapp.models import ImportFile, ImportRecord, Store
 from kpiapp.parsers import PARSERS, generic_template_csv
 from kpiapp.policy import allow
@@ -46,6 +47,11 @@ ERROR_TEXT = {
     "internal_error": _l("The import stopped because of an internal error."),
     "job_failed": _l("The import job failed."),
     "abandoned": _l("The import stopped without finishing."),
+    "queue_unavailable": _l("The job queue is unavailable, so the import was not started. "
+                            "Try again in a few minutes."),
+    "worker_killed": _l("The worker running this job stopped unexpectedly."),
+    "worker_lost": _l("The worker running this job was lost."),
+    "timeout": _l("The job took too long and was stopped."),
     "bad_number": _l("Not a number."),
     "bad_date": _l("Not a date."),
     "bad_currency": _l("Not a currency code."),
@@ -113,8 +119,11 @@ def submit(form):
 @allow("imports.run")
 def detail(import_id):
     record = load_record(import_id)
+    run = services.job_run(record)
+    live = job_state(run, record.progress)
+    progress = record.progress if record.is_finished or live is None else live.progress
     return render_page_or_fragment("imports/detail.html", "imports/_progress.html", record=record,
-                                   progress=services.current_progress(record), error_text=error_text)
+                                   run=run, live=live, progress=progress, error_text=error_text)
 
 
 @bp.route("/<int:import_id>/rejected.csv")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from kpiapp import audit
+from kpiapp import audit, jobs
 from kpiapp.extensions import db
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
@@ -24,6 +24,7 @@ from kpiapp.models.base import utcnow
 from kpiapp.parsers import PARSERS, ParseError, RowError, parse_file, parse_fx
 
 JOB_TIMEOUT = 1800  # seconds; a record 'running' for longer than this (+ grace) is dead
+TRACKING_TIMEOUT = 600
 CHUNK = 1000
 MAX_STORED_ERRORS = 2000
 EXTENSIONS = (".csv", ".txt", ".tsv", ".tab", ".xlsx", ".json", ".gz")
@@ -52,8 +53,9 @@ def start_import(data, filename, store_id, actor, *, parser=None, date_from=None
     """Store an upload and enqueue its job; identical bytes and options return the existing record.
 
     Raises ImportRejected for an upload refused outright (too large, wrong extension or
-    content, unknown parser or store, bad date range). Everything found while parsing
-    is reported on the record instead (status failed, errors listed).
+    content, unknown parser or store, bad date range), and jobs.QueueUnavailable when Redis
+    does not take the job (the record is then failed, `queue_unavailable`). Everything found
+    while parsing is reported on the record instead (status failed, errors listed).
     """
     kind = ImportKind(kind)
     store_id = store_id if kind == ImportKind.facts else None
@@ -63,7 +65,7 @@ def start_import(data, filename, store_id, actor, *, parser=None, date_from=None
     key = dedupe_key(digest, kind, store_id, parser, date_from, date_to, allow_partial)
     existing = live_record(key)
     if existing is not None:
-        return existing
+        return relaunch_if_lost(existing)
     record = create_record(data, filename, digest, key, kind, store_id, actor, parser, date_from,
                            date_to, allow_partial)
     if record.status != ImportStatus.pending:
@@ -147,31 +149,26 @@ def display_name(filename):
 
 
 def enqueue_import(record):
-    from kpiapp.jobs import enqueue
-    from workers import jobs  # the job entry point lives in the outer ring; import late
-
-    enqueue(jobs.run_import, record.id, job_id=record.job_id, timeout=JOB_TIMEOUT,
-            on_failure=jobs.import_failed, meta={"import_id": record.id})
-
-
-def current_progress(record):
-    """0-100: the row's phase, or the RQ job's meta while a worker is writing (docs/imports.md)."""
-    if record.is_finished or not record.job_id:
-        return record.progress
-    from kpiapp.jobs import redis_connection
-
-    connection = redis_connection()
-    if connection is None:
-        return record.progress
-    from redis.exceptions import RedisError
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
+    """Queue the record's job; if Redis is down the import is failed and QueueUnavailable raised."""
+    run = jobs.create("import", "import_record", record.id, record.uploaded_by_id)
     try:
-        meta = Job.fetch(record.job_id, connection=connection).get_meta()
-    except (NoSuchJobError, RedisError):
-        return record.progress
-    return max(record.progress, int(meta.get("progress") or 0))
+        jobs.launch(run, rq_id=record.job_id, timeout=JOB_TIMEOUT)
+    except jobs.QueueUnavailable:
+        mark_failed(record.id, "queue_unavailable", "The job queue is unreachable; nothing was imported.")
+        raise
+
+
+def relaunch_if_lost(record):
+    """A pending record whose job is not in Redis (flushed, or never queued) is queued again."""
+    if record.status != ImportStatus.pending or not jobs.is_lost(job_run(record)):
+        return record
+    enqueue_import(record)
+    db.session.expire_all()
+    return db.session.get(ImportRecord, record.id)
+
+
+def job_run(record):
+    return jobs.latest("import", "import_record", record.id)
 
 
 # ---- running an import ----------------------------------------------------------------------
@@ -445,14 +442,11 @@ def finish_committed(record, parsed, replaced):
 
 def enqueue_tracking(import_id):
     """After a commit: recompute the actuals the new facts or rates change (docs/tracking.md)."""
-    from kpiapp.jobs import enqueue
-    from workers import tracking  # outer ring; import late
-
+    run = jobs.create("recompute_import", "import_record", import_id)
     try:
-        enqueue(tracking.recompute_after_import, import_id, job_id=f"track-import-{import_id}",
-                timeout=tracking.TIMEOUT, on_failure=tracking.recompute_failed)
-    except Exception:  # e.g. Redis down: the import stays committed; `kpi recompute` catches up
-        current_app.logger.exception("could not enqueue tracking for import %s", import_id)
+        jobs.launch(run, rq_id=f"track-import-{import_id}", timeout=TRACKING_TIMEOUT)
+    except jobs.QueueUnavailable:  # the import stays committed; `kpi recompute` catches up
+        current_app.logger.warning("could not enqueue tracking for import %s", import_id)
 
 
 def finish_failed(record, code, message, parsed=None):

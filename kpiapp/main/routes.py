@@ -5,6 +5,7 @@ from sqlalchemy import text
 from kpiapp.extensions import db
 from kpiapp.jobs import redis_ping
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
+from kpiapp.reports.services import signing_health
 
 bp = Blueprint("main", __name__)
 
@@ -18,8 +19,9 @@ def index():
 @bp.route("/healthz")
 @allow(PUBLIC)
 def healthz():
-    checks = {"database": database_ok(), "redis": redis_ping()}
-    healthy = checks["database"] == "ok" and checks["redis"] in ("ok", "not configured")
+    checks = {"database": database_ok(), "redis": redis_ping(), "signing": signing_health()}
+    healthy = (checks["database"] == "ok" and checks["redis"] in ("ok", "not configured")
+               and checks["signing"] in ("ok", "demo"))
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
 
 

@@ -4,6 +4,7 @@ from kpiapp.models.appraisal import (
     KpiTemplateItem, Notification, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.audit import AuditEvent
+from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
@@ -17,5 +18,5 @@ __all__ = [
     "AuditEvent", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
-    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind",
+    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",
 ]

@@ -9,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
-from kpiapp import policy
+from kpiapp import jobs, policy
 from kpiapp.extensions import db
+from kpiapp.job_views import job_state
 from kpiapp.models import Cycle, Scorecard
 from kpiapp.models.reports import ReportBatch, ReportKind
 from kpiapp.policy import SIGNED_IN, STAFF, allow, authorize
@@ -202,7 +203,7 @@ def start_batch(cycle_id):
     except services.ReportError as error:
         abort(error.status)
     db.session.commit()
-    if created:
+    if created or services.batch_job_lost(batch):
         services.launch_batch(batch)
     return redirect(url_for("reports.batch", batch_id=batch.id))
 
@@ -211,7 +212,9 @@ def start_batch(cycle_id):
 @allow("reports.issue")
 def batch(batch_id):
     batch = db.session.get(ReportBatch, batch_id) or abort(404)
-    return render_page_or_fragment("reports/batch.html", "reports/_batch_progress.html", batch=batch)
+    run = jobs.latest("report_batch", "report_batch", batch.id)
+    return render_page_or_fragment("reports/batch.html", "reports/_batch_progress.html", batch=batch,
+                                   run=run, live=job_state(run))
 
 
 @bp.route("/batches/<int:batch_id>/reports.zip")

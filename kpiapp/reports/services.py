@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from kpiapp import audit, policy, presentation
+from kpiapp import audit, jobs, policy, presentation
 from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.extensions import db
@@ -34,6 +34,7 @@ from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, Report
 from kpiapp.pdf.render import read_document_id, render_pdf
 from kpiapp.pdf.signing import (
     SigningConfigError,
+    SigningError,
     ensure_demo_certificate,
     load_signer,
     sign_pdf,
@@ -46,6 +47,7 @@ REPORT_LANGS = ("en", "zh_CN")
 ISSUE_REASON = "Appraisal locked"
 SUMMARY_REASON = "Cycle summary"
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
+BATCH_TIMEOUT = 3600  # seconds
 _signing_lock = threading.Lock()
 
 
@@ -70,7 +72,8 @@ class SigningMaterial:
 
 
 def signing_material(app=None):
-    """The signer and trust roots, loaded once per process (first use, never in create_app).
+    """The signer and trust roots, loaded once per process (first use; in production a
+    configured key is loaded at start-up by kpiapp/startup.py, the demo CA never is).
 
     From SIGNING_P12_PATH or SIGNING_KEY_PATH + SIGNING_CERT_PATH (passphrase in
     SIGNING_P12_PASSPHRASE_FILE, roots in SIGNING_CA_PATHS); with none set, a demo
@@ -84,6 +87,23 @@ def signing_material(app=None):
         cached = app.extensions.get("kpiapp.signing") or _load_material(app.config, Path(app.instance_path))
         app.extensions["kpiapp.signing"] = cached
     return cached
+
+
+def signing_configured(config):
+    return any(config.get(k) for k in ("SIGNING_P12_PATH", "SIGNING_KEY_PATH", "SIGNING_CERT_PATH"))
+
+
+def signing_health(app=None):
+    """For /healthz: 'ok', 'demo' (no key configured: demo CA on first use), 'expired' or 'broken'."""
+    app = app or current_app._get_current_object()
+    if not signing_configured(app.config):
+        return "demo"
+    try:
+        cert = signing_material(app).signer.signing_cert
+    except (SigningError, OSError, ValueError) as error:
+        app.logger.warning("healthz signing: %s", error)
+        return "broken"
+    return "ok" if cert.not_valid_before <= utcnow() <= cert.not_valid_after else "expired"
 
 
 def _load_material(config, instance_dir):
@@ -610,18 +630,21 @@ def start_batch(cycle_id, actor, lang):
 
 
 def launch_batch(batch):
-    """Enqueue the batch's job (after the caller committed the batch row)."""
-    from kpiapp.jobs import enqueue
-    from workers import reports as jobs  # the job entry point lives in the outer ring
+    """Queue the batch's job (after the caller committed the batch row).
 
-    enqueue(
-        jobs.run_batch,
-        batch.id,
-        job_id=f"reports-{batch.job_id}",
-        timeout=3600,
-        on_failure=jobs.batch_failed,
-        meta={"report_batch_id": batch.id},
-    )
+    Redis down: the batch is failed and jobs.QueueUnavailable raised (the face answers 503)."""
+    run = jobs.create("report_batch", "report_batch", batch.id, batch.created_by_id)
+    try:
+        jobs.launch(run, rq_id=f"reports-{batch.job_id}", timeout=BATCH_TIMEOUT)
+    except jobs.QueueUnavailable:
+        mark_batch_failed(batch.id, "The job queue is unreachable.")
+        raise
+    return run
+
+
+def batch_job_lost(batch):
+    """A pending/running batch whose job is no longer in Redis: launching it again is safe."""
+    return not batch.is_finished and jobs.is_lost(jobs.latest("report_batch", "report_batch", batch.id))
 
 
 def run_batch(batch_id, progress=None):

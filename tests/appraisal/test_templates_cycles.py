@@ -4,12 +4,12 @@ from datetime import date
 
 import pytest
 
+from kpiapp import jobs
 from kpiapp.appraisal import services
 from kpiapp.appraisal.templates_stock import STOCK_TEMPLATES, seed_stock_templates
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.jobs import enqueue
-from kpiapp.models import KpiTemplate, Scorecard
+from kpiapp.models import JobRun, KpiTemplate, Scorecard
 from tests.appraisal.factories import ITEMS, HRFactory, make_team, make_template, walk_to
 from tests.factories import DepartmentFactory, PositionFactory, StoreOwnerFactory, UserFactory
 
@@ -155,7 +155,8 @@ def test_start_cycle_resolves_participants_and_is_idempotent():
     assert cycle.status == "running"
 
     again = services.start_cycle(cycle.id, hr.id)
-    enqueue(services.start_cycle_job, cycle.id, hr.id)  # in-process without Redis: same code path
+    run = jobs.launch(jobs.create("cycle_start", "cycle", cycle.id, hr.id))  # in-process: same code path
+    assert db.session.get(JobRun, run.id).status == "done"
     assert again.created == [] and again.existing == 3
     assert db.session.query(Scorecard).filter_by(cycle_id=cycle.id).count() == 3
 

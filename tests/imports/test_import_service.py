@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
-from kpiapp.imports.services import ImportRejected, create_record, run_import, start_import
-from kpiapp.models import AuditEvent, FxRate, ImportRecord, MetricFact
+from kpiapp.imports.services import ImportRejected, create_record, job_run, run_import, start_import
+from kpiapp.models import AuditEvent, FxRate, ImportRecord, JobRun, MetricFact
 from tests.imports.files import (ads_report, business_report, fx_file, generic_file, hr_user,
                                  orders_report, store)
 
@@ -208,27 +208,33 @@ def test_a_duplicate_that_missed_the_lookup_gets_the_first_record(shop, user):
 
 
 class FakeJob:
-    def __init__(self, import_id):
-        self.meta, self.args = {"import_id": import_id}, (import_id,)
+    """What RQ hands an on_failure callback: the job's meta and retries left."""
+
+    def __init__(self, run, retries_left=None):
+        self.meta, self.args, self.retries_left = {"job_run_id": run.id}, (run.id,), retries_left
 
 
 def test_failure_callback_never_undoes_a_committed_import(shop, user):
-    from workers.jobs import import_failed
+    from workers.jobs import job_failed
 
     record = import_br(shop, user, business_report([("B0CHILD001", 510, 41, "$1,066.59")]))
-    import_failed(FakeJob(record.id), None, RuntimeError, RuntimeError("late"), None)  # rq#2424
+    run = job_run(record)
+    job_failed(FakeJob(run), None, RuntimeError, RuntimeError("late"), None)  # rq#2424
     db.session.expire_all()
     assert db.session.get(ImportRecord, record.id).status == "committed" and fact_count() == 5
+    assert db.session.get(JobRun, run.id).status == "done"
 
 
 def test_failure_callback_marks_a_running_import_failed(shop, user):
-    from workers.jobs import import_failed
+    from workers.jobs import job_failed
 
     record = import_br(shop, user, business_report([("B0CHILD001", 510, 41, "$1,066.59")]), D2, D2)
-    record.status = "running"
+    run = job_run(record)
+    record.status, run.status = "running", "running"
     db.session.commit()
-    import_failed(FakeJob(record.id), None, RuntimeError, RuntimeError("boom"), None)
+    job_failed(FakeJob(run), None, RuntimeError, RuntimeError("boom"), None)
     assert db.session.get(ImportRecord, record.id).status == "failed"
+    assert (run.status, run.reason) == ("failed", "job_failed")
 
 
 def test_a_dead_running_import_does_not_block_the_same_file(shop, user):

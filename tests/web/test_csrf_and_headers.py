@@ -93,4 +93,5 @@ def test_error_page_has_reference_and_no_traceback(app):
 def test_healthz_reports_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not configured"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not configured",
+                                   "signing": "demo"}

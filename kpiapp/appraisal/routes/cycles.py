@@ -14,13 +14,15 @@ from kpiapp.appraisal.routes import cycle_helpers
 from kpiapp.appraisal.routes.common import back_or_fragment
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
-from kpiapp.models import Cycle, Department, Position, Scorecard, User
+from kpiapp.job_views import job_state
+from kpiapp.models import Cycle, Department, JobRun, Position, Scorecard, User
 from kpiapp.models.appraisal import CycleStatus
 from kpiapp.policy import allow, authorize
 from kpiapp.web import render_page_or_fragment
 
 bp = Blueprint("cycles", __name__)
 GRADE_ROWS = 6
+START_TIMEOUT = 1800  # seconds
 
 
 def load(cycle_id):
@@ -171,15 +173,17 @@ def detail(cycle_id):
 @allow("appraisal.manage")
 def start(cycle_id):
     cycle = load(cycle_id)
-    job_id = jobs.enqueue(services.start_cycle_job, cycle.id, current_user.id, timeout=1800)
+    run = jobs.create("cycle_start", "cycle", cycle.id, current_user.id)
+    jobs.launch(run, timeout=START_TIMEOUT)  # Redis down: QueueUnavailable, answered with the 503 page
     flash(_("Starting the cycle: scorecards are being created."), "info")
-    return redirect(url_for(".progress", cycle_id=cycle.id, job=job_id))
+    return redirect(url_for(".progress", cycle_id=cycle.id, job=run.id))
 
 
 @bp.route("/<int:cycle_id>/progress")
 @allow("appraisal.manage")
 def progress(cycle_id):
     cycle = load(cycle_id)
+    run = start_job(cycle, request.args.get("job", type=int))
     expected = len(services.resolve_participants(cycle))
     created = db.session.scalar(
         select(func.count(func.distinct(Scorecard.person_id))).where(Scorecard.cycle_id == cycle.id)
@@ -190,9 +194,18 @@ def progress(cycle_id):
         cycle=cycle,
         created=created,
         expected=expected,
-        job=request.args.get("job", ""),
-        finished=cycle.status != CycleStatus.draft,
+        run=run,
+        live=job_state(run),
+        started=cycle.status != CycleStatus.draft,
     )
+
+
+def start_job(cycle, run_id):
+    """The start job named in the URL if it belongs to this cycle, else the cycle's latest one."""
+    run = db.session.get(JobRun, run_id) if run_id else None
+    if run is not None and run.kind == "cycle_start" and run.subject_id == cycle.id:
+        return run
+    return jobs.latest("cycle_start", "cycle", cycle.id)
 
 
 @bp.route("/<int:cycle_id>/health")

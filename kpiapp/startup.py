@@ -1,0 +1,43 @@
+"""Start-up checks in production: refuse to start with a one-line reason (README, configuration).
+
+Found at start-up rather than at the first upload or the first signed report: a missing
+REDIS_URL (jobs would silently run inside web requests) and a broken signing key
+(wrong passphrase, unreadable file, expired certificate).
+"""
+from kpiapp.pdf.signing import SigningError
+
+
+class StartupRefused(SystemExit):
+    """Raised by create_app; as a SystemExit its one-line message goes to stderr, exit code 1."""
+
+    def __init__(self, reason):
+        super().__init__(f"kpiapp refuses to start: {reason}")
+
+
+def check_production(app):
+    if app.config.get("ENV_NAME") != "production":
+        return
+    check_job_queue(app.config)
+    check_signing(app)
+
+
+def check_job_queue(config):
+    if not config.get("REDIS_URL") and not config.get("INPROCESS_JOBS"):
+        raise StartupRefused("REDIS_URL is not set; set it, or set KPIAPP_INPROCESS_JOBS=1 to run "
+                             "background jobs inside web requests")
+
+
+def check_signing(app):
+    """Load the configured signing key once now (cached for signing); the demo CA is left lazy."""
+    from kpiapp.reports.services import signing_configured, signing_material
+
+    if not signing_configured(app.config):
+        return
+    try:
+        signing_material(app)
+    except (SigningError, OSError, ValueError) as error:
+        raise StartupRefused(f"the report signing key cannot be used: {one_line(error)}") from None
+
+
+def one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
