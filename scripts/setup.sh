@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian/Ubuntu machine (root, or a user with sudo):
-# OS packages, .venv with pinned Python packages, front-end packages from npm,
+# OS packages, .venv with pinned Python packages (test tools too with KPIAPP_DEV=1), front-end packages from npm,
 # compiled translations, migrated database.  A second run only checks and exits fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,12 +25,17 @@ fi
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required" >&2; exit 1; }
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-stamp=".venv/.requirements.sha256"
-if ! sha256sum -c "$stamp" --status 2>/dev/null; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.txt
-  sha256sum requirements.txt > "$stamp"
-fi
+# requirements.txt is what the app runs on; requirements-dev.txt (tests, linters) only with KPIAPP_DEV=1.
+requirement_files=(requirements.txt)
+[[ "${KPIAPP_DEV:-0}" == "1" ]] && requirement_files+=(requirements-dev.txt)
+for file in "${requirement_files[@]}"; do
+  stamp=".venv/.${file%.txt}.sha256"
+  if ! sha256sum -c "$stamp" --status 2>/dev/null; then
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -r "$file"
+    sha256sum "$file" > "$stamp"
+  fi
+done
 
 stamp="node_modules/.package-lock.sha256"
 if ! sha256sum -c "$stamp" --status 2>/dev/null; then
