@@ -44,6 +44,9 @@ if ! sha256sum -c "$stamp" --status 2>/dev/null; then
 fi
 mkdir -p kpiapp/static/vendor
 cp -u node_modules/htmx.org/dist/htmx.min.js node_modules/@picocss/pico/css/pico.min.css kpiapp/static/vendor/
+cp -u node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+   node_modules/vega/build/vega.min.js node_modules/vega-lite/build/vega-lite.min.js \
+   node_modules/vega-embed/build/vega-embed.min.js kpiapp/static/vendor/
 
 bash scripts/i18n.sh compile >/dev/null 2>&1
 mkdir -p instance
