@@ -41,7 +41,9 @@ from kpiapp.pdf.signing import (
     trust_roots_from,
     verify_pdf,
 )
-from kpiapp.reports import charts
+from kpiapp import charts
+from kpiapp.chart_labels import chart_labels
+from kpiapp.reports.pdf_text import css_string
 
 REPORT_LANGS = ("en", "zh_CN")
 ISSUE_REASON = "Appraisal locked"
@@ -497,9 +499,9 @@ def scorecard_context(card, lang):
         "events": events,
         "ack": ack,
         "total": fmt_number(card.total),
-        "chart": charts.points_bars(
-            [(r["name"], r["points_value"], r["weight_value"]) for r in rows], lang=lang
-        ),
+        "chart": charts.svg(charts.points_bars(
+            [(r["name"], r["points_value"], r["weight_value"]) for r in rows], chart_labels()
+        )),
     }
 
 
@@ -531,7 +533,7 @@ def _render(template, lang, document_id, **context):
             org_name=current_app.config.get("ORG_NAME") or "kpiapp",
             action_label=action_label,
             fmt_number=fmt_number,
-            css_string=charts.css_string,
+            css_string=css_string,
             **context,
         )
 
@@ -590,7 +592,7 @@ def summary_context(cycle, cards):
         "grades": grades,
         "departments": list(departments.values()),
         "locked_count": sum(1 for c in cards if c.is_locked),
-        "chart": charts.grade_bars(grades),
+        "chart": charts.svg(charts.grade_bars(grades, chart_labels())),
         "fmt_number": fmt_number,
     }
 
