@@ -63,7 +63,7 @@ def unique(names):
 
 
 def points_row(label, points, weight, labels):
-    weight_text = labels["weight"] % {"weight": num(weight)}
+    weight_text = labels["weight"] % {"weight": num(weight or 0)}
     row = {"item": label, "base": None, "over_start": None, "over_end": None, "end": 0}
     if points is None:
         return {**row, "caption": f"—  {weight_text}"}

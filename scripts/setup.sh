@@ -39,7 +39,8 @@ done
 
 stamp="node_modules/.package-lock.sha256"
 if ! sha256sum -c "$stamp" --status 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # --ignore-scripts: we copy built files only; swagger-ui-dist's @scarf/scarf postinstall would phone home
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   sha256sum package-lock.json > "$stamp"
 fi
 mkdir -p kpiapp/static/vendor
