@@ -50,7 +50,7 @@ def points_bars(rows, labels):
         base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
         data=alt.Data(values=data),
     )
-    return layers.properties(width=WIDTH, height=alt.Step(24)).configure(**CONFIG).to_dict()
+    return finish(layers.properties(width=WIDTH, height=alt.Step(24)))
 
 
 def unique(names):
@@ -93,7 +93,7 @@ def grade_bars(grades, labels):
         base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
         data=alt.Data(values=data),
     )
-    return layers.properties(width=WIDTH, height=alt.Step(22)).configure(**CONFIG).to_dict()
+    return finish(layers.properties(width=WIDTH, height=alt.Step(22)))
 
 
 def grade_row(grade, total):
@@ -108,6 +108,12 @@ def grade_row(grade, total):
         "state": "over" if grade.get("over") else "ok",
         "caption": f"{grade['count']} · {num(share, 1)}%",
     }
+
+
+def finish(chart):
+    # altair's schema validation costs about 25 ms a chart, once per signed report; the
+    # specs are fixed code, so tests/unit/test_charts.py validates them instead
+    return chart.configure(**CONFIG).to_dict(validate=False)
 
 
 def svg(spec):

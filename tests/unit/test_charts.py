@@ -2,6 +2,8 @@
 
 import json
 
+import altair as alt
+
 from kpiapp import charts
 
 LABELS = {"points": "得分", "weight": "权重 %(weight)s%%", "share": "占比"}
@@ -44,3 +46,10 @@ def test_grade_bars_mark_the_quota_and_an_exceeded_grade():
                          "caption": "1 · 25%"}
     assert rows["B"]["quota"] is None and rows["B"]["state"] == "ok"
     assert ">S<" in str(charts.svg(charts.grade_bars(grades, LABELS)))
+
+
+def test_specs_validate_against_the_vega_lite_schema():
+    grades = [{"grade": "A", "count": 2, "quota": "20%", "over": False}]
+    points = charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS)
+    for spec in (points, charts.grade_bars(grades, LABELS)):
+        alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec Vega-Lite would reject
