@@ -47,11 +47,12 @@ def register_filters(app):
     )
     # templates compare statuses with members (cycle.status == CycleStatus.closed), never literals
     from kpiapp.models.appraisal import ChangeStatus, CycleStatus, ItemKind, ScorecardState
+    from kpiapp.models.jobs import JobStatus
     from kpiapp.models.metrics import ImportKind, ImportStatus
     from kpiapp.models.reports import BatchStatus, ReportKind
 
     for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
-                 BatchStatus, ReportKind):
+                 BatchStatus, ReportKind, JobStatus):
         app.jinja_env.globals[enum.__name__] = enum
 
 

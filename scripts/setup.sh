@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian/Ubuntu machine (root, or a user with sudo):
-# OS packages, .venv with pinned Python packages, front-end packages from npm,
+# OS packages, .venv with pinned Python packages (test tools too with KPIAPP_DEV=1), front-end packages from npm,
 # compiled translations, migrated database.  A second run only checks and exits fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,20 +25,29 @@ fi
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required" >&2; exit 1; }
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-stamp=".venv/.requirements.sha256"
-if ! sha256sum -c "$stamp" --status 2>/dev/null; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.txt
-  sha256sum requirements.txt > "$stamp"
-fi
+# requirements.txt is what the app runs on; requirements-dev.txt (tests, linters) only with KPIAPP_DEV=1.
+requirement_files=(requirements.txt)
+[[ "${KPIAPP_DEV:-0}" == "1" ]] && requirement_files+=(requirements-dev.txt)
+for file in "${requirement_files[@]}"; do
+  stamp=".venv/.${file%.txt}.sha256"
+  if ! sha256sum -c "$stamp" --status 2>/dev/null; then
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -r "$file"
+    sha256sum "$file" > "$stamp"
+  fi
+done
 
 stamp="node_modules/.package-lock.sha256"
 if ! sha256sum -c "$stamp" --status 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # --ignore-scripts: we copy built files only; swagger-ui-dist's @scarf/scarf postinstall would phone home
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   sha256sum package-lock.json > "$stamp"
 fi
 mkdir -p kpiapp/static/vendor
 cp -u node_modules/htmx.org/dist/htmx.min.js node_modules/@picocss/pico/css/pico.min.css kpiapp/static/vendor/
+cp -u node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+   node_modules/vega/build/vega.min.js node_modules/vega-lite/build/vega-lite.min.js \
+   node_modules/vega-embed/build/vega-embed.min.js kpiapp/static/vendor/
 
 bash scripts/i18n.sh compile >/dev/null 2>&1
 mkdir -p instance

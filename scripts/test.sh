@@ -3,6 +3,6 @@
 # DATABASE_URL is set (as .ci/run does).  Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KPIAPP_BROWSER_TESTS=1 bash scripts/setup.sh
+KPIAPP_DEV=1 KPIAPP_BROWSER_TESTS=1 bash scripts/setup.sh
 export KPIAPP_ENV=test
 exec .venv/bin/pytest -q "$@"

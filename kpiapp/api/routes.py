@@ -1,11 +1,13 @@
 """API endpoints: the same policy and services as the screens, JSON in and out."""
 
-from flask import abort, jsonify, request
+from flask import abort, current_app, jsonify, render_template, request
 from flask_login import current_user
+from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
 
 from kpiapp.api import bp
 from kpiapp.api.openapi import openapi_document
+from kpiapp.api.schemas import ActionBody
 from kpiapp.appraisal import services
 from kpiapp.appraisal import queries
 from kpiapp.extensions import db
@@ -13,7 +15,7 @@ from kpiapp.models import Cycle, Scorecard
 from kpiapp.policy import PUBLIC, STAFF, allow, authorize, can_manage_appraisal, visible_scorecards_filter
 from kpiapp.api.serialize import cycle_json, scorecard_json, scorecard_summary
 
-ACTION_KEYS = {"reason", "expected_version"}
+ACTION_KEYS = sorted(ActionBody().fields)
 
 
 def visible_cycles_query():
@@ -27,18 +29,59 @@ def visible_cycles_query():
 @bp.route("/openapi.json")
 @allow(PUBLIC)
 def openapi():
-    return jsonify(openapi_document())
+    """---
+    get:
+      summary: This document (OpenAPI 3.1)
+      operationId: getOpenApi
+      security: []
+      responses:
+        200: {description: The OpenAPI document, content: {application/json: {schema: {type: object}}}}
+    """
+    return jsonify(openapi_document(current_app))
+
+
+@bp.route("/docs")
+@allow(PUBLIC)
+def docs():
+    """---
+    get:
+      summary: This document as a browsable page (Swagger UI)
+      operationId: getDocsPage
+      security: []
+      responses:
+        200: {description: An HTML page, content: {text/html: {schema: {type: string}}}}
+    """
+    return render_template("api/docs.html")
 
 
 @bp.route("/cycles")
 @allow(STAFF)
 def cycles():
+    """---
+    get:
+      summary: Cycles you take part in (all, for HR)
+      operationId: listCycles
+      responses:
+        200: {description: OK, content: {application/json: {schema: CycleList}}}
+        401: Unauthorized
+        403: Forbidden
+    """
     return jsonify(cycles=[cycle_json(c) for c in db.session.execute(visible_cycles_query()).scalars()])
 
 
 @bp.route("/cycles/<int:cycle_id>")
 @allow(STAFF)
 def cycle(cycle_id):
+    """---
+    get:
+      summary: One cycle with scorecard counts by state
+      operationId: getCycle
+      responses:
+        200: {description: OK, content: {application/json: {schema: Cycle}}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+    """
     found = db.session.execute(visible_cycles_query().where(Cycle.id == cycle_id)).scalars().first()
     if found is None:
         abort(404)
@@ -55,6 +98,17 @@ def cycle(cycle_id):
 @bp.route("/scorecards")
 @allow(STAFF)
 def scorecards():
+    """---
+    get:
+      summary: Scorecards you may see (latest versions)
+      operationId: listScorecards
+      parameters:
+      - {in: query, schema: ScorecardQuery}
+      responses:
+        200: {description: OK, content: {application/json: {schema: ScorecardList}}}
+        401: Unauthorized
+        403: Forbidden
+    """
     cards = queries.visible_scorecards(current_user, request.args.get("cycle_id", type=int))
     state = request.args.get("state")
     return jsonify(scorecards=[scorecard_summary(c) for c in cards if state in (None, str(c.state))])
@@ -63,6 +117,16 @@ def scorecards():
 @bp.route("/scorecards/<int:scorecard_id>")
 @allow(STAFF)
 def scorecard(scorecard_id):
+    """---
+    get:
+      summary: One scorecard with items, events and the actions you may take
+      operationId: getScorecard
+      responses:
+        200: {description: OK, content: {application/json: {schema: Scorecard}}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+    """
     card = authorize("scorecard.view", db.session.get(Scorecard, scorecard_id))
     return jsonify(scorecard_json(card, current_user))
 
@@ -70,17 +134,39 @@ def scorecard(scorecard_id):
 @bp.route("/scorecards/<int:scorecard_id>/actions/<action>", methods=["POST"])
 @allow(STAFF)
 def act(scorecard_id, action):
+    """---
+    post:
+      summary: Move a scorecard through the workflow
+      operationId: scorecardAction
+      requestBody:
+        required: false
+        content: {application/json: {schema: ActionBody}}
+      responses:
+        200:
+          description: The scorecard after the step (a reopen returns the new version)
+          content: {application/json: {schema: Scorecard}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+        409: Conflict
+        422: Refused
+    """
     card = authorize("scorecard.view", db.session.get(Scorecard, scorecard_id))
-    body = request.get_json(silent=True) if request.content_length else {}
-    if not isinstance(body, dict) or set(body) - ACTION_KEYS:
-        raise services.ValidationError(
-            "invalid_field", f"The body is a JSON object with only {sorted(ACTION_KEYS)}."
-        )
+    body = action_body()
     version, reason = body.get("expected_version"), body.get("reason")
-    if (version is not None and (isinstance(version, bool) or not isinstance(version, int))) or (
-        reason is not None and not isinstance(reason, str)
-    ):
-        raise services.ValidationError("invalid_value", "expected_version is an integer and reason a string.")
     result = services.apply_action(card.id, action, current_user, reason=reason, expected_version=version)
     db.session.commit()
     return jsonify(scorecard_json(result, current_user))
+
+
+def action_body():
+    """The request body through ActionBody: unknown keys are invalid_field, wrong types invalid_value."""
+    body = request.get_json(silent=True) if request.content_length else {}
+    try:
+        return ActionBody().load(body)
+    except MarshmallowError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        unknown = "_schema" in messages or any("Unknown field." in m for m in messages.values())
+        code = "invalid_field" if unknown else "invalid_value"
+        message = f"The body is a JSON object with only {ACTION_KEYS}: {messages}"
+        raise services.ValidationError(code, message) from None

@@ -23,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from kpiapp import audit, jobs, policy, presentation
+from kpiapp import audit, charts, jobs, policy, presentation
 from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
+from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
 from kpiapp.metrics.services import item_definition
 from kpiapp.models import Acknowledgement, Cycle, Role, Scorecard, ScorecardEvent, User
@@ -41,7 +42,7 @@ from kpiapp.pdf.signing import (
     trust_roots_from,
     verify_pdf,
 )
-from kpiapp.reports import charts
+from kpiapp.reports.pdf_text import css_string
 
 REPORT_LANGS = ("en", "zh_CN")
 ISSUE_REASON = "Appraisal locked"
@@ -449,9 +450,9 @@ def scorecard_context(card, lang):
         "events": events,
         "ack": ack,
         "total": presentation.number(card.total, lang),
-        "chart": charts.points_bars(
-            [(r["name"], r["points_value"], r["weight_value"]) for r in rows], lang=lang
-        ),
+        "chart": charts.svg(charts.points_bars(
+            [(r["name"], r["points_value"], r["weight_value"]) for r in rows], chart_labels()
+        )),
     }
 
 
@@ -462,7 +463,7 @@ def _render(template, lang, document_id, **context):
             lang=lang,
             document_id=document_id,
             org_name=current_app.config.get("ORG_NAME") or "kpiapp",
-            css_string=charts.css_string,
+            css_string=css_string,
             **context,
         )
 
@@ -522,7 +523,7 @@ def summary_context(cycle, cards, lang):
         "grades": grades,
         "departments": list(departments.values()),
         "locked_count": sum(1 for c in cards if c.is_locked),
-        "chart": charts.grade_bars(grades),
+        "chart": charts.svg(charts.grade_bars(grades, chart_labels())),
     }
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import IssuedReport, ReportBatch
-from kpiapp.reports import charts, services
+from kpiapp import charts
+from kpiapp.reports import services
 from tests.appraisal.factories import make_team, walk_to
 from tests.helpers import post_form
 from tests.reports.helpers import flip_byte
@@ -131,9 +132,21 @@ def test_seed_reports_demo_is_a_noop_without_locked_scorecards():
 
 
 def test_chart_escapes_labels_and_shows_points():
-    svg = str(charts.points_bars([("<script>x</script>", 110, 60), ("Teamwork", None, 40)], lang="zh_CN"))
+    labels = {"points": "分数", "weight": "权重 %(weight)s%%"}
+    spec = charts.points_bars([("<script>x</script>", 110, 60), ("Teamwork", None, 40)], labels)
+    svg = str(charts.svg(spec))
     assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg
     assert "110" in svg and "—" in svg and "style=" not in svg
+    assert "权重 60%" in svg and "分数" in svg
+
+
+def test_report_html_embeds_the_chart_as_svg_in_the_report_language(locked):
+    team, (card, _none) = locked
+    html = services.render_scorecard_html(card, "zh_CN", "doc-1")
+    chart = html[html.index('<div class="chart">'):]
+    assert chart.index("<svg") < 30 and "得分" in chart and "GMV" in chart
+    summary = services.render_summary_html(team.cycle, services.latest_scorecards(team.cycle.id), "en", "doc-2")
+    assert "Share of graded people (%)" in summary[summary.index('<div class="chart">'):]
 
 
 def test_cycle_page_issues_a_summary_for_hr_only(locked, login):

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kpiapp import policy
+from kpiapp import charts, policy
 from kpiapp.appraisal import queries, services
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import EDITABLE_STATES, Relation
@@ -15,8 +15,10 @@ from kpiapp.appraisal.routes.common import (
     changed_only,
     conflict_response,
     item_fields,
+    plain,
     step_label,
 )
+from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
 from kpiapp.models import Scorecard
 from kpiapp.policy import STAFF, allow, authorize
@@ -48,7 +50,18 @@ def card_context(card):
         "result": result_of(card), "change_requests": queries.change_requests(card),
         "versions": queries.versions_of(card), "item_versions": queries.item_versions(card),
         "grades": [g["grade"] for g in card.cycle.grade_table],
+        "points_chart": points_chart(card),
     }
+
+
+def points_chart(card):
+    """Points per item, the same chart spec as the signed report's; None before any item has points."""
+    rows = [(i.name, i.final_points if i.final_points is not None else i.computed_points, i.weight)
+            for i in card.items]
+    if all(points is None for _name, points, _weight in rows):
+        return None
+    table = [(name, plain(points) or "—", f"{plain(weight)}%") for name, points, weight in rows]
+    return {"spec": charts.points_bars(rows, chart_labels()), "rows": table}
 
 
 def forms_for(card, relations, superseded, pending, ack):

@@ -1,0 +1,121 @@
+"""Charts as Vega-Lite specifications (built with altair), one spec per chart for every medium.
+
+A web page embeds the spec for vega-embed (templates/_macros/charts.html + static/charts.js);
+a PDF gets `svg(spec)`, the same spec rendered to static SVG by vl-convert. No Flask here:
+the caller passes translated labels, so the module is pure data in, spec out.
+"""
+
+from decimal import Decimal
+
+import altair as alt
+import vl_convert
+from markupsafe import Markup
+
+FONT = "Noto Sans CJK SC, Noto Sans, sans-serif"
+BAR, OVER, ALARM, GRID = "#2f6f9f", "#3a8a4f", "#b5462f", "#9aa5b1"
+WIDTH = 420
+CONFIG = {
+    "font": FONT,
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 11, "titleFontSize": 11, "labelColor": "#222", "gridColor": "#e3e7eb"},
+    "text": {"fontSize": 11},
+}
+
+
+def num(value, places=2):
+    text = f"{Decimal(value):.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def points_bars(rows, labels):
+    """Bars of points per KPI item against 100, with each item's weight beside it.
+
+    rows: [(label, points or None, weight)]; labels: {"points", "weight"} already translated
+    ("weight" a %-format with `weight`). Points above 100 (stretch) extend past the 100
+    line in another colour; a missing score shows as "—".
+    """
+    names = unique([label for label, _points, _weight in rows])
+    data = [points_row(name, points, weight, labels) for name, (_label, points, weight) in zip(names, rows)]
+    top = max([Decimal(120)] + [Decimal(p) for _label, p, _weight in rows if p is not None])
+    x_scale = alt.Scale(domain=[0, float(top)])
+    # an explicit order: a layer without a bar for an item would otherwise move it last
+    y = alt.Y("item:N", sort=names, title=None, axis=alt.Axis(labelLimit=200))
+    base = alt.Chart()
+    layers = alt.layer(
+        base.mark_bar(color=BAR, height=14).encode(
+            x=alt.X("base:Q", scale=x_scale, title=labels["points"], axis=alt.Axis(values=[0, 50, 100])), y=y
+        ),
+        base.mark_bar(color=OVER, height=14).encode(x="over_start:Q", x2="over_end:Q", y=y),
+        base.mark_rule(color=GRID, strokeWidth=1).encode(x=alt.datum(100)),
+        base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
+        data=alt.Data(values=data),
+    )
+    return finish(layers.properties(width=WIDTH, height=alt.Step(24)))
+
+
+def unique(names):
+    """Item names made distinct ("Sales", "Sales (2)"): the chart's rows are keyed by name."""
+    seen, out = {}, []
+    for name in map(str, names):
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def points_row(label, points, weight, labels):
+    weight_text = labels["weight"] % {"weight": num(weight or 0)}
+    row = {"item": label, "base": None, "over_start": None, "over_end": None, "end": 0}
+    if points is None:
+        return {**row, "caption": f"—  {weight_text}"}
+    points = Decimal(points)
+    row.update(base=float(min(points, Decimal(100))), end=float(max(points, Decimal(0))))
+    if points > 100:
+        row.update(over_start=100.0, over_end=float(points))
+    return {**row, "caption": f"{num(points)}  {weight_text}"}
+
+
+def grade_bars(grades, labels):
+    """Bars of each grade's share of the graded people, the grade's quota as a tick (if any).
+
+    grades: [{"grade", "count", "max_share" (a fraction or None), "over" (bool)}]; labels: {"share"}.
+    """
+    total = sum(g["count"] for g in grades) or 1
+    data = [grade_row(g, total) for g in grades]
+    y = alt.Y("grade:N", sort=[str(g["grade"]) for g in grades], title=None)
+    x_scale = alt.Scale(domain=[0, 100])
+    base = alt.Chart()
+    colour = alt.Color("state:N", scale=alt.Scale(domain=["ok", "over"], range=[BAR, ALARM]), legend=None)
+    layers = alt.layer(
+        base.mark_bar(height=14).encode(
+            x=alt.X("share:Q", scale=x_scale, title=labels["share"]), y=y, color=colour
+        ),
+        base.mark_tick(color="#222", thickness=2, size=20).encode(x="quota:Q", y=y),
+        base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
+        data=alt.Data(values=data),
+    )
+    return finish(layers.properties(width=WIDTH, height=alt.Step(22)))
+
+
+def grade_row(grade, total):
+    share = grade["count"] * 100 / total
+    quota = float(grade["max_share"]) * 100 if grade.get("max_share") is not None else None
+    return {
+        "grade": grade["grade"],
+        "share": round(share, 1),
+        "quota": quota,
+        "end": max(round(share, 1), quota or 0),  # the caption starts right of the bar and the tick
+        "state": "over" if grade.get("over") else "ok",
+        "caption": f"{grade['count']} · {num(share, 1)}%",
+    }
+
+
+def finish(chart):
+    # altair's schema validation costs about 25 ms a chart, once per signed report; the
+    # specs are fixed code, so tests/unit/test_charts.py validates them instead
+    return chart.configure(**CONFIG).to_dict(validate=False)
+
+
+def svg(spec):
+    """The spec as static SVG (for WeasyPrint): vega's own renderer, text escaped by it."""
+    return Markup(vl_convert.vegalite_to_svg(spec))
+

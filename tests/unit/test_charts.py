@@ -1,0 +1,56 @@
+"""kpiapp.charts: one Vega-Lite spec per chart, rendered to SVG for the PDFs."""
+
+import json
+from decimal import Decimal
+
+import altair as alt
+
+from kpiapp import charts
+
+LABELS = {"points": "得分", "weight": "权重 %(weight)s%%", "share": "占比"}
+
+
+def layer_values(spec):
+    data = spec["data"]  # one data set for every layer
+    return data["values"] if "values" in data else spec["datasets"][data["name"]]
+
+
+def test_points_spec_is_vega_lite_and_keeps_the_item_order():
+    spec = charts.points_bars([("Teamwork", None, 40), ("GMV", 110, 60), ("GMV", 80, 0)], LABELS)
+    assert "vega-lite" in spec["$schema"]
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["sort"] == ["Teamwork", "GMV", "GMV (2)"]  # an item without points stays first
+    json.dumps(spec)  # plain JSON: it goes into the page as is
+
+
+def test_points_rows_split_stretch_from_the_part_up_to_100():
+    rows = {r["item"]: r for r in layer_values(charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS))}
+    assert (rows["A"]["base"], rows["A"]["over_start"], rows["A"]["over_end"]) == (100.0, 100.0, 110.0)
+    assert rows["A"]["caption"] == "110  权重 60%"
+    assert rows["B"]["base"] is None and rows["B"]["caption"] == "—  权重 40%"
+
+
+def test_svg_draws_chinese_labels_and_escapes_markup():
+    spec = charts.points_bars([("<script>x</script>", 110, 60), ("退货率", 50, 40)], LABELS)
+    svg = str(charts.svg(spec))
+    assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "退货率" in svg and "得分" in svg and "权重 60%" in svg
+
+
+def test_grade_bars_mark_the_quota_and_an_exceeded_grade():
+    grades = [
+        {"grade": "S", "count": 1, "max_share": Decimal("0.10"), "over": True},
+        {"grade": "B", "count": 3, "max_share": None, "over": False},
+    ]
+    rows = {r["grade"]: r for r in layer_values(charts.grade_bars(grades, LABELS))}
+    assert rows["S"] == {"grade": "S", "share": 25.0, "quota": 10.0, "end": 25.0, "state": "over",
+                         "caption": "1 · 25%"}
+    assert rows["B"]["quota"] is None and rows["B"]["state"] == "ok"
+    assert ">S<" in str(charts.svg(charts.grade_bars(grades, LABELS)))
+
+
+def test_specs_validate_against_the_vega_lite_schema():
+    grades = [{"grade": "A", "count": 2, "max_share": Decimal("0.20"), "over": False}]
+    points = charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS)
+    for spec in (points, charts.grade_bars(grades, LABELS)):
+        alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec Vega-Lite would reject
