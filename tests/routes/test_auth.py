@@ -80,6 +80,31 @@ def test_next_parameter_only_accepts_local_paths(client, target, expected):
     assert response.headers["Location"] == expected
 
 
+CONTROL_TARGETS = ["/x\r\nSet-Cookie: a=b", "/org/people\n", "/\t/evil.example.com", "/x\x00", "/x\x7f",
+                   "/x\x85", "/x\u2028y"]
+
+
+@pytest.mark.parametrize("target", CONTROL_TARGETS)
+def test_next_with_control_characters_is_dropped(client, target):
+    user = UserFactory()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "next": target,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", CONTROL_TARGETS)
+def test_language_back_with_control_characters_is_dropped(client, target):
+    response = client.post("/language", data={"locale": "zh_CN", "back": target, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_login_redirect_drops_a_path_with_control_characters(client):
+    response = client.get("/org/people?q=%0d%0aX:%20y")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/org/people?q%3D%250d%250aX:%2520y"
+    assert client.get("/login?next=/x%0d%0ay").status_code == 200
+
+
 def replay(app, cookies):
     other = app.test_client()
     for cookie in cookies:
