@@ -1,4 +1,5 @@
 import io
+from datetime import datetime, timezone
 
 import qrcode
 import qrcode.image.svg
@@ -15,13 +16,14 @@ from kpiapp.auth.passwords import password_problems, verify_password
 from kpiapp.auth.session import end_session, safe_next, start_session
 from kpiapp.extensions import db
 from kpiapp.models import User
+from kpiapp.models.base import utcnow
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
 
 LOGIN_ERRORS = {
     "bad_credentials": lambda: _("E-mail or password is wrong."),
-    "locked": lambda: _("Too many failed attempts. This account is locked for a few minutes."),
     "throttled": lambda: _("Too many failed attempts from your network. Try again later."),
 }
+PENDING_KEYS = ("pending_token", "pending_at", "pending_remember", "pending_next")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,6 +40,7 @@ def login():
     if user.totp_enabled:
         session.clear()
         session["pending_token"] = user.session_token
+        session["pending_at"] = utcnow().timestamp()
         session["pending_remember"] = bool(form.remember.data)
         session["pending_next"] = safe_next(form.next.data)
         db.session.commit()
@@ -63,17 +66,29 @@ def verify():
     if user is None or not user.active:
         return redirect(url_for("auth.login"))
     form = CodeForm()
-    if form.validate_on_submit():
-        method = services.check_second_factor(user, form.code.data)
-        if method:
-            return finish_login(user, session.get("pending_remember", False),
-                                session.get("pending_next"), f"password+{method}")
-        try:
-            services.fail(user, user.email, request.remote_addr, "bad_code", count=True)
-        except services.AuthError:
-            pass
+    if not form.validate_on_submit():
+        return render_template("auth/verify.html", form=form)
+    started = datetime.fromtimestamp(session.get("pending_at", 0), timezone.utc)
+    try:
+        method = services.check_pending_code(user, form.code.data, request.remote_addr, started)
+    except services.AuthError as error:
+        return refuse_code(user, form, error, started)
+    return finish_login(user, session.get("pending_remember", False),
+                        session.get("pending_next"), f"password+{method}")
+
+
+def refuse_code(user, form, error, started):
+    """A wrong code may be retried; a spent, expired, locked or throttled sign-in starts over."""
+    if error.code == "bad_code" and services.pending_problem(user, request.remote_addr, started) is None:
         flash(_("That code is not valid."), "error")
-    return render_template("auth/verify.html", form=form)
+        return render_template("auth/verify.html", form=form)
+    for key in PENDING_KEYS:
+        session.pop(key, None)
+    if error.code == "throttled":
+        flash(LOGIN_ERRORS["throttled"](), "error")
+    else:
+        flash(_("Too many wrong codes, or the sign-in took too long. Please sign in again."), "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, Role
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import csrf_token, post_form
+from tests.helpers import csrf_from, csrf_token, post_form
 
 
 def events(action):
@@ -40,15 +40,35 @@ def test_wrong_password_is_refused_and_logged(client):
     assert PASSWORD not in (failed[0].after_json or "") and "wrong password" not in (failed[0].after_json or "")
 
 
+def page_without(response, *values):
+    """The page with what differs between two sign-in attempts (typed e-mail, CSRF token) taken out."""
+    page = response.get_data(as_text=True)
+    for value in (csrf_from(page), *values):
+        page = page.replace(value, "")
+    return page
+
+
 def test_account_locks_after_repeated_failures(app, client):
     user = UserFactory()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         try_login(client, user.email, "nope nope nope")
     response = try_login(client, user.email, PASSWORD)
-    assert "locked" in response.get_data(as_text=True)
+    assert "E-mail or password is wrong." in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
     db.session.refresh(user)
     assert user.locked_until is not None
+    assert [e.after_json for e in events("auth.login_failed")][-1] == '{"reason":"locked"}'
+
+
+def test_a_locked_account_looks_like_an_unknown_email(app, client):
+    user = UserFactory()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        try_login(client, user.email, "nope nope nope")
+    locked = try_login(client, user.email, PASSWORD)
+    unknown = try_login(client, "nobody@example.com", PASSWORD)
+    assert locked.status_code == unknown.status_code == 200
+    assert page_without(locked, user.email) == page_without(unknown, "nobody@example.com")
+    assert "locked" not in locked.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_IP": 3}])
@@ -261,3 +281,117 @@ def test_locked_until_is_timezone_aware(app):
     db.session.commit()
     db.session.expire_all()
     assert user.locked_until.tzinfo is not None
+
+
+# ---- the second step: limits (issue 9) ----------------------------------------------------------
+
+def send_code(client, code):
+    return client.post("/login/verify", data={"code": code, "csrf_token": csrf_token(client)})
+
+
+def next_code(user, secret):
+    db.session.refresh(user)
+    return pyotp.TOTP(secret).at(((user.totp_last_counter or 0) + 1) * 30)
+
+
+def bad_codes(user):
+    return [e for e in events("auth.login_failed")
+            if e.entity_id == str(user.id) and e.after_json == '{"reason":"bad_code"}']
+
+
+def pending_client(app, user):
+    client = app.test_client()
+    assert try_login(client, user.email, PASSWORD).headers["Location"] == "/login/verify"
+    return client
+
+
+def test_six_wrong_codes_then_the_right_one_is_refused(app, login):
+    user = UserFactory()
+    secret, _codes = enrol(login(user))
+    client = pending_client(app, user)
+    answers = [send_code(client, "000000") for _ in range(6)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 302, 302]
+    assert answers[4].headers["Location"] == "/login"
+    assert send_code(client, next_code(user, secret)).headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+    assert len(bad_codes(user)) == 5
+    db.session.refresh(user)
+    assert user.locked_until is not None  # wrong codes count toward the account lock
+    again = try_login(app.test_client(), user.email, PASSWORD)
+    assert again.status_code == 200 and "E-mail or password is wrong." in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES": 100}])
+def test_pending_sign_in_is_spent_after_five_codes_even_with_a_copied_cookie(app, login):
+    user = UserFactory()
+    secret, _codes = enrol(login(user))
+    client = pending_client(app, user)
+    saved = client.get_cookie("kpiapp")
+    for _ in range(5):
+        last = send_code(client, "000000")
+    assert last.headers["Location"] == "/login"
+    assert "Please sign in again" in client.get("/login").get_data(as_text=True)
+    replayed = app.test_client()
+    replayed.set_cookie(saved.key, saved.value)
+    send_code(replayed, next_code(user, secret))
+    assert replayed.get("/").status_code == 302 and len(bad_codes(user)) == 5
+    db.session.refresh(user)
+    assert user.locked_until is None
+    fresh = pending_client(app, user)  # a new password sign-in starts a new count
+    assert send_code(fresh, next_code(user, secret)).headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES": 100}])
+def test_recovery_codes_count_against_the_same_limit(app, login):
+    user = UserFactory()
+    _secret, codes = enrol(login(user))
+    client = pending_client(app, user)
+    for guess in ("0000-0000", "1234abcd-1234abcd", "000000", "ffffffff-ffffffff", "111111"):
+        send_code(client, guess)
+    send_code(client, codes[0])
+    assert client.get("/").status_code == 302
+    db.session.refresh(user)
+    assert len(user.recovery_codes) == 10  # the refused recovery code was not used up
+
+
+def test_pending_sign_in_expires_after_five_minutes(app, login):
+    user = UserFactory()
+    secret, _codes = enrol(login(user))
+    client = pending_client(app, user)
+    with client.session_transaction() as session:
+        session["pending_at"] -= 5 * 60 + 1
+    assert send_code(client, next_code(user, secret)).headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+
+def test_second_step_is_refused_while_the_account_is_locked(app, login):
+    user = UserFactory()
+    secret, _codes = enrol(login(user))
+    client = pending_client(app, user)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):  # someone else keeps guessing the password
+        try_login(app.test_client(), user.email, "nope nope nope")
+    assert send_code(client, next_code(user, secret)).headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_IP": 3}])
+def test_second_step_is_throttled_per_address(app, login):
+    user = UserFactory()
+    secret, _codes = enrol(login(user))
+    client = pending_client(app, user)
+    for other in UserFactory.create_batch(3):
+        try_login(app.test_client(), other.email, "nope nope nope")
+    response = send_code(client, next_code(user, secret))
+    assert response.headers["Location"] == "/login" and client.get("/").status_code == 302
+    assert "Too many failed attempts from your network" in client.get("/login").get_data(as_text=True)
+
+
+def test_a_right_password_does_not_reset_the_count_of_wrong_codes(app, login):
+    user = UserFactory()
+    _secret, _codes = enrol(login(user))
+    client = pending_client(app, user)
+    for _ in range(4):
+        send_code(client, "000000")
+    send_code(pending_client(app, user), "000000")  # the fifth failure locks, password or not in between
+    db.session.refresh(user)
+    assert user.locked_until is not None
