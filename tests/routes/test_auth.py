@@ -1,4 +1,5 @@
 import re
+import threading
 from datetime import timedelta
 
 import pyotp
@@ -7,6 +8,7 @@ from sqlalchemy import select
 
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, Role
+from tests.conftest import PG_URL
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import csrf_from, csrf_token, post_form
 
@@ -395,3 +397,31 @@ def test_a_right_password_does_not_reset_the_count_of_wrong_codes(app, login):
     send_code(pending_client(app, user), "000000")  # the fifth failure locks, password or not in between
     db.session.refresh(user)
     assert user.locked_until is not None
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
+@pytest.mark.parametrize("app_config", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25}}])
+def test_twenty_parallel_codes_count_as_twenty_attempts(app, login):
+    user = UserFactory()
+    enrol(login(user))
+    client = pending_client(app, user)
+    token = csrf_token(client)  # first: it puts the CSRF secret into the session cookie
+    cookie = client.get_cookie("kpiapp")
+    barrier, statuses = threading.Barrier(20), []
+
+    def guess():
+        copy = app.test_client()
+        copy.set_cookie(cookie.key, cookie.value)
+        with app.app_context():
+            barrier.wait(timeout=30)
+            statuses.append(copy.post("/login/verify", data={"code": "12345", "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == 20 and set(statuses) <= {200, 302}
+    assert len(bad_codes(user)) == 5  # the other 15 were refused without looking at the code
+    db.session.refresh(user)
+    assert user.locked_until is not None and user.failed_logins == 0
