@@ -156,13 +156,16 @@ def disable_two_factor():
     form = DisableTwoFactorForm()
     if services.mfa_required(current_user):
         abort(403)
-    if form.validate_on_submit() and services.check_second_factor(current_user, form.code.data):
-        services.disable_two_factor(current_user)
-        db.session.commit()
-        start_session(current_user)
-        flash(_("Two-factor sign-in is off."), "success")
+    user = current_user._get_current_object()
+    try:  # CSRFProtect has checked the token; an empty or overlong code is just a wrong one
+        services.disable_with_code(user, (form.code.data or "")[:32], request.remote_addr)
+    except services.AuthError as error:
+        flash(_("That code is not valid.") if error.code == "bad_code"
+              else _("Too many wrong codes. Try again later."), "error")
         return redirect(url_for("auth.two_factor"))
-    flash(_("That code is not valid."), "error")
+    db.session.commit()
+    start_session(user)
+    flash(_("Two-factor sign-in is off."), "success")
     return redirect(url_for("auth.two_factor"))
 
 

@@ -186,6 +186,22 @@ def enable_two_factor(user, secret, code):
     return codes
 
 
+def disable_with_code(user, code, ip):
+    """Turn two-factor sign-in off after a right code, else raise AuthError.
+
+    The code is guessed under the same limits as at sign-in: refused while the account
+    is locked or the address throttled, and a wrong code is a counted, audited failure.
+    """
+    db.session.refresh(user, with_for_update=True)
+    if is_throttled(ip):
+        fail(user, user.email, ip, "throttled")
+    if is_locked(user):
+        fail(user, user.email, ip, "locked")
+    if check_second_factor(user, code) is None:
+        fail(user, user.email, ip, "bad_code", count=True)
+    disable_two_factor(user)
+
+
 def disable_two_factor(user):
     user.totp_secret, user.totp_enabled = None, False
     user.totp_last_counter, user.recovery_codes = None, None

@@ -399,6 +399,32 @@ def test_a_right_password_does_not_reset_the_count_of_wrong_codes(app, login):
     assert user.locked_until is not None
 
 
+def disable_two_factor(client, code):
+    return post_form(client, "/account/two-factor/disable", {"code": code}, page="/account/two-factor")
+
+
+def test_two_factor_is_turned_off_with_a_right_code(app, login):
+    user = UserFactory()
+    client = login(user)
+    secret, _codes = enrol(client)
+    assert disable_two_factor(client, "000001").status_code == 302
+    assert disable_two_factor(client, next_code(user, secret)).headers["Location"] == "/account/two-factor"
+    db.session.refresh(user)
+    assert not user.totp_enabled and len(bad_codes(user)) == 1
+
+
+def test_turning_two_factor_off_cannot_be_guessed(app, login):
+    user = UserFactory()
+    client = login(user)
+    secret, _codes = enrol(client)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        disable_two_factor(client, "12345")
+    disable_two_factor(client, next_code(user, secret))
+    assert "Too many wrong codes. Try again later." in client.get("/account/two-factor").get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.totp_enabled and user.locked_until is not None and len(bad_codes(user)) == 5
+
+
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
 @pytest.mark.parametrize("app_config", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25}}])
 def test_twenty_parallel_codes_count_as_twenty_attempts(app, login):
