@@ -113,8 +113,9 @@ def create_truncate_guards():
           IF TG_TABLE_NAME = 'scorecard' THEN
             SELECT EXISTS (SELECT 1 FROM scorecard WHERE state = {LOCKED}) INTO found;
           ELSE
-            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I AS c JOIN scorecard AS s ON s.id = c.scorecard_id '
-                           'WHERE s.state = %L)', TG_TABLE_NAME, 'locked') INTO found;
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I AS c JOIN scorecard AS s '
+                           'ON s.id = c.scorecard_id WHERE s.state = %L)', TG_TABLE_NAME, 'locked')
+              INTO found;
           END IF;
           IF found THEN
             RAISE EXCEPTION '% holds rows of a locked scorecard: TRUNCATE refused', TG_TABLE_NAME

@@ -17,7 +17,7 @@ def safe_next(target):
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     if any(unicodedata.category(char) in UNSAFE_CATEGORIES for char in target):
-        return None  # a CR/LF in a Location header is a 500 (or a split header); the rest are never in our URLs
+        return None  # a CR/LF in the Location header is a 500; none of these is ever in our URLs
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
 

@@ -116,7 +116,8 @@ def test_next_with_control_characters_is_dropped(client, target):
 
 @pytest.mark.parametrize("target", CONTROL_TARGETS)
 def test_language_back_with_control_characters_is_dropped(client, target):
-    response = client.post("/language", data={"locale": "zh_CN", "back": target, "csrf_token": csrf_token(client)})
+    token = csrf_token(client)
+    response = client.post("/language", data={"locale": "zh_CN", "back": target, "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
@@ -420,7 +421,8 @@ def test_turning_two_factor_off_cannot_be_guessed(app, login):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         disable_two_factor(client, "12345")
     disable_two_factor(client, next_code(user, secret))
-    assert "Too many wrong codes. Try again later." in client.get("/account/two-factor").get_data(as_text=True)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert "Too many wrong codes. Try again later." in page
     db.session.refresh(user)
     assert user.totp_enabled and user.locked_until is not None and len(bad_codes(user)) == 5
 
@@ -440,7 +442,8 @@ def test_twenty_parallel_codes_count_as_twenty_attempts(app, login):
         copy.set_cookie(cookie.key, cookie.value)
         with app.app_context():
             barrier.wait(timeout=30)
-            statuses.append(copy.post("/login/verify", data={"code": "12345", "csrf_token": token}).status_code)
+            response = copy.post("/login/verify", data={"code": "12345", "csrf_token": token})
+            statuses.append(response.status_code)
 
     threads = [threading.Thread(target=guess) for _ in range(20)]
     for thread in threads:

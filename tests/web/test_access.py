@@ -233,7 +233,8 @@ def test_whole_team_pages_for_hr(team, browser):
 def test_remind_back_with_a_line_break_goes_to_the_cycle(team, browser):
     hr = browser(team.hr)
     card = team.card(team.people[0])
-    r = hr.post(f"/cycles/{team.cycle.id}/remind", {"scorecard_id": [card.id], "back": "/x\r\nSet-Cookie: a=b"})
+    form = {"scorecard_id": [card.id], "back": "/x\r\nSet-Cookie: a=b"}
+    r = hr.post(f"/cycles/{team.cycle.id}/remind", form)
     assert r.status_code == 302 and r.headers["Location"] == f"/cycles/{team.cycle.id}"
 
 
