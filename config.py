@@ -74,6 +74,8 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 30))
+    LOGIN_CODE_MAX_TRIES = int(os.environ.get("LOGIN_CODE_MAX_TRIES", 5))  # second-factor codes per sign-in
+    LOGIN_CODE_MINUTES = int(os.environ.get("LOGIN_CODE_MINUTES", 5))  # to enter it after the password
     MFA_REQUIRED_FOR_PRIVILEGED = env_bool("MFA_REQUIRED_FOR_PRIVILEGED", True)
     HSTS_SECONDS = 31536000
 

@@ -3,6 +3,10 @@
 The service layer refuses such writes first with a clean FrozenError; these triggers
 are the second layer for bulk updates, raw SQL and bugs.  Moving a row INTO the
 locked state is an UPDATE whose OLD.state is not 'locked', so it passes.
+
+Row triggers do not see TRUNCATE; on PostgreSQL a statement-level guard (migration 0006)
+refuses it while the table holds a row of a locked scorecard.  SQLite has no TRUNCATE,
+and its DELETE without WHERE visits every row when the table has triggers.
 """
 from alembic import op
 
@@ -95,3 +99,39 @@ def _sqlite_trigger_names():
 def _create_sqlite():
     for _name, sql in _sqlite_statements():
         op.execute(sql)
+
+
+def create_truncate_guards():
+    """PostgreSQL: BEFORE TRUNCATE on the scorecard tables, refused while a locked row exists."""
+    if dialect() != "postgresql":
+        return
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_truncate_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+          found boolean;
+        BEGIN
+          IF TG_TABLE_NAME = 'scorecard' THEN
+            SELECT EXISTS (SELECT 1 FROM scorecard WHERE state = {LOCKED}) INTO found;
+          ELSE
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I AS c JOIN scorecard AS s '
+                           'ON s.id = c.scorecard_id WHERE s.state = %L)', TG_TABLE_NAME, 'locked')
+              INTO found;
+          END IF;
+          IF found THEN
+            RAISE EXCEPTION '% holds rows of a locked scorecard: TRUNCATE refused', TG_TABLE_NAME
+              USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+    for table in ("scorecard", *CHILD_TABLES):
+        op.execute(f'CREATE TRIGGER {table}_no_truncate_locked BEFORE TRUNCATE ON "{table}" '
+                   "FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_truncate_locked()")
+
+
+def drop_truncate_guards():
+    if dialect() != "postgresql":
+        return
+    for table in ("scorecard", *CHILD_TABLES):
+        op.execute(f'DROP TRIGGER IF EXISTS {table}_no_truncate_locked ON "{table}"')
+    op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_truncate_locked()")

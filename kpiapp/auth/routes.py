@@ -1,4 +1,5 @@
 import io
+from datetime import datetime, timezone
 
 import qrcode
 import qrcode.image.svg
@@ -15,15 +16,16 @@ from kpiapp.auth.passwords import password_problems, verify_password
 from kpiapp.auth.session import end_session, safe_next, start_session
 from kpiapp.extensions import db
 from kpiapp.models import User
+from kpiapp.models.base import utcnow
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_ERRORS = {
     "bad_credentials": lambda: _("E-mail or password is wrong."),
-    "locked": lambda: _("Too many failed attempts. This account is locked for a few minutes."),
     "throttled": lambda: _("Too many failed attempts from your network. Try again later."),
 }
+PENDING_KEYS = ("pending_token", "pending_at", "pending_remember", "pending_next")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -40,6 +42,7 @@ def login():
     if user.totp_enabled:
         session.clear()
         session["pending_token"] = user.session_token
+        session["pending_at"] = utcnow().timestamp()
         session["pending_remember"] = bool(form.remember.data)
         session["pending_next"] = safe_next(form.next.data)
         db.session.commit()
@@ -65,17 +68,29 @@ def verify():
     if user is None or not user.active:
         return redirect(url_for("auth.login"))
     form = CodeForm()
-    if form.validate_on_submit():
-        method = services.check_second_factor(user, form.code.data)
-        if method:
-            return finish_login(user, session.get("pending_remember", False),
-                                session.get("pending_next"), f"password+{method}")
-        try:
-            services.fail(user, user.email, request.remote_addr, "bad_code", count=True)
-        except services.AuthError:
-            pass
+    if not form.validate_on_submit():
+        return render_template("auth/verify.html", form=form)
+    started = datetime.fromtimestamp(session.get("pending_at", 0), timezone.utc)
+    try:
+        method = services.check_pending_code(user, form.code.data, request.remote_addr, started)
+    except services.AuthError as error:
+        return refuse_code(user, form, error, started)
+    return finish_login(user, session.get("pending_remember", False),
+                        session.get("pending_next"), f"password+{method}")
+
+
+def refuse_code(user, form, error, started):
+    """A wrong code may be retried; a spent, expired, locked or throttled sign-in starts over."""
+    if error.code == "bad_code" and services.pending_problem(user, request.remote_addr, started) is None:
         flash(_("That code is not valid."), "error")
-    return render_template("auth/verify.html", form=form)
+        return render_template("auth/verify.html", form=form)
+    for key in PENDING_KEYS:
+        session.pop(key, None)
+    if error.code == "throttled":
+        flash(LOGIN_ERRORS["throttled"](), "error")
+    else:
+        flash(_("Too many wrong codes, or the sign-in took too long. Please sign in again."), "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -143,13 +158,16 @@ def disable_two_factor():
     form = DisableTwoFactorForm()
     if services.mfa_required(current_user):
         abort(403)
-    if form.validate_on_submit() and services.check_second_factor(current_user, form.code.data):
-        services.disable_two_factor(current_user)
-        db.session.commit()
-        start_session(current_user)
-        flash(_("Two-factor sign-in is off."), "success")
+    user = current_user._get_current_object()
+    try:  # CSRFProtect has checked the token; an empty or overlong code is just a wrong one
+        services.disable_with_code(user, (form.code.data or "")[:32], request.remote_addr)
+    except services.AuthError as error:
+        flash(_("That code is not valid.") if error.code == "bad_code"
+              else _("Too many wrong codes. Try again later."), "error")
         return redirect(url_for("auth.two_factor"))
-    flash(_("That code is not valid."), "error")
+    db.session.commit()
+    start_session(user)
+    flash(_("Two-factor sign-in is off."), "success")
     return redirect(url_for("auth.two_factor"))
 
 

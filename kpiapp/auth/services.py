@@ -35,25 +35,75 @@ def recent_failures_from(ip):
     return db.session.execute(query).scalar()
 
 
+def failures_against(user, since):
+    query = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.entity == "user",
+        AuditEvent.entity_id == str(user.id),
+        AuditEvent.ts_utc >= since.replace(microsecond=0),  # audit times are whole seconds
+    )
+    return db.session.execute(query).scalar()
+
+
+def is_throttled(ip):
+    return recent_failures_from(ip) >= current_app.config["LOGIN_MAX_FAILURES_PER_IP"]
+
+
+def is_locked(user):
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
 def authenticate(email, password, ip):
     """Return the user for a correct e-mail/password, else raise AuthError.
 
     Throttled two ways: an account is locked for LOGIN_LOCK_MINUTES after
-    LOGIN_MAX_FAILURES bad passwords, and an address with too many recent
-    failures is refused outright.  Every failure is an audit event.
+    LOGIN_MAX_FAILURES failures (wrong passwords and wrong second-factor codes),
+    and an address with too many recent failures is refused outright.  Every
+    failure is an audit event.  A locked account answers like a wrong password,
+    after the same password check, so neither text nor timing tells it exists.
+    The failure count is reset only when a sign-in completes (record_login).
     """
     user = find_user(email)
-    if recent_failures_from(ip) >= current_app.config["LOGIN_MAX_FAILURES_PER_IP"]:
+    if is_throttled(ip):
         fail(user, email, ip, "throttled")
-    if user is not None and user.locked_until and user.locked_until > utcnow():
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is not None and is_locked(user):
         fail(user, email, ip, "locked")
-    if not verify_password(user.password_hash if user else None, password):
+    if not password_ok:
         fail(user, email, ip, "bad_credentials", count=True)
     if not user.active:
         fail(user, email, ip, "disabled")
-    user.failed_logins = 0
-    user.locked_until = None
     return user
+
+
+def check_pending_code(user, code, ip, started):
+    """Second sign-in step: return "totp" or "recovery_code" for a right code, else raise AuthError.
+
+    `started` is when the password step of this pending sign-in succeeded.  The code is
+    not even looked at when the address is throttled, the account is locked, or the
+    pending sign-in is spent (pending_problem).  A wrong code, TOTP or recovery code
+    alike, is a failure toward all of these limits.  The user row is locked first so
+    that parallel guesses are counted one after the other.
+    """
+    db.session.refresh(user, with_for_update=True)
+    problem = pending_problem(user, ip, started)
+    if problem is not None:
+        fail(user, user.email, ip, problem)
+    method = check_second_factor(user, code)
+    if method is None:
+        fail(user, user.email, ip, "bad_code", count=True)
+    return method
+
+
+def pending_problem(user, ip, started):
+    """Why a pending sign-in can no longer be finished ("throttled", "locked", "expired"), or None."""
+    if is_throttled(ip):
+        return "throttled"
+    if is_locked(user):
+        return "locked"
+    too_old = utcnow() - started > timedelta(minutes=current_app.config["LOGIN_CODE_MINUTES"])
+    if too_old or failures_against(user, started) >= current_app.config["LOGIN_CODE_MAX_TRIES"]:
+        return "expired"
+    return None
 
 
 def fail(user, email, ip, code, count=False):
@@ -67,11 +117,17 @@ def fail(user, email, ip, code, count=False):
     record(db.session, "auth.login_failed", "user", user.id if user else None,
            after={"reason": code}, actor=actor)
     db.session.commit()
-    raise AuthError("bad_credentials" if code in ("bad_credentials", "disabled") else code)
+    raise AuthError(PUBLIC_REASONS.get(code, code))
+
+
+# what the person at the keyboard is told: a locked or disabled account looks like a wrong password
+PUBLIC_REASONS = {"disabled": "bad_credentials", "locked": "bad_credentials"}
 
 
 def record_login(user, ip, method):
     user.last_login_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
     record(db.session, "auth.login", "user", user.id, after={"method": method},
            actor=Actor(user.id, user.email, ip))
 
@@ -128,6 +184,22 @@ def enable_two_factor(user, secret, code):
     user.totp_last_counter, user.recovery_codes = counter, hashes
     user.rotate_session_token()
     return codes
+
+
+def disable_with_code(user, code, ip):
+    """Turn two-factor sign-in off after a right code, else raise AuthError.
+
+    The code is guessed under the same limits as at sign-in: refused while the account
+    is locked or the address throttled, and a wrong code is a counted, audited failure.
+    """
+    db.session.refresh(user, with_for_update=True)
+    if is_throttled(ip):
+        fail(user, user.email, ip, "throttled")
+    if is_locked(user):
+        fail(user, user.email, ip, "locked")
+    if check_second_factor(user, code) is None:
+        fail(user, user.email, ip, "bad_code", count=True)
+    disable_two_factor(user)
 
 
 def disable_two_factor(user):

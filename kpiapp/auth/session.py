@@ -1,4 +1,5 @@
 """Signing in and out, session timeouts and the `next=` check (SECURITY.md S1-S3, B5)."""
+import unicodedata
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -8,11 +9,15 @@ from flask_login import current_user, login_user, logout_user
 
 from kpiapp.audit import actor_for
 
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}  # control and format characters, line/paragraph separators
+
 
 def safe_next(target):
-    """Only same-site relative paths: '/x?y' yes; '//evil', 'http://..', '\\\\evil' no."""
+    """Only same-site relative paths: '/x?y' yes; '//evil', 'http://..', '\\\\evil', '/x\\r\\n..' no."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(unicodedata.category(char) in UNSAFE_CATEGORIES for char in target):
+        return None  # a CR/LF in the Location header is a 500; none of these is ever in our URLs
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
 

@@ -1,5 +1,6 @@
-"""Optimistic locking: of two concurrent approvals exactly one wins, the other gets ConflictError."""
+"""Optimistic locking: of concurrent approvals exactly one wins, every other one gets ConflictError (409)."""
 
+import re
 import threading
 
 import pytest
@@ -8,9 +9,11 @@ from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.models import Scorecard, ScorecardEvent, User
+from kpiapp.models import AuditEvent, Scorecard, ScorecardEvent, User
 from tests.appraisal.factories import make_team, metric_item, walk_to
 from tests.conftest import PG_URL
+from tests.factories import UserFactory
+from tests.helpers import csrf_from, signed_in_client
 
 
 def approvals(card_id):
@@ -58,32 +61,100 @@ def test_expected_version_is_compare_and_set():
     assert card.state == S.SUBMITTED
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
-def test_concurrent_approvals_in_threads_on_postgresql(app):
-    team = make_team(size=1)
-    card_id = walk_to(team, team.people[0], S.SUBMITTED).id
-    approver_ids = [team.manager.id, team.boss.id]
-    barrier, results = threading.Barrier(len(approver_ids)), []
+RACERS = 20  # SECURITY.md §5: K = 20 parallel approvals on PostgreSQL, exactly one winner
 
-    def approve(approver_id):
-        with app.app_context():
-            card, actor = db.session.get(Scorecard, card_id), db.session.get(User, approver_id)
-            assert card.state == S.SUBMITTED and card.person.manager.manager and card.cycle.name
-            barrier.wait(timeout=10)
-            try:
-                services.apply_action(card_id, Action.APPROVE, actor)
-                db.session.commit()
-                results.append("ok")
-            except services.ConflictError:
-                results.append("conflict")
-            finally:
-                db.session.remove()
 
-    threads = [threading.Thread(target=approve, args=(i,)) for i in approver_ids]
+def approvers_above(team, count):
+    """`count` people who may approve: the manager, the boss, and a line of bosses above."""
+    line = [team.manager, team.boss]
+    while len(line) < count:
+        top = UserFactory(department=team.boss.department, position=None)
+        line[-1].manager = top
+        line.append(top)
+    db.session.commit()
+    return line
+
+
+def race(count, run):
+    """Start `count` threads at one barrier; run(i) returns an outcome; outcomes in thread order."""
+    barrier, results = threading.Barrier(count), [None] * count
+
+    def racer(index):
+        results[index] = run(index, barrier)
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(results) == ["conflict", "ok"]
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def approve_audits(card_id):
+    return db.session.query(AuditEvent).filter_by(action="scorecard.approve", entity_id=str(card_id)).count()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
+@pytest.mark.parametrize("app_config", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS + 5}}])
+def test_concurrent_approvals_in_threads_on_postgresql(app):
+    team = make_team(size=1)
+    card_id = walk_to(team, team.people[0], S.SUBMITTED).id
+    approver_ids = [u.id for u in approvers_above(team, RACERS)]
+
+    def approve(index, barrier):
+        with app.app_context():
+            card, actor = db.session.get(Scorecard, card_id), db.session.get(User, approver_ids[index])
+            assert card.state == S.SUBMITTED and actor.is_manager_of(card.person) and card.cycle.name
+            barrier.wait(timeout=30)
+            try:
+                services.apply_action(card_id, Action.APPROVE, actor)
+                db.session.commit()
+                return "ok"
+            except services.ConflictError:
+                return "conflict"
+            finally:
+                db.session.remove()
+
+    results = race(RACERS, approve)
+    assert sorted(results) == ["conflict"] * (RACERS - 1) + ["ok"]
     db.session.expire_all()
     assert db.session.get(Scorecard, card_id).state == S.APPROVED and approvals(card_id) == 1
+    assert approve_audits(card_id) == 1
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
+@pytest.mark.parametrize("app_config", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS + 5}}])
+def test_twenty_approvals_over_http_one_winner_nineteen_409(app):
+    team = make_team(size=1)
+    card = walk_to(team, team.people[0], S.SUBMITTED)
+    card_id, seen_version = card.id, card.version_id
+    approvers = approvers_above(team, RACERS)
+    names = {u.id: u.name for u in approvers}
+    clients = [signed_in_client(app, user) for user in approvers]
+    forms = [approve_form(client, card_id) for client in clients]
+    assert {form["expected_version"] for form in forms} == {str(seen_version)}
+
+    def approve(index, barrier):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            response = clients[index].post(f"/scorecards/{card_id}/actions/approve", data=forms[index],
+                                           headers={"HX-Request": "true"})
+            return response.status_code, response.get_data(as_text=True)
+
+    results = race(RACERS, approve)
+    assert sorted(status for status, _body in results) == [200] + [409] * (RACERS - 1)
+    db.session.expire_all()
+    card = db.session.get(Scorecard, card_id)
+    assert card.state == S.APPROVED and card.version_id == seen_version + 1
+    winner = names[card.updated_by_id]
+    for status, body in results:  # every loser is told its version is stale, and by whom
+        assert status == 200 or ("Changed in the meantime" in body and f"changed by {winner}" in body)
+    assert approvals(card_id) == 1 and approve_audits(card_id) == 1
+
+
+def approve_form(client, card_id):
+    page = client.get(f"/scorecards/{card_id}").get_data(as_text=True)
+    version = re.search(r'name="expected_version" value="(\d+)"', page)
+    assert version and f"/scorecards/{card_id}/actions/approve" in page
+    return {"csrf_token": csrf_from(page), "expected_version": version.group(1)}

@@ -1,5 +1,6 @@
 """Locked means frozen: the services refuse, and the database refuses what slips past."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +13,11 @@ from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, ChangeRequest, ScorecardItem
+from kpiapp.models.appraisal import ChangeStatus
 from tests.appraisal.factories import make_team, manual_items, metric_item, walk_to
+from tests.conftest import PG_URL
+
+FROZEN_TABLES = ("scorecard", "scorecard_item", "scorecard_item_version", "change_request")
 
 
 @pytest.fixture
@@ -152,3 +157,62 @@ def test_events_and_acknowledgements_are_append_only(locked):
         with pytest.raises(DBAPIError):
             db.session.execute(text(f"UPDATE {table} SET scorecard_id = scorecard_id"))
         db.session.rollback()
+
+
+@pytest.fixture
+def locked_with_history():
+    """A locked scorecard with a row in every frozen table (a decided change request included)."""
+    team = make_team(size=1)
+    card = walk_to(team, team.people[0], S.CALIBRATION)
+    db.session.add(ChangeRequest(scorecard_id=card.id, requested_by_id=card.person_id, changes={},
+                                 reason="earlier", status=ChangeStatus.rejected))
+    db.session.commit()
+    services.lock(card, team.hr)
+    db.session.commit()
+    return card
+
+
+def row_counts():
+    return {t: db.session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() for t in FROZEN_TABLES}
+
+
+@pytest.mark.parametrize("table", FROZEN_TABLES)
+def test_delete_of_every_row_is_rejected(locked_with_history, table):
+    """SQLite has no TRUNCATE; its DELETE without WHERE still runs the row triggers (no truncate shortcut)."""
+    before = row_counts()
+    assert all(before.values())
+    assert_rejected_by_db(lambda: db.session.execute(text(f'DELETE FROM "{table}"')))
+    assert row_counts() == before
+
+
+def disable_append_only_truncate_guards():
+    """In this transaction only: the append-only tables that CASCADE reaches would refuse first."""
+    names = db.session.execute(text("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                                    "WHERE tgname LIKE '%\\_no\\_truncate'")).all()
+    assert names
+    for table, trigger in names:
+        db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has no TRUNCATE")
+@pytest.mark.parametrize("table", FROZEN_TABLES)
+def test_truncate_is_rejected_while_a_locked_row_exists(locked_with_history, table):
+    before = row_counts()
+    assert all(before.values())
+    disable_append_only_truncate_guards()
+    with pytest.raises(IntegrityError) as caught:
+        db.session.execute(text(f'TRUNCATE "{table}" CASCADE'))
+    assert re.search(r"(scorecard|scorecard_item|scorecard_item_version|change_request) holds rows of a "
+                     r"locked scorecard: TRUNCATE refused", str(caught.value))
+    db.session.rollback()
+    assert row_counts() == before
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has no TRUNCATE")
+def test_truncate_passes_without_locked_rows():
+    team = make_team(size=1)
+    card = walk_to(team, team.people[0], S.APPROVED)
+    assert row_counts()["scorecard_item_version"] > 0
+    db.session.execute(text("TRUNCATE scorecard_item_version, change_request"))
+    db.session.commit()
+    assert row_counts()["scorecard_item_version"] == 0 and card.state == S.APPROVED

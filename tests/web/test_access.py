@@ -232,6 +232,14 @@ def test_whole_team_pages_for_hr(team, browser):
     assert "calibration" in hr.page(f"/cycles/{team.cycle.id}/calibration").lower()
 
 
+def test_remind_back_with_a_line_break_goes_to_the_cycle(team, browser):
+    hr = browser(team.hr)
+    card = team.card(team.people[0])
+    form = {"scorecard_id": [card.id], "back": "/x\r\nSet-Cookie: a=b"}
+    r = hr.post(f"/cycles/{team.cycle.id}/remind", form)
+    assert r.status_code == 302 and r.headers["Location"] == f"/cycles/{team.cycle.id}"
+
+
 def test_api_conflict_names_who_changed_it(team, browser, app):
     from tests.web.test_cycle_walk import api, new_token
 
