@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.parsers.base import Fact, ParseError, ParseResult, RowError
 
 # Upload-safety limits (SECURITY F3). Module-level so tests can lower them.

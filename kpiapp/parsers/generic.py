@@ -7,7 +7,7 @@ Each (date, store, sku, measure) may appear once.
 
 from __future__ import annotations
 
-from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.parsers.base import Options, ParseResult
 from kpiapp.parsers.common import CellError, Collector, Columns, read_sheet, records
 
