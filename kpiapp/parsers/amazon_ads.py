@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, check_currency,
-                                   container_kind, load_json, parse_date, read_sheet, records,
-                                   sheet_currency, to_decimal)
+                                   container_kind, is_total_row, load_json, parse_date, read_sheet,
+                                   records, sheet_currency, to_decimal)
 
 KEY = "amazon_ads"
 FAMILY = "amazon_ads"
@@ -49,6 +49,19 @@ COLUMNS = Columns(
         "advertised_asin": ("Advertised ASIN", "广告ASIN"),
     },
     required=(("campaign", "campaign_id"), "impressions", "clicks", "spend", ("date", "start")),
+    # Ratios are recomputed from the raw columns; descriptive columns carry no measure.
+    ignored=("Portfolio name", "Program Type", "Retailer", "Country", "Status", "Budget Amount",
+             "Targeting Type", "Bidding strategy", "Last Year Impressions", "Last Year Clicks",
+             "Click-Thru Rate (CTR)", "Last Year Spend", "Cost Per Click (CPC)",
+             "Last Year Cost Per Click (CPC)", "Total Advertising Cost of Sales (ACOS)",
+             "Total Return on Advertising Spend (ROAS)", "Ad Group Name", "Targeting", "Match Type",
+             "Customer Search Term", "7 Day Conversion Rate", "14 Day Conversion Rate",
+             "7 Day Other SKU Units (#)", "14 Day Other SKU Units (#)", "7 Day Other SKU Sales",
+             "14 Day Other SKU Sales", "Top-of-search Impression Share",
+             "广告组合名称", "广告类型", "状态", "预算", "广告组名称", "投放", "匹配类型", "客户搜索词",
+             "点击率(CTR)", "单次点击成本(CPC)", "广告投入产出比(ACOS)总计", "总广告投资回报率(ROAS)",
+             "7天的转化率"),
+    expected=((("ad_sales_7", "ad_sales_14"), "ad_sales"), (("ad_orders_7", "ad_orders_14"), "ad_orders")),
 )
 _MONEY_MEASURES = ("ad_spend", "ad_sales", "ad_sales_same_sku")
 
@@ -108,13 +121,17 @@ def _parse_console(data: bytes, opts: Options) -> ParseResult:
     named = next((r.text("currency") for r in rows if str(r.raw("currency") or "").strip()), None)
     money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
     out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
+    out.adopt(sheet)
     for rec in rows:
-        name = rec.text("campaign_id") or rec.text("campaign")
-        if not name:
-            out.rows_read += 1
-            continue  # total / footer rows
+        name = str(rec.raw("campaign_id") or rec.raw("campaign") or "").strip()
+        undated = not str(rec.raw("date") or rec.raw("start") or "").strip()
+        if not name and (undated or is_total_row(rec.cells)):
+            out.skip("total")  # the console's footer: sums without campaign or date
+            continue
         with out.row(rec.line) as row:
-            _console_row(row, rec, name, window)
+            if not name:
+                raise CellError("bad_key", "The campaign name is empty.", rec.label("campaign"))
+            _console_row(row, rec, rec.text("campaign_id") or rec.text("campaign"), window)
     return out.result()
 
 

@@ -42,6 +42,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse a filled-in generic template."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY)
+    out.adopt(sheet)
     for rec in records(sheet):
         with out.row(rec.line) as row:
             measure = rec.text("measure").lower()
