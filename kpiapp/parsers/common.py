@@ -282,6 +282,17 @@ def check_header_lines(data: bytes) -> None:
         pos = end + 1
 
 
+def decoded_rows(data: bytes, utf8_only: bool = False) -> list[tuple[int, list]]:
+    """The rows of a text table in its most likely encoding (or UTF-8 only), header limits checked."""
+    if utf8_only:
+        check_header_lines(data)
+        text = _decode(data, "utf-8-sig")
+        if text is None or _binary_like(text):
+            raise ParseError("bad_encoding", "The file is not UTF-8 text.")
+        return csv_rows(text)
+    return csv_rows(text_candidates(data)[0])
+
+
 def _delimiter(text: str) -> str:
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: first.count(d) for d in ("\t", ",", ";")}
