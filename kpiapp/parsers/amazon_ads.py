@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, check_currency,
-                                   container_kind, is_total_row, load_json, parse_date, read_sheet,
+                                   column_currency, container_kind, is_total_row, load_json, parse_date, read_sheet,
                                    records, sheet_currency, to_decimal)
 
 KEY = "amazon_ads"
@@ -118,7 +118,7 @@ def _parse_console(data: bytes, opts: Options) -> ParseResult:
     sheet = read_sheet(data, opts.filename, COLUMNS)
     window = "7" if any(k.endswith("_7") for k in sheet.colmap) else "14"
     rows = list(records(sheet, opts.currency))
-    named = next((r.text("currency") for r in rows if str(r.raw("currency") or "").strip()), None)
+    named = column_currency(rows, "currency")
     money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
     out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
     out.adopt(sheet)

@@ -12,7 +12,8 @@ import re
 from decimal import Decimal
 
 from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import CellError, Collector, Columns, is_total_row, local_date, read_sheet, records
+from kpiapp.parsers.common import (CellError, Collector, Columns, column_currency, is_total_row, local_date,
+                                   read_sheet, records)
 
 KEY = "amazon_orders"
 FAMILY = "amazon_orders"
@@ -48,7 +49,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse an all-orders flat file into per-(order, SKU) sales facts."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
     rows = list(records(sheet, opts.currency))
-    file_currency = next((r.text("currency") for r in rows if str(r.raw("currency") or "").strip()), None)
+    file_currency = column_currency(rows, "currency")
     out = Collector(KEY, FAMILY, file_currency or opts.currency)
     out.adopt(sheet)
     seen_orders: set[str] = set()

@@ -570,6 +570,15 @@ def is_total_row(cells: list) -> bool:
     return any(isinstance(c, str) and _TOTAL.match(c.strip()) for c in cells[:4])
 
 
+def column_currency(rows, name: str) -> str | None:
+    """The first valid ISO code in a currency column (bad cells fail later, inside their row)."""
+    for rec in rows:
+        code = str(rec.raw(name) or "").strip().upper()
+        if code in ISO_CURRENCIES or re.fullmatch(r"[A-Z]{3}", code):
+            return code
+    return None
+
+
 def sheet_currency(sheet: Sheet, names: tuple[str, ...], hint: str | None) -> str | None:
     """The currency the file's money cells name (first found), else the header's, else hint."""
     for line, cells in sheet.rows:

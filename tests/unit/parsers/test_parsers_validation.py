@@ -286,3 +286,19 @@ def test_ads_chinese_console_header_reads_every_measure():
     assert r.errors == [] and r.warnings == []
     assert {f.measure for f in r.facts} == {"ad_impressions", "ad_clicks", "ad_spend", "ad_sales",
                                             "ad_orders", "ad_units"}
+
+
+# ---------------------------------------------------------------- found by the Hypothesis property
+
+
+def test_formula_in_ads_currency_column_is_a_row_error_not_a_crash():
+    head = "Date,Campaign Name,Currency,Impressions,Clicks,Spend"
+    r = parse_file("\n".join((head, "2025-03-02,A,=1+1,10,1,$1.00")).encode(), "ads.csv")
+    assert codes(r) == [(2, "formula_cell")]
+
+
+def test_formula_in_orders_currency_column_is_a_row_error_not_a_crash():
+    lines = ORDERS.splitlines()
+    lines[1] = lines[1].replace("\tUSD\t", "\t=1+1\t", 1)
+    r = parse_file("\n".join(lines).encode(), "orders.txt")
+    assert (2, "formula_cell") in codes(r)
