@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, check_currency,
-                                   column_currency, container_kind, is_total_row, load_json, parse_date, read_sheet,
+                                   column_currency, container_kind, is_total_row, load_json, parse_date,
+                                   read_sheet,
                                    records, sheet_currency, to_decimal)
 
 KEY = "amazon_ads"

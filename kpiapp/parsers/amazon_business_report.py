@@ -33,7 +33,8 @@ COLUMNS = Columns(
         "units_ordered_b2b": ("Units Ordered - B2B", "已订购商品数量 - B2B", "注文された商品点数 - B2B",
                               "Bestellte Einheiten - B2B"),
         "ordered_sales": ("Ordered Product Sales", "Gross Product Sales", "已订购商品销售额",
-                          "注文商品の売上額", "注文商品売上", "Bestellte Produkte - Umsätze", "Umsätze - Bestellte Artikel"),
+                          "注文商品の売上額", "注文商品売上", "Bestellte Produkte - Umsätze",
+                          "Umsätze - Bestellte Artikel"),
         "ordered_sales_b2b": ("Ordered Product Sales - B2B", "已订购商品销售额 - B2B",
                               "注文商品の売上額 - B2B", "注文商品売上 - B2B",
                               "Bestellte Produkte - Umsätze - B2B"),
@@ -81,8 +82,8 @@ def parse(data: bytes, opts: Options) -> ParseResult:
             continue
         with out.row(rec.line) as row:
             if not _ASIN.match(asin):
-                raise CellError("bad_key", "Not a child ASIN (10 letters or digits): %s" % (asin[:40] or "(empty)"),
-                                rec.label("child_asin"))
+                raise CellError("bad_key", "Not a child ASIN (10 letters or digits): %s"
+                                % (asin[:40] or "(empty)"), rec.label("child_asin"))
             for name in _COUNTS:
                 if rec.has(name):
                     row.add(day, name, rec.number(name), sku=asin, period_end=period_end)

@@ -130,7 +130,8 @@ def _is_summary(rec) -> bool:
 def _settlement_id(rec) -> str:
     sid = rec.text("settlement_id")
     if not _SETTLEMENT_ID.match(sid):
-        raise CellError("bad_key", "Not a settlement id: %s" % (sid[:40] or "(empty)"), rec.label("settlement_id"))
+        raise CellError("bad_key", "Not a settlement id: %s" % (sid[:40] or "(empty)"),
+                        rec.label("settlement_id"))
     return sid
 
 

@@ -88,7 +88,8 @@ def _parse_export(data: bytes, opts: Options) -> ParseResult:
 def _export_row(row, rec, seen: set[str], opts: Options) -> None:
     order = rec.text("order_id")
     if not ORDER_ID.match(order):
-        raise CellError("bad_key", "Not a TikTok order id: %s" % (order[:40] or "(empty)"), rec.label("order_id"))
+        raise CellError("bad_key", "Not a TikTok order id: %s" % (order[:40] or "(empty)"),
+                        rec.label("order_id"))
     day = local_date(rec.timestamp("created"), opts.tz)
     sku = rec.text("seller_sku") or rec.text("sku_id")
     qty = rec.number("quantity", ZERO)

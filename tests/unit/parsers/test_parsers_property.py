@@ -38,7 +38,8 @@ TABLES = {
                                {"date_from": date(2025, 3, 2)}),
     "amazon_settlement": (fixture_table("amazon_settlement_us.txt", "\t", 2), "\t", {}),
     "amazon_orders": (fixture_table("amazon_orders_all.txt", "\t", 1), "\t", {}),
-    "amazon_inventory": (fixture_table("amazon_inventory_myi.txt", "\t", 1), "\t", {"date_from": date(2025, 3, 2)}),
+    "amazon_inventory": (fixture_table("amazon_inventory_myi.txt", "\t", 1), "\t",
+                         {"date_from": date(2025, 3, 2)}),
     "amazon_ads": (fixture_table("amazon_ads_console_campaign.csv", ",", 1), ",", {}),
     "shopee_orders": (SHOPEE, ",", {"currency": "PHP"}),
     "tiktok_orders": (fixture_table("tiktok_orders_us.csv", ",", 2), ",", {"currency": "USD"}),
@@ -144,11 +145,13 @@ ENTRIES = {
         st.fixed_dictionaries({"date": DAY, "trafficByDate": st.fixed_dictionaries(
             {"sessions": NUMBER, "pageViews": NUMBER, "buyBoxPercentage": NUMBER}),
             "salesByDate": st.fixed_dictionaries({"unitsOrdered": NUMBER, "orderedProductSales": st.one_of(
-                NUMBER, st.fixed_dictionaries({"amount": NUMBER, "currencyCode": st.sampled_from(["USD", "X"])}))})}),
+                NUMBER, st.fixed_dictionaries({"amount": NUMBER,
+                                               "currencyCode": st.sampled_from(["USD", "X"])}))})}),
         lambda entries: {"salesAndTrafficByDate": entries}, {}),
     "amazon_ads": (
-        st.fixed_dictionaries({"date": DAY, "campaignId": st.one_of(st.just("314"), TEXT), "impressions": NUMBER,
-                               "clicks": NUMBER, "cost": NUMBER, "sales7d": NUMBER, "purchases7d": NUMBER,
+        st.fixed_dictionaries({"date": DAY, "campaignId": st.one_of(st.just("314"), TEXT),
+                               "impressions": NUMBER, "clicks": NUMBER, "cost": NUMBER, "sales7d": NUMBER,
+                               "purchases7d": NUMBER,
                                "campaignBudgetCurrencyCode": st.sampled_from(["USD", "", "XX1"])}),
         lambda entries: entries, {"currency": "USD"}),
     "shopee_orders": (
@@ -161,7 +164,8 @@ ENTRIES = {
     "shopee_escrow": (
         st.fixed_dictionaries({"order_sn": st.one_of(st.just("250302K7QX1ABC"), TEXT), "create_time": UNIX,
                                "order_income": st.fixed_dictionaries({
-                                   "escrow_amount": NUMBER, "commission_fee": NUMBER, "service_fee": NUMBER})}),
+                                   "escrow_amount": NUMBER, "commission_fee": NUMBER,
+                                   "service_fee": NUMBER})}),
         lambda entries: entries, {"currency": "PHP", "date_from": date(2025, 3, 2)}),
     "tiktok_orders": (
         st.fixed_dictionaries({"id": st.one_of(st.just("5765"), TEXT), "create_time": UNIX, "status": TEXT,
