@@ -286,6 +286,18 @@ def test_ads_chinese_console_header_reads_every_measure():
                                             "ad_orders", "ad_units"}
 
 
+def test_ads_japanese_console_header_reads_every_measure():
+    head = ("開始日,終了日,キャンペーン名,ターゲティング,マッチタイプ,カスタマーの検索キーワード,インプレッション,"
+            "クリック,クリックスルー率 (CTR),平均クリック単価 (CPC),費用,広告がクリックされてから7日間の総売上高,"
+            "広告費売上高比率（ACOS）合計,広告費用対効果（ROAS）合計,広告がクリックされてから7日間の合計注文数,"
+            "広告がクリックされてから7日間の合計販売数")
+    row = "2025/03/02,2025/03/02,オート,*,-,水筒,1000,10,1%,￥50,￥500,￥5000,10%,10,2,3"
+    r = parse_file("\n".join((head, row)).encode("utf-8"), "ads.csv")
+    assert r.errors == [] and r.warnings == []
+    got = {f.measure: (f.value, f.currency) for f in r.facts}
+    assert got["ad_spend"] == (D("500"), "JPY") and got["ad_units"] == (D("3"), None)
+
+
 # ---------------------------------------------------------------- found by the Hypothesis property
 
 
