@@ -129,7 +129,7 @@ def _parse_console(data: bytes, opts: Options) -> ParseResult:
     for rec in rows:
         name = str(rec.raw("campaign_id") or rec.raw("campaign") or "").strip()
         undated = not str(rec.raw("date") or rec.raw("start") or "").strip()
-        if not name and (undated or is_total_row(rec.cells)):
+        if not name and (undated or is_total_row(rec, "campaign")):
             out.skip("total")  # the console's footer: sums without campaign or date
             continue
         with out.row(rec.line) as row:

@@ -77,7 +77,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     out.adopt(sheet)
     for rec in records(sheet, opts.currency):
         asin = str(rec.raw("child_asin") or "").strip().upper()
-        if not _ASIN.match(asin) and is_total_row(rec.cells):
+        if not _ASIN.match(asin) and is_total_row(rec, "child_asin"):
             out.skip("total")
             continue
         with out.row(rec.line) as row:

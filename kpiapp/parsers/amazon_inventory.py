@@ -48,7 +48,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     out.adopt(sheet)
     seen: set[str] = set()
     for rec in records(sheet):
-        if is_total_row(rec.cells) and not str(rec.raw("fnsku") or "").strip():
+        if is_total_row(rec, "sku") and not str(rec.raw("fnsku") or "").strip():
             out.skip("total")
             continue
         with out.row(rec.line) as row:

@@ -54,7 +54,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     out.adopt(sheet)
     seen_orders: set[str] = set()
     for rec in rows:
-        if is_total_row(rec.cells) and not ORDER_ID.match(str(rec.raw("order_id") or "")):
+        if is_total_row(rec, "order_id") and not ORDER_ID.match(str(rec.raw("order_id") or "")):
             out.skip("total")
             continue
         with out.row(rec.line) as row:

@@ -106,7 +106,8 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     summaries: dict[str, _Summary] = {}
     rows = []
     for rec in records(sheet, opts.currency):
-        if is_total_row(rec.cells) and not _SETTLEMENT_ID.match(str(rec.raw("settlement_id") or "")):
+        sid = str(rec.raw("settlement_id") or "")
+        if is_total_row(rec, "settlement_id") and not _SETTLEMENT_ID.match(sid):
             out.skip("total")
         else:
             rows.append(rec)

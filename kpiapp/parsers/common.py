@@ -565,9 +565,13 @@ def sheet_warnings(sheet: Sheet) -> list[ParseWarning]:
 _TOTAL = re.compile(r"^(grand\s+)?totals?\b|^(合计|总计|合計|総計|gesamt|summe|totale|totaux)", re.I)
 
 
-def is_total_row(cells: list) -> bool:
-    """True for a footer/total row: one of its first cells reads 'Total', '合计', 'Gesamt'..."""
-    return any(isinstance(c, str) and _TOTAL.match(c.strip()) for c in cells[:4])
+def is_total_row(rec: "Record", key: str) -> bool:
+    """True for a footer/total row: its first cell or its key cell reads 'Total', '合计', 'Gesamt'...
+
+    Only those two cells: a title such as 'Total Wireless Charger' elsewhere proves nothing.
+    """
+    cells = [rec.cells[0] if rec.cells else None, rec.raw(key)]
+    return any(isinstance(c, str) and _TOTAL.match(c.strip()) for c in cells)
 
 
 def column_currency(rows, name: str) -> str | None:

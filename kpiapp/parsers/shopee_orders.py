@@ -76,7 +76,7 @@ def _parse_export(data: bytes, opts: Options) -> ParseResult:
     out.adopt(sheet)
     seen: set[str] = set()
     for rec in records(sheet, sheet.currency or opts.currency):
-        if is_total_row(rec.cells) and not ORDER_SN.match(str(rec.raw("order_id") or "")):
+        if is_total_row(rec, "order_id") and not ORDER_SN.match(str(rec.raw("order_id") or "")):
             out.skip("total")
             continue
         with out.row(rec.line) as row:

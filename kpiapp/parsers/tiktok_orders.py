@@ -77,7 +77,7 @@ def _parse_export(data: bytes, opts: Options) -> ParseResult:
         if n == 0 and not ORDER_ID.match(order) and rec.line == sheet.header_line + 1:
             out.skip("description")  # row 2 describes the columns
             continue
-        if is_total_row(rec.cells) and not ORDER_ID.match(order):
+        if is_total_row(rec, "order_id") and not ORDER_ID.match(order):
             out.skip("total")
             continue
         with out.row(rec.line) as row:

@@ -87,6 +87,11 @@ def test_total_rows_are_skipped_and_counted():
     assert w.params == {"count": 2} and w.message == "2 total rows skipped."
 
 
+def test_total_word_in_a_title_does_not_hide_a_bad_asin():
+    r = br('"B0C7PARENT","B0BAD","Total Wireless Charger","1","1","1","$1.00","1"')
+    assert codes(r) == [(2, "bad_key")]
+
+
 def test_invalid_amazon_order_id_is_a_row_error():
     lines = ORDERS.splitlines()
     lines[1] = "not-an-order" + lines[1][len("112-3456789-0000001"):]
