@@ -11,6 +11,7 @@ from kpiapp.imports.forms import ImportForm
 from kpiapp.job_views import job_state
 from kpiapp.models import ImportFile, ImportRecord, Store
 from kpiapp.parsers import PARSERS, generic_template_csv
+from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.policy import allow
 from kpiapp.tabular import write_csv
 from kpiapp.web import attachment, render_page_or_fragment, ui_lang
@@ -60,12 +61,36 @@ ERROR_TEXT = {
     "unknown_measure": _l("Unknown measure."),
     "duplicate_row": _l("Duplicate row."),
     "formula_cell": _l("Spreadsheet formulas are not accepted."),
+    "ragged_row": _l("The row has more or fewer cells than the header; the file may be truncated."),
+    "bad_key": _l("The row's key (ASIN, order or settlement id) is not valid."),
+    "negative_value": _l("This count cannot be negative."),
+    "future_date": _l("The date is after tomorrow in the store's time zone."),
+    "duplicate_columns": _l("The header names a column more than once."),
+    "header_too_long": _l("The first lines of the file are longer or wider than we accept."),
+    "too_many_columns": _l("The first lines of the file are longer or wider than we accept."),
 }
 
 
 def error_text(code, message=""):
     known = ERROR_TEXT.get(code)
     return str(known) if known is not None else message
+
+
+def warning_text(note):
+    """A stored parser warning in the user's language."""
+    params = note.get("params") or {}
+    if note["code"] == "columns_not_read":
+        return _("Columns not read: %(columns)s", columns=", ".join(params.get("columns", [])))
+    if note["code"] == "missing_measure" and params.get("measure") in BASE_MEASURES:
+        measure = BASE_MEASURES[params["measure"]]
+        name = measure.name_zh if ui_lang() == "zh_CN" else measure.name_en.lower()
+        return _("No column for %(measure)s: KPIs that use it will show no data for this store.",
+                 measure=name)
+    if note["code"] == "total_rows_skipped":
+        return _("%(count)d total rows skipped.", count=params.get("count", 0))
+    if note["code"] == "description_rows_skipped":
+        return _("%(count)d description rows skipped.", count=params.get("count", 0))
+    return note["message"]
 
 
 def parser_label(info):
@@ -123,14 +148,16 @@ def detail(import_id):
     live = job_state(run, record.progress)
     progress = record.progress if record.is_finished or live is None else live.progress
     return render_page_or_fragment("imports/detail.html", "imports/_progress.html", record=record,
-                                   run=run, live=live, progress=progress, error_text=error_text)
+                                   run=run, live=live, progress=progress, error_text=error_text,
+                                   warning_text=warning_text)
 
 
 @bp.route("/<int:import_id>/rejected.csv")
 @allow("imports.run")
 def rejected_rows(import_id):
     record = load_record(import_id)
-    rows = [(e["line"], e.get("column") or "", e["code"], e["message"]) for e in record.errors or []]
+    rows = [(e["line"], e.get("column") or "", e["code"], e["message"]) for e in record.errors or []
+            if not e.get("warning")]
     body = write_csv(["line", "column", "code", "message"], rows)
     return attachment(body, f"import-{record.id}-rejected.csv", "text/csv; charset=utf-8")
 

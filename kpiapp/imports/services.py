@@ -180,6 +180,7 @@ class Parsed:
     rows: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     rows_read: int = 0
+    warnings: list = field(default_factory=list)  # ParseWarning: columns not read, rows skipped...
 
 
 def run_import(import_id, progress=noop_progress):
@@ -260,7 +261,7 @@ def parse_upload(upload):
                         date_to=upload.date_to, tz=upload.tz, currency=upload.currency)
     rows, store_errors = fact_rows(upload, result)
     return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
-                  result.rows_read)
+                  result.rows_read, list(result.warnings))
 
 
 def fact_rows(upload, result):
@@ -430,7 +431,7 @@ def finish_committed(record, parsed, replaced):
     record.status, record.finished_at, record.progress = ImportStatus.committed, utcnow(), 100
     record.rows_read, record.facts_written = parsed.rows_read, len(parsed.rows)
     record.facts_replaced = replaced
-    store_errors(record, parsed.errors)
+    store_errors(record, parsed.errors, parsed.warnings)
     audit.record(db.session, "import.committed", "import_record", record.id, after={
         "kind": str(record.kind), "parser": record.parser, "store_id": record.store_id,
         "sha256": record.sha256, "rows_read": record.rows_read, "facts_written": record.facts_written,
@@ -457,16 +458,19 @@ def finish_failed(record, code, message, parsed=None):
     record.facts_written = record.facts_replaced = 0
     if parsed is not None:
         record.rows_read = parsed.rows_read
-        store_errors(record, parsed.errors)
+        store_errors(record, parsed.errors, parsed.warnings)
     db.session.commit()
     return record
 
 
-def store_errors(record, errors):
+def store_errors(record, errors, warnings=()):
+    """Row errors, then the file's warnings (marked "warning", line 0) in the same JSON list."""
     ordered = sorted(errors, key=lambda e: (e.line, e.column or ""))
     record.rows_rejected = len({e.line for e in ordered})
+    notes = [{"line": 0, "column": None, "code": w.code, "message": w.message, "params": w.params,
+              "warning": True} for w in warnings]
     record.errors = [{"line": e.line, "column": e.column, "code": e.code, "message": e.message}
-                     for e in ordered[:MAX_STORED_ERRORS]] or None
+                     for e in ordered[:MAX_STORED_ERRORS]] + notes or None
 
 
 def mark_failed(import_id, code, message):

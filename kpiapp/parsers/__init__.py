@@ -12,12 +12,12 @@ from kpiapp.parsers import (amazon_ads, amazon_business_report, amazon_inventory
                             amazon_sales_traffic_json, amazon_settlement, generic, shopee_escrow,
                             shopee_orders, tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
-                                 RowError)
-from kpiapp.parsers.common import (container_kind, gunzip_if_needed, load_json, table_heads,
-                                   zone_info)
+                                 ParseWarning, RowError)
+from kpiapp.parsers.common import (container_kind, gunzip_if_needed, latest_day, load_json,
+                                   refuse_future, table_heads, zone_info)
 from kpiapp.parsers.fx import parse_fx as _parse_fx
 
-__all__ = ["PARSERS", "Fact", "FxRate", "ParseError", "ParseResult", "ParserInfo", "RowError",
+__all__ = ["PARSERS", "Fact", "FxRate", "ParseError", "ParseResult", "ParseWarning", "ParserInfo", "RowError",
            "detect", "generic_template_csv", "parse_file", "parse_fx"]
 
 
@@ -110,7 +110,7 @@ def parse_file(data: bytes, filename: str, *, parser: str | None = None, date_fr
     if currency and not (len(currency) == 3 and currency.isalpha()):
         raise ParseError("bad_currency", "Not an ISO currency code: %s" % currency[:10])
     opts = Options(filename, date_from, date_to, tz, currency.upper() if currency else None)
-    return PARSERS[key].parse(data, opts)
+    return refuse_future(PARSERS[key].parse(data, opts), latest_day(tz))
 
 
 def parse_fx(data: bytes, filename: str) -> tuple[list[FxRate], list[RowError]]:

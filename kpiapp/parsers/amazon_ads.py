@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, check_currency,
-                                   container_kind, load_json, parse_date, read_sheet, records,
-                                   sheet_currency, to_decimal)
+                                   column_currency, container_kind, is_total_row, load_json, parse_date,
+                                   read_sheet,
+                                   records, sheet_currency, to_decimal)
 
 KEY = "amazon_ads"
 FAMILY = "amazon_ads"
@@ -26,20 +27,22 @@ _API_PLAIN = {"ad_impressions": ("impressions",), "ad_clicks": ("clicks",), "ad_
 
 COLUMNS = Columns(
     aliases={
-        "date": ("Date", "日期"),
-        "start": ("Start Date", "开始日期"),
-        "end": ("End Date", "结束日期"),
-        "campaign": ("Campaign Name", "广告活动名称", "广告活动"),
+        "date": ("Date", "日期", "日付"),
+        "start": ("Start Date", "开始日期", "開始日"),
+        "end": ("End Date", "结束日期", "終了日"),
+        "campaign": ("Campaign Name", "广告活动名称", "广告活动", "キャンペーン名"),
         "campaign_id": ("Campaign ID", "Campaign Id", "广告活动编号"),
         "currency": ("Currency", "货币"),
-        "impressions": ("Impressions", "展示量", "曝光量"),
-        "clicks": ("Clicks", "点击量", "点击次数"),
-        "spend": ("Spend", "Cost", "花费", "支出"),
-        "ad_sales_7": ("7 Day Total Sales", "7天总销售额"),
+        "impressions": ("Impressions", "展示量", "曝光量", "インプレッション"),
+        "clicks": ("Clicks", "点击量", "点击次数", "クリック"),
+        "spend": ("Spend", "Cost", "花费", "支出", "費用"),
+        "ad_sales_7": ("7 Day Total Sales", "7天总销售额", "広告がクリックされてから7日間の総売上高"),
         "ad_sales_14": ("14 Day Total Sales", "14天总销售额"),
-        "ad_orders_7": ("7 Day Total Orders (#)", "7天总订单数(#)", "7天总订单数"),
+        "ad_orders_7": ("7 Day Total Orders (#)", "7天总订单数(#)", "7天总订单数",
+                        "広告がクリックされてから7日間の合計注文数"),
         "ad_orders_14": ("14 Day Total Orders (#)", "14天总订单数(#)", "14天总订单数"),
-        "ad_units_7": ("7 Day Total Units (#)", "7天总销售量(#)", "7天总销售量"),
+        "ad_units_7": ("7 Day Total Units (#)", "7天总销售量(#)", "7天总销售量",
+                       "広告がクリックされてから7日間の合計販売数"),
         "ad_units_14": ("14 Day Total Units (#)", "14天总销售量(#)", "14天总销售量"),
         "ad_sales_same_sku_7": ("7 Day Advertised SKU Sales", "7天广告SKU销售额"),
         "ad_sales_same_sku_14": ("14 Day Advertised SKU Sales", "14天广告SKU销售额"),
@@ -49,6 +52,20 @@ COLUMNS = Columns(
         "advertised_asin": ("Advertised ASIN", "广告ASIN"),
     },
     required=(("campaign", "campaign_id"), "impressions", "clicks", "spend", ("date", "start")),
+    # Ratios are recomputed from the raw columns; descriptive columns carry no measure.
+    ignored=("Portfolio name", "Program Type", "Retailer", "Country", "Status", "Budget Amount",
+             "Targeting Type", "Bidding strategy", "Last Year Impressions", "Last Year Clicks",
+             "Click-Thru Rate (CTR)", "Last Year Spend", "Cost Per Click (CPC)",
+             "Last Year Cost Per Click (CPC)", "Total Advertising Cost of Sales (ACOS)",
+             "Total Return on Advertising Spend (ROAS)", "Ad Group Name", "Targeting", "Match Type",
+             "Customer Search Term", "7 Day Conversion Rate", "14 Day Conversion Rate",
+             "7 Day Other SKU Units (#)", "14 Day Other SKU Units (#)", "7 Day Other SKU Sales",
+             "14 Day Other SKU Sales", "Top-of-search Impression Share",
+             "广告组合名称", "广告类型", "状态", "预算", "广告组名称", "投放", "匹配类型", "客户搜索词",
+             "点击率(CTR)", "单次点击成本(CPC)", "广告投入产出比(ACOS)总计", "总广告投资回报率(ROAS)",
+             "7天的转化率", "クリックスルー率(CTR)", "平均クリック単価(CPC)", "広告費売上高比率(ACOS)合計",
+             "広告費用対効果(ROAS)合計", "カスタマーの検索キーワード", "ターゲティング", "マッチタイプ"),
+    expected=((("ad_sales_7", "ad_sales_14"), "ad_sales"), (("ad_orders_7", "ad_orders_14"), "ad_orders")),
 )
 _MONEY_MEASURES = ("ad_spend", "ad_sales", "ad_sales_same_sku")
 
@@ -105,16 +122,20 @@ def _parse_console(data: bytes, opts: Options) -> ParseResult:
     sheet = read_sheet(data, opts.filename, COLUMNS)
     window = "7" if any(k.endswith("_7") for k in sheet.colmap) else "14"
     rows = list(records(sheet, opts.currency))
-    named = next((r.text("currency") for r in rows if str(r.raw("currency") or "").strip()), None)
+    named = column_currency(rows, "currency")
     money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
     out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
+    out.adopt(sheet)
     for rec in rows:
-        name = rec.text("campaign_id") or rec.text("campaign")
-        if not name:
-            out.rows_read += 1
-            continue  # total / footer rows
+        name = str(rec.raw("campaign_id") or rec.raw("campaign") or "").strip()
+        undated = not str(rec.raw("date") or rec.raw("start") or "").strip()
+        if not name and (undated or is_total_row(rec, "campaign")):
+            out.skip("total")  # the console's footer: sums without campaign or date
+            continue
         with out.row(rec.line) as row:
-            _console_row(row, rec, name, window)
+            if not name:
+                raise CellError("bad_key", "The campaign name is empty.", rec.label("campaign"))
+            _console_row(row, rec, rec.text("campaign_id") or rec.text("campaign"), window)
     return out.result()
 
 

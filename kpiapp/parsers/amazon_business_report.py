@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import Collector, Columns, date_range, read_sheet, records, sheet_currency
+from kpiapp.parsers.common import (CellError, Collector, Columns, date_range, is_total_row, read_sheet,
+                                   records, sheet_currency)
 
 KEY = "amazon_business_report"
 FAMILY = "amazon_sales_traffic"
@@ -18,7 +19,7 @@ COLUMNS = Columns(
     aliases={
         "child_asin": ("(Child) ASIN", "(子)ASIN", "（子）ASIN", "(Untergeordnete) ASIN"),
         "sessions": ("Sessions - Total", "Sessions", "会话数 - 总计", "会话 - 总计", "买家访问次数",
-                     "セッション数 - 合計", "セッション - 合計", "Sitzungen - Gesamt"),
+                     "セッション数 - 合計", "セッション - 合計", "Sitzungen - Gesamt", "Sitzungen - Summe"),
         "sessions_b2b": ("Sessions - Total - B2B", "会话数 - 总计 - B2B", "会话 - 总计 - B2B",
                          "セッション数 - 合計 - B2B", "セッション - 合計 - B2B", "Sitzungen - Gesamt - B2B"),
         "page_views": ("Page Views - Total", "Page Views", "页面浏览量 - 总计", "页面浏览次数",
@@ -26,21 +27,40 @@ COLUMNS = Columns(
         "page_views_b2b": ("Page Views - Total - B2B", "页面浏览量 - 总计 - B2B", "ページビュー - 合計 - B2B",
                            "Seitenaufrufe - Gesamt - B2B"),
         "buy_box": ("Featured Offer (Buy Box) Percentage", "Buy Box Percentage",
-                    "推荐报价(推荐报价展示位)百分比", "カートボックス獲得率"),
+                    "推荐报价(推荐报价展示位)百分比", "カートボックス獲得率", "Einkaufswagen-Prozentsatz",
+                    "Prozentsatz Einkaufswagen"),
         "units_ordered": ("Units Ordered", "已订购商品数量", "注文された商品点数", "Bestellte Einheiten"),
         "units_ordered_b2b": ("Units Ordered - B2B", "已订购商品数量 - B2B", "注文された商品点数 - B2B",
                               "Bestellte Einheiten - B2B"),
         "ordered_sales": ("Ordered Product Sales", "Gross Product Sales", "已订购商品销售额",
-                          "注文商品の売上額", "注文商品売上", "Bestellte Produkte - Umsätze"),
+                          "注文商品の売上額", "注文商品売上", "Bestellte Produkte - Umsätze",
+                          "Umsätze - Bestellte Artikel"),
         "ordered_sales_b2b": ("Ordered Product Sales - B2B", "已订购商品销售额 - B2B",
                               "注文商品の売上額 - B2B", "注文商品売上 - B2B",
                               "Bestellte Produkte - Umsätze - B2B"),
         "order_items": ("Total Order Items", "Orders Placed", "订单商品总数", "注文品目総数",
-                        "Zahl der Bestellposten"),
+                        "Zahl der Bestellposten", "Gesamtzahl an Bestellposten", "Bestellposten gesamt"),
         "order_items_b2b": ("Total Order Items - B2B", "订单商品总数 - B2B", "注文品目総数 - B2B",
                             "Zahl der Bestellposten - B2B"),
     },
     required=("child_asin", ("sessions", "page_views", "units_ordered", "ordered_sales")),
+    # Read through other columns: parent ASIN, title, SKU, the mobile/browser split and ratios.
+    ignored=("(Parent) ASIN", "Title", "SKU", "Sessions - Mobile App", "Sessions - Mobile App - B2B",
+             "Sessions - Browser", "Sessions - Browser - B2B", "Session Percentage",
+             "Session Percentage - Mobile App", "Session Percentage - Mobile App - B2B",
+             "Session Percentage - Browser", "Session Percentage - Browser - B2B",
+             "Session Percentage - Total", "Session Percentage - Total - B2B",
+             "Page Views - Mobile App", "Page Views - Mobile App - B2B", "Page Views - Browser",
+             "Page Views - Browser - B2B", "Page Views Percentage", "Page Views Percentage - Mobile App",
+             "Page Views Percentage - Mobile App - B2B", "Page Views Percentage - Browser",
+             "Page Views Percentage - Browser - B2B", "Page Views Percentage - Total",
+             "Page Views Percentage - Total - B2B", "Featured Offer (Buy Box) Percentage - B2B",
+             "Unit Session Percentage", "Unit Session Percentage - B2B",
+             "(父)ASIN", "标题", "转化率 - 总计", "商品会话百分比", "订单商品数量转化率",
+             "(親)ASIN", "タイトル", "セッションのパーセンテージ - 注文商品点数", "Titel",
+             "(Übergeordnete) ASIN"),
+    expected=(("sessions", "sessions"), ("page_views", "page_views"), ("units_ordered", "units_ordered"),
+              ("ordered_sales", "ordered_sales"), ("order_items", "order_items")),
 )
 
 _COUNTS = ("sessions", "sessions_b2b", "page_views", "page_views_b2b", "units_ordered",
@@ -54,12 +74,16 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     day, period_end = date_range(opts)
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
+    out.adopt(sheet)
     for rec in records(sheet, opts.currency):
         asin = str(rec.raw("child_asin") or "").strip().upper()
-        if not _ASIN.match(asin):
-            out.rows_read += 1
-            continue  # total rows and rows without a child ASIN
+        if not _ASIN.match(asin) and is_total_row(rec, "child_asin"):
+            out.skip("total")
+            continue
         with out.row(rec.line) as row:
+            if not _ASIN.match(asin):
+                raise CellError("bad_key", "Not a child ASIN (10 letters or digits): %s"
+                                % (asin[:40] or "(empty)"), rec.label("child_asin"))
             for name in _COUNTS:
                 if rec.has(name):
                     row.add(day, name, rec.number(name), sku=asin, period_end=period_end)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
-from kpiapp.parsers.common import CellError, Collector, Columns, read_sheet, records
+from kpiapp.parsers.common import CellError, Collector, Columns, is_total_row, read_sheet, records
 
 KEY = "amazon_inventory"
 FAMILY = "amazon_inventory"
@@ -30,6 +30,9 @@ COLUMNS = Columns(
         "inbound_receiving": ("afn-inbound-receiving-quantity",),
     },
     required=("sku", "afn_fulfillable"),
+    ignored=("asin", "product-name", "condition", "your-price", "afn-warehouse-quantity",
+             "afn-total-quantity", "per-unit-volume", "afn-researching-quantity",
+             "afn-reserved-future-supply", "afn-future-supply-buyable"),
 )
 ZERO, ONE = Decimal(0), Decimal(1)
 
@@ -42,8 +45,12 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     day = opts.date_from
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY)
+    out.adopt(sheet)
     seen: set[str] = set()
     for rec in records(sheet):
+        if is_total_row(rec, "sku") and not str(rec.raw("fnsku") or "").strip():
+            out.skip("total")
+            continue
         with out.row(rec.line) as row:
             sku = rec.text("sku")
             if not sku:

@@ -8,10 +8,12 @@ blank while Pending (stored as 0 until the order is re-imported).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import Collector, Columns, local_date, read_sheet, records
+from kpiapp.parsers.common import (CellError, Collector, Columns, column_currency, is_total_row, local_date,
+                                   read_sheet, records)
 
 KEY = "amazon_orders"
 FAMILY = "amazon_orders"
@@ -30,20 +32,36 @@ COLUMNS = Columns(
         "ship_promo": ("ship-promotion-discount",),
     },
     required=("order_id", "purchase_date", "sku", "quantity", "item_price"),
+    ignored=("merchant-order-id", "last-updated-date", "fulfillment-channel", "sales-channel",
+             "order-channel", "url", "ship-service-level", "product-name", "asin", "item-tax",
+             "shipping-price", "shipping-tax", "gift-wrap-price", "gift-wrap-tax", "ship-city",
+             "ship-state", "ship-postal-code", "ship-country", "promotion-ids", "is-business-order",
+             "purchase-order-number", "price-designation"),
+    expected=(("order_id", "orders"), ("quantity", "units_ordered"), ("item_price", "ordered_sales"),
+              ("item_promo", "seller_discounts")),
 )
 ZERO = Decimal(0)
+# 3 digits (or a channel prefix such as S01), 7 digits, 7 digits: 112-3456789-0000001
+ORDER_ID = re.compile(r"^[0-9A-Z]{3}-\d{7}-\d{7}$")
 
 
 def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse an all-orders flat file into per-(order, SKU) sales facts."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
     rows = list(records(sheet, opts.currency))
-    file_currency = next((r.text("currency") for r in rows if str(r.raw("currency") or "").strip()), None)
+    file_currency = column_currency(rows, "currency")
     out = Collector(KEY, FAMILY, file_currency or opts.currency)
+    out.adopt(sheet)
     seen_orders: set[str] = set()
     for rec in rows:
+        if is_total_row(rec, "order_id") and not ORDER_ID.match(str(rec.raw("order_id") or "")):
+            out.skip("total")
+            continue
         with out.row(rec.line) as row:
             order = rec.text("order_id")
+            if not ORDER_ID.match(order):
+                raise CellError("bad_key", "Not an Amazon order id: %s" % (order[:40] or "(empty)"),
+                                rec.label("order_id"))
             day = local_date(rec.timestamp("purchase_date"), opts.tz)
             currency = rec.currency("currency")
             qty = rec.number("quantity", ZERO)

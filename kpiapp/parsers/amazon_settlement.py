@@ -8,12 +8,14 @@ one measure, signed so that costs are positive; facts are summed per
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from kpiapp.parsers.base import Fact, Options, ParseResult
-from kpiapp.parsers.common import CellError, Collector, Columns, local_date, read_sheet, records
+from kpiapp.parsers.common import (CellError, Collector, Columns, is_total_row, local_date, read_sheet,
+                                   records)
 
 KEY = "amazon_settlement"
 FAMILY = "amazon_settlement"
@@ -36,7 +38,11 @@ COLUMNS = Columns(
         "sku": ("sku",),
     },
     required=("settlement_id", "amount_type", "amount", "total"),
+    ignored=("merchant-order-id", "adjustment-id", "shipment-id", "marketplace-name", "fulfillment-id",
+             "order-item-code", "merchant-order-item-id", "merchant-adjustment-item-id",
+             "quantity-purchased", "promotion-id"),
 )
+_SETTLEMENT_ID = re.compile(r"^\d{4,20}$")
 
 INCOME, COST = 1, -1
 
@@ -96,12 +102,19 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse a V2 settlement flat file into per-day, per-SKU settlement measures."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY, opts.currency)
+    out.adopt(sheet)
     summaries: dict[str, _Summary] = {}
-    rows = list(records(sheet, opts.currency))
+    rows = []
+    for rec in records(sheet, opts.currency):
+        sid = str(rec.raw("settlement_id") or "")
+        if is_total_row(rec, "settlement_id") and not _SETTLEMENT_ID.match(sid):
+            out.skip("total")
+        else:
+            rows.append(rec)
     for rec in rows:
         if _is_summary(rec):
             with out.row(rec.line):
-                summaries[rec.text("settlement_id")] = _summary(rec)
+                summaries[_settlement_id(rec)] = _summary(rec)
     for rec in rows:
         if not _is_summary(rec):
             with out.row(rec.line) as row:
@@ -115,14 +128,23 @@ def _is_summary(rec) -> bool:
     return bool(str(rec.raw("total") or "").strip()) and not str(rec.raw("amount_type") or "").strip()
 
 
+def _settlement_id(rec) -> str:
+    sid = rec.text("settlement_id")
+    if not _SETTLEMENT_ID.match(sid):
+        raise CellError("bad_key", "Not a settlement id: %s" % (sid[:40] or "(empty)"),
+                        rec.label("settlement_id"))
+    return sid
+
+
 def _summary(rec) -> _Summary:
+    _settlement_id(rec)
     currency = rec.currency("currency")
     end = local_date(rec.timestamp("end"), None) if rec.text("end") else None
     return _Summary(rec.line, rec.number("total"), currency, end)
 
 
 def _add_line(row, rec, summaries: dict[str, _Summary], opts: Options) -> None:
-    sid = rec.text("settlement_id")
+    sid = _settlement_id(rec)
     summary = summaries.get(sid)
     amount = rec.number("amount")
     if amount is None:

@@ -66,6 +66,19 @@ class Fact:
                 self.store_code)
 
 
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something the user must know although no row is wrong (a column not read, rows skipped).
+
+    code is stable ('columns_not_read', 'missing_measure', 'total_rows_skipped',
+    'description_rows_skipped'); params feed translation; message is plain English.
+    """
+
+    code: str
+    message: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+
 @dataclass
 class ParseResult:
     parser: str  # parser key e.g. 'amazon_business_report'
@@ -74,6 +87,7 @@ class ParseResult:
     errors: list[RowError]
     rows_read: int
     currency: str | None = None  # currency found in the file, if any
+    warnings: list[ParseWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kpiapp.metrics.measures import BASE_MEASURES
-from kpiapp.parsers.base import Fact, ParseError, ParseResult, RowError
+from kpiapp.parsers.base import Fact, ParseError, ParseResult, ParseWarning, RowError
+from kpiapp.parsers.measures import BASE_MEASURES, NON_NEGATIVE
 
 # Upload-safety limits (SECURITY F3). Module-level so tests can lower them.
 MAX_XLSX_ENTRIES = 500
@@ -28,6 +28,9 @@ MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_GUNZIPPED = 200 * 1024 * 1024
 MAX_ABS_VALUE = Decimal(10) ** 15
 HEADER_SCAN_ROWS = 10
+# A header line is checked before any decoding or sniffing (a 1,000,000-column line cost 53 s).
+MAX_HEADER_BYTES = 1024 * 1024
+MAX_COLUMNS = 2000
 
 ISO_CURRENCIES = frozenset(
     "AED ARS AUD BDT BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR "
@@ -90,12 +93,18 @@ class Columns:
     """Alias table of one report: canonical name -> header spellings, plus what is required.
 
     required holds canonical names or tuples meaning 'any one of these'.
+    ignored: columns of the format that are known and deliberately not read (ratios, titles...);
+    any other header is reported as 'not read'. expected: (canonical name or tuple, measure)
+    pairs the format normally carries; a file without such a column gets a warning.
     """
 
-    def __init__(self, aliases: dict[str, tuple[str, ...]], required: tuple):
+    def __init__(self, aliases: dict[str, tuple[str, ...]], required: tuple, ignored: tuple = (),
+                 expected: tuple = ()):
         self.aliases = aliases
         self.required = required
+        self.expected = expected
         self.lookup = {norm_header(a): canon for canon, names in aliases.items() for a in names}
+        self.known = set(self.lookup) | {norm_header(name) for name in ignored}
 
     def found(self, cells: list) -> dict[str, int]:
         """Canonical name -> column index for the recognised cells of a row."""
@@ -237,6 +246,7 @@ def text_candidates(data: bytes) -> list[str]:
     it recognises; cp932 goes first only when it yields kana, because German
     cp1252 text often also decodes as (meaningless) cp932 kanji.
     """
+    check_header_lines(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         texts = [_decode(data, "utf-16")]
     elif b"\x00" in data:
@@ -252,6 +262,35 @@ def text_candidates(data: bytes) -> list[str]:
         raise ParseError("bad_encoding",
                          "The file could not be read as text (tried UTF-8, Shift-JIS, Windows-1252, GB18030).")
     return texts
+
+
+def check_header_lines(data: bytes) -> None:
+    """Refuse a file whose first lines (where a header may be) are over 1 MB or 2,000 columns wide."""
+    pos = 0
+    for _ in range(HEADER_SCAN_ROWS * 3):
+        end = data.find(b"\n", pos, pos + MAX_HEADER_BYTES + 1)
+        line = data[pos:] if end == -1 else data[pos:end]
+        if len(line) > MAX_HEADER_BYTES:
+            raise ParseError("header_too_long", "A header line is longer than 1 MB.",
+                             limit=MAX_HEADER_BYTES)
+        width = max(line.count(b"\t"), line.count(b","), line.count(b";")) + 1
+        if width > MAX_COLUMNS:
+            raise ParseError("too_many_columns", "The file has more than %d columns." % MAX_COLUMNS,
+                             limit=MAX_COLUMNS)
+        if end == -1:
+            return
+        pos = end + 1
+
+
+def decoded_rows(data: bytes, utf8_only: bool = False) -> list[tuple[int, list]]:
+    """The rows of a text table in its most likely encoding (or UTF-8 only), header limits checked."""
+    if utf8_only:
+        check_header_lines(data)
+        text = _decode(data, "utf-8-sig")
+        if text is None or _binary_like(text):
+            raise ParseError("bad_encoding", "The file is not UTF-8 text.")
+        return csv_rows(text)
+    return csv_rows(text_candidates(data)[0])
 
 
 def _delimiter(text: str) -> str:
@@ -317,6 +356,9 @@ def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
 
 
 def _sheet_rows(ws) -> list[tuple[int, list]]:
+    if (ws.max_column or 0) > MAX_COLUMNS:
+        raise ParseError("too_many_columns", "The file has more than %d columns." % MAX_COLUMNS,
+                         limit=MAX_COLUMNS)
     rows = []
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         cells = list(values)
@@ -333,9 +375,11 @@ class Sheet:
     header_line: int
     headers: list[str]
     colmap: dict[str, int]
-    rows: list[tuple[int, list]]  # data rows after the header
+    rows: list[tuple[int, list]]  # data rows after the header, each as wide as the header
     currency: str | None  # currency named in a header suffix, if any
     kind: str  # 'csv' or 'xlsx'
+    columns: Columns | None = None
+    errors: list[RowError] = field(default_factory=list)  # rows refused whole (ragged)
 
 
 def _find_header(rows, columns: Columns):
@@ -346,11 +390,46 @@ def _find_header(rows, columns: Columns):
     return None
 
 
-def _sheet(rows, pos, colmap, kind) -> Sheet:
+def _sheet(rows, pos, colmap, kind, columns: Columns) -> Sheet:
     line, cells = rows[pos]
     headers = [str(c).strip() if c is not None else "" for c in cells]
+    if kind == "xlsx":  # a sheet's rows run to its widest row: the header ends at its last name
+        headers = headers[:max((i + 1 for i, h in enumerate(headers) if h), default=0)]
+    _refuse_duplicates(headers)
     currency = next((c for c in map(header_currency, headers) if c), None)
-    return Sheet(line, headers, colmap, rows[pos + 1:], currency, kind)
+    sheet = Sheet(line, headers, colmap, [], currency, kind, columns)
+    for number, row in rows[pos + 1:]:
+        problem = _ragged(row, len(headers), kind)
+        if problem:
+            sheet.errors.append(RowError(number, None, "ragged_row", problem))
+        else:
+            sheet.rows.append((number, row))
+    return sheet
+
+
+def _refuse_duplicates(headers: list[str]) -> None:
+    seen: dict[str, str] = {}
+    twice = []
+    for header in headers:
+        key = norm_header(header)
+        if key and key in seen and seen[key] not in twice:
+            twice.append(seen[key])
+        seen.setdefault(key, header)
+    if twice:
+        raise ParseError("duplicate_columns",
+                         "The header names these columns more than once: %s." % ", ".join(twice)[:300],
+                         columns=twice)
+
+
+def _ragged(cells: list, width: int, kind: str) -> str | None:
+    """Why a row does not fit the header, or None: a CSV row has exactly the header's cells."""
+    if kind == "xlsx":  # Excel drops trailing empty cells; only values past the header are wrong
+        extra = any(v is not None and str(v).strip() for v in cells[width:])
+        return "The row has values beyond the last column of the header." if extra else None
+    if len(cells) != width:
+        return "The row has %d cells but the header has %d; the file may be truncated." % (
+            len(cells), width)
+    return None
 
 
 def table_heads(data: bytes, filename: str) -> list[list[tuple[int, list]]]:
@@ -370,14 +449,14 @@ def read_sheet(data: bytes, filename: str, columns: Columns) -> Sheet:
         for rows in xlsx_sheets(data):
             hit = _find_header(rows, columns)
             if hit:
-                return _sheet(rows, *hit, "xlsx")
+                return _sheet(rows, *hit, "xlsx", columns)
             tried.append(rows)
     else:
         for text in text_candidates(data):
             head = csv_rows(text, limit=HEADER_SCAN_ROWS * 3)
             if _find_header(head, columns):
                 rows = csv_rows(text)
-                return _sheet(rows, *_find_header(rows, columns), "csv")
+                return _sheet(rows, *_find_header(rows, columns), "csv", columns)
             tried.append(head)
     raise _missing_columns(tried, columns)
 
@@ -465,6 +544,43 @@ def records(sheet: Sheet, currency_hint: str | None = None):
     """The data rows of a sheet as Records."""
     for line, cells in sheet.rows:
         yield Record(line, cells, sheet, currency_hint)
+
+
+def sheet_warnings(sheet: Sheet) -> list[ParseWarning]:
+    """Columns the parser does not know, and measures the format carries but this file lacks."""
+    out = []
+    unread = [h for h in sheet.headers if h and norm_header(h) not in sheet.columns.known]
+    if unread:
+        out.append(ParseWarning("columns_not_read", "Columns not read: %s." % ", ".join(unread)[:500],
+                                {"columns": unread[:50]}))
+    for names, measure in sheet.columns.expected:
+        options = names if isinstance(names, tuple) else (names,)
+        if not any(o in sheet.colmap for o in options):
+            out.append(ParseWarning(
+                "missing_measure", "No column for %s: KPIs that use it will show no data for this store."
+                % BASE_MEASURES[measure].name_en.lower(), {"measure": measure}))
+    return out
+
+
+_TOTAL = re.compile(r"^(grand\s+)?totals?\b|^(合计|总计|合計|総計|gesamt|summe|totale|totaux)", re.I)
+
+
+def is_total_row(rec: "Record", key: str) -> bool:
+    """True for a footer/total row: its first cell or its key cell reads 'Total', '合计', 'Gesamt'...
+
+    Only those two cells: a title such as 'Total Wireless Charger' elsewhere proves nothing.
+    """
+    cells = [rec.cells[0] if rec.cells else None, rec.raw(key)]
+    return any(isinstance(c, str) and _TOTAL.match(c.strip()) for c in cells)
+
+
+def column_currency(rows, name: str) -> str | None:
+    """The first valid ISO code in a currency column (bad cells fail later, inside their row)."""
+    for rec in rows:
+        code = str(rec.raw(name) or "").strip().upper()
+        if code in ISO_CURRENCIES or re.fullmatch(r"[A-Z]{3}", code):
+            return code
+    return None
 
 
 def sheet_currency(sheet: Sheet, names: tuple[str, ...], hint: str | None) -> str | None:
@@ -680,6 +796,27 @@ def zone_info(tz: str) -> ZoneInfo:
         raise ParseError("bad_timezone", "Unknown time zone: %s" % tz, tz=tz) from exc
 
 
+def latest_day(tz: str | None) -> date:
+    """The last business date a file may hold: the store's local tomorrow (UTC without a store)."""
+    now = datetime.now(zone_info(tz)) if tz else datetime.now(timezone.utc)
+    return now.date() + timedelta(days=1)
+
+
+def refuse_future(result: ParseResult, latest: date) -> ParseResult:
+    """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
+    bad: dict[int, date] = {}
+    for fact in result.facts:
+        day = max(fact.business_date, fact.period_end or fact.business_date)
+        if day > latest:
+            bad.setdefault(fact.line, day)
+    if bad:
+        result.facts = [f for f in result.facts if f.line not in bad]
+        result.errors = result.errors + [
+            RowError(line, None, "future_date", "The date %s is in the future." % day.isoformat())
+            for line, day in sorted(bad.items())]
+    return result
+
+
 def unix_date(value: object, tz: str | None, column: str | None = None) -> date:
     """Business date of a Unix-seconds timestamp (API sources), in tz or UTC."""
     seconds = to_decimal(value, column)
@@ -723,10 +860,26 @@ class Collector:
         self.errors: list[RowError] = []
         self.rows_read = 0
         self.currencies: list[str] = []
+        self.warnings: list[ParseWarning] = []
+        self.skipped = {"total": 0, "description": 0}
 
     def row(self, line: int) -> "RowScope":
         self.rows_read += 1
         return RowScope(self, line)
+
+    def adopt(self, sheet: Sheet) -> None:
+        """Take over a sheet's refused rows and its column warnings."""
+        self.errors.extend(sheet.errors)
+        self.rows_read += len(sheet.errors)
+        self.warnings.extend(sheet_warnings(sheet))
+
+    def skip(self, kind: str) -> None:
+        """Count a row left out on purpose: 'total' or 'description' (never a row with data).
+
+        A total row is a row of the report and counts as read; a description row is header.
+        """
+        self.rows_read += kind == "total"
+        self.skipped[kind] += 1
 
     def error(self, line: int, column: str | None, code: str, message: str) -> None:
         self.errors.append(RowError(line, column, code, message))
@@ -750,7 +903,11 @@ class Collector:
     def result(self) -> ParseResult:
         currency = self.currencies[0] if len(self.currencies) == 1 else None
         return ParseResult(self.parser, self.family, list(self.facts.values()), self.errors,
-                           self.rows_read, currency)
+                           self.rows_read, currency, self.warnings + self._skip_warnings())
+
+    def _skip_warnings(self) -> list[ParseWarning]:
+        return [ParseWarning("%s_rows_skipped" % kind, "%d %s rows skipped." % (count, kind),
+                             {"count": count}) for kind, count in self.skipped.items() if count]
 
 
 class RowScope:
@@ -781,6 +938,8 @@ class RowScope:
         unit = BASE_MEASURES[measure].unit  # KeyError here is a programming error
         if value is None:
             value = Decimal(0)
+        if value < 0 and measure in NON_NEGATIVE:
+            raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
         if unit == "money":
             currency = currency or self.collector.currency_hint
             if not currency:

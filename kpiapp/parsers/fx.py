@@ -15,7 +15,7 @@ def parse_fx(data: bytes, filename: str) -> tuple[list[FxRate], list[RowError]]:
     """Rates in file order plus row errors; a (date, currency) pair may appear once."""
     sheet = read_sheet(data, filename, COLUMNS)
     rates: list[FxRate] = []
-    errors: list[RowError] = []
+    errors: list[RowError] = list(sheet.errors)
     seen: dict[tuple, int] = {}
     for rec in records(sheet):
         try:

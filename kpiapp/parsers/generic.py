@@ -7,7 +7,7 @@ Each (date, store, sku, measure) may appear once.
 
 from __future__ import annotations
 
-from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.parsers.base import Options, ParseResult
 from kpiapp.parsers.common import CellError, Collector, Columns, read_sheet, records
 
@@ -42,6 +42,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse a filled-in generic template."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY)
+    out.adopt(sheet)
     for rec in records(sheet):
         with out.row(rec.line) as row:
             measure = rec.text("measure").lower()

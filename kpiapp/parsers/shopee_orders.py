@@ -8,13 +8,14 @@ Every (order, sku) gets the full measure set, zeros included.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, as_list, check_currency,
-                                   container_kind,
-                                   load_json, local_date, read_sheet, records, to_decimal, unix_date)
+                                   container_kind, is_total_row, load_json, local_date, read_sheet,
+                                   records, to_decimal, unix_date)
 
 KEY = "shopee_orders"
 FAMILY = "shopee_orders"
@@ -47,7 +48,13 @@ COLUMNS = Columns(
     },
     required=("order_id", "created", "quantity", ("sku", "parent_sku", "product"),
               ("subtotal", "deal_price")),
+    ignored=("Cancel reason", "Return / Refund Status", "Tracking Number*", "Shipping Option",
+             "Estimated Ship Out Date", "Ship Time", "Order Paid Time", "Original Price",
+             "Total Discount", "Price Discount(from Seller)", "Shopee Rebate", "Buyer Paid Shipping Fee",
+             "Reverse Shipping Fee", "Grand Total", "Estimated Shipping Fee", "Username (Buyer)"),
 )
+# Shopee order numbers: date digits then letters and digits, e.g. 250302K7QX1ABC
+ORDER_SN = re.compile(r"^[0-9A-Z]{8,24}$")
 
 
 def matches(obj) -> bool:
@@ -66,12 +73,17 @@ def parse(data: bytes, opts: Options) -> ParseResult:
 def _parse_export(data: bytes, opts: Options) -> ParseResult:
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY, sheet.currency or opts.currency)
+    out.adopt(sheet)
     seen: set[str] = set()
     for rec in records(sheet, sheet.currency or opts.currency):
+        if is_total_row(rec, "order_id") and not ORDER_SN.match(str(rec.raw("order_id") or "")):
+            out.skip("total")
+            continue
         with out.row(rec.line) as row:
             order = rec.text("order_id")
-            if not order:
-                raise CellError("missing_value", "The order id is empty.", rec.label("order_id"))
+            if not ORDER_SN.match(order.upper()):
+                raise CellError("bad_key", "Not a Shopee order number: %s" % (order[:40] or "(empty)"),
+                                rec.label("order_id"))
             day = local_date(rec.timestamp("created"), opts.tz)
             qty = rec.number("quantity", ZERO)
             sales = rec.number("subtotal") if rec.has("subtotal") else None

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, as_list, check_currency,
-                                   container_kind, load_json, local_date, read_sheet, records,
-                                   sheet_currency, to_decimal, unix_date)
+                                   container_kind, is_total_row, load_json, local_date, read_sheet,
+                                   records, sheet_currency, to_decimal, unix_date)
 
 KEY = "tiktok_orders"
 FAMILY = "tiktok_orders"
@@ -37,7 +37,19 @@ COLUMNS = Columns(
         "created": ("Created Time",),
     },
     required=("order_id", "created", "quantity", ("seller_sku", "sku_id"), "sales"),
+    ignored=("Order Substatus", "Normal or Pre-order", "Product Name", "Variation",
+             "SKU Unit Original Price", "SKU Subtotal Before Discount", "Shipping Fee After Discount",
+             "Original Shipping Fee", "Shipping Fee Seller Discount", "Shipping Fee Platform Discount",
+             "Payment platform discount", "Taxes", "Order Amount", "Paid Time", "RTS Time",
+             "Shipped Time", "Delivered Time", "Cancelled Time", "Cancel By", "Cancel Reason",
+             "Fulfillment Type", "Warehouse Name", "Tracking ID", "Delivery Option",
+             "Shipping Provider Name", "Buyer Message", "Buyer Username", "Recipient", "Phone #",
+             "Zipcode", "Country", "State", "City", "Detail Address", "Additional address information",
+             "Payment Method", "Weight(kg)", "Product Category", "Package ID", "Seller Note",
+             "Checked Status", "Checked Marked by", "Province", "Municipality", "Barangay",
+             "Regency and City", "Districts", "Villages", "Buyer Service Fee", "Handling Fee"),
 )
+ORDER_ID = re.compile(r"^\d{6,25}$")
 _MONEY = ("sales", "platform_discount", "seller_discount", "refund")
 _DISCOUNTS = (("seller_discounts", "seller_discount"), ("platform_discounts", "platform_discount"))
 
@@ -58,11 +70,16 @@ def parse(data: bytes, opts: Options) -> ParseResult:
 def _parse_export(data: bytes, opts: Options) -> ParseResult:
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
+    out.adopt(sheet)
     seen: set[str] = set()
     for n, rec in enumerate(records(sheet, opts.currency)):
         order = str(rec.raw("order_id") or "").strip()
-        if n == 0 and not re.fullmatch(r"\d+", order):
-            continue  # row 2 describes the columns
+        if n == 0 and not ORDER_ID.match(order) and rec.line == sheet.header_line + 1:
+            out.skip("description")  # row 2 describes the columns
+            continue
+        if is_total_row(rec, "order_id") and not ORDER_ID.match(order):
+            out.skip("total")
+            continue
         with out.row(rec.line) as row:
             _export_row(row, rec, seen, opts)
     return out.result()
@@ -70,8 +87,9 @@ def _parse_export(data: bytes, opts: Options) -> ParseResult:
 
 def _export_row(row, rec, seen: set[str], opts: Options) -> None:
     order = rec.text("order_id")
-    if not order:
-        raise CellError("missing_value", "The order id is empty.", rec.label("order_id"))
+    if not ORDER_ID.match(order):
+        raise CellError("bad_key", "Not a TikTok order id: %s" % (order[:40] or "(empty)"),
+                        rec.label("order_id"))
     day = local_date(rec.timestamp("created"), opts.tz)
     sku = rec.text("seller_sku") or rec.text("sku_id")
     qty = rec.number("quantity", ZERO)

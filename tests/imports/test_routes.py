@@ -137,3 +137,27 @@ def test_versions_page(hr):
     assert "ad_spend / ad_sales" in hr.get("/metrics/acos").get_data(as_text=True)
     assert hr.get("/metrics/no_such_metric").status_code == 404
     assert hr.get("/imports/999999").status_code == 404
+
+
+def test_import_summary_shows_warnings_in_both_languages(app, login):
+    """Unread columns, a missing measure and skipped total rows reach the user (issue 9)."""
+    data = ("Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales ,Neue Spalte\n"
+            "2025-03-01,Camp A,USD,1000,50,25.50,100.00,x\n"
+            "Total,,,1000,50,25.50,100.00,\n").encode()
+    user = hr_user()
+    client = login(user)
+    upload(client, data=data)
+    record = db.session.execute(select(ImportRecord)).scalar_one()
+    assert record.status == "committed"
+    page = client.get(f"/imports/{record.id}").get_data(as_text=True)
+    assert "Columns not read: Neue Spalte" in page
+    assert "No column for ad-attributed orders: KPIs that use it will show no data" in page
+    assert "1 total rows skipped." in page
+    assert "Rejected rows" not in page
+    assert client.get(f"/imports/{record.id}/rejected.csv").get_data(as_text=True).strip() == \
+        "\ufeffline,column,code,message"
+    user.locale = "zh_CN"
+    db.session.commit()
+    page = client.get(f"/imports/{record.id}").get_data(as_text=True)
+    assert "未读取的列：Neue Spalte" in page
+    assert "文件中没有“广告订单数”列" in page and "跳过了 1 行合计行。" in page
