@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1, written by hand next to the routes it describes."""
 
-from kpiapp.appraisal.workflow import Action, ScorecardState
+from kpiapp.appraisal.workflow import Action, Edit, ScorecardState
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -199,6 +199,10 @@ def openapi_document():
                                 "allowed_actions": {
                                     "type": "array",
                                     "items": {"enum": [str(a) for a in Action]},
+                                },
+                                "allowed_edits": {
+                                    "type": "array",
+                                    "items": {"enum": [str(e) for e in Edit]},
                                 },
                                 "items": {"type": "array", "items": {"type": "object"}},
                                 "events": {"type": "array", "items": {"type": "object"}},

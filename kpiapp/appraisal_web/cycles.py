@@ -11,6 +11,7 @@ from kpiapp import jobs
 from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal_web import cycle_helpers, queries
 from kpiapp.appraisal_web.common import back_or_fragment
+from kpiapp.appraisal_web.scorecards import forms_for
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Department, Position, Scorecard, User
@@ -234,4 +235,5 @@ def calibration(cycle_id):
         open_cards=open_cards,
         overall=overall,
         grade_now=cycle_helpers.grade_now,
+        forms_for=lambda card: forms_for(services.permitted(card, current_user)),
     )
