@@ -516,25 +516,37 @@ def is_superseded(scorecard):
 
 def facts_of(scorecard, actor):
     """The workflow Facts about `scorecard` for `actor` (superseded, pending change, acknowledged)."""
-    newer = exists().where(Scorecard.cycle_id == scorecard.cycle_id, Scorecard.person_id == scorecard.person_id,
-                           Scorecard.version > scorecard.version)
-    requester = (select(ChangeRequest.requested_by_id).where(ChangeRequest.scorecard_id == scorecard.id,
-                                                             ChangeRequest.status == ChangeStatus.pending)
-                 .limit(1).scalar_subquery())
-    acknowledged = exists().where(Acknowledgement.scorecard_id == scorecard.id)
-    superseded, requested_by, acked = db.session.execute(select(newer, requester, acknowledged)).one()
-    return Facts(superseded=bool(superseded), change_pending=requested_by is not None,
-                 change_requested_by_actor=actor is not None and requested_by == actor.id,
-                 acknowledged=bool(acked))
+    return facts_for([scorecard], actor)[scorecard.id]
 
 
-def permitted(scorecard, user):
+def facts_for(scorecards, actor):
+    """{scorecard id: Facts} for a whole list in three queries (list pages ask per row)."""
+    if not scorecards:
+        return {}
+    ids = [c.id for c in scorecards]
+    newest = dict(((cycle, person), version) for cycle, person, version in db.session.execute(
+        select(Scorecard.cycle_id, Scorecard.person_id, func.max(Scorecard.version))
+        .where(Scorecard.person_id.in_({c.person_id for c in scorecards}),
+               Scorecard.cycle_id.in_({c.cycle_id for c in scorecards}))
+        .group_by(Scorecard.cycle_id, Scorecard.person_id)))
+    requester = dict(db.session.execute(select(ChangeRequest.scorecard_id, ChangeRequest.requested_by_id).where(
+        ChangeRequest.scorecard_id.in_(ids), ChangeRequest.status == ChangeStatus.pending)).all())
+    acked = set(db.session.execute(select(Acknowledgement.scorecard_id)
+                                   .where(Acknowledgement.scorecard_id.in_(ids))).scalars())
+    return {c.id: Facts(superseded=newest.get((c.cycle_id, c.person_id), c.version) > c.version,
+                        change_pending=c.id in requester,
+                        change_requested_by_actor=actor is not None and requester.get(c.id) == actor.id,
+                        acknowledged=c.id in acked) for c in scorecards}
+
+
+def permitted(scorecard, user, facts=None):
     """Every workflow action and edit `user` may take on `scorecard` now: the one answer
-    for the screens' buttons and forms and for the API (workflow.permitted)."""
+    for the screens' buttons and forms and for the API (workflow.permitted). List pages
+    pass `facts` from facts_for() to ask once for all rows."""
     return workflow_permitted(scorecard.state, policy.relations_of(user, scorecard),
                               is_owner=user.id == scorecard.person_id,
                               hr_approval_required=scorecard.cycle.hr_approval_required,
-                              facts=facts_of(scorecard, user))
+                              facts=facts if facts is not None else facts_of(scorecard, user))
 
 
 def allowed_actions(scorecard, user):

@@ -227,6 +227,7 @@ def remind(cycle_id):
 def calibration(cycle_id):
     cycle = load(cycle_id)
     bands, rows, open_cards, overall = cycle_helpers.calibration(cycle)
+    facts = services.facts_for(open_cards, current_user)
     return render_template(
         "cycles/calibration.html",
         cycle=cycle,
@@ -235,5 +236,5 @@ def calibration(cycle_id):
         open_cards=open_cards,
         overall=overall,
         grade_now=cycle_helpers.grade_now,
-        forms_for=lambda card: forms_for(services.permitted(card, current_user)),
+        forms_for=lambda card: forms_for(services.permitted(card, current_user, facts[card.id])),
     )

@@ -123,10 +123,11 @@ def mine():
 @allow("team.view")
 def team():
     groups = queries.team_scorecards(current_user)
+    facts = services.facts_for([card for cards in groups.values() for card in cards], current_user)
     return render_template(
         "scorecards/team.html",
         groups=groups,
-        actions_for=lambda card: services.allowed_actions(card, current_user),
+        actions_for=lambda card: services.permitted(card, current_user, facts[card.id]).actions,
     )
 
 
