@@ -65,11 +65,10 @@ def register_hooks(app):
     from kpiapp.navigation import register_menu, role_label
     from kpiapp.auth.session import check_timeouts
     from kpiapp.auth.mfa import require_enrolment
-    from kpiapp.policy import enforce_route_rule
 
     app.before_request(check_timeouts)
     app.before_request(web.set_request_context)
-    app.before_request(enforce_route_rule)
+    app.before_request(web.enforce_route_rule)
     app.before_request(require_enrolment)
     app.after_request(web.security_headers)
     for status in (400, 403, 404, 405, 409, 413, 500, 503):

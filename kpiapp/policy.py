@@ -4,16 +4,20 @@ Two layers:
 
 * Route rules.  Every view declares one rule with `@allow(...)`: `PUBLIC`,
   `SIGNED_IN` (any signed-in user), `STAFF` (signed in, not an outside
-  client), or a permission name from `ROLE_PERMISSIONS`.  `enforce_route_rule`
+  client), or a permission name from `ROLE_PERMISSIONS`.  `web.enforce_route_rule`
   runs before every request and refuses any endpoint without a rule, so a new
   route nobody classified is unreachable (and fails the route-coverage test).
 * Object rules.  `can(user, action, obj)` answers for one object and the
-  `visible_*` functions narrow list queries; views call `authorize()` which
-  turns a refusal into 404 (the object's existence is not revealed).
+  `visible_*` filters narrow list queries (the only definition of who sees which
+  people, cycles, scorecards and reports); views call `authorize()` which turns a
+  refusal into 404 (the object's existence is not revealed).
+
+This module decides and nothing else: it imports no view and never commits
+(tests/unit/test_policy_module.py); refusing a request is the web layer's job.
 """
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import false, select, true
 
@@ -142,6 +146,25 @@ def visible_scorecards_filter(user):
     return Scorecard.person_id.in_(team_ids(user) | {user.id})
 
 
+def team_scorecards_filter(user):
+    """A WHERE clause limiting a Scorecard query to those of people below `user` in the line."""
+    from kpiapp.models.appraisal import Scorecard
+
+    if user.role == Role.client:
+        return false()
+    return Scorecard.person_id.in_(team_ids(user))
+
+
+def visible_cycles_filter(user):
+    """A WHERE clause limiting a Cycle query to the cycles `user` may see: all for HR and
+    admins, else the cycles holding a scorecard they may see."""
+    from kpiapp.models.appraisal import Cycle, Scorecard
+
+    if can_manage_appraisal(user):
+        return true()
+    return Cycle.id.in_(select(Scorecard.cycle_id).where(visible_scorecards_filter(user)))
+
+
 # ---- signed reports (docs/reports.md) -------------------------------------------------
 
 def can_download_report(user, report):
@@ -217,35 +240,3 @@ def visible_people_filter(user):
     if _is_hr(user):
         return true()
     return User.id.in_(team_ids(user) | {user.id})
-
-
-def enforce_route_rule():
-    """before_request hook: refuse unclassified endpoints and unauthorised users."""
-    if request.endpoint is None or request.endpoint == "static":
-        return None
-    rule = route_rule(request.endpoint)
-    if rule is None:
-        current_app.logger.error("endpoint %s has no policy rule", request.endpoint)
-        abort(403)
-    if rule_allows(current_user, rule):
-        return None
-    if not current_user.is_authenticated:
-        if request.blueprint == "api":
-            abort(401)  # machines get a JSON 401 (the API's error handler), not a login page
-        from kpiapp.auth.session import login_redirect
-
-        return login_redirect()
-    deny(f"route:{request.endpoint}")
-
-
-def deny(what):
-    """Refuse with 403; a refused write is audited."""
-    if request.method in WRITE_METHODS:
-        from kpiapp.extensions import db
-        from kpiapp.audit import record
-
-        db.session.rollback()
-        record(db.session, "access.denied", "route", None, after={"what": what, "path": request.path,
-                                                                  "method": request.method})
-        db.session.commit()
-    abort(403)

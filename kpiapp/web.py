@@ -2,11 +2,11 @@
 import secrets
 import uuid
 
-from flask import current_app, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_login import current_user
 
-from kpiapp import presentation
-from kpiapp.audit import actor_for
+from kpiapp import policy, presentation
+from kpiapp.audit import actor_for, record
 
 
 def is_fragment_request():
@@ -59,6 +59,37 @@ def register_filters(app):
 def set_request_context():
     g.csp_nonce = secrets.token_urlsafe(16)
     g.audit_actor = actor_for(current_user)
+
+
+def enforce_route_rule():
+    """before_request hook: refuse unclassified endpoints and unauthorised users."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    rule = policy.route_rule(request.endpoint)
+    if rule is None:
+        current_app.logger.error("endpoint %s has no policy rule", request.endpoint)
+        abort(403)
+    if policy.rule_allows(current_user, rule):
+        return None
+    if not current_user.is_authenticated:
+        if request.blueprint == "api":
+            abort(401)  # machines get a JSON 401 (the API's error handler), not a login page
+        from kpiapp.auth.session import login_redirect
+
+        return login_redirect()
+    deny(f"route:{request.endpoint}")
+
+
+def deny(what):
+    """Refuse with 403; a refused write is audited."""
+    if request.method in policy.WRITE_METHODS:
+        from kpiapp.extensions import db
+
+        db.session.rollback()
+        record(db.session, "access.denied", "route", None, after={"what": what, "path": request.path,
+                                                                  "method": request.method})
+        db.session.commit()
+    abort(403)
 
 
 CSP = (

@@ -12,18 +12,15 @@ from kpiapp.appraisal import services
 from kpiapp.appraisal import queries
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Scorecard
-from kpiapp.policy import PUBLIC, STAFF, allow, authorize, can_manage_appraisal, visible_scorecards_filter
+from kpiapp.policy import PUBLIC, STAFF, allow, authorize, visible_cycles_filter, visible_scorecards_filter
 from kpiapp.api.serialize import cycle_json, scorecard_json, scorecard_summary
 
 ACTION_KEYS = sorted(ActionBody().fields)
 
 
 def visible_cycles_query():
-    query = select(Cycle).order_by(Cycle.period_start.desc(), Cycle.id)
-    if can_manage_appraisal(current_user):
-        return query
-    seen = select(Scorecard.cycle_id).where(visible_scorecards_filter(current_user))
-    return query.where(Cycle.id.in_(seen))
+    return (select(Cycle).where(visible_cycles_filter(current_user))
+            .order_by(Cycle.period_start.desc(), Cycle.id))
 
 
 @bp.route("/openapi.json")

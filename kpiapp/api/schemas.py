@@ -7,10 +7,11 @@ tests/web/test_openapi.py validates real responses against the generated documen
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from kpiapp.appraisal.workflow import Action, ScorecardState
+from kpiapp.appraisal.workflow import Action, Edit, ScorecardState
 
 STATES = [str(s) for s in ScorecardState]
 ACTIONS = [str(a) for a in Action]
+EDITS = [str(e) for e in Edit]
 
 
 def number(**kwargs):
@@ -119,6 +120,7 @@ class Event(Schema):
 class Scorecard(ScorecardSummary):
     superseded = fields.Boolean()
     allowed_actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)))
+    allowed_edits = fields.List(fields.String(validate=validate.OneOf(EDITS)))
     self_comment = nullable_string()
     manager_comment = nullable_string()
     calibrated_grade = nullable_string()

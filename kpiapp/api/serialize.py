@@ -74,10 +74,11 @@ def scorecard_summary(card):
 
 def scorecard_json(card, user):
     data = scorecard_summary(card)
-    superseded = services.is_superseded(card)
+    permitted = services.permitted(card, user)
     data.update(
-        superseded=superseded,
-        allowed_actions=[] if superseded else [str(a) for a in services.allowed_actions(card, user)],
+        superseded=services.is_superseded(card),
+        allowed_actions=[str(a) for a in permitted.actions],
+        allowed_edits=[str(e) for e in permitted.edits],
         self_comment=card.self_comment,
         manager_comment=card.manager_comment,
         calibrated_grade=card.calibrated_grade,

@@ -7,7 +7,7 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import Acknowledgement, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User
 from kpiapp.models.appraisal import ChangeStatus
-from kpiapp.policy import team_ids, visible_scorecards_filter
+from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
 
 STATE_ORDER = list(S)
 # list pages show each card's person, department and cycle: load them in 3 queries, not 3 per row
@@ -42,13 +42,10 @@ def my_scorecards(user):
 
 def team_scorecards(user, cycle_id=None):
     """Latest scorecards of everyone below `user` in the reporting line, by state."""
-    ids = team_ids(user)
-    if not ids:
-        return {}
     query = latest_only(
         select(Scorecard)
         .join(User, User.id == Scorecard.person_id)
-        .where(Scorecard.person_id.in_(ids))
+        .where(team_scorecards_filter(user))
         .order_by(User.name)
         .options(*WITH_PERSON_AND_CYCLE)
     )

@@ -22,10 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from kpiapp import audit, policy
 from kpiapp.appraisal import notifications, scoring
 from kpiapp.appraisal.scoring import GradeBand, ScoringError, ScoringRule
-from kpiapp.appraisal.workflow import EDITABLE_STATES, Action, Relation, TransitionError
+from kpiapp.appraisal.workflow import Action, Edit, Facts, TransitionError
 from kpiapp.appraisal.workflow import ScorecardState as S
-from kpiapp.appraisal.workflow import allowed_actions as workflow_allowed_actions
 from kpiapp.appraisal.workflow import check as workflow_check
+from kpiapp.appraisal.workflow import check_edit as workflow_check_edit
+from kpiapp.appraisal.workflow import permitted as workflow_permitted
 from kpiapp.appraisal.notifications import inbox, mark_read  # noqa: F401  (part of the service API)
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
@@ -40,7 +41,6 @@ from kpiapp.models.base import utcnow
 SCORING_VERSION = "scoring-1"
 RULE_LIMITS = ("target", "threshold", "stretch")
 INCOMPLETE_RULE_CODES = {"linear_incomplete", "pass_fail_incomplete"}
-CHANGE_STATES = frozenset({S.APPROVED, S.SELF_REVIEW, S.MANAGER_REVIEW})
 DEFAULT_GRADE_TABLE = [
     {"grade": "S", "min_score": "95", "max_share": "0.1", "coefficient": "1.5"},
     {"grade": "A", "min_score": "85", "max_share": "0.3", "coefficient": "1.2"},
@@ -98,7 +98,7 @@ class ConflictError(AppraisalError):
 
 
 def _transition_error(error):
-    cls = ForbiddenError if error.code in ("forbidden", "own_scorecard") else ValidationError
+    cls = ForbiddenError if error.code in ("forbidden", "own_scorecard", "own_request") else ValidationError
     return cls(error.code, error.message)
 
 
@@ -508,11 +508,44 @@ def is_superseded(scorecard):
     return bool(db.session.scalar(select(newer)))
 
 
+def facts_of(scorecard, actor):
+    """The workflow Facts about `scorecard` for `actor` (superseded, pending change, acknowledged)."""
+    return facts_for([scorecard], actor)[scorecard.id]
+
+
+def facts_for(scorecards, actor):
+    """{scorecard id: Facts} for a whole list in three queries (list pages ask per row)."""
+    if not scorecards:
+        return {}
+    ids = [c.id for c in scorecards]
+    newest = dict(((cycle, person), version) for cycle, person, version in db.session.execute(
+        select(Scorecard.cycle_id, Scorecard.person_id, func.max(Scorecard.version))
+        .where(Scorecard.person_id.in_({c.person_id for c in scorecards}),
+               Scorecard.cycle_id.in_({c.cycle_id for c in scorecards}))
+        .group_by(Scorecard.cycle_id, Scorecard.person_id)))
+    requester = dict(db.session.execute(select(ChangeRequest.scorecard_id, ChangeRequest.requested_by_id).where(
+        ChangeRequest.scorecard_id.in_(ids), ChangeRequest.status == ChangeStatus.pending)).all())
+    acked = set(db.session.execute(select(Acknowledgement.scorecard_id)
+                                   .where(Acknowledgement.scorecard_id.in_(ids))).scalars())
+    return {c.id: Facts(superseded=newest.get((c.cycle_id, c.person_id), c.version) > c.version,
+                        change_pending=c.id in requester,
+                        change_requested_by_actor=actor is not None and requester.get(c.id) == actor.id,
+                        acknowledged=c.id in acked) for c in scorecards}
+
+
+def permitted(scorecard, user, facts=None):
+    """Every workflow action and edit `user` may take on `scorecard` now: the one answer
+    for the screens' buttons and forms and for the API (workflow.permitted). List pages
+    pass `facts` from facts_for() to ask once for all rows."""
+    return workflow_permitted(scorecard.state, policy.relations_of(user, scorecard),
+                              is_owner=user.id == scorecard.person_id,
+                              hr_approval_required=scorecard.cycle.hr_approval_required,
+                              facts=facts if facts is not None else facts_of(scorecard, user))
+
+
 def allowed_actions(scorecard, user):
     """Workflow actions `user` may take on `scorecard` now (for buttons)."""
-    return workflow_allowed_actions(scorecard.state, policy.relations_of(user, scorecard),
-                                    is_owner=user.id == scorecard.person_id,
-                                    hr_approval_required=scorecard.cycle.hr_approval_required)
+    return list(permitted(scorecard, user).actions)
 
 
 def current_result(scorecard):
@@ -533,17 +566,14 @@ def _writable(scorecard, expected_version=None):
         raise ConflictError(scorecard.id, scorecard.updated_by, scorecard.updated_at)
 
 
-def _require(actor, scorecard, *relations, own_ok=False):
-    found = policy.relations_of(actor, scorecard)
-    if not found & set(relations):
-        raise ForbiddenError("forbidden", "You may not do this on this scorecard.")
-    if Relation.OWNER in found and not own_ok:
-        raise ForbiddenError("own_scorecard", "You cannot do this on your own scorecard.")
-
-
-def _require_state(scorecard, *states):
-    if scorecard.state not in states:
-        raise ValidationError("not_allowed_in_state", f"Not possible on a {scorecard.state} scorecard.")
+def _check_edit(scorecard, actor, edit, facts=None):
+    """Refuse unless workflow.EDITS lets `actor` make `edit` on `scorecard` now."""
+    try:
+        workflow_check_edit(scorecard.state, edit, policy.relations_of(actor, scorecard),
+                            is_owner=actor.id == scorecard.person_id,
+                            facts=facts if facts is not None else facts_of(scorecard, actor))
+    except TransitionError as error:
+        raise _transition_error(error) from None
 
 
 def _save(scorecard, actor):
@@ -599,7 +629,8 @@ def _check(scorecard, action, actor, reason):
     try:
         return workflow_check(scorecard.state, action, policy.relations_of(actor, scorecard),
                               is_owner=actor.id == scorecard.person_id,
-                              hr_approval_required=scorecard.cycle.hr_approval_required, reason=reason)
+                              hr_approval_required=scorecard.cycle.hr_approval_required, reason=reason,
+                              facts=facts_of(scorecard, actor))
     except TransitionError as error:
         raise _transition_error(error) from None
 
@@ -760,9 +791,7 @@ def update_items(scorecard, actor, changes, *, expected_version=None):
     """Edit targets in draft/returned (owner or manager); fields: name, description,
     weight, target, threshold, stretch. `changes` = {item_id: {field: value}}."""
     _writable(scorecard, expected_version)
-    _require(actor, scorecard, Relation.OWNER, Relation.MANAGER, own_ok=True)
-    if scorecard.state not in EDITABLE_STATES:
-        raise ValidationError("not_editable", "Approved targets change only through a change request.")
+    _check_edit(scorecard, actor, Edit.EDIT_TARGETS)
     _apply_changes(_clean_changes(scorecard, changes))
     _save(scorecard, actor)
     return scorecard
@@ -790,13 +819,10 @@ def request_change(scorecard, actor, changes, reason, *, expected_version=None):
     """Ask to change approved targets (owner or manager). The approved items stay in force
     until the manager decides; one pending request per scorecard."""
     _writable(scorecard, expected_version)
-    _require(actor, scorecard, Relation.OWNER, Relation.MANAGER, own_ok=True)
-    _require_state(scorecard, *CHANGE_STATES)
+    _check_edit(scorecard, actor, Edit.REQUEST_CHANGE)
     reason = _require_text(reason)
     cleaned = _clean_changes(scorecard, changes)
     _check_proposal(scorecard, cleaned)
-    if _pending_change(scorecard) is not None:
-        raise ValidationError("change_request_pending", "A change request is already pending.")
     request = ChangeRequest(scorecard_id=scorecard.id, requested_by_id=actor.id, reason=reason,
                             changes={str(i.id): audit.to_jsonable(f) for i, f in cleaned.items()})
     db.session.add(request)
@@ -813,11 +839,9 @@ def decide_change(change_request, actor, decision, reason=None, *, expected_vers
     Approval applies the changes and keeps a new ScorecardItemVersion per changed item."""
     scorecard = change_request.scorecard
     _writable(scorecard, expected_version)
-    _require(actor, scorecard, Relation.MANAGER)
-    if change_request.status != ChangeStatus.pending:
-        raise ValidationError("already_decided", "This change request was already decided.")
-    if actor.id == change_request.requested_by_id:
-        raise ForbiddenError("own_request", "Someone other than the requester decides a change request.")
+    _check_edit(scorecard, actor, Edit.DECIDE_CHANGE, Facts(
+        change_pending=change_request.status == ChangeStatus.pending,
+        change_requested_by_actor=actor.id == change_request.requested_by_id))
     if decision not in ("approve", "reject"):
         raise ValidationError("invalid_value", "Decide 'approve' or 'reject'.")
     if decision == "reject":
@@ -859,8 +883,7 @@ def save_self_review(scorecard, actor, *, comment=None, items=None, expected_ver
     """The owner's self-review: overall comment; per item self_comment, and self_score
     (manual items only, on the item's scale). `items` = {item_id: {field: value}}."""
     _writable(scorecard, expected_version)
-    _require(actor, scorecard, Relation.OWNER, own_ok=True)
-    _require_state(scorecard, S.SELF_REVIEW)
+    _check_edit(scorecard, actor, Edit.SELF_REVIEW)
     if comment is not None:
         scorecard.self_comment = comment
     for item, fields in _item_fields(scorecard, items, ("self_score", "self_comment")):
@@ -882,8 +905,7 @@ def save_manager_review(scorecard, actor, *, comment=None, items=None, expected_
     item's scale; data items: points overriding the computed score, which needs
     override_reason), manager_comment. Recomputes final points."""
     _writable(scorecard, expected_version)
-    _require(actor, scorecard, Relation.MANAGER)
-    _require_state(scorecard, S.MANAGER_REVIEW)
+    _check_edit(scorecard, actor, Edit.MANAGER_REVIEW)
     if comment is not None:
         scorecard.manager_comment = comment
     allowed = ("manager_score", "manager_comment", "override_reason")
@@ -914,8 +936,7 @@ def _check_manager_score(item):
 def calibrate(scorecard, actor, grade, reason, *, expected_version=None):
     """HR sets the grade in calibration (reason required, audited); lock uses it."""
     _writable(scorecard, expected_version)
-    _require(actor, scorecard, Relation.HR)
-    _require_state(scorecard, S.CALIBRATION)
+    _check_edit(scorecard, actor, Edit.CALIBRATE)
     reason = _require_text(reason)
     if grade not in {b.grade for b in grade_bands(scorecard.cycle.grade_table)}:
         raise ValidationError("invalid_value", f"Grade {grade!r} is not in the cycle's grade table.")
@@ -955,15 +976,9 @@ def _grade_of(card):
 def acknowledge(scorecard, actor, objection=False, comment=None):
     """The owner acknowledges a locked result, optionally objecting (comment required).
     Stored as an Acknowledgement row; the locked scorecard itself never changes."""
-    _require_state(scorecard, S.LOCKED)
-    if actor.id != scorecard.person_id:
-        raise ForbiddenError("forbidden", "Only the employee acknowledges their own result.")
-    if is_superseded(scorecard):
-        raise ValidationError("superseded", "This version was reopened; acknowledge the newer version.")
+    _check_edit(scorecard, actor, Edit.ACKNOWLEDGE)
     if objection:
         comment = _require_text(comment, "reason_required", "A comment explaining the objection")
-    if db.session.scalar(select(exists().where(Acknowledgement.scorecard_id == scorecard.id))):
-        raise ValidationError("already_acknowledged", "This result was already acknowledged.")
     ack = Acknowledgement(scorecard_id=scorecard.id, person_id=actor.id, objection=bool(objection),
                           comment=comment)
     db.session.add(ack)
@@ -983,8 +998,6 @@ def reopen(scorecard, actor, reason, *, expected_version=None):
     if expected_version is not None and int(expected_version) != scorecard.version_id:
         raise ConflictError(scorecard.id, scorecard.updated_by, scorecard.updated_at)
     new_state = _check(scorecard, Action.REOPEN, actor, reason)
-    if is_superseded(scorecard):
-        raise ValidationError("superseded", "A newer version of this scorecard exists.")
     new = Scorecard(cycle_id=scorecard.cycle_id, person_id=scorecard.person_id, version=scorecard.version + 1,
                     template_id=scorecard.template_id, state=new_state, reopened_from_id=scorecard.id,
                     self_comment=scorecard.self_comment, manager_comment=scorecard.manager_comment,

@@ -1,8 +1,13 @@
-"""The scorecard state machine: one transition table and the guards around it.
+"""The scorecard state machine: who may do what on a scorecard, in two tables.
+
+`TRANSITIONS` moves a scorecard between states; `EDITS` says who may change it
+without moving it (targets, reviews, change requests, calibration, acknowledgement).
+`permitted()` answers both for one actor now; services guard with `check()` and
+`check_edit()`, screens and the API list what `permitted()` returns.
 
 Pure: the caller passes the actor's relations to the scorecard (computed from the
-reporting line and roles), sets the new state and writes the audit event. This
-module never touches a model, Flask or the database.
+reporting line and roles) and the facts about it, sets the new state and writes the
+audit event. This module never touches a model, Flask or the database.
 """
 from __future__ import annotations
 
@@ -57,6 +62,18 @@ _EVENT_LABELS = {
 }
 
 
+class Edit(StrEnum):
+    """Changes that keep the state; each is one service and one form on the scorecard page."""
+
+    EDIT_TARGETS = "edit_targets"
+    REQUEST_CHANGE = "request_change"
+    DECIDE_CHANGE = "decide_change"
+    SELF_REVIEW = "self_review"
+    MANAGER_REVIEW = "manager_review"
+    CALIBRATE = "calibrate"
+    ACKNOWLEDGE = "acknowledge"
+
+
 class Relation(StrEnum):
     """How the actor relates to this scorecard; manager = anyone up the reporting line."""
 
@@ -73,6 +90,36 @@ class Transition:
     reason_required: bool = False
     # approve goes through HR first when the cycle asks for a second level
     next_state_if_hr_approval: ScorecardState | None = None
+
+
+@dataclass(frozen=True)
+class EditRule:
+    states: frozenset[ScorecardState]
+    relations: frozenset[Relation]
+    own_allowed: bool = False
+    # the refusal code when the state is wrong (targets keep their historical code)
+    state_code: str = "not_allowed_in_state"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know about the scorecard besides its state."""
+
+    superseded: bool = False  # a reopen made a newer version
+    change_pending: bool = False  # a target change request waits for a decision
+    change_requested_by_actor: bool = False  # ... and the actor asked for it
+    acknowledged: bool = False
+
+
+NO_FACTS = Facts()
+
+
+@dataclass(frozen=True)
+class Permitted:
+    """What one actor may do on one scorecard now, in enum order."""
+
+    actions: tuple[Action, ...]
+    edits: tuple[Edit, ...]
 
 
 class TransitionError(Exception):
@@ -113,6 +160,42 @@ TRANSITIONS: dict[tuple[ScorecardState, Action], Transition] = {
 OWNER_ACTIONS = frozenset({A.SUBMIT, A.SUBMIT_SELF_REVIEW})
 
 EDITABLE_STATES = frozenset({S.DRAFT, S.RETURNED})
+CHANGE_STATES = frozenset({S.APPROVED, S.SELF_REVIEW, S.MANAGER_REVIEW})
+OPEN_STATES = frozenset(S) - {S.LOCKED}
+E = Edit
+
+
+def _e(states, *relations, own=False, state_code="not_allowed_in_state") -> EditRule:
+    return EditRule(frozenset(states), frozenset(relations), own, state_code)
+
+
+EDITS: dict[Edit, EditRule] = {
+    E.EDIT_TARGETS: _e(EDITABLE_STATES, R.OWNER, R.MANAGER, own=True, state_code="not_editable"),
+    # approved targets change only through a request that someone else decides
+    E.REQUEST_CHANGE: _e(CHANGE_STATES, R.OWNER, R.MANAGER, own=True),
+    # a request may outlive the manager review; lock waits for the decision
+    E.DECIDE_CHANGE: _e(OPEN_STATES, R.MANAGER),
+    E.SELF_REVIEW: _e({S.SELF_REVIEW}, R.OWNER, own=True),
+    E.MANAGER_REVIEW: _e({S.MANAGER_REVIEW}, R.MANAGER),
+    E.CALIBRATE: _e({S.CALIBRATION}, R.HR),
+    E.ACKNOWLEDGE: _e({S.LOCKED}, R.OWNER, own=True),
+}
+
+# Facts that refuse a step the tables allow: (step it concerns, None for every step; test; code)
+BLOCKERS = (
+    (None, lambda f: f.superseded, "superseded"),
+    (E.REQUEST_CHANGE, lambda f: f.change_pending, "change_request_pending"),
+    (E.DECIDE_CHANGE, lambda f: not f.change_pending, "already_decided"),
+    (E.DECIDE_CHANGE, lambda f: f.change_requested_by_actor, "own_request"),
+    (E.ACKNOWLEDGE, lambda f: f.acknowledged, "already_acknowledged"),
+)
+BLOCKER_MESSAGES = {
+    "superseded": "A newer version of this scorecard exists.",
+    "change_request_pending": "A change request is already pending.",
+    "already_decided": "This change request was already decided.",
+    "own_request": "Someone other than the requester decides a change request.",
+    "already_acknowledged": "This result was already acknowledged.",
+}
 
 
 def is_frozen(state: ScorecardState) -> bool:
@@ -142,10 +225,12 @@ def check(
     is_owner: bool,
     hr_approval_required: bool,
     reason: str | None = None,
+    facts: Facts = NO_FACTS,
 ) -> ScorecardState:
     """Return the state after `action`, or raise TransitionError.
 
-    Error codes: 'not_allowed_in_state', 'forbidden', 'own_scorecard', 'reason_required'.
+    Error codes: 'not_allowed_in_state', 'forbidden', 'own_scorecard', 'reason_required',
+    'superseded'.
     """
     refusal = _refusal(state, action, relations, is_owner)
     if refusal is not None:
@@ -153,6 +238,9 @@ def check(
     transition = TRANSITIONS[(state, action)]
     if transition.reason_required and not (reason and reason.strip()):
         raise TransitionError("reason_required", f"'{action}' needs a reason.")
+    blocked = _blocker(action, facts)
+    if blocked is not None:
+        raise TransitionError(*blocked)
     if hr_approval_required and transition.next_state_if_hr_approval is not None:
         return transition.next_state_if_hr_approval
     return transition.next_state
@@ -170,4 +258,54 @@ def _refusal(
     owner = is_owner or Relation.OWNER in relations
     if owner and action not in OWNER_ACTIONS:
         return "own_scorecard", f"You cannot '{action}' your own scorecard."
+    return None
+
+
+def check_edit(
+    state: ScorecardState,
+    edit: Edit,
+    relations: set[Relation],
+    *,
+    is_owner: bool,
+    facts: Facts = NO_FACTS,
+) -> None:
+    """Raise TransitionError unless this actor may make `edit` now (same codes as `check`,
+    plus the state code of the edit and the BLOCKERS' codes)."""
+    refusal = _edit_refusal(state, edit, relations, is_owner) or _blocker(edit, facts)
+    if refusal is not None:
+        raise TransitionError(*refusal)
+
+
+def permitted(
+    state: ScorecardState,
+    relations: set[Relation],
+    *,
+    is_owner: bool,
+    hr_approval_required: bool,
+    facts: Facts = NO_FACTS,
+) -> Permitted:
+    """Every action and edit this actor may take now: the one answer for buttons,
+    forms and the API. Reasons are not asked for here; `check` asks for them."""
+    actions = [a for a in Action if not (_refusal(state, a, relations, is_owner) or _blocker(a, facts))]
+    edits = [e for e in Edit if not (_edit_refusal(state, e, relations, is_owner) or _blocker(e, facts))]
+    return Permitted(tuple(actions), tuple(edits))
+
+
+def _edit_refusal(
+    state: ScorecardState, edit: Edit, relations: set[Relation], is_owner: bool
+) -> tuple[str, str] | None:
+    rule = EDITS[edit]
+    if state not in rule.states:
+        return rule.state_code, f"'{edit}' is not possible on a {state} scorecard."
+    if not rule.relations & set(relations):
+        return "forbidden", f"You may not '{edit}' on this scorecard."
+    if (is_owner or Relation.OWNER in relations) and not rule.own_allowed:
+        return "own_scorecard", f"You cannot '{edit}' on your own scorecard."
+    return None
+
+
+def _blocker(step: Action | Edit, facts: Facts) -> tuple[str, str] | None:
+    for concerns, blocks, code in BLOCKERS:
+        if (concerns is None or concerns == step) and blocks(facts):
+            return code, BLOCKER_MESSAGES[code]
     return None

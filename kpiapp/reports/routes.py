@@ -159,6 +159,7 @@ def cycles():
     rows = db.session.execute(
         select(Cycle, func.count(Scorecard.id), locked)
         .outerjoin(Scorecard, Scorecard.cycle_id == Cycle.id)
+        .where(policy.visible_cycles_filter(current_user))
         .group_by(Cycle.id)
         .order_by(Cycle.period_start.desc())
     ).all()

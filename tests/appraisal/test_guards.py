@@ -195,3 +195,23 @@ def test_wrong_state_and_unknown_fields():
         lambda: services.request_change(card, person, {metric_item(card).id: {"target": "1"}}, ""),
         "reason_required",
     )
+
+
+def test_facts_for_a_list_match_each_scorecard():
+    from kpiapp.appraisal.workflow import Facts
+
+    team = make_team(size=2)
+    first, second = team.people
+    old = walk_to(team, first, S.LOCKED)
+    services.acknowledge(old, first)
+    new = services.reopen(old, team.admin, "wrong FX rate")
+    card = walk_to(team, second, S.APPROVED)
+    services.request_change(card, second, {metric_item(card).id: {"target": "95000"}}, "price war")
+    db.session.commit()
+    assert services.facts_for([old, new, card], second) == {
+        old.id: Facts(superseded=True, acknowledged=True),
+        new.id: Facts(),
+        card.id: Facts(change_pending=True, change_requested_by_actor=True),
+    }
+    assert services.facts_of(card, team.manager) == Facts(change_pending=True)
+    assert services.facts_for([], team.manager) == {}

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from kpiapp import policy
 from kpiapp.appraisal.workflow import Relation
 from kpiapp.extensions import db
-from kpiapp.models import Scorecard
-from tests.appraisal.factories import make_team
+from kpiapp.models import Cycle, Scorecard
+from tests.appraisal.factories import CycleFactory, make_team
 from tests.factories import ClientUserFactory, UserFactory
 
 pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
@@ -57,3 +57,31 @@ def test_only_hr_and_admin_manage_templates_and_cycles():
     assert policy.can(team.hr, "template.manage", team.template)
     assert policy.can(team.admin, "cycle.manage", team.cycle)
     assert not policy.can(team.manager, "cycle.manage", team.cycle)
+
+
+def test_cycle_visibility_follows_the_scorecards():
+    team = make_team(size=2)
+    other = CycleFactory()  # nobody in it: only HR and admins see it
+    owner = team.people[0]
+    who_sees = {
+        "owner": (owner, {team.cycle.id}), "manager": (team.manager, {team.cycle.id}),
+        "boss": (team.boss, {team.cycle.id}), "hr": (team.hr, {team.cycle.id, other.id}),
+        "admin": (team.admin, {team.cycle.id, other.id}), "stranger": (UserFactory(), set()),
+        "client": (ClientUserFactory(), set()),
+    }
+    for who, (user, cycles) in who_sees.items():
+        seen = db.session.execute(select(Cycle.id).where(policy.visible_cycles_filter(user))).scalars()
+        assert set(seen) == cycles, who
+
+
+def test_team_scorecards_are_those_below_in_the_line():
+    team = make_team(size=2)
+    cards = {team.card(p).id for p in team.people}
+
+    def team_ids(user):
+        query = select(Scorecard.id).where(policy.team_scorecards_filter(user))
+        return set(db.session.execute(query).scalars())
+
+    assert team_ids(team.manager) == cards and team_ids(team.boss) == cards
+    assert team_ids(team.people[0]) == set() and team_ids(team.hr) == set()
+    assert team_ids(ClientUserFactory()) == set()

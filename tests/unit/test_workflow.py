@@ -17,14 +17,19 @@ if str(ROOT) not in sys.path:
 
 from kpiapp.appraisal.workflow import (  # noqa: E402
     EDITABLE_STATES,
+    EDITS,
     TRANSITIONS,
     Action,
+    Edit,
+    Facts,
     Relation,
     ScorecardState,
     TransitionError,
     allowed_actions,
     check,
+    check_edit,
     is_frozen,
+    permitted,
 )
 
 # (state, action): (next state, who may do it, reason needed)
@@ -238,3 +243,103 @@ def test_every_state_is_reachable_from_draft():
                 frontier.extend(targets - seen)
                 seen |= targets
     assert seen == set(ScorecardState)
+
+
+# ---- edits: changes that keep the state ----------------------------------------------
+
+# edit: (states, who may, allowed on one's own scorecard, code when the state is wrong)
+EDIT_DESIGN = {
+    "edit_targets": ({"draft", "returned"}, {"owner", "manager"}, True, "not_editable"),
+    "request_change": ({"approved", "self_review", "manager_review"}, {"owner", "manager"}, True,
+                       "not_allowed_in_state"),
+    # a pending request can outlive the manager review (lock waits for it); never on a locked card
+    "decide_change": (set(STATES) - {"locked"}, {"manager"}, False, "not_allowed_in_state"),
+    "self_review": ({"self_review"}, {"owner"}, True, "not_allowed_in_state"),
+    "manager_review": ({"manager_review"}, {"manager"}, False, "not_allowed_in_state"),
+    "calibrate": ({"calibration"}, {"hr"}, False, "not_allowed_in_state"),
+    "acknowledge": ({"locked"}, {"owner"}, True, "not_allowed_in_state"),
+}
+EDIT_KINDS = list(EDIT_DESIGN)
+FACT_CASES = {
+    "none": {},
+    "superseded": {"superseded": True},
+    "pending": {"change_pending": True},
+    "pending_mine": {"change_pending": True, "change_requested_by_actor": True},
+    "acknowledged": {"acknowledged": True},
+}
+
+
+def fact_refusal(step, facts):
+    """The designed refusal for a step the tables allow, given the facts (or None)."""
+    pending, mine = facts.get("change_pending", False), facts.get("change_requested_by_actor", False)
+    if facts.get("superseded"):
+        return "superseded"
+    if step == "request_change" and pending:
+        return "change_request_pending"
+    if step == "decide_change" and not pending:
+        return "already_decided"
+    if step == "decide_change" and mine:
+        return "own_request"
+    if step == "acknowledge" and facts.get("acknowledged"):
+        return "already_acknowledged"
+    return None
+
+
+def expected_edit(state, edit, relations, is_owner, facts):
+    states, who, own_ok, state_code = EDIT_DESIGN[edit]
+    if state not in states:
+        return state_code
+    if not relations & who:
+        return "forbidden"
+    if (is_owner or "owner" in relations) and not own_ok:
+        return "own_scorecard"
+    return fact_refusal(edit, facts)
+
+
+def edit_outcome(state, edit, relations, is_owner, facts):
+    try:
+        check_edit(ScorecardState(state), Edit(edit), {Relation(r) for r in relations}, is_owner=is_owner,
+                   facts=Facts(**facts))
+    except TransitionError as err:
+        return err.code
+    return None
+
+
+EDIT_GRID = list(itertools.product(STATES, EDIT_KINDS, range(len(RELATION_SETS)), [False, True]))
+
+
+@pytest.mark.parametrize("state, edit, rel_index, is_owner", EDIT_GRID)
+def test_whole_edit_grid(state, edit, rel_index, is_owner):
+    relations = RELATION_SETS[rel_index]
+    for name, facts in FACT_CASES.items():
+        want = expected_edit(state, edit, relations, is_owner, facts)
+        assert edit_outcome(state, edit, relations, is_owner, facts) == want, name
+
+
+@pytest.mark.parametrize("state, rel_index, is_owner", list(
+    itertools.product(STATES, range(len(RELATION_SETS)), [False, True])))
+def test_permitted_lists_exactly_what_the_checks_allow(state, rel_index, is_owner):
+    relations = RELATION_SETS[rel_index]
+    for name, facts in FACT_CASES.items():
+        got = permitted(ScorecardState(state), {Relation(r) for r in relations}, is_owner=is_owner,
+                        hr_approval_required=False, facts=Facts(**facts))
+        edits = [e for e in EDIT_KINDS if expected_edit(state, e, relations, is_owner, facts) is None]
+        actions = [a for a in ACTIONS if expected(state, a, relations, is_owner, False)[0] == "ok"
+                   and fact_refusal(a, facts) is None]
+        assert sorted(str(e) for e in got.edits) == sorted(edits), name
+        assert sorted(str(a) for a in got.actions) == sorted(actions), name
+
+
+@pytest.mark.parametrize("state, action", list(DESIGN))
+def test_no_action_on_a_superseded_version(state, action):
+    _, who, _ = DESIGN[(state, action)]
+    with pytest.raises(TransitionError) as err:
+        check(ScorecardState(state), Action(action), {Relation(next(iter(who)))}, is_owner=False,
+              hr_approval_required=False, reason="because", facts=Facts(superseded=True))
+    assert err.value.code == "superseded"
+
+
+def test_expected_edit_table_matches_the_module():
+    """Same edits, as a second check beside the grid (which is the real test)."""
+    assert [str(e) for e in Edit] == EDIT_KINDS
+    assert set(EDITS) == set(Edit)

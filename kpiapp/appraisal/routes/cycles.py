@@ -12,6 +12,7 @@ from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes import cycle_helpers
 from kpiapp.appraisal.routes.common import back_or_fragment
+from kpiapp.appraisal.routes.scorecards import forms_for
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
 from kpiapp.job_views import job_state
@@ -240,6 +241,7 @@ def remind(cycle_id):
 def calibration(cycle_id):
     cycle = load(cycle_id)
     bands, rows, open_cards, overall = cycle_helpers.calibration(cycle)
+    facts = services.facts_for(open_cards, current_user)
     return render_template(
         "cycles/calibration.html",
         cycle=cycle,
@@ -248,4 +250,5 @@ def calibration(cycle_id):
         open_cards=open_cards,
         overall=overall,
         grade_now=cycle_helpers.grade_now,
+        forms_for=lambda card: forms_for(services.permitted(card, current_user, facts[card.id])),
     )

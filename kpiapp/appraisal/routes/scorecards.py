@@ -7,8 +7,7 @@ from flask_login import current_user
 from kpiapp import charts, policy
 from kpiapp.appraisal import queries, services
 from kpiapp.appraisal.scoring import ScoringError
-from kpiapp.appraisal.workflow import EDITABLE_STATES, Relation
-from kpiapp.appraisal.workflow import ScorecardState as S
+from kpiapp.appraisal.workflow import Edit
 from kpiapp.appraisal.routes.cycle_helpers import grade_now
 from kpiapp.appraisal.routes.common import (
     back_or_fragment,
@@ -43,10 +42,10 @@ def card_context(card):
     """Everything the scorecard fragment shows, and which forms this user gets."""
     superseded = services.is_superseded(card)
     pending, ack = queries.pending_change(card), queries.acknowledgement(card)
+    permitted = services.permitted(card, current_user)
     return {
         "card": card, "superseded": superseded, "pending": pending, "ack": ack,
-        "can": forms_for(card, policy.relations_of(current_user, card), superseded, pending, ack),
-        "actions": [] if superseded else services.allowed_actions(card, current_user),
+        "can": forms_for(permitted), "actions": list(permitted.actions),
         "result": result_of(card), "change_requests": queries.change_requests(card),
         "versions": queries.versions_of(card), "item_versions": queries.item_versions(card),
         "grades": [g["grade"] for g in card.cycle.grade_table],
@@ -64,20 +63,9 @@ def points_chart(card):
     return {"spec": charts.points_bars(rows, chart_labels()), "rows": table}
 
 
-def forms_for(card, relations, superseded, pending, ack):
-    """Which forms to show; the services decide again on every post."""
-    owner, manager, hr = (r in relations for r in (Relation.OWNER, Relation.MANAGER, Relation.HR))
-    live, state = not superseded and not card.is_locked, card.state
-    decider = manager and not owner and pending is not None and pending.requested_by_id != current_user.id
-    return {
-        "edit": live and state in EDITABLE_STATES and (owner or manager),
-        "self_review": live and state == S.SELF_REVIEW and owner,
-        "manager_review": live and state == S.MANAGER_REVIEW and manager and not owner,
-        "request_change": live and state in services.CHANGE_STATES and (owner or manager) and pending is None,
-        "decide_change": live and decider,
-        "calibrate": live and state == S.CALIBRATION and hr and not owner,
-        "acknowledge": card.is_locked and owner and not superseded and ack is None,
-    }
+def forms_for(permitted):
+    """Which forms to show ({edit: bool}, e.g. can.self_review): the edits the services accept."""
+    return {str(edit): edit in permitted.edits for edit in Edit}
 
 
 def result_of(card):
@@ -148,10 +136,11 @@ def mine():
 @allow("team.view")
 def team():
     groups = queries.team_scorecards(current_user)
+    facts = services.facts_for([card for cards in groups.values() for card in cards], current_user)
     return render_template(
         "scorecards/team.html",
         groups=groups,
-        actions_for=lambda card: services.allowed_actions(card, current_user),
+        actions_for=lambda card: services.permitted(card, current_user, facts[card.id]).actions,
     )
 
 
