@@ -17,8 +17,10 @@ def strip_or_none(value):
 
 
 class NumberField(DecimalField):
-    """A decimal input (type=number, step=any) that refuses NaN and infinities, which would
-    otherwise reach range checks and raise."""
+    """A decimal input (type=number, step=any). Refuses NaN and infinities, which would reach
+    range checks and raise, and numbers too large for the database's NUMERIC(20, 6) columns."""
+
+    limit = Decimal(10) ** 14
 
     def process_formdata(self, valuelist):
         if not valuelist:
@@ -30,6 +32,9 @@ class NumberField(DecimalField):
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(_l("Enter a number."))
+        if isinstance(self.data, Decimal) and abs(self.data) >= self.limit:
+            self.data = None
+            raise ValueError(_l("This number is too large."))
 
     def _value(self):
         if self.raw_data:
