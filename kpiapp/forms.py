@@ -5,7 +5,7 @@ inline script)."""
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, FormField
+from wtforms import DateField, DecimalField, FieldList, FormField
 
 
 def strip(value):
@@ -54,11 +54,13 @@ class DateInputField(DateField):
             raise ValueError(_l("Enter a date.")) from None
 
 
-def leaf_fields(form):
-    """Every input of a form, sub-forms included, in declaration order."""
-    for field in form:
+def leaf_fields(fields):
+    """Every input of a form (or a list of fields), sub-forms and lists included, in order."""
+    for field in fields:
         if isinstance(field, FormField):
             yield from leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from leaf_fields(field.entries)
         else:
             yield field
 

@@ -167,14 +167,15 @@ def health(cycle_id):
 def remind(cycle_id):
     """Notify whoever must act next on the chosen scorecards (one-click or bulk)."""
     cycle = load(cycle_id)
-    ids = set(request.form.getlist("scorecard_id", type=int))
+    form = forms.RemindForm()
+    ids = set(form.scorecard_id.data or ()) if form.validate() else set()
     cards = [c for c in queries.cycle_scorecards(cycle.id) if c.id in ids and not c.is_locked]
     for card in cards:
         notifications.notify_next(card, kind="reminder")
     db.session.commit()
     return back_or_fragment(
         "cycles/_reminded.html",
-        safe_next(request.form.get("back")) or url_for(".detail", cycle_id=cycle.id),
+        safe_next(form.back.data) or url_for(".detail", cycle_id=cycle.id),
         message=_("%(n)s reminders sent.", n=len(cards)),
         count=len(cards),
     )

@@ -24,7 +24,8 @@ def plain_decimal(value):
 
 def between(low, high):
     low, high = plain_decimal(low), plain_decimal(high)
-    return NumberRange(min=low, max=high, message=_l("Enter a number from %(min)s to %(max)s.", min=low, max=high))
+    message = _l("Enter a number from %(min)s to %(max)s.", min=low, max=high)
+    return NumberRange(min=low, max=high, message=message)
 
 
 def number(label, *validators):
@@ -277,6 +278,23 @@ def cycle_form(cycle, choices, default_table, post=False):
     for name, options in choices.items():
         form[name].choices = options
     return form
+
+
+class CopyTemplateForm(FlaskForm):
+    code = text(_l("Code"), 64, required=True)
+    name = text(_l("Name"), 160)
+
+
+class RemindForm(FlaskForm):
+    """The scorecards to remind (checkboxes or hidden inputs) and the page to go back to. Any ids
+    bind here: the view keeps the cycle's own, as mark_read keeps the user's own notifications."""
+
+    scorecard_id = SelectMultipleField(coerce=int, validate_choice=False)
+    back = HiddenField()
+
+
+class MarkReadForm(FlaskForm):
+    notification_id = SelectMultipleField(coerce=int, validate_choice=False)
 
 
 # ---- KPI templates ----------------------------------------------------------------------

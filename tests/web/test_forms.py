@@ -87,7 +87,8 @@ def test_refused_targets_keep_every_typed_value(team, browser):
     stretch, weight = attrs(html, f"items-{gmv.id}-stretch"), attrs(html, f"items-{teamwork.id}-weight")
     assert stretch["value"] == "lots" and stretch["aria-invalid"] == "true"
     assert weight["value"] == "140" and weight["aria-invalid"] == "true"
-    assert attrs(html, f"items-{gmv.id}-threshold")["aria-invalid"] == "true" and "This number is too large." in html
+    assert attrs(html, f"items-{gmv.id}-threshold")["aria-invalid"] == "true"
+    assert "This number is too large." in html
     assert "Enter a number." in html and "Enter a number from 0 to 100." in html
     db.session.refresh(gmv)
     assert str(gmv.target) == "100000.000000"
@@ -153,7 +154,8 @@ def test_refused_cycle_form_keeps_what_was_typed(team, browser):
     hr = browser(team.hr)
     r = hr.post("/cycles/new", {
         "name": "2027-01", "kind": "quarterly", "period_start": "2027-01-01", "period_end": "",
-        "targets_due": "2027-01-05", "grade-1-grade": "S", "grade-1-min_score": "95", "grade-1-max_share": "x",
+        "targets_due": "2027-01-05",
+        "grade-1-grade": "S", "grade-1-min_score": "95", "grade-1-max_share": "x",
         "position_id": team.position.id,
     })
     html = r.get_data(as_text=True)
@@ -162,6 +164,29 @@ def test_refused_cycle_form_keeps_what_was_typed(team, browser):
     assert re.search(r'<option selected value="quarterly">|<option value="quarterly" selected>', html)
     assert re.search(rf'<option selected value="{team.position.id}">', html)
     end, share = attrs(html, "period_end"), attrs(html, "grade-1-max_share")
-    assert end["aria-invalid"] == "true" and " autofocus" in tag(html, "period_end") and " required" in tag(html, "period_end")
+    assert end["aria-invalid"] == "true" and " autofocus" in tag(html, "period_end")
+    assert " required" in tag(html, "period_end")
     assert share["value"] == "x" and share["aria-invalid"] == "true"
     assert attrs(html, "grade-1-min_score")["max"] == "120"
+
+
+def test_refused_template_keeps_rows_and_marks_the_bad_weight(app, browser):
+    from tests.appraisal.factories import HRFactory
+    from tests.web.test_hr_screens import ROWS
+
+    hr = browser(HRFactory())
+    # rows as the page numbers them (from 0); a post numbered otherwise comes back renumbered
+    rows = {re.sub(r"items-(\d)", lambda m: f"items-{int(m.group(1)) - 1}", k): v for k, v in ROWS.items()}
+    rows.update({"items-1-weight": "thirty", "items-0-threshold": "0"})
+    r = hr.post("/kpi-templates/new",
+                {**rows, "code": "ops", "name": "Ops", "description": "For the EU team"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and attrs(html, "code")["value"] == "ops"
+    assert "For the EU team</textarea>" in html and attrs(html, "items-0-threshold")["value"] == "0"
+    weight = attrs(html, "items-1-weight")
+    assert weight["value"] == "thirty" and weight["aria-invalid"] == "true"
+    assert " autofocus" in tag(html, "items-1-weight")
+    assert (weight["type"], weight["min"], weight["max"]) == ("number", "0", "100")
+    live = hr.post("/kpi-templates/weights", {**ROWS, "items-1-weight": "80", "items-2-weight": "x"},
+                   htmx=True)
+    assert "they must total 100" in live.get_data(as_text=True)  # 80 + a non-number is not 100
