@@ -25,6 +25,9 @@ class NumberField(DecimalField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
+        if not valuelist[0].strip():
+            self.data = None  # left blank: no number, and no error (Optional or DataRequired decide)
+            return
         try:
             super().process_formdata(valuelist)
         except ValueError:

@@ -190,3 +190,6 @@ def test_refused_template_keeps_rows_and_marks_the_bad_weight(app, browser):
     live = hr.post("/kpi-templates/weights", {**ROWS, "items-1-weight": "80", "items-2-weight": "x"},
                    htmx=True)
     assert "they must total 100" in live.get_data(as_text=True)  # 80 + a non-number is not 100
+    blank_row = {"items-3-name": "", "items-3-weight": ""}  # the page always posts blank rows too
+    live = hr.post("/kpi-templates/weights", {**ROWS, "items-2-weight": "30", **blank_row}, htmx=True)
+    assert 'class="ok"' in live.get_data(as_text=True) and "Weights total: 100" in live.get_data(as_text=True)
