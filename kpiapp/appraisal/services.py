@@ -53,14 +53,17 @@ DEFAULT_GRADE_TABLE = [
 # ---- errors -----------------------------------------------------------------------------
 
 class AppraisalError(Exception):
-    """A refused service call; `code` is stable for the UI and tests."""
+    """A refused service call; `code` is stable for the UI and tests. `field` (and `item_id` for
+    a scorecard item's field) name the input the refusal is about, when there is one."""
 
     status = 400
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, *, field=None, item_id=None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.field = field
+        self.item_id = item_id
 
 
 class ValidationError(AppraisalError):
@@ -139,9 +142,9 @@ def record_refusal(error, actor, scorecard_id=None):
     _record("scorecard.refused", scorecard_id, actor, after={"code": error.code, "message": error.message})
 
 
-def _require_text(text, code="reason_required", what="A reason"):
+def _require_text(text, code="reason_required", what="A reason", field="reason"):
     if not (text and str(text).strip()):
-        raise ValidationError(code, f"{what} is required.")
+        raise ValidationError(code, f"{what} is required.", field=field)
     return str(text).strip()
 
 
@@ -192,11 +195,12 @@ def _dec(value):
     return None if value is None else Decimal(value)
 
 
-def _manual_score(item, value):
+def _manual_score(item, value, field=None):
     try:
         return scoring.score_item(item_rule(item), None, Decimal(value))
     except ScoringError as error:
-        raise ValidationError(error.code, f"{item.name}: {error.message}") from None
+        raise ValidationError(error.code, f"{item.name}: {error.message}",
+                              field=field, item_id=item.id) from None
 
 
 # ---- templates --------------------------------------------------------------------------
@@ -215,7 +219,7 @@ def _template_item(spec, seq):
     rule_data = {k: v for k, v in rule_data.items() if k not in RULE_LIMITS}
     rule = _parse_rule(rule_data, limits, manual=kind == ItemKind.manual)
     return KpiTemplateItem(
-        seq=seq, name=_require_text(spec.get("name"), "invalid_value", "An item name"), kind=kind,
+        seq=seq, name=_require_text(spec.get("name"), "invalid_value", "An item name", "name"), kind=kind,
         metric_key=metric.key if metric else None, description=spec.get("description"),
         tag=_enum(ItemTag, spec.get("tag", "result"), "tag"), weight=to_decimal(spec.get("weight"), "weight"),
         rule={k: v for k, v in rule.to_dict().items() if k not in RULE_LIMITS}, **limits)
@@ -352,18 +356,49 @@ def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=Non
     if period_end < period_start:
         raise ValidationError("invalid_period", "The period ends before it starts.")
     table = grade_table or DEFAULT_GRADE_TABLE
-    try:
-        scoring.validate_grade_table(grade_bands(table))
-    except ScoringError as error:
-        raise ValidationError(error.code, error.message) from None
-    unknown = set(deadlines or {}) - set(DEADLINES)
-    if unknown:
-        raise ValidationError("invalid_field", f"Unknown deadlines: {', '.join(sorted(unknown))}.")
+    _check_grade_table(table)
+    _check_deadlines(deadlines)
     cycle = Cycle(name=name, kind=_enum(CycleKind, kind, "kind"), period_start=period_start,
                   period_end=period_end,
                   grade_table=audit.to_jsonable(table), hr_approval_required=hr_approval_required,
                   **(deadlines or {}))
     db.session.add(cycle)
+    add_participants(cycle, actor, participants)
+    with acting(actor):
+        db.session.flush()
+    return cycle
+
+
+def _check_grade_table(table):
+    try:
+        scoring.validate_grade_table(grade_bands(table))
+    except ScoringError as error:
+        raise ValidationError(error.code, error.message) from None
+
+
+def _check_deadlines(deadlines):
+    unknown = set(deadlines or {}) - set(DEADLINES)
+    if unknown:
+        raise ValidationError("invalid_field", f"Unknown deadlines: {', '.join(sorted(unknown))}.")
+
+
+def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_required=None,
+               participants=()):
+    """Edit a cycle until it closes: name, deadlines and more participant rules; the grade table
+    and the HR-approval switch only while it is a draft (running scorecards were started under
+    them). HR/admin only; the ORM audit hooks record the change. Flushes."""
+    _require_hr(actor)
+    if cycle.status == CycleStatus.closed:
+        raise ValidationError("not_editable", "A closed cycle cannot change.")
+    _check_deadlines(deadlines)
+    if grade_table is not None and cycle.status == CycleStatus.draft:
+        _check_grade_table(grade_table)
+        cycle.grade_table = audit.to_jsonable(grade_table)
+    if hr_approval_required is not None and cycle.status == CycleStatus.draft:
+        cycle.hr_approval_required = hr_approval_required
+    cycle.name = name or cycle.name
+    for key, value in (deadlines or {}).items():
+        setattr(cycle, key, value)
     add_participants(cycle, actor, participants)
     with acting(actor):
         db.session.flush()
@@ -892,7 +927,7 @@ def save_self_review(scorecard, actor, *, comment=None, items=None, expected_ver
                 raise ValidationError("invalid_field", f"{item.name} is scored from data, not self-scored.")
             score = to_decimal(fields["self_score"], "self_score")
             if score is not None:
-                _manual_score(item, score)  # range check on the item's scale
+                _manual_score(item, score, "self_score")  # range check on the item's scale
             item.self_score = score
         if "self_comment" in fields:
             item.self_comment = fields["self_comment"]
@@ -925,12 +960,14 @@ def _check_manager_score(item):
     if item.manager_score is None:
         return
     if item.is_manual:
-        _manual_score(item, item.manager_score)
+        _manual_score(item, item.manager_score, "manager_score")
     elif not Decimal(0) <= Decimal(item.manager_score) <= Decimal(item.rule.get("cap") or 120):
-        raise ValidationError("invalid_value", f"{item.name}: points must be between 0 and the cap.")
+        raise ValidationError("invalid_value", f"{item.name}: points must be between 0 and the cap.",
+                              field="manager_score", item_id=item.id)
     elif _is_override(item) and not (item.override_reason or "").strip():
         raise ValidationError("override_reason_required",
-                              f"{item.name}: overriding the computed score needs a reason.")
+                              f"{item.name}: overriding the computed score needs a reason.",
+                              field="override_reason", item_id=item.id)
 
 
 def calibrate(scorecard, actor, grade, reason, *, expected_version=None):
@@ -978,7 +1015,7 @@ def acknowledge(scorecard, actor, objection=False, comment=None):
     Stored as an Acknowledgement row; the locked scorecard itself never changes."""
     _check_edit(scorecard, actor, Edit.ACKNOWLEDGE)
     if objection:
-        comment = _require_text(comment, "reason_required", "A comment explaining the objection")
+        comment = _require_text(comment, "reason_required", "A comment explaining the objection", "comment")
     ack = Acknowledgement(scorecard_id=scorecard.id, person_id=actor.id, objection=bool(objection),
                           comment=comment)
     db.session.add(ack)

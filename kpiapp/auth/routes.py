@@ -25,7 +25,7 @@ LOGIN_ERRORS = {
     "bad_credentials": lambda: _("E-mail or password is wrong."),
     "throttled": lambda: _("Too many failed attempts from your network. Try again later."),
 }
-PENDING_KEYS = ("pending_token", "pending_at", "pending_remember", "pending_next")
+PENDING_KEYS = ("pending_token", "pending_at", "pending_mark", "pending_remember", "pending_next")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,6 +43,7 @@ def login():
         session.clear()
         session["pending_token"] = user.session_token
         session["pending_at"] = utcnow().timestamp()
+        session["pending_mark"] = services.audit_mark()
         session["pending_remember"] = bool(form.remember.data)
         session["pending_next"] = safe_next(form.next.data)
         db.session.commit()
@@ -70,18 +71,19 @@ def verify():
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("auth/verify.html", form=form)
-    started = datetime.fromtimestamp(session.get("pending_at", 0), timezone.utc)
+    pending = services.Pending(datetime.fromtimestamp(session.get("pending_at", 0), timezone.utc),
+                               session.get("pending_mark", 0))
     try:
-        method = services.check_pending_code(user, form.code.data, request.remote_addr, started)
+        method = services.check_pending_code(user, form.code.data, request.remote_addr, pending)
     except services.AuthError as error:
-        return refuse_code(user, form, error, started)
+        return refuse_code(user, form, error, pending)
     return finish_login(user, session.get("pending_remember", False),
                         session.get("pending_next"), f"password+{method}")
 
 
-def refuse_code(user, form, error, started):
+def refuse_code(user, form, error, pending):
     """A wrong code may be retried; a spent, expired, locked or throttled sign-in starts over."""
-    if error.code == "bad_code" and services.pending_problem(user, request.remote_addr, started) is None:
+    if error.code == "bad_code" and services.pending_problem(user, request.remote_addr, pending) is None:
         flash(_("That code is not valid."), "error")
         return render_template("auth/verify.html", form=form)
     for key in PENDING_KEYS:

@@ -1,7 +1,8 @@
 """Authentication use cases: sign-in with throttling, password change, TOTP two-factor."""
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyotp
 from flask import current_app
@@ -35,11 +36,24 @@ def recent_failures_from(ip):
     return db.session.execute(query).scalar()
 
 
-def failures_against(user, since):
+@dataclass(frozen=True)
+class Pending:
+    """A sign-in waiting for its second factor: when the password step passed, and the
+    audit log's last sequence number then (failures after it count against this sign-in;
+    sequence numbers, unlike whole-second times, cannot straddle the password step)."""
+
+    started: datetime
+    audit_mark: int
+
+
+def audit_mark():
+    return db.session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+
+
+def failures_against(user, after_seq):
     query = select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "auth.login_failed", AuditEvent.entity == "user",
-        AuditEvent.entity_id == str(user.id),
-        AuditEvent.ts_utc >= since.replace(microsecond=0),  # audit times are whole seconds
+        AuditEvent.entity_id == str(user.id), AuditEvent.seq > after_seq,
     )
     return db.session.execute(query).scalar()
 
@@ -75,17 +89,17 @@ def authenticate(email, password, ip):
     return user
 
 
-def check_pending_code(user, code, ip, started):
+def check_pending_code(user, code, ip, pending):
     """Second sign-in step: return "totp" or "recovery_code" for a right code, else raise AuthError.
 
-    `started` is when the password step of this pending sign-in succeeded.  The code is
+    `pending` says when the password step of this sign-in succeeded.  The code is
     not even looked at when the address is throttled, the account is locked, or the
     pending sign-in is spent (pending_problem).  A wrong code, TOTP or recovery code
     alike, is a failure toward all of these limits.  The user row is locked first so
     that parallel guesses are counted one after the other.
     """
     db.session.refresh(user, with_for_update=True)
-    problem = pending_problem(user, ip, started)
+    problem = pending_problem(user, ip, pending)
     if problem is not None:
         fail(user, user.email, ip, problem)
     method = check_second_factor(user, code)
@@ -94,14 +108,14 @@ def check_pending_code(user, code, ip, started):
     return method
 
 
-def pending_problem(user, ip, started):
+def pending_problem(user, ip, pending):
     """Why a pending sign-in can no longer be finished ("throttled", "locked", "expired"), or None."""
     if is_throttled(ip):
         return "throttled"
     if is_locked(user):
         return "locked"
-    too_old = utcnow() - started > timedelta(minutes=current_app.config["LOGIN_CODE_MINUTES"])
-    if too_old or failures_against(user, started) >= current_app.config["LOGIN_CODE_MAX_TRIES"]:
+    too_old = utcnow() - pending.started > timedelta(minutes=current_app.config["LOGIN_CODE_MINUTES"])
+    if too_old or failures_against(user, pending.audit_mark) >= current_app.config["LOGIN_CODE_MAX_TRIES"]:
         return "expired"
     return None
 

@@ -1,5 +1,5 @@
 """The metric dictionary (指标口径): every definition with its formula and what it includes."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -68,7 +68,7 @@ def save(form, action):
 @allow("metrics.manage")
 def validate():
     """HTMX: the validation fragment for the formula typed so far (always 200 so htmx swaps it)."""
-    text = request.form.get("formula", "")
+    text = DefinitionForm().formula.data or ""
     try:
         formula, error = services.validate_formula(text), None
     except FormulaError as problem:

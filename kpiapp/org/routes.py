@@ -2,14 +2,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from kpiapp import policy
-from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db
+from kpiapp.forms import focus_first_error
 from kpiapp.models import Department, Position, Role, Store, User
 from kpiapp.navigation import role_label
 from kpiapp.org import services
@@ -22,6 +23,8 @@ from kpiapp.web import attachment, render_page_or_fragment
 bp = Blueprint("org", __name__)
 
 PAGE_SIZE = 50
+PERSON_FIELDS = ("name", "email", "role", "department_id", "position_id", "manager_id", "locale", "active",
+                 "new_password")
 
 
 def all_of(model, order):
@@ -70,7 +73,7 @@ def new_person():
     if form.validate_on_submit() and save_person(form, User()):
         flash(_("Saved."), "success")
         return redirect(url_for("org.people"))
-    return render_template("org/person_form.html", form=form, person=None)
+    return render_template("org/person_form.html", form=focus_first_error(form), person=None)
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
@@ -85,43 +88,29 @@ def edit_person(person_id):
     if form.validate_on_submit() and save_person(form, person):
         flash(_("Saved."), "success")
         return redirect(url_for("org.person", person_id=person.id))
-    return render_template("org/person_form.html", form=form, person=person)
+    return render_template("org/person_form.html", form=focus_first_error(form), person=person)
+
+
+# service refusals shown next to the field they concern, in the user's language
+PERSON_ERRORS = {
+    "invalid_email": _l("Not a valid e-mail address."),
+    "email_taken": _l("Another person already uses this e-mail."),
+    "manager_loop": _l("A person cannot report to someone who reports to them."),
+}
 
 
 def save_person(form, person):
-    """Copy the allowlisted fields; report problems on the form; commit on success."""
-    email = services.normal_email(form.email.data)
-    if email is None:
-        form.email.errors.append(_("Not a valid e-mail address."))
-        return False
-    if not policy.can_set_role(current_user, form.role.data):
-        abort(403)
-    if form.new_password.data:
-        problems = password_problems(form.new_password.data, email=email, name=form.name.data)
-        if problems:
-            form.new_password.errors.extend(str(p) for p in problems)
-            return False
-    was_active = person.active
-    person.name, person.email, person.role = form.name.data.strip(), email, Role(form.role.data)
-    person.department_id = form.department_id.data or None
-    person.position_id = form.position_id.data or None
-    person.locale, person.active = form.locale.data or None, form.active.data
-    if form.new_password.data:
-        person.password_hash = hash_password(form.new_password.data)
-        person.rotate_session_token()
-    if was_active and not person.active:
-        person.rotate_session_token()  # disabling ends every session at once
+    """Validated form in, one service call, commit; refusals land on the form's fields."""
+    fields = services.PersonFields(**{name: form[name].data for name in PERSON_FIELDS})
     try:
-        services.set_manager(person, db.session.get(User, form.manager_id.data) if form.manager_id.data else None)
-        db.session.add(person)
+        services.save_person(person, current_user, fields)
         db.session.commit()
-    except services.OrgError:
+    except services.OrgError as error:
         db.session.rollback()
-        form.manager_id.errors.append(_("A person cannot report to someone who reports to them."))
-        return False
-    except IntegrityError:
-        db.session.rollback()
-        form.email.errors.append(_("Another person already uses this e-mail."))
+        if error.code == "role_forbidden":
+            abort(403)
+        messages = error.params.get("problems") or [PERSON_ERRORS[error.code]]
+        form[error.params["field"]].errors.extend(str(m) for m in messages)
         return False
     return True
 

@@ -4,7 +4,10 @@ from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from kpiapp import policy
+from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.models import Department, Position, Role, Store, StoreOwner, User
@@ -20,6 +23,21 @@ class OrgError(Exception):
     def __init__(self, code, message, **params):
         super().__init__(message)
         self.code, self.params = code, params
+
+
+@dataclass
+class PersonFields:
+    """What a person form may set (the allowlist of SECURITY.md Z4)."""
+
+    name: str
+    email: str
+    role: str
+    department_id: int | None = None
+    position_id: int | None = None
+    manager_id: int | None = None
+    locale: str | None = None
+    active: bool = True
+    new_password: str | None = None
 
 
 def normal_email(text):
@@ -42,8 +60,56 @@ def would_loop(person, manager):
 
 def set_manager(person, manager):
     if manager is not None and (manager.id == person.id or would_loop(person, manager)):
-        raise OrgError("manager_loop", "A person cannot report to someone who reports to them.")
+        raise OrgError("manager_loop", "A person cannot report to someone who reports to them.",
+                       field="manager_id")
     person.manager = manager
+
+
+def save_person(person, actor, fields):
+    """Create or edit a person from `PersonFields`. Refuses (OrgError, `params["field"]` names the
+    input) a bad e-mail, a role the actor may not give, a weak password, a manager loop and an
+    e-mail already in use. Disabling a person or setting a password ends their sessions. Flushes."""
+    email = _person_email(person, fields.email)
+    if not policy.can_set_role(actor, fields.role):
+        raise OrgError("role_forbidden", "You may not give this role.", field="role")
+    _check_password(fields, email)
+    was_active = person.active
+    person.name, person.email, person.role = fields.name.strip(), email, Role(fields.role)
+    person.department_id, person.position_id = fields.department_id or None, fields.position_id or None
+    person.locale, person.active = fields.locale or None, fields.active
+    if fields.new_password:
+        person.password_hash = hash_password(fields.new_password)
+    if fields.new_password or (was_active and not person.active):
+        person.rotate_session_token()  # a new password or disabling ends every session at once
+    set_manager(person, db.session.get(User, fields.manager_id) if fields.manager_id else None)
+    db.session.add(person)
+    _flush_person()
+    return person
+
+
+def _person_email(person, text):
+    email = normal_email(text or "")
+    if email is None:
+        raise OrgError("invalid_email", "Not a valid e-mail address.", field="email")
+    taken = select(User.id).where(func.lower(User.email) == email, User.id != person.id)  # None: any
+    if db.session.scalar(taken) is not None:
+        raise OrgError("email_taken", "Another person already uses this e-mail.", field="email")
+    return email
+
+
+def _check_password(fields, email):
+    if not fields.new_password:
+        return
+    problems = password_problems(fields.new_password, email=email, name=fields.name)
+    if problems:
+        raise OrgError("weak_password", "The password is refused.", field="new_password", problems=problems)
+
+
+def _flush_person():
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent save took the e-mail between the check and the flush
+        raise OrgError("email_taken", "Another person already uses this e-mail.", field="email") from None
 
 
 def set_department_parent(department, parent):

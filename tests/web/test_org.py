@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -162,3 +163,39 @@ def test_every_dangerous_prefix_is_neutralised(writer):
         sheet = load_workbook(io.BytesIO(write_xlsx(["v"], [[v] for v in values]))).active
         cells = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert len(cells) == 6 and all(cell.startswith("'") for cell in cells), cells
+
+
+@pytest.mark.parametrize("case, field, message", [
+    ("email_taken", "email", "Another person already uses this e-mail."),
+    ("manager_loop", "manager_id", "A person cannot report to someone who reports to them."),
+    ("weak_password", "new_password", "This password is on a list of common passwords."),
+])
+def test_refused_person_save_keeps_what_was_typed(app, hr, case, field, message):
+    UserFactory(email="taken@example.com")
+    target = UserFactory(name="Old Name")
+    report = UserFactory(manager=target)
+    data = {"name": "Typed Name", "email": target.email, "department_id": 0, "position_id": 0, "manager_id": 0,
+            "role": "employee", "locale": "", "active": "y",
+            **{"email_taken": {"email": "taken@example.com"}, "manager_loop": {"manager_id": report.id},
+               "weak_password": {"new_password": "password"}}[case]}
+    token = csrf_token(hr, f"/org/people/{target.id}/edit")
+    page = hr.post(f"/org/people/{target.id}/edit", data={"csrf_token": token, **data}).get_data(as_text=True)
+    assert message in page and 'value="Typed Name"' in page
+    invalid = re.search(rf'<[^>]*\bid="{field}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in invalid and "autofocus" in invalid
+    assert page.count("autofocus") == 1
+    db.session.refresh(target)
+    assert target.name == "Old Name" and target.manager_id is None
+
+
+def test_the_person_service_refuses_a_role_the_actor_may_not_give(app):
+    """The form offers HR no admin role; the service refuses it anyway (a crafted post, a script)."""
+    from kpiapp.org import services
+
+    target = UserFactory()
+    fields = services.PersonFields(name=target.name, email=target.email, role="admin")
+    with pytest.raises(services.OrgError) as refused:
+        services.save_person(target, UserFactory(role=Role.hr), fields)
+    assert refused.value.code == "role_forbidden" and refused.value.params["field"] == "role"
+    services.save_person(target, UserFactory(role=Role.admin), fields)
+    assert target.role == Role.admin

@@ -1,6 +1,5 @@
 """Shared by the appraisal screens: labels, error texts, score explanations, responses."""
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, flash, g, redirect, render_template
@@ -8,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kpiapp import presentation
+from kpiapp.appraisal.services import ValidationError
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.metrics import services as metric_services
@@ -41,6 +41,8 @@ ERROR_TEXT = {
     "invalid_period": _l("The period ends before it starts."),
     "invalid_grade_table": _l("Each grade needs a name, a minimum score and a coefficient."),
     "cycle_not_complete": _l("Some scorecards are not locked yet."),
+    "form_invalid": _l("Some entries need correcting: see the marked fields."),
+    "conflict": _l("Someone else changed this scorecard in the meantime; nothing was saved. Reload it."),
 }
 
 
@@ -51,6 +53,11 @@ def step_label(action):
         return presentation.label(Action(action), ui_lang())
     except ValueError:
         return action
+
+
+def form_refusal():
+    """The notice above a form whose inputs failed validation (each input says why)."""
+    return ValidationError("form_invalid", "See the marked fields.")
 
 
 def error_text(error):
@@ -100,20 +107,6 @@ def shown(item, value):
     return presentation.in_unit(value, metric_unit(item), ui_lang(), current_app.config["BASE_CURRENCY"])
 
 
-ITEM_FIELD = re.compile(r"^items-(\d+)-([a-z_]+)$")
-
-
-def item_fields(form, allowed):
-    """{item_id: {field: value}} from inputs named items-<id>-<field>; other fields are ignored
-    (the allowlist of SECURITY.md Z4: state, cycle_id, scores... cannot be bound)."""
-    found = {}
-    for key, value in form.items():
-        match = ITEM_FIELD.match(key)
-        if match and match.group(2) in allowed:
-            found.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip() or None
-    return found
-
-
 def changed_only(card, changes):
     """Drop proposed values equal to what is in force (a change request lists real changes)."""
     result = {}
@@ -149,18 +142,10 @@ def back_or_fragment(fragment, url, status=200, message=None, error=None, **cont
     return redirect(url)
 
 
-def conflict_response(error, url):
-    """409: someone else changed the scorecard; say who and offer a reload."""
-    db.session.rollback()
-    context = {
-        "who": error.changed_by.name if error.changed_by is not None else _("someone else"),
-        "when": error.changed_at,
-        "reload_url": url,
-    }
-    template = "scorecards/_conflict.html" if is_fragment_request() else "scorecards/conflict.html"
-    response = current_app.make_response((render_template(template, **context), 409))
-    response.vary.add("HX-Request")
-    return response
+def conflict_context(error):
+    """Who changed the scorecard in the meantime, and when (for the 409 notice)."""
+    who = error.changed_by.name if error.changed_by is not None else _("someone else")
+    return {"who": who, "when": error.changed_at}
 
 
 DUE = {

@@ -1,20 +1,12 @@
-"""Read models for the HR cycle screens, and the one cycle edit the services lack.
-
-`edit_cycle` is here because services.py has no edit for a cycle's name, deadlines and
-grade table yet; it validates the same way create_cycle does and the ORM audit hooks
-record the change. Move it into services when the domain layer grows one.
-"""
+"""Read models for the HR cycle screens: board, health, calibration."""
 
 from collections import Counter
 from datetime import date
 
-from kpiapp import policy
 from kpiapp.appraisal import scoring, services
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes.common import due_date
-from kpiapp.extensions import db
-from kpiapp.models.appraisal import CycleStatus
 
 # cycle-health stages: the states in which a person still owes the step
 STAGES = [
@@ -25,28 +17,6 @@ STAGES = [
     ("manager_review", (S.MANAGER_REVIEW,)),
     ("calibrate", (S.CALIBRATION,)),
 ]
-
-
-def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_required=None):
-    if not policy.can_manage_appraisal(actor):
-        raise services.ForbiddenError("forbidden", "Only HR and admins manage cycles.")
-    if cycle.status == CycleStatus.closed:
-        raise services.ValidationError("not_editable", "A closed cycle cannot change.")
-    if grade_table is not None and cycle.status == CycleStatus.draft:
-        try:
-            scoring.validate_grade_table(services.grade_bands(grade_table))
-        except scoring.ScoringError as error:
-            raise services.ValidationError(error.code, error.message) from None
-        cycle.grade_table = grade_table
-    if hr_approval_required is not None and cycle.status == CycleStatus.draft:
-        cycle.hr_approval_required = hr_approval_required
-    cycle.name = name or cycle.name
-    for key, value in deadlines.items():
-        if key in services.DEADLINES:
-            setattr(cycle, key, value)
-    with services.acting(actor):
-        db.session.flush()
-    return cycle
 
 
 def department_of(card):

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from kpiapp import jobs
 from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal import queries
-from kpiapp.appraisal.routes import cycle_helpers
-from kpiapp.appraisal.routes.common import back_or_fragment
+from kpiapp.appraisal.routes import cycle_helpers, forms
+from kpiapp.appraisal.routes.common import back_or_fragment, form_refusal
 from kpiapp.appraisal.routes.scorecards import forms_for
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
+from kpiapp.forms import focus_first_error
 from kpiapp.job_views import job_state
 from kpiapp.models import Cycle, Department, JobRun, Position, Scorecard, User
 from kpiapp.models.appraisal import CycleStatus
@@ -22,7 +23,6 @@ from kpiapp.policy import allow, authorize
 from kpiapp.web import render_page_or_fragment
 
 bp = Blueprint("cycles", __name__)
-GRADE_ROWS = 6
 START_TIMEOUT = 1800  # seconds
 
 
@@ -30,59 +30,39 @@ def load(cycle_id):
     return authorize("cycle.manage", db.session.get(Cycle, cycle_id))
 
 
-def parse_date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise services.ValidationError("invalid_value", f"Not a date: {value!r}.") from None
-
-
-def grade_table_from(form):
-    rows = []
-    for n in range(1, GRADE_ROWS + 1):
-        grade = form.get(f"grade-{n}-grade", "").strip()
-        if grade:
-            share = form.get(f"grade-{n}-max_share", "").strip()
-            rows.append(
-                {
-                    "grade": grade,
-                    "min_score": form.get(f"grade-{n}-min_score", "").strip(),
-                    "max_share": str(services.to_decimal(share, "max_share") / 100) if share else None,
-                    "coefficient": form.get(f"grade-{n}-coefficient", "").strip() or "1",
-                }
-            )
-    return rows
-
-
-def participants_from(form):
-    return (
-        [{"department_id": i} for i in form.getlist("department_id", type=int)]
-        + [{"position_id": i} for i in form.getlist("position_id", type=int)]
-        + [{"person_id": i} for i in form.getlist("person_id", type=int)]
-    )
-
-
 def choices():
     def all_of(model, order):
         return db.session.execute(select(model).order_by(order)).scalars().all()
 
+    people = [u for u in all_of(User, User.name) if u.role != "client" and u.active]
     return {
-        "departments": all_of(Department, Department.name),
-        "positions": all_of(Position, Position.title),
-        "people": [u for u in all_of(User, User.name) if u.role != "client" and u.active],
+        "department_id": [(d.id, d.path()) for d in all_of(Department, Department.name)],
+        "position_id": [(p.id, p.title) for p in all_of(Position, Position.title)],
+        "person_id": [(p.id, p.name) for p in people],
     }
 
 
-def form_page(cycle, error=None, status=200):
-    table = cycle.grade_table if cycle else services.DEFAULT_GRADE_TABLE
-    return render_template(
-        "cycles/form.html",
-        cycle=cycle,
-        error=error,
-        values=request.form,
-        grade_rows=table + [{}] * (GRADE_ROWS - len(table)),
-        **choices(),
-    ), status
+def cycle_form(cycle, post=False):
+    return forms.cycle_form(cycle, choices(), services.DEFAULT_GRADE_TABLE, post=post)
+
+
+def form_page(cycle, form, error=None, status=200):
+    if status >= 400:
+        focus_first_error(form)
+    return render_template("cycles/form.html", cycle=cycle, form=form, error=error), status
+
+
+def save_cycle(cycle, form, call):
+    """Validate, one service call, commit; a refusal shows the form again as typed."""
+    if not form.validate():
+        return None, form_page(cycle, form, form_refusal(), 422)
+    try:
+        saved = call()
+        db.session.commit()
+    except services.AppraisalError as error:
+        db.session.rollback()
+        return None, form_page(load(cycle.id) if cycle else None, form, error, 422)
+    return saved, None
 
 
 @bp.route("/")
@@ -104,28 +84,16 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @allow("appraisal.manage")
 def new():
+    form = cycle_form(None, post=request.method == "POST")
     if request.method == "GET":
-        return form_page(None)
-    form = request.form
-    try:
-        start, end = parse_date(form.get("period_start")), parse_date(form.get("period_end"))
-        if start is None or end is None or not form.get("name", "").strip():
-            raise services.ValidationError("invalid_value", "A cycle needs a name, a start and an end date.")
-        cycle = services.create_cycle(
-            current_user,
-            name=form.get("name", "").strip(),
-            kind=form.get("kind", "monthly"),
-            period_start=start,
-            period_end=end,
-            grade_table=grade_table_from(form),
-            hr_approval_required=form.get("hr_approval_required") == "y",
-            deadlines={k: parse_date(form.get(k)) for k in services.DEADLINES},
-            participants=participants_from(form),
-        )
-        db.session.commit()
-    except services.AppraisalError as error:
-        db.session.rollback()
-        return form_page(None, error, 422)
+        return form_page(None, form)
+    cycle, refused = save_cycle(None, form, lambda: services.create_cycle(
+        current_user, name=form.name.data, kind=form.kind.data, period_start=form.period_start.data,
+        period_end=form.period_end.data, grade_table=form.grade_table(),
+        hr_approval_required=form.hr_approval_required.data, deadlines=form.deadlines(),
+        participants=form.participants()))
+    if refused:
+        return refused
     flash(_("Cycle created. Check the participants, then start it."), "success")
     return redirect(url_for(".detail", cycle_id=cycle.id))
 
@@ -134,23 +102,14 @@ def new():
 @allow("appraisal.manage")
 def edit(cycle_id):
     cycle = load(cycle_id)
+    form = cycle_form(cycle, post=request.method == "POST")
     if request.method == "GET":
-        return form_page(cycle)
-    form = request.form
-    try:
-        cycle_helpers.edit_cycle(
-            cycle,
-            current_user,
-            name=form.get("name", "").strip(),
-            deadlines={k: parse_date(form.get(k)) for k in services.DEADLINES},
-            grade_table=grade_table_from(form),
-            hr_approval_required=form.get("hr_approval_required") == "y",
-        )
-        services.add_participants(cycle, current_user, participants_from(form))
-        db.session.commit()
-    except services.AppraisalError as error:
-        db.session.rollback()
-        return form_page(load(cycle_id), error, 422)
+        return form_page(cycle, form)
+    _saved, refused = save_cycle(cycle, form, lambda: services.edit_cycle(
+        cycle, current_user, name=form.name.data, deadlines=form.deadlines(), grade_table=form.grade_table(),
+        hr_approval_required=form.hr_approval_required.data, participants=form.participants()))
+    if refused:
+        return refused
     flash(_("Saved."), "success")
     return redirect(url_for(".detail", cycle_id=cycle.id))
 
@@ -223,14 +182,15 @@ def health(cycle_id):
 def remind(cycle_id):
     """Notify whoever must act next on the chosen scorecards (one-click or bulk)."""
     cycle = load(cycle_id)
-    ids = set(request.form.getlist("scorecard_id", type=int))
+    form = forms.RemindForm()
+    ids = set(form.scorecard_id.data or ()) if form.validate() else set()
     cards = [c for c in queries.cycle_scorecards(cycle.id) if c.id in ids and not c.is_locked]
     for card in cards:
         notifications.notify_next(card, kind="reminder")
     db.session.commit()
     return back_or_fragment(
         "cycles/_reminded.html",
-        safe_next(request.form.get("back")) or url_for(".detail", cycle_id=cycle.id),
+        safe_next(form.back.data) or url_for(".detail", cycle_id=cycle.id),
         message=_("%(n)s reminders sent.", n=len(cards)),
         count=len(cards),
     )

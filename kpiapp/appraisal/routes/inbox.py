@@ -1,11 +1,12 @@
 """Inbox: what is waiting for me, and my unread notifications."""
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from kpiapp.appraisal import notifications
 from kpiapp.appraisal.routes.common import back_or_fragment
+from kpiapp.appraisal.routes.forms import MarkReadForm
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
 from kpiapp.web import render_page_or_fragment
@@ -23,7 +24,8 @@ def index():
 @bp.route("/read", methods=["POST"])
 @allow(STAFF)
 def mark_read():
-    ids = [int(i) for i in request.form.getlist("notification_id") if i.isdigit()]
+    form = MarkReadForm()
+    ids = (form.notification_id.data or []) if form.validate() else []
     count = notifications.mark_read(current_user, ids)
     db.session.commit()
     return back_or_fragment(

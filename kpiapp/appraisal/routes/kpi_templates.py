@@ -1,7 +1,7 @@
 """KPI templates (HR): list, detail, create, copy, edit with a live weight total."""
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,30 +9,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kpiapp.appraisal import services
-from kpiapp.appraisal.routes.common import error_text
+from kpiapp.appraisal.routes import forms
+from kpiapp.appraisal.routes.common import error_text, form_refusal
 from kpiapp.extensions import db
+from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS
 from kpiapp.models import KpiTemplate, Position
 from kpiapp.policy import allow, authorize
 from kpiapp.web import render_page_or_fragment
 
 bp = Blueprint("kpi_templates", __name__)
-ROW_FIELDS = (
-    "name",
-    "kind",
-    "metric_key",
-    "tag",
-    "weight",
-    "threshold",
-    "target",
-    "stretch",
-    "rule_kind",
-    "direction",
-    "cap",
-    "scale_max",
-    "description",
-    "bands",
-)
 BLANK_ROWS = 2
 
 
@@ -40,23 +26,17 @@ def load(template_id):
     return authorize("template.manage", db.session.get(KpiTemplate, template_id))
 
 
-def rows_from_form(form):
-    """Item rows as posted: items-<n>-<field>, in row order; rows without a name are dropped."""
-    rows = {}
-    for key, value in form.items():
-        parts = key.split("-", 2)
-        if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit() and parts[2] in ROW_FIELDS:
-            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
-    return [rows[n] for n in sorted(rows) if rows[n].get("name")]
+def first_set(*values):
+    return next((v for v in values if v is not None), None)  # 0 is a value, unlike with `or`
 
 
 def spec_of(row):
-    """A services item spec from one form row."""
+    """A services item spec from one form row (numbers are Decimals, None when left blank)."""
     kind = "manual" if row.get("kind") == "manual" else "metric"
     rule = (
-        {"kind": "manual", "scale_max": row.get("scale_max") or row.get("cap") or "5"}
+        {"kind": "manual", "scale_max": first_set(row.get("scale_max"), row.get("cap"), Decimal(5))}
         if kind == "manual"
-        else {"kind": row.get("rule_kind") or "linear", "cap": row.get("cap") or None}
+        else {"kind": row.get("rule_kind") or "linear", "cap": row.get("cap")}
     )
     if kind == "metric" and row.get("direction"):
         rule["direction"] = row["direction"]
@@ -65,7 +45,7 @@ def spec_of(row):
             rule["bands"] = json.loads(row.get("bands") or "[]")
         except ValueError:
             rule["bands"] = []
-    limits = {} if kind == "manual" else {n: row.get(n) or None for n in ("threshold", "target", "stretch")}
+    limits = {} if kind == "manual" else {n: row.get(n) for n in ("threshold", "target", "stretch")}
     return {
         "name": row.get("name"),
         "kind": kind,
@@ -98,32 +78,41 @@ def row_of(item):
     }
 
 
-def weight_total(rows):
-    """(total, ok) of the posted weights; a value that is not a number makes it not ok."""
-    total, ok = Decimal(0), True
-    for row in rows:
-        try:
-            total += Decimal(row.get("weight") or "0")
-        except InvalidOperation:
-            ok = False
-    return total, ok and total == 100
+def weight_total(form):
+    """(total, ok) of the posted weights; a weight that is not a number makes it not ok."""
+    rows = forms.template_rows(form)
+    total = sum((row["weight"] or Decimal(0) for row in rows), Decimal(0))
+    return total, forms.weights_valid(form) and total == 100
 
 
-def form_page(template, rows, error=None, status=200):
-    rows = rows + [{} for _ in range(BLANK_ROWS if rows else 5)]
-    total, ok = weight_total(rows)
-    positions = db.session.execute(select(Position).order_by(Position.title)).scalars().all()
-    return render_template(
-        "kpi_templates/form.html",
-        template=template,
-        rows=rows,
-        total=total,
-        ok=ok,
-        metrics=BUILTIN_METRICS,
-        positions=positions,
-        error=error,
-        values=request.form,
-    ), status
+def positions():
+    return db.session.execute(select(Position).order_by(Position.title)).scalars().all()
+
+
+def template_form(template, rows=(), post=False):
+    blanks = [{} for _ in range(BLANK_ROWS if rows else 5)]
+    return forms.template_form(template, [*rows, *blanks], positions(), post=post)
+
+
+def form_page(template, form, error=None, status=200):
+    total, ok = weight_total(form)
+    if status >= 400:
+        focus_first_error(form)
+    return render_template("kpi_templates/form.html", template=template, form=form, total=total, ok=ok,
+                           metrics=BUILTIN_METRICS, error=error), status
+
+
+def save_template(template, form, call):
+    """Validate, one service call, commit; a refusal shows the form again as typed."""
+    if not form.validate():
+        return None, form_page(template, form, form_refusal(), 422)
+    try:
+        saved = call([spec_of(row) for row in forms.template_rows(form)])
+        db.session.commit()
+    except services.AppraisalError as error:
+        db.session.rollback()
+        return None, form_page(load(template.id) if template else None, form, error, 422)
+    return saved, None
 
 
 @bp.route("/")
@@ -155,22 +144,14 @@ def detail(template_id):
 @bp.route("/new", methods=["GET", "POST"])
 @allow("appraisal.manage")
 def new():
+    form = template_form(None, post=request.method == "POST")
     if request.method == "GET":
-        return form_page(None, [])
-    rows, form = rows_from_form(request.form), request.form
-    try:
-        template = services.create_template(
-            current_user,
-            code=form.get("code", "").strip(),
-            name=form.get("name", "").strip(),
-            items=[spec_of(r) for r in rows],
-            description=form.get("description") or None,
-            position_id=form.get("position_id", type=int) or None,
-        )
-        db.session.commit()
-    except services.AppraisalError as error:
-        db.session.rollback()
-        return form_page(None, rows, error, 422)
+        return form_page(None, form)
+    template, refused = save_template(None, form, lambda items: services.create_template(
+        current_user, code=form.code.data, name=form.name.data, items=items,
+        description=form.description.data or None, position_id=form.position_id.data or None))
+    if refused:
+        return refused
     flash(_("Template saved."), "success")
     return redirect(url_for(".detail", template_id=template.id))
 
@@ -179,21 +160,13 @@ def new():
 @allow("appraisal.manage")
 def edit(template_id):
     template = load(template_id)
+    form = template_form(template, [row_of(i) for i in template.items], post=request.method == "POST")
     if request.method == "GET":
-        return form_page(template, [row_of(i) for i in template.items])
-    rows, form = rows_from_form(request.form), request.form
-    try:
-        saved = services.edit_template(
-            template,
-            current_user,
-            name=form.get("name", "").strip() or None,
-            description=form.get("description"),
-            items=[spec_of(r) for r in rows],
-        )
-        db.session.commit()
-    except services.AppraisalError as error:
-        db.session.rollback()
-        return form_page(load(template_id), rows, error, 422)
+        return form_page(template, form)
+    saved, refused = save_template(template, form, lambda items: services.edit_template(
+        template, current_user, name=form.name.data or None, description=form.description.data, items=items))
+    if refused:
+        return refused
     flash(_("Saved as version %(n)s.", n=saved.version), "success")
     return redirect(url_for(".detail", template_id=saved.id))
 
@@ -202,27 +175,32 @@ def edit(template_id):
 @allow("appraisal.manage")
 def copy(template_id):
     template = load(template_id)
+    form = forms.CopyTemplateForm()
+    if not form.validate():
+        return refused_copy(template_id, form_refusal())
     try:
         new_template = services.copy_template(
-            template,
-            current_user,
-            code=request.form.get("code", "").strip(),
-            name=request.form.get("name", "").strip() or template.name,
+            template, current_user, code=form.code.data, name=form.name.data or template.name
         )
         db.session.commit()
     except services.AppraisalError as error:
         db.session.rollback()
-        flash(" ".join(t for t in error_text(error) if t), "error")
-        return redirect(url_for(".detail", template_id=template_id))
+        return refused_copy(template_id, error)
     flash(_("Copied."), "success")
     return redirect(url_for(".detail", template_id=new_template.id))
+
+
+def refused_copy(template_id, error):
+    """The copy form sits on the detail page: say what is wrong there."""
+    flash(" ".join(t for t in error_text(error) if t), "error")
+    return redirect(url_for(".detail", template_id=template_id))
 
 
 @bp.route("/weights", methods=["POST"])
 @allow("appraisal.manage")
 def weights():
     """The live weight total while HR types (htmx); the services check it again on save."""
-    total, ok = weight_total(rows_from_form(request.form))
+    total, ok = weight_total(template_form(None, post=True))
     return render_page_or_fragment(
         "kpi_templates/weights_page.html", "kpi_templates/_weights.html", total=total, ok=ok
     )

@@ -8,45 +8,66 @@ from kpiapp import charts, policy
 from kpiapp.appraisal import queries, services
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import Edit
+from kpiapp.appraisal.routes import forms
 from kpiapp.appraisal.routes.cycle_helpers import grade_now
 from kpiapp.appraisal.routes.common import (
     back_or_fragment,
     changed_only,
-    conflict_response,
-    item_fields,
+    conflict_context,
+    error_text,
+    form_refusal,
     plain,
     step_label,
 )
 from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
+from kpiapp.forms import focus_first_error
 from kpiapp.models import Scorecard
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.web import render_page_or_fragment
 
 bp = Blueprint("scorecards", __name__)
 
-TARGET_FIELDS = ("weight", "target", "threshold", "stretch")
-SELF_FIELDS = ("self_score", "self_comment")
-MANAGER_FIELDS = ("manager_score", "manager_comment", "override_reason")
+# which form class each "can" entry of forms_for shows
+FORMS = {
+    "edit_targets": forms.TargetsForm,
+    "self_review": forms.SelfReviewForm,
+    "manager_review": forms.ManagerReviewForm,
+    "request_change": forms.ChangeRequestForm,
+    "decide_change": forms.DecideChangeForm,
+    "calibrate": forms.CalibrateForm,
+    "acknowledge": forms.AcknowledgeForm,
+}
+# a refusal that names no input, shown next to the one it is about
+FIELD_OF_CODE = {"reason_required": ("reason", "comment")}
 
 
 def load(scorecard_id):
     return authorize("scorecard.view", db.session.get(Scorecard, scorecard_id))
 
 
-def expected_version():
-    return request.form.get("expected_version", type=int)
+def posted(scorecard_id, form_class):
+    """The scorecard (404/403 first) and its form bound to the post."""
+    card = load(scorecard_id)
+    return card, forms.build(form_class, card, post=True)
 
 
-def card_context(card):
-    """Everything the scorecard fragment shows, and which forms this user gets."""
+def version(form):
+    return form.expected_version.data
+
+
+def card_context(card, kept=None):
+    """Everything the scorecard fragment shows, and which forms this user gets; `kept` is a
+    refused post, shown again as typed in place of its blank form."""
     superseded = services.is_superseded(card)
     pending, ack = queries.pending_change(card), queries.acknowledgement(card)
     permitted = services.permitted(card, current_user)
+    can = forms_for(permitted)
+    result = result_of(card)
     return {
-        "card": card, "superseded": superseded, "pending": pending, "ack": ack,
-        "can": forms_for(permitted), "actions": list(permitted.actions),
-        "result": result_of(card), "change_requests": queries.change_requests(card),
+        "card": card, "superseded": superseded, "pending": pending, "ack": ack, "can": can,
+        "forms": card_forms(card, can, result, kept), "actions": list(permitted.actions),
+        "result": result, "change_requests": queries.change_requests(card),
         "versions": queries.versions_of(card), "item_versions": queries.item_versions(card),
         "grades": [g["grade"] for g in card.cycle.grade_table],
         "points_chart": points_chart(card),
@@ -68,6 +89,16 @@ def forms_for(permitted):
     return {str(edit): edit in permitted.edits for edit in Edit}
 
 
+def card_forms(card, can, result, kept=None):
+    shown = {name: forms.build(form_class, card) for name, form_class in FORMS.items() if can[name]}
+    if "calibrate" in shown:
+        shown["calibrate"].grade.data = result[1]
+    kept_as = next((name for name, form_class in FORMS.items() if isinstance(kept, form_class)), None)
+    if kept_as in shown:
+        shown[kept_as] = focus_first_error(kept)
+    return shown
+
+
 def result_of(card):
     if card.is_locked:
         return card.total, card.grade, card.bonus_coefficient
@@ -87,29 +118,50 @@ VIEWS = {
 }
 
 
-def respond(card_id, status=200, message=None, error=None):
+def respond(card_id, form, status=200, message=None, error=None, conflict=None):
+    """After a write. Rows of a list get their fragment (or the list again); the scorecard page
+    redirects after a success, and after a refusal shows itself again with what was typed."""
     card = db.session.get(Scorecard, card_id)
-    fragment, url = VIEWS.get(request.form.get("view"), ("scorecards/_scorecard.html", None))
-    url = url(card) if url else url_for(".detail", scorecard_id=card_id)
-    return back_or_fragment(fragment, url, status, message, error, grade_now=grade_now, **card_context(card))
+    context = card_context(card, kept=form if status >= 400 else None)
+    if form.view.data in VIEWS:
+        fragment, url = VIEWS[form.view.data]
+        return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now, **context)
+    if status >= 400:
+        return render_page_or_fragment("scorecards/detail.html", "scorecards/_scorecard.html", status=status,
+                                       error=error, conflict=conflict, **context)
+    url = url_for(".detail", scorecard_id=card_id)
+    return back_or_fragment("scorecards/_scorecard.html", url, status, message, **context)
 
 
-def write(card, call, done):
-    """Run one service call, commit once, answer with the fragment or a redirect."""
+def save(card, form, call, done):
+    """Validate the form, run one service call, commit once, answer with the fragment or a redirect."""
     card_id = card.id
+    if not form.validate():
+        return respond(card_id, form, 422, error=form_refusal())
     try:
         result = call()
         db.session.commit()
     except services.ConflictError as error:
-        return conflict_response(error, url_for(".detail", scorecard_id=card_id))
+        db.session.rollback()
+        kept = not isinstance(form, forms.ActionForm)  # an action button has nothing typed to keep
+        return respond(card_id, form, 409, error=error, conflict={**conflict_context(error), "kept": kept})
     except services.AppraisalError as error:
         db.session.rollback()
-        return respond(card_id, 422, error=error)
+        mark_refusal(form, error)
+        return respond(card_id, form, 422, error=error)
     if isinstance(result, Scorecard) and result.id != card_id:  # a reopen made a new version
         return redirect_to(result.id, done)
-    response = respond(card_id, message=done)
+    response = respond(card_id, form, message=done)
     response.headers["HX-Trigger"] = "scorecard-changed"  # other regions (e.g. a distribution) refresh
     return response
+
+
+def mark_refusal(form, error):
+    """Show a service refusal next to the input it is about, when the form has that input."""
+    names = (error.field,) if error.field else FIELD_OF_CODE.get(error.code, ())
+    field = next((f for f in (forms.input_of(form, n, error.item_id) for n in names) if f is not None), None)
+    if field is not None:
+        field.errors = [*field.errors, error_text(error)[0]]
 
 
 def redirect_to(card_id, message):
@@ -159,125 +211,71 @@ def detail(scorecard_id):
 @bp.route("/<int:scorecard_id>/actions/<action>", methods=["POST"])
 @allow(STAFF)
 def act(scorecard_id, action):
-    card = load(scorecard_id)
-    reason = request.form.get("reason", "").strip() or None
-    return write(
-        card,
-        lambda: services.apply_action(
-            card.id, action, current_user, reason=reason, expected_version=expected_version()
-        ),
-        _("%(step)s: done.", step=step_label(action)),
-    )
+    card, form = posted(scorecard_id, forms.ActionForm)
+    return save(card, form, lambda: services.apply_action(
+        card.id, action, current_user, reason=form.reason.data or None, expected_version=version(form)),
+        _("%(step)s: done.", step=step_label(action)))
 
 
 @bp.route("/<int:scorecard_id>/targets", methods=["POST"])
 @allow(STAFF)
 def edit_targets(scorecard_id):
-    card = load(scorecard_id)
-    changes = item_fields(request.form, TARGET_FIELDS)
-    return write(
-        card,
-        lambda: services.update_items(card, current_user, changes, expected_version=expected_version()),
-        _("Targets saved."),
-    )
+    card, form = posted(scorecard_id, forms.TargetsForm)
+    return save(card, form, lambda: services.update_items(
+        card, current_user, forms.item_changes(form), expected_version=version(form)), _("Targets saved."))
 
 
 @bp.route("/<int:scorecard_id>/self-review", methods=["POST"])
 @allow(STAFF)
 def self_review(scorecard_id):
-    card = load(scorecard_id)
-    items = item_fields(request.form, SELF_FIELDS)
-    return write(
-        card,
-        lambda: services.save_self_review(
-            card,
-            current_user,
-            comment=request.form.get("self_comment"),
-            items=items,
-            expected_version=expected_version(),
-        ),
-        _("Self-review saved."),
-    )
+    card, form = posted(scorecard_id, forms.SelfReviewForm)
+    return save(card, form, lambda: services.save_self_review(
+        card, current_user, comment=forms.sent(form.self_comment), items=forms.item_changes(form),
+        expected_version=version(form)), _("Self-review saved."))
 
 
 @bp.route("/<int:scorecard_id>/manager-review", methods=["POST"])
 @allow(STAFF)
 def manager_review(scorecard_id):
-    card = load(scorecard_id)
-    items = item_fields(request.form, MANAGER_FIELDS)
-    return write(
-        card,
-        lambda: services.save_manager_review(
-            card,
-            current_user,
-            comment=request.form.get("manager_comment"),
-            items=items,
-            expected_version=expected_version(),
-        ),
-        _("Review saved."),
-    )
+    card, form = posted(scorecard_id, forms.ManagerReviewForm)
+    return save(card, form, lambda: services.save_manager_review(
+        card, current_user, comment=forms.sent(form.manager_comment), items=forms.item_changes(form),
+        expected_version=version(form)), _("Review saved."))
 
 
 @bp.route("/<int:scorecard_id>/change-requests", methods=["POST"])
 @allow(STAFF)
 def request_change(scorecard_id):
-    card = load(scorecard_id)
-    changes = changed_only(card, item_fields(request.form, TARGET_FIELDS))
-    return write(
-        card,
-        lambda: services.request_change(
-            card, current_user, changes, request.form.get("reason"), expected_version=expected_version()
-        ),
-        _("Change request sent."),
-    )
+    card, form = posted(scorecard_id, forms.ChangeRequestForm)
+    return save(card, form, lambda: services.request_change(
+        card, current_user, changed_only(card, forms.item_changes(form)), form.reason.data,
+        expected_version=version(form)), _("Change request sent."))
 
 
 @bp.route("/<int:scorecard_id>/change-requests/<int:change_id>", methods=["POST"])
 @allow(STAFF)
 def decide_change(scorecard_id, change_id):
-    card = load(scorecard_id)
+    card, form = posted(scorecard_id, forms.DecideChangeForm)
     change = next((c for c in queries.change_requests(card) if c.id == change_id), None)
     if change is None:
         abort(404)
-    return write(
-        card,
-        lambda: services.decide_change(
-            change,
-            current_user,
-            request.form.get("decision"),
-            request.form.get("reason", "").strip() or None,
-            expected_version=expected_version(),
-        ),
-        _("Decided."),
-    )
+    return save(card, form, lambda: services.decide_change(
+        change, current_user, form.decision.data, form.reason.data or None, expected_version=version(form)),
+        _("Decided."))
 
 
 @bp.route("/<int:scorecard_id>/calibrate", methods=["POST"])
 @allow(STAFF)
 def calibrate(scorecard_id):
-    card = load(scorecard_id)
-    return write(
-        card,
-        lambda: services.calibrate(
-            card,
-            current_user,
-            request.form.get("grade"),
-            request.form.get("reason"),
-            expected_version=expected_version(),
-        ),
-        _("Grade set."),
-    )
+    card, form = posted(scorecard_id, forms.CalibrateForm)
+    return save(card, form, lambda: services.calibrate(
+        card, current_user, form.grade.data, form.reason.data, expected_version=version(form)),
+        _("Grade set."))
 
 
 @bp.route("/<int:scorecard_id>/acknowledge", methods=["POST"])
 @allow(STAFF)
 def acknowledge(scorecard_id):
-    card = load(scorecard_id)
-    objection = request.form.get("objection") == "y"
-    return write(
-        card,
-        lambda: services.acknowledge(
-            card, current_user, objection, request.form.get("comment", "").strip() or None
-        ),
-        _("Acknowledged."),
-    )
+    card, form = posted(scorecard_id, forms.AcknowledgeForm)
+    return save(card, form, lambda: services.acknowledge(
+        card, current_user, form.objection.data, form.comment.data or None), _("Acknowledged."))
