@@ -11,6 +11,10 @@ recomputes the chain and names the first broken link.  On PostgreSQL the
 writers are serialised by a transaction-level advisory lock so concurrent
 transactions cannot fork the chain; SQLite serialises writers already.
 Triggers created by the migration reject UPDATE and DELETE on the table.
+
+Whoever can bypass the triggers can still cut off or rewrite the END of the chain
+and recompute the hashes; anchors (kpiapp/audit_anchor.py: the head written outside
+the database) catch that, and `verify_chain(session, anchors)` checks them.
 """
 import contextvars
 import hashlib
@@ -96,6 +100,14 @@ def hashed_fields(row):
         "action": row["action"], "entity": row["entity"], "entity_id": row["entity_id"],
         "before_json": row["before_json"], "after_json": row["after_json"], "ip": row["ip"],
     }
+
+
+def chain_head(connection):
+    """(seq, entry_hash) of the last event, or (0, GENESIS) for an empty chain."""
+    row = connection.execute(
+        select(AuditEvent.seq, AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.entry_hash) if row is not None else (0, GENESIS)
 
 
 def append_events(connection, events):
@@ -219,17 +231,31 @@ def _discard(session):
 
 # ---- verification ----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+    at: str | None = None
+    reason: str | None = None
+
+
 @dataclass
 class ChainReport:
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    anchors_checked: int = 0
+    last_seq: int = 0
 
 
-def verify_chain(session):
-    """Recompute the chain in seq order; report the first broken link."""
-    prev, checked = GENESIS, 0
+def verify_chain(session, anchors=()):
+    """Recompute the chain in seq order and report the first broken link; then check the
+    chain against every anchor (Anchor list, oldest first), which finds a cut-off or
+    rewritten end that recomputed hashes would hide."""
+    prev, checked, last_seq = GENESIS, 0, 0
+    wanted = {anchor.seq for anchor in anchors}
+    seen = {}
     rows = session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).mappings()
     for row in rows:
         checked += 1
@@ -239,8 +265,23 @@ def verify_chain(session):
         fields["ts_utc"] = _as_utc(fields["ts_utc"])
         if entry_hash(prev, fields) != row["entry_hash"]:
             return ChainReport(False, checked, row["seq"], "entry_hash does not match the entry's content")
-        prev = row["entry_hash"]
-    return ChainReport(True, checked)
+        prev, last_seq = row["entry_hash"], row["seq"]
+        if last_seq in wanted:
+            seen[last_seq] = prev
+    return check_anchors(anchors, seen, checked, last_seq)
+
+
+def check_anchors(anchors, seen, checked, last_seq):
+    """The first anchor (numbered from 1, file order) the chain does not reach or match."""
+    for number, anchor in enumerate(anchors, 1):
+        if anchor.seq > last_seq:
+            reason = f"chain shorter than anchor {number}: anchor has seq {anchor.seq}, chain ends at seq {last_seq}"
+        elif seen.get(anchor.seq) != anchor.hash:
+            reason = f"hash differs at anchor {number} (seq {anchor.seq})"
+        else:
+            continue
+        return ChainReport(False, checked, anchor.seq, reason, number - 1, last_seq)
+    return ChainReport(True, checked, anchors_checked=len(anchors), last_seq=last_seq)
 
 
 def _as_utc(value):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from kpiapp import audit, policy
+from kpiapp import audit, audit_anchor, policy
 from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.extensions import db
@@ -343,6 +343,7 @@ def _store(html, document_id, key, actor, *, reason, **columns):
         },
         actor=audit.actor_for(actor) if actor is not None else None,
     )
+    audit_anchor.anchor_after_commit(db.session, "issue")
     return report
 
 
@@ -599,6 +600,8 @@ def render_summary_html(cycle, cards, lang, document_id):
     with force_locale(lang):
         context = summary_context(cycle, cards)
         context.pop("fmt_number")
+        # the chain head as this transaction sees it: the signed PDF anchors the log too
+        context["audit_head"] = audit.chain_head(db.session.connection())
         return _render("pdf/cycle_summary.html", lang, document_id, **context)
 
 
