@@ -1,6 +1,7 @@
 """kpiapp: KPI and performance appraisal for cross-border e-commerce teams."""
 from flask import Flask, request, session
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from config import BASE_DIR, config_from_env, instance_secret_key
 from kpiapp.extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -71,6 +72,7 @@ def register_hooks(app):
     app.after_request(web.security_headers)
     for status in (400, 403, 404, 405, 409, 413, 500):
         app.register_error_handler(status, web.error_page(status))
+    app.register_error_handler(CSRFError, web.csrf_failed)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["nav_items"] = web.nav_items
     app.jinja_env.globals["ui_lang"] = web.ui_lang

@@ -15,6 +15,8 @@ Triggers created by the migration reject UPDATE and DELETE on the table.
 Whoever can bypass the triggers can still cut off or rewrite the END of the chain
 and recompute the hashes; anchors (kpiapp/audit_anchor.py: the head written outside
 the database) catch that, and `verify_chain(session, anchors)` checks them.
+Refusals go through `record_refusal()`, throttled to one event per identical
+refusal per minute (the count is kept in the `audit_refusal` table).
 """
 import contextvars
 import hashlib
@@ -25,10 +27,11 @@ from decimal import Decimal
 from enum import Enum
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import event, insert, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kpiapp.models.audit import AuditEvent
+from kpiapp.models.audit import AuditEvent, AuditRefusal
 
 GENESIS = "0" * 64
 CHAIN_LOCK_KEY = 7_150_001
@@ -144,6 +147,43 @@ def make_event(action, entity, entity_id=None, before=None, after=None, actor=No
 def record(session, action, entity, entity_id=None, before=None, after=None, actor=None):
     """Append one explicit event in the session's transaction (caller commits)."""
     append_events(session.connection(), [make_event(action, entity, entity_id, before, after, actor)])
+
+
+# ---- refusals, throttled -----------------------------------------------------------------
+
+def record_refusal(session, action, entity, entity_id, reason, actor=None, detail=None):
+    """Audit a refused request (`access.denied`, `workflow.refused`) in the session's
+    transaction (caller commits).  Identical refusals (same actor, action, entity and
+    reason) within one clock minute write one event; the others raise the bucket's count.
+    Returns True when an event was written."""
+    actor = actor or current_actor()
+    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    key = refusal_key(actor, action, entity, reason)
+    connection = session.connection()
+    if not _open_bucket(connection, key, minute, action, entity, reason, actor):
+        table = AuditRefusal.__table__
+        connection.execute(update(table).where(table.c.key == key, table.c.minute == minute)
+                           .values(count=table.c.count + 1))
+        return False
+    after = dict(detail or {}, reason=reason, throttle_key=key, minute=minute)
+    append_events(connection, [make_event(action, entity, entity_id, None, after, actor)])
+    return True
+
+
+def refusal_key(actor, action, entity, reason):
+    # an anonymous caller is told apart by address: one flooding client must not hide another
+    who = [actor.id] if actor.id is not None else [actor.label, actor.ip]
+    return hashlib.sha256(canonical_json([*who, action, entity, reason]).encode()).hexdigest()
+
+
+def _open_bucket(connection, key, minute, action, entity, reason, actor):
+    """Insert the minute's bucket; False when it exists already (several workers race here)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(AuditRefusal.__table__).values(
+        key=key, minute=minute, action=action[:64], entity=entity[:64], reason=str(reason)[:64],
+        actor_id=actor.id, count=1,
+    ).on_conflict_do_nothing(index_elements=["key", "minute"]).returning(AuditRefusal.__table__.c.id)
+    return connection.execute(statement).first() is not None
 
 
 # ---- automatic events for ORM writes -------------------------------------------------

@@ -13,7 +13,7 @@ Two layers:
 """
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import false, select, true
 
@@ -192,10 +192,29 @@ def can(user, action, obj):
 
 
 def authorize(action, obj, user=None):
-    """404 unless allowed: a foreign id must not even confirm the object exists."""
-    if obj is None or not can(user or current_user, action, obj):
+    """404 unless allowed: a foreign id must not even confirm the object exists.
+    A refused existing object is audited (the user still sees only the 404)."""
+    if obj is None:
+        abort(404)
+    if not can(user or current_user, action, obj):
+        refuse_object(action, obj)
         abort(404)
     return obj
+
+
+def refuse_object(action, obj):
+    """Audit an object-level refusal in its own transaction: the request ends in a 404 anyway."""
+    from kpiapp.audit import record_refusal
+    from kpiapp.extensions import db
+
+    db.session.rollback()
+    record_refusal(db.session, "access.denied", getattr(obj, "__tablename__", type(obj).__name__),
+                   getattr(obj, "id", None), f"object:{action}", detail=request_detail())
+    db.session.commit()
+
+
+def request_detail():
+    return {"path": request.path, "method": request.method} if has_request_context() else {}
 
 
 def team_ids(user):
@@ -241,11 +260,10 @@ def enforce_route_rule():
 def deny(what):
     """Refuse with 403; a refused write is audited."""
     if request.method in WRITE_METHODS:
+        from kpiapp.audit import record_refusal
         from kpiapp.extensions import db
-        from kpiapp.audit import record
 
         db.session.rollback()
-        record(db.session, "access.denied", "route", None, after={"what": what, "path": request.path,
-                                                                  "method": request.method})
+        record_refusal(db.session, "access.denied", "route", None, what, detail=request_detail())
         db.session.commit()
     abort(403)

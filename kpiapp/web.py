@@ -5,7 +5,9 @@ import uuid
 from flask import current_app, g, render_template, request
 from flask_login import current_user
 
+from kpiapp import audit
 from kpiapp.audit import actor_for
+from kpiapp.extensions import db
 
 
 def is_fragment_request():
@@ -59,6 +61,34 @@ def security_headers(response):
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def audit_refusal(error, entity, entity_id=None):
+    """Roll a refused service call back and audit the refusal (throttled) in a commit of its own.
+    `error` has a stable `code` and an HTTP `status` (AppraisalError, ReportError)."""
+    db.session.rollback()
+    action = "access.denied" if error.status in (401, 403, 404) else "workflow.refused"
+    audit.record_refusal(db.session, action, entity, entity_id, error.code,
+                         detail=refusal_detail(error.status))
+    db.session.commit()
+
+
+def refusal_detail(status):
+    return {"status": status, "path": request.path, "method": request.method}
+
+
+def csrf_failed(error):
+    """A failed CSRF check is a refused write: audit it (throttled), then the plain 400 page.
+    Flask-WTF checks before set_request_context runs, so the actor is worked out here."""
+    record_csrf_failure()
+    return error_page(400)(error)
+
+
+def record_csrf_failure():
+    db.session.rollback()
+    audit.record_refusal(db.session, "access.denied", "request", None, "csrf_failed",
+                         actor=actor_for(current_user), detail=refusal_detail(400))
+    db.session.commit()
 
 
 def error_page(status):

@@ -11,7 +11,7 @@ from kpiapp.appraisal import scoring
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
-from kpiapp.web import is_fragment_request, ui_lang
+from kpiapp.web import audit_refusal, is_fragment_request, ui_lang  # noqa: F401  (audit_refusal re-exported)
 
 STATE_LABELS = {
     ScorecardState.DRAFT: _l("Draft"),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kpiapp import jobs
 from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal_web import cycle_helpers, queries
-from kpiapp.appraisal_web.common import back_or_fragment
+from kpiapp.appraisal_web.common import audit_refusal, back_or_fragment
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Department, Position, Scorecard, User
@@ -120,7 +120,7 @@ def new():
         )
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "cycle")
         return form_page(None, error, 422)
     flash(_("Cycle created. Check the participants, then start it."), "success")
     return redirect(url_for(".detail", cycle_id=cycle.id))
@@ -145,7 +145,7 @@ def edit(cycle_id):
         services.add_participants(cycle, current_user, participants_from(form))
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "cycle", cycle_id)
         return form_page(load(cycle_id), error, 422)
     flash(_("Saved."), "success")
     return redirect(url_for(".detail", cycle_id=cycle.id))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kpiapp.appraisal import services
-from kpiapp.appraisal_web.common import error_text
+from kpiapp.appraisal_web.common import audit_refusal, error_text
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS
 from kpiapp.models import KpiTemplate, Position
@@ -169,7 +169,7 @@ def new():
         )
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "kpi_template")
         return form_page(None, rows, error, 422)
     flash(_("Template saved."), "success")
     return redirect(url_for(".detail", template_id=template.id))
@@ -192,7 +192,7 @@ def edit(template_id):
         )
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "kpi_template", template_id)
         return form_page(load(template_id), rows, error, 422)
     flash(_("Saved as version %(n)s.", n=saved.version), "success")
     return redirect(url_for(".detail", template_id=saved.id))
@@ -211,7 +211,7 @@ def copy(template_id):
         )
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "kpi_template", template_id)
         flash(" ".join(t for t in error_text(error) if t), "error")
         return redirect(url_for(".detail", template_id=template_id))
     flash(_("Copied."), "success")

@@ -13,6 +13,7 @@ from kpiapp.appraisal_web import queries
 from kpiapp.appraisal_web.cycle_helpers import grade_now
 from kpiapp.appraisal_web.common import (
     ACTION_LABELS,
+    audit_refusal,
     back_or_fragment,
     changed_only,
     conflict_response,
@@ -100,10 +101,11 @@ def write(card, call, done):
     try:
         result = call()
         db.session.commit()
-    except services.ConflictError as error:
+    except services.ConflictError as error:  # a race loser (StaleDataError) or a stale form
+        audit_refusal(error, "scorecard", card_id)
         return conflict_response(error, url_for(".detail", scorecard_id=card_id))
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "scorecard", card_id)
         return respond(card_id, 422, error=error)
     if isinstance(result, Scorecard) and result.id != card_id:  # a reopen made a new version
         return redirect_to(result.id, done)
