@@ -316,7 +316,9 @@ def check_anchors(anchors, seen, checked, last_seq):
     for number, anchor in enumerate(anchors, 1):
         if anchor.seq > last_seq:
             reason = f"chain shorter than anchor {number}: anchor has seq {anchor.seq}, chain ends at seq {last_seq}"
-        elif seen.get(anchor.seq) != anchor.hash:
+        elif anchor.seq not in seen:
+            reason = f"event seq {anchor.seq} of anchor {number} is missing from the chain"
+        elif seen[anchor.seq] != anchor.hash:
             reason = f"hash differs at anchor {number} (seq {anchor.seq})"
         else:
             continue

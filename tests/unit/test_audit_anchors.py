@@ -55,6 +55,19 @@ def test_tampering_the_end_is_found_against_the_anchor(app, tamper, expected):
     assert result.exit_code == 1 and expected in result.output
 
 
+def test_a_cut_end_grown_back_to_the_same_length_is_found(app):
+    build_chain(10)
+    write_anchor("test")
+    drop_guards()
+    delete_from(6)
+    db.session.commit()
+    build_chain(5)  # SQLite reuses seq 6..10, PostgreSQL's sequence goes on at 11
+    report = verify_chain(db.session, read_anchors())
+    assert not report.ok and report.first_bad_seq == 10
+    assert report.reason in ("hash differs at anchor 1 (seq 10)",
+                             "event seq 10 of anchor 1 is missing from the chain")
+
+
 def test_the_first_anchor_past_the_cut_is_named(app):
     build_chain(10)
     write_anchor("test")
