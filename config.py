@@ -105,6 +105,8 @@ class Config:
     # default instance/audit-anchors.jsonl; optional syslog copy: /dev/log or host:port (UDP).
     AUDIT_ANCHOR_PATH = os.environ.get("AUDIT_ANCHOR_PATH") or None
     AUDIT_ANCHOR_SYSLOG = os.environ.get("AUDIT_ANCHOR_SYSLOG") or None
+    # Optional: HMAC-key new audit events with this file's key (>= 32 bytes, outside the DB)
+    AUDIT_HMAC_KEY_FILE = os.environ.get("AUDIT_HMAC_KEY_FILE") or None
     REPORT_VERIFY_MAX_BYTES = int(os.environ.get("REPORT_VERIFY_MAX_MB", 20)) * 1024 * 1024
 
 

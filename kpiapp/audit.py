@@ -15,18 +15,26 @@ Triggers created by the migration reject UPDATE and DELETE on the table.
 Whoever can bypass the triggers can still cut off or rewrite the END of the chain
 and recompute the hashes; anchors (kpiapp/audit_anchor.py: the head written outside
 the database) catch that, and `verify_chain(session, anchors)` checks them.
+With AUDIT_HMAC_KEY_FILE set, new events are keyed: `entry_hash = HMAC-SHA256(key,
+prev_hash || canonical_json(event))` and `key_id` names the key, so rewriting needs
+the key too; older unkeyed events still verify, but no unkeyed event may follow a
+keyed one (that would be a downgrade).
 Refusals go through `record_refusal()`, throttled to one event per identical
 refusal per minute (the count is kept in the `audit_refusal` table).
 """
 import contextvars
+import functools
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 
-from flask import g, has_request_context, request
+from pathlib import Path
+
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event, insert, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -92,8 +100,23 @@ def canonical_json(data):
     return json.dumps(to_jsonable(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def entry_hash(prev_hash, fields):
-    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+def entry_hash(prev_hash, fields, key=None):
+    data = (prev_hash + canonical_json(fields)).encode("utf-8")
+    return hmac.new(key, data, hashlib.sha256).hexdigest() if key else hashlib.sha256(data).hexdigest()
+
+
+def hmac_key():
+    """(key_id, key) from AUDIT_HMAC_KEY_FILE, or None when keyed hashing is off."""
+    path = current_app.config.get("AUDIT_HMAC_KEY_FILE") if has_app_context() else None
+    return _load_key(str(path)) if path else None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_key(path):
+    key = Path(path).read_bytes().strip()
+    if len(key) < 32:
+        raise ValueError(f"AUDIT_HMAC_KEY_FILE {path}: the key must have at least 32 bytes")
+    return hashlib.sha256(b"kpiapp-audit-key-id:" + key).hexdigest()[:16], key
 
 
 def hashed_fields(row):
@@ -102,7 +125,7 @@ def hashed_fields(row):
         "ts_utc": row["ts_utc"], "actor_id": row["actor_id"], "actor": row["actor"],
         "action": row["action"], "entity": row["entity"], "entity_id": row["entity_id"],
         "before_json": row["before_json"], "after_json": row["after_json"], "ip": row["ip"],
-    }
+    } | ({"key_id": row["key_id"]} if row.get("key_id") else {})  # unkeyed events hash as before
 
 
 def chain_head(connection):
@@ -123,10 +146,11 @@ def append_events(connection, events):
         select(AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).scalar()
     prev = head or GENESIS
+    key_id, key = hmac_key() or (None, None)
     rows = []
     for item in events:
-        row = dict(item, prev_hash=prev)
-        row["entry_hash"] = prev = entry_hash(row["prev_hash"], hashed_fields(row))
+        row = dict(item, prev_hash=prev, key_id=key_id)
+        row["entry_hash"] = prev = entry_hash(row["prev_hash"], hashed_fields(row), key)
         rows.append(row)
     for row in rows:  # one by one: seq order must follow chain order
         connection.execute(insert(AuditEvent.__table__), row)
@@ -293,22 +317,35 @@ def verify_chain(session, anchors=()):
     """Recompute the chain in seq order and report the first broken link; then check the
     chain against every anchor (Anchor list, oldest first), which finds a cut-off or
     rewritten end that recomputed hashes would hide."""
-    prev, checked, last_seq = GENESIS, 0, 0
+    prev, checked, last_seq, keyed = GENESIS, 0, 0, False
     wanted = {anchor.seq for anchor in anchors}
     seen = {}
+    key_id, key = hmac_key() or (None, None)
     rows = session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).mappings()
     for row in rows:
         checked += 1
         if row["prev_hash"] != prev:
             return ChainReport(False, checked, row["seq"], "prev_hash does not match the previous entry")
+        problem = key_problem(row["key_id"], keyed, key_id)
+        if problem:
+            return ChainReport(False, checked, row["seq"], problem)
+        keyed = keyed or row["key_id"] is not None
         fields = hashed_fields(row)
         fields["ts_utc"] = _as_utc(fields["ts_utc"])
-        if entry_hash(prev, fields) != row["entry_hash"]:
+        if entry_hash(prev, fields, key if row["key_id"] else None) != row["entry_hash"]:
             return ChainReport(False, checked, row["seq"], "entry_hash does not match the entry's content")
         prev, last_seq = row["entry_hash"], row["seq"]
         if last_seq in wanted:
             seen[last_seq] = prev
     return check_anchors(anchors, seen, checked, last_seq)
+
+
+def key_problem(row_key_id, keyed_before, key_id):
+    if row_key_id is None:
+        return "an unkeyed event follows keyed events" if keyed_before else None
+    if row_key_id != key_id:
+        return f"event is keyed with key {row_key_id}, which AUDIT_HMAC_KEY_FILE does not hold"
+    return None
 
 
 def check_anchors(anchors, seen, checked, last_seq):

@@ -23,6 +23,8 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # set when the event is HMAC-keyed (AUDIT_HMAC_KEY_FILE); NULL: plain SHA-256
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditRefusal(db.Model):

@@ -1,4 +1,4 @@
-"""audit refusal throttle buckets
+"""audit refusal throttle buckets; audit_event.key_id for HMAC-keyed events
 
 Revision ID: 0008
 Revises: 0005
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade():
+    # a plain ADD/DROP COLUMN, never a batch copy: that would drop the append-only triggers
+    op.add_column('audit_event', sa.Column('key_id', sa.String(length=16), nullable=True))
     op.create_table(
         'audit_refusal',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -34,3 +36,4 @@ def upgrade():
 
 def downgrade():
     op.drop_table('audit_refusal')
+    op.execute('ALTER TABLE audit_event DROP COLUMN key_id')
