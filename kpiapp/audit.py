@@ -181,7 +181,7 @@ def record_refusal(session, action, entity, entity_id, reason, actor=None, detai
     reason) within one clock minute write one event; the others raise the bucket's count.
     Returns True when an event was written."""
     actor = actor or current_actor()
-    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    minute = current_minute()
     key = refusal_key(actor, action, entity, reason)
     connection = session.connection()
     if not _open_bucket(connection, key, minute, action, entity, reason, actor):
@@ -192,6 +192,10 @@ def record_refusal(session, action, entity, entity_id, reason, actor=None, detai
     after = dict(detail or {}, reason=reason, throttle_key=key, minute=minute)
     append_events(connection, [make_event(action, entity, entity_id, None, after, actor)])
     return True
+
+
+def current_minute():
+    return datetime.now(timezone.utc).replace(second=0, microsecond=0)
 
 
 def refusal_key(actor, action, entity, reason):

@@ -1,9 +1,11 @@
 """Refused requests leave a trace: object-level 404s, workflow refusals, race losers, CSRF failures;
 identical refusals within a minute are one event (the rest counted), so a flood cannot flood the log."""
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from kpiapp import audit
 from kpiapp.audit import Actor, record_refusal, verify_chain
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, AuditRefusal
@@ -102,7 +104,9 @@ def test_csrf_failure_on_the_api_is_audited(team, login):
     assert (event.actor_id, after["reason"]) == (person.id, "csrf_failed")
 
 
-def test_a_flood_of_identical_refusals_is_one_event_with_a_count(team, browser):
+def test_a_flood_of_identical_refusals_is_one_event_with_a_count(team, browser, monkeypatch):
+    minute = audit.current_minute()
+    monkeypatch.setattr(audit, "current_minute", lambda: minute)  # 50 requests may straddle a minute
     card, outsider = team.card(team.people[0]), UserFactory()
     client = browser(outsider)
     for _ in range(50):
@@ -114,7 +118,21 @@ def test_a_flood_of_identical_refusals_is_one_event_with_a_count(team, browser):
     assert verify_chain(db.session).ok
 
 
-def test_different_refusals_are_not_merged(app):
+def test_the_next_minute_opens_a_new_event(app, monkeypatch):
+    actor = Actor(1, "alice@example.com", "10.0.0.1")
+    start = audit.current_minute()
+    for minute in (start, start, start + timedelta(minutes=1), start + timedelta(minutes=1)):
+        monkeypatch.setattr(audit, "current_minute", lambda minute=minute: minute)
+        record_refusal(db.session, "access.denied", "scorecard", 7, "object:scorecard.view", actor=actor)
+    db.session.commit()
+    assert len(refusal_events()) == 2
+    counts = db.session.execute(select(AuditRefusal.count).order_by(AuditRefusal.minute)).scalars().all()
+    assert counts == [2, 2]
+
+
+def test_different_refusals_are_not_merged(app, monkeypatch):
+    minute = audit.current_minute()
+    monkeypatch.setattr(audit, "current_minute", lambda: minute)
     alice, bob = Actor(1, "alice@example.com", "10.0.0.1"), Actor(2, "bob@example.com", "10.0.0.2")
     calls = [(alice, "scorecard", "object:scorecard.view")] * 3 + [
         (bob, "scorecard", "object:scorecard.view"),
@@ -128,7 +146,9 @@ def test_different_refusals_are_not_merged(app):
     assert len(refusal_events()) == 4
 
 
-def test_anonymous_callers_are_told_apart_by_address(app):
+def test_anonymous_callers_are_told_apart_by_address(app, monkeypatch):
+    minute = audit.current_minute()
+    monkeypatch.setattr(audit, "current_minute", lambda: minute)
     for ip in ("10.0.0.1", "10.0.0.1", "10.0.0.2"):
         record_refusal(db.session, "access.denied", "request", None, "csrf_failed", actor=Actor(None, "anonymous", ip))
     db.session.commit()
