@@ -181,8 +181,8 @@ def timings(args):
             db.session.commit()
         flood = time.perf_counter() - t0
         count = db.session.execute(text("SELECT sum(count) FROM audit_refusal")).scalar()
-        print(f"{args.flood} identical refusals (one commit each): {written} audit event(s), counted {count}, "
-              f"{flood / args.flood * 1000:.2f} ms per refusal")
+        print(f"{args.flood} identical refusals (one commit each): {written} audit event(s), "
+              f"counted {count}, {flood / args.flood * 1000:.2f} ms per refusal")
 
     in_scratch_app(work)
 

@@ -356,7 +356,8 @@ def check_anchors(anchors, seen, checked, last_seq):
     """The first anchor (numbered from 1, file order) the chain does not reach or match."""
     for number, anchor in enumerate(anchors, 1):
         if anchor.seq > last_seq:
-            reason = f"chain shorter than anchor {number}: anchor has seq {anchor.seq}, chain ends at seq {last_seq}"
+            reason = (f"chain shorter than anchor {number}: anchor has seq {anchor.seq}, "
+                      f"chain ends at seq {last_seq}")
         elif anchor.seq not in seen:
             reason = f"event seq {anchor.seq} of anchor {number} is missing from the chain"
         elif seen[anchor.seq] != anchor.hash:

@@ -91,7 +91,8 @@ def test_clean_chain_matches_its_anchors(app):
     build_chain(3)
     write_anchor("test")
     result = verify_cli(app)
-    assert result.exit_code == 0 and "8 audit events" in result.output and "matches 2 anchors" in result.output
+    assert result.exit_code == 0
+    assert "8 audit events" in result.output and "matches 2 anchors" in result.output
     line = json.loads(anchor_path().read_text().splitlines()[-1])
     assert set(line) == {"seq", "hash", "at", "reason"} and line["seq"] == 8
 

@@ -31,7 +31,8 @@ def forge_from(seq, keep_key_id):
         if row["seq"] < seq:
             prev = row["entry_hash"]
             continue
-        forged = dict(row, after_json='{"n":-1}', prev_hash=prev, key_id=row["key_id"] if keep_key_id else None)
+        key_id = row["key_id"] if keep_key_id else None
+        forged = dict(row, after_json='{"n":-1}', prev_hash=prev, key_id=key_id)
         prev = entry_hash(prev, hashed_fields(forged))
         db.session.execute(text("UPDATE audit_event SET after_json = :j, prev_hash = :p, entry_hash = :h, "
                                 "key_id = :k WHERE seq = :s"),

@@ -41,10 +41,12 @@ def test_object_level_404_on_the_api_is_audited(team, browser, app):
 
     card, outsider = team.card(team.people[0]), UserFactory()
     token = new_token(browser(outsider))
-    response = app.test_client().get(f"/api/v1/scorecards/{card.id}", headers={"Authorization": f"Bearer {token}"})
+    response = app.test_client().get(f"/api/v1/scorecards/{card.id}",
+                                     headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404
     event, after = only_event("access.denied")
-    assert (event.actor_id, event.entity_id, after["reason"]) == (outsider.id, str(card.id), "object:scorecard.view")
+    assert (event.actor_id, event.entity_id, after["reason"]) == (
+        outsider.id, str(card.id), "object:scorecard.view")
 
 
 def test_workflow_refusal_is_audited(team, browser):
@@ -65,7 +67,8 @@ def test_race_loser_is_audited(team, browser):
     seen = card.version_id
     browser(team.manager).post(f"/scorecards/{card.id}/targets",
                                {f"items-{metric_item(card).id}-target": "1", "expected_version": seen})
-    response = browser(person).post(f"/scorecards/{card.id}/actions/submit", {"expected_version": seen}, htmx=True)
+    response = browser(person).post(f"/scorecards/{card.id}/actions/submit", {"expected_version": seen},
+                                    htmx=True)
     assert response.status_code == 409
     event, after = only_event("workflow.refused")
     assert (event.actor_id, event.entity_id, after["reason"], after["status"]) == (
@@ -150,6 +153,7 @@ def test_anonymous_callers_are_told_apart_by_address(app, monkeypatch):
     minute = audit.current_minute()
     monkeypatch.setattr(audit, "current_minute", lambda: minute)
     for ip in ("10.0.0.1", "10.0.0.1", "10.0.0.2"):
-        record_refusal(db.session, "access.denied", "request", None, "csrf_failed", actor=Actor(None, "anonymous", ip))
+        record_refusal(db.session, "access.denied", "request", None, "csrf_failed",
+                       actor=Actor(None, "anonymous", ip))
     db.session.commit()
     assert [e.ip for e in refusal_events()] == ["10.0.0.1", "10.0.0.2"]
