@@ -106,6 +106,12 @@ class Config:
     SIGNING_CERT_PATH = os.environ.get("SIGNING_CERT_PATH") or None
     SIGNING_CA_PATHS = tuple(p.strip() for p in os.environ.get("SIGNING_CA_PATHS", "").split(",") if p.strip())
     TIMESTAMP_URL = os.environ.get("TIMESTAMP_URL") or None
+    # Audit chain anchors (docs/security.md): append-only JSON lines outside the database,
+    # default instance/audit-anchors.jsonl; optional syslog copy: /dev/log or host:port (UDP).
+    AUDIT_ANCHOR_PATH = os.environ.get("AUDIT_ANCHOR_PATH") or None
+    AUDIT_ANCHOR_SYSLOG = os.environ.get("AUDIT_ANCHOR_SYSLOG") or None
+    # Optional: HMAC-key new audit events with this file's key (>= 32 bytes, outside the DB)
+    AUDIT_HMAC_KEY_FILE = os.environ.get("AUDIT_HMAC_KEY_FILE") or None
     REPORT_VERIFY_MAX_BYTES = int(os.environ.get("REPORT_VERIFY_MAX_MB", 20)) * 1024 * 1024
 
 

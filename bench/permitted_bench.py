@@ -64,7 +64,7 @@ def main():
 
     from flask_migrate import upgrade
 
-    from kpiapp import create_app
+    from kpiapp.app import create_app
     from kpiapp.extensions import db
     from tests.helpers import signed_in_client
 

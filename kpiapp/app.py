@@ -1,6 +1,7 @@
 """The app factory: bind extensions, register blueprints and hooks."""
 from flask import Flask, request, session
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from config import BASE_DIR, config_from_env, instance_secret_key
 from kpiapp.extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -22,7 +23,7 @@ def create_app(config=None):
 
 
 def bind_extensions(app):
-    from kpiapp import audit, models  # noqa: F401  (models and audit hooks registered)
+    from kpiapp import audit, audit_anchor, models  # noqa: F401  (models and audit hooks registered)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
@@ -74,6 +75,7 @@ def register_hooks(app):
     for status in (400, 403, 404, 405, 409, 413, 500, 503):
         app.register_error_handler(status, web.error_page(status))
     app.register_error_handler(jobs.QueueUnavailable, web.error_page(503))
+    app.register_error_handler(CSRFError, web.csrf_failed)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["nav_items"] = web.nav_items
     app.jinja_env.globals["ui_lang"] = web.ui_lang

@@ -11,9 +11,21 @@ recomputes the chain and names the first broken link.  On PostgreSQL the
 writers are serialised by a transaction-level advisory lock so concurrent
 transactions cannot fork the chain; SQLite serialises writers already.
 Triggers created by the migration reject UPDATE and DELETE on the table.
+
+Whoever can bypass the triggers can still cut off or rewrite the END of the chain
+and recompute the hashes; anchors (kpiapp/audit_anchor.py: the head written outside
+the database) catch that, and `verify_chain(session, anchors)` checks them.
+With AUDIT_HMAC_KEY_FILE set, new events are keyed: `entry_hash = HMAC-SHA256(key,
+prev_hash || canonical_json(event))` and `key_id` names the key, so rewriting needs
+the key too; older unkeyed events still verify, but no unkeyed event may follow a
+keyed one (that would be a downgrade).
+Refusals go through `record_refusal()`, throttled to one event per identical
+refusal per minute (the count is kept in the `audit_refusal` table).
 """
 import contextvars
+import functools
 import hashlib
+import hmac
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,11 +33,14 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 
-from flask import g, has_request_context, request
-from sqlalchemy import event, insert, inspect, select, text
+from pathlib import Path
+
+from flask import current_app, g, has_app_context, has_request_context, request
+from sqlalchemy import event, insert, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kpiapp.models.audit import AuditEvent
+from kpiapp.models.audit import AuditEvent, AuditRefusal
 
 GENESIS = "0" * 64
 CHAIN_LOCK_KEY = 7_150_001
@@ -96,8 +111,23 @@ def canonical_json(data):
     return json.dumps(to_jsonable(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def entry_hash(prev_hash, fields):
-    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+def entry_hash(prev_hash, fields, key=None):
+    data = (prev_hash + canonical_json(fields)).encode("utf-8")
+    return hmac.new(key, data, hashlib.sha256).hexdigest() if key else hashlib.sha256(data).hexdigest()
+
+
+def hmac_key():
+    """(key_id, key) from AUDIT_HMAC_KEY_FILE, or None when keyed hashing is off."""
+    path = current_app.config.get("AUDIT_HMAC_KEY_FILE") if has_app_context() else None
+    return _load_key(str(path)) if path else None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_key(path):
+    key = Path(path).read_bytes().strip()
+    if len(key) < 32:
+        raise ValueError(f"AUDIT_HMAC_KEY_FILE {path}: the key must have at least 32 bytes")
+    return hashlib.sha256(b"kpiapp-audit-key-id:" + key).hexdigest()[:16], key
 
 
 def hashed_fields(row):
@@ -106,7 +136,15 @@ def hashed_fields(row):
         "ts_utc": row["ts_utc"], "actor_id": row["actor_id"], "actor": row["actor"],
         "action": row["action"], "entity": row["entity"], "entity_id": row["entity_id"],
         "before_json": row["before_json"], "after_json": row["after_json"], "ip": row["ip"],
-    }
+    } | ({"key_id": row["key_id"]} if row.get("key_id") else {})  # unkeyed events hash as before
+
+
+def chain_head(connection):
+    """(seq, entry_hash) of the last event, or (0, GENESIS) for an empty chain."""
+    row = connection.execute(
+        select(AuditEvent.seq, AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.entry_hash) if row is not None else (0, GENESIS)
 
 
 def append_events(connection, events):
@@ -119,10 +157,11 @@ def append_events(connection, events):
         select(AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).scalar()
     prev = head or GENESIS
+    key_id, key = hmac_key() or (None, None)
     rows = []
     for item in events:
-        row = dict(item, prev_hash=prev)
-        row["entry_hash"] = prev = entry_hash(row["prev_hash"], hashed_fields(row))
+        row = dict(item, prev_hash=prev, key_id=key_id)
+        row["entry_hash"] = prev = entry_hash(row["prev_hash"], hashed_fields(row), key)
         rows.append(row)
     for row in rows:  # one by one: seq order must follow chain order
         connection.execute(insert(AuditEvent.__table__), row)
@@ -143,6 +182,47 @@ def make_event(action, entity, entity_id=None, before=None, after=None, actor=No
 def record(session, action, entity, entity_id=None, before=None, after=None, actor=None):
     """Append one explicit event in the session's transaction (caller commits)."""
     append_events(session.connection(), [make_event(action, entity, entity_id, before, after, actor)])
+
+
+# ---- refusals, throttled -----------------------------------------------------------------
+
+def record_refusal(session, action, entity, entity_id, reason, actor=None, detail=None):
+    """Audit a refused request (`access.denied`, `workflow.refused`) in the session's
+    transaction (caller commits).  Identical refusals (same actor, action, entity and
+    reason) within one clock minute write one event; the others raise the bucket's count.
+    Returns True when an event was written."""
+    actor = actor or current_actor()
+    minute = current_minute()
+    key = refusal_key(actor, action, entity, reason)
+    connection = session.connection()
+    if not _open_bucket(connection, key, minute, action, entity, reason, actor):
+        table = AuditRefusal.__table__
+        connection.execute(update(table).where(table.c.key == key, table.c.minute == minute)
+                           .values(count=table.c.count + 1))
+        return False
+    after = dict(detail or {}, reason=reason, throttle_key=key, minute=minute)
+    append_events(connection, [make_event(action, entity, entity_id, None, after, actor)])
+    return True
+
+
+def current_minute():
+    return datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+
+def refusal_key(actor, action, entity, reason):
+    # an anonymous caller is told apart by address: one flooding client must not hide another
+    who = [actor.id] if actor.id is not None else [actor.label, actor.ip]
+    return hashlib.sha256(canonical_json([*who, action, entity, reason]).encode()).hexdigest()
+
+
+def _open_bucket(connection, key, minute, action, entity, reason, actor):
+    """Insert the minute's bucket; False when it exists already (several workers race here)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(AuditRefusal.__table__).values(
+        key=key, minute=minute, action=action[:64], entity=entity[:64], reason=str(reason)[:64],
+        actor_id=actor.id, count=1,
+    ).on_conflict_do_nothing(index_elements=["key", "minute"]).returning(AuditRefusal.__table__.c.id)
+    return connection.execute(statement).first() is not None
 
 
 # ---- automatic events for ORM writes -------------------------------------------------
@@ -230,28 +310,73 @@ def _discard(session):
 
 # ---- verification ----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+    at: str | None = None
+    reason: str | None = None
+
+
 @dataclass
 class ChainReport:
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    anchors_checked: int = 0
+    last_seq: int = 0
 
 
-def verify_chain(session):
-    """Recompute the chain in seq order; report the first broken link."""
-    prev, checked = GENESIS, 0
+def verify_chain(session, anchors=()):
+    """Recompute the chain in seq order and report the first broken link; then check the
+    chain against every anchor (Anchor list, oldest first), which finds a cut-off or
+    rewritten end that recomputed hashes would hide."""
+    prev, checked, last_seq, keyed = GENESIS, 0, 0, False
+    wanted = {anchor.seq for anchor in anchors}
+    seen = {}
+    key_id, key = hmac_key() or (None, None)
     rows = session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).mappings()
     for row in rows:
         checked += 1
         if row["prev_hash"] != prev:
             return ChainReport(False, checked, row["seq"], "prev_hash does not match the previous entry")
+        problem = key_problem(row["key_id"], keyed, key_id)
+        if problem:
+            return ChainReport(False, checked, row["seq"], problem)
+        keyed = keyed or row["key_id"] is not None
         fields = hashed_fields(row)
         fields["ts_utc"] = _as_utc(fields["ts_utc"])
-        if entry_hash(prev, fields) != row["entry_hash"]:
+        if entry_hash(prev, fields, key if row["key_id"] else None) != row["entry_hash"]:
             return ChainReport(False, checked, row["seq"], "entry_hash does not match the entry's content")
-        prev = row["entry_hash"]
-    return ChainReport(True, checked)
+        prev, last_seq = row["entry_hash"], row["seq"]
+        if last_seq in wanted:
+            seen[last_seq] = prev
+    return check_anchors(anchors, seen, checked, last_seq)
+
+
+def key_problem(row_key_id, keyed_before, key_id):
+    if row_key_id is None:
+        return "an unkeyed event follows keyed events" if keyed_before else None
+    if row_key_id != key_id:
+        return f"event is keyed with key {row_key_id}, which AUDIT_HMAC_KEY_FILE does not hold"
+    return None
+
+
+def check_anchors(anchors, seen, checked, last_seq):
+    """The first anchor (numbered from 1, file order) the chain does not reach or match."""
+    for number, anchor in enumerate(anchors, 1):
+        if anchor.seq > last_seq:
+            reason = (f"chain shorter than anchor {number}: anchor has seq {anchor.seq}, "
+                      f"chain ends at seq {last_seq}")
+        elif anchor.seq not in seen:
+            reason = f"event seq {anchor.seq} of anchor {number} is missing from the chain"
+        elif seen[anchor.seq] != anchor.hash:
+            reason = f"hash differs at anchor {number} (seq {anchor.seq})"
+        else:
+            continue
+        return ChainReport(False, checked, anchor.seq, reason, number - 1, last_seq)
+    return ChainReport(True, checked, anchors_checked=len(anchors), last_seq=last_seq)
 
 
 def _as_utc(value):

@@ -29,16 +29,39 @@ def seed_demo_command():
     click.echo(f"Demo data loaded: {count} people. Password for every demo login: {demo.DEMO_PASSWORD}")
 
 
-@kpi.command("verify-audit", help="Recompute the audit hash chain; exit 1 at the first broken link.")
+@kpi.command("verify-audit", help="Recompute the audit hash chain and check it against the anchors "
+                                    "written outside the database; exit 1 at the first problem.")
 @with_appcontext
 def verify_audit_command():
-    report = verify_chain(db.session)
-    if report.ok:
-        click.echo(f"OK: {report.checked} audit events, chain intact.")
+    from kpiapp.audit_anchor import AnchorFileError, anchor_path, read_anchors
+
+    try:
+        anchors = read_anchors()
+    except AnchorFileError as error:
+        fail_line(f"BROKEN anchor file {anchor_path()}: {error}")
+    report = verify_chain(db.session, anchors)
+    if not report.ok:
+        fail_line(f"BROKEN at seq {report.first_bad_seq}: {report.reason} ({report.checked} events read, "
+                  f"{report.anchors_checked} anchors matched).")
+    if anchors:
+        click.echo(f"OK: {report.checked} audit events, chain intact, matches {len(anchors)} anchors "
+                   f"(latest at seq {anchors[-1].seq}).")
+    else:
+        click.echo(f"OK: {report.checked} audit events, chain intact. No anchor in {anchor_path()}: "
+                   "a cut-off end would not be found (run `kpi anchor-audit`).")
+
+
+@kpi.command("anchor-audit", help="Append the committed head of the audit chain to the anchors outside the "
+                                  "database (run it periodically).")
+@with_appcontext
+def anchor_audit_command():
+    from kpiapp.audit_anchor import anchor_path, write_anchor
+
+    anchor = write_anchor("scheduled")
+    if anchor is None:
+        click.echo(f"No new anchor: the chain is empty or its head is anchored already ({anchor_path()}).")
         return
-    click.echo(f"BROKEN at seq {report.first_bad_seq}: {report.reason} "
-               f"({report.checked} events read).", err=True)
-    sys.exit(1)
+    click.echo(f"Anchored seq {anchor.seq} hash {anchor.hash} in {anchor_path()}.")
 
 
 @kpi.command("create-admin", help="Create an admin account (prompts for the password).")

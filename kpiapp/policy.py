@@ -20,6 +20,7 @@ from functools import wraps
 from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import false, select, true
+from werkzeug.exceptions import NotFound
 
 from kpiapp.models import Role, User
 
@@ -214,10 +215,23 @@ def can(user, action, obj):
         return False
 
 
+class ObjectRefused(NotFound):
+    """The 404 for an existing object the user may not see.  The user learns nothing more
+    than from a missing id; the web layer audits it (this module commits nothing)."""
+
+    def __init__(self, action, obj):
+        super().__init__()
+        self.action = action
+        self.entity = getattr(obj, "__tablename__", type(obj).__name__)
+        self.entity_id = getattr(obj, "id", None)
+
+
 def authorize(action, obj, user=None):
     """404 unless allowed: a foreign id must not even confirm the object exists."""
-    if obj is None or not can(user or current_user, action, obj):
+    if obj is None:
         abort(404)
+    if not can(user or current_user, action, obj):
+        raise ObjectRefused(action, obj)
     return obj
 
 

@@ -5,8 +5,9 @@ import uuid
 from flask import abort, current_app, g, render_template, request
 from flask_login import current_user
 
-from kpiapp import policy, presentation
-from kpiapp.audit import actor_for, record
+from kpiapp import audit, policy, presentation
+from kpiapp.audit import actor_for
+from kpiapp.extensions import db
 
 
 def is_fragment_request():
@@ -81,13 +82,11 @@ def enforce_route_rule():
 
 
 def deny(what):
-    """Refuse with 403; a refused write is audited."""
+    """Refuse with 403; a refused write is audited (throttled)."""
     if request.method in policy.WRITE_METHODS:
-        from kpiapp.extensions import db
-
         db.session.rollback()
-        record(db.session, "access.denied", "route", None, after={"what": what, "path": request.path,
-                                                                  "method": request.method})
+        audit.record_refusal(db.session, "access.denied", "route", None, what,
+                             detail={"path": request.path, "method": request.method})
         db.session.commit()
     abort(403)
 
@@ -113,8 +112,46 @@ def security_headers(response):
     return response
 
 
+def audit_refusal(error, entity, entity_id=None):
+    """Roll a refused service call back and audit the refusal (throttled) in a commit of its own.
+    `error` has a stable `code` and an HTTP `status` (AppraisalError, ReportError)."""
+    db.session.rollback()
+    action = "access.denied" if error.status in (401, 403, 404) else "workflow.refused"
+    audit.record_refusal(db.session, action, entity, entity_id, error.code,
+                         detail=refusal_detail(error.status))
+    db.session.commit()
+
+
+def refusal_detail(status):
+    return {"status": status, "path": request.path, "method": request.method}
+
+
+def record_object_refusal(error):
+    """Audit a policy.ObjectRefused (throttled) in a transaction of its own; the user sees a 404."""
+    db.session.rollback()
+    audit.record_refusal(db.session, "access.denied", error.entity, error.entity_id,
+                         f"object:{error.action}", detail=refusal_detail(404))
+    db.session.commit()
+
+
+def csrf_failed(error):
+    """A failed CSRF check is a refused write: audit it (throttled), then the plain 400 page.
+    Flask-WTF checks before set_request_context runs, so the actor is worked out here."""
+    record_csrf_failure()
+    return error_page(400)(error)
+
+
+def record_csrf_failure():
+    db.session.rollback()
+    audit.record_refusal(db.session, "access.denied", "request", None, "csrf_failed",
+                         actor=actor_for(current_user), detail=refusal_detail(400))
+    db.session.commit()
+
+
 def error_page(status):
     def handler(error):
+        if isinstance(error, policy.ObjectRefused):
+            record_object_refusal(error)
         error_id = uuid.uuid4().hex[:12]
         if status >= 500:
             current_app.logger.exception("error %s", error_id)

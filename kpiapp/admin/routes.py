@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kpiapp.audit import record, verify_chain
+from kpiapp.audit_anchor import AnchorFileError, read_anchors
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, User
 from kpiapp.org.forms import ConfirmForm
@@ -59,7 +60,12 @@ def audit():
 def verify_audit():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    report = verify_chain(db.session)
+    try:
+        anchors = read_anchors()
+    except AnchorFileError:
+        flash(_("The audit anchor file cannot be read; check it on the server (kpi verify-audit)."), "error")
+        return redirect(url_for("admin.audit"))
+    report = verify_chain(db.session, anchors)
     if report.ok:
         flash(_("Audit chain intact: %(n)d events verified.", n=report.checked), "success")
     else:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app, g, jsonify, request, session
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from kpiapp.api import bp
@@ -11,7 +12,8 @@ from kpiapp.audit import actor_for
 from kpiapp.extensions import csrf, db
 from kpiapp.models.api_tokens import ApiToken, hash_token
 from kpiapp.models.base import utcnow
-from kpiapp.policy import WRITE_METHODS
+from kpiapp.policy import WRITE_METHODS, ObjectRefused
+from kpiapp.web import audit_refusal, record_csrf_failure, record_object_refusal
 
 TOUCH_EVERY = timedelta(minutes=10)
 
@@ -73,14 +75,20 @@ ERRORS = {
 
 def http_error(error):
     status = getattr(error, "code", 500) or 500
-    code = "csrf_failed" if type(error).__name__ == "CSRFError" else ERRORS.get(status, "error")
+    code = "csrf_failed" if isinstance(error, CSRFError) else ERRORS.get(status, "error")
+    if code == "csrf_failed":
+        record_csrf_failure()
+    if isinstance(error, ObjectRefused):
+        record_object_refusal(error)
     message = getattr(error, "description", None) or "Internal error."
     return api_error(status, code, message if status < 500 else "Internal error.")
 
 
 def appraisal_error(error):
-    """A refused service call: its stable code, its status; a conflict also says who and when."""
-    db.session.rollback()
+    """A refused service call (audited): its stable code, its status; a conflict also says who
+    and when."""
+    card_id = getattr(error, "scorecard_id", None) or (request.view_args or {}).get("scorecard_id")
+    audit_refusal(error, "scorecard", card_id)
     details = {}
     if isinstance(error, ConflictError):
         details = {"changed_by": error.changed_by.name if error.changed_by is not None else None,

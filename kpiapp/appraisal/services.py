@@ -19,7 +19,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from kpiapp import audit, policy
+from kpiapp import audit, audit_anchor, policy
 from kpiapp.appraisal import notifications, scoring
 from kpiapp.appraisal.scoring import GradeBand, ScoringError, ScoringRule
 from kpiapp.appraisal.workflow import Action, Edit, Facts, TransitionError
@@ -649,6 +649,7 @@ def apply_action(scorecard_id, action, actor, *, reason=None, expected_version=N
     old_state = scorecard.state
     if action == Action.LOCK:
         _freeze_results(scorecard, actor)
+        audit_anchor.anchor_after_commit(db.session, "lock")  # only if the lock commits
     scorecard.state = new_state
     _save(scorecard, actor)  # the UPDATE first: a concurrent writer fails here, before any side effect
     if new_state == S.APPROVED:

@@ -3,7 +3,7 @@ from kpiapp.models.appraisal import (
     Acknowledgement, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
     KpiTemplateItem, Notification, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
-from kpiapp.models.audit import AuditEvent
+from kpiapp.models.audit import AuditEvent, AuditRefusal
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
@@ -15,7 +15,7 @@ __all__ = [
     "Acknowledgement", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion",
-    "AuditEvent", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "AuditEvent", "AuditRefusal", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from kpiapp import audit, charts, jobs, policy, presentation
+from kpiapp import audit, audit_anchor, charts, jobs, policy, presentation
 from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.chart_labels import chart_labels
@@ -363,6 +363,7 @@ def _store(html, document_id, key, actor, *, reason, **columns):
         },
         actor=audit.actor_for(actor) if actor is not None else None,
     )
+    audit_anchor.anchor_after_commit(db.session, "issue")
     return report
 
 
@@ -529,7 +530,10 @@ def summary_context(cycle, cards, lang):
 
 def render_summary_html(cycle, cards, lang, document_id):
     with force_locale(lang):
-        return _render("pdf/cycle_summary.html", lang, document_id, **summary_context(cycle, cards, lang))
+        context = summary_context(cycle, cards, lang)
+        # the chain head as this transaction sees it: the signed PDF anchors the log too
+        context["audit_head"] = audit.chain_head(db.session.connection())
+        return _render("pdf/cycle_summary.html", lang, document_id, **context)
 
 
 # Hook for the client-portal issue: the agency contract monthly report becomes a third kind

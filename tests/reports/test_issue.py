@@ -123,3 +123,14 @@ def test_cycle_summary_lists_totals_and_distribution(locked, tmp_path):
     assert "not locked" in body  # the second person's scorecard is still a draft
     assert services.issue_cycle_summary(team.cycle.id, team.hr, "en").id == summary.id
     assert services.verify_document(services.report_bytes(summary)).ok
+
+
+def test_cycle_summary_prints_the_audit_chain_head(locked, tmp_path):
+    from kpiapp.audit import chain_head
+
+    team, _cards = locked
+    seq, digest = chain_head(db.session.connection())
+    summary = services.issue_cycle_summary(team.cycle.id, team.hr, "en")
+    db.session.commit()
+    body = "".join(pdf_text(services.report_bytes(summary), tmp_path).split())
+    assert f"Auditchainhead#{seq}sha256{digest}" in body

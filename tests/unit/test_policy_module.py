@@ -10,7 +10,7 @@ POLICY = Path(__file__).resolve().parents[2] / "kpiapp" / "policy.py"
 
 # what a permission module may lean on: the framework, the ORM, the models and the workflow table
 ALLOWED_IMPORTS = {
-    "functools", "flask", "flask_login", "sqlalchemy",
+    "functools", "flask", "flask_login", "sqlalchemy", "werkzeug.exceptions",
     "kpiapp.extensions", "kpiapp.models", "kpiapp.models.appraisal", "kpiapp.models.reports",
     "kpiapp.appraisal.workflow",
 }

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
-from kpiapp.models import AuditEvent, Role, User
+from kpiapp.models import AuditEvent, AuditRefusal, Role, User
 from tests.factories import UserFactory
 from tests.helpers import csrf_token, signed_in_client
 
@@ -21,7 +21,9 @@ def build(rule, user):
 
 
 def state():
-    events = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar()
+    """What a refused write must not change: every audit event but the refusal's own (issue 9)."""
+    events = db.session.execute(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action != "access.denied")).scalar()
     tokens = tuple(db.session.execute(select(User.session_token).order_by(User.id)).scalars())
     return events, tokens
 
@@ -42,8 +44,11 @@ def test_every_write_route_needs_a_valid_csrf_token(app, token_kind, figures):
     changed = state() != before
     assert checked >= 10
     assert not changed
+    refused = db.session.execute(select(func.sum(AuditRefusal.count))
+                                 .where(AuditRefusal.reason == "csrf_failed")).scalar()
+    assert refused == checked  # each refusal is counted (identical ones share one audit event)
     figures.tally("CSRF (missing, wrong, other session's token)", attempts=checked, refused_400=checked,
-                  state_changes=int(changed))
+                  state_changes=int(changed), refusals_audited=refused)
 
 
 def test_htmx_header_token_is_accepted(app):

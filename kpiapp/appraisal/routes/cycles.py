@@ -20,7 +20,7 @@ from kpiapp.job_views import job_state
 from kpiapp.models import Cycle, Department, JobRun, Position, Scorecard, User
 from kpiapp.models.appraisal import CycleStatus
 from kpiapp.policy import allow, authorize
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web import audit_refusal, render_page_or_fragment
 
 bp = Blueprint("cycles", __name__)
 START_TIMEOUT = 1800  # seconds
@@ -60,7 +60,7 @@ def save_cycle(cycle, form, call):
         saved = call()
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "cycle", cycle.id if cycle else None)
         return None, form_page(load(cycle.id) if cycle else None, form, error, 422)
     return saved, None
 

@@ -16,7 +16,7 @@ from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS
 from kpiapp.models import KpiTemplate, Position
 from kpiapp.policy import allow, authorize
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web import audit_refusal, render_page_or_fragment
 
 bp = Blueprint("kpi_templates", __name__)
 BLANK_ROWS = 2
@@ -110,7 +110,7 @@ def save_template(template, form, call):
         saved = call([spec_of(row) for row in forms.template_rows(form)])
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "kpi_template", template.id if template else None)
         return None, form_page(load(template.id) if template else None, form, error, 422)
     return saved, None
 
@@ -184,7 +184,7 @@ def copy(template_id):
         )
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "kpi_template", template_id)
         return refused_copy(template_id, error)
     flash(_("Copied."), "success")
     return redirect(url_for(".detail", template_id=new_template.id))

@@ -24,7 +24,7 @@ from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.models import Scorecard
 from kpiapp.policy import STAFF, allow, authorize
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web import audit_refusal, render_page_or_fragment
 
 bp = Blueprint("scorecards", __name__)
 
@@ -141,12 +141,12 @@ def save(card, form, call, done):
     try:
         result = call()
         db.session.commit()
-    except services.ConflictError as error:
-        db.session.rollback()
+    except services.ConflictError as error:  # a race loser (StaleDataError) or a stale form
+        audit_refusal(error, "scorecard", card_id)
         kept = not isinstance(form, forms.ActionForm)  # an action button has nothing typed to keep
         return respond(card_id, form, 409, error=error, conflict={**conflict_context(error), "kept": kept})
     except services.AppraisalError as error:
-        db.session.rollback()
+        audit_refusal(error, "scorecard", card_id)
         mark_refusal(form, error)
         return respond(card_id, form, 422, error=error)
     if isinstance(result, Scorecard) and result.id != card_id:  # a reopen made a new version
