@@ -62,26 +62,27 @@ def register_blueprints(app):
 
 
 def register_hooks(app):
-    from kpiapp import job_views, jobs, policy, web
-    from kpiapp.navigation import register_menu, role_label
-    from kpiapp.auth.session import check_timeouts
+    from kpiapp import job_views, jobs, policy
     from kpiapp.auth.mfa import require_enrolment
+    from kpiapp.auth.session import check_timeouts
+    from kpiapp.navigation import nav_items, register_menu, role_label
+    from kpiapp.web import errors, filters, headers, pages, refusals
 
     app.before_request(check_timeouts)
-    app.before_request(web.set_request_context)
-    app.before_request(web.enforce_route_rule)
+    app.before_request(headers.set_request_context)
+    app.before_request(refusals.enforce_route_rule)
     app.before_request(require_enrolment)
-    app.after_request(web.security_headers)
+    app.after_request(headers.security_headers)
     for status in (400, 403, 404, 405, 409, 413, 500, 503):
-        app.register_error_handler(status, web.error_page(status))
-    app.register_error_handler(jobs.QueueUnavailable, web.error_page(503))
-    app.register_error_handler(CSRFError, web.csrf_failed)
+        app.register_error_handler(status, errors.error_page(status))
+    app.register_error_handler(jobs.QueueUnavailable, errors.error_page(503))
+    app.register_error_handler(CSRFError, errors.csrf_failed)
     app.jinja_env.globals["policy"] = policy
-    app.jinja_env.globals["nav_items"] = web.nav_items
-    app.jinja_env.globals["ui_lang"] = web.ui_lang
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["ui_lang"] = pages.ui_lang
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["job_status_text"] = job_views.status_text
-    web.register_filters(app)
+    filters.register_filters(app)
     register_menu()
 
 

@@ -1,7 +1,32 @@
 """The main menu, in one place; each entry shows only to those its rule allows."""
+from flask import request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from kpiapp.web import NAV, add_nav
+from kpiapp.policy import rule_allows
+
+
+class NavItem:
+    def __init__(self, endpoint, label, rule, description=""):
+        self.endpoint, self.label, self.rule, self.description = endpoint, label, rule, description
+
+
+NAV = []
+
+
+def add_nav(endpoint, label, rule, description=""):
+    """Blueprints register their menu entries; the menu shows what the policy allows."""
+    NAV.append(NavItem(endpoint, label, rule, description))
+
+
+def nav_items():
+    items = []
+    for item in NAV:
+        if rule_allows(current_user, item.rule):
+            url = url_for(item.endpoint)
+            items.append({"url": url, "label": item.label, "description": item.description,
+                          "active": request.path.startswith(url)})
+    return items
 
 
 def register_menu():

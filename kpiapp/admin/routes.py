@@ -10,7 +10,7 @@ from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, User
 from kpiapp.org.forms import ConfirmForm
 from kpiapp.policy import allow
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web.pages import render_page_or_fragment
 
 bp = Blueprint("admin", __name__)
 

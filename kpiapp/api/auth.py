@@ -13,7 +13,7 @@ from kpiapp.extensions import csrf, db
 from kpiapp.models.api_tokens import ApiToken, hash_token
 from kpiapp.models.base import utcnow
 from kpiapp.policy import WRITE_METHODS, ObjectRefused
-from kpiapp.web import audit_refusal, record_csrf_failure, record_object_refusal
+from kpiapp.web.refusals import audit_refusal, record_csrf_failure, record_object_refusal
 
 TOUCH_EVERY = timedelta(minutes=10)
 

@@ -14,7 +14,7 @@ from kpiapp.parsers import PARSERS, generic_template_csv
 from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.policy import allow
 from kpiapp.tabular import write_csv
-from kpiapp.web import attachment, render_page_or_fragment, ui_lang
+from kpiapp.web.pages import attachment, render_page_or_fragment, ui_lang
 
 bp = Blueprint("imports", __name__)
 

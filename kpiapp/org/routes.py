@@ -18,7 +18,7 @@ from kpiapp.org.forms import (ConfirmForm, DepartmentForm, PersonForm, PositionF
                               StoreOwnerForm, UploadForm, id_choices)
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tabular import TableError, write_csv, write_xlsx
-from kpiapp.web import attachment, render_page_or_fragment
+from kpiapp.web.pages import attachment, render_page_or_fragment
 
 bp = Blueprint("org", __name__)
 

@@ -17,7 +17,7 @@ from kpiapp.models.reports import ReportBatch, ReportKind
 from kpiapp.policy import SIGNED_IN, STAFF, allow, authorize
 from kpiapp.reports import services
 from kpiapp.reports.forms import IssueForm, VerifyForm
-from kpiapp.web import attachment, render_page_or_fragment, ui_lang
+from kpiapp.web.pages import attachment, render_page_or_fragment, ui_lang
 
 bp = Blueprint("reports", __name__)
 

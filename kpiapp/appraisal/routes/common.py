@@ -11,7 +11,7 @@ from kpiapp.appraisal.services import ValidationError
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.metrics import services as metric_services
-from kpiapp.web import is_fragment_request, ui_lang
+from kpiapp.web.pages import is_fragment_request, ui_lang
 
 REASON_ACTIONS = {Action.RETURN_, Action.RETURN_SELF_REVIEW, Action.REOPEN}
 

@@ -20,7 +20,8 @@ from kpiapp.job_views import job_state
 from kpiapp.models import Cycle, Department, JobRun, Position, Scorecard, User
 from kpiapp.models.appraisal import CycleStatus
 from kpiapp.policy import allow, authorize
-from kpiapp.web import audit_refusal, render_page_or_fragment
+from kpiapp.web.pages import render_page_or_fragment
+from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("cycles", __name__)
 START_TIMEOUT = 1800  # seconds

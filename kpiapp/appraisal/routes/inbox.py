@@ -9,7 +9,7 @@ from kpiapp.appraisal.routes.common import back_or_fragment
 from kpiapp.appraisal.routes.forms import MarkReadForm
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
-from kpiapp.web import render_page_or_fragment
+from kpiapp.web.pages import render_page_or_fragment
 
 bp = Blueprint("inbox", __name__)
 

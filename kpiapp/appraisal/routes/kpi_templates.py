@@ -16,7 +16,8 @@ from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS
 from kpiapp.models import KpiTemplate, Position
 from kpiapp.policy import allow, authorize
-from kpiapp.web import audit_refusal, render_page_or_fragment
+from kpiapp.web.pages import render_page_or_fragment
+from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("kpi_templates", __name__)
 BLANK_ROWS = 2

@@ -24,7 +24,8 @@ from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.models import Scorecard
 from kpiapp.policy import STAFF, allow, authorize
-from kpiapp.web import audit_refusal, render_page_or_fragment
+from kpiapp.web.pages import render_page_or_fragment
+from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("scorecards", __name__)
 

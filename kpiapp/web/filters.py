@@ -1,0 +1,23 @@
+"""The Jinja side of kpiapp.presentation: filters and the status enums templates compare with."""
+from kpiapp import presentation
+from kpiapp.web.pages import ui_lang
+
+
+def register_filters(app):
+    """The Jinja side of kpiapp.presentation, in the language being rendered (a PDF forces
+    its own), so pages and signed reports format through the same functions."""
+    app.jinja_env.filters.update(
+        label=lambda member: presentation.label(member, ui_lang()),
+        event_label=lambda action: presentation.event_label(action, ui_lang()),
+        number=lambda value, places=2: presentation.number(value, ui_lang(), places),
+        percent=lambda value, places=2: presentation.percent(value, ui_lang(), places),
+    )
+    # templates compare statuses with members (cycle.status == CycleStatus.closed), never literals
+    from kpiapp.models.appraisal import ChangeStatus, CycleStatus, ItemKind, ScorecardState
+    from kpiapp.models.jobs import JobStatus
+    from kpiapp.models.metrics import ImportKind, ImportStatus
+    from kpiapp.models.reports import BatchStatus, ReportKind
+
+    for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
+                 BatchStatus, ReportKind, JobStatus):
+        app.jinja_env.globals[enum.__name__] = enum
