@@ -1,9 +1,138 @@
-"""Database triggers that hold even against raw SQL (used by migrations)."""
+"""Every database trigger the migrations install, in one place: they hold even against raw SQL.
+
+Append-only tables (the audit log, events, acknowledgements, issued reports) refuse
+UPDATE and DELETE (and TRUNCATE on PostgreSQL).  A locked scorecard is frozen: the
+service layer refuses such writes first with a clean FrozenError; these triggers are
+the second layer for bulk updates, raw SQL and bugs.  Moving a row INTO the locked
+state is an UPDATE whose OLD.state is not 'locked', so it passes.
+"""
 from alembic import op
+
+# child tables whose rows belong to one scorecard and must not change once it is locked
+CHILD_TABLES = ("scorecard_item", "scorecard_item_version", "change_request")
+LOCKED = "'locked'"
 
 
 def dialect():
     return op.get_bind().dialect.name
+
+
+def create_lock_triggers():
+    if dialect() == "postgresql":
+        _create_postgresql()
+    else:
+        _create_sqlite()
+
+
+def drop_lock_triggers():
+    if dialect() == "postgresql":
+        for table in ("scorecard", *CHILD_TABLES):
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_locked ON "{table}"')
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_locked()")
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_child_locked()")
+        return
+    for name in _sqlite_trigger_names():
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _create_postgresql():
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF OLD.state = {LOCKED} THEN
+            RAISE EXCEPTION 'scorecard % is locked', OLD.id USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$;
+    """)
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_child_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF (TG_OP <> 'INSERT' AND EXISTS (
+                SELECT 1 FROM scorecard WHERE id = OLD.scorecard_id AND state = {LOCKED}))
+             OR (TG_OP <> 'DELETE' AND EXISTS (
+                SELECT 1 FROM scorecard WHERE id = NEW.scorecard_id AND state = {LOCKED}))
+          THEN
+            RAISE EXCEPTION '% belongs to a locked scorecard', TG_TABLE_NAME
+              USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$;
+    """)
+    op.execute('CREATE TRIGGER scorecard_locked BEFORE UPDATE OR DELETE ON "scorecard" '
+               "FOR EACH ROW EXECUTE FUNCTION kpi_scorecard_locked()")
+    for table in CHILD_TABLES:
+        op.execute(f'CREATE TRIGGER {table}_locked BEFORE INSERT OR UPDATE OR DELETE ON "{table}" '
+                   "FOR EACH ROW EXECUTE FUNCTION kpi_scorecard_child_locked()")
+
+
+def _sqlite_statements():
+    """(name, CREATE TRIGGER sql) pairs for SQLite."""
+    abort = "BEGIN SELECT RAISE(ABORT, '{what} is locked'); END"
+    yield from (
+        (f"scorecard_locked_{verb.lower()}",
+         f'CREATE TRIGGER scorecard_locked_{verb.lower()} BEFORE {verb} ON "scorecard" '
+         f"WHEN OLD.state = {LOCKED} " + abort.format(what="scorecard"))
+        for verb in ("UPDATE", "DELETE")
+    )
+    locked = "(SELECT state FROM scorecard WHERE id = {row}.scorecard_id) = " + LOCKED
+    for table in CHILD_TABLES:
+        conditions = {
+            "INSERT": locked.format(row="NEW"),
+            "UPDATE": f"{locked.format(row='OLD')} OR {locked.format(row='NEW')}",
+            "DELETE": locked.format(row="OLD"),
+        }
+        for verb, condition in conditions.items():
+            name = f"{table}_locked_{verb.lower()}"
+            yield name, (f'CREATE TRIGGER {name} BEFORE {verb} ON "{table}" WHEN {condition} '
+                         + abort.format(what=f"{table}: scorecard"))
+
+
+def _sqlite_trigger_names():
+    return [name for name, _ in _sqlite_statements()]
+
+
+def _create_sqlite():
+    for _name, sql in _sqlite_statements():
+        op.execute(sql)
+
+
+def create_truncate_guards():
+    """PostgreSQL: BEFORE TRUNCATE on the scorecard tables, refused while a locked row exists."""
+    if dialect() != "postgresql":
+        return
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_truncate_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+          found boolean;
+        BEGIN
+          IF TG_TABLE_NAME = 'scorecard' THEN
+            SELECT EXISTS (SELECT 1 FROM scorecard WHERE state = {LOCKED}) INTO found;
+          ELSE
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I AS c JOIN scorecard AS s '
+                           'ON s.id = c.scorecard_id WHERE s.state = %L)', TG_TABLE_NAME, 'locked')
+              INTO found;
+          END IF;
+          IF found THEN
+            RAISE EXCEPTION '% holds rows of a locked scorecard: TRUNCATE refused', TG_TABLE_NAME
+              USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+    for table in ("scorecard", *CHILD_TABLES):
+        op.execute(f'CREATE TRIGGER {table}_no_truncate_locked BEFORE TRUNCATE ON "{table}" '
+                   "FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_truncate_locked()")
+
+
+def drop_truncate_guards():
+    if dialect() != "postgresql":
+        return
+    for table in ("scorecard", *CHILD_TABLES):
+        op.execute(f'DROP TRIGGER IF EXISTS {table}_no_truncate_locked ON "{table}"')
+    op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_truncate_locked()")
 
 
 def create_append_only(table):

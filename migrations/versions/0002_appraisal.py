@@ -4,14 +4,14 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27
 
-Locked scorecards are frozen by triggers (kpiapp/appraisal/locktriggers.py) on both
+Locked scorecards are frozen by triggers (kpiapp/dbtriggers.py) on both
 SQLite and PostgreSQL; scorecard_event and acknowledgement are append-only.
 
 """
 from alembic import op
 import sqlalchemy as sa
 
-from kpiapp.appraisal.locktriggers import create_lock_triggers, drop_lock_triggers
+from kpiapp.dbtriggers import create_lock_triggers, drop_lock_triggers
 from kpiapp.dbtriggers import create_append_only, drop_append_only
 
 

@@ -10,7 +10,7 @@ Revises: 0005
 Create Date: 2026-12-02
 
 """
-from kpiapp.appraisal.locktriggers import create_truncate_guards, drop_truncate_guards
+from kpiapp.dbtriggers import create_truncate_guards, drop_truncate_guards
 
 revision = '0006'
 down_revision = '0005'
