@@ -1,9 +1,5 @@
 """JSON API at /api/v1: bearer tokens (or the browser session plus CSRF), JSON errors, OpenAPI."""
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__)
-
 
 def register(app):
     from kpiapp.api import auth, routes, tokens  # noqa: F401  (routes attach to the blueprints)
@@ -12,7 +8,7 @@ def register(app):
 
     # CSRF protects cookies; a bearer token is not sent by the browser on its own.
     # auth.authenticate still demands CSRF from API writes that come with a session.
-    csrf.exempt(bp)
+    csrf.exempt(routes.bp)
     app.before_request(auth.authenticate)
-    app.register_blueprint(bp, url_prefix="/api/v1")
+    app.register_blueprint(routes.bp, url_prefix="/api/v1")
     app.register_blueprint(tokens.bp)

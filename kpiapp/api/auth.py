@@ -6,7 +6,7 @@ from flask import current_app, g, jsonify, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from kpiapp.api import bp
+from kpiapp.api.routes import bp
 from kpiapp.appraisal.services import AppraisalError, ConflictError
 from kpiapp.audit import actor_for
 from kpiapp.extensions import csrf, db

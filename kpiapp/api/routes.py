@@ -1,19 +1,19 @@
 """API endpoints: the same policy and services as the screens, JSON in and out."""
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
 
-from kpiapp.api import bp
 from kpiapp.api.openapi import openapi_document
 from kpiapp.api.schemas import ActionBody
-from kpiapp.appraisal import services
-from kpiapp.appraisal import queries
+from kpiapp.api.serialize import cycle_json, scorecard_json, scorecard_summary
+from kpiapp.appraisal import queries, services
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Scorecard
 from kpiapp.policy import PUBLIC, STAFF, allow, authorize, visible_cycles_filter, visible_scorecards_filter
-from kpiapp.api.serialize import cycle_json, scorecard_json, scorecard_summary
+
+bp = Blueprint("api", __name__)
 
 ACTION_KEYS = sorted(ActionBody().fields)
 
