@@ -1,5 +1,6 @@
 """Helpers for driving the app as a browser would."""
 import re
+from urllib.parse import urlsplit
 
 from tests.factories import PASSWORD
 
@@ -29,3 +30,8 @@ def post_form(client, path, data=None, page=None, **kwargs):
     """POST with the CSRF token taken from `page` (default: the same path)."""
     token = csrf_token(client, page or "/")
     return client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+def sends_to_login(response):
+    """A redirect to the sign-in page (not merely any redirect): what a dead session gets."""
+    return response.status_code == 302 and urlsplit(response.headers.get("Location", "")).path == "/login"

@@ -10,7 +10,7 @@ from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, Role
 from tests.conftest import PG_URL
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import csrf_from, csrf_token, post_form
+from tests.helpers import csrf_from, csrf_token, post_form, sends_to_login
 
 pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
@@ -38,7 +38,7 @@ def test_wrong_password_is_refused_and_logged(client):
     user = UserFactory()
     response = try_login(client, user.email, "wrong password here")
     assert "E-mail or password is wrong." in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
     failed = events("auth.login_failed")
     assert len(failed) == 1 and failed[0].entity_id == str(user.id)
     assert PASSWORD not in (failed[0].after_json or "") and "wrong password" not in (failed[0].after_json or "")
@@ -58,7 +58,7 @@ def test_account_locks_after_repeated_failures(app, client):
         try_login(client, user.email, "nope nope nope")
     response = try_login(client, user.email, PASSWORD)
     assert "E-mail or password is wrong." in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
     db.session.refresh(user)
     assert user.locked_until is not None
     assert [e.after_json for e in events("auth.login_failed")][-1] == '{"reason":"locked"}'
@@ -152,7 +152,7 @@ def test_copied_cookies_die_on_logout(app, client):
     stolen = session_cookies(client)
     assert len(stolen) == 2 and replay(app, stolen).status_code == 200
     post_form(client, "/logout")
-    assert replay(app, stolen).status_code == 302
+    assert sends_to_login(replay(app, stolen))
 
 
 def test_copied_cookies_die_on_password_change(app, client):
@@ -162,7 +162,7 @@ def test_copied_cookies_die_on_password_change(app, client):
     response = post_form(client, "/account/password", {"current": PASSWORD, "new": "a brand new long phrase",
                                                        "confirm": "a brand new long phrase"})
     assert response.status_code == 302
-    assert replay(app, stolen).status_code == 302
+    assert sends_to_login(replay(app, stolen))
     assert client.get("/").status_code == 200  # the device that changed it stays signed in
 
 
@@ -173,7 +173,7 @@ def test_copied_cookies_die_when_account_is_disabled(app, client, login):
     user.active = False
     user.rotate_session_token()
     db.session.commit()
-    assert replay(app, stolen).status_code == 302
+    assert sends_to_login(replay(app, stolen))
 
 
 def test_admin_can_end_someones_sessions(app, client, login):
@@ -182,7 +182,7 @@ def test_admin_can_end_someones_sessions(app, client, login):
     stolen = session_cookies(client)
     admin = login(UserFactory(role=Role.admin))
     assert post_form(admin, f"/admin/users/{user.id}/end-sessions").status_code == 302
-    assert replay(app, stolen).status_code == 302
+    assert sends_to_login(replay(app, stolen))
 
 
 @pytest.mark.parametrize("new, problem", [
@@ -207,7 +207,7 @@ def test_idle_session_expires(app, client):
     try_login(client, user.email, PASSWORD)
     with client.session_transaction() as session:
         session["seen_at"] -= app.config["SESSION_IDLE_TIMEOUT"].total_seconds() + 5
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
 
 
 def test_absolute_session_limit(app, client):
@@ -215,7 +215,7 @@ def test_absolute_session_limit(app, client):
     try_login(client, user.email, PASSWORD)
     with client.session_transaction() as session:
         session["login_at"] -= app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds() + 5
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
 
 
 # ---- two-factor ---------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def test_totp_enrolment_then_sign_in_needs_a_code(app, login):
     client = app.test_client()
     response = try_login(client, user.email, PASSWORD)
     assert response.headers["Location"] == "/login/verify"
-    assert client.get("/").status_code == 302  # password alone is not enough
+    assert sends_to_login(client.get("/"))  # password alone is not enough
     response = client.post("/login/verify", data={"code": "000000", "csrf_token": csrf_token(client, "/login/verify")})
     assert "not valid" in response.get_data(as_text=True)
     db.session.refresh(user)
@@ -318,7 +318,7 @@ def test_six_wrong_codes_then_the_right_one_is_refused(app, login):
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 302, 302]
     assert answers[4].headers["Location"] == "/login"
     assert send_code(client, next_code(user, secret)).headers["Location"] == "/login"
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
     assert len(bad_codes(user)) == 5
     db.session.refresh(user)
     assert user.locked_until is not None  # wrong codes count toward the account lock
@@ -339,7 +339,7 @@ def test_pending_sign_in_is_spent_after_five_codes_even_with_a_copied_cookie(app
     replayed = app.test_client()
     replayed.set_cookie(saved.key, saved.value)
     send_code(replayed, next_code(user, secret))
-    assert replayed.get("/").status_code == 302 and len(bad_codes(user)) == 5
+    assert sends_to_login(replayed.get("/")) and len(bad_codes(user)) == 5
     db.session.refresh(user)
     assert user.locked_until is None
     fresh = pending_client(app, user)  # a new password sign-in starts a new count
@@ -354,7 +354,7 @@ def test_recovery_codes_count_against_the_same_limit(app, login):
     for guess in ("0000-0000", "1234abcd-1234abcd", "000000", "ffffffff-ffffffff", "111111"):
         send_code(client, guess)
     send_code(client, codes[0])
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
     db.session.refresh(user)
     assert len(user.recovery_codes) == 10  # the refused recovery code was not used up
 
@@ -366,7 +366,7 @@ def test_pending_sign_in_expires_after_five_minutes(app, login):
     with client.session_transaction() as session:
         session["pending_at"] -= 5 * 60 + 1
     assert send_code(client, next_code(user, secret)).headers["Location"] == "/login"
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
 
 
 def test_second_step_is_refused_while_the_account_is_locked(app, login):
@@ -376,7 +376,7 @@ def test_second_step_is_refused_while_the_account_is_locked(app, login):
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):  # someone else keeps guessing the password
         try_login(app.test_client(), user.email, "nope nope nope")
     assert send_code(client, next_code(user, secret)).headers["Location"] == "/login"
-    assert client.get("/").status_code == 302
+    assert sends_to_login(client.get("/"))
 
 
 @pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_IP": 3}])
@@ -387,7 +387,7 @@ def test_second_step_is_throttled_per_address(app, login):
     for other in UserFactory.create_batch(3):
         try_login(app.test_client(), other.email, "nope nope nope")
     response = send_code(client, next_code(user, secret))
-    assert response.headers["Location"] == "/login" and client.get("/").status_code == 302
+    assert response.headers["Location"] == "/login" and sends_to_login(client.get("/"))
     assert "Too many failed attempts from your network" in client.get("/login").get_data(as_text=True)
 
 
