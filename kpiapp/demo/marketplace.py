@@ -219,7 +219,7 @@ def orders_flat_file(data, first, last, rng):
                 status = "Cancelled" if rng.random() < 0.02 else "Shipped"
                 local = datetime(d.year, d.month, d.day, rng.randint(8, 23), rng.randint(0, 59))
                 stamp = local + timedelta(hours=8)  # Pacific time -> UTC
-                lines.append(f"113-{d:%m%d}{n:03d}-{n:07d}\t{stamp.isoformat()}+00:00\t{status}\t{status}"
+                lines.append(f"113-{d:%m%d}{n % 1000:03d}-{n:07d}\t{stamp.isoformat()}+00:00\t{status}\t{status}"
                              f"\t{sku}"
                              f"\t{qty}\tUSD\t{money(Decimal('24.99') * qty, 'USD')}")
     return ("\n".join(lines) + "\n").encode()
