@@ -13,7 +13,7 @@ from tests.imports.files import hr_user, store
 CORPUS = Path(__file__).resolve().parents[1] / "unit/parsers/fixtures/malformed"
 
 
-def test_malformed_corpus_through_the_upload_form(app, login):
+def test_malformed_corpus_through_the_upload_form(app, login, figures):
     client = login(hr_user())
     shop = store()
     manifest = json.loads((CORPUS / "MANIFEST.json").read_text(encoding="utf-8"))
@@ -31,3 +31,6 @@ def test_malformed_corpus_through_the_upload_form(app, login):
     assert sum(r.facts_written for r in records) == 0
     assert db.session.execute(select(func.count()).select_from(MetricFact)).scalar() == 0
     assert db.session.execute(select(func.count()).select_from(FxRate)).scalar() == 0
+    figures.tally("Malformed uploads through the form", files=len(manifest),
+                  server_errors=sum(code >= 500 for code in statuses.values()),
+                  partial_imports=sum(r.status != "failed" for r in records))

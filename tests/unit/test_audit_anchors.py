@@ -44,7 +44,7 @@ def rewrite_from(seq):
     (lambda: delete_from(1), "chain shorter than anchor 1: anchor has seq 20, chain ends at seq 0"),
     (lambda: rewrite_from(12), "hash differs at anchor 1 (seq 20)"),
 ], ids=["delete-last-5", "delete-all", "rewrite-from-12"])
-def test_tampering_the_end_is_found_against_the_anchor(app, tamper, expected):
+def test_tampering_the_end_is_found_against_the_anchor(app, tamper, expected, figures):
     build_chain(20)
     assert anchor_cli(app).exit_code == 0
     drop_guards()
@@ -53,6 +53,8 @@ def test_tampering_the_end_is_found_against_the_anchor(app, tamper, expected):
     assert verify_chain(db.session).ok  # the chain alone cannot tell: this is what anchors are for
     result = verify_cli(app)
     assert result.exit_code == 1 and expected in result.output
+    figures.tally("Audit tail tampering (truncate, delete all, rewrite) vs anchors", cases=1,
+                  detected=int(result.exit_code == 1))
 
 
 def test_a_cut_end_grown_back_to_the_same_length_is_found(app):

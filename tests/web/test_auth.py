@@ -146,43 +146,50 @@ def remember_login(client, user):
                                        "csrf_token": csrf_token(client)})
 
 
-def test_copied_cookies_die_on_logout(app, client):
+def assert_replay_refused(app, stolen, figures):
+    refused = sends_to_login(replay(app, stolen))
+    assert refused
+    figures.tally("Session and remember-me cookies replayed (logout, password, disable, end sessions)",
+                  replays=1, refused=int(refused))
+
+
+def test_copied_cookies_die_on_logout(app, client, figures):
     user = UserFactory()
     remember_login(client, user)
     stolen = session_cookies(client)
     assert len(stolen) == 2 and replay(app, stolen).status_code == 200
     post_form(client, "/logout")
-    assert sends_to_login(replay(app, stolen))
+    assert_replay_refused(app, stolen, figures)
 
 
-def test_copied_cookies_die_on_password_change(app, client):
+def test_copied_cookies_die_on_password_change(app, client, figures):
     user = UserFactory()
     remember_login(client, user)
     stolen = session_cookies(client)
     response = post_form(client, "/account/password", {"current": PASSWORD, "new": "a brand new long phrase",
                                                        "confirm": "a brand new long phrase"})
     assert response.status_code == 302
-    assert sends_to_login(replay(app, stolen))
+    assert_replay_refused(app, stolen, figures)
     assert client.get("/").status_code == 200  # the device that changed it stays signed in
 
 
-def test_copied_cookies_die_when_account_is_disabled(app, client, login):
+def test_copied_cookies_die_when_account_is_disabled(app, client, login, figures):
     user = UserFactory()
     remember_login(client, user)
     stolen = session_cookies(client)
     user.active = False
     user.rotate_session_token()
     db.session.commit()
-    assert sends_to_login(replay(app, stolen))
+    assert_replay_refused(app, stolen, figures)
 
 
-def test_admin_can_end_someones_sessions(app, client, login):
+def test_admin_can_end_someones_sessions(app, client, login, figures):
     user = UserFactory()
     remember_login(client, user)
     stolen = session_cookies(client)
     admin = login(UserFactory(role=Role.admin))
     assert post_form(admin, f"/admin/users/{user.id}/end-sessions").status_code == 302
-    assert sends_to_login(replay(app, stolen))
+    assert_replay_refused(app, stolen, figures)
 
 
 @pytest.mark.parametrize("new, problem", [
