@@ -156,8 +156,7 @@ def detail(import_id):
 @allow("imports.run")
 def rejected_rows(import_id):
     record = load_record(import_id)
-    rows = [(e["line"], e.get("column") or "", e["code"], e["message"]) for e in record.errors or []
-            if not e.get("warning")]
+    rows = [(e["line"], e.get("column") or "", e["code"], e["message"]) for e in record.errors or []]
     body = write_csv(["line", "column", "code", "message"], rows)
     return attachment(body, f"import-{record.id}-rejected.csv", "text/csv; charset=utf-8")
 

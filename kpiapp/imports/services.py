@@ -203,7 +203,7 @@ def run_import(import_id, progress=noop_progress):
 
 def begin(record):
     record.status, record.started_at, record.finished_at = ImportStatus.running, utcnow(), None
-    record.progress, record.errors, record.error, record.error_code = 0, None, None, None
+    record.progress, record.errors, record.warnings, record.error, record.error_code = 0, None, None, None, None
     record.rows_read = record.facts_written = record.facts_replaced = record.rows_rejected = 0
     db.session.commit()
 
@@ -464,13 +464,12 @@ def finish_failed(record, code, message, parsed=None):
 
 
 def store_errors(record, errors, warnings=()):
-    """Row errors, then the file's warnings (marked "warning", line 0) in the same JSON list."""
+    """The row errors (first MAX_STORED_ERRORS, by line) and the file's warnings."""
     ordered = sorted(errors, key=lambda e: (e.line, e.column or ""))
     record.rows_rejected = len({e.line for e in ordered})
-    notes = [{"line": 0, "column": None, "code": w.code, "message": w.message, "params": w.params,
-              "warning": True} for w in warnings]
     record.errors = [{"line": e.line, "column": e.column, "code": e.code, "message": e.message}
-                     for e in ordered[:MAX_STORED_ERRORS]] + notes or None
+                     for e in ordered[:MAX_STORED_ERRORS]] or None
+    record.warnings = [{"code": w.code, "message": w.message, "params": w.params} for w in warnings] or None
 
 
 def mark_failed(import_id, code, message):

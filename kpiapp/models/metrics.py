@@ -80,6 +80,7 @@ class ImportRecord(db.Model):
     facts_replaced: Mapped[int] = mapped_column(default=0)
     rows_rejected: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list | None] = mapped_column(JSON)
+    warnings: Mapped[list | None] = mapped_column(JSON)  # columns not read, measures missing, rows skipped
     error_code: Mapped[str | None] = mapped_column(String(48))
     error: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[str | None] = mapped_column(String(64))
