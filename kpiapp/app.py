@@ -5,7 +5,7 @@ from flask_wtf.csrf import CSRFError
 
 from config import BASE_DIR, config_from_env, instance_secret_key
 from kpiapp.extensions import babel, csrf, db, htmx, login_manager, migrate
-from kpiapp.startup import check_production
+from kpiapp.startup import check_startup
 
 
 def create_app(config=None):
@@ -18,7 +18,7 @@ def create_app(config=None):
     bind_extensions(app)
     register_blueprints(app)
     register_hooks(app)
-    check_production(app)
+    check_startup(app)
     return app
 
 

@@ -119,11 +119,11 @@ def entry_hash(prev_hash, fields, key=None):
 def hmac_key():
     """(key_id, key) from AUDIT_HMAC_KEY_FILE, or None when keyed hashing is off."""
     path = current_app.config.get("AUDIT_HMAC_KEY_FILE") if has_app_context() else None
-    return _load_key(str(path)) if path else None
+    return load_hmac_key(str(path)) if path else None
 
 
 @functools.lru_cache(maxsize=4)
-def _load_key(path):
+def load_hmac_key(path):
     key = Path(path).read_bytes().strip()
     if len(key) < 32:
         raise ValueError(f"AUDIT_HMAC_KEY_FILE {path}: the key must have at least 32 bytes")

@@ -1,8 +1,9 @@
-"""Start-up checks in production: refuse to start with a one-line reason (README, configuration).
+"""Start-up checks: refuse to start with a one-line reason (README, configuration).
 
-Found at start-up rather than at the first upload or the first signed report: a missing
-REDIS_URL (jobs would silently run inside web requests) and a broken signing key
-(wrong passphrase, unreadable file, expired certificate).
+Found at start-up rather than at the first write, upload or signed report: a configured
+audit key that cannot be used (in any environment: every audited write would fail), and
+in production a missing REDIS_URL (jobs would silently run inside web requests) and a
+broken signing key (wrong passphrase, unreadable file, expired certificate).
 """
 from kpiapp.pdf.signing import SigningError
 
@@ -14,7 +15,8 @@ class StartupRefused(SystemExit):
         super().__init__(f"kpiapp refuses to start: {reason}")
 
 
-def check_production(app):
+def check_startup(app):
+    check_audit_key(app.config)
     if app.config.get("ENV_NAME") != "production":
         return
     check_job_queue(app.config)
@@ -25,6 +27,18 @@ def check_job_queue(config):
     if not config.get("REDIS_URL") and not config.get("INPROCESS_JOBS"):
         raise StartupRefused("REDIS_URL is not set; set it, or set KPIAPP_INPROCESS_JOBS=1 to run "
                              "background jobs inside web requests")
+
+
+def check_audit_key(config):
+    from kpiapp.audit import load_hmac_key
+
+    path = config.get("AUDIT_HMAC_KEY_FILE")
+    if not path:
+        return
+    try:
+        load_hmac_key(str(path))
+    except (OSError, ValueError) as error:
+        raise StartupRefused(f"the audit key cannot be used: {one_line(error)}") from None
 
 
 def check_signing(app):

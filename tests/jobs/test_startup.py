@@ -115,3 +115,21 @@ def test_healthz_reports_a_certificate_that_expired_while_running(tmp_path, pki,
     monkeypatch.setattr(services, "utcnow", lambda: datetime.now(timezone.utc) + timedelta(days=20 * 365))
     with app.app_context():
         assert services.signing_health(app) == "expired"
+
+
+@pytest.mark.parametrize("content, problem", [(b"short key", "at least 32 bytes"), (None, "No such file")])
+def test_an_unusable_audit_key_stops_the_start_in_any_environment(tmp_path, content, problem):
+    key = tmp_path / "audit.key"
+    if content is not None:
+        key.write_bytes(content)
+    config = type("T", (TestConfig,), {"INSTANCE_DIR": tmp_path, "AUDIT_HMAC_KEY_FILE": str(key)})
+    with pytest.raises(StartupRefused) as refused:
+        create_app(config)
+    assert "the audit key cannot be used" in str(refused.value) and problem in str(refused.value)
+
+
+def test_a_good_audit_key_starts(tmp_path):
+    key = tmp_path / "audit.key"
+    key.write_bytes(b"k" * 32)
+    config = type("T", (TestConfig,), {"INSTANCE_DIR": tmp_path, "AUDIT_HMAC_KEY_FILE": str(key)})
+    assert create_app(config).config["AUDIT_HMAC_KEY_FILE"] == str(key)
