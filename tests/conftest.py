@@ -92,7 +92,10 @@ def shared_database(template_db, tmp_path_factory):
 
 
 def rolls_back(request):
-    return request.node.get_closest_marker("rollback") is not None
+    """`rollback` on the test or its module; `rollback(False)` on a test that starts threads
+    (each needs a connection of its own) overrides its module's mark."""
+    marker = request.node.get_closest_marker("rollback")
+    return marker is not None and (marker.args[0] if marker.args else True)
 
 
 @pytest.fixture

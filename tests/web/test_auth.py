@@ -437,6 +437,7 @@ def test_turning_two_factor_off_cannot_be_guessed(app, login):
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite serialises writers")
+@pytest.mark.rollback(False)  # 20 threads, 20 connections: a database of its own
 @pytest.mark.parametrize("app_config", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25}}])
 def test_twenty_parallel_codes_count_as_twenty_attempts(app, login):
     user = UserFactory()
