@@ -262,6 +262,16 @@ def test_business_report_german_header_reads_every_measure():
     assert got["featured_offer_page_views"] == D("2827.5")
 
 
+def test_business_report_german_header_variant_of_the_newer_console():
+    head = ('"(Untergeordnete) ASIN","Titel","Sitzungen – Summe","Seitenaufrufe – Summe",'
+            '"Einkaufswagen-Prozentsatz","Bestellte Einheiten","Gesamtzahl an Bestellposten",'
+            '"Durch bestellte Produkte erzielter Umsatz"')
+    r = br('"B0AAAA1111","Trinkflasche","1.250","2.900","97,5 %","85","80","1.699,15 €"', head=head)
+    assert r.errors == [] and r.warnings == []
+    got = {f.measure: f.value for f in r.facts}
+    assert got["page_views"] == D("2900") and got["ordered_sales"] == D("1699.15")
+
+
 def test_business_report_chinese_header_reads_every_measure():
     head = ("（父）ASIN,（子）ASIN,标题,SKU,会话数 - 总计,会话 - 总计 - B2B,转化率 - 总计,页面浏览量 - 总计,"
             "推荐报价（推荐报价展示位）百分比,已订购商品数量,商品会话百分比,已订购商品销售额,订单商品总数")
