@@ -7,7 +7,13 @@ document.addEventListener("click", function (event) {
 });
 
 // A per-load marker: a test (or a curious person) can tell an htmx swap from a full reload.
-document.documentElement.setAttribute("data-page-load", Date.now().toString(36) + Math.random().toString(36).slice(2));
+// Set on DOMContentLoaded, after htmx (whose listener was registered first) has processed the
+// page: deferred scripts that come later (the chart libraries) would otherwise leave a gap in
+// which the marker says "ready" while a click still submits the form without htmx.
+document.addEventListener("DOMContentLoaded", function () {
+  document.documentElement.setAttribute("data-page-load",
+    Date.now().toString(36) + Math.random().toString(36).slice(2));
+});
 
 // Validation errors (422) and "changed by someone else" (409) come back as fragments meant
 // to be shown in place; htmx leaves error statuses unswapped unless told otherwise.
