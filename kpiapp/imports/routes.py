@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 
 from kpiapp.extensions import db
@@ -121,7 +122,9 @@ def index():
         record = submit(form)
         if record is not None:
             return redirect(url_for("imports.detail", import_id=record.id))
+    # each row shows its store: one query for all of them, not one per row
     records = db.session.execute(select(ImportRecord).order_by(ImportRecord.id.desc())
+                                 .options(selectinload(ImportRecord.store))
                                  .limit(LIST_SIZE)).scalars().all()
     dated = [parser_label(i) for i in PARSERS.values() if i.needs_date_range]
     return render_template("imports/index.html", form=form, records=records, dated_formats=dated,
