@@ -47,18 +47,20 @@ class QueryCounter:
 
 
 def build_org(size, hr, boss, tag):
-    """`size` people in departments of PER_DEPARTMENT under one manager each, all below `boss`;
-    a started cycle whose scorecards are spread over every state; one import per store; reports."""
-    position = PositionFactory()
+    """`size` people in sub-departments of PER_DEPARTMENT under one manager each, all below `boss`;
+    a started cycle (participants: a position and the root department) whose scorecards are
+    spread over every state; one import per store; one report per scorecard."""
+    position, root = PositionFactory(), DepartmentFactory()
     people = []
     for first in range(0, size, PER_DEPARTMENT):
-        department = DepartmentFactory()
+        department = DepartmentFactory(parent=root)
         manager = UserFactory(department=department, position=None, manager=boss)
         people += [UserFactory(department=department, position=position, manager=manager)
                    for _ in range(min(PER_DEPARTMENT, size - first))]
     make_template(hr, position)
     cycle = services.create_cycle(hr, name=f"Cycle {tag}", kind="quarterly", period_start=date(2026, 10, 1),
-                                  period_end=date(2026, 12, 31), participants=[{"position_id": position.id}])
+                                  period_end=date(2026, 12, 31), participants=[{"position_id": position.id},
+                                                              {"department_id": root.id}])
     services.start_cycle(cycle.id, hr.id)
     db.session.commit()
     team = Team(hr, hr, None, boss, boss, people, position, None, cycle)
