@@ -6,10 +6,11 @@ imports and reports) and the same pages are fetched again (the cycle pages on th
 big org's cycle).  A page that asks once per person, department or store shows a
 higher count the second time.
 """
-from datetime import date
+import re
+from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from kpiapp.appraisal import services
 from kpiapp.extensions import db
@@ -46,7 +47,7 @@ class QueryCounter:
             self.count += 1
 
 
-def build_org(size, hr, boss, tag):
+def build_org(size, hr, boss, tag, issued_at=None):
     """`size` people in sub-departments of PER_DEPARTMENT under one manager each, all below `boss`;
     a started cycle (participants: a position and the root department) whose scorecards are
     spread over every state; one import per store; one report per scorecard."""
@@ -66,7 +67,7 @@ def build_org(size, hr, boss, tag):
     team = Team(hr, hr, None, boss, boss, people, position, None, cycle)
     cards = [walk_to(team, person, ORDER[i % len(ORDER)]) for i, person in enumerate(people)]
     add_imports(size, hr, tag)
-    add_reports(cards, cycle, hr, tag)
+    add_reports(cards, cycle, hr, tag, issued_at)
     return cycle
 
 
@@ -79,13 +80,13 @@ def add_imports(size, hr, tag):
     db.session.commit()
 
 
-def add_reports(cards, cycle, hr, tag):
+def add_reports(cards, cycle, hr, tag, issued_at=None):
     for card in cards:
         db.session.add(IssuedReport(document_id=f"doc-{tag}-{card.id}", kind=ReportKind.scorecard,
                                     issue_key=f"key-{tag}-{card.id}", scorecard_id=card.id,
                                     scorecard_version=card.version, cycle_id=cycle.id, person_id=card.person_id,
                                     lang="en", pdf=b"%PDF", size=4, sha256="0" * 64, signer_subject="test",
-                                    issued_by_id=hr.id))
+                                    issued_by_id=hr.id, **({"issued_at": issued_at} if issued_at else {})))
     db.session.commit()
 
 
@@ -150,3 +151,35 @@ def test_team_ids_survives_a_cycle_in_the_line(app):
     db.session.commit()
     assert team_ids(first) == {first.id, second.id}
     assert team_ids(second) == {first.id, second.id}
+
+
+def walk_pages(client, path, pattern):
+    """Follow the 'older' links from `path`; [(ids on the page)] per page."""
+    pages_seen = []
+    while path:
+        html = client.get(path).get_data(as_text=True)
+        pages_seen.append(re.findall(pattern, html))
+        older = re.search(r'<a href="([^"]*before=\d+)"', html)
+        path = older.group(1).replace("&amp;", "&") if older else None
+    return pages_seen
+
+
+def test_imports_list_pages_by_keyset(app, login, monkeypatch):
+    monkeypatch.setattr("kpiapp.imports.routes.LIST_SIZE", 4)
+    hr = HRFactory()
+    add_imports(10, hr, "keyset")
+    seen = walk_pages(login(hr), "/imports/", r'href="/imports/(\d+)"')
+    assert [len(page) for page in seen] == [4, 4, 2]
+    ids = [int(i) for page in seen for i in page]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 10
+
+
+def test_reports_list_pages_by_keyset_through_equal_times(app, login, monkeypatch):
+    monkeypatch.setattr("kpiapp.reports.routes.LIST_SIZE", 4)
+    hr, boss = HRFactory(), UserFactory(position=None)
+    # every report issued at the same instant: only the id orders them
+    build_org(SMALL, hr, boss, "keyset", issued_at=datetime(2026, 12, 31, 12, 0, tzinfo=timezone.utc))
+    reports = db.session.execute(select(IssuedReport)).scalars().all()
+    seen = walk_pages(login(hr), "/reports/", r"<code>(doc-[^<]+)</code>")
+    assert [len(page) for page in seen] == [4, 2]
+    assert sorted(d for page in seen for d in page) == sorted(r.document_id for r in reports)
