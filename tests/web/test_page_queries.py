@@ -99,6 +99,7 @@ def pages(cycle_id):
         "cycles": ("hr", "/cycles/"),
         "team": ("boss", "/scorecards/team"),
         "inbox": ("boss", "/inbox/"),
+        "inbox (HR: cards to calibrate)": ("hr", "/inbox/"),
         "imports": ("hr", "/imports/"),
         "people": ("hr", "/org/people"),
         "audit log": ("admin", "/admin/audit"),
