@@ -68,7 +68,8 @@ def load_reporting_lines(people):
         return
     line = select(User.id, User.manager_id).where(User.id.in_(ids)).cte("line", recursive=True)
     line = line.union(select(User.id, User.manager_id).where(User.id == line.c.manager_id))
-    managers = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(select(line.c.id)))).scalars()}
+    found = db.session.execute(select(User).where(User.id.in_(select(line.c.id)))).scalars()
+    managers = {u.id: u for u in found}
     for person in people + list(managers.values()):
         if person.manager_id in managers:
             set_committed_value(person, "manager", managers[person.manager_id])

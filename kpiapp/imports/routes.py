@@ -126,7 +126,8 @@ def index():
     older_url = url_for("imports.index", before=records[-1].id) if len(records) == LIST_SIZE else None
     dated = [parser_label(i) for i in PARSERS.values() if i.needs_date_range]
     return render_template("imports/index.html", form=form, records=records, dated_formats=dated,
-                           older_url=older_url, limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+                           older_url=older_url,
+                           limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
 
 
 def recent_imports(before=None):

@@ -22,10 +22,11 @@ def load_department_lines(departments):
     ids = {d.parent_id for d in departments if d.parent_id is not None}
     if not ids:
         return
-    line = select(Department.id, Department.parent_id).where(Department.id.in_(ids)).cte("dline", recursive=True)
-    line = line.union(select(Department.id, Department.parent_id).where(Department.id == line.c.parent_id))
-    above = {d.id: d for d in db.session.execute(select(Department).where(Department.id.in_(select(line.c.id))))
-             .scalars()}
+    step = select(Department.id, Department.parent_id)
+    line = step.where(Department.id.in_(ids)).cte("dline", recursive=True)
+    line = line.union(step.where(Department.id == line.c.parent_id))
+    found = db.session.execute(select(Department).where(Department.id.in_(select(line.c.id)))).scalars()
+    above = {d.id: d for d in found}
     for department in departments + list(above.values()):
         if department.parent_id in above:
             set_committed_value(department, "parent", above[department.parent_id])

@@ -164,7 +164,8 @@ def visible_reports(user, kind=None, before=None):
 def _older_than(report_id):
     """Rows after `report_id` in (issued_at desc, id desc) order; none for an unknown id."""
     issued = select(IssuedReport.issued_at).where(IssuedReport.id == report_id).scalar_subquery()
-    return or_(IssuedReport.issued_at < issued, and_(IssuedReport.issued_at == issued, IssuedReport.id < report_id))
+    return or_(IssuedReport.issued_at < issued,
+               and_(IssuedReport.issued_at == issued, IssuedReport.id < report_id))
 
 
 def reports_of_scorecard(scorecard):

@@ -84,7 +84,8 @@ def add_reports(cards, cycle, hr, tag, issued_at=None):
     for card in cards:
         db.session.add(IssuedReport(document_id=f"doc-{tag}-{card.id}", kind=ReportKind.scorecard,
                                     issue_key=f"key-{tag}-{card.id}", scorecard_id=card.id,
-                                    scorecard_version=card.version, cycle_id=cycle.id, person_id=card.person_id,
+                                    scorecard_version=card.version, cycle_id=cycle.id,
+                                    person_id=card.person_id,
                                     lang="en", pdf=b"%PDF", size=4, sha256="0" * 64, signer_subject="test",
                                     issued_by_id=hr.id, **({"issued_at": issued_at} if issued_at else {})))
     db.session.commit()
@@ -127,7 +128,8 @@ def test_page_queries_do_not_grow_with_the_org(app, login):
     before = count_pages(clients, small.id)
     large = build_org(LARGE, hr, boss, "large")
     after = count_pages(clients, large.id)
-    assert after == before, {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+    grown = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+    assert after == before, grown
 
 
 def test_team_ids_reaches_every_level_in_one_query(app):
