@@ -87,11 +87,11 @@ def main():
         large = build_org(args.large, hr, boss, "large").id
         after = measure_all(app, db, users, large, args.repeat)
         total = args.small + args.large
-        print(f"{'page':<20} {'SQL @' + str(args.small):>9} {'SQL @' + str(total):>9} "
+        print(f"{'page':<32} {'SQL @' + str(args.small):>9} {'SQL @' + str(total):>9} "
               f"{'ms @' + str(args.small):>9} {'ms @' + str(total):>9}")
         for name, (count, median) in before.items():
             count2, median2 = after[name]
-            print(f"{name:<20} {count:>9} {count2:>9} {median * 1000:>9.1f} {median2 * 1000:>9.1f}")
+            print(f"{name:<32} {count:>9} {count2:>9} {median * 1000:>9.1f} {median2 * 1000:>9.1f}")
         print(f"load average: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
         db.session.remove()
         db.engine.dispose()
