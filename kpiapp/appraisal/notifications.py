@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
 from sqlalchemy import and_, event, exists, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
@@ -104,8 +104,10 @@ def waiting_for(user):
     if user.role == Role.hr:
         clauses.append(and_(Scorecard.person_id != user.id,
                             Scorecard.state.in_([S.HR_APPROVAL, S.CALIBRATION])))
+    # the inbox shows each card's person and cycle: loaded for all rows at once
     query = (select(Scorecard).join(person, person.id == Scorecard.person_id)
-             .where(or_(*clauses), ~superseded).order_by(Scorecard.id))
+             .where(or_(*clauses), ~superseded).order_by(Scorecard.id)
+             .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle)))
     return list(db.session.execute(query).scalars())
 
 

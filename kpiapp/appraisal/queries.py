@@ -2,6 +2,7 @@
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
@@ -51,7 +52,27 @@ def team_scorecards(user, cycle_id=None):
     )
     if cycle_id:
         query = query.where(Scorecard.cycle_id == cycle_id)
-    return group_by_state(db.session.execute(query).scalars().all())
+    cards = db.session.execute(query).scalars().all()
+    load_reporting_lines(card.person for card in cards)
+    return group_by_state(cards)
+
+
+def load_reporting_lines(people):
+    """Load every manager above `people` in one recursive query and link them in.
+
+    The permission check walks each person's line upwards (User.is_manager_of); with each
+    `manager` already set those steps cost no query, whatever the number of managers."""
+    people = list(people)
+    ids = {person.manager_id for person in people if person.manager_id is not None}
+    if not ids:
+        return
+    line = select(User.id, User.manager_id).where(User.id.in_(ids)).cte("line", recursive=True)
+    line = line.union(select(User.id, User.manager_id).where(User.id == line.c.manager_id))
+    found = db.session.execute(select(User).where(User.id.in_(select(line.c.id)))).scalars()
+    managers = {u.id: u for u in found}
+    for person in people + list(managers.values()):
+        if person.manager_id in managers:
+            set_committed_value(person, "manager", managers[person.manager_id])
 
 
 def group_by_state(cards):
@@ -101,8 +122,9 @@ def visible_scorecards(user, cycle_id=None, latest=True):
     return db.session.execute(latest_only(query) if latest else query).scalars().all()
 
 
-def cycle_scorecards(cycle_id):
-    """Latest scorecards of a cycle with their people (HR views)."""
+def cycle_scorecards(cycle_id, with_items=False):
+    """Latest scorecards of a cycle with their people (HR views); `with_items` loads their
+    items too (in one more query) for screens that score every card."""
     query = latest_only(
         select(Scorecard)
         .join(User, User.id == Scorecard.person_id)
@@ -110,6 +132,8 @@ def cycle_scorecards(cycle_id):
         .order_by(User.name)
         .options(*WITH_PERSON_AND_CYCLE)
     )
+    if with_items:
+        query = query.options(selectinload(Scorecard.items))
     return db.session.execute(query).scalars().all()
 
 

@@ -36,6 +36,7 @@ from kpiapp.models import (
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleKind, CycleStatus, ItemKind, ItemTag, ParticipantKind
 from kpiapp.models.base import utcnow
+from kpiapp.org import queries as org_queries
 
 # bump when scoring.py changes how points are computed; frozen into every locked snapshot
 SCORING_VERSION = "scoring-1"
@@ -437,8 +438,10 @@ def _people_for_rule(rule):
         return [_get(User, rule.person_id)]
     if rule.kind == ParticipantKind.position:
         return db.session.execute(select(User).where(User.position_id == rule.position_id)).scalars().all()
-    ids = _get(Department, rule.department_id).descendant_ids()
-    return db.session.execute(select(User).where(User.department_id.in_(ids))).scalars().all()
+    _get(Department, rule.department_id)
+    # the whole subtree in one recursive query (walking it loaded each department's children)
+    subtree = org_queries.subtree_ids(rule.department_id)
+    return db.session.execute(select(User).where(User.department_id.in_(subtree))).scalars().all()
 
 
 @dataclass

@@ -1,8 +1,9 @@
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 
 from kpiapp.extensions import db
@@ -121,11 +122,21 @@ def index():
         record = submit(form)
         if record is not None:
             return redirect(url_for("imports.detail", import_id=record.id))
-    records = db.session.execute(select(ImportRecord).order_by(ImportRecord.id.desc())
-                                 .limit(LIST_SIZE)).scalars().all()
+    records = recent_imports(request.args.get("before", type=int))
+    older_url = url_for("imports.index", before=records[-1].id) if len(records) == LIST_SIZE else None
     dated = [parser_label(i) for i in PARSERS.values() if i.needs_date_range]
     return render_template("imports/index.html", form=form, records=records, dated_formats=dated,
+                           older_url=older_url,
                            limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+
+
+def recent_imports(before=None):
+    """One page of imports, newest first, from id `before` down (keyset: no OFFSET scan)."""
+    # each row shows its store: one query for all of them, not one per row
+    stmt = select(ImportRecord).order_by(ImportRecord.id.desc()).options(selectinload(ImportRecord.store))
+    if before:
+        stmt = stmt.where(ImportRecord.id < before)
+    return db.session.execute(stmt.limit(LIST_SIZE)).scalars().all()
 
 
 def submit(form):

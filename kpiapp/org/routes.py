@@ -13,6 +13,7 @@ from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.models import Department, Position, Role, Store, User
 from kpiapp.navigation import role_label
+from kpiapp.org import queries as org_queries
 from kpiapp.org import services
 from kpiapp.org.forms import (ConfirmForm, DepartmentForm, PersonForm, PositionForm, StoreForm,
                               StoreOwnerForm, UploadForm, id_choices)
@@ -44,6 +45,7 @@ def people():
         like = f"%{query}%"
         stmt = stmt.where(or_(User.name.ilike(like), User.email.ilike(like)))
     rows = db.session.execute(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    org_queries.load_department_lines({p.department for p in rows})  # each row shows its department's path
     return render_page_or_fragment("org/people.html", "org/_people_table.html", people=rows[:PAGE_SIZE],
                                    q=query, page=page, has_next=len(rows) > PAGE_SIZE)
 

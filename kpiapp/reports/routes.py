@@ -66,9 +66,10 @@ def load_report(document_id):
 @bp.route("/")
 @allow(STAFF)
 def index():
-    query = services.visible_reports(current_user).limit(LIST_SIZE)
-    reports = db.session.execute(query).scalars().all()
-    return render_template("reports/index.html", reports=reports,
+    query = services.visible_reports(current_user, before=request.args.get("before", type=int))
+    reports = db.session.execute(query.limit(LIST_SIZE)).scalars().all()
+    older_url = url_for(".index", before=reports[-1].id) if len(reports) == LIST_SIZE else None
+    return render_template("reports/index.html", reports=reports, older_url=older_url,
                            superseded=services.superseded_checker(reports))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
@@ -149,13 +149,23 @@ def get_report(document_id):
     ).scalar_one_or_none()
 
 
-def visible_reports(user, kind=None):
-    """A query of the reports `user` may see, newest first (the filter comes from policy)."""
+def visible_reports(user, kind=None, before=None):
+    """A query of the reports `user` may see, newest first (the filter comes from policy);
+    `before` (a report id) starts after that report, for keyset paging."""
     query = select(IssuedReport).where(policy.visible_reports_filter(user)).options(
         selectinload(IssuedReport.person), selectinload(IssuedReport.cycle))
     if kind is not None:
         query = query.where(IssuedReport.kind == kind)
+    if before is not None:
+        query = query.where(_older_than(before))
     return query.order_by(IssuedReport.issued_at.desc(), IssuedReport.id.desc())
+
+
+def _older_than(report_id):
+    """Rows after `report_id` in (issued_at desc, id desc) order; none for an unknown id."""
+    issued = select(IssuedReport.issued_at).where(IssuedReport.id == report_id).scalar_subquery()
+    return or_(IssuedReport.issued_at < issued,
+               and_(IssuedReport.issued_at == issued, IssuedReport.id < report_id))
 
 
 def reports_of_scorecard(scorecard):

@@ -57,7 +57,7 @@ def grade_now(card):
 def calibration(cycle):
     """Per team: grade counts and quota violations; plus the cards HR may adjust."""
     bands = services.grade_bands(cycle.grade_table)
-    cards = queries.cycle_scorecards(cycle.id)
+    cards = queries.cycle_scorecards(cycle.id, with_items=True)
     teams = {}
     for card in cards:
         grade = grade_now(card)
@@ -69,4 +69,5 @@ def calibration(cycle):
         violations = {v.grade for v in scoring.distribution_check(grades, bands)}
         rows.append((team, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands], violations))
     open_cards = [c for c in cards if c.state == S.CALIBRATION]
+    queries.load_reporting_lines(card.person for card in open_cards)
     return bands, rows, open_cards, services.cycle_distribution(cycle.id)
