@@ -258,12 +258,21 @@ def scorecards_for_import(record):
 
 def recompute_after_import(import_id, progress=None, today=None):
     """Recompute the scorecards a committed import touches; commits; returns items changed."""
+    return recompute_import(import_id, progress, today)[1]
+
+
+def recompute_import(import_id, progress=None, today=None):
+    """(scorecards recomputed, items changed) for a committed import; commits per scorecard.
+
+    Only the scorecards whose items' stores and cycle period meet the import's stores and
+    dates are recomputed (`scorecards_for_import`); the import summary shows their number.
+    """
     record = db.session.get(ImportRecord, import_id)
     if record is None or record.status != ImportStatus.committed:
-        return 0
+        return 0, 0
     ids = scorecards_for_import(record)
     db.session.commit()  # end the read transaction before the per-scorecard writes
-    return recompute_many(ids, progress, today)
+    return len(ids), recompute_many(ids, progress, today)
 
 
 # ---- demo seeding: one recompute at the end instead of one per import ----------------------
