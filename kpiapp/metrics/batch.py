@@ -6,8 +6,8 @@ stores with shares × period), so here:
 
 * requests are deduplicated by `Scope` and each distinct scope is computed once;
 * per period, ONE query sums the facts by (store, family, measure, date range, currency)
-  for the union of the stores and measures (the WHERE and GROUP BY of `compute_metric`),
-  one lists the import ids and one counts the facts partly outside the period, both by
+  for the union of the stores and measures (the WHERE and GROUP BY of `compute_metric`)
+  and lists each group's import ids, one counts the facts partly outside the period by
   (store, measure), and one loads the FX rates of every (date, currency) needed;
 * each scope is then evaluated in Python with the functions `compute_metric` uses
   (pick_families, convert_and_weigh, evaluate) over its stores' rows in the same order,
@@ -19,13 +19,13 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, distinct, func, select
 
 from kpiapp.extensions import db
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula
 from kpiapp.metrics.measures import BASE_MEASURES
-from kpiapp.metrics.services import (MetricValue, evaluate, fact_filter, fact_groups, load_rates,
-                                     convert_and_weigh, pick_families)
+from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, convert_and_weigh, evaluate, fact_filter,
+                                     load_rates, pick_families)
 from kpiapp.models import MetricDefinition, MetricFact
 
 STORES_PER_QUERY = 500  # keeps IN lists far below SQLite's bound-parameter limit
@@ -94,12 +94,10 @@ class PeriodFacts:
         self.picked = {}
 
     def load(self, stores, measures):
-        for g in fact_groups(stores, measures, self.date_from, self.date_to, None):
+        for g in self.fact_groups(stores, measures):
             self.rows[g.store_id].append(g)
-        f, where = MetricFact, fact_filter(stores, measures, self.date_from, self.date_to, None)
-        for store, measure, import_id in db.session.execute(
-                select(f.store_id, f.measure, f.import_id).where(*where).distinct()):
-            self.imports[(store, measure)].add(import_id)
+            self.imports[(g.store_id, g.measure)].update(int(n) for n in str(g.import_ids).split(","))
+        f = MetricFact
         outside = (f.business_date < self.date_from) | (f.period_end > self.date_to)
         for store, measure, count in db.session.execute(
                 select(f.store_id, f.measure, func.count())
@@ -107,6 +105,20 @@ class PeriodFacts:
                        f.period_end >= self.date_from, outside)
                 .group_by(f.store_id, f.measure)):
             self.partial[(store, measure)] += count
+
+    def fact_groups(self, stores, measures):
+        """fact_groups' query (same WHERE, GROUP BY, ORDER BY) with each group's import ids,
+        so one scan gives the sums and describe_sources' import ids."""
+        f = MetricFact
+        if db.session.get_bind().dialect.name == "postgresql":
+            import_ids = func.string_agg(distinct(cast(f.import_id, String)), ",")
+        else:
+            import_ids = func.group_concat(distinct(f.import_id))
+        query = (select(*FACT_GROUP_KEY, func.sum(f.value).label("total"), func.count().label("facts"),
+                        import_ids.label("import_ids"))
+                 .where(*fact_filter(stores, measures, self.date_from, self.date_to, None))
+                 .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
+        return db.session.execute(query).all()
 
     def store_groups(self, store, measures):
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""

@@ -44,15 +44,16 @@ def fact(shop, record, measure, value, first, last=None, family="amazon_ads", sk
                       ref="", measure=measure, value=Decimal(value), currency=currency, import_id=record.id)
 
 
-def daily_facts(rng, shop, record, day, currency):
+def daily_facts(rng, shop, records, day, currency):
+    record, other = records
     rows = [fact(shop, record, m, f"{rng.randint(1, 90000) / 100:.2f}", day,
                  currency=currency if m in ("ad_spend", "ad_sales") else None) for m in ADS]
     rows.append(fact(shop, record, "ordered_sales", f"{rng.randint(100, 500000) / 100:.2f}", day,
                      family="amazon_orders", currency=currency))
     rows.append(fact(shop, record, "units_ordered", str(rng.randint(0, 40)), day, family="amazon_orders"))
-    if rng.random() < 0.3:  # a SKU breakdown without a total row counts; one under a total does not
-        rows.append(fact(shop, record, "sessions", str(rng.randint(1, 900)), day, family="amazon_sales_traffic",
-                         sku=f"B0{rng.randint(0, 2)}"))
+    if rng.random() < 0.3:  # a SKU breakdown without a total row counts, here from two imports
+        rows += [fact(shop, source, "sessions", str(rng.randint(1, 900)), day, family="amazon_sales_traffic",
+                      sku=f"B0{n}") for n, source in enumerate((record, other))]
     else:
         rows.append(fact(shop, record, "sessions", str(rng.randint(1, 900)), day, family="amazon_sales_traffic"))
     return rows
@@ -71,12 +72,12 @@ def generate(rng, shops):
     """Facts for every store but the last (missing data); EUR rates miss two days."""
     rows = []
     for n, (shop, currency) in enumerate(shops[:-1]):
-        record = import_record(shop, n)
+        records = import_record(shop, n), import_record(shop, 100 + n)
         for offset in range(0, 31):
             if rng.random() < 0.85:
-                rows += daily_facts(rng, shop, record, START + timedelta(days=offset), currency)
+                rows += daily_facts(rng, shop, records, START + timedelta(days=offset), currency)
         if n % 2 == 0:
-            rows += range_facts(shop, record, currency)
+            rows += range_facts(shop, records[1], currency)
     db.session.add_all(rows)
     for offset in range(0, 31):
         day = START + timedelta(days=offset)
@@ -135,7 +136,7 @@ def test_set_based_equals_per_item_computation(org):
     assert any(p["fx"] for p in provenances) and any(p["missing_rates"] for p in provenances)
     assert {"no_scope", "no_data", "missing_rates", None} <= {p["reason"] for p in provenances}
     assert any(p["notes"] for p in provenances) and any(p["missing_measures"] for p in provenances)
-    assert any(len(p["scope"]) > 1 for p in provenances)
+    assert any(len(p["scope"]) > 1 for p in provenances) and any(len(p["import_ids"]) > 2 for p in provenances)
 
 
 def test_recompute_cycle_writes_the_per_item_values(org):
