@@ -17,6 +17,7 @@ Goal (issue 10): 5,000 people x 8 KPIs over 10M facts < 30 s.
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -43,7 +44,7 @@ DAYS = 60
 
 def scratch_database(instance):
     if not os.environ.get("DATABASE_URL"):
-        return f"sqlite:///{instance / 'bench.sqlite'}", lambda: None
+        return f"sqlite:///{instance / 'bench.sqlite'}", lambda: shutil.rmtree(instance, ignore_errors=True)
     name = f"kpi_recompute_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

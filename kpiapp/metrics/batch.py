@@ -118,7 +118,7 @@ class PeriodFacts:
                         import_ids.label("import_ids"))
                  .where(*fact_filter(stores, measures, self.date_from, self.date_to, None))
                  .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
-        return db.session.execute(query).all()
+        return db.session.connection().execute(query).all()  # Core rows: no ORM loading per row
 
     def store_groups(self, store, measures):
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""
