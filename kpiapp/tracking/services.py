@@ -251,7 +251,8 @@ def scorecards_for_import(record):
     ids = open_scorecard_ids(date_from=low, date_to=high)
     if not ids:
         return []
-    cards = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))).scalars()
+    cards = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))
+                               .options(selectinload(Scorecard.items))).scalars()
     return [card.id for card in cards if any(stores & {s for s, _ in item_shares(item.scope)}
                                              for item in card.items if item.kind == ItemKind.metric)]
 
