@@ -54,6 +54,7 @@ def scratch_database(instance):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        shutil.rmtree(instance, ignore_errors=True)
 
     return make_url(database_url()).set(database=name).render_as_string(hide_password=False), drop
 
