@@ -98,7 +98,8 @@ def build_org(args, db, today):
     services.create_template(hr, code="bench", name="Bench", items=template_items(), position_id=position.id)
     start = today - timedelta(days=DAYS - 1)
     cycle = services.create_cycle(hr, name="Bench", kind="quarterly", period_start=start,
-                                  period_end=start + timedelta(days=90), participants=[{"position_id": position.id}])
+                                  period_end=start + timedelta(days=90),
+                                  participants=[{"position_id": position.id}])
     services.start_cycle(cycle.id, hr.id)
     db.session.commit()
     return cycle, stores, start
@@ -107,7 +108,8 @@ def build_org(args, db, today):
 def load_facts(args, db, stores, start):
     from kpiapp.models import FxRate, ImportRecord, MetricFact
 
-    record = ImportRecord(filename="bench.csv", sha256="0" * 64, size=1, dedupe_key="bench", status="committed")
+    record = ImportRecord(filename="bench.csv", sha256="0" * 64, size=1, dedupe_key="bench",
+                          status="committed")
     db.session.add(record)
     db.session.flush()
     skus = max(1, args.facts // (len(stores) * DAYS * len(MEASURES)))
@@ -116,16 +118,19 @@ def load_facts(args, db, stores, start):
         for day in range(DAYS):
             for measure in MEASURES:
                 for sku in range(skus):
-                    rows.append({"store_id": shop.id, "family": "amazon_ads", "business_date": start + timedelta(days=day),
-                                 "period_end": start + timedelta(days=day), "sku": f"S{sku}", "ref": "",
+                    day_date = start + timedelta(days=day)
+                    rows.append({"store_id": shop.id, "family": "amazon_ads", "business_date": day_date,
+                                 "period_end": day_date, "sku": f"S{sku}", "ref": "",
                                  "measure": measure, "value": Decimal(rng.randint(1, 99999)) / 100,
-                                 "currency": shop.currency if measure in MONEY else None, "import_id": record.id})
+                                 "currency": shop.currency if measure in MONEY else None,
+                                 "import_id": record.id})
             if len(rows) >= 50_000:
                 db.session.execute(insert(MetricFact), rows)
                 rows = []
     if rows:
         db.session.execute(insert(MetricFact), rows)
-    db.session.add_all(FxRate(date=start + timedelta(days=d), currency="EUR", rate=Decimal("1.08")) for d in range(DAYS))
+    db.session.add_all(FxRate(date=start + timedelta(days=d), currency="EUR", rate=Decimal("1.08"))
+                       for d in range(DAYS))
     db.session.commit()
     return len(stores) * DAYS * len(MEASURES) * skus
 
