@@ -192,6 +192,14 @@ def finish(run_id, status, reason=None, message=None):
     return run
 
 
+def record_total(kind, subject_type, subject_id, total):
+    """Store what the running job of this kind counted (e.g. scorecards recomputed). Commits."""
+    run = latest(kind, subject_type, subject_id)
+    if run is not None:
+        run.total = total
+        db.session.commit()
+
+
 def latest(kind, subject_type, subject_id):
     """The newest job row of this kind for one object, or None."""
     return db.session.execute(

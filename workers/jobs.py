@@ -133,7 +133,8 @@ def recompute_import_body(import_id, progress):
     from kpiapp.tracking import services
 
     if not services.is_suspended():
-        services.recompute_after_import(import_id, progress=progress)
+        scorecards, _items = services.recompute_import(import_id, progress=progress)
+        jobs.record_total("recompute_import", "import_record", import_id, scorecards)
 
 
 def recompute_cycle_body(cycle_id, progress):

@@ -160,6 +160,7 @@ def detail(import_id):
     progress = record.progress if record.is_finished or live is None else live.progress
     return render_page_or_fragment("imports/detail.html", "imports/_progress.html", record=record,
                                    run=run, live=live, progress=progress, error_text=error_text,
+                                   tracking=services.tracking_run(record),
                                    warning_text=warning_text)
 
 

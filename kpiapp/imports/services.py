@@ -171,6 +171,11 @@ def job_run(record):
     return jobs.latest("import", "import_record", record.id)
 
 
+def tracking_run(record):
+    """The job recomputing the scorecards this import touches (its `total`: how many), or None."""
+    return jobs.latest("recompute_import", "import_record", record.id)
+
+
 # ---- running an import ----------------------------------------------------------------------
 
 @dataclass

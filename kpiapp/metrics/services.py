@@ -159,13 +159,21 @@ def compute_metric(definition_key, store_shares, date_from, date_to, *, sku=None
     return evaluate(formula, measures, totals, result, (date_to - date_from).days + 1)
 
 
+FACT_GROUP_KEY = (MetricFact.store_id, MetricFact.family, MetricFact.measure, MetricFact.business_date,
+                  MetricFact.period_end, MetricFact.currency)
+
+
 def fact_groups(store_ids, measures, date_from, date_to, sku):
-    """Sums by (store, family, measure, date range, currency), SKU breakdowns dropped under totals."""
+    """Sums by (store, family, measure, date range, currency), SKU breakdowns dropped under totals.
+
+    Ordered by that key: the order decides the order of FX notes in the provenance, which
+    must not change from one run to the next (PostgreSQL's hash aggregate has no order).
+    """
     f = MetricFact
     query = (select(f.store_id, f.family, f.measure, f.business_date, f.period_end, f.currency,
                     func.sum(f.value).label("total"), func.count().label("facts"))
              .where(*fact_filter(store_ids, measures, date_from, date_to, sku))
-             .group_by(f.store_id, f.family, f.measure, f.business_date, f.period_end, f.currency))
+             .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
     return db.session.execute(query).all()
 
 
@@ -210,9 +218,9 @@ def days(group):
     return {group.business_date + timedelta(days=n) for n in range(span + 1)}
 
 
-def convert_and_weigh(groups, shares, result):
+def convert_and_weigh(groups, shares, result, rates=None):
     base = current_app.config["BASE_CURRENCY"]
-    rates = load_rates(groups, base)
+    rates = load_rates(groups, base) if rates is None else rates
     totals = defaultdict(Decimal)
     for g in groups:
         amount = Decimal(str(g.total))

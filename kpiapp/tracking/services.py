@@ -12,11 +12,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import joinedload, selectinload
 
 from kpiapp.appraisal import services as appraisal
 from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp.audit import to_jsonable
 from kpiapp.extensions import db
+from kpiapp.metrics import batch
 from kpiapp.metrics.services import DefinitionError, compute_metric
 from kpiapp.models import Cycle, ImportKind, ImportRecord, ImportStatus, MetricFact, Scorecard
 from kpiapp.models.appraisal import CycleStatus, ItemKind
@@ -24,6 +26,7 @@ from kpiapp.models.appraisal import CycleStatus, ItemKind
 log = logging.getLogger(__name__)
 SCALE = Decimal("0.000001")  # scorecard_item.actual is Numeric(20, 6)
 MAX_FX_NOTES = 20
+BATCH_SIZE = 500  # scorecards whose scopes are computed together
 
 # provenance["reason"] -> what "explain my score" shows when the actual is empty
 REASONS = {
@@ -47,21 +50,24 @@ def utc_today():
 
 # ---- one scorecard ----------------------------------------------------------------------
 
-def recompute_scorecard(scorecard_id, today=None):
+def recompute_scorecard(scorecard_id, today=None, results=None):
     """Recompute every metric item of a non-locked scorecard; returns how many items changed.
 
-    Locked scorecards (and unknown ids) are left alone and give 0. Flushes, never commits.
+    `results` ({Scope: MetricValue} from `metrics.batch.compute_scopes`) is what a batch
+    of scorecards computed set-based; without it this scorecard's scopes are computed
+    here. Locked scorecards (and unknown ids) are left alone and give 0. Flushes, never commits.
     """
     # FOR UPDATE (PostgreSQL): wait for a lock in flight and re-read the state after it
     card = db.session.get(Scorecard, scorecard_id, with_for_update=True, populate_existing=True)
     if card is None or card.is_locked or card.cycle.status == CycleStatus.closed:
         return 0
     today = today or utc_today()
+    items = [item for item in card.items if item.kind == ItemKind.metric and item.metric_key]
+    if results is None:
+        results = batch.compute_scopes(item_scopes([(item, card.cycle) for item in items], today))
     changed = 0
-    for item in card.items:
-        if item.kind != ItemKind.metric or not item.metric_key:
-            continue
-        value, as_of, provenance = compute_item(item, card.cycle, today)
+    for item in items:
+        value, as_of, provenance = compute_item(item, card.cycle, today, results)
         if unchanged(item, value, as_of, provenance):
             continue
         appraisal.set_actual(item, value, as_of, provenance)
@@ -84,8 +90,26 @@ def period_of(cycle, today):
     return cycle.period_start, min(cycle.period_end, today)
 
 
-def compute_item(item, cycle, today):
-    """(value, data_as_of, provenance) for one metric item."""
+def item_scope(item, cycle, today):
+    """The distinct-scope key of a metric item, or None when it needs no facts."""
+    start, end = period_of(cycle, today)
+    shares = item_shares(item.scope)
+    if end < start or not shares:
+        return None
+    return batch.scope_of(item.metric_key, shares, start, end)
+
+
+def item_scopes(pairs, today):
+    """The distinct scopes of (item, cycle) pairs."""
+    return {scope for scope in (item_scope(item, cycle, today) for item, cycle in pairs) if scope}
+
+
+def compute_item(item, cycle, today, results=None):
+    """(value, data_as_of, provenance) for one metric item.
+
+    With `results` the item's scope is looked up there (computed set-based); without it,
+    or for a scope not in it, `compute_metric` computes it alone (the reference path).
+    """
     start, end = period_of(cycle, today)
     provenance = {"source": "metric_facts", "metric_key": item.metric_key, "definition_version": None,
                   "formula": None, "period": [start.isoformat(), end.isoformat()],
@@ -98,9 +122,8 @@ def compute_item(item, cycle, today):
         return None, None, {**provenance, "reason": "period_not_started"}
     if not shares:
         return None, None, {**provenance, "reason": "no_scope"}
-    try:
-        result = compute_metric(item.metric_key, shares, start, end)
-    except DefinitionError:
+    result = metric_value(item.metric_key, shares, start, end, results)
+    if result is None:
         return None, None, {**provenance, "reason": "unknown_metric"}
     provenance.update(
         definition_version=result.version, formula=result.formula,
@@ -111,6 +134,17 @@ def compute_item(item, cycle, today):
         notes=list(result.notes), reason=no_value_reason(result))
     value = None if result.value is None else result.value.quantize(SCALE, rounding=ROUND_HALF_UP)
     return value, result.data_as_of, provenance
+
+
+def metric_value(metric_key, shares, start, end, results):
+    """The MetricValue of one scope (None: unknown metric), from `results` when it has it."""
+    scope = batch.scope_of(metric_key, shares, start, end)
+    if results is not None and scope in results:
+        return results[scope]
+    try:
+        return compute_metric(metric_key, shares, start, end)
+    except DefinitionError:
+        return None
 
 
 def no_value_reason(result):
@@ -141,19 +175,44 @@ def unchanged(item, value, as_of, provenance):
 # ---- many scorecards (job level: commits per scorecard) ---------------------------------------
 
 def recompute_many(scorecard_ids, progress=None, today=None):
-    """Recompute each scorecard and commit it alone; returns the number of items changed."""
-    total, ids = 0, list(scorecard_ids)
-    for n, card_id in enumerate(ids, 1):
-        try:
-            total += recompute_scorecard(card_id, today)
-            db.session.commit()
-        except (appraisal.FrozenError, DBAPIError) as error:
-            # locked while we computed (service check or lock trigger): leave it frozen
-            db.session.rollback()
-            log.info("tracking: scorecard %s not updated: %s", card_id, error)
-        if progress:
-            progress(100 * n // max(len(ids), 1))
+    """Recompute each scorecard and commit it alone; returns the number of items changed.
+
+    Scorecards go in batches of BATCH_SIZE: each batch's distinct scopes are computed
+    set-based first (a few queries per batch), then each scorecard is written and committed.
+    """
+    total, ids, today = 0, list(scorecard_ids), today or utc_today()
+    done = 0
+    for part in batch.chunks(ids, BATCH_SIZE):
+        results = batch_results(part, today)
+        db.session.commit()  # end the read transaction before the per-scorecard writes
+        for card_id in part:
+            total += recompute_one(card_id, today, results)
+            done += 1
+            if progress:
+                progress(100 * done // max(len(ids), 1))
     return total
+
+
+def batch_results(scorecard_ids, today):
+    """{Scope: MetricValue} for the metric items of these scorecards (locked ones left out)."""
+    cards = db.session.execute(
+        select(Scorecard).where(Scorecard.id.in_(scorecard_ids), Scorecard.state != ScorecardState.LOCKED)
+        .options(selectinload(Scorecard.items), joinedload(Scorecard.cycle))).scalars().all()
+    pairs = [(item, card.cycle) for card in cards for item in card.items
+             if item.kind == ItemKind.metric and item.metric_key]
+    return batch.compute_scopes(item_scopes(pairs, today))
+
+
+def recompute_one(card_id, today, results):
+    try:
+        changed = recompute_scorecard(card_id, today, results)
+        db.session.commit()
+        return changed
+    except (appraisal.FrozenError, DBAPIError) as error:
+        # locked while we computed (service check or lock trigger): leave it frozen
+        db.session.rollback()
+        log.info("tracking: scorecard %s not updated: %s", card_id, error)
+        return 0
 
 
 def open_scorecard_ids(cycle_ids=None, date_from=None, date_to=None):
@@ -192,19 +251,29 @@ def scorecards_for_import(record):
     ids = open_scorecard_ids(date_from=low, date_to=high)
     if not ids:
         return []
-    cards = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))).scalars()
+    cards = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))
+                               .options(selectinload(Scorecard.items))).scalars()
     return [card.id for card in cards if any(stores & {s for s, _ in item_shares(item.scope)}
                                              for item in card.items if item.kind == ItemKind.metric)]
 
 
 def recompute_after_import(import_id, progress=None, today=None):
     """Recompute the scorecards a committed import touches; commits; returns items changed."""
+    return recompute_import(import_id, progress, today)[1]
+
+
+def recompute_import(import_id, progress=None, today=None):
+    """(scorecards recomputed, items changed) for a committed import; commits per scorecard.
+
+    Only the scorecards whose items' stores and cycle period meet the import's stores and
+    dates are recomputed (`scorecards_for_import`); the import summary shows their number.
+    """
     record = db.session.get(ImportRecord, import_id)
     if record is None or record.status != ImportStatus.committed:
-        return 0
+        return 0, 0
     ids = scorecards_for_import(record)
     db.session.commit()  # end the read transaction before the per-scorecard writes
-    return recompute_many(ids, progress, today)
+    return len(ids), recompute_many(ids, progress, today)
 
 
 # ---- demo seeding: one recompute at the end instead of one per import ----------------------

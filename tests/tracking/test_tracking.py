@@ -193,3 +193,17 @@ def test_reasons_for_no_scope_and_future_period(world):
         assert str(tracking.reason_text("no_scope")) == "No stores are in this item's scope."
     tracking.recompute_scorecard(card_of(w, w.people[0]).id, today=START - timedelta(days=1))
     assert item(card_of(w, w.people[0]), "acos").provenance["reason"] == "period_not_started"
+
+
+def test_import_summary_shows_how_many_scorecards_were_recomputed(world, login):
+    w = world
+    us = load(ads_report([(D1, "A", 1000, 50, "10.00", "100.00")]), "us.csv", w.us, w.hr)  # hook runs
+    de = load(ads_report([(D1, "B", 1000, 50, "20.00", "40.00")], currency="EUR"), "de.csv", w.de, w.hr)
+    assert tracking.recompute_import(us.id) == (1, 0)  # people[0] only; already up to date
+    client = login(w.hr)
+    assert 'data-recomputed="done">1</td>' in client.get(f"/imports/{us.id}").get_data(as_text=True)
+    page = client.get(f"/imports/{de.id}").get_data(as_text=True)
+    assert "Scorecards recomputed" in page and 'data-recomputed="done">2</td>' in page  # DE is shared
+    w.hr.locale = "zh_CN"
+    db.session.commit()
+    assert "重新计算的考核表" in client.get(f"/imports/{de.id}").get_data(as_text=True)

@@ -1,0 +1,225 @@
+"""Recompute of actuals: per-item computation (before) vs set-based batches (after).
+
+    .venv/bin/python bench/recompute_bench.py [--people 400] [--facts 400000] [--team 8] [--sample 40]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/recompute_bench.py
+
+Builds a scratch database (SQLite in a temp dir, or a scratch PostgreSQL database created
+and dropped here): --people people in teams of --team sharing the same stores and shares
+(1-3 stores each, a quarter of them in EUR), one running cycle with 8 metric KPIs per
+person (acos, cvr, gmv, tacos, refund_rate, ctr, roas, units) started through the appraisal
+services, ~--facts daily facts (SKU rows) over the 60 days elapsed, and EUR rates. Then:
+  1. before: the per-item path (compute_metric for every metric item, as `recompute_scorecard`
+     did) over --sample scorecards, no writes; seconds and queries per scorecard, extrapolated;
+  2. after, compute only: batch.compute_scopes for every scorecard's items;
+  3. after, end to end: tracking.recompute_cycle (compute, write, audit, commit per scorecard).
+Goal (issue 10): 5,000 people x 8 KPIs over 10M facts < 30 s.
+"""
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("KPIAPP_ENV", "test")
+
+from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from config import TestConfig, database_url  # noqa: E402
+
+KEYS = ["acos", "cvr", "gmv", "tacos", "refund_rate", "ctr", "roas", "units"]
+LOWER_BETTER = {"acos", "tacos", "refund_rate"}
+MEASURES = ["ad_spend", "ad_sales", "ad_clicks", "ad_impressions", "ordered_sales", "units_ordered",
+            "sessions", "units_refunded"]
+MONEY = {"ad_spend", "ad_sales", "ordered_sales"}
+DAYS = 60
+
+
+def scratch_database(instance):
+    if not os.environ.get("DATABASE_URL"):
+        return f"sqlite:///{instance / 'bench.sqlite'}", lambda: shutil.rmtree(instance, ignore_errors=True)
+    name = f"kpi_recompute_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(instance, ignore_errors=True)
+
+    return make_url(database_url()).set(database=name).render_as_string(hide_password=False), drop
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self.seen)
+
+    def seen(self, *args):
+        self.count += 1
+
+
+def template_items():
+    return [{"kind": "metric", "metric_key": key, "name": key, "weight": "12.5",
+             **dict(zip(("threshold", "target", "stretch"), "321" if key in LOWER_BETTER else "123")),
+             "rule": {"kind": "linear", "cap": "120"}} for key in KEYS]
+
+
+def build_org(args, db, today):
+    """Stores, people in teams sharing stores, a started cycle; returns (cycle, stores)."""
+    from kpiapp.appraisal import services
+    from kpiapp.models import StoreOwner
+    from tests.appraisal.factories import HRFactory
+    from tests.factories import DepartmentFactory, PositionFactory, StoreFactory, UserFactory
+
+    rng = random.Random(2026)
+    department, position = DepartmentFactory(), PositionFactory()
+    hr = HRFactory(department=department)
+    manager = UserFactory(department=department, manager=UserFactory(department=department))
+    teams = (args.people + args.team - 1) // args.team
+    stores = [StoreFactory(code=f"B-{n}", currency="EUR" if n % 4 == 0 else "USD") for n in range(teams * 2)]
+    shares = ["100", "50", "25", "40"]
+    for t in range(teams):
+        owned = rng.sample(stores, rng.randint(1, 3))
+        share = Decimal(shares[t % len(shares)])
+        for _ in range(min(args.team, args.people - t * args.team)):
+            person = UserFactory(department=department, position=position, manager=manager)
+            db.session.add_all([StoreOwner(store=s, person=person, share_pct=share) for s in owned])
+    db.session.flush()
+    services.create_template(hr, code="bench", name="Bench", items=template_items(), position_id=position.id)
+    start = today - timedelta(days=DAYS - 1)
+    cycle = services.create_cycle(hr, name="Bench", kind="quarterly", period_start=start,
+                                  period_end=start + timedelta(days=90),
+                                  participants=[{"position_id": position.id}])
+    services.start_cycle(cycle.id, hr.id)
+    db.session.commit()
+    return cycle, stores, start
+
+
+def load_facts(args, db, stores, start):
+    from kpiapp.models import FxRate, ImportRecord, MetricFact
+
+    record = ImportRecord(filename="bench.csv", sha256="0" * 64, size=1, dedupe_key="bench",
+                          status="committed")
+    db.session.add(record)
+    db.session.flush()
+    skus = max(1, args.facts // (len(stores) * DAYS * len(MEASURES)))
+    rng, rows = random.Random(10), []
+    for shop in stores:
+        for day in range(DAYS):
+            for measure in MEASURES:
+                for sku in range(skus):
+                    day_date = start + timedelta(days=day)
+                    rows.append({"store_id": shop.id, "family": "amazon_ads", "business_date": day_date,
+                                 "period_end": day_date, "sku": f"S{sku}", "ref": "",
+                                 "measure": measure, "value": Decimal(rng.randint(1, 99999)) / 100,
+                                 "currency": shop.currency if measure in MONEY else None,
+                                 "import_id": record.id})
+            if len(rows) >= 50_000:
+                db.session.execute(insert(MetricFact), rows)
+                rows = []
+    if rows:
+        db.session.execute(insert(MetricFact), rows)
+    db.session.add_all(FxRate(date=start + timedelta(days=d), currency="EUR", rate=Decimal("1.08"))
+                       for d in range(DAYS))
+    db.session.commit()
+    return len(stores) * DAYS * len(MEASURES) * skus
+
+
+def before(db, counter, card_ids, today, sample):
+    """The per-item path over a sample of scorecards: (seconds, queries) per scorecard."""
+    from kpiapp.models import Scorecard
+    from kpiapp.tracking import services as tracking
+
+    ids = card_ids[:: max(1, len(card_ids) // sample)][:sample]
+    counter.count, started = 0, time.perf_counter()
+    for card_id in ids:
+        card = db.session.get(Scorecard, card_id)
+        for item in card.items:
+            tracking.compute_item(item, card.cycle, today)
+    elapsed = time.perf_counter() - started
+    db.session.rollback()
+    return elapsed / len(ids), counter.count / len(ids)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=400)
+    parser.add_argument("--facts", type=int, default=400_000)
+    parser.add_argument("--team", type=int, default=8, help="people sharing the same stores and shares")
+    parser.add_argument("--sample", type=int, default=40, help="scorecards timed on the per-item path")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from kpiapp.app import create_app
+    from kpiapp.extensions import db
+
+    instance = Path(tempfile.mkdtemp(prefix="recompute-bench-"))
+    uri, drop = scratch_database(instance)
+    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance,
+                                                 "SECRET_KEY": "bench"})
+    app = create_app(config)
+    try:
+        with app.app_context():
+            upgrade()
+            run(args, db)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def run(args, db):
+    from kpiapp.models import ScorecardItem
+    from kpiapp.tracking import services as tracking
+
+    today = tracking.utc_today()
+    started = time.perf_counter()
+    cycle, stores, start = build_org(args, db, today)
+    facts = load_facts(args, db, stores, start)
+    card_ids = tracking.open_scorecard_ids([cycle.id])
+    print(f"database: {db.engine.dialect.name}; {len(card_ids)} scorecards, {len(stores)} stores, "
+          f"{facts} facts; built in {time.perf_counter() - started:.1f} s")
+    counter = QueryCounter(db.engine)
+
+    seconds, queries = before(db, counter, card_ids, today, args.sample)
+    print(f"before (per item, {args.sample} scorecards sampled, compute only): {seconds * 1000:.1f} ms and "
+          f"{queries:.0f} queries per scorecard; extrapolated {seconds * len(card_ids):.1f} s for all")
+
+    items = db.session.query(ScorecardItem).filter(ScorecardItem.scorecard_id.in_(card_ids),
+                                                   ScorecardItem.metric_key.isnot(None)).count()
+    db.session.rollback()
+    counter.count, started = 0, time.perf_counter()
+    results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
+    elapsed = time.perf_counter() - started
+    db.session.rollback()
+    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {elapsed:.2f} s, "
+          f"{counter.count} queries ({elapsed * 1000 / len(card_ids):.2f} ms, "
+          f"{counter.count / len(card_ids):.2f} queries per scorecard)")
+
+    counter.count, started = 0, time.perf_counter()
+    changed = tracking.recompute_cycle(cycle.id, today=today)
+    elapsed = time.perf_counter() - started
+    print(f"after, recompute_cycle end to end (writes, audit, commit per scorecard): {changed} items written "
+          f"in {elapsed:.1f} s, {counter.count} queries ({elapsed * 1000 / len(card_ids):.1f} ms, "
+          f"{counter.count / len(card_ids):.1f} queries per scorecard)")
+    counter.count, started = 0, time.perf_counter()
+    changed = tracking.recompute_cycle(cycle.id, today=today)
+    elapsed = time.perf_counter() - started
+    print(f"after, second recompute_cycle (nothing changed, {changed} items written): {elapsed:.1f} s, "
+          f"{counter.count / len(card_ids):.1f} queries per scorecard")
+    print(f"load average during the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Set-based recompute gives exactly what the per-item computation (compute_metric) gives."""
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from kpiapp.appraisal import services
+from kpiapp.extensions import db
+from kpiapp.metrics import batch
+from kpiapp.models import FxRate, ImportRecord, MetricFact, Scorecard, StoreOwner
+from kpiapp.models.appraisal import ItemKind
+from kpiapp.tracking import services as tracking
+from tests.appraisal.factories import HRFactory
+from tests.factories import DepartmentFactory, PositionFactory, UserFactory
+from tests.imports.files import store
+
+pytestmark = pytest.mark.rollback
+
+TODAY = tracking.utc_today()
+START = TODAY - timedelta(days=30)
+KEYS = ["acos", "cvr", "gmv", "tacos", "refund_rate", "ctr", "roas", "units"]
+ADS = ("ad_spend", "ad_sales", "ad_clicks", "ad_impressions")
+
+
+def metric_items():
+    weights = [13, 13, 13, 13, 12, 12, 12, 12]
+    lower_better = {"acos", "tacos", "refund_rate"}
+    return [{"kind": "metric", "metric_key": key, "name": key, "weight": str(weight),
+             **dict(zip(("threshold", "target", "stretch"), "321" if key in lower_better else "123")),
+             "rule": {"kind": "linear", "cap": "120"}} for key, weight in zip(KEYS, weights)]
+
+
+def import_record(shop, n):
+    record = ImportRecord(filename=f"gen-{n}.csv", sha256=f"{n:064d}", size=1, dedupe_key=f"gen-{n}",
+                          store_id=shop.id, status="committed")
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def fact(shop, record, measure, value, first, last=None, family="amazon_ads", sku="", currency=None):
+    return MetricFact(store_id=shop.id, family=family, business_date=first, period_end=last or first, sku=sku,
+                      ref="", measure=measure, value=Decimal(value), currency=currency, import_id=record.id)
+
+
+def daily_facts(rng, shop, records, day, currency):
+    record, other = records
+    rows = [fact(shop, record, m, f"{rng.randint(1, 90000) / 100:.2f}", day,
+                 currency=currency if m in ("ad_spend", "ad_sales") else None) for m in ADS]
+    rows.append(fact(shop, record, "ordered_sales", f"{rng.randint(100, 500000) / 100:.2f}", day,
+                     family="amazon_orders", currency=currency))
+    rows.append(fact(shop, record, "units_ordered", str(rng.randint(0, 40)), day, family="amazon_orders"))
+    if rng.random() < 0.3:  # a SKU breakdown without a total row counts, here from two imports
+        rows += [fact(shop, source, "sessions", str(rng.randint(1, 900)), day, family="amazon_sales_traffic",
+                      sku=f"B0{n}") for n, source in enumerate((record, other))]
+    else:
+        rows.append(fact(shop, record, "sessions", str(rng.randint(1, 900)), day,
+                         family="amazon_sales_traffic"))
+    return rows
+
+
+def range_facts(shop, record, currency):
+    """A monthly Business Report over the daily orders, and a report only partly inside the period."""
+    first, last = START + timedelta(days=2), START + timedelta(days=12)
+    return [fact(shop, record, "ordered_sales", "12345.67", first, last, "amazon_sales_traffic",
+                 currency=currency),
+            fact(shop, record, "units_ordered", "321", first, last, "amazon_sales_traffic"),
+            fact(shop, record, "units_ordered", "99", START - timedelta(days=3), START + timedelta(days=3),
+                 "amazon_sales_traffic")]
+
+
+def generate(rng, shops):
+    """Facts for every store but the last (missing data); EUR rates miss two days."""
+    rows = []
+    for n, (shop, currency) in enumerate(shops[:-1]):
+        records = import_record(shop, n), import_record(shop, 100 + n)
+        for offset in range(0, 31):
+            if rng.random() < 0.85:
+                rows += daily_facts(rng, shop, records, START + timedelta(days=offset), currency)
+        if n % 2 == 0:
+            rows += range_facts(shop, records[1], currency)
+    db.session.add_all(rows)
+    for offset in range(0, 31):
+        day = START + timedelta(days=offset)
+        db.session.add(FxRate(date=day, currency="GBP", rate=Decimal("1.27") + Decimal(offset) / 1000))
+        if offset not in (4, 17):
+            db.session.add(FxRate(date=day, currency="EUR", rate=Decimal("1.0833333333")))
+    db.session.flush()
+
+
+@pytest.fixture
+def org(app):
+    rng = random.Random(10)
+    currencies = ["USD", "EUR", "GBP", "USD", "EUR", "USD"]
+    shops = [(store(code=f"GEN-{n}", currency=c), c) for n, c in enumerate(currencies)]
+    dept, pos = DepartmentFactory(), PositionFactory()
+    hr = HRFactory(department=dept)
+    manager = UserFactory(department=dept, manager=UserFactory(department=dept))
+    people = [UserFactory(department=dept, position=pos, manager=manager) for _ in range(14)]
+    shares = ["100", "50", "33.33", "40", "60", "25"]
+    for n, person in enumerate(people[:-2]):
+        for k in range(1 + n % 3):
+            shop = shops[(n + k * 2) % len(shops)][0]
+            share = Decimal(shares[(n + k) % len(shares)])
+            db.session.add(StoreOwner(store=shop, person=person, share_pct=share))
+    # the second-last person holds only the store without data; the last one holds no store
+    db.session.add(StoreOwner(store=shops[-1][0], person=people[-2], share_pct=Decimal("100")))
+    db.session.flush()
+    services.create_template(hr, code="gen", name="Generated", items=metric_items(), position_id=pos.id)
+    cycle = services.create_cycle(hr, name="Gen", kind="quarterly", period_start=START,
+                                  period_end=START + timedelta(days=90),
+                                  participants=[{"position_id": pos.id}])
+    services.start_cycle(cycle.id, hr.id)
+    generate(rng, shops)
+    db.session.commit()
+    return cycle
+
+
+def metric_pairs(cycle):
+    cards = db.session.query(Scorecard).filter_by(cycle_id=cycle.id).all()
+    return [(item, card.cycle) for card in cards for item in card.items if item.kind == ItemKind.metric]
+
+
+def test_set_based_equals_per_item_computation(org):
+    pairs = metric_pairs(org)
+    results = batch.compute_scopes(tracking.item_scopes(pairs, TODAY))
+    assert len(results) < len(pairs)  # shared stores: some scopes are computed once for several items
+    outcomes = []
+    for item, cycle in pairs:
+        reference = tracking.compute_item(item, cycle, TODAY)  # compute_metric, one item alone
+        set_based = tracking.compute_item(item, cycle, TODAY, results)
+        assert set_based == reference, item.metric_key
+        assert batch.scope_of(item.metric_key, tracking.item_shares(item.scope), START, TODAY) in results \
+            or not item.scope
+        outcomes.append(reference)
+    provenances = [p for _, _, p in outcomes]
+    # the generated org covers every path: values, FX, missing rates, no scope, no data, notes
+    assert any(value is not None for value, _, _ in outcomes)
+    assert any(p["fx"] for p in provenances) and any(p["missing_rates"] for p in provenances)
+    assert {"no_scope", "no_data", "missing_rates", None} <= {p["reason"] for p in provenances}
+    assert any(p["notes"] for p in provenances) and any(p["missing_measures"] for p in provenances)
+    assert any(len(p["scope"]) > 1 for p in provenances)
+    assert any(len(p["import_ids"]) > 2 for p in provenances)
+
+
+def test_recompute_cycle_writes_the_per_item_values(org):
+    pairs = metric_pairs(org)
+    expected = {item.id: tracking.compute_item(item, cycle, TODAY) for item, cycle in pairs}
+    assert tracking.recompute_cycle(org.id, today=TODAY) > 0
+    db.session.expire_all()
+    for item, _ in metric_pairs(org):
+        value, as_of, provenance = expected[item.id]
+        assert tracking.unchanged(item, value, as_of, provenance), item.metric_key
+    assert tracking.recompute_cycle(org.id, today=TODAY) == 0  # idempotent
