@@ -23,10 +23,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from kpiapp.audit import Anchor, chain_head
-from kpiapp.extensions import db
+from kpiapp.extensions import READ_ONLY, db
 
 log = logging.getLogger(__name__)
 PENDING = "audit_anchor_reasons"
+HEAD = "audit_anchor_head"
 TAIL_BYTES = 4096
 
 
@@ -39,11 +40,11 @@ def anchor_path():
     return Path(configured) if configured else Path(current_app.instance_path) / "audit-anchors.jsonl"
 
 
-def write_anchor(reason):
+def write_anchor(reason, head=None):
     """Append the committed head as an anchor; returns the Anchor, or None when the chain is
-    empty or the last anchor already holds this head (a quiet periodic job adds nothing)."""
-    with db.engine.connect() as connection:  # a connection of its own sees committed rows only
-        seq, digest = chain_head(connection)
+    empty or the last anchor already holds this head (a quiet periodic job adds nothing).
+    `head` is the (seq, hash) a committed transaction left; without it the head is read."""
+    seq, digest = head or committed_head()
     if seq == 0 or last_anchor_is(seq, digest):
         return None
     anchor = Anchor(seq, digest, datetime.now(timezone.utc).isoformat(timespec="seconds"), reason)
@@ -51,6 +52,12 @@ def write_anchor(reason):
     append_line(anchor_path(), line)
     send_to_syslog(line)
     return anchor
+
+
+def committed_head():
+    with db.engine.connect() as connection:  # a connection of its own sees committed rows only
+        connection.execution_options(**{READ_ONLY: True})
+        return chain_head(connection)
 
 
 def append_line(path, line):
@@ -111,13 +118,23 @@ def anchor_after_commit(session, reason):
     session.info.setdefault(PENDING, []).append(reason)
 
 
+@event.listens_for(Session, "before_commit")
+def _note_head(session):
+    """The head this transaction will commit, read on its own connection: chain writers are
+    serialised, so it is the committed head the moment the commit succeeds.  (A second
+    connection could wait on a writer of this very process holding the SQLite lock.)"""
+    if session.info.get(PENDING):
+        session.flush()
+        session.info[HEAD] = chain_head(session.connection())
+
+
 @event.listens_for(Session, "after_commit")
 def _write_pending(session):
-    reasons = session.info.pop(PENDING, None)
+    reasons, head = session.info.pop(PENDING, None), session.info.pop(HEAD, None)
     if not reasons:
         return
     try:
-        write_anchor(",".join(sorted(set(reasons))))
+        write_anchor(",".join(sorted(set(reasons))), head)
     except Exception:  # the write is committed; a sink failure must not turn it into an error page
         log.exception("audit anchor could not be written")
 
@@ -125,3 +142,4 @@ def _write_pending(session):
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session):
     session.info.pop(PENDING, None)
+    session.info.pop(HEAD, None)

@@ -16,6 +16,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+READ_ONLY = "kpiapp_read_only"  # execution option: this connection only reads
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 login_manager = LoginManager()
@@ -40,5 +42,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
+    # A connection marked read-only (e.g. the audit anchor reading the committed chain head
+    # while another connection of the same process holds the write lock) takes no write lock.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
