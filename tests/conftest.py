@@ -16,6 +16,7 @@ import itertools
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -72,23 +73,32 @@ def template_db(tmp_path_factory):
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def shared_database(template_db, tmp_path_factory):
-    """The one database the rollback tests share, cloned once per session."""
+@contextmanager
+def cloned(template_db, directory, name):
+    """A copy of the migrated template: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on
+    PostgreSQL (dropped afterwards); yields its URI."""
     kind, template = template_db
     if kind == "sqlite":
-        path = tmp_path_factory.mktemp("shared") / "shared.sqlite"
+        path = directory / f"{name}.sqlite"
         shutil.copy(template, path)
         yield f"sqlite:///{path}"
         return
-    name = f"kpi_shared_{uuid.uuid4().hex[:8]}"
     engine = admin_engine()
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    try:
+        yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_database(template_db, tmp_path_factory):
+    """The one database the rollback tests share, cloned once per session."""
+    with cloned(template_db, tmp_path_factory.mktemp("shared"), f"kpi_shared_{uuid.uuid4().hex[:8]}") as uri:
+        yield uri
 
 
 def rolls_back(request):
@@ -103,20 +113,8 @@ def database_uri(request, template_db, tmp_path):
     if rolls_back(request):
         yield request.getfixturevalue("shared_database")
         return
-    kind, template = template_db
-    if kind == "sqlite":
-        path = tmp_path / "test.sqlite"
-        shutil.copy(template, path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"kpi_t_{os.getpid()}_{next(_counter)}"
-    engine = admin_engine()
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    with cloned(template_db, tmp_path, f"kpi_t_{os.getpid()}_{next(_counter)}") as uri:
+        yield uri
 
 
 @pytest.fixture
