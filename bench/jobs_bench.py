@@ -15,7 +15,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,8 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("KPIAPP_ENV", "test")
 
-from bench.report_bench import scratch_database  # noqa: E402
-from config import TestConfig  # noqa: E402
+from bench.scratch import scratch_app  # noqa: E402
 
 
 def timed(action, count):
@@ -80,25 +78,9 @@ def main():
     parser.add_argument("--redis", help="Redis URL whose db this script flushes")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from kpiapp.app import create_app
-    from kpiapp.extensions import db
-
-    instance = Path(tempfile.mkdtemp(prefix="jobs-bench-"))
-    uri, drop = scratch_database(instance)
-    config = type("BenchConfig", (TestConfig,),
-                  {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
-    app = create_app(config)
-    app.logger.setLevel("CRITICAL")  # the refused enqueues log one error each
-    try:
-        with app.app_context():
-            upgrade()
-            run(args, app)
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
+    with scratch_app("jobs") as app:
+        app.logger.setLevel("CRITICAL")  # the refused enqueues log one error each
+        run(args, app)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,8 @@ Goal (issue 10): 5,000 people x 8 KPIs over 10M facts < 30 s.
 import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,10 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("KPIAPP_ENV", "test")
 
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
-from config import TestConfig, database_url  # noqa: E402
+from bench.scratch import scratch_app  # noqa: E402
 
 KEYS = ["acos", "cvr", "gmv", "tacos", "refund_rate", "ctr", "roas", "units"]
 LOWER_BETTER = {"acos", "tacos", "refund_rate"}
@@ -40,23 +36,6 @@ MEASURES = ["ad_spend", "ad_sales", "ad_clicks", "ad_impressions", "ordered_sale
             "sessions", "units_refunded"]
 MONEY = {"ad_spend", "ad_sales", "ordered_sales"}
 DAYS = 60
-
-
-def scratch_database(instance):
-    if not os.environ.get("DATABASE_URL"):
-        return f"sqlite:///{instance / 'bench.sqlite'}", lambda: shutil.rmtree(instance, ignore_errors=True)
-    name = f"kpi_recompute_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(instance, ignore_errors=True)
-
-    return make_url(database_url()).set(database=name).render_as_string(hide_password=False), drop
 
 
 class QueryCounter:
@@ -159,24 +138,10 @@ def main():
     parser.add_argument("--sample", type=int, default=40, help="scorecards timed on the per-item path")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from kpiapp.app import create_app
     from kpiapp.extensions import db
 
-    instance = Path(tempfile.mkdtemp(prefix="recompute-bench-"))
-    uri, drop = scratch_database(instance)
-    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance,
-                                                 "SECRET_KEY": "bench"})
-    app = create_app(config)
-    try:
-        with app.app_context():
-            upgrade()
-            run(args, db)
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
+    with scratch_app("recompute"):
+        run(args, db)
 
 
 def run(args, db):

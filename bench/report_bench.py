@@ -16,34 +16,13 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("KPIAPP_ENV", "test")
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from config import TestConfig, database_url  # noqa: E402
-
-
-def scratch_database(instance):
-    if not os.environ.get("DATABASE_URL"):
-        return f"sqlite:///{instance / 'bench.sqlite'}", lambda: None
-    name = f"kpi_report_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(database_url()).set(database=name).render_as_string(hide_password=False), drop
+from bench.scratch import scratch_app  # noqa: E402
 
 
 def build_cycle(people):
@@ -62,28 +41,10 @@ def main():
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from kpiapp.app import create_app
     from kpiapp.extensions import db
 
-    instance = Path(tempfile.mkdtemp(prefix="report-bench-"))
-    uri, drop = scratch_database(instance)
-    config = type(
-        "BenchConfig",
-        (TestConfig,),
-        {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"},
-    )
-    app = create_app(config)
-    try:
-        with app.app_context():
-            upgrade()
-            run(args, db)
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
-
+    with scratch_app("report"):
+        run(args, db)
 
 def run(args, db):
     from kpiapp.reports import services

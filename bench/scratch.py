@@ -1,0 +1,56 @@
+"""A migrated scratch database and app for the benchmark scripts: SQLite in a temporary
+folder, or a new PostgreSQL database when DATABASE_URL is set; both removed afterwards."""
+import os
+import shutil
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import TestConfig, database_url
+
+
+@contextmanager
+def scratch_database(instance, label):
+    """Yields the URI of an empty database for this run."""
+    if not os.environ.get("DATABASE_URL"):
+        yield f"sqlite:///{instance / 'bench.sqlite'}"
+        return
+    name = f"kpi_{label}_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def scratch_app(label, **settings):
+    """The app on a freshly migrated scratch database, inside its app context."""
+    from flask_migrate import upgrade
+
+    from kpiapp.app import create_app
+    from kpiapp.extensions import db
+
+    instance = Path(tempfile.mkdtemp(prefix=f"{label}-bench-"))
+    try:
+        with scratch_database(instance, label) as uri:
+            config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance,
+                                                         "SECRET_KEY": "bench", **settings})
+            app = create_app(config)
+            with app.app_context():
+                upgrade()
+                try:
+                    yield app
+                finally:
+                    db.session.remove()
+                    db.engine.dispose()
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
