@@ -23,10 +23,10 @@ from sqlalchemy import String, cast, distinct, func, select
 
 from kpiapp.extensions import db
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula
-from kpiapp.metrics.measures import BASE_MEASURES
 from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, convert_and_weigh, evaluate, fact_filter,
                                      load_rates, pick_families)
 from kpiapp.models import MetricDefinition, MetricFact
+from kpiapp.parsers.measures import BASE_MEASURES
 
 STORES_PER_QUERY = 500  # keeps IN lists far below SQLite's bound-parameter limit
 

@@ -7,7 +7,7 @@ from kpiapp.extensions import db
 from kpiapp.metrics.forms import DefinitionForm
 from kpiapp.metrics import services
 from kpiapp.metrics.formula import FormulaError
-from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.policy import STAFF, allow
 
 bp = Blueprint("metrics", __name__)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import aliased
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY, UNITS
 from kpiapp.metrics.formula import PERIOD_DAYS, FormulaError, parse_formula
-from kpiapp.metrics.measures import BASE_MEASURES
 from kpiapp.models import FxRate, MetricDefinition, MetricFact
+from kpiapp.parsers.measures import BASE_MEASURES
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 DIRECTIONS = ("higher_better", "lower_better")

@@ -52,7 +52,7 @@ class RowError:
 class Fact:
     line: int  # source line (provenance)
     business_date: date  # local business date (first day for range reports)
-    measure: str  # key from kpiapp.metrics.measures.BASE_MEASURES
+    measure: str  # key from kpiapp.parsers.measures.BASE_MEASURES
     value: Decimal
     currency: str | None = None  # ISO 4217 for money measures, None otherwise
     sku: str = ""  # SKU / child ASIN, "" = store level

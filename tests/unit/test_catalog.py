@@ -2,7 +2,6 @@
 
 import re
 import sys
-from collections.abc import Mapping
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -16,36 +15,9 @@ if str(ROOT) not in sys.path:
 from kpiapp.appraisal.scoring import Direction  # noqa: E402
 from kpiapp.metrics.catalog import BUILTIN_METRICS, BUILTIN_METRICS_BY_KEY  # noqa: E402
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula  # noqa: E402
+from kpiapp.parsers.measures import BASE_MEASURES  # noqa: E402
 
-# The agreed base-measure keys; used only until kpiapp.metrics.measures exists.
-AGREED_MEASURES = {
-    "ordered_sales", "units_ordered", "order_items", "orders", "sessions", "page_views",
-    "units_refunded", "refund_amount", "units_cancelled", "cancelled_sales", "ad_spend",
-    "ad_sales", "ad_clicks", "ad_impressions", "ad_orders", "ad_units", "settled_product_sales",
-    "settled_shipping", "settled_refunds", "referral_fees", "fulfillment_fees", "storage_fees",
-    "promotion_costs", "advertising_cost_settled", "other_fees", "taxes_withheld",
-    "platform_discounts", "seller_discounts", "escrow_amount", "commission_fees", "service_fees",
-    "transaction_fees", "shipping_fees", "fulfillable_units", "inbound_units", "reserved_units",
-    "unsellable_units", "sku_days_in_stock", "sku_days_tracked", "cogs", "inbound_freight",
-    "cs_messages", "cs_messages_replied_24h", "feedback_orders", "negative_feedback_orders",
-    "new_listings",
-}
-
-
-def base_measure_keys() -> set[str]:
-    """Keys of the real measure registry once it exists, else the agreed list."""
-    try:
-        from kpiapp.metrics.measures import BASE_MEASURES
-    except ModuleNotFoundError as err:
-        if err.name != "kpiapp.metrics.measures":
-            raise
-        return set(AGREED_MEASURES)
-    if isinstance(BASE_MEASURES, Mapping):
-        return set(BASE_MEASURES)
-    return {m if isinstance(m, str) else m.key for m in BASE_MEASURES}
-
-
-MEASURES = base_measure_keys()
+MEASURES = set(BASE_MEASURES)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 REQUIRED = {

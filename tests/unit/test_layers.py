@@ -13,7 +13,6 @@ PURE_MODULES = [
     "kpiapp/appraisal/scoring.py",
     "kpiapp/metrics/formula.py",
     "kpiapp/metrics/catalog.py",
-    "kpiapp/metrics/measures.py",
     "kpiapp/presentation.py",
     "kpiapp/i18n.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "kpiapp/parsers").glob("*.py")),

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from parser_fixtures import fixture, xlsx_bytes
 
-from kpiapp.metrics.measures import BASE_MEASURES
+from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.parsers import PARSERS, ParseError, detect, parse_file
 
 FIXTURES = {

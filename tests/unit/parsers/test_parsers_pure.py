@@ -41,10 +41,3 @@ def test_parsers_package_itself_imports_nothing_heavy():
 
 def test_importing_kpiapp_parsers_loads_no_flask_or_sqlalchemy():
     assert heavy(loaded_modules(stub=False)) == []
-
-
-def test_metrics_measures_is_the_parsers_vocabulary():
-    from kpiapp.metrics import measures as old
-    from kpiapp.parsers import measures as new
-
-    assert old.BASE_MEASURES is new.BASE_MEASURES
