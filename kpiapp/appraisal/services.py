@@ -138,11 +138,6 @@ def to_decimal(value, name="value"):
     return number
 
 
-def record_refusal(error, actor, scorecard_id=None):
-    """Audit a refused write (SECURITY.md G1): call after rolling back, then commit."""
-    _record("scorecard.refused", scorecard_id, actor, after={"code": error.code, "message": error.message})
-
-
 def _require_text(text, code="reason_required", what="A reason", field="reason"):
     if not (text and str(text).strip()):
         raise ValidationError(code, f"{what} is required.", field=field)

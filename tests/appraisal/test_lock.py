@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from kpiapp import audit
 from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -55,10 +56,11 @@ def test_a_refused_write_can_be_audited(locked):
     with pytest.raises(services.FrozenError) as refused:
         services.save_manager_review(card, team.manager, comment="late")
     db.session.rollback()
-    services.record_refusal(refused.value, team.manager, card.id)
+    audit.record_refusal(db.session, "workflow.refused", "scorecard", card.id, refused.value.code,
+                         actor=audit.actor_for(team.manager))
     db.session.commit()
-    event = db.session.query(AuditEvent).filter_by(action="scorecard.refused").one()
-    assert (event.actor_id, event.entity_id, '"code":"locked"' in event.after_json) == (
+    event = db.session.query(AuditEvent).filter_by(action="workflow.refused").one()
+    assert (event.actor_id, event.entity_id, '"reason":"locked"' in event.after_json) == (
         team.manager.id,
         str(card.id),
         True,
