@@ -156,6 +156,36 @@ def recompute_command(cycle_id):
         click.echo("no running cycle")
 
 
+@kpi.command("partitions", help="PostgreSQL: make metric_fact's month partitions ahead and empty its "
+             "DEFAULT partition (run daily from cron); --detach archives one month.")
+@click.option("--ahead", type=click.IntRange(0, 36), default=3, show_default=True,
+              help="Months after the current one that get their partition.")
+@click.option("--queue", "queued", is_flag=True, help="Run it as a background job (a job_run row).")
+@click.option("--detach", metavar="YYYY-MM", help="Detach this month into the schema fact_archive.")
+@with_appcontext
+def partitions_command(ahead, queued, detach):
+    from datetime import date, datetime
+
+    from kpiapp import jobs
+    from kpiapp.metrics import partitions
+
+    set_actor(SYSTEM)
+    if detach:
+        month = datetime.strptime(detach, "%Y-%m").date()
+        table = partitions.detach_month(db.session, month)
+        db.session.commit()
+        click.echo(f"{detach} detached into {table}" if table else f"{detach} has no partition: nothing detached")
+        return
+    if queued:
+        run = jobs.launch(jobs.create("partitions", "metric_fact", ahead), retry=True)
+        click.echo(f"job {run.id} ({run.kind}) launched")
+        return
+    made, left = partitions.make_ahead(db.session, ahead, date.today())
+    partitions.record_made(db.session, made, left)
+    db.session.commit()
+    click.echo(f"months made: {', '.join(f'{m:%Y-%m}' for m in made) or 'none'}; rows in DEFAULT: {left}")
+
+
 @kpi.command("report", help="Write the signed PDF report of a locked scorecard (issuing it first if needed).")
 @click.argument("scorecard_id", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="PDF file to write.")

@@ -7,6 +7,7 @@ calls the kind's body (ids in, one service call) and marks it done or failed.
 """
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Callable
 
 from kpiapp import audit, jobs
@@ -143,10 +144,20 @@ def recompute_cycle_body(cycle_id, progress):
     services.recompute_cycle(cycle_id, progress=progress)
 
 
+def partitions_body(ahead, progress):
+    """The scheduled run (docs/scaling.md): month partitions of metric_fact `ahead` months on."""
+    from kpiapp.metrics import partitions
+
+    made, left = partitions.make_ahead(db.session, ahead, date.today())
+    partitions.record_made(db.session, made, left)
+    db.session.commit()
+
+
 KINDS = {
     "import": Kind(import_body, import_failed),
     "cycle_start": Kind(cycle_start_body),
     "report_batch": Kind(report_batch_body, report_batch_failed),
     "recompute_import": Kind(recompute_import_body),
     "recompute_cycle": Kind(recompute_cycle_body),
+    "partitions": Kind(partitions_body),
 }

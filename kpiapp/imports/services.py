@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
+from kpiapp.metrics.partitions import ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
 from kpiapp.models.base import utcnow
@@ -301,6 +302,7 @@ def resolve_store(store_id, code, codes):
 
 def write_facts(record, parsed, progress):
     """Upsert every fact and commit them with the 'committed' status, or fail on an overlap."""
+    ensure_for_facts(db.session, parsed.rows)  # PostgreSQL: each month has its partition
     rows, conn = parsed.rows, db.session.connection()
     slices = sorted({(r["store_id"], parsed.family) for r in rows})
     lock(conn, [f"facts:{store_id}:{family}" for store_id, family in slices])

@@ -1,0 +1,220 @@
+"""Monthly partitions of metric_fact on PostgreSQL (docs/scaling.md); SQLite keeps one table.
+
+On PostgreSQL `metric_fact` is PARTITION BY RANGE (business_date): one partition per
+calendar month, named metric_fact_YYYY_MM, in the schema `fact_partitions` (so the public
+schema holds exactly what the models describe), plus a DEFAULT partition there as a safety
+net: a fact whose month has no partition yet still lands somewhere instead of failing.
+
+Month partitions are made ahead by the scheduled `kpi partitions --ahead N` (or the
+"partitions" job kind) and on demand by an import before it writes
+(`ensure_for_facts`). Both create a missing month on their own short connection, so the
+import's transaction never holds a lock on the parent table while it runs; if that
+connection cannot get its locks within LOCK_TIMEOUT (attaching adds the partition's foreign
+keys, so it waits for transactions writing import_record or store) the rows go to the
+DEFAULT partition, which the scheduled run empties into month partitions later.
+
+A month is made as a plain table, filled with whatever the DEFAULT partition holds for it,
+then ATTACHed: ATTACH takes only a SHARE UPDATE EXCLUSIVE lock on metric_fact, so readers
+and other imports go on. Old months are DETACHed into the schema `fact_archive`, from where
+they are dumped (pg_dump -t) and dropped.
+"""
+import logging
+import re
+from datetime import date
+
+from sqlalchemy import text
+
+from kpiapp import audit
+
+SCHEMA = "fact_partitions"
+ARCHIVE = "fact_archive"
+PARENT = "metric_fact"
+DEFAULT = "metric_fact_default"
+LOCK_TIMEOUT = "5s"
+log = logging.getLogger(__name__)
+NAME = re.compile(r"^metric_fact_(\d{4})_(\d{2})$")
+
+
+# ---- months and names (pure) ---------------------------------------------------------------
+
+def month_of(day):
+    return date(day.year, day.month, 1)
+
+
+def next_month(month):
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def months_between(first_day, last_day):
+    """Every month start from first_day's month to last_day's month, both included."""
+    month, last = month_of(first_day), month_of(last_day)
+    while month <= last:
+        yield month
+        month = next_month(month)
+
+
+def partition_name(month):
+    return f"metric_fact_{month:%Y_%m}"
+
+
+def month_of_name(name):
+    found = NAME.match(name)
+    return date(int(found[1]), int(found[2]), 1) if found else None
+
+
+def add_months(month, count):
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# ---- what exists --------------------------------------------------------------------------
+
+def is_partitioned(conn):
+    if conn.dialect.name != "postgresql":
+        return False
+    kind = conn.execute(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": PARENT})
+    return kind.scalar() == "p"
+
+
+def attached_months(conn):
+    """The month starts that have their own partition (reads the catalogue, locks nothing)."""
+    names = conn.execute(text(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = to_regclass(:t)"), {"t": PARENT}).scalars()
+    return {month for month in map(month_of_name, names) if month}
+
+
+def default_months(conn):
+    """Months that have rows sitting in the DEFAULT partition."""
+    return list(conn.execute(text(
+        f"SELECT DISTINCT date_trunc('month', business_date)::date FROM {SCHEMA}.{DEFAULT} ORDER BY 1")).scalars())
+
+
+# ---- making months ------------------------------------------------------------------------
+
+def create_default(conn):
+    conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+    conn.execute(text(f"CREATE TABLE {SCHEMA}.{DEFAULT} PARTITION OF {PARENT} DEFAULT"))
+
+
+def create_month(conn, month):
+    """An empty month partition, made in place (the migration: it holds every lock anyway)."""
+    conn.execute(text(f"CREATE TABLE {SCHEMA}.{partition_name(month)} PARTITION OF {PARENT} "
+                      f"FOR VALUES FROM ('{month}') TO ('{next_month(month)}')"))
+
+
+def attach_month(conn, month):
+    """Make `month`'s partition from the rows the DEFAULT partition holds for it, and attach it."""
+    table, low, high = f"{SCHEMA}.{partition_name(month)}", month, next_month(month)
+    bounds = {"low": low, "high": high}
+    conn.execute(text(f"LOCK TABLE {SCHEMA}.{DEFAULT} IN ACCESS EXCLUSIVE MODE"))
+    conn.execute(text(f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS)"))
+    conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {partition_name(month)}_range "
+                      f"CHECK (business_date >= '{low}' AND business_date < '{high}')"))
+    conn.execute(text(f"WITH moved AS (DELETE FROM {SCHEMA}.{DEFAULT} WHERE business_date >= :low "
+                      f"AND business_date < :high RETURNING *) INSERT INTO {table} SELECT * FROM moved"), bounds)
+    conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES FROM ('{low}') TO ('{high}')"))
+    conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {partition_name(month)}_range"))
+
+
+def create_months(engine, months):
+    """Attach each missing month, each in its own short transaction; returns those made.
+
+    A month another process made meanwhile is skipped; a lock not granted within
+    LOCK_TIMEOUT leaves the month to the DEFAULT partition (and to the next scheduled run).
+    """
+    made = []
+    for month in months:
+        with engine.connect() as conn:
+            try:
+                with conn.begin():
+                    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('metric_fact partitions'))"))
+                    if month not in attached_months(conn):
+                        attach_month(conn, month)
+                        made.append(month)
+            except Exception as error:
+                if not is_lock_timeout(error):
+                    raise
+                log.warning("metric_fact partition %s not made (lock timeout): DEFAULT takes its rows", month)
+    return made
+
+
+def is_lock_timeout(error):
+    """Another transaction held a lock the attach needed (an import writing import_record,
+    a query on the DEFAULT partition): the rows wait in DEFAULT for the scheduled run."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "55P03"
+
+
+def ensure_month_partitions(session, first_day, last_day):
+    """Before writing facts dated first_day..last_day: every month has its partition.
+
+    No-op on SQLite, on an unpartitioned table and when the months exist. Otherwise the
+    session's transaction is committed first: attaching a month adds the partition's foreign
+    keys, which waits for any transaction that has written import_record or store, and the
+    import's own transaction has (its parser and family). Returns the months made.
+    """
+    conn = session.connection()
+    if not is_partitioned(conn):
+        return []
+    missing = [m for m in months_between(first_day, last_day) if m not in attached_months(conn)]
+    if not missing:
+        return []
+    session.commit()
+    return create_months(engine_of(session), missing)
+
+
+def ensure_for_facts(session, rows):
+    """ensure_month_partitions for the business dates of these fact rows."""
+    if rows:
+        days = [row["business_date"] for row in rows]
+        ensure_month_partitions(session, min(days), max(days))
+
+
+# ---- the scheduled run and archiving ------------------------------------------------------
+
+def make_ahead(session, ahead, today):
+    """This month and the next `ahead` months, plus every month the DEFAULT partition holds:
+    their partitions exist afterwards. Works on its own connections (the session's transaction
+    holds nothing on metric_fact). Returns (months made, rows left in DEFAULT)."""
+    engine = engine_of(session)
+    with engine.connect() as conn:
+        if not is_partitioned(conn):
+            return [], 0
+        wanted = set(months_between(month_of(today), add_months(month_of(today), ahead)))
+        missing = sorted((wanted | set(default_months(conn))) - attached_months(conn))
+    made = create_months(engine, missing)
+    with engine.connect() as conn:
+        left = conn.execute(text(f"SELECT count(*) FROM {SCHEMA}.{DEFAULT}")).scalar()
+    return made, left
+
+
+def record_made(session, made, left):
+    """Audit a scheduled run that made months or found rows it could not place (caller commits)."""
+    if made or left:
+        audit.record(session, "metric_fact.partitions", "metric_fact", after={
+            "months_made": [f"{month:%Y-%m}" for month in made], "rows_in_default": left})
+
+
+def engine_of(session):
+    bind = session.get_bind()
+    return getattr(bind, "engine", bind)
+
+
+def detach_month(session, month):
+    """Detach `month`'s partition into the archive schema, audited; returns the archived table's
+    name, or None when the month has no partition.
+
+    Its facts leave every query (actuals of unlocked scorecards over that month change on the
+    next recompute). Dump it with pg_dump -t, then drop it. Caller commits.
+    """
+    conn = session.connection()
+    name = partition_name(month)
+    if not is_partitioned(conn) or month not in attached_months(conn):
+        return None
+    conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {ARCHIVE}"))
+    conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {SCHEMA}.{name}"))
+    conn.execute(text(f"ALTER TABLE {SCHEMA}.{name} SET SCHEMA {ARCHIVE}"))
+    audit.record(session, "metric_fact.detached", "metric_fact", after={
+        "month": f"{month:%Y-%m}", "table": f"{ARCHIVE}.{name}"})
+    return f"{ARCHIVE}.{name}"

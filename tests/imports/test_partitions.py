@@ -1,0 +1,128 @@
+"""metric_fact month partitions (PostgreSQL; SQLite keeps one table): made on demand by an
+import, ahead by `kpi partitions`, the DEFAULT partition emptied, old months detached."""
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+
+from kpiapp.extensions import db
+from kpiapp.imports.services import start_import
+from kpiapp.metrics import partitions
+from kpiapp.models import AuditEvent
+from tests.imports.files import business_report, hr_user, store
+
+D1 = date(2025, 3, 1)
+ROWS = [("B0CHILD001", 510, 41, "$1,066.59")]
+
+
+@pytest.fixture
+def postgresql(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("partitions exist on PostgreSQL only")
+
+
+def cli(app, *args):
+    return app.test_cli_runner().invoke(args=["kpi", "partitions", *args])
+
+
+def import_day(day):
+    shop = store(code="US-PART")
+    return start_import(business_report(ROWS), f"BusinessReport-{day}.csv", shop.id, hr_user(),
+                        date_from=day, date_to=day)
+
+
+def holders():
+    """{partition name: fact rows it holds}"""
+    rows = db.session.execute(text("SELECT tableoid::regclass::text, count(*) FROM metric_fact GROUP BY 1"))
+    return {name.split(".")[-1]: count for name, count in rows}
+
+
+def put_in_default(day):
+    """A fact written straight into the DEFAULT partition, as when its month was not made in time."""
+    import_day(D1)
+    db.session.execute(text(
+        f"INSERT INTO {partitions.SCHEMA}.{partitions.DEFAULT} (store_id, family, business_date, period_end, "
+        "sku, ref, measure, value, import_id, source_line) SELECT store_id, family, :d, :d, sku, ref, measure, "
+        "value, import_id, source_line FROM metric_fact LIMIT 1"), {"d": day})
+    db.session.commit()
+
+
+def actions():
+    return [e.action for e in db.session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
+
+
+def test_sqlite_keeps_one_table(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert partitions.ensure_month_partitions(db.session, D1, date(2025, 6, 30)) == []
+    assert import_day(D1).status == "committed"
+    result = cli(app, "--ahead", "2")
+    assert result.exit_code == 0, result.output
+    assert "months made: none; rows in DEFAULT: 0" in result.output
+
+
+def test_an_import_makes_its_month_partition(app, postgresql):
+    assert date(2025, 3, 1) not in partitions.attached_months(db.session.connection())
+    record = import_day(D1)
+    assert record.status == "committed", record.error
+    assert date(2025, 3, 1) in partitions.attached_months(db.session.connection())
+    assert holders() == {"metric_fact_2025_03": record.facts_written}
+
+
+def test_reimport_replaces_inside_the_month_partition(app, postgresql):
+    first = import_day(D1)
+    again = start_import(business_report([("B0CHILD001", 600, 50, "$1,200.00")]), "BusinessReport-again.csv",
+                         first.store_id, hr_user(), date_from=D1, date_to=D1)
+    assert again.status == "committed", again.error
+    assert again.facts_replaced == again.facts_written
+    assert holders() == {"metric_fact_2025_03": first.facts_written}
+
+
+def test_scheduled_run_makes_months_ahead_and_empties_default(app, postgresql):
+    put_in_default(date(2024, 11, 15))
+    assert holders()["metric_fact_default"] == 1
+    db.session.rollback()  # the test's reading transaction would hold the DEFAULT partition
+    result = cli(app, "--ahead", "2")
+    assert result.exit_code == 0, result.output
+    this_month = partitions.month_of(date.today())
+    wanted = {partitions.add_months(this_month, n) for n in range(3)} | {date(2024, 11, 1)}
+    assert wanted <= partitions.attached_months(db.session.connection())
+    assert "rows in DEFAULT: 0" in result.output
+    assert holders().get("metric_fact_default") is None and holders()["metric_fact_2024_11"] == 1
+    assert "metric_fact.partitions" in actions()
+    assert "months made: none" in cli(app, "--ahead", "2").output  # idempotent
+
+
+def test_scheduled_run_as_a_job_leaves_one_job_row(app, postgresql):
+    from kpiapp.models import JobRun
+
+    result = cli(app, "--ahead", "1", "--queue")
+    assert result.exit_code == 0, result.output
+    run = db.session.execute(select(JobRun).filter_by(kind="partitions")).scalar_one()
+    assert str(run.status) == "done" and run.subject_id == 1
+    assert partitions.month_of(date.today()) in partitions.attached_months(db.session.connection())
+
+
+def test_locked_default_partition_leaves_the_rows_in_default(app, postgresql, monkeypatch):
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
+    import_day(D1)
+    with db.engine.connect() as other:
+        other.execute(text(f"LOCK TABLE {partitions.SCHEMA}.{partitions.DEFAULT} IN ACCESS SHARE MODE"))
+        assert partitions.ensure_month_partitions(db.session, date(2025, 5, 1), date(2025, 5, 1)) == []
+        other.rollback()
+    assert date(2025, 5, 1) not in partitions.attached_months(db.session.connection())
+    db.session.rollback()
+    assert partitions.ensure_month_partitions(db.session, date(2025, 5, 1), date(2025, 5, 1)) == [date(2025, 5, 1)]
+
+
+def test_detach_archives_a_month(app, postgresql):
+    record = import_day(D1)
+    db.session.rollback()
+    result = cli(app, "--detach", "2025-03")
+    assert result.exit_code == 0, result.output
+    assert "detached into fact_archive.metric_fact_2025_03" in result.output
+    assert holders() == {}
+    archived = db.session.execute(text("SELECT count(*) FROM fact_archive.metric_fact_2025_03")).scalar()
+    assert archived == record.facts_written
+    assert "metric_fact.detached" in actions()
+    assert "nothing detached" in cli(app, "--detach", "2025-03").output
