@@ -123,7 +123,7 @@ def copy_rows(db, rows):
 def orm_rows(db, rows):
     from kpiapp.models import ImportRecord, MetricFact
 
-    record = db.session.execute(select(ImportRecord).limit(1)).scalar_one()
+    record = db.session.execute(select(ImportRecord).order_by(ImportRecord.id).limit(1)).scalar_one()
     db.session.execute(text("DELETE FROM metric_fact WHERE import_id = :i"), {"i": record.id})
     db.session.commit()
     started = time.perf_counter()
