@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
@@ -28,11 +28,12 @@ from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
+from kpiapp.i18n import N_
 from kpiapp.metrics.services import item_definition
 from kpiapp.models import Acknowledgement, Cycle, Role, Scorecard, ScorecardEvent, User
 from kpiapp.models.base import utcnow
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
-from kpiapp.pdf.render import read_document_id, render_pdf
+from kpiapp.pdf.render import font_family, read_document_id, render_pdf
 from kpiapp.pdf.signing import (
     SigningConfigError,
     SigningError,
@@ -45,8 +46,9 @@ from kpiapp.pdf.signing import (
 from kpiapp.reports.pdf_text import css_string
 
 REPORT_LANGS = ("en", "zh_CN")
-ISSUE_REASON = "Appraisal locked"
-SUMMARY_REASON = "Cycle summary"
+# The signature's /Reason, written in the report's language (signature_reason)
+ISSUE_REASON = N_("Appraisal locked")
+SUMMARY_REASON = N_("Cycle summary")
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 BATCH_TIMEOUT = 3600  # seconds
 _signing_lock = threading.Lock()
@@ -339,8 +341,14 @@ def render_and_sign(html, document_id, reason):
     ), material
 
 
+def signature_reason(reason, lang):
+    """The signature's reason in the report's language; the verify page reads it back."""
+    with force_locale(lang):
+        return gettext(reason)
+
+
 def _store(html, document_id, key, actor, *, reason, **columns):
-    signed, material = render_and_sign(html, document_id, reason)
+    signed, material = render_and_sign(html, document_id, signature_reason(reason, columns["lang"]))
     digest = hashlib.sha256(signed).hexdigest()
     report = IssuedReport(
         document_id=document_id,
@@ -463,7 +471,7 @@ def scorecard_context(card, lang):
         "total": presentation.number(card.total, lang),
         "chart": charts.svg(charts.points_bars(
             [(r["name"], r["points_value"], r["weight_value"]) for r in rows], chart_labels()
-        )),
+        ), font_family(lang)),
     }
 
 
@@ -534,7 +542,7 @@ def summary_context(cycle, cards, lang):
         "grades": grades,
         "departments": list(departments.values()),
         "locked_count": sum(1 for c in cards if c.is_locked),
-        "chart": charts.svg(charts.grade_bars(grades, chart_labels())),
+        "chart": charts.svg(charts.grade_bars(grades, chart_labels()), font_family(lang)),
     }
 
 
