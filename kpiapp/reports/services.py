@@ -654,10 +654,12 @@ def start_batch(cycle_id, actor, lang):
 
 def launch_batch(batch):
     """Queue the batch's jobs (after the caller committed the batch row): REPORT_BATCH_JOBS
-    jobs with Redis, so that many workers share the batch; one, run right here, without.
+    jobs with Redis on PostgreSQL, so that many workers share the batch; else one (SQLite has
+    one writer at a time, so a second job there only waits for the database lock).
 
     Redis down: the batch is failed and jobs.QueueUnavailable raised (the face answers 503)."""
-    parts = current_app.config["REPORT_BATCH_JOBS"] if jobs.redis_connection() is not None else 1
+    shared = jobs.redis_connection() is not None and db.engine.dialect.name == "postgresql"
+    parts = current_app.config["REPORT_BATCH_JOBS"] if shared else 1
     runs = [jobs.create("report_batch", "report_batch", batch.id, batch.created_by_id) for _ in range(parts)]
     try:
         for part, run in enumerate(runs):
@@ -678,8 +680,8 @@ def run_batch(batch_id, progress=None):
     """Issue every locked latest scorecard of the batch's cycle; commits after each report.
 
     Several jobs may run one batch at once: each claims the next scorecard without a report
-    (FOR NO KEY UPDATE SKIP LOCKED on PostgreSQL; on SQLite, which has no row locks, two jobs
-    may render the same report and the second keeps the first's). The job that finds every
+    (FOR NO KEY UPDATE SKIP LOCKED on PostgreSQL; SQLite has no row locks, so two jobs there
+    may render the same report, and the second keeps the first's). The job that finds every
     report issued marks the batch done. At-least-once safe: issuing is idempotent.
     """
     locked = _begin_batch(batch_id)
