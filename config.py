@@ -51,6 +51,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "kpiapp")
+    # A bulk report issue is split into this many RQ jobs, so up to this many workers share it.
+    REPORT_BATCH_JOBS = int(os.environ.get("REPORT_BATCH_JOBS", 4))
     # Production refuses to start without REDIS_URL unless in-process jobs are asked for explicitly.
     INPROCESS_JOBS = env_bool("KPIAPP_INPROCESS_JOBS", False)
 

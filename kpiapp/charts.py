@@ -115,7 +115,11 @@ def finish(chart):
     return chart.configure(**CONFIG).to_dict(validate=False)
 
 
-def svg(spec):
-    """The spec as static SVG (for WeasyPrint): vega's own renderer, text escaped by it."""
+def svg(spec, font=None):
+    """The spec as static SVG (for WeasyPrint): vega's own renderer, text escaped by it.
+
+    `font` (a font-family list) replaces FONT, so a PDF's chart uses the document's fonts."""
+    if font is not None:
+        spec = {**spec, "config": {**spec.get("config", {}), "font": font}}
     return Markup(vl_convert.vegalite_to_svg(spec))
 

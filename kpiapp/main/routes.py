@@ -1,4 +1,4 @@
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -14,6 +14,13 @@ bp = Blueprint("main", __name__)
 @allow(SIGNED_IN)
 def index():
     return render_template("main/index.html", user=current_user)
+
+
+@bp.route("/favicon.ico")
+@allow(PUBLIC)
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/healthz")

@@ -8,12 +8,21 @@ Determinism: WeasyPrint 70 writes no CreationDate/ModDate and no /ID unless
 asked to, and names font subsets from their content, so identical HTML gives
 byte-identical PDFs with the same fonts installed. Signing adds a time and a
 random ECDSA nonce, so signed files always differ.
+
+Fonts: one WeasyPrint ``FontConfiguration`` per thread is reused for every
+report (building one loads every system font: most of a small report's CPU).
+It is not thread-safe, so threads never share one; a forked RQ work-horse
+builds its own on first use. A document with an ``@font-face`` rule gets a
+fresh one, so its fonts never leak into the next report. English documents
+(``<html lang="en">``) list Latin fonts first: they embed no CJK font unless
+a CJK character (a Chinese name) needs the fallback.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import threading
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -24,10 +33,24 @@ DOCUMENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # User-origin stylesheet: templates may override the fonts, but "!important"
 # in the user origin beats author styles, so every report is A4.
-BASE_CSS = """
-@page { size: A4 !important; }
-html { font-family: 'Noto Sans CJK SC', 'Noto Sans', sans-serif; }
+# Chinese documents (and any without a lang) put the CJK font first; English ones the
+# Latin fonts, with the CJK font after them for a Chinese name.
+CJK_FIRST = ("Noto Sans CJK SC", "Noto Sans", "sans-serif")
+LATIN_FIRST = ("Noto Sans", "DejaVu Sans", "Liberation Sans", "Noto Sans CJK SC", "sans-serif")
+
+
+def font_family(lang: str) -> str:
+    """The font stack for a report in ``lang`` (for CSS and for chart SVG alike)."""
+    return ", ".join(CJK_FIRST if str(lang).startswith("zh") else LATIN_FIRST)
+
+
+BASE_CSS = f"""
+@page {{ size: A4 !important; }}
+html {{ font-family: {font_family("zh")}; }}
+html:lang(en) {{ font-family: {font_family("en")}; }}
 """
+_per_thread = threading.local()
+_FONT_FACE = re.compile(r"@font-face", re.IGNORECASE)
 
 
 class RenderError(Exception):
@@ -77,8 +100,17 @@ def render_pdf(html: str, *, document_id: str | None = None) -> bytes:
     return pdf
 
 
+def font_configuration(html: str = "") -> FontConfiguration:
+    """This thread's reusable FontConfiguration (a fresh one for ``@font-face``)."""
+    if _FONT_FACE.search(html):
+        return FontConfiguration()
+    if getattr(_per_thread, "font_config", None) is None:
+        _per_thread.font_config = FontConfiguration()
+    return _per_thread.font_config
+
+
 def _write(html: str, document_id: str | None, fetcher: URLFetcher) -> bytes:
-    font_config = FontConfiguration()
+    font_config = font_configuration(html)
     base_css = CSS(string=BASE_CSS, url_fetcher=fetcher, font_config=font_config)
     document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(
         font_config=font_config, stylesheets=[base_css]

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
@@ -28,11 +28,12 @@ from kpiapp.appraisal import scoring
 from kpiapp.appraisal.services import cycle_distribution, grade_bands
 from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
+from kpiapp.i18n import N_
 from kpiapp.metrics.services import item_definition
 from kpiapp.models import Acknowledgement, Cycle, Role, Scorecard, ScorecardEvent, User
 from kpiapp.models.base import utcnow
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
-from kpiapp.pdf.render import read_document_id, render_pdf
+from kpiapp.pdf.render import font_family, read_document_id, render_pdf
 from kpiapp.pdf.signing import (
     SigningConfigError,
     SigningError,
@@ -45,8 +46,9 @@ from kpiapp.pdf.signing import (
 from kpiapp.reports.pdf_text import css_string
 
 REPORT_LANGS = ("en", "zh_CN")
-ISSUE_REASON = "Appraisal locked"
-SUMMARY_REASON = "Cycle summary"
+# The signature's /Reason, written in the report's language (signature_reason)
+ISSUE_REASON = N_("Appraisal locked")
+SUMMARY_REASON = N_("Cycle summary")
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 BATCH_TIMEOUT = 3600  # seconds
 _signing_lock = threading.Lock()
@@ -339,8 +341,14 @@ def render_and_sign(html, document_id, reason):
     ), material
 
 
+def signature_reason(reason, lang):
+    """The signature's reason in the report's language; the verify page reads it back."""
+    with force_locale(lang):
+        return gettext(reason)
+
+
 def _store(html, document_id, key, actor, *, reason, **columns):
-    signed, material = render_and_sign(html, document_id, reason)
+    signed, material = render_and_sign(html, document_id, signature_reason(reason, columns["lang"]))
     digest = hashlib.sha256(signed).hexdigest()
     report = IssuedReport(
         document_id=document_id,
@@ -463,7 +471,7 @@ def scorecard_context(card, lang):
         "total": presentation.number(card.total, lang),
         "chart": charts.svg(charts.points_bars(
             [(r["name"], r["points_value"], r["weight_value"]) for r in rows], chart_labels()
-        )),
+        ), font_family(lang)),
     }
 
 
@@ -534,7 +542,7 @@ def summary_context(cycle, cards, lang):
         "grades": grades,
         "departments": list(departments.values()),
         "locked_count": sum(1 for c in cards if c.is_locked),
-        "chart": charts.svg(charts.grade_bars(grades, chart_labels())),
+        "chart": charts.svg(charts.grade_bars(grades, chart_labels()), font_family(lang)),
     }
 
 
@@ -645,16 +653,22 @@ def start_batch(cycle_id, actor, lang):
 
 
 def launch_batch(batch):
-    """Queue the batch's job (after the caller committed the batch row).
+    """Queue the batch's jobs (after the caller committed the batch row): REPORT_BATCH_JOBS
+    jobs with Redis on PostgreSQL, so that many workers share the batch; else one (SQLite has
+    one writer at a time, so a second job there only waits for the database lock).
 
     Redis down: the batch is failed and jobs.QueueUnavailable raised (the face answers 503)."""
-    run = jobs.create("report_batch", "report_batch", batch.id, batch.created_by_id)
+    shared = jobs.redis_connection() is not None and db.engine.dialect.name == "postgresql"
+    parts = current_app.config["REPORT_BATCH_JOBS"] if shared else 1
+    runs = [jobs.create("report_batch", "report_batch", batch.id, batch.created_by_id) for _ in range(parts)]
     try:
-        jobs.launch(run, rq_id=f"reports-{batch.job_id}", timeout=BATCH_TIMEOUT)
+        for part, run in enumerate(runs):
+            suffix = f"-{part}" if part else ""
+            jobs.launch(run, rq_id=f"reports-{batch.job_id}{suffix}", timeout=BATCH_TIMEOUT)
     except jobs.QueueUnavailable:
         mark_batch_failed(batch.id, "The job queue is unreachable.")
         raise
-    return run
+    return runs[0]
 
 
 def batch_job_lost(batch):
@@ -665,32 +679,82 @@ def batch_job_lost(batch):
 def run_batch(batch_id, progress=None):
     """Issue every locked latest scorecard of the batch's cycle; commits after each report.
 
-    At-least-once safe: issuing is idempotent and a finished batch is left alone.
+    Several jobs may run one batch at once: each claims the next scorecard without a report
+    (FOR NO KEY UPDATE SKIP LOCKED on PostgreSQL; SQLite has no row locks, so two jobs there
+    may render the same report, and the second keeps the first's). The job that finds every
+    report issued marks the batch done. At-least-once safe: issuing is idempotent.
     """
+    locked = _begin_batch(batch_id)
+    if locked is None:
+        return db.session.get(ReportBatch, batch_id)
     batch = db.session.get(ReportBatch, batch_id)
-    if batch is None or batch.status == BatchStatus.done:
-        return batch
-    actor = batch.created_by
-    cards = latest_scorecards(batch.cycle_id)
-    locked = [c for c in cards if c.is_locked]
-    batch.status, batch.total, batch.skipped = BatchStatus.running, len(locked), len(cards) - len(locked)
-    db.session.commit()
-    ids = list(batch.report_ids or [])
-    for done, card in enumerate(locked, 1):
-        report = issue_report(card.id, actor, batch.lang, batch_id=batch.id)
-        if report.id not in ids:
-            ids.append(report.id)
-        batch.done, batch.report_ids = done, list(ids)
+    actor, lang, ids = batch.created_by, batch.lang, [c.id for c in locked]
+    while (card_id := _claim_next(ids, lang)) is not None:
+        issue_report(card_id, actor, lang, batch_id=batch_id)
+        batch.done = _issued_count(ids, lang)
         db.session.commit()
         if progress is not None:
             progress(batch.percent)
+    return _finish_batch(batch_id, ids)
+
+
+def _locked_batch(batch_id):
+    query = select(ReportBatch).where(ReportBatch.id == batch_id).with_for_update()
+    return db.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _begin_batch(batch_id):
+    """The batch's locked latest scorecards, with the batch marked running; None when done."""
+    batch = _locked_batch(batch_id)
+    if batch is None or batch.status == BatchStatus.done:
+        db.session.commit()
+        return None
+    cards = latest_scorecards(batch.cycle_id)
+    locked = [c for c in cards if c.is_locked]
+    batch.status, batch.total, batch.skipped = BatchStatus.running, len(locked), len(cards) - len(locked)
+    batch.done = _issued_count([c.id for c in locked], batch.lang)
+    db.session.commit()
+    return locked
+
+
+def _issued(ids, lang):
+    return and_(IssuedReport.scorecard_id.in_(ids), IssuedReport.lang == lang,
+                IssuedReport.kind == ReportKind.scorecard)
+
+
+def _issued_count(ids, lang):
+    return db.session.scalar(select(func.count(IssuedReport.id)).where(_issued(ids, lang))) if ids else 0
+
+
+def _claim_next(ids, lang):
+    """The id of the first scorecard in `ids` with no report in `lang` that no other job holds."""
+    if not ids:
+        return None
+    has_report = select(IssuedReport.id).where(
+        IssuedReport.scorecard_id == Scorecard.id, IssuedReport.lang == lang,
+        IssuedReport.kind == ReportKind.scorecard)
+    query = (select(Scorecard.id).where(Scorecard.id.in_(ids), ~has_report.exists())
+             .order_by(Scorecard.id).limit(1).with_for_update(skip_locked=True, key_share=True))
+    return db.session.scalar(query)
+
+
+def _finish_batch(batch_id, ids):
+    """Mark the batch done once every report is issued (else another job is still at work)."""
+    batch = _locked_batch(batch_id)
+    report_ids = db.session.scalars(
+        select(IssuedReport.id).where(_issued(ids, batch.lang)).order_by(IssuedReport.id)).all()
+    if batch.status != BatchStatus.running or len(report_ids) < len(ids):
+        db.session.commit()
+        return batch
     batch.status, batch.finished_at = BatchStatus.done, utcnow()
+    batch.done, batch.report_ids = len(report_ids), list(report_ids)
+    actor = batch.created_by
     audit.record(
         db.session,
         "report.batch_done",
         "report_batch",
         batch.id,
-        after={"issued": len(ids), "skipped": batch.skipped},
+        after={"issued": len(report_ids), "skipped": batch.skipped},
         actor=audit.actor_for(actor) if actor else None,
     )
     db.session.commit()

@@ -38,6 +38,17 @@ def test_issued_report_is_signed_trusted_and_stored(locked):
     assert round(box[2]) == 595 and round(box[3]) == 842  # A4
 
 
+@pytest.mark.parametrize("lang, reason", [("en", "Appraisal locked"), ("zh_CN", "考核结果已锁定")])
+def test_the_signature_reason_is_in_the_reports_language(locked, lang, reason):
+    team, (card, _other) = locked
+    data = services.report_bytes(issue(card, team.hr, lang))
+    check = verify_pdf(data, services.signing_material().trust_roots)
+    assert check.ok and check.reason == reason
+    summary = services.issue_cycle_summary(card.cycle_id, team.hr, lang)
+    reason = verify_pdf(services.report_bytes(summary), services.signing_material().trust_roots).reason
+    assert reason == ("Cycle summary" if lang == "en" else "周期汇总")
+
+
 @pytest.mark.parametrize("lang, metric_name", [("en", "GMV (ordered sales)"), ("zh_CN", "销售额 GMV")])
 def test_report_text_has_labels_and_numbers(locked, tmp_path, lang, metric_name):
     team, (card, _other) = locked

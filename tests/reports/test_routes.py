@@ -133,6 +133,13 @@ def test_verify_page_accepts_a_genuine_copy(locked, login):
     assert "Report Signing" in html
 
 
+def test_verify_page_reads_back_a_chinese_signature_reason(locked, login):
+    team, (card, _other) = locked
+    report = issue(card, team.hr, "zh_CN")
+    html = upload(login(UserFactory()), services.report_bytes(report)).get_data(as_text=True)
+    assert "Genuine" in html and "考核结果已锁定" in html and "Appraisal locked" not in html
+
+
 def test_verify_page_detects_a_flipped_byte(locked, login):
     team, (card, _other) = locked
     report = issue(card, team.hr)

@@ -1,8 +1,11 @@
 """HR screens: KPI templates with the live weight total, cycles from creation to calibration."""
+from datetime import date
+
 import pytest
 
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
+from kpiapp.appraisal.routes import cycle_helpers
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, KpiTemplate, Notification
 from tests.appraisal.factories import HRFactory, make_team, make_template, walk_to
@@ -128,3 +131,15 @@ def test_calibration_view_shows_quota_breaches(app, browser):
     page = browser(team.hr).page(f"/cycles/{team.cycle.id}/calibration")
     assert "over quota" in page  # two S grades out of two against a 10% quota
     assert all(p.name in page for p in team.people)
+
+
+@pytest.mark.parametrize("locale, word", [("en", "overdue"), ("zh_CN", "逾期")])
+def test_cycle_health_marks_overdue_people_with_a_text_badge(app, browser, locale, word):
+    team = make_team(size=2)
+    team.cycle.targets_due = date(2020, 1, 1)  # both scorecards are still drafts
+    team.hr.locale = locale
+    db.session.commit()
+    page = browser(team.hr).page(f"/cycles/{team.cycle.id}/health")
+    overdue = sum(len(late) for _stage, _owing, late in cycle_helpers.health(team.cycle))
+    assert overdue >= 2 and "⏰" not in page
+    assert page.count(f'<span class="overdue-badge">{word}</span>') == overdue
