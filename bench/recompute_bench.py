@@ -175,8 +175,8 @@ def run(args, db):
     counter.count, started = 0, time.perf_counter()
     changed = tracking.recompute_cycle(cycle.id, today=today)
     elapsed = time.perf_counter() - started
-    print(f"after, recompute_cycle end to end (bulk writes, one audit event and commit per batch): {changed} items written "
-          f"in {elapsed:.1f} s, {counter.count} queries ({elapsed * 1000 / len(card_ids):.1f} ms, "
+    print(f"after, recompute_cycle end to end (bulk writes, one audit event and commit per batch): "
+          f"{changed} items written in {elapsed:.1f} s, {counter.count} queries ({elapsed * 1000 / len(card_ids):.1f} ms, "
           f"{counter.count / len(card_ids):.1f} queries per scorecard)")
     counter.count, started = 0, time.perf_counter()
     changed = tracking.recompute_cycle(cycle.id, today=today)

@@ -96,8 +96,9 @@ def gunicorn(uri, port, workers, instance):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     env.update(KPIAPP_ENV="dev", DATABASE_URL=uri, KPIAPP_INSTANCE=str(instance), SECRET_KEY="scale-bench")
     log = open(instance / "gunicorn.log", "w")
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                               "--timeout", "300", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+               "--timeout", "300", "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         wait_ready(port, server)
         yield
@@ -182,7 +183,8 @@ def measure_pages(args, cycle_id, cookies):
         load(args.port, path, cookies[who], args.workers, args.workers)  # warm every worker
         single[name] = percentiles(load(args.port, path, cookies[who], 1, args.single))
         loaded[name] = percentiles(load(args.port, path, cookies[who], args.clients, args.requests))
-        print(f"{name:<14} 1 client: p50 {single[name]['p50_ms']:>7.1f} ms p95 {single[name]['p95_ms']:>7.1f} ms"
+        one = single[name]
+        print(f"{name:<14} 1 client: p50 {one['p50_ms']:>7.1f} ms p95 {one['p95_ms']:>7.1f} ms"
               f" | {args.clients} clients: p50 {loaded[name]['p50_ms']:>7.1f} ms p95 "
               f"{loaded[name]['p95_ms']:>7.1f} ms", flush=True)
     return single, loaded

@@ -188,8 +188,9 @@ def fact_rows(stores, records, facts, start, rng):
             rest, measure = divmod(n, len(MEASURES))
             sku, day = divmod(rest, DAYS)
             name, cents = MEASURES[measure], rng.randint(1, 99999)
+            currency = store.currency if name in MONEY else None
             yield (store.id, FAMILY, days[day], days[day], f"S{sku}", "", name,
-                   f"{cents // 100}.{cents % 100:02d}", store.currency if name in MONEY else None, record.id, 0)
+                   f"{cents // 100}.{cents % 100:02d}", currency, record.id, 0)
 
 
 def load_facts(stores, records, facts, start, rng):
