@@ -93,6 +93,8 @@ def count_statements(app, db, cycle_id):
 
 @contextmanager
 def gunicorn(uri, port, workers, instance):
+    if port_answers(port):
+        raise RuntimeError(f"something already listens on port {port}; pass another --port")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     env.update(KPIAPP_ENV="dev", DATABASE_URL=uri, KPIAPP_INSTANCE=str(instance), SECRET_KEY="scale-bench")
     log = open(instance / "gunicorn.log", "w")
@@ -106,6 +108,14 @@ def gunicorn(uri, port, workers, instance):
         server.terminate()
         server.wait(30)
         log.close()
+
+
+def port_answers(port):
+    try:
+        http.client.HTTPConnection("127.0.0.1", port, timeout=5).connect()
+        return True
+    except OSError:
+        return False
 
 
 def wait_ready(port, server, seconds=90):
