@@ -1,7 +1,7 @@
 """Pages and recompute at org scale, on PostgreSQL (issue 10).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python bench/scale_bench.py --people 5000 --facts 10000000 [--json]
+        .venv/bin/python bench/scale_bench.py --people 5000 --facts 10000000 [--per-state K] [--json]
 
 1. creates a scratch PostgreSQL database (dropped afterwards) and seeds it with seed-scale
    (kpiapp/demo/scale.py): --people people, --facts facts;
@@ -211,6 +211,7 @@ def main():
     parser.add_argument("--single", type=int, default=20, help="requests per page from 1 client")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--port", type=int, default=5104)
+    parser.add_argument("--per-state", type=int, default=None, help="seed-scale's (default people / 100)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
@@ -228,7 +229,7 @@ def run(args, app):
     from kpiapp.tracking import services as tracking
 
     started = time.perf_counter()
-    org = seed_scale(args.people, args.facts)
+    org = seed_scale(args.people, args.facts, per_state=args.per_state)
     seed_s = time.perf_counter() - started
     print(f"seed-scale: {org.people} people, {org.teams} teams, {org.stores} stores, {org.facts} facts in "
           f"{seed_s:.1f} s", flush=True)

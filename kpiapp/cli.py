@@ -34,15 +34,17 @@ def seed_demo_command():
 @click.option("--people", type=click.IntRange(1), default=500, show_default=True)
 @click.option("--facts", type=click.IntRange(0), default=100_000, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--per-state", type=click.IntRange(0), default=None,
+              help="Scorecards walked into each workflow state (default: people / 100).")
 @with_appcontext
-def seed_scale_command(people, facts, seed):
+def seed_scale_command(people, facts, seed, per_state):
     from kpiapp import demo
     from kpiapp.demo.scale import seed_scale
 
     set_actor(SYSTEM)
     if not demo.database_is_empty():
         fail_line("the database already has people; seed-scale needs an empty one")
-    org = seed_scale(people, facts, seed=seed)
+    org = seed_scale(people, facts, seed=seed, per_state=per_state)
     states = ", ".join(f"{state.value} {count}" for state, count in org.states.items())
     click.echo(f"Scale data loaded: cycle {org.cycle_id}, {org.people} people in {org.teams} teams, "
                f"{org.stores} stores, {org.facts} facts; scorecards: {states}. "

@@ -88,3 +88,11 @@ def test_seed_scale_command_refuses_a_database_with_people(app):
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["kpi", "seed-scale", "--people", "3", "--facts", "10"])
     assert result.exit_code == 1 and "empty" in result.output
+
+
+def test_seed_scale_command_loads_an_empty_database(app):
+    args = ["kpi", "seed-scale", "--people", "9", "--facts", "200", "--per-state", "1"]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "9 people in 2 teams, 4 stores, 200 facts" in result.output and "locked 1" in result.output
+    assert count(MetricFact) == 200 and count(Scorecard) == 9
