@@ -29,6 +29,28 @@ def seed_demo_command():
     click.echo(f"Demo data loaded: {count} people. Password for every demo login: {demo.DEMO_PASSWORD}")
 
 
+@kpi.command("seed-scale", help="Load a synthetic organisation of N people and M facts into an EMPTY "
+                                  "database (load tests; deterministic with --seed).")
+@click.option("--people", type=click.IntRange(1), default=500, show_default=True)
+@click.option("--facts", type=click.IntRange(0), default=100_000, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--per-state", type=click.IntRange(0), default=None,
+              help="Scorecards walked into each workflow state (default: people / 100).")
+@with_appcontext
+def seed_scale_command(people, facts, seed, per_state):
+    from kpiapp import demo
+    from kpiapp.demo.scale import seed_scale
+
+    set_actor(SYSTEM)
+    if not demo.database_is_empty():
+        fail_line("the database already has people; seed-scale needs an empty one")
+    org = seed_scale(people, facts, seed=seed, per_state=per_state)
+    states = ", ".join(f"{state.value} {count}" for state, count in org.states.items())
+    click.echo(f"Scale data loaded: cycle {org.cycle_id}, {org.people} people in {org.teams} teams, "
+               f"{org.stores} stores, {org.facts} facts; scorecards: {states}. "
+               f"Password for every login: {demo.DEMO_PASSWORD}")
+
+
 @kpi.command("verify-audit", help="Recompute the audit hash chain and check it against the anchors "
                                     "written outside the database; exit 1 at the first problem.")
 @with_appcontext

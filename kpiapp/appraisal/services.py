@@ -181,10 +181,15 @@ def refresh_points(item):
         score = _manual_score(item, item.manager_score) if item.manager_score is not None else None
         item.final_points = score.points if score else None
         return
-    score = None if _rule_problem(item) else scoring.score_item(item_rule(item), _dec(item.actual))
-    item.computed_points = score.points if score else None
-    item.explanation = score.explanation.to_dict() if score else None
-    item.final_points = _dec(item.manager_score) if item.manager_score is not None else item.computed_points
+    item.computed_points, item.explanation, item.final_points = metric_points(item, item.actual)
+
+
+def metric_points(item, actual):
+    """(computed points, explanation, final points) of a metric item with this actual."""
+    score = None if _rule_problem(item) else scoring.score_item(item_rule(item), _dec(actual))
+    computed = score.points if score else None
+    final = _dec(item.manager_score) if item.manager_score is not None else computed
+    return computed, score.explanation.to_dict() if score else None, final
 
 
 def _dec(value):
@@ -1077,11 +1082,18 @@ def set_actual(item, value, data_as_of, provenance):
         raise FrozenError(item.scorecard)
     if item.is_manual:
         raise ValidationError("invalid_field", f"{item.name} is a manual item; it has no data.")
-    if isinstance(data_as_of, date) and not isinstance(data_as_of, datetime):
-        data_as_of = datetime.combine(data_as_of, time(), tzinfo=timezone.utc)
-    item.actual = to_decimal(value, "actual")
-    item.data_as_of = data_as_of
-    item.provenance = audit.to_jsonable(provenance or {})
-    refresh_points(item)
+    for name, column_value in actual_columns(item, value, data_as_of, provenance).items():
+        setattr(item, name, column_value)
     db.session.flush()
     return item
+
+
+def actual_columns(item, value, data_as_of, provenance):
+    """The columns `set_actual` writes on a metric item, as a dict; the item is not touched
+    (tracking's bulk UPDATE writes them for many items at once)."""
+    if isinstance(data_as_of, date) and not isinstance(data_as_of, datetime):
+        data_as_of = datetime.combine(data_as_of, time(), tzinfo=timezone.utc)
+    actual = to_decimal(value, "actual")
+    computed, explanation, final = metric_points(item, actual)
+    return {"actual": actual, "data_as_of": data_as_of, "provenance": audit.to_jsonable(provenance or {}),
+            "computed_points": computed, "explanation": explanation, "final_points": final}

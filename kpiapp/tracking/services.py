@@ -1,8 +1,9 @@
 """Recompute the actuals of metric items from imported facts (docs/tracking.md).
 
 `recompute_scorecard` flushes and never commits (service rule); the job-level functions
-`recompute_cycle` and `recompute_after_import` commit once per scorecard so a long run
-holds no long transaction and one failing scorecard does not undo the others.
+`recompute_cycle` and `recompute_after_import` commit once per batch of BATCH_SIZE
+scorecards (one bulk UPDATE, one audit event), and redo a failing batch scorecard by
+scorecard so one refused scorecard does not undo the others.
 """
 import logging
 from datetime import date, datetime, time, timezone
@@ -10,17 +11,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpiapp.appraisal import services as appraisal
 from kpiapp.appraisal.workflow import ScorecardState
+from kpiapp import audit
 from kpiapp.audit import to_jsonable
 from kpiapp.extensions import db
 from kpiapp.metrics import batch
 from kpiapp.metrics.services import DefinitionError, compute_metric
-from kpiapp.models import Cycle, ImportKind, ImportRecord, ImportStatus, MetricFact, Scorecard
+from kpiapp.models import Cycle, ImportKind, ImportRecord, ImportStatus, MetricFact, Scorecard, ScorecardItem
 from kpiapp.models.appraisal import CycleStatus, ItemKind
 
 log = logging.getLogger(__name__)
@@ -175,21 +177,22 @@ def unchanged(item, value, as_of, provenance):
 # ---- many scorecards (job level: commits per scorecard) ---------------------------------------
 
 def recompute_many(scorecard_ids, progress=None, today=None):
-    """Recompute each scorecard and commit it alone; returns the number of items changed.
+    """Recompute the scorecards and commit; returns the number of items changed.
 
     Scorecards go in batches of BATCH_SIZE: each batch's distinct scopes are computed
-    set-based first (a few queries per batch), then each scorecard is written and committed.
+    set-based, then its changed items are written with one bulk UPDATE and one audit
+    event, and the batch commits (`write_batch`). A batch whose write fails (a card locked
+    in between that the lock trigger refuses) is redone scorecard by scorecard.
     """
     total, ids, today = 0, list(scorecard_ids), today or utc_today()
     done = 0
     for part in batch.chunks(ids, BATCH_SIZE):
         results = batch_results(part, today)
-        db.session.commit()  # end the read transaction before the per-scorecard writes
-        for card_id in part:
-            total += recompute_one(card_id, today, results)
-            done += 1
-            if progress:
-                progress(100 * done // max(len(ids), 1))
+        db.session.commit()  # end the read transaction before the writes
+        total += write_batch_or_each(part, today, results)
+        done += len(part)
+        if progress:
+            progress(100 * done // max(len(ids), 1))
     return total
 
 
@@ -201,6 +204,58 @@ def batch_results(scorecard_ids, today):
     pairs = [(item, card.cycle) for card in cards for item in card.items
              if item.kind == ItemKind.metric and item.metric_key]
     return batch.compute_scopes(item_scopes(pairs, today))
+
+
+def write_batch_or_each(card_ids, today, results):
+    try:
+        changed = write_batch(card_ids, today, results)
+        db.session.commit()
+        return changed
+    except (appraisal.FrozenError, DBAPIError) as error:
+        db.session.rollback()
+        log.info("tracking: batch of %s scorecards redone one by one: %s", len(card_ids), error)
+        return sum(recompute_one(card_id, today, results) for card_id in card_ids)
+
+
+def write_batch(card_ids, today, results):
+    """Write the changed metric items of these scorecards (locked ones and closed cycles left
+    alone) with one bulk UPDATE and one `scorecard_item.recompute` audit event naming the
+    scorecards and the items' old and new actuals; flushes, never commits. Returns items changed.
+
+    The scorecards are read FOR UPDATE (PostgreSQL) first, as `recompute_scorecard` does.
+    """
+    cards = db.session.execute(
+        select(Scorecard).where(Scorecard.id.in_(card_ids)).order_by(Scorecard.id)
+        .with_for_update(of=Scorecard).options(selectinload(Scorecard.items), selectinload(Scorecard.cycle))
+        .execution_options(populate_existing=True)).scalars().all()
+    rows, touched = [], set()
+    with db.session.no_autoflush:
+        for card in cards:
+            if card.is_locked or card.cycle.status == CycleStatus.closed:
+                continue
+            for item in card.items:
+                row = changed_row(item, card.cycle, today, results)
+                if row:
+                    rows.append(row)
+                    touched.add(card.id)
+    if rows:
+        old = {row["id"]: row.pop("old_actual") for row in rows}
+        db.session.execute(update(ScorecardItem), rows)
+        audit.record(db.session, "scorecard_item.recompute", "scorecard_item", before={"actual": old},
+                     after={"actual": {row["id"]: row["actual"] for row in rows},
+                            "scorecards": sorted(touched), "items": len(rows)})
+    return len(rows)
+
+
+def changed_row(item, cycle, today, results):
+    """The UPDATE row of a metric item whose computed values differ from the stored ones, else None."""
+    if item.kind != ItemKind.metric or not item.metric_key:
+        return None
+    value, as_of, provenance = compute_item(item, cycle, today, results)
+    if unchanged(item, value, as_of, provenance):
+        return None
+    columns = appraisal.actual_columns(item, value, as_of, provenance)
+    return {"id": item.id, "old_actual": item.actual, **columns}
 
 
 def recompute_one(card_id, today, results):

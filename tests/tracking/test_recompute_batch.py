@@ -153,3 +153,48 @@ def test_recompute_cycle_writes_the_per_item_values(org):
         value, as_of, provenance = expected[item.id]
         assert tracking.unchanged(item, value, as_of, provenance), item.metric_key
     assert tracking.recompute_cycle(org.id, today=TODAY) == 0  # idempotent
+
+
+def audit_events(action):
+    from kpiapp.models.audit import AuditEvent
+
+    return db.session.query(AuditEvent).filter_by(action=action).order_by(AuditEvent.seq).all()
+
+
+def test_recompute_cycle_writes_each_batch_with_one_audit_event(org, monkeypatch):
+    import json
+
+    from kpiapp.audit import verify_chain
+
+    monkeypatch.setattr(tracking, "BATCH_SIZE", 5)  # 14 scorecards: 3 batches
+    before = len(audit_events("scorecard_item.update"))
+    changed = tracking.recompute_cycle(org.id, today=TODAY)
+    events = audit_events("scorecard_item.recompute")
+    assert len(events) == 3 and len(audit_events("scorecard_item.update")) == before
+    written = {}
+    for event in events:
+        after = json.loads(event.after_json)
+        assert after["items"] == len(after["actual"]) == len(json.loads(event.before_json)["actual"])
+        written.update(after["actual"])
+    assert len(written) == changed
+    db.session.expire_all()
+    for item, _ in metric_pairs(org):
+        if str(item.id) in written:
+            assert written[str(item.id)] == (None if item.actual is None else str(item.actual))
+        points = services.metric_points(item, item.actual)
+        assert (item.computed_points, item.explanation, item.final_points) == points
+    assert verify_chain(db.session).ok
+
+
+def test_a_batch_that_fails_to_write_is_redone_scorecard_by_scorecard(org, monkeypatch):
+    def refused(*_args):
+        raise services.FrozenError(db.session.query(Scorecard).first())
+
+    monkeypatch.setattr(tracking, "write_batch", refused)
+    pairs = metric_pairs(org)
+    expected = {item.id: tracking.compute_item(item, cycle, TODAY) for item, cycle in pairs}
+    assert tracking.recompute_cycle(org.id, today=TODAY) > 0
+    db.session.expire_all()
+    for item, _ in metric_pairs(org):
+        assert tracking.unchanged(item, *expected[item.id]), item.metric_key
+    assert audit_events("scorecard_item.recompute") == []

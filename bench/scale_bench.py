@@ -1,0 +1,260 @@
+"""Pages and recompute at org scale, on PostgreSQL (issue 10).
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/scale_bench.py --people 5000 --facts 10000000 [--per-state K] [--json]
+
+1. creates a scratch PostgreSQL database (dropped afterwards) and seeds it with seed-scale
+   (kpiapp/demo/scale.py): --people people, --facts facts;
+2. runs a full recompute of the cycle (`tracking.recompute_cycle`, every item written) and
+   a second one (nothing changed);
+3. counts the SQL statements of one request of every page (in-process test client);
+4. starts gunicorn (--workers, default 2 x cores + 1) on the database, signs in through the
+   login form as HR, admin and the GM (the top of the reporting line: team and inbox cover
+   everyone), and fetches every page --single times from 1 client, then --requests times
+   from --clients concurrent clients (threads, one connection each) over loopback, and
+   /healthz under the same load as the floor. Prints p50/p95 per page.
+With --json the last line is one JSON object: {"people", "facts", "recompute_s", "pages":
+{name: {"p50_ms", "p95_ms", "queries"}}, "healthz_p95_ms"} (p50/p95 at --clients clients),
+plus seed_s, recompute_unchanged_s, clients, workers, single (1-client p50/p95), load_avg.
+Goal: p95 < 100 ms at 20 clients and 5,000 people; statements per page constant in org size.
+"""
+import argparse
+import contextvars
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("KPIAPP_ENV", "test")
+
+from sqlalchemy import event  # noqa: E402
+
+from bench.scratch import scratch_app  # noqa: E402
+
+LOGINS = {"hr": "hr", "admin": "admin", "boss": "gm"}
+
+
+def pages(cycle_id):
+    """(who, path) of every page of the issue, as the role that sees it."""
+    return {
+        "calibration": ("hr", f"/cycles/{cycle_id}/calibration"),
+        "cycle board": ("hr", f"/cycles/{cycle_id}"),
+        "cycle health": ("hr", f"/cycles/{cycle_id}/health"),
+        "team": ("boss", "/scorecards/team"),
+        "inbox": ("boss", "/inbox/"),
+        "imports list": ("hr", "/imports/"),
+        "people": ("hr", "/org/people"),
+        "audit log": ("admin", "/admin/audit"),
+        "reports list": ("hr", "/reports/"),
+    }
+
+
+# ---- statements per page (in-process) --------------------------------------------------------
+
+def count_statements(app, db, cycle_id):
+    from kpiapp.demo import DEMO_PASSWORD
+    from kpiapp.demo.scale import email_of
+    from tests.helpers import signed_in_client
+
+    clients = {who: contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(login)),
+                                              DEMO_PASSWORD) for who, login in LOGINS.items()}
+    counts = {}
+    for name, (who, path) in pages(cycle_id).items():
+        get = clients[who].get
+        contextvars.Context().run(get, path)  # warm the template and catalogue caches
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = contextvars.Context().run(get, path)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200, (name, response.status_code)
+        counts[name] = len(seen)
+    return counts
+
+
+# ---- gunicorn and HTTP clients -------------------------------------------------------------------
+
+@contextmanager
+def gunicorn(uri, port, workers, instance):
+    if port_answers(port):
+        raise RuntimeError(f"something already listens on port {port}; pass another --port")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(KPIAPP_ENV="dev", DATABASE_URL=uri, KPIAPP_INSTANCE=str(instance), SECRET_KEY="scale-bench")
+    log = open(instance / "gunicorn.log", "w")
+    command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+               "--timeout", "300", "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        wait_ready(port, server)
+        yield
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+
+def port_answers(port):
+    try:
+        http.client.HTTPConnection("127.0.0.1", port, timeout=5).connect()
+        return True
+    except OSError:
+        return False
+
+
+def wait_ready(port, server, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited; see gunicorn.log")
+        try:
+            if get(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "/healthz", "")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+def get(conn, path, cookie):
+    conn.request("GET", path, headers={"Cookie": cookie})
+    response = conn.getresponse()
+    return response.status, response.read(), response
+
+
+def cookies_of(response, jar):
+    for header in response.headers.get_all("Set-Cookie") or ():
+        name, _, rest = header.partition("=")
+        jar[name] = rest.split(";", 1)[0]
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def sign_in(port, email, password):
+    """The session cookie after signing in through the real login form."""
+    conn, jar = http.client.HTTPConnection("127.0.0.1", port, timeout=60), {}
+    _status, body, response = get(conn, "/login", "")
+    cookie = cookies_of(response, jar)
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token})
+    conn.request("POST", "/login", body=form, headers={"Cookie": cookie,
+                                                        "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302, (email, response.status)
+    return cookies_of(response, jar)
+
+
+def load(port, path, cookie, clients, total):
+    """Latencies (ms) of `total` GETs of path from `clients` threads, one connection each."""
+    latencies, failures = [], []
+
+    def client(count):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        for _ in range(count):
+            started = time.perf_counter()
+            status = get(conn, path, cookie)[0]
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                failures.append(status)
+
+    threads = [threading.Thread(target=client, args=(total // clients + (n < total % clients),))
+               for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, (path, failures[:5])
+    return latencies
+
+
+def percentiles(latencies):
+    cuts = statistics.quantiles(latencies, n=20, method="inclusive")
+    return {"p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(cuts[18], 1)}
+
+
+def measure_pages(args, cycle_id, cookies):
+    single, loaded = {}, {}
+    for name, (who, path) in [*pages(cycle_id).items(), ("healthz", ("hr", "/healthz"))]:
+        load(args.port, path, cookies[who], args.workers, args.workers)  # warm every worker
+        single[name] = percentiles(load(args.port, path, cookies[who], 1, args.single))
+        loaded[name] = percentiles(load(args.port, path, cookies[who], args.clients, args.requests))
+        one = single[name]
+        print(f"{name:<14} 1 client: p50 {one['p50_ms']:>7.1f} ms p95 {one['p95_ms']:>7.1f} ms"
+              f" | {args.clients} clients: p50 {loaded[name]['p50_ms']:>7.1f} ms p95 "
+              f"{loaded[name]['p95_ms']:>7.1f} ms", flush=True)
+    return single, loaded
+
+
+# ---- the run -----------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=500)
+    parser.add_argument("--facts", type=int, default=500_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=100, help="requests per page under --clients")
+    parser.add_argument("--single", type=int, default=20, help="requests per page from 1 client")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--port", type=int, default=5104)
+    parser.add_argument("--per-state", type=int, default=None, help="seed-scale's (default people / 100)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        sys.exit("scale_bench runs on PostgreSQL: set DATABASE_URL=postgresql://...")
+    with scratch_app("scale") as app:
+        result = run(args, app)
+    if args.json:
+        print(json.dumps(result))
+
+
+def run(args, app):
+    from kpiapp.demo import DEMO_PASSWORD
+    from kpiapp.demo.scale import email_of, seed_scale
+    from kpiapp.extensions import db
+    from kpiapp.tracking import services as tracking
+
+    started = time.perf_counter()
+    org = seed_scale(args.people, args.facts, per_state=args.per_state)
+    seed_s = time.perf_counter() - started
+    print(f"seed-scale: {org.people} people, {org.teams} teams, {org.stores} stores, {org.facts} facts in "
+          f"{seed_s:.1f} s", flush=True)
+    started = time.perf_counter()
+    changed = tracking.recompute_cycle(org.cycle_id)
+    recompute_s = time.perf_counter() - started
+    started = time.perf_counter()
+    tracking.recompute_cycle(org.cycle_id)
+    unchanged_s = time.perf_counter() - started
+    print(f"recompute: {changed} items written in {recompute_s:.1f} s; again (nothing changed) "
+          f"{unchanged_s:.1f} s", flush=True)
+    statements = count_statements(app, db, org.cycle_id)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    with gunicorn(uri, args.port, args.workers, Path(tempfile.mkdtemp(prefix="scale-bench-"))):
+        cookies = {who: sign_in(args.port, email_of(login), DEMO_PASSWORD) for who, login in LOGINS.items()}
+        single, loaded = measure_pages(args, org.cycle_id, cookies)
+    load_avg = [round(v, 2) for v in os.getloadavg()]
+    print(f"statements per page: {statements}; load average: {load_avg}", flush=True)
+    return {"people": args.people, "facts": org.facts, "recompute_s": round(recompute_s, 1),
+            "pages": {name: {**loaded[name], "queries": statements[name]} for name in statements},
+            "healthz_p95_ms": loaded["healthz"]["p95_ms"], "seed_s": round(seed_s, 1),
+            "recompute_unchanged_s": round(unchanged_s, 1), "items_written": changed, "clients": args.clients,
+            "workers": args.workers, "single": single, "load_avg": load_avg}
+
+
+if __name__ == "__main__":
+    main()
