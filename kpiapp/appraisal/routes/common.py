@@ -1,5 +1,6 @@
 """Shared by the appraisal screens: labels, error texts, score explanations, responses."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, flash, g, redirect, render_template
@@ -8,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from kpiapp import presentation
 from kpiapp.appraisal.services import ValidationError
+from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.metrics import services as metric_services
@@ -164,6 +166,11 @@ def due_date(card):
     """The cycle deadline of the stage the scorecard is in (None when none is set)."""
     name = DUE.get(card.state)
     return getattr(card.cycle, name) if name else None
+
+
+def appeal_overdue(appeal):
+    """An open appeal past its reply deadline."""
+    return appeal.status == AppealState.OPEN and appeal.deadline is not None and appeal.deadline < date.today()
 
 
 STAGE_LABELS = {

@@ -87,6 +87,12 @@ class AcknowledgeForm(CardForm):
                             validators=[Optional(), Length(max=TEXT_MAX)])
 
 
+class AppealForm(CardForm):
+    """One step on an appeal: the reply (answer), a note (close) or why (reopen)."""
+
+    text = long_text(_l("Your text"))
+
+
 # ---- per-item inputs --------------------------------------------------------------------
 
 def scale_max(item):

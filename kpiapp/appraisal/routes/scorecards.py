@@ -2,10 +2,12 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kpiapp import charts, policy
 from kpiapp.appraisal import queries, services
+from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import Edit
 from kpiapp.appraisal.routes import forms
@@ -65,7 +67,11 @@ def card_context(card, kept=None):
     permitted = services.permitted(card, current_user)
     can = forms_for(permitted)
     result = result_of(card)
+    appeal = queries.appeal_of(card)
+    appeal_steps = services.appeal_permitted(card, current_user, appeal)
     return {
+        "appeal": appeal, "appeal_steps": appeal_steps, "history": queries.history(card),
+        "appeal_form": appeal_form(card, appeal_steps, kept),
         "card": card, "superseded": superseded, "pending": pending, "ack": ack, "can": can,
         "forms": card_forms(card, can, result, kept), "actions": list(permitted.actions),
         "result": result, "change_requests": queries.change_requests(card),
@@ -98,6 +104,15 @@ def card_forms(card, can, result, kept=None):
     if kept_as in shown:
         shown[kept_as] = focus_first_error(kept)
     return shown
+
+
+def appeal_form(card, steps, kept=None):
+    """The form for the appeal steps this user may take (raise goes through acknowledge)."""
+    if isinstance(kept, forms.AppealForm):
+        return focus_first_error(kept)
+    if any(step != AppealStep.RAISE for step in steps):
+        return forms.build(forms.AppealForm, card)
+    return None
 
 
 def result_of(card):
@@ -280,3 +295,22 @@ def acknowledge(scorecard_id):
     card, form = posted(scorecard_id, forms.AcknowledgeForm)
     return save(card, form, lambda: services.acknowledge(
         card, current_user, form.objection.data, form.comment.data or None), _("Acknowledged."))
+
+
+# appeal steps taken on the scorecard page (raise is acknowledge with an objection)
+APPEAL_CALLS = {
+    AppealStep.ANSWER: (services.answer_appeal, _l("Reply sent.")),
+    AppealStep.CLOSE: (services.close_appeal, _l("Appeal closed.")),
+    AppealStep.REOPEN: (services.reopen_from_appeal, _l("Reopened as a new version.")),
+}
+
+
+@bp.route("/<int:scorecard_id>/appeal/<step>", methods=["POST"])
+@allow(STAFF)
+def appeal_step(scorecard_id, step):
+    card, form = posted(scorecard_id, forms.AppealForm)
+    appeal = queries.appeal_of(card)
+    if appeal is None or step not in {str(s) for s in APPEAL_CALLS}:
+        abort(404)
+    call, done = APPEAL_CALLS[AppealStep(step)]
+    return save(card, form, lambda: call(appeal, current_user, form.text.data or None), str(done))
