@@ -593,6 +593,21 @@ def current_result(scorecard):
     return total, grade, coefficient
 
 
+def self_total(scorecard):
+    """The total the employee's self-review implies (self scores on manual items, computed
+    points on data items), for calibration; None while any item has no points."""
+    try:
+        return scoring.total_score([(_self_points(i), Decimal(i.weight)) for i in scorecard.items])
+    except (ScoringError, AppraisalError):
+        return None
+
+
+def _self_points(item):
+    if not item.is_manual:
+        return _dec(item.computed_points)
+    return None if item.self_score is None else _manual_score(item, item.self_score).points
+
+
 # ---- scorecard writes: common guards ----------------------------------------------------
 
 def _writable(scorecard, expected_version=None):

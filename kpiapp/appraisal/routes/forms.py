@@ -299,6 +299,15 @@ class RemindForm(FlaskForm):
     back = HiddenField()
 
 
+class LockForm(FlaskForm):
+    """The scorecards the confirmation page listed, each as "<id>:<version seen>": only those
+    are locked, and one changed since the page was shown is refused as a conflict."""
+
+    card = SelectMultipleField(validate_choice=False)
+    department_id = HiddenField()
+    scorecard_id = HiddenField()
+
+
 class MarkReadForm(FlaskForm):
     notification_id = SelectMultipleField(coerce=int, validate_choice=False)
 

@@ -141,7 +141,8 @@ def respond(card_id, form, status=200, message=None, error=None, conflict=None):
     context = card_context(card, kept=form if status >= 400 else None)
     if form.view.data in VIEWS:
         fragment, url = VIEWS[form.view.data]
-        return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now, **context)
+        return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now,
+                                 self_total=services.self_total, result_of=result_of, **context)
     if status >= 400:
         return render_page_or_fragment("scorecards/detail.html", "scorecards/_scorecard.html", status=status,
                                        error=error, conflict=conflict, **context)
