@@ -18,9 +18,9 @@ from kpiapp.i18n import N_, LabelledEnum
 
 
 class AppealState(LabelledEnum):
-    OPEN = "open", N_("Open")
+    OPEN = "open", N_("Waiting for a reply")
     ANSWERED = "answered", N_("Answered")
-    CLOSED = "closed", N_("Closed")
+    CLOSED = "closed", N_("Closed: the result stands")
     REOPENED = "reopened", N_("Reopened as a new version")
 
 
