@@ -120,9 +120,13 @@ def appeals_waiting_for(user):
     clauses = [and_(Appeal.status == AppealState.OPEN, person.manager_id == user.id)]
     if user.role == Role.hr:
         clauses.append(Appeal.status.in_([AppealState.OPEN, AppealState.ANSWERED]))
+    newer = aliased(Scorecard)
+    superseded = exists().where(newer.cycle_id == Scorecard.cycle_id, newer.person_id == Scorecard.person_id,
+                                newer.version > Scorecard.version)  # a reopen answered it otherwise
     query = (select(Appeal).join(Scorecard, Scorecard.id == Appeal.scorecard_id)
              .join(person, person.id == Scorecard.person_id)
-             .where(or_(*clauses), Scorecard.person_id != user.id).order_by(Appeal.deadline, Appeal.id)
+             .where(or_(*clauses), Scorecard.person_id != user.id, ~superseded)
+             .order_by(Appeal.deadline, Appeal.id)
              .options(selectinload(Appeal.scorecard).selectinload(Scorecard.person),
                       selectinload(Appeal.scorecard).selectinload(Scorecard.cycle)))
     return list(db.session.execute(query).scalars())
