@@ -1,7 +1,10 @@
 """Appeals through the screens: raised by the employee, in the manager's and HR's inbox,
 answered, seen by the employee, closed by HR; refused steps; CSRF; history."""
+import re
+
 import pytest
 
+from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.appeal_flow import AppealState as AS
 from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -76,3 +79,25 @@ def test_unknown_step_and_missing_csrf(team, browser, appealed, login):
     r = raw.post(f"/scorecards/{card.id}/appeal/answer", data={"text": "no token"})
     assert r.status_code in (400, 403)
     assert services.appeal_of(card).status == AS.OPEN
+
+
+APPEAL_FORM_RE = re.compile(r'<form[^>]*\saction="/scorecards/(\d+)/appeal/([a-z]+)"')
+
+
+def test_the_page_offers_exactly_the_permitted_appeal_steps(team, browser, appealed):
+    card, _me = appealed
+    people = {"owner": team.people[0], "manager": team.manager, "boss": team.boss, "peer": team.people[1],
+              "hr": team.hr, "admin": team.admin}
+    for state_step in (None, AppealStep.ANSWER):
+        if state_step is not None:
+            services.answer_appeal(services.appeal_of(card), team.hr, "Checked.")
+            db.session.commit()
+        for name, user in people.items():
+            response = browser(user).get(f"/scorecards/{card.id}")
+            if response.status_code == 404:
+                assert name == "peer"
+                continue
+            html = response.get_data(as_text=True)
+            shown = {AppealStep(step) for found, step in APPEAL_FORM_RE.findall(html) if int(found) == card.id}
+            allowed = set(services.appeal_permitted(card, user, services.appeal_of(card))) - {AppealStep.RAISE}
+            assert shown == allowed, (name, state_step)
