@@ -39,7 +39,7 @@ def test_appeal_walk(team, browser, appealed):
 
     # an empty reply keeps the form and says why; then the manager answers with htmx
     r = boss.post(f"{url}/appeal/answer", {"text": " "}, htmx=True)
-    assert r.status_code == 422
+    assert r.status_code == 422 and 'aria-invalid="true"' in r.get_data(as_text=True)
     r = boss.post(f"{url}/appeal/answer", {"text": "B2B is outside the KPI scope."}, htmx=True)
     assert r.status_code == 200 and "Reply sent." in r.get_data(as_text=True)
     assert r.headers["HX-Trigger"] == "scorecard-changed"

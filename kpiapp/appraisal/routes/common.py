@@ -38,6 +38,7 @@ ERROR_TEXT = {
     "already_decided": _l("This change request was already decided."),
     "already_acknowledged": _l("This result was already acknowledged."),
     "superseded": _l("A newer version of this scorecard exists."),
+    "not_locked": _l("Only a locked result can be appealed."),
     "manual_score_out_of_range": _l("The score is outside the item's scale."),
     "duplicate_code": _l("A template with this code exists."),
     "invalid_period": _l("The period ends before it starts."),

@@ -42,7 +42,7 @@ FORMS = {
     "acknowledge": forms.AcknowledgeForm,
 }
 # a refusal that names no input, shown next to the one it is about
-FIELD_OF_CODE = {"reason_required": ("reason", "comment")}
+FIELD_OF_CODE = {"reason_required": ("reason", "comment", "text")}
 
 
 def load(scorecard_id):
