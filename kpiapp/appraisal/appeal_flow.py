@@ -108,7 +108,8 @@ def check(state: AppealState | None, step: AppealStep, relations: set[Relation],
 def _refusal(state, step, relations, is_owner) -> tuple[str, str] | None:
     transition = TRANSITIONS.get((state, step))
     if transition is None:
-        return "not_allowed_in_state", f"'{step}' is not possible on an appeal that is {state or 'not raised'}."
+        where = state or "not raised"
+        return "not_allowed_in_state", f"'{step}' is not possible on an appeal that is {where}."
     if not transition.relations & set(relations):
         return "forbidden", f"You may not '{step}' this appeal."
     if (is_owner or Relation.OWNER in relations) and not transition.own_allowed:

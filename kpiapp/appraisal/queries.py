@@ -172,7 +172,8 @@ class HistoryEntry:
 
 def history(card):
     """Every step on this scorecard version, newest first (four queries whatever its length)."""
-    entries = [HistoryEntry(e.at, e.actor, e.action, (e.old_state, e.new_state), e.reason) for e in card.events]
+    entries = [HistoryEntry(e.at, e.actor, e.action, (e.old_state, e.new_state), e.reason)
+               for e in card.events]
     entries += calibration_entries(card)
     ack, appeal = acknowledgement(card), appeal_of(card)
     if ack is not None:
@@ -202,7 +203,8 @@ def calibration_entries(card):
 def appeal_entries(appeal):
     entries = [HistoryEntry(appeal.created_at, appeal.raised_by, AppealStep.RAISE, text=appeal.reason)]
     if appeal.replied_at is not None:
-        entries.append(HistoryEntry(appeal.replied_at, appeal.replied_by, AppealStep.ANSWER, text=appeal.reply))
+        answer = HistoryEntry(appeal.replied_at, appeal.replied_by, AppealStep.ANSWER, text=appeal.reply)
+        entries.append(answer)
     if appeal.closed_at is not None:
         step = AppealStep.REOPEN if appeal.status == AppealState.REOPENED else AppealStep.CLOSE
         entries.append(HistoryEntry(appeal.closed_at, appeal.closed_by, step, text=appeal.close_note))

@@ -1089,7 +1089,8 @@ def _appeal_facts(scorecard):
 
 def _check_appeal(scorecard, appeal, step, actor, text):
     try:
-        return appeal_flow.check(appeal.status if appeal else None, step, policy.relations_of(actor, scorecard),
+        state = appeal.status if appeal else None
+        return appeal_flow.check(state, step, policy.relations_of(actor, scorecard),
                                  is_owner=actor.id == scorecard.person_id, text=text,
                                  facts=_appeal_facts(scorecard))
     except TransitionError as error:
@@ -1119,8 +1120,8 @@ def answer_appeal(appeal, actor, reply):
     """The manager or HR replies in writing; the employee sees the reply."""
     scorecard = appeal.scorecard
     _check_appeal(scorecard, appeal, AppealStep.ANSWER, actor, reply)
-    _move_appeal(appeal, AppealStep.ANSWER, AS.OPEN, AS.ANSWERED, actor, reply=reply.strip(), replied_by_id=actor.id,
-                 replied_at=utcnow())
+    _move_appeal(appeal, AppealStep.ANSWER, AS.OPEN, AS.ANSWERED, actor, reply=reply.strip(),
+                 replied_by_id=actor.id, replied_at=utcnow())
     notifications.notify([scorecard.person], scorecard, "appeal.answered",
                          f"Your appeal for {scorecard.cycle.name} was answered.")
     return appeal

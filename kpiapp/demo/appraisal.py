@@ -81,7 +81,7 @@ def complete_q3(cycle, people, rng):
     services.acknowledge(han, han.person, objection=True,
                          comment="GMV misses the B2B orders imported late (AMZ-US, 12-19 Sept).")
     appeal = services.appeal_of(han)
-    services.answer_appeal(appeal, hr, "Checked with the import log: the B2B orders of 12-19 Sept came in late.")
+    services.answer_appeal(appeal, hr, "Checked with the import log: the B2B orders of 12-19 Sept came late.")
     reopened = services.reopen_from_appeal(appeal, admin,
                                            "B2B orders from 12-19 Sept were missing from the GMV import.")
     override_first_metric(reopened, han.person.manager, "Late B2B orders added after the corrected import.")

@@ -275,7 +275,8 @@ class Appeal(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id"))
     raised_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    status: Mapped[AppealState] = mapped_column(EnumText(AppealState, 16), default=AppealState.OPEN, index=True)
+    status: Mapped[AppealState] = mapped_column(EnumText(AppealState, 16), default=AppealState.OPEN,
+                                                index=True)
     reason: Mapped[str] = mapped_column(Text)
     deadline = mapped_column(Date)  # the reply is due by then
     reply: Mapped[str | None] = mapped_column(Text)

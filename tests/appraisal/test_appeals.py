@@ -45,7 +45,8 @@ def test_state_machine_paths_and_blockers():
     assert appeal_flow.check(None, AppealStep.RAISE, {R.OWNER}, is_owner=True, text="x") == AS.OPEN
     assert appeal_flow.check(AS.OPEN, AppealStep.ANSWER, {R.MANAGER}, is_owner=False, text="x") == AS.ANSWERED
     assert appeal_flow.check(AS.ANSWERED, AppealStep.CLOSE, {R.HR}, is_owner=False) == AS.CLOSED
-    assert appeal_flow.check(AS.ANSWERED, AppealStep.REOPEN, {R.ADMIN}, is_owner=False, text="x") == AS.REOPENED
+    reopened = appeal_flow.check(AS.ANSWERED, AppealStep.REOPEN, {R.ADMIN}, is_owner=False, text="x")
+    assert reopened == AS.REOPENED
     for state in (AS.CLOSED, AS.REOPENED):  # final
         assert appeal_flow.permitted(state, set(R), is_owner=False) == ()
     codes = {}
@@ -55,7 +56,8 @@ def test_state_machine_paths_and_blockers():
                                               facts=AppealFacts(locked=False)),
         "superseded": lambda: appeal_flow.check(AS.OPEN, AppealStep.ANSWER, {R.HR}, is_owner=False, text="x",
                                                 facts=AppealFacts(superseded=True)),
-        "own": lambda: appeal_flow.check(AS.OPEN, AppealStep.ANSWER, {R.HR, R.OWNER}, is_owner=True, text="x"),
+        "own": lambda: appeal_flow.check(AS.OPEN, AppealStep.ANSWER, {R.HR, R.OWNER}, is_owner=True,
+                                         text="x"),
     }.items():
         with pytest.raises(TransitionError) as refused:
             call()
@@ -72,8 +74,8 @@ def locked_team():
 
 
 def audit_actions(card):
-    return [e.action for e in db.session.query(AuditEvent).filter_by(entity="scorecard", entity_id=str(card.id))
-            .order_by(AuditEvent.seq)]
+    events = db.session.query(AuditEvent).filter_by(entity="scorecard", entity_id=str(card.id))
+    return [e.action for e in events.order_by(AuditEvent.seq)]
 
 
 @pytest.mark.rollback
@@ -88,7 +90,8 @@ def test_objection_raises_an_appeal_answered_and_closed():
     # in the manager's and HR's waiting list, not in the employee's or the boss's
     assert notifications.appeals_waiting_for(team.manager) == [appeal]
     assert notifications.appeals_waiting_for(team.hr) == [appeal]
-    assert notifications.appeals_waiting_for(person) == [] and notifications.appeals_waiting_for(team.boss) == []
+    assert notifications.appeals_waiting_for(person) == []
+    assert notifications.appeals_waiting_for(team.boss) == []
     assert db.session.query(Notification).filter_by(kind="objection", user_id=team.manager.id).count() == 1
 
     with pytest.raises(services.ValidationError) as too_early:
@@ -110,7 +113,8 @@ def test_objection_raises_an_appeal_answered_and_closed():
     db.session.commit()
     assert appeal.status == AS.CLOSED and card.state == S.LOCKED
     assert notifications.appeals_waiting_for(team.hr) == []
-    assert audit_actions(card)[-4:] == ["scorecard.acknowledge", "appeal.raise", "appeal.answer", "appeal.close"]
+    steps = ["scorecard.acknowledge", "appeal.raise", "appeal.answer", "appeal.close"]
+    assert audit_actions(card)[-4:] == steps
     steps = [e.step for e in queries.history(card)]
     assert steps[:4] == [AppealStep.CLOSE, AppealStep.ANSWER, AppealStep.RAISE, queries.HistoryStep.OBJECTED]
 
@@ -152,7 +156,8 @@ def test_a_second_answer_loses_and_nothing_of_it_is_kept():
     services.acknowledge(card, person, objection=True, comment="Wrong")
     appeal_id = services.appeal_of(card).id
     db.session.commit()
-    db.session.execute(db.update(Appeal).where(Appeal.id == appeal_id).values(status=AS.ANSWERED, reply="first"))
+    db.session.execute(db.update(Appeal).where(Appeal.id == appeal_id)
+                       .values(status=AS.ANSWERED, reply="first"))
     stale = db.session.get(Appeal, appeal_id)
     db.session.expire(stale)
     with pytest.raises(services.AppraisalError):

@@ -171,7 +171,8 @@ def due_date(card):
 
 def appeal_overdue(appeal):
     """An open appeal past its reply deadline."""
-    return appeal.status == AppealState.OPEN and appeal.deadline is not None and appeal.deadline < date.today()
+    due = appeal.deadline
+    return appeal.status == AppealState.OPEN and due is not None and due < date.today()
 
 
 STAGE_LABELS = {

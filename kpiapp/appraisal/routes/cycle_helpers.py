@@ -87,9 +87,13 @@ def grade_chart(bands, overall):
     over = {v.grade for v in overall["violations"]}
     grades = [{"grade": b.grade, "count": overall["counts"].get(b.grade, 0), "max_share": b.max_share,
                "over": b.grade in over} for b in bands]
-    rows = [(g["grade"], g["count"], charts.num(g["count"] * 100 / graded, 1) + "%" if graded else "—",
-             charts.num(g["max_share"] * 100, 1) + "%" if g["max_share"] is not None else "—") for g in grades]
+    rows = [(g["grade"], g["count"], share_text(g["count"] * 100 / graded if graded else None),
+             share_text(g["max_share"] * 100 if g["max_share"] is not None else None)) for g in grades]
     return {"spec": charts.grade_bars(grades, chart_labels()), "rows": rows}
+
+
+def share_text(value):
+    return "—" if value is None else charts.num(value, 1) + "%"
 
 
 # ---- lock (one scorecard or a whole department), after one confirmation -----------------
@@ -116,12 +120,13 @@ def lock_warnings(cycle, cards, today=None):
     warnings = []
     if today <= cycle.period_end:
         warnings.append(_("The period has not ended yet: it ends %(end)s.", end=end))
-    dates = [i.data_as_of.date() for c in cards for i in c.items if not i.is_manual and i.data_as_of is not None]
+    data_items = [i for c in cards for i in c.items if not i.is_manual]
+    dates = [i.data_as_of.date() for i in data_items if i.data_as_of is not None]
     oldest = min(dates, default=None)
     if oldest is not None and oldest < cycle.period_end:
         warnings.append(_("Data as of %(as_of)s for a period ending %(end)s.",
                           as_of=format_date(oldest, "short"), end=end))
-    missing = sum(1 for c in cards for i in c.items if not i.is_manual and i.data_as_of is None)
+    missing = sum(1 for i in data_items if i.data_as_of is None)
     if missing:
         warnings.append(_("%(n)s data-backed items have no data.", n=missing))
     return warnings

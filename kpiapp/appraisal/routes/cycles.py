@@ -265,6 +265,6 @@ def lock(cycle_id):
             refused.append(card_id)
     flash(_("%(n)s scorecards locked.", n=locked), "success")
     if refused:
-        flash(_("%(n)s scorecards were not locked: they changed or are not ready; see the list.", n=len(refused)),
-              "error")
+        flash(_("%(n)s scorecards were not locked: they changed or are not ready; see the list.",
+                n=len(refused)), "error")
     return redirect(url_for(".calibration", cycle_id=cycle.id))
