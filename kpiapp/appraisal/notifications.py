@@ -10,9 +10,10 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.models import Acknowledgement, Notification, Role, Scorecard, User
+from kpiapp.models import Acknowledgement, Appeal, Notification, Role, Scorecard, User
 from kpiapp.models.base import utcnow
 
 # whose move it is in each state: the person, their direct manager, or HR
@@ -68,6 +69,7 @@ def notify_next(scorecard, kind=None):
 class Inbox:
     notifications: list = field(default_factory=list)
     waiting: list = field(default_factory=list)
+    appeals: list = field(default_factory=list)  # appeals waiting for my answer (or, HR, to close)
 
 
 def inbox(user):
@@ -76,7 +78,7 @@ def inbox(user):
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     ).scalars().all()
-    return Inbox(list(unread), waiting_for(user))
+    return Inbox(list(unread), waiting_for(user), appeals_waiting_for(user))
 
 
 def mark_read(user, notification_ids):
@@ -108,6 +110,25 @@ def waiting_for(user):
     query = (select(Scorecard).join(person, person.id == Scorecard.person_id)
              .where(or_(*clauses), ~superseded).order_by(Scorecard.id)
              .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle)))
+    return list(db.session.execute(query).scalars())
+
+
+def appeals_waiting_for(user):
+    """Open appeals of my direct reports (and, for HR, every open appeal and the answered ones
+    to close), oldest deadline first; never an appeal about my own scorecard."""
+    person = aliased(User)
+    clauses = [and_(Appeal.status == AppealState.OPEN, person.manager_id == user.id)]
+    if user.role == Role.hr:
+        clauses.append(Appeal.status.in_([AppealState.OPEN, AppealState.ANSWERED]))
+    newer = aliased(Scorecard)
+    superseded = exists().where(newer.cycle_id == Scorecard.cycle_id, newer.person_id == Scorecard.person_id,
+                                newer.version > Scorecard.version)  # a reopen answered it otherwise
+    query = (select(Appeal).join(Scorecard, Scorecard.id == Appeal.scorecard_id)
+             .join(person, person.id == Scorecard.person_id)
+             .where(or_(*clauses), Scorecard.person_id != user.id, ~superseded)
+             .order_by(Appeal.deadline, Appeal.id)
+             .options(selectinload(Appeal.scorecard).selectinload(Scorecard.person),
+                      selectinload(Appeal.scorecard).selectinload(Scorecard.cycle)))
     return list(db.session.execute(query).scalars())
 
 

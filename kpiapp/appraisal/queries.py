@@ -1,12 +1,20 @@
 """Read-only queries for the appraisal screens (the services module owns every write)."""
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from kpiapp.appraisal.appeal_flow import AppealState, AppealStep
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.models import Acknowledgement, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User
+from kpiapp.i18n import N_, LabelledEnum
+from kpiapp.models import (
+    Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User,
+)
 from kpiapp.models.appraisal import ChangeStatus
 from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
 
@@ -141,3 +149,67 @@ def people_by_id(ids):
     if not ids:
         return {}
     return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+
+
+# ---- the scorecard's history: workflow steps, calibration, acknowledgement, appeal ----------
+
+class HistoryStep(LabelledEnum):
+    """History lines that are not workflow transitions."""
+
+    CALIBRATED = "calibrated", N_("Grade calibrated")
+    ACKNOWLEDGED = "acknowledged", N_("Result acknowledged")
+    OBJECTED = "objected", N_("Acknowledged with an objection")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: User | None
+    step: object  # a workflow Action, an AppealStep or a HistoryStep (all have labels)
+    states: tuple | None = None  # (old, new) for a workflow transition
+    text: str | None = None
+
+
+def history(card):
+    """Every step on this scorecard version, newest first (four queries whatever its length)."""
+    entries = [HistoryEntry(e.at, e.actor, e.action, (e.old_state, e.new_state), e.reason)
+               for e in card.events]
+    entries += calibration_entries(card)
+    ack, appeal = acknowledgement(card), appeal_of(card)
+    if ack is not None:
+        step = HistoryStep.OBJECTED if ack.objection else HistoryStep.ACKNOWLEDGED
+        entries.append(HistoryEntry(ack.created_at, card.person, step, text=ack.comment))
+    if appeal is not None:
+        entries += appeal_entries(appeal)
+    # same instant (one transaction): the later-listed entry counts as newer
+    order = sorted(range(len(entries)), key=lambda i: (entries[i].at, i), reverse=True)
+    return [entries[i] for i in order]
+
+
+def calibration_entries(card):
+    """Each grade HR set in calibration, from the audit log (the card keeps only the last one)."""
+    rows = db.session.execute(select(AuditEvent).where(
+        AuditEvent.entity == "scorecard", AuditEvent.entity_id == str(card.id),
+        AuditEvent.action == "scorecard.calibrate").order_by(AuditEvent.seq)).scalars().all()
+    actors = people_by_id({r.actor_id for r in rows if r.actor_id})
+    entries = []
+    for row in rows:
+        after = json.loads(row.after_json or "{}")
+        text = f"{after.get('calibrated_grade', '')}: {after.get('reason', '')}"
+        entries.append(HistoryEntry(row.ts_utc, actors.get(row.actor_id), HistoryStep.CALIBRATED, text=text))
+    return entries
+
+
+def appeal_entries(appeal):
+    entries = [HistoryEntry(appeal.created_at, appeal.raised_by, AppealStep.RAISE, text=appeal.reason)]
+    if appeal.replied_at is not None:
+        answer = HistoryEntry(appeal.replied_at, appeal.replied_by, AppealStep.ANSWER, text=appeal.reply)
+        entries.append(answer)
+    if appeal.closed_at is not None:
+        step = AppealStep.REOPEN if appeal.status == AppealState.REOPENED else AppealStep.CLOSE
+        entries.append(HistoryEntry(appeal.closed_at, appeal.closed_by, step, text=appeal.close_note))
+    return entries
+
+
+def appeal_of(card):
+    return db.session.scalars(select(Appeal).where(Appeal.scorecard_id == card.id)).first()

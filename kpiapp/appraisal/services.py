@@ -12,15 +12,17 @@ Conventions (docs/appraisal.md):
 """
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from kpiapp import audit, audit_anchor, policy
-from kpiapp.appraisal import notifications, scoring
+from kpiapp.appraisal import appeal_flow, notifications, scoring
+from kpiapp.appraisal.appeal_flow import AppealFacts, AppealStep
+from kpiapp.appraisal.appeal_flow import AppealState as AS
 from kpiapp.appraisal.scoring import GradeBand, ScoringError, ScoringRule
 from kpiapp.appraisal.workflow import Action, Edit, Facts, TransitionError
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -28,10 +30,11 @@ from kpiapp.appraisal.workflow import check as workflow_check
 from kpiapp.appraisal.workflow import check_edit as workflow_check_edit
 from kpiapp.appraisal.workflow import permitted as workflow_permitted
 from kpiapp.appraisal.notifications import inbox, mark_read  # noqa: F401  (part of the service API)
+from kpiapp.appraisal.queries import appeal_of  # noqa: F401  (part of the service API)
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
 from kpiapp.models import (
-    Acknowledgement, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, Department, KpiTemplate,
+    Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, Department, KpiTemplate,
     KpiTemplateItem, Role, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion, StoreOwner, User,
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleKind, CycleStatus, ItemKind, ItemTag, ParticipantKind
@@ -595,6 +598,21 @@ def current_result(scorecard):
     return total, grade, coefficient
 
 
+def self_total(scorecard):
+    """The total the employee's self-review implies (self scores on manual items, computed
+    points on data items), for calibration; None while any item has no points."""
+    try:
+        return scoring.total_score([(_self_points(i), Decimal(i.weight)) for i in scorecard.items])
+    except (ScoringError, AppraisalError):
+        return None
+
+
+def _self_points(item):
+    if not item.is_manual:
+        return _dec(item.computed_points)
+    return None if item.self_score is None else _manual_score(item, item.self_score).points
+
+
 # ---- scorecard writes: common guards ----------------------------------------------------
 
 def _writable(scorecard, expected_version=None):
@@ -1028,8 +1046,7 @@ def acknowledge(scorecard, actor, objection=False, comment=None):
     _record("scorecard.acknowledge", scorecard.id, actor,
             after={"objection": bool(objection), "comment": comment})
     if objection:
-        notifications.notify(notifications.hr_users(exclude_id=actor.id), scorecard, "objection",
-                             f"{actor.name} objects to the result for {scorecard.cycle.name}: {comment}")
+        raise_appeal(scorecard, actor, comment)
     return ack
 
 
@@ -1058,6 +1075,98 @@ def reopen(scorecard, actor, reason, *, expected_version=None):
     with acting(actor):
         db.session.flush()
     return new
+
+
+# ---- appeals (申诉, appeal_flow.py) ---------------------------------------------------------
+
+APPEAL_REPLY_DAYS = 7  # the manager or HR answers within a week of the appeal
+
+
+def appeal_permitted(scorecard, user, appeal=None):
+    """The appeal steps `user` may take on `scorecard` now (appeal_flow.permitted)."""
+    return appeal_flow.permitted(appeal.status if appeal else None, policy.relations_of(user, scorecard),
+                                 is_owner=user.id == scorecard.person_id, facts=_appeal_facts(scorecard))
+
+
+def _appeal_facts(scorecard):
+    return AppealFacts(locked=scorecard.is_locked, superseded=is_superseded(scorecard))
+
+
+def _check_appeal(scorecard, appeal, step, actor, text):
+    try:
+        state = appeal.status if appeal else None
+        return appeal_flow.check(state, step, policy.relations_of(actor, scorecard),
+                                 is_owner=actor.id == scorecard.person_id, text=text,
+                                 facts=_appeal_facts(scorecard))
+    except TransitionError as error:
+        raise _transition_error(error) from None
+
+
+def raise_appeal(scorecard, actor, reason):
+    """The owner appeals a locked result (from acknowledge with an objection); the direct
+    manager and HR are told and see it in their waiting list until it is answered."""
+    _check_appeal(scorecard, appeal_of(scorecard), AppealStep.RAISE, actor, reason)
+    appeal = Appeal(scorecard_id=scorecard.id, raised_by_id=actor.id, status=AS.OPEN, reason=reason.strip(),
+                    deadline=utcnow().date() + timedelta(days=APPEAL_REPLY_DAYS))
+    db.session.add(appeal)
+    with acting(actor):
+        db.session.flush()
+    _record("appeal.raise", scorecard.id, actor, after={"appeal_id": appeal.id, "status": AS.OPEN,
+                                                        "reason": appeal.reason, "deadline": appeal.deadline})
+    person = scorecard.person
+    told = [person.manager] if person.manager is not None else []
+    told += [u for u in notifications.hr_users(exclude_id=actor.id) if u not in told]
+    notifications.notify(told, scorecard, "objection",
+                         f"{actor.name} appeals the result for {scorecard.cycle.name}: {appeal.reason}")
+    return appeal
+
+
+def answer_appeal(appeal, actor, reply):
+    """The manager or HR replies in writing; the employee sees the reply."""
+    scorecard = appeal.scorecard
+    _check_appeal(scorecard, appeal, AppealStep.ANSWER, actor, reply)
+    _move_appeal(appeal, AppealStep.ANSWER, AS.OPEN, AS.ANSWERED, actor, reply=reply.strip(),
+                 replied_by_id=actor.id, replied_at=utcnow())
+    notifications.notify([scorecard.person], scorecard, "appeal.answered",
+                         f"Your appeal for {scorecard.cycle.name} was answered.")
+    return appeal
+
+
+def close_appeal(appeal, actor, note=None):
+    """HR closes an answered appeal: the locked result stands."""
+    _check_appeal(appeal.scorecard, appeal, AppealStep.CLOSE, actor, note)
+    _close(appeal, AppealStep.CLOSE, AS.CLOSED, actor, note)
+    notifications.notify([appeal.scorecard.person], appeal.scorecard, "appeal.closed",
+                         f"Your appeal for {appeal.scorecard.cycle.name} was closed; the result stands.")
+    return appeal
+
+
+def reopen_from_appeal(appeal, actor, reason):
+    """An admin upholds an answered appeal: the existing reopen makes version N+1 (the locked
+    version stays unchanged) and the appeal records it. Returns the new scorecard."""
+    _check_appeal(appeal.scorecard, appeal, AppealStep.REOPEN, actor, reason)
+    new = reopen(appeal.scorecard, actor, reason)
+    _close(appeal, AppealStep.REOPEN, AS.REOPENED, actor, reason, new_scorecard_id=new.id)
+    return new
+
+
+def _close(appeal, step, state, actor, note, **values):
+    _move_appeal(appeal, step, AS.ANSWERED, state, actor, closed_by_id=actor.id, closed_at=utcnow(),
+                 close_note=(note or "").strip() or None, **values)
+
+
+def _move_appeal(appeal, step, old, new, actor, **values):
+    """Compare-and-set the appeal's status: of two people answering at once, one wins and the
+    other gets a ConflictError; audited as appeal.<step> on the scorecard."""
+    moved = db.session.execute(update(Appeal).where(Appeal.id == appeal.id, Appeal.status == old)
+                               .values(status=new, **values).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        scorecard_id = appeal.scorecard_id
+        db.session.rollback()  # nothing of this step (nor a reopen before it) may commit
+        raise ConflictError(scorecard_id)
+    db.session.refresh(appeal)
+    _record(f"appeal.{step}", appeal.scorecard_id, actor, before={"appeal_id": appeal.id, "status": old},
+            after={"status": new, **{k: v for k, v in values.items() if not k.endswith("_at")}})
 
 
 COPY_FIELDS = ("scope", "revision", "actual", "data_as_of", "provenance", "computed_points", "explanation",

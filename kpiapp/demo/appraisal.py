@@ -80,14 +80,17 @@ def complete_q3(cycle, people, rng):
     han = card_for(cycle, people["han.mei"])
     services.acknowledge(han, han.person, objection=True,
                          comment="GMV misses the B2B orders imported late (AMZ-US, 12-19 Sept).")
-    reopened = services.apply_action(han.id, Action.REOPEN, admin,
-                                     reason="B2B orders from 12-19 Sept were missing from the GMV import.")
+    appeal = services.appeal_of(han)
+    services.answer_appeal(appeal, hr, "Checked with the import log: the B2B orders of 12-19 Sept came late.")
+    reopened = services.reopen_from_appeal(appeal, admin,
+                                           "B2B orders from 12-19 Sept were missing from the GMV import.")
     override_first_metric(reopened, han.person.manager, "Late B2B orders added after the corrected import.")
     services.apply_action(reopened.id, Action.SUBMIT_MANAGER_REVIEW, han.person.manager)
     calibrate_to_quota(cycle, hr)
     services.lock(reopened, hr)
     for card in cards_of(cycle):
-        if card.person_id != han.person_id and rng.random() < 0.7:
+        # li.lei has not acknowledged yet: the demo's employee who may still appeal
+        if card.person_id not in (han.person_id, people["li.lei"].id) and rng.random() < 0.7:
             services.acknowledge(card, card.person)
     services.close_cycle(cycle, hr)
 

@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from kpiapp.models.appraisal import (
-    Acknowledgement, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
+    Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
     KpiTemplateItem, Notification, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.audit import AuditEvent, AuditRefusal
@@ -12,7 +12,7 @@ from kpiapp.models.org import ClientCompany, Department, Platform, Position, Sto
 from kpiapp.models.users import Role, User
 
 __all__ = [
-    "Acknowledgement", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
+    "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion",
     "AuditEvent", "AuditRefusal", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",

@@ -4,6 +4,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.i18n import N_, LabelledEnum
@@ -262,6 +263,34 @@ class Acknowledgement(db.Model):
     objection: Mapped[bool] = mapped_column(Boolean, default=False)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Appeal(db.Model):
+    """An employee's appeal (申诉) against a locked result: appeal_flow.py's state machine.
+    One per scorecard version; the locked scorecard itself never changes (a reopen makes
+    version N+1, linked as `new_scorecard_id`)."""
+
+    __tablename__ = "appeal"
+    __table_args__ = (UniqueConstraint("scorecard_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id"))
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[AppealState] = mapped_column(EnumText(AppealState, 16), default=AppealState.OPEN,
+                                                index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    deadline = mapped_column(Date)  # the reply is due by then
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    replied_at = mapped_column(UTCDateTime, nullable=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_at = mapped_column(UTCDateTime, nullable=True)
+    close_note: Mapped[str | None] = mapped_column(Text)
+    new_scorecard_id: Mapped[int | None] = mapped_column(ForeignKey("scorecard.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    scorecard = relationship("Scorecard", foreign_keys=[scorecard_id])
+    raised_by = relationship("User", foreign_keys=[raised_by_id])
+    replied_by = relationship("User", foreign_keys=[replied_by_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
 
 
 class Notification(db.Model):

@@ -13,11 +13,13 @@ def register_filters(app):
         percent=lambda value, places=2: presentation.percent(value, ui_lang(), places),
     )
     # templates compare statuses with members (cycle.status == CycleStatus.closed), never literals
-    from kpiapp.models.appraisal import ChangeStatus, CycleStatus, ItemKind, ScorecardState
+    from kpiapp.appraisal.appeal_flow import AppealStep
+    from kpiapp.appraisal.workflow import Action
+    from kpiapp.models.appraisal import AppealState, ChangeStatus, CycleStatus, ItemKind, ScorecardState
     from kpiapp.models.jobs import JobStatus
     from kpiapp.models.metrics import ImportKind, ImportStatus
     from kpiapp.models.reports import BatchStatus, ReportKind
 
     for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
-                 BatchStatus, ReportKind, JobStatus):
+                 BatchStatus, ReportKind, JobStatus, AppealState, AppealStep, Action):
         app.jinja_env.globals[enum.__name__] = enum

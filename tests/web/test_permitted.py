@@ -29,6 +29,8 @@ FORM_PATHS = {
     "acknowledge": Edit.ACKNOWLEDGE,
 }
 FORM_RE = re.compile(r'<form[^>]*\saction="/scorecards/(\d+)/([^"]+)"')
+# lock is a link to its confirmation page (cycles.lock_confirm), not a form on the scorecard
+LOCK_RE = re.compile(r'<a[^>]*\shref="/cycles/\d+/lock\?scorecard_id=(\d+)"')
 
 
 def shown_on_page(html, card_id):
@@ -36,12 +38,17 @@ def shown_on_page(html, card_id):
     actions, edits = set(), set()
     for found_id, path in FORM_RE.findall(html):
         assert int(found_id) == card_id, path
+        if path.startswith("appeal/"):
+            continue  # appeal steps: compared with services.appeal_permitted in test_appeal_screens
         if path.startswith("actions/"):
             actions.add(Action(path.removeprefix("actions/")))
         elif path.startswith("change-requests/"):
             edits.add(Edit.DECIDE_CHANGE)
         else:
             edits.add(FORM_PATHS[path])
+    for found_id in LOCK_RE.findall(html):
+        assert int(found_id) == card_id
+        actions.add(Action.LOCK)
     return actions, edits
 
 

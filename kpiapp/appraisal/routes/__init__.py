@@ -1,6 +1,7 @@
 """The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
 
 from kpiapp.appraisal.routes import common
+from kpiapp.appraisal.services import APPEAL_REPLY_DAYS
 
 
 def register(app):
@@ -21,6 +22,8 @@ def register(app):
         metric_label=common.metric_label,
         reason_actions=common.REASON_ACTIONS,
         due_date=common.due_date,
+        appeal_overdue=common.appeal_overdue,
+        appeal_reply_days=APPEAL_REPLY_DAYS,
         participant_label=common.participant_label,
         stage_label=lambda s: common.STAGE_LABELS.get(s, s),
     )

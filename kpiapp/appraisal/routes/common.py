@@ -1,5 +1,6 @@
 """Shared by the appraisal screens: labels, error texts, score explanations, responses."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, flash, g, redirect, render_template
@@ -8,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from kpiapp import presentation
 from kpiapp.appraisal.services import ValidationError
+from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
 from kpiapp.metrics import services as metric_services
@@ -36,6 +38,7 @@ ERROR_TEXT = {
     "already_decided": _l("This change request was already decided."),
     "already_acknowledged": _l("This result was already acknowledged."),
     "superseded": _l("A newer version of this scorecard exists."),
+    "not_locked": _l("Only a locked result can be appealed."),
     "manual_score_out_of_range": _l("The score is outside the item's scale."),
     "duplicate_code": _l("A template with this code exists."),
     "invalid_period": _l("The period ends before it starts."),
@@ -164,6 +167,12 @@ def due_date(card):
     """The cycle deadline of the stage the scorecard is in (None when none is set)."""
     name = DUE.get(card.state)
     return getattr(card.cycle, name) if name else None
+
+
+def appeal_overdue(appeal):
+    """An open appeal past its reply deadline."""
+    due = appeal.deadline
+    return appeal.status == AppealState.OPEN and due is not None and due < date.today()
 
 
 STAGE_LABELS = {

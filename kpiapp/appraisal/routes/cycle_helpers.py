@@ -3,10 +3,16 @@
 from collections import Counter
 from datetime import date
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from kpiapp import charts
 from kpiapp.appraisal import scoring, services
+from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes.common import due_date
+from kpiapp.chart_labels import chart_labels
 
 # cycle-health stages: the states in which a person still owes the step
 STAGES = [
@@ -62,12 +68,65 @@ def calibration(cycle):
     for card in cards:
         grade = grade_now(card)
         if grade is not None:
-            teams.setdefault(department_of(card), []).append(grade)
+            teams.setdefault((department_of(card), card.person.department_id), []).append(grade)
     rows = []
-    for team, grades in sorted(teams.items()):
+    for (team, department_id), grades in sorted(teams.items(), key=lambda kv: kv[0][0]):
         counts = Counter(grades)
         violations = {v.grade for v in scoring.distribution_check(grades, bands)}
-        rows.append((team, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands], violations))
+        rows.append((team, department_id, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands],
+                     violations))
     open_cards = [c for c in cards if c.state == S.CALIBRATION]
     queries.load_reporting_lines(card.person for card in open_cards)
     return bands, rows, open_cards, services.cycle_distribution(cycle.id)
+
+
+def grade_chart(bands, overall):
+    """The whole cycle's grade shares against the quotas: the Vega-Lite spec (the same
+    charts.grade_bars as the signed cycle summary) and its table fallback."""
+    graded = overall["graded"] or 0
+    over = {v.grade for v in overall["violations"]}
+    grades = [{"grade": b.grade, "count": overall["counts"].get(b.grade, 0), "max_share": b.max_share,
+               "over": b.grade in over} for b in bands]
+    rows = [(g["grade"], g["count"], share_text(g["count"] * 100 / graded if graded else None),
+             share_text(g["max_share"] * 100 if g["max_share"] is not None else None)) for g in grades]
+    return {"spec": charts.grade_bars(grades, chart_labels()), "rows": rows}
+
+
+def share_text(value):
+    return "—" if value is None else charts.num(value, 1) + "%"
+
+
+# ---- lock (one scorecard or a whole department), after one confirmation -----------------
+
+def lock_candidates(cycle, user, department_id=None, scorecard_id=None):
+    """(cards `user` may lock now, cards of the same scope not ready to lock) for the
+    confirmation page; permission from services.permitted, never decided here."""
+    cards = queries.cycle_scorecards(cycle.id, with_items=True)
+    if scorecard_id is not None:
+        cards = [c for c in cards if c.id == scorecard_id]
+    elif department_id is not None:
+        cards = [c for c in cards if c.person.department_id == department_id]
+    queries.load_reporting_lines(card.person for card in cards)
+    facts = services.facts_for(cards, user)
+    ready = [c for c in cards if Action.LOCK in services.permitted(c, user, facts[c.id]).actions]
+    return ready, [c for c in cards if c not in ready and not c.is_locked]
+
+
+def lock_warnings(cycle, cards, today=None):
+    """What HR should know before locking: the period has not ended, or the data of some
+    data-backed item is older than the period end ("data as of 11-26 for a quarter ending 12-31")."""
+    today = today or date.today()
+    end = format_date(cycle.period_end, "short")
+    warnings = []
+    if today <= cycle.period_end:
+        warnings.append(_("The period has not ended yet: it ends %(end)s.", end=end))
+    data_items = [i for c in cards for i in c.items if not i.is_manual]
+    dates = [i.data_as_of.date() for i in data_items if i.data_as_of is not None]
+    oldest = min(dates, default=None)
+    if oldest is not None and oldest < cycle.period_end:
+        warnings.append(_("Data as of %(as_of)s for a period ending %(end)s.",
+                          as_of=format_date(oldest, "short"), end=end))
+    missing = sum(1 for i in data_items if i.data_as_of is None)
+    if missing:
+        warnings.append(_("%(n)s data-backed items have no data.", n=missing))
+    return warnings

@@ -12,7 +12,7 @@ from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes import cycle_helpers, forms
 from kpiapp.appraisal.routes.common import back_or_fragment, form_refusal
-from kpiapp.appraisal.routes.scorecards import forms_for
+from kpiapp.appraisal.routes.scorecards import forms_for, result_of
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
@@ -210,6 +210,61 @@ def calibration(cycle_id):
         rows=rows,
         open_cards=open_cards,
         overall=overall,
+        shares=cycle_helpers.grade_chart(bands, overall),
         grade_now=cycle_helpers.grade_now,
+        result_of=result_of,
+        self_total=services.self_total,
         forms_for=lambda card: forms_for(services.permitted(card, current_user, facts[card.id])),
     )
+
+
+def lock_scope():
+    """The department or the one scorecard a lock confirmation is about (query or form)."""
+    source = request.form if request.method == "POST" else request.args
+    return source.get("department_id", type=int), source.get("scorecard_id", type=int)
+
+
+@bp.route("/<int:cycle_id>/lock")
+@allow("appraisal.manage")
+def lock_confirm(cycle_id):
+    """One confirmation listing who will be locked, with the warnings (works without JS)."""
+    cycle = load(cycle_id)
+    department_id, scorecard_id = lock_scope()
+    ready, not_ready = cycle_helpers.lock_candidates(cycle, current_user, department_id, scorecard_id)
+    department = db.session.get(Department, department_id) if department_id else None
+    return render_template(
+        "cycles/lock_confirm.html", cycle=cycle, ready=ready, not_ready=not_ready, department=department,
+        department_id=department_id, scorecard_id=scorecard_id, result_of=result_of,
+        warnings=cycle_helpers.lock_warnings(cycle, ready),
+    )
+
+
+def confirmed(form):
+    """{scorecard id: version seen} from the confirmation's "<id>:<version>" entries."""
+    pairs = (entry.split(":", 1) for entry in form.card.data or [] if ":" in entry)
+    return {int(card): int(version) for card, version in pairs if card.isdigit() and version.isdigit()}
+
+
+@bp.route("/<int:cycle_id>/lock", methods=["POST"])
+@allow("appraisal.manage")
+def lock(cycle_id):
+    """Lock the confirmed scorecards one by one (each commits: one refusal keeps the others)."""
+    cycle = load(cycle_id)
+    form = forms.LockForm()
+    department_id, scorecard_id = lock_scope()
+    ready, _not_ready = cycle_helpers.lock_candidates(cycle, current_user, department_id, scorecard_id)
+    seen = confirmed(form) if form.validate() else {}
+    locked, refused = 0, []
+    for card_id, card_version in [(c.id, seen[c.id]) for c in ready if c.id in seen]:
+        try:
+            services.lock(services.get_scorecard(card_id), current_user, expected_version=card_version)
+            db.session.commit()
+            locked += 1
+        except services.AppraisalError as error:
+            audit_refusal(error, "scorecard", card_id)
+            refused.append(card_id)
+    flash(_("%(n)s scorecards locked.", n=locked), "success")
+    if refused:
+        flash(_("%(n)s scorecards were not locked: they changed or are not ready; see the list.",
+                n=len(refused)), "error")
+    return redirect(url_for(".calibration", cycle_id=cycle.id))

@@ -87,6 +87,12 @@ class AcknowledgeForm(CardForm):
                             validators=[Optional(), Length(max=TEXT_MAX)])
 
 
+class AppealForm(CardForm):
+    """One step on an appeal: the reply (answer), a note (close) or why (reopen)."""
+
+    text = long_text(_l("Your text"))
+
+
 # ---- per-item inputs --------------------------------------------------------------------
 
 def scale_max(item):
@@ -291,6 +297,15 @@ class RemindForm(FlaskForm):
 
     scorecard_id = SelectMultipleField(coerce=int, validate_choice=False)
     back = HiddenField()
+
+
+class LockForm(FlaskForm):
+    """The scorecards the confirmation page listed, each as "<id>:<version seen>": only those
+    are locked, and one changed since the page was shown is refused as a conflict."""
+
+    card = SelectMultipleField(validate_choice=False)
+    department_id = HiddenField()
+    scorecard_id = HiddenField()
 
 
 class MarkReadForm(FlaskForm):

@@ -2,10 +2,12 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kpiapp import charts, policy
 from kpiapp.appraisal import queries, services
+from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import Edit
 from kpiapp.appraisal.routes import forms
@@ -40,7 +42,7 @@ FORMS = {
     "acknowledge": forms.AcknowledgeForm,
 }
 # a refusal that names no input, shown next to the one it is about
-FIELD_OF_CODE = {"reason_required": ("reason", "comment")}
+FIELD_OF_CODE = {"reason_required": ("reason", "comment", "text")}
 
 
 def load(scorecard_id):
@@ -65,7 +67,11 @@ def card_context(card, kept=None):
     permitted = services.permitted(card, current_user)
     can = forms_for(permitted)
     result = result_of(card)
+    appeal = queries.appeal_of(card)
+    appeal_steps = services.appeal_permitted(card, current_user, appeal)
     return {
+        "appeal": appeal, "appeal_steps": appeal_steps, "history": queries.history(card),
+        "appeal_form": appeal_form(card, appeal_steps, kept),
         "card": card, "superseded": superseded, "pending": pending, "ack": ack, "can": can,
         "forms": card_forms(card, can, result, kept), "actions": list(permitted.actions),
         "result": result, "change_requests": queries.change_requests(card),
@@ -100,6 +106,15 @@ def card_forms(card, can, result, kept=None):
     return shown
 
 
+def appeal_form(card, steps, kept=None):
+    """The form for the appeal steps this user may take (raise goes through acknowledge)."""
+    if isinstance(kept, forms.AppealForm):
+        return focus_first_error(kept)
+    if any(step != AppealStep.RAISE for step in steps):
+        return forms.build(forms.AppealForm, card)
+    return None
+
+
 def result_of(card):
     if card.is_locked:
         return card.total, card.grade, card.bonus_coefficient
@@ -126,7 +141,8 @@ def respond(card_id, form, status=200, message=None, error=None, conflict=None):
     context = card_context(card, kept=form if status >= 400 else None)
     if form.view.data in VIEWS:
         fragment, url = VIEWS[form.view.data]
-        return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now, **context)
+        return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now,
+                                 self_total=services.self_total, result_of=result_of, **context)
     if status >= 400:
         return render_page_or_fragment("scorecards/detail.html", "scorecards/_scorecard.html", status=status,
                                        error=error, conflict=conflict, **context)
@@ -280,3 +296,22 @@ def acknowledge(scorecard_id):
     card, form = posted(scorecard_id, forms.AcknowledgeForm)
     return save(card, form, lambda: services.acknowledge(
         card, current_user, form.objection.data, form.comment.data or None), _("Acknowledged."))
+
+
+# appeal steps taken on the scorecard page (raise is acknowledge with an objection)
+APPEAL_CALLS = {
+    AppealStep.ANSWER: (services.answer_appeal, _l("Reply sent.")),
+    AppealStep.CLOSE: (services.close_appeal, _l("Appeal closed.")),
+    AppealStep.REOPEN: (services.reopen_from_appeal, _l("Reopened as a new version.")),
+}
+
+
+@bp.route("/<int:scorecard_id>/appeal/<step>", methods=["POST"])
+@allow(STAFF)
+def appeal_step(scorecard_id, step):
+    card, form = posted(scorecard_id, forms.AppealForm)
+    appeal = queries.appeal_of(card)
+    if appeal is None or step not in {str(s) for s in APPEAL_CALLS}:
+        abort(404)
+    call, done = APPEAL_CALLS[AppealStep(step)]
+    return save(card, form, lambda: call(appeal, current_user, form.text.data or None), str(done))
