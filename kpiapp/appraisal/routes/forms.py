@@ -11,7 +11,8 @@ from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from kpiapp.forms import DateInputField, NumberField, posted, strip, strip_or_none
+from kpiapp.appraisal.routes.common import metric_unit
+from kpiapp.forms import DateInputField, NumberField, UnitNumberField, posted, strip, strip_or_none
 
 TEXT_MAX = 5000  # a long review comment fits; a pasted book does not
 REASON_MAX = 2000
@@ -100,10 +101,16 @@ def cap(item):
 LIMIT_LABELS = (("threshold", _l("Threshold")), ("target", _l("Target")), ("stretch", _l("Stretch")))
 
 
+def limit(label, unit):
+    """A threshold, target or stretch, typed in its metric's unit (a percent metric in percent)."""
+    return UnitNumberField(label, validators=[Optional()], unit=unit)
+
+
 def target_inputs(item):
     inputs = {"weight": number(_l("Weight"), between(0, 100))}
     if not item.is_manual:  # a manual item is scored on its scale; it has no target
-        inputs.update({name: number(label) for name, label in LIMIT_LABELS})
+        unit = metric_unit(item)
+        inputs.update({name: limit(label, unit) for name, label in LIMIT_LABELS})
     return inputs
 
 
