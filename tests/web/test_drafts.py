@@ -38,6 +38,8 @@ def test_a_self_review_draft_survives_a_reload_and_stays_private(team, browser):
     assert "Half written, then more</textarea>" in html
     assert attrs(html, f"items-{teamwork.id}-self_score")["value"] == "4"
     assert "Your unsaved draft from" in html and "Discard draft" in html
+    status = re.search(r'<p class="draft-status"[^>]*>', html).group(0)
+    assert 'hx-target="this"' in status  # not the form's target: an autosave must not replace the form
     db.session.refresh(card)
     assert card.self_comment is None  # a draft is not the review
     assert "Half written" not in browser(team.manager).page(f"/scorecards/{card.id}")
