@@ -246,3 +246,22 @@ def test_money_inputs_carry_the_currency_and_the_weight_total_shows(team, browse
     total = re.search(r'data-weights-total[^>]*>\s*Total weight: <output>([^<]*)</output>', html)
     assert total and total.group(1) == "100"
     assert "data-weight" in tag(html, f"items-{gmv.id}-weight")
+
+
+def test_a_template_takes_and_shows_percent_metrics_in_percent(app, browser):
+    from tests.appraisal.factories import HRFactory
+    from kpiapp.models import KpiTemplate
+
+    hr = browser(HRFactory())
+    rows = {"items-0-name": "ACoS", "items-0-kind": "metric", "items-0-metric_key": "acos",
+            "items-0-weight": "100", "items-0-rule_kind": "linear", "items-0-direction": "lower_better",
+            "items-0-threshold": "35", "items-0-target": "22", "items-0-stretch": "18", "items-0-cap": "120"}
+    r = hr.post("/kpi-templates/new", {**rows, "code": "ads", "name": "Ads"})
+    assert r.status_code == 302
+    template = db.session.execute(db.select(KpiTemplate).filter_by(code="ads")).scalar_one()
+    item = template.items[0]
+    assert (item.threshold, item.target, item.stretch) == (Decimal("0.35"), Decimal("0.22"), Decimal("0.18"))
+    assert "22.0%" in hr.page(f"/kpi-templates/{template.id}")  # in_unit, as the scorecard shows it
+    form = hr.page(f"/kpi-templates/{template.id}/edit")
+    assert attrs(form, "items-0-target")["value"] == "22"
+    assert attrs(form, "items-0-target")["aria-label"].endswith("(%)")
