@@ -7,6 +7,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, FieldList, FormField
 
+from kpiapp import presentation
+
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -45,6 +47,25 @@ class NumberField(DecimalField):
         if isinstance(self.data, Decimal):
             return f"{self.data.normalize():f}"  # 105000, not 105000.000000 or 1E+5
         return "" if self.data is None else str(self.data)
+
+
+class UnitNumberField(NumberField):
+    """A number typed as people think of its unit (a fraction in percent: 35 for 0.35) and kept
+    as the domain stores it; the conversion is kpiapp.presentation's."""
+
+    def __init__(self, label=None, validators=None, unit=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.unit = unit
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal):
+            self.data = presentation.from_entry(self.data, self.unit)
+
+    def _value(self):
+        if not self.raw_data and isinstance(self.data, Decimal):
+            return f"{presentation.to_entry(self.data, self.unit).normalize():f}"
+        return super()._value()
 
 
 class DateInputField(DateField):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_currency, parse_pattern
+from babel.numbers import format_currency, get_currency_symbol, parse_pattern
 from babel.support import NullTranslations, Translations
 
 from kpiapp.appraisal.scoring import Direction, Explanation
@@ -95,6 +95,31 @@ def in_unit(value: Any, unit: str | None, lang: str = "en", currency: str | None
     36 hours -> '36 h'; money carries `currency`'s symbol when one is given; '—' for no value."""
     found = to_decimal(value)
     return DASH if found is None else _with_unit(found, unit, lang, currency)
+
+
+# how a value of a unit is typed into a form: fractions in percent (0.35 is typed 35)
+ENTRY_SCALE = {"fraction": HUNDRED}
+
+
+def to_entry(value: Decimal | None, unit: str | None) -> Decimal | None:
+    """A stored value as a person types it: 0.35 of a fraction unit -> 35."""
+    return None if value is None else value * ENTRY_SCALE.get(unit, 1)
+
+
+def from_entry(value: Decimal | None, unit: str | None) -> Decimal | None:
+    """A typed value as it is stored: 35 typed for a fraction unit -> 0.35."""
+    return None if value is None else value / ENTRY_SCALE.get(unit, 1)
+
+
+def entry_affix(unit: str | None, lang: str = "en", currency: str | None = None) -> tuple[str, str]:
+    """(before, after) an input of this unit: '%' after a percent, the currency symbol before money."""
+    if unit == "fraction":
+        return "", "%"
+    if unit == "money" and currency:
+        return get_currency_symbol(currency, _locale(lang)), ""
+    if unit in ("hours", "days"):
+        return "", _WORDS[lang][unit].strip()
+    return "", ""
 
 
 def bare(value: Decimal, unit: str | None, lang: str = "en") -> str:

@@ -193,14 +193,9 @@ def _validate_linear(rule: ScoringRule) -> None:
     if missing:
         raise ScoringError("linear_incomplete", f"A linear rule needs {', '.join(missing)}.")
     t, g, s = rule.threshold, rule.target, rule.stretch
-    if rule.higher_better and not t < g <= s:
-        raise ScoringError(
-            "linear_order", "Higher is better: need threshold < target <= stretch."
-        )
-    if not rule.higher_better and not t > g >= s:
-        raise ScoringError(
-            "linear_order", "Lower is better: need threshold > target >= stretch."
-        )
+    problem = order_problem(rule.direction, t, g, s)
+    if problem is not None:
+        raise ScoringError("linear_order", ORDER_PROBLEMS[problem[0]])
     if rule.cap < HUNDRED:
         raise ScoringError("cap_below_100", "The cap must be at least 100 points.")
     # with no stretch zone "target -> 100" and "stretch -> cap" would disagree
@@ -209,6 +204,34 @@ def _validate_linear(rule: ScoringRule) -> None:
             "cap_without_stretch",
             "When stretch equals target there is no stretch zone: cap must be 100.",
         )
+
+
+# what is wrong with a linear rule's limits, in the direction's terms
+ORDER_PROBLEMS = {
+    "order_threshold_not_below_target": "Higher is better: the threshold must be below the target.",
+    "order_stretch_below_target": "Higher is better: the stretch must be at least the target.",
+    "order_threshold_not_above_target": "Lower is better: the threshold must be above the target.",
+    "order_stretch_above_target": "Lower is better: the stretch must be at most the target.",
+}
+
+
+def order_problem(direction, threshold, target, stretch) -> tuple[str, str] | None:
+    """(code, limit at fault) when the limits given are out of order, else None.
+
+    Higher is better: threshold < target <= stretch; lower is better, the reverse. A limit
+    left blank is not compared, so a half-filled row can be saved and checked as it grows."""
+    higher = _enum(Direction, direction or Direction.HIGHER_BETTER, "direction") == Direction.HIGHER_BETTER
+    if threshold is not None and target is not None:
+        if higher and not threshold < target:
+            return "order_threshold_not_below_target", "threshold"
+        if not higher and not threshold > target:
+            return "order_threshold_not_above_target", "threshold"
+    if stretch is not None and target is not None:
+        if higher and stretch < target:
+            return "order_stretch_below_target", "stretch"
+        if not higher and stretch > target:
+            return "order_stretch_above_target", "stretch"
+    return None
 
 
 def _validate_bands(rule: ScoringRule) -> None:

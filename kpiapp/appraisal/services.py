@@ -844,12 +844,31 @@ def _apply_changes(cleaned):
         refresh_points(item)
 
 
+def _check_order(item, limits):
+    """Refuse a linear item's limits out of order, naming the limit at fault (blanks are not compared)."""
+    rule = item.rule or {}
+    if item.is_manual or rule.get("kind") != scoring.RuleKind.LINEAR:
+        return
+    ordered = (limits.get(n) for n in ("threshold", "target", "stretch"))
+    found = scoring.order_problem(rule.get("direction"), *ordered)
+    if found is not None:
+        code, field = found
+        raise ValidationError(code, f"{item.name}: {scoring.ORDER_PROBLEMS[code]}", field=field, item_id=item.id)
+
+
+def _check_orders(cleaned):
+    for item, fields in cleaned.items():
+        _check_order(item, {n: _dec(fields.get(n, getattr(item, n))) for n in RULE_LIMITS})
+
+
 def update_items(scorecard, actor, changes, *, expected_version=None):
     """Edit targets in draft/returned (owner or manager); fields: name, description,
     weight, target, threshold, stretch. `changes` = {item_id: {field: value}}."""
     _writable(scorecard, expected_version)
     _check_edit(scorecard, actor, Edit.EDIT_TARGETS)
-    _apply_changes(_clean_changes(scorecard, changes))
+    cleaned = _clean_changes(scorecard, changes)
+    _check_orders(cleaned)
+    _apply_changes(cleaned)
     _save(scorecard, actor)
     return scorecard
 
@@ -879,6 +898,7 @@ def request_change(scorecard, actor, changes, reason, *, expected_version=None):
     _check_edit(scorecard, actor, Edit.REQUEST_CHANGE)
     reason = _require_text(reason)
     cleaned = _clean_changes(scorecard, changes)
+    _check_orders(cleaned)
     _check_proposal(scorecard, cleaned)
     request = ChangeRequest(scorecard_id=scorecard.id, requested_by_id=actor.id, reason=reason,
                             changes={str(i.id): audit.to_jsonable(f) for i, f in cleaned.items()})

@@ -304,3 +304,21 @@ class Notification(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
     read_at = mapped_column(UTCDateTime, nullable=True)
     scorecard = relationship("Scorecard")
+
+
+class ReviewDraft(db.Model):
+    """What someone typed into a review form and has not saved yet: private to its author,
+    deleted when the review is saved or the draft discarded (docs/appraisal.md, "Drafts").
+    Autosaves are not audited row by row; kpiapp.appraisal.drafts records creation and discard."""
+
+    __tablename__ = "review_draft"
+    __audit__ = False
+    __table_args__ = (UniqueConstraint("scorecard_id", "user_id", "stage"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(20))  # the Edit it belongs to: self_review, manager_review
+    payload: Mapped[dict] = mapped_column(JSON)  # {input name: text as typed}
+    base_version: Mapped[int] = mapped_column(Integer)  # the scorecard's version_id when typed
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    saved_at = mapped_column(UTCDateTime, default=utcnow)

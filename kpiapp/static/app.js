@@ -24,3 +24,29 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// The weight total under a scorecard's weight column, kept up to date while weights are typed
+// (the services check it again on save). Sums in hundredths so 33.33 + 33.33 + 33.34 is 100.
+function updateWeightsTotal(form) {
+  var shown = form.querySelector("[data-weights-total]");
+  if (!shown) { return; }
+  var cents = 0, valid = true;
+  form.querySelectorAll("input[data-weight]").forEach(function (input) {
+    var text = input.value.trim();
+    if (text === "") { return; }
+    var value = Number(text);
+    if (!isFinite(value)) { valid = false; return; }
+    cents += Math.round(value * 100);
+  });
+  var ok = valid && cents === 10000;
+  shown.querySelector("output").textContent = valid ? String(cents / 100) : "?";
+  shown.classList.toggle("ok", ok);
+  shown.classList.toggle("field-error", !ok);
+  shown.querySelector(".ok-mark").hidden = !ok;
+  shown.querySelector(".off-mark").hidden = ok;
+}
+document.addEventListener("input", function (event) {
+  if (event.target.matches && event.target.matches("input[data-weight]") && event.target.form) {
+    updateWeightsTotal(event.target.form);
+  }
+});

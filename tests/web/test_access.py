@@ -169,7 +169,7 @@ def test_conflict_says_who_changed_it(team, browser):
     seen = card.version_id
     browser(team.manager).post(
         f"/scorecards/{card.id}/targets",
-        {f"items-{metric_item(card).id}-target": "1", "expected_version": seen},
+        {f"items-{metric_item(card).id}-target": "90000", "expected_version": seen},
     )
     r = browser(person).post(f"/scorecards/{card.id}/actions/submit", {"expected_version": seen}, htmx=True)
     assert r.status_code == 409 and f"changed by {team.manager.name}" in r.get_data(as_text=True)
@@ -248,7 +248,7 @@ def test_api_conflict_names_who_changed_it(team, browser, app):
     seen = card.version_id
     browser(team.manager).post(
         f"/scorecards/{card.id}/targets",
-        {f"items-{metric_item(card).id}-target": "1", "expected_version": seen},
+        {f"items-{metric_item(card).id}-target": "90000", "expected_version": seen},
     )
     status, body = api(app.test_client(), new_token(browser(person)), "POST",
                        f"/scorecards/{card.id}/actions/submit", {"expected_version": seen})

@@ -3,6 +3,7 @@ values, the offending input marked (aria-invalid, its message next to it, autofo
 first one), and the inputs carry their constraints in HTML."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -193,3 +194,74 @@ def test_refused_template_keeps_rows_and_marks_the_bad_weight(app, browser):
     blank_row = {"items-3-name": "", "items-3-weight": ""}  # the page always posts blank rows too
     live = hr.post("/kpi-templates/weights", {**ROWS, "items-2-weight": "30", **blank_row}, htmx=True)
     assert 'class="ok"' in live.get_data(as_text=True) and "Weights total: 100" in live.get_data(as_text=True)
+
+
+def as_acos(item):
+    """Make a data item an ACoS item (a fraction, lower is better): 35 % / 25 % / 18 %."""
+    item.metric_key = "acos"
+    item.rule = {"kind": "linear", "direction": "lower_better", "cap": "120"}
+    item.threshold, item.target, item.stretch = Decimal("0.35"), Decimal("0.25"), Decimal("0.18")
+    db.session.commit()
+    return item
+
+
+def test_percent_targets_are_typed_and_shown_in_percent(team, browser):
+    person = team.people[0]
+    card = team.card(person)
+    acos = as_acos(metric_item(card))
+    html = browser(person).page(f"/scorecards/{card.id}")
+    assert attrs(html, f"items-{acos.id}-threshold")["value"] == "35"
+    assert attrs(html, f"items-{acos.id}-target")["aria-label"].endswith("(%)")
+    r = browser(person).post(f"/scorecards/{card.id}/targets", {
+        f"items-{acos.id}-target": "22", "expected_version": card.version_id}, htmx=True)
+    assert r.status_code == 200
+    assert attrs(r.get_data(as_text=True), f"items-{acos.id}-target")["value"] == "22"
+    db.session.refresh(acos)
+    assert acos.target == Decimal("0.22")  # stored as the fraction it is
+
+
+def test_targets_out_of_order_name_the_problem_next_to_the_input(team, browser):
+    person = team.people[0]
+    card = team.card(person)
+    acos = as_acos(metric_item(card))
+    r = browser(person).post(f"/scorecards/{card.id}/targets", {
+        f"items-{acos.id}-threshold": "20", "expected_version": card.version_id}, htmx=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    threshold = attrs(html, f"items-{acos.id}-threshold")
+    assert threshold["value"] == "20" and threshold["aria-invalid"] == "true"
+    message = re.search(rf'id="{threshold["aria-describedby"]}">([^<]+)<', html).group(1)
+    assert message == "Lower is better here: the threshold must be above the target."
+    db.session.refresh(acos)
+    assert acos.threshold == Decimal("0.35")
+
+
+def test_money_inputs_carry_the_currency_and_the_weight_total_shows(team, browser):
+    person = team.people[0]
+    card = team.card(person)
+    gmv = metric_item(card)
+    html = browser(person).page(f"/scorecards/{card.id}")
+    assert attrs(html, f"items-{gmv.id}-target")["aria-label"].endswith("($)")
+    assert re.search(r'<span class="unit" aria-hidden="true">\$</span>', html)
+    total = re.search(r'data-weights-total[^>]*>\s*Total weight: <output>([^<]*)</output>', html)
+    assert total and total.group(1) == "100"
+    assert "data-weight" in tag(html, f"items-{gmv.id}-weight")
+
+
+def test_a_template_takes_and_shows_percent_metrics_in_percent(app, browser):
+    from tests.appraisal.factories import HRFactory
+    from kpiapp.models import KpiTemplate
+
+    hr = browser(HRFactory())
+    rows = {"items-0-name": "ACoS", "items-0-kind": "metric", "items-0-metric_key": "acos",
+            "items-0-weight": "100", "items-0-rule_kind": "linear", "items-0-direction": "lower_better",
+            "items-0-threshold": "35", "items-0-target": "22", "items-0-stretch": "18", "items-0-cap": "120"}
+    r = hr.post("/kpi-templates/new", {**rows, "code": "ads", "name": "Ads"})
+    assert r.status_code == 302
+    template = db.session.execute(db.select(KpiTemplate).filter_by(code="ads")).scalar_one()
+    item = template.items[0]
+    assert (item.threshold, item.target, item.stretch) == (Decimal("0.35"), Decimal("0.22"), Decimal("0.18"))
+    assert "22.0%" in hr.page(f"/kpi-templates/{template.id}")  # in_unit, as the scorecard shows it
+    form = hr.page(f"/kpi-templates/{template.id}/edit")
+    assert attrs(form, "items-0-target")["value"] == "22"
+    assert attrs(form, "items-0-target")["aria-label"].endswith("(%)")

@@ -66,7 +66,7 @@ def test_race_loser_is_audited(team, browser):
     card = team.card(person)
     seen = card.version_id
     browser(team.manager).post(f"/scorecards/{card.id}/targets",
-                               {f"items-{metric_item(card).id}-target": "1", "expected_version": seen})
+                               {f"items-{metric_item(card).id}-target": "90000", "expected_version": seen})
     response = browser(person).post(f"/scorecards/{card.id}/actions/submit", {"expected_version": seen},
                                     htmx=True)
     assert response.status_code == 409

@@ -19,6 +19,7 @@ def register(app):
         explain=common.explain,
         plain=common.plain,
         shown=common.shown,
+        affix=common.affix,
         metric_label=common.metric_label,
         reason_actions=common.REASON_ACTIONS,
         due_date=common.due_date,

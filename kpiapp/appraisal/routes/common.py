@@ -40,6 +40,10 @@ ERROR_TEXT = {
     "superseded": _l("A newer version of this scorecard exists."),
     "not_locked": _l("Only a locked result can be appealed."),
     "manual_score_out_of_range": _l("The score is outside the item's scale."),
+    "order_threshold_not_below_target": _l("Higher is better here: the threshold must be below the target."),
+    "order_stretch_below_target": _l("Higher is better here: the stretch must be at least the target."),
+    "order_threshold_not_above_target": _l("Lower is better here: the threshold must be above the target."),
+    "order_stretch_above_target": _l("Lower is better here: the stretch must be at most the target."),
     "duplicate_code": _l("A template with this code exists."),
     "invalid_period": _l("The period ends before it starts."),
     "invalid_grade_table": _l("Each grade needs a name, a minimum score and a coefficient."),
@@ -108,6 +112,11 @@ def plain(value):
 def shown(item, value):
     """A target or actual in its metric's unit, as the signed report shows it."""
     return presentation.in_unit(value, metric_unit(item), ui_lang(), current_app.config["BASE_CURRENCY"])
+
+
+def affix(item):
+    """(before, after) an input of the item's limits: '%' for a percent metric, the currency symbol for money."""
+    return presentation.entry_affix(metric_unit(item), ui_lang(), current_app.config["BASE_CURRENCY"])
 
 
 def changed_only(card, changes):

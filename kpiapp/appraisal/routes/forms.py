@@ -6,12 +6,14 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from kpiapp.forms import DateInputField, NumberField, posted, strip, strip_or_none
+from kpiapp.appraisal.routes.common import metric_unit
+from kpiapp.forms import DateInputField, NumberField, UnitNumberField, leaf_fields, posted, strip, strip_or_none
 
 TEXT_MAX = 5000  # a long review comment fits; a pasted book does not
 REASON_MAX = 2000
@@ -106,10 +108,16 @@ def cap(item):
 LIMIT_LABELS = (("threshold", _l("Threshold")), ("target", _l("Target")), ("stretch", _l("Stretch")))
 
 
+def limit(label, unit):
+    """A threshold, target or stretch, typed in its metric's unit (a percent metric in percent)."""
+    return UnitNumberField(label, validators=[Optional()], unit=unit)
+
+
 def target_inputs(item):
     inputs = {"weight": number(_l("Weight"), between(0, 100))}
     if not item.is_manual:  # a manual item is scored on its scale; it has no target
-        inputs.update({name: number(label) for name, label in LIMIT_LABELS})
+        unit = metric_unit(item)
+        inputs.update({name: limit(label, unit) for name, label in LIMIT_LABELS})
     return inputs
 
 
@@ -137,17 +145,17 @@ ITEM_INPUTS = {
 }
 
 
-def build(form_class, card, post=False):
-    """A form for this scorecard filled from the card, and with `post` from the request's form.
-
-    Inputs absent from the post keep the card's values and are not sent to the service."""
+def build(form_class, card, post=False, typed=None):
+    """A form for this scorecard filled from the card, and with `post` from the request's form
+    (or `typed`, {input name: text}, e.g. a draft's). Inputs absent from the post keep the card's
+    values and are not sent to the service."""
     data = {name: getattr(card, name, None) for name, value in vars(form_class).items()
             if isinstance(value, UnboundField)}
     data["expected_version"] = card.version_id
     inputs_of = ITEM_INPUTS.get(form_class)
     if inputs_of is not None:
         form_class, data["items"] = with_items(form_class, card.items, inputs_of)
-    form = bind(form_class, data, post)
+    form = form_class(formdata=MultiDict(typed), data=data) if typed is not None else bind(form_class, data, post)
     if hasattr(form, "prepare"):
         form.prepare(card)
     return form
@@ -185,6 +193,15 @@ def input_of(form, name, item_id=None):
         return form._fields.get(name)
     sub = form.items.form._fields.get(str(item_id)) if "items" in form else None
     return sub.form._fields.get(name) if sub is not None else None
+
+
+NOT_TYPED = ("csrf_token", "expected_version", "view")
+
+
+def typed_values(form):
+    """{input name: text} of what was typed into the form's declared inputs (a draft's payload)."""
+    return {f.name: f.raw_data[0] for f in leaf_fields(form)
+            if f.raw_data and f.name not in NOT_TYPED and isinstance(f.raw_data[0], str)}
 
 
 def sent(field):

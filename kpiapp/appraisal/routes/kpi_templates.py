@@ -2,6 +2,7 @@
 
 import json
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +11,8 @@ from sqlalchemy import select
 
 from kpiapp.appraisal import services
 from kpiapp.appraisal.routes import forms
-from kpiapp.appraisal.routes.common import error_text, form_refusal
+from kpiapp import presentation
+from kpiapp.appraisal.routes.common import error_text, form_refusal, metric_unit
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS
@@ -21,10 +23,15 @@ from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("kpi_templates", __name__)
 BLANK_ROWS = 2
+LIMITS = ("threshold", "target", "stretch")
 
 
 def load(template_id):
     return authorize("template.manage", db.session.get(KpiTemplate, template_id))
+
+
+def _decimal(value):
+    return None if value is None else Decimal(str(value))
 
 
 def first_set(*values):
@@ -46,7 +53,8 @@ def spec_of(row):
             rule["bands"] = json.loads(row.get("bands") or "[]")
         except ValueError:
             rule["bands"] = []
-    limits = {} if kind == "manual" else {n: row.get(n) for n in ("threshold", "target", "stretch")}
+    unit = unit_of(row.get("metric_key"))  # typed as people think of it: a percent metric in percent
+    limits = {} if kind == "manual" else {n: presentation.from_entry(row.get(n), unit) for n in LIMITS}
     return {
         "name": row.get("name"),
         "kind": kind,
@@ -59,17 +67,21 @@ def spec_of(row):
     }
 
 
+def unit_of(metric_key):
+    """The unit of a row's metric (None for a manual row or an unknown metric)."""
+    return metric_unit(SimpleNamespace(metric_key=metric_key)) if metric_key else None
+
+
 def row_of(item):
     rule = item.rule or {}
+    unit = unit_of(item.metric_key)
     return {
         "name": item.name,
         "kind": str(item.kind),
         "metric_key": item.metric_key or "",
         "tag": str(item.tag),
         "weight": item.weight,
-        "threshold": item.threshold,
-        "target": item.target,
-        "stretch": item.stretch,
+        **{n: presentation.to_entry(_decimal(getattr(item, n)), unit) for n in LIMITS},
         "rule_kind": rule.get("kind", "linear"),
         "direction": rule.get("direction") or "",
         "cap": rule.get("cap"),
@@ -100,7 +112,8 @@ def form_page(template, form, error=None, status=200):
     if status >= 400:
         focus_first_error(form)
     return render_template("kpi_templates/form.html", template=template, form=form, total=total, ok=ok,
-                           metrics=BUILTIN_METRICS, error=error), status
+                           metrics=BUILTIN_METRICS, units={m.key: m.unit for m in BUILTIN_METRICS},
+                           error=error), status
 
 
 def save_template(template, form, call):

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kpiapp import charts, policy
-from kpiapp.appraisal import queries, services
+from kpiapp.appraisal import drafts, queries, services
 from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import Edit
@@ -23,7 +23,7 @@ from kpiapp.appraisal.routes.common import (
 )
 from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
-from kpiapp.forms import focus_first_error
+from kpiapp.forms import focus_first_error, leaf_fields
 from kpiapp.models import Scorecard
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.web.pages import render_page_or_fragment
@@ -69,11 +69,13 @@ def card_context(card, kept=None):
     result = result_of(card)
     appeal = queries.appeal_of(card)
     appeal_steps = services.appeal_permitted(card, current_user, appeal)
+    card_drafts = own_drafts(card, can)
     return {
         "appeal": appeal, "appeal_steps": appeal_steps, "history": queries.history(card),
         "appeal_form": appeal_form(card, appeal_steps, kept),
         "card": card, "superseded": superseded, "pending": pending, "ack": ack, "can": can,
-        "forms": card_forms(card, can, result, kept), "actions": list(permitted.actions),
+        "forms": card_forms(card, can, result, kept, card_drafts), "drafts": card_drafts,
+        "actions": list(permitted.actions),
         "result": result, "change_requests": queries.change_requests(card),
         "versions": queries.versions_of(card), "item_versions": queries.item_versions(card),
         "grades": [g["grade"] for g in card.cycle.grade_table],
@@ -96,8 +98,17 @@ def forms_for(permitted):
     return {str(edit): edit in permitted.edits for edit in Edit}
 
 
-def card_forms(card, can, result, kept=None):
-    shown = {name: forms.build(form_class, card) for name, form_class in FORMS.items() if can[name]}
+def own_drafts(card, can):
+    """{stage: draft} of the current user's drafts of the reviews they may write now."""
+    found = {str(stage): drafts.find(card, current_user, stage) for stage in drafts.STAGES if can[str(stage)]}
+    return {stage: draft for stage, draft in found.items() if draft is not None}
+
+
+def card_forms(card, can, result, kept=None, own=None):
+    """The forms this user gets, filled from the card, from their draft, or (`kept`) as refused."""
+    own = own or {}
+    shown = {name: forms.build(form_class, card, typed=own[name].payload if name in own else None)
+             for name, form_class in FORMS.items() if can[name]}
     if "calibrate" in shown:
         shown["calibrate"].grade.data = result[1]
     kept_as = next((name for name, form_class in FORMS.items() if isinstance(kept, form_class)), None)
@@ -144,6 +155,8 @@ def respond(card_id, form, status=200, message=None, error=None, conflict=None):
         return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now,
                                  self_total=services.self_total, result_of=result_of, **context)
     if status >= 400:
+        if conflict and conflict.get("kept"):
+            conflict["rows"] = typed_beside_current(form, card)
         return render_page_or_fragment("scorecards/detail.html", "scorecards/_scorecard.html", status=status,
                                        error=error, conflict=conflict, **context)
     url = url_for(".detail", scorecard_id=card_id)
@@ -171,6 +184,31 @@ def save(card, form, call, done):
     response = respond(card_id, form, message=done)
     response.headers["HX-Trigger"] = "scorecard-changed"  # other regions (e.g. a distribution) refresh
     return response
+
+
+def typed_beside_current(kept, card):
+    """[(what, typed, saved now)] for each input typed differently from what the scorecard holds
+    now, so the conflict notice shows both and the person can copy what they wrote."""
+    form_class = next((c for c in FORMS.values() if isinstance(kept, c)), None)
+    if form_class is None:
+        return []
+    current = forms.build(form_class, card)
+    now = {f.name: f for f in leaf_fields(current)}
+    rows = []
+    for name, text in forms.typed_values(kept).items():
+        saved = now[name]._value() if name in now else ""
+        if text.strip() != (saved or "").strip():
+            rows.append((input_label(card, now.get(name)), text, saved))
+    return rows
+
+
+def input_label(card, field):
+    """'GMV · Target' for an item's input, the label alone for the scorecard's own."""
+    if field is None:
+        return ""
+    parts = field.name.split("-")
+    item = card.item(parts[1]) if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit() else None
+    return f"{item.name} · {field.label.text}" if item is not None else str(field.label.text)
 
 
 def mark_refusal(form, error):
@@ -246,18 +284,56 @@ def edit_targets(scorecard_id):
 @allow(STAFF)
 def self_review(scorecard_id):
     card, form = posted(scorecard_id, forms.SelfReviewForm)
-    return save(card, form, lambda: services.save_self_review(
-        card, current_user, comment=forms.sent(form.self_comment), items=forms.item_changes(form),
-        expected_version=version(form)), _("Self-review saved."))
+
+    def call():
+        saved = services.save_self_review(card, current_user, comment=forms.sent(form.self_comment),
+                                          items=forms.item_changes(form), expected_version=version(form))
+        drafts.end(card, current_user, Edit.SELF_REVIEW, "saved")
+        return saved
+    return save(card, form, call, _("Self-review saved."))
 
 
 @bp.route("/<int:scorecard_id>/manager-review", methods=["POST"])
 @allow(STAFF)
 def manager_review(scorecard_id):
     card, form = posted(scorecard_id, forms.ManagerReviewForm)
-    return save(card, form, lambda: services.save_manager_review(
-        card, current_user, comment=forms.sent(form.manager_comment), items=forms.item_changes(form),
-        expected_version=version(form)), _("Review saved."))
+
+    def call():
+        saved = services.save_manager_review(card, current_user, comment=forms.sent(form.manager_comment),
+                                             items=forms.item_changes(form), expected_version=version(form))
+        drafts.end(card, current_user, Edit.MANAGER_REVIEW, "saved")
+        return saved
+    return save(card, form, call, _("Review saved."))
+
+
+# ---- drafts -----------------------------------------------------------------------------
+
+
+@bp.route("/<int:scorecard_id>/drafts/<stage>", methods=["POST"])
+@allow(STAFF)
+def save_draft(scorecard_id, stage):
+    """Autosave (htmx, while the person types): keep what was typed, answer with "saved 12:03"."""
+    card, form = posted(scorecard_id, FORMS.get(stage) or abort(404))
+    try:
+        draft = drafts.save(card, current_user, stage, forms.typed_values(form))
+        db.session.commit()
+    except services.AppraisalError as error:
+        db.session.rollback()
+        audit_refusal(error, "scorecard", card.id)
+        return render_template("scorecards/_draft_status.html", card=card, stage=stage, draft=None,
+                               refused=True), error.status
+    return render_template("scorecards/_draft_status.html", card=card, stage=stage, draft=draft)
+
+
+@bp.route("/<int:scorecard_id>/drafts/<stage>/discard", methods=["POST"])
+@allow(STAFF)
+def discard_draft(scorecard_id, stage):
+    card, form = posted(scorecard_id, forms.CardForm)
+    if stage not in map(str, drafts.STAGES):
+        abort(404)
+    drafts.end(card, current_user, stage, "discarded")
+    db.session.commit()
+    return respond(card.id, form, message=_("Draft discarded."))
 
 
 @bp.route("/<int:scorecard_id>/change-requests", methods=["POST"])
