@@ -863,8 +863,8 @@ def request_change(scorecard, actor, changes, reason, *, expected_version=None):
     _save(scorecard, actor)
     decider = next((m for m in scorecard.person.managers() if m.id != actor.id), None)
     if decider is not None:
-        notifications.notify([decider], scorecard, "change_requested",
-                             f"{actor.name} asks to change targets of {scorecard.person.name}: {reason}")
+        notifications.notify([decider], scorecard, "change_requested", "change_requested",
+                             actor=actor.name, reason=reason)
     return request
 
 
@@ -888,8 +888,8 @@ def decide_change(change_request, actor, decision, reason=None, *, expected_vers
     _save(scorecard, actor)
     _record(f"scorecard.change_{change_request.status}", scorecard.id, actor,
             after={"change_request_id": change_request.id, "reason": reason})
-    notifications.notify([change_request.requested_by], scorecard, f"change_{change_request.status}",
-                         f"Your change request for {scorecard.cycle.name} was {change_request.status}.")
+    kind = f"change_{change_request.status}"
+    notifications.notify([change_request.requested_by], scorecard, kind, kind)
     return change_request
 
 
@@ -1023,8 +1023,8 @@ def acknowledge(scorecard, actor, objection=False, comment=None):
     _record("scorecard.acknowledge", scorecard.id, actor,
             after={"objection": bool(objection), "comment": comment})
     if objection:
-        notifications.notify(notifications.hr_users(exclude_id=actor.id), scorecard, "objection",
-                             f"{actor.name} objects to the result for {scorecard.cycle.name}: {comment}")
+        notifications.notify(notifications.hr_users(exclude_id=actor.id), scorecard, "objection", "objection",
+                             actor=actor.name, comment=comment)
     return ack
 
 

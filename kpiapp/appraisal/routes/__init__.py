@@ -1,5 +1,6 @@
 """The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
 
+from kpiapp.appraisal import notifications
 from kpiapp.appraisal.routes import common
 
 
@@ -16,6 +17,7 @@ def register(app):
     app.jinja_env.globals.update(
         error_text=common.error_text,
         explain=common.explain,
+        notification_text=notifications.text,
         plain=common.plain,
         shown=common.shown,
         metric_label=common.metric_label,
