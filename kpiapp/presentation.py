@@ -16,9 +16,20 @@ from babel.numbers import format_currency, get_currency_symbol, parse_pattern
 from babel.support import NullTranslations, Translations
 
 from kpiapp.appraisal.scoring import Direction, Explanation
+from kpiapp.i18n import N_
 
 LANGS = ("en", "zh_CN")
 UNITS = ("fraction", "money", "count", "hours", "days", "ratio")
+# what each unit is called where a page names it (the metric dictionary, the metric form)
+UNIT_LABELS = {
+    "fraction": N_("percentage"), "money": N_("amount of money"), "count": N_("count"),
+    "hours": N_("hours"), "days": N_("days"), "ratio": N_("ratio"),
+}
+# what an item's fields are called where a page names them (a change request's changes)
+FIELD_LABELS = {
+    "name": N_("Name"), "description": N_("Description"), "weight": N_("Weight"), "target": N_("Target"),
+    "threshold": N_("Threshold"), "stretch": N_("Stretch"),
+}
 DASH = "—"
 HUNDRED = Decimal(100)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -46,6 +57,16 @@ def label(member: Any, lang: str) -> str:
     """An enum member's label in `lang`; a value without one (a stray string) shows as is."""
     text = getattr(member, "label", None)
     return translate(text, lang) if text else ("" if member is None else str(member))
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A metric unit ('fraction', 'money', ...) in words; an unknown unit shows as stored."""
+    return translate(UNIT_LABELS[unit], lang) if unit in UNIT_LABELS else unit
+
+
+def field_label(field: str, lang: str) -> str:
+    """An item field ('target', 'weight', ...) by its label; an unknown field shows as stored."""
+    return translate(FIELD_LABELS[field], lang) if field in FIELD_LABELS else field
 
 
 def event_label(action: Any, lang: str) -> str:

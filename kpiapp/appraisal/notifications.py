@@ -7,12 +7,14 @@ in `session.info["mail_outbox"]` and an after_commit hook hands them to a job.
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale, gettext
 from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
+from kpiapp.i18n import N_
 from kpiapp.models import Acknowledgement, Appeal, Notification, Role, Scorecard, User
 from kpiapp.models.base import utcnow
 
@@ -23,16 +25,25 @@ NEXT_ACTOR = {
     S.CALIBRATION: "hr", S.LOCKED: "owner",
 }
 
+# What a notification says, by its key; rendered when it is read, in the reader's language
+# (inbox, e-mail): a notification stores its key and params, not English text.
 MESSAGES = {
-    S.DRAFT: "Draft your targets for {cycle}.",
-    S.RETURNED: "Your targets for {cycle} were returned: please revise and resubmit.",
-    S.SUBMITTED: "{person} submitted targets for {cycle}: please approve or return them.",
-    S.HR_APPROVAL: "{person}'s targets for {cycle} need HR approval.",
-    S.APPROVED: "Your targets for {cycle} are approved.",
-    S.SELF_REVIEW: "Self-review for {cycle} is open.",
-    S.MANAGER_REVIEW: "{person}'s scorecard for {cycle} is ready for your review.",
-    S.CALIBRATION: "{person}'s scorecard for {cycle} is ready for calibration.",
-    S.LOCKED: "Your result for {cycle} is final: please acknowledge it.",
+    "scorecard.draft": N_("Draft your targets for %(cycle)s."),
+    "scorecard.returned": N_("Your targets for %(cycle)s were returned: please revise and resubmit."),
+    "scorecard.submitted": N_("%(person)s submitted targets for %(cycle)s: please approve or return them."),
+    "scorecard.hr_approval": N_("%(person)s's targets for %(cycle)s need HR approval."),
+    "scorecard.approved": N_("Your targets for %(cycle)s are approved."),
+    "scorecard.self_review": N_("Self-review for %(cycle)s is open."),
+    "scorecard.manager_review": N_("%(person)s's scorecard for %(cycle)s is ready for your review."),
+    "scorecard.calibration": N_("%(person)s's scorecard for %(cycle)s is ready for calibration."),
+    "scorecard.locked": N_("Your result for %(cycle)s is final: please acknowledge it."),
+    "change_requested": N_("%(actor)s asks to change targets of %(person)s: %(reason)s"),
+    "change_approved": N_("Your change request for %(cycle)s was approved."),
+    "change_rejected": N_("Your change request for %(cycle)s was rejected."),
+    "objection": N_("%(actor)s objects to the result for %(cycle)s: %(comment)s"),
+    "appeal.raised": N_("%(actor)s appeals the result for %(cycle)s: %(reason)s"),
+    "appeal.answered": N_("Your appeal for %(cycle)s was answered."),
+    "appeal.closed": N_("Your appeal for %(cycle)s was closed; the result stands."),
 }
 
 
@@ -52,17 +63,48 @@ def next_actors(scorecard):
     return hr_users(exclude_id=person.id)
 
 
-def notify(users, scorecard, kind, message):
-    """Add one in-app notification per user (and queue the e-mail if configured)."""
+def notify(users, scorecard, kind, key, **params):
+    """Add one in-app notification per user (and queue the e-mail, in the user's language, if
+    configured). `key` names the message in MESSAGES; `params` fill it in."""
+    params = {"cycle": scorecard.cycle.name, "person": scorecard.person.name, **params}
     for user in users:
-        db.session.add(Notification(user_id=user.id, scorecard_id=scorecard.id, kind=kind, message=message))
-        queue_mail(user.email, f"[kpiapp] {message}", message)
+        note = Notification(user_id=user.id, scorecard_id=scorecard.id, kind=kind, key=key, params=params)
+        db.session.add(note)
+        if mail_configured() and user.email:
+            body = text(note, reader_locale(user))
+            queue_mail(user.email, f"[kpiapp] {body}", body)
 
 
 def notify_next(scorecard, kind=None):
     """Tell whoever must act next on `scorecard` (after a transition)."""
-    text = MESSAGES[scorecard.state].format(cycle=scorecard.cycle.name, person=scorecard.person.name)
-    notify(next_actors(scorecard), scorecard, kind or f"scorecard.{scorecard.state}", text)
+    key = f"scorecard.{scorecard.state}"
+    notify(next_actors(scorecard), scorecard, kind or key, key)
+
+
+def text(notification, locale=None):
+    """What the notification says, in `locale` (default: the current request's language).
+    A row whose key is unknown (written before keys existed) shows the text it was stored with."""
+    message = MESSAGES.get(notification.key or "")
+    if message is None:
+        return notification.message or ""
+    if locale is None:
+        return render(message, notification)
+    with force_locale(locale):
+        return render(message, notification)
+
+
+def reader_locale(user):
+    """The language a message to `user` outside a page (e-mail) is written in."""
+    config = current_app.config
+    return user.locale if user.locale in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+
+
+def render(message, notification):
+    try:
+        return gettext(message, **(notification.params or {}))
+    except (KeyError, TypeError, ValueError):  # params that no longer fit the message
+        current_app.logger.warning("notification %s: params do not fit %r", notification.id, notification.key)
+        return notification.message or str(notification.key)
 
 
 @dataclass
@@ -134,8 +176,12 @@ def appeals_waiting_for(user):
 
 # ---- e-mail -----------------------------------------------------------------------------
 
+def mail_configured():
+    return has_app_context() and bool(current_app.config.get("MAIL_SERVER"))
+
+
 def queue_mail(to, subject, body):
-    if not has_app_context() or not current_app.config.get("MAIL_SERVER") or not to:
+    if not mail_configured() or not to:
         return
     db.session.info.setdefault("mail_outbox", []).append((to, subject, body))
 

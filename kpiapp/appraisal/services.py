@@ -906,8 +906,8 @@ def request_change(scorecard, actor, changes, reason, *, expected_version=None):
     _save(scorecard, actor)
     decider = next((m for m in scorecard.person.managers() if m.id != actor.id), None)
     if decider is not None:
-        notifications.notify([decider], scorecard, "change_requested",
-                             f"{actor.name} asks to change targets of {scorecard.person.name}: {reason}")
+        notifications.notify([decider], scorecard, "change_requested", "change_requested",
+                             actor=actor.name, reason=reason)
     return request
 
 
@@ -931,8 +931,8 @@ def decide_change(change_request, actor, decision, reason=None, *, expected_vers
     _save(scorecard, actor)
     _record(f"scorecard.change_{change_request.status}", scorecard.id, actor,
             after={"change_request_id": change_request.id, "reason": reason})
-    notifications.notify([change_request.requested_by], scorecard, f"change_{change_request.status}",
-                         f"Your change request for {scorecard.cycle.name} was {change_request.status}.")
+    kind = f"change_{change_request.status}"
+    notifications.notify([change_request.requested_by], scorecard, kind, kind)
     return change_request
 
 
@@ -1136,8 +1136,7 @@ def raise_appeal(scorecard, actor, reason):
     person = scorecard.person
     told = [person.manager] if person.manager is not None else []
     told += [u for u in notifications.hr_users(exclude_id=actor.id) if u not in told]
-    notifications.notify(told, scorecard, "objection",
-                         f"{actor.name} appeals the result for {scorecard.cycle.name}: {appeal.reason}")
+    notifications.notify(told, scorecard, "objection", "appeal.raised", actor=actor.name, reason=appeal.reason)
     return appeal
 
 
@@ -1147,8 +1146,7 @@ def answer_appeal(appeal, actor, reply):
     _check_appeal(scorecard, appeal, AppealStep.ANSWER, actor, reply)
     _move_appeal(appeal, AppealStep.ANSWER, AS.OPEN, AS.ANSWERED, actor, reply=reply.strip(),
                  replied_by_id=actor.id, replied_at=utcnow())
-    notifications.notify([scorecard.person], scorecard, "appeal.answered",
-                         f"Your appeal for {scorecard.cycle.name} was answered.")
+    notifications.notify([scorecard.person], scorecard, "appeal.answered", "appeal.answered")
     return appeal
 
 
@@ -1156,8 +1154,7 @@ def close_appeal(appeal, actor, note=None):
     """HR closes an answered appeal: the locked result stands."""
     _check_appeal(appeal.scorecard, appeal, AppealStep.CLOSE, actor, note)
     _close(appeal, AppealStep.CLOSE, AS.CLOSED, actor, note)
-    notifications.notify([appeal.scorecard.person], appeal.scorecard, "appeal.closed",
-                         f"Your appeal for {appeal.scorecard.cycle.name} was closed; the result stands.")
+    notifications.notify([appeal.scorecard.person], appeal.scorecard, "appeal.closed", "appeal.closed")
     return appeal
 
 

@@ -1,6 +1,6 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -98,6 +98,8 @@ PERSON_ERRORS = {
     "invalid_email": _l("Not a valid e-mail address."),
     "email_taken": _l("Another person already uses this e-mail."),
     "manager_loop": _l("A person cannot report to someone who reports to them."),
+    "admin_protected": _l("Only an admin can change an admin."),
+    "role_forbidden": _l("You may not give this role."),
 }
 
 
@@ -143,7 +145,8 @@ def commit_people_import(plan):
         return {"created": created, "updated": updated}
     except services.OrgError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        current_app.logger.info("people import refused %s: %s", error.code, error)
+        flash(str(PERSON_ERRORS.get(error.code, _("This could not be done."))), "error")
         return None
 
 

@@ -1,5 +1,6 @@
 """The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
 
+from kpiapp.appraisal import notifications
 from kpiapp.appraisal.routes import common
 from kpiapp.appraisal.services import APPEAL_REPLY_DAYS
 
@@ -17,6 +18,7 @@ def register(app):
     app.jinja_env.globals.update(
         error_text=common.error_text,
         explain=common.explain,
+        notification_text=notifications.text,
         plain=common.plain,
         shown=common.shown,
         affix=common.affix,

@@ -50,7 +50,28 @@ ERROR_TEXT = {
     "cycle_not_complete": _l("Some scorecards are not locked yet."),
     "form_invalid": _l("Some entries need correcting: see the marked fields."),
     "conflict": _l("Someone else changed this scorecard in the meantime; nothing was saved. Reload it."),
+    "not_current": _l("Only the current version of a template can be edited."),
+    "invalid_rule": _l("A scoring rule is not complete or not valid."),
+    "invalid_number": _l("A number is not valid."),
+    "linear_incomplete": _l("A linear rule needs a threshold, a target and a stretch."),
+    "cap_below_100": _l("The cap must be at least 100 points."),
+    "linear_order": _l("Threshold, target and stretch must run in the metric's direction (higher or lower is better)."),
+    "cap_without_stretch": _l("When the stretch equals the target, the cap must be 100 points."),
+    "bands_empty": _l("A bands rule needs at least one band."),
+    "band_empty_range": _l("Each band's lower bound must be below its upper bound."),
+    "bands_overlap": _l("Bands must not overlap."),
+    "pass_fail_incomplete": _l("A pass/fail rule needs a target."),
+    "pass_points_not_positive": _l("Pass points must be above 0."),
+    "scale_max_not_positive": _l("A manual item needs a scale maximum above 0."),
+    "grade_table_empty": _l("The grade table needs at least one grade."),
+    "blank_grade": _l("Every grade needs a name."),
+    "duplicate_grade": _l("Grade names must be unique."),
+    "invalid_max_share": _l("A quota share must be above 0 and at most 1."),
+    "negative_coefficient": _l("A bonus coefficient cannot be negative."),
+    "duplicate_min_score": _l("Two grades cannot start at the same score."),
+    "unknown_grade": _l("This grade is not in the cycle's grade table."),
 }
+UNKNOWN_ERROR = _l("This could not be done.")
 
 
 def step_label(action):
@@ -68,9 +89,10 @@ def form_refusal():
 
 
 def error_text(error):
-    """(translated text, detail) for an AppraisalError; detail is the service's own words."""
-    known = ERROR_TEXT.get(error.code)
-    return (str(known), error.message) if known is not None else (error.message, "")
+    """An AppraisalError in one sentence of the user's language. The code and the service's own
+    (English, developer) words go to the log; the API answers with them."""
+    current_app.logger.info("refused %s: %s", error.code, error.message)
+    return str(ERROR_TEXT.get(error.code, UNKNOWN_ERROR))
 
 
 def item_definition(item):
@@ -148,7 +170,7 @@ def back_or_fragment(fragment, url, status=200, message=None, error=None, **cont
         response.vary.add("HX-Request")
         return response
     if error is not None:
-        flash(" ".join(t for t in error_text(error) if t), "error")
+        flash(error_text(error), "error")
     elif message:
         flash(message, "success")
     return redirect(url)

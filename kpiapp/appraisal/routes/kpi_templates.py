@@ -206,7 +206,7 @@ def copy(template_id):
 
 def refused_copy(template_id, error):
     """The copy form sits on the detail page: say what is wrong there."""
-    flash(" ".join(t for t in error_text(error) if t), "error")
+    flash(error_text(error), "error")
     return redirect(url_for(".detail", template_id=template_id))
 
 

@@ -216,7 +216,7 @@ def mark_refusal(form, error):
     names = (error.field,) if error.field else FIELD_OF_CODE.get(error.code, ())
     field = next((f for f in (forms.input_of(form, n, error.item_id) for n in names) if f is not None), None)
     if field is not None:
-        field.errors = [*field.errors, error_text(error)[0]]
+        field.errors = [*field.errors, error_text(error)]
 
 
 def redirect_to(card_id, message):

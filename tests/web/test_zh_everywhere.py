@@ -1,0 +1,254 @@
+"""A Chinese user sees no English sentence: every GET page and htmx fragment, each role, in zh_CN.
+
+The demo organisation is loaded once; every user reads Chinese. Each GET route of the url map is
+requested with ids taken from the demo data, as a page and as an htmx fragment, and its visible
+text (tags, scripts, styles and code stripped; titles, placeholders and labels kept) is searched
+for English: two or more English words in a row, or one common interface word. What users typed
+(names, departments, stores, cycles, comments) is theirs and allowed; so are proper nouns and
+metric abbreviations.
+"""
+import re
+import uuid
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select, update
+
+from kpiapp import demo
+from kpiapp.audit import SYSTEM, set_actor
+from kpiapp.extensions import db
+from kpiapp.models import User
+from tests.conftest import IsolatedClient, cloned, make_config
+from tests.helpers import signed_in_client
+
+ROLES = {"admin": "admin", "hr": "hr", "manager": "na.lead", "head": "ops.head", "employee": "li.lei",
+         "client": "client"}
+
+# not pages: files, JSON, health checks (the API keeps machine-readable codes)
+NOT_PAGES = {"static", "main.healthz", "imports.raw_file", "imports.rejected_rows", "imports.generic_template",
+             "org.export_people", "org.people_template", "reports.batch_zip", "reports.download"}
+
+PROPER_NOUNS = {
+    "GMV", "ACoS", "TACoS", "ROAS", "CVR", "CTR", "CPC", "AOV", "SKU", "SKUs", "ASIN", "FBA", "FBM", "MSKU",
+    "Amazon", "Shopee", "TikTok", "Shop", "Lazada", "Temu", "Walmart", "eBay", "Shopify", "Seller", "Central",
+    "KPI", "KPIs", "OKR", "PDF", "CSV", "XLSX", "XLS", "API", "HR", "ERP", "UTC", "USD", "EUR", "GBP", "JPY",
+    "CNY", "SGD", "ID", "URL", "TOTP", "HTMX", "JSON", "OpenAPI", "Bearer", "kpiapp", "English", "Vega",
+    "Q1", "Q2", "Q3", "Q4", "H1", "H2", "NA", "EU", "JP", "UK", "US", "DE", "SG", "SEA", "IM", "WeCom",
+    "DingTalk", "Feishu", "Lark", "Slack", "PPC", "SP", "SB", "SD", "OTP", "QR", "MySQL", "PostgreSQL",
+    "Google", "Microsoft", "Authenticator",
+}
+# names of platform reports and fields, quoted as the platform spells them
+PROPER_PHRASES = ("Marketplace Facilitator Tax",)
+
+# one of these alone is an untranslated label
+UI_WORDS = {
+    "save", "cancel", "edit", "delete", "submit", "back", "next", "open", "draft", "approved", "returned",
+    "submitted", "locked", "status", "name", "actions", "action", "search", "filter", "download", "upload",
+    "total", "score", "weight", "target", "actual", "yes", "no", "none", "unknown", "fraction", "money",
+    "percent", "count", "ratio", "error", "warning", "loading", "close", "new", "add", "remove", "login",
+    "logout", "password", "email", "date", "time", "page", "the", "and", "of", "to", "is", "are", "for",
+    "reason", "approve", "return", "reject", "pending", "done", "failed", "running", "queued", "committed",
+    "rows", "row", "file", "import", "imports", "people", "cycle", "cycles", "inbox", "reports", "report",
+    "scorecard", "scorecards", "template", "templates", "metric", "metrics", "grade", "points", "threshold",
+    "stretch", "unit", "notes", "comment", "version", "current", "details", "summary", "true", "false",
+}
+
+WORD_RUN = re.compile(r"(?<![\w.@/-])[A-Za-z][\w'’-]*(?:[ \t]+[A-Za-z][\w'’-]*)*")
+# not read as interface text: code, and the values of a form being edited (what users typed)
+SKIPPED_TAGS = {"script", "style", "code", "kbd", "samp", "pre", "svg", "template", "textarea"}
+SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
+
+
+class VisibleText(HTMLParser):
+    """The text a user reads: text nodes outside script/style/code, plus labelling attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.parts = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in SKIPPED_TAGS:
+            self.depth += 1
+        self.parts.extend(value for key, value in attrs if key in SHOWN_ATTRIBUTES and value)
+
+    def handle_endtag(self, tag):
+        if tag in SKIPPED_TAGS and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if not self.depth:
+            self.parts.append(data)
+
+
+def visible_text(html):
+    parser = VisibleText()
+    parser.feed(html)
+    return parser.parts
+
+
+def english_in(parts, allowed_phrases):
+    """The English runs in `parts`: 2+ words in a row, or one interface word, once proper nouns and
+    the users' own data are taken out."""
+    found = []
+    for part in parts:
+        part = allowed_phrases.sub(" · ", part)
+        for run in WORD_RUN.findall(part):
+            words = [w for w in run.split() if w not in PROPER_NOUNS and not is_code(w)]
+            if len(words) >= 2 or (words and words[0].lower() in UI_WORDS):
+                found.append(" ".join(words))
+    return found
+
+
+def is_code(word):
+    """Store codes, keys and versions such as AMZ-US, new_listings, v2, Q4 or 'x' in '3 x 4'."""
+    return word.isupper() or len(word) == 1 or "_" in word or bool(re.fullmatch(r"[A-Za-z]+\d+", word))
+
+
+# ---- the demo database --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def zh_app(template_db, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("zh")
+    with cloned(template_db, directory, f"kpi_zh_{uuid.uuid4().hex[:8]}") as uri:
+        app = create_demo_app(uri, directory)
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def create_demo_app(uri, directory):
+    from kpiapp.app import create_app
+
+    app = create_app(make_config(uri, directory))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        set_actor(SYSTEM)
+        demo.seed_demo()
+        start_a_report_batch()
+        db.session.execute(update(User).values(locale="zh_CN"))
+        db.session.commit()
+    return app
+
+
+def start_a_report_batch():
+    """The demo issues reports one by one; a batch page needs a batch (left pending)."""
+    from kpiapp.models import Role, Scorecard
+    from kpiapp.reports.services import start_batch
+
+    hr = db.session.execute(select(User).where(User.role == Role.hr).order_by(User.id)).scalars().first()
+    locked = db.session.execute(select(Scorecard.cycle_id).where(Scorecard.state == "locked")).scalars().first()
+    start_batch(locked, hr, "zh_CN")
+
+
+def users_data():
+    """What people typed: it is shown as typed, in whatever language they typed it."""
+    from kpiapp.models import (Acknowledgement, ChangeRequest, ClientCompany, Cycle, Department, ImportRecord,
+                               KpiTemplate, KpiTemplateItem, Position, Scorecard, ScorecardEvent, ScorecardItem,
+                               Store)
+
+    columns = [User.name, Department.name, Position.title, Store.name, Store.code, ClientCompany.name,
+               Cycle.name, KpiTemplate.name, KpiTemplate.description, KpiTemplateItem.name,
+               KpiTemplateItem.description, ScorecardItem.name, ScorecardItem.description,
+               ScorecardItem.self_comment, ScorecardItem.manager_comment, ScorecardItem.override_reason,
+               Scorecard.self_comment, Scorecard.manager_comment, Scorecard.calibration_reason,
+               ChangeRequest.reason, ChangeRequest.decision_reason, ScorecardEvent.reason, Acknowledgement.comment,
+               ImportRecord.filename]
+    phrases = set(PROPER_PHRASES)
+    for column in columns:
+        phrases.update(v for v in db.session.execute(select(column).distinct()).scalars() if v)
+    phrases.update(part for name in list(phrases) for part in name.split(" ") if len(part) > 2 and len(name) < 40)
+    return re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in sorted(phrases, key=len, reverse=True)))
+
+
+def sample_ids():
+    """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
+    from kpiapp.models import (Cycle, Department, ImportRecord, KpiTemplate, MetricDefinition, ReportBatch,
+                               Scorecard, Store)
+
+    one_per_state = {}
+    for card in db.session.execute(select(Scorecard).order_by(Scorecard.version.desc())).scalars():
+        one_per_state.setdefault((card.state, card.version > 1), card.id)
+    everything = lambda model: list(db.session.execute(select(model.id)).scalars())  # noqa: E731
+    return {
+        "scorecard_id": sorted(one_per_state.values()),
+        "cycle_id": everything(Cycle),
+        "import_id": everything(ImportRecord)[:8],
+        "template_id": everything(KpiTemplate),
+        "department_id": everything(Department)[:3],
+        "person_id": [u.id for u in db.session.execute(select(User).limit(5)).scalars()],
+        "store_id": everything(Store)[:3],
+        "batch_id": everything(ReportBatch),
+        "key": sorted({d.key for d in db.session.execute(select(MetricDefinition)).scalars()}),
+    }
+
+
+def urls(app, ids):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.endpoint.startswith("api."):
+            continue
+        argument = next(iter(rule.arguments), None)
+        values = ids[argument] if argument else [None]
+        for value in values:
+            yield rule.endpoint, build(rule, argument, value)
+
+
+def build(rule, argument, value):
+    return re.sub(r"<[^>]+>", str(value), rule.rule) if argument else rule.rule
+
+
+@pytest.fixture(scope="module")
+def walked(zh_app):
+    """Every role's walk: {role: (English found, endpoints shown with a 200)}."""
+    with zh_app.app_context():
+        allowed = users_data()
+        targets = list(urls(zh_app, sample_ids()))
+        return {role: walk_as(zh_app, login, targets, allowed) for role, login in ROLES.items()}
+
+
+def walk_as(app, login, targets, allowed):
+    user = db.session.execute(select(User).where(User.email == demo.email_of(login))).scalar_one()
+    client = signed_in_client(app, user, demo.DEMO_PASSWORD)
+    problems, shown = [], set()
+    for endpoint, path in targets:
+        for htmx in (False, True):
+            response = client.get(path, headers={"HX-Request": "true"} if htmx else {})
+            if response.mimetype != "text/html" or response.status_code in (301, 302, 303):
+                continue  # error pages (403, 404) are read too
+            if response.status_code == 200:
+                shown.add(endpoint)
+            for run in english_in(visible_text(response.get_data(as_text=True)), allowed):
+                problems.append(f"{path}{' (htmx)' if htmx else ''}: {run!r}")
+    return sorted(set(problems)), shown
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_english_for_a_chinese_user(walked, role):
+    problems, shown = walked[role]
+    assert shown, "no page rendered"
+    assert problems == []
+
+
+def test_every_page_was_read(zh_app, walked):
+    """Each page of the url map rendered for at least one role (the sign-in code page needs a
+    sign-in in progress with two-factor on; it shares the sign-in page's words)."""
+    pages = {rule.endpoint for rule in zh_app.url_map.iter_rules() if "GET" in rule.methods
+             and rule.endpoint not in NOT_PAGES and not rule.endpoint.startswith("api.")}
+    shown = set().union(*(endpoints for _problems, endpoints in walked.values()))
+    assert pages - shown == {"auth.verify"}
+
+
+def test_the_sign_in_page_is_chinese(client):
+    """Before signing in, the browser's language decides (the walk above reads signed-in pages)."""
+    response = client.get("/login", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 200
+    assert english_in(visible_text(response.get_data(as_text=True)), users_data()) == []
+
+
+def test_the_check_finds_english():
+    allowed = re.compile(r"(?<!\w)Emma Wilson(?!\w)")
+    html = ('<p title="Save">销售额 GMV · ACoS 12%</p><p>权重合计 110（Weights must total 100）</p>'
+            '<td>fraction</td><code>gmv / sessions</code><script>var x = "some code";</script>'
+            '<td>Emma Wilson · AMZ-US · new_listings v2</td>')
+    assert english_in(visible_text(html), allowed) == ["Save", "Weights must total", "fraction"]
