@@ -268,15 +268,22 @@ def decoding_once():
         _DECODED.reset(token)
 
 
-def text_candidates(data: bytes) -> list[str]:
-    """Plausible decodings of data (decoded once inside decoding_once())."""
+def _once(kind: str, data: bytes, read):
+    """read(data), computed once per upload inside decoding_once()."""
     memo = _DECODED.get()
     if memo is None:
-        return _text_candidates(data)
+        return read(data)
     if memo.get("data") is not data:
-        memo.clear()  # drop the old texts before decoding the new ones
-        memo.update(texts=tuple(_text_candidates(data)), data=data)
-    return list(memo["texts"])
+        memo.clear()  # drop the old upload's texts before reading the new one
+        memo["data"] = data
+    if kind not in memo:
+        memo[kind] = read(data)
+    return memo[kind]
+
+
+def text_candidates(data: bytes) -> list[str]:
+    """Plausible decodings of data (decoded once inside decoding_once())."""
+    return list(_once("text", data, lambda d: tuple(_text_candidates(d))))
 
 
 def _text_candidates(data: bytes) -> list[str]:
@@ -390,7 +397,14 @@ def _check_zip(data: bytes) -> None:
 
 
 def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
-    """Every worksheet's non-blank rows as (row number, values); formulas stay as '=...' text."""
+    """Every worksheet's non-blank rows as (row number, values); formulas stay as '=...' text.
+
+    Read once per upload inside decoding_once(); callers do not change the rows.
+    """
+    return _once("xlsx", data, _xlsx_sheets)
+
+
+def _xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
     _check_zip(data)
     import openpyxl  # local: only XLSX uploads pay for it
 
@@ -737,7 +751,7 @@ def careful_amount(value: object, column: str | None = None, hint: str | None = 
 
 
 # The shapes most cells have: '1234', '-12.5', '$1,234.56', '-€0.99' (ASCII digits, at most 15
-# before the point, so always below MAX_ABS_VALUE). Anything else takes the careful path below.
+# before the point). Anything else takes the careful path below.
 _PLAIN_AMOUNT = re.compile(r"(-?)(\$|€|£|)([1-9]\d{0,2}(?:,\d{3}){1,4}|\d{1,15})(\.\d+)?", re.ASCII)
 
 
@@ -758,11 +772,12 @@ def _plain_amount(text: str, hint: str | None) -> Amount | None:
         amount = Amount(Decimal(text), None, False)
     else:
         amount = _plain_shape(text, hint)
-    if amount is not None:
+    if amount is not None and abs(amount.value) < MAX_ABS_VALUE:  # else the careful path refuses it
         if len(_SEEN) >= _SEEN_MAX:
             _SEEN.clear()
         _SEEN[text, hint] = amount
-    return amount
+        return amount
+    return None
 
 
 def _plain_shape(text: str, hint: str | None) -> Amount | None:
@@ -1035,6 +1050,10 @@ class Collector:
                              {"count": count}) for kind, count in self.skipped.items() if count]
 
 
+_UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
+_ZERO = Decimal(0)
+
+
 class RowScope:
     """Context manager buffering one row's facts; a CellError discards them."""
 
@@ -1048,8 +1067,9 @@ class RowScope:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
+            put = self.collector._put
             for fact, mode in self.pending:
-                self.collector._put(fact, mode)
+                put(fact, mode)
             return False
         if issubclass(exc_type, CellError):
             self.collector.error(self.line, exc.column, exc.code, exc.message)
@@ -1060,10 +1080,10 @@ class RowScope:
             sku: str = "", ref: str = "", period_end: date | None = None, store_code: str = "",
             mode: str = "sum", line: int | None = None) -> None:
         """Queue one fact; money needs a currency (the store currency is the fallback)."""
-        unit = BASE_MEASURES[measure].unit  # KeyError here is a programming error
+        unit = _UNITS[measure]  # KeyError here is a programming error
         if value is None:
-            value = Decimal(0)
-        if value < 0 and measure in NON_NEGATIVE:
+            value = _ZERO
+        elif value < 0 and measure in NON_NEGATIVE:
             raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
         if unit == "money":
             currency = currency or self.collector.currency_hint

@@ -27,7 +27,7 @@ def _careful(text, hint):
         return "error"
 
 
-@settings(max_examples=3000, deadline=None, database=None, derandomize=True)
+@settings(max_examples=1500, deadline=None, database=None, derandomize=True)
 @given(SHAPES, st.sampled_from([None, "USD", "CAD", "EUR"]))
 def test_fast_amount_agrees_with_the_careful_path(text, hint):
     fast = _plain_amount(text, hint)
@@ -102,3 +102,23 @@ def test_detection_and_parsing_decode_the_file_once(monkeypatch):
 def test_first_line_is_found_past_a_long_blank_head():
     text = "\n" * 70000 + "a;b;c\n1;2;3\n"
     assert common._delimiter(text) == ";"
+
+
+def test_a_workbook_is_unpacked_once(monkeypatch):
+    from parser_fixtures import xlsx_bytes
+
+    calls = []
+    unpack = common._xlsx_sheets
+    monkeypatch.setattr(common, "_xlsx_sheets", lambda data: calls.append(1) or unpack(data))
+    data = xlsx_bytes([["Date", "Campaign Name", "Impressions", "Clicks", "Spend"],
+                       ["2025-01-02", "A", 10, 1, 1.5]])
+    assert len(parse_file(data, "ads.xlsx", currency="USD").facts) == 3
+    assert len(calls) == 1
+
+
+def test_the_fast_path_keeps_the_size_limit(monkeypatch):
+    monkeypatch.setattr(common, "MAX_ABS_VALUE", Decimal(1000))
+    monkeypatch.setattr(common, "_SEEN", {})  # the limit is a constant: forget cells read under the old one
+    with pytest.raises(CellError) as caught:
+        parse_amount("1234", "Spend")
+    assert (caught.value.code, caught.value.column) == ("bad_number", "Spend")
