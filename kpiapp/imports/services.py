@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import func, select, text
@@ -273,9 +274,12 @@ def parse_upload(upload):
 def fact_rows(upload, result):
     """Facts as table rows; facts whose store cannot be resolved become row errors."""
     codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
-    rows, errors, bad_lines = [], [], set()
+    rows, errors, bad_lines, resolved = [], [], set(), {}
     for fact in result.facts:
-        store_id, problem = resolve_store(upload.store_id, fact.store_code, codes)
+        code = fact.store_code
+        if code not in resolved:  # one answer per store code, not one per fact
+            resolved[code] = resolve_store(upload.store_id, code, codes)
+        store_id, problem = resolved[code]
         if problem:
             if fact.line not in bad_lines:
                 errors.append(RowError(fact.line, "store", problem[0], problem[1]))
@@ -285,7 +289,7 @@ def fact_rows(upload, result):
                      "period_end": fact.period_end or fact.business_date, "sku": fact.sku or "",
                      "ref": fact.ref or "", "measure": fact.measure, "value": fact.value,
                      "currency": fact.currency, "import_id": upload.import_id, "source_line": fact.line})
-    return [r for r in rows if r["source_line"] not in bad_lines], errors
+    return ([r for r in rows if r["source_line"] not in bad_lines] if bad_lines else rows), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -419,9 +423,10 @@ def copy_upsert(conn, rows, progress, direct):
         conn.execute(text(f"CREATE TEMPORARY TABLE fact_stage ON COMMIT DROP AS "
                           f"SELECT {columns} FROM metric_fact WITH NO DATA"))
     cursor = conn.connection.driver_connection.cursor()
+    values = itemgetter(*FACT_COLUMNS)
     with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
         for done, row in enumerate(rows, 1):
-            copy.write_row([row[name] for name in FACT_COLUMNS])
+            copy.write_row(values(row))
             if done % CHUNK == 0:
                 progress(10 + 80 * done // len(rows))
     if not direct:

@@ -13,8 +13,8 @@ from kpiapp.parsers import (amazon_ads, amazon_business_report, amazon_inventory
                             shopee_orders, tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
-from kpiapp.parsers.common import (container_kind, gunzip_if_needed, latest_day, load_json,
-                                   refuse_future, table_heads, zone_info)
+from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
+                                   load_json, refuse_future, table_heads, zone_info)
 from kpiapp.parsers.fx import parse_fx as _parse_fx
 
 __all__ = ["PARSERS", "Fact", "FxRate", "ParseError", "ParseResult", "ParseWarning", "ParserInfo", "RowError",
@@ -100,6 +100,11 @@ def parse_file(data: bytes, filename: str, *, parser: str | None = None, date_fr
     currency: the store currency, used where the file names none.
     """
     data, filename = gunzip_if_needed(data, filename)
+    with decoding_once():  # detect() and the parser share one decoding of the file
+        return _parse(data, filename, parser, date_from, date_to, tz, currency)
+
+
+def _parse(data, filename, parser, date_from, date_to, tz, currency) -> ParseResult:
     key = parser or detect(data, filename)
     if key not in PARSERS:
         raise ParseError("unknown_parser", "Unknown parser: %s" % key, parser=key)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 
 class ParseError(Exception):
@@ -48,8 +49,9 @@ class RowError:
     message: str  # plain English
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
+    """One normalized value (immutable; a tuple, which is cheap to build by the million)."""
+
     line: int  # source line (provenance)
     business_date: date  # local business date (first day for range reports)
     measure: str  # key from kpiapp.parsers.measures.BASE_MEASURES

@@ -14,9 +14,12 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kpiapp.parsers.base import Fact, ParseError, ParseResult, ParseWarning, RowError
@@ -222,9 +225,20 @@ def as_list(value) -> list:
 # ---------------------------------------------------------------- text decoding
 
 
+_CONTROLS = tuple(chr(c) for c in range(32) if chr(c) not in "\t\r\n\f\v\x1a")
+
+
 def _binary_like(text: str) -> bool:
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f\v\x1a")
-    return "\x00" in text or controls > max(2, len(text) // 200)
+    """NUL, or more control characters than a text file has (one str.count pass per character)."""
+    if "\x00" in text:
+        return True
+    limit = max(2, len(text) // 200)
+    controls = 0
+    for ch in _CONTROLS:
+        controls += text.count(ch)
+        if controls > limit:
+            return True
+    return False
 
 
 def _has_kana(text: str) -> bool:
@@ -238,7 +252,41 @@ def _decode(data: bytes, encoding: str) -> str | None:
         return None
 
 
+_DECODED: ContextVar[dict | None] = ContextVar("decoded", default=None)
+
+
+@contextmanager
+def decoding_once():
+    """Inside this block an upload is decoded and sniffed once, however often it is read.
+
+    parse_file() holds one around detect() and the parser; outside it nothing is kept.
+    """
+    token = _DECODED.set({})
+    try:
+        yield
+    finally:
+        _DECODED.reset(token)
+
+
+def _once(kind: str, data: bytes, read):
+    """read(data), computed once per upload inside decoding_once()."""
+    memo = _DECODED.get()
+    if memo is None:
+        return read(data)
+    if memo.get("data") is not data:
+        memo.clear()  # drop the old upload's texts before reading the new one
+        memo["data"] = data
+    if kind not in memo:
+        memo[kind] = read(data)
+    return memo[kind]
+
+
 def text_candidates(data: bytes) -> list[str]:
+    """Plausible decodings of data (decoded once inside decoding_once())."""
+    return list(_once("text", data, lambda d: tuple(_text_candidates(d))))
+
+
+def _text_candidates(data: bytes) -> list[str]:
     """Plausible decodings in preference order (DATA-FORMATS §0 rule 3).
 
     A file that is valid UTF-8 is UTF-8. Otherwise cp932, cp1252 and GB18030 can
@@ -293,8 +341,20 @@ def decoded_rows(data: bytes, utf8_only: bool = False) -> list[tuple[int, list]]
     return csv_rows(text_candidates(data)[0])
 
 
+def _first_line(text: str) -> str:
+    """The first non-blank line, splitting only as much of the text as it takes to find it."""
+    size = 65536
+    while True:
+        lines = text[:size].splitlines()
+        whole = lines if size >= len(text) else lines[:-1]  # the last piece may be cut short
+        first = next((ln for ln in whole if ln.strip()), None)
+        if first is not None or size >= len(text):
+            return first or ""
+        size *= 4
+
+
 def _delimiter(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = _first_line(text)
     counts = {d: first.count(d) for d in ("\t", ",", ";")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -307,7 +367,7 @@ def csv_rows(text: str, limit: int | None = None) -> list[tuple[int, list]]:
     try:
         for cells in reader:
             line, prev = prev + 1, reader.line_num
-            if any(c.strip() for c in cells):
+            if "".join(cells).strip():
                 rows.append((line, cells))
             if limit and line >= limit:
                 break
@@ -337,7 +397,14 @@ def _check_zip(data: bytes) -> None:
 
 
 def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
-    """Every worksheet's non-blank rows as (row number, values); formulas stay as '=...' text."""
+    """Every worksheet's non-blank rows as (row number, values); formulas stay as '=...' text.
+
+    Read once per upload inside decoding_once(); callers do not change the rows.
+    """
+    return _once("xlsx", data, _xlsx_sheets)
+
+
+def _xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
     _check_zip(data)
     import openpyxl  # local: only XLSX uploads pay for it
 
@@ -514,16 +581,26 @@ class Record:
     def text(self, name: str) -> str:
         return clean_text(self.raw(name), self.label(name))
 
+    def amount(self, name: str) -> Amount | None:
+        """The cell as an Amount (None when blank); a bad cell names its column."""
+        idx = self.sheet.colmap.get(name)
+        value = self.cells[idx] if idx is not None and idx < len(self.cells) else None
+        fast = _plain_amount(value, self.currency_hint) if type(value) is str else None
+        if fast is not None:
+            return fast
+        value = value.strip() if isinstance(value, str) else value
+        return parse_amount(value, self.label(name), self.currency_hint)
+
     def number(self, name: str, default: Decimal | None = None) -> Decimal | None:
-        amount = parse_amount(self.raw(name), self.label(name), self.currency_hint)
+        amount = self.amount(name)
         return default if amount is None else amount.value
 
     def money(self, name: str) -> tuple[Decimal | None, str | None]:
-        amount = parse_amount(self.raw(name), self.label(name), self.currency_hint)
+        amount = self.amount(name)
         return (None, None) if amount is None else (amount.value, amount.currency)
 
     def percent(self, name: str) -> Decimal | None:
-        amount = parse_amount(self.raw(name), self.label(name), self.currency_hint)
+        amount = self.amount(name)
         if amount is None:
             return None
         return amount.value / 100 if amount.percent or self.sheet.kind == "csv" else amount.value
@@ -600,8 +677,7 @@ def sheet_currency(sheet: Sheet, names: tuple[str, ...], hint: str | None) -> st
 # ---------------------------------------------------------------- numbers
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     value: Decimal
     currency: str | None
     percent: bool
@@ -634,6 +710,15 @@ def parse_amount(value: object, column: str | None = None, hint: str | None = No
     exactly three digits is a thousands separator ('1,250', '1.250'), except after
     a lone 0 ('0,125').
     """
+    if type(value) is str:
+        fast = _plain_amount(value, hint)
+        if fast is not None:
+            return fast
+    return careful_amount(value, column, hint)
+
+
+def careful_amount(value: object, column: str | None = None, hint: str | None = None) -> Amount | None:
+    """parse_amount without the fast path: every shape, quirk and error message."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -663,6 +748,47 @@ def parse_amount(value: object, column: str | None = None, hint: str | None = No
     if rest.count("-") > 1 or rest.count("%") > 1:
         raise CellError("bad_number", "Not a number: %s" % text[:40], column)
     return Amount(_checked(-number if negative else number, column), currency, percent)
+
+
+# The shapes most cells have: '1234', '-12.5', '$1,234.56', '-€0.99' (ASCII digits, at most 15
+# before the point). Anything else takes the careful path below.
+_PLAIN_AMOUNT = re.compile(r"(-?)(\$|€|£|)([1-9]\d{0,2}(?:,\d{3}){1,4}|\d{1,15})(\.\d+)?", re.ASCII)
+
+
+_SEEN: dict[tuple, Amount] = {}  # plain cells already read: (text, hint) -> Amount
+_SEEN_MAX = 100_000
+
+
+def _plain_amount(text: str, hint: str | None) -> Amount | None:
+    """The Amount of a cell in one of the plain shapes, or None to take the careful path.
+
+    Report columns repeat their values (counts, prices), so each distinct plain cell is
+    read once; the memo is bounded and holds only immutable results.
+    """
+    seen = _SEEN.get((text, hint))
+    if seen is not None:
+        return seen
+    if text.isascii() and text.isdigit() and len(text) <= 15:
+        amount = Amount(Decimal(text), None, False)
+    else:
+        amount = _plain_shape(text, hint)
+    if amount is not None and abs(amount.value) < MAX_ABS_VALUE:  # else the careful path refuses it
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[text, hint] = amount
+        return amount
+    return None
+
+
+def _plain_shape(text: str, hint: str | None) -> Amount | None:
+    match = _PLAIN_AMOUNT.fullmatch(text)
+    if match is None:
+        return None
+    minus, symbol, whole, point = match.groups()
+    if point and len(point) == 4 and whole != "0" and "," not in whole:
+        return None  # '1.250': a thousands dot, as the careful path reads it
+    number = Decimal(whole.replace(",", "") + point if point else whole.replace(",", ""))
+    return Amount(-number if minus else number, _currency_token(symbol, hint), False)
 
 
 def _currency_token(token: str, hint: str | None) -> str | None:
@@ -712,6 +838,7 @@ DEFAULT_FORMATS = (
     "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d-%m-%Y", "%Y%m%d", "%Y年%m月%d日",
 )
 _EXCEL_EPOCH = date(1899, 12, 30)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _plausible(d: date, column: str | None) -> None:
@@ -721,8 +848,11 @@ def _plausible(d: date, column: str | None) -> None:
 
 def excel_serial(value: object) -> date | None:
     """An Excel day serial (e.g. 45718 = 2025-03-02) as a date, or None if not one."""
+    text = str(value).strip()
+    if _ISO_DAY.match(text):
+        return None  # a date, never a number: no need to try
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         return None
     if not number.is_finite() or not 20000 <= number <= 80000:
@@ -768,18 +898,27 @@ def _try_formats(text: str, formats) -> datetime | None:
 
 def parse_date(value: object, column: str | None = None, formats=None, serial: bool = False) -> date:
     """A calendar date from a date/datetime cell, text, or (if serial) an Excel serial."""
-    if isinstance(value, datetime):
+    if type(value) is str and len(value) == 10 and _ISO_DAY.match(value):
+        result = _iso_day(value) or parse_timestamp(value, column, formats).date()
+    elif isinstance(value, datetime):
         result = value.date()
     elif isinstance(value, date):
         result = value
-    elif serial and excel_serial(value) is not None:
-        result = excel_serial(value)
+    elif serial and (day := excel_serial(value)) is not None:
+        result = day
     elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         raise CellError("bad_date", "Not a date: %s" % value, column)
     else:
         result = parse_timestamp(value, column, formats).date()
     _plausible(result, column)
     return result
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def local_date(dt: datetime, tz: str | None) -> date:
@@ -885,9 +1024,10 @@ class Collector:
         self.errors.append(RowError(line, column, code, message))
 
     def _put(self, fact: Fact, mode: str) -> None:
-        old = self.facts.get(fact.key)
+        key = fact.key
+        old = self.facts.get(key)
         if old is None:
-            self.facts[fact.key] = fact
+            self.facts[key] = fact
         elif mode == "unique":
             self.error(fact.line, None, "duplicate_row",
                        "Same date, store, SKU and measure as line %d." % old.line)
@@ -895,7 +1035,7 @@ class Collector:
             self.error(fact.line, None, "mixed_currency",
                        "Currency %s differs from %s on line %d." % (fact.currency, old.currency, old.line))
         else:
-            self.facts[fact.key] = Fact(old.line, old.business_date, old.measure, old.value + fact.value,
+            self.facts[key] = Fact(old.line, old.business_date, old.measure, old.value + fact.value,
                                         old.currency, old.sku, old.ref, old.period_end, old.store_code)
         if fact.currency and fact.currency not in self.currencies:
             self.currencies.append(fact.currency)
@@ -908,6 +1048,10 @@ class Collector:
     def _skip_warnings(self) -> list[ParseWarning]:
         return [ParseWarning("%s_rows_skipped" % kind, "%d %s rows skipped." % (count, kind),
                              {"count": count}) for kind, count in self.skipped.items() if count]
+
+
+_UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
+_ZERO = Decimal(0)
 
 
 class RowScope:
@@ -923,8 +1067,9 @@ class RowScope:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
+            put = self.collector._put
             for fact, mode in self.pending:
-                self.collector._put(fact, mode)
+                put(fact, mode)
             return False
         if issubclass(exc_type, CellError):
             self.collector.error(self.line, exc.column, exc.code, exc.message)
@@ -935,10 +1080,10 @@ class RowScope:
             sku: str = "", ref: str = "", period_end: date | None = None, store_code: str = "",
             mode: str = "sum", line: int | None = None) -> None:
         """Queue one fact; money needs a currency (the store currency is the fallback)."""
-        unit = BASE_MEASURES[measure].unit  # KeyError here is a programming error
+        unit = _UNITS[measure]  # KeyError here is a programming error
         if value is None:
-            value = Decimal(0)
-        if value < 0 and measure in NON_NEGATIVE:
+            value = _ZERO
+        elif value < 0 and measure in NON_NEGATIVE:
             raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
         if unit == "money":
             currency = currency or self.collector.currency_hint
