@@ -19,7 +19,7 @@ from functools import wraps
 
 from flask import abort, current_app
 from flask_login import current_user
-from sqlalchemy import false, select, true
+from sqlalchemy import exists, false, select, true
 from werkzeug.exceptions import NotFound
 
 from kpiapp.models import Role, User
@@ -244,6 +244,18 @@ def team_ids(user):
     below = select(User.id).where(User.manager_id == user.id).cte("below", recursive=True)
     below = below.union(select(User.id).where(User.manager_id == below.c.id))
     return set(db.session.execute(select(below.c.id)).scalars())
+
+
+def has_reports(user):
+    """Whether anyone reports to `user`: "My team" is shown only to them (one query per request)."""
+    from kpiapp.extensions import db
+
+    if not getattr(user, "is_authenticated", False) or user.role == Role.client:
+        return False
+    if "_has_reports" not in user.__dict__:
+        found = db.session.execute(select(exists().where(User.manager_id == user.id))).scalar()
+        user.__dict__["_has_reports"] = bool(found)
+    return user.__dict__["_has_reports"]
 
 
 def visible_people_filter(user):

@@ -10,17 +10,11 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from kpiapp.appraisal.workflow import NEXT_ACTOR, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import Acknowledgement, Notification, Role, Scorecard, User
 from kpiapp.models.base import utcnow
-
-# whose move it is in each state: the person, their direct manager, or HR
-NEXT_ACTOR = {
-    S.DRAFT: "owner", S.RETURNED: "owner", S.SUBMITTED: "manager", S.HR_APPROVAL: "hr",
-    S.APPROVED: "owner", S.SELF_REVIEW: "owner", S.MANAGER_REVIEW: "manager",
-    S.CALIBRATION: "hr", S.LOCKED: "owner",
-}
 
 MESSAGES = {
     S.DRAFT: "Draft your targets for {cycle}.",
@@ -44,9 +38,9 @@ def next_actors(scorecard):
     """The people whose move it is on `scorecard` now."""
     who = NEXT_ACTOR[scorecard.state]
     person = scorecard.person
-    if who == "owner":
+    if who == Relation.OWNER:
         return [person]
-    if who == "manager" and person.manager is not None:
+    if who == Relation.MANAGER and person.manager is not None:
         return [person.manager]
     return hr_users(exclude_id=person.id)
 
@@ -104,10 +98,11 @@ def waiting_for(user):
     if user.role == Role.hr:
         clauses.append(and_(Scorecard.person_id != user.id,
                             Scorecard.state.in_([S.HR_APPROVAL, S.CALIBRATION])))
-    # the inbox shows each card's person and cycle: loaded for all rows at once
+    # the inbox shows each card's person, cycle and return reason: loaded for all rows at once
     query = (select(Scorecard).join(person, person.id == Scorecard.person_id)
              .where(or_(*clauses), ~superseded).order_by(Scorecard.id)
-             .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle)))
+             .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle),
+                      selectinload(Scorecard.events)))
     return list(db.session.execute(query).scalars())
 
 

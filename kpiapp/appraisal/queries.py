@@ -1,13 +1,14 @@
 """Read-only queries for the appraisal screens (the services module owns every write)."""
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from kpiapp.appraisal.workflow import STAGE_OF, Stage
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import Acknowledgement, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User
-from kpiapp.models.appraisal import ChangeStatus
+from kpiapp.models.appraisal import ChangeStatus, CycleStatus
 from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
 
 STATE_ORDER = list(S)
@@ -141,3 +142,23 @@ def people_by_id(ids):
     if not ids:
         return {}
     return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+
+
+def stage_counts(where):
+    """[(cycle, {Stage: n})] over the latest scorecards matching `where` in running cycles,
+    newest cycle first: two queries whatever the number of people."""
+    query = latest_only(
+        select(Scorecard.cycle_id, Scorecard.state, func.count())
+        .join(Cycle, Cycle.id == Scorecard.cycle_id)
+        .where(where, Cycle.status == CycleStatus.running)
+        .group_by(Scorecard.cycle_id, Scorecard.state)
+    )
+    counts = {}
+    for cycle_id, state, n in db.session.execute(query):
+        stages = counts.setdefault(cycle_id, dict.fromkeys(Stage, 0))
+        stages[STAGE_OF[S(state)]] += n
+    if not counts:
+        return []
+    cycles = db.session.execute(select(Cycle).where(Cycle.id.in_(counts))
+                                .order_by(Cycle.period_start.desc(), Cycle.id)).scalars()
+    return [(cycle, counts[cycle.id]) for cycle in cycles]

@@ -1,5 +1,6 @@
 """The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
 
+from kpiapp.appraisal import progress
 from kpiapp.appraisal.routes import common
 
 
@@ -21,6 +22,7 @@ def register(app):
         metric_label=common.metric_label,
         reason_actions=common.REASON_ACTIONS,
         due_date=common.due_date,
+        standing=progress.standing,
         participant_label=common.participant_label,
         stage_label=lambda s: common.STAGE_LABELS.get(s, s),
     )

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kpiapp import presentation
+from kpiapp.appraisal import progress
 from kpiapp.appraisal.services import ValidationError
 from kpiapp.appraisal.workflow import Action, ScorecardState
 from kpiapp.extensions import db
@@ -148,22 +149,9 @@ def conflict_context(error):
     return {"who": who, "when": error.changed_at}
 
 
-DUE = {
-    ScorecardState.DRAFT: "targets_due",
-    ScorecardState.RETURNED: "targets_due",
-    ScorecardState.SUBMITTED: "approval_due",
-    ScorecardState.HR_APPROVAL: "approval_due",
-    ScorecardState.APPROVED: "self_review_due",
-    ScorecardState.SELF_REVIEW: "self_review_due",
-    ScorecardState.MANAGER_REVIEW: "manager_review_due",
-    ScorecardState.CALIBRATION: "calibration_due",
-}
-
-
 def due_date(card):
     """The cycle deadline of the stage the scorecard is in (None when none is set)."""
-    name = DUE.get(card.state)
-    return getattr(card.cycle, name) if name else None
+    return progress.deadline(card)
 
 
 STAGE_LABELS = {
