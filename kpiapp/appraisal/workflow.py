@@ -361,3 +361,11 @@ class Todo(LabelledEnum):
 
 
 RETURNS = frozenset({A.RETURN_, A.RETURN_SELF_REVIEW})
+
+# a step that sends on what a form edits: its button sits next to that form on the scorecard page
+FORM_OF_ACTION = {
+    A.SUBMIT: E.EDIT_TARGETS,
+    A.SUBMIT_SELF_REVIEW: E.SELF_REVIEW,
+    A.SUBMIT_MANAGER_REVIEW: E.MANAGER_REVIEW,
+    A.RETURN_SELF_REVIEW: E.MANAGER_REVIEW,
+}

@@ -96,3 +96,30 @@ def test_inbox_names_the_verb_the_return_reason_and_overdue_items(team, browser)
     assert 'class="overdue-row"' in row and "(overdue)" in row
     manager_inbox = browser(team.manager).page("/inbox/")
     assert "Revise and resubmit" not in manager_inbox[manager_inbox.index('id="waiting"'):]
+
+
+def section(html, card, name):
+    start = html.index(f'id="scorecard-{card.id}-{name}"')
+    return html[start:html.index("</section>", start) if name != "status" else html.index("</article>", start)]
+
+
+@pytest.mark.parametrize("state, who, action, form", [
+    (S.DRAFT, "owner", "submit", "items"),
+    (S.SELF_REVIEW, "owner", "submit_self_review", "reviews"),
+    (S.MANAGER_REVIEW, "manager", "submit_manager_review", "reviews"),
+    (S.MANAGER_REVIEW, "manager", "return_self_review", "reviews"),
+])
+def test_a_step_button_sits_next_to_the_form_it_sends_on(team, browser, state, who, action, form):
+    person = team.people[0]
+    card = walk_to(team, person, state)
+    html = browser(person if who == "owner" else team.manager).page(f"/scorecards/{card.id}")
+    assert f'data-action="{action}"' in section(html, card, form)
+    assert f'data-action="{action}"' not in section(html, card, "status")
+    assert "Your next step is below" in section(html, card, "status")
+
+
+def test_a_step_without_a_form_stays_in_the_status_panel(team, browser):
+    card = walk_to(team, team.people[0], S.SUBMITTED)
+    html = browser(team.manager).page(f"/scorecards/{card.id}")
+    status = section(html, card, "status")
+    assert 'data-action="approve"' in status and 'data-action="return"' in status

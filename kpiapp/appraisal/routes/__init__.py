@@ -23,6 +23,7 @@ def register(app):
         reason_actions=common.REASON_ACTIONS,
         due_date=common.due_date,
         standing=progress.standing,
+        beside_form=common.beside_form,
         participant_label=common.participant_label,
         stage_label=lambda s: common.STAGE_LABELS.get(s, s),
     )

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from kpiapp import presentation
 from kpiapp.appraisal import progress
 from kpiapp.appraisal.services import ValidationError
-from kpiapp.appraisal.workflow import Action, ScorecardState
+from kpiapp.appraisal.workflow import FORM_OF_ACTION, Action
 from kpiapp.extensions import db
 from kpiapp.metrics import services as metric_services
 from kpiapp.web.pages import is_fragment_request, ui_lang
@@ -147,6 +147,15 @@ def conflict_context(error):
     """Who changed the scorecard in the meantime, and when (for the 409 notice)."""
     who = error.changed_by.name if error.changed_by is not None else _("someone else")
     return {"who": who, "when": error.changed_at}
+
+
+def beside_form(actions, can, edit=None):
+    """The actions whose button sits next to the form of `edit` (shown to this user), or with
+    `edit` None those that have no such form and stay in the status panel."""
+    def form_of(action):
+        found = FORM_OF_ACTION.get(action)
+        return found if found is not None and can.get(str(found)) else None
+    return [a for a in actions if form_of(a) == edit]
 
 
 def due_date(card):
