@@ -17,7 +17,7 @@ This module decides and nothing else: it imports no view and never commits
 """
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort, current_app, g
 from flask_login import current_user
 from sqlalchemy import exists, false, select, true
 from werkzeug.exceptions import NotFound
@@ -252,10 +252,10 @@ def has_reports(user):
 
     if not getattr(user, "is_authenticated", False) or user.role == Role.client:
         return False
-    if "_has_reports" not in user.__dict__:
-        found = db.session.execute(select(exists().where(User.manager_id == user.id))).scalar()
-        user.__dict__["_has_reports"] = bool(found)
-    return user.__dict__["_has_reports"]
+    known = g.setdefault("has_reports", {})
+    if user.id not in known:
+        known[user.id] = bool(db.session.execute(select(exists().where(User.manager_id == user.id))).scalar())
+    return known[user.id]
 
 
 def visible_people_filter(user):
