@@ -65,7 +65,7 @@ def register_hooks(app):
     from kpiapp import job_views, jobs, policy
     from kpiapp.auth.mfa import require_enrolment
     from kpiapp.auth.session import check_timeouts
-    from kpiapp.navigation import nav_items, register_menu, role_label
+    from kpiapp.navigation import nav_groups, nav_items, register_menu, role_label
     from kpiapp.web import errors, filters, headers, pages, refusals
 
     app.before_request(check_timeouts)
@@ -79,6 +79,7 @@ def register_hooks(app):
     app.register_error_handler(CSRFError, errors.csrf_failed)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["nav_groups"] = nav_groups
     app.jinja_env.globals["ui_lang"] = pages.ui_lang
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["job_status_text"] = job_views.status_text

@@ -3,30 +3,56 @@ from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import rule_allows
+from kpiapp.policy import has_reports, rule_allows
 
 
 class NavItem:
-    def __init__(self, endpoint, label, rule, description=""):
+    def __init__(self, endpoint, label, rule, description="", group="mine", only_with_reports=False):
         self.endpoint, self.label, self.rule, self.description = endpoint, label, rule, description
+        self.group, self.only_with_reports = group, only_with_reports
 
 
+# the menu's sections, in order: one dropdown each (a section with one entry is a plain link)
+GROUPS = {
+    "mine": _l("Mine"),
+    "appraisal": _l("Appraisal"),
+    "org": _l("Organisation"),
+    "data": _l("Data"),
+    "system": _l("System"),
+}
 NAV = []
 
 
-def add_nav(endpoint, label, rule, description=""):
+def add_nav(endpoint, label, rule, description="", group="mine", only_with_reports=False):
     """Blueprints register their menu entries; the menu shows what the policy allows."""
-    NAV.append(NavItem(endpoint, label, rule, description))
+    NAV.append(NavItem(endpoint, label, rule, description, group, only_with_reports))
+
+
+def shown(item):
+    return rule_allows(current_user, item.rule) and (not item.only_with_reports or has_reports(current_user))
 
 
 def nav_items():
-    items = []
-    for item in NAV:
-        if rule_allows(current_user, item.rule):
-            url = url_for(item.endpoint)
-            items.append({"url": url, "label": item.label, "description": item.description,
-                          "active": request.path.startswith(url)})
+    """The entries this user may open; the one whose address matches most of this page is active."""
+    items = [{"url": url_for(item.endpoint), "label": item.label, "description": item.description,
+              "group": item.group} for item in NAV if shown(item)]
+    matching = [i for i in items if request.path.startswith(i["url"])]
+    current = max(matching, key=lambda i: len(i["url"]), default=None)
+    for item in items:
+        item["active"] = item is current
     return items
+
+
+def nav_groups():
+    """[{key, label, items, active}] for the header: the sections this user has entries in."""
+    items = nav_items()
+    groups = []
+    for key, label in GROUPS.items():
+        entries = [i for i in items if i["group"] == key]
+        if entries:
+            groups.append({"key": key, "label": label, "items": entries,
+                           "active": any(i["active"] for i in entries)})
+    return groups
 
 
 def register_menu():
@@ -35,20 +61,27 @@ def register_menu():
     add_nav("inbox.index", _l("Inbox"), "staff", _l("What is waiting for you, and your notifications"))
     add_nav("scorecards.mine", _l("My scorecards"), "staff",
             _l("Your targets, progress, reviews and results"))
-    add_nav("scorecards.team", _l("My team"), "team.view", _l("Scorecards of the people who report to you"))
-    add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",
-            _l("KPI items, weights and scoring rules per position"))
-    add_nav("cycles.index", _l("Cycles"), "appraisal.manage",
-            _l("Appraisal cycles: participants, deadlines, progress"))
-    add_nav("org.people", _l("People"), "people.manage", _l("Everyone, their manager, department and role"))
-    add_nav("org.departments", _l("Departments"), "org.manage", _l("The department tree"))
-    add_nav("org.positions", _l("Positions"), "org.manage", _l("Job titles that KPI templates attach to"))
-    add_nav("org.stores", _l("Stores"), "stores.manage", _l("Marketplace accounts and who is responsible"))
-    add_nav("imports.index", _l("Imports"), "imports.run", _l("Upload marketplace reports and FX rates"))
-    add_nav("metrics.dictionary", _l("Metrics"), "staff", _l("Metric definitions: formula, what is included"))
+    add_nav("scorecards.team", _l("My team"), "team.view", _l("Scorecards of the people who report to you"),
+            only_with_reports=True)
     add_nav("reports.index", _l("Reports"), "staff", _l("Signed PDF reports of locked scorecards"))
-    add_nav("reports.verify", _l("Verify a report"), "signed_in", _l("Check a signed PDF report"))
-    add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"))
+    add_nav("cycles.index", _l("Cycles"), "appraisal.manage",
+            _l("Appraisal cycles: participants, deadlines, progress"), group="appraisal")
+    add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",
+            _l("KPI items, weights and scoring rules per position"), group="appraisal")
+    add_nav("org.people", _l("People"), "people.manage", _l("Everyone, their manager, department and role"),
+            group="org")
+    add_nav("org.departments", _l("Departments"), "org.manage", _l("The department tree"), group="org")
+    add_nav("org.positions", _l("Positions"), "org.manage", _l("Job titles that KPI templates attach to"),
+            group="org")
+    add_nav("org.stores", _l("Stores"), "stores.manage", _l("Marketplace accounts and who is responsible"),
+            group="org")
+    add_nav("imports.index", _l("Imports"), "imports.run", _l("Upload marketplace reports and FX rates"),
+            group="data")
+    add_nav("metrics.dictionary", _l("Metrics"), "staff", _l("Metric definitions: formula, what is included"),
+            group="data")
+    add_nav("reports.verify", _l("Verify a report"), "signed_in", _l("Check a signed PDF report"),
+            group="system")
+    add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"), group="system")
 
 
 ROLE_LABELS = {"admin": _l("Admin"), "hr": _l("HR"), "employee": _l("Employee"), "client": _l("Outsourcing client")}

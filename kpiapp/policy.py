@@ -17,9 +17,9 @@ This module decides and nothing else: it imports no view and never commits
 """
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import false, select, true
+from sqlalchemy import exists, false, select, true
 from werkzeug.exceptions import NotFound
 
 from kpiapp.models import Role, User
@@ -244,6 +244,18 @@ def team_ids(user):
     below = select(User.id).where(User.manager_id == user.id).cte("below", recursive=True)
     below = below.union(select(User.id).where(User.manager_id == below.c.id))
     return set(db.session.execute(select(below.c.id)).scalars())
+
+
+def has_reports(user):
+    """Whether anyone reports to `user`: "My team" is shown only to them (one query per request)."""
+    from kpiapp.extensions import db
+
+    if not getattr(user, "is_authenticated", False) or user.role == Role.client:
+        return False
+    known = g.setdefault("has_reports", {})
+    if user.id not in known:
+        known[user.id] = bool(db.session.execute(select(exists().where(User.manager_id == user.id))).scalar())
+    return known[user.id]
 
 
 def visible_people_filter(user):

@@ -12,18 +12,12 @@ from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from kpiapp.appraisal.appeal_flow import AppealState
+from kpiapp.appraisal.workflow import NEXT_ACTOR, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.models import Acknowledgement, Appeal, Notification, Role, Scorecard, User
 from kpiapp.models.base import utcnow
-
-# whose move it is in each state: the person, their direct manager, or HR
-NEXT_ACTOR = {
-    S.DRAFT: "owner", S.RETURNED: "owner", S.SUBMITTED: "manager", S.HR_APPROVAL: "hr",
-    S.APPROVED: "owner", S.SELF_REVIEW: "owner", S.MANAGER_REVIEW: "manager",
-    S.CALIBRATION: "hr", S.LOCKED: "owner",
-}
 
 # What a notification says, by its key; rendered when it is read, in the reader's language
 # (inbox, e-mail): a notification stores its key and params, not English text.
@@ -56,9 +50,9 @@ def next_actors(scorecard):
     """The people whose move it is on `scorecard` now."""
     who = NEXT_ACTOR[scorecard.state]
     person = scorecard.person
-    if who == "owner":
+    if who == Relation.OWNER:
         return [person]
-    if who == "manager" and person.manager is not None:
+    if who == Relation.MANAGER and person.manager is not None:
         return [person.manager]
     return hr_users(exclude_id=person.id)
 
@@ -148,10 +142,11 @@ def waiting_for(user):
     if user.role == Role.hr:
         clauses.append(and_(Scorecard.person_id != user.id,
                             Scorecard.state.in_([S.HR_APPROVAL, S.CALIBRATION])))
-    # the inbox shows each card's person and cycle: loaded for all rows at once
+    # the inbox shows each card's person, cycle and return reason: loaded for all rows at once
     query = (select(Scorecard).join(person, person.id == Scorecard.person_id)
              .where(or_(*clauses), ~superseded).order_by(Scorecard.id)
-             .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle)))
+             .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle),
+                      selectinload(Scorecard.events)))
     return list(db.session.execute(query).scalars())
 
 

@@ -4,18 +4,19 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kpiapp.appraisal.appeal_flow import AppealState, AppealStep
+from kpiapp.appraisal.workflow import STAGE_OF, Stage
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.i18n import N_, LabelledEnum
 from kpiapp.models import (
     Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User,
 )
-from kpiapp.models.appraisal import ChangeStatus
+from kpiapp.models.appraisal import ChangeStatus, CycleStatus
 from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
 
 STATE_ORDER = list(S)
@@ -213,3 +214,23 @@ def appeal_entries(appeal):
 
 def appeal_of(card):
     return db.session.scalars(select(Appeal).where(Appeal.scorecard_id == card.id)).first()
+
+
+def stage_counts(where):
+    """[(cycle, {Stage: n})] over the latest scorecards matching `where` in running cycles,
+    newest cycle first: two queries whatever the number of people."""
+    query = latest_only(
+        select(Scorecard.cycle_id, Scorecard.state, func.count())
+        .join(Cycle, Cycle.id == Scorecard.cycle_id)
+        .where(where, Cycle.status == CycleStatus.running)
+        .group_by(Scorecard.cycle_id, Scorecard.state)
+    )
+    counts = {}
+    for cycle_id, state, n in db.session.execute(query):
+        stages = counts.setdefault(cycle_id, dict.fromkeys(Stage, 0))
+        stages[STAGE_OF[S(state)]] += n
+    if not counts:
+        return []
+    cycles = db.session.execute(select(Cycle).where(Cycle.id.in_(counts))
+                                .order_by(Cycle.period_start.desc(), Cycle.id)).scalars()
+    return [(cycle, counts[cycle.id]) for cycle in cycles]

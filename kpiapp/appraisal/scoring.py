@@ -408,7 +408,25 @@ def total_score(items: list[tuple[Decimal | None, Decimal]]) -> Decimal | None:
     validate_weights([weight for _, weight in items])
     if any(points is None for points, _ in items):
         return None
-    return quantize_points(sum((p * w / HUNDRED for p, w in items), Decimal(0)))
+    return quantize_points(_weighted_sum(items))
+
+
+def projected_score(items: list[tuple[Decimal | None, Decimal]]) -> tuple[Decimal | None, Decimal]:
+    """(projected total, share of the weight it rests on) while some items have no points yet.
+
+    The items that have points count as the total would count them; the rest are assumed
+    to score like them (their weights spread in proportion). None while no item has points.
+    """
+    validate_weights([weight for _, weight in items])
+    scored = [(p, w) for p, w in items if p is not None]
+    covered = sum((w for _, w in scored), Decimal(0))
+    if not scored:
+        return None, covered
+    return quantize_points(_weighted_sum(scored) * HUNDRED / covered), covered
+
+
+def _weighted_sum(items: list[tuple[Decimal, Decimal]]) -> Decimal:
+    return sum((p * w / HUNDRED for p, w in items), Decimal(0))
 
 
 # --------------------------------------------------------------------------- grades

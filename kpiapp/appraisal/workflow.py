@@ -309,3 +309,63 @@ def _blocker(step: Action | Edit, facts: Facts) -> tuple[str, str] | None:
         if (concerns is None or concerns == step) and blocks(facts):
             return code, BLOCKER_MESSAGES[code]
     return None
+
+
+# ---- where a scorecard stands: seven stages, whose move, which deadline -------------------
+
+class Stage(LabelledEnum):
+    """The seven stages a scorecard passes through, as the stepper shows them."""
+
+    TARGETS = "targets", N_("Targets")
+    APPROVAL = "approval", N_("Approval")
+    TRACKING = "tracking", N_("Tracking")
+    SELF_REVIEW = "self_review", N_("Self-review")
+    MANAGER_REVIEW = "manager_review", N_("Manager review")
+    CALIBRATION = "calibration", N_("Calibration")
+    LOCKED = "locked", N_("Locked")
+
+
+STAGE_OF = {
+    S.DRAFT: Stage.TARGETS, S.RETURNED: Stage.TARGETS, S.SUBMITTED: Stage.APPROVAL,
+    S.HR_APPROVAL: Stage.APPROVAL, S.APPROVED: Stage.TRACKING, S.SELF_REVIEW: Stage.SELF_REVIEW,
+    S.MANAGER_REVIEW: Stage.MANAGER_REVIEW, S.CALIBRATION: Stage.CALIBRATION, S.LOCKED: Stage.LOCKED,
+}
+
+# whose move it is in each state: the person, their manager, or HR
+NEXT_ACTOR = {
+    S.DRAFT: R.OWNER, S.RETURNED: R.OWNER, S.SUBMITTED: R.MANAGER, S.HR_APPROVAL: R.HR,
+    S.APPROVED: R.OWNER, S.SELF_REVIEW: R.OWNER, S.MANAGER_REVIEW: R.MANAGER,
+    S.CALIBRATION: R.HR, S.LOCKED: R.OWNER,
+}
+
+# the cycle deadline (a Cycle column) of the stage each state is in; a locked card has none
+DEADLINE_FIELD = {
+    S.DRAFT: "targets_due", S.RETURNED: "targets_due", S.SUBMITTED: "approval_due",
+    S.HR_APPROVAL: "approval_due", S.APPROVED: "self_review_due", S.SELF_REVIEW: "self_review_due",
+    S.MANAGER_REVIEW: "manager_review_due", S.CALIBRATION: "calibration_due",
+}
+
+
+class Todo(LabelledEnum):
+    """What the next actor is asked to do, one per state (the inbox's verb)."""
+
+    DRAFT = "draft", N_("Draft and submit your targets")
+    RETURNED = "returned", N_("Revise and resubmit your targets")
+    SUBMITTED = "submitted", N_("Approve or return the targets")
+    HR_APPROVAL = "hr_approval", N_("Approve the targets as HR")
+    APPROVED = "approved", N_("Work on your targets")
+    SELF_REVIEW = "self_review", N_("Complete your self-review")
+    MANAGER_REVIEW = "manager_review", N_("Review and score")
+    CALIBRATION = "calibration", N_("Calibrate and lock the result")
+    LOCKED = "locked", N_("Confirm your result")
+
+
+RETURNS = frozenset({A.RETURN_, A.RETURN_SELF_REVIEW})
+
+# a step that sends on what a form edits: its button sits next to that form on the scorecard page
+FORM_OF_ACTION = {
+    A.SUBMIT: E.EDIT_TARGETS,
+    A.SUBMIT_SELF_REVIEW: E.SELF_REVIEW,
+    A.SUBMIT_MANAGER_REVIEW: E.MANAGER_REVIEW,
+    A.RETURN_SELF_REVIEW: E.MANAGER_REVIEW,
+}

@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, ur
 from flask_login import current_user
 from sqlalchemy import text
 
+from kpiapp.appraisal import home
 from kpiapp.extensions import db
 from kpiapp.jobs import redis_ping
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
@@ -13,7 +14,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @allow(SIGNED_IN)
 def index():
-    return render_template("main/index.html", user=current_user)
+    return render_template("main/index.html", user=current_user, **home.summary(current_user))
 
 
 @bp.route("/favicon.ico")

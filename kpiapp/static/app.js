@@ -50,3 +50,19 @@ document.addEventListener("input", function (event) {
     updateWeightsTotal(event.target.form);
   }
 });
+
+// The header menu: opened on wide screens where the browser cannot show a closed <details>'
+// content by CSS alone; one section dropdown open at a time; a click elsewhere closes it.
+document.addEventListener("DOMContentLoaded", function () {
+  var menu = document.querySelector(".site-menu");
+  if (menu && window.matchMedia("(min-width: 600px)").matches) {
+    menu.open = true;
+  }
+});
+document.addEventListener("click", function (event) {
+  document.querySelectorAll(".site-header details.dropdown[open]").forEach(function (group) {
+    if (!group.contains(event.target)) {
+      group.open = false;
+    }
+  });
+});

@@ -69,3 +69,9 @@ def sign_in(page, base, email, password):
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("main form button[type=submit]")
+
+
+def open_menu_entry(page, section, entry):
+    """Open a section of the header menu (a dropdown) and follow one of its entries."""
+    page.click(f".site-header summary:has-text('{section}')")
+    page.click(f".site-header a:has-text('{entry}')")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from kpiapp.extensions import db
 from tests.appraisal.factories import make_team, metric_item
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_menu_entry, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def test_draft_submit_and_approve_in_place(app, live_server, browser, page, shot
 
     # the employee finds the scorecard and adjusts a target in place
     sign_in(page, live_server, emails[0], PASSWORD)
-    page.click("text=My scorecards")
+    open_menu_entry(page, "Mine", "My scorecards")
     page.click("text=2026 Q4")
     expect(status.locator(".state-badge")).to_have_text("Draft")
     assert "GMV" in page.locator(f"#scorecard-{card_id}-items").inner_text()
@@ -55,7 +55,7 @@ def test_draft_submit_and_approve_in_place(app, live_server, browser, page, shot
     boss = context.new_page()
     boss.set_default_timeout(10_000)
     sign_in(boss, live_server, emails[1], PASSWORD)
-    boss.click("nav >> text=My team")
+    open_menu_entry(boss, "Mine", "My team")
     row = boss.locator(f"#scorecard-{card_id}-row")
     expect(row).to_contain_text(person_name)
     expect(row.locator(".state-badge")).to_have_text("Submitted")

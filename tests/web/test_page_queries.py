@@ -106,6 +106,9 @@ def pages(cycle_id):
         "audit log": ("admin", "/admin/audit"),
         "reports": ("hr", "/reports/"),
         "reports (manager)": ("boss", "/reports/"),
+        "home (HR: cycle funnel)": ("hr", "/"),
+        "home (manager: team pipeline)": ("boss", "/"),
+        "home (admin)": ("admin", "/"),
     }
 
 

@@ -1,6 +1,6 @@
 """The appraisal screens: scorecards, my team, inbox, KPI templates and cycles (HTMX pages)."""
 
-from kpiapp.appraisal import notifications
+from kpiapp.appraisal import notifications, progress
 from kpiapp.appraisal.routes import common
 from kpiapp.appraisal.services import APPEAL_REPLY_DAYS
 
@@ -27,6 +27,8 @@ def register(app):
         due_date=common.due_date,
         appeal_overdue=common.appeal_overdue,
         appeal_reply_days=APPEAL_REPLY_DAYS,
+        standing=progress.standing,
+        beside_form=common.beside_form,
         participant_label=common.participant_label,
         stage_label=lambda s: common.STAGE_LABELS.get(s, s),
     )

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kpiapp import presentation
+from kpiapp.appraisal import progress
 from kpiapp.appraisal.services import ValidationError
 from kpiapp.appraisal.appeal_flow import AppealState
-from kpiapp.appraisal.workflow import Action, ScorecardState
+from kpiapp.appraisal.workflow import FORM_OF_ACTION, Action
 from kpiapp.extensions import db
 from kpiapp.metrics import services as metric_services
 from kpiapp.web.pages import is_fragment_request, ui_lang
@@ -182,22 +183,18 @@ def conflict_context(error):
     return {"who": who, "when": error.changed_at}
 
 
-DUE = {
-    ScorecardState.DRAFT: "targets_due",
-    ScorecardState.RETURNED: "targets_due",
-    ScorecardState.SUBMITTED: "approval_due",
-    ScorecardState.HR_APPROVAL: "approval_due",
-    ScorecardState.APPROVED: "self_review_due",
-    ScorecardState.SELF_REVIEW: "self_review_due",
-    ScorecardState.MANAGER_REVIEW: "manager_review_due",
-    ScorecardState.CALIBRATION: "calibration_due",
-}
+def beside_form(actions, can, edit=None):
+    """The actions whose button sits next to the form of `edit` (shown to this user), or with
+    `edit` None those that have no such form and stay in the status panel."""
+    def form_of(action):
+        found = FORM_OF_ACTION.get(action)
+        return found if found is not None and can.get(str(found)) else None
+    return [a for a in actions if form_of(a) == edit]
 
 
 def due_date(card):
     """The cycle deadline of the stage the scorecard is in (None when none is set)."""
-    name = DUE.get(card.state)
-    return getattr(card.cycle, name) if name else None
+    return progress.deadline(card)
 
 
 def appeal_overdue(appeal):

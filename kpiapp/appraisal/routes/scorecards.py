@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kpiapp import charts, policy
-from kpiapp.appraisal import drafts, queries, services
+from kpiapp.appraisal import drafts, progress, queries, services
 from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import Edit
@@ -80,6 +80,8 @@ def card_context(card, kept=None):
         "versions": queries.versions_of(card), "item_versions": queries.item_versions(card),
         "grades": [g["grade"] for g in card.cycle.grade_table],
         "points_chart": points_chart(card),
+        "standing": progress.standing(card, acknowledged=ack is not None),
+        "projection": progress.projected(card) if result[0] is None else None,
     }
 
 

@@ -1,0 +1,91 @@
+"""Issue 11 in Chromium: the grouped menu fits at 1280 px and folds behind "Menu" at 390 px
+(with and without JavaScript), and the scorecard's stepper marks the current stage."""
+import pytest
+from playwright.sync_api import expect
+
+from kpiapp.appraisal.workflow import ScorecardState as S
+from kpiapp.extensions import db
+from tests.appraisal.factories import make_team, walk_to
+from tests.e2e.conftest import open_menu_entry, sign_in
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def new_page(browser, width, height, javascript=True):
+    context = browser.new_context(locale="en-US", viewport={"width": width, "height": height},
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+def test_menu_fits_one_row_at_1280_and_marks_the_current_section(app, live_server, browser, shot):
+    team = make_team(size=1)
+    email = team.hr.email
+    db.session.commit()
+    page = new_page(browser, 1280, 800)
+    sign_in(page, live_server, email, PASSWORD)
+    expect(page.locator(".site-menu > summary")).to_be_hidden()
+    brand = page.locator(".site-header .brand").bounding_box()
+    first_section = page.locator(".site-header .menu-group > summary").first.bounding_box()
+    assert abs(brand["y"] + brand["height"] / 2 - (first_section["y"] + first_section["height"] / 2)) < 12
+    assert page.evaluate(FITS)
+    open_menu_entry(page, "Organisation", "People")
+    expect(page).to_have_url(f"{live_server}/org/people")
+    expect(page.locator(".menu-group[data-group=org] > summary")).to_have_class("current")
+    expect(page.locator(".menu-group[data-group=mine] > summary")).not_to_have_class("current")
+    assert page.evaluate(FITS)
+    shot(page, "1280")
+    page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_menu_folds_behind_menu_on_a_phone(app, live_server, browser, shot, javascript):
+    team = make_team(size=1)
+    email = team.hr.email
+    db.session.commit()
+    page = new_page(browser, 390, 844, javascript)
+    sign_in(page, live_server, email, PASSWORD)
+    toggle = page.locator(".site-menu > summary")
+    expect(toggle).to_be_visible()
+    expect(page.locator(".site-header .menu-group > summary").first).to_be_hidden()
+    assert page.evaluate(FITS)
+    toggle.click()
+    open_menu_entry(page, "Appraisal", "Cycles")
+    expect(page).to_have_url(f"{live_server}/cycles/")
+    assert page.evaluate(FITS)
+    shot(page, "390")
+    page.context.close()
+
+
+def test_menu_shows_without_javascript_on_a_wide_screen(app, live_server, browser):
+    team = make_team(size=1)
+    email = team.hr.email
+    db.session.commit()
+    page = new_page(browser, 1280, 800, javascript=False)
+    sign_in(page, live_server, email, PASSWORD)
+    expect(page.locator(".site-header .menu-group > summary").first).to_be_visible()
+    expect(page.locator(".site-menu > summary")).to_be_hidden()
+    page.context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_stepper_marks_the_current_stage(app, live_server, browser, shot, width, height):
+    team = make_team(size=1)
+    person = team.people[0]
+    card = walk_to(team, person, S.SELF_REVIEW)
+    card_id, email = card.id, person.email
+    db.session.commit()
+    page = new_page(browser, width, height)
+    sign_in(page, live_server, email, PASSWORD)
+    page.goto(f"{live_server}/scorecards/{card_id}")
+    steps = page.locator(f"#scorecard-{card_id}-standing .stepper li")
+    expect(steps).to_have_count(7)
+    expect(page.locator(".stepper [aria-current=step]")).to_have_text("Self-review")
+    expect(page.locator(".projection")).to_contain_text("Projected score 110")
+    assert page.evaluate(FITS)
+    shot(page, f"stepper-{width}")
+    page.context.close()
