@@ -179,8 +179,9 @@ def fact_groups(store_ids, measures, date_from, date_to, sku):
 
 def fact_filter(store_ids, measures, date_from, date_to, sku):
     f = MetricFact
+    # business_date on both sides so PostgreSQL reads only the period's month partitions
     where = [f.store_id.in_(store_ids), f.measure.in_(measures), f.business_date >= date_from,
-             f.period_end <= date_to]
+             f.business_date <= date_to, f.period_end <= date_to]
     if sku is not None:
         return where + [f.sku == sku]
     total = aliased(MetricFact)
