@@ -113,6 +113,9 @@ def load_facts(args, db, stores, start):
     db.session.add_all(FxRate(date=start + timedelta(days=d), currency="EUR", rate=Decimal("1.08"))
                        for d in range(DAYS))
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # as autovacuum would soon: without statistics the
+        db.session.execute(text("ANALYZE metric_fact"))  # planner guesses 7 rows and probes per fact
+        db.session.commit()
     return len(stores) * DAYS * len(MEASURES) * skus
 
 
@@ -132,12 +135,32 @@ def before(db, counter, card_ids, today, sample):
     return elapsed / len(ids), counter.count / len(ids)
 
 
+def explain(db, cycle):
+    """EXPLAIN ANALYZE of the set-based fact query over the cycle's first chunk of stores."""
+    from kpiapp.metrics.batch import STORES_PER_QUERY, PeriodFacts
+    from kpiapp.tracking import services as tracking
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    stores = sorted(db.session.execute(text("SELECT DISTINCT store_id FROM store_owner")).scalars())
+    date_to = min(tracking.utc_today(), cycle.period_end)
+    facts = PeriodFacts.__new__(PeriodFacts)
+    facts.date_from, facts.date_to = cycle.period_start, date_to
+    query = facts.fact_query(stores[:STORES_PER_QUERY], MEASURES)
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars()
+    print("EXPLAIN ANALYZE, batch fact query:", *plan, sep="\n  ")
+    db.session.rollback()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=400)
     parser.add_argument("--facts", type=int, default=400_000)
     parser.add_argument("--team", type=int, default=8, help="people sharing the same stores and shares")
     parser.add_argument("--sample", type=int, default=40, help="scorecards timed on the per-item path")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of the batch's fact query (first stores, PostgreSQL)")
     args = parser.parse_args()
 
     from kpiapp.extensions import db
@@ -158,6 +181,8 @@ def run(args, db):
     print(f"database: {db.engine.dialect.name}; {len(card_ids)} scorecards, {len(stores)} stores, "
           f"{facts} facts; built in {time.perf_counter() - started:.1f} s")
     counter = QueryCounter(db.engine)
+    if args.explain:
+        explain(db, cycle)
 
     seconds, queries = before(db, counter, card_ids, today, args.sample)
     print(f"before (per item, {args.sample} scorecards sampled, compute only): {seconds * 1000:.1f} ms and "

@@ -109,16 +109,18 @@ class PeriodFacts:
     def fact_groups(self, stores, measures):
         """fact_groups' query (same WHERE, GROUP BY, ORDER BY) with each group's import ids,
         so one scan gives the sums and describe_sources' import ids."""
+        return db.session.connection().execute(self.fact_query(stores, measures)).all()  # Core rows
+
+    def fact_query(self, stores, measures):
         f = MetricFact
         if db.session.get_bind().dialect.name == "postgresql":
             import_ids = func.string_agg(distinct(cast(f.import_id, String)), ",")
         else:
             import_ids = func.group_concat(distinct(f.import_id))
-        query = (select(*FACT_GROUP_KEY, func.sum(f.value).label("total"), func.count().label("facts"),
-                        import_ids.label("import_ids"))
-                 .where(*fact_filter(stores, measures, self.date_from, self.date_to, None))
-                 .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
-        return db.session.connection().execute(query).all()  # Core rows: no ORM loading per row
+        return (select(*FACT_GROUP_KEY, func.sum(f.value).label("total"), func.count().label("facts"),
+                       import_ids.label("import_ids"))
+                .where(*fact_filter(stores, measures, self.date_from, self.date_to, None))
+                .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
 
     def store_groups(self, store, measures):
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""

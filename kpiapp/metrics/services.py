@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from kpiapp.extensions import db
@@ -178,6 +178,14 @@ def fact_groups(store_ids, measures, date_from, date_to, sku):
 
 
 def fact_filter(store_ids, measures, date_from, date_to, sku):
+    """The WHERE of the facts a metric counts: a SKU row counts only when no total row (sku "")
+    exists for its store, family, day, period end, ref and measure; with `sku`, only that SKU.
+
+    The total test is one NOT EXISTS at the top of the WHERE (the SKU condition inside it, not
+    OR-ed outside), so PostgreSQL plans it as a hash anti join against the period's total rows
+    instead of one index probe per fact; its own store, measure and date bounds let the planner
+    read only the period's partitions for the totals too.
+    """
     f = MetricFact
     # business_date on both sides so PostgreSQL reads only the period's month partitions
     where = [f.store_id.in_(store_ids), f.measure.in_(measures), f.business_date >= date_from,
@@ -185,10 +193,12 @@ def fact_filter(store_ids, measures, date_from, date_to, sku):
     if sku is not None:
         return where + [f.sku == sku]
     total = aliased(MetricFact)
-    has_total = exists().where(and_(
+    under_total = exists().where(
+        f.sku != "", total.sku == "", total.store_id.in_(store_ids), total.measure.in_(measures),
+        total.business_date >= date_from, total.business_date <= date_to,
         total.store_id == f.store_id, total.family == f.family, total.business_date == f.business_date,
-        total.period_end == f.period_end, total.sku == "", total.ref == f.ref, total.measure == f.measure))
-    return where + [(f.sku == "") | ~has_total]
+        total.period_end == f.period_end, total.ref == f.ref, total.measure == f.measure)
+    return where + [~under_total]
 
 
 def family_rank(family):

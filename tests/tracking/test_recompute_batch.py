@@ -8,6 +8,7 @@ import pytest
 from kpiapp.appraisal import services
 from kpiapp.extensions import db
 from kpiapp.metrics import batch
+from kpiapp.metrics.services import fact_groups
 from kpiapp.models import FxRate, ImportRecord, MetricFact, Scorecard, StoreOwner
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import services as tracking
@@ -39,9 +40,14 @@ def import_record(shop, n):
     return record
 
 
-def fact(shop, record, measure, value, first, last=None, family="amazon_ads", sku="", currency=None):
+def fact(shop, record, measure, value, first, last=None, family="amazon_ads", sku="", currency=None, ref=""):
     return MetricFact(store_id=shop.id, family=family, business_date=first, period_end=last or first, sku=sku,
-                      ref="", measure=measure, value=Decimal(value), currency=currency, import_id=record.id)
+                      ref=ref, measure=measure, value=Decimal(value), currency=currency, import_id=record.id)
+
+
+def sessions(rng, shop, record, day, sku="", ref=""):
+    return fact(shop, record, "sessions", str(rng.randint(1, 900)), day, family="amazon_sales_traffic",
+                sku=sku, ref=ref)
 
 
 def daily_facts(rng, shop, records, day, currency):
@@ -51,12 +57,19 @@ def daily_facts(rng, shop, records, day, currency):
     rows.append(fact(shop, record, "ordered_sales", f"{rng.randint(100, 500000) / 100:.2f}", day,
                      family="amazon_orders", currency=currency))
     rows.append(fact(shop, record, "units_ordered", str(rng.randint(0, 40)), day, family="amazon_orders"))
-    if rng.random() < 0.3:  # a SKU breakdown without a total row counts, here from two imports
-        rows += [fact(shop, source, "sessions", str(rng.randint(1, 900)), day, family="amazon_sales_traffic",
-                      sku=f"B0{n}") for n, source in enumerate((record, other))]
-    else:
-        rows.append(fact(shop, record, "sessions", str(rng.randint(1, 900)), day,
-                         family="amazon_sales_traffic"))
+    return rows + sessions_facts(rng, shop, records, day)
+
+
+def sessions_facts(rng, shop, records, day):
+    """Totals and SKU breakdowns in every combination the total rule distinguishes."""
+    record, other = records
+    draw = rng.random()
+    if draw < 0.3:  # a SKU breakdown without a total row counts, here from two imports
+        return [sessions(rng, shop, source, day, sku=f"B0{n}") for n, source in enumerate((record, other))]
+    rows = [sessions(rng, shop, record, day)]
+    if draw < 0.6:  # a breakdown under the total is dropped, from any import; one under another ref counts
+        rows += [sessions(rng, shop, source, day, sku=f"B0{n}") for n, source in enumerate((record, other))]
+        rows.append(sessions(rng, shop, other, day, sku="B09", ref="P1"))
     return rows
 
 
@@ -198,3 +211,33 @@ def test_a_batch_that_fails_to_write_is_redone_scorecard_by_scorecard(org, monke
     for item, _ in metric_pairs(org):
         assert tracking.unchanged(item, *expected[item.id]), item.metric_key
     assert audit_events("scorecard_item.recompute") == []
+
+
+
+def slice_of(row):
+    return row.store_id, row.family, row.business_date, row.period_end, row.ref, row.measure
+
+
+def counted_by_rule(rows):
+    """The total rule in Python: a SKU row counts only when its slice (store, family, day,
+    period end, ref, measure) has no total row; sums and counts by fact_groups' key."""
+    totals = {slice_of(r) for r in rows if r.sku == ""}
+    sums = {}
+    for r in rows:
+        if START <= r.business_date and r.period_end <= TODAY and (r.sku == "" or slice_of(r) not in totals):
+            key = (r.store_id, r.family, r.measure, r.business_date, r.period_end, r.currency)
+            total, count = sums.get(key, (Decimal(0), 0))
+            sums[key] = (total + r.value, count + 1)
+    return sums
+
+
+def test_sku_rows_count_only_where_no_total_row_exists(org):
+    rows = db.session.query(MetricFact).all()
+    stores, measures = sorted({r.store_id for r in rows}), sorted({r.measure for r in rows})
+    groups = fact_groups(stores, measures, START, TODAY, None)
+    expected = counted_by_rule(rows)
+    assert {tuple(g[:6]): (Decimal(g.total), g.facts) for g in groups} == expected
+    # the org has SKU rows under a total (dropped) and beside one under another ref (counted)
+    assert sum(count for _, count in expected.values()) < sum(
+        1 for r in rows if START <= r.business_date and r.period_end <= TODAY)
+    assert any(r.sku and r.ref for r in rows)
