@@ -680,6 +680,21 @@ def records(sheet: Sheet, currency_hint: str | None = None):
         yield Record(line, cells, sheet, currency_hint)
 
 
+def chunks(rows, size: int = 5000):
+    """rows in lists of at most size (a file is converted a chunk at a time, never held whole)."""
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def plain_column(rows: list, index: int, hint: str | None) -> list:
+    """One column of a chunk of (line, cells) rows by the fast path: an Amount per row, or None
+    where the cell needs the careful path (blank, odd shape, bad): that row is then read per row."""
+    plain = _plain_amount
+    cells = (row[index] if index < len(row) else None for _, row in rows)
+    return [plain(cell, hint) if type(cell) is str else None for cell in cells]
+
+
 def sheet_warnings(sheet: Sheet) -> list[ParseWarning]:
     """Columns the parser does not know, and measures the format carries but this file lacks."""
     out = []
@@ -1078,6 +1093,17 @@ class Collector:
         """
         self.rows_read += kind == "total"
         self.skipped[kind] += 1
+
+    def put_row(self, facts: list[Fact]) -> None:
+        """Keep one whole, already checked row's facts (summing on the natural key, as row.add does)."""
+        self.rows_read += 1
+        table = self.facts
+        for fact in facts:
+            key = fact.key
+            if key in table or (fact.currency and fact.currency not in self.currencies):
+                self._put(fact, "sum")
+            else:
+                table[key] = fact
 
     def error(self, line: int, column: str | None, code: str, message: str) -> None:
         self.errors.append(RowError(line, column, code, message))
