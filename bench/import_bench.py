@@ -1,7 +1,7 @@
 """Import throughput on PostgreSQL: our import vs a plain COPY vs ORM one-object-at-a-time.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
-        .venv/bin/python bench/import_bench.py [--rows 200000]
+        .venv/bin/python bench/import_bench.py [--rows 200000] [--parse-only]
 
 Generates Business Report files (one per day) and an Ads report with >= --rows file rows in
 total, imports them into a scratch database (created and dropped here) through
@@ -196,21 +196,40 @@ def orm_rows(db, rows):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000, help="file rows in total (half BR, half ads)")
+    parser.add_argument("--parse-only", action="store_true", help="no database: parsing vs the plain loop")
     args = parser.parse_args()
+    if args.parse_only:
+        return parse_only(bench_files(args.rows))
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates and drops its own database).")
-    days = max(1, args.rows // 2 // ASINS_PER_DAY)
-    ads_rows = args.rows - days * ASINS_PER_DAY
-    start = date(2025, 1, 1)
-    dates = [start + timedelta(days=d) for d in range(days)]
-    files = [(f"BusinessReport-{day}.csv", business_report(d), day) for d, day in enumerate(dates)]
-    files.append(("ads.csv", ads_report(ads_rows), None))
+    files = bench_files(args.rows)
     admin, name, uri = scratch_database()
     try:
-        bench(uri, files, days * ASINS_PER_DAY + ads_rows)
+        bench(uri, files, args.rows)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def bench_files(rows):
+    """Business Reports (one a day) and one Ads report, `rows` file rows in all."""
+    days = max(1, rows // 2 // ASINS_PER_DAY)
+    start = date(2025, 1, 1)
+    dates = [start + timedelta(days=d) for d in range(days)]
+    files = [(f"BusinessReport-{day}.csv", business_report(d), day) for d, day in enumerate(dates)]
+    return files + [("ads.csv", ads_report(rows - days * ASINS_PER_DAY), None)]
+
+
+def parse_only(files):
+    """Parsing alone against the plain loop and pandas (no database; the store is a stand-in)."""
+    from types import SimpleNamespace
+
+    store = SimpleNamespace(timezone="America/Los_Angeles", currency="USD")
+    print(f"load average before: {os.getloadavg()}")
+    results, parse_time = parse_all(files, store)
+    plain_facts, plain_time = plain_loop(files)
+    report_parsing(sum(len(r.facts) for r in results), parse_time, plain_time, pandas_read(files))
+    print(f"load average after: {os.getloadavg()}")
 
 
 def bench(uri, files, file_rows):

@@ -121,12 +121,11 @@ def _api_metrics(item: dict):
 def _parse_console(data: bytes, opts: Options) -> ParseResult:
     sheet = read_sheet(data, opts.filename, COLUMNS)
     window = "7" if any(k.endswith("_7") for k in sheet.colmap) else "14"
-    rows = list(records(sheet, opts.currency))
-    named = column_currency(rows, "currency")
+    named = column_currency(records(sheet, opts.currency), "currency")
     money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
     out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
     out.adopt(sheet)
-    for rec in rows:
+    for rec in records(sheet, opts.currency):
         name = str(rec.raw("campaign_id") or rec.raw("campaign") or "").strip()
         undated = not str(rec.raw("date") or rec.raw("start") or "").strip()
         if not name and (undated or is_total_row(rec, "campaign")):

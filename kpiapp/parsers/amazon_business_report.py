@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, date_range, is_total_row, read_sheet,
-                                   records, sheet_currency)
+from kpiapp.parsers.base import Fact, Options, ParseResult
+from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, date_range, is_total_row,
+                                   plain_column, read_sheet, sheet_currency)
+from kpiapp.parsers.measures import NON_NEGATIVE
 
 KEY = "amazon_business_report"
 FAMILY = "amazon_sales_traffic"
@@ -70,31 +71,66 @@ _ASIN = re.compile(r"^[A-Z0-9]{10}$")
 
 
 def parse(data: bytes, opts: Options) -> ParseResult:
-    """Parse a Business Report CSV into per-child-ASIN facts for opts' date range."""
+    """Parse a Business Report CSV into per-child-ASIN facts for opts' date range.
+
+    A chunk of rows is converted a column at a time by the number fast path; a row with any
+    cell the fast path cannot vouch for (blank, odd shape, negative, bad ASIN) is read per row.
+    """
     day, period_end = date_range(opts)
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
     out.adopt(sheet)
-    for rec in records(sheet, opts.currency):
-        asin = str(rec.raw("child_asin") or "").strip().upper()
-        if not _ASIN.match(asin) and is_total_row(rec, "child_asin"):
-            out.skip("total")
-            continue
-        with out.row(rec.line) as row:
-            if not _ASIN.match(asin):
-                raise CellError("bad_key", "Not a child ASIN (10 letters or digits): %s"
-                                % (asin[:40] or "(empty)"), rec.label("child_asin"))
-            for name in _COUNTS:
-                if rec.has(name):
-                    row.add(day, name, rec.number(name), sku=asin, period_end=period_end)
-            for name in _MONEY:
-                if rec.has(name):
-                    value, currency = rec.money(name)
-                    row.add(day, name, value, currency, sku=asin, period_end=period_end)
-            if rec.has("buy_box") and rec.has("page_views"):
-                share = rec.percent("buy_box")
-                if share is not None:
-                    views = rec.number("page_views") or 0
-                    row.add(day, "featured_offer_page_views", views * share, sku=asin,
-                            period_end=period_end)
+    names = [n for n in _COUNTS + _MONEY if n in sheet.colmap]
+    per_row = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
+    for chunk in chunks(sheet.rows):
+        columns = [] if per_row else [plain_column(chunk, sheet.colmap[n], opts.currency) for n in names]
+        for pos, (line, cells) in enumerate(chunk):
+            facts = None if per_row else _plain_facts(line, cells, sheet, names, [c[pos] for c in columns],
+                                                      (day, period_end, out.currency_hint))
+            if facts is None:
+                _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
+            else:
+                out.put_row(facts)
     return out.result()
+
+
+def _plain_facts(line, cells, sheet, names, amounts, context) -> list[Fact] | None:
+    """The row's facts when every cell took the fast path and nothing needs checking, else None."""
+    index = sheet.colmap["child_asin"]
+    asin = cells[index].strip().upper() if index < len(cells) and type(cells[index]) is str else ""
+    if not _ASIN.match(asin) or None in amounts:
+        return None
+    day, period_end, hint = context
+    facts = []
+    for name, amount in zip(names, amounts):
+        money = name in _MONEY
+        currency = (amount.currency or hint) if money else None
+        if (amount.value < 0 and name in NON_NEGATIVE) or (money and not currency):
+            return None
+        facts.append(Fact(line, day, name, amount.value, currency, asin, "", period_end))
+    return facts
+
+
+def _read_row(out: Collector, rec: Record, day, period_end) -> None:
+    """One row the careful way: every cell checked, a bad cell a row error naming its column."""
+    asin = str(rec.raw("child_asin") or "").strip().upper()
+    if not _ASIN.match(asin) and is_total_row(rec, "child_asin"):
+        out.skip("total")
+        return
+    with out.row(rec.line) as row:
+        if not _ASIN.match(asin):
+            raise CellError("bad_key", "Not a child ASIN (10 letters or digits): %s"
+                            % (asin[:40] or "(empty)"), rec.label("child_asin"))
+        for name in _COUNTS:
+            if rec.has(name):
+                row.add(day, name, rec.number(name), sku=asin, period_end=period_end)
+        for name in _MONEY:
+            if rec.has(name):
+                value, currency = rec.money(name)
+                row.add(day, name, value, currency, sku=asin, period_end=period_end)
+        if rec.has("buy_box") and rec.has("page_views"):
+            share = rec.percent("buy_box")
+            if share is not None:
+                views = rec.number("page_views") or 0
+                row.add(day, "featured_offer_page_views", views * share, sku=asin,
+                        period_end=period_end)

@@ -48,12 +48,11 @@ ORDER_ID = re.compile(r"^[0-9A-Z]{3}-\d{7}-\d{7}$")
 def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse an all-orders flat file into per-(order, SKU) sales facts."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
-    rows = list(records(sheet, opts.currency))
-    file_currency = column_currency(rows, "currency")
+    file_currency = column_currency(records(sheet, opts.currency), "currency")
     out = Collector(KEY, FAMILY, file_currency or opts.currency)
     out.adopt(sheet)
     seen_orders: set[str] = set()
-    for rec in rows:
+    for rec in records(sheet, opts.currency):
         if is_total_row(rec, "order_id") and not ORDER_ID.match(str(rec.raw("order_id") or "")):
             out.skip("total")
             continue

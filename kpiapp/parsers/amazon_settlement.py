@@ -104,24 +104,26 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     out = Collector(KEY, FAMILY, opts.currency)
     out.adopt(sheet)
     summaries: dict[str, _Summary] = {}
-    rows = []
-    for rec in records(sheet, opts.currency):
-        sid = str(rec.raw("settlement_id") or "")
-        if is_total_row(rec, "settlement_id") and not _SETTLEMENT_ID.match(sid):
+    any_rows = False
+    for rec in records(sheet, opts.currency):  # first pass: the summary rows
+        if _is_total(rec):
             out.skip("total")
-        else:
-            rows.append(rec)
-    for rec in rows:
-        if _is_summary(rec):
+        elif _is_summary(rec):
             with out.row(rec.line):
                 summaries[_settlement_id(rec)] = _summary(rec)
-    for rec in rows:
-        if not _is_summary(rec):
+    for rec in records(sheet, opts.currency):  # second pass (the file read again): the amount lines
+        any_rows = any_rows or not _is_total(rec)
+        if not _is_total(rec) and not _is_summary(rec):
             with out.row(rec.line) as row:
                 _add_line(row, rec, summaries, opts)
-    _reconcile(out, summaries, sheet.header_line, bool(rows))
+    _reconcile(out, summaries, sheet.header_line, any_rows)
     _roll_up(out)
     return out.result()
+
+
+def _is_total(rec) -> bool:
+    sid = str(rec.raw("settlement_id") or "")
+    return is_total_row(rec, "settlement_id") and not _SETTLEMENT_ID.match(sid)
 
 
 def _is_summary(rec) -> bool:

@@ -7,6 +7,7 @@ RowError and drops that row's facts.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -19,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -241,10 +243,6 @@ def _binary_like(text: str) -> bool:
     return False
 
 
-def _has_kana(text: str) -> bool:
-    return any("\u3040" <= ch <= "\u30ff" for ch in text)
-
-
 def _decode(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
@@ -281,35 +279,66 @@ def _once(kind: str, data: bytes, read):
     return memo[kind]
 
 
-def text_candidates(data: bytes) -> list[str]:
-    """Plausible decodings of data (decoded once inside decoding_once())."""
+def text_encodings(data: bytes) -> list[str]:
+    """Plausible encodings of data, best first (checked once inside decoding_once())."""
     return list(_once("text", data, lambda d: tuple(_text_candidates(d))))
 
 
 def _text_candidates(data: bytes) -> list[str]:
-    """Plausible decodings in preference order (DATA-FORMATS §0 rule 3).
+    """Plausible encodings in preference order (DATA-FORMATS §0 rule 3), checked as a stream.
 
     A file that is valid UTF-8 is UTF-8. Otherwise cp932, cp1252 and GB18030 can
-    all decode the same bytes, so the caller takes the first decoding whose header
+    all decode the same bytes, so the caller takes the first encoding whose header
     it recognises; cp932 goes first only when it yields kana, because German
-    cp1252 text often also decodes as (meaningless) cp932 kanji.
+    cp1252 text often also decodes as (meaningless) cp932 kanji. No decoded text is kept.
     """
     check_header_lines(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        texts = [_decode(data, "utf-16")]
+        names = [n for n in ["utf-16"] if _scan(data, n) is not None]
     elif b"\x00" in data:
-        texts = []
-    elif (utf8 := _decode(data, "utf-8-sig")) is not None:
-        texts = [utf8]
+        names = []
+    elif _scan(data, "utf-8-sig") is not None:
+        names = ["utf-8-sig"]
+    elif _decodes(data, "utf-8-sig"):
+        names = []  # UTF-8, but binary
     else:
-        cp932 = _decode(data, "cp932")
-        japanese = [cp932] if cp932 and _has_kana(cp932) else []
-        texts = japanese + [_decode(data, "cp1252"), _decode(data, "gb18030")] + ([] if japanese else [cp932])
-    texts = [t for t in texts if t is not None and not _binary_like(t)]
-    if not texts:
+        cp932 = _scan(data, "cp932")
+        others = [n for n in ("cp1252", "gb18030") if _scan(data, n) is not None]
+        names = ["cp932"] + others if cp932 else others + (["cp932"] if cp932 is False else [])
+    if not names:
         raise ParseError("bad_encoding",
                          "The file could not be read as text (tried UTF-8, Shift-JIS, Windows-1252, GB18030).")
-    return texts
+    return names
+
+
+_DECODE_CHUNK = 1 << 20
+_KANA = re.compile("[\u3040-\u30ff]")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """True when data decodes as encoding (binary-looking or not)."""
+    return _scan(data, encoding, binary_ok=True) is not None
+
+
+def _scan(data: bytes, encoding: str, binary_ok: bool = False) -> bool | None:
+    """Decode data chunk by chunk: None when it fails or reads as binary, else whether it has kana."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    length = controls = 0
+    kana = False
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data) + 1, _DECODE_CHUNK):
+            text = decoder.decode(view[start:start + _DECODE_CHUNK], start + _DECODE_CHUNK > len(data))
+            if "\x00" in text and not binary_ok:
+                return None
+            length += len(text)
+            controls += sum(text.count(ch) for ch in _CONTROLS)
+            kana = kana or (encoding == "cp932" and _KANA.search(text) is not None)
+    except UnicodeDecodeError:
+        return None
+    if controls > max(2, length // 200) and not binary_ok:
+        return None
+    return kana
 
 
 def check_header_lines(data: bytes) -> None:
@@ -338,7 +367,7 @@ def decoded_rows(data: bytes, utf8_only: bool = False) -> list[tuple[int, list]]
         if text is None or _binary_like(text):
             raise ParseError("bad_encoding", "The file is not UTF-8 text.")
         return csv_rows(text)
-    return csv_rows(text_candidates(data)[0])
+    return list(stream_rows(data, text_encodings(data)[0]))
 
 
 def _first_line(text: str) -> str:
@@ -354,7 +383,10 @@ def _first_line(text: str) -> str:
 
 
 def _delimiter(text: str) -> str:
-    first = _first_line(text)
+    return _delimiter_of(_first_line(text))
+
+
+def _delimiter_of(first: str) -> str:
     counts = {d: first.count(d) for d in ("\t", ",", ";")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -362,19 +394,37 @@ def _delimiter(text: str) -> str:
 
 def csv_rows(text: str, limit: int | None = None) -> list[tuple[int, list]]:
     """Rows as (first physical line number, cells); blank lines are dropped."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows, prev = [], 0
+    return list(_rows(io.StringIO(text, newline=""), _delimiter(text), limit))
+
+
+def _text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+
+
+def stream_rows(data: bytes, encoding: str, limit: int | None = None):
+    """csv_rows of data decoded as it is read: only the current row is held in memory."""
+    delimiter = ","
+    for line in _text_stream(data, encoding):
+        first = next((piece for piece in line.splitlines() if piece.strip()), None)
+        if first is not None:
+            delimiter = _delimiter_of(first)
+            break
+    return _rows(_text_stream(data, encoding), delimiter, limit)
+
+
+def _rows(stream, delimiter: str, limit: int | None):
+    reader = csv.reader(stream, delimiter=delimiter)
+    prev = 0
     try:
         for cells in reader:
             line, prev = prev + 1, reader.line_num
             if "".join(cells).strip():
-                rows.append((line, cells))
+                yield line, cells
             if limit and line >= limit:
                 break
     except csv.Error as exc:
         raise ParseError("bad_csv", "The CSV file is malformed near line %d." % (prev + 1),
                          line=prev + 1) from exc
-    return rows
 
 
 # ---------------------------------------------------------------- XLSX
@@ -442,11 +492,23 @@ class Sheet:
     header_line: int
     headers: list[str]
     colmap: dict[str, int]
-    rows: list[tuple[int, list]]  # data rows after the header, each as wide as the header
+    source: object  # () -> iterable of (line, cells) below the header, read afresh on every call
     currency: str | None  # currency named in a header suffix, if any
     kind: str  # 'csv' or 'xlsx'
     columns: Columns | None = None
-    errors: list[RowError] = field(default_factory=list)  # rows refused whole (ragged)
+    errors: list[RowError] = field(default_factory=list)  # rows refused whole (ragged), after a full pass
+
+    @property
+    def rows(self):
+        """The data rows, each as wide as the header; a CSV file is decoded again on every pass."""
+        refused = []
+        for number, cells in self.source():
+            problem = _ragged(cells, len(self.headers), self.kind)
+            if problem:
+                refused.append(RowError(number, None, "ragged_row", problem))
+            else:
+                yield number, cells
+        self.errors = refused
 
 
 def _find_header(rows, columns: Columns):
@@ -457,21 +519,14 @@ def _find_header(rows, columns: Columns):
     return None
 
 
-def _sheet(rows, pos, colmap, kind, columns: Columns) -> Sheet:
-    line, cells = rows[pos]
+def _sheet(head, pos, colmap, kind, columns: Columns, source) -> Sheet:
+    line, cells = head[pos]
     headers = [str(c).strip() if c is not None else "" for c in cells]
     if kind == "xlsx":  # a sheet's rows run to its widest row: the header ends at its last name
         headers = headers[:max((i + 1 for i, h in enumerate(headers) if h), default=0)]
     _refuse_duplicates(headers)
     currency = next((c for c in map(header_currency, headers) if c), None)
-    sheet = Sheet(line, headers, colmap, [], currency, kind, columns)
-    for number, row in rows[pos + 1:]:
-        problem = _ragged(row, len(headers), kind)
-        if problem:
-            sheet.errors.append(RowError(number, None, "ragged_row", problem))
-        else:
-            sheet.rows.append((number, row))
-    return sheet
+    return Sheet(line, headers, colmap, source, currency, kind, columns)
 
 
 def _refuse_duplicates(headers: list[str]) -> None:
@@ -503,11 +558,11 @@ def table_heads(data: bytes, filename: str) -> list[list[tuple[int, list]]]:
     """First rows of every sheet / plausible decoding, for format detection."""
     if container_kind(data, filename) == "xlsx":
         return [rows[:HEADER_SCAN_ROWS] for rows in xlsx_sheets(data)]
-    return [csv_rows(text, limit=HEADER_SCAN_ROWS * 3) for text in text_candidates(data)]
+    return [list(stream_rows(data, name, limit=HEADER_SCAN_ROWS * 3)) for name in text_encodings(data)]
 
 
 def read_sheet(data: bytes, filename: str, columns: Columns) -> Sheet:
-    """Find the report's header (by column names) and return the rows below it."""
+    """Find the report's header (by column names); the sheet reads the rows below it on demand."""
     kind = container_kind(data, filename)
     if kind == "json":
         raise ParseError("wrong_format", "Expected a CSV or Excel table, got JSON.")
@@ -516,14 +571,16 @@ def read_sheet(data: bytes, filename: str, columns: Columns) -> Sheet:
         for rows in xlsx_sheets(data):
             hit = _find_header(rows, columns)
             if hit:
-                return _sheet(rows, *hit, "xlsx", columns)
+                return _sheet(rows, *hit, "xlsx", columns,
+                              lambda rows=rows, pos=hit[0]: islice(rows, pos + 1, None))
             tried.append(rows)
     else:
-        for text in text_candidates(data):
-            head = csv_rows(text, limit=HEADER_SCAN_ROWS * 3)
-            if _find_header(head, columns):
-                rows = csv_rows(text)
-                return _sheet(rows, *_find_header(rows, columns), "csv", columns)
+        for name in text_encodings(data):
+            head = list(stream_rows(data, name, limit=HEADER_SCAN_ROWS * 3))
+            hit = _find_header(head, columns)
+            if hit:
+                return _sheet(head, *hit, "csv", columns,
+                              lambda name=name, pos=hit[0]: islice(stream_rows(data, name), pos + 1, None))
             tried.append(head)
     raise _missing_columns(tried, columns)
 
@@ -623,6 +680,21 @@ def records(sheet: Sheet, currency_hint: str | None = None):
         yield Record(line, cells, sheet, currency_hint)
 
 
+def chunks(rows, size: int = 5000):
+    """rows in lists of at most size (a file is converted a chunk at a time, never held whole)."""
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def plain_column(rows: list, index: int, hint: str | None) -> list:
+    """One column of a chunk of (line, cells) rows by the fast path: an Amount per row, or None
+    where the cell needs the careful path (blank, odd shape, bad): that row is then read per row."""
+    plain = _plain_amount
+    cells = (row[index] if index < len(row) else None for _, row in rows)
+    return [plain(cell, hint) if type(cell) is str else None for cell in cells]
+
+
 def sheet_warnings(sheet: Sheet) -> list[ParseWarning]:
     """Columns the parser does not know, and measures the format carries but this file lacks."""
     out = []
@@ -654,6 +726,8 @@ def is_total_row(rec: "Record", key: str) -> bool:
 def column_currency(rows, name: str) -> str | None:
     """The first valid ISO code in a currency column (bad cells fail later, inside their row)."""
     for rec in rows:
+        if not rec.has(name):
+            return None
         code = str(rec.raw(name) or "").strip().upper()
         if code in ISO_CURRENCIES or re.fullmatch(r"[A-Z]{3}", code):
             return code
@@ -1001,15 +1075,15 @@ class Collector:
         self.currencies: list[str] = []
         self.warnings: list[ParseWarning] = []
         self.skipped = {"total": 0, "description": 0}
+        self.sheets: list[Sheet] = []
 
     def row(self, line: int) -> "RowScope":
         self.rows_read += 1
         return RowScope(self, line)
 
     def adopt(self, sheet: Sheet) -> None:
-        """Take over a sheet's refused rows and its column warnings."""
-        self.errors.extend(sheet.errors)
-        self.rows_read += len(sheet.errors)
+        """Take over a sheet's column warnings now and its refused rows in result()."""
+        self.sheets.append(sheet)
         self.warnings.extend(sheet_warnings(sheet))
 
     def skip(self, kind: str) -> None:
@@ -1019,6 +1093,17 @@ class Collector:
         """
         self.rows_read += kind == "total"
         self.skipped[kind] += 1
+
+    def put_row(self, facts: list[Fact]) -> None:
+        """Keep one whole, already checked row's facts (summing on the natural key, as row.add does)."""
+        self.rows_read += 1
+        table = self.facts
+        for fact in facts:
+            key = fact.key
+            if key in table or (fact.currency and fact.currency not in self.currencies):
+                self._put(fact, "sum")
+            else:
+                table[key] = fact
 
     def error(self, line: int, column: str | None, code: str, message: str) -> None:
         self.errors.append(RowError(line, column, code, message))
@@ -1042,8 +1127,9 @@ class Collector:
 
     def result(self) -> ParseResult:
         currency = self.currencies[0] if len(self.currencies) == 1 else None
-        return ParseResult(self.parser, self.family, list(self.facts.values()), self.errors,
-                           self.rows_read, currency, self.warnings + self._skip_warnings())
+        refused = [error for sheet in self.sheets for error in sheet.errors]
+        return ParseResult(self.parser, self.family, list(self.facts.values()), refused + self.errors,
+                           self.rows_read + len(refused), currency, self.warnings + self._skip_warnings())
 
     def _skip_warnings(self) -> list[ParseWarning]:
         return [ParseWarning("%s_rows_skipped" % kind, "%d %s rows skipped." % (count, kind),

@@ -15,7 +15,7 @@ def parse_fx(data: bytes, filename: str) -> tuple[list[FxRate], list[RowError]]:
     """Rates in file order plus row errors; a (date, currency) pair may appear once."""
     sheet = read_sheet(data, filename, COLUMNS)
     rates: list[FxRate] = []
-    errors: list[RowError] = list(sheet.errors)
+    errors: list[RowError] = []
     seen: dict[tuple, int] = {}
     for rec in records(sheet):
         try:
@@ -25,7 +25,7 @@ def parse_fx(data: bytes, filename: str) -> tuple[list[FxRate], list[RowError]]:
             continue
         seen[(rate.date, rate.currency)] = rec.line
         rates.append(rate)
-    return rates, errors
+    return rates, sheet.errors + errors  # ragged rows first, as the sheet refused them
 
 
 def _rate(rec, seen: dict) -> FxRate:

@@ -122,3 +122,37 @@ def test_the_fast_path_keeps_the_size_limit(monkeypatch):
     with pytest.raises(CellError) as caught:
         parse_amount("1234", "Spend")
     assert (caught.value.code, caught.value.column) == ("bad_number", "Spend")
+
+
+BUSINESS_REPORT = (
+    '"(Parent) ASIN","(Child) ASIN","Title","Sessions - Total","Page Views - Total","Units Ordered",'
+    '"Ordered Product Sales","Total Order Items"\n'
+    'P,B000000001,a,10,20,1,$19.99,1\n'
+    'P,B000000002,b,,20,1,$19.99,1\n'  # blank sessions
+    'P,B000000003,c,1.250,20,1,"$1,250.00",1\n'  # thousands dot: careful path
+    'P,B000000001,a again,5,5,1,$0.01,1\n'  # the same ASIN twice: summed
+    'P,B000000004,d,-3,20,1,$19.99,1\n'  # negative sessions
+    'P,bad,e,10,20,1,$19.99,1\n'  # bad child ASIN
+    'P,B000000005,f,10,20,1,19.99,1\n'  # money without a symbol: the store currency
+    'P,B000000006,g,10,20,x,€19.99,1\n'  # bad units
+    'P,B000000007,h,10,20,1,€19.99,1\n'  # a second currency
+    'Total,,,45,125,8,$100.00,8\n'
+)
+
+
+@pytest.mark.parametrize("currency", ["USD", None])
+def test_business_report_column_at_a_time_reads_what_row_at_a_time_reads(monkeypatch, currency):
+    def parse():
+        return parse_file(BUSINESS_REPORT.encode(), "br.csv", date_from=date(2025, 3, 1),
+                          date_to=date(2025, 3, 1), currency=currency)
+
+    fast = parse()
+    monkeypatch.setattr("kpiapp.parsers.amazon_business_report.plain_column",
+                        lambda rows, index, hint: [None] * len(rows))
+    careful = parse()
+    assert [(f, str(f.value)) for f in fast.facts] == [(f, str(f.value)) for f in careful.facts]
+    assert (fast.errors, fast.rows_read, fast.currency, fast.warnings) == (
+        careful.errors, careful.rows_read, careful.currency, careful.warnings)
+    assert {(e.line, e.column, e.code) for e in fast.errors} >= {
+        (6, "sessions", "negative_value"), (7, "(Child) ASIN", "bad_key"), (9, "Units Ordered", "bad_number")}
+    assert any(f.sku == "B000000001" and f.measure == "sessions" and f.value == 15 for f in fast.facts)
