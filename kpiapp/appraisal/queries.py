@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,7 +14,8 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.i18n import N_, LabelledEnum
 from kpiapp.models import (
-    Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User,
+    Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Department, Scorecard, ScorecardItem,
+    ScorecardItemVersion, User,
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleStatus
 from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
@@ -144,6 +145,65 @@ def cycle_scorecards(cycle_id, with_items=False):
     if with_items:
         query = query.options(selectinload(Scorecard.items))
     return db.session.execute(query).scalars().all()
+
+
+# long lists page by keyset: PAGE_SIZE cards a page, continued after the last card's id
+PAGE_SIZE = 50
+
+
+def cycle_order():
+    """The order of a cycle's long lists: department name, person name, scorecard id."""
+    return func.coalesce(Department.name, ""), User.name, Scorecard.id
+
+
+def _cycle_cards(cycle_id, *columns):
+    return latest_only(
+        select(*columns)
+        .select_from(Scorecard)
+        .join(User, User.id == Scorecard.person_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(Scorecard.cycle_id == cycle_id)
+    )
+
+
+def cycle_page(cycle_id, after=None, states=None, with_items=False, size=PAGE_SIZE):
+    """One page of a cycle's latest scorecards in cycle_order(), starting after the card
+    `after`, and the id to continue after (None on the last page)."""
+    key = cycle_order()
+    query = _cycle_cards(cycle_id, Scorecard).order_by(*key).limit(size + 1).options(*WITH_PERSON_AND_CYCLE)
+    if states is not None:
+        query = query.where(Scorecard.state.in_(states))
+    if with_items:
+        query = query.options(selectinload(Scorecard.items))
+    mark = after and db.session.execute(_cycle_cards(cycle_id, *key).where(Scorecard.id == after)).first()
+    if mark:
+        query = query.where(tuple_(*key) > tuple_(*mark))
+    cards = db.session.execute(query).scalars().all()
+    return cards[:size], (cards[size - 1].id if len(cards) > size else None)
+
+
+def cycle_state_counts(cycle_id):
+    """[(department name or None, state, latest scorecards)] of a cycle, by department name."""
+    name = Department.name
+    return db.session.execute(
+        _cycle_cards(cycle_id, name, Scorecard.state, func.count(Scorecard.id))
+        .group_by(name, Scorecard.state)
+        .order_by(name)
+    ).all()
+
+
+def cycle_point_sums(cycle_id):
+    """One row per latest scorecard of a cycle, items summed in SQL (no item is loaded):
+    department id and name, state, locked grade, calibrated grade, sum of points x weight,
+    items with points, items, sum of weights."""
+    item = ScorecardItem
+    return db.session.execute(
+        _cycle_cards(cycle_id, User.department_id, Department.name, Scorecard.state, Scorecard.grade,
+                     Scorecard.calibrated_grade, func.sum(item.final_points * item.weight),
+                     func.count(item.final_points), func.count(item.id), func.sum(item.weight))
+        .outerjoin(item, item.scorecard_id == Scorecard.id)
+        .group_by(Scorecard.id, User.department_id, Department.name)
+    ).all()
 
 
 def people_by_id(ids):

@@ -60,24 +60,34 @@ def grade_now(card):
         return None
 
 
-def calibration(cycle):
-    """Per team: grade counts and quota violations; plus the cards HR may adjust."""
+def calibration(cycle, after=None):
+    """Per team: grade counts and quota violations, and the whole cycle's, from SQL sums (no
+    scorecard loaded); plus one page of the cards HR may adjust and the id after which the
+    next page starts."""
     bands = services.grade_bands(cycle.grade_table)
-    cards = queries.cycle_scorecards(cycle.id, with_items=True)
-    teams = {}
-    for card in cards:
-        grade = grade_now(card)
+    teams, everyone = {}, []
+    for row in queries.cycle_point_sums(cycle.id):
+        grade = services.grade_from_sums(row, bands)
         if grade is not None:
-            teams.setdefault((department_of(card), card.person.department_id), []).append(grade)
-    rows = []
-    for (team, department_id), grades in sorted(teams.items(), key=lambda kv: kv[0][0]):
-        counts = Counter(grades)
-        violations = {v.grade for v in scoring.distribution_check(grades, bands)}
-        rows.append((team, department_id, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands],
-                     violations))
-    open_cards = [c for c in cards if c.state == S.CALIBRATION]
+            teams.setdefault((row[1] or "—", row[0]), []).append(grade)
+            everyone.append(grade)
+    rows = [team_row(team, department_id, grades, bands)
+            for (team, department_id), grades in sorted(teams.items(), key=lambda kv: kv[0][0])]
+    open_cards, next_after = queries.cycle_page(cycle.id, after, states=(S.CALIBRATION,), with_items=True)
     queries.load_reporting_lines(card.person for card in open_cards)
-    return bands, rows, open_cards, services.cycle_distribution(cycle.id)
+    return bands, rows, (open_cards, next_after), distribution(everyone, bands)
+
+
+def team_row(team, department_id, grades, bands):
+    counts = Counter(grades)
+    violations = {v.grade for v in scoring.distribution_check(grades, bands)}
+    return team, department_id, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands], violations
+
+
+def distribution(grades, bands):
+    """The shape of services.cycle_distribution, from grades already worked out."""
+    return {"counts": {b.grade: grades.count(b.grade) for b in bands}, "graded": len(grades),
+            "violations": scoring.distribution_check(grades, bands)}
 
 
 def grade_chart(bands, overall):

@@ -201,7 +201,8 @@ def remind(cycle_id):
 @allow("appraisal.manage")
 def calibration(cycle_id):
     cycle = load(cycle_id)
-    bands, rows, open_cards, overall = cycle_helpers.calibration(cycle)
+    bands, rows, (open_cards, next_after), overall = cycle_helpers.calibration(
+        cycle, request.args.get("after", type=int))
     facts = services.facts_for(open_cards, current_user)
     return render_template(
         "cycles/calibration.html",
@@ -209,6 +210,7 @@ def calibration(cycle_id):
         bands=bands,
         rows=rows,
         open_cards=open_cards,
+        next_after=next_after,
         overall=overall,
         shares=cycle_helpers.grade_chart(bands, overall),
         grade_now=cycle_helpers.grade_now,
