@@ -1,17 +1,17 @@
 """Read models for the HR cycle screens: board, health, calibration."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from kpiapp import charts
-from kpiapp.appraisal import scoring, services
+from kpiapp.appraisal import progress, scoring, services
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
-from kpiapp.appraisal.routes.common import due_date
 from kpiapp.chart_labels import chart_labels
 
 # cycle-health stages: the states in which a person still owes the step
@@ -25,30 +25,44 @@ STAGES = [
 ]
 
 
-def department_of(card):
-    return card.person.department.name if card.person.department else "—"
+@dataclass
+class StageRow:
+    """One line of cycle health: how many owe the step, how many are late, the first few."""
+
+    stage: str
+    owing: int
+    overdue: int
+    shown: list
 
 
-def board(cycle_id):
-    """{department: {state: [cards]}} and the states present, for the cycle board."""
-    cards = queries.cycle_scorecards(cycle_id)
+def state_counts(cycle_id):
+    """{department name: {state: latest scorecards}} from one grouped query."""
     table = {}
-    for card in cards:
-        table.setdefault(department_of(card), {}).setdefault(S(card.state), []).append(card)
+    for name, state, count in queries.cycle_state_counts(cycle_id):
+        row = table.setdefault(name or "—", {})
+        row[S(state)] = row.get(S(state), 0) + count
+    return dict(sorted(table.items()))
+
+
+def board(cycle_id, after=None):
+    """{department: {state: count}}, the states present, and one page of the cards
+    (with the id the next page starts after), for the cycle board."""
+    table = state_counts(cycle_id)
     states = [s for s in S if any(s in row for row in table.values())]
-    return cards, dict(sorted(table.items())), states
+    return queries.cycle_page(cycle_id, after), table, states
 
 
-def health(cycle, today=None):
-    """[(stage, cards still owing it, cards overdue)] for the cycle-health view."""
+def health(cycle, today=None, shown=queries.PAGE_SIZE):
+    """[StageRow] for the cycle-health view: counts over the whole cycle, the first
+    `shown` people of each stage by name."""
     today = today or date.today()
-    cards = queries.cycle_scorecards(cycle.id)
-    result = []
-    for stage, states in STAGES:
-        owing = [c for c in cards if c.state in states]
-        overdue = [c for c in owing if due_date(c) is not None and due_date(c) < today]
-        result.append((stage, owing, overdue))
-    return result
+    totals = Counter()
+    for row in state_counts(cycle.id).values():
+        totals.update(row)
+    late = {s for s in S if (progress.state_deadline(cycle, s) or today) < today}
+    return [StageRow(stage, sum(totals[s] for s in states), sum(totals[s] for s in states if s in late),
+                     queries.cycle_page(cycle.id, states=states, size=shown)[0])
+            for stage, states in STAGES]
 
 
 def grade_now(card):

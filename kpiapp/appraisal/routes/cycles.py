@@ -119,11 +119,12 @@ def edit(cycle_id):
 @allow("appraisal.manage")
 def detail(cycle_id):
     cycle = load(cycle_id)
-    cards, table, states = cycle_helpers.board(cycle.id)
+    (cards, next_after), table, states = cycle_helpers.board(cycle.id, request.args.get("after", type=int))
     return render_template(
         "cycles/board.html",
         cycle=cycle,
         cards=cards,
+        next_after=next_after,
         table=table,
         states=states,
         participants=services.resolve_participants(cycle),
@@ -184,8 +185,10 @@ def remind(cycle_id):
     """Notify whoever must act next on the chosen scorecards (one-click or bulk)."""
     cycle = load(cycle_id)
     form = forms.RemindForm()
-    ids = set(form.scorecard_id.data or ()) if form.validate() else set()
-    cards = [c for c in queries.cycle_scorecards(cycle.id) if c.id in ids and not c.is_locked]
+    valid = form.validate()
+    ids = set(form.scorecard_id.data or ()) if valid else set()
+    states = dict(cycle_helpers.STAGES).get(form.stage.data, ()) if valid else ()
+    cards = [c for c in queries.cycle_scorecards(cycle.id) if (c.id in ids or c.state in states) and not c.is_locked]
     for card in cards:
         notifications.notify_next(card, kind="reminder")
     db.session.commit()
