@@ -52,16 +52,17 @@ def board(cycle_id, after=None):
     return queries.cycle_page(cycle_id, after), table, states
 
 
-def health(cycle, today=None, shown=queries.PAGE_SIZE):
+def health(cycle, today=None, shown=None):
     """[StageRow] for the cycle-health view: counts over the whole cycle, the first
     `shown` people of each stage by name."""
-    today = today or date.today()
+    today, shown = today or date.today(), shown or queries.PAGE_SIZE
     totals = Counter()
     for row in state_counts(cycle.id).values():
         totals.update(row)
     late = {s for s in S if (progress.state_deadline(cycle, s) or today) < today}
+    firsts = queries.cycle_first_per_state(cycle.id, {s for _stage, states in STAGES for s in states}, shown)
     return [StageRow(stage, sum(totals[s] for s in states), sum(totals[s] for s in states if s in late),
-                     queries.cycle_page(cycle.id, states=states, size=shown)[0])
+                     [c for c in firsts if c.state in states][:shown])
             for stage, states in STAGES]
 
 
