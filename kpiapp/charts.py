@@ -6,6 +6,7 @@ the caller passes translated labels, so the module is pure data in, spec out.
 """
 
 from decimal import Decimal
+from functools import lru_cache
 
 import altair as alt
 import vl_convert
@@ -80,18 +81,25 @@ def grade_bars(grades, labels):
     grades: [{"grade", "count", "max_share" (a fraction or None), "over" (bool)}]; labels: {"share"}.
     """
     total = sum(g["count"] for g in grades) or 1
-    data = [grade_row(g, total) for g in grades]
-    y = alt.Y("grade:N", sort=[str(g["grade"]) for g in grades], title=None)
+    spec = dict(grade_bars_frame(tuple(str(g["grade"]) for g in grades), labels["share"]))
+    return {**spec, "data": {"values": [grade_row(g, total) for g in grades]}}
+
+
+@lru_cache(maxsize=64)
+def grade_bars_frame(order, share_label):
+    """The grade chart without its data (building it with altair costs ~50 ms; pages ask
+    on every request): one per grade order and label. Callers copy it, never change it."""
+    y = alt.Y("grade:N", sort=list(order), title=None)
     x_scale = alt.Scale(domain=[0, 100])
     base = alt.Chart()
     colour = alt.Color("state:N", scale=alt.Scale(domain=["ok", "over"], range=[BAR, ALARM]), legend=None)
     layers = alt.layer(
         base.mark_bar(height=14).encode(
-            x=alt.X("share:Q", scale=x_scale, title=labels["share"]), y=y, color=colour
+            x=alt.X("share:Q", scale=x_scale, title=share_label), y=y, color=colour
         ),
         base.mark_tick(color="#222", thickness=2, size=20).encode(x="quota:Q", y=y),
         base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
-        data=alt.Data(values=data),
+        data=alt.Data(values=[]),
     )
     return finish(layers.properties(width=WIDTH, height=alt.Step(22)))
 

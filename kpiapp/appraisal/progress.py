@@ -62,8 +62,13 @@ def standing(card, today=None, acknowledged=False):
 
 def deadline(card):
     """The cycle deadline of the stage the scorecard is in (None when none is set)."""
-    name = DEADLINE_FIELD.get(ScorecardState(card.state))
-    return getattr(card.cycle, name) if name else None
+    return state_deadline(card.cycle, card.state)
+
+
+def state_deadline(cycle, state):
+    """The cycle deadline of the stage a scorecard in `state` is in (None when none is set)."""
+    name = DEADLINE_FIELD.get(ScorecardState(state))
+    return getattr(cycle, name) if name else None
 
 
 def return_reason(card):

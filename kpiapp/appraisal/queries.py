@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,12 +14,15 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.i18n import N_, LabelledEnum
 from kpiapp.models import (
-    Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Scorecard, ScorecardItemVersion, User,
+    Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Department, Scorecard, ScorecardItem,
+    ScorecardItemVersion, User,
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleStatus
 from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
 
 STATE_ORDER = list(S)
+# long lists page by keyset: PAGE_SIZE cards a page, continued after the last card's id
+PAGE_SIZE = 50
 # list pages show each card's person, department and cycle: load them in 3 queries, not 3 per row
 WITH_PERSON_AND_CYCLE = (selectinload(Scorecard.person).selectinload(User.department),
                          selectinload(Scorecard.cycle))
@@ -50,20 +53,31 @@ def my_scorecards(user):
     return db.session.execute(query).scalars().all()
 
 
-def team_scorecards(user, cycle_id=None):
-    """Latest scorecards of everyone below `user` in the reporting line, by state."""
-    query = latest_only(
-        select(Scorecard)
+def _team_cards(user, *columns):
+    return latest_only(
+        select(*columns)
+        .select_from(Scorecard)
         .join(User, User.id == Scorecard.person_id)
         .where(team_scorecards_filter(user))
-        .order_by(User.name)
-        .options(*WITH_PERSON_AND_CYCLE)
     )
-    if cycle_id:
-        query = query.where(Scorecard.cycle_id == cycle_id)
+
+
+def team_page(user, after=None, size=None):
+    """One page of everyone below `user`'s latest scorecards in (state, person name, id) order,
+    grouped by state; the number of cards per state over the whole team (one grouped query);
+    the id to continue after."""
+    size = size or PAGE_SIZE
+    key = (case({s: i for i, s in enumerate(STATE_ORDER)}, value=Scorecard.state), User.name, Scorecard.id)
+    query = _team_cards(user, Scorecard).order_by(*key).limit(size + 1).options(*WITH_PERSON_AND_CYCLE)
+    mark = after and db.session.execute(_team_cards(user, *key).where(Scorecard.id == after)).first()
+    if mark:
+        query = query.where(tuple_(*key) > tuple_(*mark))
     cards = db.session.execute(query).scalars().all()
-    load_reporting_lines(card.person for card in cards)
-    return group_by_state(cards)
+    totals = dict(db.session.execute(_team_cards(user, Scorecard.state, func.count(Scorecard.id))
+                                     .group_by(Scorecard.state)).all())
+    load_reporting_lines(card.person for card in cards[:size])
+    return (group_by_state(cards[:size]), {S(state): n for state, n in totals.items()},
+            cards[size - 1].id if len(cards) > size else None)
 
 
 def load_reporting_lines(people):
@@ -144,6 +158,79 @@ def cycle_scorecards(cycle_id, with_items=False):
     if with_items:
         query = query.options(selectinload(Scorecard.items))
     return db.session.execute(query).scalars().all()
+
+
+def cycle_order():
+    """The order of a cycle's long lists: department name, person name, scorecard id."""
+    return func.coalesce(Department.name, ""), User.name, Scorecard.id
+
+
+def _cycle_cards(cycle_id, *columns):
+    return latest_only(
+        select(*columns)
+        .select_from(Scorecard)
+        .join(User, User.id == Scorecard.person_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(Scorecard.cycle_id == cycle_id)
+    )
+
+
+def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
+    """One page of a cycle's latest scorecards in cycle_order(), starting after the card
+    `after`, and the id to continue after (None on the last page)."""
+    size = size or PAGE_SIZE
+    key = cycle_order()
+    query = _cycle_cards(cycle_id, Scorecard).order_by(*key).limit(size + 1).options(*WITH_PERSON_AND_CYCLE)
+    if states is not None:
+        query = query.where(Scorecard.state.in_(states))
+    if with_items:
+        query = query.options(selectinload(Scorecard.items))
+    mark = after and db.session.execute(_cycle_cards(cycle_id, *key).where(Scorecard.id == after)).first()
+    if mark:
+        query = query.where(tuple_(*key) > tuple_(*mark))
+    cards = db.session.execute(query).scalars().all()
+    return cards[:size], (cards[size - 1].id if len(cards) > size else None)
+
+
+def cycle_first_per_state(cycle_id, states, size=None):
+    """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query)."""
+    size = size or PAGE_SIZE
+    rank = func.row_number().over(partition_by=Scorecard.state, order_by=cycle_order()).label("rank")
+    firsts = _cycle_cards(cycle_id, Scorecard.id.label("id"), rank).where(Scorecard.state.in_(states)).subquery()
+    query = (
+        select(Scorecard)
+        .join(firsts, firsts.c.id == Scorecard.id)
+        .join(User, User.id == Scorecard.person_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(firsts.c.rank <= size)
+        .order_by(*cycle_order())
+        .options(*WITH_PERSON_AND_CYCLE)
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def cycle_state_counts(cycle_id):
+    """[(department name or None, state, latest scorecards)] of a cycle, by department name."""
+    name = Department.name
+    return db.session.execute(
+        _cycle_cards(cycle_id, name, Scorecard.state, func.count(Scorecard.id))
+        .group_by(name, Scorecard.state)
+        .order_by(name)
+    ).all()
+
+
+def cycle_point_sums(cycle_id):
+    """One row per latest scorecard of a cycle, items summed in SQL (no item is loaded):
+    department id and name, state, locked grade, calibrated grade, sum of points x weight,
+    items with points, items, sum of weights."""
+    item = ScorecardItem
+    return db.session.execute(
+        _cycle_cards(cycle_id, User.department_id, Department.name, Scorecard.state, Scorecard.grade,
+                     Scorecard.calibrated_grade, func.sum(item.final_points * item.weight),
+                     func.count(item.final_points), func.count(item.id), func.sum(item.weight))
+        .outerjoin(item, item.scorecard_id == Scorecard.id)
+        .group_by(Scorecard.id, User.department_id, Department.name)
+    ).all()
 
 
 def people_by_id(ids):

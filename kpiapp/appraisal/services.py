@@ -598,6 +598,19 @@ def current_result(scorecard):
     return total, grade, coefficient
 
 
+def grade_from_sums(row, bands):
+    """The grade current_result() gives (the stored one once locked), from one row of
+    queries.cycle_point_sums: the items summed in SQL, for pages over a whole cycle."""
+    _dept, _name, state, grade, calibrated, weighted, scored, items, weights = row
+    if state == S.LOCKED:
+        return grade
+    if weights is None or Decimal(str(weights)) != 100:
+        return None
+    if scored < items:
+        return calibrated
+    return calibrated or scoring.grade_for(scoring.quantize_points(Decimal(str(weighted)) / 100), bands)
+
+
 def self_total(scorecard):
     """The total the employee's self-review implies (self scores on manual items, computed
     points on data items), for calibration; None while any item has no points."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import Action
@@ -90,7 +90,16 @@ def seed_scale(people, facts, seed=2026, today=None, per_state=None):
     db.session.commit()
     per_state = per_state if per_state is not None else max(1, people // 100)
     walk_states(cycle.id, teams, staff, per_state, today)
+    analyze()
     return ScaleOrg(cycle.id, people, len(teams), len(stores), written, state_counts(cycle.id))
+
+
+def analyze():
+    """Planner statistics for the fresh bulk load (PostgreSQL), as autovacuum would gather them
+    in production: without them every table looks empty and anti-joins go quadratic."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
 
 
 def user(login, name, password, **fields):

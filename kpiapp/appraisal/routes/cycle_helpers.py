@@ -1,17 +1,17 @@
 """Read models for the HR cycle screens: board, health, calibration."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from kpiapp import charts
-from kpiapp.appraisal import scoring, services
+from kpiapp.appraisal import progress, scoring, services
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
-from kpiapp.appraisal.routes.common import due_date
 from kpiapp.chart_labels import chart_labels
 
 # cycle-health stages: the states in which a person still owes the step
@@ -25,30 +25,45 @@ STAGES = [
 ]
 
 
-def department_of(card):
-    return card.person.department.name if card.person.department else "—"
+@dataclass
+class StageRow:
+    """One line of cycle health: how many owe the step, how many are late, the first few."""
+
+    stage: str
+    owing: int
+    overdue: int
+    shown: list
 
 
-def board(cycle_id):
-    """{department: {state: [cards]}} and the states present, for the cycle board."""
-    cards = queries.cycle_scorecards(cycle_id)
+def state_counts(cycle_id):
+    """{department name: {state: latest scorecards}} from one grouped query."""
     table = {}
-    for card in cards:
-        table.setdefault(department_of(card), {}).setdefault(S(card.state), []).append(card)
+    for name, state, count in queries.cycle_state_counts(cycle_id):
+        row = table.setdefault(name or "—", {})
+        row[S(state)] = row.get(S(state), 0) + count
+    return dict(sorted(table.items()))
+
+
+def board(cycle_id, after=None):
+    """{department: {state: count}}, the states present, and one page of the cards
+    (with the id the next page starts after), for the cycle board."""
+    table = state_counts(cycle_id)
     states = [s for s in S if any(s in row for row in table.values())]
-    return cards, dict(sorted(table.items())), states
+    return queries.cycle_page(cycle_id, after), table, states
 
 
-def health(cycle, today=None):
-    """[(stage, cards still owing it, cards overdue)] for the cycle-health view."""
-    today = today or date.today()
-    cards = queries.cycle_scorecards(cycle.id)
-    result = []
-    for stage, states in STAGES:
-        owing = [c for c in cards if c.state in states]
-        overdue = [c for c in owing if due_date(c) is not None and due_date(c) < today]
-        result.append((stage, owing, overdue))
-    return result
+def health(cycle, today=None, shown=None):
+    """[StageRow] for the cycle-health view: counts over the whole cycle, the first
+    `shown` people of each stage by name."""
+    today, shown = today or date.today(), shown or queries.PAGE_SIZE
+    totals = Counter()
+    for row in state_counts(cycle.id).values():
+        totals.update(row)
+    late = {s for s in S if (progress.state_deadline(cycle, s) or today) < today}
+    firsts = queries.cycle_first_per_state(cycle.id, {s for _stage, states in STAGES for s in states}, shown)
+    return [StageRow(stage, sum(totals[s] for s in states), sum(totals[s] for s in states if s in late),
+                     [c for c in firsts if c.state in states][:shown])
+            for stage, states in STAGES]
 
 
 def grade_now(card):
@@ -60,24 +75,34 @@ def grade_now(card):
         return None
 
 
-def calibration(cycle):
-    """Per team: grade counts and quota violations; plus the cards HR may adjust."""
+def calibration(cycle, after=None):
+    """Per team: grade counts and quota violations, and the whole cycle's, from SQL sums (no
+    scorecard loaded); plus one page of the cards HR may adjust and the id after which the
+    next page starts."""
     bands = services.grade_bands(cycle.grade_table)
-    cards = queries.cycle_scorecards(cycle.id, with_items=True)
-    teams = {}
-    for card in cards:
-        grade = grade_now(card)
+    teams, everyone = {}, []
+    for row in queries.cycle_point_sums(cycle.id):
+        grade = services.grade_from_sums(row, bands)
         if grade is not None:
-            teams.setdefault((department_of(card), card.person.department_id), []).append(grade)
-    rows = []
-    for (team, department_id), grades in sorted(teams.items(), key=lambda kv: kv[0][0]):
-        counts = Counter(grades)
-        violations = {v.grade for v in scoring.distribution_check(grades, bands)}
-        rows.append((team, department_id, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands],
-                     violations))
-    open_cards = [c for c in cards if c.state == S.CALIBRATION]
+            teams.setdefault((row[1] or "—", row[0]), []).append(grade)
+            everyone.append(grade)
+    rows = [team_row(team, department_id, grades, bands)
+            for (team, department_id), grades in sorted(teams.items(), key=lambda kv: kv[0][0])]
+    open_cards, next_after = queries.cycle_page(cycle.id, after, states=(S.CALIBRATION,), with_items=True)
     queries.load_reporting_lines(card.person for card in open_cards)
-    return bands, rows, open_cards, services.cycle_distribution(cycle.id)
+    return bands, rows, (open_cards, next_after), distribution(everyone, bands)
+
+
+def team_row(team, department_id, grades, bands):
+    counts = Counter(grades)
+    violations = {v.grade for v in scoring.distribution_check(grades, bands)}
+    return team, department_id, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands], violations
+
+
+def distribution(grades, bands):
+    """The shape of services.cycle_distribution, from grades already worked out."""
+    return {"counts": {b.grade: grades.count(b.grade) for b in bands}, "graded": len(grades),
+            "violations": scoring.distribution_check(grades, bands)}
 
 
 def grade_chart(bands, overall):

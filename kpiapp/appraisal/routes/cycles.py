@@ -119,11 +119,12 @@ def edit(cycle_id):
 @allow("appraisal.manage")
 def detail(cycle_id):
     cycle = load(cycle_id)
-    cards, table, states = cycle_helpers.board(cycle.id)
+    (cards, next_after), table, states = cycle_helpers.board(cycle.id, request.args.get("after", type=int))
     return render_template(
         "cycles/board.html",
         cycle=cycle,
         cards=cards,
+        next_after=next_after,
         table=table,
         states=states,
         participants=services.resolve_participants(cycle),
@@ -184,8 +185,10 @@ def remind(cycle_id):
     """Notify whoever must act next on the chosen scorecards (one-click or bulk)."""
     cycle = load(cycle_id)
     form = forms.RemindForm()
-    ids = set(form.scorecard_id.data or ()) if form.validate() else set()
-    cards = [c for c in queries.cycle_scorecards(cycle.id) if c.id in ids and not c.is_locked]
+    valid = form.validate()
+    ids = set(form.scorecard_id.data or ()) if valid else set()
+    states = dict(cycle_helpers.STAGES).get(form.stage.data, ()) if valid else ()
+    cards = [c for c in queries.cycle_scorecards(cycle.id) if (c.id in ids or c.state in states) and not c.is_locked]
     for card in cards:
         notifications.notify_next(card, kind="reminder")
     db.session.commit()
@@ -201,7 +204,8 @@ def remind(cycle_id):
 @allow("appraisal.manage")
 def calibration(cycle_id):
     cycle = load(cycle_id)
-    bands, rows, open_cards, overall = cycle_helpers.calibration(cycle)
+    bands, rows, (open_cards, next_after), overall = cycle_helpers.calibration(
+        cycle, request.args.get("after", type=int))
     facts = services.facts_for(open_cards, current_user)
     return render_template(
         "cycles/calibration.html",
@@ -209,6 +213,7 @@ def calibration(cycle_id):
         bands=bands,
         rows=rows,
         open_cards=open_cards,
+        next_after=next_after,
         overall=overall,
         shares=cycle_helpers.grade_chart(bands, overall),
         grade_now=cycle_helpers.grade_now,

@@ -313,6 +313,7 @@ class RemindForm(FlaskForm):
     bind here: the view keeps the cycle's own, as mark_read keeps the user's own notifications."""
 
     scorecard_id = SelectMultipleField(coerce=int, validate_choice=False)
+    stage = HiddenField()  # or everyone still owing a cycle-health stage (cycle_helpers.STAGES)
     back = HiddenField()
 
 

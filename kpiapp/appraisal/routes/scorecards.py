@@ -244,11 +244,13 @@ def mine():
 @bp.route("/team")
 @allow("team.view")
 def team():
-    groups = queries.team_scorecards(current_user)
+    groups, totals, next_after = queries.team_page(current_user, request.args.get("after", type=int))
     facts = services.facts_for([card for cards in groups.values() for card in cards], current_user)
     return render_template(
         "scorecards/team.html",
         groups=groups,
+        totals=totals,
+        next_after=next_after,
         actions_for=lambda card: services.permitted(card, current_user, facts[card.id]).actions,
     )
 
