@@ -25,7 +25,7 @@ def test_sign_in_search_language_sign_out(app, live_server, page, shot):
     expect(page).to_have_url(f"{live_server}/org/people?q=Searchable")  # hx-push-url keeps the URL meaningful
     shot(page, "people-search")
     page.click("button[value=zh_CN]")
-    assert page.locator("button", has_text="退出登录").is_visible()
+    expect(page.locator("button", has_text="退出登录")).to_be_visible()  # waits for the reloaded page
     shot(page, "people-zh")
     page.click("button:has-text('退出登录')")
     assert "/login" in page.url
