@@ -9,16 +9,15 @@ from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.metrics import partitions
 from kpiapp.models import AuditEvent
+from tests.conftest import PG_URL
 from tests.imports.files import business_report, hr_user, store
 
 D1 = date(2025, 3, 1)
 ROWS = [("B0CHILD001", 510, 41, "$1,066.59")]
 
 
-@pytest.fixture
-def postgresql(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("partitions exist on PostgreSQL only")
+# the project's convention (tests/conftest.py PG_URL): each test runs under the database it is about
+postgresql_only = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite keeps one table")
 
 
 def cli(app, *args):
@@ -51,9 +50,8 @@ def actions():
     return [e.action for e in db.session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite only: PostgreSQL has the partitions tested below")
 def test_sqlite_keeps_one_table(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
     assert partitions.ensure_month_partitions(db.session, D1, date(2025, 6, 30)) == []
     assert import_day(D1).status == "committed"
     result = cli(app, "--ahead", "2")
@@ -61,7 +59,8 @@ def test_sqlite_keeps_one_table(app):
     assert "months made: none; rows in DEFAULT: 0" in result.output
 
 
-def test_an_import_makes_its_month_partition(app, postgresql):
+@postgresql_only
+def test_an_import_makes_its_month_partition(app):
     assert date(2025, 3, 1) not in partitions.attached_months(db.session.connection())
     record = import_day(D1)
     assert record.status == "committed", record.error
@@ -69,7 +68,8 @@ def test_an_import_makes_its_month_partition(app, postgresql):
     assert holders() == {"metric_fact_2025_03": record.facts_written}
 
 
-def test_reimport_replaces_inside_the_month_partition(app, postgresql):
+@postgresql_only
+def test_reimport_replaces_inside_the_month_partition(app):
     first = import_day(D1)
     again = start_import(business_report([("B0CHILD001", 600, 50, "$1,200.00")]), "BusinessReport-again.csv",
                          first.store_id, hr_user(), date_from=D1, date_to=D1)
@@ -78,7 +78,8 @@ def test_reimport_replaces_inside_the_month_partition(app, postgresql):
     assert holders() == {"metric_fact_2025_03": first.facts_written}
 
 
-def test_scheduled_run_makes_months_ahead_and_empties_default(app, postgresql):
+@postgresql_only
+def test_scheduled_run_makes_months_ahead_and_empties_default(app):
     put_in_default(date(2024, 11, 15))
     assert holders()["metric_fact_default"] == 1
     db.session.rollback()  # the test's reading transaction would hold the DEFAULT partition
@@ -93,7 +94,8 @@ def test_scheduled_run_makes_months_ahead_and_empties_default(app, postgresql):
     assert "months made: none" in cli(app, "--ahead", "2").output  # idempotent
 
 
-def test_scheduled_run_as_a_job_leaves_one_job_row(app, postgresql):
+@postgresql_only
+def test_scheduled_run_as_a_job_leaves_one_job_row(app):
     from kpiapp.models import JobRun
 
     result = cli(app, "--ahead", "1", "--queue")
@@ -103,7 +105,8 @@ def test_scheduled_run_as_a_job_leaves_one_job_row(app, postgresql):
     assert partitions.month_of(date.today()) in partitions.attached_months(db.session.connection())
 
 
-def test_locked_default_partition_leaves_the_rows_in_default(app, postgresql, monkeypatch):
+@postgresql_only
+def test_locked_default_partition_leaves_the_rows_in_default(app, monkeypatch):
     monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
     import_day(D1)
     with db.engine.connect() as other:
@@ -115,7 +118,8 @@ def test_locked_default_partition_leaves_the_rows_in_default(app, postgresql, mo
     assert partitions.ensure_month_partitions(db.session, date(2025, 5, 1), date(2025, 5, 1)) == [date(2025, 5, 1)]
 
 
-def test_detach_archives_a_month(app, postgresql):
+@postgresql_only
+def test_detach_archives_a_month(app):
     record = import_day(D1)
     db.session.rollback()
     result = cli(app, "--detach", "2025-03")
