@@ -62,7 +62,7 @@ def item_provenance(item):
     found.definition = get_definition(item.metric_key, stored.get("definition_version"))
     found.period = stored_period(stored)
     found.shares = dict(item_shares(stored.get("scope")))
-    found.stores = scope_stores(stored.get("scope") or [])
+    found.stores = scope_stores(found.shares)
     if found.definition is not None and found.period and found.shares:
         recompute(found)
     found.imports = imports_of(set(stored.get("import_ids") or ())
@@ -78,12 +78,10 @@ def stored_period(stored):
     return (start, end) if start <= end else None
 
 
-def scope_stores(scope):
-    """[(Store, share_pct)] in the scope's order, in one query."""
-    ids = [int(entry["store_id"]) for entry in scope if entry.get("store_id") is not None]
-    stores = {s.id: s for s in db.session.execute(select(Store).where(Store.id.in_(ids))).scalars()}
-    return [(stores[int(e["store_id"])], Decimal(str(e.get("share_pct", "100"))))
-            for e in scope if e.get("store_id") is not None and int(e["store_id"]) in stores]
+def scope_stores(shares):
+    """[(Store, share in percent)] in the scope's order, in one query."""
+    stores = {s.id: s for s in db.session.execute(select(Store).where(Store.id.in_(list(shares)))).scalars()}
+    return [(stores[store_id], share * 100) for store_id, share in shares.items() if store_id in stores]
 
 
 def recompute(found):

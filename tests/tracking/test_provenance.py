@@ -230,3 +230,18 @@ def test_report_document_id_leads_to_the_items(world, login, who, status):
     assert response.status_code == status
     if status == 200:
         assert f'href="/provenance/items/{w.item.id}"' in response.get_data(as_text=True)
+
+
+def test_item_without_data_says_why(world, login):
+    w = world
+    lonely = UserFactory(department=w.manager.department, position=w.owner.position, manager=w.manager)
+    services.add_participants(w.cycle, w.hr, [{"person_id": lonely.id}])
+    services.start_cycle(w.cycle.id, w.hr.id)
+    db.session.commit()
+    card = db.session.query(Scorecard).filter_by(cycle_id=w.cycle.id, person_id=lonely.id).one()
+    tracking.recompute_scorecard(card.id)
+    db.session.commit()
+    acos = next(i for i in card.items if i.metric_key == "acos")
+    html = login(w.hr).get(f"/provenance/items/{acos.id}").get_data(as_text=True)
+    assert "No stores are in this item" in html  # reason_text("no_scope")
+    assert "No fact rows are behind this number." in html and "No imports are behind this number." in html
