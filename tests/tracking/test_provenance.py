@@ -103,6 +103,7 @@ def test_listed_rows_add_up_to_the_inputs(world):
     found = provenance.item_provenance(w.item)
     rows, pages = all_rows(found, size=3)
     assert pages == [3, 3, 3]  # 8 ads facts + ERP's D3 spend; ERP's D1 spend is not summed
+    assert len(rows) == found.today.fact_count == w.item.provenance["fact_count"] == 9
     sums = defaultdict(Decimal)
     for row in rows:
         sums[row.measure] += row.counted
