@@ -143,6 +143,10 @@ def test_page_is_paged_by_fact_id(world, login, monkeypatch):
     assert len(re.findall(r'id="fact-\d+"', second)) == 4 and "First page" in second
     ids = set(re.findall(r'id="fact-(\d+)"', first)) | set(re.findall(r'id="fact-(\d+)"', second))
     assert len(ids) == 8
+    fragment = client.get(f"/provenance/items/{w.item.id}?after={after}", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith("<section") and "<html" not in html and "HX-Request" in fragment.vary
+    assert re.findall(r'id="fact-\d+"', html) == re.findall(r'id="fact-\d+"', second)
 
 
 @pytest.mark.parametrize("who, status", [
