@@ -1,6 +1,7 @@
 """From one scorecard item's number to the fact rows behind it (docs/tracking.md, "Provenance page").
 
-Queries only (no Flask, no writes). `item_provenance` recomputes the item's stored period,
+Queries only: no request, no view, no writes (an app context for the configuration, as in
+metrics.services). `item_provenance` recomputes the item's stored period,
 scope and definition version with `metrics.services.explain_metric`, the function
 `compute_metric` runs, so `fact_page` lists exactly the facts summed: those of
 `fact_filter` minus the groups `pick_families` dropped.
