@@ -45,6 +45,7 @@ def register_blueprints(app):
     from kpiapp.metrics.routes import bp as metrics_bp
     from kpiapp.org.routes import bp as org_bp
     from kpiapp.reports.routes import bp as reports_bp
+    from kpiapp.tracking.routes import bp as provenance_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -53,6 +54,7 @@ def register_blueprints(app):
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(metrics_bp, url_prefix="/metrics")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(provenance_bp, url_prefix="/provenance")
     from kpiapp import api
     from kpiapp.appraisal import routes as appraisal_routes
     from kpiapp.dashboards import routes as dashboard_routes

@@ -146,6 +146,12 @@ def compute_metric(definition_key, store_shares, date_from, date_to, *, sku=None
     date's rate, multiplied by the share, summed across stores; the formula runs once on
     the sums. value is None for "no data" (no facts, zero divisor or a missing FX rate).
     """
+    return explain_metric(definition_key, store_shares, date_from, date_to, sku=sku, version=version)[0]
+
+
+def explain_metric(definition_key, store_shares, date_from, date_to, *, sku=None, version=None):
+    """`compute_metric`'s MetricValue with the fact groups it read and the groups it summed
+    (after `pick_families`): the provenance page lists exactly the facts of the summed groups."""
     definition = get_definition(definition_key, version)
     if definition is None:
         raise DefinitionError("key", f"Unknown metric: {definition_key}")
@@ -154,9 +160,10 @@ def compute_metric(definition_key, store_shares, date_from, date_to, *, sku=None
     result = MetricValue(None, formula=str(formula), version=definition.version)
     shares = {store_id: Decimal(str(share)) for store_id, share in store_shares}
     groups = fact_groups(list(shares), measures, date_from, date_to, sku)
-    totals = convert_and_weigh(pick_families(groups), shares, result)
+    summed = pick_families(groups)
+    totals = convert_and_weigh(summed, shares, result)
     describe_sources(list(shares), measures, date_from, date_to, sku, result)
-    return evaluate(formula, measures, totals, result, (date_to - date_from).days + 1)
+    return evaluate(formula, measures, totals, result, (date_to - date_from).days + 1), groups, summed
 
 
 FACT_GROUP_KEY = (MetricFact.store_id, MetricFact.family, MetricFact.measure, MetricFact.business_date,

@@ -124,6 +124,16 @@ def download(document_id):
 
 
 
+@bp.route("/<string:document_id>/provenance")
+@allow(SIGNED_IN)  # a client gets the 404 of report.download, as for a foreign report
+def provenance(document_id):
+    """A signed report's items, each linked to the rows behind its number (docs/tracking.md)."""
+    report = load_report(document_id)
+    if report.scorecard is None:
+        abort(404)  # a cycle summary has no items
+    return render_template("reports/provenance.html", report=report, card=report.scorecard)
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def verify():

@@ -55,6 +55,7 @@ def test_report_text_has_labels_and_numbers(locked, tmp_path, lang, metric_name)
     report = issue(card, team.hr, lang)
     body = pdf_text(services.report_bytes(report), tmp_path)
     assert "李雷 Li Lei" in body and report.document_id in body
+    assert f"/reports/{report.document_id}/provenance" in body  # where the numbers come from (issue 12)
     assert card.grade == "S" and str(int(card.total)) == "98"  # GMV 110 pts x 60% + manual 80 x 40%
     for expected in ("98", "GMV", "Teamwork", "100,000", "110,000", metric_name, card.cycle.name):
         assert expected in body, expected

@@ -131,6 +131,12 @@ def test_verify_page_accepts_a_genuine_copy(locked, login):
     html = upload(client, services.report_bytes(report)).get_data(as_text=True)
     assert "Genuine" in html and report.document_id in html and card.person.name in html
     assert "Report Signing" in html
+    link = f'href="/reports/{report.document_id}/provenance"'  # where its numbers come from (issue 12)
+    assert link in html
+    assert client.get(f"/reports/{report.document_id}/provenance").status_code == 404  # not theirs
+    owners = login(card.person).get(f"/reports/{report.document_id}/provenance").get_data(as_text=True)
+    metric = next(i for i in card.items if not i.is_manual)
+    assert f'href="/provenance/items/{metric.id}"' in owners
 
 
 def test_verify_page_reads_back_a_chinese_signature_reason(locked, login):

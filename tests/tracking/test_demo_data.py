@@ -1,4 +1,5 @@
 """The demo's marketplace files import cleanly and give the running Q4 cycle live numbers."""
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from kpiapp.demo.appraisal import seed_appraisal_demo
 from kpiapp.demo.marketplace import DEMO_TODAY, demo_uploads, seed_marketplace_demo
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, ImportRecord, MetricFact, Scorecard, ScorecardItem, StoreOwner
+from kpiapp.tracking import provenance
 
 
 def seed_org_only():
@@ -66,9 +68,28 @@ def test_marketplace_demo_gives_q4_items_live_numbers(app):
     acos = next(i for i in live if i.metric_key == "acos")
     assert Decimal("0.1") < acos.actual < Decimal("0.4")
     assert acos.provenance["formula"] == "ad_spend / ad_sales"
+    for key in ("acos", "gmv", "tacos"):  # GMV: AMZ-US's Business Report days drop its order file's
+        found = assert_rows_add_up(next(i for i in live if i.metric_key == key))
+        assert found.dropped or key == "acos"
     # the locked Q3 cycle keeps its frozen demo values
     q3 = db.session.execute(select(Cycle).where(Cycle.name == "2026 Q3")).scalar_one()
     q3_items = db.session.execute(select(ScorecardItem).join(Scorecard).where(
         Scorecard.cycle_id == q3.id, ScorecardItem.kind == "metric")).scalars().all()
     assert q3_items and all((i.provenance or {}).get("source") != "metric_facts" for i in q3_items)
     assert q4.period_start == date(2026, 10, 1)
+
+
+def assert_rows_add_up(item):
+    """The provenance page's rows of a demo item, summed per measure, are the item's inputs."""
+    found = provenance.item_provenance(item)
+    sums, after, counted = defaultdict(Decimal), None, 0
+    while True:
+        rows, after = provenance.fact_page(found, after=after, size=5000)
+        counted += len(rows)
+        for row in rows:
+            sums[row.measure] += row.counted
+        if after is None:
+            break
+    assert {k: v for k, v in sums.items()} == found.inputs and not found.differs, item.metric_key
+    assert counted == found.today.fact_count == item.provenance["fact_count"]
+    return found

@@ -167,7 +167,8 @@ def users_data():
 def sample_ids():
     """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
     from kpiapp.models import (Cycle, Department, ImportRecord, KpiTemplate, MetricDefinition, ReportBatch,
-                               Scorecard, Store)
+                               Scorecard, ScorecardItem, Store)
+    from kpiapp.models.reports import IssuedReport, ReportKind
 
     one_per_state = {}
     for card in db.session.execute(select(Scorecard).order_by(Scorecard.version.desc())).scalars():
@@ -183,6 +184,11 @@ def sample_ids():
         "store_id": everything(Store)[:3],
         "batch_id": everything(ReportBatch),
         "key": sorted({d.key for d in db.session.execute(select(MetricDefinition)).scalars()}),
+        "item_id": list(db.session.execute(select(ScorecardItem.id).where(
+            ScorecardItem.actual.is_not(None), ScorecardItem.metric_key.is_not(None))
+            .order_by(ScorecardItem.id).limit(3)).scalars()),
+        "document_id": list(db.session.execute(select(IssuedReport.document_id).where(
+            IssuedReport.kind == ReportKind.scorecard).order_by(IssuedReport.id).limit(2)).scalars()),
     }
 
 
