@@ -12,6 +12,7 @@ from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, BonusLine
 from tests.appraisal.factories import walk_to
 from tests.bonus.factories import BASES, graded_team
+from tests.conftest import PG_URL
 
 
 @pytest.fixture
@@ -186,3 +187,11 @@ def test_before_the_freeze_the_database_lets_hr_change_lines(team):
     db.session.execute(text(f"UPDATE bonus_line SET base = 1 WHERE cycle_id = {team.cycle.id}"))
     db.session.commit()
     assert {line.base for line in db.session.scalars(select(BonusLine))} == {D("1.00")}
+
+
+@pytest.mark.skipif(not PG_URL, reason="TRUNCATE triggers exist on PostgreSQL only")
+def test_postgresql_refuses_to_truncate_a_frozen_bonus_table(team):
+    with_bases(team)
+    services.freeze(team.cycle, team.hr)
+    db.session.commit()
+    rejected("TRUNCATE bonus_line")

@@ -1,5 +1,6 @@
 """Results export and bonus screens (docs/bonus.md): HR's pages, downloads, who sees a bonus."""
 import csv
+import re
 import io
 from decimal import Decimal as D
 
@@ -172,3 +173,16 @@ def test_api_results_follow_the_scorecard_visibility(team, browser, app):
     db.session.commit()
     status, _body = api(http, new_token(browser(outsider)), "GET", f"/cycles/{team.cycle.id}/results")
     assert status == 404
+
+
+def test_the_bonus_table_pages_by_keyset_and_htmx_gets_the_table_only(team, browser, monkeypatch):
+    monkeypatch.setattr("kpiapp.appraisal.queries.PAGE_SIZE", 2)
+    hr = browser(team.hr)
+    first = hr.page(f"/cycles/{team.cycle.id}/bonus")
+    shown = re.findall(r'<tr id="bonus-(\d+)">', first)
+    next_link = re.search(r'<a href="([^"]*after=\d+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = hr.get(next_link, htmx=True).get_data(as_text=True)
+    assert second.lstrip().startswith('<div id="bonus-live">')
+    shown += re.findall(r'<tr id="bonus-(\d+)">', second)
+    assert len(shown) == 3 and sorted(map(int, shown)) == sorted(p.id for p in team.people)
+    assert "rel=\"next\"" not in second and "<html" not in second

@@ -1,6 +1,6 @@
 """Results export and bonus table of a cycle (HR), on the cycles blueprint (docs/bonus.md)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import true
@@ -14,7 +14,7 @@ from kpiapp.extensions import db
 from kpiapp.org.forms import ConfirmForm, UploadForm
 from kpiapp.policy import allow
 from kpiapp.tabular import TableError, write_csv, write_xlsx
-from kpiapp.web.pages import attachment
+from kpiapp.web.pages import attachment, render_page_or_fragment
 from kpiapp.web.refusals import audit_refusal
 
 MIMETYPES = {"csv": "text/csv",
@@ -48,11 +48,11 @@ def page_of(rows, after):
 def bonus_page(cycle, status=200, problems=(), budget_form=None, upload=None):
     table = services.table(cycle)
     shown, next_after = page_of(table.rows, request.args.get("after", type=int))
-    return render_template(
-        "cycles/bonus.html", cycle=cycle, table=table, rows=shown, next_after=next_after, problems=problems,
+    return render_page_or_fragment(
+        "cycles/bonus.html", "cycles/_bonus_table.html", status, cycle=cycle, table=table, rows=shown,
+        next_after=next_after, problems=problems,
         budget_form=budget_form or forms.BonusBudgetForm(budget=cycle.bonus_budget),
-        upload=upload or UploadForm(), confirm=ConfirmForm(), columns=services.IMPORT_COLUMNS,
-    ), status
+        upload=upload or UploadForm(), confirm=ConfirmForm(), columns=services.IMPORT_COLUMNS)
 
 
 @bp.route("/<int:cycle_id>/bonus")
