@@ -14,6 +14,7 @@ STATES = [str(s) for s in ScorecardState]
 ACTIONS = [str(a) for a in Action]
 EDITS = [str(e) for e in Edit]
 APPEAL_STATES = [str(s) for s in AppealState]
+ACKNOWLEDGEMENTS = ["none", "acknowledged", "objection"]
 
 
 def number(**kwargs):
@@ -159,13 +160,14 @@ class ResultRow(Schema):
     coefficient = number(required=True)
     calibrated_grade = nullable_string(required=True)
     calibration_reason = nullable_string(required=True)
-    acknowledgement = fields.String(required=True, validate=validate.OneOf(["none", "acknowledged", "objection"]))
+    acknowledgement = fields.String(required=True, validate=validate.OneOf(ACKNOWLEDGEMENTS))
     appeal = nullable_string(required=True, validate=validate.OneOf(APPEAL_STATES))
 
 
 class Results(Schema):
     cycle_id = fields.Integer(required=True)
-    columns = fields.List(fields.String(), required=True, metadata={"description": "the export's column order"})
+    columns = fields.List(fields.String(), required=True,
+                          metadata={"description": "the export's column order"})
     rows = fields.List(fields.Nested(ResultRow), required=True)
 
 

@@ -181,12 +181,14 @@ def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
     `after`, and the id to continue after (None on the last page)."""
     size = size or PAGE_SIZE
     key = cycle_order()
-    query = cycle_cards_select(cycle_id, Scorecard).order_by(*key).limit(size + 1).options(*WITH_PERSON_AND_CYCLE)
+    query = (cycle_cards_select(cycle_id, Scorecard).order_by(*key).limit(size + 1)
+             .options(*WITH_PERSON_AND_CYCLE))
     if states is not None:
         query = query.where(Scorecard.state.in_(states))
     if with_items:
         query = query.options(selectinload(Scorecard.items))
-    mark = after and db.session.execute(cycle_cards_select(cycle_id, *key).where(Scorecard.id == after)).first()
+    mark = after and db.session.execute(
+        cycle_cards_select(cycle_id, *key).where(Scorecard.id == after)).first()
     if mark:
         query = query.where(tuple_(*key) > tuple_(*mark))
     cards = db.session.execute(query).scalars().all()
@@ -197,7 +199,8 @@ def cycle_first_per_state(cycle_id, states, size=None):
     """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query)."""
     size = size or PAGE_SIZE
     rank = func.row_number().over(partition_by=Scorecard.state, order_by=cycle_order()).label("rank")
-    firsts = cycle_cards_select(cycle_id, Scorecard.id.label("id"), rank).where(Scorecard.state.in_(states)).subquery()
+    firsts = (cycle_cards_select(cycle_id, Scorecard.id.label("id"), rank)
+              .where(Scorecard.state.in_(states)).subquery())
     query = (
         select(Scorecard)
         .join(firsts, firsts.c.id == Scorecard.id)

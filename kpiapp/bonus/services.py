@@ -89,7 +89,8 @@ def _row(cycle, values):
      amount, paid) = values
     if cycle.bonus_frozen_at is not None:
         kept = line_coefficient if line_coefficient is not None else coefficient
-        return BonusRow(person_id, name, email, department, state, line_grade or grade, kept, base, amount, paid)
+        return BonusRow(person_id, name, email, department, state, line_grade or grade, kept, base, amount,
+                        paid)
     if state != S.LOCKED:
         grade = coefficient = None
     return BonusRow(person_id, name, email, department, state, grade, coefficient, base,
@@ -192,7 +193,7 @@ def _set_one(cycle, line, person_id, base, source, actor):
     return 1
 
 
-def parse_typed_bases(cycle, typed):
+def parse_typed_bases(typed):
     """{person id: Decimal or None} from {person id: text}; ValidationError on a bad number."""
     bases = {}
     for person_id, text in typed.items():
@@ -267,17 +268,18 @@ def freeze(cycle, actor):
     if current.waiting:
         raise ValidationError("cycle_not_complete", f"{current.waiting} scorecards are not locked yet.")
     if current.nothing_to_scale:
-        raise ValidationError("nothing_to_scale", "The amounts total 0: there is nothing to scale to the budget.")
+        raise ValidationError("nothing_to_scale", "The amounts total 0: nothing to scale to the budget.")
     rows = {r.person_id: r for r in current.rows}
     lines = db.session.execute(select(BonusLine).where(BonusLine.cycle_id == cycle.id)).scalars().all()
     for line in lines:
         row = rows[line.person_id]
-        line.grade, line.coefficient, line.amount, line.paid = row.grade, row.coefficient, row.amount, row.paid
+        line.grade, line.coefficient = row.grade, row.coefficient
+        line.amount, line.paid = row.amount, row.paid
     with acting(actor):
         db.session.flush()  # the lines first: once the cycle is frozen the triggers refuse them
         cycle.bonus_frozen_at = utcnow()
         db.session.flush()
     audit.record(db.session, "bonus.freeze", "appraisal_cycle", cycle.id, actor=audit.actor_for(actor),
-                 after={"lines": len(lines), "budget": cycle.bonus_budget, "total_amount": current.total_amount,
-                        "total_paid": current.total_paid})
+                 after={"lines": len(lines), "budget": cycle.bonus_budget,
+                        "total_amount": current.total_amount, "total_paid": current.total_paid})
     return current

@@ -110,7 +110,8 @@ BONUS_BASES = {
 def seed_bonus(cycle, hr, rng):
     """Q3's bonus table (docs/bonus.md): bases by position, a pool about 5% under what the
     grades ask for (so the page shows the scaling), frozen with the locked quarter."""
-    people = db.session.execute(select(User).where(User.id.in_(bonus_services.participant_ids(cycle)))).scalars()
+    ids = bonus_services.participant_ids(cycle)
+    people = db.session.execute(select(User).where(User.id.in_(ids))).scalars()
     bases = {p.id: Decimal(BONUS_BASES.get(p.position.title if p.position else "", 5000))
              * Decimal(rng.randint(90, 110)) / 100 for p in people}
     bonus_services.set_bases(cycle, hr, {pid: base.quantize(Decimal(1)) for pid, base in bases.items()})

@@ -36,7 +36,8 @@ def upgrade():
         sa.ForeignKeyConstraint(['cycle_id'], ['appraisal_cycle.id'],
                                 name=op.f('fk_bonus_line_cycle_id_appraisal_cycle')),
         sa.ForeignKeyConstraint(['person_id'], ['user.id'], name=op.f('fk_bonus_line_person_id_user')),
-        sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_bonus_line_updated_by_id_user')),
+        sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'],
+                                name=op.f('fk_bonus_line_updated_by_id_user')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_bonus_line')),
         sa.UniqueConstraint('cycle_id', 'person_id', name=op.f('uq_bonus_line_cycle_id_person_id')),
     )

@@ -27,7 +27,8 @@ def with_bases(team):
 
 
 def figures(table):
-    return [(r.grade, r.coefficient, r.base, r.amount, r.paid) for r in sorted(table.rows, key=lambda r: r.person_id)]
+    rows = sorted(table.rows, key=lambda r: r.person_id)
+    return [(r.grade, r.coefficient, r.base, r.amount, r.paid) for r in rows]
 
 
 def test_amount_is_base_times_the_locked_coefficient(team):
@@ -85,9 +86,10 @@ def test_bases_are_checked(team):
 
 def test_a_blank_base_removes_the_line(team):
     with_bases(team)
-    assert services.set_bases(team.cycle, team.hr, {team.people[0].id: None, team.people[1].id: D("5000")}) == 1
+    p0, p1, p2 = team.people
+    assert services.set_bases(team.cycle, team.hr, {p0.id: None, p1.id: D("5000")}) == 1  # p1 unchanged
     db.session.commit()
-    assert {line.person_id for line in db.session.scalars(select(BonusLine))} == {team.people[1].id, team.people[2].id}
+    assert {line.person_id for line in db.session.scalars(select(BonusLine))} == {p1.id, p2.id}
 
 
 def test_import_checks_every_line_and_writes_nothing_on_a_problem(team):
@@ -174,10 +176,12 @@ def test_the_database_refuses_changes_to_a_frozen_table(team):
     cycle_id, person_id = team.cycle.id, team.people[0].id
     rejected(f"UPDATE bonus_line SET paid = 1 WHERE cycle_id = {cycle_id}")
     rejected(f"DELETE FROM bonus_line WHERE cycle_id = {cycle_id}")
-    rejected(f"INSERT INTO bonus_line (cycle_id, person_id, base, source) VALUES ({cycle_id}, {team.manager.id}, 1, 'typed')")
+    rejected("INSERT INTO bonus_line (cycle_id, person_id, base, source) "
+             f"VALUES ({cycle_id}, {team.manager.id}, 1, 'typed')")
     rejected(f"UPDATE appraisal_cycle SET bonus_budget = 1 WHERE id = {cycle_id}")
     rejected(f"UPDATE appraisal_cycle SET bonus_frozen_at = NULL WHERE id = {cycle_id}")
-    db.session.execute(text(f"UPDATE appraisal_cycle SET name = 'renamed' WHERE id = {cycle_id}"))  # the rest may
+    # the rest of a frozen cycle may change
+    db.session.execute(text(f"UPDATE appraisal_cycle SET name = 'renamed' WHERE id = {cycle_id}"))
     db.session.commit()
     assert db.session.scalar(select(BonusLine.paid).where(BonusLine.person_id == person_id)) == D("12000.00")
 

@@ -53,7 +53,8 @@ def test_hr_types_bases_sets_a_budget_and_freezes(team, browser):
     assert 'name="base-' not in page and "/bonus.xlsx" in page
     refused = hr.post(f"{bonus}/bases", bases_form(team, (D(1), D(1), D(1))))
     assert refused.status_code == 409 and "frozen" in refused.get_data(as_text=True)
-    assert db.session.scalar(select(BonusLine.base).where(BonusLine.person_id == team.people[0].id)) == D("8000.00")
+    kept = select(BonusLine.base).where(BonusLine.person_id == team.people[0].id)
+    assert db.session.scalar(kept) == D("8000.00")
 
 
 def test_a_bad_typed_base_changes_nothing(team, browser):
@@ -87,7 +88,8 @@ def test_import_of_a_good_xlsx_file(team, browser):
     book.save(buffer)
     hr = browser(team.hr)
     response = hr.client.post(f"/cycles/{team.cycle.id}/bonus/import",
-                              data={"csrf_token": hr.token, "file": (io.BytesIO(buffer.getvalue()), "b.xlsx")})
+                              data={"csrf_token": hr.token,
+                                    "file": (io.BytesIO(buffer.getvalue()), "b.xlsx")})
     assert response.status_code == 302
     assert sorted(db.session.scalars(select(BonusLine.base))) == [D("3333.33"), D("5000.00"), D("8000.00")]
 
@@ -132,7 +134,8 @@ def test_results_cells_cannot_run_as_formulas(team, browser):
     db.session.commit()
     hr = browser(team.hr)
     rows = rows_of_csv(hr.get(f"/cycles/{team.cycle.id}/results.csv").data)
-    assert {r["person"] for r in rows if r["person_id"] == str(person.id)} == {"'=HYPERLINK(\"http://evil\",\"x\")"}
+    names = {r["person"] for r in rows if r["person_id"] == str(person.id)}
+    assert names == {"'=HYPERLINK(\"http://evil\",\"x\")"}
     sheet = load_workbook(io.BytesIO(hr.get(f"/cycles/{team.cycle.id}/results.xlsx").data)).active
     names = {row[2].value for row in sheet.iter_rows(min_row=2)}
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in names

@@ -88,7 +88,7 @@ def bonus_bases(cycle_id):
     if not ConfirmForm().validate():
         abort(400)
     return bonus_write(cycle, lambda: services.set_bases(
-        cycle, current_user, services.parse_typed_bases(cycle, typed_bases())), _("Saved."))
+        cycle, current_user, services.parse_typed_bases(typed_bases())), _("Saved."))
 
 
 @bp.route("/<int:cycle_id>/bonus/budget", methods=["POST"])
