@@ -67,8 +67,7 @@ def bonus_write(cycle, call, done):
         call()
         db.session.commit()
     except services.AppraisalError as error:
-        db.session.rollback()
-        audit_refusal(error, "appraisal_cycle", cycle.id)
+        audit_refusal(error, "appraisal_cycle", cycle.id)  # rolls back, audits in its own commit
         flash(error_text(error), "error")
         return bonus_page(load(cycle.id), 409 if error.status == 409 else 422)
     flash(done, "success")
