@@ -159,3 +159,81 @@ def drop_append_only(table):
         return
     for verb in ("update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+
+
+# ---- the frozen bonus table (docs/bonus.md) -------------------------------------------------
+
+FROZEN_CYCLE = "(SELECT bonus_frozen_at FROM appraisal_cycle WHERE id = {row}.cycle_id) IS NOT NULL"
+BONUS_FROZEN_SQLITE = {
+    "INSERT": FROZEN_CYCLE.format(row="NEW"),
+    "UPDATE": f"{FROZEN_CYCLE.format(row='OLD')} OR {FROZEN_CYCLE.format(row='NEW')}",
+    "DELETE": FROZEN_CYCLE.format(row="OLD"),
+}
+
+
+def create_bonus_freeze_triggers():
+    """bonus_line rows of a frozen cycle refuse INSERT/UPDATE/DELETE (and TRUNCATE on
+    PostgreSQL); a frozen cycle's bonus_budget and bonus_frozen_at refuse to change."""
+    if dialect() == "postgresql":
+        _create_bonus_postgresql()
+        return
+    abort = " BEGIN SELECT RAISE(ABORT, 'the bonus table is frozen'); END"
+    for verb, condition in BONUS_FROZEN_SQLITE.items():
+        op.execute(f'CREATE TRIGGER bonus_line_frozen_{verb.lower()} BEFORE {verb} ON "bonus_line" '
+                   f"WHEN {condition}" + abort)
+    op.execute('CREATE TRIGGER appraisal_cycle_bonus_frozen BEFORE UPDATE ON "appraisal_cycle" '
+               "WHEN OLD.bonus_frozen_at IS NOT NULL AND (NEW.bonus_budget IS NOT OLD.bonus_budget "
+               "OR NEW.bonus_frozen_at IS NOT OLD.bonus_frozen_at)" + abort)
+
+
+def _create_bonus_postgresql():
+    frozen = "SELECT 1 FROM appraisal_cycle WHERE id = {row}.cycle_id AND bonus_frozen_at IS NOT NULL"
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_bonus_line_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'TRUNCATE' THEN
+            IF EXISTS (SELECT 1 FROM bonus_line AS b JOIN appraisal_cycle AS c ON c.id = b.cycle_id
+                       WHERE c.bonus_frozen_at IS NOT NULL) THEN
+              RAISE EXCEPTION 'bonus_line holds a frozen bonus table: TRUNCATE refused'
+                USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+            RETURN NULL;
+          END IF;
+          IF (TG_OP <> 'INSERT' AND EXISTS ({frozen.format(row="OLD")}))
+             OR (TG_OP <> 'DELETE' AND EXISTS ({frozen.format(row="NEW")})) THEN
+            RAISE EXCEPTION 'the bonus table is frozen' USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$;
+    """)
+    op.execute("""
+        CREATE OR REPLACE FUNCTION kpi_cycle_bonus_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF OLD.bonus_frozen_at IS NOT NULL AND (NEW.bonus_budget IS DISTINCT FROM OLD.bonus_budget
+             OR NEW.bonus_frozen_at IS DISTINCT FROM OLD.bonus_frozen_at) THEN
+            RAISE EXCEPTION 'the bonus table of cycle % is frozen', OLD.id
+              USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NEW;
+        END $$;
+    """)
+    op.execute('CREATE TRIGGER bonus_line_frozen BEFORE INSERT OR UPDATE OR DELETE ON "bonus_line" '
+               "FOR EACH ROW EXECUTE FUNCTION kpi_bonus_line_frozen()")
+    op.execute('CREATE TRIGGER bonus_line_no_truncate_frozen BEFORE TRUNCATE ON "bonus_line" '
+               "FOR EACH STATEMENT EXECUTE FUNCTION kpi_bonus_line_frozen()")
+    op.execute('CREATE TRIGGER appraisal_cycle_bonus_frozen BEFORE UPDATE ON "appraisal_cycle" '
+               "FOR EACH ROW EXECUTE FUNCTION kpi_cycle_bonus_frozen()")
+
+
+def drop_bonus_freeze_triggers():
+    if dialect() == "postgresql":
+        op.execute('DROP TRIGGER IF EXISTS bonus_line_frozen ON "bonus_line"')
+        op.execute('DROP TRIGGER IF EXISTS bonus_line_no_truncate_frozen ON "bonus_line"')
+        op.execute('DROP TRIGGER IF EXISTS appraisal_cycle_bonus_frozen ON "appraisal_cycle"')
+        op.execute("DROP FUNCTION IF EXISTS kpi_bonus_line_frozen()")
+        op.execute("DROP FUNCTION IF EXISTS kpi_cycle_bonus_frozen()")
+        return
+    for verb in BONUS_FROZEN_SQLITE:
+        op.execute(f"DROP TRIGGER IF EXISTS bonus_line_frozen_{verb.lower()}")
+    op.execute("DROP TRIGGER IF EXISTS appraisal_cycle_bonus_frozen")

@@ -193,7 +193,20 @@ def visible_reports_filter(user):
     return (IssuedReport.kind == ReportKind.scorecard) & IssuedReport.person_id.in_(team_ids(user) | {user.id})
 
 
+# ---- bonus (docs/bonus.md) -----------------------------------------------------------------
+
+def can_view_bonus(user, line):
+    """A bonus line: HR and admins; its own person once the cycle's bonus table is frozen;
+    nobody else (not the person's managers)."""
+    if user.role == Role.client or not user.active:
+        return False
+    if _is_hr(user):
+        return True
+    return user.id == line.person_id and line.cycle.bonus_frozen_at is not None
+
+
 OBJECT_RULES = {
+    "bonus.view": can_view_bonus,
     "report.download": can_download_report,
     "person.view": can_view_person,
     "person.manage": can_manage_person,

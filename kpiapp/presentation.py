@@ -115,6 +115,11 @@ def number(value: Any, lang: str = "en", places: int = 2, min_places: int = 0) -
     return DASH if found is None else _digits(found, min_places, places, True, lang)
 
 
+def money(value: Any, lang: str = "en") -> str:
+    """An amount in cents, always with two decimals: 8000 -> '8,000.00'; '—' for no value."""
+    return number(value, lang, 2, 2)
+
+
 def percent(value: Any, lang: str = "en", places: int = 2) -> str:
     """A share already in percent (12.5 -> '12.5%'); '—' for no value."""
     found = to_decimal(value)

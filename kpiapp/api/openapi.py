@@ -17,7 +17,8 @@ PREFIX = "/api/v1"
 RULE_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 CONVERTER_TYPES = {"int": "integer", "float": "number"}
 ARGUMENT_SCHEMAS = {"action": {"type": "string", "enum": schemas.ACTIONS}}
-COMPONENTS = ("Error", "Cycle", "CycleList", "ScorecardSummary", "ScorecardList", "Scorecard", "ActionBody")
+COMPONENTS = ("Error", "Cycle", "CycleList", "ScorecardSummary", "ScorecardList", "Scorecard", "ActionBody",
+              "ResultRow", "Results")
 ERROR_RESPONSES = {
     "Unauthorized": "No valid bearer token",
     "Forbidden": "Not allowed",

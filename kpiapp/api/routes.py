@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from kpiapp.api.openapi import openapi_document
 from kpiapp.api.schemas import ActionBody
 from kpiapp.api.serialize import cycle_json, scorecard_json, scorecard_summary
-from kpiapp.appraisal import queries, services
+from kpiapp.appraisal import queries, results, services
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, Scorecard
 from kpiapp.policy import PUBLIC, STAFF, allow, authorize, visible_cycles_filter, visible_scorecards_filter
@@ -90,6 +90,27 @@ def cycle(cycle_id):
         ).group_by(Scorecard.state)
     ).all()
     return jsonify(cycle_json(found, {str(state): n for state, n in counts}))
+
+
+@bp.route("/cycles/<int:cycle_id>/results")
+@allow(STAFF)
+def cycle_results(cycle_id):
+    """---
+    get:
+      summary: The cycle's results, one row per KPI item of each latest scorecard you may see
+      description: The same rows as the results export (docs/bonus.md); numbers are decimal strings.
+      operationId: getCycleResults
+      responses:
+        200: {description: OK, content: {application/json: {schema: Results}}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+    """
+    found = db.session.execute(visible_cycles_query().where(Cycle.id == cycle_id)).scalars().first()
+    if found is None:
+        abort(404)
+    rows = results.result_rows(found, visible_scorecards_filter(current_user))
+    return jsonify(cycle_id=found.id, columns=results.COLUMNS, rows=rows)
 
 
 @bp.route("/scorecards")

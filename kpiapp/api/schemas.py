@@ -7,11 +7,14 @@ tests/web/test_openapi.py validates real responses against the generated documen
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import Action, Edit, ScorecardState
 
 STATES = [str(s) for s in ScorecardState]
 ACTIONS = [str(a) for a in Action]
 EDITS = [str(e) for e in Edit]
+APPEAL_STATES = [str(s) for s in AppealState]
+ACKNOWLEDGEMENTS = ["none", "acknowledged", "objection"]
 
 
 def number(**kwargs):
@@ -127,6 +130,45 @@ class Scorecard(ScorecardSummary):
     bonus_coefficient = number()
     items = fields.List(fields.Nested(Item))
     events = fields.List(fields.Nested(Event))
+
+
+class ResultRow(Schema):
+    """One KPI item of one person's latest scorecard, with the person's result (docs/bonus.md)."""
+
+    cycle = fields.String(required=True)
+    person_id = fields.String(required=True)
+    person = fields.String(required=True)
+    email = fields.String(required=True)
+    department = nullable_string(required=True)
+    position = nullable_string(required=True)
+    manager = nullable_string(required=True)
+    scorecard_id = fields.String(required=True)
+    version = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(STATES))
+    item_seq = nullable_string(required=True)
+    item = nullable_string(required=True)
+    kind = nullable_string(required=True)
+    weight = number(required=True)
+    threshold = number(required=True)
+    target = number(required=True)
+    stretch = number(required=True)
+    actual = number(required=True)
+    points = number(required=True)
+    override_reason = nullable_string(required=True)
+    total = number(required=True)
+    grade = nullable_string(required=True)
+    coefficient = number(required=True)
+    calibrated_grade = nullable_string(required=True)
+    calibration_reason = nullable_string(required=True)
+    acknowledgement = fields.String(required=True, validate=validate.OneOf(ACKNOWLEDGEMENTS))
+    appeal = nullable_string(required=True, validate=validate.OneOf(APPEAL_STATES))
+
+
+class Results(Schema):
+    cycle_id = fields.Integer(required=True)
+    columns = fields.List(fields.String(), required=True,
+                          metadata={"description": "the export's column order"})
+    rows = fields.List(fields.Nested(ResultRow), required=True)
 
 
 class ScorecardQuery(Schema):

@@ -165,7 +165,8 @@ def cycle_order():
     return func.coalesce(Department.name, ""), User.name, Scorecard.id
 
 
-def _cycle_cards(cycle_id, *columns):
+def cycle_cards_select(cycle_id, *columns):
+    """`columns` of the latest scorecards of a cycle, joined with their person and department."""
     return latest_only(
         select(*columns)
         .select_from(Scorecard)
@@ -180,12 +181,14 @@ def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
     `after`, and the id to continue after (None on the last page)."""
     size = size or PAGE_SIZE
     key = cycle_order()
-    query = _cycle_cards(cycle_id, Scorecard).order_by(*key).limit(size + 1).options(*WITH_PERSON_AND_CYCLE)
+    query = (cycle_cards_select(cycle_id, Scorecard).order_by(*key).limit(size + 1)
+             .options(*WITH_PERSON_AND_CYCLE))
     if states is not None:
         query = query.where(Scorecard.state.in_(states))
     if with_items:
         query = query.options(selectinload(Scorecard.items))
-    mark = after and db.session.execute(_cycle_cards(cycle_id, *key).where(Scorecard.id == after)).first()
+    mark = after and db.session.execute(
+        cycle_cards_select(cycle_id, *key).where(Scorecard.id == after)).first()
     if mark:
         query = query.where(tuple_(*key) > tuple_(*mark))
     cards = db.session.execute(query).scalars().all()
@@ -196,7 +199,8 @@ def cycle_first_per_state(cycle_id, states, size=None):
     """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query)."""
     size = size or PAGE_SIZE
     rank = func.row_number().over(partition_by=Scorecard.state, order_by=cycle_order()).label("rank")
-    firsts = _cycle_cards(cycle_id, Scorecard.id.label("id"), rank).where(Scorecard.state.in_(states)).subquery()
+    firsts = (cycle_cards_select(cycle_id, Scorecard.id.label("id"), rank)
+              .where(Scorecard.state.in_(states)).subquery())
     query = (
         select(Scorecard)
         .join(firsts, firsts.c.id == Scorecard.id)
@@ -213,7 +217,7 @@ def cycle_state_counts(cycle_id):
     """[(department name or None, state, latest scorecards)] of a cycle, by department name."""
     name = Department.name
     return db.session.execute(
-        _cycle_cards(cycle_id, name, Scorecard.state, func.count(Scorecard.id))
+        cycle_cards_select(cycle_id, name, Scorecard.state, func.count(Scorecard.id))
         .group_by(name, Scorecard.state)
         .order_by(name)
     ).all()
@@ -225,7 +229,7 @@ def cycle_point_sums(cycle_id):
     items with points, items, sum of weights."""
     item = ScorecardItem
     return db.session.execute(
-        _cycle_cards(cycle_id, User.department_id, Department.name, Scorecard.state, Scorecard.grade,
+        cycle_cards_select(cycle_id, User.department_id, Department.name, Scorecard.state, Scorecard.grade,
                      Scorecard.calibrated_grade, func.sum(item.final_points * item.weight),
                      func.count(item.final_points), func.count(item.id), func.sum(item.weight))
         .outerjoin(item, item.scorecard_id == Scorecard.id)

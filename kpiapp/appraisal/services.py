@@ -616,6 +616,17 @@ def current_result(scorecard):
     return total, grade, coefficient
 
 
+def shown_result(scorecard):
+    """(total, grade, coefficient): frozen once locked, else current_result(); Nones while the
+    scorecard cannot be scored yet."""
+    if scorecard.is_locked:
+        return scorecard.total, scorecard.grade, scorecard.bonus_coefficient
+    try:
+        return current_result(scorecard)
+    except (ScoringError, AppraisalError):
+        return None, None, None
+
+
 def grade_from_sums(row, bands):
     """The grade current_result() gives (the stored one once locked), from one row of
     queries.cycle_point_sums: the items summed in SQL, for pages over a whole cycle."""

@@ -1,7 +1,8 @@
 """Demo appraisal data on top of the demo organisation (kpiapp/demo/__init__.py).
 
 Stock templates on the demo positions, 2026 Q3 completed and locked (calibrated to
-the grade quotas, one result reopened and re-locked, acknowledgements with one objection) and
+the grade quotas, one result reopened and re-locked, acknowledgements with one objection, a
+frozen bonus table scaled to a pool) and
 2026 Q4 running with scorecards in every state.  Everything goes through the
 services as the right people, so events, notifications and the audit log look
 real.  Metric actuals are set directly with `set_actual` (the import pipeline
@@ -17,6 +18,7 @@ from kpiapp.appraisal import services
 from kpiapp.appraisal.templates_stock import seed_stock_templates
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
+from kpiapp.bonus import services as bonus_services
 from kpiapp.extensions import db
 from kpiapp.models import Department, Position, Scorecard, User
 
@@ -92,7 +94,30 @@ def complete_q3(cycle, people, rng):
         # li.lei has not acknowledged yet: the demo's employee who may still appeal
         if card.person_id not in (han.person_id, people["li.lei"].id) and rng.random() < 0.7:
             services.acknowledge(card, card.person)
+    seed_bonus(cycle, hr, rng)
     services.close_cycle(cycle, hr)
+
+
+# quarterly bonus base by position (CNY); people vary around it by up to 10%
+BONUS_BASES = {
+    "Amazon operations specialist": 9000, "Marketplace operations specialist": 8000,
+    "Advertising specialist": 8000, "Advertising lead": 15000, "Customer service agent": 4500,
+    "Customer service lead": 9000, "Purchasing specialist": 6000, "Supply chain lead": 12000,
+    "Head of operations": 20000,
+}
+
+
+def seed_bonus(cycle, hr, rng):
+    """Q3's bonus table (docs/bonus.md): bases by position, a pool about 5% under what the
+    grades ask for (so the page shows the scaling), frozen with the locked quarter."""
+    ids = bonus_services.participant_ids(cycle)
+    people = db.session.execute(select(User).where(User.id.in_(ids))).scalars()
+    bases = {p.id: Decimal(BONUS_BASES.get(p.position.title if p.position else "", 5000))
+             * Decimal(rng.randint(90, 110)) / 100 for p in people}
+    bonus_services.set_bases(cycle, hr, {pid: base.quantize(Decimal(1)) for pid, base in bases.items()})
+    asked = bonus_services.table(cycle).total_amount
+    bonus_services.set_budget(cycle, hr, (asked * Decimal("0.95")).quantize(Decimal("1E3")))
+    bonus_services.freeze(cycle, hr)
 
 
 def calibrate_to_quota(cycle, hr):

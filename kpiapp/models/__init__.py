@@ -3,6 +3,7 @@ from kpiapp.models.appraisal import (
     Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
     KpiTemplateItem, Notification, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
+from kpiapp.models.bonus import BonusLine
 from kpiapp.models.audit import AuditEvent, AuditRefusal
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
@@ -15,7 +16,8 @@ __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion", "ReviewDraft",
-    "AuditEvent", "AuditRefusal", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "AuditEvent", "AuditRefusal", "BonusLine",
+    "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",

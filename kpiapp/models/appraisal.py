@@ -105,6 +105,9 @@ class Cycle(db.Model):
     calibration_due = mapped_column(Date, nullable=True)
     started_at = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    # the bonus pool (docs/bonus.md): empty = no pool; frozen with the cycle's bonus table
+    bonus_budget = mapped_column(Numeric(14, 2), nullable=True)
+    bonus_frozen_at = mapped_column(UTCDateTime, nullable=True)
     participants = relationship("CycleParticipant", back_populates="cycle", cascade="all, delete-orphan")
 
 

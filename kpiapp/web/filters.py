@@ -14,6 +14,7 @@ def register_filters(app):
         field_label=lambda field: presentation.field_label(field, ui_lang()),
         number=lambda value, places=2: presentation.number(value, ui_lang(), places),
         percent=lambda value, places=2: presentation.percent(value, ui_lang(), places),
+        money=lambda value: presentation.money(value, ui_lang()),
     )
     # templates compare statuses with members (cycle.status == CycleStatus.closed), never literals
     from kpiapp.appraisal.appeal_flow import AppealStep

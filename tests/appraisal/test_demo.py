@@ -8,7 +8,8 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.audit import verify_chain
 from kpiapp.demo.appraisal import seed_appraisal_demo
 from kpiapp.extensions import db
-from kpiapp.models import Acknowledgement, Scorecard, User
+from kpiapp.bonus import services as bonus_services
+from kpiapp.models import Acknowledgement, Cycle, Scorecard, User
 
 
 def test_demo_seed(app):
@@ -36,4 +37,7 @@ def test_demo_seed(app):
     assert any(c.state == S.SELF_REVIEW for c in notifications.inbox(li_lei).waiting)
     distribution = services.cycle_distribution(result["q3"])
     assert distribution["graded"] == len({c.person_id for c in q3}) and distribution["violations"] == []
+    q3_bonus = bonus_services.table(db.session.get(Cycle, result["q3"]))
+    assert q3_bonus.frozen and q3_bonus.without_base == 0 and q3_bonus.budget < q3_bonus.total_amount
+    assert q3_bonus.total_paid == q3_bonus.budget == sum(r.paid for r in q3_bonus.rows)
     assert verify_chain(db.session).ok

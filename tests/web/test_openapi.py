@@ -61,6 +61,7 @@ def test_responses_match_the_documented_schemas(team, browser, app, client):
     for path, schema in [
         ("/cycles", "CycleList"),
         (f"/cycles/{team.cycle.id}", "Cycle"),
+        (f"/cycles/{team.cycle.id}/results", "Results"),
         ("/scorecards", "ScorecardList"),
         (f"/scorecards/{card.id}", "Scorecard"),
         ("/scorecards/999999", "Error"),

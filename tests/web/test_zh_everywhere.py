@@ -27,6 +27,7 @@ ROLES = {"admin": "admin", "hr": "hr", "manager": "na.lead", "head": "ops.head",
 # not pages: files, JSON, health checks (the API keeps machine-readable codes)
 NOT_PAGES = {"static", "main.healthz", "imports.raw_file", "imports.rejected_rows", "imports.generic_template",
              "org.export_people", "org.people_template", "reports.batch_zip", "reports.download",
+             "cycles.results_export", "cycles.bonus_export",
              "main.favicon"}  # files and redirects, not pages
 
 PROPER_NOUNS = {

@@ -6,6 +6,7 @@ from kpiapp.appraisal.services import APPEAL_REPLY_DAYS
 
 
 def register(app):
+    from kpiapp.appraisal.routes import bonus  # noqa: F401  (its routes join the cycles blueprint)
     from kpiapp.appraisal.routes.cycles import bp as cycles_bp
     from kpiapp.appraisal.routes.inbox import bp as inbox_bp
     from kpiapp.appraisal.routes.kpi_templates import bp as templates_bp

@@ -71,6 +71,10 @@ ERROR_TEXT = {
     "negative_coefficient": _l("A bonus coefficient cannot be negative."),
     "duplicate_min_score": _l("Two grades cannot start at the same score."),
     "unknown_grade": _l("This grade is not in the cycle's grade table."),
+    "bonus_frozen": _l("The bonus table is frozen: nothing in it can change."),
+    "not_participant": _l("This person is not in the cycle."),
+    "invalid_base": _l("Enter amounts of 0 or more, with at most two decimals."),
+    "nothing_to_scale": _l("The amounts add up to 0: there is nothing to scale to the budget."),
 }
 UNKNOWN_ERROR = _l("This could not be done.")
 

@@ -382,3 +382,9 @@ def template_rows(form):
 def weights_valid(form):
     """False when a weight that was typed is not a number (the live total cannot add it)."""
     return not any(entry.form.weight.process_errors for entry in form.items)
+
+
+class BonusBudgetForm(FlaskForm):
+    """The cycle's bonus pool; blank: no pool (docs/bonus.md)."""
+
+    budget = number(_l("Budget"), NumberRange(min=0, message=_l("Enter 0 or more.")))

@@ -8,8 +8,8 @@ from flask_login import current_user
 from kpiapp import charts, policy
 from kpiapp.appraisal import drafts, progress, queries, services
 from kpiapp.appraisal.appeal_flow import AppealStep
-from kpiapp.appraisal.scoring import ScoringError
 from kpiapp.appraisal.workflow import Edit
+from kpiapp.bonus import services as bonus_services
 from kpiapp.appraisal.routes import forms
 from kpiapp.appraisal.routes.cycle_helpers import grade_now
 from kpiapp.appraisal.routes.common import (
@@ -82,7 +82,14 @@ def card_context(card, kept=None):
         "points_chart": points_chart(card),
         "standing": progress.standing(card, acknowledged=ack is not None),
         "projection": progress.projected(card) if result[0] is None else None,
+        "bonus_line": visible_bonus(card),
     }
+
+
+def visible_bonus(card):
+    """The card's frozen bonus line, when this user may see it (the person, HR, admins)."""
+    line = bonus_services.own_line(card)
+    return line if line is not None and policy.can(current_user, "bonus.view", line) else None
 
 
 def points_chart(card):
@@ -129,12 +136,7 @@ def appeal_form(card, steps, kept=None):
 
 
 def result_of(card):
-    if card.is_locked:
-        return card.total, card.grade, card.bonus_coefficient
-    try:
-        return services.current_result(card)
-    except (ScoringError, services.AppraisalError):
-        return None, None, None
+    return services.shown_result(card)
 
 
 # where a write was made from: the fragment to answer htmx with, the page to go back to

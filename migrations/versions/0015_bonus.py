@@ -1,0 +1,56 @@
+"""bonus (奖惩): a bonus line per person per cycle, the cycle's pool, frozen by triggers (docs/bonus.md)
+
+Revision ID: 0015
+Revises: 0013
+Create Date: 2026-12-03
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from kpiapp.dbtriggers import create_bonus_freeze_triggers, drop_bonus_freeze_triggers
+
+revision = '0015'
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('appraisal_cycle') as batch:
+        batch.add_column(sa.Column('bonus_budget', sa.Numeric(precision=14, scale=2), nullable=True))
+        batch.add_column(sa.Column('bonus_frozen_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        'bonus_line',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('cycle_id', sa.Integer(), nullable=False),
+        sa.Column('person_id', sa.Integer(), nullable=False),
+        sa.Column('base', sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column('source', sa.String(length=16), nullable=False),
+        sa.Column('grade', sa.String(length=16), nullable=True),
+        sa.Column('coefficient', sa.Numeric(precision=6, scale=3), nullable=True),
+        sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column('paid', sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('updated_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['cycle_id'], ['appraisal_cycle.id'],
+                                name=op.f('fk_bonus_line_cycle_id_appraisal_cycle')),
+        sa.ForeignKeyConstraint(['person_id'], ['user.id'], name=op.f('fk_bonus_line_person_id_user')),
+        sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'],
+                                name=op.f('fk_bonus_line_updated_by_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_bonus_line')),
+        sa.UniqueConstraint('cycle_id', 'person_id', name=op.f('uq_bonus_line_cycle_id_person_id')),
+    )
+    with op.batch_alter_table('bonus_line') as batch:
+        batch.create_index(batch.f('ix_bonus_line_cycle_id'), ['cycle_id'], unique=False)
+    create_bonus_freeze_triggers()
+
+
+def downgrade():
+    drop_bonus_freeze_triggers()
+    with op.batch_alter_table('bonus_line') as batch:
+        batch.drop_index(batch.f('ix_bonus_line_cycle_id'))
+    op.drop_table('bonus_line')
+    with op.batch_alter_table('appraisal_cycle') as batch:
+        batch.drop_column('bonus_frozen_at')
+        batch.drop_column('bonus_budget')
