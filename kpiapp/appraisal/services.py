@@ -451,7 +451,8 @@ def _rule_filter(rule):
         return User.id == rule.person_id
     if rule.kind == ParticipantKind.position:
         return User.position_id == rule.position_id
-    return User.department_id.in_(org_queries.subtree_ids(rule.department_id))
+    # the subtree's ids fetched first: two department rules would name two CTEs "subtree"
+    return User.department_id.in_(db.session.scalars(org_queries.subtree_ids(rule.department_id)).all())
 
 
 def _people_for_rule(rule):

@@ -200,3 +200,16 @@ def test_close_cycle_only_when_every_scorecard_is_locked():
     services.close_cycle(team.cycle, team.hr)
     db.session.commit()
     assert team.cycle.status == "closed"
+
+
+def test_participants_of_two_department_rules_are_counted_once_each():
+    hr = HRFactory()
+    first, second = DepartmentFactory(), DepartmentFactory()
+    below = DepartmentFactory(parent=second)
+    people = [UserFactory(department=d) for d in (first, second, below, below)]
+    cycle = services.create_cycle(hr, name="2026-12", kind="monthly", period_start=date(2026, 12, 1),
+                                  period_end=date(2026, 12, 31),
+                                  participants=[{"department_id": first.id}, {"department_id": second.id},
+                                                {"person_id": people[0].id}])
+    db.session.commit()
+    assert services.count_participants(cycle) == len(services.resolve_participants(cycle)) == 4
