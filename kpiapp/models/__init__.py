@@ -4,6 +4,7 @@ from kpiapp.models.appraisal import (
     KpiTemplateItem, Notification, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.audit import AuditEvent, AuditRefusal
+from kpiapp.models.disputes import Dispute, DisputeStore
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
@@ -18,5 +19,5 @@ __all__ = [
     "AuditEvent", "AuditRefusal", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
-    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",
+    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus", "Dispute", "DisputeStore",
 ]
