@@ -38,7 +38,9 @@ ROLE_PERMISSIONS = {
     Role.employee: {"team.view"},
     Role.client: set(),
 }
-ALL_PERMISSIONS = set().union(*ROLE_PERMISSIONS.values())
+# route rules no role decides alone: a question about the user (defined below)
+USER_RULES = {"disputes.handle": lambda user: handles_disputes(user)}
+ALL_PERMISSIONS = set().union(*ROLE_PERMISSIONS.values()) | set(USER_RULES)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -80,6 +82,8 @@ def rule_allows(user, rule):
         return True
     if rule == STAFF:
         return user.role != Role.client
+    if rule in USER_RULES:
+        return USER_RULES[rule](user)
     return has_permission(user, rule)
 
 

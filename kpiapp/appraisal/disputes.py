@@ -180,6 +180,39 @@ def _tell_raiser(dispute, key, **params):
 
 # ---- reading ----------------------------------------------------------------------------
 
+def panel(card, user):
+    """What the scorecard page shows of disputes, in two queries: every dispute (newest
+    first), the active one per item, and on which items `user` may raise one."""
+    every = disputes_of(card)
+    active = {d.scorecard_item_id: d for d in every if d.status in ACTIVE_STATES}
+    parties, own = policy.dispute_parties(user, card), user.id == card.person_id
+    can_raise = {item.id: DisputeStep.RAISE in dispute_flow.permitted(None, parties, own=own, facts=DisputeFacts(
+        data_backed=not item.is_manual and bool(item.metric_key), item_disputed=item.id in active,
+        locked=card.is_locked)) for item in card.items}
+    return {"all": every, "active": active, "can_raise": can_raise}
+
+
+def blocking(scorecard_ids):
+    """{scorecard id: [active disputes without a lock override]}: what keeps these from the lock."""
+    rows = db.session.execute(select(Dispute).where(
+        Dispute.scorecard_id.in_(scorecard_ids), Dispute.status.in_(ACTIVE_STATES),
+        Dispute.lock_override_at.is_(None)).order_by(Dispute.id).options(selectinload(Dispute.item))).scalars()
+    found = {}
+    for dispute in rows:
+        found.setdefault(dispute.scorecard_id, []).append(dispute)
+    return found
+
+
+def recent_imports(dispute, limit=20):
+    """Committed imports a handler may name as the correction: of the item's stores, or FX
+    rates, newest first."""
+    stores = dispute.store_ids or {0}
+    return list(db.session.execute(select(ImportRecord).where(
+        ImportRecord.status == ImportStatus.committed,
+        (ImportRecord.store_id.in_(stores)) | (ImportRecord.kind == ImportKind.fx))
+        .order_by(ImportRecord.id.desc()).limit(limit)).scalars())
+
+
 def get_dispute(dispute_id):
     dispute = db.session.get(Dispute, dispute_id)
     if dispute is None:

@@ -71,6 +71,16 @@ ERROR_TEXT = {
     "negative_coefficient": _l("A bonus coefficient cannot be negative."),
     "duplicate_min_score": _l("Two grades cannot start at the same score."),
     "unknown_grade": _l("This grade is not in the cycle's grade table."),
+    "dispute_open": _l("A data dispute on this scorecard is open: close it first, or HR allows the lock with a reason."),
+    "own_dispute": _l("You cannot handle a dispute about your own scorecard or one you raised."),
+    "not_data_backed": _l("Only a number from imported data can be disputed."),
+    "already_disputed": _l("This number already has an open dispute."),
+    "scorecard_locked": _l("The scorecard is locked: its numbers are frozen. An appeal is the way now."),
+    "already_overridden": _l("HR already allowed the lock despite this dispute."),
+    "import_not_committed": _l("Choose an import that has finished."),
+    "import_not_used": _l("This import is not among the number's inputs."),
+    "no_open_dispute": _l("No open dispute blocks this scorecard."),
+    "correction_missing": _l("Choose the import that corrects the number, or type the corrected value."),
 }
 UNKNOWN_ERROR = _l("This could not be done.")
 
