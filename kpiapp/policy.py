@@ -221,7 +221,8 @@ def can_handle_dispute(user, dispute):
 
 
 def can_view_dispute(user, dispute):
-    return _active(user) and (can_view_scorecard(user, dispute.scorecard) or can_handle_dispute(user, dispute))
+    return _active(user) and (can_view_scorecard(user, dispute.scorecard)
+                              or can_handle_dispute(user, dispute))
 
 
 def handles_disputes(user):

@@ -18,7 +18,9 @@ from kpiapp.appraisal.services import (
 )
 from kpiapp.appraisal.workflow import TransitionError
 from kpiapp.extensions import db
-from kpiapp.models import Dispute, DisputeStore, ImportKind, ImportRecord, ImportStatus, Scorecard, StoreOwner, User
+from kpiapp.models import (
+    Dispute, DisputeStore, ImportKind, ImportRecord, ImportStatus, Scorecard, StoreOwner, User,
+)
 from kpiapp.models.base import utcnow
 from kpiapp.models.disputes import Resolution
 from kpiapp.tracking import services as tracking
@@ -34,9 +36,12 @@ def facts_for_item(item, dispute=None):
     if dispute is None:
         active = db.session.scalar(select(Dispute.id).where(
             Dispute.scorecard_item_id == item.id, Dispute.status.in_(ACTIVE_STATES))) is not None
-    return DisputeFacts(data_backed=not item.is_manual and bool(item.metric_key), item_disputed=active,
-                        locked=item.scorecard.is_locked,
-                        overridden=dispute is not None and dispute.lock_override_at is not None)
+    return _facts(item, active, overridden=dispute is not None and dispute.lock_override_at is not None)
+
+
+def _facts(item, disputed, overridden=False):
+    return DisputeFacts(data_backed=not item.is_manual and bool(item.metric_key), item_disputed=disputed,
+                        locked=item.scorecard.is_locked, overridden=overridden)
 
 
 def _own(user, scorecard, dispute):
@@ -46,19 +51,21 @@ def _own(user, scorecard, dispute):
 def permitted(user, item, dispute=None, facts=None):
     """The dispute steps `user` may take now on `dispute` (None: raising one on `item`)."""
     card = item.scorecard
-    return dispute_flow.permitted(dispute.status if dispute else None, policy.dispute_parties(user, card, dispute),
-                                  own=_own(user, card, dispute), facts=facts or facts_for_item(item, dispute))
+    state, parties = dispute.status if dispute else None, policy.dispute_parties(user, card, dispute)
+    return dispute_flow.permitted(state, parties, own=_own(user, card, dispute),
+                                  facts=facts or facts_for_item(item, dispute))
 
 
 def _check(item, dispute, step, actor, text):
     card = item.scorecard
+    state, parties = dispute.status if dispute else None, policy.dispute_parties(actor, card, dispute)
     try:
-        return dispute_flow.check(dispute.status if dispute else None, step,
-                                  policy.dispute_parties(actor, card, dispute), own=_own(actor, card, dispute),
-                                  text=text, facts=facts_for_item(item, dispute))
+        return dispute_flow.check(state, step, parties, own=_own(actor, card, dispute), text=text,
+                                  facts=facts_for_item(item, dispute))
     except TransitionError as error:
         cls = ForbiddenError if error.code in ("forbidden", "own_dispute") else ValidationError
-        raise cls(error.code, error.message, field="text" if error.code == "reason_required" else None) from None
+        field = "text" if error.code == "reason_required" else None
+        raise cls(error.code, error.message, field=field) from None
 
 
 def _record(step, dispute, actor, before=None, after=None):
@@ -100,7 +107,8 @@ def correct_by_import(dispute, actor, import_id, note, today=None):
     record = db.session.get(ImportRecord, import_id) if import_id else None
     if record is None or record.status != ImportStatus.committed:
         raise ValidationError("import_not_committed", "Name a committed import.", field="import_id")
-    value, as_of, provenance = tracking.compute_item(item, item.scorecard.cycle, today or tracking.utc_today())
+    today = today or tracking.utc_today()
+    value, as_of, provenance = tracking.compute_item(item, item.scorecard.cycle, today)
     if record.kind != ImportKind.fx and record.id not in provenance["import_ids"]:
         raise ValidationError("import_not_used", "This import is not among the number's inputs.",
                               field="import_id")
@@ -186,9 +194,8 @@ def panel(card, user):
     every = disputes_of(card)
     active = {d.scorecard_item_id: d for d in every if d.status in ACTIVE_STATES}
     parties, own = policy.dispute_parties(user, card), user.id == card.person_id
-    can_raise = {item.id: DisputeStep.RAISE in dispute_flow.permitted(None, parties, own=own, facts=DisputeFacts(
-        data_backed=not item.is_manual and bool(item.metric_key), item_disputed=item.id in active,
-        locked=card.is_locked)) for item in card.items}
+    can_raise = {item.id: DisputeStep.RAISE in dispute_flow.permitted(
+        None, parties, own=own, facts=_facts(item, item.id in active)) for item in card.items}
     return {"all": every, "active": active, "can_raise": can_raise}
 
 
@@ -196,7 +203,8 @@ def blocking(scorecard_ids):
     """{scorecard id: [active disputes without a lock override]}: what keeps these from the lock."""
     rows = db.session.execute(select(Dispute).where(
         Dispute.scorecard_id.in_(scorecard_ids), Dispute.status.in_(ACTIVE_STATES),
-        Dispute.lock_override_at.is_(None)).order_by(Dispute.id).options(selectinload(Dispute.item))).scalars()
+        Dispute.lock_override_at.is_(None)).order_by(Dispute.id)
+        .options(selectinload(Dispute.item))).scalars()
     found = {}
     for dispute in rows:
         found.setdefault(dispute.scorecard_id, []).append(dispute)
@@ -234,7 +242,8 @@ def handlers_of(store_ids):
 def active_disputes(scorecard):
     """The open and corrected disputes of `scorecard`, oldest first."""
     return list(db.session.execute(select(Dispute).where(
-        Dispute.scorecard_id == scorecard.id, Dispute.status.in_(ACTIVE_STATES)).order_by(Dispute.id)).scalars())
+        Dispute.scorecard_id == scorecard.id, Dispute.status.in_(ACTIVE_STATES))
+        .order_by(Dispute.id)).scalars())
 
 
 def disputes_of(scorecard):

@@ -1251,7 +1251,8 @@ def set_manual_actual(item, value, reason, actor, dispute_id=None):
     before = item.actual
     with acting(actor):
         set_actual(item, number, item.data_as_of, provenance)
-    _record("scorecard_item.manual_actual", item.scorecard_id, actor, before={"item_id": item.id, "actual": before},
+    _record("scorecard_item.manual_actual", item.scorecard_id, actor,
+            before={"item_id": item.id, "actual": before},
             after={"item_id": item.id, "actual": number, "reason": reason, "dispute_id": dispute_id})
     _save(item.scorecard, actor)
     return item

@@ -19,5 +19,6 @@ __all__ = [
     "AuditEvent", "AuditRefusal", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
-    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus", "Dispute", "DisputeStore",
+    "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",
+    "Dispute", "DisputeStore",
 ]

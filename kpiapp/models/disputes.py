@@ -66,5 +66,6 @@ class DisputeStore(db.Model):
     dispute (policy.can_handle_dispute) and the queue finds their disputes in one join."""
 
     __tablename__ = "data_dispute_store"
-    dispute_id: Mapped[int] = mapped_column(ForeignKey("data_dispute.id", ondelete="CASCADE"), primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(ForeignKey("data_dispute.id", ondelete="CASCADE"),
+                                            primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("store.id"), primary_key=True, index=True)

@@ -76,7 +76,8 @@ def test_raise_correct_by_hand_and_close():
     assert (dispute.status, dispute.resolution, dispute.manual_value, dispute.corrected_value) == (
         DS.CORRECTED, "manual", Decimal("118000"), Decimal("118000"))
     assert dispute.handled_by_id == owner.id
-    assert {n.user_id for n in db.session.query(Notification).filter_by(kind="dispute.corrected")} == {person.id}
+    corrected = db.session.query(Notification).filter_by(kind="dispute.corrected")
+    assert {n.user_id for n in corrected} == {person.id}
 
     # the tracking recompute leaves a manual actual alone
     assert tracking.recompute_scorecard(card.id, today=PERIOD_END) == 0
@@ -116,11 +117,12 @@ def test_correct_by_import_recomputes_from_the_facts():
                           status="committed")
     db.session.add(record)
     db.session.flush()
-    db.session.add_all(MetricFact(store_id=store.id, family="amazon_orders", business_date=date(2026, 10, day),
-                                  period_end=date(2026, 10, day), sku="", ref="", measure="ordered_sales",
+    db.session.add_all(MetricFact(store_id=store.id, family="amazon_orders", business_date=date(2026, 10, d),
+                                  period_end=date(2026, 10, d), sku="", ref="", measure="ordered_sales",
                                   value=Decimal(value), currency="USD", import_id=record.id)
-                       for day, value in ((12, "60000.50"), (19, "45000.25")))
-    unused = ImportRecord(filename="other.csv", sha256="c" * 64, size=1, dedupe_key="other", status="committed")
+                       for d, value in ((12, "60000.50"), (19, "45000.25")))
+    unused = ImportRecord(filename="other.csv", sha256="c" * 64, size=1, dedupe_key="other",
+                          status="committed")
     db.session.add(unused)
     db.session.commit()
     refused(lambda: disputes.correct_by_import(dispute, owner, 999999, "x", today=PERIOD_END),

@@ -71,7 +71,8 @@ ERROR_TEXT = {
     "negative_coefficient": _l("A bonus coefficient cannot be negative."),
     "duplicate_min_score": _l("Two grades cannot start at the same score."),
     "unknown_grade": _l("This grade is not in the cycle's grade table."),
-    "dispute_open": _l("A data dispute on this scorecard is open: close it first, or HR allows the lock with a reason."),
+    "dispute_open": _l(
+        "A data dispute on this scorecard is open: close it first, or HR allows the lock with a reason."),
     "own_dispute": _l("You cannot handle a dispute about your own scorecard or one you raised."),
     "not_data_backed": _l("Only a number from imported data can be disputed."),
     "already_disputed": _l("This number already has an open dispute."),

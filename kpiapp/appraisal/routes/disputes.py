@@ -116,7 +116,8 @@ def act(dispute_id, step):
         db.session.commit()
     except services.AppraisalError as error:
         audit_refusal(error, "scorecard", card_id)
-        return page(db.session.get(Dispute, dispute_id), form, error, error.status if error.status == 403 else 422)
+        status = error.status if error.status == 403 else 422
+        return page(db.session.get(Dispute, dispute_id), form, error, status)
     flash(str(done), "success")
     return redirect(url_for(".detail", dispute_id=dispute_id))
 
@@ -132,9 +133,11 @@ def override_lock(scorecard_id):
             raise form_refusal()
         disputes.override_lock_for(card, current_user, form.text.data)
         db.session.commit()
-        flash(_("The lock is allowed for %(person)s; the dispute stays open.", person=card.person.name), "success")
+        flash(_("The lock is allowed for %(person)s; the dispute stays open.", person=card.person.name),
+              "success")
     except services.AppraisalError as error:
         audit_refusal(error, "scorecard", scorecard_id)
         flash(error_text(error), "error")
     scope = {k: request.form.get(k, type=int) for k in ("department_id", "scorecard_id")}
-    return redirect(url_for("cycles.lock_confirm", cycle_id=cycle_id, **{k: v for k, v in scope.items() if v}))
+    scope = {k: v for k, v in scope.items() if v}
+    return redirect(url_for("cycles.lock_confirm", cycle_id=cycle_id, **scope))
