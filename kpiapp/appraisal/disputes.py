@@ -234,8 +234,9 @@ def scope_store_ids(item):
 
 def handlers_of(store_ids):
     """HR and the active owners of these stores: who hears of a new dispute."""
-    owners = db.session.execute(select(User).join(StoreOwner, StoreOwner.person_id == User.id).where(
-        StoreOwner.store_id.in_(store_ids or [0]), User.active.is_(True)).distinct()).scalars().all()
+    owner_ids = select(StoreOwner.person_id).where(StoreOwner.store_id.in_(store_ids or [0]))
+    owners = db.session.execute(select(User).where(User.id.in_(owner_ids), User.active.is_(True))
+                                .order_by(User.id)).scalars().all()
     return list({u.id: u for u in [*notifications.hr_users(), *owners]}.values())
 
 
