@@ -167,3 +167,17 @@ def test_queue_pages_by_keyset(team, browser, scoped, monkeypatch):
     # the store owner's queue holds only the disputes on their store's items
     page = browser(owner).page("/disputes/?status=")
     assert f'href="/disputes/{second.id}"' in page and f'href="/disputes/{third.id}"' not in page
+
+
+def test_no_form_inside_the_targets_form(team, browser):
+    """While targets are edited the items sit inside a form: the raise form gets a page of its own."""
+    carol = team.people[2]
+    card = walk_to(team, carol, S.DRAFT)
+    item = metric_item(card)
+    me = browser(carol)
+    page = me.page(f"/scorecards/{card.id}")
+    assert f'href="/disputes/items/{item.id}"' in page and f'action="/disputes/items/{item.id}"' not in page
+    new = me.page(f"/disputes/items/{item.id}")
+    assert f'action="/disputes/items/{item.id}"' in new and "What is wrong with this number?" in new
+    assert me.post(f"/disputes/items/{item.id}", {"text": "The October GMV is empty."}).status_code == 302
+    assert "This number already has an open dispute." in me.page(f"/disputes/items/{item.id}")
