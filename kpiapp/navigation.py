@@ -71,6 +71,8 @@ def register_menu():
             _l("Appraisal cycles: participants, deadlines, progress"), group="appraisal")
     add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",
             _l("KPI items, weights and scoring rules per position"), group="appraisal")
+    add_nav("disputes.queue", _l("Data disputes"), "disputes.handle",
+            _l("Numbers people dispute: correct them or reject with a reason"), group="appraisal")
     add_nav("org.people", _l("People"), "people.manage", _l("Everyone, their manager, department and role"),
             group="org")
     add_nav("org.departments", _l("Departments"), "org.manage", _l("The department tree"), group="org")

@@ -38,7 +38,9 @@ ROLE_PERMISSIONS = {
     Role.employee: {"team.view"},
     Role.client: set(),
 }
-ALL_PERMISSIONS = set().union(*ROLE_PERMISSIONS.values())
+# route rules no role decides alone: a question about the user (defined below)
+USER_RULES = {"disputes.handle": lambda user: handles_disputes(user)}
+ALL_PERMISSIONS = set().union(*ROLE_PERMISSIONS.values()) | set(USER_RULES)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -80,6 +82,8 @@ def rule_allows(user, rule):
         return True
     if rule == STAFF:
         return user.role != Role.client
+    if rule in USER_RULES:
+        return USER_RULES[rule](user)
     return has_permission(user, rule)
 
 
@@ -203,6 +207,69 @@ def can_view_bonus(user, line):
     if _is_hr(user):
         return True
     return user.id == line.person_id and line.cycle.bonus_frozen_at is not None
+# ---- data disputes (docs/disputes.md) ------------------------------------------------
+
+def owned_store_ids(user):
+    """Ids of the stores `user` is an owner of (one query per request)."""
+    from kpiapp.extensions import db
+    from kpiapp.models import StoreOwner
+
+    known = g.setdefault("owned_stores", {})
+    if user.id not in known:
+        known[user.id] = set(db.session.execute(
+            select(StoreOwner.store_id).where(StoreOwner.person_id == user.id)).scalars())
+    return known[user.id]
+
+
+def _active(user):
+    return getattr(user, "is_authenticated", False) and user.active and user.role != Role.client
+
+
+def can_handle_dispute(user, dispute):
+    """Correct or reject a data dispute: HR, admin, or an owner of a store in the item's scope."""
+    return _active(user) and (_is_hr(user) or bool(owned_store_ids(user) & dispute.store_ids))
+
+
+def can_view_dispute(user, dispute):
+    return _active(user) and (can_view_scorecard(user, dispute.scorecard)
+                              or can_handle_dispute(user, dispute))
+
+
+def handles_disputes(user):
+    """Whether `user` has a dispute queue (the menu entry and the /disputes page)."""
+    return bool(_active(user) and (_is_hr(user) or owned_store_ids(user)))
+
+
+def dispute_parties(user, scorecard, dispute=None):
+    """The dispute_flow.DisputeParty set of `user` for a dispute (None: one not raised yet)
+    on `scorecard`."""
+    from kpiapp.appraisal.dispute_flow import DisputeParty as P
+
+    if not _active(user):
+        return set()
+    parties = set()
+    if can_view_scorecard(user, scorecard):
+        parties.add(P.VIEWER)
+    if dispute is not None and dispute.raised_by_id == user.id:
+        parties.add(P.RAISER)
+    if dispute is not None and can_handle_dispute(user, dispute):
+        parties.add(P.HANDLER)
+    if _is_hr(user):
+        parties.add(P.HR)
+    return parties
+
+
+def handled_disputes_filter(user):
+    """A WHERE clause limiting a Dispute query to the disputes in `user`'s queue."""
+    from kpiapp.models import Dispute, DisputeStore, StoreOwner
+
+    if not _active(user):
+        return false()
+    if _is_hr(user):
+        return true()
+    return Dispute.id.in_(select(DisputeStore.dispute_id)
+                          .join(StoreOwner, StoreOwner.store_id == DisputeStore.store_id)
+                          .where(StoreOwner.person_id == user.id))
 
 
 OBJECT_RULES = {
@@ -213,6 +280,8 @@ OBJECT_RULES = {
     "scorecard.view": can_view_scorecard,
     "template.manage": can_manage_appraisal,
     "cycle.manage": can_manage_appraisal,
+    "dispute.view": can_view_dispute,
+    "dispute.handle": can_handle_dispute,
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiapp.appraisal.workflow import Relation, TransitionError
+from kpiapp.appraisal.workflow import Relation, TransitionError, first_blocker
 from kpiapp.i18n import N_, LabelledEnum
 
 
@@ -118,7 +118,4 @@ def _refusal(state, step, relations, is_owner) -> tuple[str, str] | None:
 
 
 def _blocker(step, facts) -> tuple[str, str] | None:
-    for concerns, blocks, code in BLOCKERS:
-        if (concerns is None or concerns == step) and blocks(facts):
-            return code, BLOCKER_MESSAGES[code]
-    return None
+    return first_blocker(BLOCKERS, BLOCKER_MESSAGES, step, facts)

@@ -38,6 +38,9 @@ MESSAGES = {
     "appeal.raised": N_("%(actor)s appeals the result for %(cycle)s: %(reason)s"),
     "appeal.answered": N_("Your appeal for %(cycle)s was answered."),
     "appeal.closed": N_("Your appeal for %(cycle)s was closed; the result stands."),
+    "dispute.raised": N_("%(actor)s disputes the number %(item)s of %(person)s (%(cycle)s): %(comment)s"),
+    "dispute.corrected": N_("The disputed number %(item)s of %(person)s (%(cycle)s) was corrected."),
+    "dispute.rejected": N_("The dispute on %(item)s of %(person)s (%(cycle)s) was rejected: %(reason)s"),
 }
 
 

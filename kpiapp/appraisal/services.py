@@ -23,6 +23,7 @@ from kpiapp import audit, audit_anchor, policy
 from kpiapp.appraisal import appeal_flow, draft_rows, notifications, scoring
 from kpiapp.appraisal.appeal_flow import AppealFacts, AppealStep
 from kpiapp.appraisal.appeal_flow import AppealState as AS
+from kpiapp.appraisal.dispute_flow import ACTIVE_STATES as ACTIVE_DISPUTE
 from kpiapp.appraisal.scoring import GradeBand, ScoringError, ScoringRule
 from kpiapp.appraisal.workflow import Action, Edit, Facts, TransitionError
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -34,8 +35,9 @@ from kpiapp.appraisal.queries import appeal_of  # noqa: F401  (part of the servi
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
 from kpiapp.models import (
-    Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, Department, KpiTemplate,
-    KpiTemplateItem, Role, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion, StoreOwner, User,
+    Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, Department, Dispute,
+    KpiTemplate, KpiTemplateItem, Role, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
+    StoreOwner, User,
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleKind, CycleStatus, ItemKind, ItemTag, ParticipantKind
 from kpiapp.models.base import utcnow
@@ -574,7 +576,7 @@ def facts_of(scorecard, actor):
 
 
 def facts_for(scorecards, actor):
-    """{scorecard id: Facts} for a whole list in three queries (list pages ask per row)."""
+    """{scorecard id: Facts} for a whole list in four queries (list pages ask per row)."""
     if not scorecards:
         return {}
     ids = [c.id for c in scorecards]
@@ -587,10 +589,13 @@ def facts_for(scorecards, actor):
         ChangeRequest.scorecard_id.in_(ids), ChangeRequest.status == ChangeStatus.pending)).all())
     acked = set(db.session.execute(select(Acknowledgement.scorecard_id)
                                    .where(Acknowledgement.scorecard_id.in_(ids))).scalars())
+    disputed = set(db.session.execute(select(Dispute.scorecard_id).where(
+        Dispute.scorecard_id.in_(ids), Dispute.status.in_(ACTIVE_DISPUTE),
+        Dispute.lock_override_at.is_(None))).scalars())
     return {c.id: Facts(superseded=newest.get((c.cycle_id, c.person_id), c.version) > c.version,
                         change_pending=c.id in requester,
                         change_requested_by_actor=actor is not None and requester.get(c.id) == actor.id,
-                        acknowledged=c.id in acked) for c in scorecards}
+                        acknowledged=c.id in acked, dispute_open=c.id in disputed) for c in scorecards}
 
 
 def permitted(scorecard, user, facts=None):
@@ -1257,6 +1262,36 @@ def set_actual(item, value, data_as_of, provenance):
         setattr(item, name, column_value)
     db.session.flush()
     return item
+
+
+MANUAL_SOURCE = "manual"  # provenance["source"] of an actual a person set; tracking leaves it alone
+
+
+def set_manual_actual(item, value, reason, actor, dispute_id=None):
+    """A person's value for a metric item's actual, with a reason (a data dispute's correction,
+    docs/disputes.md): written through set_actual (points rescored) with provenance source
+    'manual', audited, and the scorecard's version bumped: a decision, not new data."""
+    number = to_decimal(value, "actual")
+    if number is None:
+        raise ValidationError("invalid_value", "A value is required.", field="value")
+    reason = _require_text(reason)
+    old = item.provenance or {}
+    provenance = {"source": MANUAL_SOURCE, "value": number, "reason": reason, "dispute_id": dispute_id,
+                  "set_by": actor.id, "metric_version": old.get("metric_version"),
+                  "replaced": {"actual": item.actual, "source": old.get("source"),
+                               "import_ids": old.get("import_ids", [])}}
+    before = item.actual
+    with acting(actor):
+        set_actual(item, number, item.data_as_of, provenance)
+    _record("scorecard_item.manual_actual", item.scorecard_id, actor,
+            before={"item_id": item.id, "actual": before},
+            after={"item_id": item.id, "actual": number, "reason": reason, "dispute_id": dispute_id})
+    _save(item.scorecard, actor)
+    return item
+
+
+def is_manual_actual(item):
+    return (item.provenance or {}).get("source") == MANUAL_SOURCE
 
 
 def actual_columns(item, value, data_as_of, provenance):

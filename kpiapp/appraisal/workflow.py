@@ -109,6 +109,7 @@ class Facts:
     change_pending: bool = False  # a target change request waits for a decision
     change_requested_by_actor: bool = False  # ... and the actor asked for it
     acknowledged: bool = False
+    dispute_open: bool = False  # a data dispute is open and HR has not overridden it (dispute_flow.py)
 
 
 NO_FACTS = Facts()
@@ -188,6 +189,7 @@ BLOCKERS = (
     (E.DECIDE_CHANGE, lambda f: not f.change_pending, "already_decided"),
     (E.DECIDE_CHANGE, lambda f: f.change_requested_by_actor, "own_request"),
     (E.ACKNOWLEDGE, lambda f: f.acknowledged, "already_acknowledged"),
+    (A.LOCK, lambda f: f.dispute_open, "dispute_open"),
 )
 BLOCKER_MESSAGES = {
     "superseded": "A newer version of this scorecard exists.",
@@ -195,6 +197,7 @@ BLOCKER_MESSAGES = {
     "already_decided": "This change request was already decided.",
     "own_request": "Someone other than the requester decides a change request.",
     "already_acknowledged": "This result was already acknowledged.",
+    "dispute_open": "A data dispute on this scorecard is open; close it or have HR override it.",
 }
 
 
@@ -305,9 +308,15 @@ def _edit_refusal(
 
 
 def _blocker(step: Action | Edit, facts: Facts) -> tuple[str, str] | None:
-    for concerns, blocks, code in BLOCKERS:
+    return first_blocker(BLOCKERS, BLOCKER_MESSAGES, step, facts)
+
+
+def first_blocker(blockers, messages, step, facts) -> tuple[str, str] | None:
+    """(code, message) of the first of `blockers` ((step or None, test, code) rows) that refuses
+    `step` given `facts`, or None; shared by the state machines built like this one."""
+    for concerns, blocks, code in blockers:
         if (concerns is None or concerns == step) and blocks(facts):
-            return code, BLOCKER_MESSAGES[code]
+            return code, messages[code]
     return None
 
 

@@ -3,7 +3,7 @@
 Stock templates on the demo positions, 2026 Q3 completed and locked (calibrated to
 the grade quotas, one result reopened and re-locked, acknowledgements with one objection, a
 frozen bonus table scaled to a pool) and
-2026 Q4 running with scorecards in every state.  Everything goes through the
+2026 Q4 running with scorecards in every state and one open data dispute.  Everything goes through the
 services as the right people, so events, notifications and the audit log look
 real.  Metric actuals are set directly with `set_actual` (the import pipeline
 replaces them with computed values).  Deterministic: a fixed random seed.
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kpiapp.appraisal import services
+from kpiapp.appraisal import disputes, services
 from kpiapp.appraisal.templates_stock import seed_stock_templates
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -153,6 +153,11 @@ def spread_q4(cycle, people, rng):
     emma = card_for(cycle, people["emma"])
     services.request_change(emma, emma.person, {emma.items[0].id: {"target": "90000"}},
                             "Two best sellers are out of stock at the FBA warehouse until mid-December.")
+    li = card_for(cycle, people["li.lei"])
+    gmv = next(i for i in li.items if not i.is_manual)
+    # an open data dispute (docs/disputes.md): in HR's and the store owners' queue
+    disputes.raise_dispute(gmv, li.person, "The B2B orders of 12-19 Nov came in a late file and are "
+                                           "missing from this number.")
 
 
 def card_for(cycle, person):

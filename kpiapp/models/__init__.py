@@ -5,6 +5,7 @@ from kpiapp.models.appraisal import (
 )
 from kpiapp.models.bonus import BonusLine
 from kpiapp.models.audit import AuditEvent, AuditRefusal
+from kpiapp.models.disputes import Dispute, DisputeStore
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
@@ -21,4 +22,5 @@ __all__ = [
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",
+    "Dispute", "DisputeStore",
 ]

@@ -64,7 +64,7 @@ def recompute_scorecard(scorecard_id, today=None, results=None):
     if card is None or card.is_locked or card.cycle.status == CycleStatus.closed:
         return 0
     today = today or utc_today()
-    items = [item for item in card.items if item.kind == ItemKind.metric and item.metric_key]
+    items = [item for item in card.items if tracked(item)]
     if results is None:
         results = batch.compute_scopes(item_scopes([(item, card.cycle) for item in items], today))
     changed = 0
@@ -75,6 +75,12 @@ def recompute_scorecard(scorecard_id, today=None, results=None):
         appraisal.set_actual(item, value, as_of, provenance)
         changed += 1
     return changed
+
+
+def tracked(item):
+    """A metric item whose actual comes from the facts: not a manual item, and not an actual
+    a person set by hand with a reason (a dispute's correction, docs/disputes.md)."""
+    return item.kind == ItemKind.metric and bool(item.metric_key) and not appraisal.is_manual_actual(item)
 
 
 def item_shares(scope):
@@ -201,8 +207,7 @@ def batch_results(scorecard_ids, today):
     cards = db.session.execute(
         select(Scorecard).where(Scorecard.id.in_(scorecard_ids), Scorecard.state != ScorecardState.LOCKED)
         .options(selectinload(Scorecard.items), joinedload(Scorecard.cycle))).scalars().all()
-    pairs = [(item, card.cycle) for card in cards for item in card.items
-             if item.kind == ItemKind.metric and item.metric_key]
+    pairs = [(item, card.cycle) for card in cards for item in card.items if tracked(item)]
     return batch.compute_scopes(item_scopes(pairs, today))
 
 
@@ -249,7 +254,7 @@ def write_batch(card_ids, today, results):
 
 def changed_row(item, cycle, today, results):
     """The UPDATE row of a metric item whose computed values differ from the stored ones, else None."""
-    if item.kind != ItemKind.metric or not item.metric_key:
+    if not tracked(item):
         return None
     value, as_of, provenance = compute_item(item, cycle, today, results)
     if unchanged(item, value, as_of, provenance):

@@ -18,6 +18,7 @@ def register_filters(app):
     )
     # templates compare statuses with members (cycle.status == CycleStatus.closed), never literals
     from kpiapp.appraisal.appeal_flow import AppealStep
+    from kpiapp.appraisal.dispute_flow import DisputeState, DisputeStep
     from kpiapp.appraisal.workflow import Action
     from kpiapp.models.appraisal import AppealState, ChangeStatus, CycleStatus, ItemKind, ScorecardState
     from kpiapp.models.jobs import JobStatus
@@ -25,5 +26,6 @@ def register_filters(app):
     from kpiapp.models.reports import BatchStatus, ReportKind
 
     for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
-                 BatchStatus, ReportKind, JobStatus, AppealState, AppealStep, Action):
+                 BatchStatus, ReportKind, JobStatus, AppealState, AppealStep, Action, DisputeState,
+                 DisputeStep):
         app.jinja_env.globals[enum.__name__] = enum

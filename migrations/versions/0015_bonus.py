@@ -1,7 +1,7 @@
 """bonus (奖惩): a bonus line per person per cycle, the cycle's pool, frozen by triggers (docs/bonus.md)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from kpiapp.dbtriggers import create_bonus_freeze_triggers, drop_bonus_freeze_triggers
 
 revision = '0015'
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

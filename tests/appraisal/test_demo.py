@@ -9,7 +9,7 @@ from kpiapp.audit import verify_chain
 from kpiapp.demo.appraisal import seed_appraisal_demo
 from kpiapp.extensions import db
 from kpiapp.bonus import services as bonus_services
-from kpiapp.models import Acknowledgement, Cycle, Scorecard, User
+from kpiapp.models import Acknowledgement, Cycle, Dispute, Scorecard, User
 
 
 def test_demo_seed(app):
@@ -35,6 +35,9 @@ def test_demo_seed(app):
     }
     li_lei = db.session.query(User).filter_by(email=demo.email_of("li.lei")).one()
     assert any(c.state == S.SELF_REVIEW for c in notifications.inbox(li_lei).waiting)
+    dispute = db.session.query(Dispute).one()  # the demo's open data dispute
+    assert (dispute.status, dispute.raised_by_id) == ("open", li_lei.id)
+    assert dispute.scorecard.cycle_id == result["q4"]
     distribution = services.cycle_distribution(result["q3"])
     assert distribution["graded"] == len({c.person_id for c in q3}) and distribution["violations"] == []
     q3_bonus = bonus_services.table(db.session.get(Cycle, result["q3"]))

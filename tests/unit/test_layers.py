@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PURE_MODULES = [
     "kpiapp/appraisal/workflow.py",
+    "kpiapp/appraisal/dispute_flow.py",
     "kpiapp/appraisal/scoring.py",
     "kpiapp/metrics/formula.py",
     "kpiapp/metrics/catalog.py",

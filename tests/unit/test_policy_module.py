@@ -12,7 +12,7 @@ POLICY = Path(__file__).resolve().parents[2] / "kpiapp" / "policy.py"
 ALLOWED_IMPORTS = {
     "functools", "flask", "flask_login", "sqlalchemy", "werkzeug.exceptions",
     "kpiapp.extensions", "kpiapp.models", "kpiapp.models.appraisal", "kpiapp.models.reports",
-    "kpiapp.appraisal.workflow",
+    "kpiapp.appraisal.workflow", "kpiapp.appraisal.dispute_flow",
 }
 
 

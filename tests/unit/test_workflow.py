@@ -266,6 +266,7 @@ FACT_CASES = {
     "pending": {"change_pending": True},
     "pending_mine": {"change_pending": True, "change_requested_by_actor": True},
     "acknowledged": {"acknowledged": True},
+    "dispute_open": {"dispute_open": True},
 }
 
 
@@ -282,6 +283,8 @@ def fact_refusal(step, facts):
         return "own_request"
     if step == "acknowledge" and facts.get("acknowledged"):
         return "already_acknowledged"
+    if step == "lock" and facts.get("dispute_open"):
+        return "dispute_open"
     return None
 
 

@@ -36,6 +36,7 @@ EXPECTED = {
     "metrics.view": STAFF,
     "appraisal.manage": HR_ADMIN,
     "reports.issue": HR_ADMIN,
+    "disputes.handle": HR_ADMIN,  # and store owners (tests/web/test_dispute_screens.py); none here
 }
 SKIP = {"static", "auth.logout"}  # logout is tested on its own in test_auth
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import event, select
 
-from kpiapp.appraisal import services
+from kpiapp.appraisal import disputes, services
 from kpiapp.extensions import db
 from kpiapp.models import ImportRecord
 from kpiapp.models.reports import IssuedReport, ReportKind
@@ -68,7 +68,17 @@ def build_org(size, hr, boss, tag, issued_at=None):
     cards = [walk_to(team, person, ORDER[i % len(ORDER)]) for i, person in enumerate(people)]
     add_imports(size, hr, tag)
     add_reports(cards, cycle, hr, tag, issued_at)
+    add_disputes(cards)
     return cycle
+
+
+def add_disputes(cards):
+    """Every open scorecard's person disputes its data-backed number (the disputes queue)."""
+    for card in cards:
+        if not card.is_locked:
+            item = next(i for i in card.items if not i.is_manual)
+            disputes.raise_dispute(item, card.person, f"{card.person.name}: B2B orders are missing.")
+    db.session.commit()
 
 
 def add_imports(size, hr, tag):
@@ -109,6 +119,7 @@ def pages(cycle_id):
         "audit log": ("admin", "/admin/audit"),
         "reports": ("hr", "/reports/"),
         "reports (manager)": ("boss", "/reports/"),
+        "data disputes (HR queue)": ("hr", "/disputes/"),
         "home (HR: cycle funnel)": ("hr", "/"),
         "home (manager: team pipeline)": ("boss", "/"),
         "home (admin)": ("admin", "/"),

@@ -147,9 +147,9 @@ def start_a_report_batch():
 
 def users_data():
     """What people typed: it is shown as typed, in whatever language they typed it."""
-    from kpiapp.models import (Acknowledgement, ChangeRequest, ClientCompany, Cycle, Department, ImportRecord,
-                               KpiTemplate, KpiTemplateItem, Position, Scorecard, ScorecardEvent, ScorecardItem,
-                               Store)
+    from kpiapp.models import (Acknowledgement, ChangeRequest, ClientCompany, Cycle, Department, Dispute,
+                               ImportRecord, KpiTemplate, KpiTemplateItem, Position, Scorecard, ScorecardEvent,
+                               ScorecardItem, Store)
 
     columns = [User.name, Department.name, Position.title, Store.name, Store.code, ClientCompany.name,
                Cycle.name, KpiTemplate.name, KpiTemplate.description, KpiTemplateItem.name,
@@ -157,7 +157,8 @@ def users_data():
                ScorecardItem.self_comment, ScorecardItem.manager_comment, ScorecardItem.override_reason,
                Scorecard.self_comment, Scorecard.manager_comment, Scorecard.calibration_reason,
                ChangeRequest.reason, ChangeRequest.decision_reason, ScorecardEvent.reason, Acknowledgement.comment,
-               ImportRecord.filename]
+               ImportRecord.filename, Dispute.comment, Dispute.resolution_note, Dispute.close_note,
+               Dispute.lock_override_reason]
     phrases = set(PROPER_PHRASES)
     for column in columns:
         phrases.update(v for v in db.session.execute(select(column).distinct()).scalars() if v)
@@ -167,14 +168,15 @@ def users_data():
 
 def sample_ids():
     """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
-    from kpiapp.models import (Cycle, Department, ImportRecord, KpiTemplate, MetricDefinition, ReportBatch,
-                               Scorecard, ScorecardItem, Store)
+    from kpiapp.models import (Cycle, Department, Dispute, ImportRecord, KpiTemplate, MetricDefinition,
+                               ReportBatch, Scorecard, ScorecardItem, Store)
     from kpiapp.models.reports import IssuedReport, ReportKind
 
     one_per_state = {}
     for card in db.session.execute(select(Scorecard).order_by(Scorecard.version.desc())).scalars():
         one_per_state.setdefault((card.state, card.version > 1), card.id)
-    everything = lambda model: list(db.session.execute(select(model.id)).scalars())  # noqa: E731
+    everything = lambda model, column=None: list(  # noqa: E731
+        db.session.execute(select(column if column is not None else model.id)).scalars())
     return {
         "scorecard_id": sorted(one_per_state.values()),
         "cycle_id": everything(Cycle),
@@ -184,9 +186,11 @@ def sample_ids():
         "person_id": [u.id for u in db.session.execute(select(User).limit(5)).scalars()],
         "store_id": everything(Store)[:3],
         "batch_id": everything(ReportBatch),
+        "dispute_id": everything(Dispute),
         "key": sorted({d.key for d in db.session.execute(select(MetricDefinition)).scalars()}),
-        "item_id": list(db.session.execute(select(ScorecardItem.id).where(
-            ScorecardItem.actual.is_not(None), ScorecardItem.metric_key.is_not(None))
+        # items with data (the provenance page), and the disputed ones (their dispute form)
+        "item_id": everything(Dispute, Dispute.scorecard_item_id) + list(db.session.execute(
+            select(ScorecardItem.id).where(ScorecardItem.actual.is_not(None), ScorecardItem.metric_key.is_not(None))
             .order_by(ScorecardItem.id).limit(3)).scalars()),
         "document_id": list(db.session.execute(select(IssuedReport.document_id).where(
             IssuedReport.kind == ReportKind.scorecard).order_by(IssuedReport.id).limit(2)).scalars()),

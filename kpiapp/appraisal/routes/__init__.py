@@ -8,6 +8,7 @@ from kpiapp.appraisal.services import APPEAL_REPLY_DAYS
 def register(app):
     from kpiapp.appraisal.routes import bonus  # noqa: F401  (its routes join the cycles blueprint)
     from kpiapp.appraisal.routes.cycles import bp as cycles_bp
+    from kpiapp.appraisal.routes.disputes import bp as disputes_bp
     from kpiapp.appraisal.routes.inbox import bp as inbox_bp
     from kpiapp.appraisal.routes.kpi_templates import bp as templates_bp
     from kpiapp.appraisal.routes.scorecards import bp as scorecards_bp
@@ -16,6 +17,7 @@ def register(app):
     app.register_blueprint(inbox_bp, url_prefix="/inbox")
     app.register_blueprint(templates_bp, url_prefix="/kpi-templates")
     app.register_blueprint(cycles_bp, url_prefix="/cycles")
+    app.register_blueprint(disputes_bp, url_prefix="/disputes")
     app.jinja_env.globals.update(
         error_text=common.error_text,
         explain=common.explain,

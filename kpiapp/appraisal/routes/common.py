@@ -75,6 +75,17 @@ ERROR_TEXT = {
     "not_participant": _l("This person is not in the cycle."),
     "invalid_base": _l("Enter amounts of 0 or more, with at most two decimals."),
     "nothing_to_scale": _l("The amounts add up to 0: there is nothing to scale to the budget."),
+    "dispute_open": _l(
+        "A data dispute on this scorecard is open: close it first, or HR allows the lock with a reason."),
+    "own_dispute": _l("You cannot handle a dispute about your own scorecard or one you raised."),
+    "not_data_backed": _l("Only a number from imported data can be disputed."),
+    "already_disputed": _l("This number already has an open dispute."),
+    "scorecard_locked": _l("The scorecard is locked: its numbers are frozen. An appeal is the way now."),
+    "already_overridden": _l("HR already allowed the lock despite this dispute."),
+    "import_not_committed": _l("Choose an import that has finished."),
+    "import_not_used": _l("This import is not among the number's inputs."),
+    "no_open_dispute": _l("No open dispute blocks this scorecard."),
+    "correction_missing": _l("Choose the import that corrects the number, or type the corrected value."),
 }
 UNKNOWN_ERROR = _l("This could not be done.")
 

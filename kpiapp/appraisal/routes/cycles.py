@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from kpiapp import jobs
-from kpiapp.appraisal import notifications, services
+from kpiapp.appraisal import disputes, notifications, services
 from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes import cycle_helpers, forms
 from kpiapp.appraisal.routes.common import back_or_fragment, form_refusal
@@ -241,6 +241,7 @@ def lock_confirm(cycle_id):
         "cycles/lock_confirm.html", cycle=cycle, ready=ready, not_ready=not_ready, department=department,
         department_id=department_id, scorecard_id=scorecard_id, result_of=result_of,
         warnings=cycle_helpers.lock_warnings(cycle, ready),
+        disputed=disputes.blocking([c.id for c in not_ready]),
     )
 
 

@@ -95,6 +95,15 @@ class AppealForm(CardForm):
     text = long_text(_l("Your text"))
 
 
+class DisputeForm(FlaskForm):
+    """One step on a data dispute: the comment (raise), the reason (correct, reject, lock
+    override) or a note (close); a correction names a committed import or a value."""
+
+    text = TextAreaField(_l("Your text"), filters=[strip], validators=[Optional(), Length(max=REASON_MAX)])
+    import_id = IntegerField(_l("Corrected by import"), validators=[Optional()])
+    value = number(_l("Corrected value"))
+
+
 # ---- per-item inputs --------------------------------------------------------------------
 
 def scale_max(item):

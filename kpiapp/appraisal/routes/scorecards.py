@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kpiapp import charts, policy
-from kpiapp.appraisal import drafts, progress, queries, services
+from kpiapp.appraisal import disputes, drafts, progress, queries, services
 from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.workflow import Edit
 from kpiapp.bonus import services as bonus_services
@@ -83,6 +83,7 @@ def card_context(card, kept=None):
         "standing": progress.standing(card, acknowledged=ack is not None),
         "projection": progress.projected(card) if result[0] is None else None,
         "bonus_line": visible_bonus(card),
+        "disputes": disputes.panel(card, current_user),
     }
 
 
