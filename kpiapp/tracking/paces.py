@@ -1,0 +1,166 @@
+"""The pace of many metric items at once, in a constant number of queries (docs/pace.md, "Query").
+
+Services ring: reads the tracked items (`item.actual` is kept current by tracking), the
+current metric definitions and a year of the stores' daily ordered sales for the seasonality
+profile, and hands them to the pure `kpiapp.tracking.pace`.
+"""
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from kpiapp.extensions import db
+from kpiapp.metrics import batch
+from kpiapp.metrics.services import fact_filter, family_rank
+from kpiapp.models import MetricFact, Scorecard, ScorecardItem
+from kpiapp.models.appraisal import ItemKind
+from kpiapp.tracking import pace as pacing
+from kpiapp.tracking.services import SCALE, item_shares, utc_today
+
+PROFILE_MEASURE = "ordered_sales"  # a store's demand curve: the shape its seasonality follows
+
+
+def item_paces(items_or_ids, today=None):
+    """{item id: Pace} for the metric items among `items_or_ids` (ORM items or ids).
+
+    Manual items and metrics without a current definition get no entry. Queries: the items
+    (1), the definitions (1), the stores' year of daily sales (1 per 500 stores)."""
+    today = today or utc_today()
+    items = load_items(items_or_ids)
+    formulas = batch.load_formulas({item.metric_key for item in items})
+    items = [item for item in items if item.metric_key in formulas]
+    profiles = store_profiles(items)
+    return {item.id: item_pace(item, formulas[item.metric_key][0], profiles, today) for item in items}
+
+
+def load_items(items_or_ids):
+    ids = sorted({getattr(x, "id", x) for x in items_or_ids})
+    if not ids:
+        return []
+    found = []
+    for part in batch.chunks(ids):
+        found += db.session.execute(
+            select(ScorecardItem).where(ScorecardItem.id.in_(part), ScorecardItem.kind == ItemKind.metric,
+                                        ScorecardItem.metric_key.is_not(None))
+            .options(joinedload(ScorecardItem.scorecard).joinedload(Scorecard.cycle))
+            .order_by(ScorecardItem.id)).scalars().all()
+    return found
+
+
+def item_pace(item, definition, profiles, today):
+    cycle = item.scorecard.cycle
+    return pacing.pace(
+        _dec(item.actual), _dec(item.target), _dec(item.threshold), direction_of(item, definition),
+        cycle.period_start, cycle.period_end, as_of(item, today),
+        additive=pacing.is_additive(definition.unit, definition.formula),
+        weights=item_weights(item, cycle, profiles))
+
+
+def direction_of(item, definition):
+    return (item.rule or {}).get("direction") or definition.direction
+
+
+def as_of(item, today):
+    """The last day the actual covers: its data-as-of day, never after today."""
+    seen = item.data_as_of
+    if seen is None or item.actual is None:
+        return today
+    seen = seen.date() if isinstance(seen, datetime) else seen
+    return min(seen, today)
+
+
+def item_weights(item, cycle, profiles):
+    shares = item_shares(item.scope)
+    profile = pacing.blend_profiles([(profiles.get((store, cycle.period_start)), share)
+                                     for store, share in shares])
+    return None if profile is None else pacing.day_weights(profile, cycle.period_start, cycle.period_end)
+
+
+def store_profiles(items):
+    """{(store id, period start): season profile or None} from the year before each period."""
+    wanted = {(store, item.scorecard.cycle.period_start) for item in items
+              for store, _ in item_shares(item.scope)}
+    if not wanted:
+        return {}
+    starts = {start for _, start in wanted}
+    low, high = min(starts) - timedelta(days=pacing.YEAR_DAYS), max(starts) - timedelta(days=1)
+    daily = daily_sales(sorted({store for store, _ in wanted}), low, high)
+    return {(store, start): pacing.season_profile(year_before(daily.get(store, {}), start))
+            for store, start in wanted}
+
+
+def year_before(days, start):
+    low = start - timedelta(days=pacing.YEAR_DAYS)
+    return {day: value for day, value in days.items() if low <= day < start}
+
+
+def daily_sales(stores, low, high):
+    """{store: {day: ordered sales}} from one family per store (the highest-priority one that
+    has data), SKU rows under a total dropped as compute_metric drops them."""
+    f = MetricFact
+    by_family = defaultdict(lambda: defaultdict(dict))
+    for part in batch.chunks(stores):
+        rows = db.session.execute(
+            select(f.store_id, f.family, f.business_date, func.sum(f.value))
+            .where(*fact_filter(part, [PROFILE_MEASURE], low, high, None))
+            .group_by(f.store_id, f.family, f.business_date))
+        for store, family, day, total in rows:
+            by_family[store][family][day] = Decimal(total)
+    return {store: families[min(families, key=family_rank)] for store, families in by_family.items()}
+
+
+def pace_series(item, today=None):
+    """[(day, actual to date, expected to date)] for each day of the item's period to date.
+
+    The period's facts are loaded once (`batch.PeriodFacts`); each day's actual is evaluated
+    from the fact groups that end by that day, with the functions compute_metric uses."""
+    today = today or utc_today()
+    cycle = item.scorecard.cycle
+    end = min(today, cycle.period_end)
+    shares = item_shares(item.scope)
+    formulas = batch.load_formulas({item.metric_key})
+    if end < cycle.period_start or item.metric_key not in formulas:
+        return []
+    definition = formulas[item.metric_key][0]
+    weights = item_weights(item, cycle, store_profiles([item]))
+    facts = _period_facts(item, shares, cycle.period_start, end, formulas) if shares else None
+    rows = []
+    day = cycle.period_start
+    while day <= end:
+        actual = _actual_on(facts, item, shares, day, formulas) if facts else None
+        p = pacing.pace(actual, _dec(item.target), _dec(item.threshold), direction_of(item, definition),
+                        cycle.period_start, cycle.period_end, day,
+                        additive=pacing.is_additive(definition.unit, definition.formula), weights=weights)
+        rows.append((day, p.actual_to_date, p.expected_to_date))
+        day += timedelta(days=1)
+    return rows
+
+
+def _period_facts(item, shares, start, end, formulas):
+    scope = batch.scope_of(item.metric_key, shares, start, end)
+    return batch.PeriodFacts(start, end, [scope], formulas)
+
+
+def _actual_on(facts, item, shares, day, formulas):
+    """compute_metric(metric, shares, period start, day).value from the loaded period facts."""
+    view = DayView(facts, day)
+    scope = batch.scope_of(item.metric_key, shares, facts.date_from, day)
+    value = view.compute(scope, *formulas[item.metric_key]).value
+    return None if value is None else value.quantize(SCALE, rounding=ROUND_HALF_UP)
+
+
+class DayView(batch.PeriodFacts):
+    """The loaded facts of a period cut at `day`: the groups that end by then (what the facts
+    query for period start .. day returns), with the same rates."""
+
+    def __init__(self, facts, day):  # no super().__init__: nothing is queried again
+        self.date_from, self.date_to = facts.date_from, day
+        self.rows = {store: [g for g in rows if g.period_end <= day] for store, rows in facts.rows.items()}
+        self.imports, self.partial, self.rates, self.picked = facts.imports, {}, facts.rates, {}
+
+
+def _dec(value):
+    return None if value is None else Decimal(value)
+
