@@ -55,8 +55,10 @@ def register_blueprints(app):
     app.register_blueprint(reports_bp, url_prefix="/reports")
     from kpiapp import api
     from kpiapp.appraisal import routes as appraisal_routes
+    from kpiapp.dashboards import routes as dashboard_routes
 
     appraisal_routes.register(app)
+    dashboard_routes.register(app)
     api.register(app)
     app.cli.add_command(kpi)
 

@@ -7,14 +7,15 @@ from kpiapp.policy import has_reports, rule_allows
 
 
 class NavItem:
-    def __init__(self, endpoint, label, rule, description="", group="mine", only_with_reports=False):
+    def __init__(self, endpoint, label, rule, description="", group="mine", only_with_reports=False, when=None):
         self.endpoint, self.label, self.rule, self.description = endpoint, label, rule, description
-        self.group, self.only_with_reports = group, only_with_reports
+        self.group, self.only_with_reports, self.when = group, only_with_reports, when
 
 
 # the menu's sections, in order: one dropdown each (a section with one entry is a plain link)
 GROUPS = {
     "mine": _l("Mine"),
+    "dashboards": _l("Dashboards"),
     "appraisal": _l("Appraisal"),
     "org": _l("Organisation"),
     "data": _l("Data"),
@@ -23,13 +24,15 @@ GROUPS = {
 NAV = []
 
 
-def add_nav(endpoint, label, rule, description="", group="mine", only_with_reports=False):
-    """Blueprints register their menu entries; the menu shows what the policy allows."""
-    NAV.append(NavItem(endpoint, label, rule, description, group, only_with_reports))
+def add_nav(endpoint, label, rule, description="", group="mine", only_with_reports=False, when=None):
+    """Blueprints register their menu entries; the menu shows what the policy allows.
+    `when`, a policy function of the user, narrows an entry further than its route rule."""
+    NAV.append(NavItem(endpoint, label, rule, description, group, only_with_reports, when))
 
 
 def shown(item):
-    return rule_allows(current_user, item.rule) and (not item.only_with_reports or has_reports(current_user))
+    return (rule_allows(current_user, item.rule) and (not item.only_with_reports or has_reports(current_user))
+            and (item.when is None or item.when(current_user)))
 
 
 def nav_items():

@@ -258,6 +258,45 @@ def has_reports(user):
     return known[user.id]
 
 
+# ---- dashboards (docs/dashboards.md) -------------------------------------------------
+
+def can_view_company_dashboard(user, _obj=None):
+    """Company-wide figures: HR, admins, and the top of the line (someone with reports and
+    no manager of their own)."""
+    if not getattr(user, "is_authenticated", False) or not user.active or user.role == Role.client:
+        return False
+    return _is_hr(user) or (user.manager_id is None and has_reports(user))
+
+
+OBJECT_RULES["dashboard.company"] = can_view_company_dashboard
+
+
+def visible_stores_filter(user):
+    """A WHERE clause limiting a Store query: all for HR and admins; else the stores owned by
+    the user or by someone below them in the line."""
+    from kpiapp.models import Store, StoreOwner
+
+    if user.role == Role.client:
+        return false()
+    if _is_hr(user):
+        return true()
+    owners = team_ids(user) | {user.id}
+    return Store.id.in_(select(StoreOwner.store_id).where(StoreOwner.person_id.in_(owners)))
+
+
+def visible_departments_filter(user):
+    """A WHERE clause limiting a Department query: all for HR and admins; else the
+    departments of the user and of the people below them."""
+    from kpiapp.models import Department
+
+    if user.role == Role.client:
+        return false()
+    if _is_hr(user):
+        return true()
+    people = team_ids(user) | {user.id}
+    return Department.id.in_(select(User.department_id).where(User.id.in_(people)))
+
+
 def visible_people_filter(user):
     """A WHERE clause limiting a User query to the people `user` may see."""
     if user.role == Role.client:

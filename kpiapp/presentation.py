@@ -30,6 +30,11 @@ FIELD_LABELS = {
     "name": N_("Name"), "description": N_("Description"), "weight": N_("Weight"), "target": N_("Target"),
     "threshold": N_("Threshold"), "stretch": N_("Stretch"),
 }
+# marketplace names (brand names stay as they are; "other" is a word)
+PLATFORM_LABELS = {
+    "amazon": "Amazon", "shopee": "Shopee", "tiktok": "TikTok Shop", "lazada": "Lazada", "walmart": "Walmart",
+    "other": N_("Other platform"),
+}
 DASH = "—"
 HUNDRED = Decimal(100)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -57,6 +62,11 @@ def label(member: Any, lang: str) -> str:
     """An enum member's label in `lang`; a value without one (a stray string) shows as is."""
     text = getattr(member, "label", None)
     return translate(text, lang) if text else ("" if member is None else str(member))
+
+
+def platform_label(platform: Any, lang: str) -> str:
+    text = PLATFORM_LABELS.get(str(platform))
+    return str(platform) if text is None else translate(text, lang)
 
 
 def unit_label(unit: str, lang: str) -> str:

@@ -10,6 +10,7 @@ def register_filters(app):
         label=lambda member: presentation.label(member, ui_lang()),
         event_label=lambda action: presentation.event_label(action, ui_lang()),
         unit_label=lambda unit: presentation.unit_label(unit, ui_lang()),
+        platform_label=lambda platform: presentation.platform_label(platform, ui_lang()),
         field_label=lambda field: presentation.field_label(field, ui_lang()),
         number=lambda value, places=2: presentation.number(value, ui_lang(), places),
         percent=lambda value, places=2: presentation.percent(value, ui_lang(), places),

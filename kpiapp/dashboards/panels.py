@@ -1,0 +1,68 @@
+"""A dashboard panel: one chart, the table of its data, and that table as a download.
+
+Pure: values in, cells out; the caller passes translated labels and the page's language.
+"""
+from dataclasses import dataclass, field
+from typing import Any
+
+from kpiapp import presentation, tabular
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", tabular.write_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tabular.write_xlsx),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a panel's table. `unit` is a presentation unit ("money", "fraction",
+    "count", "ratio", "hours", "days"), "points", "percent" (already ×100), or None for text."""
+
+    key: str
+    label: str
+    unit: str | None = None
+    currency: str | None = None
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    spec: dict | None = None
+    links: dict[str, Any] = field(default_factory=dict)  # {row index: url} for the first cell
+    note: str = ""
+
+    def header(self):
+        return [column.label for column in self.columns]
+
+    def cells(self, lang):
+        """The table as people read it: every value through presentation, None as "—"."""
+        return [[cell(row.get(column.key), column, lang) for column in self.columns] for row in self.rows]
+
+    def raw(self):
+        """The table for a download: plain values (a spreadsheet does its own formatting)."""
+        return [[plain(row.get(column.key)) for column in self.columns] for row in self.rows]
+
+
+def cell(value, column, lang):
+    if column.unit is None:
+        return presentation.DASH if value in (None, "") else str(value)
+    if column.unit == "points":
+        return presentation.number(value, lang, 2)
+    if column.unit == "percent":
+        return presentation.percent(value, lang, 1)
+    return presentation.in_unit(value, column.unit, lang, column.currency)
+
+
+def plain(value):
+    return "" if value is None else str(value)
+
+
+def download(panel, fmt, filename_stem):
+    """(body, filename, mimetype) of the panel's table as CSV or XLSX; None for another format."""
+    if fmt not in FORMATS:
+        return None
+    mimetype, write = FORMATS[fmt]
+    return write(panel.header(), panel.raw()), f"{filename_stem}-{panel.key}.{fmt}", mimetype

@@ -1,0 +1,42 @@
+"""What every dashboard page does: read the filters, render page or fragment, serve downloads."""
+from datetime import date
+
+from flask import abort, request
+from flask_login import current_user
+
+from kpiapp.dashboards import filters as dashboard_filters
+from kpiapp.dashboards.panels import download
+from kpiapp.web.pages import attachment, render_page_or_fragment
+
+
+def read_filters():
+    """(filters, offered, cycle): the query string's filters narrowed to what this user is
+    offered, what the filter bar offers, and the cycle the panels show (None: no cycle)."""
+    offered = dashboard_filters.choices(current_user)
+    filters = dashboard_filters.Filters.from_args(request.args).within(offered)
+    return filters, offered, dashboard_filters.current_cycle(filters, offered["cycles"])
+
+
+def months_of(cycle):
+    """The "YYYY-MM" months a cycle covers (the period filter's choices)."""
+    if cycle is None:
+        return []
+    months, day = [], cycle.period_start.replace(day=1)
+    while day <= cycle.period_end:
+        months.append(f"{day:%Y-%m}")
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return months
+
+
+def render_dashboard(name, panels, filters, **context):
+    """`?download=<panel>&format=csv|xlsx`: that panel's table; an HTMX request: the body
+    fragment dashboards/_<name>.html; else the page dashboards/<name>.html."""
+    key = request.args.get("download")
+    if key:
+        panel = next((p for p in panels if p.key == key), None)
+        found = panel and download(panel, request.args.get("format", "csv"), name)
+        if not found:
+            abort(404)
+        return attachment(*found)
+    return render_page_or_fragment(f"dashboards/{name}.html", f"dashboards/_{name}.html",
+                                   panels={p.key: p for p in panels}, filters=filters, **context)
