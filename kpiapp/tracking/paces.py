@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from kpiapp.extensions import db
@@ -17,7 +17,7 @@ from kpiapp.metrics.services import fact_filter, family_rank
 from kpiapp.models import MetricFact, Scorecard, ScorecardItem
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
-from kpiapp.tracking.services import SCALE, item_shares, utc_today
+from kpiapp.tracking.services import SCALE, item_scope, item_shares, utc_today
 
 PROFILE_MEASURE = "ordered_sales"  # a store's demand curve: the shape its seasonality follows
 
@@ -36,17 +36,20 @@ def item_paces(items_or_ids, today=None):
 
 
 def load_items(items_or_ids):
+    """The metric items with their scorecard and cycle; `items_or_ids` may also be a SELECT of
+    item ids (one query however many items it names)."""
+    if isinstance(items_or_ids, Select):
+        return _metric_items(ScorecardItem.id.in_(items_or_ids))
     ids = sorted({getattr(x, "id", x) for x in items_or_ids})
-    if not ids:
-        return []
-    found = []
-    for part in batch.chunks(ids):
-        found += db.session.execute(
-            select(ScorecardItem).where(ScorecardItem.id.in_(part), ScorecardItem.kind == ItemKind.metric,
-                                        ScorecardItem.metric_key.is_not(None))
-            .options(joinedload(ScorecardItem.scorecard).joinedload(Scorecard.cycle))
-            .order_by(ScorecardItem.id)).scalars().all()
-    return found
+    return [item for part in batch.chunks(ids) for item in _metric_items(ScorecardItem.id.in_(part))]
+
+
+def _metric_items(where):
+    return db.session.execute(
+        select(ScorecardItem).where(where, ScorecardItem.kind == ItemKind.metric,
+                                    ScorecardItem.metric_key.is_not(None))
+        .options(joinedload(ScorecardItem.scorecard).joinedload(Scorecard.cycle))
+        .order_by(ScorecardItem.id)).scalars().all()
 
 
 def item_pace(item, definition, profiles, today):
@@ -111,25 +114,44 @@ def daily_sales(stores, low, high):
     return {store: families[min(families, key=family_rank)] for store, families in by_family.items()}
 
 
-def pace_series(item, today=None):
-    """[(day, actual to date, expected to date)] for each day of the item's period to date.
+def pace_series(items, today=None):
+    """{item id: [(day, actual to date, expected to date)]} for each day of each metric item's
+    period to date (the person dashboard's pace lines).
 
-    The period's facts are loaded once (`batch.PeriodFacts`); each day's actual is evaluated
-    from the fact groups that end by that day, with the functions compute_metric uses."""
+    Per period, the facts of every item's scope are loaded once (`batch.PeriodFacts`, 3
+    queries); each day's actual is evaluated from the fact groups that end by that day, with
+    the functions compute_metric uses, so the last point equals the tracked `item.actual`."""
     today = today or utc_today()
+    items = [item for item in items if item.kind == ItemKind.metric and item.metric_key]
+    formulas = batch.load_formulas({item.metric_key for item in items})
+    items = [item for item in items if item.metric_key in formulas]
+    profiles = store_profiles(items)
+    by_period = defaultdict(list)
+    for item in items:
+        cycle = item.scorecard.cycle
+        by_period[(cycle.period_start, min(today, cycle.period_end))].append(item)
+    series = {}
+    for (start, end), group in by_period.items():
+        facts = period_facts(group, start, end, formulas)
+        for item in group:
+            series[item.id] = item_series(item, facts, formulas, profiles, end)
+    return series
+
+
+def period_facts(items, start, end, formulas):
+    scopes = [batch.scope_of(item.metric_key, shares, start, end)
+              for item in items if (shares := item_shares(item.scope))]
+    return batch.PeriodFacts(start, end, scopes, formulas) if scopes and start <= end else None
+
+
+def item_series(item, facts, formulas, profiles, end):
     cycle = item.scorecard.cycle
-    end = min(today, cycle.period_end)
-    shares = item_shares(item.scope)
-    formulas = batch.load_formulas({item.metric_key})
-    if end < cycle.period_start or item.metric_key not in formulas:
-        return []
     definition = formulas[item.metric_key][0]
-    weights = item_weights(item, cycle, store_profiles([item]))
-    facts = _period_facts(item, shares, cycle.period_start, end, formulas) if shares else None
-    rows = []
-    day = cycle.period_start
+    shares = item_shares(item.scope)
+    weights = item_weights(item, cycle, profiles)
+    rows, day = [], cycle.period_start
     while day <= end:
-        actual = _actual_on(facts, item, shares, day, formulas) if facts else None
+        actual = actual_on(facts, item, shares, day, formulas) if facts and shares else None
         p = pacing.pace(actual, _dec(item.target), _dec(item.threshold), direction_of(item, definition),
                         cycle.period_start, cycle.period_end, day,
                         additive=pacing.is_additive(definition.unit, definition.formula), weights=weights)
@@ -138,17 +160,30 @@ def pace_series(item, today=None):
     return rows
 
 
-def _period_facts(item, shares, start, end, formulas):
-    scope = batch.scope_of(item.metric_key, shares, start, end)
-    return batch.PeriodFacts(start, end, [scope], formulas)
-
-
-def _actual_on(facts, item, shares, day, formulas):
+def actual_on(facts, item, shares, day, formulas):
     """compute_metric(metric, shares, period start, day).value from the loaded period facts."""
     view = DayView(facts, day)
     scope = batch.scope_of(item.metric_key, shares, facts.date_from, day)
     value = view.compute(scope, *formulas[item.metric_key]).value
     return None if value is None else value.quantize(SCALE, rounding=ROUND_HALF_UP)
+
+
+def moved_since(items, today=None, days=7):
+    """{item id: (actual to date `days` ago, actual to date now)} for metric items, the old
+    values computed set-based (`batch.compute_scopes`: ~3 queries per period, whatever the
+    number of items); now is the tracked `item.actual`. None where there was no data."""
+    today = today or utc_today()
+    then = today - timedelta(days=days)
+    items = [item for item in items if item.kind == ItemKind.metric and item.metric_key]
+    scopes = {item.id: item_scope(item, item.scorecard.cycle, then) for item in items}
+    results = batch.compute_scopes([scope for scope in scopes.values() if scope])
+    moved = {}
+    for item in items:
+        result = results.get(scopes[item.id]) if scopes[item.id] else None
+        old = None if result is None or result.value is None else result.value.quantize(
+            SCALE, rounding=ROUND_HALF_UP)
+        moved[item.id] = (old, _dec(item.actual))
+    return moved
 
 
 class DayView(batch.PeriodFacts):

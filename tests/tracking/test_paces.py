@@ -8,7 +8,7 @@ from kpiapp.appraisal import services
 from kpiapp.extensions import db
 from kpiapp.models import ImportRecord, MetricFact, Scorecard, StoreOwner
 from kpiapp.tracking import services as tracking
-from kpiapp.tracking.paces import item_paces, pace_series
+from kpiapp.tracking.paces import item_paces, moved_since, pace_series
 from tests.appraisal.factories import HRFactory
 from tests.factories import DepartmentFactory, PositionFactory, UserFactory
 from tests.imports.files import store
@@ -129,10 +129,30 @@ def test_item_paces_query_count_does_not_grow(world, app):
 def test_pace_series_by_day_ends_at_the_tracked_actual(world):
     _, _, cards = world
     items = items_by_key(cards[0])
-    rows = pace_series(items["gmv"], today=TODAY)
+    series = pace_series(cards[0].items, today=TODAY)
+    assert set(series) == {items["gmv"].id, items["acos"].id}
+    rows = series[items["gmv"].id]
     assert [r[0] for r in rows] == days(START, TODAY)
     assert rows[0][1:] == (D("100"), D("100"))
     assert rows[2][1:] == (D("300"), D("300"))
     assert rows[-1][1] == items["gmv"].actual == D("1000")
-    acos = pace_series(items["acos"], today=TODAY)
+    acos = series[items["acos"].id]
     assert {r[1] for r in acos} == {D("0.3")} and {r[2] for r in acos} == {D("0.25")}
+
+
+def test_moved_since_last_week(world):
+    _, _, cards = world
+    items = items_by_key(cards[0])
+    moved = moved_since(cards[0].items, today=TODAY)
+    # a week before 10 Nov: 1-3 Nov, 3 days at 100 a day; ACoS the same 0.3 all along
+    assert moved == {items["gmv"].id: (D("300"), D("1000")), items["acos"].id: (D("0.3"), D("0.3"))}
+    assert moved_since(cards[0].items, today=date(2026, 11, 5))[items["gmv"].id] == (None, D("1000"))
+
+
+def test_item_paces_take_a_select_of_ids(world):
+    from sqlalchemy import select
+
+    from kpiapp.models import ScorecardItem
+    _, _, cards = world
+    ids = select(ScorecardItem.id).where(ScorecardItem.scorecard_id.in_([c.id for c in cards]))
+    assert len(item_paces(ids, today=TODAY)) == 4
