@@ -1,7 +1,7 @@
 """At-risk notifications: once per ISO week at most per owner (docs/pace.md, "At-risk notification").
 
 `notify_at_risk(cycle_id, today)` reads the paces of the cycle's open scorecards' metric items
-(`item_paces`, set-based), and for each owner with an item at risk inserts the week's
+(`paced_items`, set-based), and for each owner with an item at risk inserts the week's
 `pace_alert` row first (ON CONFLICT DO NOTHING) and adds the in-app notification only when
 that insert took. Both are in the caller's transaction, so a job that runs twice (RQ is
 at-least-once) or two jobs racing send one notification. Flushes, never commits.
@@ -17,7 +17,7 @@ from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp.extensions import db
 from kpiapp.models import Cycle, PaceAlert, Scorecard, ScorecardItem
 from kpiapp.models.appraisal import CycleStatus, ItemKind
-from kpiapp.tracking.paces import item_paces
+from kpiapp.tracking.paces import paced_items
 from kpiapp.tracking.services import running_cycle_ids, utc_today
 
 KEY = "pace.at_risk"
@@ -30,14 +30,12 @@ def week_of(day):
 
 def at_risk_items(cycle_id, today):
     """{scorecard: [items at risk]} among the cycle's non-locked scorecards (latest versions)."""
-    ids = db.session.execute(
-        select(ScorecardItem.id).join(Scorecard, Scorecard.id == ScorecardItem.scorecard_id)
-        .where(Scorecard.cycle_id == cycle_id, Scorecard.state != ScorecardState.LOCKED,
-               ScorecardItem.kind == ItemKind.metric)).scalars().all()
+    ids = (select(ScorecardItem.id).join(Scorecard, Scorecard.id == ScorecardItem.scorecard_id)
+           .where(Scorecard.cycle_id == cycle_id, Scorecard.state != ScorecardState.LOCKED,
+                  ScorecardItem.kind == ItemKind.metric))
     risky = defaultdict(list)
-    for item_id, p in item_paces(ids, today).items():
+    for item, p in paced_items(ids, today):
         if p.at_risk:
-            item = db.session.get(ScorecardItem, item_id)  # in the identity map: no query
             risky[item.scorecard].append(item)
     return risky
 

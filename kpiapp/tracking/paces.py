@@ -23,16 +23,21 @@ PROFILE_MEASURE = "ordered_sales"  # a store's demand curve: the shape its seaso
 
 
 def item_paces(items_or_ids, today=None):
-    """{item id: Pace} for the metric items among `items_or_ids` (ORM items or ids).
+    """{item id: Pace} for the metric items among `items_or_ids` (ORM items, ids, or a SELECT
+    of ids). Manual items and metrics without a current definition get no entry. Queries: the
+    items (1; 1 per 500 ids in a list), the definitions (1), the stores' year of daily sales
+    (1 per 500 stores)."""
+    return {item.id: p for item, p in paced_items(items_or_ids, today)}
 
-    Manual items and metrics without a current definition get no entry. Queries: the items
-    (1), the definitions (1), the stores' year of daily sales (1 per 500 stores)."""
+
+def paced_items(items_or_ids, today=None):
+    """[(item, Pace)] as item_paces, with the loaded items (their scorecard and cycle too)."""
     today = today or utc_today()
     items = load_items(items_or_ids)
     formulas = batch.load_formulas({item.metric_key for item in items})
     items = [item for item in items if item.metric_key in formulas]
     profiles = store_profiles(items)
-    return {item.id: item_pace(item, formulas[item.metric_key][0], profiles, today) for item in items}
+    return [(item, item_pace(item, formulas[item.metric_key][0], profiles, today)) for item in items]
 
 
 def load_items(items_or_ids):
