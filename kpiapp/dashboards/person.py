@@ -46,12 +46,19 @@ def person_dashboard(person, cycle, today, lang):
     paces = item_paces(items, today)
     units = {key: (d.unit, d.direction) for key, (d, _f, _m) in batch.load_formulas(
         {i.metric_key for i in items}).items()}
-    moved = moved_since(items, today)
+    moved = moved_since(items, last_data_day(items, today))
     series = pace_series(items, today)
     shown = [i for i in items if i.id in paces]
     panels = [pace_panel(shown, paces, moved, units, lang)]
     panels += [line_panel(i, series.get(i.id, []), units[i.metric_key][0], lang) for i in shown]
     return PersonDashboard(card, projected(card), sum(paces[i.id].at_risk for i in shown), panels)
+
+
+def last_data_day(items, today):
+    """The newest day the items' data covers (never after today): "since last week" counts
+    from there, so a store whose data stopped three days ago does not read as "no change"."""
+    days = [i.data_as_of.date() for i in items if i.data_as_of is not None]
+    return min(max(days), today) if days else today
 
 
 def status_text(p):

@@ -169,3 +169,11 @@ def test_queries_do_not_grow_from_20_to_200_people(app):
         counts.append((count(client, f"/dashboards/team?cycle={o.cycle.id}"),
                        count(client, f"/dashboards/person/{o.people[0].id}?cycle={o.cycle.id}")))
     assert counts[0] == counts[1], counts
+
+
+def test_moved_since_last_week_counts_from_the_last_day_with_data(org, app, monkeypatch):
+    monkeypatch.setattr("kpiapp.dashboards.routes.person.utc_today", lambda: date(2026, 11, 20))
+    html = signed_in_client(app, org.boss).get(f"/dashboards/person/{org.people[1].id}").get_data(as_text=True)
+    money = lambda v: presentation.in_unit(D(v), "money", "en", "USD")  # noqa: E731
+    # data ends on the 10th: a week before that is the 3rd (300), not the 13th
+    assert f"<td>{money('300')}</td><td>{money('700')}</td>" in html
