@@ -3,7 +3,8 @@ line, HR, admin: policy "dashboard.person") at /dashboards/person/<id>."""
 from flask_login import current_user
 
 from kpiapp.dashboards import person as person_dashboard
-from kpiapp.dashboards.routes import bp, common
+from kpiapp.dashboards.routes import common
+from kpiapp.dashboards.routes.common import bp
 from kpiapp.extensions import db
 from kpiapp.models import User
 from kpiapp.policy import STAFF, allow, authorize

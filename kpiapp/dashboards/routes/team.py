@@ -4,7 +4,8 @@ from flask import abort, request
 from flask_login import current_user
 
 from kpiapp.dashboards import team as team_dashboard
-from kpiapp.dashboards.routes import bp, common
+from kpiapp.dashboards.routes import common
+from kpiapp.dashboards.routes.common import bp
 from kpiapp.policy import STAFF, allow, can
 from kpiapp.tracking.services import utc_today
 from kpiapp.web.pages import ui_lang
