@@ -138,8 +138,9 @@ def pace_series(items, today=None):
     series = {}
     for (start, end), group in by_period.items():
         facts = period_facts(group, start, end, formulas)
+        views = {}  # day -> DayView, shared by the period's items
         for item in group:
-            series[item.id] = item_series(item, facts, formulas, profiles, end)
+            series[item.id] = item_series(item, facts, views, formulas, profiles, end)
     return series
 
 
@@ -149,14 +150,14 @@ def period_facts(items, start, end, formulas):
     return batch.PeriodFacts(start, end, scopes, formulas) if scopes and start <= end else None
 
 
-def item_series(item, facts, formulas, profiles, end):
+def item_series(item, facts, views, formulas, profiles, end):
     cycle = item.scorecard.cycle
     definition = formulas[item.metric_key][0]
     shares = item_shares(item.scope)
     weights = item_weights(item, cycle, profiles)
     rows, day = [], cycle.period_start
     while day <= end:
-        actual = actual_on(facts, item, shares, day, formulas) if facts and shares else None
+        actual = actual_on(views, facts, item, shares, day, formulas) if facts and shares else None
         p = pacing.pace(actual, _dec(item.target), _dec(item.threshold), direction_of(item, definition),
                         cycle.period_start, cycle.period_end, day,
                         additive=pacing.is_additive(definition.unit, definition.formula), weights=weights)
@@ -165,9 +166,9 @@ def item_series(item, facts, formulas, profiles, end):
     return rows
 
 
-def actual_on(facts, item, shares, day, formulas):
+def actual_on(views, facts, item, shares, day, formulas):
     """compute_metric(metric, shares, period start, day).value from the loaded period facts."""
-    view = DayView(facts, day)
+    view = views.get(day) or views.setdefault(day, DayView(facts, day))
     scope = batch.scope_of(item.metric_key, shares, facts.date_from, day)
     value = view.compute(scope, *formulas[item.metric_key]).value
     return None if value is None else value.quantize(SCALE, rounding=ROUND_HALF_UP)

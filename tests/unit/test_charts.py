@@ -74,3 +74,13 @@ def test_pace_lines_two_series_by_day_and_a_gap_for_no_data():
     alt.Chart.from_dict(spec, validate=True)  # valid against the Vega-Lite schema
     svg = str(charts.svg(spec))
     assert "实际累计" in svg and "应达进度" in svg  # one spec for the page and the PDF
+
+
+def test_pace_lines_share_a_cached_frame_but_not_their_data():
+    from datetime import date
+
+    one = charts.pace_lines([(date(2026, 11, 1), Decimal("1"), Decimal("2"))], {**PACE_LABELS, "value": "GMV"})
+    two = charts.pace_lines([(date(2026, 11, 1), Decimal("3"), None)], {**PACE_LABELS, "value": "ACoS"})
+    assert (one["encoding"]["y"]["title"], two["encoding"]["y"]["title"]) == ("GMV", "ACoS")
+    assert layer_values(one)[0]["value"] == 1.0 and layer_values(two)[0]["value"] == 3.0
+    assert charts.pace_lines_frame("实际累计", "应达进度", "日期")["data"] == {"values": []}  # no caller's data
