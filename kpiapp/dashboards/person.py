@@ -84,7 +84,8 @@ def pace_panel(items, paces, moved, units, lang):
         rows.append({"item": item.name, "actual": show(p.actual_to_date), "expected": show(p.expected_to_date),
                      "forecast": show(p.forecast), "target": show(p.target), "threshold": show(p.threshold),
                      "status": status_text(p), "week_ago": show(before),
-                     "change": show(None if before is None or now is None else now - before)})
+                     "change": presentation.change(None if before is None or now is None else now - before,
+                                                   unit, lang, currency)})
     columns = [Column("item", _("KPI item")), Column("actual", _("Actual to date")),
                Column("expected", _("Expected to date")), Column("forecast", _("Forecast at period end")),
                Column("target", _("Target")), Column("threshold", _("Threshold")), Column("status", _("Pace")),

@@ -95,7 +95,7 @@ def test_person_dashboard_shows_pace_projection_and_lines(org, app):
     assert ("<td>30.0%</td><td>25.0%</td><td>30.0%</td><td>25.0%</td><td>28.0%</td><td>At risk</td>"
             "<td>30.0%</td><td>0.0%</td>") in html
     # a week before: 3 days of sales (300), moved 700
-    assert f"<td>{money('300')}</td><td>{money('700')}</td>" in html
+    assert f"<td>{money('300')}</td><td>+{money('700')}</td>" in html
     assert html.count("data-chart-spec") == 2  # a pace line per metric item, each with its table
     assert "2026-11-10" in html and "Projected score" in html
 
@@ -176,4 +176,4 @@ def test_moved_since_last_week_counts_from_the_last_day_with_data(org, app, monk
     html = signed_in_client(app, org.boss).get(f"/dashboards/person/{org.people[1].id}").get_data(as_text=True)
     money = lambda v: presentation.in_unit(D(v), "money", "en", "USD")  # noqa: E731
     # data ends on the 10th: a week before that is the 3rd (300), not the 13th
-    assert f"<td>{money('300')}</td><td>{money('700')}</td>" in html
+    assert f"<td>{money('300')}</td><td>+{money('700')}</td>" in html
