@@ -44,8 +44,8 @@ def notify_at_risk(cycle_id, today=None):
     """Notify the owners of at-risk items of a running cycle; returns how many were notified."""
     today = today or utc_today()
     cycle = db.session.get(Cycle, cycle_id)
-    if cycle is None or cycle.status != CycleStatus.running:
-        return 0
+    if cycle is None or cycle.status != CycleStatus.running or today > cycle.period_end:
+        return 0  # after the period's last day it is a result, not a risk
     sent = 0
     for card, items in sorted(at_risk_items(cycle_id, today).items(), key=lambda pair: pair[0].id):
         if claim_week(card.person_id, week_of(today), cycle_id, [i.id for i in items]):

@@ -46,6 +46,13 @@ def test_nobody_is_told_when_nothing_is_at_risk(world):  # noqa: F811
     assert notes(cards[0].person_id) == []
 
 
-def test_kpi_at_risk_command(world, app):  # noqa: F811
+def test_kpi_at_risk_command(world, app, monkeypatch):  # noqa: F811
+    monkeypatch.setattr("kpiapp.tracking.alerts.utc_today", lambda: TODAY)
     result = CliRunner().invoke(app.cli, ["kpi", "at-risk"], catch_exceptions=False)
     assert result.exit_code == 0 and result.output == "2 owners notified of items at risk\n"
+
+
+def test_no_notice_once_the_period_is_over(world):  # noqa: F811
+    _, _, cards = world
+    # 1 December: ACoS still misses its threshold, but November's result is in, not at risk
+    assert alerts.notify_at_risk(cards[0].cycle_id, TODAY + timedelta(days=21)) == 0
