@@ -33,7 +33,8 @@ class PersonDashboard:
 
 
 def person_card(person_id, cycle_id):
-    query = latest_only(select(Scorecard).where(Scorecard.cycle_id == cycle_id, Scorecard.person_id == person_id))
+    query = latest_only(select(Scorecard).where(Scorecard.cycle_id == cycle_id,
+                                                Scorecard.person_id == person_id))
     return db.session.execute(query.options(selectinload(Scorecard.items), selectinload(Scorecard.cycle))
                               ).scalars().first()
 
@@ -74,25 +75,28 @@ def status_text(p):
 def pace_panel(items, paces, moved, units, lang):
     """One row per metric item: to date, expected, forecast, limits, status, a week ago."""
     currency = current_app.config["BASE_CURRENCY"]
-    rows = []
-    for item in items:
-        p, unit = paces[item.id], units[item.metric_key][0]
-
-        def show(value, unit=unit):
-            return presentation.in_unit(value, unit, lang, currency)
-        before, now = moved[item.id]
-        rows.append({"item": item.name, "actual": show(p.actual_to_date), "expected": show(p.expected_to_date),
-                     "forecast": show(p.forecast), "target": show(p.target), "threshold": show(p.threshold),
-                     "status": status_text(p), "week_ago": show(before),
-                     "change": presentation.change(None if before is None or now is None else now - before,
-                                                   unit, lang, currency)})
+    rows = [pace_row(item, paces[item.id], units[item.metric_key][0], moved[item.id], lang, currency)
+            for item in items]
     columns = [Column("item", _("KPI item")), Column("actual", _("Actual to date")),
                Column("expected", _("Expected to date")), Column("forecast", _("Forecast at period end")),
-               Column("target", _("Target")), Column("threshold", _("Threshold")), Column("status", _("Pace")),
+               Column("target", _("Target")), Column("threshold", _("Threshold")),
+               Column("status", _("Pace")),
                Column("week_ago", _("A week ago")), Column("change", _("Moved since last week"))]
     return Panel("pace", _("Pace of my items"), columns, rows,
                  note=_("Expected to date follows the days elapsed, or the store's seasonality when it "
                         "has a year of history; ratios are expected at their target all along."))
+
+
+def pace_row(item, p, unit, moved, lang, currency):
+    def show(value):
+        return presentation.in_unit(value, unit, lang, currency)
+
+    before, now = moved
+    change = None if before is None or now is None else now - before
+    return {"item": item.name, "actual": show(p.actual_to_date), "expected": show(p.expected_to_date),
+            "forecast": show(p.forecast), "target": show(p.target), "threshold": show(p.threshold),
+            "status": status_text(p), "week_ago": show(before),
+            "change": presentation.change(change, unit, lang, currency)}
 
 
 def line_panel(item, rows, unit, lang):
@@ -101,5 +105,7 @@ def line_panel(item, rows, unit, lang):
     currency = current_app.config["BASE_CURRENCY"]
     columns = [Column("day", _("Day")), Column("actual", _("Actual to date"), unit, currency),
                Column("expected", _("Expected to date"), unit, currency)]
-    data = [{"day": day.isoformat(), "actual": actual, "expected": expected} for day, actual, expected in rows]
-    return Panel(f"item-{item.id}", item.name, columns, data, spec=charts.pace_lines(rows, labels) if rows else None)
+    data = [{"day": day.isoformat(), "actual": actual, "expected": expected}
+            for day, actual, expected in rows]
+    spec = charts.pace_lines(rows, labels) if rows else None
+    return Panel(f"item-{item.id}", item.name, columns, data, spec=spec)

@@ -51,7 +51,8 @@ def team_dashboard(user, cycle, filters, after, today, lang):
     rows = db.session.execute(team_cards(user, cycle, filters.department)).all()
     card_ids = select(team_cards(user, cycle, filters.department).subquery().c.id)
     risky = defaultdict(list)
-    for item, p in paced_items(select(ScorecardItem.id).where(ScorecardItem.scorecard_id.in_(card_ids)), today):
+    item_ids = select(ScorecardItem.id).where(ScorecardItem.scorecard_id.in_(card_ids))
+    for item, p in paced_items(item_ids, today):
         if p.at_risk:
             risky[item.scorecard_id].append((item, p))
     order = sorted(rows, key=lambda r: (-len(risky[r[0]]), r[2], r[0]))
@@ -100,10 +101,11 @@ def people_panel(cards, risky, today, lang):
             "due": where.due.isoformat() if where.due else None,
             "overdue": _("Overdue") if where.overdue else None,
             "score": total, "grade": grade,
-            "at_risk": ", ".join(item.name for item, _p in sorted(risky[card.id], key=lambda r: r[0].seq)) or None,
+            "at_risk": ", ".join(i.name for i, _p in sorted(risky[card.id], key=lambda r: r[0].seq)) or None,
         })
         links[n] = url_for("dashboards.person", person_id=card.person_id, cycle=card.cycle_id)
-    columns = [Column("person", _("Person")), Column("department", _("Department")), Column("stage", _("Stage")),
+    columns = [Column("person", _("Person")), Column("department", _("Department")),
+               Column("stage", _("Stage")),
                Column("next", _("Whose move")), Column("due", _("Stage deadline")),
                Column("overdue", _("Overdue")), Column("score", _("Projected score"), "points"),
                Column("grade", _("Grade")), Column("at_risk", _("Items at risk"))]
@@ -116,7 +118,8 @@ def at_risk_panel(order, risky, names, lang):
     """Every at-risk item of the team (the first AT_RISK_ROWS), in the people list's order."""
     currency = current_app.config["BASE_CURRENCY"]
     pairs = [(card_id, item, p) for card_id, *_rest in order for item, p in risky[card_id]]
-    units = {k: d.unit for k, (d, _f, _m) in batch.load_formulas({i.metric_key for _c, i, _p in pairs}).items()}
+    formulas = batch.load_formulas({i.metric_key for _c, i, _p in pairs})
+    units = {key: definition.unit for key, (definition, _f, _m) in formulas.items()}
     rows = []
     for card_id, item, p in pairs[:AT_RISK_ROWS]:
         unit = units.get(item.metric_key)
@@ -125,7 +128,8 @@ def at_risk_panel(order, risky, names, lang):
                      "expected": presentation.in_unit(p.expected_to_date, unit, lang, currency),
                      "forecast": presentation.in_unit(p.forecast, unit, lang, currency),
                      "threshold": presentation.in_unit(p.limit, unit, lang, currency)})
-    columns = [Column("person", _("Person")), Column("item", _("KPI item")), Column("actual", _("Actual to date")),
+    columns = [Column("person", _("Person")), Column("item", _("KPI item")),
+               Column("actual", _("Actual to date")),
                Column("expected", _("Expected to date")), Column("forecast", _("Forecast at period end")),
                Column("threshold", _("Threshold"))]
     note = (_("The first %(count)s of %(total)s items at risk.", count=AT_RISK_ROWS, total=len(pairs))
