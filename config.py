@@ -53,6 +53,8 @@ class Config:
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "kpiapp")
     # A bulk report issue is split into this many RQ jobs, so up to this many workers share it.
     REPORT_BATCH_JOBS = int(os.environ.get("REPORT_BATCH_JOBS", 4))
+    # an import of at least this many facts ANALYZEs the month partitions it wrote (docs/scaling.md)
+    ANALYZE_AFTER_FACTS = int(os.environ.get("ANALYZE_AFTER_FACTS", 10_000))
     # Production refuses to start without REDIS_URL unless in-process jobs are asked for explicitly.
     INPROCESS_JOBS = env_bool("KPIAPP_INPROCESS_JOBS", False)
 

@@ -39,8 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KPIAPP_ENV", "test")
 
-from sqlalchemy import event  # noqa: E402
-
+from bench.page_timing import measure  # noqa: E402
 from bench.scratch import scratch_app  # noqa: E402
 
 LOGINS = {"hr": "hr", "admin": "admin", "boss": "gm"}
@@ -70,23 +69,7 @@ def count_statements(app, db, cycle_id):
 
     clients = {who: contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(login)),
                                               DEMO_PASSWORD) for who, login in LOGINS.items()}
-    counts = {}
-    for name, (who, path) in pages(cycle_id).items():
-        get = clients[who].get
-        contextvars.Context().run(get, path)  # warm the template and catalogue caches
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            response = contextvars.Context().run(get, path)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        assert response.status_code == 200, (name, response.status_code)
-        counts[name] = len(seen)
-    return counts
+    return {name: measure(clients[who], db, path)[0] for name, (who, path) in pages(cycle_id).items()}
 
 
 # ---- gunicorn and HTTP clients -------------------------------------------------------------------

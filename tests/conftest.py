@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from flask.testing import FlaskClient
+from redis import Redis
 
 from config import TestConfig, database_url
 from kpiapp.app import create_app
@@ -185,6 +186,18 @@ def inside_one_transaction(app):
         db.session.configure(join_transaction_mode="conditional_savepoint")
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def redis():
+    """The tests' Redis (tests/workers.py), emptied before and after; unreachable is an error, never a skip."""
+    from tests.workers import REDIS_URL
+
+    connection = Redis.from_url(REDIS_URL)
+    connection.ping()
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
 
 
 @pytest.fixture

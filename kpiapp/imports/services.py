@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
-from kpiapp.metrics.partitions import ensure_for_facts
+from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
 from kpiapp.models.base import utcnow
@@ -320,6 +320,7 @@ def write_facts(record, parsed, progress):
     else:
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
     replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
+    analyze_for_facts(conn, rows, current_app.config["ANALYZE_AFTER_FACTS"])
     return finish_committed(record, parsed, replaced)
 
 

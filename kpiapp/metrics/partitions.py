@@ -180,6 +180,21 @@ def ensure_for_facts(session, rows):
         ensure_month_partitions(session, min(days), max(days))
 
 
+def analyze_for_facts(conn, rows, at_least):
+    """After writing `rows` (at least `at_least` of them): ANALYZE the month partitions they
+    went to, inside the import's transaction. Autovacuum analyses a table only once a tenth
+    of it has changed, so a fresh month, or a month reloaded, would be planned from missing
+    or stale statistics until then. Returns the partitions analysed (none on SQLite or an
+    unpartitioned table)."""
+    if len(rows) < max(at_least, 1) or not is_partitioned(conn):
+        return []
+    days = [row["business_date"] for row in rows]
+    months = [m for m in months_between(min(days), max(days)) if m in attached_months(conn)]
+    for month in months:
+        conn.execute(text(f"ANALYZE {SCHEMA}.{partition_name(month)}"))
+    return [partition_name(m) for m in months]
+
+
 # ---- the scheduled run and archiving ------------------------------------------------------
 
 def make_ahead(session, ahead, today):

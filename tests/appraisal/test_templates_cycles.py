@@ -11,7 +11,7 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import JobRun, KpiTemplate, Scorecard
 from tests.appraisal.factories import ITEMS, HRFactory, make_team, make_template, walk_to
-from tests.factories import DepartmentFactory, PositionFactory, StoreOwnerFactory, UserFactory
+from tests.factories import ClientUserFactory, DepartmentFactory, PositionFactory, StoreOwnerFactory, UserFactory
 
 pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (tests/conftest.py)
 
@@ -141,6 +141,9 @@ def test_start_cycle_resolves_participants_and_is_idempotent():
             {"person_id": new_hire.id, "template_id": growth.id},
         ],
     )
+    UserFactory(department=child, position=sales, active=False)  # not selected, not counted
+    ClientUserFactory(department=parent)
+    assert services.count_participants(cycle) == len(services.resolve_participants(cycle)) == 4
     progress = []
     report = services.start_cycle(
         cycle.id, hr.id, progress=lambda done, total: progress.append((done, total))

@@ -130,3 +130,17 @@ def test_detach_archives_a_month(app):
     assert archived == record.facts_written
     assert "metric_fact.detached" in actions()
     assert "nothing detached" in cli(app, "--detach", "2025-03").output
+
+
+@postgresql_only
+def test_a_large_import_analyses_the_months_it_wrote(app):
+    def analysed(name):
+        return db.session.execute(text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                       "WHERE relname = :name"), {"name": name}).scalar()
+
+    app.config["ANALYZE_AFTER_FACTS"] = 2
+    record = import_day(D1)
+    assert record.status == "committed" and record.facts_written >= 2
+    assert analysed("metric_fact_2025_03")
+    # fewer rows than the setting: left to autovacuum
+    assert partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 2) == []

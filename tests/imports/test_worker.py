@@ -5,12 +5,9 @@ and fail, not skip, without it.
 """
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -23,34 +20,15 @@ from kpiapp import jobs
 from kpiapp.imports.services import job_run, start_import
 from kpiapp.models import ImportRecord, JobRun, MetricFact
 from tests.imports.files import ads_report, hr_user, store
+from tests.workers import REDIS_URL, start_worker
 from workers.jobs import SLEEP_ENV, run_import
 
-REDIS_URL = os.environ.get("KPIAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"kpitest-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
 def app_config():
     return {"REDIS_URL": REDIS_URL, "RQ_QUEUE": QUEUE}
-
-
-@pytest.fixture
-def redis():
-    connection = Redis.from_url(REDIS_URL)
-    connection.ping()  # unreachable Redis is an error, never a skip
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-
-
-def start_worker(database_uri, instance, burst=True, **env):
-    env = {**os.environ, "DATABASE_URL": database_uri, "REDIS_URL": REDIS_URL, "RQ_QUEUE": QUEUE,
-           "KPIAPP_ENV": "dev", "KPIAPP_INSTANCE": str(instance), "SECRET_KEY": "test-secret", **env}
-    flask = str(Path(sys.executable).with_name("flask"))
-    command = [flask, "--app", "wsgi", "kpi", "worker"] + (["--burst"] if burst else [])
-    return subprocess.Popen(command, cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def big_ads_file(rows=1000):
@@ -70,7 +48,7 @@ def test_worker_commits_an_import(app, redis, database_uri, tmp_path):
     import_id = record.id
     assert record.status == "pending" and redis.exists(f"rq:job:import-{import_id}")
     db.session.commit()  # SQLite: hold no lock while the worker writes
-    worker = start_worker(database_uri, tmp_path)
+    worker = start_worker(database_uri, tmp_path, QUEUE)
     output = worker.communicate(timeout=90)[0].decode()
     db.session.expire_all()
     record = db.session.get(ImportRecord, import_id)
@@ -96,7 +74,7 @@ def test_killed_work_horse_leaves_nothing_and_a_rerun_commits(app, redis, databa
     record = start_import(big_ads_file(), "ads.csv", store().id, hr_user())
     import_id, job_id = record.id, record.job_id
     db.session.commit()
-    worker = start_worker(database_uri, tmp_path, **{SLEEP_ENV: "1"})
+    worker = start_worker(database_uri, tmp_path, QUEUE, **{SLEEP_ENV: "1"})
     try:
         meta = wait_for_progress(job_id, above=10)  # one chunk written, transaction still open
         os.kill(meta["pid"], signal.SIGKILL)
@@ -148,7 +126,7 @@ def test_a_lost_worker_is_retried(app, redis, database_uri, tmp_path):
     record = start_import(big_ads_file(), "ads.csv", store().id, hr_user())
     import_id, job_id = record.id, record.job_id
     db.session.commit()  # SQLite: hold no lock while the worker writes
-    worker = start_worker(database_uri, tmp_path, **{SLEEP_ENV: "1"})
+    worker = start_worker(database_uri, tmp_path, QUEUE, **{SLEEP_ENV: "1"})
     try:
         meta = wait_for_progress(job_id, above=10, worker=worker)
         os.kill(meta["pid"], signal.SIGKILL)  # the work-horse and its worker, together
@@ -186,7 +164,7 @@ def test_the_scheduler_retries_a_killed_job_to_the_end(app, redis, database_uri,
     record = start_import(big_ads_file(), "ads.csv", store().id, hr_user())
     import_id, job_id = record.id, record.job_id
     db.session.commit()
-    worker = start_worker(database_uri, tmp_path, burst=False, **{SLEEP_ENV: "0.5"})
+    worker = start_worker(database_uri, tmp_path, QUEUE, burst=False, **{SLEEP_ENV: "0.5"})
     try:
         os.kill(wait_for_progress(job_id, above=10, worker=worker)["pid"], signal.SIGKILL)
         wait_for_status(import_id, "committed", timeout=jobs.RETRY_INTERVALS[0] + 60)

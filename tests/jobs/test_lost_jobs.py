@@ -1,10 +1,8 @@
 """A job lost from Redis (flushed, restarted without persistence) is queued again when the same
 request comes again, instead of leaving its object pending for ever. Needs a real Redis."""
-import os
 import uuid
 
 import pytest
-from redis import Redis
 from sqlalchemy import select
 
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -12,22 +10,13 @@ from kpiapp.extensions import db
 from kpiapp.models import ReportBatch
 from tests.appraisal.factories import make_team, walk_to
 from tests.helpers import post_form
+from tests.workers import REDIS_URL
 
-REDIS_URL = os.environ.get("KPIAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
 def app_config():
     return {"REDIS_URL": REDIS_URL, "RQ_QUEUE": f"kpitest-{uuid.uuid4().hex[:8]}"}
-
-
-@pytest.fixture
-def redis():
-    connection = Redis.from_url(REDIS_URL)
-    connection.ping()  # unreachable Redis is an error, never a skip
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
 
 
 @pytest.mark.redis

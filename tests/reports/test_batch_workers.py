@@ -3,12 +3,10 @@
 Needs Redis (KPIAPP_TEST_REDIS_URL, default 127.0.0.1:6379 db 15; the db is flushed) and fails,
 not skips, without it.
 """
-import os
 import uuid
 from collections import Counter
 
 import pytest
-from redis import Redis
 from sqlalchemy import select
 
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -16,24 +14,14 @@ from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, IssuedReport, JobRun, ReportBatch
 from kpiapp.reports import services
 from tests.appraisal.factories import make_team, walk_to
-from tests.imports.test_worker import start_worker
+from tests.workers import REDIS_URL, start_worker
 
-REDIS_URL = os.environ.get("KPIAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 QUEUE = f"kpitest-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
 def app_config():
     return {"REDIS_URL": REDIS_URL, "RQ_QUEUE": QUEUE, "REPORT_BATCH_JOBS": 3}
-
-
-@pytest.fixture
-def redis():
-    connection = Redis.from_url(REDIS_URL)
-    connection.ping()  # unreachable Redis is an error, never a skip
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
 
 
 @pytest.mark.redis
@@ -48,7 +36,7 @@ def test_two_workers_share_a_batch_and_issue_each_report_once(app, redis, databa
     assert redis.llen(f"rq:queue:{QUEUE}") == parts
     db.session.commit()  # SQLite: hold no lock while the workers write
     env = {"RQ_QUEUE": QUEUE, "REPORT_BATCH_JOBS": "3"}
-    workers = [start_worker(database_uri, tmp_path, **env) for _ in range(2)]
+    workers = [start_worker(database_uri, tmp_path, QUEUE, **env) for _ in range(2)]
     outputs = [worker.communicate(timeout=180)[0].decode()[-3000:] for worker in workers]
     db.session.expire_all()
     batch = db.session.get(ReportBatch, batch.id)

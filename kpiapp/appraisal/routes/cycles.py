@@ -127,7 +127,7 @@ def detail(cycle_id):
         next_after=next_after,
         table=table,
         states=states,
-        participants=services.resolve_participants(cycle),
+        participant_count=services.count_participants(cycle),
     )
 
 
@@ -146,7 +146,7 @@ def start(cycle_id):
 def progress(cycle_id):
     cycle = load(cycle_id)
     run = start_job(cycle, request.args.get("job", type=int))
-    expected = len(services.resolve_participants(cycle))
+    expected = services.count_participants(cycle)
     created = db.session.scalar(
         select(func.count(func.distinct(Scorecard.person_id))).where(Scorecard.cycle_id == cycle.id)
     )
