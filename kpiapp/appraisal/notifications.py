@@ -41,6 +41,7 @@ MESSAGES = {
     "dispute.raised": N_("%(actor)s disputes the number %(item)s of %(person)s (%(cycle)s): %(comment)s"),
     "dispute.corrected": N_("The disputed number %(item)s of %(person)s (%(cycle)s) was corrected."),
     "dispute.rejected": N_("The dispute on %(item)s of %(person)s (%(cycle)s) was rejected: %(reason)s"),
+    "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
 }
 
 

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from kpiapp.models.appraisal import (
     Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
-    KpiTemplateItem, Notification, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
+    KpiTemplateItem, Notification, PaceAlert, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.bonus import BonusLine
 from kpiapp.models.audit import AuditEvent, AuditRefusal
@@ -16,7 +16,7 @@ from kpiapp.models.users import Role, User
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
-    "ScorecardItemVersion", "ReviewDraft",
+    "ScorecardItemVersion", "ReviewDraft", "PaceAlert",
     "AuditEvent", "AuditRefusal", "BonusLine",
     "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",

@@ -123,6 +123,8 @@ def pages(cycle_id):
         "home (HR: cycle funnel)": ("hr", "/"),
         "home (manager: team pipeline)": ("boss", "/"),
         "home (admin)": ("admin", "/"),
+        "team dashboard (manager)": ("boss", f"/dashboards/team?cycle={cycle_id}"),
+        "team dashboard (HR: everyone)": ("hr", f"/dashboards/team?cycle={cycle_id}"),
     }
 
 
