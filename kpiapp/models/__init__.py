@@ -4,6 +4,7 @@ from kpiapp.models.appraisal import (
     KpiTemplateItem, Notification, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.audit import AuditEvent, AuditRefusal
+from kpiapp.models.dashboards import DashboardPublicPanel
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
@@ -15,7 +16,7 @@ __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion", "ReviewDraft",
-    "AuditEvent", "AuditRefusal", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "AuditEvent", "AuditRefusal", "DashboardPublicPanel", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",
