@@ -117,9 +117,24 @@ def grade_row(grade, total):
     }
 
 
+def finish(chart):
+    # altair's schema validation costs about 25 ms a chart, once per signed report; the
+    # specs are fixed code, so tests/unit/test_charts.py validates them instead
+    return chart.configure(**CONFIG).to_dict(validate=False)
+
+
+def svg(spec, font=None):
+    """The spec as static SVG (for WeasyPrint): vega's own renderer, text escaped by it.
+
+    `font` (a font-family list) replaces FONT, so a PDF's chart uses the document's fonts."""
+    if font is not None:
+        spec = {**spec, "config": {**spec.get("config", {}), "font": font}}
+    return Markup(vl_convert.vegalite_to_svg(spec))
+
+
 def trend_lines(rows, labels, percent=False):
-    """A weekly line of actuals with the target as a dashed line (a rule when it is the
-    same every week); weeks without data are gaps, never 0.
+    """A weekly line of actuals with the target as a dashed line; weeks without data are
+    gaps, never 0.
 
     rows: [(week label, actual or None, target or None)]; labels: {"actual", "target", "week"}.
     `percent`: the values are fractions, drawn ×100.
@@ -131,7 +146,8 @@ def trend_lines(rows, labels, percent=False):
     base = alt.Chart()
     layers = [
         base.mark_line(color=BAR, point=True).encode(x=x, y=alt.Y("actual:Q", title=labels["actual"])),
-        base.mark_line(color=GRID, strokeDash=[6, 4]).encode(x=x, y=alt.Y("target:Q", title=labels["target"])),
+        base.mark_line(color=GRID, strokeDash=[6, 4]).encode(
+            x=x, y=alt.Y("target:Q", title=labels["target"])),
     ]
     return finish(alt.layer(*layers, data=alt.Data(values=data)).properties(width=WIDTH, height=180))
 
@@ -150,19 +166,3 @@ def group_lines(points, labels):
 
 def scaled(value, scale):
     return None if value is None else float(Decimal(value) * scale)
-
-
-def finish(chart):
-    # altair's schema validation costs about 25 ms a chart, once per signed report; the
-    # specs are fixed code, so tests/unit/test_charts.py validates them instead
-    return chart.configure(**CONFIG).to_dict(validate=False)
-
-
-def svg(spec, font=None):
-    """The spec as static SVG (for WeasyPrint): vega's own renderer, text escaped by it.
-
-    `font` (a font-family list) replaces FONT, so a PDF's chart uses the document's fonts."""
-    if font is not None:
-        spec = {**spec, "config": {**spec.get("config", {}), "font": font}}
-    return Markup(vl_convert.vegalite_to_svg(spec))
-

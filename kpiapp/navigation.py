@@ -3,7 +3,6 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp import policy
 from kpiapp.policy import has_reports, rule_allows
 
 
@@ -61,6 +60,7 @@ def nav_groups():
 
 def sees_company_dashboard(user):
     """The company figures, or at least one panel HR made public (asked once per request)."""
+    from kpiapp import policy
     from kpiapp.dashboards.company import NAME, PANELS
     from kpiapp.dashboards.services import public_panels
 

@@ -26,7 +26,8 @@ from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import PeriodFacts, load_formulas, scope_of
 from kpiapp.metrics.services import MetricValue, convert_and_weigh, evaluate
-from kpiapp.models import Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, Store, StoreOwner, User
+from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, Store, StoreOwner,
+                           User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
 
@@ -157,7 +158,8 @@ def department_attainment(data):
                           func.count(distinct(case((points.is_not(None), Scorecard.id)))),
                           func.sum(points * item.weight), func.sum(case((points.is_not(None), item.weight))))
         .outerjoin(item, item.scorecard_id == Scorecard.id).group_by(User.department_id)).all()
-    return {dept: (people, scored, average(weighted, weights)) for dept, people, scored, weighted, weights in rows}
+    return {dept: (people, scored, average(weighted, weights))
+            for dept, people, scored, weighted, weights in rows}
 
 
 def department_panel(data):
@@ -222,8 +224,9 @@ def store_panel(data):
 def last_locked_cycle():
     """The newest cycle with scorecards whose latest versions are all locked (one query)."""
     card, newer = aliased(Scorecard), aliased(Scorecard)
-    open_card = exists().where(card.cycle_id == Cycle.id, card.state != S.LOCKED, ~exists().where(
-        and_(newer.cycle_id == card.cycle_id, newer.person_id == card.person_id, newer.version > card.version)))
+    newer_version = exists().where(and_(newer.cycle_id == card.cycle_id, newer.person_id == card.person_id,
+                                        newer.version > card.version))
+    open_card = exists().where(card.cycle_id == Cycle.id, card.state != S.LOCKED, ~newer_version)
     return db.session.execute(
         select(Cycle).where(exists().where(Scorecard.cycle_id == Cycle.id), ~open_card)
         .order_by(Cycle.period_end.desc(), Cycle.id.desc()).limit(1)).scalar()
@@ -241,13 +244,17 @@ def grade_panel(data):
               if not data.filters.department or row[0] == data.filters.department
               for grade in [grade_from_sums(row, bands)] if grade is not None]
     over = {v.grade for v in scoring.distribution_check(grades, bands)}
-    counted = [{"grade": b.grade, "count": grades.count(b.grade), "max_share": b.max_share, "over": b.grade in over}
-               for b in bands]
-    rows = [{"grade": g["grade"], "count": g["count"],
-             "share": (Decimal(g["count"]) * 100 / len(grades)).quantize(Decimal("0.1")) if grades else None,
-             "quota": None if g["max_share"] is None else Decimal(str(g["max_share"])) * 100} for g in counted]
+    counted = [{"grade": b.grade, "count": grades.count(b.grade), "max_share": b.max_share,
+                "over": b.grade in over} for b in bands]
+    rows = [grade_row(g, len(grades)) for g in counted]
     return Panel("grades", f"{title}: {cycle.name}", columns, rows if grades else [],
                  charts.grade_bars(counted, chart_labels()) if grades else None)
+
+
+def grade_row(counted, graded):
+    share = (Decimal(counted["count"]) * 100 / graded).quantize(Decimal("0.1")) if graded else None
+    quota = None if counted["max_share"] is None else Decimal(str(counted["max_share"])) * 100
+    return {"grade": counted["grade"], "count": counted["count"], "share": share, "quota": quota}
 
 
 # ---- KPI families by week ----------------------------------------------------------------
@@ -268,8 +275,8 @@ def item_targets(data):
         return {}
     item = ScorecardItem
     keys = [metric for _k, _l, metric in FAMILIES]
-    rows = db.session.execute(data.latest_cards(item.metric_key, func.sum(item.target), func.count(item.target))
-                              .join(item, item.scorecard_id == Scorecard.id)
+    targets = data.latest_cards(item.metric_key, func.sum(item.target), func.count(item.target))
+    rows = db.session.execute(targets.join(item, item.scorecard_id == Scorecard.id)
                               .where(item.metric_key.in_(keys)).group_by(item.metric_key)).all()
     return {key: (Decimal(str(total)), count) for key, total, count in rows if count}
 
@@ -307,16 +314,10 @@ def trend_panel(data, key, label, metric):
 def movers_panel(data):
     """Stores by the change of the last 7 days' GMV with data against the 7 days before."""
     columns = [Column("store", _("Store")), Column("now", _("GMV, last 7 days"), "money"),
-               Column("before", _("GMV, the 7 days before"), "money"), Column("change", _("Change"), "fraction")]
+               Column("before", _("GMV, the 7 days before"), "money"),
+               Column("change", _("Change"), "fraction")]
     end = newest_day(data, "gmv")
-    rows = []
-    if end is not None:
-        for store in data.stores:
-            now = data.value("gmv", {store.id: ONE}, end - timedelta(days=6), end)
-            before = data.value("gmv", {store.id: ONE}, end - timedelta(days=13), end - timedelta(days=7))
-            change = (now - before) / before if now is not None and before else None
-            if change is not None:
-                rows.append({"store": store.code, "now": now, "before": before, "change": change.quantize(Decimal("0.0001"))})
+    rows = [row for row in (mover(data, store, end) for store in data.stores if end) if row is not None]
     rows.sort(key=lambda row: (-row["change"], row["store"]))
     top = rows[:MOVERS]
     shown = top + [row for row in rows[::-1][:MOVERS] if row not in top][::-1]
@@ -324,31 +325,50 @@ def movers_panel(data):
     return Panel("movers", _("Top and bottom movers"), columns, shown, note=note)
 
 
+def mover(data, store, end):
+    now = data.value("gmv", {store.id: ONE}, end - timedelta(days=6), end)
+    before = data.value("gmv", {store.id: ONE}, end - timedelta(days=13), end - timedelta(days=7))
+    if now is None or not before:
+        return None
+    return {"store": store.code, "now": now, "before": before,
+            "change": ((now - before) / before).quantize(Decimal("0.0001"))}
+
+
 def newest_day(data, metric):
     if data.facts is None or metric not in data.formulas:
         return None
     measures = frozenset(data.formulas[metric][2])
-    return max((g.business_date for store in data.stores for g in data.facts.store_groups(store.id, measures)[1]),
-               default=None)
+    days = (g.business_date for store in data.stores for g in data.facts.store_groups(store.id, measures)[1])
+    return max(days, default=None)
 
 
 # ---- freshness -----------------------------------------------------------------------------
 
 def freshness_panel(data):
-    """Each store's newest committed fact import (one grouped query)."""
+    """Each store's last day of data in the period (from the facts already loaded) and its
+    newest committed import (one grouped query)."""
     r = ImportRecord
-    latest = dict(db.session.execute(
-        select(r.store_id, func.max(r.date_to))
+    imported = dict(db.session.execute(
+        select(r.store_id, func.max(r.created_at))
         .where(r.status == ImportStatus.committed, r.kind == ImportKind.facts, r.store_id.is_not(None))
         .group_by(r.store_id)).all())
-    rows = [{"store": store.code, "platform": platform_name(store.platform), "last": latest.get(store.id),
-             "days": (data.today - latest[store.id]).days if latest.get(store.id) else None}
-            for store in data.stores]
+    rows = []
+    for store in data.stores:
+        last = last_day(data, store.id)
+        rows.append({"store": store.code, "platform": platform_name(store.platform), "last": last,
+                     "days": None if last is None else (data.today - last).days,
+                     "imported": imported[store.id].date() if imported.get(store.id) else None})
     rows.sort(key=lambda row: (row["last"] is not None, row["last"] or date.min, row["store"]))
-    columns = [Column("store", _("Store")), Column("platform", _("Platform")),
-               Column("last", _("Last data")), Column("days", _("Days ago"), "count")]
+    columns = [Column("store", _("Store")), Column("platform", _("Platform")), Column("last", _("Last data")),
+               Column("days", _("Days ago"), "count"), Column("imported", _("Last import"))]
     return Panel("freshness", _("Data freshness"), columns, rows,
-                 note=_("The last day covered by each store's imported data; oldest first."))
+                 note=_("The last day each store's data covers in this period; oldest first."))
+
+
+def last_day(data, store_id):
+    if data.facts is None:
+        return None
+    return max((g.period_end for g in data.facts.rows.get(store_id, ())), default=None)
 
 
 # ---- per-head efficiency (人效) -----------------------------------------------------------
@@ -380,16 +400,21 @@ def per_head_rows(data, groups, heads, label_key):
             for key, _label, metric in PER_HEAD:
                 total = data.value(metric, shares, first, last)
                 row[key] = None if total is None else total.quantize(CENT)
-                row[f"{key}_per_head"] = (total / row["heads"]).quantize(CENT) if total is not None and row["heads"] else None
+                row[f"{key}_per_head"] = per_head(total, row["heads"])
             rows.append(row)
     return rows
+
+
+def per_head(total, heads):
+    return (total / heads).quantize(CENT) if total is not None and heads else None
 
 
 def per_head_columns(label_key, label):
     columns = [Column(label_key, label), Column("month", _("Month")), Column("heads", _("Heads"), "count")]
     for key, name, metric in PER_HEAD:
         unit = "money" if metric != "units" else "count"
-        columns += [Column(key, _(name), unit), Column(f"{key}_per_head", _("%(name)s per head", name=_(name)), unit)]
+        columns += [Column(key, _(name), unit),
+                    Column(f"{key}_per_head", _("%(name)s per head", name=_(name)), unit)]
     return columns
 
 

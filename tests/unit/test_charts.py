@@ -49,13 +49,6 @@ def test_grade_bars_mark_the_quota_and_an_exceeded_grade():
     assert ">S<" in str(charts.svg(charts.grade_bars(grades, LABELS)))
 
 
-def test_specs_validate_against_the_vega_lite_schema():
-    grades = [{"grade": "A", "count": 2, "max_share": Decimal("0.20"), "over": False}]
-    points = charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS)
-    for spec in (points, charts.grade_bars(grades, LABELS)):
-        alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec Vega-Lite would reject
-
-
 TREND = {"actual": "实际", "target": "目标", "week": "周"}
 
 
@@ -78,3 +71,11 @@ def test_group_lines_draw_one_line_per_group():
     assert spec["encoding"]["x"]["sort"] == ["2026-10", "2026-11"]
     assert "广告部" in str(charts.svg(spec))
     alt.Chart.from_dict(spec, validate=True)
+
+
+def test_specs_validate_against_the_vega_lite_schema():
+    grades = [{"grade": "A", "count": 2, "max_share": Decimal("0.20"), "over": False}]
+    points = charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS)
+    for spec in (points, charts.grade_bars(grades, LABELS)):
+        alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec Vega-Lite would reject
+

@@ -16,7 +16,7 @@ from kpiapp.dashboards import company
 from kpiapp.dashboards import services as settings
 from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
-from kpiapp.models import AuditEvent, DashboardPublicPanel, FxRate, ImportRecord, MetricFact, Role
+from kpiapp.models import AuditEvent, DashboardPublicPanel, FxRate, ImportRecord, MetricFact
 from tests.appraisal.factories import ORDER, make_team, metric_item, walk_to
 from tests.factories import ClientUserFactory, DepartmentFactory, StoreFactory, StoreOwnerFactory, UserFactory
 from tests.web.test_page_queries import QueryCounter
@@ -152,6 +152,8 @@ def test_movers_and_freshness(org):
     assert found["movers"].rows == [{"store": "AMZ-US", "now": D("500"), "before": D("400"), "change": D("0.2500")}]
     assert [(r["store"], r["last"], r["days"]) for r in found["freshness"].rows] == \
         [("SHP-SG", None, None), ("AMZ-DE", date(2026, 10, 12), 49), ("AMZ-US", date(2026, 11, 10), 20)]
+    imported = {r["store"]: r["imported"] for r in found["freshness"].rows}
+    assert imported["SHP-SG"] is None and imported["AMZ-US"] is not None
 
 
 def test_grades_of_the_last_locked_cycle_match_the_cycle_distribution(app):

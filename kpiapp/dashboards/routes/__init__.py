@@ -1,12 +1,11 @@
 """The dashboard pages (docs/dashboards.md): one module per dashboard, all on one blueprint."""
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_babel import gettext as _
 
 from kpiapp.dashboards.filters import LABELS
+from kpiapp.dashboards.routes.common import bp
 from kpiapp.navigation import nav_groups
 from kpiapp.policy import STAFF, allow
-
-bp = Blueprint("dashboards", __name__)
 
 
 @bp.route("/")
@@ -23,7 +22,8 @@ def filter_names(names):
 
 
 def register(app):
-    # each dashboard's module adds its views to `bp`: import them here, before registering
+    # each dashboard's module adds its views to `bp` (imported from routes.common, not from this
+    # package, so no import cycle): import them here, before registering
     from kpiapp.dashboards.routes import company  # noqa: F401
     app.register_blueprint(bp, url_prefix="/dashboards")
     app.jinja_env.globals["filter_names"] = filter_names

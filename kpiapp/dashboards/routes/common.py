@@ -1,12 +1,14 @@
 """What every dashboard page does: read the filters, render page or fragment, serve downloads."""
 from datetime import date
 
-from flask import abort, request
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from kpiapp.dashboards import filters as dashboard_filters
 from kpiapp.dashboards.panels import download
 from kpiapp.web.pages import attachment, render_page_or_fragment
+
+bp = Blueprint("dashboards", __name__)  # the dashboards' views: routes/<name>.py add theirs
 
 
 def read_filters():

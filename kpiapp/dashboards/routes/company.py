@@ -6,7 +6,8 @@ from flask_login import current_user
 from kpiapp import policy
 from kpiapp.dashboards import company as queries
 from kpiapp.dashboards import services
-from kpiapp.dashboards.routes import bp, common
+from kpiapp.dashboards.routes import common
+from kpiapp.dashboards.routes.common import bp
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
 
@@ -35,6 +36,8 @@ def company_public():
     wanted = set(request.form.getlist("panel"))
     changed = [services.set_public(queries.NAME, key, key in wanted, current_user) for key in queries.PANELS]
     db.session.commit()
-    flash(_("Saved: these panels are shown to every staff member.") if any(changed) else _("Nothing changed."),
-          "success")
+    if any(changed):
+        flash(_("Saved: these panels are shown to every staff member."), "success")
+    else:
+        flash(_("Nothing changed."), "success")
     return redirect(url_for("dashboards.company"))
