@@ -139,6 +139,14 @@ def points_of(item):
     return func.coalesce(item.final_points, item.computed_points)
 
 
+def rounded(value, unit):
+    """A figure as the tables and downloads give it: fractions to 4 places (0.2213 = 22.13%),
+    everything else to 2."""
+    if value is None:
+        return None
+    return value.quantize(Decimal("0.0001") if unit == "fraction" else CENT)
+
+
 def average(weighted, weights):
     """Σ(points × weight) / Σ weight, 2 places; None when nothing has points."""
     if weights is None or Decimal(str(weights)) == 0:
@@ -208,8 +216,8 @@ def store_panel(data):
         count, attainment = found.get(store.id, (0, None))
         shares = {store.id: ONE}
         rows.append({"store": store.code, "items": count, "attainment": attainment,
-                     "gmv": data.value("gmv", shares, data.first, data.last),
-                     "acos": data.value("acos", shares, data.first, data.last)})
+                     "gmv": rounded(data.value("gmv", shares, data.first, data.last), "money"),
+                     "acos": rounded(data.value("acos", shares, data.first, data.last), "fraction")})
     columns = [Column("store", _("Store")), Column("items", _("KPI items on the store"), "count"),
                Column("attainment", _("Attainment (points, 100 = target)"), "points"),
                Column("gmv", _("GMV"), "money"), Column("acos", _("ACoS"), "fraction")]
@@ -296,10 +304,10 @@ def week_target(data, metric, targets, first, last):
 
 def trend_panel(data, key, label, metric):
     shares = {store.id: ONE for store in data.stores}
-    rows = [{"week": first.isoformat(), "actual": data.value(metric, shares, first, last),
+    unit = data.unit(metric)
+    rows = [{"week": first.isoformat(), "actual": rounded(data.value(metric, shares, first, last), unit),
              "target": week_target(data, metric, data.targets, first, last)}
             for first, last in (weeks(data.first, data.last) if data.facts else [])]
-    unit = data.unit(metric)
     columns = [Column("week", _("Week from")), Column("actual", _("Actual"), unit),
                Column("target", _("Target"), unit)]
     rows = rows if any(row["actual"] is not None for row in rows) else []
@@ -330,7 +338,7 @@ def mover(data, store, end):
     before = data.value("gmv", {store.id: ONE}, end - timedelta(days=13), end - timedelta(days=7))
     if now is None or not before:
         return None
-    return {"store": store.code, "now": now, "before": before,
+    return {"store": store.code, "now": rounded(now, "money"), "before": rounded(before, "money"),
             "change": ((now - before) / before).quantize(Decimal("0.0001"))}
 
 
