@@ -30,6 +30,7 @@ from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, Sco
                            User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
+from kpiapp.tracking.services import utc_today
 
 NAME = "company"
 # (panel key suffix, label, metric key) of the KPI families drawn as weekly trend lines
@@ -49,7 +50,7 @@ ONE = Decimal(1)
 
 def company_panels(filters, cycle, keys, today=None):
     """The panels named in `keys` (in PANELS order) for `filters` over `cycle`."""
-    data = CompanyData(filters, cycle, today or date.today())
+    data = CompanyData(filters, cycle, today or utc_today())
     builders = {"departments": department_panel, "stores": store_panel, "grades": grade_panel,
                 "movers": movers_panel, "freshness": freshness_panel,
                 "per_head_departments": per_head_department_panel,

@@ -104,6 +104,19 @@ def test_department_attainment_averages_points_by_weight(org):
                                      "attainment": D("80.00")}  # (50 x 60 + 110 x 60) / 120
 
 
+ACOS_ITEM = [{"kind": "metric", "metric_key": "acos", "name": "ACoS", "weight": "100", "threshold": "0.30",
+              "target": "0.20", "stretch": "0.15", "rule": {"kind": "linear", "cap": "120"}}]
+
+
+def test_a_lower_is_better_metric_counts_through_its_reversed_points(app):
+    team = make_team(size=2, items=ACOS_ITEM)
+    for person, acos in zip(team.people, ("0.25", "0.15")):  # halfway to target: 50; at stretch: 120
+        appraisal.set_actual(metric_item(team.card(person)), acos, date(2026, 11, 10), {"source": "test"})
+    db.session.commit()
+    rows = by(cycle_panels(team.cycle, ["departments"])["departments"], "department")
+    assert rows[team.people[0].department.name]["attainment"] == D("85.00")
+
+
 def test_store_figures_convert_each_day_and_recompute_acos_from_sums(org):
     rows = by(panels(org, ["stores"])["stores"], "store")
     assert (rows["AMZ-US"]["items"], rows["AMZ-US"]["attainment"]) == (2, D("80.00"))
