@@ -117,6 +117,35 @@ def grade_row(grade, total):
     }
 
 
+def pace_lines(rows, labels):
+    """An item's pace: actual to date (solid) and expected to date (dashed) by day.
+
+    rows: [(day, actual or None, expected or None)] (kpiapp.tracking.paces.pace_series);
+    labels: {"actual", "expected", "day", "value"} already translated. A day without data
+    leaves a gap in the actual line, never a drop to 0."""
+    data = [{"day": day.isoformat(), "series": labels[key], "value": None if value is None else float(value)}
+            for day, actual, expected in rows for key, value in (("actual", actual), ("expected", expected))]
+    spec = dict(pace_lines_frame(labels["actual"], labels["expected"], labels["day"]))
+    encoding = {**spec["encoding"], "y": {**spec["encoding"]["y"], "title": str(labels["value"])}}
+    return {**spec, "encoding": encoding, "data": {"values": data}}
+
+
+@lru_cache(maxsize=64)
+def pace_lines_frame(actual, expected, day):
+    """The pace chart without its data and y title (altair costs ~150 ms a chart), cached per
+    language's labels. Callers copy it, never change it."""
+    series = [actual, expected]
+    line = alt.Chart(alt.Data(values=[])).mark_line(interpolate="linear").encode(
+        x=alt.X("day:T", title=day, axis=alt.Axis(format="%m-%d", labelAngle=0)),
+        y=alt.Y("value:Q", title=""),
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=[BAR, GRID]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        strokeDash=alt.StrokeDash("series:N", sort=series,
+                                  scale=alt.Scale(domain=series, range=[[1, 0], [5, 4]]), legend=None),
+    )
+    return finish(line.properties(width=WIDTH, height=180))
+
+
 def finish(chart):
     # altair's schema validation costs about 25 ms a chart, once per signed report; the
     # specs are fixed code, so tests/unit/test_charts.py validates them instead

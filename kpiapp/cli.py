@@ -176,6 +176,23 @@ def recompute_command(cycle_id):
         click.echo(f"cycle {one}: {changed} items updated")
     if not ids:
         click.echo("no running cycle")
+    send_at_risk(cycle_id)
+
+
+@kpi.command("at-risk", help="Notify the owners of at-risk items (once per week at most; docs/pace.md).")
+@click.option("--cycle", "cycle_id", type=int, help="Cycle id (default: every running cycle).")
+@with_appcontext
+def at_risk_command(cycle_id):
+    set_actor(SYSTEM)
+    send_at_risk(cycle_id)
+
+
+def send_at_risk(cycle_id):
+    from kpiapp.tracking import alerts
+
+    sent = alerts.notify_at_risk(cycle_id) if cycle_id is not None else alerts.notify_running()
+    db.session.commit()
+    click.echo(f"{sent} owners notified of items at risk")
 
 
 @kpi.command("partitions", help="PostgreSQL: make metric_fact's month partitions ahead and empty its "

@@ -3,7 +3,7 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import has_reports, rule_allows
+from kpiapp.policy import can_view_team_dashboard, has_reports, rule_allows
 
 
 class NavItem:
@@ -101,6 +101,12 @@ def register_menu():
     add_nav("reports.verify", _l("Verify a report"), "signed_in", _l("Check a signed PDF report"),
             group="system")
     add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"), group="system")
+    add_nav("dashboards.person_me", _l("My progress"), "staff",
+            _l("My items' pace against what is expected by now, projected score, last week's moves"),
+            group="dashboards")
+    add_nav("dashboards.team", _l("Team progress"), "staff",
+            _l("Every report's projected score, items at risk first, stages and overdue steps"),
+            group="dashboards", when=can_view_team_dashboard)
 
 
 ROLE_LABELS = {"admin": _l("Admin"), "hr": _l("HR"), "employee": _l("Employee"), "client": _l("Outsourcing client")}

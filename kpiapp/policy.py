@@ -271,6 +271,26 @@ def can_view_company_dashboard(user, _obj=None):
 OBJECT_RULES["dashboard.company"] = can_view_company_dashboard
 
 
+def can_view_team_dashboard(user, _obj=None):
+    """The team dashboard: anyone with people below them in the line, HR and admins (all)."""
+    if not getattr(user, "is_authenticated", False) or not user.active or user.role == Role.client:
+        return False
+    return _is_hr(user) or has_reports(user)
+
+
+OBJECT_RULES["dashboard.team"] = can_view_team_dashboard
+# a person's dashboard: themself, a manager up the line, HR and admins (as their person page)
+OBJECT_RULES["dashboard.person"] = can_view_person
+
+
+def team_dashboard_filter(user):
+    """A WHERE clause limiting a Scorecard query to the team dashboard's rows: everyone's for
+    HR and admins, else the scorecards of the people below `user` in the line."""
+    if _is_hr(user):
+        return visible_scorecards_filter(user)
+    return team_scorecards_filter(user)
+
+
 def visible_stores_filter(user):
     """A WHERE clause limiting a Store query: all for HR and admins; else the stores owned by
     the user or by someone below them in the line."""

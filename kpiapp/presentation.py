@@ -128,6 +128,16 @@ def in_unit(value: Any, unit: str | None, lang: str = "en", currency: str | None
     return DASH if found is None else _with_unit(found, unit, lang, currency)
 
 
+def change(value: Any, unit: str | None, lang: str = "en", currency: str | None = None) -> str:
+    """A difference as people read it, always signed: +$14,879.82, −0.54% (a fraction's change
+    in percentage points), 0; '—' for no value."""
+    found = to_decimal(value)
+    if found is None:
+        return DASH
+    sign = "+" if found > 0 else "−" if found < 0 else ""
+    return sign + _with_unit(abs(found), unit, lang, currency)
+
+
 # how a value of a unit is typed into a form: fractions in percent (0.35 is typed 35)
 ENTRY_SCALE = {"fraction": HUNDRED}
 

@@ -131,17 +131,21 @@ def report_batch_failed(batch_id, reason, message):
 
 
 def recompute_import_body(import_id, progress):
-    from kpiapp.tracking import services
+    from kpiapp.tracking import alerts, services
 
     if not services.is_suspended():
         scorecards, _items = services.recompute_import(import_id, progress=progress)
         jobs.record_total("recompute_import", "import_record", import_id, scorecards)
+        alerts.notify_running()  # at most once a week per owner (docs/pace.md)
+        db.session.commit()
 
 
 def recompute_cycle_body(cycle_id, progress):
-    from kpiapp.tracking import services
+    from kpiapp.tracking import alerts, services
 
     services.recompute_cycle(cycle_id, progress=progress)
+    alerts.notify_at_risk(cycle_id)
+    db.session.commit()
 
 
 def partitions_body(ahead, progress):

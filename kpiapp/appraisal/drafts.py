@@ -2,16 +2,14 @@
 
 A draft is private to its author (every function takes the author and only ever reads or
 writes that author's row), is kept only while the author may still make that edit, and is
-deleted when the review is saved or the draft discarded. Autosaves come every few seconds
-while someone types, so the rows are not audited one by one: the audit log gets one event
+deleted when the review is saved (by the review services, whichever face saved it) or the
+draft discarded. Autosaves come every few seconds while someone types, so the rows are not audited one by one: the audit log gets one event
 when a draft is started and one when it ends (saved or discarded), without its text; what
 the text becomes is audited when the review itself is saved (docs/appraisal.md, "Drafts").
 Flushes, never commits: the face commits once."""
 
-from sqlalchemy import select
-
-from kpiapp import audit
 from kpiapp.appraisal import services
+from kpiapp.appraisal.draft_rows import end, find, record  # noqa: F401  (end, find: part of this API)
 from kpiapp.appraisal.workflow import Edit
 from kpiapp.extensions import db
 from kpiapp.models import ReviewDraft
@@ -19,13 +17,6 @@ from kpiapp.models.base import utcnow
 
 STAGES = (Edit.SELF_REVIEW, Edit.MANAGER_REVIEW)
 VALUE_MAX = 10_000  # more than any review input accepts (TEXT_MAX 5000); a paste beyond is cut
-
-
-def find(card, author, stage):
-    """The author's draft of `stage` on this scorecard, or None."""
-    query = select(ReviewDraft).where(ReviewDraft.scorecard_id == card.id, ReviewDraft.user_id == author.id,
-                                      ReviewDraft.stage == str(stage))
-    return db.session.execute(query).scalars().first()
 
 
 def save(card, author, stage, payload):
@@ -40,20 +31,11 @@ def save(card, author, stage, payload):
                             base_version=card.version_id)
         db.session.add(draft)
         db.session.flush()
-        _record("draft.started", draft, author)
+        record("draft.started", draft, author)
     elif draft.payload != payload:
         draft.payload, draft.base_version, draft.saved_at = payload, card.version_id, utcnow()
         db.session.flush()
     return draft
-
-
-def end(card, author, stage, how):
-    """Delete the author's draft of `stage` (if any): `how` is "saved" or "discarded"."""
-    draft = find(card, author, stage)
-    if draft is not None:
-        _record(f"draft.{how}", draft, author)
-        db.session.delete(draft)
-        db.session.flush()
 
 
 def _checked(card, author, stage):
@@ -66,8 +48,3 @@ def _checked(card, author, stage):
     if card.is_locked or stage not in services.permitted(card, author).edits:
         raise services.ValidationError("not_allowed_in_state", "This review cannot be edited now.")
     return stage
-
-
-def _record(action, draft, author):
-    audit.record(db.session, action, "scorecard", draft.scorecard_id, after={"stage": draft.stage},
-                 actor=audit.actor_for(author))

@@ -38,6 +38,7 @@ MESSAGES = {
     "appeal.raised": N_("%(actor)s appeals the result for %(cycle)s: %(reason)s"),
     "appeal.answered": N_("Your appeal for %(cycle)s was answered."),
     "appeal.closed": N_("Your appeal for %(cycle)s was closed; the result stands."),
+    "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
 }
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from kpiapp import audit, audit_anchor, policy
-from kpiapp.appraisal import appeal_flow, notifications, scoring
+from kpiapp.appraisal import appeal_flow, draft_rows, notifications, scoring
 from kpiapp.appraisal.appeal_flow import AppealFacts, AppealStep
 from kpiapp.appraisal.appeal_flow import AppealState as AS
 from kpiapp.appraisal.scoring import GradeBand, ScoringError, ScoringRule
@@ -987,6 +987,7 @@ def save_self_review(scorecard, actor, *, comment=None, items=None, expected_ver
         if "self_comment" in fields:
             item.self_comment = fields["self_comment"]
     _save(scorecard, actor)
+    draft_rows.end(scorecard, actor, Edit.SELF_REVIEW, "saved")  # what was typed is now saved
     return scorecard
 
 
@@ -1008,6 +1009,7 @@ def save_manager_review(scorecard, actor, *, comment=None, items=None, expected_
         _check_manager_score(item)
         refresh_points(item)
     _save(scorecard, actor)
+    draft_rows.end(scorecard, actor, Edit.MANAGER_REVIEW, "saved")
     return scorecard
 
 

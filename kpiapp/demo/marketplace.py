@@ -447,6 +447,7 @@ def seed_marketplace_demo(today=DEMO_TODAY):
     Returns {"imports", "committed", "items"}.
     """
     from kpiapp.imports.services import start_import
+    from kpiapp.tracking import alerts
     from kpiapp.tracking import services as tracking
 
     db.session.commit()  # the org and appraisal demo must be visible to the import jobs
@@ -472,7 +473,10 @@ def seed_marketplace_demo(today=DEMO_TODAY):
     cycles = db.session.execute(select(Cycle.id).where(Cycle.status == CycleStatus.running)).scalars().all()
     for cycle_id in cycles:
         items += tracking.recompute_cycle(cycle_id, today=today)
-    return {"imports": len(records), "committed": len(records) - len(failed), "items": items}
+    at_risk = alerts.notify_running(today)  # what the recompute job does after the imports
+    db.session.commit()
+    return {"imports": len(records), "committed": len(records) - len(failed), "items": items,
+            "at_risk": at_risk}
 
 
 def assign_coverage():

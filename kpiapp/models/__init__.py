@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from kpiapp.models.appraisal import (
     Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
-    KpiTemplateItem, Notification, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
+    KpiTemplateItem, Notification, PaceAlert, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.audit import AuditEvent, AuditRefusal
 from kpiapp.models.dashboards import DashboardPublicPanel
@@ -15,8 +15,9 @@ from kpiapp.models.users import Role, User
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
-    "ScorecardItemVersion", "ReviewDraft",
-    "AuditEvent", "AuditRefusal", "DashboardPublicPanel", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "ScorecardItemVersion", "ReviewDraft", "PaceAlert",
+    "AuditEvent", "AuditRefusal", "DashboardPublicPanel", "FxRate", "ImportFile", "ImportKind", "ImportRecord",
+    "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",

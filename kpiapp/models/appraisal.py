@@ -326,3 +326,19 @@ class ReviewDraft(db.Model):
     base_version: Mapped[int] = mapped_column(Integer)  # the scorecard's version_id when typed
     created_at = mapped_column(UTCDateTime, default=utcnow)
     saved_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaceAlert(db.Model):
+    """The week a person was told their items are at risk (docs/pace.md, "At-risk notification"):
+    the unique (person, week) row is inserted before the notification, so a job run twice sends
+    one. Bookkeeping for the notification, not a decision: not row-audited, like Notification."""
+
+    __tablename__ = "pace_alert"
+    __audit__ = False
+    __table_args__ = (UniqueConstraint("person_id", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    week = mapped_column(Date, nullable=False)  # the Monday of the ISO week
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("appraisal_cycle.id", ondelete="CASCADE"))
+    items: Mapped[list | None] = mapped_column(JSON)  # ids of the items at risk when it was sent
+    created_at = mapped_column(UTCDateTime, default=utcnow)

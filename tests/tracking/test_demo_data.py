@@ -9,7 +9,8 @@ from kpiapp.audit import SYSTEM, set_actor
 from kpiapp.demo.appraisal import seed_appraisal_demo
 from kpiapp.demo.marketplace import DEMO_TODAY, demo_uploads, seed_marketplace_demo
 from kpiapp.extensions import db
-from kpiapp.models import Cycle, ImportRecord, MetricFact, Scorecard, ScorecardItem, StoreOwner
+from kpiapp.models import Cycle, ImportRecord, MetricFact, Notification, Scorecard, ScorecardItem, StoreOwner
+from kpiapp.tracking.paces import item_paces
 
 
 def seed_org_only():
@@ -72,3 +73,19 @@ def test_marketplace_demo_gives_q4_items_live_numbers(app):
         Scorecard.cycle_id == q3.id, ScorecardItem.kind == "metric")).scalars().all()
     assert q3_items and all((i.provenance or {}).get("source") != "metric_facts" for i in q3_items)
     assert q4.period_start == date(2026, 10, 1)
+    assert_two_store_owners_at_risk(q4, rows, report)
+
+
+def assert_two_store_owners_at_risk(q4, rows, report):
+    """The owners of AMZ-DE and AMZ-UK raised their GMV targets and are behind pace (docs/pace.md)."""
+    paces = item_paces(rows, today=DEMO_TODAY)
+    risky = {(i.scorecard.person.email.split("@")[0], i.metric_key) for i in rows if paces[i.id].at_risk}
+    assert risky == {("zhao.lei", "gmv"), ("eu.lead", "gmv")}
+    zhao = next(i for i in rows if i.metric_key == "gmv" and i.scorecard.person.email.startswith("zhao.lei@"))
+    p = paces[zhao.id]
+    # 57 of 92 days: expected 140,000 x 57 / 92; forecast = actual x 92 / 57, below the 120,000 threshold
+    assert (p.days_elapsed, p.period_days, p.expected_to_date) == (57, 92, Decimal("86739.130435"))
+    assert p.forecast == (zhao.actual * 92 / 57).quantize(Decimal("0.000001")) < Decimal("120000")
+    assert report["at_risk"] == 2
+    told = db.session.execute(select(Notification.user_id).where(Notification.key == "pace.at_risk")).scalars()
+    assert sorted(told) == sorted({i.scorecard.person_id for i in rows if paces[i.id].at_risk})

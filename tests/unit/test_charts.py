@@ -79,3 +79,32 @@ def test_specs_validate_against_the_vega_lite_schema():
     for spec in (points, charts.grade_bars(grades, LABELS)):
         alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec Vega-Lite would reject
 
+
+PACE_LABELS = {"actual": "实际累计", "expected": "应达进度", "day": "日期", "value": "数值"}
+
+
+def test_pace_lines_two_series_by_day_and_a_gap_for_no_data():
+    from datetime import date
+
+    rows = [(date(2026, 11, 1), Decimal("100"), Decimal("100")), (date(2026, 11, 2), None, Decimal("200"))]
+    spec = charts.pace_lines(rows, PACE_LABELS)
+    assert "vega-lite" in spec["$schema"]
+    assert layer_values(spec) == [
+        {"day": "2026-11-01", "series": "实际累计", "value": 100.0},
+        {"day": "2026-11-01", "series": "应达进度", "value": 100.0},
+        {"day": "2026-11-02", "series": "实际累计", "value": None},
+        {"day": "2026-11-02", "series": "应达进度", "value": 200.0},
+    ]
+    alt.Chart.from_dict(spec, validate=True)  # valid against the Vega-Lite schema
+    svg = str(charts.svg(spec))
+    assert "实际累计" in svg and "应达进度" in svg  # one spec for the page and the PDF
+
+
+def test_pace_lines_share_a_cached_frame_but_not_their_data():
+    from datetime import date
+
+    one = charts.pace_lines([(date(2026, 11, 1), Decimal("1"), Decimal("2"))], {**PACE_LABELS, "value": "GMV"})
+    two = charts.pace_lines([(date(2026, 11, 1), Decimal("3"), None)], {**PACE_LABELS, "value": "ACoS"})
+    assert (one["encoding"]["y"]["title"], two["encoding"]["y"]["title"]) == ("GMV", "ACoS")
+    assert layer_values(one)[0]["value"] == 1.0 and layer_values(two)[0]["value"] == 3.0
+    assert charts.pace_lines_frame("实际累计", "应达进度", "日期")["data"] == {"values": []}  # no caller's data

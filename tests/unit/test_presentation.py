@@ -249,3 +249,13 @@ def test_money_in_an_explanation_carries_the_currency_but_the_formula_stays_bare
         "GMV US$110,000.00 介于目标值 US$100,000.00 与挑战值 US$120,000.00 之间："
         "100 + (110,000.00-100,000.00)/(120,000.00-100,000.00) × 20 = 110 分"
     )
+
+
+def test_change_is_signed():
+    from decimal import Decimal
+
+    from kpiapp import presentation
+    assert presentation.change(Decimal("14879.82"), "money", "en", "USD") == "+$14,879.82"
+    assert presentation.change(Decimal("-0.0054"), "fraction", "en") == "−0.54%"
+    assert presentation.change(Decimal("0"), "count", "en") == "0"
+    assert presentation.change(None, "count", "en") == "—"

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 
+from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, ReviewDraft
@@ -57,6 +58,17 @@ def test_saving_the_review_ends_the_draft(team, browser):
     assert db.session.execute(select(ReviewDraft)).first() is None
     assert draft_events(card) == ["draft.started", "draft.saved"]
     assert "Final text</textarea>" in me.page(f"/scorecards/{card.id}")
+
+
+def test_a_review_saved_through_the_services_ends_the_draft_too(team, browser):
+    """The API saves through the same services as the page: no face can leave a draft behind."""
+    card = walk_to(team, team.people[1], S.MANAGER_REVIEW)
+    autosave(browser(team.manager), card, "manager_review", {"manager_comment": "Typing"})
+    db.session.refresh(card)
+    services.save_manager_review(card, team.manager, comment="Saved elsewhere", expected_version=card.version_id)
+    db.session.commit()
+    assert db.session.execute(select(ReviewDraft)).first() is None
+    assert draft_events(card) == ["draft.started", "draft.saved"]
 
 
 def test_discarding_a_draft_shows_the_saved_review_again(team, browser):

@@ -22,7 +22,7 @@ def menu(html):
 def test_menu_groups_the_entries_and_marks_the_current_section(team, browser):
     html = menu(browser(team.hr).page("/org/people"))
     groups = re.findall(r'data-group="(\w+)">\s*<summary( class="current")?>', html)
-    assert [name for name, _ in groups] == ["mine", "appraisal", "org", "data"]  # "system": one entry
+    assert [name for name, _ in groups] == ["mine", "dashboards", "appraisal", "org", "data"]  # "system": one entry
     assert dict(groups)["org"] and not dict(groups)["mine"]
     assert '<a href="/org/people" aria-current="page">' in html
     assert html.count('aria-current="page"') == 1

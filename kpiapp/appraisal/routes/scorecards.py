@@ -290,10 +290,8 @@ def self_review(scorecard_id):
     card, form = posted(scorecard_id, forms.SelfReviewForm)
 
     def call():
-        saved = services.save_self_review(card, current_user, comment=forms.sent(form.self_comment),
-                                          items=forms.item_changes(form), expected_version=version(form))
-        drafts.end(card, current_user, Edit.SELF_REVIEW, "saved")
-        return saved
+        return services.save_self_review(card, current_user, comment=forms.sent(form.self_comment),
+                                         items=forms.item_changes(form), expected_version=version(form))
     return save(card, form, call, _("Self-review saved."))
 
 
@@ -303,10 +301,8 @@ def manager_review(scorecard_id):
     card, form = posted(scorecard_id, forms.ManagerReviewForm)
 
     def call():
-        saved = services.save_manager_review(card, current_user, comment=forms.sent(form.manager_comment),
-                                             items=forms.item_changes(form), expected_version=version(form))
-        drafts.end(card, current_user, Edit.MANAGER_REVIEW, "saved")
-        return saved
+        return services.save_manager_review(card, current_user, comment=forms.sent(form.manager_comment),
+                                            items=forms.item_changes(form), expected_version=version(form))
     return save(card, form, call, _("Review saved."))
 
 

@@ -1,0 +1,179 @@
+"""The person and team dashboards (docs/pace.md): pace, at risk first, who may see whom,
+downloads, zh, and the same number of queries for 20 and 200 people."""
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from kpiapp import presentation
+from kpiapp.appraisal import services
+from kpiapp.extensions import db
+from kpiapp.models import ImportRecord, MetricFact, Scorecard, StoreOwner
+from kpiapp.tracking import services as tracking
+from tests.appraisal.factories import HRFactory
+from tests.factories import ClientUserFactory, DepartmentFactory, PositionFactory, UserFactory
+from tests.helpers import signed_in_client
+from tests.imports.files import store
+from tests.tracking.test_paces import ITEMS
+from tests.web.test_page_queries import QueryCounter
+
+pytestmark = pytest.mark.rollback
+
+START, END, TODAY = date(2026, 11, 1), date(2026, 11, 30), date(2026, 11, 10)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    for module in ("person", "team"):
+        monkeypatch.setattr(f"kpiapp.dashboards.routes.{module}.utc_today", lambda: TODAY)
+
+
+class Org:
+    pass
+
+
+def build(names, department=None):
+    """A manager with a report per name, all owning one USD store (equal shares); November to the
+    10th: sales 200 a day, ad spend 60 and ad sales 200 a day (ACoS 0.3, threshold 0.28: at risk)."""
+    o = Org()
+    o.shop = store(code=f"P-{len(names)}")
+    o.dept, pos = department or DepartmentFactory(), PositionFactory()
+    o.hr = HRFactory(department=o.dept)
+    o.boss = UserFactory(department=o.dept, position=None)
+    o.people = [UserFactory(department=o.dept, position=pos, manager=o.boss, name=name) for name in names]
+    share = D(100) / len(names)
+    db.session.add_all([StoreOwner(store=o.shop, person=p, share_pct=share) for p in o.people])
+    db.session.flush()
+    services.create_template(o.hr, code=f"pace-{len(names)}", name="Pace", items=ITEMS, position_id=pos.id)
+    o.cycle = services.create_cycle(o.hr, name=f"Nov {len(names)}", kind="monthly", period_start=START,
+                                    period_end=END, participants=[{"position_id": pos.id}])
+    services.start_cycle(o.cycle.id, o.hr.id)
+    record = ImportRecord(filename="gen.csv", sha256=f"{o.shop.id:064d}", size=1, dedupe_key=f"pd-{o.shop.id}",
+                          store_id=o.shop.id, status="committed")
+    db.session.add(record)
+    db.session.flush()
+    day = START
+    while day <= TODAY:
+        for measure, value, family in (("ordered_sales", "200", "amazon_orders"), ("ad_spend", "60", "amazon_ads"),
+                                       ("ad_sales", "200", "amazon_ads")):
+            db.session.add(MetricFact(store_id=o.shop.id, family=family, business_date=day, period_end=day,
+                                      sku="", ref="", measure=measure, value=D(value), currency="USD",
+                                      import_id=record.id))
+        day += timedelta(days=1)
+    db.session.flush()
+    tracking.recompute_cycle(o.cycle.id, today=TODAY)
+    o.cards = {c.person_id: c for c in db.session.query(Scorecard).filter_by(cycle_id=o.cycle.id)}
+    return o
+
+
+def relax_acos(org, person):
+    """This person's ACoS threshold moves to 0.35: 0.3 is no longer at risk."""
+    item = next(i for i in org.cards[person.id].items if i.metric_key == "acos")
+    services.update_items(org.cards[person.id], person, {item.id: {"threshold": "0.35"}})
+    db.session.commit()
+
+
+@pytest.fixture
+def org(app):
+    o = build(["Amy", "Zed"])  # Amy is on pace, Zed has ACoS at risk
+    relax_acos(o, o.people[0])
+    db.session.commit()
+    return o
+
+
+def test_person_dashboard_shows_pace_projection_and_lines(org, app):
+    amy, zed = org.people
+    page = signed_in_client(app, org.boss).get(f"/dashboards/person/{zed.id}?cycle={org.cycle.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    money = lambda v: presentation.in_unit(D(v), "money", "en", "USD")  # noqa: E731
+    # GMV: half of 200 a day for 10 of 30 days: 1,000 to date, 1,000 expected, forecast 3,000
+    assert f"<td>{money('1000')}</td><td>{money('1000')}</td><td>{money('3000')}</td>" in html
+    # ACoS 30% to date against a 25% target and a 28% threshold: at risk; unchanged since last week
+    assert ("<td>30.0%</td><td>25.0%</td><td>30.0%</td><td>25.0%</td><td>28.0%</td><td>At risk</td>"
+            "<td>30.0%</td><td>0.0%</td>") in html
+    # a week before: 3 days of sales (300), moved 700
+    assert f"<td>{money('300')}</td><td>+{money('700')}</td>" in html
+    assert html.count("data-chart-spec") == 2  # a pace line per metric item, each with its table
+    assert "2026-11-10" in html and "Projected score" in html
+
+
+def test_who_may_open_a_person_dashboard(org, app):
+    amy, zed = org.people
+    stranger = UserFactory()
+    url = f"/dashboards/person/{zed.id}"
+    assert signed_in_client(app, zed).get(url).status_code == 200
+    assert signed_in_client(app, zed).get("/dashboards/person").status_code == 200
+    assert signed_in_client(app, org.hr).get(url).status_code == 200
+    assert signed_in_client(app, amy).get(url).status_code == 404  # a colleague
+    assert signed_in_client(app, stranger).get(url).status_code == 404
+    assert signed_in_client(app, ClientUserFactory()).get(url).status_code == 403
+
+
+def test_team_dashboard_lists_at_risk_first_and_links_to_people(org, app):
+    amy, zed = org.people
+    client = signed_in_client(app, org.boss)
+    html = client.get(f"/dashboards/team?cycle={org.cycle.id}").get_data(as_text=True)
+    assert html.index(">Zed</a>") < html.index(">Amy</a>")  # at risk before the alphabet
+    assert f'href="/dashboards/person/{zed.id}?cycle={org.cycle.id}"' in html
+    assert "2 scorecards; 1 with items at risk." in html
+    download = client.get(f"/dashboards/team?cycle={org.cycle.id}&download=at_risk&format=csv")
+    rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
+    assert rows == [["Person", "KPI item", "Actual to date", "Expected to date", "Forecast at period end",
+                     "Threshold"], ["Zed", "ACoS", "30.0%", "25.0%", "30.0%", "28.0%"]]
+    people = list(csv.reader(io.StringIO(client.get(
+        f"/dashboards/team?cycle={org.cycle.id}&download=people&format=csv").data.decode("utf-8-sig"))))
+    assert [r[0] for r in people[1:]] == ["Zed", "Amy"] and people[1][-1] == "ACoS"
+
+
+def test_team_dashboard_is_for_people_with_reports(org, app):
+    assert signed_in_client(app, org.people[0]).get("/dashboards/team").status_code == 404
+    assert signed_in_client(app, org.hr).get("/dashboards/team").status_code == 200
+
+
+def test_dashboards_in_chinese(org, app):
+    org.boss.locale = "zh_CN"
+    db.session.commit()
+    html = signed_in_client(app, org.boss).get(f"/dashboards/team?cycle={org.cycle.id}").get_data(as_text=True)
+    assert "团队进度" in html and "有风险的考核指标" in html
+    html = signed_in_client(app, org.boss).get(f"/dashboards/person/{org.people[1].id}").get_data(as_text=True)
+    assert "有风险" in html and "应达进度" in html
+
+
+def test_team_dashboard_pages_by_keyset(app):
+    o = build([f"P{n:03d}" for n in range(60)])
+    client = signed_in_client(app, o.boss)
+    first = client.get(f"/dashboards/team?cycle={o.cycle.id}").get_data(as_text=True)
+    assert ">P049</a>" in first and ">P050</a>" not in first
+    last = o.cards[o.people[49].id].id
+    assert f'href="/dashboards/team?after={last}&amp;cycle={o.cycle.id}"' in first
+    second = client.get(f"/dashboards/team?after={last}&cycle={o.cycle.id}").get_data(as_text=True)
+    assert ">P050</a>" in second and ">P059</a>" in second and ">P049</a>" not in second
+
+
+def count(client, path):
+    client.get(path)  # warm
+    with QueryCounter(db.engines[None]) as counter:
+        assert client.get(path).status_code == 200
+    return counter.count
+
+
+def test_queries_do_not_grow_from_20_to_200_people(app):
+    small = build([f"S{n:03d}" for n in range(20)])
+    large = build([f"L{n:03d}" for n in range(200)])
+    counts = []
+    for o in (small, large):
+        client = signed_in_client(app, o.boss)
+        counts.append((count(client, f"/dashboards/team?cycle={o.cycle.id}"),
+                       count(client, f"/dashboards/person/{o.people[0].id}?cycle={o.cycle.id}")))
+    assert counts[0] == counts[1], counts
+
+
+def test_moved_since_last_week_counts_from_the_last_day_with_data(org, app, monkeypatch):
+    monkeypatch.setattr("kpiapp.dashboards.routes.person.utc_today", lambda: date(2026, 11, 20))
+    html = signed_in_client(app, org.boss).get(f"/dashboards/person/{org.people[1].id}").get_data(as_text=True)
+    money = lambda v: presentation.in_unit(D(v), "money", "en", "USD")  # noqa: E731
+    # data ends on the 10th: a week before that is the 3rd (300), not the 13th
+    assert f"<td>{money('300')}</td><td>+{money('700')}</td>" in html
