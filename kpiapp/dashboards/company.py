@@ -30,7 +30,8 @@ from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, Sco
                            User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
-from kpiapp.tracking.services import utc_today
+from kpiapp.tracking.paces import paced_items
+from kpiapp.tracking.services import item_shares, utc_today
 
 NAME = "company"
 # (panel key suffix, label, metric key) of the KPI families drawn as weekly trend lines
@@ -91,6 +92,21 @@ class CompanyData:
         if self.filters.department:
             query = query.where(Department.id == self.filters.department)
         return db.session.execute(query).all()
+
+    @cached_property
+    def at_risk(self):
+        """{store id: metric items naming it that are at risk} (kpiapp.tracking.paces: the
+        forecast misses the threshold, or the target without one; a constant number of queries)."""
+        if self.cycle is None:
+            return {}
+        item = ScorecardItem
+        ids = self.latest_cards(item.id).join(item, item.scorecard_id == Scorecard.id).where(
+            item.kind == ItemKind.metric)
+        counts = defaultdict(int)
+        for paced, pace in paced_items(ids, self.today):
+            for store_id in {store for store, _share in item_shares(paced.scope)} if pace.at_risk else ():
+                counts[store_id] += 1
+        return counts
 
     @cached_property
     def targets(self):
@@ -216,11 +232,12 @@ def store_panel(data):
     for store in data.stores:
         count, attainment = found.get(store.id, (0, None))
         shares = {store.id: ONE}
-        rows.append({"store": store.code, "items": count, "attainment": attainment,
+        rows.append({"store": store.code, "items": count, "at_risk": data.at_risk.get(store.id, 0),
+                     "attainment": attainment,
                      "gmv": rounded(data.value("gmv", shares, data.first, data.last), "money"),
                      "acos": rounded(data.value("acos", shares, data.first, data.last), "fraction")})
     columns = [Column("store", _("Store")), Column("items", _("KPI items on the store"), "count"),
-               Column("attainment", _("Attainment (points, 100 = target)"), "points"),
+               Column("at_risk", _("Items at risk"), "count"), Column("attainment", _("Attainment (points, 100 = target)"), "points"),
                Column("gmv", _("GMV"), "money"), Column("acos", _("ACoS"), "fraction")]
     shown = [row for row in rows if row["items"]]
     return Panel("stores", _("Attainment by store"), columns, rows,
