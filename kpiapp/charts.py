@@ -160,3 +160,38 @@ def svg(spec, font=None):
         spec = {**spec, "config": {**spec.get("config", {}), "font": font}}
     return Markup(vl_convert.vegalite_to_svg(spec))
 
+
+def trend_lines(rows, labels, percent=False):
+    """A weekly line of actuals with the target as a dashed line; weeks without data are
+    gaps, never 0.
+
+    rows: [(week label, actual or None, target or None)]; labels: {"actual", "target", "week"}.
+    `percent`: the values are fractions, drawn ×100.
+    """
+    scale = Decimal(100) if percent else Decimal(1)
+    data = [{"week": week, "actual": scaled(actual, scale), "target": scaled(target, scale)}
+            for week, actual, target in rows]
+    x = alt.X("week:O", title=labels["week"], sort=[row["week"] for row in data])
+    base = alt.Chart()
+    layers = [
+        base.mark_line(color=BAR, point=True).encode(x=x, y=alt.Y("actual:Q", title=labels["actual"])),
+        base.mark_line(color=GRID, strokeDash=[6, 4]).encode(
+            x=x, y=alt.Y("target:Q", title=labels["target"])),
+    ]
+    return finish(alt.layer(*layers, data=alt.Data(values=data)).properties(width=WIDTH, height=180))
+
+
+def group_lines(points, labels):
+    """One line per group over ordered x values (months), e.g. GMV per head by department.
+
+    points: [(x, group, value or None)]; labels: {"x", "y", "group"}."""
+    data = [{"x": x, "group": str(group), "value": scaled(value, Decimal(1))} for x, group, value in points]
+    order = list(dict.fromkeys(x for x, _group, _value in points))
+    chart = alt.Chart(alt.Data(values=data)).mark_line(point=True).encode(
+        x=alt.X("x:O", title=labels["x"], sort=order), y=alt.Y("value:Q", title=labels["y"]),
+        color=alt.Color("group:N", title=labels["group"] or None))
+    return finish(chart.properties(width=WIDTH, height=200))
+
+
+def scaled(value, scale):
+    return None if value is None else float(Decimal(value) * scale)

@@ -1,5 +1,5 @@
 """The main menu, in one place; each entry shows only to those its rule allows."""
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -58,6 +58,19 @@ def nav_groups():
     return groups
 
 
+def sees_company_dashboard(user):
+    """The company figures, or at least one panel HR made public (asked once per request)."""
+    from kpiapp import policy
+    from kpiapp.dashboards.company import NAME, PANELS
+    from kpiapp.dashboards.services import public_panels
+
+    if policy.can_view_company_dashboard(user):
+        return True
+    if "company_public_panels" not in g:
+        g.company_public_panels = public_panels(NAME)
+    return bool(policy.company_panels_for(user, PANELS, g.company_public_panels))
+
+
 def register_menu():
     if NAV:
         return
@@ -67,6 +80,9 @@ def register_menu():
     add_nav("scorecards.team", _l("My team"), "team.view", _l("Scorecards of the people who report to you"),
             only_with_reports=True)
     add_nav("reports.index", _l("Reports"), "staff", _l("Signed PDF reports of locked scorecards"))
+    add_nav("dashboards.company", _l("Company"), "staff",
+            _l("Attainment, grades, KPI families, data freshness and per-head efficiency"),
+            group="dashboards", when=sees_company_dashboard)
     add_nav("cycles.index", _l("Cycles"), "appraisal.manage",
             _l("Appraisal cycles: participants, deadlines, progress"), group="appraisal")
     add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",

@@ -406,3 +406,19 @@ def visible_people_filter(user):
     if _is_hr(user):
         return true()
     return User.id.in_(team_ids(user) | {user.id})
+
+
+def can_publish_company_panels(user, _obj=None):
+    """Mark company dashboard panels public (shown to every staff member): HR and admins."""
+    return can_view_company_dashboard(user) and _is_hr(user)
+
+
+def company_panels_for(user, keys, public):
+    """The company dashboard panels (of `keys`) `user` may see: all of them for those who see
+    the company's figures, the ones HR made `public` for any other staff member, none for
+    a client or an inactive account."""
+    if can_view_company_dashboard(user):
+        return list(keys)
+    if not getattr(user, "is_authenticated", False) or not user.active or user.role == Role.client:
+        return []
+    return [key for key in keys if key in public]

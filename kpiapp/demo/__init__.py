@@ -144,7 +144,22 @@ def seed_demo():
     seed_appraisal_demo()
     seed_marketplace_demo()
     seed_reports()
+    seed_dashboards()
     return len(people)
+
+
+# the company dashboard panels demo HR shows every staff member (the rest: HR and the GM)
+PUBLIC_PANELS = ("departments", "freshness")
+
+
+def seed_dashboards():
+    """HR makes two company panels public, as the audited service does from the page."""
+    from kpiapp.dashboards import services
+
+    hr = db.session.execute(select(User).where(User.email == email_of("hr"))).scalar_one()
+    for panel in PUBLIC_PANELS:
+        services.set_public("company", panel, True, hr)
+    db.session.commit()
 
 
 def seed_reports():

@@ -5,6 +5,7 @@ from kpiapp.models.appraisal import (
 )
 from kpiapp.models.bonus import BonusLine
 from kpiapp.models.audit import AuditEvent, AuditRefusal
+from kpiapp.models.dashboards import DashboardPublicPanel
 from kpiapp.models.disputes import Dispute, DisputeStore
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
@@ -17,7 +18,7 @@ __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion", "ReviewDraft", "PaceAlert",
-    "AuditEvent", "AuditRefusal", "BonusLine",
+    "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel",
     "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",

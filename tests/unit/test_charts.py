@@ -49,6 +49,30 @@ def test_grade_bars_mark_the_quota_and_an_exceeded_grade():
     assert ">S<" in str(charts.svg(charts.grade_bars(grades, LABELS)))
 
 
+TREND = {"actual": "实际", "target": "目标", "week": "周"}
+
+
+def test_trend_lines_keep_weeks_in_order_and_gaps_as_gaps():
+    spec = charts.trend_lines([("2026-10-05", Decimal("0.2"), Decimal("0.25")), ("2026-09-28", None, None)],
+                              TREND, percent=True)
+    assert layer_values(spec) == [{"week": "2026-10-05", "actual": 20.0, "target": 25.0},
+                                  {"week": "2026-09-28", "actual": None, "target": None}]
+    assert spec["layer"][0]["encoding"]["x"]["sort"] == ["2026-10-05", "2026-09-28"]
+    assert spec["layer"][1]["mark"]["strokeDash"] == [6, 4]
+    assert "实际" in str(charts.svg(spec))
+    alt.LayerChart.from_dict(spec, validate=True)
+
+
+def test_group_lines_draw_one_line_per_group():
+    spec = charts.group_lines([("2026-10", "Amazon NA", Decimal("1234.5")), ("2026-11", "Amazon NA", None),
+                               ("2026-10", "广告部", 7)], {"x": "月", "y": "人均GMV", "group": ""})
+    assert spec["data"]["values"][0] == {"x": "2026-10", "group": "Amazon NA", "value": 1234.5}
+    assert spec["data"]["values"][1]["value"] is None
+    assert spec["encoding"]["x"]["sort"] == ["2026-10", "2026-11"]
+    assert "广告部" in str(charts.svg(spec))
+    alt.Chart.from_dict(spec, validate=True)
+
+
 def test_specs_validate_against_the_vega_lite_schema():
     grades = [{"grade": "A", "count": 2, "max_share": Decimal("0.20"), "over": False}]
     points = charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS)

@@ -1,0 +1,43 @@
+"""The company dashboard (docs/dashboards.md, "The company dashboard") and HR's public-panels form."""
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kpiapp import policy
+from kpiapp.dashboards import company as queries
+from kpiapp.dashboards import services
+from kpiapp.dashboards.routes import common
+from kpiapp.dashboards.routes.common import bp
+from kpiapp.extensions import db
+from kpiapp.policy import STAFF, allow
+
+
+@bp.route("/company")
+@allow(STAFF)
+def company():
+    """Every panel for those who see the company's figures; the public ones for other staff."""
+    public = services.public_panels(queries.NAME)
+    keys = policy.company_panels_for(current_user, queries.PANELS, public)
+    if not keys:
+        abort(404)
+    filters, offered, cycle = common.read_filters()
+    panels = queries.company_panels(filters, cycle, keys)
+    return common.render_dashboard(queries.NAME, panels, filters, offered=offered, cycle=cycle,
+                                   months=common.months_of(cycle), public=public,
+                                   can_publish=policy.can_publish_company_panels(current_user))
+
+
+@bp.route("/company/public", methods=["POST"])
+@allow("appraisal.manage")
+def company_public():
+    """HR marks which panels every staff member sees (the checked ones) and which not."""
+    if not policy.can_publish_company_panels(current_user):
+        abort(404)
+    wanted = set(request.form.getlist("panel"))
+    changed = [services.set_public(queries.NAME, key, key in wanted, current_user) for key in queries.PANELS]
+    db.session.commit()
+    if any(changed):
+        flash(_("Saved: these panels are shown to every staff member."), "success")
+    else:
+        flash(_("Nothing changed."), "success")
+    return redirect(url_for("dashboards.company"))

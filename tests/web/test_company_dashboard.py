@@ -1,0 +1,273 @@
+"""The company dashboard (docs/dashboards.md, "The company dashboard"): exact roll-ups on a
+hand-built org (shared stores with shares, FX across dates, ACoS from summed measures, a
+store and a month with no data as "—", never 0), the access matrix and public panels,
+downloads, zh and en, and the same number of queries at 20 and 200 people."""
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask import current_app
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from kpiapp.appraisal import services as appraisal
+from kpiapp.dashboards import company
+from kpiapp.dashboards import services as settings
+from kpiapp.dashboards.filters import Filters
+from kpiapp.extensions import db
+from kpiapp.models import AuditEvent, DashboardPublicPanel, FxRate, ImportRecord, MetricFact
+from tests.appraisal.factories import ORDER, make_team, metric_item, walk_to
+from tests.factories import ClientUserFactory, DepartmentFactory, StoreFactory, StoreOwnerFactory, UserFactory
+from tests.web.test_page_queries import QueryCounter
+
+pytestmark = pytest.mark.rollback
+
+TODAY = date(2026, 11, 30)
+D = Decimal
+
+
+class Org:
+    pass
+
+
+def add_import(store, hr, last_day):
+    record = ImportRecord(filename=f"{store.code}.csv", sha256="0" * 64, size=1, dedupe_key=store.code,
+                          store_id=store.id, status="committed", uploaded_by_id=hr.id, date_to=last_day)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def fact(store, record, measure, value, day, family="amazon_sales_traffic", currency=None):
+    db.session.add(MetricFact(store_id=store.id, family=family, business_date=day, period_end=day, sku="", ref="",
+                              measure=measure, value=D(value), currency=currency, import_id=record.id))
+
+
+@pytest.fixture
+def org(app):
+    """Two departments sharing AMZ-DE half and half; AMZ-US in USD, AMZ-DE in EUR at two
+    rates, SHP-SG with no data; the team's cycle with GMV items at 0 (behind pace) and 110 points."""
+    o = Org()
+    o.team = team = make_team(size=3)
+    o.amazon, o.ads = DepartmentFactory(name="Amazon team"), DepartmentFactory(name="Ads team")
+    p1, idle = UserFactory(department=o.amazon), UserFactory(department=o.amazon)
+    p2, p3 = UserFactory(department=o.ads), UserFactory(department=o.ads)
+    UserFactory(department=o.ads, active=False)  # not a head
+    o.us = StoreFactory(code="AMZ-US", currency="USD")
+    o.de = StoreFactory(code="AMZ-DE", currency="EUR", marketplace="DE")
+    o.sg = StoreFactory(code="SHP-SG", currency="SGD", platform="shopee", marketplace="SG")
+    for store, person, share in ((o.us, p1, 100), (o.de, p1, 50), (o.de, p2, 50), (o.sg, p3, 100)):
+        StoreOwnerFactory(store=store, person=person, share_pct=share)
+    us, de = add_import(o.us, team.hr, date(2026, 11, 10)), add_import(o.de, team.hr, date(2026, 10, 12))
+    fact(o.us, us, "ordered_sales", "1000", date(2026, 10, 5), currency="USD")
+    fact(o.us, us, "ordered_sales", "400", date(2026, 11, 3), currency="USD")
+    fact(o.us, us, "ordered_sales", "500", date(2026, 11, 10), currency="USD")
+    fact(o.us, us, "units_ordered", "10", date(2026, 10, 5))
+    fact(o.de, de, "ordered_sales", "100", date(2026, 10, 5), currency="EUR")  # x 1.10 = 110
+    fact(o.de, de, "ordered_sales", "200", date(2026, 10, 12), currency="EUR")  # x 1.20 = 240
+    for day, spend, sales in ((date(2026, 10, 5), "30", "120"), (date(2026, 10, 12), "10", "80")):
+        fact(o.us, us, "ad_spend", spend, day, family="amazon_ads", currency="USD")
+        fact(o.us, us, "ad_sales", sales, day, family="amazon_ads", currency="USD")
+    db.session.add_all([FxRate(date=date(2026, 10, 5), currency="EUR", rate=D("1.10")),
+                        FxRate(date=date(2026, 10, 12), currency="EUR", rate=D("1.20"))])
+    cards = [team.card(person) for person in team.people]
+    scopes = ([{"store_id": o.us.id, "share_pct": "100"}],
+              [{"store_id": o.us.id, "share_pct": "100"}, {"store_id": o.de.id, "share_pct": "50"}], [])
+    for card, actual, scope in zip(cards, ("30000", "110000", None), scopes):
+        item = metric_item(card)
+        item.scope = scope
+        if actual:
+            appraisal.set_actual(item, actual, date(2026, 11, 10), {"source": "test"})
+    db.session.commit()
+    return o
+
+
+def panels(org, keys=company.PANELS, **filters):
+    return cycle_panels(org.team.cycle, keys, **filters)
+
+
+def cycle_panels(cycle, keys, **filters):
+    with current_app.test_request_context():  # titles and labels are translated (English here)
+        found = company.company_panels(Filters(cycle=cycle.id, **filters), cycle, keys, today=TODAY)
+    return {p.key: p for p in found}
+
+
+def by(panel, key):
+    return {row[key]: row for row in panel.rows}
+
+
+def test_department_attainment_averages_points_by_weight(org):
+    rows = by(panels(org, ["departments"])["departments"], "department")
+    team_department = org.team.people[0].department.name
+    assert rows[team_department] == {"department": team_department, "people": 3, "with_data": 2,
+                                     "attainment": D("55.00")}  # (0 x 60 + 110 x 60) / 120
+
+
+ACOS_ITEM = [{"kind": "metric", "metric_key": "acos", "name": "ACoS", "weight": "100", "threshold": "0.30",
+              "target": "0.20", "stretch": "0.15", "rule": {"kind": "linear", "cap": "120"}}]
+
+
+def test_a_lower_is_better_metric_counts_through_its_reversed_points(app):
+    team = make_team(size=2, items=ACOS_ITEM)
+    for person, acos in zip(team.people, ("0.25", "0.15")):  # halfway to target: 50; at stretch: 120
+        appraisal.set_actual(metric_item(team.card(person)), acos, date(2026, 11, 10), {"source": "test"})
+    db.session.commit()
+    rows = by(cycle_panels(team.cycle, ["departments"])["departments"], "department")
+    assert rows[team.people[0].department.name]["attainment"] == D("85.00")
+
+
+def test_store_figures_convert_each_day_and_recompute_acos_from_sums(org):
+    rows = by(panels(org, ["stores"])["stores"], "store")
+    assert (rows["AMZ-US"]["items"], rows["AMZ-US"]["attainment"]) == (2, D("55.00"))
+    assert (rows["AMZ-DE"]["items"], rows["AMZ-DE"]["attainment"]) == (1, D("110.00"))
+    # 30,000 by 11-10 (41 of 92 days) forecasts 67,317 < the 80,000 threshold; 110,000 is ahead
+    assert (rows["AMZ-US"]["at_risk"], rows["AMZ-DE"]["at_risk"]) == (1, 0)
+    assert rows["AMZ-US"]["gmv"] == D("1900") and rows["AMZ-DE"]["gmv"] == D("350.00")  # 100 x 1.10 + 200 x 1.20
+    assert rows["AMZ-US"]["acos"] == D("0.2")  # (30 + 10) / (120 + 80), not the mean of 0.25 and 0.125
+    assert rows["SHP-SG"] == {"store": "SHP-SG", "items": 0, "at_risk": 0, "attainment": None, "gmv": None,
+                              "acos": None}
+    assert panels(org, ["stores"])["stores"].cells("en")[2][1:] == ["0", "0", "—", "—", "—"]
+
+
+def test_per_head_follows_shares_and_counts_active_staff(org):
+    found = panels(org, ["per_head_departments", "per_head_platforms"])
+    rows = {(r["department"], r["month"]): r for r in found["per_head_departments"].rows}
+    amazon_oct = rows[("Amazon team", "2026-10")]
+    assert amazon_oct["heads"] == 2
+    assert (amazon_oct["gmv"], amazon_oct["gmv_per_head"]) == (D("1175.00"), D("587.50"))  # 1000 + 350 / 2
+    assert (amazon_oct["units_per_head"], amazon_oct["ad_sales_per_head"]) == (D("5.00"), D("100.00"))
+    assert rows[("Amazon team", "2026-11")]["gmv_per_head"] == D("450.00")  # (400 + 500) / 2
+    ads_oct, ads_nov = rows[("Ads team", "2026-10")], rows[("Ads team", "2026-11")]
+    assert (ads_oct["heads"], ads_oct["gmv_per_head"]) == (2, D("87.50"))  # 350 / 2 / 2 heads (one inactive)
+    assert ads_nov["gmv"] is None and ads_nov["gmv_per_head"] is None  # no data, not 0
+    assert [r["month"] for r in found["per_head_departments"].rows if r["department"] == "Ads team"] == \
+        ["2026-10", "2026-11"]  # up to today
+    platforms = {(r["platform"], r["month"]): r for r in found["per_head_platforms"].rows}
+    assert (platforms[("Amazon", "2026-10")]["heads"], platforms[("Amazon", "2026-10")]["gmv_per_head"]) == \
+        (2, D("675.00"))
+    assert platforms[("Shopee", "2026-10")]["gmv_per_head"] is None
+
+
+def test_weekly_families_against_the_pro_rata_target(org):
+    sales = panels(org, ["trend_sales"])["trend_sales"]
+    rows = by(sales, "week")
+    assert rows["2026-10-01"] == {"week": "2026-10-01", "actual": None, "target": D("13043.48")}  # 300,000 x 4 / 92
+    assert rows["2026-10-05"]["actual"] == D("1110.00") and rows["2026-10-05"]["target"] == D("22826.09")
+    assert rows["2026-10-12"]["actual"] == D("240.00")
+    assert rows["2026-11-09"]["actual"] == D("500")
+    assert list(rows)[-1] == "2026-11-30"
+    ads = by(panels(org, ["trend_ads"])["trend_ads"], "week")
+    assert ads["2026-10-05"]["actual"] == D("0.25") and ads["2026-10-05"]["target"] is None  # no ACoS item
+    assert panels(org, ["trend_service"])["trend_service"].rows == []
+    assert by(panels(org, ["trend_sales"], store=org.us.id)["trend_sales"], "week")["2026-10-05"]["target"] is None
+
+
+def test_movers_and_freshness(org):
+    found = panels(org, ["movers", "freshness"])
+    assert found["movers"].rows == [{"store": "AMZ-US", "now": D("500"), "before": D("400"), "change": D("0.2500")}]
+    assert [(r["store"], r["last"], r["days"]) for r in found["freshness"].rows] == \
+        [("SHP-SG", None, None), ("AMZ-DE", date(2026, 10, 12), 49), ("AMZ-US", date(2026, 11, 10), 20)]
+    imported = {r["store"]: r["imported"] for r in found["freshness"].rows}
+    assert imported["SHP-SG"] is None and imported["AMZ-US"] is not None
+
+
+def test_grades_of_the_last_locked_cycle_match_the_cycle_distribution(app):
+    team = make_team(size=3)
+    for person in team.people:
+        walk_to(team, person, ORDER[-1])
+    found = cycle_panels(team.cycle, ["grades"])["grades"]
+    expected = appraisal.cycle_distribution(team.cycle.id)
+    assert {r["grade"]: r["count"] for r in found.rows} == expected["counts"]
+    assert sum(r["count"] for r in found.rows) == 3 and found.title.endswith(team.cycle.name)
+
+
+# ---- pages, access, public panels --------------------------------------------------------
+
+def test_access_matrix(org, browser):
+    team = org.team
+    for user in (team.hr, team.admin, team.boss):
+        assert browser(user).get("/dashboards/company").status_code == 200
+    assert browser(team.manager).get("/dashboards/company").status_code == 404  # has a manager
+    assert browser(team.people[0]).get("/dashboards/company").status_code == 404  # nothing public
+    assert browser(ClientUserFactory()).get("/dashboards/company").status_code == 403
+    assert browser(team.people[0]).post("/dashboards/company/public", {"panel": "stores"}).status_code == 403
+    assert browser(team.boss).post("/dashboards/company/public", {"panel": "stores"}).status_code == 403
+
+
+def test_hr_makes_panels_public_and_employees_see_only_those(org, browser):
+    hr = browser(org.team.hr)
+    html = hr.page("/dashboards/company")
+    assert 'name="csrf_token"' in html and 'action="/dashboards/company/public"' in html
+    response = hr.post("/dashboards/company/public", {"panel": ["freshness", "stores"]})
+    assert response.status_code == 302
+    assert settings.public_panels("company") == {"freshness", "stores"}
+    events = db.session.execute(select(AuditEvent.action, AuditEvent.actor_id)
+                                .where(AuditEvent.entity == "dashboard_public_panel")).all()
+    assert sorted(events) == [("dashboard_public_panel.create", org.team.hr.id)] * 2
+    employee = browser(org.team.people[0]).page("/dashboards/company")
+    assert 'id="panel-freshness"' in employee and 'id="panel-stores"' in employee
+    assert 'id="panel-departments"' not in employee and 'id="panel-per_head_departments"' not in employee
+    assert "/dashboards/company/public" not in employee
+    assert browser(org.team.people[0]).get("/dashboards/company?download=departments&format=csv").status_code == 404
+    hr.post("/dashboards/company/public", {"panel": ["stores"]})
+    assert db.session.execute(select(DashboardPublicPanel.panel)).scalars().all() == ["stores"]
+
+
+def test_downloads_csv_and_xlsx(org, browser):
+    hr = browser(org.team.hr)
+    response = hr.get(f"/dashboards/company?cycle={org.team.cycle.id}&download=stores&format=csv")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    lines = response.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0] == 'Store,KPI items on the store,Items at risk,"Attainment (points, 100 = target)",GMV,ACoS'
+    assert "SHP-SG,0,0,,," in lines
+    response = hr.get(f"/dashboards/company?cycle={org.team.cycle.id}&download=per_head_platforms&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Platform", "Month", "Heads")
+
+
+def test_the_page_reads_in_chinese_and_english(org, browser):
+    hr = browser(org.team.hr)
+    english = hr.page("/dashboards/company")
+    assert "Attainment by department" in english and "Data freshness" in english
+    org.team.hr.locale = "zh_CN"
+    db.session.commit()
+    chinese = browser(org.team.hr).page("/dashboards/company")
+    for words in ("按部门的达成度", "数据新鲜度", "按平台的人效", "上一个已锁定周期的等级分布"):
+        assert words in chinese
+    for words in ("Attainment by", "Data freshness", "per head", "Top and bottom movers"):
+        assert words not in chinese
+
+
+# ---- queries do not grow with the org ----------------------------------------------------
+
+def org_of(size, tag):
+    """A team of `size` with a started cycle; each person owns a store with a day of sales, and
+    their GMV item names it (every other one with an actual, some behind pace)."""
+    team = make_team(size=size)
+    for n, person in enumerate(team.people):
+        store = StoreFactory(code=f"{tag}-{n}")
+        StoreOwnerFactory(store=store, person=person, share_pct=100)
+        fact(store, add_import(store, team.hr, date(2026, 11, 1)), "ordered_sales", "100", date(2026, 10, 20),
+             currency="USD")
+        item = metric_item(team.card(person))
+        item.scope = [{"store_id": store.id, "share_pct": "100"}]
+        if n % 2:
+            appraisal.set_actual(item, str(20000 * n), date(2026, 11, 10), {"source": "test"})
+    db.session.commit()
+    return team
+
+
+def count_queries(browser, user, path):
+    client = browser(user)
+    client.get(path)
+    with QueryCounter(db.engines[None]) as counter:
+        assert client.get(path).status_code == 200
+    return counter.count
+
+
+def test_queries_are_the_same_at_20_and_200_people(app, browser):
+    small = org_of(20, "S")
+    small_count = count_queries(browser, small.hr, f"/dashboards/company?cycle={small.cycle.id}")
+    large = org_of(200, "L")
+    assert count_queries(browser, large.hr, f"/dashboards/company?cycle={large.cycle.id}") == small_count
