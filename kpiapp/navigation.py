@@ -3,7 +3,7 @@ from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import has_reports, rule_allows
+from kpiapp.policy import has_reports, has_visible_store, rule_allows
 
 
 class NavItem:
@@ -67,6 +67,9 @@ def register_menu():
     add_nav("scorecards.team", _l("My team"), "team.view", _l("Scorecards of the people who report to you"),
             only_with_reports=True)
     add_nav("reports.index", _l("Reports"), "staff", _l("Signed PDF reports of locked scorecards"))
+    add_nav("dashboards.stores", _l("Store dashboard"), "staff",
+            _l("Each store's sales, traffic and ad figures over time, against its owners' targets"),
+            group="dashboards", when=has_visible_store)
     add_nav("cycles.index", _l("Cycles"), "appraisal.manage",
             _l("Appraisal cycles: participants, deadlines, progress"), group="appraisal")
     add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",

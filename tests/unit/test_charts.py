@@ -54,3 +54,15 @@ def test_specs_validate_against_the_vega_lite_schema():
     points = charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS)
     for spec in (points, charts.grade_bars(grades, LABELS)):
         alt.LayerChart.from_dict(spec, validate=True)  # raises on a spec Vega-Lite would reject
+
+
+def test_metric_lines_keep_no_data_as_a_gap_and_validate():
+    points = [("2026-10-05", "CVR", Decimal("0.125")), ("2026-10-12", "CVR", None),
+              ("2026-10-05", "ACoS", Decimal("0.3"))]
+    spec = charts.metric_lines(points, {"bucket": "周", "value": "比率"}, fraction=True)
+    assert layer_values(spec) == [{"bucket": "2026-10-05", "metric": "CVR", "value": 0.125},
+                                  {"bucket": "2026-10-12", "metric": "CVR", "value": None},
+                                  {"bucket": "2026-10-05", "metric": "ACoS", "value": 0.3}]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%" and spec["encoding"]["y"]["title"] == "比率"
+    alt.Chart.from_dict(spec, validate=True)
+    assert "周" in str(charts.svg(spec))

@@ -24,5 +24,6 @@ def filter_names(names):
 
 def register(app):
     # each dashboard's module adds its views to `bp`: import them here, before registering
+    from kpiapp.dashboards.routes import stores  # noqa: F401
     app.register_blueprint(bp, url_prefix="/dashboards")
     app.jinja_env.globals["filter_names"] = filter_names
