@@ -29,6 +29,11 @@ METRICS = ("gmv", "units", "sessions", "cvr", "acos", "tacos", "refund_rate", "f
 HEADLINE = ("gmv", "units", "cvr", "acos", "tacos")
 CHARTS = {"sales": ("gmv",), "traffic": ("units", "sessions"),
           "rates": ("cvr", "acos", "tacos", "refund_rate", "fba_in_stock_rate")}
+# the translated words the caller passes as `labels` ("axis_money" a %-format with `currency`)
+LABEL_KEYS = ("summary", "sales", "traffic", "rates", "owners", "stores", "metric", "period_value",
+              "cycle_value", "missing", "bucket", "owner", "share", "target", "owner_actual", "implied",
+              "store_actual", "store", "name", "platform", "currency", "latest", "axis_money", "axis_count",
+              "axis_fraction", "owners_note")
 PAGE_SIZE = 50
 DAY_GRAIN_MAX, WEEK_GRAIN_MAX = 31, 184
 ONE = Decimal(1)
@@ -147,11 +152,21 @@ def store_page(store, cycle, period, viewer, lang, labels, base):
 
 
 def summary_panel(facts, whole, for_cycle, lang, labels, base):
+    """Each metric over the period and the cycle; as compute_metric, a measure without facts
+    beside others that have some counts as 0, and the table names it."""
     columns = [Column("metric", labels["metric"]), by_row("period", labels["period_value"], base),
-               by_row("cycle", labels["cycle_value"], base)]
+               by_row("cycle", labels["cycle_value"], base), Column("missing", labels["missing"])]
     rows = [{**metric_cells(facts, key, lang), "period": value_of(whole.get(key)),
-             "cycle": value_of(for_cycle.get(key))} for key in METRICS if key in facts.formulas]
+             "cycle": value_of(for_cycle.get(key)), "missing": measure_names(whole.get(key), lang)}
+            for key in METRICS if key in facts.formulas]
     return Panel("summary", labels["summary"], columns, rows)
+
+
+def measure_names(figure, lang):
+    """The measures a figure had no facts for, by name ("广告花费"), or None."""
+    names = [BASE_MEASURES[m].name_zh if lang == "zh_CN" else BASE_MEASURES[m].name_en
+             for m in (figure.missing_measures if figure else ())]
+    return ("、" if lang == "zh_CN" else ", ").join(names) or None
 
 
 def by_row(key, label, base):

@@ -83,10 +83,7 @@ def store_dashboard_shows_believable_series(q4):
 
     shop = db.session.execute(select(Store).where(Store.code == "AMZ-US")).scalar_one()
     hr = db.session.execute(select(User).where(User.email.like("hr@%"))).scalar_one()
-    labels = {key: key for key in ("summary", "sales", "traffic", "rates", "owners", "metric", "period_value",
-                                   "cycle_value", "bucket", "owner", "share", "target", "owner_actual",
-                                   "implied", "store_actual", "axis_money", "axis_count", "axis_fraction",
-                                   "owners_note")}
+    labels = {key: key for key in stores.LABEL_KEYS}
     page = stores.store_page(shop, q4, (q4.period_start, q4.period_end), hr, "en", labels, "USD")
     panels = {p.key: p for p in page.panels}
     weeks = [row["gmv"] for row in panels["sales"].rows]

@@ -73,11 +73,7 @@ def page_of(shop, team, viewer=None, period=None):
     return stores.store_page(shop, cycle, (first, last), viewer or team.hr, "en", LABELS, "USD")
 
 
-LABELS = {key: key for key in (
-    "summary", "sales", "traffic", "rates", "owners", "stores", "metric", "period_value", "cycle_value",
-    "bucket", "owner", "share", "target", "owner_actual", "implied", "store_actual", "store", "name",
-    "platform", "currency", "latest", "axis_count", "axis_fraction", "owners_note")}
-LABELS["axis_money"] = "%(currency)s"
+LABELS = {key: key for key in stores.LABEL_KEYS}
 
 
 def panel(page, key):
@@ -95,6 +91,9 @@ def test_figures_come_from_summed_measures_in_the_base_currency_at_each_days_rat
     assert figures["units"] == Decimal("11") and figures["sessions"] == Decimal("70")
     assert figures["cvr"] == Decimal(11) / Decimal(70)  # not (0.1 + 0.3 + 0.1) / 3
     assert figures["acos"] is None  # no ad facts: no data, not 0
+    # as compute_metric: with sales but no ad spend, TACoS is 0 and the table says why
+    tacos = next(row for row in panel(page_of(a, team), "summary").rows if row["key"] == "tacos")
+    assert (tacos["period"], tacos["missing"]) == (Decimal(0), "Ad spend")
 
 
 def test_weekly_buckets_over_a_quarter_and_daily_over_a_month(app, team, shops):
@@ -252,3 +251,10 @@ def test_queries_do_not_grow_with_owners_or_fact_days_or_stores(app, team, login
         grow(StoreFactory(), 1, 2)
     after = (count(client, f"/dashboards/stores/{large.id}"), count(client, "/dashboards/stores"))
     assert after == before
+
+
+def test_the_pages_pass_every_label_the_panels_use(app):
+    from kpiapp.dashboards.routes.stores import labels
+
+    with app.test_request_context("/"):
+        assert set(labels()) == set(stores.LABEL_KEYS)

@@ -14,15 +14,15 @@ STORE_FILTERS = ("cycle", "period")
 
 
 def labels():
-    """The words of the store panels, in the page's language."""
+    """The words of the store panels (stores.LABEL_KEYS), in the page's language."""
     return {
         "summary": _("Figures for the period"), "sales": _("Sales (GMV)"), "traffic": _("Units and sessions"),
         "rates": _("Conversion, advertising, refunds and stock"), "owners": _("Owners and their targets"),
         "stores": _("Stores"), "metric": _("Metric"), "period_value": _("This period"),
-        "cycle_value": _("Whole cycle"), "bucket": _("Period"), "owner": _("Owner"), "share": _("Share"),
-        "target": _("Target"), "owner_actual": _("Owner's actual"), "implied": _("Implied store target"),
-        "store_actual": _("Store actual (cycle)"), "store": _("Store"), "name": _("Name"),
-        "platform": _("Platform"), "currency": _("Currency"), "latest": _("Latest data"),
+        "cycle_value": _("Whole cycle"), "missing": _("No data, counted as 0"), "bucket": _("Period"),
+        "owner": _("Owner"), "share": _("Share"), "target": _("Target"), "owner_actual": _("Owner's actual"),
+        "implied": _("Implied store target"), "store_actual": _("Store actual (cycle)"), "store": _("Store"),
+        "name": _("Name"), "platform": _("Platform"), "currency": _("Currency"), "latest": _("Latest data"),
         "axis_money": _("Amount (%(currency)s)"), "axis_count": _("Count"), "axis_fraction": _("Rate"),
         "owners_note": _("Targets are for the whole cycle and for the owner's share. The implied store "
                          "target is the target divided by the share for sales, units and sessions, the "
