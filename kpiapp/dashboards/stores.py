@@ -26,7 +26,7 @@ from kpiapp.presentation import platform_label
 from kpiapp.tracking.services import item_shares
 
 METRICS = ("gmv", "units", "sessions", "cvr", "acos", "tacos", "refund_rate", "fba_in_stock_rate")
-HEADLINE = ("gmv", "units", "cvr", "acos", "tacos")
+HEADLINE = ("gmv", "units", "sessions", "cvr", "acos")
 CHARTS = {"sales": ("gmv",), "traffic": ("units", "sessions"),
           "rates": ("cvr", "acos", "tacos", "refund_rate", "fba_in_stock_rate")}
 # the translated words the caller passes as `labels` ("axis_money" a %-format with `currency`)

@@ -109,6 +109,7 @@ def pages(cycle_id):
         "home (HR: cycle funnel)": ("hr", "/"),
         "home (manager: team pipeline)": ("boss", "/"),
         "home (admin)": ("admin", "/"),
+        "store dashboard list": ("hr", "/dashboards/stores"),
     }
 
 
