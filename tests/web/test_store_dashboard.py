@@ -222,6 +222,9 @@ def test_the_page_in_chinese_and_english(app, team, shops, browser):
     assert "Owners and their targets" not in zh
     en = browser(team.manager).page(f"/dashboards/stores/{a.id}")
     assert "Owners and their targets" in en and "166,666.67" in en
+    fragment = browser(team.manager).get(f"/dashboards/stores/{a.id}?period=2026-10", htmx=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and "2026-10-31" in body and "2026-11-01" not in body  # a month: by day
 
 
 def grow(shop, owners, days):
