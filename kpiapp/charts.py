@@ -144,6 +144,32 @@ def pace_lines_frame(actual, expected, day):
                                   scale=alt.Scale(domain=series, range=[[1, 0], [5, 4]]), legend=None),
     )
     return finish(line.properties(width=WIDTH, height=180))
+def metric_lines(points, labels, fraction=False):
+    """Lines of metrics over time buckets, one colour a metric.
+
+    points: [(bucket label, metric name, value or None)], buckets in time order (their labels
+    start with an ISO date or month, so they sort as they read); labels: {"bucket", "value"}
+    already translated; `fraction`: values are fractions, the axis reads in percent. A None
+    is a gap ("no data"), never a zero.
+    """
+    frame = metric_lines_frame(labels["bucket"], labels["value"], fraction)
+    values = [{"bucket": bucket, "metric": metric, "value": None if value is None else float(value)}
+              for bucket, metric, value in points]
+    return {**frame, "data": {"values": values}}
+
+
+@lru_cache(maxsize=64)
+def metric_lines_frame(bucket_label, value_label, fraction):
+    """The lines chart without its data, one per labels (see grade_bars_frame). Callers copy it."""
+    axis = alt.Axis(format=".0%" if fraction else ",.0f")
+    chart = alt.Chart(alt.Data(values=[])).mark_line(point=True).encode(
+        x=alt.X("bucket:O", title=bucket_label, axis=alt.Axis(labelAngle=-45, labelLimit=160)),
+        y=alt.Y("value:Q", title=value_label, axis=axis),
+        color=alt.Color("metric:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("bucket:O", title=bucket_label), alt.Tooltip("metric:N", title=None),
+                 alt.Tooltip("value:Q", title=value_label, format=".2%" if fraction else ",.2f")],
+    )
+    return finish(chart.properties(width=WIDTH, height=220))
 
 
 def finish(chart):

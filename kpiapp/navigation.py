@@ -3,7 +3,7 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import can_view_team_dashboard, has_reports, rule_allows
+from kpiapp.policy import can_view_team_dashboard, has_reports, has_visible_store, rule_allows
 
 
 class NavItem:
@@ -83,6 +83,9 @@ def register_menu():
     add_nav("dashboards.company", _l("Company"), "staff",
             _l("Attainment, grades, KPI families, data freshness and per-head efficiency"),
             group="dashboards", when=sees_company_dashboard)
+    add_nav("dashboards.stores", _l("Store dashboard"), "staff",
+            _l("Each store's sales, traffic and ad figures over time, against its owners' targets"),
+            group="dashboards", when=has_visible_store)
     add_nav("cycles.index", _l("Cycles"), "appraisal.manage",
             _l("Appraisal cycles: participants, deadlines, progress"), group="appraisal")
     add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",

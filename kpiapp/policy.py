@@ -386,6 +386,32 @@ def visible_stores_filter(user):
     return Store.id.in_(select(StoreOwner.store_id).where(StoreOwner.person_id.in_(owners)))
 
 
+def can_view_store(user, store):
+    """A store's dashboard: the stores of visible_stores_filter (one query)."""
+    from kpiapp.extensions import db
+    from kpiapp.models import Store
+
+    return bool(db.session.execute(select(exists().where(Store.id == store.id, visible_stores_filter(user))))
+                .scalar())
+
+
+OBJECT_RULES["store.view"] = can_view_store
+
+
+def has_visible_store(user):
+    """Whether the store dashboard has anything for `user` (the menu asks; one query a request)."""
+    from kpiapp.extensions import db
+    from kpiapp.models import Store
+
+    if not getattr(user, "is_authenticated", False) or user.role == Role.client:
+        return False
+    known = g.setdefault("has_visible_store", {})
+    if user.id not in known:
+        found = select(Store.id).where(visible_stores_filter(user)).limit(1)
+        known[user.id] = db.session.execute(found).first() is not None
+    return known[user.id]
+
+
 def visible_departments_filter(user):
     """A WHERE clause limiting a Department query: all for HR and admins; else the
     departments of the user and of the people below them."""

@@ -16,12 +16,18 @@ FORMATS = {
 @dataclass(frozen=True)
 class Column:
     """A column of a panel's table. `unit` is a presentation unit ("money", "fraction",
-    "count", "ratio", "hours", "days"), "points", "percent" (already ×100), or None for text."""
+    "count", "ratio", "hours", "days"), "points", "percent" (already ×100), or None for text.
+    `unit_key`: a column whose rows differ in unit (one metric a row) reads each row's unit
+    from that key of the row."""
 
     key: str
     label: str
     unit: str | None = None
     currency: str | None = None
+    unit_key: str | None = None
+
+    def unit_of(self, row):
+        return row.get(self.unit_key) if self.unit_key else self.unit
 
 
 @dataclass
@@ -39,21 +45,22 @@ class Panel:
 
     def cells(self, lang):
         """The table as people read it: every value through presentation, None as "—"."""
-        return [[cell(row.get(column.key), column, lang) for column in self.columns] for row in self.rows]
+        return [[cell(row.get(c.key), c.unit_of(row), c.currency, lang) for c in self.columns]
+                for row in self.rows]
 
     def raw(self):
         """The table for a download: plain values (a spreadsheet does its own formatting)."""
         return [[plain(row.get(column.key)) for column in self.columns] for row in self.rows]
 
 
-def cell(value, column, lang):
-    if column.unit is None:
+def cell(value, unit, currency, lang):
+    if unit is None:
         return presentation.DASH if value in (None, "") else str(value)
-    if column.unit == "points":
+    if unit == "points":
         return presentation.number(value, lang, 2)
-    if column.unit == "percent":
+    if unit == "percent":
         return presentation.percent(value, lang, 1)
-    return presentation.in_unit(value, column.unit, lang, column.currency)
+    return presentation.in_unit(value, unit, lang, currency)
 
 
 def plain(value):

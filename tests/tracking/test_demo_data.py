@@ -79,6 +79,7 @@ def test_marketplace_demo_gives_q4_items_live_numbers(app):
     assert q3_items and all((i.provenance or {}).get("source") != "metric_facts" for i in q3_items)
     assert q4.period_start == date(2026, 10, 1)
     assert_two_store_owners_at_risk(q4, rows, report)
+    store_dashboard_shows_believable_series(q4)
 
 
 def assert_rows_add_up(item):
@@ -110,3 +111,24 @@ def assert_two_store_owners_at_risk(q4, rows, report):
     assert report["at_risk"] == 2
     told = db.session.execute(select(Notification.user_id).where(Notification.key == "pace.at_risk")).scalars()
     assert sorted(told) == sorted({i.scorecard.person_id for i in rows if paces[i.id].at_risk})
+
+
+def store_dashboard_shows_believable_series(q4):
+    """The demo's AMZ-US on the store dashboard: a weekly GMV series up to the demo's today,
+    Black Friday week above the first full week, a plausible CVR, its three owners."""
+    from kpiapp.dashboards import stores
+    from kpiapp.models import Store, User
+
+    shop = db.session.execute(select(Store).where(Store.code == "AMZ-US")).scalar_one()
+    hr = db.session.execute(select(User).where(User.email.like("hr@%"))).scalar_one()
+    labels = {key: key for key in stores.LABEL_KEYS}
+    page = stores.store_page(shop, q4, (q4.period_start, q4.period_end), hr, "en", labels, "USD")
+    panels = {p.key: p for p in page.panels}
+    weeks = [row["gmv"] for row in panels["sales"].rows]
+    assert all(weeks[:9]) and not any(weeks[9:])  # 10-01 .. the week of 11-26, nothing after
+    assert weeks[8] > weeks[1]  # Black Friday week (11-23 ..) over the first full week
+    cvr = next(row["period"] for row in panels["summary"].rows if row["key"] == "cvr")
+    assert Decimal("0.05") < cvr < Decimal("0.2")
+    owners = panels["owners"].rows
+    assert sum({row["owner"]: row["share"] for row in owners}.values()) == 1
+    assert page.data_as_of == DEMO_TODAY

@@ -108,3 +108,13 @@ def test_pace_lines_share_a_cached_frame_but_not_their_data():
     assert (one["encoding"]["y"]["title"], two["encoding"]["y"]["title"]) == ("GMV", "ACoS")
     assert layer_values(one)[0]["value"] == 1.0 and layer_values(two)[0]["value"] == 3.0
     assert charts.pace_lines_frame("实际累计", "应达进度", "日期")["data"] == {"values": []}  # no caller's data
+def test_metric_lines_keep_no_data_as_a_gap_and_validate():
+    points = [("2026-10-05", "CVR", Decimal("0.125")), ("2026-10-12", "CVR", None),
+              ("2026-10-05", "ACoS", Decimal("0.3"))]
+    spec = charts.metric_lines(points, {"bucket": "周", "value": "比率"}, fraction=True)
+    assert layer_values(spec) == [{"bucket": "2026-10-05", "metric": "CVR", "value": 0.125},
+                                  {"bucket": "2026-10-12", "metric": "CVR", "value": None},
+                                  {"bucket": "2026-10-05", "metric": "ACoS", "value": 0.3}]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%" and spec["encoding"]["y"]["title"] == "比率"
+    alt.Chart.from_dict(spec, validate=True)
+    assert "周" in str(charts.svg(spec))

@@ -110,3 +110,12 @@ def test_the_index_lists_only_dashboards_the_reader_may_open(team, browser):
     html = browser(team.people[0]).page("/dashboards/")
     assert "<h1>" in html
     assert browser(ClientUserFactory()).get("/dashboards/").status_code == 403
+
+
+def test_a_column_may_take_each_rows_unit_from_the_row():
+    by_row = Panel("summary", "Summary", [Column("metric", "Metric"), Column("value", "Value", currency="USD",
+                                                                             unit_key="unit")],
+                   [{"metric": "GMV", "unit": "money", "value": Decimal("1234.5")},
+                    {"metric": "CVR", "unit": "fraction", "value": Decimal("0.125")},
+                    {"metric": "ACoS", "unit": "fraction", "value": None}])
+    assert by_row.cells("en") == [["GMV", "$1,234.50"], ["CVR", "12.5%"], ["ACoS", "—"]]

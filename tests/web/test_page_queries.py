@@ -125,6 +125,7 @@ def pages(cycle_id):
         "home (admin)": ("admin", "/"),
         "team dashboard (manager)": ("boss", f"/dashboards/team?cycle={cycle_id}"),
         "team dashboard (HR: everyone)": ("hr", f"/dashboards/team?cycle={cycle_id}"),
+        "store dashboard list": ("hr", "/dashboards/stores"),
     }
 
 

@@ -24,6 +24,6 @@ def filter_names(names):
 def register(app):
     # each dashboard's module adds its views to `bp` (imported from routes.common, not from this
     # package, so no import cycle): import them here, before registering
-    from kpiapp.dashboards.routes import company, person, team  # noqa: F401
+    from kpiapp.dashboards.routes import company, person, stores, team  # noqa: F401
     app.register_blueprint(bp, url_prefix="/dashboards")
     app.jinja_env.globals["filter_names"] = filter_names

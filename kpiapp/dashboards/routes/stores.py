@@ -1,0 +1,64 @@
+"""The store dashboard pages (docs/dashboards.md "Store"): the stores list and one store."""
+from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kpiapp.dashboards import stores as queries
+from kpiapp.dashboards.routes import bp, common
+from kpiapp.extensions import db
+from kpiapp.models import Store
+from kpiapp.policy import STAFF, allow, authorize
+from kpiapp.web.pages import ui_lang
+
+STORE_FILTERS = ("cycle", "period")
+
+
+def labels():
+    """The words of the store panels (stores.LABEL_KEYS), in the page's language."""
+    return {
+        "summary": _("Figures for the period"), "sales": _("Sales (GMV)"), "traffic": _("Units and sessions"),
+        "rates": _("Conversion, advertising, refunds and stock"), "owners": _("Owners and their targets"),
+        "stores": _("Stores"), "metric": _("Metric"), "period_value": _("This period"),
+        "cycle_value": _("Whole cycle"), "missing": _("No data, counted as 0"), "bucket": _("Period"),
+        "owner": _("Owner"), "share": _("Share"), "target": _("Target"), "owner_actual": _("Owner's actual"),
+        "implied": _("Implied store target"), "store_actual": _("Store actual (cycle)"), "store": _("Store"),
+        "name": _("Name"), "platform": _("Platform"), "currency": _("Currency"), "latest": _("Latest data"),
+        "axis_money": _("Amount (%(currency)s)"), "axis_count": _("Count"), "axis_fraction": _("Rate"),
+        "owners_note": _("Targets are for the whole cycle and for the owner's share. The implied store "
+                         "target is the target divided by the share for sales, units and sessions, the "
+                         "target itself for a rate; it is shown only when the item is measured on this "
+                         "store alone."),
+    }
+
+
+@bp.route("/stores")
+@allow(STAFF)
+def stores():
+    """The stores the reader may see, a page at a time, with the period's headline figures."""
+    filters, offered, cycle = common.read_filters()
+    panels, next_after = [], None
+    if cycle is not None:
+        panel, shown, next_after = queries.store_list(
+            current_user, filters, filters.date_range(cycle), request.args.get("after", "").strip() or None,
+            ui_lang(), labels(), current_app.config["BASE_CURRENCY"])
+        kept = filters.query(store=None, platform=None)
+        panel.links = {i: url_for("dashboards.store", store_id=s.id, **kept) for i, s in enumerate(shown)}
+        panels = [panel]
+    return common.render_dashboard("stores", panels, filters, offered=offered, cycle=cycle,
+                                   months=common.months_of(cycle), next_after=next_after,
+                                   base=current_app.config["BASE_CURRENCY"])
+
+
+@bp.route("/stores/<int:store_id>")
+@allow(STAFF)
+def store(store_id):
+    """One store's metrics over time against its owners' targets (404 unless visible)."""
+    store = authorize("store.view", db.session.get(Store, store_id))
+    filters, offered, cycle = common.read_filters()
+    page = None
+    if cycle is not None:
+        page = queries.store_page(store, cycle, filters.date_range(cycle), current_user, ui_lang(), labels(),
+                                  current_app.config["BASE_CURRENCY"])
+    return common.render_dashboard("store", page.panels if page else [], filters, offered=offered,
+                                   cycle=cycle, months=common.months_of(cycle), store=store, page=page,
+                                   show=STORE_FILTERS, base=current_app.config["BASE_CURRENCY"])
