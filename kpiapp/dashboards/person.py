@@ -8,7 +8,7 @@ period's facts), what moved (`moved_since`: one `compute_scopes`).
 """
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -82,7 +82,9 @@ def pace_panel(items, paces, moved, units, lang):
                Column("target", _("Target")), Column("threshold", _("Threshold")),
                Column("status", _("Pace")),
                Column("week_ago", _("A week ago")), Column("change", _("Moved since last week"))]
-    return Panel("pace", _("Pace of my items"), columns, rows,
+    # each item's name opens where its number comes from (formula, scope, FX, imports, fact rows)
+    links = {n: url_for("provenance.item", item_id=item.id) for n, item in enumerate(items)}
+    return Panel("pace", _("Pace of my items"), columns, rows, links=links,
                  note=_("Expected to date follows the days elapsed, or the store's seasonality when it "
                         "has a year of history; ratios are expected at their target all along."))
 

@@ -98,6 +98,8 @@ def test_person_dashboard_shows_pace_projection_and_lines(org, app):
     assert f"<td>{money('300')}</td><td>+{money('700')}</td>" in html
     assert html.count("data-chart-spec") == 2  # a pace line per metric item, each with its table
     assert "2026-11-10" in html and "Projected score" in html
+    for item in (i for i in org.cards[zed.id].items if i.metric_key):  # each number opens its rows
+        assert f'<a href="/provenance/items/{item.id}">{item.name}</a>' in html
 
 
 def test_who_may_open_a_person_dashboard(org, app):
