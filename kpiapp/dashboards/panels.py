@@ -3,6 +3,7 @@
 Pure: values in, cells out; the caller passes translated labels and the page's language.
 """
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from kpiapp import presentation, tabular
@@ -18,13 +19,14 @@ class Column:
     """A column of a panel's table. `unit` is a presentation unit ("money", "fraction",
     "count", "ratio", "hours", "days"), "points", "percent" (already ×100), or None for text.
     `unit_key`: a column whose rows differ in unit (one metric a row) reads each row's unit
-    from that key of the row."""
+    from that key of the row. `signed`: a difference, read with its sign (+$700, −0.5%)."""
 
     key: str
     label: str
     unit: str | None = None
     currency: str | None = None
     unit_key: str | None = None
+    signed: bool = False
 
     def unit_of(self, row):
         return row.get(self.unit_key) if self.unit_key else self.unit
@@ -45,7 +47,7 @@ class Panel:
 
     def cells(self, lang):
         """The table as people read it: every value through presentation, None as "—"."""
-        return [[cell(row.get(c.key), c.unit_of(row), c.currency, lang) for c in self.columns]
+        return [[cell(row.get(c.key), c.unit_of(row), c.currency, lang, c.signed) for c in self.columns]
                 for row in self.rows]
 
     def raw(self):
@@ -53,7 +55,9 @@ class Panel:
         return [[plain(row.get(column.key)) for column in self.columns] for row in self.rows]
 
 
-def cell(value, unit, currency, lang):
+def cell(value, unit, currency, lang, signed=False):
+    if signed:
+        return presentation.change(value, unit, lang, currency)
     if unit is None:
         return presentation.DASH if value in (None, "") else str(value)
     if unit == "points":
@@ -64,6 +68,9 @@ def cell(value, unit, currency, lang):
 
 
 def plain(value):
+    """A value as a spreadsheet cell: a Decimal without trailing zeros (1000.000000 -> 1000)."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     return "" if value is None else str(value)
 
 

@@ -73,15 +73,19 @@ def status_text(p):
 
 
 def pace_panel(items, paces, moved, units, lang):
-    """One row per metric item: to date, expected, forecast, limits, status, a week ago."""
+    """One row per metric item: to date, expected, forecast, limits, status, a week ago; the
+    numbers kept raw (each row in its item's unit), so the download holds numbers."""
     currency = current_app.config["BASE_CURRENCY"]
-    rows = [pace_row(item, paces[item.id], units[item.metric_key][0], moved[item.id], lang, currency)
-            for item in items]
-    columns = [Column("item", _("KPI item")), Column("actual", _("Actual to date")),
-               Column("expected", _("Expected to date")), Column("forecast", _("Forecast at period end")),
-               Column("target", _("Target")), Column("threshold", _("Threshold")),
+    rows = [pace_row(item, paces[item.id], units[item.metric_key][0], moved[item.id]) for item in items]
+
+    def number(key, label, **extra):
+        return Column(key, label, currency=currency, unit_key="unit", **extra)
+
+    columns = [Column("item", _("KPI item")), number("actual", _("Actual to date")),
+               number("expected", _("Expected to date")), number("forecast", _("Forecast at period end")),
+               number("target", _("Target")), number("threshold", _("Threshold")),
                Column("status", _("Pace")),
-               Column("week_ago", _("A week ago")), Column("change", _("Moved since last week"))]
+               number("week_ago", _("A week ago")), number("change", _("Moved since last week"), signed=True)]
     # each item's name opens where its number comes from (formula, scope, FX, imports, fact rows)
     links = {n: url_for("provenance.item", item_id=item.id) for n, item in enumerate(items)}
     return Panel("pace", _("Pace of my items"), columns, rows, links=links,
@@ -89,16 +93,12 @@ def pace_panel(items, paces, moved, units, lang):
                         "has a year of history; ratios are expected at their target all along."))
 
 
-def pace_row(item, p, unit, moved, lang, currency):
-    def show(value):
-        return presentation.in_unit(value, unit, lang, currency)
-
+def pace_row(item, p, unit, moved):
     before, now = moved
     change = None if before is None or now is None else now - before
-    return {"item": item.name, "actual": show(p.actual_to_date), "expected": show(p.expected_to_date),
-            "forecast": show(p.forecast), "target": show(p.target), "threshold": show(p.threshold),
-            "status": status_text(p), "week_ago": show(before),
-            "change": presentation.change(change, unit, lang, currency)}
+    return {"item": item.name, "unit": unit, "actual": p.actual_to_date, "expected": p.expected_to_date,
+            "forecast": p.forecast, "target": p.target, "threshold": p.threshold,
+            "status": status_text(p), "week_ago": before, "change": change}
 
 
 def line_panel(item, rows, unit, lang):

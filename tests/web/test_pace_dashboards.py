@@ -100,6 +100,10 @@ def test_person_dashboard_shows_pace_projection_and_lines(org, app):
     assert "2026-11-10" in html and "Projected score" in html
     for item in (i for i in org.cards[zed.id].items if i.metric_key):  # each number opens its rows
         assert f'<a href="/provenance/items/{item.id}">{item.name}</a>' in html
+    csv = signed_in_client(app, org.boss).get(f"/dashboards/person/{zed.id}?cycle={org.cycle.id}"
+                                              "&download=pace&format=csv").get_data().decode("utf-8-sig")
+    gmv = next(line for line in csv.splitlines() if line.startswith("GMV"))
+    assert gmv.split(",")[1:4] == ["1000", "1000", "3000"]  # numbers a spreadsheet can sum, not text
 
 
 def test_who_may_open_a_person_dashboard(org, app):
