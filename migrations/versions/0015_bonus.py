@@ -17,9 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('appraisal_cycle') as batch:
-        batch.add_column(sa.Column('bonus_budget', sa.Numeric(precision=14, scale=2), nullable=True))
-        batch.add_column(sa.Column('bonus_frozen_at', sa.DateTime(timezone=True), nullable=True))
+    # plain ALTER TABLE (SQLite too): a batch copy of appraisal_cycle would DROP the old table,
+    # which SQLite refuses while scorecards refer to it
+    op.add_column('appraisal_cycle', sa.Column('bonus_budget', sa.Numeric(precision=14, scale=2), nullable=True))
+    op.add_column('appraisal_cycle', sa.Column('bonus_frozen_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'bonus_line',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -51,6 +52,5 @@ def downgrade():
     with op.batch_alter_table('bonus_line') as batch:
         batch.drop_index(batch.f('ix_bonus_line_cycle_id'))
     op.drop_table('bonus_line')
-    with op.batch_alter_table('appraisal_cycle') as batch:
-        batch.drop_column('bonus_frozen_at')
-        batch.drop_column('bonus_budget')
+    op.drop_column('appraisal_cycle', 'bonus_frozen_at')  # SQLite 3.35+ drops a column in place
+    op.drop_column('appraisal_cycle', 'bonus_budget')
