@@ -146,6 +146,7 @@ def close_dispute(dispute, actor, note=None):
     _check(dispute.item, dispute, DisputeStep.CLOSE, actor, note)
     _move(dispute, DisputeStep.CLOSE, DS.CORRECTED, DS.CLOSED, actor, closed_by_id=actor.id,
           closed_at=utcnow(), close_note=(note or "").strip() or None)
+    _tell_raiser(dispute, "dispute.closed")
     return dispute
 
 
@@ -154,6 +155,7 @@ def override_lock(dispute, actor, reason):
     _check(dispute.item, dispute, DisputeStep.OVERRIDE_LOCK, actor, reason)
     _move(dispute, DisputeStep.OVERRIDE_LOCK, dispute.status, dispute.status, actor,
           lock_override_reason=reason.strip(), lock_override_by_id=actor.id, lock_override_at=utcnow())
+    _tell_raiser(dispute, "dispute.lock_allowed", reason=reason.strip())
     return dispute
 
 

@@ -41,6 +41,9 @@ MESSAGES = {
     "dispute.raised": N_("%(actor)s disputes the number %(item)s of %(person)s (%(cycle)s): %(comment)s"),
     "dispute.corrected": N_("The disputed number %(item)s of %(person)s (%(cycle)s) was corrected."),
     "dispute.rejected": N_("The dispute on %(item)s of %(person)s (%(cycle)s) was rejected: %(reason)s"),
+    "dispute.closed": N_("The dispute on %(item)s of %(person)s (%(cycle)s) was closed."),
+    "dispute.lock_allowed": N_("HR allowed the lock of %(person)s (%(cycle)s) while the dispute on %(item)s "
+                               "is open: %(reason)s"),
     "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
 }
 

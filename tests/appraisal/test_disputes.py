@@ -152,6 +152,8 @@ def test_lock_is_blocked_while_open_until_closed():
     refused(lambda: services.lock(card, team.hr), "dispute_open")  # corrected is not closed yet
     disputes.close_dispute(dispute, person)
     db.session.commit()
+    closed = db.session.query(Notification).filter_by(kind="dispute.closed").all()
+    assert [n.user_id for n in closed] == [person.id]  # the raiser is the person here: told once
     services.lock(card, team.hr)
     db.session.commit()
     assert card.state == S.LOCKED and card.snapshot["items"][0]["actual"] == "115000.000000"
@@ -168,6 +170,8 @@ def test_hr_overrides_the_lock_with_a_reason_and_the_dispute_stays():
     db.session.commit()
     assert (dispute.status, dispute.lock_override_by_id, dispute.lock_override_reason) == (
         DS.OPEN, team.hr.id, "Payroll closes today; the B2B orders go into Q1.")
+    allowed = db.session.query(Notification).filter_by(kind="dispute.lock_allowed").one()
+    assert allowed.user_id == person.id and allowed.params["reason"].startswith("Payroll closes today")
     refused(lambda: disputes.override_lock(dispute, team.hr2, "again"), "already_overridden")
     services.lock(card, team.hr)
     db.session.commit()
