@@ -56,6 +56,7 @@ def test_menu_folds_behind_menu_on_a_phone(app, live_server, browser, shot, java
     toggle.click()
     open_menu_entry(page, "Appraisal", "Cycles")
     expect(page).to_have_url(f"{live_server}/cycles/")
+    page.wait_for_load_state("load")  # the stylesheets applied: an unstyled table is wider
     assert page.evaluate(FITS)
     shot(page, "390")
     page.context.close()
