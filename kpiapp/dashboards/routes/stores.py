@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kpiapp.dashboards import stores as queries
-from kpiapp.dashboards.routes import bp, common
+from kpiapp.dashboards.routes import common
+from kpiapp.dashboards.routes.common import bp
 from kpiapp.extensions import db
 from kpiapp.models import Store
 from kpiapp.policy import STAFF, allow, authorize
