@@ -148,7 +148,7 @@ def visible_scorecards_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return Scorecard.person_id.in_(team_ids(user) | {user.id})
+    return Scorecard.person_id.in_(line_ids(user))
 
 
 def team_scorecards_filter(user):
@@ -194,7 +194,7 @@ def visible_reports_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return (IssuedReport.kind == ReportKind.scorecard) & IssuedReport.person_id.in_(team_ids(user) | {user.id})
+    return (IssuedReport.kind == ReportKind.scorecard) & IssuedReport.person_id.in_(line_ids(user))
 
 
 # ---- bonus (docs/bonus.md) -----------------------------------------------------------------
@@ -214,11 +214,8 @@ def owned_store_ids(user):
     from kpiapp.extensions import db
     from kpiapp.models import StoreOwner
 
-    known = g.setdefault("owned_stores", {})
-    if user.id not in known:
-        known[user.id] = set(db.session.execute(
-            select(StoreOwner.store_id).where(StoreOwner.person_id == user.id)).scalars())
-    return known[user.id]
+    return once_per_request("owned_stores", user, lambda: set(db.session.execute(
+        select(StoreOwner.store_id).where(StoreOwner.person_id == user.id)).scalars()))
 
 
 def _active(user):
@@ -328,16 +325,27 @@ def team_ids(user):
     return set(db.session.execute(select(below.c.id)).scalars())
 
 
+def once_per_request(name, user, answer):
+    """`answer()` for `user`, asked once per request (the menu and the page ask alike)."""
+    known = g.setdefault(name, {})
+    if user.id not in known:
+        known[user.id] = answer()
+    return known[user.id]
+
+
+def line_ids(user):
+    """`user` and everyone below them in the reporting line."""
+    return team_ids(user) | {user.id}
+
+
 def has_reports(user):
     """Whether anyone reports to `user`: "My team" is shown only to them (one query per request)."""
     from kpiapp.extensions import db
 
     if not getattr(user, "is_authenticated", False) or user.role == Role.client:
         return False
-    known = g.setdefault("has_reports", {})
-    if user.id not in known:
-        known[user.id] = bool(db.session.execute(select(exists().where(User.manager_id == user.id))).scalar())
-    return known[user.id]
+    return once_per_request("has_reports", user, lambda: bool(
+        db.session.execute(select(exists().where(User.manager_id == user.id))).scalar()))
 
 
 # ---- dashboards (docs/dashboards.md) -------------------------------------------------
@@ -382,7 +390,7 @@ def visible_stores_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    owners = team_ids(user) | {user.id}
+    owners = line_ids(user)
     return Store.id.in_(select(StoreOwner.store_id).where(StoreOwner.person_id.in_(owners)))
 
 
@@ -405,11 +413,8 @@ def has_visible_store(user):
 
     if not getattr(user, "is_authenticated", False) or user.role == Role.client:
         return False
-    known = g.setdefault("has_visible_store", {})
-    if user.id not in known:
-        found = select(Store.id).where(visible_stores_filter(user)).limit(1)
-        known[user.id] = db.session.execute(found).first() is not None
-    return known[user.id]
+    return once_per_request("has_visible_store", user, lambda: db.session.execute(
+        select(Store.id).where(visible_stores_filter(user)).limit(1)).first() is not None)
 
 
 def visible_departments_filter(user):
@@ -421,7 +426,7 @@ def visible_departments_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    people = team_ids(user) | {user.id}
+    people = line_ids(user)
     return Department.id.in_(select(User.department_id).where(User.id.in_(people)))
 
 
@@ -431,7 +436,7 @@ def visible_people_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return User.id.in_(team_ids(user) | {user.id})
+    return User.id.in_(line_ids(user))
 
 
 def can_publish_company_panels(user, _obj=None):

@@ -79,9 +79,7 @@ def cycle(cycle_id):
         403: Forbidden
         404: NotFound
     """
-    found = db.session.execute(visible_cycles_query().where(Cycle.id == cycle_id)).scalars().first()
-    if found is None:
-        abort(404)
+    found = visible_cycle_or_404(cycle_id)
     counts = db.session.execute(
         queries.latest_only(
             select(Scorecard.state, func.count()).where(
@@ -90,6 +88,14 @@ def cycle(cycle_id):
         ).group_by(Scorecard.state)
     ).all()
     return jsonify(cycle_json(found, {str(state): n for state, n in counts}))
+
+
+def visible_cycle_or_404(cycle_id):
+    """The cycle if the caller may see it; else 404, as for a cycle that does not exist."""
+    found = db.session.execute(visible_cycles_query().where(Cycle.id == cycle_id)).scalars().first()
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.route("/cycles/<int:cycle_id>/results")
@@ -106,9 +112,7 @@ def cycle_results(cycle_id):
         403: Forbidden
         404: NotFound
     """
-    found = db.session.execute(visible_cycles_query().where(Cycle.id == cycle_id)).scalars().first()
-    if found is None:
-        abort(404)
+    found = visible_cycle_or_404(cycle_id)
     rows = results.result_rows(found, visible_scorecards_filter(current_user))
     return jsonify(cycle_id=found.id, columns=results.COLUMNS, rows=rows)
 
