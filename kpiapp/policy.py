@@ -39,7 +39,11 @@ ROLE_PERMISSIONS = {
     Role.client: set(),
 }
 # route rules no role decides alone: a question about the user (defined below)
-USER_RULES = {"disputes.handle": lambda user: handles_disputes(user)}
+USER_RULES = {
+    "disputes.handle": lambda user: handles_disputes(user),
+    "contracts.work": lambda user: works_on_contracts(user),
+    "portal.use": lambda user: is_portal_user(user),
+}
 ALL_PERMISSIONS = set().union(*ROLE_PERMISSIONS.values()) | set(USER_RULES)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -453,3 +457,94 @@ def company_panels_for(user, keys, public):
     if not getattr(user, "is_authenticated", False) or not user.active or user.role == Role.client:
         return []
     return [key for key in keys if key in public]
+
+
+# ---- agency contracts and the client portal (docs/contracts.md) ----------------------------
+
+def is_portal_user(user):
+    """An active client user bound to a client company: the portal is theirs, nothing else."""
+    return bool(getattr(user, "is_authenticated", False) and user.active and user.role == Role.client
+                and user.client_company_id is not None)
+
+
+def works_on_contracts(user):
+    """The agency's contract pages: HR, admins and anyone on a contract's account team."""
+    from kpiapp.extensions import db
+    from kpiapp.models import Contract, ContractMember
+
+    if not _active(user):
+        return False
+    if _is_hr(user):
+        return True
+    return once_per_request("works_on_contracts", user, lambda: db.session.execute(select(
+        exists().where(Contract.lead_id == user.id) | exists().where(ContractMember.person_id == user.id)))
+        .scalar())
+
+
+def can_manage_contract(user, contract):
+    """Edit a contract's terms and run its reports: HR, admins, its lead and account team."""
+    return _active(user) and (_is_hr(user) or user.id in contract.team_ids)
+
+
+def can_view_contract(user, contract):
+    """The agency side as can_manage_contract; a client user: their company's contracts once
+    they are no longer drafts."""
+    from kpiapp.models import ContractStatus
+
+    if is_portal_user(user):
+        return (contract.client_company_id == user.client_company_id
+                and contract.status != ContractStatus.draft)
+    return can_manage_contract(user, contract)
+
+
+def visible_contracts_filter(user):
+    """A WHERE clause limiting a Contract query to the contracts `user` may see."""
+    from kpiapp.models import Contract, ContractMember, ContractStatus
+
+    if is_portal_user(user):
+        return (Contract.client_company_id == user.client_company_id) & (Contract.status != ContractStatus.draft)
+    if not _active(user):
+        return false()
+    if _is_hr(user):
+        return true()
+    return (Contract.lead_id == user.id) | Contract.id.in_(
+        select(ContractMember.contract_id).where(ContractMember.person_id == user.id))
+
+
+def contract_parties(user, contract):
+    """The flow.ContractParty set of `user` for `contract` (the report and amendment flows)."""
+    from kpiapp.contracts.flow import ContractParty as P
+
+    if is_portal_user(user) and can_view_contract(user, contract):
+        return {P.CLIENT}
+    if can_manage_contract(user, contract):
+        return {P.AGENCY}
+    return set()
+
+
+def can_view_contract_report(user, report):
+    """A report: the agency side in every state; the client once sent (never a draft)."""
+    from kpiapp.contracts.report_flow import CLIENT_VISIBLE
+
+    if is_portal_user(user):
+        return can_view_contract(user, report.contract) and report.state in CLIENT_VISIBLE
+    return can_manage_contract(user, report.contract)
+
+
+def can_invite_client(user, company):
+    """Invite a client user of `company`: HR, admins, and the lead of one of its contracts."""
+    from kpiapp.extensions import db
+    from kpiapp.models import Contract
+
+    if not _active(user):
+        return False
+    if _is_hr(user):
+        return True
+    return bool(db.session.execute(select(exists().where(
+        Contract.lead_id == user.id, Contract.client_company_id == company.id))).scalar())
+
+
+OBJECT_RULES["contract.view"] = can_view_contract
+OBJECT_RULES["contract.manage"] = can_manage_contract
+OBJECT_RULES["contract_report.view"] = can_view_contract_report
+OBJECT_RULES["client.invite"] = can_invite_client

@@ -4,6 +4,11 @@ from kpiapp.models.appraisal import (
     KpiTemplateItem, Notification, PaceAlert, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
 )
 from kpiapp.models.bonus import BonusLine
+from kpiapp.models.contracts import (
+    ClientInvite, Contract, ContractClause, ContractDocument, ContractMember, ContractOverride, ContractPeriod,
+    ContractReport, ContractReportEvent, ContractReportRevision, ContractStatus, ContractVersion,
+    ContractVersionStore,
+)
 from kpiapp.models.audit import AuditEvent, AuditRefusal
 from kpiapp.models.dashboards import DashboardPublicPanel
 from kpiapp.models.disputes import Dispute, DisputeStore
@@ -24,4 +29,7 @@ __all__ = [
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",
     "Dispute", "DisputeStore",
+    "ClientInvite", "Contract", "ContractClause", "ContractDocument", "ContractMember", "ContractOverride",
+    "ContractPeriod", "ContractReport", "ContractReportEvent", "ContractReportRevision", "ContractStatus",
+    "ContractVersion", "ContractVersionStore",
 ]

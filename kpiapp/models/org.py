@@ -68,6 +68,8 @@ class Store(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
+    # a client's store that the agency operates (docs/contracts.md); None: our own store
+    client_company_id: Mapped[int | None] = mapped_column(ForeignKey("client_company.id"), index=True)
     owners = relationship("StoreOwner", back_populates="store", cascade="all, delete-orphan")
 
     def share_total(self, excluding_id=None):
