@@ -1,4 +1,4 @@
-"""Demo data: a cross-border seller with ~30 people, 6 stores and one agency client.
+"""Demo data: a cross-border seller with ~30 people, 6 stores and two agency clients.
 
 Loaded only into an empty database (`flask --app wsgi kpi seed-demo`).  All demo
 accounts share DEMO_PASSWORD; the README lists them.  Never run in production.
@@ -136,13 +136,16 @@ def seed_organisation():
 
 
 def seed_demo():
-    """Load the whole demo: organisation, appraisal cycles, marketplace data, signed reports."""
+    """Load the whole demo: organisation, appraisal cycles, marketplace data, agency contracts, signed
+    reports."""
     from kpiapp.demo.appraisal import seed_appraisal_demo
+    from kpiapp.demo.clients import seed_clients_demo
     from kpiapp.demo.marketplace import seed_marketplace_demo
 
     people = seed_organisation()
     seed_appraisal_demo()
     seed_marketplace_demo()
+    seed_clients_demo()
     seed_reports()
     seed_dashboards()
     return len(people)

@@ -36,9 +36,16 @@ STORE_MODEL = {
     "SHP-SG": (1400, Decimal("1.34"), 45),
     "TTS-UK": (1100, Decimal("0.79"), 29),
 }
+# the agency clients' stores we operate (kpiapp/demo/clients.py): 2026-08-01 .. 2026-10-31
+CLIENT_STORE_MODEL = {
+    "NHG-US": (2600, Decimal("1"), 32),
+    "NHG-DE": (1500, Decimal("0.92"), 30),
+    "QH-US": (2100, Decimal("1"), 19),
+}
 AMAZON = ("AMZ-US", "AMZ-DE", "AMZ-JP", "AMZ-UK")
 MARKETPLACE_IDS = {"AMZ-US": "ATVPDKIKX0DER", "AMZ-DE": "A1PA6795UKMFR9", "AMZ-JP": "A1VC38T7YXB528",
-                   "AMZ-UK": "A1F83G8C2ARO7P"}
+                   "AMZ-UK": "A1F83G8C2ARO7P", "NHG-US": "ATVPDKIKX0DER", "NHG-DE": "A1PA6795UKMFR9",
+                   "QH-US": "ATVPDKIKX0DER"}
 CAMPAIGNS = ("Bottle - Auto", "Bottle - Exact", "Lunchbox - Brand defense")
 SKUS = ["BTL-750-BLU", "BTL-750-RED", "BTL-750-BLK", "BTL-500-GRN", "LBX-2T-GRY", "LBX-3T-BLU",
         "MUG-350-WHT", "MUG-350-BLK", "LID-STD", "STRAW-SET"]
@@ -80,16 +87,16 @@ class Day:
     sku_units: dict = field(default_factory=dict)
 
 
-def simulate(rng):
+def simulate(rng, model=None, first=FIRST_DAY, last=DEMO_TODAY):
     """{store code: {date: Day}} with weekly seasonality, a Black Friday bump and noise."""
     out = {}
-    for code, (usd, fx, price) in STORE_MODEL.items():
+    for code, (usd, fx, price) in (model or STORE_MODEL).items():
         currency_days = {}
         cvr = rng.uniform(0.095, 0.14)
-        for d in days():
+        for d in days(first, last):
             black_friday = 0.9 if date(2026, 11, 20) <= d <= date(2026, 11, 26) else 0
             season = 1 + 0.15 * (d.weekday() >= 5) + black_friday
-            trend = 1 + (d - FIRST_DAY).days / 400
+            trend = 1 + (d - first).days / 400
             local = Decimal(str(usd * season * trend * rng.uniform(0.8, 1.2))) * fx
             units = max(1, round(float(local) / price))
             sessions = max(units, round(units / (cvr * rng.uniform(0.85, 1.15))))
@@ -113,7 +120,7 @@ def split(units, rng):
 
 def currency(code):
     return {"AMZ-US": "USD", "AMZ-DE": "EUR", "AMZ-JP": "JPY", "AMZ-UK": "GBP", "SHP-SG": "SGD",
-            "TTS-UK": "GBP"}[code]
+            "TTS-UK": "GBP", "NHG-US": "USD", "NHG-DE": "EUR", "QH-US": "USD"}[code]
 
 
 # ---- files -------------------------------------------------------------------------------
@@ -154,7 +161,7 @@ ADS_ZH = ["日期", "广告活动名称", "货币", "展示量", "点击量", "�
 
 def ads_csv(code, data, first, last, rng, zh=False):
     cur = currency(code)
-    _usd, fx, price = STORE_MODEL[code]
+    _usd, fx, price = {**STORE_MODEL, **CLIENT_STORE_MODEL}[code]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(ADS_ZH if zh else ADS_EN)
