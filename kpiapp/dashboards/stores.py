@@ -153,7 +153,7 @@ def store_page(store, cycle, period, viewer, lang, labels, base):
 
 def summary_panel(facts, whole, for_cycle, lang, labels, base):
     """Each metric over the period and the cycle; as compute_metric, a measure without facts
-    beside others that have some counts as 0, and the table names it."""
+    leaves the metric without a value (never 0), and the table names the measure."""
     columns = [Column("metric", labels["metric"]), by_row("period", labels["period_value"], base),
                by_row("cycle", labels["cycle_value"], base), Column("missing", labels["missing"])]
     rows = [{**metric_cells(facts, key, lang), "period": value_of(whole.get(key)),

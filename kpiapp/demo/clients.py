@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kpiapp.auth.passwords import hash_password
 from kpiapp.extensions import db
 from kpiapp.models import ClientCompany, Role, Store, User
 
@@ -70,13 +69,13 @@ def person(login):
 
 
 def seed_client_org():
-    """The second client company and its login, and the clients' stores; returns the stores."""
-    from kpiapp.demo import DEMO_PASSWORD, email_of
-
+    """The second client company and its login (the demo password and domain of the first
+    client's), and the clients' stores; returns the stores."""
     login, company, name, locale = CLIENT2
+    first = person("client")
     second = ClientCompany(name=company)
-    db.session.add(User(email=email_of(login), name=name, role=Role.client, locale=locale,
-                        client_company=second, password_hash=hash_password(DEMO_PASSWORD)))
+    db.session.add(User(email=f"{login}@{first.email.split('@')[1]}", name=name, role=Role.client,
+                        locale=locale, client_company=second, password_hash=first.password_hash))
     db.session.flush()
     companies = {c.name: c.id for c in db.session.execute(select(ClientCompany)).scalars()}
     stores = {code: Store(code=code, name=store_name, platform=platform, marketplace=mp, currency=cur,

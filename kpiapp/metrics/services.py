@@ -296,6 +296,8 @@ def evaluate(formula, measures, totals, result, period_days):
     if not any(m in totals for m in measures):
         return result  # no data at all
     result.missing_measures = [m for m in measures if m not in totals]
-    result.inputs = {m: totals.get(m, Decimal(0)) for m in measures}
+    result.inputs = {m: totals[m] for m in measures if m in totals}
+    if result.missing_measures:  # a measure with no facts is unknown, not 0 (TACoS without ads data)
+        return result
     result.value = formula.evaluate({**result.inputs, PERIOD_DAYS: Decimal(period_days)})
     return result

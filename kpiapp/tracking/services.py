@@ -36,6 +36,8 @@ REASONS = {
     "no_data": _l("No imported data for these stores in this period yet."),
     "missing_rates": _l("An exchange rate is missing, so the value cannot be computed."),
     "zero_divisor": _l("The divisor of the formula is zero for this period."),
+    "missing_measures": _l("Part of the formula has no imported data for these stores in this period "
+                           "(the inputs without a value below); it is not counted as zero."),
     "unknown_metric": _l("This metric is not in the metric dictionary."),
     "period_not_started": _l("The cycle's period has not started yet."),
 }
@@ -160,6 +162,8 @@ def no_value_reason(result):
         return None
     if result.missing_rates:
         return "missing_rates"
+    if result.missing_measures and result.inputs:
+        return "missing_measures"
     if result.inputs:
         return "zero_divisor"
     return "no_data"

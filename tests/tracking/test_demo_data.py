@@ -24,13 +24,14 @@ def seed_org_only():
     db.session.flush()
 
 
-def test_seed_demo_wires_appraisal_then_marketplace_then_reports(app, monkeypatch):
+def test_seed_demo_wires_appraisal_then_marketplace_then_clients_then_reports(app, monkeypatch):
     calls = []
     monkeypatch.setattr("kpiapp.demo.appraisal.seed_appraisal_demo", lambda: calls.append("appraisal"))
     monkeypatch.setattr("kpiapp.demo.marketplace.seed_marketplace_demo", lambda: calls.append("marketplace"))
+    monkeypatch.setattr("kpiapp.demo.clients.seed_clients_demo", lambda: calls.append("clients"))
     monkeypatch.setattr(demo, "seed_reports", lambda: calls.append("reports"))
     demo.seed_demo()
-    assert calls == ["appraisal", "marketplace", "reports"]
+    assert calls == ["appraisal", "marketplace", "clients", "reports"]
 
 
 def test_demo_files_are_deterministic():

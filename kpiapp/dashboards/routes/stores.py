@@ -20,7 +20,7 @@ def labels():
         "summary": _("Figures for the period"), "sales": _("Sales (GMV)"), "traffic": _("Units and sessions"),
         "rates": _("Conversion, advertising, refunds and stock"), "owners": _("Owners and their targets"),
         "stores": _("Stores"), "metric": _("Metric"), "period_value": _("This period"),
-        "cycle_value": _("Whole cycle"), "missing": _("No data, counted as 0"), "bucket": _("Period"),
+        "cycle_value": _("Whole cycle"), "missing": _("No data for"), "bucket": _("Period"),
         "owner": _("Owner"), "share": _("Share"), "target": _("Target"), "owner_actual": _("Owner's actual"),
         "implied": _("Implied store target"), "store_actual": _("Store actual (cycle)"), "store": _("Store"),
         "name": _("Name"), "platform": _("Platform"), "currency": _("Currency"), "latest": _("Latest data"),
