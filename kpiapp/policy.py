@@ -548,3 +548,103 @@ OBJECT_RULES["contract.view"] = can_view_contract
 OBJECT_RULES["contract.manage"] = can_manage_contract
 OBJECT_RULES["contract_report.view"] = can_view_contract_report
 OBJECT_RULES["client.invite"] = can_invite_client
+
+
+# ---- objectives, tasks, comments, weekly reviews (docs/objectives.md) ------------------------
+
+def _staff(user):
+    return bool(getattr(user, "is_authenticated", False) and user.active and user.role != Role.client)
+
+
+def can_view_objective(user, objective):
+    """Company objectives and shared department/team objectives: all staff. Private ones and
+    person objectives: the owner, their managers up the line, HR; a shared person objective
+    also the owner's teammates (same manager)."""
+    from kpiapp.models import ObjectiveLevel
+
+    if not _staff(user):
+        return False
+    if _is_hr(user) or user.id == objective.owner_id or user.is_manager_of(objective.owner):
+        return True
+    if objective.level == ObjectiveLevel.person:
+        return objective.shared and objective.owner.manager_id is not None \
+            and objective.owner.manager_id == user.manager_id
+    return objective.level == ObjectiveLevel.company or objective.shared
+
+
+def can_manage_objective(user, objective):
+    """Edit an objective and its key results: its owner, their managers up the line, HR, admin."""
+    return _staff(user) and (_is_hr(user) or user.id == objective.owner_id or user.is_manager_of(objective.owner))
+
+
+def can_create_objective(user, level):
+    """Company objectives: HR and admins (the general manager's are created for them by HR or
+    by themself when they top the line); department/team: HR, admins and managers; person: any staff."""
+    from kpiapp.models import ObjectiveLevel
+
+    if not _staff(user):
+        return False
+    if level == ObjectiveLevel.person:
+        return True
+    if level == ObjectiveLevel.company:
+        return _is_hr(user) or (user.manager_id is None and has_reports(user))
+    return _is_hr(user) or has_reports(user)
+
+
+def visible_objectives_filter(user):
+    """A WHERE clause limiting an Objective query to can_view_objective's answer, in SQL."""
+    from kpiapp.models import Objective, ObjectiveLevel
+
+    if not _staff(user):
+        return false()
+    if _is_hr(user):
+        return true()
+    mine = Objective.owner_id.in_(line_ids(user))
+    open_levels = (Objective.level == ObjectiveLevel.company) | (
+        Objective.level.in_([ObjectiveLevel.department, ObjectiveLevel.team]) & Objective.shared)
+    teammates = false()
+    if user.manager_id is not None:
+        teammates = (Objective.level == ObjectiveLevel.person) & Objective.shared & Objective.owner_id.in_(
+            select(User.id).where(User.manager_id == user.manager_id))
+    return mine | open_levels | teammates
+
+
+def can_see_private_note(user, author):
+    """A check-in's private note: its author, their managers up the line, HR and admins."""
+    return _staff(user) and (_is_hr(user) or user.id == author.id or user.is_manager_of(author))
+
+
+def can_work_task(user, task):
+    """Move, edit and comment on a task: its assignee and creator, the assignee's managers, HR."""
+    return _staff(user) and (_is_hr(user) or user.id in (task.assignee_id, task.creator_id)
+                             or user.is_manager_of(task.assignee))
+
+
+def visible_tasks_filter(user):
+    """A WHERE clause limiting a Task query: HR all; else tasks assigned to or created by the
+    user or assigned to someone below them."""
+    from kpiapp.models import Task
+
+    if not _staff(user):
+        return false()
+    if _is_hr(user):
+        return true()
+    return Task.assignee_id.in_(line_ids(user)) | (Task.creator_id == user.id)
+
+
+def task_parties(user, task):
+    from kpiapp.objectives.task_flow import TaskParty
+
+    return {TaskParty.WORKER} if can_work_task(user, task) else set()
+
+
+def can_run_review(user, manager):
+    """A team's weekly review: the manager of the team, their managers up the line, HR."""
+    return _staff(user) and (_is_hr(user) or user.id == manager.id or user.is_manager_of(manager))
+
+
+OBJECT_RULES["objective.view"] = can_view_objective
+OBJECT_RULES["objective.manage"] = can_manage_objective
+OBJECT_RULES["task.view"] = can_work_task
+OBJECT_RULES["task.work"] = can_work_task
+OBJECT_RULES["review.run"] = can_run_review

@@ -13,6 +13,10 @@ from kpiapp.models.audit import AuditEvent, AuditRefusal
 from kpiapp.models.dashboards import DashboardPublicPanel
 from kpiapp.models.disputes import Dispute, DisputeStore
 from kpiapp.models.jobs import JobRun, JobStatus
+from kpiapp.models.objectives import (
+    CheckIn, Comment, CommentMention, CommentTarget, Confidence, KeyResult, KrKind, Milestone, Objective,
+    ObjectiveLevel, ObjectiveStatus, PeriodKind, ReviewDecision, Task, TaskCheckItem, WeeklyReview,
+)
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
@@ -32,4 +36,7 @@ __all__ = [
     "ClientInvite", "Contract", "ContractClause", "ContractDocument", "ContractMember", "ContractOverride",
     "ContractPeriod", "ContractReport", "ContractReportEvent", "ContractReportRevision", "ContractStatus",
     "ContractVersion", "ContractVersionStore",
+    "CheckIn", "Comment", "CommentMention", "CommentTarget", "Confidence", "KeyResult", "KrKind", "Milestone",
+    "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
+    "WeeklyReview",
 ]

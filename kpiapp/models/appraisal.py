@@ -108,6 +108,8 @@ class Cycle(db.Model):
     # the bonus pool (docs/bonus.md): empty = no pool; frozen with the cycle's bonus table
     bonus_budget = mapped_column(Numeric(14, 2), nullable=True)
     bonus_frozen_at = mapped_column(UTCDateTime, nullable=True)
+    # empty: OKRs stay out of pay; a weight: each scorecard gets an "OKR attainment" item (docs/objectives.md)
+    okr_weight = mapped_column(Numeric(6, 2), nullable=True)
     participants = relationship("CycleParticipant", back_populates="cycle", cascade="all, delete-orphan")
 
 
@@ -193,6 +195,8 @@ class ScorecardItem(ItemFields, db.Model):
     actual = mapped_column(VALUE, nullable=True)
     data_as_of = mapped_column(UTCDateTime, nullable=True)
     provenance: Mapped[dict | None] = mapped_column(JSON)
+    # the key result this KPI item contributes to (docs/objectives.md), if any
+    key_result_id: Mapped[int | None] = mapped_column(ForeignKey("key_result.id"), index=True)
     computed_points = mapped_column(POINTS, nullable=True)
     explanation: Mapped[dict | None] = mapped_column(JSON)
     self_score = mapped_column(Numeric(7, 2), nullable=True)

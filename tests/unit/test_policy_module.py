@@ -13,7 +13,7 @@ ALLOWED_IMPORTS = {
     "functools", "flask", "flask_login", "sqlalchemy", "werkzeug.exceptions",
     "kpiapp.extensions", "kpiapp.models", "kpiapp.models.appraisal", "kpiapp.models.reports",
     "kpiapp.appraisal.workflow", "kpiapp.appraisal.dispute_flow",
-    "kpiapp.contracts.flow", "kpiapp.contracts.report_flow",
+    "kpiapp.contracts.flow", "kpiapp.contracts.report_flow", "kpiapp.flow_table", "kpiapp.objectives.task_flow",
 }
 
 

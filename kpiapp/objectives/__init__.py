@@ -1,0 +1,1 @@
+"""Objectives and key results (OKR + KPI), tasks, comments and the weekly review (docs/objectives.md)."""
