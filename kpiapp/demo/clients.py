@@ -221,8 +221,10 @@ def propose_nordic_amendment(contract):
     lead = person("na.lead")
     draft = terms.draft_amendment(contract, lead)
     gmv = next(c for c in draft.clauses if c.metric_key == "gmv")
-    terms.update_clause(gmv, {"threshold": "130000", "target": "150000", "stretch": "170000"}, lead)
-    draft.summary = "Q4 season: the GMV target rises from 140,000 to 150,000 USD a month from November."
+    terms.update_clause(gmv, {**terms.clause_dict(gmv), "threshold": "130000", "target": "150000",
+                              "stretch": "170000", "cap": gmv.rule.get("cap")}, lead)
+    terms.set_amendment_details(draft, {"summary": "Q4 season: the GMV target rises from 140,000 to 150,000 USD "
+                                        "a month from November.", "effective_from": date(2026, 11, 1)}, lead)
     terms.propose(draft, lead)
     db.session.commit()
 
