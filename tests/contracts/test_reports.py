@@ -259,3 +259,15 @@ def test_notifications_read_in_the_readers_language(setup):
                                      "is ready for your review.")
     assert text(sent_note, "zh_CN").startswith(f"合同 {setup.contract.code} 的 2026-08 KPI报告")
     assert text(disputed, "zh_CN").endswith("ACoS 提出异议：Brand campaign included")
+
+
+def test_client_fee_export_reads_the_sent_revision_in_chinese(setup):
+    report = sent(setup)
+    reports.dispute_clause(report, setup.clauses[0].id, "GMV too low", setup.client_user)
+    reports.revise_report(report, setup.lead)
+    reports.set_override(report, setup.clauses[0].id, Decimal(100000), "Refunds", setup.lead)  # a draft
+    sheet = load_workbook(io.BytesIO(reports.fee_xlsx(report, lang="zh_CN", client=True))).active
+    rows = {row[0].value: row[1].value for row in sheet.iter_rows()}
+    assert rows["修订版本"] == "1" and rows["本期服务费"] == 30960  # not the draft's 23,000
+    agency = load_workbook(io.BytesIO(reports.fee_xlsx(report, lang="en"))).active
+    assert {row[0].value: row[1].value for row in agency.iter_rows()}["Revision"] == "2"
