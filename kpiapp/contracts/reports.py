@@ -16,6 +16,7 @@ from flask_babel import force_locale, gettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, policy
 from kpiapp.appraisal import scoring
@@ -250,7 +251,16 @@ def _parties(actor, report):
     return policy.contract_parties(actor, report.contract)
 
 
+def _lock(report):
+    """Re-read the report's row under a lock (PostgreSQL): two people taking a step at once
+    take it one after the other, the second against the state the first left."""
+    if report.id is not None:
+        db.session.flush()
+        db.session.refresh(report, attribute_names=["state", "revision"], with_for_update=True)
+
+
 def _check(report, step, actor, *, text=None, facts=None):
+    _lock(report)
     try:
         return REPORT_FLOW.check(report.state, step, _parties(actor, report), text=text, facts=facts)
     except TransitionError as error:
@@ -283,6 +293,7 @@ def _require_agency(report, actor):
 
 def _require_draft(report, actor):
     _require_agency(report, actor)
+    _lock(report)
     if report.state != ReportState.DRAFT:
         _refuse("not_draft")
 
@@ -303,8 +314,11 @@ def generate_report(contract, period_start, actor) -> ContractReport:
         _refuse("exists")
     report = ContractReport(contract=contract, version=version, period_start=period[0], period_end=period[1],
                             state=ReportState.DRAFT, revision=1)
-    db.session.add(report)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent request generated the same period first
+            db.session.add(report)
+    except IntegrityError:
+        _refuse("exists")
     report.revisions.append(compute_into(ContractReportRevision(number=1, created_by_id=actor.id), report))
     _event(report, ReportStep.GENERATE, actor)
     return report
