@@ -301,7 +301,7 @@ def _require_draft(report, actor):
 def generate_report(contract, period_start, actor) -> ContractReport:
     """A new draft report (revision 1) for one period, computed from the facts."""
     _check_generate(contract, actor)
-    if contract.status != ContractStatus.active:
+    if contract.status == ContractStatus.draft:  # an ended contract still reports its last periods
         _refuse("not_active")
     period = period_of(contract, period_start)
     if period is None:

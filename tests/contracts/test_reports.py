@@ -11,7 +11,7 @@ from kpiapp.contracts import reports
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import ReportState, ReportStep
 from kpiapp.extensions import db
-from kpiapp.models import AuditEvent, ContractPeriod, ContractVersion, Notification
+from kpiapp.models import AuditEvent, ContractPeriod, ContractStatus, ContractVersion, Notification
 from tests.contracts.factories import make_contract, month_of_facts
 
 AUG = date(2026, 8, 1)
@@ -103,6 +103,15 @@ def test_generate_refuses_a_second_report_a_foreign_period_and_a_client(setup):
     with pytest.raises(reports.ReportError) as error:
         reports.generate_report(setup.contract, date(2026, 9, 1), setup.client_user)
     assert error.value.code == "forbidden"
+
+
+def test_an_ended_contract_reports_its_periods_a_draft_none(setup):
+    setup.contract.status = ContractStatus.ended
+    assert generated(setup).state == ReportState.DRAFT
+    draft = make_contract(status=ContractStatus.draft)
+    with pytest.raises(reports.ReportError) as error:
+        reports.generate_report(draft.contract, AUG, draft.hr)
+    assert error.value.code == "not_active"
 
 
 def test_send_is_blocked_while_a_clause_has_no_value(setup):
