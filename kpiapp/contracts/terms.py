@@ -61,6 +61,10 @@ class TermsError(Exception):
         super().__init__(message % params if params else message)
         self.code, self.field, self.message, self.params = code, field, message, params
 
+    @property
+    def status(self):  # as web.refusals.audit_refusal reads it
+        return 403 if self.code == "forbidden" else 422
+
 
 # ---- small helpers ----------------------------------------------------------------------
 
@@ -133,7 +137,18 @@ def _staff(user_id, name):
 
 # ---- the contract -----------------------------------------------------------------------
 
-CONTRACT_FIELDS = ("code", "title", "client_company_id", "period", "start_date", "end_date")
+def create_client_company(name, actor) -> ClientCompany:
+    """A new client company (HR and admins), its name unique."""
+    if not policy.can_manage_appraisal(actor):
+        raise TermsError("forbidden", N_("Only HR and admins create contracts."))
+    name = _text({"new_client": name}, "new_client", limit=160)
+    if db.session.scalar(select(ClientCompany.id).where(func.lower(ClientCompany.name) == name.lower())):
+        raise TermsError("client_taken", N_("A client company of this name exists: choose it in the list."),
+                         "new_client")
+    company = ClientCompany(name=name)
+    db.session.add(company)
+    db.session.flush()
+    return company
 
 
 def create_contract(values: dict, actor) -> Contract:
