@@ -130,7 +130,7 @@ def _metric(metric_key, store_ids, start, end, sku=None):
         return None, {**provenance, "reason": "unknown_metric"}
     provenance.update(
         formula=result.formula, definition_version=result.version,
-        inputs={k: str(v.normalize()) for k, v in result.inputs.items()},
+        inputs={k: f"{v.normalize():f}" for k, v in result.inputs.items()},
         fact_count=result.fact_count, import_ids=list(result.import_ids),
         fx=result.fx_notes[:MAX_FX_NOTES], fx_count=len(result.fx_notes),
         missing_rates=list(result.missing_rates), missing_measures=list(result.missing_measures),
