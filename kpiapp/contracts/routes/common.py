@@ -8,15 +8,25 @@ from sqlalchemy import select
 
 from kpiapp import presentation
 
+from kpiapp.contracts.amendment_flow import TermsState, TermsStep
+from kpiapp.contracts.report_flow import ReportState, ReportStep
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS, BUILTIN_METRICS_BY_KEY
-from kpiapp.models import ClientCompany, ContractClause, ContractReport, ContractVersion, Contract, Role, User
+from kpiapp.models import (ClientCompany, Contract, ContractClause, ContractReport, ContractStatus, ContractVersion, Role,
+                           User)
 from kpiapp.policy import authorize
 from kpiapp.web.pages import ui_lang
 from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("contracts", __name__)
+
+
+@bp.context_processor
+def enums():
+    """The states these pages compare with (templates compare with members, not strings)."""
+    return {"ContractStatus": ContractStatus, "TermsState": TermsState, "TermsStep": TermsStep,
+            "ReportState": ReportState, "ReportStep": ReportStep}
 
 
 def load_contract(contract_id):

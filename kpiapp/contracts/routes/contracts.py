@@ -11,7 +11,7 @@ from kpiapp.contracts.routes.common import (bp, clause_rows, company_choices, fe
 from kpiapp.contracts.routes.forms import ConfirmForm, ContractForm, GenerateForm, TeamForm
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
-from kpiapp.models import Contract, ContractReport
+from kpiapp.models import Contract, ContractReport, ContractStatus
 from kpiapp.policy import allow
 
 
@@ -116,7 +116,7 @@ def detail_context(contract, generate=None):
     return {"contract": contract, "in_force": in_force, "periods": periods, "generate": generate,
             "rows": clause_rows(in_force), "fee": fee_summary(in_force),
             "open_amendment": terms.open_amendment(contract), "confirm": ConfirmForm(),
-            "may_amend": contract.status == "active" and terms.open_amendment(contract) is None}
+            "may_amend": contract.status == ContractStatus.active and terms.open_amendment(contract) is None}
 
 
 @bp.route("/<int:contract_id>/team", methods=["GET", "POST"])

@@ -61,7 +61,7 @@ def report_page(contract, report, status=200, error=None, **forms):
         "draft": report.state == ReportState.DRAFT, "blockers": send_blockers(report),
         "override_form": override, "answer_form": answer, "note_form": note, "confirm": ConfirmForm(),
         "overrides": {o.clause_id: o for o in report.overrides}, "error": error,
-        "document": documents.document_for(report), "disputes": [e for e in report.events if e.step == "dispute"],
+        "document": documents.document_for(report), "disputes": [e for e in report.events if e.step == ReportStep.DISPUTE],
     }
     return render_template("contracts/report.html", **context), status
 
@@ -103,10 +103,13 @@ def step_done(step):
             "revise": _("A corrected revision was started: the sent one stays readable.")}[step]
 
 
-@bp.route("/<int:contract_id>/reports/<int:report_id>/<any(refresh, send, revise):step>", methods=["POST"])
+@bp.route("/<int:contract_id>/reports/<int:report_id>/<step>", methods=["POST"])
 @allow("contracts.work")
 def report_step(contract_id, report_id, step):
+    """refresh, send or revise."""
     _contract, report = load_report(contract_id, report_id)
+    if step not in STEP_CALLS:
+        abort(404)
     if not ConfirmForm().validate():
         abort(400)
     try:
