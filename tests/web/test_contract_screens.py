@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from kpiapp.contracts import reports, terms
+from kpiapp.contracts import reports
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import ReportState
 from kpiapp.extensions import db
-from kpiapp.models import Contract, ContractClause, ContractReport, ContractVersion, Role
+from kpiapp.models import Contract, ContractClause, ContractReport, ContractVersion, Role, Store
 from tests.contracts.factories import make_contract, month_of_facts
 from tests.factories import ClientCompanyFactory, StoreFactory, UserFactory
 
@@ -348,3 +348,18 @@ def test_pages_in_chinese(setup, browser):
     assert "内部" in page and "Internal: the client never sees this." not in page
     terms_page = me.page(f"/contracts/{setup.contract.id}/versions/{setup.version.id}")
     assert "Version 1" not in terms_page
+
+
+def test_the_store_form_takes_the_client_company(app, browser):
+    hr, company = UserFactory(role=Role.hr), ClientCompanyFactory()
+    me = browser(hr)
+    assert company.name in me.page("/org/stores/new")
+    data = {"code": "NH-DE", "name": "Nordic DE", "platform": "amazon", "marketplace": "DE", "currency": "EUR",
+            "timezone": "Europe/Berlin", "active": "y", "client_company_id": str(company.id)}
+    r = me.post("/org/stores/new", data)
+    assert r.status_code == 302
+    store = db.session.query(Store).filter_by(code="NH-DE").one()
+    assert store.client_company_id == company.id
+    assert company.name in me.page(f"/org/stores/{store.id}")
+    me.post(f"/org/stores/{store.id}/edit", {**data, "client_company_id": "0"})
+    assert db.session.get(Store, store.id).client_company_id is None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kpiapp import presentation
 from kpiapp.contracts import terms
-from kpiapp.contracts.amendment_flow import TermsState, TermsStep
+from kpiapp.contracts.amendment_flow import TERMS_FLOW, TermsState, TermsStep
 from kpiapp.contracts.routes.common import (LIMITS, bp, clause_rows, fee_summary, load_clause, load_contract,
                                             load_version, mark, metric_choices, metric_unit, refused)
 from kpiapp.contracts.routes.forms import AmendmentForm, ClauseForm, ConfirmForm, FeeForm, StoresForm
@@ -80,8 +80,6 @@ def blockers(version):
     """What still keeps a draft from its step, in words (the flow's blocker messages)."""
     facts = terms.terms_facts(version)
     step = TermsStep.ACTIVATE if facts.first_version else TermsStep.PROPOSE
-    from kpiapp.contracts.amendment_flow import TERMS_FLOW
-
     found = []
     for concerns, blocks, code in TERMS_FLOW.blockers:
         if concerns == step and blocks(facts) and TERMS_FLOW.messages[code] not in found:
