@@ -57,6 +57,7 @@ def report_page(contract, report, status=200, error=None, **forms):
         "is_current": shown.number == current.number, "rows": documents.line_rows(shown, lang),
         "fee_rows": documents.fee_rows(shown.fee, lang), "fee": shown.fee or {},
         "score": presentation.number(shown.score, lang), "events": list(report.events),
+        "fee_total": presentation.money(shown.fee_total, lang),
         "buttons": [s for s in AGENCY_BUTTONS if s in steps], "may_answer": ReportStep.ANSWER in steps,
         "draft": report.state == ReportState.DRAFT, "blockers": send_blockers(report),
         "override_form": override, "answer_form": answer, "note_form": note, "confirm": ConfirmForm(),
