@@ -12,7 +12,7 @@ from kpiapp.contracts import reports
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import ReportState
 from kpiapp.extensions import db
-from kpiapp.models import Contract, ContractClause, ContractReport, ContractVersion, Role, Store
+from kpiapp.models import AuditEvent, Contract, ContractClause, ContractReport, ContractVersion, Role, Store
 from tests.contracts.factories import make_contract, month_of_facts
 from tests.factories import ClientCompanyFactory, StoreFactory, UserFactory
 
@@ -118,6 +118,8 @@ def test_only_hr_creates_contracts(setup, browser):
     assert browser(setup.lead).get("/contracts/new").status_code == 403
     assert browser(setup.lead).post("/contracts/new", contract_data(setup.company)).status_code == 403
     assert db.session.query(Contract).count() == 1
+    denied = db.session.query(AuditEvent).filter_by(action="access.denied").all()
+    assert len(denied) == 1 and "route:contracts.new" in denied[0].after_json
 
 
 def test_lead_edits_the_contract_but_not_its_start_once_in_force(setup, browser):

@@ -13,6 +13,7 @@ from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.models import Contract, ContractReport, ContractStatus
 from kpiapp.policy import allow
+from kpiapp.web.refusals import deny
 
 
 @bp.route("/")
@@ -58,8 +59,7 @@ def form_page(form, contract=None, error=None, status=200):
 @allow("contracts.work")
 def new():
     if not policy.can_manage_appraisal(current_user):
-        return render_template("contracts/form.html", form=None, contract=None,
-                               error=_("Only HR and admins create contracts.")), 403
+        deny("route:contracts.new")  # a lead works on contracts but does not create them (audited when a write)
     form = contract_form()
     if request.method == "GET":
         return form_page(form)
