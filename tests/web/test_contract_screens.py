@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from kpiapp.contracts import reports
+from kpiapp.contracts import reports, terms
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import ReportState
 from kpiapp.extensions import db
@@ -350,6 +350,33 @@ def test_pages_in_chinese(setup, browser):
     assert "内部" in page and "Internal: the client never sees this." not in page
     terms_page = me.page(f"/contracts/{setup.contract.id}/versions/{setup.version.id}")
     assert "Version 1" not in terms_page
+
+
+def test_no_english_on_the_pages_for_a_chinese_user(setup, browser):
+    """Every contract page, and a refused form, read with the zh_everywhere check (what people
+    typed is theirs: names, codes, store and company names)."""
+    from tests.web.test_zh_everywhere import english_in, visible_text
+
+    report = with_report(setup, ReportState.SENT)
+    reports.dispute_clause(report, setup.clauses[1].id, "promo", setup.client_user)
+    amendment = terms.draft_amendment(setup.contract, setup.hr)
+    setup.hr.locale = "zh_CN"
+    db.session.commit()
+    typed = [setup.contract.title, setup.company.name, setup.hr.name, setup.lead.name, setup.member.name,
+             setup.client_user.name, "GMV", "ACoS", "promo", *(s.name for s in setup.stores)]
+    allowed = re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in sorted(typed, key=len, reverse=True)))
+    me = browser(setup.hr)
+    c, v = setup.contract, amendment
+    pages = [*urls(setup, report), "/contracts/new", f"/contracts/{c.id}/versions/{v.id}",
+             f"/contracts/{c.id}/versions/{v.id}/clauses/new",
+             f"/contracts/{c.id}/versions/{v.id}/clauses/{v.clauses[0].id}/edit"]
+    problems = {url: english_in(visible_text(me.page(url)), allowed) for url in pages}
+    refused = me.post(f"/contracts/{c.id}/versions/{v.id}/clauses/new", {**CLAUSE, "clause-threshold": "9000"})
+    problems["refused clause"] = english_in(visible_text(refused.get_data(as_text=True)), allowed)
+    weights = me.post(f"/contracts/{c.id}/versions/{v.id}/weights", {"clause-weight": "5"}, htmx=True)
+    problems["weights"] = english_in(visible_text(weights.get_data(as_text=True)), allowed)
+    assert {url: found for url, found in problems.items() if found} == {}
+    assert english_in(visible_text(browser(setup.lead).page(f"/contracts/{c.id}")), allowed)  # the check sees English
 
 
 def test_the_store_form_takes_the_client_company(app, browser):
