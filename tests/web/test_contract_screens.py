@@ -53,6 +53,10 @@ def test_hr_and_the_account_team_open_every_page(setup, browser):
             assert me.get(url).status_code == 200, (user.name, url)
     page = browser(setup.lead).page("/contracts/")
     assert setup.contract.code in page and setup.company.name in page and "Draft (agency only)" in page
+    detail = browser(setup.lead).page(f"/contracts/{setup.contract.id}")
+    for band in ("Score 110 and above: +10%", "Score from 60 to below 80: -10%", "Score below 60: -20%",
+                 "Bonus of 5,000.00 from a score of 105", "3% of GMV"):
+        assert band in detail, band
 
 
 def test_an_unrelated_employee_and_a_client_are_refused(setup, browser, login):

@@ -128,8 +128,22 @@ def clause_rows(version):
             for c in version.clauses]
 
 
+def band_text(band):
+    """One fee band in words: 'Score 110 and above: +10%'."""
+    lang = ui_lang()
+    adjust = presentation.number(band["adjust_pct"], lang)
+    adjust = adjust if adjust.startswith("-") else f"+{adjust}"
+    lower, upper = (presentation.number(band.get(k), lang) if band.get(k) is not None else None
+                    for k in ("lower", "upper"))
+    if upper is None:
+        return _("Score %(lower)s and above: %(adjust)s%%", lower=lower, adjust=adjust)
+    if lower is None:
+        return _("Score below %(upper)s: %(adjust)s%%", upper=upper, adjust=adjust)
+    return _("Score from %(lower)s to below %(upper)s: %(adjust)s%%", lower=lower, upper=upper, adjust=adjust)
+
+
 def fee_summary(version):
     return {"base_fee": money(version.base_fee), "commission_pct": version.commission_pct,
             "commission_metric": metric_name(version.commission_metric) if version.commission_metric else None,
-            "bands": version.fee_bands or [], "bonus_threshold": version.bonus_threshold,
+            "bands": [band_text(b) for b in version.fee_bands or []], "bonus_threshold": version.bonus_threshold,
             "bonus_amount": money(version.bonus_amount) if version.bonus_amount is not None else None}
