@@ -28,8 +28,8 @@ from kpiapp.contracts.report_flow import CLIENT_VISIBLE, REPORT_FLOW, ReportFact
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.services import DefinitionError, explain_metric, get_definition
-from kpiapp.models import (ContractClause, ContractOverride, ContractPeriod, ContractReport, ContractReportEvent,
-                           ContractReportRevision, ContractStatus, ContractVersion)
+from kpiapp.models import (ContractClause, ContractOverride, ContractPeriod, ContractReport,
+                           ContractReportEvent, ContractReportRevision, ContractStatus, ContractVersion)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.base import utcnow
 from kpiapp.tabular import neutralise
@@ -119,8 +119,8 @@ def clause_scope(clause, version):
 
 def _metric(metric_key, store_ids, start, end, sku=None):
     """(MetricValue | None, provenance dict) for `metric_key` over the stores and period."""
-    provenance = {"source": "metric_facts", "metric_key": metric_key, "period": [start.isoformat(), end.isoformat()],
-                  "stores": store_ids, "sku": sku or None,
+    provenance = {"source": "metric_facts", "metric_key": metric_key,
+                  "period": [start.isoformat(), end.isoformat()], "stores": store_ids, "sku": sku or None,
                   "base_currency": current_app.config["BASE_CURRENCY"], "reason": None}
     if not store_ids:
         return None, {**provenance, "reason": "no_scope"}
@@ -159,7 +159,8 @@ def clause_line(report, clause, version):
     override = _override_of(report, clause.id)
     used = Decimal(override.value) if override is not None else value
     points, explanation = _points(clause, used)
-    return {"clause_id": clause.id, "name": clause.name, "metric_key": clause.metric_key, "kind": str(clause.kind),
+    return {"clause_id": clause.id, "name": clause.name, "metric_key": clause.metric_key,
+            "kind": str(clause.kind),
             "unit": _unit(clause.metric_key), "weight": _text(clause.weight), "target": _text(clause.target),
             "threshold": _text(clause.threshold), "stretch": _text(clause.stretch), "sku": clause.sku,
             "data_value": _text(value), "value": _text(used),
@@ -190,7 +191,8 @@ def _dec(value):
 
 def fee_terms(version):
     return fees.FeeTerms(base_fee=Decimal(version.base_fee or 0), commission_pct=_dec(version.commission_pct),
-                         bands=fees.bands_from_json(version.fee_bands), bonus_threshold=_dec(version.bonus_threshold),
+                         bands=fees.bands_from_json(version.fee_bands),
+                         bonus_threshold=_dec(version.bonus_threshold),
                          bonus_amount=_dec(version.bonus_amount))
 
 
