@@ -396,3 +396,19 @@ def test_the_store_form_takes_the_client_company(app, browser):
     assert company.name in me.page(f"/org/stores/{store.id}")
     me.post(f"/org/stores/{store.id}/edit", {**data, "client_company_id": "0"})
     assert db.session.get(Store, store.id).client_company_id is None
+
+
+def test_a_refused_fee_form_keeps_what_was_typed(app, browser):
+    me, contract, version, _store = draft_contract(browser)
+    base = f"/contracts/{contract.id}/versions/{version.id}"
+    r = me.post(f"{base}/fees", {"fee-base_fee": "18000", "fee-commission_pct": "2.5", "fee-commission_metric": "gmv",
+                                 "fee-fee_bands-0-lower": "50", "fee-fee_bands-0-upper": "90",
+                                 "fee-fee_bands-0-adjust_pct": "5", "fee-fee_bands-1-lower": "80",
+                                 "fee-fee_bands-1-adjust_pct": "7"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Bands must not overlap." in page
+    for typed in ('value="18000"', 'value="2.5"', 'value="90"', 'value="7"'):
+        assert typed in page, typed
+    r = me.post(f"{base}/fees", {"fee-base_fee": "18000", "fee-bonus_threshold": "100"})
+    assert r.status_code == 422 and "A bonus needs both a threshold and an amount." in r.get_data(as_text=True)
+    assert db.session.get(ContractVersion, version.id).base_fee == 0
