@@ -37,6 +37,7 @@ EXPECTED = {
     "appraisal.manage": HR_ADMIN,
     "reports.issue": HR_ADMIN,
     "disputes.handle": HR_ADMIN,  # and store owners (tests/web/test_dispute_screens.py); none here
+    "contracts.work": HR_ADMIN,  # and a contract's account team (tests/web/test_contract_screens.py); none here
 }
 SKIP = {"static", "auth.logout"}  # logout is tested on its own in test_auth
 
