@@ -62,6 +62,9 @@ def register_blueprints(app):
     appraisal_routes.register(app)
     dashboard_routes.register(app)
     api.register(app)
+    from kpiapp import portal
+
+    portal.register(app)
     app.cli.add_command(kpi)
 
 
