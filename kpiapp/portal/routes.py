@@ -79,10 +79,10 @@ def version(contract_id, version_id):
 @bp.route("/contracts/<int:contract_id>/versions/<int:version_id>/accept", methods=["POST"])
 @allow("portal.use")
 def accept_amendment(contract_id, version_id):
-    from kpiapp.contracts import terms
-
     contract = contract_or_404(contract_id)
     version = version_or_404(contract, version_id)
+    from kpiapp.contracts import terms  # after the object checks
+
     try:
         terms.accept_amendment(version, current_user)
     except terms.TermsError as error:
@@ -95,14 +95,14 @@ def accept_amendment(contract_id, version_id):
 @bp.route("/contracts/<int:contract_id>/versions/<int:version_id>/reject", methods=["POST"])
 @allow("portal.use")
 def reject_amendment(contract_id, version_id):
-    from kpiapp.contracts import terms
-
     contract = contract_or_404(contract_id)
     version = version_or_404(contract, version_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         return render_template("portal/version.html", contract=contract, version=version,
                                reason_form=focus_first_error(form), TermsState=TermsState), 422
+    from kpiapp.contracts import terms  # after the object checks
+
     try:
         terms.reject_amendment(version, form.reason.data, current_user)
     except terms.TermsError as error:
@@ -137,9 +137,9 @@ def report(report_id):
 @bp.route("/reports/<int:report_id>/accept", methods=["POST"])
 @allow("portal.use")
 def accept_report(report_id):
-    from kpiapp.contracts import reports
-
     report = report_or_404(report_id)
+    from kpiapp.contracts import reports  # after the object checks
+
     try:
         reports.accept_report(report, current_user, ui_lang())
     except reports.ReportError as error:
@@ -152,12 +152,12 @@ def accept_report(report_id):
 @bp.route("/reports/<int:report_id>/dispute", methods=["POST"])
 @allow("portal.use")
 def dispute(report_id):
-    from kpiapp.contracts import reports
-
     report = report_or_404(report_id)
     form = views.dispute_form(report, views.chosen_revision(report, None))
     if not form.validate_on_submit():
         return report_page(report, focus_first_error(form), 422)
+    from kpiapp.contracts import reports  # after the object checks
+
     try:
         reports.dispute_clause(report, form.clause_id.data, form.comment.data, current_user)
     except reports.ReportError as error:
@@ -172,9 +172,9 @@ def dispute(report_id):
 @bp.route("/reports/<int:report_id>/document.pdf")
 @allow("portal.use")
 def document(report_id):
+    report = report_or_404(report_id)
     from kpiapp.contracts import documents
 
-    report = report_or_404(report_id)
     doc = documents.document_for(report)
     if doc is None:
         abort(404)
