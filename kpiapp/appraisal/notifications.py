@@ -45,6 +45,13 @@ MESSAGES = {
     "dispute.lock_allowed": N_("HR allowed the lock of %(person)s (%(cycle)s) while the dispute on %(item)s "
                                "is open: %(reason)s"),
     "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
+    # contract reports (kpiapp/contracts/notifications.py)
+    "contract_report.sent": N_("The KPI report %(period)s of contract %(contract)s (revision %(revision)s) "
+                               "is ready for your review."),
+    "contract_report.disputed": N_("The client disputes %(clause)s in the KPI report %(period)s of contract "
+                                   "%(contract)s: %(comment)s"),
+    "contract_report.accepted": N_("The client accepted the KPI report %(period)s of contract %(contract)s "
+                                   "(revision %(revision)s); the signed PDF is issued."),
 }
 
 
