@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kpiapp import policy
+from kpiapp.contracts import documents, reports, terms
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import CLIENT_VISIBLE, ReportState
 from kpiapp.extensions import db
@@ -81,8 +82,6 @@ def version(contract_id, version_id):
 def accept_amendment(contract_id, version_id):
     contract = contract_or_404(contract_id)
     version = version_or_404(contract, version_id)
-    from kpiapp.contracts import terms  # after the object checks
-
     try:
         terms.accept_amendment(version, current_user)
     except terms.TermsError as error:
@@ -101,8 +100,6 @@ def reject_amendment(contract_id, version_id):
     if not form.validate_on_submit():
         return render_template("portal/version.html", contract=contract, version=version,
                                reason_form=focus_first_error(form), TermsState=TermsState), 422
-    from kpiapp.contracts import terms  # after the object checks
-
     try:
         terms.reject_amendment(version, form.reason.data, current_user)
     except terms.TermsError as error:
@@ -112,9 +109,15 @@ def reject_amendment(contract_id, version_id):
     return redirect(url_for("portal.contract", contract_id=contract.id))
 
 
+def error_text(error):
+    """A service refusal in the reader's language (its message is a catalogue msgid)."""
+    params = getattr(error, "params", None)
+    return _(error.message) % params if params else _(error.message)
+
+
 def refused(error, back):
     db.session.rollback()
-    flash(str(error.message), "error")
+    flash(error_text(error), "error")
     return redirect(back)
 
 
@@ -138,8 +141,6 @@ def report(report_id):
 @allow("portal.use")
 def accept_report(report_id):
     report = report_or_404(report_id)
-    from kpiapp.contracts import reports  # after the object checks
-
     try:
         reports.accept_report(report, current_user, ui_lang())
     except reports.ReportError as error:
@@ -156,13 +157,11 @@ def dispute(report_id):
     form = views.dispute_form(report, views.chosen_revision(report, None))
     if not form.validate_on_submit():
         return report_page(report, focus_first_error(form), 422)
-    from kpiapp.contracts import reports  # after the object checks
-
     try:
         reports.dispute_clause(report, form.clause_id.data, form.comment.data, current_user)
     except reports.ReportError as error:
         db.session.rollback()
-        form.comment.errors.append(str(error.message))
+        form.comment.errors.append(error_text(error))
         return report_page(report, form, 422)
     db.session.commit()
     flash(_("Your dispute is sent to the agency."), "success")
@@ -173,13 +172,10 @@ def dispute(report_id):
 @allow("portal.use")
 def document(report_id):
     report = report_or_404(report_id)
-    from kpiapp.contracts import documents
-
     doc = documents.document_for(report)
     if doc is None:
         abort(404)
-    return attachment(documents.document_bytes(doc), f"{report.contract.code}-{report.period_start:%Y-%m}.pdf",
-                      "application/pdf")
+    return attachment(documents.document_bytes(doc), documents.document_filename(doc), "application/pdf")
 
 
 @bp.route("/contracts/<int:contract_id>/trends")

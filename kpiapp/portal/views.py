@@ -4,18 +4,13 @@
 from flask_babel import gettext as _
 
 from kpiapp import charts, policy, presentation
+from kpiapp.contracts import documents, reports
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import REPORT_FLOW, ReportStep
 from kpiapp.portal.forms import DisputeForm
 from kpiapp.web.pages import ui_lang
 
 CLIENT_STEPS = (ReportStep.ACCEPT, ReportStep.DISPUTE)
-
-
-def reports_service():
-    from kpiapp.contracts import reports
-
-    return reports
 
 
 def version_in_force(versions):
@@ -25,7 +20,7 @@ def version_in_force(versions):
 
 
 def client_revisions(report):
-    return reports_service().sent_revisions(report)
+    return reports.sent_revisions(report)
 
 
 def chosen_revision(report, number):
@@ -36,23 +31,21 @@ def chosen_revision(report, number):
 
 
 def lines_of(report, revision):
-    return list(revision.lines or []) if revision is not None else []
+    """The revision's clause lines as the signed PDF shows them (documents.line_rows): values in
+    their units, points, the scoring in words, overrides with their reasons, provenance."""
+    return documents.line_rows(revision, ui_lang()) if revision is not None else []
 
 
 def fee_steps(revision):
-    """[(label, detail, amount)] of the revision's fee, the total last."""
-    reports = reports_service()
-    steps = ((revision.fee or {}).get("steps") or []) if revision is not None else []
-    return [(reports.fee_step_label(s), reports.fee_step_detail(s), s["amount"]) for s in steps]
+    """The fee step by step ({label, detail, amount}), the total last."""
+    return documents.fee_rows(revision.fee, ui_lang()) if revision is not None else []
 
 
 def events_of(report):
-    return reports_service().client_events(report)
+    return reports.client_events(report)
 
 
 def document_of(report):
-    from kpiapp.contracts import documents
-
     return documents.document_for(report)
 
 
@@ -69,7 +62,7 @@ def dispute_form(report, revision):
 
 
 def client_history(contract):
-    return reports_service().clause_history(contract, client=True)
+    return reports.clause_history(contract, client=True)
 
 
 def trend_specs(history):
