@@ -117,6 +117,8 @@ def document_context(report, lang, revision):
         "report": report, "contract": report.contract, "company": report.contract.client_company,
         "version": report.version, "revision": revision, "rows": line_rows(revision, lang),
         "fee": revision.fee or {}, "fee_rows": fee_rows(revision.fee, lang),
+        "fee_total": presentation.number((revision.fee or {}).get("total"), lang, 2, 2),
+        "commission_base": presentation.number(((revision.fee or {}).get("commission") or {}).get("value"), lang),
         "score": presentation.number(revision.score, lang), "events": list(report.events),
         "acceptance": acceptance_of(report, revision.number),
         "stores": [s.store for s in report.version.stores],

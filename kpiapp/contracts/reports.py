@@ -130,7 +130,7 @@ def _metric(metric_key, store_ids, start, end, sku=None):
         return None, {**provenance, "reason": "unknown_metric"}
     provenance.update(
         formula=result.formula, definition_version=result.version,
-        inputs={k: str(v.normalize()) for k, v in result.inputs.items()},
+        inputs={k: f"{v.normalize():f}" for k, v in result.inputs.items()},
         fact_count=result.fact_count, import_ids=list(result.import_ids),
         fx=result.fx_notes[:MAX_FX_NOTES], fx_count=len(result.fx_notes),
         missing_rates=list(result.missing_rates), missing_measures=list(result.missing_measures),
@@ -194,15 +194,30 @@ def fee_terms(version):
                          bonus_amount=_dec(version.bonus_amount))
 
 
-def compute_fee(report, version, score):
+def commission_base(report, version, lines):
+    """{"metric_key", "value", "provenance", "override"}: the commission metric over all the
+    version's stores; a clause measuring the same metric over all of them (no SKU) with a
+    manual value lends that value and its reason, so a correction reaches the fee too."""
+    result, provenance = _metric(version.commission_metric, list(version.store_ids), report.period_start,
+                                 report.period_end)
+    base = {"metric_key": version.commission_metric, "value": _text(result.value if result else None),
+            "provenance": provenance, "override": None}
+    for line in lines:
+        if line["override"] and line["metric_key"] == version.commission_metric and not line["sku"] \
+                and _covers_all(line, version):
+            base.update(value=line["value"], override={**line["override"], "clause": line["name"]})
+    return base
+
+
+def _covers_all(line, version):
+    clause = next((c for c in version.clauses if c.id == line["clause_id"]), None)
+    return clause is not None and set(clause_scope(clause, version)) == set(version.store_ids)
+
+
+def compute_fee(report, version, score, lines=()):
     """{"steps", "total", "currency", "commission": {...}} or, when the commission cannot be
     computed, the same with steps/total None and "missing": "commission"."""
-    commission = None
-    if version.commission_pct:
-        result, provenance = _metric(version.commission_metric, list(version.store_ids), report.period_start,
-                                     report.period_end)
-        commission = {"metric_key": version.commission_metric, "value": _text(result.value if result else None),
-                      "provenance": provenance}
+    commission = commission_base(report, version, lines) if version.commission_pct else None
     base = _dec(commission["value"]) if commission else None
     try:
         steps = fees.fee_for(fee_terms(version), score, base)
@@ -218,7 +233,7 @@ def compute_into(revision, report):
     version = report.version
     lines = [clause_line(report, clause, version) for clause in version.clauses]
     score = _total(lines)
-    fee = compute_fee(report, version, score)
+    fee = compute_fee(report, version, score, lines)
     as_of = [line["data_as_of"] for line in lines if line["data_as_of"]]
     revision.lines, revision.score, revision.fee = lines, score, fee
     revision.fee_total = _dec(fee["total"])

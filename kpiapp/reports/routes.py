@@ -156,7 +156,12 @@ def verify():
 
 
 def show_owner(result):
-    """Who a document belongs to is shown for genuine copies, or to someone who may download it."""
+    """Who a document belongs to is shown for genuine copies, or to someone who may download it
+    (a contract report: who may see it). What is shown is what the file itself states."""
+    if result.contract_document is not None:
+        report = result.contract_document.report
+        return result.matches_stored or result.verification.ok or policy.can(
+            current_user, "contract_report.view", report)
     report = result.report
     return report is not None and (
         result.matches_stored or result.verification.ok or policy.can(current_user, "report.download", report)

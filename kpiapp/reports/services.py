@@ -30,7 +30,7 @@ from kpiapp.chart_labels import chart_labels
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.services import item_definition
-from kpiapp.models import Acknowledgement, Cycle, Role, Scorecard, ScorecardEvent, User
+from kpiapp.models import Acknowledgement, ContractDocument, Cycle, Role, Scorecard, ScorecardEvent, User
 from kpiapp.models.base import utcnow
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.pdf.render import font_family, read_document_id, render_pdf
@@ -571,6 +571,7 @@ class VerifyResult:
     sha256: str
     size: int
     report: IssuedReport | None = None
+    contract_document: object = None  # a ContractDocument (docs/contracts.md) when the id is one
     matches_stored: bool = False
     superseded_by: object = None
     problems: list = field(default_factory=list)
@@ -594,16 +595,36 @@ def verify_document(data):
     result = VerifyResult(verification, digest, len(data))
     document_id = verification.document_id or read_document_id(data)
     result.report = get_report(document_id) if document_id else None
+    if result.report is None and document_id:
+        result.contract_document = get_contract_document(document_id)
     if not verification.ok:
         result.problems.append(verification.error or "signature_invalid")
-    if result.report is None:
+    stored = result.report or result.contract_document
+    if stored is None:
         result.problems.append("unknown_document")
     else:
-        result.matches_stored = result.report.sha256 == digest
+        result.matches_stored = stored.sha256 == digest
         if not result.matches_stored:
             result.problems.append("differs_from_stored")
-        result.superseded_by = superseded_by(result.report)
+        result.superseded_by = (superseded_by(result.report) if result.report is not None
+                                else contract_document_superseded_by(stored))
     return result
+
+
+def get_contract_document(document_id):
+    """The signed contract report (contract_document) with this document id, else None."""
+    return db.session.execute(
+        select(ContractDocument).where(ContractDocument.document_id == str(document_id))
+    ).scalar_one_or_none()
+
+
+def contract_document_superseded_by(document):
+    """The document of a later revision of the same contract report, else None."""
+    return db.session.execute(
+        select(ContractDocument)
+        .where(ContractDocument.report_id == document.report_id, ContractDocument.revision > document.revision)
+        .order_by(ContractDocument.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 # ---- bulk issue -------------------------------------------------------------------------

@@ -129,6 +129,9 @@ def test_override_replaces_the_value_with_its_reason_and_clears(setup):
     line = reports.current_revision(report).lines[0]
     assert (line["value"], line["points"], line["override"]["reason"]) == ("100000", "100.00", "Refunds booked late")
     assert Decimal(line["data_value"]) == Decimal(120000)
+    fee = reports.current_revision(report).fee  # the GMV clause covers every store: the commission follows
+    assert fee["commission"]["override"]["reason"] == "Refunds booked late"
+    assert fee["steps"][1] == {"code": "commission", "amount": "3000.00", "params": {"pct": "3.000", "base": "100000"}}
     with pytest.raises(reports.ReportError) as error:
         reports.set_override(report, gmv_id, Decimal(1), "  ", setup.lead)
     assert error.value.code == "reason_required"
