@@ -57,10 +57,12 @@ def register_blueprints(app):
     app.register_blueprint(provenance_bp, url_prefix="/provenance")
     from kpiapp import api
     from kpiapp.appraisal import routes as appraisal_routes
+    from kpiapp.contracts import routes as contract_routes
     from kpiapp.dashboards import routes as dashboard_routes
 
     appraisal_routes.register(app)
     dashboard_routes.register(app)
+    contract_routes.register(app)
     api.register(app)
     from kpiapp import portal
 

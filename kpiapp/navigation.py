@@ -3,7 +3,7 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import can_view_team_dashboard, has_reports, has_visible_store, rule_allows
+from kpiapp.policy import can_view_team_dashboard, has_reports, has_visible_store, rule_allows, works_on_contracts
 
 
 class NavItem:
@@ -97,6 +97,9 @@ def register_menu():
             _l("Appraisal cycles: participants, deadlines, progress"), group="appraisal")
     add_nav("kpi_templates.index", _l("KPI templates"), "appraisal.manage",
             _l("KPI items, weights and scoring rules per position"), group="appraisal")
+    add_nav("contracts.index", _l("Contracts"), "contracts.work",
+            _l("Agency KPI contracts: terms, amendments and each period's report to the client"),
+            group="appraisal", when=works_on_contracts)
     add_nav("disputes.queue", _l("Data disputes"), "disputes.handle",
             _l("Numbers people dispute: correct them or reject with a reason"), group="appraisal")
     add_nav("org.people", _l("People"), "people.manage", _l("Everyone, their manager, department and role"),

@@ -42,6 +42,8 @@ class StoreForm(FlaskForm):
     marketplace = StringField(_l("Marketplace"), validators=[DataRequired(), Length(min=2, max=8)])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+    # a client's store that the agency operates (docs/contracts.md); 0: one of our own stores
+    client_company_id = SelectField(_l("Client company (a store we operate for a client)"), coerce=int)
     active = BooleanField(_l("Active"), default=True)
 
 

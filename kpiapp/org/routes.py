@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from kpiapp import policy
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
-from kpiapp.models import Department, Position, Role, Store, User
+from kpiapp.models import ClientCompany, Department, Position, Role, Store, User
 from kpiapp.navigation import role_label
 from kpiapp.org import queries as org_queries
 from kpiapp.org import services
@@ -236,6 +236,9 @@ def stores():
 def edit_store(store_id=None):
     store = db.get_or_404(Store, store_id) if store_id else Store()
     form = StoreForm(obj=store if store_id else None)
+    form.client_company_id.choices = id_choices(all_of(ClientCompany, ClientCompany.name), lambda c: c.name)
+    if not form.is_submitted():
+        form.client_company_id.data = store.client_company_id or 0
     if form.validate_on_submit() and save_store(form, store):
         flash(_("Saved."), "success")
         return redirect(url_for("org.store", store_id=store.id))
@@ -252,6 +255,7 @@ def save_store(form, store):
     store.platform, store.marketplace = form.platform.data, form.marketplace.data.strip().upper()
     store.currency, store.timezone = form.currency.data.strip().upper(), form.timezone.data.strip()
     store.active = form.active.data
+    store.client_company_id = form.client_company_id.data or None
     try:
         db.session.add(store)
         db.session.commit()
@@ -274,7 +278,8 @@ def owner_form():
 @allow("stores.manage")
 def store(store_id):
     store = db.get_or_404(Store, store_id)
-    return render_template("org/store.html", store=store, form=owner_form(), confirm=ConfirmForm())
+    client = db.session.get(ClientCompany, store.client_company_id) if store.client_company_id else None
+    return render_template("org/store.html", store=store, form=owner_form(), confirm=ConfirmForm(), client=client)
 
 
 @bp.route("/stores/<int:store_id>/owners", methods=["POST"])
