@@ -34,6 +34,7 @@ class CompanyWorld:
     document: object = None
     invite: object = None
     api_secret: str = ""
+    api_token: object = None
 
     @property
     def client(self):
@@ -61,8 +62,9 @@ def company_world(tag):
                                 locale="en", token_hash=hash_token(f"{tag}-token"),
                                 expires_at=utcnow() + timedelta(days=7), invited_by_id=setup.hr.id)
     world.api_secret = f"kpi_{tag}_secret_token_value"
-    db.session.add_all([world.invite, ApiToken(user_id=setup.client_user.id, name="mine", hint="kpi_",
-                                               token_hash=hash_api_token(world.api_secret))])
+    world.api_token = ApiToken(user_id=setup.client_user.id, name="mine", hint="kpi_",
+                               token_hash=hash_api_token(world.api_secret))
+    db.session.add_all([world.invite, world.api_token])
     db.session.commit()
     return world
 

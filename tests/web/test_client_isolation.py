@@ -52,6 +52,8 @@ def other_ids(world, team):
         "document_id": [world.document.document_id],
         "company_id": [setup.company.id],
         "invite_id": [world.invite.id],
+        "clause_id": [c.id for c in setup.version.clauses] + [c.id for c in world.proposed.clauses],
+        "token_id": [world.api_token.id],
         "token": ["not-a-token-anyone-holds"],  # a token is a secret, not an id: the other's is unknown
         "store_id": [s.id for s in setup.stores],
         "person_id": [setup.client_user.id, setup.lead.id],
@@ -65,18 +67,23 @@ def other_ids(world, team):
         "key": ["gmv"],
         "fmt": ["csv", "xlsx"],
         "filename": ["x.csv"],
-        "step": ["accept", "dispute"],
         "action": ["submit"],
         "stage": ["self"],
     }
 
 
+def choices(rule, arg, ids):
+    """The values to try for one argument: every item of an any(...) converter, else the ids."""
+    items = getattr(rule._converters.get(arg), "items", None)
+    return sorted(items) if items else ids.get(arg, [999_999])
+
+
 def fill(rule, ids):
     """Every way to fill the rule's arguments with the foreign ids (one list varied at a time)."""
-    base = {arg: ids.get(arg, [999_999])[0] for arg in rule.arguments}
+    base = {arg: choices(rule, arg, ids)[0] for arg in rule.arguments}
     yield base
     for arg in rule.arguments:
-        for value in ids.get(arg, [])[1:]:
+        for value in choices(rule, arg, ids)[1:]:
             yield {**base, arg: value}
 
 
@@ -102,8 +109,8 @@ def foreign_text(response, markers, path):
     markers = [m for m in markers if m not in unquote(path)]
     if not response.mimetype.startswith(TEXT_TYPES) and response.mimetype != "application/pdf":
         return []
-    body = response.get_data(as_text=True)
-    return [m for m in markers if m in body]
+    body = response.get_data()
+    return [m for m in markers if m.encode() in body]
 
 
 def login_again_if_needed(app, client, user):
