@@ -4,6 +4,8 @@ trend charts and signed PDFs, in their language (docs/contracts.md, "The portal"
 Every object goes through policy.authorize ("contract.view", "contract_report.view"); a draft
 contract, a draft version and a draft report are the agency's alone, and a revision's
 internal note is never read here."""
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,6 +22,7 @@ from kpiapp.policy import allow, authorize
 from kpiapp.portal import views
 from kpiapp.portal.forms import ReasonForm
 from kpiapp.web.pages import attachment, ui_lang
+from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("portal", __name__)
 
@@ -85,7 +88,8 @@ def accept_amendment(contract_id, version_id):
     try:
         terms.accept_amendment(version, current_user)
     except terms.TermsError as error:
-        return refused(error, url_for("portal.version", contract_id=contract.id, version_id=version.id))
+        return refused(error, "contract_version", version.id,
+                       url_for("portal.version", contract_id=contract.id, version_id=version.id))
     db.session.commit()
     flash(_("You accepted the amendment. It is now in force."), "success")
     return redirect(url_for("portal.contract", contract_id=contract.id))
@@ -103,7 +107,8 @@ def reject_amendment(contract_id, version_id):
     try:
         terms.reject_amendment(version, form.reason.data, current_user)
     except terms.TermsError as error:
-        return refused(error, url_for("portal.version", contract_id=contract.id, version_id=version.id))
+        return refused(error, "contract_version", version.id,
+                       url_for("portal.version", contract_id=contract.id, version_id=version.id))
     db.session.commit()
     flash(_("You rejected the amendment. The agency sees your reason."), "success")
     return redirect(url_for("portal.contract", contract_id=contract.id))
@@ -111,12 +116,17 @@ def reject_amendment(contract_id, version_id):
 
 def error_text(error):
     """A service refusal in the reader's language (its message is a catalogue msgid)."""
-    params = getattr(error, "params", None)
-    return _(error.message) % params if params else _(error.message)
+    return _(error.message, **(getattr(error, "params", None) or {}))
 
 
-def refused(error, back):
-    db.session.rollback()
+def audit(error, entity, entity_id):
+    """Roll the refused call back and audit the refusal (throttled), as the agency pages do."""
+    status = getattr(error, "status", 403 if error.code == "forbidden" else 422)
+    audit_refusal(SimpleNamespace(code=error.code, status=status), entity, entity_id)
+
+
+def refused(error, entity, entity_id, back):
+    audit(error, entity, entity_id)
     flash(error_text(error), "error")
     return redirect(back)
 
@@ -144,7 +154,7 @@ def accept_report(report_id):
     try:
         reports.accept_report(report, current_user, ui_lang())
     except reports.ReportError as error:
-        return refused(error, url_for("portal.report", report_id=report.id))
+        return refused(error, "contract_report", report.id, url_for("portal.report", report_id=report.id))
     db.session.commit()
     flash(_("You accepted the report. The signed PDF is ready to download."), "success")
     return redirect(url_for("portal.report", report_id=report.id))
@@ -160,7 +170,7 @@ def dispute(report_id):
     try:
         reports.dispute_clause(report, form.clause_id.data, form.comment.data, current_user)
     except reports.ReportError as error:
-        db.session.rollback()
+        audit(error, "contract_report", report.id)
         form.comment.errors.append(error_text(error))
         return report_page(report, form, 422)
     db.session.commit()

@@ -122,3 +122,12 @@ def test_the_invitation_mail_goes_out_in_the_invitees_language(app, browser, mon
     token = invite(browser, setup.hr, setup.company, locale="zh_CN")
     assert sent and sent[0][0] == "buyer@nordic.example" and f"/invite/{token}" in sent[0][1]
     assert "邀请您审阅" in sent[0][1]
+
+
+def test_the_new_client_must_enrol_two_factor_before_the_portal(app, browser, client):
+    setup = make_contract()
+    token = invite(browser, setup.hr, setup.company)
+    app.config["MFA_REQUIRED_FOR_PRIVILEGED"] = True
+    assert accept(client, token).headers["Location"].endswith("/account/two-factor")
+    assert client.get("/portal/").headers["Location"].endswith("/account/two-factor")
+    assert client.get("/account/two-factor").status_code == 200

@@ -152,3 +152,16 @@ def test_a_client_menu_shows_only_the_portal(app, browser, setup):
     for staff_link in ("/inbox", "/scorecards", "/org/", "/metrics", "/contracts"):
         assert f'href="{staff_link}' not in menu, staff_link
     assert me.client.get("/").headers["Location"].endswith("/portal/")
+
+
+def test_a_refused_step_is_told_and_audited(app, browser, setup):
+    from kpiapp.models import AuditEvent
+
+    report = sent_report(setup)
+    me = client_of(browser, setup, "en")
+    assert me.post(f"/portal/reports/{report.id}/accept").status_code == 302
+    again = me.post(f"/portal/reports/{report.id}/accept")
+    assert again.status_code == 302
+    refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "workflow.refused")).all()
+    assert [e.entity for e in refusals] == ["contract_report"]
+    assert db.session.query(ContractDocument).filter_by(report_id=report.id).count() == 1
