@@ -1,6 +1,7 @@
 """Client companies, their users and invitations (HR, admins, a contract's lead), and the
 public page where an invited person sets up their account (/invite/<token>)."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -102,5 +103,7 @@ def accept(token):
 
 
 def accept_page(invite, form, status):
-    return render_template("portal/invite_accept.html", invite=invite, form=focus_first_error(form)), status
+    """In the language the inviter chose for the person, until they pick one themselves."""
+    with force_locale(session.get("locale") or invite.locale or "en"):
+        return render_template("portal/invite_accept.html", invite=invite, form=focus_first_error(form)), status
 

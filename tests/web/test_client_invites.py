@@ -131,3 +131,10 @@ def test_the_new_client_must_enrol_two_factor_before_the_portal(app, browser, cl
     assert accept(client, token).headers["Location"].endswith("/account/two-factor")
     assert client.get("/portal/").headers["Location"].endswith("/account/two-factor")
     assert client.get("/account/two-factor").status_code == 200
+
+
+def test_the_invitation_page_speaks_the_invitees_language(app, browser, client):
+    setup = make_contract()
+    token = invite(browser, setup.hr, setup.company, locale="zh_CN")
+    page = client.get(f"/invite/{token}").get_data(as_text=True)
+    assert "设置您的账号" in page and "Set up your account" not in page
