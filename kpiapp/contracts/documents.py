@@ -69,8 +69,9 @@ def fee_step_detail(step, lang="en"):
 
 
 def fee_rows(fee, lang):
-    return [{"code": s["code"], "label": fee_step_label(s), "amount": presentation.number(s["amount"], lang, 2, 2),
-             "detail": fee_step_detail(s, lang)} for s in (fee or {}).get("steps") or ()]
+    return [{"code": s["code"], "label": fee_step_label(s),
+             "amount": presentation.number(s["amount"], lang, 2, 2), "detail": fee_step_detail(s, lang)}
+            for s in (fee or {}).get("steps") or ()]
 
 
 def line_explanation(line, lang, currency):
@@ -92,7 +93,8 @@ def line_rows(revision, lang):
                for name in ("target", "threshold", "stretch", "value", "data_value")},
             "points_text": presentation.number(line.get("points"), lang),
             "explanation_text": line_explanation(line, lang, currency),
-            "override_value": presentation.in_unit((line.get("override") or {}).get("value"), unit, lang, currency),
+            "override_value": presentation.in_unit((line.get("override") or {}).get("value"), unit, lang,
+                                                   currency),
             "inputs": sorted((provenance.get("inputs") or {}).items()),
             "reason_text": gettext(PROVENANCE_REASONS[provenance["reason"]])
             if provenance.get("reason") in PROVENANCE_REASONS else "",
@@ -118,7 +120,8 @@ def document_context(report, lang, revision):
         "version": report.version, "revision": revision, "rows": line_rows(revision, lang),
         "fee": revision.fee or {}, "fee_rows": fee_rows(revision.fee, lang),
         "fee_total": presentation.number((revision.fee or {}).get("total"), lang, 2, 2),
-        "commission_base": presentation.number(((revision.fee or {}).get("commission") or {}).get("value"), lang),
+        "commission_base": presentation.number(((revision.fee or {}).get("commission") or {}).get("value"),
+                                               lang),
         "score": presentation.number(revision.score, lang), "events": list(report.events),
         "acceptance": acceptance_of(report, revision.number),
         "stores": [s.store for s in report.version.stores],
@@ -128,7 +131,8 @@ def document_context(report, lang, revision):
 def render_html(report, lang, document_id, revision=None):
     revision = revision or revision_of(report)
     with force_locale(lang):
-        return _render("pdf/contract_report.html", lang, document_id, **document_context(report, lang, revision))
+        context = document_context(report, lang, revision)
+        return _render("pdf/contract_report.html", lang, document_id, **context)
 
 
 def issue_document(report, actor, lang) -> ContractDocument:
@@ -138,14 +142,15 @@ def issue_document(report, actor, lang) -> ContractDocument:
     html = render_html(report, lang, document_id)
     signed, material = render_and_sign(html, document_id, signature_reason(SIGN_REASON, lang))
     digest = hashlib.sha256(signed).hexdigest()
-    document = ContractDocument(document_id=document_id, report_id=report.id, revision=report.revision, lang=lang,
-                                pdf=signed, size=len(signed), sha256=digest, signer_subject=material.subject[:255],
-                                issued_at=utcnow(), accepted_by_id=actor.id if actor is not None else None)
+    document = ContractDocument(document_id=document_id, report_id=report.id, revision=report.revision,
+                                lang=lang, pdf=signed, size=len(signed), sha256=digest,
+                                signer_subject=material.subject[:255], issued_at=utcnow(),
+                                accepted_by_id=actor.id if actor is not None else None)
     db.session.add(document)
     db.session.flush()
     audit.record(db.session, "contract_report.sign", "contract_report", report.id,
-                 after={"document_id": document_id, "revision": report.revision, "lang": lang, "sha256": digest,
-                        "accepted_by_id": document.accepted_by_id},
+                 after={"document_id": document_id, "revision": report.revision, "lang": lang,
+                        "sha256": digest, "accepted_by_id": document.accepted_by_id},
                  actor=audit.actor_for(actor) if actor is not None else None)
     audit_anchor.anchor_after_commit(db.session, "issue")
     return document
@@ -171,7 +176,8 @@ def get_document(document_id) -> ContractDocument | None:
 
 def document_bytes(doc) -> bytes:
     """The stored signed PDF, after checking it still hashes to the stored SHA-256."""
-    data = bytes(db.session.execute(select(ContractDocument.pdf).where(ContractDocument.id == doc.id)).scalar_one())
+    query = select(ContractDocument.pdf).where(ContractDocument.id == doc.id)
+    data = bytes(db.session.execute(query).scalar_one())
     if hashlib.sha256(data).hexdigest() != doc.sha256:
         current_app.logger.error("stored contract document %s does not match its sha256", doc.document_id)
         raise ReportError("corrupt", "The stored copy of this report is damaged; it was not sent.", 500)

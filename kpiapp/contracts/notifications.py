@@ -53,4 +53,5 @@ def report_disputed(report, event):
 
 
 def report_accepted(report, event):
-    notify(account_team(report.contract), report, "contract_report.accepted", account=event.actor_account or "")
+    notify(account_team(report.contract), report, "contract_report.accepted",
+           account=event.actor_account or "")

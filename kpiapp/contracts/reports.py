@@ -16,6 +16,7 @@ from flask_babel import force_locale, gettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, policy
 from kpiapp.appraisal import scoring
@@ -28,8 +29,8 @@ from kpiapp.contracts.report_flow import CLIENT_VISIBLE, REPORT_FLOW, ReportFact
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.services import DefinitionError, explain_metric, get_definition
-from kpiapp.models import (ContractClause, ContractOverride, ContractPeriod, ContractReport, ContractReportEvent,
-                           ContractReportRevision, ContractStatus, ContractVersion)
+from kpiapp.models import (ContractClause, ContractOverride, ContractPeriod, ContractReport,
+                           ContractReportEvent, ContractReportRevision, ContractStatus, ContractVersion)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.base import utcnow
 from kpiapp.tabular import neutralise
@@ -119,8 +120,8 @@ def clause_scope(clause, version):
 
 def _metric(metric_key, store_ids, start, end, sku=None):
     """(MetricValue | None, provenance dict) for `metric_key` over the stores and period."""
-    provenance = {"source": "metric_facts", "metric_key": metric_key, "period": [start.isoformat(), end.isoformat()],
-                  "stores": store_ids, "sku": sku or None,
+    provenance = {"source": "metric_facts", "metric_key": metric_key,
+                  "period": [start.isoformat(), end.isoformat()], "stores": store_ids, "sku": sku or None,
                   "base_currency": current_app.config["BASE_CURRENCY"], "reason": None}
     if not store_ids:
         return None, {**provenance, "reason": "no_scope"}
@@ -159,7 +160,8 @@ def clause_line(report, clause, version):
     override = _override_of(report, clause.id)
     used = Decimal(override.value) if override is not None else value
     points, explanation = _points(clause, used)
-    return {"clause_id": clause.id, "name": clause.name, "metric_key": clause.metric_key, "kind": str(clause.kind),
+    return {"clause_id": clause.id, "name": clause.name, "metric_key": clause.metric_key,
+            "kind": str(clause.kind),
             "unit": _unit(clause.metric_key), "weight": _text(clause.weight), "target": _text(clause.target),
             "threshold": _text(clause.threshold), "stretch": _text(clause.stretch), "sku": clause.sku,
             "data_value": _text(value), "value": _text(used),
@@ -190,7 +192,8 @@ def _dec(value):
 
 def fee_terms(version):
     return fees.FeeTerms(base_fee=Decimal(version.base_fee or 0), commission_pct=_dec(version.commission_pct),
-                         bands=fees.bands_from_json(version.fee_bands), bonus_threshold=_dec(version.bonus_threshold),
+                         bands=fees.bands_from_json(version.fee_bands),
+                         bonus_threshold=_dec(version.bonus_threshold),
                          bonus_amount=_dec(version.bonus_amount))
 
 
@@ -248,7 +251,16 @@ def _parties(actor, report):
     return policy.contract_parties(actor, report.contract)
 
 
+def _lock(report):
+    """Re-read the report's row under a lock (PostgreSQL): two people taking a step at once
+    take it one after the other, the second against the state the first left."""
+    if report.id is not None:
+        db.session.flush()
+        db.session.refresh(report, attribute_names=["state", "revision"], with_for_update=True)
+
+
 def _check(report, step, actor, *, text=None, facts=None):
+    _lock(report)
     try:
         return REPORT_FLOW.check(report.state, step, _parties(actor, report), text=text, facts=facts)
     except TransitionError as error:
@@ -281,6 +293,7 @@ def _require_agency(report, actor):
 
 def _require_draft(report, actor):
     _require_agency(report, actor)
+    _lock(report)
     if report.state != ReportState.DRAFT:
         _refuse("not_draft")
 
@@ -288,7 +301,7 @@ def _require_draft(report, actor):
 def generate_report(contract, period_start, actor) -> ContractReport:
     """A new draft report (revision 1) for one period, computed from the facts."""
     _check_generate(contract, actor)
-    if contract.status != ContractStatus.active:
+    if contract.status == ContractStatus.draft:  # an ended contract still reports its last periods
         _refuse("not_active")
     period = period_of(contract, period_start)
     if period is None:
@@ -301,8 +314,11 @@ def generate_report(contract, period_start, actor) -> ContractReport:
         _refuse("exists")
     report = ContractReport(contract=contract, version=version, period_start=period[0], period_end=period[1],
                             state=ReportState.DRAFT, revision=1)
-    db.session.add(report)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent request generated the same period first
+            db.session.add(report)
+    except IntegrityError:
+        _refuse("exists")
     report.revisions.append(compute_into(ContractReportRevision(number=1, created_by_id=actor.id), report))
     _event(report, ReportStep.GENERATE, actor)
     return report

@@ -622,7 +622,8 @@ def contract_document_superseded_by(document):
     """The document of a later revision of the same contract report, else None."""
     return db.session.execute(
         select(ContractDocument)
-        .where(ContractDocument.report_id == document.report_id, ContractDocument.revision > document.revision)
+        .where(ContractDocument.report_id == document.report_id,
+               ContractDocument.revision > document.revision)
         .order_by(ContractDocument.id.desc()).limit(1)
     ).scalar_one_or_none()
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from kpiapp.contracts import documents, reports
 from kpiapp.extensions import db
-from kpiapp.models import AuditEvent
+from kpiapp.models import AuditEvent, FxRate
 from kpiapp.reports import services as report_services
-from tests.contracts.factories import make_contract, month_of_facts
+from tests.contracts.factories import add_facts, make_contract, month_of_facts
 from tests.factories import ClientCompanyFactory, UserFactory
 from tests.helpers import post_form
 from tests.reports.helpers import flip_byte, pdf_text
@@ -92,3 +92,25 @@ def test_verify_page_shows_a_client_only_what_the_file_states(login):
 @pytest.mark.parametrize("lang, expected", [("zh", "zh_CN"), ("zh-CN", "zh_CN"), ("en", "en"), (None, "en")])
 def test_report_lang(lang, expected):
     assert documents.report_lang(lang) == expected
+
+
+def test_the_pdf_states_the_exchange_rates_used(tmp_path):
+    setup = make_contract()
+    month_of_facts(setup.stores[0], 2026, 8, sales=60000, ad_spend=7000, ad_sales=30000)
+    days = (date(2026, 8, 10), date(2026, 8, 20))
+    add_facts(setup.stores[1], [(day, family, measure, value) for day in days for family, measure, value in (
+        ("amazon_orders", "ordered_sales", 25000), ("amazon_ads", "ad_spend", 3000), ("amazon_ads", "ad_sales", 12500))],
+        currency="EUR", name="eu.csv")
+    report = reports.generate_report(setup.contract, AUG, setup.lead)
+    assert reports.current_revision(report).lines[0]["value"] is None  # no EUR rate yet: no value
+    assert reports.current_revision(report).lines[0]["provenance"]["reason"] == "missing_rates"
+    db.session.add_all(FxRate(date=day, currency="EUR", rate=Decimal("1.1")) for day in days)
+    reports.refresh_report(report, setup.lead)
+    gmv = reports.current_revision(report).lines[0]
+    assert Decimal(gmv["value"]) == Decimal(60000) + Decimal(50000) * Decimal("1.1")
+    assert gmv["provenance"]["fx"] == ["EUR 2026-08-10 @ 1.1", "EUR 2026-08-20 @ 1.1"]
+    reports.send_report(report, setup.lead)
+    document = reports.accept_report(report, setup.client_user, "en")
+    db.session.commit()
+    flat = " ".join(pdf_text(documents.document_bytes(document), tmp_path).split())
+    assert "Exchange rates: EUR 2026-08-10 @ 1.1; EUR 2026-08-20 @ 1.1" in flat

@@ -11,7 +11,7 @@ from kpiapp.contracts import reports
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import ReportState, ReportStep
 from kpiapp.extensions import db
-from kpiapp.models import AuditEvent, ContractPeriod, ContractVersion, Notification
+from kpiapp.models import AuditEvent, ContractPeriod, ContractStatus, ContractVersion, Notification
 from tests.contracts.factories import make_contract, month_of_facts
 
 AUG = date(2026, 8, 1)
@@ -103,6 +103,15 @@ def test_generate_refuses_a_second_report_a_foreign_period_and_a_client(setup):
     with pytest.raises(reports.ReportError) as error:
         reports.generate_report(setup.contract, date(2026, 9, 1), setup.client_user)
     assert error.value.code == "forbidden"
+
+
+def test_an_ended_contract_reports_its_periods_a_draft_none(setup):
+    setup.contract.status = ContractStatus.ended
+    assert generated(setup).state == ReportState.DRAFT
+    draft = make_contract(status=ContractStatus.draft)
+    with pytest.raises(reports.ReportError) as error:
+        reports.generate_report(draft.contract, AUG, draft.hr)
+    assert error.value.code == "not_active"
 
 
 def test_send_is_blocked_while_a_clause_has_no_value(setup):
@@ -244,3 +253,30 @@ def test_fee_xlsx_lists_the_steps_as_numbers(setup):
     assert not any(isinstance(v, str) and v.startswith("=") for row in rows for v in row)
     amounts = {row[0]: row[1] for row in rows if isinstance(row[1], (int, float))}
     assert amounts["Fee for the period"] == 30960.0 and amounts["Commission"] == 3600.0
+
+
+def test_notifications_read_in_the_readers_language(setup):
+    from kpiapp.appraisal.notifications import text
+
+    report = sent(setup)
+    reports.dispute_clause(report, setup.clauses[1].id, "Brand campaign included", setup.client_user)
+    db.session.commit()
+    sent_note = db.session.execute(select(Notification).where(Notification.key == "contract_report.sent")).scalar_one()
+    disputed = db.session.execute(select(Notification).where(
+        Notification.key == "contract_report.disputed", Notification.user_id == setup.lead.id)).scalar_one()
+    assert text(sent_note, "en") == (f"The KPI report 2026-08 of contract {setup.contract.code} (revision 1) "
+                                     "is ready for your review.")
+    assert text(sent_note, "zh_CN").startswith(f"合同 {setup.contract.code} 的 2026-08 KPI报告")
+    assert text(disputed, "zh_CN").endswith("ACoS 提出异议：Brand campaign included")
+
+
+def test_client_fee_export_reads_the_sent_revision_in_chinese(setup):
+    report = sent(setup)
+    reports.dispute_clause(report, setup.clauses[0].id, "GMV too low", setup.client_user)
+    reports.revise_report(report, setup.lead)
+    reports.set_override(report, setup.clauses[0].id, Decimal(100000), "Refunds", setup.lead)  # a draft
+    sheet = load_workbook(io.BytesIO(reports.fee_xlsx(report, lang="zh_CN", client=True))).active
+    rows = {row[0].value: row[1].value for row in sheet.iter_rows()}
+    assert rows["修订版本"] == "1" and rows["本期服务费"] == 30960  # not the draft's 23,000
+    agency = load_workbook(io.BytesIO(reports.fee_xlsx(report, lang="en"))).active
+    assert {row[0].value: row[1].value for row in agency.iter_rows()}["Revision"] == "2"
