@@ -12,7 +12,7 @@ from kpiapp.contracts import reports, terms
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.report_flow import ReportState
 from kpiapp.extensions import db
-from kpiapp.models import Contract, ContractClause, ContractReport, ContractVersion, Role
+from kpiapp.models import AuditEvent, Contract, ContractClause, ContractReport, ContractVersion, Role, Store
 from tests.contracts.factories import make_contract, month_of_facts
 from tests.factories import ClientCompanyFactory, StoreFactory, UserFactory
 
@@ -53,6 +53,10 @@ def test_hr_and_the_account_team_open_every_page(setup, browser):
             assert me.get(url).status_code == 200, (user.name, url)
     page = browser(setup.lead).page("/contracts/")
     assert setup.contract.code in page and setup.company.name in page and "Draft (agency only)" in page
+    detail = browser(setup.lead).page(f"/contracts/{setup.contract.id}")
+    for band in ("Score 110 and above: +10%", "Score from 60 to below 80: -10%", "Score below 60: -20%",
+                 "Bonus of 5,000.00 from a score of 105", "3% of GMV"):
+        assert band in detail, band
 
 
 def test_an_unrelated_employee_and_a_client_are_refused(setup, browser, login):
@@ -118,6 +122,8 @@ def test_only_hr_creates_contracts(setup, browser):
     assert browser(setup.lead).get("/contracts/new").status_code == 403
     assert browser(setup.lead).post("/contracts/new", contract_data(setup.company)).status_code == 403
     assert db.session.query(Contract).count() == 1
+    denied = db.session.query(AuditEvent).filter_by(action="access.denied").all()
+    assert len(denied) == 1 and "route:contracts.new" in denied[0].after_json
 
 
 def test_lead_edits_the_contract_but_not_its_start_once_in_force(setup, browser):
@@ -348,3 +354,61 @@ def test_pages_in_chinese(setup, browser):
     assert "内部" in page and "Internal: the client never sees this." not in page
     terms_page = me.page(f"/contracts/{setup.contract.id}/versions/{setup.version.id}")
     assert "Version 1" not in terms_page
+
+
+def test_no_english_on_the_pages_for_a_chinese_user(setup, browser):
+    """Every contract page, and a refused form, read with the zh_everywhere check (what people
+    typed is theirs: names, codes, store and company names)."""
+    from tests.web.test_zh_everywhere import english_in, visible_text
+
+    report = with_report(setup, ReportState.SENT)
+    reports.dispute_clause(report, setup.clauses[1].id, "promo", setup.client_user)
+    amendment = terms.draft_amendment(setup.contract, setup.hr)
+    setup.hr.locale = "zh_CN"
+    db.session.commit()
+    typed = [setup.contract.title, setup.company.name, setup.hr.name, setup.lead.name, setup.member.name,
+             setup.client_user.name, "GMV", "ACoS", "promo", *(s.name for s in setup.stores)]
+    allowed = re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in sorted(typed, key=len, reverse=True)))
+    me = browser(setup.hr)
+    c, v = setup.contract, amendment
+    pages = [*urls(setup, report), "/contracts/new", f"/contracts/{c.id}/versions/{v.id}",
+             f"/contracts/{c.id}/versions/{v.id}/clauses/new",
+             f"/contracts/{c.id}/versions/{v.id}/clauses/{v.clauses[0].id}/edit"]
+    problems = {url: english_in(visible_text(me.page(url)), allowed) for url in pages}
+    refused = me.post(f"/contracts/{c.id}/versions/{v.id}/clauses/new", {**CLAUSE, "clause-threshold": "9000"})
+    problems["refused clause"] = english_in(visible_text(refused.get_data(as_text=True)), allowed)
+    weights = me.post(f"/contracts/{c.id}/versions/{v.id}/weights", {"clause-weight": "5"}, htmx=True)
+    problems["weights"] = english_in(visible_text(weights.get_data(as_text=True)), allowed)
+    assert {url: found for url, found in problems.items() if found} == {}
+    assert english_in(visible_text(browser(setup.lead).page(f"/contracts/{c.id}")), allowed)  # the check sees English
+
+
+def test_the_store_form_takes_the_client_company(app, browser):
+    hr, company = UserFactory(role=Role.hr), ClientCompanyFactory()
+    me = browser(hr)
+    assert company.name in me.page("/org/stores/new")
+    data = {"code": "NH-DE", "name": "Nordic DE", "platform": "amazon", "marketplace": "DE", "currency": "EUR",
+            "timezone": "Europe/Berlin", "active": "y", "client_company_id": str(company.id)}
+    r = me.post("/org/stores/new", data)
+    assert r.status_code == 302
+    store = db.session.query(Store).filter_by(code="NH-DE").one()
+    assert store.client_company_id == company.id
+    assert company.name in me.page(f"/org/stores/{store.id}")
+    me.post(f"/org/stores/{store.id}/edit", {**data, "client_company_id": "0"})
+    assert db.session.get(Store, store.id).client_company_id is None
+
+
+def test_a_refused_fee_form_keeps_what_was_typed(app, browser):
+    me, contract, version, _store = draft_contract(browser)
+    base = f"/contracts/{contract.id}/versions/{version.id}"
+    r = me.post(f"{base}/fees", {"fee-base_fee": "18000", "fee-commission_pct": "2.5", "fee-commission_metric": "gmv",
+                                 "fee-fee_bands-0-lower": "50", "fee-fee_bands-0-upper": "90",
+                                 "fee-fee_bands-0-adjust_pct": "5", "fee-fee_bands-1-lower": "80",
+                                 "fee-fee_bands-1-adjust_pct": "7"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Bands must not overlap." in page
+    for typed in ('value="18000"', 'value="2.5"', 'value="90"', 'value="7"'):
+        assert typed in page, typed
+    r = me.post(f"{base}/fees", {"fee-base_fee": "18000", "fee-bonus_threshold": "100"})
+    assert r.status_code == 422 and "A bonus needs both a threshold and an amount." in r.get_data(as_text=True)
+    assert db.session.get(ContractVersion, version.id).base_fee == 0

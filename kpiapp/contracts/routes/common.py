@@ -8,15 +8,25 @@ from sqlalchemy import select
 
 from kpiapp import presentation
 
+from kpiapp.contracts.amendment_flow import TermsState, TermsStep
+from kpiapp.contracts.report_flow import ReportState, ReportStep
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS, BUILTIN_METRICS_BY_KEY
-from kpiapp.models import ClientCompany, ContractClause, ContractReport, ContractVersion, Contract, Role, User
+from kpiapp.models import (ClientCompany, Contract, ContractClause, ContractReport, ContractStatus, ContractVersion, Role,
+                           User)
 from kpiapp.policy import authorize
 from kpiapp.web.pages import ui_lang
 from kpiapp.web.refusals import audit_refusal
 
 bp = Blueprint("contracts", __name__)
+
+
+@bp.context_processor
+def enums():
+    """The states these pages compare with (templates compare with members, not strings)."""
+    return {"ContractStatus": ContractStatus, "TermsState": TermsState, "TermsStep": TermsStep,
+            "ReportState": ReportState, "ReportStep": ReportStep}
 
 
 def load_contract(contract_id):
@@ -118,8 +128,22 @@ def clause_rows(version):
             for c in version.clauses]
 
 
+def band_text(band):
+    """One fee band in words: 'Score 110 and above: +10%'."""
+    lang = ui_lang()
+    adjust = presentation.number(band["adjust_pct"], lang)
+    adjust = adjust if adjust.startswith("-") else f"+{adjust}"
+    lower, upper = (presentation.number(band.get(k), lang) if band.get(k) is not None else None
+                    for k in ("lower", "upper"))
+    if upper is None:
+        return _("Score %(lower)s and above: %(adjust)s%%", lower=lower, adjust=adjust)
+    if lower is None:
+        return _("Score below %(upper)s: %(adjust)s%%", upper=upper, adjust=adjust)
+    return _("Score from %(lower)s to below %(upper)s: %(adjust)s%%", lower=lower, upper=upper, adjust=adjust)
+
+
 def fee_summary(version):
     return {"base_fee": money(version.base_fee), "commission_pct": version.commission_pct,
             "commission_metric": metric_name(version.commission_metric) if version.commission_metric else None,
-            "bands": version.fee_bands or [], "bonus_threshold": version.bonus_threshold,
+            "bands": [band_text(b) for b in version.fee_bands or []], "bonus_threshold": version.bonus_threshold,
             "bonus_amount": money(version.bonus_amount) if version.bonus_amount is not None else None}

@@ -11,8 +11,9 @@ from kpiapp.contracts.routes.common import (bp, clause_rows, company_choices, fe
 from kpiapp.contracts.routes.forms import ConfirmForm, ContractForm, GenerateForm, TeamForm
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
-from kpiapp.models import Contract, ContractReport
+from kpiapp.models import Contract, ContractReport, ContractStatus
 from kpiapp.policy import allow
+from kpiapp.web.refusals import deny
 
 
 @bp.route("/")
@@ -58,8 +59,7 @@ def form_page(form, contract=None, error=None, status=200):
 @allow("contracts.work")
 def new():
     if not policy.can_manage_appraisal(current_user):
-        return render_template("contracts/form.html", form=None, contract=None,
-                               error=_("Only HR and admins create contracts.")), 403
+        deny("route:contracts.new")  # a lead works on contracts but does not create them (audited when a write)
     form = contract_form()
     if request.method == "GET":
         return form_page(form)
@@ -116,7 +116,7 @@ def detail_context(contract, generate=None):
     return {"contract": contract, "in_force": in_force, "periods": periods, "generate": generate,
             "rows": clause_rows(in_force), "fee": fee_summary(in_force),
             "open_amendment": terms.open_amendment(contract), "confirm": ConfirmForm(),
-            "may_amend": contract.status == "active" and terms.open_amendment(contract) is None}
+            "may_amend": contract.status == ContractStatus.active and terms.open_amendment(contract) is None}
 
 
 @bp.route("/<int:contract_id>/team", methods=["GET", "POST"])

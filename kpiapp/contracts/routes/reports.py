@@ -57,11 +57,12 @@ def report_page(contract, report, status=200, error=None, **forms):
         "is_current": shown.number == current.number, "rows": documents.line_rows(shown, lang),
         "fee_rows": documents.fee_rows(shown.fee, lang), "fee": shown.fee or {},
         "score": presentation.number(shown.score, lang), "events": list(report.events),
+        "fee_total": presentation.money(shown.fee_total, lang),
         "buttons": [s for s in AGENCY_BUTTONS if s in steps], "may_answer": ReportStep.ANSWER in steps,
         "draft": report.state == ReportState.DRAFT, "blockers": send_blockers(report),
         "override_form": override, "answer_form": answer, "note_form": note, "confirm": ConfirmForm(),
         "overrides": {o.clause_id: o for o in report.overrides}, "error": error,
-        "document": documents.document_for(report), "disputes": [e for e in report.events if e.step == "dispute"],
+        "document": documents.document_for(report), "disputes": [e for e in report.events if e.step == ReportStep.DISPUTE],
     }
     return render_template("contracts/report.html", **context), status
 
@@ -103,10 +104,13 @@ def step_done(step):
             "revise": _("A corrected revision was started: the sent one stays readable.")}[step]
 
 
-@bp.route("/<int:contract_id>/reports/<int:report_id>/<any(refresh, send, revise):step>", methods=["POST"])
+@bp.route("/<int:contract_id>/reports/<int:report_id>/<step>", methods=["POST"])
 @allow("contracts.work")
 def report_step(contract_id, report_id, step):
+    """refresh, send or revise."""
     _contract, report = load_report(contract_id, report_id)
+    if step not in STEP_CALLS:
+        abort(404)
     if not ConfirmForm().validate():
         abort(400)
     try:

@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from kpiapp import presentation
 from kpiapp.contracts import terms
-from kpiapp.contracts.amendment_flow import TermsState, TermsStep
+from kpiapp.contracts.amendment_flow import TERMS_FLOW, TermsState, TermsStep
 from kpiapp.contracts.routes.common import (LIMITS, bp, clause_rows, fee_summary, load_clause, load_contract,
                                             load_version, mark, metric_choices, metric_unit, refused)
 from kpiapp.contracts.routes.forms import AmendmentForm, ClauseForm, ConfirmForm, FeeForm, StoresForm
 from kpiapp.extensions import db
 from kpiapp.models import Store
+from kpiapp.models.appraisal import ItemKind
 from kpiapp.policy import allow
 from kpiapp.web.pages import render_page_or_fragment
 
@@ -79,8 +80,6 @@ def blockers(version):
     """What still keeps a draft from its step, in words (the flow's blocker messages)."""
     facts = terms.terms_facts(version)
     step = TermsStep.ACTIVATE if facts.first_version else TermsStep.PROPOSE
-    from kpiapp.contracts.amendment_flow import TERMS_FLOW
-
     found = []
     for concerns, blocks, code in TERMS_FLOW.blockers:
         if concerns == step and blocks(facts) and TERMS_FLOW.messages[code] not in found:
@@ -166,11 +165,13 @@ def step_done(step):
             "withdraw": _("The amendment was withdrawn.")}[step]
 
 
-@bp.route("/<int:contract_id>/versions/<int:version_id>/<any(activate, propose, withdraw):step>",
-          methods=["POST"])
+@bp.route("/<int:contract_id>/versions/<int:version_id>/<step>", methods=["POST"])
 @allow("contracts.work")
 def version_step(contract_id, version_id, step):
+    """activate, propose or withdraw."""
     contract, version = load_version(contract_id, version_id)
+    if step not in STEP_CALLS:
+        abort(404)
     if not ConfirmForm().validate():
         abort(400)
     try:
@@ -224,7 +225,7 @@ def clause_form(version, clause=None):
 
 def clause_values(form):
     """The service's values from the form; percent metrics are typed in percent (35 -> 0.35)."""
-    unit = metric_unit(form.metric_key.data) if form.kind.data == "metric" else None
+    unit = metric_unit(form.metric_key.data) if form.kind.data == ItemKind.metric else None
     limits = {n: presentation.from_entry(form[n].data, unit) for n in LIMITS}
     return {"name": form.name.data, "kind": form.kind.data, "metric_key": form.metric_key.data,
             "weight": form.weight.data, "rule_kind": form.rule_kind.data, "cap": form.cap.data,
