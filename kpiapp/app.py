@@ -64,6 +64,9 @@ def register_blueprints(app):
     dashboard_routes.register(app)
     contract_routes.register(app)
     api.register(app)
+    from kpiapp import portal
+
+    portal.register(app)
     app.cli.add_command(kpi)
 
 

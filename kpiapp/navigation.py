@@ -71,6 +71,13 @@ def sees_company_dashboard(user):
     return bool(policy.company_panels_for(user, PANELS, g.company_public_panels))
 
 
+def invites_clients(user):
+    """HR, admins, and the lead of a contract (who invites its company's users)."""
+    from kpiapp.portal.clients import companies_for
+
+    return bool(companies_for(user))
+
+
 def register_menu():
     if NAV:
         return
@@ -106,6 +113,10 @@ def register_menu():
             group="data")
     add_nav("metrics.dictionary", _l("Metrics"), "staff", _l("Metric definitions: formula, what is included"),
             group="data")
+    add_nav("portal.index", _l("Our contracts"), "portal.use",
+            _l("Your company's KPI contracts, their reports and amendments"))
+    add_nav("clients.index", _l("Client companies"), "contracts.work",
+            _l("Client users of the portal and their invitations"), group="org", when=invites_clients)
     # beside Reports (one section fewer in the header, which must fit one row at 1280 px)
     add_nav("reports.verify", _l("Verify a report"), "signed_in", _l("Check a signed PDF report"))
     add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"), group="system")

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from kpiapp.appraisal import home
+from kpiapp import policy
 from kpiapp.extensions import db
 from kpiapp.jobs import redis_ping
 from kpiapp.policy import PUBLIC, SIGNED_IN, allow
@@ -14,6 +15,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @allow(SIGNED_IN)
 def index():
+    if policy.is_portal_user(current_user):
+        return redirect(url_for("portal.index"))  # a client's home is the portal
     return render_template("main/index.html", user=current_user, **home.summary(current_user))
 
 
