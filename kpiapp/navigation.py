@@ -73,7 +73,7 @@ def sees_company_dashboard(user):
 
 def invites_clients(user):
     """HR, admins, and the lead of a contract (who invites its company's users)."""
-    from kpiapp.portal.clients import companies_for
+    from kpiapp.contracts.invites import companies_for
 
     return bool(companies_for(user))
 

@@ -523,11 +523,12 @@ def contract_parties(user, contract):
 
 
 def can_view_contract_report(user, report):
-    """A report: the agency side in every state; the client once sent (never a draft)."""
+    """A report: the agency side in every state; the client once a revision was sent (a
+    report back in draft for a corrected revision still shows the client what was sent)."""
     from kpiapp.contracts.report_flow import CLIENT_VISIBLE
 
     if is_portal_user(user):
-        return can_view_contract(user, report.contract) and report.state in CLIENT_VISIBLE
+        return can_view_contract(user, report.contract) and (report.state in CLIENT_VISIBLE or report.revision > 1)
     return can_manage_contract(user, report.contract)
 
 

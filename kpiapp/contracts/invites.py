@@ -20,7 +20,8 @@ from kpiapp.appraisal.notifications import queue_mail
 from kpiapp.audit import record
 from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db
-from kpiapp.models import ClientInvite, Role, User
+from kpiapp import policy
+from kpiapp.models import ClientCompany, ClientInvite, Contract, Role, User
 from kpiapp.models.base import utcnow
 
 INVITE_DAYS = 7
@@ -169,3 +170,12 @@ def invites_of(company):
 def users_of(company):
     return list(db.session.scalars(select(User).where(User.client_company_id == company.id,
                                                       User.role == Role.client).order_by(User.name)))
+
+
+def companies_for(user):
+    """The client companies `user` may invite for: all for HR/admin, else those of contracts they lead."""
+    query = select(ClientCompany).order_by(ClientCompany.name)
+    if not policy.has_permission(user, "people.manage"):
+        query = query.where(ClientCompany.id.in_(select(Contract.client_company_id)
+                                                 .where(Contract.lead_id == user.id)))
+    return list(db.session.scalars(query))

@@ -247,3 +247,5 @@ class ClientInvite(db.Model):
 
     client_company = relationship("ClientCompany")
     invited_by = relationship("User", foreign_keys=[invited_by_id])
+
+    AUDIT_SECRET_FIELDS = ("token_hash",)

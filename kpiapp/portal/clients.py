@@ -4,28 +4,18 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from kpiapp import policy
 from kpiapp.auth import services as auth_services
 from kpiapp.auth.session import start_session
 from kpiapp.contracts import invites
+from kpiapp.contracts.invites import companies_for
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
-from kpiapp.models import ClientCompany, ClientInvite, Contract
+from kpiapp.models import ClientCompany, ClientInvite
 from kpiapp.policy import PUBLIC, allow, authorize
 from kpiapp.portal.forms import AcceptInviteForm, InviteForm
 
 bp = Blueprint("clients", __name__)
-
-
-def companies_for(user):
-    """The client companies `user` may invite for: all for HR/admin, else those of contracts they lead."""
-    query = select(ClientCompany).order_by(ClientCompany.name)
-    if not policy.has_permission(user, "people.manage"):
-        query = query.where(ClientCompany.id.in_(select(Contract.client_company_id)
-                                                 .where(Contract.lead_id == user.id)))
-    return list(db.session.scalars(query))
 
 
 @bp.route("/org/clients")

@@ -116,7 +116,8 @@ def detail_context(contract, generate=None):
     return {"contract": contract, "in_force": in_force, "periods": periods, "generate": generate,
             "rows": clause_rows(in_force), "fee": fee_summary(in_force),
             "open_amendment": terms.open_amendment(contract), "confirm": ConfirmForm(),
-            "may_amend": contract.status == ContractStatus.active and terms.open_amendment(contract) is None}
+            "may_amend": contract.status == ContractStatus.active and terms.open_amendment(contract) is None,
+            "may_invite": policy.can_invite_client(current_user, contract.client_company)}
 
 
 @bp.route("/<int:contract_id>/team", methods=["GET", "POST"])
