@@ -29,7 +29,7 @@ from config import TestConfig, database_url
 from kpiapp.app import create_app
 from kpiapp.extensions import db
 
-pytest_plugins = ["tests.figures"]
+pytest_plugins = ["tests.figures", "tests.demo_db"]
 
 PG_URL = os.environ.get("DATABASE_URL")
 _counter = itertools.count()
@@ -95,6 +95,12 @@ def cloned(template_db, directory, name):
         engine.dispose()
 
 
+def as_template(template_db, directory, name):
+    """The database `cloned(template_db, directory, name)` made, as a template for clones of its own."""
+    kind, _template = template_db
+    return (kind, directory / f"{name}.sqlite") if kind == "sqlite" else (kind, name)
+
+
 @pytest.fixture(scope="session")
 def shared_database(template_db, tmp_path_factory):
     """The one database the rollback tests share, cloned once per session."""
@@ -107,6 +113,24 @@ def rolls_back(request):
     (each needs a connection of its own) overrides its module's mark."""
     marker = request.node.get_closest_marker("rollback")
     return marker is not None and (marker.args[0] if marker.args else True)
+
+
+def pytest_collection_modifyitems(items):
+    """pytest-xdist (`--dist loadgroup`) runs the tests of one group on one worker: those that use
+    the tests' Redis (one db, flushed by each), and those that read the demo (seeded once)."""
+    for item in items:
+        group = xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def xdist_group(item):
+    module = getattr(item, "module", None)
+    if item.get_closest_marker("redis") or "redis" in item.fixturenames or hasattr(module, "REDIS_URL"):
+        return "redis"
+    if "demo_template" in item.fixturenames:
+        return "demo"
+    return None
 
 
 @pytest.fixture
