@@ -12,6 +12,7 @@ savepoint releases, so services, views and triggers behave as usual within the
 test; what they cannot see is another connection (a worker process, a thread).
 """
 import contextvars
+import fcntl
 import itertools
 import os
 import shutil
@@ -115,22 +116,22 @@ def rolls_back(request):
     return marker is not None and (marker.args[0] if marker.args else True)
 
 
-def pytest_collection_modifyitems(items):
-    """pytest-xdist (`--dist loadgroup`) runs the tests of one group on one worker: those that use
-    the tests' Redis (one db, flushed by each), and those that read the demo (seeded once)."""
-    for item in items:
-        group = xdist_group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def xdist_group(item):
+def uses_redis(item):
+    """Marked `redis`, asks for the `redis` fixture, or its module points the app at the tests' Redis."""
     module = getattr(item, "module", None)
-    if item.get_closest_marker("redis") or "redis" in item.fixturenames or hasattr(module, "REDIS_URL"):
-        return "redis"
-    if "demo_template" in item.fixturenames:
-        return "demo"
-    return None
+    return bool(item.get_closest_marker("redis") or "redis" in item.fixturenames or hasattr(module, "REDIS_URL"))
+
+
+@pytest.fixture(autouse=True)
+def redis_turn(request, tmp_path_factory):
+    """Under pytest-xdist, the tests that use the tests' Redis (one db, flushed by each) take
+    turns across workers: a lock file in the run's temporary directory, shared by its workers."""
+    if not (hasattr(request.config, "workerinput") and uses_redis(request.node)):
+        yield
+        return
+    with open(tmp_path_factory.getbasetemp().parent / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

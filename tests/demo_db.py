@@ -4,8 +4,8 @@
 (tests/web/test_zh_everywhere.py, tests/e2e/test_dashboards_browser.py) each get a
 fresh copy of one seeded database (`cloned`, as every test copies the migrated
 template) together with the instance directory it was seeded with (signing keys,
-audit anchors).  Under pytest-xdist those modules share one worker (the `demo`
-group, tests/conftest.py), so the demo is seeded once per run.
+audit anchors).  Under pytest-xdist each worker that runs one of them seeds the
+demo once (each worker has its own template databases).
 """
 import shutil
 import uuid
