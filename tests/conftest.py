@@ -12,6 +12,7 @@ savepoint releases, so services, views and triggers behave as usual within the
 test; what they cannot see is another connection (a worker process, a thread).
 """
 import contextvars
+import fcntl
 import itertools
 import os
 import shutil
@@ -29,7 +30,7 @@ from config import TestConfig, database_url
 from kpiapp.app import create_app
 from kpiapp.extensions import db
 
-pytest_plugins = ["tests.figures"]
+pytest_plugins = ["tests.figures", "tests.demo_db"]
 
 PG_URL = os.environ.get("DATABASE_URL")
 _counter = itertools.count()
@@ -95,6 +96,12 @@ def cloned(template_db, directory, name):
         engine.dispose()
 
 
+def as_template(template_db, directory, name):
+    """The database `cloned(template_db, directory, name)` made, as a template for clones of its own."""
+    kind, _template = template_db
+    return (kind, directory / f"{name}.sqlite") if kind == "sqlite" else (kind, name)
+
+
 @pytest.fixture(scope="session")
 def shared_database(template_db, tmp_path_factory):
     """The one database the rollback tests share, cloned once per session."""
@@ -107,6 +114,24 @@ def rolls_back(request):
     (each needs a connection of its own) overrides its module's mark."""
     marker = request.node.get_closest_marker("rollback")
     return marker is not None and (marker.args[0] if marker.args else True)
+
+
+def uses_redis(item):
+    """Marked `redis`, asks for the `redis` fixture, or its module points the app at the tests' Redis."""
+    module = getattr(item, "module", None)
+    return bool(item.get_closest_marker("redis") or "redis" in item.fixturenames or hasattr(module, "REDIS_URL"))
+
+
+@pytest.fixture(autouse=True)
+def redis_turn(request, tmp_path_factory):
+    """Under pytest-xdist, the tests that use the tests' Redis (one db, flushed by each) take
+    turns across workers: a lock file in the run's temporary directory, shared by its workers."""
+    if not (hasattr(request.config, "workerinput") and uses_redis(request.node)):
+        yield
+        return
+    with open(tmp_path_factory.getbasetemp().parent / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

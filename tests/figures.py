@@ -1,7 +1,7 @@
 """The figures SECURITY.md §5 asks the suite to print, tallied by the tests that produce them.
 
 A test calls `figures.tally("CSRF", attempts=47, refused=47)`; counts add up across
-tests and parametrisations, and the end of the run prints one line per figure
+tests, parametrisations and pytest-xdist workers, and the end of the run prints one line per figure
 (docs/security.md explains each).  Only what a test really checked is counted.
 """
 from collections import defaultdict
@@ -29,3 +29,17 @@ def pytest_terminal_summary(terminalreporter):
     for name in sorted(_TALLIES):
         counts = ", ".join(f"{key} {value}" for key, value in _TALLIES[name].items())
         terminalreporter.write_line(f"{name}: {counts}")
+
+
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its tallies to the controller, which prints the summary."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["figures"] = {name: dict(counts) for name, counts in _TALLIES.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist, on the controller: add a finished worker's tallies to the run's."""
+    for name, counts in getattr(node, "workeroutput", {}).get("figures", {}).items():
+        Figures().tally(name, **counts)

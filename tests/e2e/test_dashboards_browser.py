@@ -6,17 +6,14 @@ artifacts/dashboards/ (ignored by git) for a person to look at.
 The dashboards are found as each role finds them: the links of /dashboards/.
 """
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from kpiapp import demo
-from kpiapp.extensions import db
-from tests.conftest import cloned
+from tests.demo_db import demo_app
 from tests.e2e.conftest import sign_in
-from tests.web.test_zh_everywhere import create_demo_app
 
 pytestmark = pytest.mark.browser
 
@@ -32,19 +29,15 @@ CHARTS = """() => [...document.querySelectorAll('figure[data-chart]')].map(f => 
 
 
 @pytest.fixture(scope="module")
-def demo_server(template_db, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("dashboards")
-    with cloned(template_db, directory, f"kpi_dash_{uuid.uuid4().hex[:8]}") as uri:
-        app = create_demo_app(uri, directory, locale=None)
+def demo_server(demo_template, tmp_path_factory):
+    """A copy of the demo (tests/demo_db.py) served on localhost; users read the browser's language."""
+    with demo_app(demo_template, tmp_path_factory.mktemp("dashboards"), locale=None) as app:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield f"http://127.0.0.1:{server.server_port}"
         server.shutdown()
         thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def dashboards_of(page, base):

@@ -6,6 +6,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from kpiapp.auth.passwords import verify_password
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, Role
 from tests.conftest import PG_URL
@@ -204,9 +205,15 @@ def test_weak_passwords_are_refused(login, new, problem):
     assert problem in response.get_data(as_text=True)
 
 
-def test_passwords_are_stored_with_argon2id(app):
+def test_passwords_are_stored_with_argon2id(app, login):
+    """What the app stores when a password is set (test users' own hash is a cheap one, tests/factories.py)."""
     user = UserFactory()
-    assert user.password_hash.startswith("$argon2id$")
+    response = post_form(login(user), "/account/password", {"current": PASSWORD, "new": "a brand new long phrase",
+                                                            "confirm": "a brand new long phrase"})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(user.password_hash, "a brand new long phrase")
 
 
 def test_idle_session_expires(app, client):

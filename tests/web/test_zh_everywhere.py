@@ -8,17 +8,15 @@ for English: two or more English words in a row, or one common interface word. W
 metric abbreviations.
 """
 import re
-import uuid
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from kpiapp import demo
-from kpiapp.audit import SYSTEM, set_actor
 from kpiapp.extensions import db
 from kpiapp.models import User
-from tests.conftest import IsolatedClient, cloned, make_config
+from tests.demo_db import demo_app
 from tests.helpers import signed_in_client
 
 ROLES = {"admin": "admin", "hr": "hr", "manager": "na.lead", "head": "ops.head", "employee": "li.lei",
@@ -110,39 +108,10 @@ def is_code(word):
 # ---- the demo database --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def zh_app(template_db, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("zh")
-    with cloned(template_db, directory, f"kpi_zh_{uuid.uuid4().hex[:8]}") as uri:
-        app = create_demo_app(uri, directory)
+def zh_app(demo_template, tmp_path_factory):
+    """A copy of the demo (tests/demo_db.py); every user reads Chinese."""
+    with demo_app(demo_template, tmp_path_factory.mktemp("zh")) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def create_demo_app(uri, directory, locale="zh_CN"):
-    """The demo loaded into this database; every user reads `locale` (None: the browser's language)."""
-    from kpiapp.app import create_app
-
-    app = create_app(make_config(uri, directory))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        set_actor(SYSTEM)
-        demo.seed_demo()
-        start_a_report_batch()
-        db.session.execute(update(User).values(locale=locale))
-        db.session.commit()
-    return app
-
-
-def start_a_report_batch():
-    """The demo issues reports one by one; a batch page needs a batch (left pending)."""
-    from kpiapp.models import Role, Scorecard
-    from kpiapp.reports.services import start_batch
-
-    hr = db.session.execute(select(User).where(User.role == Role.hr).order_by(User.id)).scalars().first()
-    locked = db.session.execute(select(Scorecard.cycle_id).where(Scorecard.state == "locked")).scalars().first()
-    start_batch(locked, hr, "zh_CN")
 
 
 def users_data():

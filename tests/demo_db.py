@@ -1,0 +1,72 @@
+"""The demo organisation, seeded once per session into a database that tests copy.
+
+`seed_demo()` is the slowest set-up in the suite; the modules that read the demo
+(tests/web/test_zh_everywhere.py, tests/e2e/test_dashboards_browser.py) each get a
+fresh copy of one seeded database (`cloned`, as every test copies the migrated
+template) together with the instance directory it was seeded with (signing keys,
+audit anchors).  Under pytest-xdist each worker that runs one of them seeds the
+demo once (each worker has its own template databases).
+"""
+import shutil
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import select, update
+
+from kpiapp import demo
+from kpiapp.app import create_app
+from kpiapp.audit import SYSTEM, set_actor
+from kpiapp.extensions import db
+from kpiapp.models import User
+from tests.conftest import IsolatedClient, as_template, cloned, make_config
+
+
+@pytest.fixture(scope="session")
+def demo_template(template_db, tmp_path_factory):
+    """(template, instance directory): a database holding the demo and one pending report batch."""
+    directory = tmp_path_factory.mktemp("demo")
+    instance = directory / "instance"
+    instance.mkdir()
+    name = f"kpi_demo_{uuid.uuid4().hex[:8]}"
+    with cloned(template_db, directory, name) as uri:
+        app = create_app(make_config(uri, instance))
+        with app.app_context():
+            set_actor(SYSTEM)
+            demo.seed_demo()
+            start_a_report_batch()
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()  # PostgreSQL copies a template only while nobody is connected
+        yield as_template(template_db, directory, name), instance
+
+
+def start_a_report_batch():
+    """The demo issues reports one by one; a batch page needs a batch (left pending)."""
+    from kpiapp.models import Role, Scorecard
+    from kpiapp.reports.services import start_batch
+
+    hr = db.session.execute(select(User).where(User.role == Role.hr).order_by(User.id)).scalars().first()
+    locked = db.session.execute(select(Scorecard.cycle_id).where(Scorecard.state == "locked")).scalars().first()
+    start_batch(locked, hr, "zh_CN")
+
+
+@contextmanager
+def demo_app(demo_template, directory, locale="zh_CN"):
+    """An app on a fresh copy of the demo; every user reads `locale` (None: the browser's language)."""
+    template, seeded_instance = demo_template
+    instance = directory / "instance"
+    shutil.copytree(seeded_instance, instance)
+    with cloned(template, directory, f"kpi_democ_{uuid.uuid4().hex[:8]}") as uri:
+        app = create_app(make_config(uri, instance))
+        app.test_client_class = IsolatedClient
+        with app.app_context():
+            set_actor(SYSTEM)
+            db.session.execute(update(User).values(locale=locale))
+            db.session.commit()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
