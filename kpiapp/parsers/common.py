@@ -695,6 +695,60 @@ def plain_column(rows: list, index: int, hint: str | None) -> list:
     return [plain(cell, hint) if type(cell) is str else None for cell in cells]
 
 
+ASIDE = object()  # a cell the column conversion cannot vouch for: its row is read the careful way
+
+
+def convert_column(rows: list, index: int | None, read) -> list:
+    """One column of a chunk of (line, cells) rows converted by read(cell), each distinct cell once.
+
+    read is the careful per-cell logic (or a wrapper of it); a CellError, and any cell read()
+    refuses by returning ASIDE, gives ASIDE, so that row is read per row and its error names
+    its line and column as before. index None (no such column) gives a column of None cells.
+    """
+    if index is None:
+        return [_read_or_aside(read, None)] * len(rows)
+    try:
+        cells = [row[index] for _, row in rows]
+    except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
+        cells = [row[index] if index < len(row) else None for _, row in rows]
+    if {type(cell) for cell in cells} <= {str, type(None)}:  # text cells: the text is the key
+        values = {cell: _read_or_aside(read, cell) for cell in dict.fromkeys(cells)}
+        return [values[cell] for cell in cells]
+    typed = {(type(cell), cell): None for cell in cells}  # 1, 1.0 and True read differently
+    values = {key: _read_or_aside(read, key[1]) for key in typed}
+    return [values[type(cell), cell] for cell in cells]
+
+
+def _read_or_aside(read, cell):
+    try:
+        return read(cell)
+    except CellError:
+        return ASIDE
+
+
+def read_text(cell) -> str:
+    """Record.text of a text (or empty) cell; ASIDE for other cell types (numbers, dates)."""
+    if cell is None:
+        return ""
+    if type(cell) is not str:
+        return ASIDE
+    return clean_text(cell.strip())
+
+
+def amount_reader(hint: str | None):
+    """Record.amount of one cell, for convert_column (the store currency as the '$' hint)."""
+    def read(cell):
+        return parse_amount(cell.strip() if type(cell) is str else cell, None, hint)
+    return read
+
+
+def date_reader(serial: bool = False, formats=None):
+    """Record.date of one cell, for convert_column."""
+    def read(cell):
+        return parse_date(cell.strip() if type(cell) is str else cell, None, formats=formats, serial=serial)
+    return read
+
+
 def sheet_warnings(sheet: Sheet) -> list[ParseWarning]:
     """Columns the parser does not know, and measures the format carries but this file lacks."""
     out = []
@@ -1166,18 +1220,26 @@ class RowScope:
             sku: str = "", ref: str = "", period_end: date | None = None, store_code: str = "",
             mode: str = "sum", line: int | None = None) -> None:
         """Queue one fact; money needs a currency (the store currency is the fallback)."""
-        unit = _UNITS[measure]  # KeyError here is a programming error
-        if value is None:
-            value = _ZERO
-        elif value < 0 and measure in NON_NEGATIVE:
-            raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
-        if unit == "money":
-            currency = currency or self.collector.currency_hint
-            if not currency:
-                raise CellError("missing_currency",
-                                "No currency for %s; the file names none and no store currency was given."
-                                % measure, measure)
-        else:
-            currency = None
-        fact = Fact(line or self.line, day, measure, value, currency, sku, ref, period_end, store_code)
+        fact = make_fact(line or self.line, day, measure, value, currency, self.collector.currency_hint,
+                         sku, ref, period_end, store_code)
         self.pending.append((fact, mode))
+
+
+def make_fact(line: int, day: date, measure: str, value: Decimal | None, currency: str | None,
+              hint: str | None, sku: str = "", ref: str = "", period_end: date | None = None,
+              store_code: str = "") -> Fact:
+    """One checked fact (RowScope.add's rules): blank is 0, money needs a currency (hint as fallback)."""
+    unit = _UNITS[measure]  # KeyError here is a programming error
+    if value is None:
+        value = _ZERO
+    elif value < 0 and measure in NON_NEGATIVE:
+        raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
+    if unit == "money":
+        currency = currency or hint
+        if not currency:
+            raise CellError("missing_currency",
+                            "No currency for %s; the file names none and no store currency was given."
+                            % measure, measure)
+    else:
+        currency = None
+    return Fact(line, day, measure, value, currency, sku, ref, period_end, store_code)
