@@ -430,7 +430,8 @@ def _rows(stream, delimiter: str, limit: int | None):
 # ---------------------------------------------------------------- XLSX
 
 
-def _check_zip(data: bytes) -> None:
+def _check_zip(data: bytes) -> int:
+    """The workbook's declared uncompressed size, once its limits are checked."""
     if not data.startswith(b"PK\x03\x04"):
         raise ParseError("not_xlsx", "The file is not an Excel .xlsx workbook.")
     try:
@@ -441,9 +442,11 @@ def _check_zip(data: bytes) -> None:
     if len(infos) > MAX_XLSX_ENTRIES:
         raise ParseError("xlsx_too_large", "The Excel file has too many parts.", entries=len(infos))
     # zipfile stops at the declared size (CRC error past it), so the declared sizes bound the work.
-    if sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
+    size = sum(i.file_size for i in infos)
+    if size > MAX_XLSX_UNCOMPRESSED:
         raise ParseError("xlsx_too_large", "The Excel file expands beyond the size limit.",
                          limit=MAX_XLSX_UNCOMPRESSED)
+    return size
 
 
 def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
@@ -456,32 +459,64 @@ def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
 
 def _xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
     _check_zip(data)
+    with _workbook(data) as wb:
+        return [list(_sheet_rows(ws)) for ws in wb.worksheets]
+
+
+# A workbook expanding beyond this is streamed: each pass over a sheet reads its rows afresh
+# from the file, one at a time, instead of listing every row of every sheet in memory.
+XLSX_STREAM_BYTES = 32 * 1024 * 1024
+
+
+def xlsx_tables(data: bytes) -> list[tuple[list, object]]:
+    """Per worksheet: (its first non-blank rows, to find the header in; rows(), which gives
+    all its non-blank rows afresh). A small workbook is listed once (xlsx_sheets); a large one
+    is read again, row by row, on every call of rows(), so memory does not grow with it."""
+    return _once("xlsx_tables", data, _xlsx_tables)
+
+
+def _xlsx_tables(data: bytes) -> list[tuple[list, object]]:
+    if _check_zip(data) <= XLSX_STREAM_BYTES:
+        return [(rows[:HEADER_SCAN_ROWS], lambda rows=rows: iter(rows)) for rows in xlsx_sheets(data)]
+    with _workbook(data) as wb:
+        heads = [list(islice(_sheet_rows(ws), HEADER_SCAN_ROWS)) for ws in wb.worksheets]
+    return [(head, lambda index=index: _streamed_rows(data, index)) for index, head in enumerate(heads)]
+
+
+def _streamed_rows(data: bytes, index: int):
+    with _workbook(data) as wb:
+        yield from _sheet_rows(wb.worksheets[index])
+
+
+@contextmanager
+def _workbook(data: bytes):
+    """The workbook opened read-only (rows are parsed as they are read); damage is a ParseError."""
     import openpyxl  # local: only XLSX uploads pay for it
 
     if not openpyxl.DEFUSEDXML:
         raise ParseError("bad_xlsx", "XLSX reading is disabled: defusedxml is not installed.")
+    wb = None
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        try:
-            return [_sheet_rows(ws) for ws in wb.worksheets]
-        finally:
-            wb.close()
-    except ParseError:
+        yield wb
+    except (ParseError, GeneratorExit):
         raise
     except Exception as exc:  # openpyxl raises many types on damaged input
         raise ParseError("bad_xlsx", "The Excel file is damaged or truncated.") from exc
+    finally:
+        if wb is not None:
+            wb.close()
 
 
-def _sheet_rows(ws) -> list[tuple[int, list]]:
+def _sheet_rows(ws):
+    """A worksheet's non-blank rows as (row number, values), one at a time."""
     if (ws.max_column or 0) > MAX_COLUMNS:
         raise ParseError("too_many_columns", "The file has more than %d columns." % MAX_COLUMNS,
                          limit=MAX_COLUMNS)
-    rows = []
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         cells = list(values)
         if any(v is not None and str(v).strip() for v in cells):
-            rows.append((number, cells))
-    return rows
+            yield number, cells
 
 
 # ---------------------------------------------------------------- sheets and records
@@ -557,7 +592,7 @@ def _ragged(cells: list, width: int, kind: str) -> str | None:
 def table_heads(data: bytes, filename: str) -> list[list[tuple[int, list]]]:
     """First rows of every sheet / plausible decoding, for format detection."""
     if container_kind(data, filename) == "xlsx":
-        return [rows[:HEADER_SCAN_ROWS] for rows in xlsx_sheets(data)]
+        return [head for head, _ in xlsx_tables(data)]
     return [list(stream_rows(data, name, limit=HEADER_SCAN_ROWS * 3)) for name in text_encodings(data)]
 
 
@@ -568,12 +603,12 @@ def read_sheet(data: bytes, filename: str, columns: Columns) -> Sheet:
         raise ParseError("wrong_format", "Expected a CSV or Excel table, got JSON.")
     tried = []
     if kind == "xlsx":
-        for rows in xlsx_sheets(data):
-            hit = _find_header(rows, columns)
+        for head, rows in xlsx_tables(data):
+            hit = _find_header(head, columns)
             if hit:
-                return _sheet(rows, *hit, "xlsx", columns,
-                              lambda rows=rows, pos=hit[0]: islice(rows, pos + 1, None))
-            tried.append(rows)
+                return _sheet(head, *hit, "xlsx", columns,
+                              lambda rows=rows, pos=hit[0]: islice(rows(), pos + 1, None))
+            tried.append(head)
     else:
         for name in text_encodings(data):
             head = list(stream_rows(data, name, limit=HEADER_SCAN_ROWS * 3))

@@ -1,4 +1,5 @@
-"""Ads and settlement convert a chunk a column at a time (issue 10) and read the same as per row.
+"""Ads and settlement convert a chunk a column at a time (issue 10) and read the same as per row;
+a large workbook is streamed and reads the same as a listed one.
 
 Each test parses a file full of quirks twice: as the parser runs, and with every column
 conversion stepping aside (convert_column gives ASIDE for every cell), which sends every row
@@ -11,7 +12,7 @@ from datetime import date
 import pytest
 from parser_fixtures import fixture, xlsx_bytes
 
-from kpiapp.parsers import amazon_ads, amazon_settlement, parse_file
+from kpiapp.parsers import ParseError, amazon_ads, amazon_settlement, common, parse_file
 from kpiapp.parsers.common import ASIDE, Collector
 
 
@@ -143,3 +144,58 @@ def test_settlement_fixtures_read_the_same_both_ways(monkeypatch):
         fast, _ = _both(monkeypatch, amazon_settlement, lambda: parse_file(fixture(name), "s.txt", tz=tz))
         assert fast.errors == [] and fast.facts
         monkeypatch.undo()
+
+
+def _workbook(rows_by_sheet: dict) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in rows_by_sheet.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+ADS_SHEET = [["Ads report"], [],
+             ["Date", "Campaign Name", "Impressions", "Clicks", "Spend", "7 Day Total Sales"],
+             ["2025-03-01", "A", 10, 1, 1.5, 3], [45718, "B", 10, 1, "$2.00", "97,5"],
+             ["2025-03-01", "C", 10, "=B2*2", 1, 1], ["2025-03-01", "D", 10, 1, 1, 1, "past the header"],
+             [], ["Total", None, 30, 3, 4.5, 7]]
+
+
+@pytest.mark.parametrize("parser, book, options", [
+    ("amazon_ads", {"Notes": [["nothing here"]], "Report": ADS_SHEET}, {"currency": "USD"}),
+    ("amazon_settlement", {"Sheet1": [line.split("\t") for line in
+                                      fixture("amazon_settlement_us.txt").decode().splitlines()]}, {}),
+])
+def test_a_streamed_workbook_reads_what_a_listed_one_reads(monkeypatch, parser, book, options):
+    """Above XLSX_STREAM_BYTES a workbook is read row by row on every pass, never listed whole."""
+    data = _workbook(book)
+    listed = parse_file(data, "r.xlsx", **options)
+    listings = []
+    monkeypatch.setattr(common, "XLSX_STREAM_BYTES", 0)
+    monkeypatch.setattr(common, "_xlsx_sheets", lambda data: listings.append(1))
+    streamed = parse_file(data, "r.xlsx", **options)
+    assert listings == [] and streamed.parser == listed.parser == parser
+    assert [(f, str(f.value)) for f in streamed.facts] == [(f, str(f.value)) for f in listed.facts]
+    assert (streamed.errors, streamed.rows_read, streamed.currency, streamed.warnings) == (
+        listed.errors, listed.rows_read, listed.currency, listed.warnings)
+    assert streamed.facts
+
+
+def test_a_streamed_workbook_still_refuses_damage_and_width(monkeypatch):
+    monkeypatch.setattr(common, "XLSX_STREAM_BYTES", 0)
+    data = _workbook({"Report": ADS_SHEET})
+    with pytest.raises(ParseError) as caught:
+        parse_file(data[: len(data) // 2], "r.xlsx")
+    assert caught.value.code == "bad_xlsx"
+    monkeypatch.setattr(common, "MAX_COLUMNS", 5)
+    with pytest.raises(ParseError) as caught:
+        parse_file(data, "r.xlsx", currency="USD")
+    assert caught.value.code == "too_many_columns"
