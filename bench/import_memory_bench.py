@@ -1,13 +1,14 @@
 """Peak memory of parsing one large upload (issue 10: bounded memory for large files).
 
-    .venv/bin/python bench/import_memory_bench.py [--lines 400000] [--import]
+    .venv/bin/python bench/import_memory_bench.py [--lines 400000] [--import | --xlsx]
 
 Generates an Amazon settlement flat file and a Business Report of about --lines lines each,
 then parses each in a fresh child process and prints, per file: its size, the child's RSS
 before parsing (interpreter, imports and the file's bytes), its peak RSS (ru_maxrss) after
 parse_file, the growth, the facts and the parse's CPU time. The file's own bytes are in the
 baseline: an upload arrives, and is stored, as bytes. With --import the child runs the whole
-import (start_import: store, parse, write, commit) into a scratch database instead.
+import (start_import: store, parse, write, commit) into a scratch database instead; with
+--xlsx it parses an Ads console workbook of --lines rows (streamed above XLSX_STREAM_BYTES).
 """
 import argparse
 import os
@@ -55,6 +56,24 @@ def business_report(lines):
     return "\n".join(out) + "\n"
 
 
+def ads_workbook(lines):
+    """An Ads console workbook (XLSX bytes) of `lines` rows, 97 campaigns over 30 days: rows on the
+    same day and campaign are summed, so the facts stay few and the growth is the reading."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sponsored Products")
+    ws.append(["Date", "Campaign Name", "Currency", "Impressions", "Clicks", "Spend", "7 Day Total Sales"])
+    for n in range(lines):
+        ws.append([f"2025-03-{1 + n % 30:02d}", f"Campaign {n % 97}", "USD", 1000 + n % 500, 10 + n % 40,
+                   (n % 900) / 10, (n % 2000) / 10])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def rss_kib():
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
@@ -71,7 +90,9 @@ def child(path, kind):
         return import_child(data, kind.split()[1])
     before = rss_kib()
     started = time.process_time()
-    if kind == "settlement":
+    if kind == "ads_xlsx":
+        result = parse_file(data, "ads.xlsx", parser="amazon_ads", currency="USD")
+    elif kind == "settlement":
         result = parse_file(data, "settlement.txt", parser="amazon_settlement", tz="America/Los_Angeles")
     else:
         result = parse_file(data, "br.csv", parser="amazon_business_report", date_from=date(2025, 3, 1),
@@ -118,14 +139,18 @@ def main():
     parser.add_argument("--import", dest="whole", action="store_true",
                         help="the whole import into a scratch database (SQLite, or PostgreSQL with "
                              "DATABASE_URL), not parse_file alone")
+    parser.add_argument("--xlsx", action="store_true", help="an Ads console workbook of --lines rows instead")
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
     print(f"load average: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, make in (("settlement", settlement), ("business_report", business_report)):
+        kinds = (("ads_xlsx", ads_workbook),) if args.xlsx else (
+            ("settlement", settlement), ("business_report", business_report))
+        for kind, make in kinds:
             path = Path(tmp, kind)
-            path.write_text(make(args.lines))
+            content = make(args.lines)
+            path.write_bytes(content if isinstance(content, bytes) else content.encode())
             task = f"import {kind}" if args.whole else kind
             out = subprocess.run([sys.executable, __file__, "--child", str(path), task], check=True,
                                  capture_output=True, text=True, cwd=ROOT).stdout.split()[-4:]

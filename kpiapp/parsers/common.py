@@ -725,9 +725,9 @@ def chunks(rows, size: int = 5000):
 def plain_column(rows: list, index: int, hint: str | None) -> list:
     """One column of a chunk of (line, cells) rows by the fast path: an Amount per row, or None
     where the cell needs the careful path (blank, odd shape, bad): that row is then read per row."""
-    plain = _plain_amount
-    cells = (row[index] if index < len(row) else None for _, row in rows)
-    return [plain(cell, hint) if type(cell) is str else None for cell in cells]
+    cells = [row[index] if index < len(row) else None for _, row in rows]
+    amounts = {cell: _plain_amount(cell, hint) if type(cell) is str else None for cell in dict.fromkeys(cells)}
+    return [amounts[cell] for cell in cells]
 
 
 ASIDE = object()  # a cell the column conversion cannot vouch for: its row is read the careful way
@@ -1106,6 +1106,9 @@ def latest_day(tz: str | None) -> date:
 
 def refuse_future(result: ParseResult, latest: date) -> ParseResult:
     """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
+    spans = {(fact.business_date, fact.period_end) for fact in result.facts}
+    if all(max(day, end or day) <= latest for day, end in spans):
+        return result  # the common case: no fact to look at one by one
     bad: dict[int, date] = {}
     for fact in result.facts:
         day = max(fact.business_date, fact.period_end or fact.business_date)
@@ -1188,7 +1191,7 @@ class Collector:
         self.rows_read += 1
         table = self.facts
         for fact in facts:
-            key = fact.key
+            key = (fact[1], fact[7], fact[5], fact[6], fact[2], fact[8])  # Fact.key, without the call
             if key in table or (fact.currency and fact.currency not in self.currencies):
                 self._put(fact, "sum")
             else:
