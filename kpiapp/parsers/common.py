@@ -459,8 +459,12 @@ def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
 
 def _xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
     _check_zip(data)
-    with _workbook(data) as wb:
-        return [list(_sheet_rows(ws)) for ws in wb.worksheets]
+    wb = _open_workbook(data)
+    try:
+        with _damage_is_bad_xlsx():
+            return [list(_sheet_rows(ws)) for ws in wb.worksheets]
+    finally:
+        wb.close()
 
 
 # A workbook expanding beyond this is streamed: each pass over a sheet reads its rows afresh
@@ -478,34 +482,40 @@ def xlsx_tables(data: bytes) -> list[tuple[list, object]]:
 def _xlsx_tables(data: bytes) -> list[tuple[list, object]]:
     if _check_zip(data) <= XLSX_STREAM_BYTES:
         return [(rows[:HEADER_SCAN_ROWS], lambda rows=rows: iter(rows)) for rows in xlsx_sheets(data)]
-    with _workbook(data) as wb:
-        heads = [list(islice(_sheet_rows(ws), HEADER_SCAN_ROWS)) for ws in wb.worksheets]
+    with _damage_is_bad_xlsx():
+        heads = [list(islice(_sheet_rows(ws), HEADER_SCAN_ROWS)) for ws in _workbook(data).worksheets]
     return [(head, lambda index=index: _streamed_rows(data, index)) for index, head in enumerate(heads)]
 
 
-def _streamed_rows(data: bytes, index: int):
-    with _workbook(data) as wb:
-        yield from _sheet_rows(wb.worksheets[index])
-
-
-@contextmanager
 def _workbook(data: bytes):
-    """The workbook opened read-only (rows are parsed as they are read); damage is a ParseError."""
+    """The upload's workbook, opened read-only once per upload inside decoding_once(): opening
+    can cost a scan of every sheet (a sheet without a declared size), a pass over rows does not."""
+    return _once("workbook", data, _open_workbook)
+
+
+def _streamed_rows(data: bytes, index: int):
+    with _damage_is_bad_xlsx():
+        yield from _sheet_rows(_workbook(data).worksheets[index])
+
+
+def _open_workbook(data: bytes):
     import openpyxl  # local: only XLSX uploads pay for it
 
     if not openpyxl.DEFUSEDXML:
         raise ParseError("bad_xlsx", "XLSX reading is disabled: defusedxml is not installed.")
-    wb = None
+    with _damage_is_bad_xlsx():
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+
+
+@contextmanager
+def _damage_is_bad_xlsx():
+    """openpyxl raises many types on damaged input: each is a ParseError('bad_xlsx')."""
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        yield wb
+        yield
     except (ParseError, GeneratorExit):
         raise
-    except Exception as exc:  # openpyxl raises many types on damaged input
+    except Exception as exc:
         raise ParseError("bad_xlsx", "The Excel file is damaged or truncated.") from exc
-    finally:
-        if wb is not None:
-            wb.close()
 
 
 def _sheet_rows(ws):
