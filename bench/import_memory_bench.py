@@ -1,12 +1,14 @@
 """Peak memory of parsing one large upload (issue 10: bounded memory for large files).
 
-    .venv/bin/python bench/import_memory_bench.py [--lines 400000]
+    .venv/bin/python bench/import_memory_bench.py [--lines 400000] [--import | --xlsx]
 
 Generates an Amazon settlement flat file and a Business Report of about --lines lines each,
 then parses each in a fresh child process and prints, per file: its size, the child's RSS
 before parsing (interpreter, imports and the file's bytes), its peak RSS (ru_maxrss) after
 parse_file, the growth, the facts and the parse's CPU time. The file's own bytes are in the
-baseline: an upload arrives, and is stored, as bytes.
+baseline: an upload arrives, and is stored, as bytes. With --import the child runs the whole
+import (start_import: store, parse, write, commit) into a scratch database instead; with
+--xlsx it parses an Ads console workbook of --lines rows (streamed above XLSX_STREAM_BYTES).
 """
 import argparse
 import os
@@ -54,6 +56,24 @@ def business_report(lines):
     return "\n".join(out) + "\n"
 
 
+def ads_workbook(lines):
+    """An Ads console workbook (XLSX bytes) of `lines` rows, 97 campaigns over 30 days: rows on the
+    same day and campaign are summed, so the facts stay few and the growth is the reading."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sponsored Products")
+    ws.append(["Date", "Campaign Name", "Currency", "Impressions", "Clicks", "Spend", "7 Day Total Sales"])
+    for n in range(lines):
+        ws.append([f"2025-03-{1 + n % 30:02d}", f"Campaign {n % 97}", "USD", 1000 + n % 500, 10 + n % 40,
+                   (n % 900) / 10, (n % 2000) / 10])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def rss_kib():
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
@@ -66,9 +86,13 @@ def child(path, kind):
     from kpiapp.parsers import parse_file
 
     data = Path(path).read_bytes()
+    if kind.startswith("import "):
+        return import_child(data, kind.split()[1])
     before = rss_kib()
     started = time.process_time()
-    if kind == "settlement":
+    if kind == "ads_xlsx":
+        result = parse_file(data, "ads.xlsx", parser="amazon_ads", currency="USD")
+    elif kind == "settlement":
         result = parse_file(data, "settlement.txt", parser="amazon_settlement", tz="America/Los_Angeles")
     else:
         result = parse_file(data, "br.csv", parser="amazon_business_report", date_from=date(2025, 3, 1),
@@ -79,20 +103,57 @@ def child(path, kind):
     print(before, peak, len(result.facts), f"{seconds:.1f}")
 
 
+def import_child(data, kind):
+    """The whole import (store the upload, parse, write, commit) on a scratch database."""
+    from datetime import date
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from scratch import scratch_app
+
+    from kpiapp.extensions import db
+    from kpiapp.imports import services
+    from kpiapp.models import Store
+
+    with scratch_app("memory", MAX_CONTENT_LENGTH=500 * 2**20):
+        store = Store(code="MEM", name="Memory", platform="amazon", marketplace="US", currency="USD",
+                      timezone="America/Los_Angeles")
+        db.session.add(store)
+        db.session.commit()
+        before = rss_kib()
+        started = time.process_time()
+        if kind == "settlement":
+            record = services.start_import(data, "settlement.txt", store.id, None, parser="amazon_settlement")
+        else:
+            record = services.start_import(data, "br.csv", store.id, None, parser="amazon_business_report",
+                                           date_from=date(2025, 3, 1), date_to=date(2025, 3, 1))
+        seconds = time.process_time() - started
+        assert record.status == "committed", (record.error, (record.errors or [])[:3])
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(before, peak, record.facts_written, f"{seconds:.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=400_000)
     parser.add_argument("--child", nargs=2)
+    parser.add_argument("--import", dest="whole", action="store_true",
+                        help="the whole import into a scratch database (SQLite, or PostgreSQL with "
+                             "DATABASE_URL), not parse_file alone")
+    parser.add_argument("--xlsx", action="store_true", help="an Ads console workbook of --lines rows instead")
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
     print(f"load average: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, make in (("settlement", settlement), ("business_report", business_report)):
+        kinds = (("ads_xlsx", ads_workbook),) if args.xlsx else (
+            ("settlement", settlement), ("business_report", business_report))
+        for kind, make in kinds:
             path = Path(tmp, kind)
-            path.write_text(make(args.lines))
-            out = subprocess.run([sys.executable, __file__, "--child", str(path), kind], check=True,
-                                 capture_output=True, text=True, cwd=ROOT).stdout.split()
+            content = make(args.lines)
+            path.write_bytes(content if isinstance(content, bytes) else content.encode())
+            task = f"import {kind}" if args.whole else kind
+            out = subprocess.run([sys.executable, __file__, "--child", str(path), task], check=True,
+                                 capture_output=True, text=True, cwd=ROOT).stdout.split()[-4:]
             before, peak, facts, seconds = int(out[0]), int(out[1]), int(out[2]), out[3]
             size = path.stat().st_size / 2**20
             print(f"{kind:16} {args.lines:,} lines, {size:.0f} MB: RSS before parse {before / 1024:.0f} MB, "

@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
-from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import func, select, text
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
@@ -31,8 +31,6 @@ CHUNK = 1000
 MAX_STORED_ERRORS = 2000
 EXTENSIONS = (".csv", ".txt", ".tsv", ".tab", ".xlsx", ".json", ".gz")
 XLSX_MAGIC = b"PK\x03\x04"
-FACT_KEY = ("store_id", "family", "business_date", "period_end", "sku", "ref", "measure")
-FACT_UPDATES = ("value", "currency", "import_id", "source_line")
 
 
 class ImportRejected(Exception):
@@ -272,24 +270,20 @@ def parse_upload(upload):
 
 
 def fact_rows(upload, result):
-    """Facts as table rows; facts whose store cannot be resolved become row errors."""
+    """Facts as table rows (made a chunk at a time while written); facts whose store cannot be
+    resolved become row errors and their lines are left out."""
     codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
-    rows, errors, bad_lines, resolved = [], [], set(), {}
-    for fact in result.facts:
-        code = fact.store_code
-        if code not in resolved:  # one answer per store code, not one per fact
-            resolved[code] = resolve_store(upload.store_id, code, codes)
-        store_id, problem = resolved[code]
-        if problem:
-            if fact.line not in bad_lines:
+    resolved = {code: resolve_store(upload.store_id, code, codes)
+                for code in {fact.store_code for fact in result.facts}}  # one answer per store code
+    errors, bad_lines = [], set()
+    if any(problem for _, problem in resolved.values()):
+        for fact in result.facts:
+            problem = resolved[fact.store_code][1]
+            if problem and fact.line not in bad_lines:
                 errors.append(RowError(fact.line, "store", problem[0], problem[1]))
-            bad_lines.add(fact.line)
-            continue
-        rows.append({"store_id": store_id, "family": result.family, "business_date": fact.business_date,
-                     "period_end": fact.period_end or fact.business_date, "sku": fact.sku or "",
-                     "ref": fact.ref or "", "measure": fact.measure, "value": fact.value,
-                     "currency": fact.currency, "import_id": upload.import_id, "source_line": fact.line})
-    return ([r for r in rows if r["source_line"] not in bad_lines] if bad_lines else rows), errors
+                bad_lines.add(fact.line)
+    store_of = {code: store_id for code, (store_id, _) in resolved.items()}
+    return FactRows(result.facts, store_of, result.family, upload.import_id), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -308,8 +302,7 @@ def write_facts(record, parsed, progress):
     """Upsert every fact and commit them with the 'committed' status, or fail on an overlap."""
     ensure_for_facts(db.session, parsed.rows)  # PostgreSQL: each month has its partition
     rows, conn = parsed.rows, db.session.connection()
-    slices = sorted({(r["store_id"], parsed.family) for r in rows})
-    lock(conn, [f"facts:{store_id}:{family}" for store_id, family in slices])
+    lock(conn, [f"facts:{store_id}:{parsed.family}" for store_id in sorted(rows.stores)])
     conflict = find_overlap(conn, parsed.family, rows)
     if conflict:
         db.session.rollback()
@@ -346,19 +339,14 @@ def find_overlap(conn, family, rows):
     """A message naming the import whose different date range overlaps these facts, or None."""
     if not rows:
         return None
-    new = {}
-    for r in rows:
-        new.setdefault((r["store_id"], r["measure"]), set()).add((r["business_date"], r["period_end"]))
-    low = min(r["business_date"] for r in rows)
-    high = max(r["period_end"] for r in rows)
     t = MetricFact.__table__.c
     query = select(t.store_id, t.measure, t.business_date, t.period_end, t.import_id).distinct().where(
-        t.store_id.in_({key[0] for key in new}), t.family == family,
-        t.business_date <= high, t.period_end >= low)
-    if all(r["business_date"] == r["period_end"] for r in rows):
+        t.store_id.in_(rows.stores), t.family == family,
+        t.business_date <= rows.last_end, t.period_end >= rows.first_day)
+    if rows.all_daily:
         query = query.where(t.business_date != t.period_end)  # daily vs daily: same day replaces
     for store_id, measure, start, end, import_id in conn.execute(query):
-        for new_start, new_end in new.get((store_id, measure), ()):
+        for new_start, new_end in rows.ranges.get((store_id, measure), ()):
             if new_start <= end and new_end >= start and (new_start, new_end) != (start, end):
                 return (f"{measure} for {new_start}..{new_end} overlaps {start}..{end} from import "
                         f"#{import_id}; import the same date range to replace it, or one file per day.")
@@ -370,9 +358,8 @@ def count_facts(conn, family, rows):
         return 0
     t = MetricFact.__table__.c
     return conn.execute(select(func.count()).where(
-        t.store_id.in_({r["store_id"] for r in rows}), t.family == family,
-        t.business_date.between(min(r["business_date"] for r in rows),
-                                max(r["business_date"] for r in rows)))).scalar()
+        t.store_id.in_(rows.stores), t.family == family,
+        t.business_date.between(rows.first_day, rows.last_day))).scalar()
 
 
 def count_rates(conn, rows):
@@ -408,9 +395,6 @@ def upsert(conn, stmt, rows, progress):
         progress(10 + 89 * done // total)
 
 
-FACT_COLUMNS = FACT_KEY + FACT_UPDATES
-
-
 def copy_upsert(conn, rows, progress, direct):
     """PostgreSQL: COPY, inside the import's single transaction.
 
@@ -424,10 +408,9 @@ def copy_upsert(conn, rows, progress, direct):
         conn.execute(text(f"CREATE TEMPORARY TABLE fact_stage ON COMMIT DROP AS "
                           f"SELECT {columns} FROM metric_fact WITH NO DATA"))
     cursor = conn.connection.driver_connection.cursor()
-    values = itemgetter(*FACT_COLUMNS)
     with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-        for done, row in enumerate(rows, 1):
-            copy.write_row(values(row))
+        for done, row in enumerate(rows.tuples(), 1):
+            copy.write_row(row)
             if done % CHUNK == 0:
                 progress(10 + 80 * done // len(rows))
     if not direct:

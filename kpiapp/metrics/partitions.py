@@ -176,8 +176,15 @@ def joined_to_outer_transaction(session):
 def ensure_for_facts(session, rows):
     """ensure_month_partitions for the business dates of these fact rows."""
     if rows:
-        days = [row["business_date"] for row in rows]
-        ensure_month_partitions(session, min(days), max(days))
+        ensure_month_partitions(session, *_day_range(rows))
+
+
+def _day_range(rows):
+    """(first, last) business date: the import's FactRows know theirs; else from the row dicts."""
+    if hasattr(rows, "day_range"):
+        return rows.day_range()
+    days = [row["business_date"] for row in rows]
+    return min(days), max(days)
 
 
 def analyze_for_facts(conn, rows, at_least):
@@ -188,8 +195,7 @@ def analyze_for_facts(conn, rows, at_least):
     unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
-    days = [row["business_date"] for row in rows]
-    months = [m for m in months_between(min(days), max(days)) if m in attached_months(conn)]
+    months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
     for month in months:
         conn.execute(text(f"ANALYZE {SCHEMA}.{partition_name(month)}"))
     return [partition_name(m) for m in months]

@@ -9,10 +9,11 @@ orders and units use the report's 7-day window when present, else 14-day (SB/SD)
 from __future__ import annotations
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, as_dict, check_currency,
-                                   column_currency, container_kind, is_total_row, load_json, parse_date,
-                                   read_sheet,
-                                   records, sheet_currency, to_decimal)
+from kpiapp.parsers.base import Fact
+from kpiapp.parsers.common import (ASIDE, CellError, Collector, Columns, Record, amount_reader, as_dict,
+                                   check_currency, chunks, column_currency, container_kind, convert_column,
+                                   date_reader, is_total_row, load_json, make_fact, parse_date, read_sheet,
+                                   read_text, records, sheet_currency, to_decimal)
 
 KEY = "amazon_ads"
 FAMILY = "amazon_ads"
@@ -119,23 +120,95 @@ def _api_metrics(item: dict):
 
 
 def _parse_console(data: bytes, opts: Options) -> ParseResult:
+    """Console rows a chunk at a time, a column at a time (_Columns); a row with any cell the
+    conversion cannot vouch for (blank name, bad number, negative count...) is read per row."""
     sheet = read_sheet(data, opts.filename, COLUMNS)
     window = "7" if any(k.endswith("_7") for k in sheet.colmap) else "14"
     named = column_currency(records(sheet, opts.currency), "currency")
     money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
     out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
     out.adopt(sheet)
-    for rec in records(sheet, opts.currency):
-        name = str(rec.raw("campaign_id") or rec.raw("campaign") or "").strip()
-        undated = not str(rec.raw("date") or rec.raw("start") or "").strip()
-        if not name and (undated or is_total_row(rec, "campaign")):
-            out.skip("total")  # the console's footer: sums without campaign or date
-            continue
-        with out.row(rec.line) as row:
-            if not name:
-                raise CellError("bad_key", "The campaign name is empty.", rec.label("campaign"))
-            _console_row(row, rec, rec.text("campaign_id") or rec.text("campaign"), window)
+    measures = _measures(sheet, window)
+    for chunk in chunks(sheet.rows):
+        columns = _Columns(chunk, sheet, measures, opts.currency)
+        for pos, (line, cells) in enumerate(chunk):
+            facts = columns.facts(pos, line, out.currency_hint)
+            if facts is None:
+                _read_row(out, Record(line, cells, sheet, opts.currency), window)
+            else:
+                out.put_row(facts)
     return out.result()
+
+
+def _measures(sheet, window: str) -> list[tuple[str, str]]:
+    """(measure, column) pairs of this file, in the order a row adds its facts."""
+    pairs = [("ad_impressions", "impressions"), ("ad_clicks", "clicks"), ("ad_spend", "spend")]
+    for measure in ("ad_sales", "ad_orders", "ad_units", "ad_sales_same_sku", "ad_units_same_sku"):
+        if "%s_%s" % (measure, window) in sheet.colmap:
+            pairs.append((measure, "%s_%s" % (measure, window)))
+    return pairs
+
+
+class _Columns:
+    """One chunk converted a column at a time: each distinct cell read once by the careful logic."""
+
+    def __init__(self, chunk: list, sheet, measures: list, hint: str | None):
+        def column(name, read):
+            return convert_column(chunk, sheet.colmap.get(name), read)
+
+        self.measures = measures
+        self.amounts = [column(name, amount_reader(hint)) for _, name in measures]
+        self.ids, self.names = column("campaign_id", read_text), column("campaign", read_text)
+        self.skus, self.asins = column("advertised_sku", read_text), column("advertised_asin", read_text)
+        self.currencies = column("currency", _read_currency)
+        dated = "date" in sheet.colmap
+        self.days = column("date" if dated else "start", date_reader(serial=True))
+        self.ends = [None] * len(chunk) if dated else column("end", _read_end)
+
+    def facts(self, pos: int, line: int, hint: str | None) -> list[Fact] | None:
+        """The row's facts, or None when any of its cells needs the careful path."""
+        ref = self.ids[pos] or self.names[pos]
+        sku = self.skus[pos] or self.asins[pos]
+        day, end, currency = self.days[pos], self.ends[pos], self.currencies[pos]
+        amounts = [column[pos] for column in self.amounts]
+        if not ref or ASIDE in (ref, sku, day, end, currency) or ASIDE in amounts:
+            return None
+        period_end = end if end != day else None
+        try:
+            return [make_fact(line, day, measure, amount and amount.value,
+                              (currency or (amount and amount.currency)) if measure in _MONEY_MEASURES
+                              else None, hint, sku, ref, period_end)
+                    for (measure, _), amount in zip(self.measures, amounts)]
+        except CellError:
+            return None
+
+
+def _read_currency(cell):
+    """Record.currency of one cell: None when blank."""
+    text = read_text(cell)
+    if text is ASIDE or not text:
+        return text or None
+    return check_currency(text)
+
+
+def _read_end(cell):
+    """The end date, None when blank (as _console_row reads it)."""
+    if cell is None or (type(cell) is str and not cell.strip()):
+        return None
+    return date_reader(serial=True)(cell)
+
+
+def _read_row(out: Collector, rec: Record, window: str) -> None:
+    """One row the careful way: every cell checked, a bad cell a row error naming its column."""
+    name = str(rec.raw("campaign_id") or rec.raw("campaign") or "").strip()
+    undated = not str(rec.raw("date") or rec.raw("start") or "").strip()
+    if not name and (undated or is_total_row(rec, "campaign")):
+        out.skip("total")  # the console's footer: sums without campaign or date
+        return
+    with out.row(rec.line) as row:
+        if not name:
+            raise CellError("bad_key", "The campaign name is empty.", rec.label("campaign"))
+        _console_row(row, rec, rec.text("campaign_id") or rec.text("campaign"), window)
 
 
 def _console_row(row, rec, ref: str, window: str) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 
 from kpiapp.parsers.base import Fact, Options, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, is_total_row, local_date, read_sheet,
-                                   records)
+from kpiapp.parsers.common import (ASIDE, CellError, Collector, Columns, Record, amount_reader, chunks,
+                                   convert_column, is_total_row, local_date, make_fact, parse_date,
+                                   parse_timestamp, read_sheet, read_text)
 
 KEY = "amazon_settlement"
 FAMILY = "amazon_settlement"
@@ -99,26 +101,132 @@ def _item_fee(d: str) -> tuple[str, int]:
 
 
 def parse(data: bytes, opts: Options) -> ParseResult:
-    """Parse a V2 settlement flat file into per-day, per-SKU settlement measures."""
+    """Parse a V2 settlement flat file into per-day, per-SKU settlement measures.
+
+    Two passes over the file (summary rows first); each a chunk of rows at a time, converted a
+    column at a time (_Lines). A row any of whose cells the conversion cannot vouch for is
+    read per row through Record, so its error names its line and column as before.
+    """
     sheet = read_sheet(data, opts.filename, COLUMNS)
     out = Collector(KEY, FAMILY, opts.currency)
     out.adopt(sheet)
     summaries: dict[str, _Summary] = {}
+    for chunk in chunks(sheet.rows):  # first pass: the summary rows
+        for pos, kind in enumerate(_kinds(chunk, sheet)):
+            if kind is None:
+                _first_pass_row(out, Record(*chunk[pos], sheet, opts.currency), summaries)
     any_rows = False
-    for rec in records(sheet, opts.currency):  # first pass: the summary rows
-        if _is_total(rec):
-            out.skip("total")
-        elif _is_summary(rec):
-            with out.row(rec.line):
-                summaries[_settlement_id(rec)] = _summary(rec)
-    for rec in records(sheet, opts.currency):  # second pass (the file read again): the amount lines
-        any_rows = any_rows or not _is_total(rec)
-        if not _is_total(rec) and not _is_summary(rec):
-            with out.row(rec.line) as row:
-                _add_line(row, rec, summaries, opts)
+    for chunk in chunks(sheet.rows):  # second pass (the file read again): the amount lines
+        lines = _Lines(chunk, sheet, opts)
+        for pos, kind in enumerate(_kinds(chunk, sheet)):
+            rec = Record(*chunk[pos], sheet, opts.currency) if kind is None else None
+            any_rows = any_rows or kind == "line" or not _is_total(rec)
+            if kind == "line" and lines.put(pos, out, summaries):
+                continue
+            if kind == "line" or not (_is_total(rec) or _is_summary(rec)):
+                rec = rec or Record(*chunk[pos], sheet, opts.currency)
+                with out.row(rec.line) as row:
+                    _add_line(row, rec, summaries, opts)
     _reconcile(out, summaries, sheet.header_line, any_rows)
     _roll_up(out)
     return out.result()
+
+
+def _first_pass_row(out: Collector, rec, summaries: dict) -> None:
+    if _is_total(rec):
+        out.skip("total")
+    elif _is_summary(rec):
+        with out.row(rec.line):
+            summaries[_settlement_id(rec)] = _summary(rec)
+
+
+def _kinds(chunk: list, sheet) -> list:
+    """Per row: 'line' for an amount line with a plain settlement id (never a total or summary
+    row), else None: the row is told apart the careful way (total, summary or odd line)."""
+    ids = convert_column(chunk, sheet.colmap.get("settlement_id"), _read_settlement_id)
+    totals = convert_column(chunk, sheet.colmap.get("total"), _filled)
+    types = convert_column(chunk, sheet.colmap.get("amount_type"), _filled)
+    return ["line" if sid is not ASIDE and not (total and not kind) else None
+            for sid, total, kind in zip(ids, totals, types)]
+
+
+def _read_settlement_id(cell):
+    text = read_text(cell)
+    return text if text is not ASIDE and _SETTLEMENT_ID.match(text) else ASIDE
+
+
+def _filled(cell) -> bool:
+    """str(rec.raw(...) or "").strip() is not empty."""
+    return bool(str((cell.strip() if type(cell) is str else cell) or "").strip())
+
+
+class _Lines:
+    """One chunk's amount lines converted a column at a time: each distinct cell read once."""
+
+    def __init__(self, chunk: list, sheet, opts: Options):
+        def column(name, read):
+            return convert_column(chunk, sheet.colmap.get(name), read)
+
+        self.chunk = chunk
+        self.ids = column("settlement_id", _read_settlement_id)
+        self.amounts = column("amount", amount_reader(opts.currency))
+        self.classes = [_classify(*texts) for texts in zip(
+            column("tx", read_text), column("amount_type", read_text), column("description", read_text))]
+        self.times = column("posted_time", _timestamp_reader(opts.tz))
+        self.dates = column("posted_date", _date_or_blank)
+        self.skus = column("sku", read_text)
+
+    def put(self, pos: int, out: Collector, summaries: dict) -> bool:
+        """Put the line's fact when every cell it needs was read; False to read it per row."""
+        sid, amount, sku = self.ids[pos], self.amounts[pos], self.skus[pos]
+        measure, sign = self.classes[pos]
+        summary = summaries.get(sid)
+        day = self._day(pos, summary)
+        if ASIDE in (amount, sku, measure, day) or amount is None:
+            return False
+        try:
+            fact = make_fact(self.chunk[pos][0], day, measure, sign * amount.value,
+                             summary.currency if summary else None, out.currency_hint, sku, sid)
+        except CellError:
+            return False
+        if summary is not None:
+            summary.lines_sum += amount.value
+        out.put_row([fact])
+        return True
+
+    def _day(self, pos: int, summary):
+        """_posted_day's choice: posted time, else posted date, else the settlement's end."""
+        for value in (self.times[pos], self.dates[pos]):
+            if value != "":
+                return value
+        return summary.end if summary is not None and summary.end is not None else ASIDE
+
+
+def _classify(tx, amount_type, description) -> tuple:
+    if ASIDE in (tx, amount_type, description):
+        return ASIDE, 0
+    return _classified(tx, amount_type, description)
+
+
+@lru_cache(maxsize=4096)
+def _classified(tx: str, amount_type: str, description: str) -> tuple[str, int]:
+    return classify(tx, amount_type, description)
+
+
+def _timestamp_reader(tz: str | None):
+    def read(cell):
+        text = read_text(cell)
+        if text is ASIDE or not text:
+            return text
+        return local_date(parse_timestamp(cell.strip()), tz)
+    return read
+
+
+def _date_or_blank(cell):
+    text = read_text(cell)
+    if text is ASIDE or not text:
+        return text
+    return parse_date(cell.strip())
 
 
 def _is_total(rec) -> bool:

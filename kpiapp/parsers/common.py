@@ -430,7 +430,8 @@ def _rows(stream, delimiter: str, limit: int | None):
 # ---------------------------------------------------------------- XLSX
 
 
-def _check_zip(data: bytes) -> None:
+def _check_zip(data: bytes) -> int:
+    """The workbook's declared uncompressed size, once its limits are checked."""
     if not data.startswith(b"PK\x03\x04"):
         raise ParseError("not_xlsx", "The file is not an Excel .xlsx workbook.")
     try:
@@ -441,9 +442,11 @@ def _check_zip(data: bytes) -> None:
     if len(infos) > MAX_XLSX_ENTRIES:
         raise ParseError("xlsx_too_large", "The Excel file has too many parts.", entries=len(infos))
     # zipfile stops at the declared size (CRC error past it), so the declared sizes bound the work.
-    if sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
+    size = sum(i.file_size for i in infos)
+    if size > MAX_XLSX_UNCOMPRESSED:
         raise ParseError("xlsx_too_large", "The Excel file expands beyond the size limit.",
                          limit=MAX_XLSX_UNCOMPRESSED)
+    return size
 
 
 def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
@@ -456,32 +459,74 @@ def xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
 
 def _xlsx_sheets(data: bytes) -> list[list[tuple[int, list]]]:
     _check_zip(data)
+    wb = _open_workbook(data)
+    try:
+        with _damage_is_bad_xlsx():
+            return [list(_sheet_rows(ws)) for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
+# A workbook expanding beyond this is streamed: each pass over a sheet reads its rows afresh
+# from the file, one at a time, instead of listing every row of every sheet in memory.
+XLSX_STREAM_BYTES = 32 * 1024 * 1024
+
+
+def xlsx_tables(data: bytes) -> list[tuple[list, object]]:
+    """Per worksheet: (its first non-blank rows, to find the header in; rows(), which gives
+    all its non-blank rows afresh). A small workbook is listed once (xlsx_sheets); a large one
+    is read again, row by row, on every call of rows(), so memory does not grow with it."""
+    return _once("xlsx_tables", data, _xlsx_tables)
+
+
+def _xlsx_tables(data: bytes) -> list[tuple[list, object]]:
+    if _check_zip(data) <= XLSX_STREAM_BYTES:
+        return [(rows[:HEADER_SCAN_ROWS], lambda rows=rows: iter(rows)) for rows in xlsx_sheets(data)]
+    with _damage_is_bad_xlsx():
+        heads = [list(islice(_sheet_rows(ws), HEADER_SCAN_ROWS)) for ws in _workbook(data).worksheets]
+    return [(head, lambda index=index: _streamed_rows(data, index)) for index, head in enumerate(heads)]
+
+
+def _workbook(data: bytes):
+    """The upload's workbook, opened read-only once per upload inside decoding_once(): opening
+    can cost a scan of every sheet (a sheet without a declared size), a pass over rows does not."""
+    return _once("workbook", data, _open_workbook)
+
+
+def _streamed_rows(data: bytes, index: int):
+    with _damage_is_bad_xlsx():
+        yield from _sheet_rows(_workbook(data).worksheets[index])
+
+
+def _open_workbook(data: bytes):
     import openpyxl  # local: only XLSX uploads pay for it
 
     if not openpyxl.DEFUSEDXML:
         raise ParseError("bad_xlsx", "XLSX reading is disabled: defusedxml is not installed.")
+    with _damage_is_bad_xlsx():
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+
+
+@contextmanager
+def _damage_is_bad_xlsx():
+    """openpyxl raises many types on damaged input: each is a ParseError('bad_xlsx')."""
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        try:
-            return [_sheet_rows(ws) for ws in wb.worksheets]
-        finally:
-            wb.close()
-    except ParseError:
+        yield
+    except (ParseError, GeneratorExit):
         raise
-    except Exception as exc:  # openpyxl raises many types on damaged input
+    except Exception as exc:
         raise ParseError("bad_xlsx", "The Excel file is damaged or truncated.") from exc
 
 
-def _sheet_rows(ws) -> list[tuple[int, list]]:
+def _sheet_rows(ws):
+    """A worksheet's non-blank rows as (row number, values), one at a time."""
     if (ws.max_column or 0) > MAX_COLUMNS:
         raise ParseError("too_many_columns", "The file has more than %d columns." % MAX_COLUMNS,
                          limit=MAX_COLUMNS)
-    rows = []
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         cells = list(values)
         if any(v is not None and str(v).strip() for v in cells):
-            rows.append((number, cells))
-    return rows
+            yield number, cells
 
 
 # ---------------------------------------------------------------- sheets and records
@@ -557,7 +602,7 @@ def _ragged(cells: list, width: int, kind: str) -> str | None:
 def table_heads(data: bytes, filename: str) -> list[list[tuple[int, list]]]:
     """First rows of every sheet / plausible decoding, for format detection."""
     if container_kind(data, filename) == "xlsx":
-        return [rows[:HEADER_SCAN_ROWS] for rows in xlsx_sheets(data)]
+        return [head for head, _ in xlsx_tables(data)]
     return [list(stream_rows(data, name, limit=HEADER_SCAN_ROWS * 3)) for name in text_encodings(data)]
 
 
@@ -568,12 +613,12 @@ def read_sheet(data: bytes, filename: str, columns: Columns) -> Sheet:
         raise ParseError("wrong_format", "Expected a CSV or Excel table, got JSON.")
     tried = []
     if kind == "xlsx":
-        for rows in xlsx_sheets(data):
-            hit = _find_header(rows, columns)
+        for head, rows in xlsx_tables(data):
+            hit = _find_header(head, columns)
             if hit:
-                return _sheet(rows, *hit, "xlsx", columns,
-                              lambda rows=rows, pos=hit[0]: islice(rows, pos + 1, None))
-            tried.append(rows)
+                return _sheet(head, *hit, "xlsx", columns,
+                              lambda rows=rows, pos=hit[0]: islice(rows(), pos + 1, None))
+            tried.append(head)
     else:
         for name in text_encodings(data):
             head = list(stream_rows(data, name, limit=HEADER_SCAN_ROWS * 3))
@@ -690,9 +735,63 @@ def chunks(rows, size: int = 5000):
 def plain_column(rows: list, index: int, hint: str | None) -> list:
     """One column of a chunk of (line, cells) rows by the fast path: an Amount per row, or None
     where the cell needs the careful path (blank, odd shape, bad): that row is then read per row."""
-    plain = _plain_amount
-    cells = (row[index] if index < len(row) else None for _, row in rows)
-    return [plain(cell, hint) if type(cell) is str else None for cell in cells]
+    cells = [row[index] if index < len(row) else None for _, row in rows]
+    amounts = {cell: _plain_amount(cell, hint) if type(cell) is str else None for cell in dict.fromkeys(cells)}
+    return [amounts[cell] for cell in cells]
+
+
+ASIDE = object()  # a cell the column conversion cannot vouch for: its row is read the careful way
+
+
+def convert_column(rows: list, index: int | None, read) -> list:
+    """One column of a chunk of (line, cells) rows converted by read(cell), each distinct cell once.
+
+    read is the careful per-cell logic (or a wrapper of it); a CellError, and any cell read()
+    refuses by returning ASIDE, gives ASIDE, so that row is read per row and its error names
+    its line and column as before. index None (no such column) gives a column of None cells.
+    """
+    if index is None:
+        return [_read_or_aside(read, None)] * len(rows)
+    try:
+        cells = [row[index] for _, row in rows]
+    except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
+        cells = [row[index] if index < len(row) else None for _, row in rows]
+    if {type(cell) for cell in cells} <= {str, type(None)}:  # text cells: the text is the key
+        values = {cell: _read_or_aside(read, cell) for cell in dict.fromkeys(cells)}
+        return [values[cell] for cell in cells]
+    typed = {(type(cell), cell): None for cell in cells}  # 1, 1.0 and True read differently
+    values = {key: _read_or_aside(read, key[1]) for key in typed}
+    return [values[type(cell), cell] for cell in cells]
+
+
+def _read_or_aside(read, cell):
+    try:
+        return read(cell)
+    except CellError:
+        return ASIDE
+
+
+def read_text(cell) -> str:
+    """Record.text of a text (or empty) cell; ASIDE for other cell types (numbers, dates)."""
+    if cell is None:
+        return ""
+    if type(cell) is not str:
+        return ASIDE
+    return clean_text(cell.strip())
+
+
+def amount_reader(hint: str | None):
+    """Record.amount of one cell, for convert_column (the store currency as the '$' hint)."""
+    def read(cell):
+        return parse_amount(cell.strip() if type(cell) is str else cell, None, hint)
+    return read
+
+
+def date_reader(serial: bool = False, formats=None):
+    """Record.date of one cell, for convert_column."""
+    def read(cell):
+        return parse_date(cell.strip() if type(cell) is str else cell, None, formats=formats, serial=serial)
+    return read
 
 
 def sheet_warnings(sheet: Sheet) -> list[ParseWarning]:
@@ -1017,6 +1116,9 @@ def latest_day(tz: str | None) -> date:
 
 def refuse_future(result: ParseResult, latest: date) -> ParseResult:
     """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
+    spans = {(fact.business_date, fact.period_end) for fact in result.facts}
+    if all(max(day, end or day) <= latest for day, end in spans):
+        return result  # the common case: no fact to look at one by one
     bad: dict[int, date] = {}
     for fact in result.facts:
         day = max(fact.business_date, fact.period_end or fact.business_date)
@@ -1099,7 +1201,7 @@ class Collector:
         self.rows_read += 1
         table = self.facts
         for fact in facts:
-            key = fact.key
+            key = (fact[1], fact[7], fact[5], fact[6], fact[2], fact[8])  # Fact.key, without the call
             if key in table or (fact.currency and fact.currency not in self.currencies):
                 self._put(fact, "sum")
             else:
@@ -1166,18 +1268,26 @@ class RowScope:
             sku: str = "", ref: str = "", period_end: date | None = None, store_code: str = "",
             mode: str = "sum", line: int | None = None) -> None:
         """Queue one fact; money needs a currency (the store currency is the fallback)."""
-        unit = _UNITS[measure]  # KeyError here is a programming error
-        if value is None:
-            value = _ZERO
-        elif value < 0 and measure in NON_NEGATIVE:
-            raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
-        if unit == "money":
-            currency = currency or self.collector.currency_hint
-            if not currency:
-                raise CellError("missing_currency",
-                                "No currency for %s; the file names none and no store currency was given."
-                                % measure, measure)
-        else:
-            currency = None
-        fact = Fact(line or self.line, day, measure, value, currency, sku, ref, period_end, store_code)
+        fact = make_fact(line or self.line, day, measure, value, currency, self.collector.currency_hint,
+                         sku, ref, period_end, store_code)
         self.pending.append((fact, mode))
+
+
+def make_fact(line: int, day: date, measure: str, value: Decimal | None, currency: str | None,
+              hint: str | None, sku: str = "", ref: str = "", period_end: date | None = None,
+              store_code: str = "") -> Fact:
+    """One checked fact (RowScope.add's rules): blank is 0, money needs a currency (hint as fallback)."""
+    unit = _UNITS[measure]  # KeyError here is a programming error
+    if value is None:
+        value = _ZERO
+    elif value < 0 and measure in NON_NEGATIVE:
+        raise CellError("negative_value", "%s cannot be negative: %s" % (measure, value), measure)
+    if unit == "money":
+        currency = currency or hint
+        if not currency:
+            raise CellError("missing_currency",
+                            "No currency for %s; the file names none and no store currency was given."
+                            % measure, measure)
+    else:
+        currency = None
+    return Fact(line, day, measure, value, currency, sku, ref, period_end, store_code)

@@ -1,0 +1,74 @@
+"""The facts of one upload as metric_fact rows, made a chunk at a time (issue 10: bounded memory).
+
+The parser's Fact tuples are kept as they are; a row (dict for executemany, tuple for COPY)
+is made only while it is written, so a file's facts are never held twice. What the write
+path asks of the whole set (stores, dates, each store and measure's date ranges) is summed
+up in one pass when the set is made.
+"""
+
+from __future__ import annotations
+
+FACT_KEY = ("store_id", "family", "business_date", "period_end", "sku", "ref", "measure")
+FACT_UPDATES = ("value", "currency", "import_id", "source_line")
+FACT_COLUMNS = FACT_KEY + FACT_UPDATES
+
+
+class FactRows:
+    """facts: the parser's Facts; store_of: store code -> store id (None: the fact is dropped,
+    its line is a row error); family and import_id are the same for every row."""
+
+    def __init__(self, facts, store_of: dict, family: str, import_id: int):
+        self.facts = facts
+        self.store_of = store_of
+        self.family = family
+        self.import_id = import_id
+        self.count = 0
+        self.stores: set = set()
+        self.ranges: dict = {}  # (store_id, measure) -> {(business_date, period_end)}
+        self.first_day = self.last_day = self.last_end = None
+        self.bad_lines = {f.line for f in facts if self.store_of[f.store_code] is None}
+        self._sum_up()
+
+    def _sum_up(self) -> None:
+        days, ends = set(), set()
+        for store_id, start, end, measure in self._keys():
+            self.count += 1
+            self.ranges.setdefault((store_id, measure), set()).add((start, end))
+            days.add(start)
+            ends.add(end)
+        self.stores = {store_id for store_id, _ in self.ranges}
+        if days:
+            self.first_day, self.last_day, self.last_end = min(days), max(days), max(ends)
+
+    def _kept(self):
+        """The facts written: all but those on a line with a store that could not be resolved."""
+        bad = self.bad_lines
+        return (f for f in self.facts if f.line not in bad) if bad else iter(self.facts)
+
+    def _keys(self):
+        store_of = self.store_of
+        for f in self._kept():
+            yield store_of[f.store_code], f.business_date, f.period_end or f.business_date, f.measure
+
+    @property
+    def all_daily(self) -> bool:
+        return all(start == end for spans in self.ranges.values() for start, end in spans)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def tuples(self):
+        """Rows as tuples in FACT_COLUMNS order, one at a time (for COPY)."""
+        store_of, family, import_id = self.store_of, self.family, self.import_id
+        for f in self._kept():
+            yield (store_of[f.store_code], family, f.business_date, f.period_end or f.business_date,
+                   f.sku or "", f.ref or "", f.measure, f.value, f.currency, import_id, f.line)
+
+    def __iter__(self):
+        """Rows as dicts, one at a time (for executemany in chunks)."""
+        for row in self.tuples():
+            yield dict(zip(FACT_COLUMNS, row))
+
+    def day_range(self):
+        """(first, last) business date of the rows (partitions need no more)."""
+        return self.first_day, self.last_day
