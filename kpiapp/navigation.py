@@ -3,7 +3,7 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import can_view_team_dashboard, has_reports, has_visible_store, rule_allows
+from kpiapp.policy import can_view_team_dashboard, has_permission, has_reports, has_visible_store, rule_allows
 
 
 class NavItem:
@@ -112,6 +112,14 @@ def register_menu():
     add_nav("dashboards.team", _l("Team progress"), "staff",
             _l("Every report's projected score, items at risk first, stages and overdue steps"),
             group="dashboards", when=can_view_team_dashboard)
+    add_nav("objectives.reviews_index", _l("Weekly review"), "staff",
+            _l("Your team's week: numbers that moved, items at risk, tasks, disputes, notes and decisions"),
+            when=runs_reviews)
+
+
+def runs_reviews(user):
+    """The weekly review is for managers (of anyone) and HR."""
+    return has_reports(user) or has_permission(user, "appraisal.manage")
 
 
 ROLE_LABELS = {"admin": _l("Admin"), "hr": _l("HR"), "employee": _l("Employee"), "client": _l("Outsourcing client")}

@@ -35,9 +35,13 @@ RISKY = (Confidence.at_risk, Confidence.off_track)
 
 
 class ReviewError(Exception):
+    """A refused review action: a stable `code`, the English `message` (the log and the API),
+    the form `field` it is about, and the HTTP `status` a page answers with."""
+
     def __init__(self, code, message, field=None):
         super().__init__(message)
         self.code, self.message, self.field = code, message, field
+        self.status = 403 if code == "forbidden" else 422
 
 
 # ---- weeks ------------------------------------------------------------------------------
@@ -202,10 +206,17 @@ def build_snapshot(manager, week, today=None):
     items = [item for card in cards.values() for item in card.items if tracked(item)]
     values = item_values(items, days)
     risky = {item.id for item, p in paced_items(items, now) if p.at_risk} if items else set()
-    return {"week": week.isoformat(), "as_of": now.isoformat(), "days": [d.isoformat() for d in days],
+    units = metric_units(items, [kr for rows in krs.values() for kr in rows])
+    return {"units": units, "week": week.isoformat(), "as_of": now.isoformat(), "days": [d.isoformat() for d in days],
             "people": [person_block(p, cards.get(p.id), krs.get(p.id, []), values, risky, days, week)
                        for p in people],
             "previous": decision_rows(previous_decisions(manager.id, week))}
+
+
+def metric_units(items, krs):
+    """{metric key: its unit} for the items' and key results' metrics."""
+    keys = {i.metric_key for i in items} | {kr.metric_key for kr in krs if kr.metric_key}
+    return {key: definition.unit for key, (definition, _f, _m) in batch.load_formulas(keys).items()}
 
 
 def tracked(item):
