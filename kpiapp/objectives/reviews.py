@@ -149,7 +149,8 @@ def make_task(decision, actor, due=None):
                                   "assignee_id": decision.owner_id, "due": due or None,
                                   "review_id": decision.review_id}, actor)
     except tasks.TaskError as error:
-        raise ReviewError(error.code, error.message, error.field or "due") from None
+        field = "owner_id" if error.field == "assignee_id" else "due" if error.field == "due" else None
+        raise ReviewError(error.code, error.message, field) from None
     decision.task_id = task.id
     db.session.flush()
     return task
@@ -203,12 +204,14 @@ def build_snapshot(manager, week, today=None):
     people = team_of(manager)
     cards = person_cards([p.id for p in people], now)
     krs = person_key_results([p.id for p in people], now)
-    items = [item for card in cards.values() for item in card.items if tracked(item)]
+    items = [item for own in cards.values() for card in own for item in card.items
+             if tracked(item)]
     values = item_values(items, days)
+    # at risk: the pace rule on the tracked actuals (docs/pace.md), as of the review's day
     risky = {item.id for item, p in paced_items(items, now) if p.at_risk} if items else set()
     units = metric_units(items, [kr for rows in krs.values() for kr in rows])
     return {"units": units, "week": week.isoformat(), "as_of": now.isoformat(), "days": [d.isoformat() for d in days],
-            "people": [person_block(p, cards.get(p.id), krs.get(p.id, []), values, risky, days, week)
+            "people": [person_block(p, cards.get(p.id, []), krs.get(p.id, []), values, risky, days, week)
                        for p in people],
             "previous": decision_rows(previous_decisions(manager.id, week))}
 
@@ -224,7 +227,7 @@ def tracked(item):
 
 
 def person_cards(person_ids, day):
-    """{person id: newest scorecard} in running cycles whose period holds `day`."""
+    """{person id: [newest scorecard per cycle]} of started cycles whose period holds `day`."""
     if not person_ids:
         return {}
     query = latest_only(select(Scorecard).join(Cycle, Cycle.id == Scorecard.cycle_id).where(
@@ -232,7 +235,10 @@ def person_cards(person_ids, day):
         Cycle.period_start <= day, Cycle.period_end >= day))
     cards = db.session.execute(query.options(selectinload(Scorecard.items), selectinload(Scorecard.cycle))
                                .order_by(Scorecard.cycle_id)).scalars().all()
-    return {card.person_id: card for card in cards}
+    found = {}
+    for card in cards:
+        found.setdefault(card.person_id, []).append(card)
+    return found
 
 
 def person_key_results(person_ids, day):
@@ -278,11 +284,11 @@ def text(value):
     return None if value is None else format(Decimal(value).normalize(), "f")
 
 
-def person_block(person, card, krs, values, risky, days, week):
-    items = [item_row(i, values, risky, days) for i in (card.items if card else []) if tracked(i)]
+def person_block(person, cards, krs, values, risky, days, week):
+    items = [item_row(i, values, risky, days) for card in cards for i in card.items if tracked(i)]
     return {"id": person.id, "name": person.name, "items": items,
             "key_results": [kr_row(kr, days) for kr in krs],
-            "tasks": task_rows(person.id, week, days[-1]), "disputes": dispute_rows(card)}
+            "tasks": task_rows(person.id, week, days[-1]), "disputes": dispute_rows(cards)}
 
 
 def item_row(item, values, risky, days):
@@ -371,10 +377,10 @@ def task_row(task):
             "due": task.due.isoformat() if task.due else None}
 
 
-def dispute_rows(card):
-    if card is None:
+def dispute_rows(cards):
+    if not cards:
         return []
-    disputes = db.session.execute(select(Dispute).where(Dispute.scorecard_id == card.id,
+    disputes = db.session.execute(select(Dispute).where(Dispute.scorecard_id.in_([c.id for c in cards]),
                                                         Dispute.status.in_(ACTIVE_STATES))
                                   .order_by(Dispute.id)).scalars().all()
     return [{"id": d.id, "item": d.item.name, "status": str(d.status), "comment": d.comment}

@@ -116,3 +116,11 @@ def test_the_review_in_chinese(org, browser):
     db.session.commit()
     html = browser(org.boss).page(org.url)
     assert "周会复盘" in html and "Weekly review" not in html and "A week ago" not in html
+
+
+def test_htmx_gets_the_review_body_back(org, browser):
+    b = browser(org.boss)
+    fragment = b.get(org.url, htmx=True).get_data(as_text=True)
+    assert fragment.lstrip().startswith("<div") and "<html" not in fragment and 'id="review-body"' in fragment
+    refused = b.post(org.url + "/decisions", {"text": "", "owner_id": ""}, htmx=True)
+    assert refused.status_code == 422 and "<html" not in refused.get_data(as_text=True)

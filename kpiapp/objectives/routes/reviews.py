@@ -41,6 +41,8 @@ ERRORS = {
     "bad_owner": _l("Choose someone in this team."),
     "owner_required": _l("Give the decision an owner first."),
     "form_invalid": _l("See the marked fields."),
+    "assignee_not_allowed": _l("You may give tasks to yourself and the people below you."),
+    "due_invalid": _l("Give the due date as YYYY-MM-DD."),
 }
 
 
