@@ -58,9 +58,11 @@ def register_blueprints(app):
     from kpiapp import api
     from kpiapp.appraisal import routes as appraisal_routes
     from kpiapp.dashboards import routes as dashboard_routes
+    from kpiapp.objectives import routes as objective_routes
 
     appraisal_routes.register(app)
     dashboard_routes.register(app)
+    objective_routes.register(app)
     api.register(app)
     app.cli.add_command(kpi)
 
