@@ -45,6 +45,7 @@ MESSAGES = {
     "dispute.lock_allowed": N_("HR allowed the lock of %(person)s (%(cycle)s) while the dispute on %(item)s "
                                "is open: %(reason)s"),
     "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
+    "comment.mention": N_("%(actor)s mentioned you in a comment on %(target)s."),
 }
 
 
