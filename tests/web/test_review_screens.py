@@ -87,10 +87,20 @@ def test_a_decision_then_one_click_makes_it_a_task(org, browser):
     task = db.session.get(Task, db.session.query(ReviewDecision).one().task_id)
     assert (task.assignee_id, task.due, task.review_id) == (zed.id, date(2026, 11, 16), decision.review_id)
     html = b.page(org.url)
-    assert "Make it a task" not in html
+    assert f"/decisions/{decision.id}/task" not in html and "Open" in html  # the task's status instead
     # the next week's review opens with it, and its task's status
     nxt = b.page(URL.format(boss=org.boss.id).replace("2026-11-09", "2026-11-16"))
-    assert "Last week&#39;s decisions" in nxt and "Cut the ad budget" in nxt and "Open" in nxt
+    assert "Last week's decisions" in nxt and "Cut the ad budget" in nxt and 'data-state="task-open">Open' in nxt
+
+
+def test_a_decision_with_the_task_box_ticked_is_a_task_at_once(org, browser):
+    amy = org.people[0]
+    response = browser(org.boss).post(org.url + "/decisions", {"text": "Call the supplier", "owner_id": str(amy.id),
+                                                               "due": "2026-11-13", "task": "y"})
+    assert response.status_code == 302
+    task = db.session.get(Task, db.session.query(ReviewDecision).one().task_id)
+    assert (task.title, task.assignee_id, task.creator_id, task.due) == ("Call the supplier", amy.id, org.boss.id,
+                                                                         date(2026, 11, 13))
 
 
 def test_closing_freezes_the_numbers_and_exports(org, browser):
