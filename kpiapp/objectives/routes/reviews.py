@@ -51,7 +51,7 @@ class NotesForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    text = TextAreaField(_l("Decision"), validators=[DataRequired(), Length(max=TEXT_MAX)])
+    text = TextAreaField(_l("What was decided"), validators=[DataRequired(), Length(max=TEXT_MAX)])
     owner_id = SelectField(_l("Owner"), choices=[], validate_choice=False, validators=[Optional()])
     due = DateField(_l("Due"), validators=[Optional()])
     task = BooleanField(_l("Make it a task for the owner now"), default=True)
@@ -162,7 +162,10 @@ def sparkline_frame(days):
     """One small weekly-line spec for the page (charts.trend_lines), its data swapped per row."""
     labels = {"actual": _("Value"), "target": _("Target"), "week": _("Week")}
     spec = charts.trend_lines([(day[5:], None, None) for day in days], labels)
-    return {**spec, "width": 140, "height": 36}
+    for layer in spec["layer"]:  # a sparkline: the line alone, the numbers are in the row
+        for channel in ("x", "y"):
+            layer["encoding"][channel]["axis"] = None
+    return {**spec, "width": 120, "height": 32}
 
 
 def sparkline(frame, series, unit):
