@@ -31,7 +31,7 @@ def test_the_weekly_review_draws_and_takes_a_decision(org, live_server, browser,
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, live_server, email, PASSWORD)
-    page.goto(f"{live_server}/reviews/{boss_id}/2026-11-09")
+    page.goto(f"{live_server}/reviews/{boss_id}?week=2026-11-09")
     charts = page.locator("figure.chart.sparkline")
     assert charts.count() == 4
     for n in range(charts.count()):

@@ -160,3 +160,18 @@ def test_last_weeks_decisions_open_the_next_review(org):
     db.session.commit()
     snap = reviews.build_snapshot(org.boss, WEEK, TODAY)
     assert [(d["text"], d["owner"], d["task_status"]) for d in snap["previous"]] == [("Cut ads", "Zed", None)]
+
+
+def test_the_demo_reviews(app):
+    from kpiapp import demo
+    from kpiapp.demo.reviews import seed_reviews_demo
+
+    demo.seed_organisation()
+    current = seed_reviews_demo(date(2026, 11, 26))
+    last = reviews.find_review(current.manager_id, date(2026, 11, 16))
+    assert current.week == date(2026, 11, 23) and current.closed_at is None and current.notes
+    assert last.closed_at is not None and [p["name"] for p in last.snapshot["people"]] == [
+        "佐藤 Sato Yui", "孙丽 Sun Li", "赵磊 Zhao Lei"]
+    assert [(d.task.status if d.task else None) for d in last.decisions] == [TaskStatus.DONE, TaskStatus.OPEN, None]
+    previous = reviews.build_snapshot(current.manager, current.week, date(2026, 11, 26))["previous"]
+    assert [d["task_status"] for d in previous] == ["done", "open", None]

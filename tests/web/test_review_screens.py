@@ -14,7 +14,7 @@ from tests.web.test_pace_dashboards import TODAY, build, relax_acos
 
 pytestmark = pytest.mark.rollback
 
-URL = "/reviews/{boss}/2026-11-09"
+URL = "/reviews/{boss}?week=2026-11-09"  # the page; its forms post to /reviews/<boss>/2026-11-09/...
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +28,7 @@ def org(app):
     relax_acos(o, o.people[0])
     db.session.commit()
     o.url = URL.format(boss=o.boss.id)
+    o.act = f"/reviews/{o.boss.id}/2026-11-09"
     return o
 
 
@@ -50,14 +51,16 @@ def test_the_team_manager_and_hr_open_the_review_others_do_not(org, browser):
 
 
 def test_any_day_of_the_week_opens_its_monday(org, browser):
-    response = browser(org.boss).get(f"/reviews/{org.boss.id}/2026-11-12")
+    response = browser(org.boss).get(f"/reviews/{org.boss.id}?week=2026-11-12")
     assert response.status_code == 302 and response.headers["Location"].endswith(org.url)
-    assert browser(org.boss).get(f"/reviews/{org.boss.id}/not-a-day").status_code == 404
+    this_week = browser(org.boss).get(f"/reviews/{org.boss.id}")
+    assert this_week.status_code == 302 and this_week.headers["Location"].endswith(org.url)  # TODAY's week
+    assert browser(org.boss).get(f"/reviews/{org.boss.id}?week=not-a-day").status_code == 404
 
 
 def test_the_index_lists_the_teams_one_may_review(org, browser):
     html = browser(org.boss).page("/reviews/")
-    assert org.url in html.replace("?", "")
+    assert f"/reviews/{org.boss.id}?week=2026-11-09" in html.replace("&amp;", "&")
     picked = browser(org.boss).get(f"/reviews/?manager={org.boss.id}&week=2026-11-11")
     assert picked.headers["Location"].endswith(org.url)
     assert "No team to review" in browser(org.people[0]).page("/reviews/")
@@ -65,10 +68,10 @@ def test_the_index_lists_the_teams_one_may_review(org, browser):
 
 def test_notes_and_a_refused_decision_keep_what_was_typed(org, browser):
     b = browser(org.boss)
-    assert b.post(org.url + "/notes", {"notes": "Ads too expensive"}).status_code == 302
+    assert b.post(org.act + "/notes", {"notes": "Ads too expensive"}).status_code == 302
     assert the_review(org).notes == "Ads too expensive"
     stranger = UserFactory()
-    refused = b.post(org.url + "/decisions", {"text": "Cut the ad budget", "owner_id": str(stranger.id)})
+    refused = b.post(org.act + "/decisions", {"text": "Cut the ad budget", "owner_id": str(stranger.id)})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert "Cut the ad budget" in html and "Choose someone in this team." in html
@@ -78,10 +81,10 @@ def test_notes_and_a_refused_decision_keep_what_was_typed(org, browser):
 def test_a_decision_then_one_click_makes_it_a_task(org, browser):
     zed = org.people[1]
     b = browser(org.boss)
-    assert b.post(org.url + "/decisions", {"text": "Cut the ad budget", "owner_id": str(zed.id)}).status_code == 302
+    assert b.post(org.act + "/decisions", {"text": "Cut the ad budget", "owner_id": str(zed.id)}).status_code == 302
     decision = db.session.query(ReviewDecision).one()
     assert decision.task_id is None
-    response = b.post(f"{org.url}/decisions/{decision.id}/task", {"due": "2026-11-16"})
+    response = b.post(f"{org.act}/decisions/{decision.id}/task", {"due": "2026-11-16"})
     assert response.status_code == 302
     db.session.expire_all()
     task = db.session.get(Task, db.session.query(ReviewDecision).one().task_id)
@@ -89,13 +92,13 @@ def test_a_decision_then_one_click_makes_it_a_task(org, browser):
     html = b.page(org.url)
     assert f"/decisions/{decision.id}/task" not in html and "Open" in html  # the task's status instead
     # the next week's review opens with it, and its task's status
-    nxt = b.page(URL.format(boss=org.boss.id).replace("2026-11-09", "2026-11-16"))
+    nxt = b.page(org.url.replace("2026-11-09", "2026-11-16"))
     assert "Last week's decisions" in nxt and "Cut the ad budget" in nxt and 'data-state="task-open">Open' in nxt
 
 
 def test_a_decision_with_the_task_box_ticked_is_a_task_at_once(org, browser):
     amy = org.people[0]
-    response = browser(org.boss).post(org.url + "/decisions", {"text": "Call the supplier", "owner_id": str(amy.id),
+    response = browser(org.boss).post(org.act + "/decisions", {"text": "Call the supplier", "owner_id": str(amy.id),
                                                                "due": "2026-11-13", "task": "y"})
     assert response.status_code == 302
     task = db.session.get(Task, db.session.query(ReviewDecision).one().task_id)
@@ -105,19 +108,19 @@ def test_a_decision_with_the_task_box_ticked_is_a_task_at_once(org, browser):
 
 def test_closing_freezes_the_numbers_and_exports(org, browser):
     b = browser(org.boss)
-    assert b.post(org.url + "/close").status_code == 302
+    assert b.post(org.act + "/close").status_code == 302
     add_sales(org.shop, date(2026, 11, 5), "1000", "late-web")
     html = b.page(org.url)
     assert "Closed on" in html and "$1,000.00" in html and "$1,500.00" not in html
     assert "Record the decision" not in html
-    assert b.post(org.url + "/notes", {"notes": "late"}).status_code == 422
-    xlsx = b.get(org.url + "/export.xlsx")
+    assert b.post(org.act + "/notes", {"notes": "late"}).status_code == 422
+    xlsx = b.get(org.act + "/export.xlsx")
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0][:5] == ["Person", "Kind", "Name", "A week ago", "Now"]
     assert ["Zed", "KPI item", "GMV", "300", "1000"] in [r[:5] for r in rows]
-    pdf = b.get(org.url + "/export.pdf")
+    pdf = b.get(org.act + "/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
@@ -132,5 +135,5 @@ def test_htmx_gets_the_review_body_back(org, browser):
     b = browser(org.boss)
     fragment = b.get(org.url, htmx=True).get_data(as_text=True)
     assert fragment.lstrip().startswith("<div") and "<html" not in fragment and 'id="review-body"' in fragment
-    refused = b.post(org.url + "/decisions", {"text": "", "owner_id": ""}, htmx=True)
+    refused = b.post(org.act + "/decisions", {"text": "", "owner_id": ""}, htmx=True)
     assert refused.status_code == 422 and "<html" not in refused.get_data(as_text=True)

@@ -98,10 +98,12 @@ def reviews_index():
     return render_template("reviews/index.html", teams=teams, week=week)
 
 
-@bp.route("/reviews/<int:manager_id>/<week>")
+@bp.route("/reviews/<int:manager_id>")
 @allow(STAFF)
-def review(manager_id, week):
-    manager, monday = load_team(manager_id), week_of(week)
+def review(manager_id):
+    """`?week=` any day of the week (default: this week); the address names its Monday."""
+    manager, week = load_team(manager_id), request.args.get("week")
+    monday = week_of(week) if week else reviews.monday(utc_today())
     if monday.isoformat() != week:
         return redirect(review_url(manager_id, monday))
     return page(manager, monday)
