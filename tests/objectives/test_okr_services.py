@@ -292,3 +292,17 @@ def test_typed_split_shows_the_difference_and_metric_children_share_the_value(w)
             "forbidden")
     refused(lambda: okr.decompose(kr, "equal", [{"owner_id": w.outsider.id}], w.head), "forbidden")
     assert db.session.query(KeyResult).filter_by(parent_kr_id=kr.id).count() == 2
+
+
+def test_an_import_job_recomputes_metric_key_results(w):
+    """The after-import job (workers/jobs.py) recomputes key results as it does KPI items."""
+    from kpiapp.imports.services import start_import
+    from tests.imports.files import generic_file
+    from tests.objectives.okr_world import D1
+
+    objective = company_objective(w)
+    kr = gmv_kr(objective, w.hr, [{"store_id": w.us.id, "share_pct": "50"}])
+    start_import(generic_file([(D1.isoformat(), "", "", "ordered_sales", "800.00", "USD")]), "us.csv", w.us.id, w.hr)
+    db.session.refresh(kr)
+    assert kr.current == Decimal("400") and kr.progress == Decimal("13.33")
+    assert objective.progress == Decimal("13.33")
