@@ -626,7 +626,7 @@ def link_item(scorecard_item, kr, actor):
     """Align a KPI item to a key result (kr None: unlink). The item's person, their managers
     and HR may, when they can see the key result's objective; not on a locked scorecard."""
     card = scorecard_item.scorecard
-    if not (policy._is_hr(actor) or actor.id == card.person_id or actor.is_manager_of(card.person)):
+    if not may_link(actor, card):
         forbid("You may not change this KPI item.")
     if kr is not None and not policy.can_view_objective(actor, kr.objective):
         refuse("unknown_key_result", "Choose a key result you can see.", "key_result_id")
@@ -777,3 +777,52 @@ def recompute_after_import(import_id, today=None):
     changed = recompute_key_results(krs, today)
     db.session.commit()
     return changed
+
+
+# ---- choices the forms offer ---------------------------------------------------------------------
+
+def owner_choices(actor):
+    """The people `actor` may make owners: themself and everyone below them (HR: all staff)."""
+    query = select(User).where(User.active, User.role != "client")
+    if not policy._is_hr(actor):
+        query = query.where(User.id.in_(policy.line_ids(actor)))
+    return db.session.execute(query.order_by(User.name)).scalars().all()
+
+
+def store_choices(actor):
+    return db.session.execute(select(Store).where(policy.visible_stores_filter(actor), Store.active)
+                              .order_by(Store.code)).scalars().all()
+
+
+def decompose_candidates(kr, actor):
+    """[(person, default share)] to split `kr` between: the owners of its stores (their
+    shares), then the owners of its objective's children, then `actor`'s reports."""
+    found = {p.id: (p, share) for p, share in store_owner_shares(kr)}
+    for child in kr.objective.children:
+        found.setdefault(child.owner_id, (child.owner, None))
+    for person in db.session.execute(select(User).where(User.manager_id == kr.objective.owner_id,
+                                                        User.active).order_by(User.name)).scalars():
+        found.setdefault(person.id, (person, None))
+    return [(p, share) for p, share in found.values() if may_own(actor, p)]
+
+
+def linkable_items(kr, actor):
+    """The metric KPI items `actor` may align to `kr`: on unlocked scorecards of running
+    cycles, of the key result's owner or someone below them, that `actor` may change."""
+    from kpiapp.appraisal.queries import latest_only
+    from kpiapp.appraisal.workflow import ScorecardState
+    from kpiapp.models import Cycle, Scorecard
+    from kpiapp.models.appraisal import CycleStatus
+
+    people = policy.line_ids(kr.owner) if kr.owner is not None else set()
+    query = latest_only(select(ScorecardItem).join(Scorecard, ScorecardItem.scorecard_id == Scorecard.id)
+             .join(Cycle, Scorecard.cycle_id == Cycle.id)
+             .where(Scorecard.person_id.in_(people), Scorecard.state != ScorecardState.LOCKED,
+                    Cycle.status == CycleStatus.running)
+             .order_by(Scorecard.person_id, ScorecardItem.seq))
+    items = db.session.execute(query).scalars().all()
+    return [i for i in items if may_link(actor, i.scorecard) and i.key_result_id != kr.id]
+
+
+def may_link(actor, card):
+    return policy._is_hr(actor) or actor.id == card.person_id or actor.is_manager_of(card.person)
