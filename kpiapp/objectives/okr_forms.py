@@ -8,9 +8,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from kpiapp.forms import NumberField
 from kpiapp.models import Confidence, KrKind, ObjectiveLevel, ObjectiveStatus
+from kpiapp.presentation import UNIT_LABELS
 
-MANUAL_UNITS = [("", _l("a number")), ("money", _l("money")), ("percent", _l("percent")),
-                ("count", _l("count"))]
+MANUAL_UNITS = [("", _l("a number"))] + [(unit, _l(UNIT_LABELS[unit])) for unit in ("money", "count", "hours", "days")]
 METHODS = [("shares", _l("by share")), ("equal", _l("equal split")), ("typed", _l("typed amounts"))]
 
 
