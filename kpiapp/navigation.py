@@ -112,6 +112,8 @@ def register_menu():
     add_nav("dashboards.team", _l("Team progress"), "staff",
             _l("Every report's projected score, items at risk first, stages and overdue steps"),
             group="dashboards", when=can_view_team_dashboard)
+    add_nav("objectives.tasks_mine", _l("Tasks"), "staff",
+            _l("My tasks and the team's task board: open work, due dates, checklists and comments"))
 
 
 ROLE_LABELS = {"admin": _l("Admin"), "hr": _l("HR"), "employee": _l("Employee"), "client": _l("Outsourcing client")}
