@@ -114,6 +114,8 @@ def register_menu():
             group="dashboards", when=can_view_team_dashboard)
     add_nav("objectives.objective_index", _l("Objectives"), "staff",
             _l("Goals and key results from the company down to each person, and how they align"))
+    add_nav("objectives.tasks_mine", _l("Tasks"), "staff",
+            _l("My tasks and the team's task board: open work, due dates, checklists and comments"))
     add_nav("objectives.reviews_index", _l("Weekly review"), "staff",
             _l("Your team's week: numbers that moved, items at risk, tasks, disputes, notes and decisions"),
             when=runs_reviews)

@@ -8,4 +8,5 @@ def register(app):
     # so no import cycle): import them here, before registering (one line per module)
     from kpiapp.objectives.routes import objectives  # noqa: F401
     from kpiapp.objectives.routes import reviews  # noqa: F401
+    from kpiapp.objectives.routes import tasks  # noqa: F401
     app.register_blueprint(bp)
