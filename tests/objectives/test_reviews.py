@@ -175,3 +175,22 @@ def test_the_demo_reviews(app):
     assert [(d.task.status if d.task else None) for d in last.decisions] == [TaskStatus.DONE, TaskStatus.OPEN, None]
     previous = reviews.build_snapshot(current.manager, current.week, date(2026, 11, 26))["previous"]
     assert [d["task_status"] for d in previous] == ["done", "open", None]
+
+
+def test_a_metric_key_result_moves_like_its_kpi_item(org):
+    from kpiapp.objectives import services as okr
+
+    zed = org.people[1]
+    objective = okr.create_objective({"title": "Grow the store", "level": "person", "owner_id": zed.id,
+                                      "period": "2026-11"}, org.boss)
+    kr = okr.create_key_result(objective, {"title": "GMV", "kind": "metric", "metric_key": "gmv",
+                                           "scope": [{"store_id": org.shop.id, "share_pct": "50"}],
+                                           "start_value": "0", "target": "3000"}, org.boss)
+    okr.recompute_key_result(kr, TODAY)
+    db.session.commit()
+    row = person(reviews.build_snapshot(org.boss, WEEK, TODAY), "Zed")["key_results"][0]
+    gmv = item(person(reviews.build_snapshot(org.boss, WEEK, TODAY), "Zed"), "GMV")
+    assert D(row["now"]) == D(kr.current) == D(gmv["now"]) == D(1000)  # the same metric, scope and period
+    assert D(row["then"]) == D(300) and D(row["progress_now"]) == D(kr.progress)
+    # a third of November gone and a third of the target reached: not behind pace
+    assert row["at_risk"] is False
