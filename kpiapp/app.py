@@ -59,10 +59,12 @@ def register_blueprints(app):
     from kpiapp.appraisal import routes as appraisal_routes
     from kpiapp.contracts import routes as contract_routes
     from kpiapp.dashboards import routes as dashboard_routes
+    from kpiapp.objectives import routes as objective_routes
 
     appraisal_routes.register(app)
     dashboard_routes.register(app)
     contract_routes.register(app)
+    objective_routes.register(app)
     api.register(app)
     from kpiapp import portal
 

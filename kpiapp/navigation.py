@@ -3,7 +3,8 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kpiapp.policy import can_view_team_dashboard, has_reports, has_visible_store, rule_allows, works_on_contracts
+from kpiapp.policy import (can_view_team_dashboard, has_permission, has_reports, has_visible_store, rule_allows,
+                           works_on_contracts)
 
 
 class NavItem:
@@ -126,6 +127,18 @@ def register_menu():
     add_nav("dashboards.team", _l("Team progress"), "staff",
             _l("Every report's projected score, items at risk first, stages and overdue steps"),
             group="dashboards", when=can_view_team_dashboard)
+    add_nav("objectives.objective_index", _l("Objectives"), "staff",
+            _l("Goals and key results from the company down to each person, and how they align"))
+    add_nav("objectives.tasks_mine", _l("Tasks"), "staff",
+            _l("My tasks and the team's task board: open work, due dates, checklists and comments"))
+    add_nav("objectives.reviews_index", _l("Weekly review"), "staff",
+            _l("Your team's week: numbers that moved, items at risk, tasks, disputes, notes and decisions"),
+            when=runs_reviews)
+
+
+def runs_reviews(user):
+    """The weekly review is for managers (of anyone) and HR."""
+    return has_reports(user) or has_permission(user, "appraisal.manage")
 
 
 ROLE_LABELS = {"admin": _l("Admin"), "hr": _l("HR"), "employee": _l("Employee"), "client": _l("Outsourcing client")}

@@ -649,3 +649,32 @@ OBJECT_RULES["objective.manage"] = can_manage_objective
 OBJECT_RULES["task.view"] = can_work_task
 OBJECT_RULES["task.work"] = can_work_task
 OBJECT_RULES["review.run"] = can_run_review
+
+
+def can_assign_task(user, assignee):
+    """Give a task to `assignee`: yourself or someone below you in the line; HR and admins
+    anyone on staff. Clients and inactive people get none."""
+    if not _staff(user) or assignee is None or not assignee.active or assignee.role == Role.client:
+        return False
+    return _is_hr(user) or assignee.id in line_ids(user)
+
+
+def can_view_comment_target(user, kind, target):
+    """Read and write comments on a target: whoever may see it (scorecard, KPI item, key result,
+    task or dispute); a task's key result, KPI item or review for a task link alike."""
+    from kpiapp.models import CommentTarget
+
+    if not _staff(user) or target is None:
+        return False
+    views = {
+        CommentTarget.scorecard: lambda: can_view_scorecard(user, target),
+        CommentTarget.item: lambda: can_view_scorecard(user, target.scorecard),
+        CommentTarget.key_result: lambda: can_view_objective(user, target.objective),
+        CommentTarget.task: lambda: can_work_task(user, target),
+        CommentTarget.dispute: lambda: can_view_dispute(user, target),
+    }
+    answer = views.get(kind)
+    return bool(answer and answer())
+
+
+OBJECT_RULES["task.assign"] = can_assign_task

@@ -52,6 +52,7 @@ MESSAGES = {
                                    "%(contract)s: %(comment)s"),
     "contract_report.accepted": N_("The client accepted the KPI report %(period)s of contract %(contract)s "
                                    "(revision %(revision)s); the signed PDF is issued."),
+    "comment.mention": N_("%(actor)s mentioned you in a comment on %(target)s."),
 }
 
 

@@ -148,6 +148,7 @@ def seed_demo():
     seed_clients_demo()
     seed_reports()
     seed_dashboards()
+    seed_reviews()
     return len(people)
 
 
@@ -163,6 +164,13 @@ def seed_dashboards():
     for panel in PUBLIC_PANELS:
         services.set_public("company", panel, True, hr)
     db.session.commit()
+
+
+def seed_reviews():
+    """Last week's closed team review and this week's open one (kpiapp/demo/reviews.py)."""
+    from kpiapp.demo.reviews import seed_reviews_demo
+
+    return seed_reviews_demo()
 
 
 def seed_reports():

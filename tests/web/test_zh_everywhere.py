@@ -26,7 +26,7 @@ ROLES = {"admin": "admin", "hr": "hr", "manager": "na.lead", "head": "ops.head",
 NOT_PAGES = {"static", "main.healthz", "imports.raw_file", "imports.rejected_rows", "imports.generic_template",
              "org.export_people", "org.people_template", "reports.batch_zip", "reports.download",
              "cycles.results_export", "cycles.bonus_export",
-             "main.favicon"}  # files and redirects, not pages
+             "main.favicon", "objectives.review_export"}  # files and redirects, not pages
 
 PROPER_NOUNS = {
     "GMV", "ACoS", "TACoS", "ROAS", "CVR", "CTR", "CPC", "AOV", "SKU", "SKUs", "ASIN", "FBA", "FBM", "MSKU",
@@ -154,6 +154,9 @@ def sample_ids():
         "template_id": everything(KpiTemplate),
         "department_id": everything(Department)[:3],
         "person_id": [u.id for u in db.session.execute(select(User).limit(5)).scalars()],
+        # team reviews: the demo's reviewed team (eu.lead) and the manager role's own (na.lead)
+        "manager_id": [u.id for u in db.session.execute(select(User).where(User.email.in_(
+            [demo.email_of("eu.lead"), demo.email_of("na.lead")])).order_by(User.id)).scalars()],
         "store_id": everything(Store)[:3],
         "batch_id": everything(ReportBatch),
         "dispute_id": everything(Dispute),
