@@ -148,6 +148,7 @@ def seed_demo():
     seed_clients_demo()
     seed_reports()
     seed_dashboards()
+    seed_tasks()
     return len(people)
 
 
@@ -163,6 +164,13 @@ def seed_dashboards():
     for panel in PUBLIC_PANELS:
         services.set_public("company", panel, True, hr)
     db.session.commit()
+
+
+def seed_tasks():
+    """Open tasks of the Amazon NA team, a checklist, comments with mentions (kpiapp/demo/tasks.py)."""
+    from kpiapp.demo.tasks import seed_tasks_demo
+
+    return seed_tasks_demo(email_of)
 
 
 def seed_reports():

@@ -150,6 +150,7 @@ def users_data():
     from kpiapp.models import (Acknowledgement, ChangeRequest, ClientCompany, Cycle, Department, Dispute,
                                ImportRecord, KpiTemplate, KpiTemplateItem, Position, Scorecard, ScorecardEvent,
                                ScorecardItem, Store)
+    from kpiapp.models import Comment, Task, TaskCheckItem
 
     columns = [User.name, Department.name, Position.title, Store.name, Store.code, ClientCompany.name,
                Cycle.name, KpiTemplate.name, KpiTemplate.description, KpiTemplateItem.name,
@@ -158,7 +159,8 @@ def users_data():
                Scorecard.self_comment, Scorecard.manager_comment, Scorecard.calibration_reason,
                ChangeRequest.reason, ChangeRequest.decision_reason, ScorecardEvent.reason, Acknowledgement.comment,
                ImportRecord.filename, Dispute.comment, Dispute.resolution_note, Dispute.close_note,
-               Dispute.lock_override_reason]
+               Dispute.lock_override_reason, Task.title, Task.description, Task.drop_reason, TaskCheckItem.text,
+               Comment.body]
     phrases = set(PROPER_PHRASES)
     for column in columns:
         phrases.update(v for v in db.session.execute(select(column).distinct()).scalars() if v)
@@ -169,7 +171,7 @@ def users_data():
 def sample_ids():
     """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
     from kpiapp.models import (Cycle, Department, Dispute, ImportRecord, KpiTemplate, MetricDefinition,
-                               ReportBatch, Scorecard, ScorecardItem, Store)
+                               ReportBatch, Scorecard, ScorecardItem, Store, Task)
     from kpiapp.models.reports import IssuedReport, ReportKind
 
     one_per_state = {}
@@ -187,6 +189,7 @@ def sample_ids():
         "store_id": everything(Store)[:3],
         "batch_id": everything(ReportBatch),
         "dispute_id": everything(Dispute),
+        "task_id": everything(Task)[:3],
         "key": sorted({d.key for d in db.session.execute(select(MetricDefinition)).scalars()}),
         # items with data (the provenance page), and the disputed ones (their dispute form)
         "item_id": everything(Dispute, Dispute.scorecard_item_id) + list(db.session.execute(
