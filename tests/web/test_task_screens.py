@@ -179,3 +179,18 @@ def test_no_english_on_the_task_pages_for_a_chinese_user(crew, browser):
     comment = boss.post(f"/comments/task/{task.id}", {"body": " "}, htmx=True).get_data(as_text=True)
     found["refused comment (htmx)"] = english_in(visible_text(comment), allowed)
     assert {path: runs for path, runs in found.items() if runs} == {}
+
+
+def test_item_comments_on_the_provenance_page_and_the_mention_link(crew, browser):
+    from tests.appraisal.factories import metric_item
+
+    item = metric_item(crew.team.card(crew.worker))
+    crew.worker.name = "Wang Fang"
+    db.session.commit()
+    boss = browser(crew.manager)
+    page = boss.page(f"/provenance/items/{item.id}")
+    assert f'action="/comments/item/{item.id}"' in page
+    r = boss.post(f"/comments/item/{item.id}", {"body": "@Wang Fang where is the B2B order?"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/provenance/items/{item.id}#comments")
+    assert "where is the B2B order?" in browser(crew.worker).page(f"/provenance/items/{item.id}")
+    assert f'href="/provenance/items/{item.id}#comment-' in browser(crew.worker).page("/inbox/")

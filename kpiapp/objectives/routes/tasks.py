@@ -223,19 +223,24 @@ def back_to(kind, target_id):
 
 
 @bp.app_template_global("comment_target_url")
-def comment_target_url(kind, target_id, comment_id=None, scorecard_id=None):
-    """The page a comment's target is shown on (the inbox links mentions there), or None.
-    A KPI item's page is its scorecard's (`scorecard_id` when known saves a query)."""
+def comment_target_url(kind, target_id, comment_id=None):
+    """The page a comment's target is shown on (the inbox links mentions there), or None."""
     kind = CommentTarget(kind)
     if kind == CommentTarget.item:
-        item = None if scorecard_id else db.session.get(ScorecardItem, target_id)
-        scorecard_id = scorecard_id or (item.scorecard_id if item is not None else None)
-        url = url_for("scorecards.detail", scorecard_id=scorecard_id) if scorecard_id else None
+        item = db.session.get(ScorecardItem, target_id)
+        url = item_page(item) if item is not None else None
     else:
         endpoint, argument = TARGET_PAGES[kind]
         found = endpoint in current_app.view_functions  # the key-result page comes with the okr pages
         url = url_for(endpoint, **{argument: target_id}) if found else None
     return f"{url}#comment-{comment_id}" if url and comment_id else url
+
+
+def item_page(item):
+    """A data-backed KPI item's comments sit on its provenance page; a manual item has only its scorecard."""
+    if item.metric_key and not item.is_manual:
+        return url_for("provenance.item", item_id=item.id)
+    return url_for("scorecards.detail", scorecard_id=item.scorecard_id) + f"#item-{item.id}"
 
 
 TARGET_PAGES = {
