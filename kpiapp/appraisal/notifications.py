@@ -46,6 +46,7 @@ MESSAGES = {
                                "is open: %(reason)s"),
     "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
     "comment.mention": N_("%(actor)s mentioned you in a comment on %(target)s."),
+    "task.assigned": N_("%(actor)s gave you a task: %(target)s."),
 }
 
 
