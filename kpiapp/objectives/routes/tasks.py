@@ -223,12 +223,15 @@ def back_to(kind, target_id):
 
 
 @bp.app_template_global("comment_target_url")
-def comment_target_url(kind, target_id, comment_id=None):
-    """The page a comment's target is shown on (the inbox links mentions there), or None."""
+def comment_target_url(kind, target_id, comment_id=None, scorecard_id=None, data_backed=None):
+    """The page a comment's target is shown on (the inbox links mentions there), or None. For a
+    KPI item, `scorecard_id` and `data_backed` (a notification's) spare the query."""
     kind = CommentTarget(kind)
-    if kind == CommentTarget.item:
+    if kind == CommentTarget.item and scorecard_id is not None and data_backed is not None:
+        url = item_url(target_id, scorecard_id, data_backed)
+    elif kind == CommentTarget.item:
         item = db.session.get(ScorecardItem, target_id)
-        url = item_page(item) if item is not None else None
+        url = item_url(item.id, item.scorecard_id, bool(item.metric_key and not item.is_manual)) if item else None
     else:
         endpoint, argument = TARGET_PAGES[kind]
         found = endpoint in current_app.view_functions  # the key-result page comes with the okr pages
@@ -236,11 +239,11 @@ def comment_target_url(kind, target_id, comment_id=None):
     return f"{url}#comment-{comment_id}" if url and comment_id else url
 
 
-def item_page(item):
+def item_url(item_id, scorecard_id, data_backed):
     """A data-backed KPI item's comments sit on its provenance page; a manual item has only its scorecard."""
-    if item.metric_key and not item.is_manual:
-        return url_for("provenance.item", item_id=item.id)
-    return url_for("scorecards.detail", scorecard_id=item.scorecard_id) + f"#item-{item.id}"
+    if data_backed:
+        return url_for("provenance.item", item_id=item_id)
+    return url_for("scorecards.detail", scorecard_id=scorecard_id) + f"#item-{item_id}"
 
 
 TARGET_PAGES = {
