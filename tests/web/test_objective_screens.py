@@ -148,3 +148,39 @@ def test_menu_entry_and_chinese_labels(w, browser):
     db.session.commit()
     page = browser(w.people[0]).page("/objectives/")
     assert "目标" in page and "Objectives" not in page
+
+
+def test_a_chinese_user_reads_no_english_on_the_objective_pages(w, browser):
+    """The zh walk of test_zh_everywhere needs the whole demo; this reads every objective page with
+    this file's data, as HR in zh_CN, with the same English detector."""
+    import re
+
+    from tests.web.test_zh_everywhere import english_in, visible_text
+
+    top = company_objective(w, rollup=True)
+    sales = dept(w, w.head, top)
+    gmv = gmv_kr(sales, w.head, [{"store_id": w.de.id, "share_pct": "100"}], target="100")
+    okr.decompose(gmv, "equal", [{"owner_id": p.id} for p in w.people], w.head)
+    manual = okr.create_key_result(sales, {"title": "Listings", "kind": "manual", "target": "40", "unit": "count"},
+                                   w.head)
+    okr.check_in(manual, {"value": "4", "confidence": "off_track", "note": "late"}, w.head)
+    steps = okr.create_key_result(sales, {"title": "Launch", "kind": "milestone", "milestones": "One\nTwo"}, w.head)
+    db.session.commit()
+    w.hr.locale = "zh_CN"
+    db.session.commit()
+    typed = [top.title, sales.title, "GMV", "Listings", "Launch", "One", "Two", "late", "Sales Europe",
+             *(p.name for p in (w.gm, w.head, w.ops_head, w.hr, *w.people)), w.us.name, w.de.name, "Grow",
+             "European", "sales", "profitably", w.cycle.name]
+    allowed = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in sorted(typed, key=len, reverse=True)))
+    b = browser(w.hr)
+    paths = ["/objectives/", "/objectives/new", f"/objectives/{top.id}", f"/objectives/{sales.id}/edit",
+             f"/objectives/{top.id}/tree", f"/objectives/{sales.id}/key-results/new", f"/key-results/{gmv.id}",
+             f"/key-results/{gmv.id}/edit", f"/key-results/{gmv.id}/decompose", f"/key-results/{manual.id}",
+             f"/key-results/{steps.id}"]
+    found = {path: english_in(visible_text(b.page(path)), allowed) for path in paths}
+    preview = b.post(f"/key-results/{gmv.id}/decompose", {"method": "typed", "child": [str(w.people[0].id)],
+                                                          f"amount_{w.people[0].id}": "60", "preview": "1"})
+    found["preview"] = english_in(visible_text(preview.get_data(as_text=True)), allowed)
+    refused = b.post("/objectives/new", {"title": "x", "level": "person", "owner_id": str(w.hr.id), "period": "q"})
+    found["refused"] = english_in(visible_text(refused.get_data(as_text=True)), allowed)
+    assert {path: runs for path, runs in found.items() if runs} == {}
