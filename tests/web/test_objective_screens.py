@@ -4,7 +4,7 @@ decomposition preview and save; object checks (404 for what one may not see); zh
 import pytest
 
 from kpiapp.extensions import db
-from kpiapp.models import CheckIn, KeyResult, Objective, Scorecard
+from kpiapp.models import AuditEvent, CheckIn, KeyResult, Objective, Scorecard
 from kpiapp.objectives import services as okr
 from tests.objectives.okr_world import QUARTER, company_objective, gmv_kr, make_world
 
@@ -89,6 +89,8 @@ def test_check_in_and_history(w, browser):
     other = teammate.page(f"/key-results/{kr.id}")  # a shared person objective: teammates see it
     assert "slow start" in other and "supplier late" not in other
     assert teammate.post(f"/key-results/{kr.id}/check-ins", {"confidence": "on_track", "value": "9"}).status_code == 422
+    denied = db.session.query(AuditEvent).filter_by(action="access.denied", actor=w.people[1].email).count()
+    assert denied == 1 and db.session.query(CheckIn).filter_by(key_result_id=kr.id).count() == 1
     assert browser(w.outsider).get(f"/key-results/{kr.id}").status_code == 404
 
 
