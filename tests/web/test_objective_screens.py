@@ -186,3 +186,20 @@ def test_a_chinese_user_reads_no_english_on_the_objective_pages(w, browser):
     refused = b.post("/objectives/new", {"title": "x", "level": "person", "owner_id": str(w.hr.id), "period": "q"})
     found["refused"] = english_in(visible_text(refused.get_data(as_text=True)), allowed)
     assert {path: runs for path, runs in found.items() if runs} == {}
+
+
+def test_edit_objective_page(w, browser):
+    top = company_objective(w)
+    sales = dept(w, w.head, top)
+    b = browser(w.head)
+    page = b.page(f"/objectives/{sales.id}/edit")
+    assert 'value="Sales Europe"' in page and f'<option selected value="{top.id}">' in page
+    response = b.post(f"/objectives/{sales.id}/edit", {"title": "Sales EU", "parent_id": str(top.id), "weight": "3",
+                                                        "status": "active", "rollup": "y", "owner_id": str(w.head.id),
+                                                        "level": "department", "period": QUARTER})
+    assert response.status_code == 302
+    db.session.refresh(sales)
+    assert (sales.title, str(sales.weight), sales.rollup, sales.shared) == ("Sales EU", "3.00", True, False)
+    seller = browser(w.people[0])
+    assert seller.get(f"/objectives/{sales.id}/edit").status_code == 404  # now private: not even seen
+    assert seller.get(f"/objectives/{top.id}/edit").status_code == 403  # seen, not theirs to change
