@@ -112,6 +112,8 @@ def register_menu():
     add_nav("dashboards.team", _l("Team progress"), "staff",
             _l("Every report's projected score, items at risk first, stages and overdue steps"),
             group="dashboards", when=can_view_team_dashboard)
+    add_nav("objectives.objective_index", _l("Objectives"), "staff",
+            _l("Goals and key results from the company down to each person, and how they align"))
     add_nav("objectives.tasks_mine", _l("Tasks"), "staff",
             _l("My tasks and the team's task board: open work, due dates, checklists and comments"))
 

@@ -11,7 +11,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 
-from kpiapp.api import schemas
+from kpiapp.api import objective_schemas, schemas
 
 PREFIX = "/api/v1"
 RULE_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -27,7 +27,7 @@ ERROR_RESPONSES = {
     "Refused": "Refused: wrong state, missing reason, guard failed, invalid body",
 }
 DESCRIPTION = (
-    "Cycles and scorecards. Authenticate with `Authorization: Bearer <token>`; create tokens on "
+    "Cycles and scorecards, objectives and key results. Authenticate with `Authorization: Bearer <token>`; create tokens on "
     'the account page. Errors are `{"error": {"code", "message"}}` with stable codes.'
 )
 
@@ -70,6 +70,8 @@ def build_document(app):
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in COMPONENTS:
         spec.components.schema(name, schema=getattr(schemas, name))
+    for name in objective_schemas.COMPONENTS:
+        spec.components.schema(name, schema=getattr(objective_schemas, name))
     for name, description in ERROR_RESPONSES.items():
         spec.components.response(name, {"description": description, "content": json_of("Error")})
     for view in api_views(app):

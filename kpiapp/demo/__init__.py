@@ -148,6 +148,7 @@ def seed_demo():
     seed_clients_demo()
     seed_reports()
     seed_dashboards()
+    seed_objectives()
     seed_tasks()
     return len(people)
 
@@ -164,6 +165,13 @@ def seed_dashboards():
     for panel in PUBLIC_PANELS:
         services.set_public("company", panel, True, hr)
     db.session.commit()
+
+
+def seed_objectives():
+    """The 2026 Q4 objectives, key results, a decomposed target and check-ins (docs/objectives.md)."""
+    from kpiapp.demo.objectives import seed_objectives_demo
+
+    return seed_objectives_demo()
 
 
 def seed_tasks():

@@ -147,9 +147,9 @@ def start_a_report_batch():
 
 def users_data():
     """What people typed: it is shown as typed, in whatever language they typed it."""
-    from kpiapp.models import (Acknowledgement, ChangeRequest, ClientCompany, Cycle, Department, Dispute,
-                               ImportRecord, KpiTemplate, KpiTemplateItem, Position, Scorecard, ScorecardEvent,
-                               ScorecardItem, Store)
+    from kpiapp.models import (Acknowledgement, ChangeRequest, CheckIn, ClientCompany, Cycle, Department, Dispute,
+                               ImportRecord, KeyResult, KpiTemplate, KpiTemplateItem, Milestone, Objective, Position,
+                               Scorecard, ScorecardEvent, ScorecardItem, Store)
     from kpiapp.models import Comment, Task, TaskCheckItem
 
     columns = [User.name, Department.name, Position.title, Store.name, Store.code, ClientCompany.name,
@@ -159,8 +159,9 @@ def users_data():
                Scorecard.self_comment, Scorecard.manager_comment, Scorecard.calibration_reason,
                ChangeRequest.reason, ChangeRequest.decision_reason, ScorecardEvent.reason, Acknowledgement.comment,
                ImportRecord.filename, Dispute.comment, Dispute.resolution_note, Dispute.close_note,
-               Dispute.lock_override_reason, Task.title, Task.description, Task.drop_reason, TaskCheckItem.text,
-               Comment.body]
+               Dispute.lock_override_reason, Objective.title, Objective.description, KeyResult.title,
+               Milestone.title, CheckIn.note, CheckIn.private_note, Task.title, Task.description, Task.drop_reason,
+               TaskCheckItem.text, Comment.body]
     phrases = set(PROPER_PHRASES)
     for column in columns:
         phrases.update(v for v in db.session.execute(select(column).distinct()).scalars() if v)
@@ -170,8 +171,8 @@ def users_data():
 
 def sample_ids():
     """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
-    from kpiapp.models import (Cycle, Department, Dispute, ImportRecord, KpiTemplate, MetricDefinition,
-                               ReportBatch, Scorecard, ScorecardItem, Store, Task)
+    from kpiapp.models import (Cycle, Department, Dispute, ImportRecord, KeyResult, KpiTemplate, MetricDefinition,
+                               Objective, ReportBatch, Scorecard, ScorecardItem, Store, Task)
     from kpiapp.models.reports import IssuedReport, ReportKind
 
     one_per_state = {}
@@ -195,6 +196,8 @@ def sample_ids():
         "item_id": everything(Dispute, Dispute.scorecard_item_id) + list(db.session.execute(
             select(ScorecardItem.id).where(ScorecardItem.actual.is_not(None), ScorecardItem.metric_key.is_not(None))
             .order_by(ScorecardItem.id).limit(3)).scalars()),
+        "objective_id": everything(Objective)[:4],
+        "kr_id": everything(KeyResult)[:4],
         "document_id": list(db.session.execute(select(IssuedReport.document_id).where(
             IssuedReport.kind == ReportKind.scorecard).order_by(IssuedReport.id).limit(2)).scalars()),
     }
