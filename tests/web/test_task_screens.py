@@ -194,3 +194,15 @@ def test_item_comments_on_the_provenance_page_and_the_mention_link(crew, browser
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/provenance/items/{item.id}#comments")
     assert "where is the B2B order?" in browser(crew.worker).page(f"/provenance/items/{item.id}")
     assert f'href="/provenance/items/{item.id}#comment-' in browser(crew.worker).page("/inbox/")
+
+
+def test_key_result_comments_on_its_page_and_the_mention_link(crew, browser):
+    boss = browser(crew.manager)
+    page = boss.page(f"/key-results/{crew.kr.id}")
+    assert f'action="/comments/key_result/{crew.kr.id}"' in page
+    r = boss.post(f"/comments/key_result/{crew.kr.id}", {"body": f"@{crew.worker.email.split('@')[0]} on track?"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/key-results/{crew.kr.id}#comments")
+    me = browser(crew.worker)
+    assert "on track?" in me.page(f"/key-results/{crew.kr.id}")
+    assert f'href="/key-results/{crew.kr.id}#comment-' in me.page("/inbox/")
+    assert browser(crew.peer).get(f"/key-results/{crew.kr.id}").status_code == 404
