@@ -53,6 +53,7 @@ MESSAGES = {
     "contract_report.accepted": N_("The client accepted the KPI report %(period)s of contract %(contract)s "
                                    "(revision %(revision)s); the signed PDF is issued."),
     "comment.mention": N_("%(actor)s mentioned you in a comment on %(target)s."),
+    "task.assigned": N_("%(actor)s gave you a task: %(target)s."),
 }
 
 

@@ -148,6 +148,8 @@ def seed_demo():
     seed_clients_demo()
     seed_reports()
     seed_dashboards()
+    seed_objectives()
+    seed_tasks()
     seed_reviews()
     return len(people)
 
@@ -171,6 +173,20 @@ def seed_reviews():
     from kpiapp.demo.reviews import seed_reviews_demo
 
     return seed_reviews_demo()
+
+
+def seed_objectives():
+    """The 2026 Q4 objectives, key results, a decomposed target and check-ins (docs/objectives.md)."""
+    from kpiapp.demo.objectives import seed_objectives_demo
+
+    return seed_objectives_demo()
+
+
+def seed_tasks():
+    """Open tasks of the Amazon NA team, a checklist, comments with mentions (kpiapp/demo/tasks.py)."""
+    from kpiapp.demo.tasks import seed_tasks_demo
+
+    return seed_tasks_demo(email_of)
 
 
 def seed_reports():

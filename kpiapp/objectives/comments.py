@@ -153,6 +153,8 @@ def add_comment(kind, target_id, body, actor) -> Comment:
 def notify_mentions(people, kind, target, comment, actor):
     params = {"actor": actor.name, "target": target_label(kind, target), "kind": kind.value,
               "target_id": target.id, "comment_id": comment.id}
+    if kind == CommentTarget.item:  # which page shows it, known without a query when the inbox links it
+        params["data_backed"] = bool(target.metric_key and not target.is_manual)
     for person in people:
         db.session.add(Notification(user_id=person.id, scorecard_id=scorecard_of(kind, target),
                                     kind="comment.mention", key="comment.mention", params=params))

@@ -342,7 +342,7 @@ def apply_metric(kr, values):
 
 def read_scope(scope):
     """[{store_id, share_pct}] with known stores, shares above 0 and at most 100."""
-    if isinstance(scope, (list, tuple)) is False or not scope:
+    if not isinstance(scope, (list, tuple)) or not scope:
         refuse("no_scope", "Choose at least one store.", "scope")
     entries, seen = [], set()
     for entry in scope:
@@ -691,11 +691,12 @@ def split_target(total, method, children):
 def child_key_result(parent, spec, amount, actor):
     objective = child_objective(parent, spec, actor)
     fraction = amount / Decimal(parent.target) if Decimal(parent.target) else Decimal(0)
+    start = (dec(parent.start_value) or Decimal(0)) * fraction
     seq = 1 + max((k.seq for k in objective.key_results), default=0)
     kr = KeyResult(objective=objective, kind=parent.kind, title=text(spec, "title") or parent.title,
                    owner_id=objective.owner_id, metric_key=parent.metric_key, sku=parent.sku, unit=parent.unit,
                    scope=scaled_scope(parent.scope, fraction), target=amount, parent_kr_id=parent.id,
-                   start_value=(dec(parent.start_value) or Decimal(0)) * fraction if parent.start_value else 0,
+                   start_value=start.quantize(SCALE, rounding=ROUND_HALF_UP),
                    weight=Decimal(1), seq=seq)
     db.session.add(kr)
     db.session.flush()

@@ -15,7 +15,9 @@ from sqlalchemy.orm import selectinload
 from kpiapp import audit, policy
 from kpiapp.appraisal.workflow import TransitionError
 from kpiapp.extensions import db
-from kpiapp.models import CommentTarget, KeyResult, ScorecardItem, Task, TaskCheckItem, User, WeeklyReview
+from kpiapp.models import (
+    CommentTarget, KeyResult, Notification, ScorecardItem, Task, TaskCheckItem, User, WeeklyReview,
+)
 from kpiapp.models.base import utcnow
 from kpiapp.objectives.task_flow import CLOSED, TASK_FLOW, TaskStatus, TaskStep
 
@@ -141,7 +143,16 @@ def create_task(values: dict, actor) -> Task:
     db.session.add(task)
     db.session.flush()
     _record("create", task, actor, after=snapshot(task))
+    tell_assignee(task, actor)
     return task
+
+
+def tell_assignee(task, actor):
+    """An in-app notification `task.assigned` to the assignee, unless they gave it to themself."""
+    if task.assignee_id != actor.id:
+        db.session.add(Notification(user_id=task.assignee_id, kind="task.assigned", key="task.assigned",
+                                    params={"actor": actor.name, "target": task.title, "kind": "task",
+                                            "target_id": task.id}))
 
 
 EDITABLE = ("title", "description", "due", "assignee_id")
@@ -158,12 +169,15 @@ def update_task(task, values: dict, actor) -> Task:
         task.description = clean_text(values, "description")
     if "due" in values:
         task.due = clean_due(values)
-    if "assignee_id" in values and clean_id(values, "assignee_id") != task.assignee_id:
+    reassigned = "assignee_id" in values and clean_id(values, "assignee_id") != task.assignee_id
+    if reassigned:
         task.assignee_id = clean_assignee(values, actor).id
     after = snapshot(task)
     if after != before:
         db.session.flush()
         _record("edit", task, actor, before=before, after=after)
+    if reassigned:
+        tell_assignee(task, actor)
     return task
 
 

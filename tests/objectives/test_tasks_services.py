@@ -145,3 +145,21 @@ def test_my_tasks_and_board_filters(crew):
     seen_by_peer = tasks.board(crew.peer)
     assert {t.id for ts in seen_by_peer.values() for t in ts} == {other.id}
     assert tasks.get_task(late.id, crew.peer) is None and tasks.get_task(late.id, crew.manager) is late
+
+
+def test_the_assignee_is_told_unless_they_gave_it_to_themself(crew):
+    from kpiapp.appraisal import notifications
+    from kpiapp.models import Notification
+
+    def told(person):
+        return db.session.query(Notification).filter_by(user_id=person.id, key="task.assigned").all()
+
+    tasks.create_task({"title": "Mine"}, crew.worker)
+    assert told(crew.worker) == []
+    task = tasks.create_task({"title": "Call DHL", "assignee_id": crew.worker.id}, crew.manager)
+    assert [n.params["target_id"] for n in told(crew.worker)] == [task.id]
+    assert notifications.text(told(crew.worker)[0], "en") == f"{crew.manager.name} gave you a task: Call DHL."
+    tasks.update_task(task, {"assignee_id": crew.peer.id, "title": "Call DHL today"}, crew.manager)
+    assert len(told(crew.peer)) == 1 and len(told(crew.worker)) == 1
+    tasks.update_task(task, {"assignee_id": str(crew.peer.id)}, crew.manager)  # unchanged: nobody told again
+    assert len(told(crew.peer)) == 1

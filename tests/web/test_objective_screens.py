@@ -4,7 +4,7 @@ decomposition preview and save; object checks (404 for what one may not see); zh
 import pytest
 
 from kpiapp.extensions import db
-from kpiapp.models import CheckIn, KeyResult, Objective, Scorecard
+from kpiapp.models import AuditEvent, CheckIn, KeyResult, Objective, Scorecard
 from kpiapp.objectives import services as okr
 from tests.objectives.okr_world import QUARTER, company_objective, gmv_kr, make_world
 
@@ -89,6 +89,8 @@ def test_check_in_and_history(w, browser):
     other = teammate.page(f"/key-results/{kr.id}")  # a shared person objective: teammates see it
     assert "slow start" in other and "supplier late" not in other
     assert teammate.post(f"/key-results/{kr.id}/check-ins", {"confidence": "on_track", "value": "9"}).status_code == 422
+    denied = db.session.query(AuditEvent).filter_by(action="access.denied", actor=w.people[1].email).count()
+    assert denied == 1 and db.session.query(CheckIn).filter_by(key_result_id=kr.id).count() == 1
     assert browser(w.outsider).get(f"/key-results/{kr.id}").status_code == 404
 
 
@@ -148,3 +150,56 @@ def test_menu_entry_and_chinese_labels(w, browser):
     db.session.commit()
     page = browser(w.people[0]).page("/objectives/")
     assert "目标" in page and "Objectives" not in page
+
+
+def test_a_chinese_user_reads_no_english_on_the_objective_pages(w, browser):
+    """The zh walk of test_zh_everywhere needs the whole demo; this reads every objective page with
+    this file's data, as HR in zh_CN, with the same English detector."""
+    import re
+
+    from tests.web.test_zh_everywhere import english_in, visible_text
+
+    top = company_objective(w, rollup=True)
+    sales = dept(w, w.head, top)
+    gmv = gmv_kr(sales, w.head, [{"store_id": w.de.id, "share_pct": "100"}], target="100")
+    okr.decompose(gmv, "equal", [{"owner_id": p.id} for p in w.people], w.head)
+    manual = okr.create_key_result(sales, {"title": "Listings", "kind": "manual", "target": "40", "unit": "count"},
+                                   w.head)
+    okr.check_in(manual, {"value": "4", "confidence": "off_track", "note": "late"}, w.head)
+    steps = okr.create_key_result(sales, {"title": "Launch", "kind": "milestone", "milestones": "One\nTwo"}, w.head)
+    db.session.commit()
+    w.hr.locale = "zh_CN"
+    db.session.commit()
+    typed = [top.title, sales.title, "GMV", "Listings", "Launch", "One", "Two", "late", "Sales Europe",
+             *(p.name for p in (w.gm, w.head, w.ops_head, w.hr, *w.people)), w.us.name, w.de.name, "Grow",
+             "European", "sales", "profitably", w.cycle.name]
+    allowed = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in sorted(typed, key=len, reverse=True)))
+    b = browser(w.hr)
+    paths = ["/objectives/", "/objectives/new", f"/objectives/{top.id}", f"/objectives/{sales.id}/edit",
+             f"/objectives/{top.id}/tree", f"/objectives/{sales.id}/key-results/new", f"/key-results/{gmv.id}",
+             f"/key-results/{gmv.id}/edit", f"/key-results/{gmv.id}/decompose", f"/key-results/{manual.id}",
+             f"/key-results/{steps.id}"]
+    found = {path: english_in(visible_text(b.page(path)), allowed) for path in paths}
+    preview = b.post(f"/key-results/{gmv.id}/decompose", {"method": "typed", "child": [str(w.people[0].id)],
+                                                          f"amount_{w.people[0].id}": "60", "preview": "1"})
+    found["preview"] = english_in(visible_text(preview.get_data(as_text=True)), allowed)
+    refused = b.post("/objectives/new", {"title": "x", "level": "person", "owner_id": str(w.hr.id), "period": "q"})
+    found["refused"] = english_in(visible_text(refused.get_data(as_text=True)), allowed)
+    assert {path: runs for path, runs in found.items() if runs} == {}
+
+
+def test_edit_objective_page(w, browser):
+    top = company_objective(w)
+    sales = dept(w, w.head, top)
+    b = browser(w.head)
+    page = b.page(f"/objectives/{sales.id}/edit")
+    assert 'value="Sales Europe"' in page and f'<option selected value="{top.id}">' in page
+    response = b.post(f"/objectives/{sales.id}/edit", {"title": "Sales EU", "parent_id": str(top.id), "weight": "3",
+                                                        "status": "active", "rollup": "y", "owner_id": str(w.head.id),
+                                                        "level": "department", "period": QUARTER})
+    assert response.status_code == 302
+    db.session.refresh(sales)
+    assert (sales.title, str(sales.weight), sales.rollup, sales.shared) == ("Sales EU", "3.00", True, False)
+    seller = browser(w.people[0])
+    assert seller.get(f"/objectives/{sales.id}/edit").status_code == 404  # now private: not even seen
+    assert seller.get(f"/objectives/{top.id}/edit").status_code == 403  # seen, not theirs to change

@@ -69,7 +69,22 @@ def build_org(size, hr, boss, tag, issued_at=None):
     add_imports(size, hr, tag)
     add_reports(cards, cycle, hr, tag, issued_at)
     add_disputes(cards)
+    add_tasks(cards, boss)
     return cycle
+
+
+def add_tasks(cards, boss):
+    """Each person gets a task from `boss` on their data-backed number, with a checklist; they
+    answer with a comment mentioning `boss` on the item (the inbox links it)."""
+    from kpiapp.objectives import comments, tasks
+
+    for card in cards:
+        item = next(i for i in card.items if not i.is_manual)
+        tasks.create_task({"title": f"Check {item.name}", "assignee_id": card.person_id, "checklist": "a\nb",
+                           "scorecard_item_id": item.id}, boss)
+        local = boss.email.split("@")[0]
+        comments.add_comment("item", item.id, f"@{local} checked", card.person)
+    db.session.commit()
 
 
 def add_disputes(cards):
@@ -126,6 +141,10 @@ def pages(cycle_id):
         "team dashboard (manager)": ("boss", f"/dashboards/team?cycle={cycle_id}"),
         "team dashboard (HR: everyone)": ("hr", f"/dashboards/team?cycle={cycle_id}"),
         "store dashboard list": ("hr", "/dashboards/stores"),
+        "task board (manager)": ("boss", "/tasks/board"),
+        "task board (HR: everyone)": ("hr", "/tasks/board"),
+        "my tasks": ("boss", "/tasks/mine"),
+        "tasks API": ("boss", "/api/v1/tasks"),
     }
 
 

@@ -151,3 +151,58 @@ def test_chinese_pages_and_the_menu(crew, browser):
     detail = me.page(f"/tasks/{task.id}")
     assert "清单" in detail and "评论" in detail
     assert 'href="/tasks/mine"' in me.page("/")
+
+
+def test_no_english_on_the_task_pages_for_a_chinese_user(crew, browser):
+    """The zh walk of tests/web/test_zh_everywhere.py, on the task pages with a task, a checklist,
+    a comment and a refusal (that walk needs the whole demo)."""
+    import re
+
+    from tests.web.test_zh_everywhere import english_in, visible_text
+
+    task = tasks.create_task({"title": "补货", "due": "2020-01-01", "checklist": "联系工厂",
+                              "assignee_id": crew.worker.id}, crew.manager)
+    tasks.move_task(task, "start", crew.worker)
+    crew.manager.locale = "zh_CN"
+    db.session.commit()
+    boss = browser(crew.manager)
+    boss.post(f"/comments/task/{task.id}", {"body": "请尽快"})
+    names = [re.escape(p.name) for p in (crew.manager, crew.worker, crew.peer, *crew.team.people)]
+    allowed = re.compile("|".join(sorted(names, key=len, reverse=True)))
+    paths = ["/tasks/mine", "/tasks/board", "/tasks/board?status=open&due=overdue", "/tasks/new",
+             f"/tasks/{task.id}"]
+    found = {path: english_in(visible_text(boss.page(path)), allowed) for path in paths}
+    fragment = boss.get("/tasks/board?person=" + str(crew.worker.id), htmx=True).get_data(as_text=True)
+    found["board (htmx)"] = english_in(visible_text(fragment), allowed)
+    refused = boss.post("/tasks/new", {"title": ""}).get_data(as_text=True)
+    found["refused form"] = english_in(visible_text(refused), allowed)
+    comment = boss.post(f"/comments/task/{task.id}", {"body": " "}, htmx=True).get_data(as_text=True)
+    found["refused comment (htmx)"] = english_in(visible_text(comment), allowed)
+    assert {path: runs for path, runs in found.items() if runs} == {}
+
+
+def test_item_comments_on_the_provenance_page_and_the_mention_link(crew, browser):
+    from tests.appraisal.factories import metric_item
+
+    item = metric_item(crew.team.card(crew.worker))
+    crew.worker.name = "Wang Fang"
+    db.session.commit()
+    boss = browser(crew.manager)
+    page = boss.page(f"/provenance/items/{item.id}")
+    assert f'action="/comments/item/{item.id}"' in page
+    r = boss.post(f"/comments/item/{item.id}", {"body": "@Wang Fang where is the B2B order?"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/provenance/items/{item.id}#comments")
+    assert "where is the B2B order?" in browser(crew.worker).page(f"/provenance/items/{item.id}")
+    assert f'href="/provenance/items/{item.id}#comment-' in browser(crew.worker).page("/inbox/")
+
+
+def test_key_result_comments_on_its_page_and_the_mention_link(crew, browser):
+    boss = browser(crew.manager)
+    page = boss.page(f"/key-results/{crew.kr.id}")
+    assert f'action="/comments/key_result/{crew.kr.id}"' in page
+    r = boss.post(f"/comments/key_result/{crew.kr.id}", {"body": f"@{crew.worker.email.split('@')[0]} on track?"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/key-results/{crew.kr.id}#comments")
+    me = browser(crew.worker)
+    assert "on track?" in me.page(f"/key-results/{crew.kr.id}")
+    assert f'href="/key-results/{crew.kr.id}#comment-' in me.page("/inbox/")
+    assert browser(crew.peer).get(f"/key-results/{crew.kr.id}").status_code == 404

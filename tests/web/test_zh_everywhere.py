@@ -116,9 +116,11 @@ def zh_app(demo_template, tmp_path_factory):
 
 def users_data():
     """What people typed: it is shown as typed, in whatever language they typed it."""
-    from kpiapp.models import (Acknowledgement, ChangeRequest, ClientCompany, Cycle, Department, Dispute,
-                               ImportRecord, KpiTemplate, KpiTemplateItem, Position, Scorecard, ScorecardEvent,
-                               ScorecardItem, Store)
+    from kpiapp.models import (Acknowledgement, ChangeRequest, CheckIn, ClientCompany, Cycle, Department, Dispute,
+                               ImportRecord, KeyResult, KpiTemplate, KpiTemplateItem, Milestone, Objective, Position,
+                               Scorecard, ScorecardEvent, ScorecardItem, Store)
+    from kpiapp.models import (ClientInvite, Comment, Contract, ContractClause, ContractOverride,
+                               ContractReportEvent, ContractReportRevision, ContractVersion, Task, TaskCheckItem)
 
     columns = [User.name, Department.name, Position.title, Store.name, Store.code, ClientCompany.name,
                Cycle.name, KpiTemplate.name, KpiTemplate.description, KpiTemplateItem.name,
@@ -127,7 +129,11 @@ def users_data():
                Scorecard.self_comment, Scorecard.manager_comment, Scorecard.calibration_reason,
                ChangeRequest.reason, ChangeRequest.decision_reason, ScorecardEvent.reason, Acknowledgement.comment,
                ImportRecord.filename, Dispute.comment, Dispute.resolution_note, Dispute.close_note,
-               Dispute.lock_override_reason]
+               Dispute.lock_override_reason, Objective.title, Objective.description, KeyResult.title,
+               Milestone.title, CheckIn.note, CheckIn.private_note, Task.title, Task.description, Task.drop_reason,
+               TaskCheckItem.text, Comment.body, Contract.code, Contract.title, ContractVersion.summary,
+               ContractClause.name, ContractClause.description, ContractReportEvent.comment, ContractOverride.reason,
+               ContractReportRevision.internal_note, ClientInvite.name]
     phrases = set(PROPER_PHRASES)
     for column in columns:
         phrases.update(v for v in db.session.execute(select(column).distinct()).scalars() if v)
@@ -137,9 +143,9 @@ def users_data():
 
 def sample_ids():
     """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
-    from kpiapp.models import (ClientCompany, ClientInvite, ContractClause, ContractReport, ContractVersion, Contract,
-                               Cycle, Department, Dispute, ImportRecord, KpiTemplate, MetricDefinition,
-                               ReportBatch, Scorecard, ScorecardItem, Store)
+    from kpiapp.models import (ClientCompany, ClientInvite, Contract, ContractClause, ContractReport, ContractVersion,
+                               Cycle, Department, Dispute, ImportRecord, KeyResult, KpiTemplate, MetricDefinition,
+                               Objective, ReportBatch, Scorecard, ScorecardItem, Store, Task)
     from kpiapp.models.reports import IssuedReport, ReportKind
 
     one_per_state = {}
@@ -160,6 +166,7 @@ def sample_ids():
         "store_id": everything(Store)[:3],
         "batch_id": everything(ReportBatch),
         "dispute_id": everything(Dispute),
+        "task_id": everything(Task)[:3],
         "key": sorted({d.key for d in db.session.execute(select(MetricDefinition)).scalars()}),
         # items with data (the provenance page), and the disputed ones (their dispute form)
         "item_id": everything(Dispute, Dispute.scorecard_item_id) + list(db.session.execute(
@@ -173,6 +180,8 @@ def sample_ids():
         "company_id": everything(ClientCompany)[:2],
         "invite_id": everything(ClientInvite)[:2],
         "token": ["no-such-invitation"],  # a token is never stored (only its hash): the dead-link page
+        "objective_id": everything(Objective)[:4],
+        "kr_id": everything(KeyResult)[:4],
         "document_id": list(db.session.execute(select(IssuedReport.document_id).where(
             IssuedReport.kind == ReportKind.scorecard).order_by(IssuedReport.id).limit(2)).scalars()),
     }

@@ -20,6 +20,7 @@ from kpiapp.objectives.services import ObjectiveError
 from kpiapp.policy import STAFF, allow, authorize, can, can_create_objective
 from kpiapp.tracking.services import reason_text, utc_today
 from kpiapp.web.pages import render_page_or_fragment, ui_lang
+from kpiapp.web.refusals import audit_refusal
 
 ERROR_TEXT = {
     "required": _l("This field is required."),
@@ -65,6 +66,8 @@ def run(action, form=None):
         result = action()
     except ObjectiveError as error:
         db.session.rollback()
+        if error.status == 403:
+            audit_refusal(error, "objective", (request.view_args or {}).get("objective_id"))
         target = getattr(form, error.field, None) if form is not None and error.field else None
         if target is not None and hasattr(target, "errors"):
             target.errors = [*target.errors, error_text(error)]

@@ -1,14 +1,14 @@
 """The task pages (docs/objectives.md, "Tasks"): My tasks, the team board (htmx filters; a
 plain GET works without JavaScript), a new task, one task with its steps, checklist and
 comments; and the comment POST every commented page uses (templates/_macros/comments.html)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
-from kpiapp.models import CommentTarget, Task
+from kpiapp.models import CommentTarget, ScorecardItem, Task
 from kpiapp.objectives import comments, tasks
 from kpiapp.objectives.routes.common import bp
 from kpiapp.objectives.task_flow import TaskStatus, TaskStep
@@ -219,17 +219,39 @@ def checklist_change(task_id, change):
 
 def back_to(kind, target_id):
     """Where a comment form returns: its `next` (same site only), else the target's own page."""
-    given = safe_next(request.form.get("next"))
-    if given:
-        return given
-    target = comments.load_target(kind, target_id, current_user)
-    pages = {
-        CommentTarget.task: lambda: url_for(".task_detail", task_id=target_id),
-        CommentTarget.scorecard: lambda: url_for("scorecards.detail", scorecard_id=target_id),
-        CommentTarget.item: lambda: url_for("scorecards.detail", scorecard_id=target.scorecard_id),
-        CommentTarget.dispute: lambda: url_for("disputes.detail", dispute_id=target_id),
-    }
-    return pages[kind]() if kind in pages else url_for("main.index")
+    return safe_next(request.form.get("next")) or comment_target_url(kind, target_id) or url_for("main.index")
+
+
+@bp.app_template_global("comment_target_url")
+def comment_target_url(kind, target_id, comment_id=None, scorecard_id=None, data_backed=None):
+    """The page a comment's target is shown on (the inbox links mentions there), or None. For a
+    KPI item, `scorecard_id` and `data_backed` (a notification's) spare the query."""
+    kind = CommentTarget(kind)
+    if kind == CommentTarget.item and scorecard_id is not None and data_backed is not None:
+        url = item_url(target_id, scorecard_id, data_backed)
+    elif kind == CommentTarget.item:
+        item = db.session.get(ScorecardItem, target_id)
+        url = item_url(item.id, item.scorecard_id, bool(item.metric_key and not item.is_manual)) if item else None
+    else:
+        endpoint, argument = TARGET_PAGES[kind]
+        found = endpoint in current_app.view_functions  # the key-result page comes with the okr pages
+        url = url_for(endpoint, **{argument: target_id}) if found else None
+    return f"{url}#comment-{comment_id}" if url and comment_id else url
+
+
+def item_url(item_id, scorecard_id, data_backed):
+    """A data-backed KPI item's comments sit on its provenance page; a manual item has only its scorecard."""
+    if data_backed:
+        return url_for("provenance.item", item_id=item_id)
+    return url_for("scorecards.detail", scorecard_id=scorecard_id) + f"#item-{item_id}"
+
+
+TARGET_PAGES = {
+    CommentTarget.task: ("objectives.task_detail", "task_id"),
+    CommentTarget.scorecard: ("scorecards.detail", "scorecard_id"),
+    CommentTarget.key_result: ("objectives.key_result_show", "kr_id"),
+    CommentTarget.dispute: ("disputes.detail", "dispute_id"),
+}
 
 
 @bp.route("/comments/<kind>/<int:target_id>", methods=["POST"])
@@ -253,20 +275,6 @@ def comment_add(kind, target_id):
     if error is not None:
         flash(error_text(error), "error")
     return redirect(back_to(kind, target_id) + "#comments")
-
-
-@bp.route("/comments/<kind>/<int:target_id>")
-@allow(STAFF)
-def comment_list(kind, target_id):
-    """The comments panel alone (what htmx swaps in; also a plain page without JavaScript)."""
-    if kind not in {k.value for k in CommentTarget}:
-        abort(404)
-    try:
-        comments.load_target(kind, target_id, current_user)
-    except comments.CommentError:
-        abort(404)
-    return render_template("_macros/comments_panel.html", kind=kind, target_id=target_id, error=None, body="",
-                           next_url=safe_next(request.args.get("next")) or "")
 
 
 @bp.app_template_global("task_overdue")
