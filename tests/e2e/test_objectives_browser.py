@@ -74,3 +74,28 @@ def test_decomposition_preview_is_swapped_by_htmx(app, live_server, browser, sho
     assert page.url.endswith("/decompose")  # swapped in place, no navigation
     shot(page, "preview")
     page.context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1366, 900), (390, 844)])
+def test_key_result_page_checks_in_without_javascript_widths(app, live_server, browser, shot, width, height):
+    w, top, _gmv = cascade()
+    mine = okr.create_objective({"title": "Reviews", "level": "person", "period": QUARTER,
+                                 "parent_id": top.id}, w.people[0])
+    kr = okr.create_key_result(mine, {"title": "Reviews collected", "kind": "manual", "target": "200"}, w.people[0])
+    db.session.commit()
+    email, kr_id = w.people[0].email, kr.id
+    db.session.commit()
+    page = new_page(browser, width, height)
+    sign_in(page, live_server, email, PASSWORD)
+    page.goto(f"{live_server}/key-results/{kr_id}")
+    page.get_by_label("At risk").check()
+    page.get_by_label("Value now").fill("50")
+    page.get_by_label("Note", exact=True).fill("slow start")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator("main table").last).to_contain_text("slow start")
+    expect(page.locator("h1 mark.at-risk")).to_be_visible()
+    page.wait_for_load_state("load")
+    assert page.evaluate(FITS)
+    shot(page, f"{width}")
+    page.context.close()
