@@ -21,7 +21,7 @@ from kpiapp.i18n import N_, LabelledEnum
 
 
 class DisputeState(LabelledEnum):
-    OPEN = "open", N_("Open")
+    OPEN = "open", N_("Open, waiting to be handled")
     CORRECTED = "corrected", N_("Corrected, waiting to be closed")
     CLOSED = "closed", N_("Closed")
     REJECTED = "rejected", N_("Rejected")

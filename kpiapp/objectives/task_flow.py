@@ -16,7 +16,7 @@ from kpiapp.i18n import N_, LabelledEnum
 
 
 class TaskStatus(LabelledEnum):
-    OPEN = "open", N_("Open")
+    OPEN = "open", N_("To do")
     IN_PROGRESS = "in_progress", N_("In progress")
     DONE = "done", N_("Done")
     DROPPED = "dropped", N_("Dropped")

@@ -41,7 +41,7 @@ def client_of(browser, setup, lang):
 
 
 @pytest.mark.parametrize("lang, words", [("en", ("Your KPI contracts", "Accept the report", "Fee for the period")),
-                                         ("zh_CN", ("您的KPI合同", "确认报告", "本期服务费"))])
+                                         ("zh_CN", ("您的KPI合同", "确认月报", "本期服务费"))])
 def test_a_client_reads_and_accepts_a_report(app, browser, setup, lang, words):
     report = sent_report(setup)
     me = client_of(browser, setup, lang)
@@ -78,8 +78,12 @@ def test_a_dispute_then_a_corrected_revision_keeps_the_first_readable(app, brows
     reports.answer_dispute(report, gmv.id, "We add the late orders", setup.lead)
     reports.revise_report(report, setup.lead)
     db.session.commit()
-    assert me.get(f"/portal/reports/{report.id}").status_code == 404  # a draft is the agency's alone
     reports.set_override(report, gmv.id, 130000, "Late orders from the ERP export", setup.lead)
+    db.session.commit()
+    # the corrected revision is the agency's draft: the client still reads what was sent, and cannot accept it
+    page = me.page(f"/portal/reports/{report.id}")
+    assert "Our ERP shows more orders" in page and "Revision 1" in page
+    assert "Late orders from the ERP export" not in page and "Accept the report" not in page
     reports.send_report(report, setup.lead)
     db.session.commit()
     page = me.page(f"/portal/reports/{report.id}")

@@ -90,7 +90,7 @@ def test_a_decision_then_one_click_makes_it_a_task(org, browser):
     task = db.session.get(Task, db.session.query(ReviewDecision).one().task_id)
     assert (task.assignee_id, task.due, task.review_id) == (zed.id, date(2026, 11, 16), decision.review_id)
     html = b.page(org.url)
-    assert f"/decisions/{decision.id}/task" not in html and "Open" in html  # the task's status instead
+    assert f"/decisions/{decision.id}/task" not in html and "To do" in html  # the task's status instead
     # the next week's review opens with it, and its task's status
     nxt = b.page(org.url.replace("2026-11-09", "2026-11-16"))
     assert "Last week's decisions" in nxt and "Cut the ad budget" in nxt and 'data-state="task-open">Open' in nxt
