@@ -6,7 +6,7 @@ contract each and three monthly reports in different states, all through the ser
   (a higher GMV target) waits for the client.
 * 杭州青禾家居 Qinghe Home (client login `client2`, Chinese): store QH-US; August disputed,
   corrected with a manual value and accepted on its second revision (signed), September
-  disputed, October sent.
+  disputed, October sent; the agency is drafting a December amendment (a tighter ACoS).
 
 The stores' sales and advertising reports (2026-08-01 .. 2026-10-31) are generated like the
 rest of the demo's files and imported with `start_import`. Deterministic: a fixed seed.
@@ -149,6 +149,7 @@ def seed_clients_demo():
     walk_nordic(nordic)
     walk_qinghe(qinghe)
     propose_nordic_amendment(nordic)
+    draft_qinghe_amendment(qinghe)
     db.session.commit()
     return [nordic, qinghe]
 
@@ -226,6 +227,20 @@ def propose_nordic_amendment(contract):
     terms.set_amendment_details(draft, {"summary": "Q4 season: the GMV target rises from 140,000 to 150,000 USD "
                                         "a month from November.", "effective_from": date(2026, 11, 1)}, lead)
     terms.propose(draft, lead)
+    db.session.commit()
+
+
+def draft_qinghe_amendment(contract):
+    """The agency prepares a tighter ACoS target for Qinghe from December (not proposed yet)."""
+    from kpiapp.contracts import terms
+
+    lead = person("ops.head")
+    draft = terms.draft_amendment(contract, lead)
+    acos = next(c for c in draft.clauses if c.metric_key == "acos")
+    terms.update_clause(acos, {**terms.clause_dict(acos), "threshold": "0.31", "target": "0.25",
+                               "stretch": "0.21", "cap": acos.rule.get("cap")}, lead)
+    terms.set_amendment_details(draft, {"summary": "旺季后收紧广告：12 月起 ACoS 目标由 27% 调整为 25%。",
+                                        "effective_from": date(2026, 12, 1)}, lead)
     db.session.commit()
 
 

@@ -93,7 +93,7 @@ def test_a_decision_then_one_click_makes_it_a_task(org, browser):
     assert f"/decisions/{decision.id}/task" not in html and "To do" in html  # the task's status instead
     # the next week's review opens with it, and its task's status
     nxt = b.page(org.url.replace("2026-11-09", "2026-11-16"))
-    assert "Last week's decisions" in nxt and "Cut the ad budget" in nxt and 'data-state="task-open">Open' in nxt
+    assert "Last week's decisions" in nxt and "Cut the ad budget" in nxt and 'data-state="task-open">To do' in nxt
 
 
 def test_a_decision_with_the_task_box_ticked_is_a_task_at_once(org, browser):

@@ -25,7 +25,8 @@ ROLES = {"admin": "admin", "hr": "hr", "manager": "na.lead", "head": "ops.head",
 # not pages: files, JSON, health checks (the API keeps machine-readable codes)
 NOT_PAGES = {"static", "main.healthz", "imports.raw_file", "imports.rejected_rows", "imports.generic_template",
              "org.export_people", "org.people_template", "reports.batch_zip", "reports.download",
-             "cycles.results_export", "cycles.bonus_export",
+             "cycles.results_export", "cycles.bonus_export", "contracts.document", "contracts.fee_xlsx",
+             "portal.document",
              "main.favicon", "objectives.review_export"}  # files and redirects, not pages
 
 PROPER_NOUNS = {
@@ -177,6 +178,10 @@ def sample_ids():
         "version_id": everything(ContractVersion)[:3],
         "report_id": everything(ContractReport)[:4],
         "clause_id": everything(ContractClause)[:2],
+        # a clause of a draft version (the editable ones), with its version and contract
+        "clause_id,contract_id,version_id": [(c.id, v.contract_id, v.id) for c, v in db.session.execute(
+            select(ContractClause, ContractVersion).join(ContractVersion, ContractClause.version_id == ContractVersion.id)
+            .where(ContractVersion.status == "draft").limit(2)).all()],
         "company_id": everything(ClientCompany)[:2],
         "invite_id": everything(ClientInvite)[:2],
         "token": ["no-such-invitation"],  # a token is never stored (only its hash): the dead-link page
@@ -191,6 +196,11 @@ def urls(app, ids):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.endpoint.startswith("api."):
             continue
+        names = ",".join(sorted(rule.arguments))
+        if names in ids:  # several arguments that must belong together: sample tuples
+            for values in ids[names]:
+                yield rule.endpoint, build_many(rule, dict(zip(sorted(rule.arguments), values)))
+            continue
         argument = next(iter(rule.arguments), None)
         values = ids.get(argument, []) if argument else [None]  # a kind without sample rows: not walked
         for value in values:
@@ -199,6 +209,10 @@ def urls(app, ids):
 
 def build(rule, argument, value):
     return re.sub(r"<[^>]+>", str(value), rule.rule) if argument else rule.rule
+
+
+def build_many(rule, values):
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
 @pytest.fixture(scope="module")

@@ -104,7 +104,7 @@ def review(manager_id):
     """`?week=` any day of the week (default: this week); the address names its Monday."""
     manager, week = load_team(manager_id), request.args.get("week")
     monday = week_of(week) if week else reviews.monday(utc_today())
-    if monday.isoformat() != week:
+    if week and monday.isoformat() != week:  # another day of the week: the address names its Monday
         return redirect(review_url(manager_id, monday))
     return page(manager, monday)
 
