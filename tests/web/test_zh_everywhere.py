@@ -197,7 +197,7 @@ def urls(app, ids):
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.endpoint.startswith("api."):
             continue
         names = ",".join(sorted(rule.arguments))
-        if names in ids:  # several arguments that must belong together: sample tuples
+        if len(rule.arguments) > 1 and names in ids:  # arguments that must belong together: sample tuples
             for values in ids[names]:
                 yield rule.endpoint, build_many(rule, dict(zip(sorted(rule.arguments), values)))
             continue
