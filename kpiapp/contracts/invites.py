@@ -20,6 +20,7 @@ from kpiapp.appraisal.notifications import queue_mail
 from kpiapp.audit import record
 from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db
+from kpiapp.i18n import N_, LabelledEnum
 from kpiapp import policy
 from kpiapp.models import ClientCompany, ClientInvite, Contract, Role, User
 from kpiapp.models.base import utcnow
@@ -49,13 +50,20 @@ def hash_token(token):
     return hashlib.sha256((token or "").encode()).hexdigest()
 
 
+class InviteStatus(LabelledEnum):
+    OPEN = "open", N_("Waiting to be accepted")
+    USED = "used", N_("Accepted")
+    REVOKED = "revoked", N_("Revoked")
+    EXPIRED = "expired", N_("Expired")
+
+
 def status(invite, now=None):
-    """"open", "used", "revoked" or "expired"."""
+    """Where an invitation stands (its InviteStatus)."""
     if invite.used_at is not None:
-        return "used"
+        return InviteStatus.USED
     if invite.revoked_at is not None:
-        return "revoked"
-    return "expired" if invite.expires_at <= (now or utcnow()) else "open"
+        return InviteStatus.REVOKED
+    return InviteStatus.EXPIRED if invite.expires_at <= (now or utcnow()) else InviteStatus.OPEN
 
 
 def email_in_use(email):

@@ -24,8 +24,10 @@ def register_filters(app):
     from kpiapp.models.jobs import JobStatus
     from kpiapp.models.metrics import ImportKind, ImportStatus
     from kpiapp.models.reports import BatchStatus, ReportKind
+    from kpiapp.contracts.invites import InviteStatus
+    from kpiapp.models.objectives import KrKind, ObjectiveStatus
 
     for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
                  BatchStatus, ReportKind, JobStatus, AppealState, AppealStep, Action, DisputeState,
-                 DisputeStep):
+                 DisputeStep, KrKind, ObjectiveStatus, InviteStatus):
         app.jinja_env.globals[enum.__name__] = enum
