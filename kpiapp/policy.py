@@ -532,6 +532,15 @@ def can_view_contract_report(user, report):
     return can_manage_contract(user, report.contract)
 
 
+def client_reports_filter():
+    """A WHERE clause on ContractReport matching can_view_contract_report's client half: the
+    reports sent at least once (a report back in draft for a corrected revision included)."""
+    from kpiapp.contracts.report_flow import CLIENT_VISIBLE
+    from kpiapp.models import ContractReport
+
+    return ContractReport.state.in_(CLIENT_VISIBLE) | (ContractReport.revision > 1)
+
+
 def can_invite_client(user, company):
     """Invite a client user of `company`: HR, admins, and the lead of one of its contracts."""
     from kpiapp.extensions import db

@@ -25,7 +25,7 @@ from kpiapp.appraisal.workflow import TransitionError
 from kpiapp.contracts import documents, fees, notifications
 from kpiapp.contracts.amendment_flow import TermsState
 from kpiapp.contracts.flow import ContractParty
-from kpiapp.contracts.report_flow import CLIENT_VISIBLE, REPORT_FLOW, ReportFacts, ReportState, ReportStep
+from kpiapp.contracts.report_flow import REPORT_FLOW, ReportFacts, ReportState, ReportStep
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.services import DefinitionError, explain_metric, get_definition
@@ -487,7 +487,7 @@ def client_events(report) -> list:
 def reports_of(contract, *, client=False) -> list:
     query = select(ContractReport).where(ContractReport.contract_id == contract.id)
     if client:
-        query = query.where(ContractReport.state.in_(CLIENT_VISIBLE) | (ContractReport.revision > 1))
+        query = query.where(policy.client_reports_filter())
     return db.session.execute(query.order_by(ContractReport.period_start)).scalars().all()
 
 

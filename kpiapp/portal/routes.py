@@ -14,7 +14,7 @@ from sqlalchemy import select
 from kpiapp import policy
 from kpiapp.contracts import documents, reports, terms
 from kpiapp.contracts.amendment_flow import TermsState
-from kpiapp.contracts.report_flow import CLIENT_VISIBLE, ReportState
+from kpiapp.contracts.report_flow import ReportState
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.models import Contract, ContractReport, ContractVersion
@@ -46,7 +46,7 @@ def report_or_404(report_id):
 
 def client_reports(contract):
     return list(db.session.scalars(select(ContractReport).where(
-        ContractReport.contract_id == contract.id, ContractReport.state.in_(CLIENT_VISIBLE))
+        ContractReport.contract_id == contract.id, policy.client_reports_filter())
         .order_by(ContractReport.period_start.desc())))
 
 

@@ -84,6 +84,7 @@ def test_a_dispute_then_a_corrected_revision_keeps_the_first_readable(app, brows
     page = me.page(f"/portal/reports/{report.id}")
     assert "Our ERP shows more orders" in page and "Revision 1" in page
     assert "Late orders from the ERP export" not in page and "Accept the report" not in page
+    assert f"/portal/reports/{report.id}" in me.page(f"/portal/contracts/{setup.contract.id}")  # still listed
     reports.send_report(report, setup.lead)
     db.session.commit()
     page = me.page(f"/portal/reports/{report.id}")
