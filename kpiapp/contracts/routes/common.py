@@ -2,14 +2,16 @@
 refusals in the user's language (marked on the input they are about), and choice lists."""
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, flash, redirect
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from kpiapp import presentation
 
 from kpiapp.contracts.amendment_flow import TermsState, TermsStep
 from kpiapp.contracts.report_flow import ReportState, ReportStep
+from kpiapp.contracts.routes.forms import ConfirmForm
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
 from kpiapp.metrics.catalog import BUILTIN_METRICS, BUILTIN_METRICS_BY_KEY
@@ -68,6 +70,21 @@ def refused(error, entity, entity_id=None):
     status = getattr(error, "status", 403 if error.code == "forbidden" else 422)
     audit_refusal(SimpleNamespace(code=error.code, status=status), entity, entity_id)
     return refusal_text(error)
+
+
+def run_step(call, target, entity, error_class, back, done):
+    """One flow step posted from a button (confirm form): run `call(target, current_user)`,
+    commit, flash `done` or the refusal, and go `back` (the report and terms steps alike)."""
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        call(target, current_user)
+        db.session.commit()
+    except error_class as error:
+        flash(refused(error, entity, target.id), "error")
+        return redirect(back)
+    flash(done, "success")
+    return redirect(back)
 
 
 def mark(form, error, text):

@@ -10,7 +10,7 @@ from flask_login import current_user
 from kpiapp import presentation
 from kpiapp.contracts import documents, reports
 from kpiapp.contracts.report_flow import REPORT_FLOW, ReportState, ReportStep
-from kpiapp.contracts.routes.common import bp, load_contract, load_report, mark, metric_unit, refused
+from kpiapp.contracts.routes.common import bp, load_contract, load_report, mark, metric_unit, refused, run_step
 from kpiapp.contracts.routes.forms import AnswerForm, ConfirmForm, GenerateForm, NoteForm, OverrideForm
 from kpiapp.extensions import db
 from kpiapp.policy import allow
@@ -111,16 +111,8 @@ def report_step(contract_id, report_id, step):
     _contract, report = load_report(contract_id, report_id)
     if step not in STEP_CALLS:
         abort(404)
-    if not ConfirmForm().validate():
-        abort(400)
-    try:
-        STEP_CALLS[step](report, current_user)
-        db.session.commit()
-    except reports.ReportError as error:
-        flash(refused(error, "contract_report", report_id), "error")
-        return redirect(report_url(report))
-    flash(step_done(step), "success")
-    return redirect(report_url(report))
+    return run_step(STEP_CALLS[step], report, "contract_report", reports.ReportError, report_url(report),
+                    step_done(step))
 
 
 @bp.route("/<int:contract_id>/reports/<int:report_id>/override", methods=["POST"])

@@ -11,7 +11,7 @@ from kpiapp import presentation
 from kpiapp.contracts import terms
 from kpiapp.contracts.amendment_flow import TERMS_FLOW, TermsState, TermsStep
 from kpiapp.contracts.routes.common import (LIMITS, bp, clause_rows, fee_summary, load_clause, load_contract,
-                                            load_version, mark, metric_choices, metric_unit, refused)
+                                            load_version, mark, metric_choices, metric_unit, refused, run_step)
 from kpiapp.contracts.routes.forms import AmendmentForm, ClauseForm, ConfirmForm, FeeForm, StoresForm
 from kpiapp.extensions import db
 from kpiapp.models import Store
@@ -169,19 +169,11 @@ def step_done(step):
 @allow("contracts.work")
 def version_step(contract_id, version_id, step):
     """activate, propose or withdraw."""
-    contract, version = load_version(contract_id, version_id)
+    _contract, version = load_version(contract_id, version_id)
     if step not in STEP_CALLS:
         abort(404)
-    if not ConfirmForm().validate():
-        abort(400)
-    try:
-        STEP_CALLS[step](version, current_user)
-        db.session.commit()
-    except terms.TermsError as error:
-        flash(refused(error, "contract_version", version_id), "error")
-        return redirect(url_for(".version", contract_id=contract_id, version_id=version_id))
-    flash(step_done(step), "success")
-    return redirect(url_for(".version", contract_id=contract_id, version_id=version_id))
+    return run_step(STEP_CALLS[step], version, "contract_version", terms.TermsError,
+                    url_for(".version", contract_id=contract_id, version_id=version_id), step_done(step))
 
 
 @bp.route("/<int:contract_id>/amendments", methods=["POST"])
