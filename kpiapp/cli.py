@@ -277,3 +277,22 @@ def verify_report_command(path):
         fail_line("NOT VERIFIED: " + ", ".join(result.problems))
     note = " It has been superseded by a newer version." if result.superseded else ""
     click.echo(f"OK: genuine signed report, identical to the issued copy.{note}")
+
+
+@kpi.command("vault-rotate", help="Re-seal every stored secret (connector credentials, IM secrets) with the "
+                                    "newest key of VAULT_KEYS, so an older key can be dropped.")
+@with_appcontext
+def vault_rotate_command():
+    from kpiapp import vault
+
+    set_actor(SYSTEM)
+    models = [mapper.class_ for mapper in db.Model.registry.mappers
+              if any(isinstance(column.type, vault.Sealed) for column in mapper.class_.__table__.columns)]
+    try:
+        count = vault.rotate_all(db.session, models)
+    except vault.VaultError as error:
+        db.session.rollback()
+        click.echo(f"vault-rotate: {error}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Re-sealed {count} value(s) in {len(models)} table(s) with the newest key.")
