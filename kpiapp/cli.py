@@ -296,3 +296,27 @@ def vault_rotate_command():
         sys.exit(1)
     db.session.commit()
     click.echo(f"Re-sealed {count} value(s) in {len(models)} table(s) with the newest key.")
+
+
+@kpi.command("cron", help="Run the schedule (kpiapp/schedule.py): on Redis through RQ's CronScheduler, "
+                            "else in-process. --once NAME runs one entry now; --list shows them.")
+@click.option("--once", "once", help="Run this entry now and exit.")
+@click.option("--list", "show", is_flag=True, help="List the entries and exit.")
+@with_appcontext
+def cron_command(once, show):
+    from kpiapp.schedule import SCHEDULE, entry
+    from workers import cron
+
+    if show:
+        for item in SCHEDULE:
+            click.echo(f"{item.name:<16} {item.cron:<16} {item.help}")
+        return
+    if once:
+        try:
+            item = entry(once)
+        except KeyError:
+            raise click.ClickException(f"no schedule entry named {once!r}") from None
+        result = cron.function(item.func)()
+        click.echo(f"{item.name}: {result}")
+        return
+    cron.run_on_redis() if current_app.config.get("REDIS_URL") else cron.run_inprocess()

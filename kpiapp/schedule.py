@@ -1,0 +1,33 @@
+"""What runs by itself, and when: the one list read by `flask --app wsgi kpi cron`.
+
+Each entry names a function in workers/ (an RQ entry point, run by a worker inside the app
+context) and a cron expression in UTC. With Redis, `kpi cron` registers the list with RQ's
+own CronScheduler (rq.cron), which enqueues each entry when due; a Redis lock keeps one
+scheduler active per queue, so a second `kpi cron` waits as a stand-by. Without Redis (the
+one-machine demo) `kpi cron` runs the same functions in-process at the same times
+(croniter). `kpi cron --once NAME` runs one entry now, by hand.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    cron: str  # minute hour day-of-month month day-of-week, UTC
+    func: str  # dotted path of a function in workers/
+    help: str
+
+
+SCHEDULE = (
+    Entry("anchor-audit", "*/15 * * * *", "workers.audit.anchor_audit_chain",
+          "append the audit chain's committed head to the anchors outside the database"),
+    Entry("at-risk", "0 1 * * 1", "workers.scheduled.at_risk",
+          "weekly: notify the owners of at-risk items"),
+)
+
+
+def entry(name):
+    for item in SCHEDULE:
+        if item.name == name:
+            return item
+    raise KeyError(name)
