@@ -1,7 +1,7 @@
 """The appeal (申诉) state machine: an employee's formal objection to a locked result.
 
-Same pattern as workflow.py: one transition table, `permitted()` for buttons and the API,
-`check()` for the services, and BLOCKERS for facts that refuse a step the table allows.
+One FlowTable (kpiapp/flow_table.py): the transition table, `permitted()` for buttons and
+the API, `check()` for the services, and BLOCKERS for facts that refuse a step the table allows.
 Who the actor is to the scorecard comes from policy.relations_of (workflow.Relation).
 
     (none) ──raise──> open ──answer──> answered ──close──> closed
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiapp.appraisal.workflow import Relation, TransitionError, first_blocker
+from kpiapp.appraisal.workflow import Relation
+from kpiapp.flow_table import FlowTable, Transition, transition
 from kpiapp.i18n import N_, LabelledEnum
 
 
@@ -46,14 +47,6 @@ _EVENT_LABELS = {
 
 
 @dataclass(frozen=True)
-class AppealTransition:
-    next_state: AppealState
-    relations: frozenset[Relation]
-    text_required: bool = False  # the reason (raise), the reply (answer) or why (reopen)
-    own_allowed: bool = False
-
-
-@dataclass(frozen=True)
 class AppealFacts:
     locked: bool = True  # the scorecard version is locked (appeals are about locked results)
     superseded: bool = False  # a newer version exists already
@@ -62,12 +55,10 @@ class AppealFacts:
 St, Step, R = AppealState, AppealStep, Relation
 
 
-def _t(next_state, *relations, text=False, own=False) -> AppealTransition:
-    return AppealTransition(next_state, frozenset(relations), text, own)
-
+_t = transition
 
 # (state before, step): None is "no appeal yet"
-TRANSITIONS: dict[tuple[AppealState | None, AppealStep], AppealTransition] = {
+TRANSITIONS: dict[tuple[AppealState | None, AppealStep], Transition] = {
     (None, Step.RAISE): _t(St.OPEN, R.OWNER, text=True, own=True),
     (St.OPEN, Step.ANSWER): _t(St.ANSWERED, R.MANAGER, R.HR, text=True),
     (St.ANSWERED, Step.CLOSE): _t(St.CLOSED, R.HR),
@@ -86,36 +77,18 @@ BLOCKER_MESSAGES = {
 OPEN_STATES = frozenset({St.OPEN, St.ANSWERED})
 
 
+FLOW = FlowTable(Step, TRANSITIONS, BLOCKERS, BLOCKER_MESSAGES, text_code="reason_required",
+                 own_code="own_scorecard", own_party=R.OWNER)
+
+
 def permitted(state: AppealState | None, relations: set[Relation], *, is_owner: bool,
               facts: AppealFacts = AppealFacts()) -> tuple[AppealStep, ...]:
     """The appeal steps this actor may take now, in step order."""
-    return tuple(s for s in Step if not (_refusal(state, s, relations, is_owner) or _blocker(s, facts)))
+    return FLOW.permitted(state, relations, facts, own=is_owner)
 
 
 def check(state: AppealState | None, step: AppealStep, relations: set[Relation], *, is_owner: bool,
           text: str | None = None, facts: AppealFacts = AppealFacts()) -> AppealState:
     """The appeal's state after `step`, or raise TransitionError (codes as in workflow.check,
-    plus 'text_required', 'not_locked')."""
-    refusal = _refusal(state, step, relations, is_owner) or _blocker(step, facts)
-    if refusal is not None:
-        raise TransitionError(*refusal)
-    transition = TRANSITIONS[(state, step)]
-    if transition.text_required and not (text and text.strip()):
-        raise TransitionError("reason_required", f"'{step}' needs a written text.")
-    return transition.next_state
-
-
-def _refusal(state, step, relations, is_owner) -> tuple[str, str] | None:
-    transition = TRANSITIONS.get((state, step))
-    if transition is None:
-        where = state or "not raised"
-        return "not_allowed_in_state", f"'{step}' is not possible on an appeal that is {where}."
-    if not transition.relations & set(relations):
-        return "forbidden", f"You may not '{step}' this appeal."
-    if (is_owner or Relation.OWNER in relations) and not transition.own_allowed:
-        return "own_scorecard", f"You cannot '{step}' an appeal about your own scorecard."
-    return None
-
-
-def _blocker(step, facts) -> tuple[str, str] | None:
-    return first_blocker(BLOCKERS, BLOCKER_MESSAGES, step, facts)
+    plus 'reason_required', 'own_scorecard', 'not_locked', 'superseded')."""
+    return FLOW.check(state, step, relations, text=text, facts=facts, own=is_owner)

@@ -1,7 +1,7 @@
 """The data dispute (数据异议) state machine: a flag on one data-backed number (docs/disputes.md).
 
-Built like workflow.py: one transition table, `permitted()` for buttons, `check()` for the
-services, and BLOCKERS for facts that refuse a step the table allows. Refusals are
+One FlowTable (kpiapp/flow_table.py): the transition table, `permitted()` for buttons,
+`check()` for the services, and BLOCKERS for facts that refuse a step the table allows. Refusals are
 workflow.TransitionError with a code. Who the actor is to the dispute (DisputeParty) comes
 from policy.dispute_parties.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kpiapp.appraisal.workflow import TransitionError, first_blocker
+from kpiapp.flow_table import FlowTable, Transition, transition
 from kpiapp.i18n import N_, LabelledEnum
 
 
@@ -60,14 +60,6 @@ class DisputeParty(StrEnum):
 
 
 @dataclass(frozen=True)
-class DisputeTransition:
-    next_state: DisputeState
-    parties: frozenset[DisputeParty]
-    text_required: bool = False  # the comment (raise) or the reason (correct, reject, override)
-    own_allowed: bool = False  # may someone do it on their own scorecard or their own dispute
-
-
-@dataclass(frozen=True)
 class DisputeFacts:
     data_backed: bool = True  # the item's actual comes from imported data
     item_disputed: bool = False  # the item already has an active dispute
@@ -78,12 +70,10 @@ class DisputeFacts:
 St, Step, P = DisputeState, DisputeStep, DisputeParty
 
 
-def _t(next_state, *parties, text=False, own=False) -> DisputeTransition:
-    return DisputeTransition(next_state, frozenset(parties), text, own)
-
+_t = transition
 
 # (state before, step): None is "no dispute yet"
-TRANSITIONS: dict[tuple[DisputeState | None, DisputeStep], DisputeTransition] = {
+TRANSITIONS: dict[tuple[DisputeState | None, DisputeStep], Transition] = {
     (None, Step.RAISE): _t(St.OPEN, P.VIEWER, text=True, own=True),
     (St.OPEN, Step.CORRECT): _t(St.CORRECTED, P.HANDLER, text=True),
     (St.OPEN, Step.REJECT): _t(St.REJECTED, P.HANDLER, text=True),
@@ -110,11 +100,14 @@ BLOCKER_MESSAGES = {
 ACTIVE_STATES = frozenset({St.OPEN, St.CORRECTED})
 
 
+FLOW = FlowTable(Step, TRANSITIONS, BLOCKERS, BLOCKER_MESSAGES, text_code="reason_required",
+                 own_code="own_dispute", own_party=P.RAISER)
+
+
 def permitted(state: DisputeState | None, parties: set[DisputeParty], *, own: bool,
               facts: DisputeFacts = DisputeFacts()) -> tuple[DisputeStep, ...]:
     """The dispute steps this actor may take now, in step order (texts are asked by `check`)."""
-    return tuple(s for s in Step if not (_refusal(state, s, parties, own)
-                                         or first_blocker(BLOCKERS, BLOCKER_MESSAGES, s, facts)))
+    return FLOW.permitted(state, parties, facts, own=own)
 
 
 def check(state: DisputeState | None, step: DisputeStep, parties: set[DisputeParty], *, own: bool,
@@ -122,26 +115,8 @@ def check(state: DisputeState | None, step: DisputeStep, parties: set[DisputePar
     """The dispute's state after `step`, or raise TransitionError. `own`: the actor owns the
     scorecard or raised the dispute. Codes: 'not_allowed_in_state', 'forbidden', 'own_dispute',
     'reason_required' and the BLOCKERS' codes."""
-    refusal = _refusal(state, step, parties, own) or first_blocker(BLOCKERS, BLOCKER_MESSAGES, step, facts)
-    if refusal is not None:
-        raise TransitionError(*refusal)
-    transition = TRANSITIONS[(state, step)]
-    if transition.text_required and not (text and text.strip()):
-        raise TransitionError("reason_required", f"'{step}' needs a written text.")
-    return transition.next_state
+    return FLOW.check(state, step, parties, text=text, facts=facts, own=own)
 
 
 def is_active(state: DisputeState | None) -> bool:
     return state in ACTIVE_STATES
-
-
-def _refusal(state, step, parties, own) -> tuple[str, str] | None:
-    transition = TRANSITIONS.get((state, step))
-    if transition is None:
-        where = state or "not raised"
-        return "not_allowed_in_state", f"'{step}' is not possible on a dispute that is {where}."
-    if not transition.parties & set(parties):
-        return "forbidden", f"You may not '{step}' this dispute."
-    if (own or P.RAISER in parties) and not transition.own_allowed:
-        return "own_dispute", f"You cannot '{step}' a dispute about your own scorecard or raised by you."
-    return None
