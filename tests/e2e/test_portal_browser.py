@@ -21,6 +21,8 @@ SIZES = {"1366": (1366, 900), "390": (390, 844)}
 # the demo's two client logins, each in the language of its company
 CLIENTS = {"en": ("client", "en-US", "Nordic Home Goods"), "zh": ("client2", "zh-CN", "青禾家居")}
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+# the clause tables stack as cards on a phone: none of them scrolls sideways inside its box
+CARDS_FIT = "[...document.querySelectorAll('main table.cards')].every(t => t.scrollWidth <= t.clientWidth + 1)"
 CHARTS = """() => [...document.querySelectorAll('figure[data-chart]')].map(f => ({
   id: f.id, rows: f.querySelectorAll('table.chart-data tbody tr').length,
   drawn: !!f.querySelector('.chart-view svg')}))"""
@@ -78,6 +80,7 @@ def test_every_portal_page_fits_and_shows_its_charts(demo_server, browser, lang,
             page.screenshot(path=str(SHOTS / f"{lang}-{name}-{size}.png"), full_page=True)
             assert all(c["rows"] > 0 and c["drawn"] for c in charts), (link, charts)
             assert page.evaluate(FITS), (link, size)
+            assert page.evaluate(CARDS_FIT), (link, size)
         assert page.evaluate(CHARTS), "the trends page has no chart"
     finally:
         context.close()
