@@ -271,10 +271,20 @@ def comment_add(kind, target_id):
         error = error_
     if is_fragment_request():
         return render_template("_macros/comments_panel.html", kind=kind.value, target_id=target_id, error=error,
-                               body=body, next_url=safe_next(request.form.get("next")) or ""), 422 if error else 200
+                               body=body, next_url=safe_next(request.form.get("next")) or "",
+                               title=panel_title(kind, target_id)), 422 if error else 200
     if error is not None:
         flash(error_text(error), "error")
     return redirect(back_to(kind, target_id) + "#comments")
+
+
+def panel_title(kind, target_id):
+    """A KPI item without a provenance page has its panel among others on its scorecard, headed
+    by the item's name (scorecards/_item_comments.html); other panels are headed "Comments"."""
+    if kind != CommentTarget.item:
+        return None
+    item = comments.load_target(kind, target_id, current_user)
+    return item.name if item.metric_key is None else None
 
 
 @bp.app_template_global("task_overdue")
