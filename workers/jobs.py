@@ -135,8 +135,8 @@ def recompute_import_body(import_id, progress):
     from kpiapp.tracking import alerts, services
 
     if not services.is_suspended():
+        objectives.recompute_after_import(import_id)  # metric key results first: OKR items read them
         scorecards, _items = services.recompute_import(import_id, progress=progress)
-        objectives.recompute_after_import(import_id)  # metric key results, like KPI items
         jobs.record_total("recompute_import", "import_record", import_id, scorecards)
         alerts.notify_running()  # at most once a week per owner (docs/pace.md)
         db.session.commit()

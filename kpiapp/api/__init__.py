@@ -4,6 +4,7 @@
 def register(app):
     from kpiapp.api import auth, objectives, routes, tokens  # noqa: F401  (routes attach to the blueprints)
     from kpiapp.api import tasks  # noqa: F401  (/api/v1/tasks on routes.bp)
+    from kpiapp.api import comments  # noqa: F401  (comments on key results, scorecards, items)
     from kpiapp.extensions import csrf
     from kpiapp.models import api_tokens  # noqa: F401  (the model joins the metadata)
 

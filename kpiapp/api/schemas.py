@@ -55,6 +55,8 @@ class Cycle(Schema):
     hr_approval_required = fields.Boolean()
     deadlines = fields.Dict(keys=fields.String(), values=fields.Date(allow_none=True))
     grade_table = fields.List(fields.Dict())
+    okr_weight = fields.String(allow_none=True, metadata={
+        "description": "the OKR attainment item's weight on every scorecard (a decimal); null: OKRs stay out of pay"})
     scorecards_by_state = fields.Dict(
         keys=fields.String(), values=fields.Integer(), metadata={"description": "only on one cycle"}
     )

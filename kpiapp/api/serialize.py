@@ -22,6 +22,7 @@ def cycle_json(cycle, counts=None):
         "hr_approval_required": cycle.hr_approval_required,
         "deadlines": {name: date(getattr(cycle, name)) for name in services.DEADLINES},
         "grade_table": cycle.grade_table,
+        "okr_weight": None if cycle.okr_weight is None else str(cycle.okr_weight),
     }
     if counts is not None:
         data["scorecards_by_state"] = counts

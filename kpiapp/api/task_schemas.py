@@ -52,6 +52,8 @@ class Task(Schema):
 
 class TaskList(Schema):
     tasks = fields.List(fields.Nested(Task), required=True)
+    next_after = fields.Integer(allow_none=True, metadata={
+        "description": "without mine: more tasks follow; pass it as `after` for the next page"})
 
 
 class TaskQuery(Schema):
@@ -59,6 +61,7 @@ class TaskQuery(Schema):
     assignee_id = fields.Integer()
     status = fields.String(validate=validate.OneOf(TASK_STATES))
     due = fields.String(validate=validate.OneOf(DUE_FILTERS))
+    after = fields.Integer(metadata={"description": "the next_after of the previous page (board order)"})
 
 
 class TaskBody(Schema):

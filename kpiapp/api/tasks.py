@@ -89,11 +89,12 @@ def list_tasks():
         found = tasks.my_tasks(current_user, include_closed=True)
         status = request.args.get("status")
         found = [t for t in found if status in (None, t.status.value)]
-    else:
-        columns = tasks.board(current_user, person_id=request.args.get("assignee_id", type=int),
-                              status=request.args.get("status"), due=request.args.get("due"))
-        found = [t for column in columns.values() for t in column]
-    return jsonify(tasks=[task_json(t, current_user) for t in found])
+        return jsonify(tasks=[task_json(t, current_user) for t in found], next_after=None)
+    page = tasks.board_page(current_user, person_id=request.args.get("assignee_id", type=int),
+                            status=request.args.get("status"), due=request.args.get("due"),
+                            after=request.args.get("after", type=int), size=tasks.BOARD_PAGE)
+    found = [t for column in page.columns.values() for t in column]
+    return jsonify(tasks=[task_json(t, current_user) for t in found], next_after=page.next_after)
 
 
 @bp.route("/tasks", methods=["POST"])

@@ -32,6 +32,7 @@ from kpiapp.appraisal.workflow import check_edit as workflow_check_edit
 from kpiapp.appraisal.workflow import permitted as workflow_permitted
 from kpiapp.appraisal.notifications import inbox, mark_read  # noqa: F401  (part of the service API)
 from kpiapp.appraisal.queries import appeal_of  # noqa: F401  (part of the service API)
+from kpiapp.bonus import arithmetic
 from kpiapp.extensions import db
 from kpiapp.metrics.catalog import BUILTIN_METRICS_BY_KEY
 from kpiapp.models import (
@@ -41,6 +42,7 @@ from kpiapp.models import (
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleKind, CycleStatus, ItemKind, ItemTag, ParticipantKind
 from kpiapp.models.base import utcnow
+from kpiapp.objectives import attainment
 from kpiapp.org import queries as org_queries
 
 # bump when scoring.py changes how points are computed; frozen into every locked snapshot
@@ -352,13 +354,16 @@ def grade_bands(grade_table):
                               "Each grade needs grade, min_score and coefficient.") from None
 
 
+KEEP = object()  # edit_cycle: leave the OKR weight as it is
 DEADLINES = ("targets_due", "approval_due", "self_review_due", "manager_review_due", "calibration_due")
 
 
 def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=None, hr_approval_required=False,
-                 deadlines=None, participants=()):
-    """Create a cycle (draft) with its grade table, deadlines and participant rules; HR/admin only."""
+                 deadlines=None, participants=(), okr_weight=None):
+    """Create a cycle (draft) with its grade table, deadlines, participant rules and OKR weight
+    (None: OKRs stay out of pay); HR/admin only."""
     _require_hr(actor)
+    _check_okr_weight(okr_weight)
     if period_end < period_start:
         raise ValidationError("invalid_period", "The period ends before it starts.")
     table = grade_table or DEFAULT_GRADE_TABLE
@@ -367,7 +372,7 @@ def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=Non
     cycle = Cycle(name=name, kind=_enum(CycleKind, kind, "kind"), period_start=period_start,
                   period_end=period_end,
                   grade_table=audit.to_jsonable(table), hr_approval_required=hr_approval_required,
-                  **(deadlines or {}))
+                  okr_weight=okr_weight, **(deadlines or {}))
     db.session.add(cycle)
     add_participants(cycle, actor, participants)
     with acting(actor):
@@ -382,6 +387,13 @@ def _check_grade_table(table):
         raise ValidationError(error.code, error.message) from None
 
 
+def _check_okr_weight(weight):
+    """None (no OKR item) or a weight above 0 and below 100: the template items keep the rest."""
+    if weight is not None and not Decimal(0) < Decimal(weight) < scoring.HUNDRED:
+        raise ValidationError("invalid_okr_weight", "The OKR weight must be above 0 and below 100.",
+                              field="okr_weight")
+
+
 def _check_deadlines(deadlines):
     unknown = set(deadlines or {}) - set(DEADLINES)
     if unknown:
@@ -389,10 +401,10 @@ def _check_deadlines(deadlines):
 
 
 def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_required=None,
-               participants=()):
-    """Edit a cycle until it closes: name, deadlines and more participant rules; the grade table
-    and the HR-approval switch only while it is a draft (running scorecards were started under
-    them). HR/admin only; the ORM audit hooks record the change. Flushes."""
+               participants=(), okr_weight=KEEP):
+    """Edit a cycle until it closes: name, deadlines and more participant rules; the grade table,
+    the HR-approval switch and the OKR weight only while it is a draft (running scorecards were
+    started under them). HR/admin only; the ORM audit hooks record the change. Flushes."""
     _require_hr(actor)
     if cycle.status == CycleStatus.closed:
         raise ValidationError("not_editable", "A closed cycle cannot change.")
@@ -402,6 +414,9 @@ def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_r
         cycle.grade_table = audit.to_jsonable(grade_table)
     if hr_approval_required is not None and cycle.status == CycleStatus.draft:
         cycle.hr_approval_required = hr_approval_required
+    if okr_weight is not KEEP and cycle.status == CycleStatus.draft:
+        _check_okr_weight(okr_weight)
+        cycle.okr_weight = okr_weight
     cycle.name = name or cycle.name
     for key, value in (deadlines or {}).items():
         setattr(cycle, key, value)
@@ -520,10 +535,15 @@ def _start_one(cycle, person, override, report):
         report.skipped.append(person.id)
         return
     scope = _scope_of(person)
-    card = Scorecard(cycle=cycle, person=person, version=1, template_id=template.id, state=S.DRAFT,
-                     items=[_card_item(i, scope) for i in template.items])
+    items = [_card_item(i, scope) for i in template.items]
+    if cycle.okr_weight is not None:
+        items = with_okr_item(items, Decimal(cycle.okr_weight))
+    card = Scorecard(cycle=cycle, person=person, version=1, template_id=template.id, state=S.DRAFT, items=items)
     db.session.add(card)
     db.session.flush()
+    for item in card.items:
+        if item.is_okr:
+            set_actual(item, *attainment.attainment(person.id, cycle.period_start, cycle.period_end))
     report.created.append(card.id)
     notifications.notify_next(card)
 
@@ -554,6 +574,28 @@ def _card_item(template_item, scope):
     item.scope = scope if template_item.kind == ItemKind.metric else None
     refresh_points(item)
     return item
+
+
+OKR_ITEM_NAME = "OKR attainment / OKR 达成率"
+OKR_LIMITS = {"threshold": Decimal(0), "target": scoring.HUNDRED, "stretch": scoring.HUNDRED}
+
+
+def okr_rule():
+    """Points = the attainment in percent: linear from 0 (0 points) to 100 (100 points), no stretch."""
+    rule = ScoringRule(kind=scoring.RuleKind.LINEAR, cap=scoring.HUNDRED, **OKR_LIMITS)
+    return {k: v for k, v in rule.to_dict().items() if k not in RULE_LIMITS}
+
+
+def with_okr_item(items, weight):
+    """The template's items with their weights scaled to 100 - `weight` (to the cent, largest
+    remainder, so they still total 100 with the OKR item), then the OKR attainment item."""
+    scaled = arithmetic.scale_to_budget([Decimal(i.weight) for i in items], scoring.HUNDRED - weight)
+    for item, new_weight in zip(items, scaled):
+        item.weight = new_weight
+    okr = ScorecardItem(seq=len(items) + 1, name=OKR_ITEM_NAME, kind=ItemKind.okr, tag=ItemTag.result,
+                        weight=weight, rule=okr_rule(), revision=1, **OKR_LIMITS)
+    refresh_points(okr)
+    return [*items, okr]
 
 
 # ---- reading scorecards -----------------------------------------------------------------

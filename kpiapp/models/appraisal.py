@@ -17,6 +17,7 @@ VALUE = Numeric(20, 6)
 class ItemKind(LabelledEnum):
     metric = "metric", N_("from data")
     manual = "manual", N_("manual")
+    okr = "okr", N_("OKR attainment")  # added by the cycle's okr_weight (docs/objectives.md)
 
 
 class ItemTag(StrEnum):
@@ -211,6 +212,10 @@ class ScorecardItem(ItemFields, db.Model):
     @property
     def is_manual(self):
         return self.kind == ItemKind.manual
+
+    @property
+    def is_okr(self):
+        return self.kind == ItemKind.okr
 
 
 class ScorecardItemVersion(db.Model):

@@ -12,13 +12,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from kpiapp import audit, policy
 from kpiapp.extensions import db
 from kpiapp.metrics.services import get_definition
 from kpiapp.models import (
     CheckIn, Confidence, ImportKind, ImportRecord, ImportStatus, KeyResult, KrKind, MetricFact, Milestone,
-    Objective, ObjectiveLevel, ObjectiveStatus, PeriodKind, ScorecardItem, Store, StoreOwner, User,
+    Objective, ObjectiveLevel, ObjectiveStatus, PeriodKind, Scorecard, ScorecardItem, Store, StoreOwner, User,
 )
 from kpiapp.models.base import utcnow
 from kpiapp.objectives import decompose as splits
@@ -581,31 +582,65 @@ class TreeNode:
     hidden_children: int = 0  # children the user may not see (counted, not shown)
 
 
-def alignment_tree(root, user, today=None, _seen=None):
+def alignment_tree(root, user, today=None):
     """From `root` down: each objective the user may see, its progress, at-risk flag, key
     results with their aligned KPI items, and its visible children (a branch is at risk when
-    any objective in it is)."""
+    any objective in it is). A constant number of queries whatever the tree's size: the
+    subtree with its key results and owners, which of it the user may see, and the aligned
+    items the user may see, each read at once (policy's SQL filters decide what is seen)."""
     today = today or tracking.utc_today()
-    seen = (_seen or set()) | {root.id}
-    rolled = objective_progress(root)
-    node = TreeNode(root, rolled.progress, rolled.weight_covered, objective_at_risk(root, today))
-    node.key_results = [KrNode(kr, kr_at_risk(kr, today), aligned_items(kr, user)) for kr in root.key_results]
-    for child in root.children:
+    objectives = subtree(root)
+    visible = set(db.session.execute(select(Objective.id).where(
+        Objective.id.in_(list(objectives)), policy.visible_objectives_filter(user))).scalars())
+    items = aligned_items_of([kr.id for o in objectives.values() for kr in o.key_results], user)
+    return tree_node(root, visible, items, today, set())
+
+
+def subtree(root):
+    """{id: Objective} of `root` and every objective below it, with their key results,
+    children and owners loaded (one recursive query, then one per relationship)."""
+    below = select(Objective.id).where(Objective.id == root.id).cte("okr_below", recursive=True)
+    below = below.union(select(Objective.id).where(Objective.parent_id == below.c.id))
+    found = db.session.execute(
+        select(Objective).where(Objective.id.in_(select(below.c.id)))
+        .options(selectinload(Objective.key_results).joinedload(KeyResult.owner),
+                 selectinload(Objective.children), joinedload(Objective.owner))).unique().scalars().all()
+    return {o.id: o for o in found}
+
+
+def tree_node(objective, visible, items, today, seen):
+    seen.add(objective.id)
+    rolled = objective_progress(objective)
+    node = TreeNode(objective, rolled.progress, rolled.weight_covered, objective_at_risk(objective, today))
+    node.key_results = [KrNode(kr, kr_at_risk(kr, today), items.get(kr.id, [])) for kr in objective.key_results]
+    for child in objective.children:
         if child.id in seen or child.status == ObjectiveStatus.cancelled:
             continue
-        if not policy.can_view_objective(user, child):
+        if child.id not in visible:
             node.hidden_children += 1
             continue
-        branch = alignment_tree(child, user, today, seen)
+        branch = tree_node(child, visible, items, today, seen)
         node.children.append(branch)
         node.at_risk = node.at_risk or branch.at_risk
     return node
 
 
 def aligned_items(kr, user):
-    items = db.session.execute(select(ScorecardItem).where(ScorecardItem.key_result_id == kr.id)
-                               .order_by(ScorecardItem.id)).scalars().all()
-    return [item for item in items if policy.can(user, "scorecard.view", item.scorecard)]
+    return aligned_items_of([kr.id], user).get(kr.id, [])
+
+
+def aligned_items_of(kr_ids, user):
+    """{key result id: [the KPI items aligned to it on scorecards the user may see]}, in one query."""
+    if not kr_ids:
+        return {}
+    query = (select(ScorecardItem).join(Scorecard, ScorecardItem.scorecard_id == Scorecard.id)
+             .where(ScorecardItem.key_result_id.in_(kr_ids), policy.visible_scorecards_filter(user))
+             .options(contains_eager(ScorecardItem.scorecard).joinedload(Scorecard.person))
+             .order_by(ScorecardItem.id))
+    found = {}
+    for item in db.session.execute(query).unique().scalars():
+        found.setdefault(item.key_result_id, []).append(item)
+    return found
 
 
 def visible_objectives(user, root_only=False, period_start=None):

@@ -7,9 +7,10 @@ an explicit audit event per step; flush, never commit (the face commits once).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from kpiapp import audit, policy
@@ -26,7 +27,7 @@ TEXT_MAX = 5000
 CHECKLIST_MAX = 50
 LINKS = ("key_result_id", "scorecard_item_id", "review_id")
 DUE_FILTERS = ("overdue", "this_week", "next_week", "later", "none")
-BOARD_LIMIT = 300
+BOARD_PAGE = 100  # tasks per page of the board; "More" fetches the next page after the last one shown
 
 
 class TaskError(Exception):
@@ -310,21 +311,64 @@ def my_tasks(user, include_closed=False):
     return list(db.session.execute(ordered(query)).scalars())
 
 
+@dataclass
+class BoardPage:
+    columns: dict  # {status: [tasks]} of this page, every status present
+    totals: dict  # {status: count} of every task the filters select, over all pages
+    next_after: int | None  # the id of the last task shown, when more follow
+
+
 def board(user, person_id=None, status=None, due=None, today=None):
-    """The team board: tasks `user` may see, filtered by person, status and due; grouped by status
-    ({status: [tasks]}, every status present). Unknown filter values are ignored."""
-    query = task_query(user)
+    """The board's first page grouped by status ({status: [tasks]}, every status present)."""
+    return board_page(user, person_id, status, due, today).columns
+
+
+def board_page(user, person_id=None, status=None, due=None, today=None, after=None, size=BOARD_PAGE):
+    """One page of the team board: tasks `user` may see, filtered by person, status and due,
+    in board order, starting after the task `after` (keyset: its place in that order, so pages
+    neither repeat nor skip when tasks are added meanwhile). Unknown filter values are ignored."""
+    query = board_filter(task_query(user), person_id, status, due, today)
+    start = db.session.execute(select(Task).where(Task.id == after, policy.visible_tasks_filter(user))
+                               ).scalar() if after is not None else None
+    if start is not None:
+        query = query.where(after_clause(start))
+    found = list(db.session.execute(ordered(query).limit(size + 1)).scalars())
+    columns = {s: [] for s in TaskStatus}
+    for task in found[:size]:
+        columns[task.status].append(task)
+    return BoardPage(columns, board_totals(user, person_id, status, due, today),
+                     found[size - 1].id if len(found) > size else None)
+
+
+def board_filter(query, person_id, status, due, today):
     if person_id is not None:
         query = query.where(Task.assignee_id == person_id)
     if status in set(TaskStatus):
         query = query.where(Task.status == TaskStatus(status))
     if due in DUE_FILTERS:
         query = query.where(due_clause(due, today or utc_today()))
-    tasks = db.session.execute(ordered(query).limit(BOARD_LIMIT)).scalars()
-    columns = {s: [] for s in TaskStatus}
-    for task in tasks:
-        columns[task.status].append(task)
-    return columns
+    return query
+
+
+def board_totals(user, person_id, status, due, today):
+    """{status: count} of the tasks the filters select (one grouped query)."""
+    query = board_filter(select(Task.status, func.count()).where(policy.visible_tasks_filter(user)),
+                         person_id, status, due, today)
+    counts = dict(db.session.execute(query.group_by(Task.status)).all())
+    return {s: counts.get(s, counts.get(s.value, 0)) for s in TaskStatus}
+
+
+def after_clause(task):
+    """Tasks after `task` in the board order (`ordered`): open before closed, dated before
+    undated, earlier due first, then newer (higher id) first."""
+    closed = Task.status.in_(list(CLOSED))
+    if task.due is None:
+        same_kind = and_(Task.due.is_(None), Task.id < task.id)
+    else:
+        same_kind = or_(Task.due.is_(None), Task.due > task.due, and_(Task.due == task.due, Task.id < task.id))
+    if task.status in CLOSED:
+        return and_(closed, same_kind)
+    return or_(closed, and_(~closed, same_kind))
 
 
 def board_people(user):

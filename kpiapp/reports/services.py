@@ -414,6 +414,15 @@ def provenance_lines(provenance, limit=8):
     return lines[:limit]
 
 
+def okr_lines(item, lang):
+    """The key results behind an OKR attainment item: objective, title, progress and weight."""
+    return [{"objective": kr.get("objective"), "title": kr.get("title"),
+             "progress": presentation.number(presentation.to_decimal(kr.get("progress")), lang) + " %"
+             if kr.get("progress") is not None else "—",
+             "weight": presentation.number(presentation.to_decimal(kr.get("weight")), lang)}
+            for kr in (item.provenance or {}).get("key_results", [])]
+
+
 def item_rows(card, lang):
     currency = current_app.config["BASE_CURRENCY"]
     rows = []
@@ -440,6 +449,7 @@ def item_rows(card, lang):
                 "contribution": presentation.number(contribution, lang),
                 "explanation": presentation.explain(item, lang, unit, currency),
                 "provenance": provenance_lines(item.provenance),
+                "okr": okr_lines(item, lang) if item.is_okr else None,
                 "data_as_of": item.data_as_of,
                 "scale_max": (item.rule or {}).get("scale_max"),
             }

@@ -22,8 +22,10 @@ from kpiapp.audit import to_jsonable
 from kpiapp.extensions import db
 from kpiapp.metrics import batch
 from kpiapp.metrics.services import DefinitionError, compute_metric
-from kpiapp.models import Cycle, ImportKind, ImportRecord, ImportStatus, MetricFact, Scorecard, ScorecardItem
+from kpiapp.models import (Cycle, ImportKind, ImportRecord, ImportStatus, KeyResult, KrKind, MetricFact, Scorecard,
+                           ScorecardItem)
 from kpiapp.models.appraisal import CycleStatus, ItemKind
+from kpiapp.objectives import attainment
 
 log = logging.getLogger(__name__)
 SCALE = Decimal("0.000001")  # scorecard_item.actual is Numeric(20, 6)
@@ -40,6 +42,8 @@ REASONS = {
                            "(the inputs without a value below); it is not counted as zero."),
     "unknown_metric": _l("This metric is not in the metric dictionary."),
     "period_not_started": _l("The cycle's period has not started yet."),
+    "no_key_results": _l("This person owns no key results of objectives in the cycle's period."),
+    "no_progress": _l("None of this person's key results for the cycle's period has progress yet."),
 }
 
 
@@ -66,12 +70,13 @@ def recompute_scorecard(scorecard_id, today=None, results=None):
     if card is None or card.is_locked or card.cycle.status == CycleStatus.closed:
         return 0
     today = today or utc_today()
-    items = [item for item in card.items if tracked(item)]
+    items = [item for item in card.items if tracked(item) or item.is_okr]
     if results is None:
-        results = batch.compute_scopes(item_scopes([(item, card.cycle) for item in items], today))
+        pairs = [(item, card.cycle) for item in items if tracked(item)]
+        results = batch.compute_scopes(item_scopes(pairs, today))
     changed = 0
     for item in items:
-        value, as_of, provenance = compute_item(item, card.cycle, today, results)
+        value, as_of, provenance = compute_any(item, card, today, results)
         if unchanged(item, value, as_of, provenance):
             continue
         appraisal.set_actual(item, value, as_of, provenance)
@@ -83,6 +88,14 @@ def tracked(item):
     """A metric item whose actual comes from the facts: not a manual item, and not an actual
     a person set by hand with a reason (a dispute's correction, docs/disputes.md)."""
     return item.kind == ItemKind.metric and bool(item.metric_key) and not appraisal.is_manual_actual(item)
+
+
+def compute_any(item, card, today, results=None):
+    """(value, data_as_of, provenance) of a metric item, or of the OKR attainment item (the
+    weighted progress of the person's key results for the cycle's period)."""
+    if item.is_okr:
+        return attainment.attainment(card.person_id, card.cycle.period_start, card.cycle.period_end)
+    return compute_item(item, card.cycle, today, results)
 
 
 def item_shares(scope):
@@ -243,7 +256,7 @@ def write_batch(card_ids, today, results):
             if card.is_locked or card.cycle.status == CycleStatus.closed:
                 continue
             for item in card.items:
-                row = changed_row(item, card.cycle, today, results)
+                row = changed_row(item, card, today, results)
                 if row:
                     rows.append(row)
                     touched.add(card.id)
@@ -256,11 +269,11 @@ def write_batch(card_ids, today, results):
     return len(rows)
 
 
-def changed_row(item, cycle, today, results):
-    """The UPDATE row of a metric item whose computed values differ from the stored ones, else None."""
-    if not tracked(item):
+def changed_row(item, card, today, results):
+    """The UPDATE row of a metric or OKR item whose computed values differ from the stored ones, else None."""
+    if not (tracked(item) or item.is_okr):
         return None
-    value, as_of, provenance = compute_item(item, cycle, today, results)
+    value, as_of, provenance = compute_any(item, card, today, results)
     if unchanged(item, value, as_of, provenance):
         return None
     columns = appraisal.actual_columns(item, value, as_of, provenance)
@@ -316,9 +329,23 @@ def scorecards_for_import(record):
     if not ids:
         return []
     cards = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))
-                               .options(selectinload(Scorecard.items))).scalars()
-    return [card.id for card in cards if any(stores & {s for s, _ in item_shares(item.scope)}
-                                             for item in card.items if item.kind == ItemKind.metric)]
+                               .options(selectinload(Scorecard.items))).scalars().all()
+    owners = metric_kr_owners(stores)
+    return [card.id for card in cards if any(meets(item, stores, owners, card) for item in card.items)]
+
+
+def meets(item, stores, owners, card):
+    """A metric item over one of the stores, or the OKR item of someone owning a metric key
+    result over one of them (recompute_import_body recomputes key results first)."""
+    if item.is_okr:
+        return card.person_id in owners
+    return item.kind == ItemKind.metric and bool(stores & {s for s, _ in item_shares(item.scope)})
+
+
+def metric_kr_owners(stores):
+    """The owners of metric key results whose scope has one of these stores."""
+    rows = db.session.execute(select(KeyResult.owner_id, KeyResult.scope).where(KeyResult.kind == KrKind.metric))
+    return {owner for owner, scope in rows if stores & {s for s, _ in item_shares(scope)}}
 
 
 def recompute_after_import(import_id, progress=None, today=None):

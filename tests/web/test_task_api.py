@@ -60,7 +60,7 @@ def test_refusals_and_policy(crew, browser, app):
     http = app.test_client()
     assert api(http, peer, "GET", f"/tasks/{task.id}")[0] == 404
     assert api(http, peer, "POST", f"/tasks/{task.id}/steps/start")[0] == 404
-    assert api(http, peer, "GET", "/tasks")[1] == {"tasks": []}
+    assert api(http, peer, "GET", "/tasks")[1] == {"tasks": [], "next_after": None}
     status, body = api(http, me, "POST", "/tasks", {"title": "x", "assignee_id": crew.peer.id})
     assert (status, body["error"]["code"], body["error"]["field"]) == (422, "assignee_not_allowed", "assignee_id")
     status, body = api(http, me, "POST", "/tasks", {"title": "x", "colour": "red"})

@@ -92,7 +92,7 @@ def new():
         current_user, name=form.name.data, kind=form.kind.data, period_start=form.period_start.data,
         period_end=form.period_end.data, grade_table=form.grade_table(),
         hr_approval_required=form.hr_approval_required.data, deadlines=form.deadlines(),
-        participants=form.participants()))
+        participants=form.participants(), okr_weight=form.okr_weight.data))
     if refused:
         return refused
     flash(_("Cycle created. Check the participants, then start it."), "success")
@@ -108,7 +108,8 @@ def edit(cycle_id):
         return form_page(cycle, form)
     _saved, refused = save_cycle(cycle, form, lambda: services.edit_cycle(
         cycle, current_user, name=form.name.data, deadlines=form.deadlines(), grade_table=form.grade_table(),
-        hr_approval_required=form.hr_approval_required.data, participants=form.participants()))
+        hr_approval_required=form.hr_approval_required.data, participants=form.participants(),
+        okr_weight=form.okr_weight.data if cycle.status == CycleStatus.draft else services.KEEP))
     if refused:
         return refused
     flash(_("Saved."), "success")

@@ -253,6 +253,7 @@ class CycleForm(FlaskForm):
     manager_review_due = DateInputField(_l("Manager review"), validators=[Optional()])
     calibration_due = DateInputField(_l("Calibration"), validators=[Optional()])
     hr_approval_required = BooleanField(_l("Targets need HR approval after the manager"))
+    okr_weight = NumberField(_l("OKR attainment weight"), validators=[Optional(), NumberRange(min=0.01, max=99.99)])
     department_id = SelectMultipleField(_l("Departments (with sub-departments)"), coerce=int)
     position_id = SelectMultipleField(_l("Positions"), coerce=int)
     person_id = SelectMultipleField(_l("People"), coerce=int)
@@ -304,7 +305,7 @@ def cycle_form(cycle, choices, default_table, post=False):
     # a post carries every grade row the page shows: a row left out is an empty row
     data = {} if post else {"grade": {str(n): row for n, row in enumerate(rows, 1)}}
     if cycle is not None:
-        names = ("name", "hr_approval_required", *DEADLINES)
+        names = ("name", "hr_approval_required", "okr_weight", *DEADLINES)
         data.update({name: getattr(cycle, name) for name in names})
     form = bind(form_class, data, post)
     for name, options in choices.items():

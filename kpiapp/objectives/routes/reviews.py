@@ -24,7 +24,7 @@ from kpiapp.objectives import reviews
 from kpiapp.objectives.reviews import ReviewError
 from kpiapp.objectives.routes.common import bp
 from kpiapp.objectives.task_flow import TaskStatus
-from kpiapp.pdf.render import render_pdf
+from kpiapp.pdf.render import font_family, render_pdf
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.reports.pdf_text import css_string
 from kpiapp.tabular import write_xlsx
@@ -309,10 +309,20 @@ def task_groups():
     return [("done", _l("Done this week")), ("overdue", _l("Overdue")), ("due_next", _l("Due next week"))]
 
 
+def with_sparklines(people, lang):
+    """Each row's sparkline spec (the page's, charts.trend_lines) as static SVG for the PDF."""
+    font = font_family(lang)
+    for person in people:
+        for row in person["rows"] + person["kr_rows"]:
+            row["spark_svg"] = charts.svg(row["spark"], font) if any(v is not None for v in row["series"]) else None
+    return people
+
+
 def pdf_bytes(manager, week, found, numbers, lang):
     with force_locale(lang):
         html = render_template("pdf/weekly_review.html", lang=lang, manager=manager, week=week, review=found,
-                               numbers=numbers, people=view_model(numbers, lang), task_groups=task_groups(),
+                               numbers=numbers, people=with_sparklines(view_model(numbers, lang), lang),
+                               task_groups=task_groups(),
                                task_status_label=task_status_label,
                                document_id=f"review-{manager.id}-{week.isoformat()}",
                                org_name=current_app.config.get("ORG_NAME") or "kpiapp", css_string=css_string)

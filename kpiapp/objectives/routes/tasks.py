@@ -95,11 +95,18 @@ def board_filters():
 def tasks_board():
     """The team's task board: one column per status; filter by person, status and due."""
     filters, people = board_filters()
-    columns = tasks.board(current_user, person_id=filters["person"], status=filters["status"], due=filters["due"])
+    after = request.args.get("after", type=int)
+    page = tasks.board_page(current_user, person_id=filters["person"], status=filters["status"],
+                            due=filters["due"], after=after, size=tasks.BOARD_PAGE)
     shown = [s for s in TaskStatus if filters["status"] in (None, s.value)]
-    return render_page_or_fragment("tasks/board.html", "tasks/_board.html", columns=columns, shown=shown,
-                                   filters=filters, people=people, due_labels=DUE_LABELS,
-                                   statuses=list(TaskStatus), limit=tasks.BOARD_LIMIT)
+    chosen = {k: v for k, v in filters.items() if v is not None}
+    more = page.next_after and url_for(".tasks_board", after=page.next_after, **chosen)
+    # htmx "More": the next page's cards are appended to their columns (tasks/_board_more.html)
+    fragment = "tasks/_board_more.html" if after is not None else "tasks/_board.html"
+    return render_page_or_fragment("tasks/board.html", fragment, columns=page.columns, totals=page.totals,
+                                   shown=shown, filters=filters, people=people, due_labels=DUE_LABELS,
+                                   statuses=list(TaskStatus), more=more,
+                                   first=after is not None and url_for(".tasks_board", **chosen))
 
 
 # ---- a new task ----------------------------------------------------------------------------
@@ -271,10 +278,20 @@ def comment_add(kind, target_id):
         error = error_
     if is_fragment_request():
         return render_template("_macros/comments_panel.html", kind=kind.value, target_id=target_id, error=error,
-                               body=body, next_url=safe_next(request.form.get("next")) or ""), 422 if error else 200
+                               body=body, next_url=safe_next(request.form.get("next")) or "",
+                               title=panel_title(kind, target_id)), 422 if error else 200
     if error is not None:
         flash(error_text(error), "error")
     return redirect(back_to(kind, target_id) + "#comments")
+
+
+def panel_title(kind, target_id):
+    """A KPI item without a provenance page has its panel among others on its scorecard, headed
+    by the item's name (scorecards/_item_comments.html); other panels are headed "Comments"."""
+    if kind != CommentTarget.item:
+        return None
+    item = comments.load_target(kind, target_id, current_user)
+    return item.name if item.metric_key is None else None
 
 
 @bp.app_template_global("task_overdue")
