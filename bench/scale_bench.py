@@ -89,7 +89,11 @@ def gunicorn(uri, port, workers, instance):
         yield
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a loaded machine: workers still finishing; the figures are in
+            server.kill()
+            server.wait()
         log.close()
 
 

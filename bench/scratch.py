@@ -1,5 +1,6 @@
 """A migrated scratch database and app for the benchmark scripts: SQLite in a temporary
-folder, or a new PostgreSQL database when DATABASE_URL is set; both removed afterwards."""
+folder, or a new PostgreSQL database when DATABASE_URL is set; both removed afterwards.
+On a shared server, BENCH_DB_PREFIX names the scratch databases (default "kpi")."""
 import os
 import shutil
 import tempfile
@@ -19,7 +20,8 @@ def scratch_database(instance, label):
     if not os.environ.get("DATABASE_URL"):
         yield f"sqlite:///{instance / 'bench.sqlite'}"
         return
-    name = f"kpi_{label}_bench_{uuid.uuid4().hex[:8]}"
+    prefix = os.environ.get("BENCH_DB_PREFIX", "kpi")  # a shared server: each user keeps to a prefix
+    name = f"{prefix}_{label}_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

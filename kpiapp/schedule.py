@@ -23,6 +23,8 @@ SCHEDULE = (
           "append the audit chain's committed head to the anchors outside the database"),
     Entry("at-risk", "0 1 * * 1", "workers.scheduled.at_risk",
           "weekly: notify the owners of at-risk items"),
+    Entry("partitions", "15 2 * * *", "workers.scheduled.partitions",
+          "daily, PostgreSQL: metric_fact's month partitions three months ahead (no-op on SQLite)"),
 )
 
 

@@ -10,3 +10,20 @@ def at_risk():
         sent = alerts.notify_running()
         db.session.commit()
     return sent
+
+
+PARTITIONS_AHEAD = 3  # months of slack: a day the run cannot make a month, the next day's run retries
+
+
+def partitions():
+    """Daily: metric_fact's month partitions ahead and DEFAULT emptied (PostgreSQL; a no-op on
+    SQLite and on an unpartitioned table). Returns (months made, rows left in DEFAULT)."""
+    from datetime import date
+
+    from kpiapp.metrics import partitions as months
+
+    with acting_as(SYSTEM):
+        made, left = months.make_ahead(db.session, PARTITIONS_AHEAD, date.today())
+        months.record_made(db.session, made, left)
+        db.session.commit()
+    return made, left

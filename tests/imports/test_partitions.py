@@ -1,5 +1,6 @@
 """metric_fact month partitions (PostgreSQL; SQLite keeps one table): made on demand by an
 import, ahead by `kpi partitions`, the DEFAULT partition emptied, old months detached."""
+import json
 from datetime import date
 
 import pytest
@@ -144,3 +145,33 @@ def test_a_large_import_analyses_the_months_it_wrote(app):
     assert analysed("metric_fact_2025_03")
     # fewer rows than the setting: left to autovacuum
     assert partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 2) == []
+
+
+def cron_once(app, name):
+    return app.test_cli_runner().invoke(args=["kpi", "cron", "--once", name])
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite only: PostgreSQL has the partitions tested below")
+def test_scheduled_partitions_entry_is_a_no_op_on_sqlite(app):
+    import_day(D1)
+    from workers.scheduled import partitions as scheduled_partitions
+
+    assert scheduled_partitions() == ([], 0)
+    result = cron_once(app, "partitions")
+    assert result.exit_code == 0, result.output
+    assert "metric_fact.partitions" not in actions()
+
+
+@postgresql_only
+def test_scheduled_partitions_entry_makes_months_and_empties_default(app):
+    put_in_default(date(2024, 10, 15))
+    db.session.rollback()
+    result = cron_once(app, "partitions")
+    assert result.exit_code == 0, result.output
+    this_month = partitions.month_of(date.today())
+    wanted = {partitions.add_months(this_month, n) for n in range(4)} | {date(2024, 10, 1)}
+    assert wanted <= partitions.attached_months(db.session.connection())
+    assert holders().get("metric_fact_default") is None and holders()["metric_fact_2024_10"] == 1
+    event = db.session.execute(select(AuditEvent).filter_by(action="metric_fact.partitions")).scalar_one()
+    after = json.loads(event.after_json)
+    assert after["rows_in_default"] == 0 and "2024-10" in after["months_made"] and event.actor == "system"

@@ -20,3 +20,4 @@ def test_due_times_are_after_now():
     due = cron.due_times(now)
     assert due["anchor-audit"] == datetime(2026, 12, 3, 10, 15, tzinfo=timezone.utc)
     assert due["at-risk"] == datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)
+    assert due["partitions"] == datetime(2026, 12, 4, 2, 15, tzinfo=timezone.utc)
