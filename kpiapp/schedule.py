@@ -25,6 +25,8 @@ SCHEDULE = (
           "weekly: notify the owners of at-risk items"),
     Entry("partitions", "15 2 * * *", "workers.scheduled.partitions",
           "daily, PostgreSQL: metric_fact's month partitions three months ahead (no-op on SQLite)"),
+    Entry("connectors", "*/15 * * * *", "workers.connectors.run_due",
+          "pull marketplace data that is due from the connected stores (docs/connectors.md)"),
 )
 
 
