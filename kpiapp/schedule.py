@@ -23,6 +23,12 @@ SCHEDULE = (
           "append the audit chain's committed head to the anchors outside the database"),
     Entry("at-risk", "0 1 * * 1", "workers.scheduled.at_risk",
           "weekly: notify the owners of at-risk items"),
+    Entry("notify-retry", "* * * * *", "workers.scheduled.notify_retry",
+          "send the notification deliveries whose retry is due"),
+    Entry("digest-daily", "0 0 * * *", "workers.scheduled.digest_daily",
+          "daily e-mail digest for the people who chose it (08:00 Beijing time)"),
+    Entry("digest-weekly", "0 0 * * 1", "workers.scheduled.digest_weekly",
+          "weekly e-mail digest (Monday 08:00 Beijing time)"),
 )
 
 

@@ -22,6 +22,8 @@ from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord,
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
+from kpiapp.models.notifications import (Channel, DeliveryStatus, Digest, ImChannel, ImMode, NotificationDelivery,
+                                         NotificationPreference)
 
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
@@ -39,4 +41,5 @@ __all__ = [
     "CheckIn", "Comment", "CommentMention", "CommentTarget", "Confidence", "KeyResult", "KrKind", "Milestone",
     "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
     "WeeklyReview",
+    "Channel", "DeliveryStatus", "Digest", "ImChannel", "ImMode", "NotificationDelivery", "NotificationPreference",
 ]
