@@ -184,7 +184,8 @@ def send(row):
     with force_locale(locale):
         message = message_of(row)
     if row.channel == Channel.email:
-        send_email(recipient, message)
+        send_email(recipient, email.subject(message) if row.notification is not None else row.subject,
+                   email.body(message) if row.notification is not None else row.body)
         return
     settings = settings_of(row)
     if settings is None:
@@ -197,8 +198,7 @@ def message_of(row):
     if row.notification is not None:
         text = messages.text(row.notification)
         return Message(title=text[:60], text=text, link=absolute(row.notification.link), link_label=link_label)
-    return Message(title=(row.subject or "kpiapp")[:60], text=row.body or row.subject or "",
-                   link=absolute("/"), link_label=link_label)
+    return Message(title=(row.subject or "kpiapp")[:60], text=row.body or row.subject or "", link_label=link_label)
 
 
 def absolute(path):
@@ -209,7 +209,7 @@ def absolute(path):
     return current_app.config["BASE_URL"].rstrip("/") + "/" + path.lstrip("/")
 
 
-def send_email(recipient, message):
+def send_email(recipient, subject, body):
     import smtplib
 
     from kpiapp.appraisal.notifications import send_mail
@@ -217,7 +217,7 @@ def send_email(recipient, message):
     if recipient is None or not recipient.email:
         raise Refused("no e-mail address")
     try:
-        send_mail(recipient.email, email.subject(message), email.body(message))
+        send_mail(recipient.email, subject, body)
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
         raise Retryable(f"SMTP: {type(error).__name__}") from None
     except smtplib.SMTPException as error:
