@@ -57,6 +57,7 @@ KINDS = {
     "connector": N_("Data connector failures"),
 }
 OTHER_KIND = "other"
+OTHER_LABEL = N_("Everything else")
 
 
 def kind_group(kind):

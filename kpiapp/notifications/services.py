@@ -15,7 +15,7 @@ from kpiapp.models import (Channel, Digest, ImChannel, ImMode, Notification, Not
                            NotificationPreference)
 from kpiapp.models.notifications import IM_PLATFORMS
 from kpiapp.notifications import delivery
-from kpiapp.notifications.messages import KINDS, OTHER_KIND, kind_group
+from kpiapp.notifications.messages import KINDS, OTHER_KIND, OTHER_LABEL, kind_group
 
 ALL_CHANNELS = tuple(Channel)
 DEFAULTS = "*"
@@ -102,6 +102,15 @@ def im_targets(platform, user):
     return [None] if delivery.env_robot(platform) is not None else []
 
 
+def available_channels():
+    """The channels this organisation has set up (e-mail: SMTP; IM: a robot or app)."""
+    found = {Channel.email} if mail_configured() else set()
+    for platform in IM_PLATFORMS:
+        if configured_channels(platform) or delivery.env_robot(platform) is not None:
+            found.add(platform)
+    return found
+
+
 def configured_channels(platform=None):
     query = select(ImChannel).where(ImChannel.enabled.is_(True)).order_by(ImChannel.id)
     if platform is not None:
@@ -118,6 +127,7 @@ def preference_table(user):
     base = set(default.channels) if default is not None else {c.value for c in ALL_CHANNELS}
     rows = [(group, label, set(prefs[group].channels) if group in prefs else base)
             for group, label in list(KINDS.items())]
+    rows.append((OTHER_KIND, OTHER_LABEL, base))
     return rows, digest_of(user)
 
 
