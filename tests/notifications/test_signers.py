@@ -60,3 +60,38 @@ def test_wecom_markdown_mentions_inside_the_content_and_is_clipped():
     long = Message(title="t", text="长" * 3000)
     content = wecom.robot_request("https://x", long).json["markdown"]["content"]
     assert len(content.encode()) <= wecom.MARKDOWN_MAX_BYTES
+
+
+def receiver():
+    """The demo's stand-in robots (scripts/im_receiver.py): it must accept what we sign and
+    refuse what the platforms refuse."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts/im_receiver.py"
+    spec = importlib.util.spec_from_file_location("im_receiver", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_stand_in_checks_dingtalk_signatures(monkeypatch):
+    fake = receiver()
+    monkeypatch.setattr(fake.time, "time", lambda: 1700000000.5)
+    from urllib.parse import parse_qs, unquote_plus, urlsplit
+
+    url = dingtalk.robot_request("http://x/robot/send?access_token=t", "SECtestsecret", MESSAGE, 1700000000000).url
+    assert fake.dingtalk_ok(parse_qs(urlsplit(url).query), "SECtestsecret")
+    assert not fake.dingtalk_ok(parse_qs(urlsplit(url).query), "SECother")
+    seconds = {"timestamp": ["1700000000"], "sign": [unquote_plus(dingtalk.sign("SECtestsecret", 1700000000))]}
+    assert not fake.dingtalk_ok(seconds, "SECtestsecret")  # seconds instead of milliseconds
+
+
+def test_the_stand_in_checks_feishu_signatures(monkeypatch):
+    fake = receiver()
+    monkeypatch.setattr(fake.time, "time", lambda: 1700000000.5)
+    body = feishu.robot_request("http://x", "testsecret", MESSAGE, 1700000000).json
+    assert fake.feishu_ok(body, "testsecret")
+    dingtalk_way = {**body, "sign": "QtI24SK3/m8+lKf0d89/bclcePXhBxolugiWin8Kl3c="}
+    assert not fake.feishu_ok(dingtalk_way, "testsecret")
+    assert not fake.feishu_ok({**body, "timestamp": "1600000000"}, "testsecret")  # outside the hour
