@@ -28,6 +28,7 @@ from kpiapp.notifications import messages
 from kpiapp.notifications.channels import Message, PlatformError, dingtalk, email, feishu, wecom
 
 KIND = "deliver"
+LOST_AFTER = timedelta(minutes=10)
 SUBJECT = "notification_delivery"
 _threads = []
 
@@ -113,11 +114,16 @@ def wait(timeout=30):
 
 
 def due_ids(now=None):
-    """Pending deliveries whose next try has come (the retry sweep)."""
+    """Pending deliveries to try now: retries whose time has come, and first tries whose job was
+    lost (the process ended before its thread ran, Redis refused the job) after LOST_AFTER."""
+    from sqlalchemy import and_, or_
+
     now = now or utcnow()
+    retry = and_(NotificationDelivery.attempts > 0, NotificationDelivery.next_try_at <= now)
+    lost = and_(NotificationDelivery.attempts == 0, NotificationDelivery.created_at <= now - LOST_AFTER)
     return list(db.session.execute(select(NotificationDelivery.id).where(
-        NotificationDelivery.status == DeliveryStatus.pending, NotificationDelivery.attempts > 0,
-        NotificationDelivery.next_try_at <= now).order_by(NotificationDelivery.id)).scalars())
+        NotificationDelivery.status == DeliveryStatus.pending, or_(retry, lost))
+        .order_by(NotificationDelivery.id)).scalars())
 
 
 def launch_due(now=None):

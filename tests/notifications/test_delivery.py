@@ -200,3 +200,14 @@ def test_links_are_app_paths_only(app):
     for bad in ("https://evil.example/x", "//evil.example/x", "javascript:alert(1)"):
         with pytest.raises(ValueError):
             services.notify([wang], "task.assigned", "task.assigned", link=bad)
+
+
+def test_a_first_try_whose_job_was_lost_is_picked_up_by_the_sweep(app, launched):
+    robot(Channel.wecom, "http://127.0.0.1:9/hook")
+    wang = person()
+    services.notify([wang], "task.assigned", "task.assigned", actor="a", target="b")
+    db.session.commit()
+    launched.clear()  # the process ended before the job ran
+    row = db.session.query(NotificationDelivery).one()
+    assert delivery.due_ids() == []
+    assert delivery.due_ids(row.created_at + delivery.LOST_AFTER) == [row.id]
