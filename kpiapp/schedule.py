@@ -27,6 +27,12 @@ SCHEDULE = (
           "daily, PostgreSQL: metric_fact's month partitions three months ahead (no-op on SQLite)"),
     Entry("connectors", "*/15 * * * *", "workers.connectors.run_due",
           "pull marketplace data that is due from the connected stores (docs/connectors.md)"),
+    Entry("notify-retry", "* * * * *", "workers.scheduled.notify_retry",
+          "send the notification deliveries whose retry is due"),
+    Entry("digest-daily", "0 0 * * *", "workers.scheduled.digest_daily",
+          "daily e-mail digest for the people who chose it (08:00 Beijing time)"),
+    Entry("digest-weekly", "0 0 * * 1", "workers.scheduled.digest_weekly",
+          "weekly e-mail digest (Monday 08:00 Beijing time)"),
 )
 
 

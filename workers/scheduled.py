@@ -27,3 +27,25 @@ def partitions():
         months.record_made(db.session, made, left)
         db.session.commit()
     return made, left
+
+
+def notify_retry():
+    """Launch the notification deliveries whose next try has come."""
+    from kpiapp.notifications import delivery
+
+    with acting_as(SYSTEM):
+        return delivery.launch_due()
+
+
+def digest_daily():
+    from kpiapp.notifications import digest
+
+    with acting_as(SYSTEM):
+        return digest.send_digests("daily")
+
+
+def digest_weekly():
+    from kpiapp.notifications import digest
+
+    with acting_as(SYSTEM):
+        return digest.send_digests("weekly")

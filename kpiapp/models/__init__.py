@@ -23,6 +23,8 @@ from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord,
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
+from kpiapp.models.notifications import (Channel, DeliveryStatus, Digest, ImChannel, ImMode, NotificationDelivery,
+                                         NotificationPreference)
 
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
@@ -41,4 +43,5 @@ __all__ = [
     "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
     "WeeklyReview",
     "ConnectionPull", "ConnectionStatus", "PullStatus", "StoreConnection",
+    "Channel", "DeliveryStatus", "Digest", "ImChannel", "ImMode", "NotificationDelivery", "NotificationPreference",
 ]
