@@ -18,7 +18,6 @@ from kpiapp.connectors.http import Client
 from kpiapp.demo.marketplace import sales_traffic_json, simulate, SEED
 from kpiapp.parsers import parse_file
 
-PORT = 5992
 DAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
 SP_CREDENTIALS = {"client_id": fake.SP_CLIENT_ID, "client_secret": fake.SP_CLIENT_SECRET,
@@ -32,7 +31,8 @@ US_PROFILE = next(pid for pid, code in fake.PROFILES.items() if code == "AMZ-US"
 def server():
     app = Flask("amazon-stand-in")
     app.register_blueprint(fake.bp)
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)  # a free port: parallel workers never clash
+    app.config["BASE_URL"] = f"http://127.0.0.1:{httpd.server_port}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield app
@@ -44,6 +44,7 @@ def server():
 def stand_in(server):
     """A fresh stand-in state on a frozen clock (tests move it with state.advance)."""
     state = fake.State(clock=lambda: NOW)
+    state.base_url = server.config["BASE_URL"]
     server.extensions["fake_amazon"] = state
     return state
 
@@ -57,7 +58,7 @@ def make(platform, stand_in, credentials, settings, tokens=None):
     sleeps = Sleeps()
     http = Client(sleep=sleeps, rand=lambda: 0.5, attempts=4)
     context = Context(store_code="AMZ-US", credentials=credentials, settings=settings,
-                      tokens=tokens or MemoryTokens(), base_url=f"http://127.0.0.1:{PORT}", http=http,
+                      tokens=tokens or MemoryTokens(), base_url=stand_in.base_url, http=http,
                       now=stand_in.now)
     return REGISTRY[platform](context), sleeps
 
