@@ -66,6 +66,11 @@ class AmazonAds(Connector):
     setting_fields = ("profile_id", "region")
     default_base_url = REGION_HOSTS["NA"]
 
+    @classmethod
+    def base_url_for(cls, settings: dict) -> str:
+        """The Ads host of the profile's region (services.platform_base_url asks)."""
+        return REGION_HOSTS.get((settings.get("region") or "NA").upper(), cls.default_base_url)
+
     @property
     def region(self) -> str:
         region = (self.context.settings.get("region") or "NA").upper()

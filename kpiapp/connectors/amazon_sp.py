@@ -129,6 +129,12 @@ class AmazonSP(Connector):
     setting_fields = ("marketplace_id",)
     default_base_url = REGION_HOSTS["NA"]
 
+    @classmethod
+    def base_url_for(cls, settings: dict) -> str:
+        """The regional host of the store's marketplace (services.platform_base_url asks)."""
+        region = MARKETPLACE_REGIONS.get(settings.get("marketplace_id") or "")
+        return REGION_HOSTS.get(region, cls.default_base_url)
+
     def __init__(self, context):
         super().__init__(context)
         self.buckets = {name: Bucket(*plan) for name, plan in USAGE_PLANS.items()}

@@ -17,24 +17,27 @@ is `sales_traffic_json(store, data, day, day)`; inventory is that day's MYI snap
 orders are the lines of the demo all-orders file purchased in the range; the settlement is the
 demo's; Ads rows are the demo console report's rows of those days, in API form.
 
-Failure switches (`fail(state, name)`; the host exposes them as POST /_fake/fail):
+Failure switches: POST /_fake/fail on the host ({"platform": "amazon_sp" | "amazon_ads" | "amazon"})
+or `fail(state, name)` in tests:
   expired_token  LWA refuses the refresh token (invalid_grant) and every access token is expired
   fatal          reports created from now on end FATAL (Ads: FAILED)
   truncated      documents made from now on are cut in half
-  throttle       the next THROTTLED_CALLS API calls answer 429
+  throttle       every API call answers 429 while on (fail(): the next THROTTLED_CALLS calls)
 """
 from __future__ import annotations
 
 import gzip
 import json
-import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, request
+
+from kpiapp.connectors.fake import data
+from kpiapp.demo.marketplace import (AMAZON, DEMO_TODAY, FIRST_DAY, MARKETPLACE_IDS, currency,
+                                     sales_traffic_json)
 
 bp = Blueprint("fake_amazon", __name__)
 
@@ -49,6 +52,23 @@ CLIENTS = {SP_CLIENT_ID: (SP_CLIENT_SECRET, SP_REFRESH_TOKEN),
            ADS_CLIENT_ID: (ADS_CLIENT_SECRET, ADS_REFRESH_TOKEN)}
 PROFILES = {"3110000000001": "AMZ-US", "3110000000002": "AMZ-DE", "3110000000003": "AMZ-JP",
             "3110000000004": "AMZ-UK"}
+# what the demo stores are connected with (fake/common.py reads these dicts of a platform module)
+DEMO_CREDENTIALS = {
+    "amazon_sp": {"client_id": SP_CLIENT_ID, "client_secret": SP_CLIENT_SECRET,
+                  "refresh_token": SP_REFRESH_TOKEN},
+    "amazon_ads": {"client_id": ADS_CLIENT_ID, "client_secret": ADS_CLIENT_SECRET,
+                   "refresh_token": ADS_REFRESH_TOKEN},
+}
+DEMO_SETTINGS = {"amazon_sp": {"marketplace_id": "ATVPDKIKX0DER"},
+                 "amazon_ads": {"profile_id": "3110000000001", "region": "NA"}}
+
+
+def demo_store_settings(store_code: str) -> dict:
+    """{platform: settings} for one demo Amazon store (AMZ-US, AMZ-DE, AMZ-JP, AMZ-UK)."""
+    profile = next(pid for pid, code in PROFILES.items() if code == store_code)
+    region = {"AMZ-US": "NA", "AMZ-JP": "FE"}.get(store_code, "EU")
+    return {"amazon_sp": {"marketplace_id": MARKETPLACE_IDS[store_code]},
+            "amazon_ads": {"profile_id": profile, "region": region}}
 TOKEN_LIFETIME = 3600
 URL_LIFETIME = timedelta(minutes=5)
 THROTTLED_CALLS = 2
@@ -122,89 +142,76 @@ def fail(state: State, failure: str) -> None:
 
 @bp.record_once
 def setup(setup_state):
-    setup_state.app.extensions.setdefault("fake_amazon", State())
+    app = setup_state.app
+    host = app.extensions.get("fake_marketplace")  # the stand-in host (fake/__init__.py): its clock
+    clock = (lambda: datetime.fromtimestamp(host.now(), timezone.utc)) if host is not None else utc_now
+    app.extensions.setdefault("fake_amazon", State(clock=clock))
 
 
 def state() -> State:
     return current_app.extensions["fake_amazon"]
 
 
-@bp.post("/_fake/amazon/fail")
-def set_failure():
-    """The Amazon part of POST /_fake/fail (the host's route calls fail() too)."""
-    try:
-        fail(state(), (request.get_json(silent=True) or {}).get("failure", ""))
-    except ValueError as error:
-        return jsonify(error=str(error)), 400
-    return jsonify(failures=sorted(state().failures))
+def failing(name: str, platform: str) -> bool:
+    """A switch is on here (fail()) or in the host (POST /_fake/fail for amazon_sp, amazon_ads
+    or "amazon", which means both)."""
+    if name in state().failures:
+        return True
+    host = current_app.extensions.get("fake_marketplace")
+    return host is not None and name in (host.failures.get(platform), host.failures.get("amazon"))
 
 
-# ---- the demo's data ----------------------------------------------------------------------------
+# ---- the demo's data (kpiapp/connectors/fake/data.py: the seed's files and simulation) ----------
 
-@lru_cache(maxsize=1)
 def demo_files() -> dict:
-    """{filename: bytes} of every demo upload (the generator is seeded: always the same)."""
-    from kpiapp.demo.marketplace import demo_uploads
-    return {upload.filename: upload.data for upload in demo_uploads()}
-
-
-@lru_cache(maxsize=1)
-def demo_days() -> dict:
-    from kpiapp.demo.marketplace import SEED, simulate
-    return simulate(random.Random(SEED))
+    """{filename: bytes} of the demo seed's uploads (seeded: always the same)."""
+    return {filename: content for _store, filename, content, _options in data.uploads()}
 
 
 def sales_document(store: str, day: date) -> bytes | None:
-    from kpiapp.demo.marketplace import sales_traffic_json
-    data = demo_days().get(store, {})
-    return sales_traffic_json(store, data, day, day) if day in data else None
+    """The seed's sales_traffic_json for that one day (days after the demo's are simulated)."""
+    if store not in data.stores() or day < FIRST_DAY:
+        return None
+    return sales_traffic_json(store, {day: data.day(store, day)}, day, day)
 
 
 def inventory_document(store: str, day: date) -> bytes | None:
+    """That day's MYI snapshot; after the demo's last day, its last snapshot (stock as of then)."""
+    day = min(day, DEMO_TODAY)
     return demo_files().get(f"fba_myi_{store}_{day:%Y%m%d}.txt")
 
 
 def orders_document(store: str, first: datetime, last: datetime) -> bytes | None:
     """The demo all-orders lines purchased in [first, last]; None when there are none."""
-    name = next((n for n in demo_files() if n.startswith(f"all_orders_{store}_")), None)
-    if name is None:
+    content = data.uploaded_file(store, "all_orders_")
+    if content is None:
         return None
-    head, *lines = demo_files()[name].decode().splitlines()
+    head, *lines = content.decode().splitlines()
     kept = [line for line in lines if first <= datetime.fromisoformat(line.split("\t")[1]) <= last]
     return ("\n".join([head, *kept]) + "\n").encode() if kept else None
 
 
 def settlements(store: str) -> list[tuple[str, bytes]]:
-    return [(name.removeprefix("settlement_").removesuffix(".txt"), data)
-            for name, data in demo_files().items() if name.startswith("settlement_") and store == "AMZ-US"]
+    return [(filename.removeprefix("settlement_").removesuffix(".txt"), content)
+            for code, filename, content, _options in data.uploads()
+            if code == store and filename.startswith("settlement_")]
 
 
 def ads_rows(store: str, first: date, last: date) -> list[dict]:
     """The demo console report's rows of [first, last] as Ads API v3 spCampaigns rows."""
-    rows = []
-    for name, data in demo_files().items():
-        if name.startswith(f"sp_campaigns_{store}_"):
-            rows += [api_row(cells) for cells in csv_rows(data)
-                     if first <= date.fromisoformat(cells[0]) <= last]
-    return sorted(rows, key=lambda r: (r["date"], r["campaignName"]))
-
-
-def csv_rows(data: bytes) -> list[list[str]]:
-    import csv
-    import io
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
-
-
-def api_row(cells: list[str]) -> dict:
-    day, name, currency, impressions, clicks, spend, orders, sales = cells
-    return {"date": day, "campaignName": name, "campaignBudgetCurrencyCode": currency,
-            "impressions": int(impressions), "clicks": int(clicks), "cost": number(spend),
-            "purchases7d": int(orders), "sales7d": number(sales)}
+    if store not in data.stores():
+        return []
+    return [{"date": row["date"], "campaignName": row["campaign"],
+             "campaignBudgetCurrencyCode": row["currency"], "impressions": int(row["impressions"]),
+             "clicks": int(row["clicks"]), "cost": number(row["spend"]), "purchases7d": int(row["orders"]),
+             "sales7d": number(row["sales"])}
+            for row in data.ads_rows(store, max(first, FIRST_DAY), last)]
 
 
 def number(text: str):
+    """A console money cell as the API's JSON number: 12.30 -> 12.3, 1234 (JPY) -> 1234."""
     value = Decimal(text)
-    return int(value) if value == value.to_integral_value() and "." not in text else float(value)
+    return int(value) if "." not in text else float(value)
 
 
 def gzipped(content: bytes) -> bytes:
@@ -227,7 +234,8 @@ def token():
     secret, refresh = CLIENTS.get(form.get("client_id", ""), (None, None))
     if secret is None or form.get("client_secret") != secret:
         return lwa_error(401, "invalid_client", "Client authentication failed.")
-    if form.get("refresh_token") != refresh or "expired_token" in state().failures:
+    platform = "amazon_sp" if form.get("client_id") == SP_CLIENT_ID else "amazon_ads"
+    if form.get("refresh_token") != refresh or failing("expired_token", platform):
         return lwa_error(400, "invalid_grant", "The request has an invalid grant parameter: refresh_token.")
     access = "Atza|" + secrets.token_urlsafe(24)
     state().tokens[access] = (form["client_id"], state().now())
@@ -239,7 +247,8 @@ def token_problem(access: str | None, client_id: str) -> str | None:
     issued = state().tokens.get(access or "")
     if issued is None or issued[0] != client_id:
         return "The access token you provided is revoked, malformed or invalid."
-    if "expired_token" in state().failures or (state().now() - issued[1]).total_seconds() >= TOKEN_LIFETIME:
+    platform = "amazon_sp" if client_id == SP_CLIENT_ID else "amazon_ads"
+    if failing("expired_token", platform) or (state().now() - issued[1]).total_seconds() >= TOKEN_LIFETIME:
         return "The access token you provided has expired."
     return None
 
@@ -263,20 +272,24 @@ def sp_guard(operation: str):
     agent = request.headers.get("User-Agent", "")
     if "/" not in agent.split(" ")[0] or SP_AGENT_PREFIX not in agent or len(agent) > 500:
         return sp_error(400, "InvalidInput", "User-Agent must be AppId/AppVersion (Language=...).")
-    if throttled("sp", operation):
+    if throttled("amazon_sp", operation):
         response = sp_error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
         response[0].headers["x-amzn-RateLimit-Limit"] = str(PLANS[operation][0])
         return response
     return None
 
 
-def throttled(seller: str, operation: str) -> bool:
+def throttled(platform: str, operation: str) -> bool:
+    """429 now: fail(state, "throttle") throttles the next THROTTLED_CALLS calls, the host's
+    switch every call while on; otherwise the (platform, operation) bucket decides."""
     current = state()
     if current.throttled > 0:
         current.throttled -= 1
         return True
+    if failing("throttle", platform) and "throttle" not in current.failures:
+        return True
     rate, burst = PLANS[operation]
-    bucket = current.buckets.setdefault((seller, operation), Bucket(rate, burst, burst, current.now()))
+    bucket = current.buckets.setdefault((platform, operation), Bucket(rate, burst, burst, current.now()))
     return not bucket.take(current.now())
 
 
@@ -289,7 +302,6 @@ def sp_answer(operation, body, status=200):
 
 
 def store_of(marketplace_ids) -> str | None:
-    from kpiapp.demo.marketplace import AMAZON, MARKETPLACE_IDS
     if not isinstance(marketplace_ids, list) or len(marketplace_ids) != 1:
         return None
     return next((code for code in AMAZON if MARKETPLACE_IDS[code] == marketplace_ids[0]), None)
@@ -315,7 +327,7 @@ def create_report():
         "reportId": report_id, "reportType": body["reportType"], "marketplaceIds": body["marketplaceIds"],
         "dataStartTime": body["dataStartTime"], "dataEndTime": body["dataEndTime"],
         "createdTime": state().now().strftime("%Y-%m-%dT%H:%M:%SZ"), "processingStatus": "IN_QUEUE",
-        "polls": 0, "fatal": "fatal" in state().failures, "store": store, "span": (start, end)}
+        "polls": 0, "fatal": failing("fatal", "amazon_sp"), "store": store, "span": (start, end)}
     return sp_answer("createReport", {"reportId": report_id}, 202)
 
 
@@ -350,7 +362,7 @@ def advance(report: dict) -> None:
         content = report_content(report)
         report["processingStatus"] = "DONE" if content is not None else "CANCELLED"
         if content is not None:
-            report["reportDocumentId"] = save_document(content)
+            report["reportDocumentId"] = save_document(content, "amazon_sp")
         report["processingEndTime"] = state().now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -363,9 +375,9 @@ def report_content(report: dict) -> bytes | None:
     return inventory_document(store, start.date())
 
 
-def save_document(content: bytes) -> str:
+def save_document(content: bytes, platform: str) -> str:
     data = gzipped(content)
-    if "truncated" in state().failures:
+    if failing("truncated", platform):
         data = data[: len(data) // 2]
     document_id = "amzn1.spdoc.1.4.na." + secrets.token_hex(12)
     state().documents[document_id] = data
@@ -459,7 +471,7 @@ def ads_guard(scoped: bool = True):
     if scoped and request.headers.get("Amazon-Advertising-API-Scope") not in PROFILES:
         return ads_error(400, "INVALID_ARGUMENT",
                          "Amazon-Advertising-API-Scope is not a profile of this account.")
-    if throttled("ads", "ads"):
+    if throttled("amazon_ads", "ads"):
         response = ads_error(429, "TOO_MANY_REQUESTS", "Too Many Requests")
         response[0].headers["Retry-After"] = "2"
         return response
@@ -471,7 +483,6 @@ def profiles():
     refused = ads_guard(scoped=False)
     if refused:
         return refused
-    from kpiapp.demo.marketplace import currency
     return jsonify([{"profileId": int(pid), "countryCode": code[-2:], "currencyCode": currency(code),
                      "accountInfo": {"type": "seller", "name": code}} for pid, code in PROFILES.items()])
 
@@ -489,7 +500,7 @@ def create_ads_report():
         return ads_error(400, "INVALID_ARGUMENT", problem)
     report_id = "ads-" + secrets.token_hex(8)
     state().reports[report_id] = {
-        "reportId": report_id, "status": "PENDING", "polls": 0, "fatal": "fatal" in state().failures,
+        "reportId": report_id, "status": "PENDING", "polls": 0, "fatal": failing("fatal", "amazon_ads"),
         "store": PROFILES[request.headers["Amazon-Advertising-API-Scope"]], "ads": True,
         "span": (date.fromisoformat(body["startDate"]), date.fromisoformat(body["endDate"])),
         "columns": body["configuration"]["columns"]}
@@ -537,7 +548,7 @@ def ads_advance(report: dict) -> None:
         columns = report["columns"]
         rows = [{k: v for k, v in row.items() if k in columns}
                 for row in ads_rows(report["store"], *report["span"])]
-        document_id = save_document(json.dumps(rows).encode())
+        document_id = save_document(json.dumps(rows).encode(), "amazon_ads")
         size = len(state().documents[document_id])
         report.update(status="COMPLETED", url=presign(document_id), fileSize=size,
                       urlExpiresAt=(state().now() + URL_LIFETIME).isoformat())
