@@ -8,6 +8,7 @@ once, so a refresh token the platform has just replaced is never lost.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import secrets
 from contextlib import contextmanager
@@ -66,8 +67,22 @@ def failure_words(code):
 
 # ---- connecting ------------------------------------------------------------------------------
 
+PLATFORM_MODULES = ("amazon_sp", "amazon_ads", "shopee", "tiktok", "lazada")
+
+
+def load_platforms():
+    """Import the platform connectors present in this checkout (each registers itself)."""
+    for name in PLATFORM_MODULES:
+        try:
+            importlib.import_module(f"kpiapp.connectors.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"kpiapp.connectors.{name}":
+                raise
+    return base.REGISTRY
+
+
 def connector_class(platform):
-    cls = base.REGISTRY.get(platform)
+    cls = load_platforms().get(platform)
     if cls is None:
         raise ConnectError("unknown_platform", f"No connector for platform {platform!r}.")
     return cls
