@@ -9,6 +9,8 @@ The bytes go to the import service unchanged, with the parser key of the upload 
   inventory   GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA, a snapshot of today (no history in the API)
   settlement  GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2: Amazon makes them every ~14 days; we
               list the DONE ones created in the range (getReports) and never request one
+  health      GET_V2_SELLER_PERFORMANCE_REPORT (Account Health JSON): today's rolling-window
+              counts of ODR, late shipment and valid tracking, a snapshot like inventory
 
 CANCELLED means "no data for this range" and yields nothing. Authorisation is LWA alone
 (`x-amz-access-token`; SigV4 is gone since Oct 2023). Rate limits: a token bucket per operation
@@ -57,9 +59,12 @@ REPORT_TYPES = {
     DataKind.orders: "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
     DataKind.inventory: "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
     DataKind.settlement: "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+    DataKind.health: "GET_V2_SELLER_PERFORMANCE_REPORT",
 }
 PARSERS = {DataKind.sales: "amazon_sales_traffic_json", DataKind.orders: "amazon_orders",
-           DataKind.inventory: "amazon_inventory", DataKind.settlement: "amazon_settlement"}
+           DataKind.inventory: "amazon_inventory", DataKind.settlement: "amazon_settlement",
+           DataKind.health: "amazon_account_health"}
+JSON_KINDS = (DataKind.sales, DataKind.health)
 SALES_OPTIONS = {"dateGranularity": "DAY", "asinGranularity": "CHILD"}
 # default usage plans (requests per second, burst), INTEGRATIONS.md §1.4
 USAGE_PLANS = {"createReport": (0.0167, 15), "getReport": (2.0, 15), "getReportDocument": (0.0167, 15),
@@ -124,7 +129,7 @@ def gunzip_whole(content: bytes) -> bytes:
 @register
 class AmazonSP(Connector):
     platform = "amazon_sp"
-    kinds = (DataKind.sales, DataKind.orders, DataKind.inventory, DataKind.settlement)
+    kinds = (DataKind.sales, DataKind.orders, DataKind.inventory, DataKind.settlement, DataKind.health)
     credential_fields = ("client_id", "client_secret", "refresh_token")
     setting_fields = ("marketplace_id",)
     default_base_url = REGION_HOSTS["NA"]
@@ -180,7 +185,7 @@ class AmazonSP(Connector):
                 yield from self.requested(kind, day, day, SALES_OPTIONS)
         elif kind == DataKind.orders:
             yield from self.requested(kind, date_from, date_to)
-        elif kind == DataKind.inventory:
+        elif kind in (DataKind.inventory, DataKind.health):  # snapshots of now: the API keeps no history
             today = self.context.now().date()
             yield from self.requested(kind, today, today)
         elif kind == DataKind.settlement:
@@ -243,7 +248,7 @@ class AmazonSP(Connector):
             raise ConnectorError(Failure.bad_response, "getReportDocument without url")
         content = self.download(meta["url"])
         gzipped = (meta.get("compressionAlgorithm") or "").upper() == "GZIP"
-        check_document(content, gzipped, kind == DataKind.sales)
+        check_document(content, gzipped, kind in JSON_KINDS)
         return Document(kind, PARSERS[kind], self.filename(kind, first, last, name, gzipped), content,
                         first, last)
 
@@ -255,7 +260,7 @@ class AmazonSP(Connector):
         return response.content
 
     def filename(self, kind, first, last, name, gzipped) -> str:
-        suffix = ".json" if kind == DataKind.sales else ".txt"
+        suffix = ".json" if kind in JSON_KINDS else ".txt"
         span = name or (first.isoformat() if first == last else f"{first}_{last}")
         return f"{self.context.store_code}_{kind}_{span}{suffix}" + (".gz" if gzipped else "")
 

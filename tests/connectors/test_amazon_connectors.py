@@ -289,3 +289,21 @@ def test_ads_throttling_honours_retry_after(stand_in):
     connector, _ = ads(stand_in)
     list(connector.pull(DataKind.ads, DAY, DAY))
     assert connector.context.http.waits == [2.0, 2.0]  # Retry-After: 2 beats the jittered 0.5 and 1.0
+
+
+def test_account_health_is_todays_snapshot_parsed_into_window_counts(stand_in):
+    connector, _ = sp(stand_in)
+    [document] = connector.pull(DataKind.health, DAY, DAY)
+    assert (document.parser, document.date_from) == ("amazon_account_health", NOW.date())
+    assert document.filename == "AMZ-US_health_2026-11-26.json.gz"
+    result = parse_file(document.content, document.filename, parser=document.parser,
+                        date_from=document.date_from, date_to=document.date_to)
+    assert not result.errors
+    doc = json.loads(gzip.decompress(document.content))["performanceMetrics"][0]
+    facts = {(f.measure, f.ref): f.value for f in result.facts}
+    assert facts[("health_lsr_late", "ATVPDKIKX0DER")] == doc["lateShipmentRate"]["lateShipmentCount"]
+    assert facts[("health_vtr_shipments", "ATVPDKIKX0DER")] == doc["validTrackingRate"]["shipmentCount"]
+    odr = doc["orderDefectRate"]["afn"]
+    assert facts[("health_odr_defects", "ATVPDKIKX0DER:afn")] == odr["orderWithDefects"]["count"]
+    assert facts[("health_odr_orders", "ATVPDKIKX0DER:afn")] == odr["orderCount"]
+    assert {f.business_date for f in result.facts} == {NOW.date()}

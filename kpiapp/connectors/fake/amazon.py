@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -79,7 +80,7 @@ PLANS = {"createReport": (1.0, 15), "getReport": (2.0, 15), "getReportDocument":
          "getReports": (1.0, 10), "ads": (5.0, 20)}
 SP_AGENT_PREFIX = "(Language="
 REPORT_TYPES = ("GET_SALES_AND_TRAFFIC_REPORT", "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
-                "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA")
+                "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA", "GET_V2_SELLER_PERFORMANCE_REPORT")
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 ADS_CREATE_TYPE = "application/vnd.createasyncreportrequest.v3+json"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -206,6 +207,56 @@ def ads_rows(store: str, first: date, last: date) -> list[dict]:
              "clicks": int(row["clicks"]), "cost": number(row["spend"]), "purchases7d": int(row["orders"]),
              "sales7d": number(row["sales"])}
             for row in data.ads_rows(store, max(first, FIRST_DAY), last)]
+
+
+def health_document(store: str, day: date) -> bytes | None:
+    """An Account Health report of `day`: windows over the demo's order items, defects drawn
+    from a stream of (store, day), so the same day always reads the same."""
+    if store not in data.stores() or day < FIRST_DAY:
+        return None
+    rng = random.Random(f"health:{store}:{day}")
+    orders = {n: order_items(store, day, n) for n in (30, 60)}
+    mfn, shipped = round(orders[60] * 0.15), round(orders[30] * 0.15)  # 15% seller-fulfilled
+    late = round(shipped * rng.uniform(0.005, 0.05))
+    valid = shipped - round(shipped * rng.uniform(0, 0.06))
+    metric = {
+        "marketplaceId": MARKETPLACE_IDS[store],
+        "orderDefectRate": {"mfn": odr(mfn, rng, day, "mfn"), "afn": odr(orders[60] - mfn, rng, day, "afn")},
+        "lateShipmentRate": rate_metric(day, 30, {"orderCount": shipped, "lateShipmentCount": late},
+                                        0.04, "LESS_THAN"),
+        "validTrackingRate": rate_metric(day, 30, {"shipmentCount": shipped, "validTrackingCount": valid},
+                                         0.95, "GREATER_THAN")}
+    doc = {"accountStatuses": [{"marketplaceId": MARKETPLACE_IDS[store], "status": "NORMAL"}],
+           "performanceMetrics": [metric]}
+    return json.dumps(doc).encode()
+
+
+def order_items(store: str, day: date, days: int) -> int:
+    first = max(FIRST_DAY, day - timedelta(days=days - 1))
+    return sum(data.day(store, d).order_items for d in data.days(first, day))
+
+
+def window(day: date, days: int) -> dict:
+    first = day - timedelta(days=days - 1)
+    return {"reportingDateFrom": f"{first}T00:00Z", "reportingDateTo": f"{day}T23:59Z"}
+
+
+def rate_metric(day: date, days: int, counts: dict, target: float, condition: str) -> dict:
+    """A rate metric: counts (part first, whole second), its rate, status and target."""
+    part, whole = list(counts.values())
+    rate = round(part / whole, 4) if whole else 0
+    good = rate < target if condition == "LESS_THAN" else rate > target
+    return {"reportingDateRange": window(day, days), **counts, "status": "GOOD" if good else "BAD",
+            "rate": rate, "targetValue": target, "targetCondition": condition}
+
+
+def odr(orders: int, rng, day: date, channel: str) -> dict:
+    defects = round(orders * rng.uniform(0.001, 0.009))
+    metric = rate_metric(day, 60, {"orderWithDefects": defects, "orderCount": orders}, 0.01, "LESS_THAN")
+    metric["orderWithDefects"] = {"count": defects, "status": metric["status"]}
+    metric.update(claims={"count": 0, "status": "NONE"}, chargebacks={"count": 0, "status": "NONE"},
+                  negativeFeedback={"count": defects, "status": "NONE"}, fulfillmentType=channel)
+    return metric
 
 
 def number(text: str):
@@ -372,6 +423,8 @@ def report_content(report: dict) -> bytes | None:
         return sales_document(store, start.date())
     if report["reportType"] == REPORT_TYPES[1]:
         return orders_document(store, start, end)
+    if report["reportType"] == REPORT_TYPES[3]:
+        return health_document(store, start.date())
     return inventory_document(store, start.date())
 
 
