@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Iterator
+from urllib.parse import urlencode
 
 from kpiapp.connectors import lwa
 from kpiapp.connectors.amazon_sp import USER_AGENT, check_document
@@ -29,6 +30,9 @@ REGION_HOSTS = {
     "FE": "https://advertising-api-fe.amazon.com",
 }
 CREATE_TYPE = "application/vnd.createasyncreportrequest.v3+json"
+CONSENT_URLS = {"NA": "https://www.amazon.com/ap/oa", "EU": "https://eu.account.amazon.com/ap/oa",
+                "FE": "https://apac.account.amazon.com/ap/oa"}
+SCOPE = "advertising::campaign_management"
 TRAILING_DAYS = 14
 WINDOW_DAYS = 31  # the longest range one spCampaigns DAILY report takes
 COLUMNS = ["date", "campaignName", "campaignBudgetCurrencyCode", "impressions", "clicks", "cost",
@@ -88,6 +92,17 @@ class AmazonAds(Connector):
 
     def token_url(self) -> str:
         return self.api_base() + lwa.TOKEN_PATH if self.stand_in else lwa.TOKEN_URLS[self.region]
+
+    def authorize_url(self, state: str) -> str:
+        """The LWA consent page for the Ads scope; Amazon sends the seller back with `code`."""
+        base = self.api_base() + "/ap/oa" if self.stand_in else CONSENT_URLS[self.region]
+        query = urlencode({"client_id": self.context.credentials.get("client_id", ""), "scope": SCOPE,
+                           "response_type": "code", "redirect_uri": self.context.settings["redirect_uri"],
+                           "state": state})
+        return f"{base}?{query}"
+
+    def exchange_code(self, code: str) -> None:
+        lwa.exchange_code(self.context, self.token_url(), code, self.context.settings["redirect_uri"])
 
     def test(self) -> None:
         """GET /v2/profiles: the token works and the store's profile is among the account's."""

@@ -22,18 +22,27 @@ TOKEN_URLS = {  # Ads API token hosts per region; SP-API uses the NA one for eve
 TOKEN_PATH = "/auth/o2/token"
 FORM_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 MARGIN = timedelta(minutes=5)
-ACCESS, EXPIRES = "lwa_access_token", "lwa_expires_at"
+ACCESS, EXPIRES, REFRESH = "lwa_access_token", "lwa_expires_at", "refresh_token"
 AUTH_EXPIRED_ERRORS = {"invalid_grant", "unauthorized_client"}
 AUTH_FAILED_ERRORS = {"invalid_client", "invalid_request", "invalid_scope"}
 
 
-def token_form(credentials: dict) -> dict:
-    """The form LWA expects for a seller-authorised call: exactly these four fields."""
+def token_form(credentials: dict, refresh_token: str | None = None) -> dict:
+    """The form LWA expects for a seller-authorised call: exactly these four fields. A refresh
+    token obtained through the authorisation link (`refresh_token`) wins over a typed one."""
+    credentials = {**credentials, **({"refresh_token": refresh_token} if refresh_token else {})}
     missing = [k for k in ("client_id", "client_secret", "refresh_token") if not credentials.get(k)]
     if missing:
         raise ConnectorError(Failure.auth_failed, "missing " + ", ".join(missing))
     return {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"],
             "client_id": credentials["client_id"], "client_secret": credentials["client_secret"]}
+
+
+def code_form(credentials: dict, code: str, redirect_uri: str) -> dict:
+    """The form that exchanges an authorisation code (the seller's consent) for tokens."""
+    return {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "client_id": credentials.get("client_id", ""),
+            "client_secret": credentials.get("client_secret", "")}
 
 
 def access_token(context: Context, token_url: str) -> str:
@@ -51,8 +60,16 @@ def forget(context: Context) -> None:
 
 def refresh(context: Context, token_url: str) -> str:
     """Exchange the refresh token for an access token and store it with its expiry time."""
-    response = context.http.post(token_url, data=token_form(context.credentials),
-                                 headers={"Content-Type": FORM_TYPE})
+    return obtain(context, token_url, token_form(context.credentials, context.tokens.get(REFRESH)))
+
+
+def exchange_code(context: Context, token_url: str, code: str, redirect_uri: str) -> str:
+    """The seller's consent code for a refresh token (kept with the tokens) and an access token."""
+    return obtain(context, token_url, code_form(context.credentials, code, redirect_uri))
+
+
+def obtain(context: Context, token_url: str, form: dict) -> str:
+    response = context.http.post(token_url, data=form, headers={"Content-Type": FORM_TYPE})
     body = json_or_empty(response)
     if response.status_code != 200:
         raise ConnectorError(refusal(response.status_code, body.get("error")),
@@ -61,7 +78,10 @@ def refresh(context: Context, token_url: str) -> str:
     if not token or not isinstance(lifetime, int):
         raise ConnectorError(Failure.bad_response, "LWA answer without access_token/expires_in")
     expires = context.now() + timedelta(seconds=lifetime)
-    context.tokens.put(**{ACCESS: token, EXPIRES: expires.isoformat()})
+    values = {ACCESS: token, EXPIRES: expires.isoformat()}
+    if form["grant_type"] == "authorization_code" and body.get("refresh_token"):
+        values[REFRESH] = body["refresh_token"]
+    context.tokens.put(**values)
     return token
 
 

@@ -307,3 +307,35 @@ def test_account_health_is_todays_snapshot_parsed_into_window_counts(stand_in):
     assert facts[("health_odr_defects", "ATVPDKIKX0DER:afn")] == odr["orderWithDefects"]["count"]
     assert facts[("health_odr_orders", "ATVPDKIKX0DER:afn")] == odr["orderCount"]
     assert {f.business_date for f in result.facts} == {NOW.date()}
+
+
+def test_the_ads_authorisation_link_returns_a_code_that_buys_a_refresh_token_once(stand_in):
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    credentials = {k: v for k, v in ADS_CREDENTIALS.items() if k != "refresh_token"}
+    redirect_uri = "https://kpi.example/connections/callback"
+    connector = make("amazon_ads", stand_in, credentials, {"profile_id": US_PROFILE,
+                                                          "redirect_uri": redirect_uri})[0]
+    link = connector.authorize_url("signed-state")
+    query = parse_qs(urlsplit(link).query)
+    assert query["scope"] == [amazon_ads.SCOPE] and query["state"] == ["signed-state"]
+    back = requests.get(link, allow_redirects=False, timeout=5).headers["Location"]
+    assert back.startswith(redirect_uri)
+    answer = parse_qs(urlsplit(back).query)
+    assert answer["state"] == ["signed-state"]
+    connector.exchange_code(answer["code"][0])
+    refresh = connector.context.tokens.get(lwa.REFRESH)
+    assert refresh in stand_in.refresh_tokens
+    lwa.forget(connector.context)
+    connector.test()  # a fresh access token from the refresh token the consent gave
+    with pytest.raises(ConnectorError) as reused:
+        connector.exchange_code(answer["code"][0])
+    assert reused.value.failure == Failure.auth_expired  # invalid_grant: a code works once
+
+
+def test_no_credentials_no_form():
+    with pytest.raises(ConnectorError):
+        lwa.token_form({"client_id": "a", "client_secret": "b"})
+    assert lwa.token_form({"client_id": "a", "client_secret": "b"}, "Atzr|x")["refresh_token"] == "Atzr|x"

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from flask import Blueprint, current_app, jsonify, request
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, redirect, request
 
 from kpiapp.connectors.fake import data
 from kpiapp.demo.marketplace import (AMAZON, DEMO_TODAY, FIRST_DAY, MARKETPLACE_IDS, currency,
@@ -119,6 +121,8 @@ class State:
     buckets: dict = field(default_factory=dict)
     failures: set = field(default_factory=set)
     throttled: int = 0
+    codes: dict = field(default_factory=dict)  # consent code -> (client id, redirect_uri, issued at)
+    refresh_tokens: dict = field(default_factory=dict)  # refresh token issued for a code -> client id
     calls: list = field(default_factory=list)  # (method, path, lower-cased headers) of API calls
 
     def now(self) -> datetime:
@@ -275,22 +279,54 @@ def lwa_error(status, error, description):
     return jsonify(error=error, error_description=description), status
 
 
+@bp.get("/ap/oa")
+def consent():
+    """LWA's consent page, consenting at once: back to redirect_uri with a code and the state."""
+    args = request.args
+    if args.get("client_id") != ADS_CLIENT_ID or args.get("response_type") != "code" \
+            or not args.get("redirect_uri"):
+        return lwa_error(400, "invalid_request", "client_id, response_type=code and redirect_uri are needed.")
+    code = "ANkzRtDemo" + secrets.token_urlsafe(12)
+    state().codes[code] = (args["client_id"], args["redirect_uri"], state().now())
+    separator = "&" if "?" in args["redirect_uri"] else "?"
+    query = urlencode({"code": code, "state": args.get("state", "")})
+    return redirect(f"{args['redirect_uri']}{separator}{query}")
+
+
 @bp.post("/auth/o2/token")
 def token():
     if request.mimetype != "application/x-www-form-urlencoded":
         return lwa_error(400, "invalid_request", "The request must be form-encoded.")
     form = request.form
-    if form.get("grant_type") != "refresh_token":
-        return lwa_error(400, "unsupported_grant_type", "Only refresh_token is accepted here.")
+    if form.get("grant_type") not in ("refresh_token", "authorization_code"):
+        return lwa_error(400, "unsupported_grant_type", "Use refresh_token or authorization_code.")
     secret, refresh = CLIENTS.get(form.get("client_id", ""), (None, None))
     if secret is None or form.get("client_secret") != secret:
         return lwa_error(401, "invalid_client", "Client authentication failed.")
     platform = "amazon_sp" if form.get("client_id") == SP_CLIENT_ID else "amazon_ads"
-    if form.get("refresh_token") != refresh or failing("expired_token", platform):
-        return lwa_error(400, "invalid_grant", "The request has an invalid grant parameter: refresh_token.")
+    if form["grant_type"] == "authorization_code":
+        refresh = redeem(form)
+    elif form.get("refresh_token") == refresh or state().refresh_tokens.get(form.get("refresh_token")) == \
+            form["client_id"]:
+        refresh = form["refresh_token"]
+    else:
+        refresh = None
+    if refresh is None or failing("expired_token", platform):
+        return lwa_error(400, "invalid_grant", "The request has an invalid grant parameter.")
     access = "Atza|" + secrets.token_urlsafe(24)
     state().tokens[access] = (form["client_id"], state().now())
     return jsonify(access_token=access, refresh_token=refresh, token_type="bearer", expires_in=TOKEN_LIFETIME)
+
+
+def redeem(form) -> str | None:
+    """A new refresh token for a consent code: once, within five minutes, same redirect_uri."""
+    client_id, redirect_uri, issued = state().codes.pop(form.get("code", ""), (None, None, None))
+    if client_id != form["client_id"] or redirect_uri != form.get("redirect_uri") \
+            or state().now() - issued > URL_LIFETIME:
+        return None
+    refresh = "Atzr|" + secrets.token_urlsafe(24)
+    state().refresh_tokens[refresh] = client_id
+    return refresh
 
 
 def token_problem(access: str | None, client_id: str) -> str | None:
