@@ -393,6 +393,67 @@ BUILTIN_METRICS: list[MetricSpec] = [
             "重新上架、编辑或合并 Listing 不计入。"
         ),
     ),
+    MetricSpec(
+        key="order_defect_rate",
+        name_en="Order defect rate (ODR)",
+        name_zh="订单缺陷率（ODR）",
+        unit="fraction",
+        direction=LOWER,
+        formula="health_odr_defects / health_odr_orders",
+        includes_en=(
+            "Amazon Account Health: orders with a defect (negative feedback, an A-to-z claim not "
+            "denied, or a chargeback) / orders, over Amazon's rolling 60-day window, as Amazon "
+            "reports it on each day (imported, not recomputed from our orders). Seller-fulfilled "
+            "(MFN) and FBA (AFN) orders together. For a period: the daily snapshots' counts summed, "
+            "i.e. the average of the daily ODR weighted by their order counts; days without a "
+            "snapshot are left out. Amazon's target: below 1%."
+        ),
+        includes_zh=(
+            "亚马逊账户状况：缺陷订单数（差评、未被驳回的亚马逊商城交易保障索赔、信用卡拒付）÷ 订单数，"
+            "统计窗口为亚马逊滚动 60 天，取亚马逊每天报告的数值（直接导入，不用我们自己的订单重算）。"
+            "卖家自配送（MFN）和亚马逊配送（FBA）订单合并计算。一个期间的值为每日快照计数之和之比，"
+            "即按订单数加权的每日 ODR 平均值；没有快照的日期不计入。亚马逊要求低于 1%。"
+        ),
+    ),
+    MetricSpec(
+        key="late_shipment_rate",
+        name_en="Late shipment rate",
+        name_zh="迟发率",
+        unit="fraction",
+        direction=LOWER,
+        formula="health_lsr_late / health_lsr_orders",
+        includes_en=(
+            "Amazon Account Health: seller-fulfilled orders confirmed as shipped after their "
+            "expected ship date / seller-fulfilled orders, over Amazon's rolling window (30 days "
+            "in the report), as Amazon reports it on each day. FBA orders are excluded (Amazon "
+            "ships them). For a period: the average of the daily snapshots weighted by their order "
+            "counts. Amazon's target: below 4%."
+        ),
+        includes_zh=(
+            "亚马逊账户状况：确认发货晚于预计发货日期的卖家自配送订单数 ÷ 卖家自配送订单数，统计窗口为"
+            "亚马逊报告中的滚动窗口（30 天），取亚马逊每天报告的数值。不含 FBA 订单（由亚马逊发货）。"
+            "一个期间的值为按订单数加权的每日快照平均值。亚马逊要求低于 4%。"
+        ),
+    ),
+    MetricSpec(
+        key="valid_tracking_rate",
+        name_en="Valid tracking rate",
+        name_zh="有效追踪率",
+        unit="fraction",
+        direction=HIGHER,
+        formula="health_vtr_valid / health_vtr_shipments",
+        includes_en=(
+            "Amazon Account Health: seller-fulfilled shipments with a valid tracking number / "
+            "seller-fulfilled shipments, over Amazon's rolling 30-day window, as Amazon reports it "
+            "on each day. FBA shipments are excluded. For a period: the average of the daily "
+            "snapshots weighted by their shipment counts. Amazon's target: above 95%."
+        ),
+        includes_zh=(
+            "亚马逊账户状况：有有效追踪编码的卖家自配送货件数 ÷ 卖家自配送货件数，统计窗口为亚马逊滚动 "
+            "30 天，取亚马逊每天报告的数值。不含 FBA 货件。一个期间的值为按货件数加权的每日快照平均值。"
+            "亚马逊要求高于 95%。"
+        ),
+    ),
 ]
 
 BUILTIN_METRICS_BY_KEY: dict[str, MetricSpec] = {m.key: m for m in BUILTIN_METRICS}

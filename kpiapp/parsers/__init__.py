@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from kpiapp.parsers import (amazon_ads, amazon_business_report, amazon_inventory, amazon_orders,
-                            amazon_sales_traffic_json, amazon_settlement, generic, shopee_escrow,
-                            shopee_orders, tiktok_orders)
+from kpiapp.parsers import (amazon_account_health, amazon_ads, amazon_business_report, amazon_inventory,
+                            amazon_orders, amazon_sales_traffic_json, amazon_settlement, generic,
+                            shopee_escrow, shopee_orders, tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
 from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
@@ -37,6 +37,8 @@ PARSERS: dict[str, ParserInfo] = {
               "亚马逊 FBA 库存报告（文本文件）", needs_date_range=True),
         _info(amazon_ads, "Amazon Ads Sponsored Products report (API JSON, CSV or XLSX)",
               "亚马逊广告商品推广报告（API JSON、CSV 或 XLSX）"),
+        _info(amazon_account_health, "Amazon Account Health report (SP-API JSON)",
+              "亚马逊账户状况报告（SP-API JSON）"),
         _info(shopee_orders, "Shopee orders (Seller Centre export or API JSON)",
               "Shopee 订单（卖家中心导出或 API JSON）"),
         _info(shopee_escrow, "Shopee escrow details (API JSON)", "Shopee 结算明细（API JSON）",
@@ -62,6 +64,7 @@ _TABLE_DETECTORS = (
 _JSON_DETECTORS = (
     (amazon_sales_traffic_json.KEY, amazon_sales_traffic_json.matches),
     (amazon_ads.KEY, amazon_ads.matches),
+    (amazon_account_health.KEY, amazon_account_health.matches),
     (shopee_escrow.KEY, shopee_escrow.matches),
     (shopee_orders.KEY, shopee_orders.matches),
     (tiktok_orders.KEY, tiktok_orders.matches),

@@ -136,6 +136,20 @@ _ALL = [
        "1 per SKU snapshot with fulfillable units > 0, else 0."),
     _m("sku_days_tracked", "days", "SKU-days tracked", "跟踪SKU天数",
        "1 per SKU snapshot; in-stock rate = sku_days_in_stock / sku_days_tracked."),
+    # Amazon Account Health: the counts of each rolling window, one snapshot per day (a period's
+    # sum over the daily snapshots gives their average rate, weighted by the counts)
+    _m("health_odr_orders", "count", "Orders in the ODR window", "订单缺陷率统计订单数",
+       "Orders in Amazon's 60-day order defect rate window on the snapshot day (MFN and AFN)."),
+    _m("health_odr_defects", "count", "Orders with a defect", "缺陷订单数",
+       "Orders with negative feedback, an A-to-z claim or a chargeback in that 60-day window."),
+    _m("health_lsr_orders", "count", "Orders in the late-shipment window", "迟发率统计订单数",
+       "Seller-fulfilled orders in Amazon's late shipment rate window on the snapshot day."),
+    _m("health_lsr_late", "count", "Orders shipped late", "迟发订单数",
+       "Seller-fulfilled orders confirmed as shipped after their expected ship date, same window."),
+    _m("health_vtr_shipments", "count", "Shipments in the tracking window", "有效追踪率统计货件数",
+       "Seller-fulfilled shipments in Amazon's 30-day valid tracking rate window on the snapshot day."),
+    _m("health_vtr_valid", "count", "Shipments with valid tracking", "有效追踪货件数",
+       "Those shipments with a valid tracking number."),
     # ERP / manual data (generic template)
     _m("cogs", "money", "Cost of goods sold", "商品成本", "Landed cost of goods sold."),
     _m("inbound_freight", "money", "Inbound freight", "头程运费", "First-mile freight and duty."),
@@ -157,6 +171,8 @@ NON_NEGATIVE = frozenset({
     "order_items", "order_items_b2b", "orders", "orders_shipped", "ad_clicks", "ad_impressions",
     "ad_orders", "ad_units", "ad_units_same_sku", "cs_messages", "cs_messages_replied_24h",
     "fulfillable_units", "mfn_fulfillable_units", "inbound_units", "reserved_units", "unsellable_units",
+    "health_odr_orders", "health_odr_defects", "health_lsr_orders", "health_lsr_late",
+    "health_vtr_shipments", "health_vtr_valid",
 })
 
 
