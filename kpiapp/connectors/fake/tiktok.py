@@ -1,0 +1,194 @@
+"""Stand-in for TikTok Shop API 202309 (INTEGRATIONS.md §4 and §9), paths as the real API.
+
+It recomputes the sign over the query and the raw body bytes, wants the access token in the
+`x-tts-access-token` header (never in the query), a 10-digit timestamp within 300 s of its
+clock and shop_cipher on shop paths; it serves token refresh (refresh tokens work once)
+on the same port as the auth host. Its orders are the demo's TTS-UK orders, the very rows of
+the uploaded Seller Center export, one line item per unit (the API has no quantity).
+`state.failure`: expired_token, revoked, truncated, throttle (see fake/shopee.py).
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, request
+
+from kpiapp.connectors.fake.shopee import State, _mac
+from kpiapp.connectors.tiktok import DETAIL_PATH, REFRESH_PATH, SEARCH_PATH, sign
+
+bp = Blueprint("fake_tiktok", __name__)
+
+DEMO = {"app_key": "6a1demo2tts", "app_secret": "kpi-demo-tiktok-app-secret",
+        "refresh_token": "kpi-demo-tiktok-refresh-token", "shop_cipher": "GCP_demo_TTS_UK_cipher"}
+ACCESS_TTL, REFRESH_TTL = 7 * 86400, 30 * 86400
+BURST = 60
+TZ = ZoneInfo("Europe/London")
+state = State()
+
+
+def issue(kind: str) -> str:
+    state.serial += 1
+    issued = f"{int(state.now() * 1000)}.{state.serial}"
+    return f"TTP_{kind}-{issued}-{_mac(kind, 'tts', issued)}"
+
+
+def token_age(token: str, kind: str) -> float | None:
+    parts = token.removeprefix("TTP_").split("-")
+    if not token.startswith("TTP_") or len(parts) != 3 or parts[0] != kind:
+        return None
+    if not parts[1].replace(".", "").isdigit() or not hmac.compare_digest(_mac(kind, "tts", parts[1]), parts[2]):
+        return None
+    return state.now() - int(parts[1].split(".")[0]) / 1000
+
+
+def reply(payload: dict, status: int = 200) -> Response:
+    body = json.dumps(payload).encode()
+    if state.failure == "truncated":
+        body = body[: len(body) // 2]
+    return Response(body, status, mimetype="application/json")
+
+
+def error(code: int, message: str, status: int = 200) -> Response:
+    return reply({"code": code, "message": message, "request_id": "fake", "data": None}, status)
+
+
+def ok(data) -> Response:
+    return reply({"code": 0, "message": "Success", "request_id": "fake", "data": data})
+
+
+@bp.before_request
+def check_common():
+    state.calls.append(request.path)
+    if throttled():
+        return Response(json.dumps({"code": 429, "message": "Too many requests"}), 429,
+                        {"Retry-After": "1"}, mimetype="application/json")
+    if request.path == REFRESH_PATH:
+        return None
+    args = request.args
+    if args.get("app_key") != DEMO["app_key"]:
+        return error(106010, "Invalid app_key.", 401)
+    stamp = args.get("timestamp", "")
+    if not stamp.isdigit() or len(stamp) != 10 or abs(int(stamp) - state.now()) > 300:
+        return error(106002, "Invalid timestamp.", 401)
+    if "access_token" in args:
+        return error(106001, "The access token must be sent in the x-tts-access-token header.", 401)
+    expected = sign(DEMO["app_secret"], request.path, args.to_dict(), request.get_data(),
+                    request.content_type or "")
+    if not hmac.compare_digest(expected, args.get("sign", "")):
+        return error(106001, "Invalid credentials. The 'sign' query parameter is invalid.", 401)
+    if args.get("shop_cipher") != DEMO["shop_cipher"]:
+        return error(106011, "Invalid shop_cipher.", 401)
+    return check_access(request.headers.get("x-tts-access-token", ""))
+
+
+def throttled() -> bool:
+    if state.failure == "throttle":
+        return True
+    window, now = state.hits["tts"], state.now()
+    while window and now - window[0] > 1:
+        window.popleft()
+    window.append(now)
+    return len(window) > BURST
+
+
+def check_access(token: str):
+    if state.failure == "expired_token":
+        state.refused.add(token)
+        state.failure = None
+    age = None if token in state.refused else token_age(token, "at")
+    if age is None or age > ACCESS_TTL:
+        return error(105002, "Access token is expired, please refresh it.", 401)
+    return None
+
+
+@bp.get(REFRESH_PATH)
+def refresh():
+    args = request.args
+    token = args.get("refresh_token", "")
+    if args.get("app_key") != DEMO["app_key"] or args.get("app_secret") != DEMO["app_secret"]:
+        return error(36004004, "Invalid app_key or app_secret.")
+    if args.get("grant_type") != "refresh_token":
+        return error(36004004, "grant_type must be refresh_token.")
+    age = 0 if token == DEMO["refresh_token"] else token_age(token, "rt")
+    if state.failure == "revoked" or token in state.used_refresh or age is None or age > REFRESH_TTL:
+        return error(36004013, "The refresh token is invalid or expired.")
+    state.used_refresh.add(token)
+    now = int(state.now())
+    return ok({"access_token": issue("at"), "access_token_expire_in": now + ACCESS_TTL,
+               "refresh_token": issue("rt"), "refresh_token_expire_in": now + REFRESH_TTL,
+               "open_id": "demo-open-id", "seller_name": "Harbor & Pine TikTok UK", "seller_base_region": "GB"})
+
+
+@bp.post(SEARCH_PATH)
+def search():
+    try:
+        size = int(request.args["page_size"])
+        body = json.loads(request.get_data() or b"{}")
+    except (KeyError, ValueError):
+        return error(36009003, "page_size is required; the body must be JSON.")
+    if not 1 <= size <= 100:
+        return error(36009003, "page_size must be between 1 and 100.")
+    low, high = int(body.get("create_time_ge", 0)), int(body.get("create_time_lt", 2 ** 40))
+    chosen = [o for o in orders().values() if low <= o["create_time"] < high]
+    offset = int(request.args.get("page_token") or 0)
+    page = chosen[offset:offset + size]
+    following = str(offset + size) if offset + size < len(chosen) else ""
+    return ok({"orders": page, "next_page_token": following, "total_count": len(chosen)})
+
+
+@bp.get(DETAIL_PATH)
+def detail():
+    ids = [i for i in request.args.get("ids", "").split(",") if i]
+    if not 1 <= len(ids) <= 50:
+        return error(36009003, "ids must hold 1 to 50 order ids.")
+    known = orders()
+    return ok({"orders": [known[i] for i in ids if i in known]})
+
+
+@functools.lru_cache(maxsize=1)
+def orders() -> dict[str, dict]:
+    """TTS-UK demo export rows -> 202309 order objects (one line item per unit), by create_time."""
+    from kpiapp.demo.marketplace import TIKTOK_HEADER, demo_uploads
+
+    captured: dict = {}
+    demo_uploads(captured)
+    out: dict[str, dict] = {}
+    for cells in captured["TTS-UK"]:
+        row = dict(zip(TIKTOK_HEADER, cells))
+        local = datetime.strptime(row["Created Time"], "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=TZ)
+        created = int(local.timestamp())
+        cancelled = row["Order Status"] == "Cancelled"
+        order = out.setdefault(row["Order ID"], {
+            "id": row["Order ID"], "status": "CANCELLED" if cancelled else "COMPLETED",
+            "create_time": created, "update_time": created + 86400, "paid_time": created + 30,
+            "fulfillment_type": "FULFILLMENT_BY_SELLER", "is_cod": False, "is_sample_order": False,
+            "is_replacement_order": False, "line_items": [],
+            "payment": {"currency": "GBP", "sub_total": "0", "total_amount": "0", "seller_discount": "0",
+                        "platform_discount": "0", "shipping_fee": "0", "tax": "0"}})
+        add_lines(order, row)
+    return dict(sorted(out.items(), key=lambda kv: kv[1]["create_time"]))
+
+
+def add_lines(order: dict, row: dict) -> None:
+    qty = int(row["Quantity"])
+    after, seller = Decimal(row["SKU Subtotal After Discount"]), Decimal(row["SKU Seller Discount"])
+    original = Decimal(row["SKU Unit Original Price"])
+    for unit in range(qty):  # the last unit takes the rounding rest
+        share = (after / qty).quantize(Decimal("0.01")) if unit < qty - 1 else \
+            after - (after / qty).quantize(Decimal("0.01")) * (qty - 1)
+        discount = (seller / qty).quantize(Decimal("0.01")) if unit < qty - 1 else \
+            seller - (seller / qty).quantize(Decimal("0.01")) * (qty - 1)
+        order["line_items"].append({
+            "id": f"{order['id']}{len(order['line_items']):02d}", "sku_id": row["SKU ID"],
+            "product_id": "1729000000000", "product_name": row["Product Name"], "seller_sku": row["Seller SKU"],
+            "sku_name": row["Variation"], "sku_type": "NORMAL", "original_price": str(original),
+            "sale_price": str(share), "seller_discount": str(discount), "platform_discount": "0",
+            "is_gift": False})
+    payment = order["payment"]
+    for field, value in (("sub_total", after), ("total_amount", after), ("seller_discount", seller)):
+        payment[field] = str(Decimal(payment[field]) + value)
