@@ -120,7 +120,7 @@ def split(units, rng):
 
 def currency(code):
     return {"AMZ-US": "USD", "AMZ-DE": "EUR", "AMZ-JP": "JPY", "AMZ-UK": "GBP", "SHP-SG": "SGD",
-            "TTS-UK": "GBP", "NHG-US": "USD", "NHG-DE": "EUR", "QH-US": "USD"}[code]
+            "TTS-UK": "GBP", "NHG-US": "USD", "NHG-DE": "EUR", "QH-US": "USD", "LZD-MY": "MYR"}[code]
 
 
 # ---- files -------------------------------------------------------------------------------
@@ -371,6 +371,35 @@ def tiktok_csv(rows):
     writer.writerow(TIKTOK_DESCRIPTION)
     writer.writerows(rows)
     return out.getvalue().encode()
+
+
+# LZD-MY has no upload: it is filled only by pulls from the stand-in (kpiapp/connectors/fake/lazada.py).
+# Its own random stream, so adding it changes none of the other stores' demo numbers.
+LAZADA_MODEL = {"LZD-MY": (900, Decimal("4.7"), 95)}
+LAZADA_SEED = SEED + 15
+
+
+def lazada_rows():
+    """The LZD-MY demo order items (one per unit): order number, item id, sku, local created time,
+    unit price, seller discount, status."""
+    rng = random.Random(LAZADA_SEED)
+    data = simulate(rng, LAZADA_MODEL)["LZD-MY"]
+    rows, n = [], 0
+    for d in days():
+        for sku, units in data[d].sku_units.items():
+            while units > 0:
+                qty = min(units, rng.choice((1, 1, 2)))
+                units -= qty
+                n += 1
+                created = datetime(d.year, d.month, d.day, rng.randint(8, 23), rng.randint(0, 59),
+                                   rng.randint(0, 59))
+                status = "canceled" if rng.random() < 0.03 else ("returned" if rng.random() < 0.03 else "delivered")
+                discount = Decimal("5.00") if rng.random() < 0.25 else Decimal("0.00")
+                price = Decimal(LAZADA_MODEL["LZD-MY"][2]) - Decimal("0.10")
+                for unit in range(qty):
+                    rows.append((f"5{d:%y%m%d}{n:08d}", int(f"7{d:%y%m%d}{n:08d}{unit}"), sku, created, price,
+                                 discount, status))
+    return rows
 
 
 def generic_csv(data, rng):

@@ -1,0 +1,184 @@
+"""Stand-in for the Lazada Open Platform (INTEGRATIONS.md §5 and §9), paths as the real API.
+
+The REST gateway and the auth gateway share one port under /rest. It recomputes the
+uppercase-hex sign over every parameter (access_token included), wants sign_method=sha256,
+a 13-digit millisecond timestamp within 7200 s of its clock [Unverified window], an access
+token it issued and that has not expired, refresh tokens used once, limit <= 100 on
+/orders/get and at most 50 ids on /orders/items/get. Its orders are the demo's LZD-MY
+orders (kpiapp/demo/marketplace.lazada_rows): that store has no upload and is filled by pulls.
+`state.failure`: expired_token, revoked, truncated, throttle (see fake/shopee.py).
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, request
+
+from kpiapp.connectors.fake.shopee import State, _mac
+from kpiapp.connectors.lazada import ITEMS_PATH, ORDERS_PATH, REFRESH_PATH, sign
+
+bp = Blueprint("fake_lazada", __name__, url_prefix="/rest")
+
+DEMO = {"app_key": "500123", "app_secret": "kpi-demo-lazada-app-secret",
+        "refresh_token": "kpi-demo-lazada-refresh-token"}
+ACCESS_TTL, REFRESH_TTL = 7 * 86400, 30 * 86400
+BURST = 60
+TZ = ZoneInfo("Asia/Kuala_Lumpur")
+state = State()
+
+
+def issue(kind: str) -> str:
+    state.serial += 1
+    issued = f"{int(state.now() * 1000)}.{state.serial}"
+    return f"50000{kind}-{issued}-{_mac(kind, 'lzd', issued)}"
+
+
+def token_age(token: str, kind: str) -> float | None:
+    parts = token.removeprefix("50000").split("-")
+    if not token.startswith("50000") or len(parts) != 3 or parts[0] != kind:
+        return None
+    if not parts[1].replace(".", "").isdigit() or not hmac.compare_digest(_mac(kind, "lzd", parts[1]), parts[2]):
+        return None
+    return state.now() - int(parts[1].split(".")[0]) / 1000
+
+
+def reply(payload: dict, status: int = 200) -> Response:
+    body = json.dumps(payload).encode()
+    if state.failure == "truncated":
+        body = body[: len(body) // 2]
+    return Response(body, status, mimetype="application/json")
+
+
+def error(code: str, message: str, status: int = 200) -> Response:
+    return reply({"type": "ISV", "code": code, "message": message, "request_id": "fake"}, status)
+
+
+def ok(data) -> Response:
+    return reply({"code": "0", "request_id": "fake", "data": data})
+
+
+@bp.before_request
+def check_common():
+    state.calls.append(request.path)
+    if throttled():
+        return Response(json.dumps({"type": "ISP", "code": "ApiCallLimit", "message": "Too many calls"}),
+                        429, {"Retry-After": "1"}, mimetype="application/json")
+    args = request.args.to_dict()
+    if args.get("app_key") != DEMO["app_key"]:
+        return error("InvalidAppKey", "Invalid app key.")
+    if args.get("sign_method") != "sha256":
+        return error("InvalidSignMethod", "sign_method must be sha256.")
+    stamp = args.get("timestamp", "")
+    if not stamp.isdigit() or len(stamp) != 13 or abs(int(stamp) / 1000 - state.now()) > 7200:
+        return error("InvalidTimestamp", "Invalid timestamp: milliseconds, close to the server time.")
+    api_path = request.path.removeprefix("/rest")
+    if not hmac.compare_digest(sign(DEMO["app_secret"], api_path, args), args.get("sign", "")):
+        return error("IncompleteSignature", "The request signature does not conform to platform standards.")
+    if api_path == REFRESH_PATH:
+        return None
+    return check_access(args.get("access_token", ""))
+
+
+def throttled() -> bool:
+    if state.failure == "throttle":
+        return True
+    window, now = state.hits["lzd"], state.now()
+    while window and now - window[0] > 1:
+        window.popleft()
+    window.append(now)
+    return len(window) > BURST
+
+
+def check_access(token: str):
+    if state.failure == "expired_token":
+        state.refused.add(token)
+        state.failure = None
+    age = None if token in state.refused else token_age(token, "at")
+    if age is None or age > ACCESS_TTL:
+        return error("IllegalAccessToken", "The specified access token is invalid or expired.")
+    return None
+
+
+@bp.get(REFRESH_PATH)
+def refresh():
+    token = request.args.get("refresh_token", "")
+    age = 0 if token == DEMO["refresh_token"] else token_age(token, "rt")
+    if state.failure == "revoked" or token in state.used_refresh or age is None or age > REFRESH_TTL:
+        return error("IllegalRefreshToken", "The specified refresh token is invalid or expired.")
+    state.used_refresh.add(token)
+    return reply({"code": "0", "request_id": "fake", "access_token": issue("at"), "refresh_token": issue("rt"),
+                  "expires_in": ACCESS_TTL, "refresh_expires_in": REFRESH_TTL, "country": "my",
+                  "account_platform": "seller_center", "account": "demo@harbor-pine.example",
+                  "country_user_info": [{"country": "my", "user_id": "100001", "seller_id": "200001",
+                                         "short_code": "MY1ABCDE"}]})
+
+
+@bp.get("/seller/get")
+def seller():
+    return ok({"name": "Harbor & Pine Lazada MY", "seller_id": 200001, "location": "Kuala Lumpur",
+               "short_code": "MY1ABCDE"})
+
+
+@bp.get(ORDERS_PATH)
+def orders_get():
+    args = request.args
+    try:
+        after = datetime.fromisoformat(args.get("created_after") or args["update_after"])
+        before = datetime.fromisoformat(args["created_before"]) if args.get("created_before") else None
+        offset, limit = int(args.get("offset", 0)), int(args.get("limit", 100))
+    except (KeyError, ValueError):
+        return error("MissingParameter", "created_after or update_after (ISO 8601) is required.")
+    if not 1 <= limit <= 100 or offset < 0:
+        return error("InvalidParameter", "limit must be 1..100.")
+    chosen = [o for o in orders().values()
+              if o["_created"] >= after and (before is None or o["_created"] < before)]
+    page = [{k: v for k, v in o.items() if k not in ("_created", "order_items")}
+            for o in chosen[offset:offset + limit]]
+    return ok({"count": len(page), "countTotal": len(chosen), "orders": page})
+
+
+@bp.get(ITEMS_PATH)
+def items_get():
+    try:
+        ids = json.loads(request.args.get("order_ids", ""))
+    except ValueError:
+        return error("InvalidParameter", "order_ids must be a JSON array.")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 50:
+        return error("InvalidParameter", "order_ids must hold 1 to 50 ids.")
+    by_id = {o["order_id"]: o for o in orders().values()}
+    found = [by_id[i] for i in ids if i in by_id]
+    return ok([{"order_id": o["order_id"], "order_number": o["order_number"], "order_items": o["order_items"]}
+               for o in found])
+
+
+@functools.lru_cache(maxsize=1)
+def orders() -> dict[str, dict]:
+    """LZD-MY demo items -> /orders/get objects with their /orders/items/get items."""
+    from kpiapp.demo.marketplace import lazada_rows
+
+    out: dict[str, dict] = {}
+    statuses = defaultdict(set)
+    for number, item_id, sku, created, price, discount, status in lazada_rows():
+        local = created.replace(tzinfo=TZ)
+        stamp = local.strftime("%Y-%m-%d %H:%M:%S %z")
+        order = out.setdefault(number, {"order_id": int(number), "order_number": number, "created_at": stamp,
+                                        "updated_at": stamp, "price": "0.00", "items_count": 0, "statuses": [],
+                                        "payment_method": "COD", "voucher_seller": "0.00",
+                                        "voucher_platform": "0.00", "shipping_fee": "0.00",
+                                        "_created": local, "order_items": []})
+        order["items_count"] += 1
+        order["price"] = f"{float(order['price']) + float(price - discount):.2f}"
+        statuses[number].add(status)
+        order["statuses"] = sorted(statuses[number])
+        order["order_items"].append({
+            "order_item_id": item_id, "order_id": int(number), "sku": sku, "shop_sku": f"{sku}_MY",
+            "name": sku.replace("-", " ").title(), "variation": "", "item_price": float(price),
+            "paid_price": float(price - discount), "voucher_seller": float(discount), "voucher_platform": 0.0,
+            "voucher_amount": float(discount), "status": status, "currency": "MYR", "created_at": stamp,
+            "updated_at": stamp, "shipping_type": "Dropshipping"})
+    return dict(sorted(out.items(), key=lambda kv: kv[1]["_created"]))

@@ -1,0 +1,155 @@
+"""Lazada Open Platform (INTEGRATIONS.md §5).
+
+System parameters app_key, sign_method=sha256, timestamp (Unix milliseconds) and
+access_token (not on the token calls) go with the application parameters in the query;
+sign = HEX_UPPER(HMAC-SHA256(app_secret, api_path + "".join(k + v for k in sorted(params)))),
+computed over the values before URL encoding. The envelope is {code, type, message,
+request_id, data}; code "0" is success. Tokens come from the auth gateway
+(/auth/token/refresh); the lifetimes are the response's expires_in / refresh_expires_in,
+and the new refresh token goes to the TokenStore at once.
+
+orders:     /orders/get by created_after/created_before (ISO 8601 with offset), offset paging
+            with limit 100 until a short page, then /orders/items/get with order_ids as a JSON
+            array of at most 50: one Document per batch (exact bytes) -> parsers/lazada_orders.py.
+settlement: /finance/transaction/details/get (limit 500, offset paging, at most 180 days per
+            call): no parser reads it yet, so the pull says not_supported (docs/connectors.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import date
+
+from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
+                                    register)
+from kpiapp.connectors.shopee import day_bounds
+
+API_GATEWAY = "https://api.lazada.com.my/rest"
+AUTH_GATEWAY = "https://auth.lazada.com/rest"
+REFRESH_PATH = "/auth/token/refresh"
+ORDERS_PATH = "/orders/get"
+ITEMS_PATH = "/orders/items/get"
+PAGE_SIZE = 100
+ITEMS_BATCH = 50
+REFRESH_MARGIN = 300
+TOKEN_ERRORS = ("IllegalAccessToken", "AccessTokenExpired")  # [Unverified code names]
+
+
+def string_to_sign(api_path: str, params: dict) -> str:
+    return api_path + "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign")
+
+
+def sign(app_secret: str, api_path: str, params: dict) -> str:
+    message = string_to_sign(api_path, params).encode()
+    return hmac.new(app_secret.encode(), message, hashlib.sha256).hexdigest().upper()
+
+
+@register
+class Lazada(Connector):
+    platform = "lazada"
+    kinds = (DataKind.orders,)
+    credential_fields = ("app_key", "app_secret", "refresh_token")
+    setting_fields = ("timezone",)
+    default_base_url = API_GATEWAY
+
+    def gateway(self) -> str:
+        """The REST gateway: every Lazada gateway ends in /rest (a bare stand-in URL gets it)."""
+        base = self.context.base_url.rstrip("/")
+        return base if base.endswith("/rest") else base + "/rest"
+
+    def auth_url(self) -> str:
+        gateway = self.gateway()
+        return AUTH_GATEWAY if gateway.startswith("https://api.lazada.") else gateway
+
+    # ---- the calls ---------------------------------------------------------------------
+
+    def call(self, path: str, params: dict) -> tuple[dict, bytes]:
+        """One signed GET; an expired token is refreshed once and the call retried once."""
+        for attempt in (0, 1):
+            doc, raw = self._get(self.gateway(), path, {**params, "access_token": self.access_token()})
+            code = str(doc.get("code", ""))
+            if code == "0":
+                return doc, raw
+            if attempt == 0 and code in TOKEN_ERRORS:
+                self.refresh()
+                continue
+            raise self._failure(code, doc.get("message", ""))
+        raise AssertionError("unreachable")
+
+    def _get(self, base: str, path: str, params: dict) -> tuple[dict, bytes]:
+        ctx = self.context
+        query = {"app_key": ctx.credentials["app_key"], "sign_method": "sha256",
+                 "timestamp": str(int(ctx.now().timestamp() * 1000)),
+                 **{k: str(v) for k, v in params.items()}}
+        query["sign"] = sign(ctx.credentials["app_secret"], path, query)
+        response = ctx.http.get(base.rstrip("/") + path, params=query)
+        try:
+            doc = response.json()
+        except ValueError as error:
+            raise ConnectorError(Failure.truncated if response.content else Failure.bad_response,
+                                 f"HTTP {response.status_code}: not JSON") from error
+        if not isinstance(doc, dict):
+            raise ConnectorError(Failure.bad_response, "not a JSON object")
+        return doc, response.content
+
+    @staticmethod
+    def _failure(code: str, message: str) -> ConnectorError:
+        if code in TOKEN_ERRORS or code in ("IncompleteSignature", "InvalidAppKey", "AppWhiteIpLimit"):
+            return ConnectorError(Failure.auth_failed, f"{code}: {message}"[:200])
+        if code in ("ApiCallLimit", "AppCallLimit"):
+            return ConnectorError(Failure.throttled, f"{code}: {message}"[:200])
+        return ConnectorError(Failure.bad_response, f"{code}: {message}"[:200])
+
+    # ---- tokens --------------------------------------------------------------------------
+
+    def access_token(self) -> str:
+        tokens = self.context.tokens
+        token, expires = tokens.get("access_token"), tokens.get("access_token_expires_at")
+        if token and expires and float(expires) - REFRESH_MARGIN > self.context.now().timestamp():
+            return token
+        return self.refresh()
+
+    def refresh(self) -> str:
+        ctx = self.context
+        refresh_token = ctx.tokens.get("refresh_token") or ctx.credentials.get("refresh_token")
+        if not refresh_token:
+            raise ConnectorError(Failure.auth_expired, "no refresh token: authorise the seller")
+        doc, _raw = self._get(self.auth_url(), REFRESH_PATH, {"refresh_token": refresh_token})
+        if str(doc.get("code")) != "0" or not doc.get("access_token") or not doc.get("refresh_token"):
+            raise ConnectorError(Failure.auth_expired, f"refresh refused: {doc.get('code')}")
+        expires = ctx.now().timestamp() + float(doc.get("expires_in") or 0)
+        ctx.tokens.put(access_token=doc["access_token"], refresh_token=doc["refresh_token"],
+                       access_token_expires_at=str(int(expires)))
+        return doc["access_token"]
+
+    # ---- the contract --------------------------------------------------------------------
+
+    def test(self) -> None:
+        self.call("/seller/get", {})
+
+    def pull(self, kind, date_from: date, date_to: date):
+        if DataKind(kind) != DataKind.orders:
+            raise ConnectorError(Failure.not_supported, f"lazada: {kind}")
+        first, stop = day_bounds(date_from, date_to, self.context.settings.get("timezone"))
+        ids = self.order_ids(first.isoformat(), stop.isoformat())
+        documents = []
+        for n, start in enumerate(range(0, len(ids), ITEMS_BATCH), start=1):
+            batch = json.dumps(ids[start:start + ITEMS_BATCH], separators=(",", ":"))
+            _doc, raw = self.call(ITEMS_PATH, {"order_ids": batch})
+            documents.append(Document(DataKind.orders, "lazada_orders",
+                                      f"{self.context.store_code}_orders_{date_from}_{date_to}_{n:03d}.json",
+                                      raw, date_from, date_to))
+        return iter(documents)
+
+    def order_ids(self, created_after: str, created_before: str) -> list[int]:
+        ids, offset = [], 0
+        while True:
+            doc, _raw = self.call(ORDERS_PATH, {
+                "created_after": created_after, "created_before": created_before, "offset": offset,
+                "limit": PAGE_SIZE, "sort_by": "created_at", "sort_direction": "ASC"})
+            page = (doc.get("data") or {}).get("orders") or []
+            ids += [int(o["order_id"]) for o in page if o.get("order_id")]
+            if len(page) < PAGE_SIZE:
+                return list(dict.fromkeys(ids))
+            offset += PAGE_SIZE

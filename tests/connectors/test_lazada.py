@@ -1,0 +1,129 @@
+"""Lazada Open Platform connector against its stand-in (INTEGRATIONS.md §5 test vectors)."""
+from collections import Counter
+from datetime import date, datetime, timezone
+
+import pytest
+import requests
+
+from kpiapp.connectors.base import REGISTRY, ConnectorError, Failure, MemoryTokens
+from kpiapp.connectors.fake import lazada as fake
+from kpiapp.connectors.http import Client
+from kpiapp.connectors.lazada import sign, string_to_sign
+from kpiapp.demo.marketplace import lazada_rows
+from kpiapp.parsers import parse_file
+from tests.connectors.asia_stand_in import Clock, context, serving
+
+SETTINGS = {"timezone": "Asia/Kuala_Lumpur"}
+CREDENTIALS = {k: fake.DEMO[k] for k in ("app_key", "app_secret", "refresh_token")}
+
+
+def test_sign_matches_the_documented_vectors():
+    params = {"foo": "1", "bar": "2", "foo_bar": "3", "foobar": "4", "sign": "ignored"}
+    assert string_to_sign("/test/api", params) == "/test/apibar2foo1foo_bar3foobar4"
+    assert sign("helloworld", "/test/api", params) == \
+        "BD011266EC150C787B2201495AA2D6F326BB6910DE77E84EA28F5215DCD7FA5E"
+    orders = {"access_token": "tok", "app_key": "123456", "created_after": "2023-10-18T00:00:01+07:00",
+              "limit": "10", "offset": "0", "sign_method": "sha256", "timestamp": "1697648276136"}
+    assert sign("helloworld", "/orders/get", orders) == \
+        "FA25A1652793E57D7FF535FDAD01B79F50744D66AA2A9266BCECD6EA2AADE6A9"
+    # lower-case hex, or the token left out, is not the same sign
+    assert sign("helloworld", "/orders/get", orders).lower() != sign("helloworld", "/orders/get", orders)
+    without = {k: v for k, v in orders.items() if k != "access_token"}
+    assert sign("helloworld", "/orders/get", without) != sign("helloworld", "/orders/get", orders)
+
+
+@pytest.fixture
+def stand_in():
+    fake.state.reset()
+    clock = Clock(datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc))
+    fake.state.clock = clock.unix
+    with serving(fake.bp) as url:
+        yield url, clock
+    fake.state.reset()
+
+
+def connector(url, clock, tokens=None, client=None):
+    return REGISTRY["lazada"](context("LZD-MY", CREDENTIALS, SETTINGS, url, clock, tokens, client))
+
+
+def test_orders_pull_pages_batches_and_matches_the_demo_data(stand_in):
+    url, clock = stand_in
+    docs = list(connector(url, clock).pull("orders", date(2026, 11, 1), date(2026, 11, 7)))
+    calls = Counter(fake.state.calls)
+    assert calls["/rest/orders/get"] > 2 and calls["/rest/orders/items/get"] == len(docs) > 2
+    units = {}
+    for doc in docs:
+        result = parse_file(doc.content, doc.filename, parser=doc.parser, tz="Asia/Kuala_Lumpur", currency="MYR")
+        assert not result.errors
+        for f in result.facts:
+            if f.measure == "units_ordered":
+                units[f.business_date] = units.get(f.business_date, 0) + f.value
+    expected = Counter()
+    for _number, _item, _sku, created, *_rest in lazada_rows():
+        if date(2026, 11, 1) <= created.date() <= date(2026, 11, 7):
+            expected[created.date()] += 1
+    assert units == dict(expected) and len(units) == 7
+
+
+def test_refresh_rotates_and_persists(stand_in):
+    url, clock = stand_in
+    tokens = MemoryTokens()
+    seller = connector(url, clock, tokens)
+    seller.test()
+    first = dict(tokens.values)
+    assert first["refresh_token"] != CREDENTIALS["refresh_token"] and len(tokens.saved) == 1
+    clock.advance(7 * 86400)
+    seller.test()
+    assert len(tokens.saved) == 2 and tokens.values["refresh_token"] != first["refresh_token"]
+    with pytest.raises(ConnectorError) as caught:
+        connector(url, clock, MemoryTokens(refresh_token=first["refresh_token"])).test()
+    assert caught.value.failure == Failure.auth_expired
+
+
+def test_an_illegal_token_is_refreshed_once_and_the_call_retried(stand_in):
+    url, clock = stand_in
+    tokens = MemoryTokens()
+    seller = connector(url, clock, tokens)
+    seller.test()
+    fake.state.failure = "expired_token"
+    seller.test()
+    assert len(tokens.saved) == 2 and fake.state.calls.count("/rest/auth/token/refresh") == 2
+
+
+@pytest.mark.parametrize("failure, expected", [("revoked", Failure.auth_expired),
+                                               ("truncated", Failure.truncated),
+                                               ("throttle", Failure.throttled)])
+def test_failures_become_plain_connector_errors(stand_in, failure, expected):
+    url, clock = stand_in
+    fake.state.failure = failure
+    client = Client(attempts=2, sleep=clock.advance, rand=lambda: 0.5)
+    with pytest.raises(ConnectorError) as caught:
+        list(connector(url, clock, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 1)))
+    assert caught.value.failure == expected
+
+
+def test_the_stand_in_refuses_what_lazada_refuses(stand_in):
+    url, clock = stand_in
+    token = connector(url, clock).access_token()
+    millis = str(int(clock.unix() * 1000))
+    base = {"app_key": fake.DEMO["app_key"], "sign_method": "sha256", "timestamp": millis, "access_token": token,
+            "created_after": "2026-11-01T00:00:00+08:00", "limit": "10"}
+
+    def get(params, signed=True):
+        query = {**params, "sign": sign(fake.DEMO["app_secret"], "/orders/get", params)} if signed else params
+        return requests.get(url + "/rest/orders/get", params=query, timeout=5).json()["code"]
+
+    assert get(base) == "0"
+    assert get({**base, "sign": sign(fake.DEMO["app_secret"], "/orders/get", base).lower()}, signed=False) == \
+        "IncompleteSignature"
+    assert get({**base, "timestamp": millis[:10]}) == "InvalidTimestamp"  # seconds, not milliseconds
+    assert get({k: v for k, v in base.items() if k != "sign_method"}) == "InvalidSignMethod"
+    assert get({**base, "limit": "101"}) == "InvalidParameter"
+    assert get({**base, "access_token": "made-up"}) == "IllegalAccessToken"
+
+
+def test_finance_has_no_parser_yet_and_says_so(stand_in):
+    url, clock = stand_in
+    with pytest.raises(ConnectorError) as caught:
+        connector(url, clock).pull("settlement", date(2026, 11, 1), date(2026, 11, 1))
+    assert caught.value.failure == Failure.not_supported
