@@ -320,3 +320,61 @@ def cron_command(once, show):
         click.echo(f"{item.name}: {result}")
         return
     cron.run_on_redis() if current_app.config.get("REDIS_URL") else cron.run_inprocess()
+
+
+@kpi.command("sync", help="Pull a store's marketplace data now through its connections (docs/connectors.md).")
+@click.argument("store_code")
+@click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the schedule's range).")
+@click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: yesterday).")
+@click.option("--what", "what", help="Data kinds, comma-separated: sales,ads,orders,settlement,inventory,health "
+                                     "(default: each connection's kinds).")
+@click.option("--endpoint", help="Base URL of a stand-in server instead of the platform (tests, the demo).")
+@with_appcontext
+def sync_command(store_code, date_from, date_to, what, endpoint):
+    from kpiapp.connectors import services
+    from kpiapp.connectors.base import DataKind
+    from kpiapp.models.connectors import PullStatus
+
+    set_actor(SYSTEM)
+    kinds = [k.strip() for k in (what or "").split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in DataKind.__members__]
+    if unknown:
+        fail_line(f"sync: unknown data kind {', '.join(unknown)}")
+    first, last = date_from and date_from.date(), date_to and date_to.date()
+    if first and last and last < first:
+        fail_line("sync: --to is before --from")
+    try:
+        pulls = services.sync(store_code, first, last, kinds, endpoint)
+    except (services.SyncError, services.ConnectError) as error:
+        fail_line(f"sync: {error}")
+    for pull in pulls:
+        click.echo(pull_line(store_code, pull))
+    failed = [p for p in pulls if p.status != PullStatus.done]
+    if failed:
+        fail_line(f"sync failed: {pull_line(store_code, failed[0])}")
+
+
+def pull_line(store_code, pull):
+    from flask_babel import force_locale
+
+    from kpiapp.connectors import services
+
+    outcome = f"{pull.status}, {len(pull.import_ids)} import(s), {pull.facts} facts"
+    if pull.failure:
+        with force_locale("en"):
+            outcome = f"{pull.status} ({pull.failure}): {services.failure_words(pull.failure)}"
+    return f"{store_code} {pull.kind} {pull.date_from}..{pull.date_to}: {outcome}"
+
+
+@kpi.command("fake-marketplace", help="Serve the marketplace stand-in (kpiapp/connectors/fake) for tests and "
+                                      "the demo; never a production service.")
+@click.option("--port", type=int, default=5999, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def fake_marketplace_command(port, host):
+    from werkzeug.serving import run_simple
+
+    from kpiapp.connectors.fake import create_app, platform_modules
+
+    names = [m.__name__.rsplit(".", 1)[1] for m in platform_modules()]
+    click.echo(f"marketplace stand-in on http://{host}:{port} ({', '.join(names) or 'no platforms'})")
+    run_simple(host, port, create_app(), threaded=True, use_reloader=False)

@@ -23,6 +23,8 @@ SCHEDULE = (
           "append the audit chain's committed head to the anchors outside the database"),
     Entry("at-risk", "0 1 * * 1", "workers.scheduled.at_risk",
           "weekly: notify the owners of at-risk items"),
+    Entry("connectors", "*/15 * * * *", "workers.connectors.run_due",
+          "pull marketplace data that is due from the connected stores (docs/connectors.md)"),
 )
 
 

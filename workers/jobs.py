@@ -159,6 +159,18 @@ def partitions_body(ahead, progress):
     db.session.commit()
 
 
+def pull_body(pull_id, progress):
+    from kpiapp.connectors import services
+
+    services.run_pull(pull_id)  # a failed pull is a finished job: the pull row says why
+
+
+def pull_failed(pull_id, reason, message):
+    from kpiapp.connectors import services
+
+    services.pull_job_failed(pull_id, reason, message[:200])
+
+
 KINDS = {
     "import": Kind(import_body, import_failed),
     "cycle_start": Kind(cycle_start_body),
@@ -166,4 +178,5 @@ KINDS = {
     "recompute_import": Kind(recompute_import_body),
     "recompute_cycle": Kind(recompute_cycle_body),
     "partitions": Kind(partitions_body),
+    "pull": Kind(pull_body, pull_failed),
 }

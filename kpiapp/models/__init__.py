@@ -10,6 +10,7 @@ from kpiapp.models.contracts import (
     ContractVersionStore,
 )
 from kpiapp.models.audit import AuditEvent, AuditRefusal
+from kpiapp.models.connectors import ConnectionPull, ConnectionStatus, PullStatus, StoreConnection
 from kpiapp.models.dashboards import DashboardPublicPanel
 from kpiapp.models.disputes import Dispute, DisputeStore
 from kpiapp.models.jobs import JobRun, JobStatus
@@ -39,4 +40,5 @@ __all__ = [
     "CheckIn", "Comment", "CommentMention", "CommentTarget", "Confidence", "KeyResult", "KrKind", "Milestone",
     "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
     "WeeklyReview",
+    "ConnectionPull", "ConnectionStatus", "PullStatus", "StoreConnection",
 ]
