@@ -3,15 +3,13 @@ from collections import Counter
 from datetime import date, datetime, timezone
 
 import pytest
-import requests
 
 from kpiapp.connectors.base import REGISTRY, ConnectorError, Failure, MemoryTokens
 from kpiapp.connectors.fake import lazada as fake
-from kpiapp.connectors.http import Client
 from kpiapp.connectors.lazada import sign, string_to_sign
 from kpiapp.demo.marketplace import lazada_rows
 from kpiapp.parsers import parse_file
-from tests.connectors.asia_stand_in import Clock, context, serving
+from tests.connectors.asia_stand_in import BASE, StandIn
 
 SETTINGS = {"timezone": "Asia/Kuala_Lumpur"}
 CREDENTIALS = {k: fake.DEMO[k] for k in ("app_key", "app_secret", "refresh_token")}
@@ -34,22 +32,16 @@ def test_sign_matches_the_documented_vectors():
 
 @pytest.fixture
 def stand_in():
-    fake.state.reset()
-    clock = Clock(datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc))
-    fake.state.clock = clock.unix
-    with serving(fake.bp) as url:
-        yield url, clock
-    fake.state.reset()
+    return StandIn("lazada")
 
 
-def connector(url, clock, tokens=None, client=None):
-    return REGISTRY["lazada"](context("LZD-MY", CREDENTIALS, SETTINGS, url, clock, tokens, client))
+def connector(stand_in, tokens=None, client=None):
+    return REGISTRY["lazada"](stand_in.context("LZD-MY", CREDENTIALS, SETTINGS, tokens, client))
 
 
 def test_orders_pull_pages_batches_and_matches_the_demo_data(stand_in):
-    url, clock = stand_in
-    docs = list(connector(url, clock).pull("orders", date(2026, 11, 1), date(2026, 11, 7)))
-    calls = Counter(fake.state.calls)
+    docs = list(connector(stand_in).pull("orders", date(2026, 11, 1), date(2026, 11, 7)))
+    calls = Counter(stand_in.calls())
     assert calls["/rest/orders/get"] > 2 and calls["/rest/orders/items/get"] == len(docs) > 2
     units = {}
     for doc in docs:
@@ -66,52 +58,47 @@ def test_orders_pull_pages_batches_and_matches_the_demo_data(stand_in):
 
 
 def test_refresh_rotates_and_persists(stand_in):
-    url, clock = stand_in
     tokens = MemoryTokens()
-    seller = connector(url, clock, tokens)
+    seller = connector(stand_in, tokens)
     seller.test()
     first = dict(tokens.values)
     assert first["refresh_token"] != CREDENTIALS["refresh_token"] and len(tokens.saved) == 1
-    clock.advance(7 * 86400)
+    stand_in.clock.advance(7 * 86400)
     seller.test()
     assert len(tokens.saved) == 2 and tokens.values["refresh_token"] != first["refresh_token"]
     with pytest.raises(ConnectorError) as caught:
-        connector(url, clock, MemoryTokens(refresh_token=first["refresh_token"])).test()
+        connector(stand_in, MemoryTokens(refresh_token=first["refresh_token"])).test()
     assert caught.value.failure == Failure.auth_expired
 
 
 def test_an_illegal_token_is_refreshed_once_and_the_call_retried(stand_in):
-    url, clock = stand_in
-    tokens = MemoryTokens()
-    seller = connector(url, clock, tokens)
-    seller.test()
-    fake.state.failure = "expired_token"
-    seller.test()
-    assert len(tokens.saved) == 2 and fake.state.calls.count("/rest/auth/token/refresh") == 2
+    far = str(int(stand_in.clock.unix()) + 86400)
+    tokens = MemoryTokens(access_token="at-unknown-to-the-platform", access_token_expires_at=far)
+    connector(stand_in, tokens).test()
+    assert len(tokens.saved) == 1 and tokens.values["access_token"] != "at-unknown-to-the-platform"
+    assert stand_in.calls().count("/rest/auth/token/refresh") == 1
 
 
-@pytest.mark.parametrize("failure, expected", [("revoked", Failure.auth_expired),
+@pytest.mark.parametrize("failure, expected", [("expired_token", Failure.auth_expired),
                                                ("truncated", Failure.truncated),
                                                ("throttle", Failure.throttled)])
 def test_failures_become_plain_connector_errors(stand_in, failure, expected):
-    url, clock = stand_in
-    fake.state.failure = failure
-    client = Client(attempts=2, sleep=clock.advance, rand=lambda: 0.5)
+    stand_in.fail(failure)
+    client = stand_in.client(attempts=2)
     with pytest.raises(ConnectorError) as caught:
-        list(connector(url, clock, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 1)))
+        list(connector(stand_in, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 1)))
     assert caught.value.failure == expected
 
 
 def test_the_stand_in_refuses_what_lazada_refuses(stand_in):
-    url, clock = stand_in
-    token = connector(url, clock).access_token()
-    millis = str(int(clock.unix() * 1000))
+    token = connector(stand_in).access_token()
+    millis = str(int(stand_in.clock.unix() * 1000))
     base = {"app_key": fake.DEMO["app_key"], "sign_method": "sha256", "timestamp": millis, "access_token": token,
             "created_after": "2026-11-01T00:00:00+08:00", "limit": "10"}
 
     def get(params, signed=True):
         query = {**params, "sign": sign(fake.DEMO["app_secret"], "/orders/get", params)} if signed else params
-        return requests.get(url + "/rest/orders/get", params=query, timeout=5).json()["code"]
+        return stand_in.session.get(BASE + "/rest/orders/get", params=query, timeout=5).json()["code"]
 
     assert get(base) == "0"
     assert get({**base, "sign": sign(fake.DEMO["app_secret"], "/orders/get", base).lower()}, signed=False) == \
@@ -123,7 +110,6 @@ def test_the_stand_in_refuses_what_lazada_refuses(stand_in):
 
 
 def test_finance_has_no_parser_yet_and_says_so(stand_in):
-    url, clock = stand_in
     with pytest.raises(ConnectorError) as caught:
-        connector(url, clock).pull("settlement", date(2026, 11, 1), date(2026, 11, 1))
+        connector(stand_in).pull("settlement", date(2026, 11, 1), date(2026, 11, 1))
     assert caught.value.failure == Failure.not_supported

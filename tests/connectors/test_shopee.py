@@ -3,15 +3,13 @@ from collections import Counter
 from datetime import date, datetime, timezone
 
 import pytest
-import requests
 
 from kpiapp.connectors.base import REGISTRY, ConnectorError, Failure, MemoryTokens
 from kpiapp.connectors.fake import shopee as fake
-from kpiapp.connectors.http import Client
 from kpiapp.connectors.shopee import base_string, sign, windows
 from kpiapp.demo.marketplace import demo_uploads
 from kpiapp.parsers import parse_file
-from tests.connectors.asia_stand_in import Clock, context, serving
+from tests.connectors.asia_stand_in import BASE, StandIn
 
 SHOP = {"shop_id": fake.DEMO["shop_id"], "timezone": "Asia/Singapore"}
 CREDENTIALS = {k: fake.DEMO[k] for k in ("partner_id", "partner_key", "refresh_token")}
@@ -43,22 +41,16 @@ def test_windows_are_at_most_fifteen_days_and_cover_the_range():
 
 @pytest.fixture
 def stand_in():
-    fake.state.reset()
-    clock = Clock(datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc))
-    fake.state.clock = clock.unix
-    with serving(fake.bp) as url:
-        yield url, clock
-    fake.state.reset()
+    return StandIn("shopee")
 
 
-def connector(url, clock, tokens=None, client=None):
-    return REGISTRY["shopee"](context("SHP-SG", CREDENTIALS, SHOP, url, clock, tokens, client))
+def connector(stand_in, tokens=None, client=None):
+    return REGISTRY["shopee"](stand_in.context("SHP-SG", CREDENTIALS, SHOP, tokens, client))
 
 
 def test_orders_pull_pages_batches_and_equals_the_upload(stand_in):
-    url, clock = stand_in
-    docs = list(connector(url, clock).pull("orders", date(2026, 10, 1), date(2026, 10, 31)))
-    calls = Counter(fake.state.calls)
+    docs = list(connector(stand_in).pull("orders", date(2026, 10, 1), date(2026, 10, 31)))
+    calls = Counter(stand_in.calls())
     assert calls["/api/v2/order/get_order_list"] > 3  # three 15-day windows, several pages
     assert all(d.parser == "shopee_orders" and d.filename.endswith(".json") for d in docs)
     pulled = facts(docs)
@@ -90,58 +82,52 @@ def upload_facts(first, last):
 
 
 def test_refresh_rotates_and_persists_and_an_old_refresh_token_fails(stand_in):
-    url, clock = stand_in
     tokens = MemoryTokens()
-    shop = connector(url, clock, tokens)
+    shop = connector(stand_in, tokens)
     shop.test()
     first = dict(tokens.values)
     assert first["refresh_token"] != CREDENTIALS["refresh_token"] and tokens.saved == [first]
     shop.test()
     assert len(tokens.saved) == 1  # the access token is reused while fresh
-    clock.advance(4 * 3600)
+    stand_in.clock.advance(4 * 3600)
     shop.test()
     assert len(tokens.saved) == 2 and tokens.values["refresh_token"] != first["refresh_token"]
-    replay = connector(url, clock, MemoryTokens(refresh_token=first["refresh_token"]))
+    replay = connector(stand_in, MemoryTokens(refresh_token=first["refresh_token"]))
     with pytest.raises(ConnectorError) as caught:
         replay.test()  # a refresh token works once
     assert caught.value.failure == Failure.auth_expired
 
 
 def test_a_refused_access_token_is_refreshed_once_and_the_call_retried(stand_in):
-    url, clock = stand_in
-    tokens = MemoryTokens()
-    shop = connector(url, clock, tokens)
-    shop.test()
-    fake.state.failure = "expired_token"
-    shop.test()
-    assert len(tokens.saved) == 2
-    assert fake.state.calls.count("/api/v2/auth/access_token/get") == 2
+    far = str(int(stand_in.clock.unix()) + 86400)
+    tokens = MemoryTokens(access_token="at-unknown-to-the-platform", access_token_expires_at=far)
+    connector(stand_in, tokens).test()
+    assert len(tokens.saved) == 1 and tokens.values["access_token"] != "at-unknown-to-the-platform"
+    assert stand_in.calls().count("/api/v2/auth/access_token/get") == 1
 
 
-@pytest.mark.parametrize("failure, expected", [("revoked", Failure.auth_expired),
+@pytest.mark.parametrize("failure, expected", [("expired_token", Failure.auth_expired),
                                                ("truncated", Failure.truncated),
                                                ("throttle", Failure.throttled)])
 def test_failures_become_plain_connector_errors(stand_in, failure, expected):
-    url, clock = stand_in
-    fake.state.failure = failure
-    client = Client(attempts=2, sleep=clock.advance, rand=lambda: 0.5)
+    stand_in.fail(failure)
+    client = stand_in.client(attempts=2)
     with pytest.raises(ConnectorError) as caught:
-        list(connector(url, clock, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 2)))
+        list(connector(stand_in, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 2)))
     assert caught.value.failure == expected
 
 
 def test_the_stand_in_refuses_what_shopee_refuses(stand_in):
-    url, clock = stand_in
-    shop = connector(url, clock)
+    shop = connector(stand_in)
     token = shop.access_token()
-    ts = int(clock.unix())
+    ts = int(stand_in.clock.unix())
     path = "/api/v2/order/get_order_list"
     good = {"partner_id": fake.DEMO["partner_id"], "timestamp": ts, "access_token": token,
             "shop_id": SHOP["shop_id"], "time_range_field": "create_time", "page_size": 10,
             "sign": sign(fake.DEMO["partner_key"], fake.DEMO["partner_id"], path, ts, token, SHOP["shop_id"])}
 
     def get(**changes):
-        return requests.get(url + path, params={**good, **changes}, timeout=5).json()
+        return stand_in.session.get(BASE + path, params={**good, **changes}, timeout=5).json()
 
     day = 86400
     start = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp())
@@ -155,8 +141,7 @@ def test_the_stand_in_refuses_what_shopee_refuses(stand_in):
 
 
 def test_escrow_pull_gives_one_payout_day_per_document(stand_in):
-    url, clock = stand_in
-    docs = list(connector(url, clock).pull("settlement", date(2026, 11, 1), date(2026, 11, 3)))
+    docs = list(connector(stand_in).pull("settlement", date(2026, 11, 1), date(2026, 11, 3)))
     assert [d.date_from for d in docs] == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
     for doc in docs:
         result = parse_file(doc.content, doc.filename, parser=doc.parser, date_from=doc.date_from,
@@ -167,15 +152,13 @@ def test_escrow_pull_gives_one_payout_day_per_document(stand_in):
 
 
 def test_a_burst_is_throttled_and_the_client_waits_on_the_shared_clock(stand_in):
-    url, clock = stand_in
-    client = Client(sleep=clock.advance, rand=lambda: 0.5)
-    docs = list(connector(url, clock, client=client).pull("settlement", date(2026, 11, 1), date(2026, 11, 7)))
+    client = stand_in.client()
+    docs = list(connector(stand_in, client=client).pull("settlement", date(2026, 11, 1), date(2026, 11, 7)))
     assert docs and client.waits and all(w >= 1 for w in client.waits)  # Retry-After: 1 honoured
-    assert fake.state.calls.count("/api/v2/payment/get_escrow_detail") > fake.BURST
+    assert stand_in.calls().count("/api/v2/payment/get_escrow_detail") > stand_in.app.extensions["fake_marketplace"].limit
 
 
 def test_kinds_without_an_api_here_say_so(stand_in):
-    url, clock = stand_in
     with pytest.raises(ConnectorError) as caught:
-        connector(url, clock).pull("inventory", date(2026, 11, 1), date(2026, 11, 1))
+        connector(stand_in).pull("inventory", date(2026, 11, 1), date(2026, 11, 1))
     assert caught.value.failure == Failure.not_supported

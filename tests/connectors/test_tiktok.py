@@ -3,15 +3,13 @@ from collections import Counter
 from datetime import date, datetime, timezone
 
 import pytest
-import requests
 
 from kpiapp.connectors.base import REGISTRY, ConnectorError, Failure, MemoryTokens
 from kpiapp.connectors.fake import tiktok as fake
-from kpiapp.connectors.http import Client
 from kpiapp.connectors.tiktok import epoch, sign, string_to_sign
 from kpiapp.demo.marketplace import demo_uploads
 from kpiapp.parsers import parse_file
-from tests.connectors.asia_stand_in import Clock, context, serving
+from tests.connectors.asia_stand_in import BASE, StandIn
 
 SHOP = {"shop_cipher": fake.DEMO["shop_cipher"], "timezone": "Europe/London"}
 CREDENTIALS = {k: fake.DEMO[k] for k in ("app_key", "app_secret", "refresh_token")}
@@ -43,16 +41,11 @@ def test_expire_in_is_read_as_an_epoch_or_a_duration():
 
 @pytest.fixture
 def stand_in():
-    fake.state.reset()
-    clock = Clock(datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc))
-    fake.state.clock = clock.unix
-    with serving(fake.bp) as url:
-        yield url, clock
-    fake.state.reset()
+    return StandIn("tiktok")
 
 
-def connector(url, clock, tokens=None, client=None):
-    return REGISTRY["tiktok"](context("TTS-UK", CREDENTIALS, SHOP, url, clock, tokens, client))
+def connector(stand_in, tokens=None, client=None):
+    return REGISTRY["tiktok"](stand_in.context("TTS-UK", CREDENTIALS, SHOP, tokens, client))
 
 
 COMPARED = {"units_ordered", "order_items", "ordered_sales", "units_cancelled", "cancelled_sales", "orders",
@@ -69,9 +62,8 @@ def facts(docs):
 
 
 def test_orders_pull_pages_and_equals_the_upload(stand_in):
-    url, clock = stand_in
-    docs = list(connector(url, clock).pull("orders", date(2026, 11, 1), date(2026, 11, 10)))
-    calls = Counter(fake.state.calls)
+    docs = list(connector(stand_in).pull("orders", date(2026, 11, 1), date(2026, 11, 10)))
+    calls = Counter(stand_in.calls())
     assert calls["/order/202309/orders/search"] > 2 and calls["/order/202309/orders"] == len(docs) > 2
     upload = next(u for u in demo_uploads() if u.store == "TTS-UK")
     result = parse_file(upload.data, upload.filename, parser="tiktok_orders", tz="Europe/London", currency="GBP")
@@ -82,46 +74,41 @@ def test_orders_pull_pages_and_equals_the_upload(stand_in):
 
 
 def test_refresh_rotates_and_persists_and_the_token_rides_in_the_header(stand_in):
-    url, clock = stand_in
     tokens = MemoryTokens()
-    shop = connector(url, clock, tokens)
+    shop = connector(stand_in, tokens)
     shop.test()
     first = dict(tokens.values)
     assert first["refresh_token"] != CREDENTIALS["refresh_token"] and len(tokens.saved) == 1
-    clock.advance(7 * 86400)
+    stand_in.clock.advance(7 * 86400)
     shop.test()
     assert len(tokens.saved) == 2 and tokens.values["refresh_token"] != first["refresh_token"]
     with pytest.raises(ConnectorError) as caught:
-        connector(url, clock, MemoryTokens(refresh_token=first["refresh_token"])).test()
+        connector(stand_in, MemoryTokens(refresh_token=first["refresh_token"])).test()
     assert caught.value.failure == Failure.auth_expired
 
 
 def test_an_expired_token_is_refreshed_once_and_the_call_retried(stand_in):
-    url, clock = stand_in
-    tokens = MemoryTokens()
-    shop = connector(url, clock, tokens)
-    shop.test()
-    fake.state.failure = "expired_token"
-    shop.test()
-    assert len(tokens.saved) == 2 and fake.state.calls.count("/api/v2/token/refresh") == 2
+    far = str(int(stand_in.clock.unix()) + 86400)
+    tokens = MemoryTokens(access_token="at-unknown-to-the-platform", access_token_expires_at=far)
+    connector(stand_in, tokens).test()
+    assert len(tokens.saved) == 1 and tokens.values["access_token"] != "at-unknown-to-the-platform"
+    assert stand_in.calls().count("/api/v2/token/refresh") == 1
 
 
-@pytest.mark.parametrize("failure, expected", [("revoked", Failure.auth_expired),
+@pytest.mark.parametrize("failure, expected", [("expired_token", Failure.auth_expired),
                                                ("truncated", Failure.truncated),
                                                ("throttle", Failure.throttled)])
 def test_failures_become_plain_connector_errors(stand_in, failure, expected):
-    url, clock = stand_in
-    fake.state.failure = failure
-    client = Client(attempts=2, sleep=clock.advance, rand=lambda: 0.5)
+    stand_in.fail(failure)
+    client = stand_in.client(attempts=2)
     with pytest.raises(ConnectorError) as caught:
-        list(connector(url, clock, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 1)))
+        list(connector(stand_in, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 1)))
     assert caught.value.failure == expected
 
 
 def test_the_stand_in_refuses_what_tiktok_refuses(stand_in):
-    url, clock = stand_in
-    token = connector(url, clock).access_token()
-    ts = str(int(clock.unix()))
+    token = connector(stand_in).access_token()
+    ts = str(int(stand_in.clock.unix()))
     path = "/order/202309/orders/search"
     body = b'{"create_time_ge":1793000000}'
     query = {"app_key": fake.DEMO["app_key"], "timestamp": ts, "shop_cipher": fake.DEMO["shop_cipher"],
@@ -129,7 +116,7 @@ def test_the_stand_in_refuses_what_tiktok_refuses(stand_in):
 
     def post(query, body=body, headers=None):
         headers = {"x-tts-access-token": token, "content-type": "application/json", **(headers or {})}
-        return requests.post(url + path, params=query, data=body, headers=headers, timeout=5)
+        return stand_in.session.post(BASE + path, params=query, data=body, headers=headers, timeout=5)
 
     good = {**query, "sign": sign(fake.DEMO["app_secret"], path, query, body)}
     assert post(good).json()["code"] == 0

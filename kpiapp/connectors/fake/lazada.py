@@ -6,7 +6,7 @@ a 13-digit millisecond timestamp within 7200 s of its clock [Unverified window],
 token it issued and that has not expired, refresh tokens used once, limit <= 100 on
 /orders/get and at most 50 ids on /orders/items/get. Its orders are the demo's LZD-MY
 orders (kpiapp/demo/marketplace.lazada_rows): that store has no upload and is filled by pulls.
-`state.failure`: expired_token, revoked, truncated, throttle (see fake/shopee.py).
+Clock, bursts (429) and failure switch: fake/common.py (expired_token, truncated, throttle).
 """
 from __future__ import annotations
 
@@ -19,39 +19,23 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
 
-from kpiapp.connectors.fake.shopee import State, _mac
+from kpiapp.connectors.fake.shopee import access_usable, cut, issue, memory, note, now, refresh_usable
 from kpiapp.connectors.lazada import ITEMS_PATH, ORDERS_PATH, REFRESH_PATH, sign
 
+PLATFORM = "lazada"
+SUBJECT = "lzdmy"  # the one demo seller the tokens belong to
 bp = Blueprint("fake_lazada", __name__, url_prefix="/rest")
 
 DEMO = {"app_key": "500123", "app_secret": "kpi-demo-lazada-app-secret",
         "refresh_token": "kpi-demo-lazada-refresh-token"}
 ACCESS_TTL, REFRESH_TTL = 7 * 86400, 30 * 86400
-BURST = 60
 TZ = ZoneInfo("Asia/Kuala_Lumpur")
-state = State()
-
-
-def issue(kind: str) -> str:
-    state.serial += 1
-    issued = f"{int(state.now() * 1000)}.{state.serial}"
-    return f"50000{kind}-{issued}-{_mac(kind, 'lzd', issued)}"
-
-
-def token_age(token: str, kind: str) -> float | None:
-    parts = token.removeprefix("50000").split("-")
-    if not token.startswith("50000") or len(parts) != 3 or parts[0] != kind:
-        return None
-    if not parts[1].replace(".", "").isdigit() or not hmac.compare_digest(_mac(kind, "lzd", parts[1]), parts[2]):
-        return None
-    return state.now() - int(parts[1].split(".")[0]) / 1000
+DEMO_CREDENTIALS = {PLATFORM: {k: DEMO[k] for k in ("app_key", "app_secret", "refresh_token")}}
+DEMO_SETTINGS = {PLATFORM: {"timezone": "Asia/Kuala_Lumpur"}}
 
 
 def reply(payload: dict, status: int = 200) -> Response:
-    body = json.dumps(payload).encode()
-    if state.failure == "truncated":
-        body = body[: len(body) // 2]
-    return Response(body, status, mimetype="application/json")
+    return Response(cut(PLATFORM, json.dumps(payload).encode()), status, mimetype="application/json")
 
 
 def error(code: str, message: str, status: int = 200) -> Response:
@@ -64,17 +48,16 @@ def ok(data) -> Response:
 
 @bp.before_request
 def check_common():
-    state.calls.append(request.path)
-    if throttled():
-        return Response(json.dumps({"type": "ISP", "code": "ApiCallLimit", "message": "Too many calls"}),
-                        429, {"Retry-After": "1"}, mimetype="application/json")
+    limited = note(PLATFORM)
+    if limited is not None:
+        return limited
     args = request.args.to_dict()
     if args.get("app_key") != DEMO["app_key"]:
         return error("InvalidAppKey", "Invalid app key.")
     if args.get("sign_method") != "sha256":
         return error("InvalidSignMethod", "sign_method must be sha256.")
     stamp = args.get("timestamp", "")
-    if not stamp.isdigit() or len(stamp) != 13 or abs(int(stamp) / 1000 - state.now()) > 7200:
+    if not stamp.isdigit() or len(stamp) != 13 or abs(int(stamp) / 1000 - now()) > 7200:
         return error("InvalidTimestamp", "Invalid timestamp: milliseconds, close to the server time.")
     api_path = request.path.removeprefix("/rest")
     if not hmac.compare_digest(sign(DEMO["app_secret"], api_path, args), args.get("sign", "")):
@@ -84,22 +67,8 @@ def check_common():
     return check_access(args.get("access_token", ""))
 
 
-def throttled() -> bool:
-    if state.failure == "throttle":
-        return True
-    window, now = state.hits["lzd"], state.now()
-    while window and now - window[0] > 1:
-        window.popleft()
-    window.append(now)
-    return len(window) > BURST
-
-
 def check_access(token: str):
-    if state.failure == "expired_token":
-        state.refused.add(token)
-        state.failure = None
-    age = None if token in state.refused else token_age(token, "at")
-    if age is None or age > ACCESS_TTL:
+    if not access_usable(PLATFORM, token, SUBJECT, ACCESS_TTL):
         return error("IllegalAccessToken", "The specified access token is invalid or expired.")
     return None
 
@@ -107,11 +76,11 @@ def check_access(token: str):
 @bp.get(REFRESH_PATH)
 def refresh():
     token = request.args.get("refresh_token", "")
-    age = 0 if token == DEMO["refresh_token"] else token_age(token, "rt")
-    if state.failure == "revoked" or token in state.used_refresh or age is None or age > REFRESH_TTL:
+    if not refresh_usable(PLATFORM, token, DEMO["refresh_token"], SUBJECT, REFRESH_TTL):
         return error("IllegalRefreshToken", "The specified refresh token is invalid or expired.")
-    state.used_refresh.add(token)
-    return reply({"code": "0", "request_id": "fake", "access_token": issue("at"), "refresh_token": issue("rt"),
+    memory(PLATFORM).used_refresh.add(token)
+    return reply({"code": "0", "request_id": "fake", "access_token": issue(PLATFORM, "at", SUBJECT),
+                  "refresh_token": issue(PLATFORM, "rt", SUBJECT),
                   "expires_in": ACCESS_TTL, "refresh_expires_in": REFRESH_TTL, "country": "my",
                   "account_platform": "seller_center", "account": "demo@harbor-pine.example",
                   "country_user_info": [{"country": "my", "user_id": "100001", "seller_id": "200001",

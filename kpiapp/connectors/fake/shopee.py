@@ -5,9 +5,9 @@ recomputed from the public or shop base string (chosen by path), the access toke
 it and younger than 4 h, each refresh token used once, get_order_list windows of at most
 15 days and page_size 1..100, order_sn_list of at most 50. Its orders are the demo's SHP-SG
 orders (kpiapp/demo/marketplace.py), the very rows of the uploaded Seller Centre export.
-A burst over BURST calls in one second gets HTTP 429. `state.failure` switches:
-expired_token (the next access token shown is refused from then on), revoked (refresh refused), truncated
-(bodies cut in half), throttle (every call 429).
+The clock, the burst limit (429) and the failure switch are the shared ones of fake/common.py:
+expired_token (every access token expired and refresh refused: the shop must be authorised
+again), truncated (bodies cut in half), throttle (every call 429).
 """
 from __future__ import annotations
 
@@ -15,77 +15,105 @@ import functools
 import hashlib
 import hmac
 import json
-import time
-from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
+from kpiapp.connectors.fake import common
 from kpiapp.connectors.shopee import TOKEN_PATHS, sign
 
+PLATFORM = "shopee"
 bp = Blueprint("fake_shopee", __name__)
 
 DEMO = {"partner_id": "2001887", "partner_key": "kpi-demo-shopee-partner-key",
         "refresh_token": "kpi-demo-shopee-refresh-token", "shop_id": "14701711"}
+# what the demo's SHP-SG connection carries (fake/common.py reads these)
+DEMO_CREDENTIALS = {PLATFORM: {k: DEMO[k] for k in ("partner_id", "partner_key", "refresh_token")}}
+DEMO_SETTINGS = {PLATFORM: {"shop_id": DEMO["shop_id"], "timezone": "Asia/Singapore"}}
 SHOPS = {DEMO["shop_id"]: "SHP-SG"}
 ACCESS_TTL, REFRESH_TTL = 4 * 3600, 30 * 86400
 WINDOW_LIMIT = 15 * 86400
-BURST = 60
 TZ = ZoneInfo("Asia/Singapore")
 PUBLIC_PATHS = TOKEN_PATHS + ("/api/v2/shop/auth_partner",)
 
 
-class State:
-    """The fake's memory: a clock tests can freeze, issued tokens, the failure switch."""
+class Memory:
+    """What one stand-in app remembers for a platform: refresh tokens used, token serials."""
 
     def __init__(self):
-        self.reset()
-
-    def reset(self):
-        self.clock = time.time
-        self.failure = None
         self.used_refresh: set[str] = set()
-        self.refused: set[str] = set()  # access tokens refused although young
-        self.hits: dict[str, deque] = defaultdict(deque)
-        self.calls: list[str] = []
         self.serial = 0
 
-    def now(self) -> float:
-        return self.clock()
+
+def memory(platform: str) -> Memory:
+    return current_app.extensions.setdefault(f"fake_{platform}_memory", Memory())
 
 
-state = State()
-SECRET = b"kpiapp-fake-shopee"
+def now() -> float:
+    return common.state().now()
 
 
-def issue(kind: str, shop_id: str) -> str:
-    """A token the fake can check later without remembering it: kind-shop-issued_ms.serial-mac."""
-    state.serial += 1
-    issued = f"{int(state.now() * 1000)}.{state.serial}"
-    return f"{kind}-{shop_id}-{issued}-{_mac(kind, shop_id, issued)}"
+def calls(app, platform: str) -> list[str]:
+    """The paths `platform` was asked for in `app` (tests)."""
+    return [path for name, _method, path in app.extensions["fake_marketplace"].requests if name == platform]
 
 
-def _mac(kind, shop_id, issued) -> str:
-    return hmac.new(SECRET, f"{kind}.{shop_id}.{issued}".encode(), hashlib.sha256).hexdigest()[:24]
+def note(platform: str):
+    """Count the request, then a 429 if it is part of a burst (or the throttle switch is on)."""
+    common.state().requests.append((platform, request.method, request.path))
+    return common.throttle(f"{platform}:api")
 
 
-def token_age(token: str, kind: str, shop_id: str) -> float | None:
-    """Seconds since the fake issued `token` (of `kind`, for `shop_id`), or None if it did not."""
-    parts = token.split("-")
-    if len(parts) != 4 or parts[:2] != [kind, shop_id] or not parts[2].replace(".", "").isdigit():
+SECRET = b"kpiapp-fake-marketplace"
+
+
+def issue(platform: str, kind: str, subject: str) -> str:
+    """A token the stand-in can check later without a list (so it survives a restart):
+    kind-subject-issued_ms.serial-mac (subject without "-")."""
+    assert "-" not in subject
+    mem = memory(platform)
+    mem.serial += 1
+    issued = f"{int(now() * 1000)}.{mem.serial}"
+    return f"{kind}-{subject}-{issued}-{token_mac(kind, subject, issued)}"
+
+
+def token_mac(kind, subject, issued) -> str:
+    return hmac.new(SECRET, f"{kind}.{subject}.{issued}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def token_age(token: str, kind: str, subject: str) -> float | None:
+    """Seconds since the stand-in issued `token` (of `kind`, for `subject`), or None if it did not."""
+    parts = (token or "").split("-")
+    if len(parts) != 4 or parts[:2] != [kind, subject] or not parts[2].replace(".", "").isdigit():
         return None
-    if not hmac.compare_digest(_mac(kind, shop_id, parts[2]), parts[3]):
+    if not hmac.compare_digest(token_mac(kind, subject, parts[2]), parts[3]):
         return None
-    return state.now() - int(parts[2].split(".")[0]) / 1000
+    return now() - int(parts[2].split(".")[0]) / 1000
+
+
+def refresh_usable(platform: str, token: str, demo_token: str, subject: str, lifetime: float) -> bool:
+    """A refresh token works once, while young, and not while the expired_token switch is on."""
+    if common.failure(platform) == "expired_token" or token in memory(platform).used_refresh:
+        return False
+    age = 0 if token == demo_token else token_age(token, "rt", subject)
+    return age is not None and age <= lifetime
+
+
+def access_usable(platform: str, token: str, subject: str, lifetime: float) -> bool:
+    if common.failure(platform) == "expired_token":
+        return False
+    age = token_age(token, "at", subject)
+    return age is not None and age <= lifetime
+
+
+def cut(platform: str, body: bytes) -> bytes:
+    return body[: len(body) // 2] if common.failure(platform) == "truncated" else body
 
 
 def reply(payload: dict, status: int = 200) -> Response:
-    body = json.dumps(payload).encode()
-    if state.failure == "truncated":
-        body = body[: len(body) // 2]
-    return Response(body, status, mimetype="application/json")
+    return Response(cut(PLATFORM, json.dumps(payload).encode()), status, mimetype="application/json")
 
 
 def error(name: str, message: str, status: int = 200) -> Response:
@@ -95,15 +123,14 @@ def error(name: str, message: str, status: int = 200) -> Response:
 @bp.before_request
 def check_common():
     """Throttle, then partner_id, timestamp and sign as the gateway does."""
-    state.calls.append(request.path)
-    if throttled():
-        return Response(json.dumps({"error": "error_too_many_request", "message": "Too many requests."}),
-                        429, {"Retry-After": "1"}, mimetype="application/json")
+    limited = note(PLATFORM)
+    if limited is not None:
+        return limited
     args = request.args
     if args.get("partner_id") != DEMO["partner_id"]:
         return error("error_param", "Invalid partner_id.")
     stamp = args.get("timestamp", "")
-    if not stamp.isdigit() or len(stamp) != 10 or abs(int(stamp) - state.now()) > 300:
+    if not stamp.isdigit() or len(stamp) != 10 or abs(int(stamp) - now()) > 300:
         return error("error_param", "Invalid timestamp")
     public = request.path in PUBLIC_PATHS
     expected = sign(DEMO["partner_key"], args["partner_id"], request.path, stamp,
@@ -115,25 +142,10 @@ def check_common():
     return None
 
 
-def throttled() -> bool:
-    if state.failure == "throttle":
-        return True
-    window = state.hits[request.args.get("partner_id", "")]
-    now = state.now()
-    while window and now - window[0] > 1:
-        window.popleft()
-    window.append(now)
-    return len(window) > BURST
-
-
 def check_access(token: str, shop_id: str):
     if shop_id not in SHOPS:
         return error("error_shop", "shopid is invalid")
-    if state.failure == "expired_token":  # this token ran out early: refused from now on
-        state.refused.add(token)
-        state.failure = None
-    age = None if token in state.refused else token_age(token, "sat", shop_id)
-    if age is None or age > ACCESS_TTL:
+    if not access_usable(PLATFORM, token, shop_id, ACCESS_TTL):
         return error("invalid_access_token", "Invalid access_token.", 403)
     return None
 
@@ -142,13 +154,11 @@ def check_access(token: str, shop_id: str):
 def refresh_token():
     body = request.get_json(silent=True) or {}
     shop_id, token = str(body.get("shop_id", "")), str(body.get("refresh_token", ""))
-    demo = token == DEMO["refresh_token"] and shop_id == DEMO["shop_id"]
-    age = None if demo else token_age(token, "srt", shop_id)
-    if state.failure == "revoked" or token in state.used_refresh or (not demo and (age is None or age > REFRESH_TTL)):
+    if shop_id not in SHOPS or not refresh_usable(PLATFORM, token, DEMO["refresh_token"], shop_id, REFRESH_TTL):
         return error("error_auth", "Invalid refresh_token.", 403)
-    state.used_refresh.add(token)  # a refresh token works once
-    return reply({"error": "", "message": "", "request_id": "fake", "access_token": issue("sat", shop_id),
-                  "refresh_token": issue("srt", shop_id), "expire_in": ACCESS_TTL,
+    memory(PLATFORM).used_refresh.add(token)  # a refresh token works once
+    return reply({"error": "", "message": "", "request_id": "fake", "access_token": issue(PLATFORM, "at", shop_id),
+                  "refresh_token": issue(PLATFORM, "rt", shop_id), "expire_in": ACCESS_TTL,
                   "partner_id": int(DEMO["partner_id"]), "shop_id": int(shop_id)})
 
 

@@ -5,7 +5,7 @@ It recomputes the sign over the query and the raw body bytes, wants the access t
 clock and shop_cipher on shop paths; it serves token refresh (refresh tokens work once)
 on the same port as the auth host. Its orders are the demo's TTS-UK orders, the very rows of
 the uploaded Seller Center export, one line item per unit (the API has no quantity).
-`state.failure`: expired_token, revoked, truncated, throttle (see fake/shopee.py).
+Clock, bursts (429) and failure switch: fake/common.py (expired_token, truncated, throttle).
 """
 from __future__ import annotations
 
@@ -18,39 +18,23 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
 
-from kpiapp.connectors.fake.shopee import State, _mac
+from kpiapp.connectors.fake.shopee import access_usable, cut, issue, memory, note, now, refresh_usable
 from kpiapp.connectors.tiktok import DETAIL_PATH, REFRESH_PATH, SEARCH_PATH, sign
 
+PLATFORM = "tiktok"
+SUBJECT = "ttsuk"  # the one demo shop the tokens belong to
 bp = Blueprint("fake_tiktok", __name__)
 
 DEMO = {"app_key": "6a1demo2tts", "app_secret": "kpi-demo-tiktok-app-secret",
         "refresh_token": "kpi-demo-tiktok-refresh-token", "shop_cipher": "GCP_demo_TTS_UK_cipher"}
 ACCESS_TTL, REFRESH_TTL = 7 * 86400, 30 * 86400
-BURST = 60
 TZ = ZoneInfo("Europe/London")
-state = State()
-
-
-def issue(kind: str) -> str:
-    state.serial += 1
-    issued = f"{int(state.now() * 1000)}.{state.serial}"
-    return f"TTP_{kind}-{issued}-{_mac(kind, 'tts', issued)}"
-
-
-def token_age(token: str, kind: str) -> float | None:
-    parts = token.removeprefix("TTP_").split("-")
-    if not token.startswith("TTP_") or len(parts) != 3 or parts[0] != kind:
-        return None
-    if not parts[1].replace(".", "").isdigit() or not hmac.compare_digest(_mac(kind, "tts", parts[1]), parts[2]):
-        return None
-    return state.now() - int(parts[1].split(".")[0]) / 1000
+DEMO_CREDENTIALS = {PLATFORM: {k: DEMO[k] for k in ("app_key", "app_secret", "refresh_token")}}
+DEMO_SETTINGS = {PLATFORM: {"shop_cipher": DEMO["shop_cipher"], "timezone": "Europe/London"}}
 
 
 def reply(payload: dict, status: int = 200) -> Response:
-    body = json.dumps(payload).encode()
-    if state.failure == "truncated":
-        body = body[: len(body) // 2]
-    return Response(body, status, mimetype="application/json")
+    return Response(cut(PLATFORM, json.dumps(payload).encode()), status, mimetype="application/json")
 
 
 def error(code: int, message: str, status: int = 200) -> Response:
@@ -63,17 +47,16 @@ def ok(data) -> Response:
 
 @bp.before_request
 def check_common():
-    state.calls.append(request.path)
-    if throttled():
-        return Response(json.dumps({"code": 429, "message": "Too many requests"}), 429,
-                        {"Retry-After": "1"}, mimetype="application/json")
+    limited = note(PLATFORM)
+    if limited is not None:
+        return limited
     if request.path == REFRESH_PATH:
         return None
     args = request.args
     if args.get("app_key") != DEMO["app_key"]:
         return error(106010, "Invalid app_key.", 401)
     stamp = args.get("timestamp", "")
-    if not stamp.isdigit() or len(stamp) != 10 or abs(int(stamp) - state.now()) > 300:
+    if not stamp.isdigit() or len(stamp) != 10 or abs(int(stamp) - now()) > 300:
         return error(106002, "Invalid timestamp.", 401)
     if "access_token" in args:
         return error(106001, "The access token must be sent in the x-tts-access-token header.", 401)
@@ -86,22 +69,8 @@ def check_common():
     return check_access(request.headers.get("x-tts-access-token", ""))
 
 
-def throttled() -> bool:
-    if state.failure == "throttle":
-        return True
-    window, now = state.hits["tts"], state.now()
-    while window and now - window[0] > 1:
-        window.popleft()
-    window.append(now)
-    return len(window) > BURST
-
-
 def check_access(token: str):
-    if state.failure == "expired_token":
-        state.refused.add(token)
-        state.failure = None
-    age = None if token in state.refused else token_age(token, "at")
-    if age is None or age > ACCESS_TTL:
+    if not access_usable(PLATFORM, token, SUBJECT, ACCESS_TTL):
         return error(105002, "Access token is expired, please refresh it.", 401)
     return None
 
@@ -114,13 +83,12 @@ def refresh():
         return error(36004004, "Invalid app_key or app_secret.")
     if args.get("grant_type") != "refresh_token":
         return error(36004004, "grant_type must be refresh_token.")
-    age = 0 if token == DEMO["refresh_token"] else token_age(token, "rt")
-    if state.failure == "revoked" or token in state.used_refresh or age is None or age > REFRESH_TTL:
+    if not refresh_usable(PLATFORM, token, DEMO["refresh_token"], SUBJECT, REFRESH_TTL):
         return error(36004013, "The refresh token is invalid or expired.")
-    state.used_refresh.add(token)
-    now = int(state.now())
-    return ok({"access_token": issue("at"), "access_token_expire_in": now + ACCESS_TTL,
-               "refresh_token": issue("rt"), "refresh_token_expire_in": now + REFRESH_TTL,
+    memory(PLATFORM).used_refresh.add(token)
+    issued_at = int(now())
+    return ok({"access_token": issue(PLATFORM, "at", SUBJECT), "access_token_expire_in": issued_at + ACCESS_TTL,
+               "refresh_token": issue(PLATFORM, "rt", SUBJECT), "refresh_token_expire_in": issued_at + REFRESH_TTL,
                "open_id": "demo-open-id", "seller_name": "Harbor & Pine TikTok UK", "seller_base_region": "GB"})
 
 
