@@ -441,6 +441,18 @@ def fx_csv(rng):
     return out.getvalue().encode()
 
 
+def fx_myr_csv():
+    """MYR rates for LZD-MY, from their own random stream (the other rates stay as they were)."""
+    rng, level = random.Random(LAZADA_SEED), 0.224
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "currency", "rate"])
+    for d in days():
+        level *= rng.uniform(0.997, 1.003)
+        writer.writerow([d.isoformat(), "MYR", f"{level:.8f}"])
+    return out.getvalue().encode()
+
+
 # ---- seeding -------------------------------------------------------------------------------
 
 @dataclass
@@ -459,7 +471,8 @@ def demo_uploads(orders=None):
     orders = {} if orders is None else orders
     rng = random.Random(SEED)
     data = simulate(rng)
-    uploads = [Upload(None, "fx_rates_2026-10-01_2026-11-26.csv", fx_csv(rng), {"kind": "fx"})]
+    uploads = [Upload(None, "fx_rates_2026-10-01_2026-11-26.csv", fx_csv(rng), {"kind": "fx"}),
+               Upload(None, "fx_rates_MYR_2026-10-01_2026-11-26.csv", fx_myr_csv(), {"kind": "fx"})]
     for code in AMAZON:
         for first, last in month_ranges():
             tag = f"{first:%Y-%m}"
