@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 from datetime import date
+from urllib.parse import urlencode
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
                                     register)
@@ -27,6 +28,8 @@ from kpiapp.connectors.shopee import day_bounds
 
 API_GATEWAY = "https://api.lazada.com.my/rest"
 AUTH_GATEWAY = "https://auth.lazada.com/rest"
+AUTHORIZE_PAGE = "https://auth.lazada.com/oauth/authorize"
+CREATE_PATH = "/auth/token/create"
 REFRESH_PATH = "/auth/token/refresh"
 ORDERS_PATH = "/orders/get"
 ITEMS_PATH = "/orders/items/get"
@@ -58,9 +61,24 @@ class Lazada(Connector):
         base = self.context.base_url.rstrip("/")
         return base if base.endswith("/rest") else base + "/rest"
 
+    def is_live(self) -> bool:
+        return self.gateway().startswith("https://api.lazada.")
+
     def auth_url(self) -> str:
-        gateway = self.gateway()
-        return AUTH_GATEWAY if gateway.startswith("https://api.lazada.") else gateway
+        return AUTH_GATEWAY if self.is_live() else self.gateway()
+
+    # ---- authorisation (the connections page's link) ---------------------------------------
+
+    def authorize_url(self, state: str) -> str:
+        page = AUTHORIZE_PAGE if self.is_live() else self.gateway().removesuffix("/rest") + "/oauth/authorize"
+        query = {"response_type": "code", "force_auth": "true", "redirect_uri": self.context.settings["redirect_uri"],
+                 "client_id": self.context.credentials["app_key"], "state": state}
+        return f"{page}?{urlencode(query)}"
+
+    def exchange_code(self, code: str) -> None:
+        """/auth/token/create with the code: the first token pair, stored at once."""
+        doc, _raw = self._get(self.auth_url(), CREATE_PATH, {"code": code})
+        self.keep_tokens(doc, Failure.auth_failed)
 
     # ---- the calls ---------------------------------------------------------------------
 
@@ -116,11 +134,14 @@ class Lazada(Connector):
         if not refresh_token:
             raise ConnectorError(Failure.auth_expired, "no refresh token: authorise the seller")
         doc, _raw = self._get(self.auth_url(), REFRESH_PATH, {"refresh_token": refresh_token})
+        return self.keep_tokens(doc, Failure.auth_expired)
+
+    def keep_tokens(self, doc: dict, failure: Failure) -> str:
         if str(doc.get("code")) != "0" or not doc.get("access_token") or not doc.get("refresh_token"):
-            raise ConnectorError(Failure.auth_expired, f"refresh refused: {doc.get('code')}")
-        expires = ctx.now().timestamp() + float(doc.get("expires_in") or 0)
-        ctx.tokens.put(access_token=doc["access_token"], refresh_token=doc["refresh_token"],
-                       access_token_expires_at=str(int(expires)))
+            raise ConnectorError(failure, f"token refused: {doc.get('code')}")
+        expires = self.context.now().timestamp() + float(doc.get("expires_in") or 0)
+        self.context.tokens.put(access_token=doc["access_token"], refresh_token=doc["refresh_token"],
+                                access_token_expires_at=str(int(expires)))
         return doc["access_token"]
 
     # ---- the contract --------------------------------------------------------------------

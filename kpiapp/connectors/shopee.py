@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
@@ -31,6 +32,7 @@ REFRESH_MARGIN = 300  # seconds: refresh a little before the 4 h expiry
 ORDER_FIELDS = ("buyer_user_id,item_list,cancel_by,cancel_reason,pay_time,pickup_done_time,"
                 "shipping_carrier,payment_method,total_amount,actual_shipping_fee")
 TOKEN_PATHS = ("/api/v2/auth/token/get", "/api/v2/auth/access_token/get")
+AUTH_PATH = "/api/v2/shop/auth_partner"
 
 
 def token_refused(error: str, message) -> bool:
@@ -139,14 +141,34 @@ class Shopee(Connector):
             raise ConnectorError(Failure.auth_expired, "no refresh token: authorise the shop")
         body = {"refresh_token": refresh_token, "partner_id": int(ctx.credentials["partner_id"]),
                 "shop_id": int(ctx.settings["shop_id"])}
-        response = self._send("POST", TOKEN_PATHS[1], None, body, "", False)
-        doc = self._json(response)
+        return self.keep_tokens(self._json(self._send("POST", TOKEN_PATHS[1], None, body, "", False)),
+                                Failure.auth_expired)
+
+    def keep_tokens(self, doc: dict, failure: Failure) -> str:
+        """Store a token answer at once (the refresh token it replaces works no more)."""
         if doc.get("error") or not doc.get("access_token") or not doc.get("refresh_token"):
-            raise ConnectorError(Failure.auth_expired, f"refresh refused: {doc.get('error', '')}")
-        expires = ctx.now().timestamp() + int(doc.get("expire_in") or 14400)
-        ctx.tokens.put(access_token=doc["access_token"], refresh_token=doc["refresh_token"],
-                       access_token_expires_at=str(int(expires)))
+            raise ConnectorError(failure, f"token refused: {doc.get('error', '')}")
+        expires = self.context.now().timestamp() + int(doc.get("expire_in") or 14400)
+        self.context.tokens.put(access_token=doc["access_token"], refresh_token=doc["refresh_token"],
+                                access_token_expires_at=str(int(expires)))
         return doc["access_token"]
+
+    # ---- authorisation (the connections page's link; the redirect brings code and shop_id) ----
+
+    def authorize_url(self, state: str) -> str:
+        """The shop authorisation page, signed with the public base; `state` rides in the redirect."""
+        ctx = self.context
+        partner_id, ts = ctx.credentials["partner_id"], int(ctx.now().timestamp())
+        redirect = ctx.settings["redirect_uri"] + "?" + urlencode({"state": state})
+        query = {"partner_id": partner_id, "timestamp": ts, "redirect": redirect,
+                 "sign": sign(ctx.credentials["partner_key"], partner_id, AUTH_PATH, ts)}
+        return f"{ctx.base_url.rstrip('/')}{AUTH_PATH}?{urlencode(query)}"
+
+    def exchange_code(self, code: str) -> None:
+        """POST /api/v2/auth/token/get (public sign): the first token pair, stored at once."""
+        ctx = self.context
+        body = {"code": code, "partner_id": int(ctx.credentials["partner_id"]), "shop_id": int(ctx.settings["shop_id"])}
+        self.keep_tokens(self._json(self._send("POST", TOKEN_PATHS[0], None, body, "", False)), Failure.auth_failed)
 
     # ---- the contract --------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 from datetime import date
+from urllib.parse import urlencode
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
                                     register)
@@ -30,6 +31,9 @@ AUTH_HOST = "https://auth.tiktok-shops.com"
 SEARCH_PATH = "/order/202309/orders/search"
 DETAIL_PATH = "/order/202309/orders"
 REFRESH_PATH = "/api/v2/token/refresh"
+TOKEN_PATH = "/api/v2/token/get"
+AUTHORIZE_PATH = "/oauth/authorize"
+SHOPS_PATH = "/authorization/202309/shops"
 PAGE_SIZE = 100
 DETAIL_BATCH = 50
 REFRESH_MARGIN = 300
@@ -89,8 +93,9 @@ class TikTok(Connector):
 
     def _send(self, method, path, params, body, token):
         ctx = self.context
-        query = {"app_key": ctx.credentials["app_key"], "timestamp": int(ctx.now().timestamp()),
-                 "shop_cipher": ctx.settings.get("shop_cipher", ""), **params}
+        query = {"app_key": ctx.credentials["app_key"], "timestamp": int(ctx.now().timestamp()), **params}
+        if path != SHOPS_PATH:  # the shop list is the one call made before a shop is chosen
+            query["shop_cipher"] = ctx.settings.get("shop_cipher") or ctx.tokens.get("shop_cipher") or ""
         raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         query["sign"] = sign(ctx.credentials["app_secret"], path, query, raw)
         headers = {"x-tts-access-token": token, "content-type": "application/json"}
@@ -132,14 +137,38 @@ class TikTok(Connector):
             raise ConnectorError(Failure.auth_expired, "no refresh token: authorise the shop")
         query = {"app_key": ctx.credentials["app_key"], "app_secret": ctx.credentials["app_secret"],
                  "refresh_token": refresh_token, "grant_type": "refresh_token"}
-        doc = self._json(ctx.http.get(self.auth_url() + REFRESH_PATH, params=query))
+        return self.keep_tokens(self._json(ctx.http.get(self.auth_url() + REFRESH_PATH, params=query)),
+                                Failure.auth_expired)
+
+    def keep_tokens(self, doc: dict, failure: Failure) -> str:
         data = doc.get("data") or {}
         if doc.get("code") != 0 or not data.get("access_token") or not data.get("refresh_token"):
-            raise ConnectorError(Failure.auth_expired, f"refresh refused: {doc.get('code')}")
-        now = ctx.now().timestamp()
-        ctx.tokens.put(access_token=data["access_token"], refresh_token=data["refresh_token"],
-                       access_token_expires_at=str(int(epoch(data.get("access_token_expire_in"), now))))
+            raise ConnectorError(failure, f"token refused: {doc.get('code')}")
+        now = self.context.now().timestamp()
+        self.context.tokens.put(access_token=data["access_token"], refresh_token=data["refresh_token"],
+                                access_token_expires_at=str(int(epoch(data.get("access_token_expire_in"), now))))
         return data["access_token"]
+
+    # ---- authorisation (the connections page's link) ---------------------------------------
+
+    def authorize_url(self, state: str) -> str:
+        """The seller's consent page; TikTok sends the seller back to the app's registered
+        redirect URL (redirect_uri is passed too, for the stand-in) with `code` and `state`."""
+        query = {"app_key": self.context.credentials["app_key"], "state": state,
+                 "redirect_uri": self.context.settings.get("redirect_uri", "")}
+        return f"{self.auth_url()}{AUTHORIZE_PATH}?{urlencode(query)}"
+
+    def exchange_code(self, code: str) -> None:
+        """auth_code -> the first token pair (stored at once), then the shop's cipher."""
+        ctx = self.context
+        query = {"app_key": ctx.credentials["app_key"], "app_secret": ctx.credentials["app_secret"],
+                 "auth_code": code, "grant_type": "authorized_code"}
+        self.keep_tokens(self._json(ctx.http.get(self.auth_url() + TOKEN_PATH, params=query)), Failure.auth_failed)
+        doc, _raw = self.call("GET", SHOPS_PATH, {})
+        shops = (doc.get("data") or {}).get("shops") or []
+        if not shops or not shops[0].get("cipher"):
+            raise ConnectorError(Failure.bad_response, "the authorisation names no shop")
+        ctx.tokens.put(shop_cipher=shops[0]["cipher"])
 
     # ---- the contract --------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Lazada Open Platform connector against its stand-in (INTEGRATIONS.md §5 test vectors)."""
 from collections import Counter
 from datetime import date, datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -113,3 +114,19 @@ def test_finance_has_no_parser_yet_and_says_so(stand_in):
     with pytest.raises(ConnectorError) as caught:
         connector(stand_in).pull("settlement", date(2026, 11, 1), date(2026, 11, 1))
     assert caught.value.failure == Failure.not_supported
+
+
+def test_authorisation_link_code_and_first_tokens(stand_in):
+    tokens = MemoryTokens()
+    seller = REGISTRY["lazada"](stand_in.context("LZD-MY", {**CREDENTIALS, "refresh_token": ""},
+                                                 {**SETTINGS, "redirect_uri": "https://kpi.example/connections/callback"},
+                                                 tokens))
+    link = seller.authorize_url("signed-state")
+    assert link.startswith(BASE + "/oauth/authorize?") and "client_id=" + fake.DEMO["app_key"] in link
+    back = parse_qs(urlsplit(stand_in.session.get(link, allow_redirects=False).headers["Location"]).query)
+    assert back["state"] == ["signed-state"]
+    seller.exchange_code(back["code"][0])
+    assert tokens.values["access_token"] and tokens.values["refresh_token"]
+    seller.test()
+    with pytest.raises(ConnectorError):
+        seller.exchange_code(back["code"][0])  # a code works once

@@ -1,6 +1,7 @@
 """Shopee Open API v2 connector against its stand-in (INTEGRATIONS.md §3 test vectors)."""
 from collections import Counter
 from datetime import date, datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -162,3 +163,19 @@ def test_kinds_without_an_api_here_say_so(stand_in):
     with pytest.raises(ConnectorError) as caught:
         connector(stand_in).pull("inventory", date(2026, 11, 1), date(2026, 11, 1))
     assert caught.value.failure == Failure.not_supported
+
+
+def test_authorisation_link_code_and_first_tokens(stand_in):
+    tokens = MemoryTokens()
+    shop = REGISTRY["shopee"](stand_in.context("SHP-SG", {**CREDENTIALS, "refresh_token": ""},
+                                               {**SHOP, "redirect_uri": "https://kpi.example/connections/callback"},
+                                               tokens))
+    link = shop.authorize_url("signed-state")
+    assert link.startswith(BASE + "/api/v2/shop/auth_partner?") and "sign=" in link
+    back = parse_qs(urlsplit(stand_in.session.get(link, allow_redirects=False).headers["Location"]).query)
+    assert back["state"] == ["signed-state"] and back["shop_id"] == [SHOP["shop_id"]]
+    shop.exchange_code(back["code"][0])
+    assert tokens.saved and tokens.values["access_token"] and tokens.values["refresh_token"]
+    shop.test()  # the first pair works
+    with pytest.raises(ConnectorError):
+        shop.exchange_code(back["code"][0])  # a code works once

@@ -1,6 +1,7 @@
 """TikTok Shop API 202309 connector against its stand-in (INTEGRATIONS.md §4 test vectors)."""
 from collections import Counter
 from datetime import date, datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -127,3 +128,18 @@ def test_the_stand_in_refuses_what_tiktok_refuses(stand_in):
     assert post({**millis, "sign": sign(fake.DEMO["app_secret"], path, millis, body)}).json()["code"] == 106002
     bare = {k: v for k, v in query.items() if k != "shop_cipher"}
     assert post({**bare, "sign": sign(fake.DEMO["app_secret"], path, bare, body)}).json()["code"] == 106011
+
+
+def test_authorisation_link_code_first_tokens_and_shop_cipher(stand_in):
+    tokens = MemoryTokens()
+    shop = REGISTRY["tiktok"](stand_in.context("TTS-UK", {**CREDENTIALS, "refresh_token": ""},
+                                               {"timezone": "Europe/London",
+                                                "redirect_uri": "https://kpi.example/connections/callback"},
+                                               tokens))
+    link = shop.authorize_url("signed-state")
+    assert link.startswith(BASE + "/oauth/authorize?") and "state=signed-state" in link
+    back = parse_qs(urlsplit(stand_in.session.get(link, allow_redirects=False).headers["Location"]).query)
+    assert back["state"] == ["signed-state"]
+    shop.exchange_code(back["code"][0])
+    assert tokens.values["shop_cipher"] == fake.DEMO["shop_cipher"] and tokens.values["refresh_token"]
+    shop.test()  # shop calls now carry the cipher learnt at authorisation

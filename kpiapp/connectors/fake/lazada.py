@@ -17,14 +17,17 @@ from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
+from urllib.parse import urlencode
 
-from kpiapp.connectors.fake.shopee import access_usable, cut, issue, memory, note, now, refresh_usable
-from kpiapp.connectors.lazada import ITEMS_PATH, ORDERS_PATH, REFRESH_PATH, sign
+from flask import Blueprint, Response, redirect, request
+
+from kpiapp.connectors.fake.shopee import (access_usable, code_usable, cut, issue, memory, note, now,
+                                           refresh_usable)
+from kpiapp.connectors.lazada import CREATE_PATH, ITEMS_PATH, ORDERS_PATH, REFRESH_PATH, sign
 
 PLATFORM = "lazada"
 SUBJECT = "lzdmy"  # the one demo seller the tokens belong to
-bp = Blueprint("fake_lazada", __name__, url_prefix="/rest")
+bp = Blueprint("fake_lazada", __name__)  # the gateways' paths start with /rest
 
 DEMO = {"app_key": "500123", "app_secret": "kpi-demo-lazada-app-secret",
         "refresh_token": "kpi-demo-lazada-refresh-token"}
@@ -46,6 +49,27 @@ def ok(data) -> Response:
     return reply({"code": "0", "request_id": "fake", "data": data})
 
 
+@bp.before_app_request
+def lazada_consent_page():
+    """/oauth/authorize is Lazada's page on auth.lazada.com and TikTok's on auth.tiktok-shops.com;
+    on the stand-in's one host, Lazada's is the one asked with client_id (TikTok's has app_key)."""
+    if request.path == "/oauth/authorize" and "client_id" in request.args:
+        return authorise_seller()
+    return None
+
+
+def authorise_seller():
+    """The seller says yes at once: back to redirect_uri with a code and the caller's state."""
+    args = request.args
+    if args.get("client_id") != DEMO["app_key"] or args.get("response_type") != "code":
+        return error("InvalidParameter", "client_id and response_type=code are required.")
+    target = args.get("redirect_uri", "")
+    if not target.startswith(("http://", "https://")):
+        return error("InvalidParameter", "redirect_uri is required.")
+    query = urlencode({"code": issue(PLATFORM, "code", SUBJECT), "state": args.get("state", "")})
+    return redirect(f"{target}{'&' if '?' in target else '?'}{query}")
+
+
 @bp.before_request
 def check_common():
     limited = note(PLATFORM)
@@ -62,7 +86,7 @@ def check_common():
     api_path = request.path.removeprefix("/rest")
     if not hmac.compare_digest(sign(DEMO["app_secret"], api_path, args), args.get("sign", "")):
         return error("IncompleteSignature", "The request signature does not conform to platform standards.")
-    if api_path == REFRESH_PATH:
+    if api_path in (REFRESH_PATH, CREATE_PATH):
         return None
     return check_access(args.get("access_token", ""))
 
@@ -73,12 +97,25 @@ def check_access(token: str):
     return None
 
 
-@bp.get(REFRESH_PATH)
+@bp.get("/rest" + CREATE_PATH)
+def create_token():
+    code = request.args.get("code", "")
+    if not code_usable(PLATFORM, code, SUBJECT):
+        return error("InvalidCode", "The specified code is invalid or expired.")
+    memory(PLATFORM).used_refresh.add(code)
+    return token_pair()
+
+
+@bp.get("/rest" + REFRESH_PATH)
 def refresh():
     token = request.args.get("refresh_token", "")
     if not refresh_usable(PLATFORM, token, DEMO["refresh_token"], SUBJECT, REFRESH_TTL):
         return error("IllegalRefreshToken", "The specified refresh token is invalid or expired.")
     memory(PLATFORM).used_refresh.add(token)
+    return token_pair()
+
+
+def token_pair() -> Response:
     return reply({"code": "0", "request_id": "fake", "access_token": issue(PLATFORM, "at", SUBJECT),
                   "refresh_token": issue(PLATFORM, "rt", SUBJECT),
                   "expires_in": ACCESS_TTL, "refresh_expires_in": REFRESH_TTL, "country": "my",
@@ -87,13 +124,13 @@ def refresh():
                                          "short_code": "MY1ABCDE"}]})
 
 
-@bp.get("/seller/get")
+@bp.get("/rest/seller/get")
 def seller():
     return ok({"name": "Harbor & Pine Lazada MY", "seller_id": 200001, "location": "Kuala Lumpur",
                "short_code": "MY1ABCDE"})
 
 
-@bp.get(ORDERS_PATH)
+@bp.get("/rest" + ORDERS_PATH)
 def orders_get():
     args = request.args
     try:
@@ -111,7 +148,7 @@ def orders_get():
     return ok({"count": len(page), "countTotal": len(chosen), "orders": page})
 
 
-@bp.get(ITEMS_PATH)
+@bp.get("/rest" + ITEMS_PATH)
 def items_get():
     try:
         ids = json.loads(request.args.get("order_ids", ""))

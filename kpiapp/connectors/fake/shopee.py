@@ -19,10 +19,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, request
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, redirect, request
 
 from kpiapp.connectors.fake import common
-from kpiapp.connectors.shopee import TOKEN_PATHS, sign
+from kpiapp.connectors.shopee import AUTH_PATH, TOKEN_PATHS, sign
 
 PLATFORM = "shopee"
 bp = Blueprint("fake_shopee", __name__)
@@ -36,7 +38,8 @@ SHOPS = {DEMO["shop_id"]: "SHP-SG"}
 ACCESS_TTL, REFRESH_TTL = 4 * 3600, 30 * 86400
 WINDOW_LIMIT = 15 * 86400
 TZ = ZoneInfo("Asia/Singapore")
-PUBLIC_PATHS = TOKEN_PATHS + ("/api/v2/shop/auth_partner",)
+PUBLIC_PATHS = TOKEN_PATHS + (AUTH_PATH,)
+CODE_TTL = 600  # an authorisation code works once, for 10 minutes
 
 
 class Memory:
@@ -150,6 +153,38 @@ def check_access(token: str, shop_id: str):
     return None
 
 
+def code_usable(platform: str, code: str, subject: str) -> bool:
+    """An authorisation code the stand-in issued, younger than 10 minutes, not used before."""
+    age = token_age(code, "code", subject)
+    return age is not None and age <= CODE_TTL and code not in memory(platform).used_refresh
+
+
+@bp.get(AUTH_PATH)
+def authorise_shop():
+    """The seller says yes at once: back to `redirect` with a code and the shop id."""
+    target = request.args.get("redirect", "")
+    if not target.startswith(("http://", "https://")):
+        return error("error_param", "redirect is required.")
+    query = urlencode({"code": issue(PLATFORM, "code", DEMO["shop_id"]), "shop_id": DEMO["shop_id"]})
+    return redirect(f"{target}{'&' if '?' in target else '?'}{query}")
+
+
+@bp.post("/api/v2/auth/token/get")
+def first_token():
+    body = request.get_json(silent=True) or {}
+    shop_id, code = str(body.get("shop_id", "")), str(body.get("code", ""))
+    if shop_id not in SHOPS or not code_usable(PLATFORM, code, shop_id):
+        return error("error_auth", "Invalid code.", 403)
+    memory(PLATFORM).used_refresh.add(code)
+    return token_pair(shop_id)
+
+
+def token_pair(shop_id: str) -> Response:
+    return reply({"error": "", "message": "", "request_id": "fake", "access_token": issue(PLATFORM, "at", shop_id),
+                  "refresh_token": issue(PLATFORM, "rt", shop_id), "expire_in": ACCESS_TTL,
+                  "partner_id": int(DEMO["partner_id"]), "shop_id": int(shop_id), "shop_id_list": [int(shop_id)]})
+
+
 @bp.post("/api/v2/auth/access_token/get")
 def refresh_token():
     body = request.get_json(silent=True) or {}
@@ -157,9 +192,7 @@ def refresh_token():
     if shop_id not in SHOPS or not refresh_usable(PLATFORM, token, DEMO["refresh_token"], shop_id, REFRESH_TTL):
         return error("error_auth", "Invalid refresh_token.", 403)
     memory(PLATFORM).used_refresh.add(token)  # a refresh token works once
-    return reply({"error": "", "message": "", "request_id": "fake", "access_token": issue(PLATFORM, "at", shop_id),
-                  "refresh_token": issue(PLATFORM, "rt", shop_id), "expire_in": ACCESS_TTL,
-                  "partner_id": int(DEMO["partner_id"]), "shop_id": int(shop_id)})
+    return token_pair(shop_id)
 
 
 @bp.get("/api/v2/shop/get_shop_info")

@@ -16,10 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
+from urllib.parse import urlencode
 
-from kpiapp.connectors.fake.shopee import access_usable, cut, issue, memory, note, now, refresh_usable
-from kpiapp.connectors.tiktok import DETAIL_PATH, REFRESH_PATH, SEARCH_PATH, sign
+from flask import Blueprint, Response, redirect, request
+
+from kpiapp.connectors.fake.shopee import (access_usable, code_usable, cut, issue, memory, note, now,
+                                           refresh_usable)
+from kpiapp.connectors.tiktok import (AUTHORIZE_PATH, DETAIL_PATH, REFRESH_PATH, SEARCH_PATH, SHOPS_PATH,
+                                     TOKEN_PATH, sign)
 
 PLATFORM = "tiktok"
 SUBJECT = "ttsuk"  # the one demo shop the tokens belong to
@@ -50,7 +54,7 @@ def check_common():
     limited = note(PLATFORM)
     if limited is not None:
         return limited
-    if request.path == REFRESH_PATH:
+    if request.path in (REFRESH_PATH, TOKEN_PATH, AUTHORIZE_PATH):
         return None
     args = request.args
     if args.get("app_key") != DEMO["app_key"]:
@@ -64,7 +68,7 @@ def check_common():
                     request.content_type or "")
     if not hmac.compare_digest(expected, args.get("sign", "")):
         return error(106001, "Invalid credentials. The 'sign' query parameter is invalid.", 401)
-    if args.get("shop_cipher") != DEMO["shop_cipher"]:
+    if request.path != SHOPS_PATH and args.get("shop_cipher") != DEMO["shop_cipher"]:
         return error(106011, "Invalid shop_cipher.", 401)
     return check_access(request.headers.get("x-tts-access-token", ""))
 
@@ -73,6 +77,35 @@ def check_access(token: str):
     if not access_usable(PLATFORM, token, SUBJECT, ACCESS_TTL):
         return error(105002, "Access token is expired, please refresh it.", 401)
     return None
+
+
+@bp.get(AUTHORIZE_PATH)
+def authorise_seller():
+    """The seller says yes at once: back to the redirect URL with a code and the caller's state."""
+    args = request.args
+    target = args.get("redirect_uri", "")
+    if args.get("app_key") != DEMO["app_key"] or not target.startswith(("http://", "https://")):
+        return error(36004004, "Unknown app_key or no redirect URL.")
+    query = urlencode({"code": issue(PLATFORM, "code", SUBJECT), "state": args.get("state", "")})
+    return redirect(f"{target}{'&' if '?' in target else '?'}{query}")
+
+
+@bp.get(TOKEN_PATH)
+def first_token():
+    args = request.args
+    if args.get("app_key") != DEMO["app_key"] or args.get("app_secret") != DEMO["app_secret"]:
+        return error(36004004, "Invalid app_key or app_secret.")
+    code = args.get("auth_code", "")
+    if args.get("grant_type") != "authorized_code" or not code_usable(PLATFORM, code, SUBJECT):
+        return error(36004012, "The auth code is invalid or expired.")
+    memory(PLATFORM).used_refresh.add(code)
+    return token_pair()
+
+
+@bp.get(SHOPS_PATH)
+def shops():
+    return ok({"shops": [{"id": "7490001", "name": "Harbor & Pine TikTok UK", "region": "GB",
+                          "seller_type": "CROSS_BORDER", "cipher": DEMO["shop_cipher"], "code": "GBLCTTSUK"}]})
 
 
 @bp.get(REFRESH_PATH)
@@ -86,6 +119,10 @@ def refresh():
     if not refresh_usable(PLATFORM, token, DEMO["refresh_token"], SUBJECT, REFRESH_TTL):
         return error(36004013, "The refresh token is invalid or expired.")
     memory(PLATFORM).used_refresh.add(token)
+    return token_pair()
+
+
+def token_pair() -> Response:
     issued_at = int(now())
     return ok({"access_token": issue(PLATFORM, "at", SUBJECT), "access_token_expire_in": issued_at + ACCESS_TTL,
                "refresh_token": issue(PLATFORM, "rt", SUBJECT), "refresh_token_expire_in": issued_at + REFRESH_TTL,
