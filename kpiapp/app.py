@@ -67,8 +67,10 @@ def register_blueprints(app):
     objective_routes.register(app)
     api.register(app)
     from kpiapp import portal
+    from kpiapp.connectors import routes as connection_routes
 
     portal.register(app)
+    connection_routes.register(app)
     app.cli.add_command(kpi)
 
 

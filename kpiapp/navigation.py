@@ -110,6 +110,8 @@ def register_menu():
             group="org")
     add_nav("org.stores", _l("Stores"), "stores.manage", _l("Marketplace accounts and who is responsible"),
             group="org")
+    add_nav("connections.index", _l("Connections"), "connections.manage",
+            _l("Marketplace API connections: last pull, data as of, errors"), group="data")
     add_nav("imports.index", _l("Imports"), "imports.run", _l("Upload marketplace reports and FX rates"),
             group="data")
     add_nav("metrics.dictionary", _l("Metrics"), "staff", _l("Metric definitions: formula, what is included"),

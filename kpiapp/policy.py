@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
     Role.admin: {
         "org.manage", "people.manage", "stores.manage", "users.manage", "audit.read",
         "team.view", "imports.run", "metrics.manage", "appraisal.manage", "reports.issue",
+        "connections.manage",  # marketplace API credentials: admins only (docs/connectors.md)
     },
     Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view", "imports.run", "metrics.manage",
               "appraisal.manage", "reports.issue"},

@@ -50,6 +50,20 @@ FAILURE_WORDS = {
     "import_failed": _l("The pulled report could not be imported; see the import."),
     "vault": _l("The stored credentials cannot be opened with the configured keys: reconnect the store."),
 }
+KIND_WORDS = {
+    base.DataKind.sales: _l("Sales and traffic"), base.DataKind.ads: _l("Advertising"),
+    base.DataKind.orders: _l("Orders"), base.DataKind.settlement: _l("Settlements"),
+    base.DataKind.inventory: _l("Inventory"), base.DataKind.health: _l("Account health"),
+}
+# what the connect form calls the platforms' credential and setting fields
+FIELD_WORDS = {
+    "client_id": _l("Client ID"), "client_secret": _l("Client secret"), "refresh_token": _l("Refresh token"),
+    "partner_id": _l("Partner ID"), "partner_key": _l("Partner key"), "app_key": _l("App key"),
+    "app_secret": _l("App secret"), "access_token": _l("Access token"), "region": _l("Region"),
+    "marketplace_id": _l("Marketplace ID"), "profile_id": _l("Advertising profile ID"), "shop_id": _l("Shop ID"),
+    "shop_cipher": _l("Shop cipher"), "country": _l("Country"), "base_url": _l("API address"),
+    "seller_id": _l("Seller ID"),
+}
 NEEDS_RECONNECT = {base.Failure.auth_expired, base.Failure.auth_failed, "vault"}
 
 
@@ -63,6 +77,14 @@ class ConnectError(Exception):
 
 def failure_words(code):
     return FAILURE_WORDS.get(code, code) if code else ""
+
+
+def kind_words(kind):
+    return KIND_WORDS.get(kind, kind)
+
+
+def field_words(name):
+    return FIELD_WORDS.get(name, name)
 
 
 # ---- connecting ------------------------------------------------------------------------------
@@ -118,6 +140,16 @@ def checked_kinds(cls, kinds):
     if unknown:
         raise ConnectError("unknown_kind", f"{cls.platform} cannot pull {', '.join(unknown)}.")
     return wanted
+
+
+def store_platforms(store):
+    """[(platform key, connection or None)]: the connectors for the store's marketplace (all
+    of them when none matches), then any other platform it is connected to."""
+    keys = sorted(load_platforms())
+    matching = [k for k in keys if k.startswith(str(store.platform))] or keys
+    existing = {c.platform: c for c in db.session.execute(
+        select(StoreConnection).where(StoreConnection.store_id == store.id)).scalars()}
+    return [(k, existing.get(k)) for k in matching] + [(k, c) for k, c in existing.items() if k not in matching]
 
 
 def find_connection(store_id, platform):

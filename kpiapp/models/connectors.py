@@ -4,27 +4,27 @@ Credentials and tokens are JSON objects stored sealed (kpiapp/vault.py): the dat
 backups and the SQL log see ciphertext only; the audit log shows *** for them.
 """
 import json
-from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.extensions import db
+from kpiapp.i18n import N_, LabelledEnum
 from kpiapp.models.base import EnumText, UTCDateTime, utcnow
 from kpiapp.vault import Sealed
 
 
-class ConnectionStatus(StrEnum):
-    connected = "connected"
-    needs_reconnect = "needs_reconnect"
-    disabled = "disabled"
+class ConnectionStatus(LabelledEnum):
+    connected = "connected", N_("connected")
+    needs_reconnect = "needs_reconnect", N_("needs reconnecting")
+    disabled = "disabled", N_("disabled")
 
 
-class PullStatus(StrEnum):
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
+class PullStatus(LabelledEnum):
+    queued = "queued", N_("waiting")
+    running = "running", N_("pulling")
+    done = "done", N_("pulled")
+    failed = "failed", N_("failed")
 
 
 class StoreConnection(db.Model):

@@ -279,7 +279,17 @@ def owner_form():
 def store(store_id):
     store = db.get_or_404(Store, store_id)
     client = db.session.get(ClientCompany, store.client_company_id) if store.client_company_id else None
-    return render_template("org/store.html", store=store, form=owner_form(), confirm=ConfirmForm(), client=client)
+    return render_template("org/store.html", store=store, form=owner_form(), confirm=ConfirmForm(), client=client,
+                           connections=store_connections(store))
+
+
+def store_connections(store):
+    """(platform key, its connection or None) for the connect section; admins only, else None."""
+    if not policy.has_permission(current_user, "connections.manage"):
+        return None
+    from kpiapp.connectors import services as connectors
+
+    return connectors.store_platforms(store)
 
 
 @bp.route("/stores/<int:store_id>/owners", methods=["POST"])

@@ -15,6 +15,7 @@ from kpiapp.connectors.fake import common, data
 PLATFORM = "testshop"
 CLIENT = {"client_id": "test-client", "client_secret": "test-secret-XYZZY-4242"}
 REFRESH = "test-refresh-PLANTED-9876"
+AUTH_CODE = "auth-code-1"
 
 bp = Blueprint("testshop", __name__, url_prefix="/testshop")
 
@@ -24,6 +25,9 @@ def token():
     body = request.form
     if (body.get("client_id"), body.get("client_secret")) != (CLIENT["client_id"], CLIENT["client_secret"]):
         return jsonify({"error": "invalid_client"}), 401
+    if body.get("code") == AUTH_CODE:
+        access, refresh = common.state().tokens.issue(PLATFORM, "authorised")
+        return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": 3600})
     if body.get("refresh_token") == REFRESH and REFRESH not in common.state().tokens.refresh:
         common.state().tokens.add_refresh(PLATFORM, "demo", REFRESH)
     pair = common.state().tokens.rotate(PLATFORM, body.get("refresh_token"))
@@ -39,6 +43,12 @@ def authorised():
     problem = common.state().tokens.check(PLATFORM, request.headers.get("x-access-token"))
     if problem:
         abort(401)
+
+
+@bp.get("/ping")
+def ping():
+    authorised()
+    return jsonify({"ok": True})
 
 
 @bp.post("/reports")
@@ -73,7 +83,22 @@ class TestShop(base.Connector):
     default_base_url = "https://testshop.invalid"
 
     def test(self):
-        self.access_token()
+        self.call("GET", "/ping")
+
+    def authorize_url(self, state):
+        from urllib.parse import urlencode
+
+        query = urlencode({"state": state, "redirect_uri": self.context.settings["redirect_uri"]})
+        return f"{self.context.base_url}/testshop/authorize?{query}"
+
+    def exchange_code(self, code):
+        creds = self.context.credentials
+        answer = self.context.http.post(f"{self.context.base_url}/testshop/token", data={
+            "client_id": creds["client_id"], "client_secret": creds["client_secret"], "code": code})
+        if answer.status_code != 200:
+            raise base.ConnectorError(base.Failure.auth_failed, f"HTTP {answer.status_code}")
+        body = answer.json()
+        self.context.tokens.put(access_token=body["access_token"], refresh_token=body["refresh_token"])
 
     def access_token(self):
         tokens = self.context.tokens
