@@ -11,15 +11,16 @@ and the new refresh token goes to the TokenStore at once.
 orders:     /orders/get by created_after/created_before (ISO 8601 with offset), offset paging
             with limit 100 until a short page, then /orders/items/get with order_ids as a JSON
             array of at most 50: one Document per batch (exact bytes) -> parsers/lazada_orders.py.
-settlement: /finance/transaction/details/get (limit 500, offset paging, at most 180 days per
-            call): no parser reads it yet, so the pull says not_supported (docs/connectors.md).
+settlement: /finance/transaction/details/get by transaction date (start_time/end_time
+            YYYY-MM-DD, windows under 180 days), offset paging with limit 500 until a short page:
+            one Document per page (exact bytes) -> parsers/lazada_finance.py.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
@@ -33,6 +34,9 @@ CREATE_PATH = "/auth/token/create"
 REFRESH_PATH = "/auth/token/refresh"
 ORDERS_PATH = "/orders/get"
 ITEMS_PATH = "/orders/items/get"
+FINANCE_PATH = "/finance/transaction/details/get"
+FINANCE_PAGE = 500
+FINANCE_WINDOW_DAYS = 90
 PAGE_SIZE = 100
 ITEMS_BATCH = 50
 REFRESH_MARGIN = 300
@@ -51,7 +55,7 @@ def sign(app_secret: str, api_path: str, params: dict) -> str:
 @register
 class Lazada(Connector):
     platform = "lazada"
-    kinds = (DataKind.orders,)
+    kinds = (DataKind.orders, DataKind.settlement)
     credential_fields = ("app_key", "app_secret", "refresh_token")
     setting_fields = ("timezone",)
     default_base_url = API_GATEWAY
@@ -150,7 +154,10 @@ class Lazada(Connector):
         self.call("/seller/get", {})
 
     def pull(self, kind, date_from: date, date_to: date):
-        if DataKind(kind) != DataKind.orders:
+        kind = DataKind(kind)
+        if kind == DataKind.settlement:
+            return self.pull_finance(date_from, date_to)
+        if kind != DataKind.orders:
             raise ConnectorError(Failure.not_supported, f"lazada: {kind}")
         first, stop = day_bounds(date_from, date_to, self.context.settings.get("timezone"))
         ids = self.order_ids(first.isoformat(), stop.isoformat())
@@ -174,3 +181,26 @@ class Lazada(Connector):
             if len(page) < PAGE_SIZE:
                 return list(dict.fromkeys(ids))
             offset += PAGE_SIZE
+
+    def pull_finance(self, date_from: date, date_to: date):
+        documents = []
+        start = date_from
+        while start <= date_to:
+            end = min(date_to, start + timedelta(days=FINANCE_WINDOW_DAYS - 1))
+            documents += self.finance_pages(start, end)
+            start = end + timedelta(days=1)
+        return iter(documents)
+
+    def finance_pages(self, start: date, end: date) -> list[Document]:
+        pages, offset = [], 0
+        while True:
+            doc, raw = self.call(FINANCE_PATH, {"start_time": start.isoformat(), "end_time": end.isoformat(),
+                                                "offset": offset, "limit": FINANCE_PAGE})
+            rows = doc.get("data") or []
+            if rows:
+                pages.append(Document(DataKind.settlement, "lazada_finance",
+                                      f"{self.context.store_code}_finance_{start}_{end}_{len(pages) + 1:03d}.json",
+                                      raw, start, end))
+            if len(rows) < FINANCE_PAGE:
+                return pages
+            offset += FINANCE_PAGE

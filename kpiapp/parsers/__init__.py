@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from kpiapp.parsers import (amazon_ads, amazon_business_report, amazon_inventory, amazon_orders,
-                            amazon_sales_traffic_json, amazon_settlement, generic, lazada_orders,
-                            shopee_escrow, shopee_orders, tiktok_orders)
+                            amazon_sales_traffic_json, amazon_settlement, generic, lazada_finance,
+                            lazada_orders, shopee_escrow, shopee_orders, tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
 from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
@@ -45,6 +45,7 @@ PARSERS: dict[str, ParserInfo] = {
               "TikTok Shop 订单（卖家中心导出或 API JSON）"),
         _info(lazada_orders, "Lazada orders (Seller Center export or API JSON)",
               "Lazada 订单（卖家中心导出或 API JSON）"),
+        _info(lazada_finance, "Lazada finance transactions (API JSON)", "Lazada 财务交易明细（API JSON）"),
         _info(generic, "Generic template (date, store, sku, measure, value, currency)",
               "通用模板（日期、店铺、SKU、指标、数值、币种）"),
     )
@@ -69,6 +70,7 @@ _JSON_DETECTORS = (
     (shopee_orders.KEY, shopee_orders.matches),
     (tiktok_orders.KEY, tiktok_orders.matches),
     (lazada_orders.KEY, lazada_orders.matches),
+    (lazada_finance.KEY, lazada_finance.matches),
 )
 
 

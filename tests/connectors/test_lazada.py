@@ -110,9 +110,23 @@ def test_the_stand_in_refuses_what_lazada_refuses(stand_in):
     assert get({**base, "access_token": "made-up"}) == "IllegalAccessToken"
 
 
-def test_finance_has_no_parser_yet_and_says_so(stand_in):
+def test_finance_transactions_page_and_land_in_settlement_measures(stand_in):
+    docs = list(connector(stand_in).pull("settlement", date(2026, 11, 1), date(2026, 11, 10)))
+    assert len(docs) >= 2 and all(d.parser == "lazada_finance" for d in docs)  # pages of 500
+    totals = Counter()
+    for doc in docs:
+        result = parse_file(doc.content, doc.filename, parser=doc.parser, currency="MYR")
+        assert not result.errors
+        for f in result.facts:
+            totals[f.measure] += f.value
+    assert totals["settled_product_sales"] > 0 and totals["commission_fees"] > 0
+    assert totals["transaction_fees"] > 0 and set(totals) <= {
+        "settled_product_sales", "commission_fees", "transaction_fees", "promotion_costs", "settled_refunds"}
+
+
+def test_kinds_without_an_api_here_say_so(stand_in):
     with pytest.raises(ConnectorError) as caught:
-        connector(stand_in).pull("settlement", date(2026, 11, 1), date(2026, 11, 1))
+        connector(stand_in).pull("inventory", date(2026, 11, 1), date(2026, 11, 1))
     assert caught.value.failure == Failure.not_supported
 
 

@@ -80,6 +80,15 @@ def test_shopee_escrow_pull_writes_payout_facts(wire):
     assert {"escrow_amount", "commission_fees"} <= measures
 
 
+def test_lazada_finance_pulled_twice_is_one_set_of_facts(wire):
+    store = connected("lazada", kinds=("orders", "settlement"))
+    first = services.sync(store.code, DAY, date(2026, 11, 21), kinds=["settlement"])[0]
+    assert first.status == PullStatus.done and first.facts > 0, first.detail
+    count = fact_count()
+    second = services.sync(store.code, DAY, date(2026, 11, 21), kinds=["settlement"])[0]
+    assert second.status == PullStatus.done and fact_count() == count
+
+
 def test_a_truncated_response_writes_nothing(wire, stand_in):
     store = connected("lazada")
     with stand_in.app_context():

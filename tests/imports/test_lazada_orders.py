@@ -99,3 +99,36 @@ def test_api_times_move_to_the_store_zone_and_bad_times_are_named():
     broken = api_item(1, "LID-STD", 10.0, 0) | {"created_at": "yesterday"}
     bad = parse_file(api_response([broken]), "x.json", parser="lazada_orders", currency="MYR")
     assert [(e.line, e.column, e.code) for e in bad.errors] == [(1, "order_items[0].created_at", "bad_date")]
+
+
+def finance_response(rows):
+    return json.dumps({"code": "0", "request_id": "x", "data": rows}).encode()
+
+
+def transaction(fee_name, amount, order="512345678901234", sku="BTL-750-BLU", day="02 Nov 2026"):
+    return {"transaction_date": day, "amount": amount, "fee_name": fee_name, "order_no": order, "seller_sku": sku,
+            "transaction_number": "T1", "transaction_type": "Orders-Sales", "paid_status": "Paid"}
+
+
+def test_finance_transactions_land_in_one_measure_each():
+    rows = [transaction("Item Price Credit", "1099.00"), transaction("Commission", "-43.96"),
+            transaction("Reversal Commission", "10.00"), transaction("Payment Fee", "-21.98"),
+            transaction("Reversal Item Price", "-39.00", sku="MUG-350-WHT"),
+            transaction("Brand new fee", "-1.50"), transaction("Lazada Bonus", "3.00")]
+    data = finance_response(rows)
+    assert detect(data, "LZD-MY_finance.json") == "lazada_finance"
+    got = values(parse_file(data, "LZD-MY_finance.json", currency="MYR"))
+    day, order = date(2026, 11, 2), "512345678901234"
+    assert got[(day, "BTL-750-BLU", order, "settled_product_sales")] == Decimal("1099.00")
+    assert got[(day, "BTL-750-BLU", order, "commission_fees")] == Decimal("33.96")  # net of the reversal
+    assert got[(day, "BTL-750-BLU", order, "transaction_fees")] == Decimal("21.98")
+    assert got[(day, "MUG-350-WHT", order, "settled_refunds")] == Decimal("39.00")
+    assert got[(day, "BTL-750-BLU", order, "other_fees")] == Decimal("1.50")
+    assert got[(day, "BTL-750-BLU", order, "other_settlement_amounts")] == Decimal("3.00")
+
+
+def test_a_bad_finance_row_is_named():
+    data = finance_response([transaction("Commission", "-1.00"), transaction("Commission", "lots", day="x")])
+    result = parse_file(data, "f.json", parser="lazada_finance", currency="MYR")
+    assert [(e.line, e.column, e.code) for e in result.errors] == [(2, "transaction_date", "bad_date")]
+    assert len(result.facts) == 1

@@ -14,7 +14,8 @@ import functools
 import hmac
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from urllib.parse import urlencode
@@ -23,7 +24,7 @@ from flask import Blueprint, Response, redirect, request
 
 from kpiapp.connectors.fake.shopee import (access_usable, code_usable, cut, issue, memory, note, now,
                                            refresh_usable)
-from kpiapp.connectors.lazada import CREATE_PATH, ITEMS_PATH, ORDERS_PATH, REFRESH_PATH, sign
+from kpiapp.connectors.lazada import CREATE_PATH, FINANCE_PATH, ITEMS_PATH, ORDERS_PATH, REFRESH_PATH, sign
 
 PLATFORM = "lazada"
 SUBJECT = "lzdmy"  # the one demo seller the tokens belong to
@@ -160,6 +161,48 @@ def items_get():
     found = [by_id[i] for i in ids if i in by_id]
     return ok([{"order_id": o["order_id"], "order_number": o["order_number"], "order_items": o["order_items"]}
                for o in found])
+
+
+@bp.get("/rest" + FINANCE_PATH)
+def finance():
+    args = request.args
+    try:
+        start, end = date.fromisoformat(args["start_time"]), date.fromisoformat(args["end_time"])
+        offset, limit = int(args.get("offset", 0)), int(args.get("limit", 500))
+    except (KeyError, ValueError):
+        return error("MissingParameter", "start_time and end_time (YYYY-MM-DD) are required.")
+    if end < start or (end - start).days >= 180 or not 1 <= limit <= 500 or offset < 0:
+        return error("InvalidParameter", "The range must be under 180 days and limit 1..500.")
+    chosen = [t for t in transactions() if start <= t["_day"] <= end]
+    return ok([{k: v for k, v in t.items() if k != "_day"} for t in chosen[offset:offset + limit]])
+
+
+@functools.lru_cache(maxsize=1)
+def transactions() -> list[dict]:
+    """Per order item, 5 days after the order: the price credited, commission (4 %), payment fee
+    (2 %), the seller voucher; a returned item's price and commission reversed 3 days later."""
+    out = []
+    for order in orders().values():
+        for item in order["order_items"]:
+            if item["status"] == "canceled":
+                continue
+            price = Decimal(str(item["item_price"]))
+            lines = [("Item Price Credit", price, 5), ("Commission", -(price * Decimal("0.04")), 5),
+                     ("Payment Fee", -(price * Decimal("0.02")), 5)]
+            if item["voucher_seller"]:
+                lines.append(("Promotional Charges Vouchers", -Decimal(str(item["voucher_seller"])), 5))
+            if item["status"] == "returned":
+                lines += [("Reversal Item Price", -price, 8), ("Reversal Commission", price * Decimal("0.04"), 8)]
+            for fee_name, amount, after in lines:
+                day = order["_created"].date() + timedelta(days=after)
+                out.append({"_day": day, "transaction_date": day.strftime("%d %b %Y"),
+                            "amount": f"{amount.quantize(Decimal('0.01'))}", "fee_name": fee_name,
+                            "transaction_type": "Orders-Sales" if amount > 0 else "Orders-Lazada Fees",
+                            "order_no": order["order_number"], "orderItem_no": str(item["order_item_id"]),
+                            "seller_sku": item["sku"], "lazada_sku": item["shop_sku"], "paid_status": "Paid",
+                            "transaction_number": f"T{item['order_item_id']}{len(out) % 100:02d}",
+                            "WHT_amount": "0.00", "VAT_in_amount": "0.00", "statement": f"{day:%d %b %Y}"})
+    return sorted(out, key=lambda t: t["_day"])
 
 
 @functools.lru_cache(maxsize=1)
