@@ -11,7 +11,11 @@ orders:     get_order_list by create_time in windows of at most 15 days, cursor 
 settlement: get_escrow_list by release time (page_no paging, 15-day windows), then
             get_escrow_detail per order; one Document per release day (a JSON array of the
             exact responses), read by parsers/shopee_escrow.py with that day as payout date.
-Ads daily performance and shop performance have no parser yet (see docs/connectors.md).
+ads:        ads/get_all_cpc_ads_daily_performance (DD-MM-YYYY, at most one month, start and end
+            never the same day: a one-day pull asks from the day before), one Document per window
+            -> parsers/shopee_ads.py.
+Shop performance (late shipment, non-fulfilment, response rate) is not pulled: the API gives
+rates, not the counts our health measures keep (docs/connectors.md).
 """
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ ORDER_FIELDS = ("buyer_user_id,item_list,cancel_by,cancel_reason,pay_time,pickup
                 "shipping_carrier,payment_method,total_amount,actual_shipping_fee")
 TOKEN_PATHS = ("/api/v2/auth/token/get", "/api/v2/auth/access_token/get")
 AUTH_PATH = "/api/v2/shop/auth_partner"
+ADS_PATH = "/api/v2/ads/get_all_cpc_ads_daily_performance"
+ADS_WINDOW_DAYS = 28  # "Date range can't be longer than 1 month"
 
 
 def token_refused(error: str, message) -> bool:
@@ -59,6 +65,15 @@ def windows(start: datetime, end: datetime, days: int = WINDOW_DAYS):
         start = stop
 
 
+def ads_windows(date_from: date, date_to: date, days: int = ADS_WINDOW_DAYS):
+    """(first, last) day pairs of at most `days` days; never first == last (the API refuses it)."""
+    first = date_from
+    while first <= date_to:
+        last = min(date_to, first + timedelta(days=days - 1))
+        yield (last - timedelta(days=1), last) if first == last else (first, last)
+        first = last + timedelta(days=1)
+
+
 def day_bounds(date_from: date, date_to: date, tz: str | None) -> tuple[datetime, datetime]:
     zone = ZoneInfo(tz) if tz else timezone.utc
     first = datetime.combine(date_from, time(), zone)
@@ -68,7 +83,7 @@ def day_bounds(date_from: date, date_to: date, tz: str | None) -> tuple[datetime
 @register
 class Shopee(Connector):
     platform = "shopee"
-    kinds = (DataKind.orders, DataKind.settlement)
+    kinds = (DataKind.orders, DataKind.settlement, DataKind.ads)
     credential_fields = ("partner_id", "partner_key", "refresh_token")
     setting_fields = ("shop_id", "timezone")
     default_base_url = "https://partner.shopeemobile.com"
@@ -181,6 +196,8 @@ class Shopee(Connector):
             return self.pull_orders(date_from, date_to)
         if kind == DataKind.settlement:
             return self.pull_escrow(date_from, date_to)
+        if kind == DataKind.ads:
+            return self.pull_ads(date_from, date_to)
         raise ConnectorError(Failure.not_supported, f"shopee: {kind}")
 
     def bounds(self, date_from, date_to):
@@ -241,6 +258,14 @@ class Shopee(Connector):
             if not page.get("more"):
                 return entries
             page_no += 1
+
+    def pull_ads(self, date_from, date_to):
+        documents = []
+        for first, last in ads_windows(date_from, date_to):
+            _doc, raw = self.call("GET", ADS_PATH, {"start_date": f"{first:%d-%m-%Y}", "end_date": f"{last:%d-%m-%Y}"})
+            documents.append(Document(DataKind.ads, "shopee_ads", f"{self.context.store_code}_ads_{first}_{last}.json",
+                                      raw, first, last))
+        return iter(documents)
 
     def local_day(self, unix: int) -> date:
         tz = self.context.settings.get("timezone")

@@ -10,7 +10,7 @@ from datetime import date
 
 from kpiapp.parsers import (amazon_ads, amazon_business_report, amazon_inventory, amazon_orders,
                             amazon_sales_traffic_json, amazon_settlement, generic, lazada_finance,
-                            lazada_orders, shopee_escrow, shopee_orders, tiktok_orders)
+                            lazada_orders, shopee_ads, shopee_escrow, shopee_orders, tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
 from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
@@ -41,6 +41,7 @@ PARSERS: dict[str, ParserInfo] = {
               "Shopee 订单（卖家中心导出或 API JSON）"),
         _info(shopee_escrow, "Shopee escrow details (API JSON)", "Shopee 结算明细（API JSON）",
               needs_date_range=True),
+        _info(shopee_ads, "Shopee Ads daily performance (API JSON)", "Shopee 广告每日表现（API JSON）"),
         _info(tiktok_orders, "TikTok Shop orders (Seller Center export or API JSON)",
               "TikTok Shop 订单（卖家中心导出或 API JSON）"),
         _info(lazada_orders, "Lazada orders (Seller Center export or API JSON)",
@@ -67,6 +68,7 @@ _JSON_DETECTORS = (
     (amazon_sales_traffic_json.KEY, amazon_sales_traffic_json.matches),
     (amazon_ads.KEY, amazon_ads.matches),
     (shopee_escrow.KEY, shopee_escrow.matches),
+    (shopee_ads.KEY, shopee_ads.matches),
     (shopee_orders.KEY, shopee_orders.matches),
     (tiktok_orders.KEY, tiktok_orders.matches),
     (lazada_orders.KEY, lazada_orders.matches),

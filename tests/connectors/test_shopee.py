@@ -7,7 +7,7 @@ import pytest
 
 from kpiapp.connectors.base import REGISTRY, ConnectorError, Failure, MemoryTokens
 from kpiapp.connectors.fake import shopee as fake
-from kpiapp.connectors.shopee import base_string, sign, windows
+from kpiapp.connectors.shopee import ads_windows, base_string, sign, windows
 from kpiapp.demo.marketplace import demo_uploads
 from kpiapp.parsers import parse_file
 from tests.connectors.asia_stand_in import BASE, StandIn
@@ -157,6 +157,26 @@ def test_a_burst_is_throttled_and_the_client_waits_on_the_shared_clock(stand_in)
     docs = list(connector(stand_in, client=client).pull("settlement", date(2026, 11, 1), date(2026, 11, 7)))
     assert docs and client.waits and all(w >= 1 for w in client.waits)  # Retry-After: 1 honoured
     assert stand_in.calls().count("/api/v2/payment/get_escrow_detail") > stand_in.app.extensions["fake_marketplace"].limit
+
+
+def test_ads_windows_are_a_month_at_most_and_never_one_day():
+    assert list(ads_windows(date(2026, 11, 20), date(2026, 11, 20))) == [(date(2026, 11, 19), date(2026, 11, 20))]
+    parts = list(ads_windows(date(2026, 10, 1), date(2026, 11, 26)))
+    assert parts[0] == (date(2026, 10, 1), date(2026, 10, 28)) and parts[-1][1] == date(2026, 11, 26)
+    assert all(1 <= (b - a).days <= 27 for a, b in parts)
+
+
+def test_ads_pull_gives_daily_ad_facts(stand_in):
+    docs = list(connector(stand_in).pull("ads", date(2026, 11, 1), date(2026, 11, 30 - 4)))
+    days = set()
+    for doc in docs:
+        result = parse_file(doc.content, doc.filename, parser=doc.parser, currency="SGD")
+        assert not result.errors
+        days |= {f.business_date for f in result.facts}
+        spend = {f.business_date: f.value for f in result.facts if f.measure == "ad_spend"}
+        sales = {f.business_date: f.value for f in result.facts if f.measure == "ad_sales"}
+        assert all(0 < spend[d] < sales[d] for d in spend)
+    assert len(days) == 26
 
 
 def test_kinds_without_an_api_here_say_so(stand_in):

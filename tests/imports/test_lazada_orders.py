@@ -132,3 +132,20 @@ def test_a_bad_finance_row_is_named():
     result = parse_file(data, "f.json", parser="lazada_finance", currency="MYR")
     assert [(e.line, e.column, e.code) for e in result.errors] == [(2, "transaction_date", "bad_date")]
     assert len(result.facts) == 1
+
+
+def test_shopee_ads_daily_performance_json():
+    data = json.dumps({"request_id": "x", "response": [
+        {"date": "17-11-2026", "impression": 12000, "clicks": 240, "ctr": 2.0, "direct_order": 7, "broad_order": 9,
+         "direct_item_sold": 8, "broad_item_sold": 11, "direct_gmv": 315.5, "broad_gmv": 405.0, "expense": 88.2,
+         "cost_per_conversion": 9.8, "direct_roas": 3.58, "broad_roas": 4.59},
+        {"date": "31-11-2026", "impression": 1, "clicks": 0, "expense": 0, "broad_order": 0, "broad_gmv": 0,
+         "broad_item_sold": 0, "direct_gmv": 0, "direct_item_sold": 0}]}).encode()
+    assert detect(data, "SHP-SG_ads.json") == "shopee_ads"
+    result = parse_file(data, "SHP-SG_ads.json", currency="SGD")
+    got = {(f.business_date, f.measure): f.value for f in result.facts}
+    assert got[(date(2026, 11, 17), "ad_spend")] == Decimal("88.2")
+    assert got[(date(2026, 11, 17), "ad_sales")] == Decimal("405.0")
+    assert got[(date(2026, 11, 17), "ad_sales_same_sku")] == Decimal("315.5")
+    assert got[(date(2026, 11, 17), "ad_orders")] == 9
+    assert [(e.line, e.column, e.code) for e in result.errors] == [(2, "date", "bad_date")]  # no 31 November

@@ -12,10 +12,11 @@ again), truncated (bodies cut in half), throttle (every call 429).
 from __future__ import annotations
 
 import functools
+import random
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, redirect, request
 
 from kpiapp.connectors.fake import common
-from kpiapp.connectors.shopee import AUTH_PATH, TOKEN_PATHS, sign
+from kpiapp.connectors.shopee import ADS_PATH, AUTH_PATH, TOKEN_PATHS, sign
 
 PLATFORM = "shopee"
 bp = Blueprint("fake_shopee", __name__)
@@ -262,6 +263,39 @@ def escrow_detail():
     if detail is None:
         return error("order_not_found", "Order SN provided is invalid or does not belong to you.")
     return ok({k: v for k, v in detail.items() if k != "escrow_release_time"})
+
+
+@bp.get(ADS_PATH)
+def ads_daily():
+    try:
+        first = datetime.strptime(request.args["start_date"], "%d-%m-%Y").date()
+        last = datetime.strptime(request.args["end_date"], "%d-%m-%Y").date()
+    except (KeyError, ValueError):
+        return error("error_param", "Wrong parameters, detail: start_date and end_date are DD-MM-YYYY.")
+    if first == last:
+        return error("ads.performance.error_same_start_end_dates", "Start date can't be equal to end date.")
+    if first > last:
+        return error("ads.performance.error_start_later_than_end", "The start date can't be later than the end date.")
+    if (last - first).days > 30:
+        return error("ads.performance.error_date_range_too_long", "Date range can't be longer than 1 month.")
+    return ok([ads_day(first + timedelta(days=n)) for n in range((last - first).days + 1)])
+
+
+def ads_day(day: date) -> dict:
+    """One day of shop CPC ads: spend about 8 % of the day's orders, from a stream seeded by the day."""
+    rng = random.Random(f"shopee-ads:{day.isoformat()}")
+    sales = sum((Decimal(str(o["total_amount"])) for o in orders().values()
+                 if datetime.fromtimestamp(o["create_time"], TZ).date() == day), Decimal(0))
+    gmv = (sales * Decimal(str(rng.uniform(0.25, 0.35)))).quantize(Decimal("0.01"))
+    expense = (gmv * Decimal(str(rng.uniform(0.2, 0.3)))).quantize(Decimal("0.01"))
+    clicks = int(expense / Decimal("0.3")) if expense else 0
+    orders_n = int(gmv / 45)
+    return {"date": f"{day:%d-%m-%Y}", "impression": clicks * 60, "clicks": clicks,
+            "ctr": round(100 / 60, 2), "direct_order": int(orders_n * 0.7), "broad_order": orders_n,
+            "direct_conversions": 0.0, "broad_conversions": 0.0, "direct_item_sold": int(orders_n * 0.7 * 1.5),
+            "broad_item_sold": int(orders_n * 1.5), "direct_gmv": float((gmv * Decimal("0.7")).quantize(Decimal("0.01"))),
+            "broad_gmv": float(gmv), "expense": float(expense), "cost_per_conversion": 0.0,
+            "direct_roas": 0.0, "broad_roas": float(gmv / expense) if expense else 0.0}
 
 
 # ---- the demo's orders as the API shows them ---------------------------------------------
