@@ -75,7 +75,8 @@ class Lazada(Connector):
 
     def authorize_url(self, state: str) -> str:
         page = AUTHORIZE_PAGE if self.is_live() else self.gateway().removesuffix("/rest") + "/oauth/authorize"
-        query = {"response_type": "code", "force_auth": "true", "redirect_uri": self.context.settings["redirect_uri"],
+        query = {"response_type": "code", "force_auth": "true",
+                 "redirect_uri": self.context.settings["redirect_uri"],
                  "client_id": self.context.credentials["app_key"], "state": state}
         return f"{page}?{urlencode(query)}"
 
@@ -198,9 +199,8 @@ class Lazada(Connector):
                                                 "offset": offset, "limit": FINANCE_PAGE})
             rows = doc.get("data") or []
             if rows:
-                pages.append(Document(DataKind.settlement, "lazada_finance",
-                                      f"{self.context.store_code}_finance_{start}_{end}_{len(pages) + 1:03d}.json",
-                                      raw, start, end))
+                name = f"{self.context.store_code}_finance_{start}_{end}_{len(pages) + 1:03d}.json"
+                pages.append(Document(DataKind.settlement, "lazada_finance", name, raw, start, end))
             if len(rows) < FINANCE_PAGE:
                 return pages
             offset += FINANCE_PAGE

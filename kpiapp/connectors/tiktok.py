@@ -41,7 +41,8 @@ EXPIRED_CODES = (105002, 105001)  # access token expired / invalid [Unverified c
 UNSIGNED = ("sign", "access_token")
 
 
-def string_to_sign(path: str, params: dict, body: bytes = b"", content_type: str = "application/json") -> bytes:
+def string_to_sign(path: str, params: dict, body: bytes = b"",
+                   content_type: str = "application/json") -> bytes:
     """path + sorted key+value pairs (without sign and access_token) + the body bytes."""
     pairs = "".join(f"{k}{params[k]}" for k in sorted(params) if k not in UNSIGNED)
     text = (path + pairs).encode()
@@ -144,9 +145,9 @@ class TikTok(Connector):
         data = doc.get("data") or {}
         if doc.get("code") != 0 or not data.get("access_token") or not data.get("refresh_token"):
             raise ConnectorError(failure, f"token refused: {doc.get('code')}")
-        now = self.context.now().timestamp()
+        expires = epoch(data.get("access_token_expire_in"), self.context.now().timestamp())
         self.context.tokens.put(access_token=data["access_token"], refresh_token=data["refresh_token"],
-                                access_token_expires_at=str(int(epoch(data.get("access_token_expire_in"), now))))
+                                access_token_expires_at=str(int(expires)))
         return data["access_token"]
 
     # ---- authorisation (the connections page's link) ---------------------------------------
@@ -163,7 +164,8 @@ class TikTok(Connector):
         ctx = self.context
         query = {"app_key": ctx.credentials["app_key"], "app_secret": ctx.credentials["app_secret"],
                  "auth_code": code, "grant_type": "authorized_code"}
-        self.keep_tokens(self._json(ctx.http.get(self.auth_url() + TOKEN_PATH, params=query)), Failure.auth_failed)
+        answer = ctx.http.get(self.auth_url() + TOKEN_PATH, params=query)
+        self.keep_tokens(self._json(answer), Failure.auth_failed)
         doc, _raw = self.call("GET", SHOPS_PATH, {})
         shops = (doc.get("data") or {}).get("shops") or []
         if not shops or not shops[0].get("cipher"):

@@ -257,6 +257,18 @@ def escrow_list():
                                 "escrow_release_time": e["escrow_release_time"]} for e in page]})
 
 
+@bp.post("/api/v2/payment/get_escrow_detail_batch")
+def escrow_detail_batch():
+    numbers = (request.get_json(silent=True) or {}).get("order_sn_list")
+    if not isinstance(numbers, list) or not numbers:
+        return error("error_param", "order_sn_list is required, format should be string[]")
+    if len(numbers) > 50:
+        return error("exceed_max_limit", "Your request exceeds the max limit of 50 orders.")
+    known = escrows()
+    return ok([{"escrow_detail": {k: v for k, v in known[n].items() if k != "escrow_release_time"}}
+               for n in numbers if n in known])
+
+
 @bp.get("/api/v2/payment/get_escrow_detail")
 def escrow_detail():
     detail = escrows().get(request.args.get("order_sn", ""))
