@@ -21,6 +21,27 @@ def check_startup(app):
         return
     check_job_queue(app.config)
     check_signing(app)
+    check_vault_keys(app)
+
+
+VAULT_WARNING = ("VAULT_KEYS is not set: stored marketplace credentials are sealed with a key generated "
+                 "into instance/vault_key; set VAULT_KEYS (kept outside the database and its backups)")
+
+
+def check_vault_keys(app):
+    """Production: warn without VAULT_KEYS (the instance key sits beside the data); refuse
+    listed keys that are not Fernet keys (no credential could be opened or sealed)."""
+    import os
+
+    from kpiapp import vault
+
+    if not os.environ.get("VAULT_KEYS", "").strip():
+        app.logger.warning(VAULT_WARNING)
+        return
+    try:
+        vault.box()
+    except (ValueError, TypeError) as error:
+        raise StartupRefused(f"VAULT_KEYS cannot be used: {one_line(error)}") from None
 
 
 def check_job_queue(config):

@@ -147,6 +147,7 @@ def seed_demo():
     people = seed_organisation()
     seed_appraisal_demo()
     seed_marketplace_demo()
+    seed_connections()
     seed_clients_demo()
     seed_reports()
     seed_dashboards()
@@ -158,6 +159,13 @@ def seed_demo():
 
 # the company dashboard panels demo HR shows every staff member (the rest: HR and the GM)
 PUBLIC_PANELS = ("departments", "freshness")
+
+
+def seed_connections():
+    """The demo stores connected to the marketplace stand-in, their last days pulled (issue 15)."""
+    from kpiapp.demo.connections import seed_connections_demo
+
+    return seed_connections_demo()
 
 
 def seed_dashboards():

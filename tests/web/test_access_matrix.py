@@ -38,7 +38,8 @@ EXPECTED = {
     "reports.issue": HR_ADMIN,
     "disputes.handle": HR_ADMIN,  # and store owners (tests/web/test_dispute_screens.py); none here
     "contracts.work": HR_ADMIN,  # and a contract's account team (tests/web/test_contract_screens.py); none here
-    "portal.use": {"client"},  # a client user of a client company (the world's client has one)
+    "portal.use": {"client"},
+    "connections.manage": {"admin"},  # marketplace API credentials (docs/connectors.md)  # a client user of a client company (the world's client has one)
 }
 SKIP = {"static", "auth.logout"}  # logout is tested on its own in test_auth
 

@@ -7,25 +7,12 @@ each exposing `bp`), the shared failure switch and the helpers in fake/common.py
 Never part of the kpiapp web app; tests and the demo mount it on a requests session
 (fake/transport.py) or serve it on a port.
 """
-import importlib
-
 from flask import Flask, jsonify, request
 
 from kpiapp.connectors.fake import common
+from kpiapp.connectors.fake.common import platform_modules
 
-PLATFORM_MODULES = ("amazon", "shopee", "tiktok", "lazada")
-
-
-def platform_modules():
-    """The platform stand-in modules present in this checkout."""
-    found = []
-    for name in PLATFORM_MODULES:
-        try:
-            found.append(importlib.import_module(f"kpiapp.connectors.fake.{name}"))
-        except ModuleNotFoundError as error:
-            if error.name != f"kpiapp.connectors.fake.{name}":
-                raise
-    return found
+__all__ = ["create_app", "platform_modules"]
 
 
 def create_app(now=None, limit=None):

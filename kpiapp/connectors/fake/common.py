@@ -18,6 +18,7 @@ The state of one stand-in app lives in `state()` (app.extensions["fake_marketpla
 from __future__ import annotations
 
 import gzip
+import importlib
 import secrets
 import threading
 import time
@@ -238,9 +239,22 @@ def demo_settings(platform):
     return dict(_override("DEMO_SETTINGS", platform) or DEMO_SETTINGS.get(platform) or {})
 
 
-def _override(name, platform):
-    from kpiapp.connectors.fake import platform_modules
+PLATFORM_MODULES = ("amazon", "shopee", "tiktok", "lazada")
 
+
+def platform_modules():
+    """The platform stand-in modules present in this checkout (each exposes a Blueprint `bp`)."""
+    found = []
+    for name in PLATFORM_MODULES:
+        try:
+            found.append(importlib.import_module(f"kpiapp.connectors.fake.{name}"))
+        except ModuleNotFoundError as error:
+            if error.name != f"kpiapp.connectors.fake.{name}":
+                raise
+    return found
+
+
+def _override(name, platform):
     for module in platform_modules():
         values = getattr(module, name, {})
         if platform in values:
