@@ -62,7 +62,7 @@ FIELD_WORDS = {
     "app_secret": _l("App secret"), "access_token": _l("Access token"), "region": _l("Region"),
     "marketplace_id": _l("Marketplace ID"), "profile_id": _l("Advertising profile ID"), "shop_id": _l("Shop ID"),
     "shop_cipher": _l("Shop cipher"), "country": _l("Country"), "base_url": _l("API address"),
-    "seller_id": _l("Seller ID"),
+    "seller_id": _l("Seller ID"), "timezone": _l("Time zone"),
 }
 NEEDS_RECONNECT = {base.Failure.auth_expired, base.Failure.auth_failed, "vault"}
 

@@ -40,6 +40,8 @@ STORES = [
     ("AMZ-UK", "Harbor & Pine UK", "amazon", "UK", "GBP", "Europe/London"),
     ("SHP-SG", "Harbor & Pine Shopee SG", "shopee", "SG", "SGD", "Asia/Singapore"),
     ("TTS-UK", "Harbor & Pine TikTok UK", "tiktok", "UK", "GBP", "Europe/London"),
+    # no upload: filled only by pulls from the stand-in (kpiapp/connectors/fake/lazada.py)
+    ("LZD-MY", "Harbor & Pine Lazada MY", "lazada", "MY", "MYR", "Asia/Kuala_Lumpur"),
 ]
 
 # login, name, department, position, manager login, role, locale

@@ -120,7 +120,7 @@ def split(units, rng):
 
 def currency(code):
     return {"AMZ-US": "USD", "AMZ-DE": "EUR", "AMZ-JP": "JPY", "AMZ-UK": "GBP", "SHP-SG": "SGD",
-            "TTS-UK": "GBP", "NHG-US": "USD", "NHG-DE": "EUR", "QH-US": "USD"}[code]
+            "TTS-UK": "GBP", "NHG-US": "USD", "NHG-DE": "EUR", "QH-US": "USD", "LZD-MY": "MYR"}[code]
 
 
 # ---- files -------------------------------------------------------------------------------
@@ -291,13 +291,9 @@ SHOPEE_HEADER = [
     "Username (Buyer)"]
 
 
-def shopee_xlsx(data, rng):
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("orders")
-    ws.append(SHOPEE_HEADER)
-    n = 0
+def shopee_rows(data, rng):
+    """The SHP-SG demo orders, one list per item row in SHOPEE_HEADER order."""
+    rows, n = [], 0
     for d in days():
         for sku, units in data[d].sku_units.items():
             while units > 0:
@@ -310,10 +306,21 @@ def shopee_xlsx(data, rng):
                 returned = 1 if status == "Completed" and rng.random() < 0.04 else 0
                 created = f"{d.isoformat()} {rng.randint(9, 23):02d}:{rng.randint(0, 59):02d}"
                 voucher = "2.00" if rng.random() < 0.3 else "0"
-                ws.append([f"26{d:%m%d}SG{n:06d}", status, "", "", f"SPXSG{n:08d}", "Standard Delivery",
-                           created, created, sku.split("-")[0], sku.replace("-", " ").title(), sku, "",
-                           f"{price + 6}", f"{price}", qty, returned, f"{subtotal}", voucher, "0", "0",
-                           f"{(subtotal * Decimal('0.06')).quantize(CENT)}", f"{subtotal}", f"buyer{n}"])
+                rows.append([f"26{d:%m%d}SG{n:06d}", status, "", "", f"SPXSG{n:08d}", "Standard Delivery",
+                             created, created, sku.split("-")[0], sku.replace("-", " ").title(), sku, "",
+                             f"{price + 6}", f"{price}", qty, returned, f"{subtotal}", voucher, "0", "0",
+                             f"{(subtotal * Decimal('0.06')).quantize(CENT)}", f"{subtotal}", f"buyer{n}"])
+    return rows
+
+
+def shopee_xlsx(rows):
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("orders")
+    ws.append(SHOPEE_HEADER)
+    for row in rows:
+        ws.append(row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -327,15 +334,14 @@ TIKTOK_HEADER = ["Order ID", "Order Status", "Order Substatus", "Cancelation/Ret
                  "Created Time"]
 
 
-def tiktok_csv(data, rng):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(TIKTOK_HEADER)
-    writer.writerow(["Platform unique order ID.", "Order status", "", "", "", "Platform SKU ID", "Seller SKU",
-                     "Product name", "Variation", "SKU sold quantity in the order.", "", "", "", "", "",
-                     "", "",
-                     "", "Order created time"])
-    n = 0
+TIKTOK_DESCRIPTION = ["Platform unique order ID.", "Order status", "", "", "", "Platform SKU ID", "Seller SKU",
+                      "Product name", "Variation", "SKU sold quantity in the order.", "", "", "", "", "",
+                      "", "", "", "Order created time"]
+
+
+def tiktok_rows(data, rng):
+    """The TTS-UK demo orders, one list per SKU row in TIKTOK_HEADER order."""
+    rows, n = [], 0
     for d in days():
         for i, (sku, units) in enumerate(data[d].sku_units.items()):
             while units > 0:
@@ -350,12 +356,50 @@ def tiktok_csv(data, rng):
                 status = "Cancelled" if rng.random() < 0.03 else "Completed"
                 stamp = datetime(d.year, d.month, d.day, rng.randint(8, 22), rng.randint(0, 59),
                                  rng.randint(0, 59))
-                writer.writerow([f"5771{n:014d}", status, "", "Cancel" if status == "Cancelled" else "",
-                                 "Normal", f"17293{i:05d}", sku, sku.replace("-", " ").title(), "", qty,
-                                 returned,
-                                 f"{price}", f"{before}", "0", f"{seller}", f"{after}", f"{after}",
-                                 f"{price * returned}", stamp.strftime("%m/%d/%Y %I:%M:%S %p")])
+                rows.append([f"5771{n:014d}", status, "", "Cancel" if status == "Cancelled" else "",
+                             "Normal", f"17293{i:05d}", sku, sku.replace("-", " ").title(), "", qty,
+                             returned,
+                             f"{price}", f"{before}", "0", f"{seller}", f"{after}", f"{after}",
+                             f"{price * returned}", stamp.strftime("%m/%d/%Y %I:%M:%S %p")])
+    return rows
+
+
+def tiktok_csv(rows):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(TIKTOK_HEADER)
+    writer.writerow(TIKTOK_DESCRIPTION)
+    writer.writerows(rows)
     return out.getvalue().encode()
+
+
+# LZD-MY has no upload: it is filled only by pulls from the stand-in (kpiapp/connectors/fake/lazada.py).
+# Its own random stream, so adding it changes none of the other stores' demo numbers.
+LAZADA_MODEL = {"LZD-MY": (900, Decimal("4.7"), 95)}
+LAZADA_SEED = SEED + 15
+
+
+def lazada_rows():
+    """The LZD-MY demo order items (one per unit): order number, item id, sku, local created time,
+    unit price, seller discount, status."""
+    rng = random.Random(LAZADA_SEED)
+    data = simulate(rng, LAZADA_MODEL)["LZD-MY"]
+    rows, n = [], 0
+    for d in days():
+        for sku, units in data[d].sku_units.items():
+            while units > 0:
+                qty = min(units, rng.choice((1, 1, 2)))
+                units -= qty
+                n += 1
+                created = datetime(d.year, d.month, d.day, rng.randint(8, 23), rng.randint(0, 59),
+                                   rng.randint(0, 59))
+                status = "canceled" if rng.random() < 0.03 else ("returned" if rng.random() < 0.03 else "delivered")
+                discount = Decimal("5.00") if rng.random() < 0.25 else Decimal("0.00")
+                price = Decimal(LAZADA_MODEL["LZD-MY"][2]) - Decimal("0.10")
+                for unit in range(qty):
+                    rows.append((f"5{d:%y%m%d}{n:08d}", int(f"7{d:%y%m%d}{n:08d}{unit}"), sku, created, price,
+                                 discount, status))
+    return rows
 
 
 def generic_csv(data, rng):
@@ -397,6 +441,18 @@ def fx_csv(rng):
     return out.getvalue().encode()
 
 
+def fx_myr_csv():
+    """MYR rates for LZD-MY, from their own random stream (the other rates stay as they were)."""
+    rng, level = random.Random(LAZADA_SEED), 0.224
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "currency", "rate"])
+    for d in days():
+        level *= rng.uniform(0.997, 1.003)
+        writer.writerow([d.isoformat(), "MYR", f"{level:.8f}"])
+    return out.getvalue().encode()
+
+
 # ---- seeding -------------------------------------------------------------------------------
 
 @dataclass
@@ -407,11 +463,16 @@ class Upload:
     options: dict = field(default_factory=dict)
 
 
-def demo_uploads():
-    """Every demo file in import order (FX first so money converts from the first recompute)."""
+def demo_uploads(orders=None):
+    """Every demo file in import order (FX first so money converts from the first recompute).
+
+    orders: a dict that receives the Shopee and TikTok order rows (the stand-in serves them).
+    """
+    orders = {} if orders is None else orders
     rng = random.Random(SEED)
     data = simulate(rng)
-    uploads = [Upload(None, "fx_rates_2026-10-01_2026-11-26.csv", fx_csv(rng), {"kind": "fx"})]
+    uploads = [Upload(None, "fx_rates_2026-10-01_2026-11-26.csv", fx_csv(rng), {"kind": "fx"}),
+               Upload(None, "fx_rates_MYR_2026-10-01_2026-11-26.csv", fx_myr_csv(), {"kind": "fx"})]
     for code in AMAZON:
         for first, last in month_ranges():
             tag = f"{first:%Y-%m}"
@@ -423,9 +484,11 @@ def demo_uploads():
                           orders_flat_file(data["AMZ-US"], date(2026, 11, 20), DEMO_TODAY, rng)))
     uploads.append(Upload("AMZ-US", "settlement_24561234567.txt",
                           settlement_flat_file(data["AMZ-US"], date(2026, 11, 1), date(2026, 11, 14), rng)))
-    uploads.append(Upload("SHP-SG", "Order.all.20261001_20261126.xlsx", shopee_xlsx(data["SHP-SG"], rng),
+    orders["SHP-SG"] = shopee_rows(data["SHP-SG"], rng)
+    uploads.append(Upload("SHP-SG", "Order.all.20261001_20261126.xlsx", shopee_xlsx(orders["SHP-SG"]),
                           {"parser": "shopee_orders"}))
-    uploads.append(Upload("TTS-UK", "All order-2026-11-26.csv", tiktok_csv(data["TTS-UK"], rng),
+    orders["TTS-UK"] = tiktok_rows(data["TTS-UK"], rng)
+    uploads.append(Upload("TTS-UK", "All order-2026-11-26.csv", tiktok_csv(orders["TTS-UK"]),
                           {"parser": "tiktok_orders"}))
     uploads.append(Upload(None, "erp_export_2026-10-01_2026-11-26.csv", generic_csv(data, rng)))
     for code in AMAZON:

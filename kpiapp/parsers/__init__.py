@@ -10,7 +10,8 @@ from datetime import date
 
 from kpiapp.parsers import (amazon_account_health, amazon_ads, amazon_business_report, amazon_inventory,
                             amazon_orders, amazon_sales_traffic_json, amazon_settlement, generic,
-                            shopee_escrow, shopee_orders, tiktok_orders)
+                            lazada_finance, lazada_orders, shopee_ads, shopee_escrow, shopee_orders,
+                            tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
 from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
@@ -43,8 +44,12 @@ PARSERS: dict[str, ParserInfo] = {
               "Shopee 订单（卖家中心导出或 API JSON）"),
         _info(shopee_escrow, "Shopee escrow details (API JSON)", "Shopee 结算明细（API JSON）",
               needs_date_range=True),
+        _info(shopee_ads, "Shopee Ads daily performance (API JSON)", "Shopee 广告每日表现（API JSON）"),
         _info(tiktok_orders, "TikTok Shop orders (Seller Center export or API JSON)",
               "TikTok Shop 订单（卖家中心导出或 API JSON）"),
+        _info(lazada_orders, "Lazada orders (Seller Center export or API JSON)",
+              "Lazada 订单（卖家中心导出或 API JSON）"),
+        _info(lazada_finance, "Lazada finance transactions (API JSON)", "Lazada 财务交易明细（API JSON）"),
         _info(generic, "Generic template (date, store, sku, measure, value, currency)",
               "通用模板（日期、店铺、SKU、指标、数值、币种）"),
     )
@@ -58,6 +63,7 @@ _TABLE_DETECTORS = (
     (amazon_business_report.KEY, amazon_business_report.COLUMNS),
     (amazon_ads.KEY, amazon_ads.COLUMNS),
     (tiktok_orders.KEY, tiktok_orders.COLUMNS),
+    (lazada_orders.KEY, lazada_orders.COLUMNS),
     (shopee_orders.KEY, shopee_orders.COLUMNS),
     (generic.KEY, generic.COLUMNS),
 )
@@ -66,8 +72,11 @@ _JSON_DETECTORS = (
     (amazon_ads.KEY, amazon_ads.matches),
     (amazon_account_health.KEY, amazon_account_health.matches),
     (shopee_escrow.KEY, shopee_escrow.matches),
+    (shopee_ads.KEY, shopee_ads.matches),
     (shopee_orders.KEY, shopee_orders.matches),
     (tiktok_orders.KEY, tiktok_orders.matches),
+    (lazada_orders.KEY, lazada_orders.matches),
+    (lazada_finance.KEY, lazada_finance.matches),
 )
 
 

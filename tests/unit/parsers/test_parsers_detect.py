@@ -69,7 +69,8 @@ def test_header_of_another_report_with_explicit_parser():
 def test_registry_shape():
     assert set(PARSERS) == {"amazon_business_report", "amazon_sales_traffic_json", "amazon_settlement",
                             "amazon_orders", "amazon_inventory", "amazon_ads", "shopee_orders",
-                            "shopee_escrow", "tiktok_orders", "generic", "amazon_account_health"}
+                            "shopee_escrow", "tiktok_orders", "lazada_orders", "lazada_finance", "shopee_ads",
+                            "generic", "amazon_account_health"}
     assert PARSERS["amazon_business_report"].family == PARSERS["amazon_sales_traffic_json"].family
     for key, info in PARSERS.items():
         assert info.key == key and info.label_en and info.label_zh and callable(info.parse)
