@@ -19,6 +19,7 @@ from kpiapp.models.objectives import (
 )
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
+from kpiapp.models.reminders import ReminderKind, ReminderLog
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
@@ -38,5 +39,5 @@ __all__ = [
     "ContractVersion", "ContractVersionStore",
     "CheckIn", "Comment", "CommentMention", "CommentTarget", "Confidence", "KeyResult", "KrKind", "Milestone",
     "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
-    "WeeklyReview",
+    "WeeklyReview", "ReminderKind", "ReminderLog",
 ]
