@@ -23,6 +23,12 @@ SCHEDULE = (
           "append the audit chain's committed head to the anchors outside the database"),
     Entry("at-risk", "0 1 * * 1", "workers.scheduled.at_risk",
           "weekly: notify the owners of at-risk items"),
+    Entry("reminders", "0 1 * * *", "workers.scheduled.reminders",
+          "daily: stage, appeal and dispute deadline reminders, escalation to managers"),
+    Entry("at-risk-digest", "30 1 * * 1", "workers.scheduled.at_risk_digest",
+          "weekly: one digest per manager of the team's items at risk"),
+    Entry("stale-connections", "0 2 * * *", "workers.scheduled.stale_connections",
+          "daily: connector data older than its freshness (hook; see docs/reminders.md)"),
 )
 
 
