@@ -98,6 +98,17 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "kpiapp@localhost")
+    # Notifications (docs/notifications.md): deep links in e-mail and IM point under BASE_URL
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Group robots for a one-machine install (more robots and apps: /admin/integrations)
+    DINGTALK_WEBHOOK_URL = os.environ.get("DINGTALK_WEBHOOK_URL") or None
+    DINGTALK_SECRET = os.environ.get("DINGTALK_SECRET") or None
+    FEISHU_WEBHOOK_URL = os.environ.get("FEISHU_WEBHOOK_URL") or None
+    FEISHU_SECRET = os.environ.get("FEISHU_SECRET") or None
+    WECOM_WEBHOOK_URL = os.environ.get("WECOM_WEBHOOK_URL") or None
+    NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", 10))  # seconds per HTTP call
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", 4))
+    NOTIFY_RETRY_DELAYS = (60, 300, 1800)  # seconds before the 2nd, 3rd and 4th attempt
     BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
     ORG_NAME = os.environ.get("ORG_NAME", "Harbor & Pine Trading Co.")
 
@@ -136,6 +147,9 @@ class TestConfig(DevConfig):
     TESTING = True
     REDIS_URL = None
     MFA_REQUIRED_FOR_PRIVILEGED = False
+    # tests configure channels themselves, never from the developer's environment
+    DINGTALK_WEBHOOK_URL = DINGTALK_SECRET = FEISHU_WEBHOOK_URL = FEISHU_SECRET = WECOM_WEBHOOK_URL = None
+    NOTIFY_TIMEOUT = 2.0
 
 
 def config_from_env():

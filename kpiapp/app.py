@@ -59,12 +59,14 @@ def register_blueprints(app):
     from kpiapp.appraisal import routes as appraisal_routes
     from kpiapp.contracts import routes as contract_routes
     from kpiapp.dashboards import routes as dashboard_routes
+    from kpiapp.notifications.routes import bp as integrations_bp
     from kpiapp.objectives import routes as objective_routes
 
     appraisal_routes.register(app)
     dashboard_routes.register(app)
     contract_routes.register(app)
     objective_routes.register(app)
+    app.register_blueprint(integrations_bp)
     api.register(app)
     from kpiapp import portal
 

@@ -316,6 +316,33 @@ def vault_rotate_command():
     click.echo(f"Re-sealed {count} value(s) in {len(models)} table(s) with the newest key.")
 
 
+@kpi.command("notify-test", help="Send a test message to every IM channel (page and environment) as an admin, "
+                                   "wait for the deliveries and print each outcome.")
+@click.option("--email", help="The admin the test is from (default: the first active admin).")
+@with_appcontext
+def notify_test_command(email):
+    from sqlalchemy import select
+
+    from kpiapp.models import NotificationDelivery, Role, User
+    from kpiapp.notifications import delivery, integrations
+
+    set_actor(SYSTEM)
+    query = select(User).where(User.role == Role.admin, User.active.is_(True)).order_by(User.id)
+    admin = db.session.execute(query.where(User.email == email) if email else query).scalars().first()
+    if admin is None:
+        click.echo("notify-test: no such active admin", err=True)
+        sys.exit(1)
+    rows = [integrations.test_send(admin, c.platform, c.id) for c in integrations.channel_rows() if c.enabled]
+    db.session.commit()
+    delivery.wait()
+    db.session.expire_all()
+    for row in rows:
+        row = db.session.get(NotificationDelivery, row.id)
+        click.echo(f"{row.channel}: {row.status}{' (' + row.last_error + ')' if row.last_error else ''}")
+    if not rows:
+        click.echo("notify-test: no IM channel is configured")
+
+
 @kpi.command("cron", help="Run the schedule (kpiapp/schedule.py): on Redis through RQ's CronScheduler, "
                             "else in-process. --once NAME runs one entry now; --list shows them.")
 @click.option("--once", "once", help="Run this entry now and exit.")

@@ -121,6 +121,8 @@ def register_menu():
     # beside Reports (one section fewer in the header, which must fit one row at 1280 px)
     add_nav("reports.verify", _l("Verify a report"), "signed_in", _l("Check a signed PDF report"))
     add_nav("admin.audit", _l("Audit log"), "audit.read", _l("Every change, hash-chained"), group="system")
+    add_nav("integrations.index", _l("Integrations"), "integrations.manage",
+            _l("DingTalk, Feishu and WeCom channels, test sends, recent deliveries and failures"), group="system")
     add_nav("dashboards.person_me", _l("My progress"), "staff",
             _l("My items' pace against what is expected by now, projected score, last week's moves"),
             group="dashboards")

@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
     Role.admin: {
         "org.manage", "people.manage", "stores.manage", "users.manage", "audit.read",
         "team.view", "imports.run", "metrics.manage", "appraisal.manage", "reports.issue",
+        "integrations.manage",
     },
     Role.hr: {"org.manage", "people.manage", "stores.manage", "team.view", "imports.run", "metrics.manage",
               "appraisal.manage", "reports.issue"},
@@ -113,6 +114,11 @@ def can_manage_person(user, person):
 
 def can_set_role(user, role):
     return user.role == Role.admin or role in (Role.employee, Role.client)
+
+
+def can_edit_notification_preferences(user, person):
+    """Each person sets their own notification channels and digest; nobody else's."""
+    return getattr(user, "is_authenticated", False) and user.active and user.id == person.id
 
 
 # ---- appraisal (scorecards, templates, cycles) --------------------------------------

@@ -29,6 +29,12 @@ SCHEDULE = (
           "weekly: one digest per manager of the team's items at risk"),
     Entry("stale-connections", "0 2 * * *", "workers.scheduled.stale_connections",
           "daily: connector data older than its freshness (hook; see docs/reminders.md)"),
+    Entry("notify-retry", "* * * * *", "workers.scheduled.notify_retry",
+          "send the notification deliveries whose retry is due"),
+    Entry("digest-daily", "0 0 * * *", "workers.scheduled.digest_daily",
+          "daily e-mail digest for the people who chose it (08:00 Beijing time)"),
+    Entry("digest-weekly", "0 0 * * 1", "workers.scheduled.digest_weekly",
+          "weekly e-mail digest (Monday 08:00 Beijing time)"),
 )
 
 

@@ -159,7 +159,15 @@ def partitions_body(ahead, progress):
     db.session.commit()
 
 
+def deliver_body(delivery_id, progress):
+    """One attempt at one notification delivery (kpiapp/notifications/delivery.py)."""
+    from kpiapp.notifications import delivery
+
+    delivery.attempt(delivery_id)
+
+
 KINDS = {
+    "deliver": Kind(deliver_body),
     "import": Kind(import_body, import_failed),
     "cycle_start": Kind(cycle_start_body),
     "report_batch": Kind(report_batch_body, report_batch_failed),

@@ -12,6 +12,28 @@ def at_risk():
     return sent
 
 
+def notify_retry():
+    """Launch the notification deliveries whose next try has come."""
+    from kpiapp.notifications import delivery
+
+    with acting_as(SYSTEM):
+        return delivery.launch_due()
+
+
+def digest_daily():
+    from kpiapp.notifications import digest
+
+    with acting_as(SYSTEM):
+        return digest.send_digests("daily")
+
+
+def digest_weekly():
+    from kpiapp.notifications import digest
+
+    with acting_as(SYSTEM):
+        return digest.send_digests("weekly")
+
+
 def reminders():
     """Daily: the stage, appeal and dispute reminders of every running cycle (docs/reminders.md)."""
     from kpiapp.reminders import services

@@ -1,13 +1,12 @@
-"""Who must act next on a scorecard: in-app notifications, the inbox, optional e-mail.
+"""Who must act next on a scorecard, and the inbox; notifications go through the one layer,
+kpiapp/notifications (in-app, e-mail, IM), which sends only after the transaction commits.
 
-E-mail goes out only when MAIL_SERVER is configured, and only after the
-transaction commits (a rolled-back approval must not mail anyone): messages wait
-in `session.info["mail_outbox"]` and an after_commit hook hands them to a job.
+`queue_mail` / `send_mail` remain for mail that is not a notification (client invites): it
+waits in `session.info["mail_outbox"]` and an after_commit hook hands it to a job.
 """
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
-from flask_babel import force_locale, gettext
 from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -15,46 +14,14 @@ from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import NEXT_ACTOR, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.i18n import N_
 from kpiapp.models import Acknowledgement, Appeal, Notification, Role, Scorecard, User
+from kpiapp.notifications import messages, services
 from kpiapp.models.base import utcnow
 
-# What a notification says, by its key; rendered when it is read, in the reader's language
-# (inbox, e-mail): a notification stores its key and params, not English text.
-MESSAGES = {
-    "scorecard.draft": N_("Draft your targets for %(cycle)s."),
-    "scorecard.returned": N_("Your targets for %(cycle)s were returned: please revise and resubmit."),
-    "scorecard.submitted": N_("%(person)s submitted targets for %(cycle)s: please approve or return them."),
-    "scorecard.hr_approval": N_("%(person)s's targets for %(cycle)s need HR approval."),
-    "scorecard.approved": N_("Your targets for %(cycle)s are approved."),
-    "scorecard.self_review": N_("Self-review for %(cycle)s is open."),
-    "scorecard.manager_review": N_("%(person)s's scorecard for %(cycle)s is ready for your review."),
-    "scorecard.calibration": N_("%(person)s's scorecard for %(cycle)s is ready for calibration."),
-    "scorecard.locked": N_("Your result for %(cycle)s is final: please acknowledge it."),
-    "change_requested": N_("%(actor)s asks to change targets of %(person)s: %(reason)s"),
-    "change_approved": N_("Your change request for %(cycle)s was approved."),
-    "change_rejected": N_("Your change request for %(cycle)s was rejected."),
-    "objection": N_("%(actor)s objects to the result for %(cycle)s: %(comment)s"),
-    "appeal.raised": N_("%(actor)s appeals the result for %(cycle)s: %(reason)s"),
-    "appeal.answered": N_("Your appeal for %(cycle)s was answered."),
-    "appeal.closed": N_("Your appeal for %(cycle)s was closed; the result stands."),
-    "dispute.raised": N_("%(actor)s disputes the number %(item)s of %(person)s (%(cycle)s): %(comment)s"),
-    "dispute.corrected": N_("The disputed number %(item)s of %(person)s (%(cycle)s) was corrected."),
-    "dispute.rejected": N_("The dispute on %(item)s of %(person)s (%(cycle)s) was rejected: %(reason)s"),
-    "dispute.closed": N_("The dispute on %(item)s of %(person)s (%(cycle)s) was closed."),
-    "dispute.lock_allowed": N_("HR allowed the lock of %(person)s (%(cycle)s) while the dispute on %(item)s "
-                               "is open: %(reason)s"),
-    "pace.at_risk": N_("At the current pace these items of %(cycle)s will miss their threshold: %(items)s."),
-    # contract reports (kpiapp/contracts/notifications.py)
-    "contract_report.sent": N_("The KPI report %(period)s of contract %(contract)s (revision %(revision)s) "
-                               "is ready for your review."),
-    "contract_report.disputed": N_("The client disputes %(clause)s in the KPI report %(period)s of contract "
-                                   "%(contract)s: %(comment)s"),
-    "contract_report.accepted": N_("The client accepted the KPI report %(period)s of contract %(contract)s "
-                                   "(revision %(revision)s); the signed PDF is issued."),
-    "comment.mention": N_("%(actor)s mentioned you in a comment on %(target)s."),
-    "task.assigned": N_("%(actor)s gave you a task: %(target)s."),
-}
+# What each key says lives in kpiapp/notifications/messages.py (re-exported for old callers).
+MESSAGES = messages.MESSAGES
+text = messages.text
+reader_locale = messages.reader_locale
 
 
 def hr_users(exclude_id=None):
@@ -74,47 +41,21 @@ def next_actors(scorecard):
 
 
 def notify(users, scorecard, kind, key, **params):
-    """Add one in-app notification per user (and queue the e-mail, in the user's language, if
-    configured). `key` names the message in MESSAGES; `params` fill it in."""
+    """Tell `users` about an event on `scorecard` through the one notification layer
+    (kpiapp/notifications/services.py), linking to the scorecard's page. `key` names the message
+    in MESSAGES; `params` fill it in (cycle and person are added)."""
     params = {"cycle": scorecard.cycle.name, "person": scorecard.person.name, **params}
-    for user in users:
-        note = Notification(user_id=user.id, scorecard_id=scorecard.id, kind=kind, key=key, params=params)
-        db.session.add(note)
-        if mail_configured() and user.email:
-            body = text(note, reader_locale(user))
-            queue_mail(user.email, f"[kpiapp] {body}", body)
+    return services.notify(users, kind, key, link=scorecard_link(scorecard), scorecard=scorecard, **params)
+
+
+def scorecard_link(scorecard):
+    return f"/scorecards/{scorecard.id}"
 
 
 def notify_next(scorecard, kind=None):
     """Tell whoever must act next on `scorecard` (after a transition)."""
     key = f"scorecard.{scorecard.state}"
     notify(next_actors(scorecard), scorecard, kind or key, key)
-
-
-def text(notification, locale=None):
-    """What the notification says, in `locale` (default: the current request's language).
-    A row whose key is unknown (written before keys existed) shows the text it was stored with."""
-    message = MESSAGES.get(notification.key or "")
-    if message is None:
-        return notification.message or ""
-    if locale is None:
-        return render(message, notification)
-    with force_locale(locale):
-        return render(message, notification)
-
-
-def reader_locale(user):
-    """The language a message to `user` outside a page (e-mail) is written in."""
-    config = current_app.config
-    return user.locale if user.locale in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
-
-
-def render(message, notification):
-    try:
-        return gettext(message, **(notification.params or {}))
-    except (KeyError, TypeError, ValueError):  # params that no longer fit the message
-        current_app.logger.warning("notification %s: params do not fit %r", notification.id, notification.key)
-        return notification.message or str(notification.key)
 
 
 @dataclass

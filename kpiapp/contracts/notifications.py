@@ -1,14 +1,14 @@
 """In-app notifications for the contract report steps (docs/contracts.md): sent -> the client
 company's users; disputed and accepted -> the contract's lead and account team.
 
-Stored as a message key and params (appraisal/notifications.MESSAGES), rendered when read in
-the reader's language; e-mail goes out as for scorecards when MAIL_SERVER is configured.
+Sent through the one notification layer (kpiapp/notifications): a message key and params
+rendered in the reader's language, in-app and on the channels each person chose.
 """
 from sqlalchemy import select
 
-from kpiapp.appraisal import notifications as base
 from kpiapp.extensions import db
-from kpiapp.models import Notification, Role, User
+from kpiapp.models import Role, User
+from kpiapp.notifications import services
 
 
 def client_users(contract):
@@ -34,12 +34,14 @@ def _params(report, **extra):
 
 def notify(users, report, key, **extra):
     params = _params(report, **extra)
-    for user in users:
-        note = Notification(user_id=user.id, kind=key, key=key, params=params)
-        db.session.add(note)
-        if base.mail_configured() and user.email:
-            body = base.text(note, base.reader_locale(user))
-            base.queue_mail(user.email, f"[kpiapp] {body}", body)
+    return services.notify(users, key, key, link=report_link(users, report), **params)
+
+
+def report_link(users, report):
+    """Clients read the report in the portal; the account team on the contract's pages."""
+    if users and all(user.role == Role.client for user in users):
+        return f"/portal/reports/{report.id}"
+    return f"/contracts/{report.contract_id}/reports/{report.id}"
 
 
 def report_sent(report):

@@ -23,6 +23,8 @@ from kpiapp.models.reminders import ReminderKind, ReminderLog
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
+from kpiapp.models.notifications import (Channel, DeliveryStatus, Digest, ImChannel, ImMode, NotificationDelivery,
+                                         NotificationPreference)
 
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
@@ -40,4 +42,5 @@ __all__ = [
     "CheckIn", "Comment", "CommentMention", "CommentTarget", "Confidence", "KeyResult", "KrKind", "Milestone",
     "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
     "WeeklyReview", "ReminderKind", "ReminderLog",
+    "Channel", "DeliveryStatus", "Digest", "ImChannel", "ImMode", "NotificationDelivery", "NotificationPreference",
 ]

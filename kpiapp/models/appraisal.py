@@ -313,11 +313,12 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     scorecard_id: Mapped[int | None] = mapped_column(ForeignKey("scorecard.id"))
     kind: Mapped[str] = mapped_column(String(40))
-    # the message is rendered when read, in the reader's language (appraisal/notifications.py);
+    # the message is rendered when read, in the reader's language (notifications/messages.py);
     # `message` holds the English text of rows written before keys existed
     key: Mapped[str | None] = mapped_column(String(40))
     params: Mapped[dict | None] = mapped_column(JSON)
     message: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))  # the app path it points to, e.g. /cycles/3/scorecards/17
     created_at = mapped_column(UTCDateTime, default=utcnow)
     read_at = mapped_column(UTCDateTime, nullable=True)
     scorecard = relationship("Scorecard")

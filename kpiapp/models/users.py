@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     client_company_id: Mapped[int | None] = mapped_column(ForeignKey("client_company.id"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    # IM accounts for messages to this person (docs/notifications.md); else matched by e-mail
+    dingtalk_id: Mapped[str | None] = mapped_column(String(64))
+    feishu_id: Mapped[str | None] = mapped_column(String(64))
+    wecom_id: Mapped[str | None] = mapped_column(String(64))
 
     # Account fields (never shown, never audited in clear)
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -15,8 +15,9 @@ from sqlalchemy.orm import selectinload
 
 from kpiapp import audit, policy
 from kpiapp.extensions import db
+from kpiapp.notifications.services import notify
 from kpiapp.models import (
-    Comment, CommentMention, CommentTarget, Dispute, KeyResult, Notification, Role, Scorecard, ScorecardItem, Task,
+    Comment, CommentMention, CommentTarget, Dispute, KeyResult, Role, Scorecard, ScorecardItem, Task,
     User,
 )
 
@@ -155,9 +156,22 @@ def notify_mentions(people, kind, target, comment, actor):
               "target_id": target.id, "comment_id": comment.id}
     if kind == CommentTarget.item:  # which page shows it, known without a query when the inbox links it
         params["data_backed"] = bool(target.metric_key and not target.is_manual)
-    for person in people:
-        db.session.add(Notification(user_id=person.id, scorecard_id=scorecard_of(kind, target),
-                                    kind="comment.mention", key="comment.mention", params=params))
+    scorecard_id = scorecard_of(kind, target)
+    scorecard = db.session.get(Scorecard, scorecard_id) if scorecard_id else None
+    notify(people, "comment.mention", "comment.mention", link=target_link(kind, target, comment, params),
+           scorecard=scorecard, **params)
+
+
+def target_link(kind, target, comment, params):
+    """The app path the mention links to (the page showing the target's comments)."""
+    if kind == CommentTarget.item:
+        if not params.get("data_backed"):
+            return f"/scorecards/{target.scorecard_id}#item-{target.id}"
+        path = f"/provenance/items/{target.id}"
+    else:
+        path = {CommentTarget.task: "/tasks/{}", CommentTarget.scorecard: "/scorecards/{}",
+                CommentTarget.key_result: "/key-results/{}", CommentTarget.dispute: "/disputes/{}"}[kind].format(target.id)
+    return f"{path}#comment-{comment.id}"
 
 
 # ---- reading -------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from sqlalchemy.orm import selectinload
 from kpiapp import audit, policy
 from kpiapp.appraisal.workflow import TransitionError
 from kpiapp.extensions import db
+from kpiapp.notifications.services import notify
 from kpiapp.models import (
-    CommentTarget, KeyResult, Notification, ScorecardItem, Task, TaskCheckItem, User, WeeklyReview,
+    CommentTarget, KeyResult, ScorecardItem, Task, TaskCheckItem, User, WeeklyReview,
 )
 from kpiapp.models.base import utcnow
 from kpiapp.objectives.task_flow import CLOSED, TASK_FLOW, TaskStatus, TaskStep
@@ -150,9 +151,8 @@ def create_task(values: dict, actor) -> Task:
 def tell_assignee(task, actor):
     """An in-app notification `task.assigned` to the assignee, unless they gave it to themself."""
     if task.assignee_id != actor.id:
-        db.session.add(Notification(user_id=task.assignee_id, kind="task.assigned", key="task.assigned",
-                                    params={"actor": actor.name, "target": task.title, "kind": "task",
-                                            "target_id": task.id}))
+        notify([db.session.get(User, task.assignee_id)], "task.assigned", "task.assigned",
+               link=f"/tasks/{task.id}", actor=actor.name, target=task.title, kind="task", target_id=task.id)
 
 
 EDITABLE = ("title", "description", "due", "assignee_id")

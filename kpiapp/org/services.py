@@ -13,7 +13,10 @@ from kpiapp.i18n import N_
 from kpiapp.models import Department, Position, Role, Store, StoreOwner, User
 from kpiapp.tabular import read_table
 
-PEOPLE_COLUMNS = ["email", "name", "department", "position", "manager_email", "role", "active", "locale"]
+# optional: the person's IM ids for notifications (docs/notifications.md); absent = unchanged
+IM_COLUMNS = ["dingtalk_id", "feishu_id", "wecom_id"]
+PEOPLE_COLUMNS = ["email", "name", "department", "position", "manager_email", "role", "active", "locale"] + IM_COLUMNS
+IM_ID_MAX = 64
 LOCALES = {"", "en", "zh_CN"}
 TRUE_WORDS = {"1", "true", "yes", "y", "是"}
 FALSE_WORDS = {"0", "false", "no", "n", "否"}
@@ -196,7 +199,20 @@ def check_person_row(line, values, actor):
         problems.append(RowProblem(line, "name", N_("A name of 1 to 120 characters is required.")))
     problems += resolve_refs(line, values, row)
     problems += resolve_flags(line, values, row, actor)
+    problems += resolve_im_ids(line, values, row)
     return row, problems
+
+
+def resolve_im_ids(line, values, row):
+    """The IM id columns present in the file; an empty cell clears the id."""
+    problems = []
+    for column in IM_COLUMNS:
+        if column not in values:
+            continue
+        row[column] = values[column] or None
+        if row[column] and (len(row[column]) > IM_ID_MAX or any(ch.isspace() for ch in row[column])):
+            problems.append(RowProblem(line, column, N_("An IM id is at most 64 characters, without spaces.")))
+    return problems
 
 
 def resolve_refs(line, values, row):
@@ -256,6 +272,9 @@ def apply_people_import(plan, actor):
             updated += 1
         person.name, person.department, person.position = row["name"], row["department"], row["position"]
         person.role, person.active, person.locale = Role(row["role"]), row["active"], row["locale"]
+        for column in IM_COLUMNS:
+            if column in row:
+                setattr(person, column, row[column])
         people[row["email"]] = person
     db.session.flush()
     for row in plan.rows:
@@ -269,7 +288,8 @@ def people_rows(people):
     for p in people:
         yield [p.email, p.name, p.department.path() if p.department else "",
                p.position.title if p.position else "", p.manager.email if p.manager else "",
-               p.role, "true" if p.active else "false", p.locale or ""]
+               p.role, "true" if p.active else "false", p.locale or "",
+               p.dingtalk_id or "", p.feishu_id or "", p.wecom_id or ""]
 
 
 def parse_share(text):

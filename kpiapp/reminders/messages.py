@@ -1,6 +1,9 @@
 """What reminders say, by message key (docs/reminders.md). The task names and dates in the
-parameters are written in the recipient's language when the reminder is sent (services.py)."""
+parameters are written in the recipient's language when the reminder is sent (services.py).
+The keys are registered in the notification layer's registry (kpiapp.notifications.messages)
+when this module is imported: the cycle screens and the reminder services import it."""
 from kpiapp.i18n import N_
+from kpiapp.notifications.messages import MESSAGES as REGISTRY
 
 MESSAGES = {
     "reminder.before": N_("Please complete %(task)s for %(cycle)s by %(due)s (days left: %(days)s)."),
@@ -14,6 +17,8 @@ MESSAGES = {
     "reminder.stale_connection": N_("The data of %(connection)s is older than its freshness setting "
                                     "(last data %(as_of)s): please check the connection."),
 }
+
+REGISTRY.update(MESSAGES)
 
 # the step each stage asks for, as a noun phrase that fits "Please complete …"
 TASKS = {

@@ -2,7 +2,7 @@
 
 `send_reminders(today)` collects the duties of every running cycle (scorecard stages, open
 appeals, open disputes), lets rules.decide pick today's reminders, and for each one writes the
-notification (delivery.notify: the recipient's language, a deep link) and its reminder_log
+notification (kpiapp.notifications.services.notify: their channels, language, a deep link) and its reminder_log
 lines, in the caller's transaction. Flushes, never commits. A second run on the same day finds
 the log and sends nothing; the unique (cycle, stage, person, recipient, day) index stops two
 runs racing (one of them fails and rolls back).
@@ -22,14 +22,15 @@ from kpiapp.appraisal import queries
 from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.dispute_flow import DisputeState
 from kpiapp.appraisal.disputes import handlers_of, scope_store_ids
-from kpiapp.appraisal.notifications import hr_users, reader_locale
+from kpiapp.appraisal.notifications import hr_users
 from kpiapp.appraisal.workflow import NEXT_ACTOR, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import Appeal, Cycle, Dispute, ReminderKind, ReminderLog, Scorecard, ScorecardItem, User
 from kpiapp.models.appraisal import CycleStatus
+from kpiapp.notifications.messages import reader_locale
+from kpiapp.notifications.services import notify
 from kpiapp.reminders import rules
-from kpiapp.reminders.delivery import notify
 from kpiapp.reminders.messages import TASKS, WITH_PEOPLE
 
 # the scorecard stages reminders run on: their deadline column and the states in which the step is owed
@@ -164,7 +165,11 @@ def send_one(reminder, cycle, people, today):
     card_ids = {duty.ref for duty, _kind in reminder.duties}
     link = card_link(cycle, card_ids)
     card = db.session.get(Scorecard, next(iter(card_ids))) if len(card_ids) == 1 else None
-    [note] = notify([recipient], "reminder", f"reminder.{reminder.kind}", link=link, scorecard=card, **params)
+    notes = notify([recipient], "reminder", f"reminder.{reminder.kind}", link=link, scorecard=card, **params)
+    if not notes:
+        return  # an inactive recipient is told nothing
+    db.session.flush()  # the log lines name the notification
+    note = notes[0]
     for (subject, kind), ref in subjects(reminder).items():
         db.session.add(ReminderLog(cycle_id=cycle.id, stage=reminder.stage, person_id=subject,
                                    recipient_id=recipient.id, kind=ReminderKind(kind), day=today,
@@ -234,7 +239,11 @@ def send_digest(manager, cycle, cards, today):
     items = "; ".join(f"{card.person.name}: {', '.join(i.name for i in items)}" for card, items in cards)
     link = current_app.url_map.bind("localhost").build("cycles.health", {"cycle_id": cycle.id}) \
         if manager.role in ("hr", "admin") else current_app.url_map.bind("localhost").build("inbox.index")
-    [note] = notify([manager], "reminder", "reminder.team_at_risk", link=link, cycle=cycle.name, items=items)
+    notes = notify([manager], "reminder", "reminder.team_at_risk", link=link, cycle=cycle.name, items=items)
+    if not notes:
+        return
+    db.session.flush()
+    note = notes[0]
     for card, _items in cards:
         db.session.add(ReminderLog(cycle_id=cycle.id, stage="at_risk", person_id=card.person_id,
                                    recipient_id=manager.id, kind=ReminderKind.digest, day=today,

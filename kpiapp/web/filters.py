@@ -26,8 +26,9 @@ def register_filters(app):
     from kpiapp.models.reports import BatchStatus, ReportKind
     from kpiapp.contracts.invites import InviteStatus
     from kpiapp.models.objectives import KrKind, ObjectiveStatus
+    from kpiapp.models.notifications import Channel, DeliveryStatus, Digest, ImMode
 
     for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
                  BatchStatus, ReportKind, JobStatus, AppealState, AppealStep, Action, DisputeState,
-                 DisputeStep, KrKind, ObjectiveStatus, InviteStatus):
+                 DisputeStep, KrKind, ObjectiveStatus, InviteStatus, Channel, DeliveryStatus, Digest, ImMode):
         app.jinja_env.globals[enum.__name__] = enum

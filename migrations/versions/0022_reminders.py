@@ -5,7 +5,7 @@ so running cycles get the defaults (3 and 1 days before, every 2 days overdue, t
 from 3 days overdue).
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021 (0019 on its own; chained after notify-core's 0021 once merged)
 Create Date: 2026-12-03
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,8 @@ from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.audit import verify_chain
 from kpiapp.extensions import db
-from kpiapp.models import Acknowledgement, AuditEvent, ChangeRequest, Notification, ScorecardEvent
+from kpiapp.models import Acknowledgement, AuditEvent, ChangeRequest, JobRun, Notification, ScorecardEvent
+from kpiapp.notifications import delivery
 from kpiapp.models.appraisal import ScorecardItemVersion
 from tests.appraisal.factories import make_team, manual_items, metric_item, walk_to
 
@@ -192,18 +193,21 @@ def test_notifications_and_inbox_follow_the_next_actor():
 
 
 def test_mail_only_after_commit_when_configured(app, monkeypatch):
-    sent = []
+    sent, launched = [], []
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.com")
     monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append(to))
+    monkeypatch.setattr(delivery, "launch", launched.extend)
     team = make_team(size=1)
-    sent.clear()
+    launched.clear()
     card = team.card(team.people[0])
     services.apply_action(card.id, Action.SUBMIT, team.people[0])
-    assert sent == []
+    assert launched == []
     db.session.rollback()
-    assert sent == []
+    assert launched == []
     services.apply_action(card.id, Action.SUBMIT, team.people[0])
     db.session.commit()
+    assert len(launched) == 1
+    delivery.attempt(db.session.get(JobRun, launched[0]).subject_id)
     assert sent == [team.manager.email]
 
 

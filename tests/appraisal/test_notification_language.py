@@ -10,7 +10,8 @@ from kpiapp.appraisal import notifications, services
 from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.models import Notification
+from kpiapp.models import JobRun, Notification
+from kpiapp.notifications import delivery
 from tests.appraisal.factories import make_team, metric_item, walk_to
 from tests.helpers import signed_in_client
 
@@ -69,16 +70,27 @@ def test_a_change_request_reads_in_chinese(app):
 @pytest.mark.rollback
 def test_mail_goes_out_in_the_recipients_language(app, monkeypatch):
     app.config["MAIL_SERVER"] = "mail.invalid"
-    sent = {}
-    monkeypatch.setattr(notifications, "queue_mail", lambda to, subject, body: sent.setdefault(to, body))
+    sent, launched = {}, []
+    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.setdefault(to, body))
+    monkeypatch.setattr(delivery, "launch", launched.extend)  # the deliveries' jobs, run below
     team = make_team(size=1)
     team.manager.locale = "zh_CN"
     team.people[0].locale = "en"
     person, card = submitted(team)
-    assert sent[team.manager.email] == f"{person.name} 提交了 2026 Q4 的考核目标：请批准或退回。"
+    run_launched(launched)
+    link = f"http://127.0.0.1:5000/scorecards/{card.id}"
+    assert sent[team.manager.email] == f"{person.name} 提交了 2026 Q4 的考核目标：请批准或退回。 → {link}\n"
     sent.clear()
     services.apply_action(card.id, Action.RETURN_, team.manager, reason="Too low")
-    assert sent[person.email] == "Your targets for 2026 Q4 were returned: please revise and resubmit."
+    db.session.commit()
+    run_launched(launched)
+    assert sent[person.email] == f"Your targets for 2026 Q4 were returned: please revise and resubmit. → {link}\n"
+
+
+def run_launched(run_ids):
+    for run_id in run_ids:
+        delivery.attempt(db.session.get(JobRun, run_id).subject_id)
+    run_ids.clear()
 
 
 def test_an_unknown_key_shows_the_stored_text(app):

@@ -11,12 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from kpiapp.extensions import db
-from kpiapp.models import Notification, ReminderLog
+from kpiapp.notifications.messages import reader_locale, text
+from kpiapp.models import Notification, ReminderLog, User
 from kpiapp.reminders import services
 from tests.factories import UserFactory
 from tests.tracking.test_paces import TODAY, world  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.rollback
+
+
+def said(note):
+    """What the notification says to its recipient, in their language."""
+    return text(note, reader_locale(db.session.get(User, note.user_id)))
 
 
 def digests(user):
@@ -33,7 +39,7 @@ def test_one_digest_per_manager_a_week(world):  # noqa: F811
     assert services.at_risk_digest(TODAY) == 1
     [note] = digests(manager)
     names = sorted(card.person.name for card in cards)
-    assert note.message == ("At the current pace these items of your team will miss their threshold in Nov: "
+    assert said(note) == ("At the current pace these items of your team will miss their threshold in Nov: "
                             f"{names[0]}: ACoS; {names[1]}: ACoS.")
     assert services.at_risk_digest(TODAY) == 0  # the job ran again
     assert services.at_risk_digest(TODAY + timedelta(days=3)) == 0  # same ISO week
@@ -61,5 +67,5 @@ def test_stale_connections_hook(app, monkeypatch):
     monkeypatch.setitem(sys.modules, name, module)
     assert services.stale_connection_reminders(TODAY) == 1
     [note] = db.session.execute(select(Notification).where(Notification.user_id == person.id)).scalars().all()
-    assert note.message == "AMZ-US SP-API 的数据已超过其新鲜度设置（最新数据 2026年11月8日），请检查店铺授权。"
-    assert note.params["link"] == "/connections/1"
+    assert said(note) == "AMZ-US SP-API 的数据已超过其新鲜度设置（最新数据 2026年11月8日），请检查店铺授权。"
+    assert note.link == "/connections/1"

@@ -9,11 +9,17 @@ from sqlalchemy import select
 from kpiapp.appraisal import services as appraisal
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.models import Appeal, AuditEvent, Notification, ReminderLog
+from kpiapp.notifications.messages import reader_locale, text
+from kpiapp.models import Appeal, AuditEvent, Notification, ReminderLog, User
 from kpiapp.reminders import services
 from tests.appraisal.factories import make_team, walk_to
 
 pytestmark = pytest.mark.rollback
+
+
+def said(note):
+    """What the notification says to its recipient, in their language."""
+    return text(note, reader_locale(db.session.get(User, note.user_id)))
 
 DUE = date(2026, 12, 31)
 
@@ -47,9 +53,9 @@ def test_before_in_each_recipients_language_with_a_deep_link(team):
     li, emma = team.people
     assert services.send_reminders(day(-3)) == 2
     [zh], [en] = notes(li), notes(emma)
-    assert zh.message == "请在 2026年12月31日 前完成 2026 Q4 自评（还剩 3 天）。"
-    assert en.message == "Please complete your self-review for 2026 Q4 by Dec 31, 2026 (days left: 3)."
-    assert zh.params["link"] == f"/scorecards/{team.card(li).id}" and zh.scorecard_id == team.card(li).id
+    assert said(zh) == "请在 2026年12月31日 前完成 2026 Q4 自评（还剩 3 天）。"
+    assert said(en) == "Please complete your self-review for 2026 Q4 by Dec 31, 2026 (days left: 3)."
+    assert zh.link == f"/scorecards/{team.card(li).id}" and zh.scorecard_id == team.card(li).id
     rows = db.session.execute(select(ReminderLog).order_by(ReminderLog.recipient_id)).scalars().all()
     assert [(r.stage, r.person_id, r.recipient_id, r.kind, r.day, r.due, r.notification_id) for r in rows] == [
         ("self_review", p.id, p.id, "before", day(-3), DUE, notes(p)[0].id) for p in sorted(team.people, key=lambda p: p.id)]
@@ -61,7 +67,7 @@ def test_no_duplicates_on_a_second_run_the_same_day(team):
     assert [len(notes(p)) for p in team.people] == [1, 1]
     assert services.send_reminders(day(-2)) == 0  # not a reminder day
     assert services.send_reminders(day(0)) == 2  # on the day
-    assert notes(team.people[1])[-1].message == "Today (Dec 31, 2026) is the deadline for your self-review for 2026 Q4."
+    assert said(notes(team.people[1])[-1]) == "Today (Dec 31, 2026) is the deadline for your self-review for 2026 Q4."
 
 
 def test_none_after_acting_overdue_every_m_days_and_escalation(team):
@@ -77,8 +83,8 @@ def test_none_after_acting_overdue_every_m_days_and_escalation(team):
         (day(7), emma.id, "overdue"), (day(7), team.manager.id, "escalation")}
     assert sum(sent.values()) == 10
     first = notes(team.manager)[0]
-    assert first.message == "升级提醒：2026 Q4 自评 截止日为 2026年12月31日，仍未完成（已逾期 3 天）：Emma Wilson。"
-    assert notes(emma)[3].message == ("Overdue: your self-review for 2026 Q4 was due on Dec 31, 2026 "
+    assert said(first) == "升级提醒：2026 Q4 自评 截止日为 2026年12月31日，仍未完成（已逾期 3 天）：Emma Wilson。"
+    assert said(notes(emma)[3]) == ("Overdue: your self-review for 2026 Q4 was due on Dec 31, 2026 "
                                       "(days overdue: 1). Please complete it now.")
 
 
@@ -87,8 +93,8 @@ def test_a_manager_gets_one_message_for_all_the_reviews_he_owes(team):
         walk_to(team, person, S.MANAGER_REVIEW)
     assert services.send_reminders(DUE + timedelta(days=13)) == 1
     [note] = notes(team.manager)
-    assert note.message == "请在 2027年1月14日 前完成 2026 Q4 上级评分（Emma Wilson, 李雷）（还剩 1 天）。"
-    assert note.params["link"] == "/inbox/"
+    assert said(note) == "请在 2027年1月14日 前完成 2026 Q4 上级评分（Emma Wilson, 李雷）（还剩 1 天）。"
+    assert note.link == "/inbox/"
     lines = db.session.execute(select(ReminderLog.person_id).where(ReminderLog.notification_id == note.id))
     assert sorted(lines.scalars()) == sorted(p.id for p in team.people)
 
@@ -117,9 +123,9 @@ def test_appeal_reply_deadline(team):
     db.session.flush()
     appeal = db.session.execute(select(Appeal)).scalar_one()
     assert services.send_reminders(appeal.deadline) >= 1
-    [note] = [n for n in notes(team.manager) if "申诉" in n.message]
-    assert note.message.startswith("今天")
-    assert note.params["link"] == f"/scorecards/{card.id}"
+    [note] = [n for n in notes(team.manager) if "申诉" in said(n)]
+    assert said(note).startswith("今天")
+    assert note.link == f"/scorecards/{card.id}"
 
 
 def test_send_reminders_command(team, app):
@@ -154,7 +160,7 @@ def test_dispute_handlers_are_reminded_before_the_lock(team):
     rows = db.session.execute(select(ReminderLog)).scalars().all()
     assert {(r.stage, r.person_id, r.kind) for r in rows} == {("dispute", li.id, "due")}
     assert {r.recipient_id for r in rows} == {owner.id, team.hr.id, team.hr2.id}
-    assert notes(owner)[0].message == (f"Today ({team.cycle.calibration_due:%b} {team.cycle.calibration_due.day}, "
+    assert said(notes(owner)[0]) == (f"Today ({team.cycle.calibration_due:%b} {team.cycle.calibration_due.day}, "
                                        f"{team.cycle.calibration_due.year}) is the deadline for the handling of a "
                                        f"data dispute ({li.name}) for 2026 Q4.")
     disputes.reject_dispute(dispute, owner, "The orders are in the next month.")

@@ -201,3 +201,18 @@ def test_the_person_service_refuses_a_role_the_actor_may_not_give(app):
     assert refused.value.code == "role_forbidden" and refused.value.params["field"] == "role"
     services.save_person(target, UserFactory(role=Role.admin), fields)
     assert target.role == Role.admin
+
+
+def test_people_import_takes_optional_im_ids_and_leaves_them_when_absent(app, hr):
+    UserFactory(email="im@example.com", dingtalk_id="old-ding", wecom_id="old-wecom")
+    body = ("email,name,dingtalk_id,feishu_id\n"
+            "im@example.com,IM Person,ding-123,\n"
+            "new@example.com,New,,ou_abc\n").encode()
+    assert "1 added, 1 updated" in upload(hr, "people.csv", body).get_data(as_text=True)
+    person = db.session.execute(select(User).filter_by(email="im@example.com")).scalar_one()
+    db.session.refresh(person)
+    assert (person.dingtalk_id, person.feishu_id, person.wecom_id) == ("ding-123", None, "old-wecom")
+    new = db.session.execute(select(User).filter_by(email="new@example.com")).scalar_one()
+    assert new.feishu_id == "ou_abc"
+    page = upload(hr, "people.csv", b"email,name,wecom_id\nx@example.com,X,has space\n").get_data(as_text=True)
+    assert "An IM id is at most 64 characters, without spaces." in page
