@@ -195,6 +195,24 @@ def send_at_risk(cycle_id):
     click.echo(f"{sent} owners notified of items at risk")
 
 
+@kpi.command("send-reminders", help="Send today's deadline reminders (stages, appeals, disputes; "
+             "docs/reminders.md): what the daily schedule entry 'reminders' runs.")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Pretend it is this day (YYYY-MM-DD), for tests and demos.")
+@click.option("--digest", is_flag=True, help="Also send the weekly at-risk digest to managers.")
+@with_appcontext
+def send_reminders_command(today, digest):
+    from kpiapp.reminders import services
+    from kpiapp.tracking.services import utc_today
+
+    set_actor(SYSTEM)
+    day = today.date() if today else utc_today()
+    sent = services.send_reminders(day)
+    digests = services.at_risk_digest(day) if digest else 0
+    db.session.commit()
+    click.echo(f"{day.isoformat()}: {sent} reminders sent" + (f", {digests} at-risk digests" if digest else ""))
+
+
 @kpi.command("partitions", help="PostgreSQL: make metric_fact's month partitions ahead and empty its "
              "DEFAULT partition (run daily from cron); --detach archives one month.")
 @click.option("--ahead", type=click.IntRange(0, 36), default=3, show_default=True,

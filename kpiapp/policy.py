@@ -151,6 +151,11 @@ def can_manage_appraisal(user, _obj=None):
     return getattr(user, "is_authenticated", False) and user.active and _is_hr(user)
 
 
+def can_view_reminder_log(user, _cycle=None):
+    """What reminders were sent to whom (cycle health): HR only."""
+    return getattr(user, "is_authenticated", False) and user.active and user.role == Role.hr
+
+
 def visible_scorecards_filter(user):
     """A WHERE clause limiting a Scorecard query to the scorecards `user` may see."""
     from kpiapp.models.appraisal import Scorecard
@@ -288,6 +293,7 @@ OBJECT_RULES = {
     "scorecard.view": can_view_scorecard,
     "template.manage": can_manage_appraisal,
     "cycle.manage": can_manage_appraisal,
+    "cycle.reminders": can_view_reminder_log,
     "dispute.view": can_view_dispute,
     "dispute.handle": can_handle_dispute,
 }

@@ -49,3 +49,33 @@ def digest_weekly():
 
     with acting_as(SYSTEM):
         return digest.send_digests("weekly")
+
+
+def reminders():
+    """Daily: the stage, appeal and dispute reminders of every running cycle (docs/reminders.md)."""
+    from kpiapp.reminders import services
+
+    return _run(services.send_reminders)
+
+
+def at_risk_digest():
+    """Weekly: one message per manager listing the team's items at risk."""
+    from kpiapp.reminders import services
+
+    return _run(services.at_risk_digest)
+
+
+def stale_connections():
+    """Daily: connector data older than its freshness (a hook until the connectors have it)."""
+    from kpiapp.reminders import services
+
+    return _run(services.stale_connection_reminders)
+
+
+def _run(send):
+    from kpiapp.tracking.services import utc_today
+
+    with acting_as(SYSTEM):
+        sent = send(utc_today())
+        db.session.commit()
+    return sent

@@ -44,6 +44,7 @@ from kpiapp.models.appraisal import ChangeStatus, CycleKind, CycleStatus, ItemKi
 from kpiapp.models.base import utcnow
 from kpiapp.objectives import attainment
 from kpiapp.org import queries as org_queries
+from kpiapp.reminders import rules as reminder_rules
 
 # bump when scoring.py changes how points are computed; frozen into every locked snapshot
 SCORING_VERSION = "scoring-1"
@@ -359,9 +360,9 @@ DEADLINES = ("targets_due", "approval_due", "self_review_due", "manager_review_d
 
 
 def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=None, hr_approval_required=False,
-                 deadlines=None, participants=(), okr_weight=None):
-    """Create a cycle (draft) with its grade table, deadlines, participant rules and OKR weight
-    (None: OKRs stay out of pay); HR/admin only."""
+                 deadlines=None, participants=(), okr_weight=None, reminders=None):
+    """Create a cycle (draft) with its grade table, deadlines, participant rules, OKR weight
+    (None: OKRs stay out of pay) and reminder settings; HR/admin only."""
     _require_hr(actor)
     _check_okr_weight(okr_weight)
     if period_end < period_start:
@@ -373,6 +374,7 @@ def create_cycle(actor, *, name, kind, period_start, period_end, grade_table=Non
                   period_end=period_end,
                   grade_table=audit.to_jsonable(table), hr_approval_required=hr_approval_required,
                   okr_weight=okr_weight, **(deadlines or {}))
+    _set_reminders(cycle, reminders)
     db.session.add(cycle)
     add_participants(cycle, actor, participants)
     with acting(actor):
@@ -394,6 +396,25 @@ def _check_okr_weight(weight):
                               field="okr_weight")
 
 
+REMINDER_FIELDS = ("reminders_on", "remind_before", "remind_every", "escalate_after")
+
+
+def _set_reminders(cycle, reminders):
+    """The cycle's reminder settings (docs/reminders.md); None keeps them (or the defaults)."""
+    if reminders is None:
+        return
+    values = {name: reminders.get(name, getattr(cycle, name)) for name in REMINDER_FIELDS}
+    try:
+        before = reminder_rules.parse_before(values["remind_before"])
+        reminder_rules.Settings(before=before, every=int(values["remind_every"] or 2),
+                                escalate_after=int(values["escalate_after"] or 3))
+    except (reminder_rules.SettingsError, TypeError, ValueError) as error:
+        raise ValidationError("invalid_reminders", f"Reminder settings: {error}.") from None
+    cycle.reminders_on = bool(values["reminders_on"]) if values["reminders_on"] is not None else True
+    cycle.remind_before = ",".join(str(d) for d in before)
+    cycle.remind_every, cycle.escalate_after = int(values["remind_every"] or 2), int(values["escalate_after"] or 3)
+
+
 def _check_deadlines(deadlines):
     unknown = set(deadlines or {}) - set(DEADLINES)
     if unknown:
@@ -401,10 +422,11 @@ def _check_deadlines(deadlines):
 
 
 def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_required=None,
-               participants=(), okr_weight=KEEP):
-    """Edit a cycle until it closes: name, deadlines and more participant rules; the grade table,
-    the HR-approval switch and the OKR weight only while it is a draft (running scorecards were
-    started under them). HR/admin only; the ORM audit hooks record the change. Flushes."""
+               participants=(), okr_weight=KEEP, reminders=None):
+    """Edit a cycle until it closes: name, deadlines, reminder settings and more participant
+    rules; the grade table, the HR-approval switch and the OKR weight only while it is a draft
+    (running scorecards were started under them). HR/admin only; the ORM audit hooks record the
+    change. Flushes."""
     _require_hr(actor)
     if cycle.status == CycleStatus.closed:
         raise ValidationError("not_editable", "A closed cycle cannot change.")
@@ -420,6 +442,7 @@ def edit_cycle(cycle, actor, *, name, deadlines, grade_table=None, hr_approval_r
     cycle.name = name or cycle.name
     for key, value in (deadlines or {}).items():
         setattr(cycle, key, value)
+    _set_reminders(cycle, reminders)
     add_participants(cycle, actor, participants)
     with acting(actor):
         db.session.flush()

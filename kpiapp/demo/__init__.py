@@ -3,6 +3,7 @@
 Loaded only into an empty database (`flask --app wsgi kpi seed-demo`).  All demo
 accounts share DEMO_PASSWORD; the README lists them.  Never run in production.
 """
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -154,6 +155,7 @@ def seed_demo():
     seed_objectives()
     seed_tasks()
     seed_reviews()
+    seed_reminders()
     return len(people)
 
 
@@ -176,6 +178,22 @@ def seed_dashboards():
     for panel in PUBLIC_PANELS:
         services.set_public("company", panel, True, hr)
     db.session.commit()
+
+
+# the days the demo pretends the daily reminder job ran (2026 Q4: targets due 10 Oct, approval
+# 15 Oct), and the marketplace demo's last day, with the weekly at-risk digest
+REMINDER_DAYS = (date(2026, 10, 7), date(2026, 10, 9), date(2026, 10, 10), date(2026, 10, 11),
+                 date(2026, 10, 13), date(2026, 10, 16), date(2026, 10, 18), date(2026, 11, 26))
+
+
+def seed_reminders():
+    """What send_reminders would have sent on a few days of Q4, for cycle health's history."""
+    from kpiapp.reminders import services
+
+    sent = sum(services.send_reminders(day) for day in REMINDER_DAYS)
+    sent += services.at_risk_digest(REMINDER_DAYS[-1])
+    db.session.commit()
+    return sent
 
 
 def seed_reviews():

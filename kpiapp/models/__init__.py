@@ -20,6 +20,7 @@ from kpiapp.models.objectives import (
 )
 from kpiapp.models.metrics import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
+from kpiapp.models.reminders import ReminderKind, ReminderLog
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
 from kpiapp.models.users import Role, User
@@ -43,5 +44,6 @@ __all__ = [
     "Objective", "ObjectiveLevel", "ObjectiveStatus", "PeriodKind", "ReviewDecision", "Task", "TaskCheckItem",
     "WeeklyReview",
     "ConnectionPull", "ConnectionStatus", "PullStatus", "StoreConnection",
+    "WeeklyReview", "ReminderKind", "ReminderLog",
     "Channel", "DeliveryStatus", "Digest", "ImChannel", "ImMode", "NotificationDelivery", "NotificationPreference",
 ]

@@ -1,7 +1,7 @@
 """Appraisal cycle: KPI templates, cycles, scorecards and their history (docs/appraisal.md)."""
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.appraisal.appeal_flow import AppealState
@@ -111,6 +111,12 @@ class Cycle(db.Model):
     bonus_frozen_at = mapped_column(UTCDateTime, nullable=True)
     # empty: OKRs stay out of pay; a weight: each scorecard gets an "OKR attainment" item (docs/objectives.md)
     okr_weight = mapped_column(Numeric(6, 2), nullable=True)
+    # reminders (docs/reminders.md): days before each deadline ("3,1"), every M days once overdue,
+    # to the manager from K days overdue
+    reminders_on: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    remind_before: Mapped[str] = mapped_column(String(32), default="3,1", server_default="3,1")
+    remind_every: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    escalate_after: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     participants = relationship("CycleParticipant", back_populates="cycle", cascade="all, delete-orphan")
 
 

@@ -19,7 +19,9 @@ from kpiapp.forms import focus_first_error
 from kpiapp.job_views import job_state
 from kpiapp.models import Cycle, Department, JobRun, Position, Scorecard, User
 from kpiapp.models.appraisal import CycleStatus
-from kpiapp.policy import allow, authorize
+from kpiapp.policy import allow, authorize, can
+from kpiapp.reminders import queries as reminder_queries
+from kpiapp.reminders.messages import STAGE_LABELS
 from kpiapp.web.pages import render_page_or_fragment
 from kpiapp.web.refusals import audit_refusal
 
@@ -92,7 +94,7 @@ def new():
         current_user, name=form.name.data, kind=form.kind.data, period_start=form.period_start.data,
         period_end=form.period_end.data, grade_table=form.grade_table(),
         hr_approval_required=form.hr_approval_required.data, deadlines=form.deadlines(),
-        participants=form.participants(), okr_weight=form.okr_weight.data))
+        participants=form.participants(), okr_weight=form.okr_weight.data, reminders=form.reminders()))
     if refused:
         return refused
     flash(_("Cycle created. Check the participants, then start it."), "success")
@@ -109,7 +111,8 @@ def edit(cycle_id):
     _saved, refused = save_cycle(cycle, form, lambda: services.edit_cycle(
         cycle, current_user, name=form.name.data, deadlines=form.deadlines(), grade_table=form.grade_table(),
         hr_approval_required=form.hr_approval_required.data, participants=form.participants(),
-        okr_weight=form.okr_weight.data if cycle.status == CycleStatus.draft else services.KEEP))
+        okr_weight=form.okr_weight.data if cycle.status == CycleStatus.draft else services.KEEP,
+        reminders=form.reminders()))
     if refused:
         return refused
     flash(_("Saved."), "success")
@@ -175,8 +178,11 @@ def start_job(cycle, run_id):
 @allow("appraisal.manage")
 def health(cycle_id):
     cycle = load(cycle_id)
+    sent = (reminder_queries.history(cycle.id, request.args.get("before", type=int))
+            if can(current_user, "cycle.reminders", cycle) else None)
     return render_template(
-        "cycles/health.html", cycle=cycle, stages=cycle_helpers.health(cycle), today=date.today()
+        "cycles/health.html", cycle=cycle, stages=cycle_helpers.health(cycle), today=date.today(), sent=sent,
+        stage_names=STAGE_LABELS,
     )
 
 

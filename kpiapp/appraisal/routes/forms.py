@@ -10,9 +10,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from kpiapp.appraisal.routes.common import metric_unit
+from kpiapp.reminders import rules as reminder_rules
 from kpiapp.forms import DateInputField, NumberField, UnitNumberField, leaf_fields, posted, strip, strip_or_none
 
 TEXT_MAX = 5000  # a long review comment fits; a pasted book does not
@@ -222,6 +223,7 @@ def sent(field):
 
 GRADE_ROWS = 6
 DEADLINES = ("targets_due", "approval_due", "self_review_due", "manager_review_due", "calibration_due")
+REMINDERS = ("reminders_on", "remind_before", "remind_every", "escalate_after")
 
 
 class GradeRowForm(Form):
@@ -254,12 +256,32 @@ class CycleForm(FlaskForm):
     calibration_due = DateInputField(_l("Calibration"), validators=[Optional()])
     hr_approval_required = BooleanField(_l("Targets need HR approval after the manager"))
     okr_weight = NumberField(_l("OKR attainment weight"), validators=[Optional(), NumberRange(min=0.01, max=99.99)])
+    reminders_on = BooleanField(_l("Send reminders by themselves"), default=True)
+    remind_before = StringField(_l("Remind this many days before each deadline"), default="3,1",
+                                filters=[strip], validators=[Length(max=32)],
+                                description=_l("Whole numbers separated by commas, e.g. 3, 1"))
+    remind_every = IntegerField(_l("Once overdue, remind again every (days)"),
+                                validators=[Optional(), NumberRange(1, 30)], default=2)
+    escalate_after = IntegerField(_l("Tell the manager after (days overdue)"),
+                                  validators=[Optional(), NumberRange(1, 60)], default=3)
     department_id = SelectMultipleField(_l("Departments (with sub-departments)"), coerce=int)
     position_id = SelectMultipleField(_l("Positions"), coerce=int)
     person_id = SelectMultipleField(_l("People"), coerce=int)
 
     def deadlines(self):
         return {name: self[name].data for name in DEADLINES}
+
+    def reminders(self):
+        """The reminder settings as posted; None (keep them) when the form had no reminder fields."""
+        if not self.remind_before.raw_data:
+            return None
+        return {name: self[name].data for name in REMINDERS if self[name].data is not None}
+
+    def validate_remind_before(self, field):
+        try:
+            field.data = ",".join(str(d) for d in reminder_rules.parse_before(field.data))
+        except reminder_rules.SettingsError:
+            raise ValidationError(_l("Whole numbers from 1 to 60, separated by commas.")) from None
 
     def grade_table(self):
         """Grade rows with a grade, as the services store them (quota as a fraction)."""
@@ -305,7 +327,7 @@ def cycle_form(cycle, choices, default_table, post=False):
     # a post carries every grade row the page shows: a row left out is an empty row
     data = {} if post else {"grade": {str(n): row for n, row in enumerate(rows, 1)}}
     if cycle is not None:
-        names = ("name", "hr_approval_required", "okr_weight", *DEADLINES)
+        names = ("name", "hr_approval_required", "okr_weight", *DEADLINES, *REMINDERS)
         data.update({name: getattr(cycle, name) for name in names})
     form = bind(form_class, data, post)
     for name, options in choices.items():

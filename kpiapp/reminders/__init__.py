@@ -1,0 +1,1 @@
+"""Reminders on a schedule (docs/reminders.md): rules.py decides, services.py sends and logs."""
