@@ -54,21 +54,29 @@ def ads_report(rows):
     return ("\n".join(lines) + "\n").encode()
 
 
+# the import's steps timed one by one (seconds summed over every file), printed as the split
+STEPS = ("parse_upload", "write_facts", "ensure_for_facts", "lock", "find_overlap", "count_facts",
+         "copy_upsert", "upsert", "analyze_for_facts", "finish_committed")
+
+
 def run_imports(files, store):
-    """Import every file; returns (facts, seconds end to end, seconds in the write phase)."""
+    """Import every file; returns (facts, seconds end to end, {step: seconds}), "write_facts"
+    being the write phase (lock, overlap check, COPY/upsert, commit)."""
     from kpiapp.imports import services
 
-    write_seconds = [0.0]
-    write_facts = services.write_facts
+    steps, originals = dict.fromkeys(STEPS, 0.0), {name: getattr(services, name) for name in STEPS}
 
-    def timed_write(*args):  # the write phase: lock, overlap check, COPY/upsert, commit
-        started = time.perf_counter()
-        try:
-            return write_facts(*args)
-        finally:
-            write_seconds[0] += time.perf_counter() - started
+    def timed(name):
+        def step(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                steps[name] += time.perf_counter() - started
+        return step
 
-    services.write_facts = timed_write
+    for name in STEPS:
+        setattr(services, name, timed(name))
     total_facts, started = 0, time.perf_counter()
     try:
         for name, data, day in files:
@@ -76,8 +84,19 @@ def run_imports(files, store):
             assert record.status == "committed", (record.error, (record.errors or [])[:3])
             total_facts += record.facts_written
     finally:
-        services.write_facts = write_facts
-    return total_facts, time.perf_counter() - started, write_seconds[0]
+        for name, original in originals.items():
+            setattr(services, name, original)
+    return total_facts, time.perf_counter() - started, steps
+
+
+def report_steps(steps):
+    """The write phase split by step (finish_committed: status, audit, commit and, without
+    Redis, the tracking job run in-process)."""
+    write = steps["write_facts"] or 1
+    split = ", ".join(f"{name} {seconds:.2f} s ({100 * seconds / write:.0f} %)" for name, seconds in steps.items()
+                      if name not in ("parse_upload", "write_facts") and seconds)
+    print(f"write phase by step: {split}")
+    line("parse_upload inside the import (decode, parse, resolve stores)", steps["parse_upload"])
 
 
 def parse_all(files, store):
@@ -244,7 +263,8 @@ def bench(files, file_rows):
                       timezone="America/Los_Angeles")
         db.session.add(store)
         db.session.commit()
-        facts, ours, write = run_imports(files, store)
+        facts, ours, steps = run_imports(files, store)
+        write = steps["write_facts"]
         results, parse_time = parse_all(files, store)
         rows = normalized_rows(results, store)
         db.session.commit()  # SQLite: end the session's write transaction before the floor's own
@@ -257,6 +277,7 @@ def bench(files, file_rows):
     pandas_time = pandas_read(files)
     floor = "plain COPY" if dialect == "postgresql" else "plain executemany INSERT"
     report(file_rows, facts, ours, write, copy_time, len(sample), orm_time, floor)
+    report_steps(steps)
     if copy_fk_time:
         line("plain COPY into a scratch table with metric_fact's foreign keys too", copy_fk_time,
              facts / copy_fk_time)

@@ -26,14 +26,20 @@ class FactRows:
         self.stores: set = set()
         self.ranges: dict = {}  # (store_id, measure) -> {(business_date, period_end)}
         self.first_day = self.last_day = self.last_end = None
-        self.bad_lines = {f.line for f in facts if self.store_of[f.store_code] is None}
+        self.bad_lines = ({f.line for f in facts if store_of[f.store_code] is None}
+                          if None in store_of.values() else set())  # a pass only when a store is missing
         self._sum_up()
 
     def _sum_up(self) -> None:
-        days, ends = set(), set()
-        for store_id, start, end, measure in self._keys():
-            self.count += 1
-            self.ranges.setdefault((store_id, measure), set()).add((start, end))
+        """One pass over the facts into their distinct (store, measure, start, end) spans (a few
+        per store and day), then the summaries from those spans alone."""
+        bad = self.bad_lines
+        self.count = sum(f.line not in bad for f in self.facts) if bad else len(self.facts)
+        spans = {(f.store_code, f.measure, f.business_date, f.period_end or f.business_date)
+                 for f in self._kept()}
+        store_of, days, ends = self.store_of, set(), set()
+        for code, measure, start, end in spans:
+            self.ranges.setdefault((store_of[code], measure), set()).add((start, end))
             days.add(start)
             ends.add(end)
         self.stores = {store_id for store_id, _ in self.ranges}
@@ -44,11 +50,6 @@ class FactRows:
         """The facts written: all but those on a line with a store that could not be resolved."""
         bad = self.bad_lines
         return (f for f in self.facts if f.line not in bad) if bad else iter(self.facts)
-
-    def _keys(self):
-        store_of = self.store_of
-        for f in self._kept():
-            yield store_of[f.store_code], f.business_date, f.period_end or f.business_date, f.measure
 
     @property
     def all_daily(self) -> bool:
