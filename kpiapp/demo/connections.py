@@ -60,10 +60,19 @@ def pull_demo_days(connections, last_day, days=PULLED_DAYS, stand_in=None):
                 pull = services.new_pull(connection, kind, first, last_day)
                 db.session.commit()
                 pulls.append(services.run_pull(pull.id))
+    forget_tokens(connections)
     failed = [p for p in pulls if p.status != PullStatus.done]
     if failed:
         current_app.logger.warning("demo pulls failed: %s", [(p.kind, p.failure, p.detail) for p in failed][:5])
     return pulls
+
+
+def forget_tokens(connections):
+    """The stand-in the app talks to later (`kpi fake-marketplace`, another process) knows none
+    of the tokens this in-process one issued: start from the demo credentials again."""
+    for connection in connections:
+        connection.tokens = {}
+    db.session.commit()
 
 
 def no_wait(_seconds):
