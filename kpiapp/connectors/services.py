@@ -64,6 +64,9 @@ FIELD_WORDS = {
     "shop_cipher": _l("Shop cipher"), "country": _l("Country"), "base_url": _l("API address"),
     "seller_id": _l("Seller ID"),
 }
+# brand names, the same in every language
+PLATFORM_NAMES = {"amazon_sp": "Amazon SP-API", "amazon_ads": "Amazon Ads", "shopee": "Shopee",
+                  "tiktok": "TikTok Shop", "lazada": "Lazada"}
 NEEDS_RECONNECT = {base.Failure.auth_expired, base.Failure.auth_failed, "vault"}
 
 
@@ -77,6 +80,10 @@ class ConnectError(Exception):
 
 def failure_words(code):
     return FAILURE_WORDS.get(code, code) if code else ""
+
+
+def platform_name(platform):
+    return PLATFORM_NAMES.get(platform, platform)
 
 
 def kind_words(kind):
@@ -396,6 +403,8 @@ def pull_imported(pull_id, import_ids):
     pull = finish_pull(pull_id, PullStatus.done, None, None, import_ids, facts)
     connection = pull.connection
     connection.last_error = None
+    if connection.status == ConnectionStatus.needs_reconnect:  # the credentials work again
+        connection.status = ConnectionStatus.connected
     db.session.commit()
     return pull
 
