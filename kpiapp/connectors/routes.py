@@ -31,7 +31,7 @@ def register(app):
     app.register_blueprint(bp)
     app.jinja_env.globals.update(ConnectionStatus=ConnectionStatus, PullStatus=PullStatus,
                                  stale_store_ids=stale_store_ids, failure_words=services.failure_words,
-                                 kind_words=services.kind_words)
+                                 kind_words=services.kind_words, platform_name=services.platform_name)
 
 
 def stale_store_ids():

@@ -64,6 +64,9 @@ FIELD_WORDS = {
     "shop_cipher": _l("Shop cipher"), "country": _l("Country"), "base_url": _l("API address"),
     "seller_id": _l("Seller ID"), "timezone": _l("Time zone"),
 }
+# brand names, the same in every language
+PLATFORM_NAMES = {"amazon_sp": "Amazon SP-API", "amazon_ads": "Amazon Ads", "shopee": "Shopee",
+                  "tiktok": "TikTok Shop", "lazada": "Lazada"}
 NEEDS_RECONNECT = {base.Failure.auth_expired, base.Failure.auth_failed, "vault"}
 
 
@@ -77,6 +80,10 @@ class ConnectError(Exception):
 
 def failure_words(code):
     return FAILURE_WORDS.get(code, code) if code else ""
+
+
+def platform_name(platform):
+    return PLATFORM_NAMES.get(platform, platform)
 
 
 def kind_words(kind):
@@ -182,29 +189,36 @@ class SavedTokens:
             session.commit()
 
 
-_sessions = []  # requests.Sessions given by `http_session` (tests, the demo seed), innermost last
+_sessions = []  # (requests.Session, sleep) given by `http_session` (tests, the demo seed), innermost last
 
 
 @contextmanager
-def http_session(session):
-    """Connectors built inside use `session` (e.g. the stand-in mounted in-process)."""
-    _sessions.append(session)
+def http_session(session, sleep=None):
+    """Connectors built inside use `session` (e.g. the stand-in mounted in-process) and, when
+    given, `sleep` for their waits (the in-process stand-in moves reports on polls, not time)."""
+    entry = (session, sleep)
+    _sessions.append(entry)
     try:
         yield session
     finally:
-        _sessions.remove(session)
+        _sessions.remove(entry)
+
+
+def http_client(session=None):
+    given, sleep = _sessions[-1] if _sessions else (None, None)
+    options = {"sleep": sleep} if sleep is not None and session is None else {}
+    return http.Client(session=session or given, **options)
 
 
 def build_connector(connection, base_url=None, session=None):
     """The platform connector of `connection`, ready to call (credentials opened from the vault)."""
-    session = session or (_sessions[-1] if _sessions else None)
     cls = connector_class(connection.platform)
     settings = dict(connection.settings or {})
     context = base.Context(
         store_code=connection.store.code, credentials=connection.credentials, settings=settings,
         tokens=SavedTokens(connection.id, connection.tokens),
         base_url=(base_url or settings.get("base_url") or platform_base_url(cls, settings)).rstrip("/"),
-        http=http.Client(session=session))
+        http=http_client(session))
     return cls(context)
 
 
@@ -389,6 +403,8 @@ def pull_imported(pull_id, import_ids):
     pull = finish_pull(pull_id, PullStatus.done, None, None, import_ids, facts)
     connection = pull.connection
     connection.last_error = None
+    if connection.status == ConnectionStatus.needs_reconnect:  # the credentials work again
+        connection.status = ConnectionStatus.connected
     db.session.commit()
     return pull
 

@@ -178,3 +178,15 @@ def test_stale_connections(shop, wire):
     [state] = services.kind_states(soon)
     assert state.data_as_of == DAY and not state.stale
     assert services.stale_store_ids(pull.finished_at + timedelta(hours=25)) == {shop.id}
+
+
+def test_a_successful_pull_clears_the_reconnect_flag(shop, wire, stand_in):
+    connection = connect_testshop(shop)
+    fail(stand_in, "expired_token")
+    services.sync("AMZ-US", DAY, DAY)
+    db.session.refresh(connection)
+    assert connection.status == ConnectionStatus.needs_reconnect
+    fail(stand_in, None)
+    assert services.sync("AMZ-US", DAY, DAY)[0].status == PullStatus.done
+    db.session.refresh(connection)
+    assert (connection.status, connection.last_error) == (ConnectionStatus.connected, None)
