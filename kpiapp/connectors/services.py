@@ -182,29 +182,36 @@ class SavedTokens:
             session.commit()
 
 
-_sessions = []  # requests.Sessions given by `http_session` (tests, the demo seed), innermost last
+_sessions = []  # (requests.Session, sleep) given by `http_session` (tests, the demo seed), innermost last
 
 
 @contextmanager
-def http_session(session):
-    """Connectors built inside use `session` (e.g. the stand-in mounted in-process)."""
-    _sessions.append(session)
+def http_session(session, sleep=None):
+    """Connectors built inside use `session` (e.g. the stand-in mounted in-process) and, when
+    given, `sleep` for their waits (the in-process stand-in moves reports on polls, not time)."""
+    entry = (session, sleep)
+    _sessions.append(entry)
     try:
         yield session
     finally:
-        _sessions.remove(session)
+        _sessions.remove(entry)
+
+
+def http_client(session=None):
+    given, sleep = _sessions[-1] if _sessions else (None, None)
+    options = {"sleep": sleep} if sleep is not None and session is None else {}
+    return http.Client(session=session or given, **options)
 
 
 def build_connector(connection, base_url=None, session=None):
     """The platform connector of `connection`, ready to call (credentials opened from the vault)."""
-    session = session or (_sessions[-1] if _sessions else None)
     cls = connector_class(connection.platform)
     settings = dict(connection.settings or {})
     context = base.Context(
         store_code=connection.store.code, credentials=connection.credentials, settings=settings,
         tokens=SavedTokens(connection.id, connection.tokens),
         base_url=(base_url or settings.get("base_url") or platform_base_url(cls, settings)).rstrip("/"),
-        http=http.Client(session=session))
+        http=http_client(session))
     return cls(context)
 
 

@@ -102,3 +102,19 @@ def test_authorisation_state_from_another_session_or_forged_is_refused(login, ad
     assert refused(mine, f"/connections/callback?state={forged}&code={testshop.AUTH_CODE}")
     db.session.refresh(connection)
     assert "access_token" not in connection.tokens
+
+
+def test_pages_in_chinese(login, shop, wire):
+    chinese_admin = UserFactory(role=Role.admin, email="zh-admin@example.com", locale="zh_CN")
+    connection = connect_testshop(shop)
+    from kpiapp.connectors import services
+
+    services.note_failure(connection, "auth_expired")
+    db.session.commit()
+    browser = login(chinese_admin)
+    index = browser.get("/connections").get_data(as_text=True)
+    assert "平台连接" in index and "授权已过期或已被撤销" in index and "重新连接" in index
+    form = browser.get(edit_path(shop)).get_data(as_text=True)
+    assert "加密存储，不会再次显示" in form and "已设置" in form and "测试连接" in form
+    for english in ("Credentials", "Test the connection", "Data to pull", "Last successful pull", "Reconnect"):
+        assert english not in index + form
