@@ -72,6 +72,7 @@ USAGE_PLANS = {"createReport": (0.0167, 15), "getReport": (2.0, 15), "getReportD
 POLL_DELAYS = (2, 4, 8, 15, 30, 60)  # seconds between getReport calls; then 60 s each
 POLL_BUDGET = 60  # polls (about 55 minutes), then Failure.report_timeout
 DONE, CANCELLED, FATAL = "DONE", "CANCELLED", "FATAL"
+CREATE_BATCH = USAGE_PLANS["createReport"][1]  # reports requested before the first is awaited
 
 
 class Bucket:
@@ -181,13 +182,13 @@ class AmazonSP(Connector):
     def pull(self, kind, date_from, date_to):
         kind = DataKind(kind)
         if kind == DataKind.sales:
-            for day in each_day(date_from, date_to):
-                yield from self.requested(kind, day, day, SALES_OPTIONS)
+            days = [(day, day) for day in each_day(date_from, date_to)]
+            yield from self.requested(kind, days, SALES_OPTIONS)
         elif kind == DataKind.orders:
-            yield from self.requested(kind, date_from, date_to)
+            yield from self.requested(kind, [(date_from, date_to)])
         elif kind in (DataKind.inventory, DataKind.health):  # snapshots of now: the API keeps no history
             today = self.context.now().date()
-            yield from self.requested(kind, today, today)
+            yield from self.requested(kind, [(today, today)])
         elif kind == DataKind.settlement:
             yield from self.listed(date_from, date_to)
         else:
@@ -195,10 +196,16 @@ class AmazonSP(Connector):
 
     # ---- the Reports API flow -----------------------------------------------------------------
 
-    def requested(self, kind, first: date, last: date, options=None) -> Iterator[Document]:
-        report = self.run_report(REPORT_TYPES[kind], first, last, options)
-        if report is not None:
-            yield self.document(kind, report["reportDocumentId"], first, last)
+    def requested(self, kind, spans: list, options=None) -> Iterator[Document]:
+        """One report per (first, last) span: a createReport burst at a time, so Amazon makes
+        them side by side, then each awaited in order; a CANCELLED one (no data) yields nothing."""
+        for start in range(0, len(spans), CREATE_BATCH):
+            batch = [(first, last, self.create(REPORT_TYPES[kind], first, last, options))
+                     for first, last in spans[start:start + CREATE_BATCH]]
+            for first, last, report_id in batch:
+                report = self.wait_for(report_id)
+                if report is not None:
+                    yield self.document(kind, report["reportDocumentId"], first, last)
 
     def listed(self, first: date, last: date) -> Iterator[Document]:
         """Settlement reports Amazon made between first and last (by creation time)."""
@@ -218,8 +225,8 @@ class AmazonSP(Connector):
                 return found
             params = {"nextToken": body["nextToken"]}  # nextToken replaces every other filter
 
-    def run_report(self, report_type: str, first: date, last: date, options=None) -> dict | None:
-        """createReport and poll it: the DONE report, or None when Amazon CANCELLED it (no data)."""
+    def create(self, report_type: str, first: date, last: date, options=None) -> str:
+        """createReport over whole UTC days; the report id."""
         body = {"reportType": report_type, "marketplaceIds": [self.marketplace_id],
                 "dataStartTime": utc_stamp(first), "dataEndTime": f"{last.isoformat()}T23:59:59Z"}
         if options:
@@ -227,9 +234,10 @@ class AmazonSP(Connector):
         created = self.call("createReport", "POST", REPORTS + "/reports", json=body)
         if not created.get("reportId"):
             raise ConnectorError(Failure.bad_response, "createReport without reportId")
-        return self.wait_for(created["reportId"])
+        return created["reportId"]
 
     def wait_for(self, report_id: str) -> dict | None:
+        """getReport until DONE (the report), CANCELLED (None: no data) or FATAL (an error)."""
         for attempt in range(POLL_BUDGET):
             report = self.call("getReport", "GET", f"{REPORTS}/reports/{report_id}")
             status = report.get("processingStatus")

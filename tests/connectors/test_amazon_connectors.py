@@ -50,12 +50,19 @@ def stand_in(server):
 
 
 class Sleeps(list):
+    """The connector's sleep: recorded, and the stand-in's clock moves on by as much."""
+
+    def __init__(self, stand_in):
+        super().__init__()
+        self.stand_in = stand_in
+
     def __call__(self, seconds):
         self.append(seconds)
+        self.stand_in.advance(seconds)
 
 
 def make(platform, stand_in, credentials, settings, tokens=None):
-    sleeps = Sleeps()
+    sleeps = Sleeps(stand_in)
     http = Client(sleep=sleeps, rand=lambda: 0.5, attempts=4)
     context = Context(store_code="AMZ-US", credentials=credentials, settings=settings,
                       tokens=tokens or MemoryTokens(), base_url=stand_in.base_url, http=http,
@@ -339,3 +346,13 @@ def test_no_credentials_no_form():
     with pytest.raises(ConnectorError):
         lwa.token_form({"client_id": "a", "client_secret": "b"})
     assert lwa.token_form({"client_id": "a", "client_secret": "b"}, "Atzr|x")["refresh_token"] == "Atzr|x"
+
+
+def test_a_backfill_requests_a_burst_of_reports_before_awaiting_the_first(stand_in):
+    connector, _ = sp(stand_in)
+    documents = list(connector.pull(DataKind.sales, date(2026, 11, 1), date(2026, 11, 16)))  # 16 days
+    assert [d.date_from for d in documents] == [date(2026, 11, n) for n in range(1, 17)]
+    order = [method for method, path, _ in calls(stand_in, "/reports/2021-06-30/reports")]
+    batch = amazon_sp.CREATE_BATCH
+    assert order[:batch] == ["POST"] * batch and order[batch] == "GET"  # 15 made side by side
+    assert order.count("POST") == 16 and order[-3] == "POST"  # the 16th after the first 15 were read
