@@ -217,6 +217,9 @@ def _manual_score(item, value, field=None):
 def _template_item(spec, seq):
     """Validate one item spec (a dict) and build a KpiTemplateItem."""
     kind = _enum(ItemKind, spec.get("kind", "metric"), "kind")
+    if kind == ItemKind.okr:
+        raise ValidationError("invalid_value", "The OKR attainment item comes from the cycle's OKR weight, "
+                                               "not from a template.", field="kind")
     metric = BUILTIN_METRICS_BY_KEY.get(spec.get("metric_key")) if kind == ItemKind.metric else None
     if kind == ItemKind.metric and metric is None:
         raise ValidationError("invalid_value", f"Unknown metric {spec.get('metric_key')!r}.")

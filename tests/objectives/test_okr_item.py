@@ -189,3 +189,11 @@ def test_the_cycle_form_sets_and_clears_the_weight_and_the_card_shows_the_krs(ap
     html = login(people[0]).get(f"/scorecards/{card.id}").get_data(as_text=True)
     assert "OKR attainment" in html and "50 %" in html
     assert f'href="/key-results/{kr.id}"' in html and "KR 0" in html
+
+
+def test_templates_cannot_hold_an_okr_item(app):
+    hr, _manager, _people, _cycle = okr_team(None)
+    with pytest.raises(services.ValidationError) as refused:
+        services.create_template(hr, code="okr-in-template", name="x", items=[
+            {"kind": "okr", "name": "OKR", "weight": "100", "rule": {"kind": "linear"}}])
+    assert refused.value.field == "kind"

@@ -286,12 +286,12 @@ def comment_add(kind, target_id):
 
 
 def panel_title(kind, target_id):
-    """A KPI item without a provenance page has its panel among others on its scorecard, headed
-    by the item's name (scorecards/_item_comments.html); other panels are headed "Comments"."""
+    """A KPI item without a provenance page has its panel under the item's name on its scorecard
+    (scorecards/_item_comments.html), headed by a smaller "Comments" (h3) than a page's own (h2)."""
     if kind != CommentTarget.item:
         return None
     item = comments.load_target(kind, target_id, current_user)
-    return item.name if item.metric_key is None else None
+    return _("Comments") if item.metric_key is None else None
 
 
 @bp.app_template_global("task_overdue")
