@@ -28,6 +28,9 @@ from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Documen
 from kpiapp.connectors.shopee import day_bounds
 
 API_GATEWAY = "https://api.lazada.com.my/rest"
+GATEWAYS = {"my": "https://api.lazada.com.my/rest", "sg": "https://api.lazada.sg/rest",
+            "th": "https://api.lazada.co.th/rest", "vn": "https://api.lazada.vn/rest",
+            "ph": "https://api.lazada.com.ph/rest", "id": "https://api.lazada.co.id/rest"}
 AUTH_GATEWAY = "https://auth.lazada.com/rest"
 AUTHORIZE_PAGE = "https://auth.lazada.com/oauth/authorize"
 CREATE_PATH = "/auth/token/create"
@@ -57,8 +60,13 @@ class Lazada(Connector):
     platform = "lazada"
     kinds = (DataKind.orders, DataKind.settlement)
     credential_fields = ("app_key", "app_secret", "refresh_token")
-    setting_fields = ("timezone",)
+    setting_fields = ("country", "timezone")
     default_base_url = API_GATEWAY
+
+    @staticmethod
+    def base_url_for(settings: dict) -> str:
+        """The seller country's REST gateway (MY when the country is not set)."""
+        return GATEWAYS.get(str(settings.get("country") or "my").strip().lower(), API_GATEWAY)
 
     def gateway(self) -> str:
         """The REST gateway: every Lazada gateway ends in /rest (a bare stand-in URL gets it)."""

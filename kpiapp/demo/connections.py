@@ -21,9 +21,11 @@ from kpiapp.models import Store
 from kpiapp.models.connectors import PullStatus
 
 DEMO_BASE_URL = os.environ.get("KPIAPP_FAKE_MARKETPLACE_URL") or common.DEMO_BASE_URL
-# (store code, platform key): the hook list; a Lazada demo store goes here once it exists
-DEMO_CONNECTIONS = [("AMZ-US", "amazon_sp"), ("AMZ-US", "amazon_ads"), ("SHP-SG", "shopee"), ("TTS-UK", "tiktok")]
+# (store code, platform key): the hook list
+DEMO_CONNECTIONS = [("AMZ-US", "amazon_sp"), ("AMZ-US", "amazon_ads"), ("SHP-SG", "shopee"), ("TTS-UK", "tiktok"),
+                    ("LZD-MY", "lazada")]
 PULLED_DAYS = 3  # the demo's last days pulled at seed time
+PULLED_FROM_START = {"LZD-MY"}  # stores with no upload: every demo day comes from pulls
 
 
 def connect_demo_stores(base_url=DEMO_BASE_URL, every_minutes=360):
@@ -46,7 +48,7 @@ def pull_demo_days(connections, last_day, days=PULLED_DAYS, stand_in=None):
     stand-in; the pulls (each done or failed, a failure logged, never raised)."""
     from kpiapp.connectors.fake import create_app
     from kpiapp.connectors.fake.transport import session_for
-    from kpiapp.demo.marketplace import in_process_jobs
+    from kpiapp.demo.marketplace import FIRST_DAY, in_process_jobs
     from kpiapp.tracking import services as tracking
 
     stand_in = stand_in or create_app(limit=100_000)  # one process, no burst to throttle
@@ -56,8 +58,9 @@ def pull_demo_days(connections, last_day, days=PULLED_DAYS, stand_in=None):
     with in_process_jobs(), tracking.suspended(), services.http_session(
             session_for(stand_in, DEMO_BASE_URL), sleep=no_wait):
         for connection in connections:
+            start = FIRST_DAY if connection.store.code in PULLED_FROM_START else first
             for kind in connection.kinds or []:
-                pull = services.new_pull(connection, kind, first, last_day)
+                pull = services.new_pull(connection, kind, start, last_day)
                 db.session.commit()
                 pulls.append(services.run_pull(pull.id))
     forget_tokens(connections)

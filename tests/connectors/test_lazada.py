@@ -31,6 +31,13 @@ def test_sign_matches_the_documented_vectors():
     assert sign("helloworld", "/orders/get", without) != sign("helloworld", "/orders/get", orders)
 
 
+def test_the_country_names_the_gateway():
+    lazada = REGISTRY["lazada"]
+    assert lazada.base_url_for({"country": "SG"}) == "https://api.lazada.sg/rest"
+    assert lazada.base_url_for({"country": "th"}) == "https://api.lazada.co.th/rest"
+    assert lazada.base_url_for({}) == "https://api.lazada.com.my/rest"
+
+
 @pytest.fixture
 def stand_in():
     return StandIn("lazada")

@@ -35,7 +35,7 @@ DEMO = {"app_key": "500123", "app_secret": "kpi-demo-lazada-app-secret",
 ACCESS_TTL, REFRESH_TTL = 7 * 86400, 30 * 86400
 TZ = ZoneInfo("Asia/Kuala_Lumpur")
 DEMO_CREDENTIALS = {PLATFORM: {k: DEMO[k] for k in ("app_key", "app_secret", "refresh_token")}}
-DEMO_SETTINGS = {PLATFORM: {"timezone": "Asia/Kuala_Lumpur"}}
+DEMO_SETTINGS = {PLATFORM: {"country": "my", "timezone": "Asia/Kuala_Lumpur"}}
 
 
 def reply(payload: dict, status: int = 200) -> Response:
