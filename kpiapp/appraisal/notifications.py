@@ -1,14 +1,12 @@
 """Who must act next on a scorecard, and the inbox; notifications go through the one layer,
 kpiapp/notifications (in-app, e-mail, IM), which sends only after the transaction commits.
 
-`queue_mail` / `send_mail` remain for mail that is not a notification (client invites): it
-waits in `session.info["mail_outbox"]` and an after_commit hook hands it to a job.
+Plain e-mail that is not a notification (client invites) is kpiapp/notifications/mail.py.
 """
 from dataclasses import dataclass, field
 
-from flask import current_app, has_app_context
-from sqlalchemy import and_, event, exists, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from kpiapp.appraisal.appeal_flow import AppealState
 from kpiapp.appraisal.workflow import NEXT_ACTOR, Relation
@@ -127,49 +125,3 @@ def appeals_waiting_for(user):
 
 
 # ---- e-mail -----------------------------------------------------------------------------
-
-def mail_configured():
-    return has_app_context() and bool(current_app.config.get("MAIL_SERVER"))
-
-
-def queue_mail(to, subject, body):
-    if not mail_configured() or not to:
-        return
-    db.session.info.setdefault("mail_outbox", []).append((to, subject, body))
-
-
-def send_mail(to, subject, body):
-    """Job: send one plain-text message through the configured SMTP server."""
-    import smtplib
-    from email.message import EmailMessage
-
-    config = current_app.config
-    message = EmailMessage()
-    message["From"] = config.get("MAIL_DEFAULT_SENDER", "kpiapp@localhost")
-    message["To"], message["Subject"] = to, subject
-    message.set_content(body)
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
-        smtp.send_message(message)
-
-
-@event.listens_for(Session, "after_commit")
-def _send_outbox(session):
-    outbox = session.info.pop("mail_outbox", [])
-    if not outbox:
-        return
-    from kpiapp import jobs
-
-    for to, subject, body in outbox:
-        try:
-            jobs.enqueue(send_mail, to, subject, body, timeout=60)
-        except Exception:  # mail is best effort: the in-app notification is already committed
-            current_app.logger.exception("could not send notification mail to %s", to)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session):
-    session.info.pop("mail_outbox", None)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kpiapp.appraisal.notifications import queue_mail
+from kpiapp.notifications.mail import queue_mail
 from kpiapp.audit import record
 from kpiapp.auth.passwords import hash_password, password_problems
 from kpiapp.extensions import db

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from kpiapp.extensions import db
 from kpiapp.models import Channel, DeliveryStatus, ImChannel, ImMode, NotificationDelivery, User
 from kpiapp.models.base import utcnow
-from kpiapp.notifications import messages
+from kpiapp.notifications import mail, messages
 from kpiapp.notifications.channels import Message, PlatformError, dingtalk, email, feishu, wecom
 
 KIND = "deliver"
@@ -218,12 +218,10 @@ def absolute(path):
 def send_email(recipient, subject, body):
     import smtplib
 
-    from kpiapp.appraisal.notifications import send_mail
-
     if recipient is None or not recipient.email:
         raise Refused("no e-mail address")
     try:
-        send_mail(recipient.email, subject, body)
+        mail.send_mail(recipient.email, subject, body)
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
         raise Retryable(f"SMTP: {type(error).__name__}") from None
     except smtplib.SMTPException as error:

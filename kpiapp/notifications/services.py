@@ -7,7 +7,6 @@ launched after the caller's transaction commits (kpiapp.notifications.delivery):
 failing channel never blocks or fails the action that caused the notification, and a rolled
 back action sends nothing.
 """
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from kpiapp.extensions import db
@@ -15,6 +14,7 @@ from kpiapp.models import (Channel, Digest, ImChannel, ImMode, Notification, Not
                            NotificationPreference)
 from kpiapp.models.notifications import IM_PLATFORMS
 from kpiapp.notifications import delivery
+from kpiapp.notifications.mail import mail_configured
 from kpiapp.notifications.messages import KINDS, OTHER_KIND, OTHER_LABEL, kind_group
 
 ALL_CHANNELS = tuple(Channel)
@@ -83,10 +83,6 @@ def channels_for(user, kind):
 def digest_of(user):
     row = preferences(user).get(DEFAULTS)
     return Digest(row.digest) if row is not None and row.digest else Digest.none
-
-
-def mail_configured():
-    return has_app_context() and bool(current_app.config.get("MAIL_SERVER"))
 
 
 def im_targets(platform, user):

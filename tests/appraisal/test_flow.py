@@ -11,7 +11,7 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.audit import verify_chain
 from kpiapp.extensions import db
 from kpiapp.models import Acknowledgement, AuditEvent, ChangeRequest, JobRun, Notification, ScorecardEvent
-from kpiapp.notifications import delivery
+from kpiapp.notifications import delivery, mail
 from kpiapp.models.appraisal import ScorecardItemVersion
 from tests.appraisal.factories import make_team, manual_items, metric_item, walk_to
 
@@ -195,7 +195,7 @@ def test_notifications_and_inbox_follow_the_next_actor():
 def test_mail_only_after_commit_when_configured(app, monkeypatch):
     sent, launched = [], []
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.com")
-    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append(to))
+    monkeypatch.setattr(mail, "send_mail", lambda to, subject, body: sent.append(to))
     monkeypatch.setattr(delivery, "launch", launched.extend)
     team = make_team(size=1)
     launched.clear()

@@ -11,7 +11,7 @@ from kpiapp.appraisal.workflow import Action
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.models import JobRun, Notification
-from kpiapp.notifications import delivery
+from kpiapp.notifications import delivery, mail
 from tests.appraisal.factories import make_team, metric_item, walk_to
 from tests.helpers import signed_in_client
 
@@ -71,7 +71,7 @@ def test_a_change_request_reads_in_chinese(app):
 def test_mail_goes_out_in_the_recipients_language(app, monkeypatch):
     app.config["MAIL_SERVER"] = "mail.invalid"
     sent, launched = {}, []
-    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.setdefault(to, body))
+    monkeypatch.setattr(mail, "send_mail", lambda to, subject, body: sent.setdefault(to, body))
     monkeypatch.setattr(delivery, "launch", launched.extend)  # the deliveries' jobs, run below
     team = make_team(size=1)
     team.manager.locale = "zh_CN"

@@ -10,7 +10,7 @@ from kpiapp.extensions import db
 from kpiapp.models import (Channel, CommentTarget, DeliveryStatus, Digest, JobRun, JobStatus, NotificationDelivery,
                            NotificationPreference)
 from kpiapp.models.base import utcnow
-from kpiapp.notifications import delivery, digest, services
+from kpiapp.notifications import delivery, mail, digest, services
 from kpiapp.objectives import comments, tasks
 from tests.factories import UserFactory
 from tests.objectives.helpers_tasks import make_crew
@@ -28,7 +28,7 @@ def subscriber(frequency, locale="zh_CN"):
 def test_a_digest_replaces_the_mail_per_event_and_reads_in_the_persons_language(app, monkeypatch):
     app.config["MAIL_SERVER"] = "smtp.invalid"
     sent, launched = [], []
-    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append((to, subject, body)))
+    monkeypatch.setattr(mail, "send_mail", lambda to, subject, body: sent.append((to, subject, body)))
     monkeypatch.setattr(delivery, "launch", launched.extend)
     wang = subscriber(Digest.daily)
     services.notify([wang], "task.assigned", "task.assigned", link="/tasks/1", actor="李伟", target="补货")
