@@ -94,8 +94,8 @@ def raise_dispute(item, actor, comment):
     _record("raise", dispute, actor, after={"item_id": item.id, "status": DS.OPEN, "comment": dispute.comment,
                                             "value": item.actual})
     told = [u for u in handlers_of(stores) if u.id != actor.id]
-    notifications.notify(told, item.scorecard, "dispute.raised", "dispute.raised", actor=actor.name,
-                         item=item.name, comment=dispute.comment)
+    notifications.notify(told, item.scorecard, "dispute.raised", "dispute.raised", link=f"/disputes/{dispute.id}",
+                         actor=actor.name, item=item.name, comment=dispute.comment)
     return dispute
 
 
@@ -185,7 +185,8 @@ def _move(dispute, step, old, new, actor, **values):
 def _tell_raiser(dispute, key, **params):
     card = dispute.scorecard
     told = {dispute.raised_by_id: dispute.raised_by, card.person_id: card.person}
-    notifications.notify(list(told.values()), card, key, key, item=dispute.item.name, **params)
+    notifications.notify(list(told.values()), card, key, key, link=f"/disputes/{dispute.id}", item=dispute.item.name,
+                         **params)
 
 
 # ---- reading ----------------------------------------------------------------------------

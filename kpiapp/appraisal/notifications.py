@@ -40,12 +40,12 @@ def next_actors(scorecard):
     return hr_users(exclude_id=person.id)
 
 
-def notify(users, scorecard, kind, key, **params):
+def notify(users, scorecard, kind, key, /, link=None, **params):
     """Tell `users` about an event on `scorecard` through the one notification layer
-    (kpiapp/notifications/services.py), linking to the scorecard's page. `key` names the message
-    in MESSAGES; `params` fill it in (cycle and person are added)."""
+    (kpiapp/notifications/services.py), linking to `link` or else the scorecard's page. `key`
+    names the message in MESSAGES; `params` fill it in (cycle and person are added)."""
     params = {"cycle": scorecard.cycle.name, "person": scorecard.person.name, **params}
-    return services.notify(users, kind, key, link=scorecard_link(scorecard), scorecard=scorecard, **params)
+    return services.notify(users, kind, key, link=link or scorecard_link(scorecard), scorecard=scorecard, **params)
 
 
 def scorecard_link(scorecard):

@@ -31,6 +31,7 @@ EXPECTED = {
     "team.view": STAFF,
     "users.manage": {"admin"},
     "audit.read": {"admin"},
+    "integrations.manage": {"admin"},
     "imports.run": HR_ADMIN,
     "metrics.manage": HR_ADMIN,
     "metrics.view": STAFF,
