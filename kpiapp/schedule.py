@@ -31,7 +31,7 @@ SCHEDULE = (
           "daily: stage, appeal and dispute deadline reminders, escalation to managers"),
     Entry("at-risk-digest", "30 1 * * 1", "workers.scheduled.at_risk_digest",
           "weekly: one digest per manager of the team's items at risk"),
-    Entry("stale-connections", "0 2 * * *", "workers.scheduled.stale_connections",
+    Entry("stale-data", "0 2 * * *", "workers.scheduled.stale_connections",
           "daily: connector data older than its freshness (hook; see docs/reminders.md)"),
     Entry("notify-retry", "* * * * *", "workers.scheduled.notify_retry",
           "send the notification deliveries whose retry is due"),

@@ -43,3 +43,4 @@ class ReminderLog(db.Model):
     sent_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     person = relationship("User", foreign_keys=[person_id])
     recipient = relationship("User", foreign_keys=[recipient_id])
+    notification = relationship("Notification")

@@ -84,8 +84,11 @@ def card_duties(card, cycle, hr):
     return out
 
 
-def scorecard_duties(cycle, hr):
-    return [duty for card in queries.cycle_scorecards(cycle.id) for duty in card_duties(card, cycle, hr)]
+def scorecard_duties(cycle, hr, cards):
+    """The duties of the cycle's latest scorecards; `cards` keeps them by id (messages link them)."""
+    loaded = queries.cycle_scorecards(cycle.id)
+    cards.update((card.id, card) for card in loaded)
+    return [duty for card in loaded for duty in card_duties(card, cycle, hr)]
 
 
 def appeal_duties(cycle, hr):
@@ -137,15 +140,15 @@ def sent_today(today):
 def send_reminders(today):
     """Send today's reminders for every running cycle; returns how many messages were sent."""
     cycles = {cycle.id: cycle for cycle in reminded_cycles()}
-    hr = hr_users()
+    hr, cards = hr_users(), {}
     duties = [duty for cycle in cycles.values()
-              for duty in (*scorecard_duties(cycle, hr), *appeal_duties(cycle, hr), *dispute_duties(cycle))]
+              for duty in (*scorecard_duties(cycle, hr, cards), *appeal_duties(cycle, hr), *dispute_duties(cycle))]
     settings = {cycle_id: settings_of(cycle) for cycle_id, cycle in cycles.items()}
     reminders = rules.decide(duties, today, settings.__getitem__, sent_today(today))
     people = users_by_id({d.actor for r in reminders for d, _k in r.duties}
                          | {d.subject for r in reminders for d, _k in r.duties} | {r.recipient for r in reminders})
     for reminder in reminders:
-        send_one(reminder, cycles[reminder.cycle], people, today)
+        send_one(reminder, cycles[reminder.cycle], people, cards, today)
     for cycle_id in sorted({r.cycle for r in reminders}):
         count = sum(1 for r in reminders if r.cycle == cycle_id)
         audit.record(db.session, "reminders.send", "cycle", cycle_id, after={"day": today.isoformat(),
@@ -158,22 +161,21 @@ def users_by_id(ids):
     return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids or [0]))).scalars()}
 
 
-def send_one(reminder, cycle, people, today):
+def send_one(reminder, cycle, people, cards, today):
     recipient = people[reminder.recipient]
     with force_locale(reader_locale(recipient)):
         params = message_params(reminder, cycle, people)
     card_ids = {duty.ref for duty, _kind in reminder.duties}
     link = card_link(cycle, card_ids)
-    card = db.session.get(Scorecard, next(iter(card_ids))) if len(card_ids) == 1 else None
+    card = (cards.get(next(iter(card_ids))) or db.session.get(Scorecard, next(iter(card_ids)))
+            if len(card_ids) == 1 else None)
     notes = notify([recipient], "reminder", f"reminder.{reminder.kind}", link=link, scorecard=card, **params)
     if not notes:
         return  # an inactive recipient is told nothing
-    db.session.flush()  # the log lines name the notification
-    note = notes[0]
     for (subject, kind), ref in subjects(reminder).items():
         db.session.add(ReminderLog(cycle_id=cycle.id, stage=reminder.stage, person_id=subject,
                                    recipient_id=recipient.id, kind=ReminderKind(kind), day=today,
-                                   due=reminder.due, scorecard_id=ref, notification_id=note.id))
+                                   due=reminder.due, scorecard_id=ref, notification=notes[0]))
 
 
 def subjects(reminder):
@@ -242,12 +244,10 @@ def send_digest(manager, cycle, cards, today):
     notes = notify([manager], "reminder", "reminder.team_at_risk", link=link, cycle=cycle.name, items=items)
     if not notes:
         return
-    db.session.flush()
-    note = notes[0]
     for card, _items in cards:
         db.session.add(ReminderLog(cycle_id=cycle.id, stage="at_risk", person_id=card.person_id,
                                    recipient_id=manager.id, kind=ReminderKind.digest, day=today,
-                                   scorecard_id=card.id, notification_id=note.id))
+                                   scorecard_id=card.id, notification=notes[0]))
 
 
 # ---- connector data older than its freshness (issue 15's connectors) -------------------

@@ -166,3 +166,12 @@ def test_dispute_handlers_are_reminded_before_the_lock(team):
     disputes.reject_dispute(dispute, owner, "The orders are in the next month.")
     db.session.flush()
     assert services.send_reminders(team.cycle.calibration_due + timedelta(days=1)) == 0  # handled
+
+
+def test_the_daily_schedule_entry_runs_the_same_function(team, monkeypatch):
+    from workers import scheduled
+
+    monkeypatch.setattr("kpiapp.tracking.services.utc_today", lambda: day(-1))
+    assert scheduled.reminders() == 2
+    assert scheduled.reminders() == 0
+    assert {r.day for r in db.session.execute(select(ReminderLog)).scalars()} == {day(-1)}
