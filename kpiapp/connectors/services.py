@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from kpiapp import jobs
 from kpiapp.connectors import base, http
 from kpiapp.extensions import db
-from kpiapp.models import ImportRecord, ImportStatus, Store
+from kpiapp.models import ImportRecord, ImportStatus, Role, Store, User
 from kpiapp.models.base import utcnow
 from kpiapp.models.connectors import ConnectionPull, ConnectionStatus, PullStatus, StoreConnection
 from kpiapp.vault import VaultError
@@ -559,6 +559,33 @@ def stale_connections(now=None):
     """KindStates whose data is older than the connection's freshness limit (never pulled
     counts from when the store was connected): for notices and dashboards."""
     return [state for state in kind_states(now) if state.stale]
+
+
+@dataclass(frozen=True)
+class StaleNotice:
+    """One connection whose data is stale, and who looks after it: the store's owners and the
+    admins (who alone may reconnect it)."""
+
+    people: tuple
+    label: str  # e.g. "AMZ-US Amazon SP-API"
+    as_of: date | None  # the oldest 'data as of' among its stale kinds
+    link: str = "/connections"
+
+
+def stale_notices(now=None):
+    """A StaleNotice per connection with at least one stale kind (reminders tell the people)."""
+    by_connection = {}
+    for state in stale_connections(now):
+        by_connection.setdefault(state.connection, []).append(state.data_as_of)
+    admins = db.session.execute(select(User).where(User.role == Role.admin, User.active.is_(True))).scalars().all()
+    notices = []
+    for connection, days in by_connection.items():
+        owners = [owner.person for owner in connection.store.owners if owner.person.active]
+        people = tuple({person.id: person for person in [*owners, *admins]}.values())
+        known = [day for day in days if day is not None]
+        notices.append(StaleNotice(people, f"{connection.store.code} {platform_name(connection.platform)}",
+                                   min(known) if len(known) == len(days) else None))
+    return notices
 
 
 def stale_store_ids(now=None):

@@ -7,10 +7,8 @@ lines, in the caller's transaction. Flushes, never commits. A second run on the 
 the log and sends nothing; the unique (cycle, stage, person, recipient, day) index stops two
 runs racing (one of them fails and rolls back).
 """
-import importlib
-import importlib.util
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import force_locale, format_date, gettext
@@ -26,7 +24,9 @@ from kpiapp.appraisal.notifications import hr_users
 from kpiapp.appraisal.workflow import NEXT_ACTOR, Relation
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
-from kpiapp.models import Appeal, Cycle, Dispute, ReminderKind, ReminderLog, Scorecard, ScorecardItem, User
+from kpiapp.connectors.services import stale_notices
+from kpiapp.models import (Appeal, Cycle, Dispute, Notification, ReminderKind, ReminderLog, Scorecard,
+                           ScorecardItem, User)
 from kpiapp.models.appraisal import CycleStatus
 from kpiapp.notifications.messages import reader_locale
 from kpiapp.notifications.services import notify
@@ -253,22 +253,25 @@ def send_digest(manager, cycle, cards, today):
 # ---- connector data older than its freshness (issue 15's connectors) -------------------
 
 def stale_connection_reminders(today):
-    """Tell who looks after a connection that its data is older than its freshness setting.
-    A hook: it does nothing until kpiapp.connectors.services.stale_connections(today) exists
-    (built by the connectors helper). Expected: an iterable of objects with `people` (users to
-    tell), `label`, `as_of` (datetime or None) and `link` (app path or None), already deduplicated
-    per day by the connectors service. Returns the messages sent."""
-    if importlib.util.find_spec("kpiapp.connectors.services") is None:
-        return 0
-    stale = getattr(importlib.import_module("kpiapp.connectors.services"), "stale_connections", None)
-    if stale is None:
-        return 0
+    """Tell the owners of a connected store and the admins that its data is older than the
+    connection's freshness setting (kpiapp.connectors.services.stale_notices), once a day per
+    person and connection. Returns the messages sent."""
     sent = 0
-    for connection in stale(today):
-        for person in connection.people:
+    for notice in stale_notices(datetime.combine(today, time(12), tzinfo=timezone.utc)):
+        for person in notice.people:
+            if already_told(person, notice.label, today):
+                continue
             with force_locale(reader_locale(person)):
-                as_of = format_date(connection.as_of, "medium") if connection.as_of else "—"
-            notify([person], "reminder", "reminder.stale_connection", link=connection.link,
-                   connection=connection.label, as_of=as_of)
+                as_of = format_date(notice.as_of, "medium") if notice.as_of else "—"
+            notify([person], "reminder", "reminder.stale_connection", link=notice.link,
+                   connection=notice.label, as_of=as_of, day=today.isoformat())
             sent += 1
     return sent
+
+
+def already_told(person, label, today):
+    """Whether `person` was told about `label` on `today` (the day the run stands for)."""
+    rows = db.session.execute(select(Notification.params).where(
+        Notification.user_id == person.id, Notification.key == "reminder.stale_connection")).scalars()
+    return any((params or {}).get("connection") == label and (params or {}).get("day") == today.isoformat()
+               for params in rows)

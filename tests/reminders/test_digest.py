@@ -1,11 +1,6 @@
 """The weekly at-risk digest: one message per manager listing the team's items at risk, once a
 week (tracking.alerts' computation); and the connectors hook that waits for its service."""
-import importlib.util
-import sys
-import types
-from datetime import datetime, timedelta
-from importlib.machinery import ModuleSpec
-from types import SimpleNamespace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +9,7 @@ from kpiapp.extensions import db
 from kpiapp.notifications.messages import reader_locale, text
 from kpiapp.models import Notification, ReminderLog, User
 from kpiapp.reminders import services
-from tests.factories import UserFactory
+from tests.factories import StoreFactory, UserFactory
 from tests.tracking.test_paces import TODAY, world  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.rollback
@@ -53,19 +48,20 @@ def test_people_without_a_manager_make_no_digest(world):  # noqa: F811
     assert services.at_risk_digest(TODAY) == 0
 
 
-def test_stale_connections_hook(app, monkeypatch):
-    """Nothing until kpiapp.connectors.services.stale_connections exists; then each item's people
-    are told in their language."""
-    name = "kpiapp.connectors.services"
-    if importlib.util.find_spec(name) is None:
-        assert services.stale_connection_reminders(TODAY) == 0
-    person = UserFactory(locale="zh_CN")
-    module = types.ModuleType(name)
-    module.__spec__ = ModuleSpec(name, None)
-    module.stale_connections = lambda today: [SimpleNamespace(
-        people=[person], label="AMZ-US SP-API", as_of=datetime(2026, 11, 8, 6, 0), link="/connections/1")]
-    monkeypatch.setitem(sys.modules, name, module)
-    assert services.stale_connection_reminders(TODAY) == 1
-    [note] = db.session.execute(select(Notification).where(Notification.user_id == person.id)).scalars().all()
-    assert said(note) == "AMZ-US SP-API 的数据已超过其新鲜度设置（最新数据 2026年11月8日），请检查店铺授权。"
-    assert note.link == "/connections/1"
+def test_stale_connection_tells_the_store_owners_and_admins_once_a_day(app):
+    """A connection whose last pull is older than its freshness setting: its store's owner (in
+    Chinese) and the admin are told, with the link to the connections page; not twice a day."""
+    from kpiapp.models import Role, StoreConnection, StoreOwner
+
+    owner, admin = UserFactory(locale="zh_CN"), UserFactory(role=Role.admin, locale="en")
+    store = StoreFactory(code="AMZ-US")
+    db.session.add(StoreOwner(store=store, person=owner, share_pct=100))
+    db.session.add(StoreConnection(store=store, platform="amazon_sp", kinds=["sales"], settings={},
+                                   freshness_hours=36, created_at=datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)))
+    db.session.commit()
+    assert services.stale_connection_reminders(TODAY) == 2
+    assert services.stale_connection_reminders(TODAY) == 0  # once a day
+    [note] = db.session.execute(select(Notification).where(Notification.user_id == owner.id)).scalars().all()
+    assert said(note) == "AMZ-US Amazon SP-API 的数据已超过其新鲜度设置（最新数据 —），请检查店铺授权。"
+    assert note.link == "/connections"
+    assert services.stale_connection_reminders(TODAY + timedelta(days=1)) == 2
