@@ -47,6 +47,7 @@ def migrate_to_head(uri, instance_dir):
 
     app = create_app(make_config(uri, instance_dir))
     with app.app_context():
+        without_fsync(db.engine)
         upgrade()
         db.engine.dispose()
 
@@ -171,16 +172,21 @@ def app(request, database_uri, tmp_path, app_config):
     app = create_app(make_config(database_uri, tmp_path, **app_config))
     app.test_client_class = IsolatedClient
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            # a throw-away test database needs no fsync per commit; keeps the suite fast under load
-            event.listen(db.engine, "connect", _no_fsync)
-            db.engine.dispose()
+        without_fsync(db.engine)
         if rolls_back(request):
             yield from inside_one_transaction(app)
         else:
             yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def without_fsync(engine):
+    """A throw-away SQLite test database needs no fsync per commit; keeps the suite fast under load.
+    (Connections made from now on; PostgreSQL is left as it is.)"""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _no_fsync)
+        engine.dispose()
 
 
 def _no_fsync(dbapi_connection, _record):
