@@ -36,6 +36,15 @@ PG_URL = os.environ.get("DATABASE_URL")
 _counter = itertools.count()
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile hands out the heaviest file first (tests/scheduling.py)."""
+    if config.getoption("dist") == "loadfile":
+        from tests.scheduling import HeaviestFirst
+
+        return HeaviestFirst(config, log)
+    return None
+
+
 def make_config(uri, instance_dir, **extra):
     attrs = {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance_dir, "SECRET_KEY": "test-secret",
              "WTF_CSRF_ENABLED": True, **extra}
