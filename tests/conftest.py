@@ -191,17 +191,25 @@ def app(request, database_uri, tmp_path, app_config):
 
 
 def without_fsync(engine):
-    """A throw-away SQLite test database needs no fsync per commit; keeps the suite fast under load.
-    (Connections made from now on; PostgreSQL is left as it is.)"""
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _no_fsync)
-        engine.dispose()
+    """A throw-away test database needs no flush to disk per commit; keeps the suite fast under
+    load.  SQLite: synchronous=OFF; PostgreSQL: synchronous_commit=off for this engine's sessions
+    (a commit is seen by every other connection at once as before; only a server crash could lose
+    the last ones).  Connections made from now on."""
+    event.listen(engine, "connect", _no_fsync_sqlite if engine.dialect.name == "sqlite" else _no_wal_flush)
+    engine.dispose()
 
 
-def _no_fsync(dbapi_connection, _record):
+def _no_fsync_sqlite(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
     cursor.close()
+
+
+def _no_wal_flush(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET synchronous_commit TO off")
+    cursor.close()
+    dbapi_connection.commit()  # psycopg opened a transaction for the SET; the setting stays for the session
 
 
 def inside_one_transaction(app):
