@@ -36,6 +36,15 @@ PG_URL = os.environ.get("DATABASE_URL")
 _counter = itertools.count()
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile hands out the heaviest file first (tests/scheduling.py)."""
+    if config.getoption("dist") == "loadfile":
+        from tests.scheduling import HeaviestFirst
+
+        return HeaviestFirst(config, log)
+    return None
+
+
 def make_config(uri, instance_dir, **extra):
     attrs = {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance_dir, "SECRET_KEY": "test-secret",
              "WTF_CSRF_ENABLED": True, **extra}
@@ -47,6 +56,7 @@ def migrate_to_head(uri, instance_dir):
 
     app = create_app(make_config(uri, instance_dir))
     with app.app_context():
+        without_fsync(db.engine)
         upgrade()
         db.engine.dispose()
 
@@ -171,10 +181,7 @@ def app(request, database_uri, tmp_path, app_config):
     app = create_app(make_config(database_uri, tmp_path, **app_config))
     app.test_client_class = IsolatedClient
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            # a throw-away test database needs no fsync per commit; keeps the suite fast under load
-            event.listen(db.engine, "connect", _no_fsync)
-            db.engine.dispose()
+        without_fsync(db.engine)
         if rolls_back(request):
             yield from inside_one_transaction(app)
         else:
@@ -183,10 +190,26 @@ def app(request, database_uri, tmp_path, app_config):
         db.engine.dispose()
 
 
-def _no_fsync(dbapi_connection, _record):
+def without_fsync(engine):
+    """A throw-away test database needs no flush to disk per commit; keeps the suite fast under
+    load.  SQLite: synchronous=OFF; PostgreSQL: synchronous_commit=off for this engine's sessions
+    (a commit is seen by every other connection at once as before; only a server crash could lose
+    the last ones).  Connections made from now on."""
+    event.listen(engine, "connect", _no_fsync_sqlite if engine.dialect.name == "sqlite" else _no_wal_flush)
+    engine.dispose()
+
+
+def _no_fsync_sqlite(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
     cursor.close()
+
+
+def _no_wal_flush(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET synchronous_commit TO off")
+    cursor.close()
+    dbapi_connection.commit()  # psycopg opened a transaction for the SET; the setting stays for the session
 
 
 def inside_one_transaction(app):

@@ -19,7 +19,7 @@ from kpiapp.app import create_app
 from kpiapp.audit import SYSTEM, set_actor
 from kpiapp.extensions import db
 from kpiapp.models import User
-from tests.conftest import IsolatedClient, as_template, cloned, make_config
+from tests.conftest import IsolatedClient, as_template, cloned, make_config, without_fsync
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +32,7 @@ def demo_template(template_db, tmp_path_factory):
     with cloned(template_db, directory, name) as uri:
         app = create_app(make_config(uri, instance))
         with app.app_context():
+            without_fsync(db.engine)
             set_actor(SYSTEM)
             demo.seed_demo()
             start_a_report_batch()
@@ -61,6 +62,7 @@ def demo_app(demo_template, directory, locale="zh_CN"):
         app = create_app(make_config(uri, instance))
         app.test_client_class = IsolatedClient
         with app.app_context():
+            without_fsync(db.engine)
             set_actor(SYSTEM)
             db.session.execute(update(User).values(locale=locale))
             db.session.commit()
