@@ -24,6 +24,7 @@ DEMO_READERS = frozenset({
     "tests/web/test_zh_everywhere.py",
     "tests/e2e/test_dashboards_browser.py",
     "tests/e2e/test_portal_browser.py",
+    "tests/reminders/test_demo_reminders.py",
 })
 
 
