@@ -28,7 +28,8 @@ NOT_PAGES = {"static", "main.healthz", "imports.raw_file", "imports.rejected_row
              "org.export_people", "org.people_template", "reports.batch_zip", "reports.download",
              "cycles.results_export", "cycles.bonus_export", "contracts.document", "contracts.fee_xlsx",
              "portal.document",
-             "main.favicon", "objectives.review_export"}  # files and redirects, not pages
+             "main.favicon", "objectives.review_export",
+             "connections.authorize", "connections.callback"}  # files and redirects, not pages
 
 PROPER_NOUNS = {
     "GMV", "ACoS", "TACoS", "ROAS", "CVR", "CTR", "CPC", "AOV", "SKU", "SKUs", "ASIN", "FBA", "FBM", "MSKU",
@@ -154,7 +155,7 @@ def sample_ids():
     """A few ids of each kind: every scorecard state, every cycle, every import, and so on."""
     from kpiapp.models import (ClientCompany, ClientInvite, Contract, ContractClause, ContractReport, ContractVersion,
                                Cycle, Department, Dispute, ImportRecord, KeyResult, KpiTemplate, MetricDefinition,
-                               Objective, ReportBatch, Scorecard, ScorecardItem, Store, Task)
+                               Objective, ReportBatch, Scorecard, ScorecardItem, Store, StoreConnection, Task)
     from kpiapp.models.reports import IssuedReport, ReportKind
 
     one_per_state = {}
@@ -195,6 +196,8 @@ def sample_ids():
         "token": ["no-such-invitation"],  # a token is never stored (only its hash): the dead-link page
         "objective_id": everything(Objective)[:4],
         "kr_id": everything(KeyResult)[:4],
+        "platform,store_id": [(c.platform, c.store_id) for c in db.session.execute(
+            select(StoreConnection).order_by(StoreConnection.id).limit(3)).scalars()],
         "document_id": list(db.session.execute(select(IssuedReport.document_id).where(
             IssuedReport.kind == ReportKind.scorecard).order_by(IssuedReport.id).limit(2)).scalars()),
     }

@@ -47,6 +47,7 @@ ERROR_TEXT = {
     "order_stretch_above_target": _l("Lower is better here: the stretch must be at most the target."),
     "duplicate_code": _l("A template with this code exists."),
     "invalid_period": _l("The period ends before it starts."),
+    "invalid_okr_weight": _l("The OKR weight must be above 0 and below 100."),
     "invalid_reminders": _l("Reminders: days before from 1 to 60, again every 1 to 30 days, to the manager "
                             "after 1 to 60 days."),
     "invalid_grade_table": _l("Each grade needs a name, a minimum score and a coefficient."),
