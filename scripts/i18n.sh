@@ -6,7 +6,7 @@ PYBABEL=.venv/bin/pybabel
 DIR=kpiapp/translations
 if [[ "${1:-compile}" == "extract" ]]; then
   $PYBABEL extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
-    -o "$DIR/messages.pot" . >/dev/null 2>&1
+    --ignore-dirs=".*" -o "$DIR/messages.pot" . >/dev/null 2>&1
   for lang in zh_Hans_CN en; do
     if [[ -f "$DIR/$lang/LC_MESSAGES/messages.po" ]]; then
       $PYBABEL update --no-fuzzy-matching -i "$DIR/messages.pot" -d "$DIR" -l "$lang" >/dev/null
