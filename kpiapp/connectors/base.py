@@ -82,6 +82,22 @@ class MemoryTokens:
         self.saved.append(dict(values))
 
 
+REFRESH_MARGIN = 300  # seconds: an access token is refreshed this long before it expires
+
+
+def json_object(response) -> dict:
+    """The response's JSON object; a body cut short is `truncated`, anything else not an object
+    is `bad_response`."""
+    try:
+        doc = response.json()
+    except ValueError as error:
+        raise ConnectorError(Failure.truncated if response.content else Failure.bad_response,
+                             f"HTTP {response.status_code}: not JSON") from error
+    if not isinstance(doc, dict):
+        raise ConnectorError(Failure.bad_response, "not a JSON object")
+    return doc
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -110,6 +126,18 @@ class Connector:
 
     def __init__(self, context: Context):
         self.context = context
+
+    def access_token(self) -> str:
+        """The stored access token while it has REFRESH_MARGIN left, else `refresh()`'s (tokens
+        kept as `access_token` and `access_token_expires_at`, a POSIX timestamp)."""
+        tokens = self.context.tokens
+        token, expires = tokens.get("access_token"), tokens.get("access_token_expires_at")
+        if token and expires and float(expires) - REFRESH_MARGIN > self.context.now().timestamp():
+            return token
+        return self.refresh()
+
+    def refresh(self) -> str:
+        raise NotImplementedError
 
     def test(self) -> None:
         """Check the credentials with one cheap call; raise ConnectorError if they do not work."""

@@ -42,7 +42,6 @@ FINANCE_PAGE = 500
 FINANCE_WINDOW_DAYS = 90
 PAGE_SIZE = 100
 ITEMS_BATCH = 50
-REFRESH_MARGIN = 300
 TOKEN_ERRORS = ("IllegalAccessToken", "AccessTokenExpired")  # [Unverified code names]
 
 
@@ -133,13 +132,6 @@ class Lazada(Connector):
         return ConnectorError(Failure.bad_response, f"{code}: {message}"[:200])
 
     # ---- tokens --------------------------------------------------------------------------
-
-    def access_token(self) -> str:
-        tokens = self.context.tokens
-        token, expires = tokens.get("access_token"), tokens.get("access_token_expires_at")
-        if token and expires and float(expires) - REFRESH_MARGIN > self.context.now().timestamp():
-            return token
-        return self.refresh()
 
     def refresh(self) -> str:
         ctx = self.context

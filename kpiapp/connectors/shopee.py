@@ -28,12 +28,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
-                                    register)
+                                    json_object, register)
 
 WINDOW_DAYS = 15
 PAGE_SIZE = 100
 DETAIL_BATCH = 50
-REFRESH_MARGIN = 300  # seconds: refresh a little before the 4 h expiry
 ORDER_FIELDS = ("buyer_user_id,item_list,cancel_by,cancel_reason,pay_time,pickup_done_time,"
                 "shipping_carrier,payment_method,total_amount,actual_shipping_fee")
 TOKEN_PATHS = ("/api/v2/auth/token/get", "/api/v2/auth/access_token/get")
@@ -98,7 +97,7 @@ class Shopee(Connector):
         for attempt in (0, 1):
             token = self.access_token() if shop else ""
             response = self._send(method, path, params, body, token, shop)
-            doc = self._json(response)
+            doc = json_object(response)
             error = doc.get("error") or ""
             if not error:
                 return doc, response.content
@@ -125,31 +124,12 @@ class Shopee(Connector):
                              headers={"Content-Type": "application/json"})
 
     @staticmethod
-    def _json(response) -> dict:
-        try:
-            doc = response.json()
-        except ValueError as error:
-            raise ConnectorError(Failure.truncated if response.content else Failure.bad_response,
-                                 f"HTTP {response.status_code}: not JSON") from error
-        if not isinstance(doc, dict):
-            raise ConnectorError(Failure.bad_response, "not a JSON object")
-        return doc
-
-    @staticmethod
     def _failure(error: str, message: str) -> ConnectorError:
         if error in ("error_sign", "error_auth", "error_permission", "invalid_access_token"):
             return ConnectorError(Failure.auth_failed, f"{error}: {message}"[:200])
         return ConnectorError(Failure.bad_response, f"{error}: {message}"[:200])
 
     # ---- tokens --------------------------------------------------------------------------
-
-    def access_token(self) -> str:
-        tokens = self.context.tokens
-        token, expires = tokens.get("access_token"), tokens.get("access_token_expires_at")
-        now = self.context.now().timestamp()
-        if token and expires and float(expires) - REFRESH_MARGIN > now:
-            return token
-        return self.refresh()
 
     def refresh(self) -> str:
         """POST /api/v2/auth/access_token/get; the rotated refresh token is stored at once."""
@@ -159,7 +139,7 @@ class Shopee(Connector):
             raise ConnectorError(Failure.auth_expired, "no refresh token: authorise the shop")
         body = {"refresh_token": refresh_token, "partner_id": int(ctx.credentials["partner_id"]),
                 "shop_id": int(ctx.settings["shop_id"])}
-        return self.keep_tokens(self._json(self._send("POST", TOKEN_PATHS[1], None, body, "", False)),
+        return self.keep_tokens(json_object(self._send("POST", TOKEN_PATHS[1], None, body, "", False)),
                                 Failure.auth_expired)
 
     def keep_tokens(self, doc: dict, failure: Failure) -> str:
@@ -188,7 +168,7 @@ class Shopee(Connector):
         body = {"code": code, "partner_id": int(ctx.credentials["partner_id"]),
                 "shop_id": int(ctx.settings["shop_id"])}
         answer = self._send("POST", TOKEN_PATHS[0], None, body, "", False)
-        self.keep_tokens(self._json(answer), Failure.auth_failed)
+        self.keep_tokens(json_object(answer), Failure.auth_failed)
 
     # ---- the contract --------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
-                                    register)
+                                    json_object, register)
 from kpiapp.connectors.shopee import day_bounds
 
 API_HOST = "https://open-api.tiktokglobalshop.com"
@@ -36,7 +36,6 @@ AUTHORIZE_PATH = "/oauth/authorize"
 SHOPS_PATH = "/authorization/202309/shops"
 PAGE_SIZE = 100
 DETAIL_BATCH = 50
-REFRESH_MARGIN = 300
 EXPIRED_CODES = (105002, 105001)  # access token expired / invalid [Unverified codes]
 UNSIGNED = ("sign", "access_token")
 
@@ -82,7 +81,7 @@ class TikTok(Connector):
         """One signed shop call; an expired token is refreshed once and the call retried once."""
         for attempt in (0, 1):
             response = self._send(method, path, params, body, self.access_token())
-            doc = self._json(response)
+            doc = json_object(response)
             code = doc.get("code")
             if code == 0:
                 return doc, response.content
@@ -106,30 +105,12 @@ class TikTok(Connector):
         return ctx.http.post(url, params=query, data=raw, headers=headers)
 
     @staticmethod
-    def _json(response) -> dict:
-        try:
-            doc = response.json()
-        except ValueError as error:
-            raise ConnectorError(Failure.truncated if response.content else Failure.bad_response,
-                                 f"HTTP {response.status_code}: not JSON") from error
-        if not isinstance(doc, dict):
-            raise ConnectorError(Failure.bad_response, "not a JSON object")
-        return doc
-
-    @staticmethod
     def _failure(code, message) -> ConnectorError:
         if code in (106001, 105001, 105002, 105005):
             return ConnectorError(Failure.auth_failed, f"{code}: {message}"[:200])
         return ConnectorError(Failure.bad_response, f"{code}: {message}"[:200])
 
     # ---- tokens --------------------------------------------------------------------------
-
-    def access_token(self) -> str:
-        tokens = self.context.tokens
-        token, expires = tokens.get("access_token"), tokens.get("access_token_expires_at")
-        if token and expires and float(expires) - REFRESH_MARGIN > self.context.now().timestamp():
-            return token
-        return self.refresh()
 
     def refresh(self) -> str:
         ctx = self.context
@@ -138,7 +119,7 @@ class TikTok(Connector):
             raise ConnectorError(Failure.auth_expired, "no refresh token: authorise the shop")
         query = {"app_key": ctx.credentials["app_key"], "app_secret": ctx.credentials["app_secret"],
                  "refresh_token": refresh_token, "grant_type": "refresh_token"}
-        return self.keep_tokens(self._json(ctx.http.get(self.auth_url() + REFRESH_PATH, params=query)),
+        return self.keep_tokens(json_object(ctx.http.get(self.auth_url() + REFRESH_PATH, params=query)),
                                 Failure.auth_expired)
 
     def keep_tokens(self, doc: dict, failure: Failure) -> str:
@@ -165,7 +146,7 @@ class TikTok(Connector):
         query = {"app_key": ctx.credentials["app_key"], "app_secret": ctx.credentials["app_secret"],
                  "auth_code": code, "grant_type": "authorized_code"}
         answer = ctx.http.get(self.auth_url() + TOKEN_PATH, params=query)
-        self.keep_tokens(self._json(answer), Failure.auth_failed)
+        self.keep_tokens(json_object(answer), Failure.auth_failed)
         doc, _raw = self.call("GET", SHOPS_PATH, {})
         shops = (doc.get("data") or {}).get("shops") or []
         if not shops or not shops[0].get("cipher"):
