@@ -34,7 +34,7 @@ def refused(code, field, call, *args):
 
 
 def actions(prefix):
-    return [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like(prefix + "%")))]
+    return [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like(prefix + "%")).order_by(AuditEvent.seq))]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def w(app):
 
 
 def events(action):
-    return db.session.query(AuditEvent).filter_by(action=action).all()
+    return db.session.query(AuditEvent).filter_by(action=action).order_by(AuditEvent.seq).all()
 
 
 def refused(call, code, field=None):

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.rollback  # one transaction per test, rolled back (test
 
 
 def events(action):
-    return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars().all()
+    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+    return db.session.execute(query).scalars().all()
 
 
 def try_login(client, email, password):
