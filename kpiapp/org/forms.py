@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DecimalField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from kpiapp.models import Platform, Role
 
@@ -10,6 +10,14 @@ from kpiapp.models import Platform, Role
 def id_choices(items, label, blank=True):
     choices = [(0, "—")] if blank else []
     return choices + [(item.id, label(item)) for item in items]
+
+
+def stripped(text):
+    return text.strip() if isinstance(text, str) else text
+
+
+IM_ID_MESSAGE = _l("An IM id is at most 64 characters, without spaces.")
+IM_ID_RULES = [Optional(), Length(max=64, message=IM_ID_MESSAGE), Regexp(r"^\S*$", message=IM_ID_MESSAGE)]
 
 
 class PersonForm(FlaskForm):
@@ -24,6 +32,10 @@ class PersonForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[("", "—"), ("en", "English"), ("zh_CN", "简体中文")])
     active = BooleanField(_l("Active"), default=True)
     new_password = PasswordField(_l("Set a new password (optional)"), validators=[Optional(), Length(max=256)])
+    # the person's IM ids, for notifications sent to them directly (docs/notifications.md)
+    dingtalk_id = StringField(_l("DingTalk user id"), validators=IM_ID_RULES, filters=[stripped])
+    feishu_id = StringField(_l("Feishu user id"), validators=IM_ID_RULES, filters=[stripped])
+    wecom_id = StringField(_l("WeCom user id"), validators=IM_ID_RULES, filters=[stripped])
 
 
 class DepartmentForm(FlaskForm):

@@ -25,7 +25,7 @@ bp = Blueprint("org", __name__)
 
 PAGE_SIZE = 50
 PERSON_FIELDS = ("name", "email", "role", "department_id", "position_id", "manager_id", "locale", "active",
-                 "new_password")
+                 "new_password", "dingtalk_id", "feishu_id", "wecom_id")
 
 
 def all_of(model, order):

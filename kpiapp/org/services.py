@@ -41,6 +41,9 @@ class PersonFields:
     locale: str | None = None
     active: bool = True
     new_password: str | None = None
+    dingtalk_id: str | None = None
+    feishu_id: str | None = None
+    wecom_id: str | None = None
 
 
 def normal_email(text):
@@ -80,6 +83,8 @@ def save_person(person, actor, fields):
     person.name, person.email, person.role = fields.name.strip(), email, Role(fields.role)
     person.department_id, person.position_id = fields.department_id or None, fields.position_id or None
     person.locale, person.active = fields.locale or None, fields.active
+    for column in IM_COLUMNS:  # blank clears the id
+        setattr(person, column, (getattr(fields, column) or "").strip() or None)
     if fields.new_password:
         person.password_hash = hash_password(fields.new_password)
     if fields.new_password or (was_active and not person.active):

@@ -216,3 +216,39 @@ def test_people_import_takes_optional_im_ids_and_leaves_them_when_absent(app, hr
     assert new.feishu_id == "ou_abc"
     page = upload(hr, "people.csv", b"email,name,wecom_id\nx@example.com,X,has space\n").get_data(as_text=True)
     assert "An IM id is at most 64 characters, without spaces." in page
+
+
+def edit_data(target, **changes):
+    return {"name": target.name, "email": target.email, "department_id": 0, "position_id": 0, "manager_id": 0,
+            "role": "employee", "locale": "", "active": "y", **changes}
+
+
+def test_the_person_form_sets_and_clears_im_ids(app, hr):
+    target = UserFactory(wecom_id="old-wecom")
+    token = csrf_token(hr, f"/org/people/{target.id}/edit")
+    response = hr.post(f"/org/people/{target.id}/edit", data={
+        "csrf_token": token, **edit_data(target, dingtalk_id=" ding-9 ", feishu_id="ou_x", wecom_id="")})
+    assert response.status_code == 302
+    db.session.refresh(target)
+    assert (target.dingtalk_id, target.feishu_id, target.wecom_id) == ("ding-9", "ou_x", None)
+    page = hr.get(f"/org/people/{target.id}").get_data(as_text=True)
+    assert "ding-9" in page and "ou_x" in page
+
+
+def test_a_bad_im_id_is_refused_next_to_its_field_and_kept(app, hr):
+    target = UserFactory(dingtalk_id="kept")
+    token = csrf_token(hr, f"/org/people/{target.id}/edit")
+    page = hr.post(f"/org/people/{target.id}/edit", data={
+        "csrf_token": token, **edit_data(target, dingtalk_id="has space")}).get_data(as_text=True)
+    assert "An IM id is at most 64 characters, without spaces." in page and 'value="has space"' in page
+    assert 'aria-invalid="true"' in re.search(r'<[^>]*\bid="dingtalk_id"[^>]*>', page).group(0)
+    db.session.refresh(target)
+    assert target.dingtalk_id == "kept"
+
+
+def test_a_manager_sees_the_report_but_not_their_im_ids(app, login):
+    manager = UserFactory()
+    target = UserFactory(dingtalk_id="secret-ding", manager=manager)
+    page = login(manager).get(f"/org/people/{target.id}")
+    assert page.status_code == 200 and target.name in page.get_data(as_text=True)
+    assert "secret-ding" not in page.get_data(as_text=True)
