@@ -6,6 +6,7 @@ so people files are read as UTF-8 only.
 """
 import csv
 import io
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -76,6 +77,12 @@ def neutralise(value):
     return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
 
 
+def xlsx_cell(value):
+    if isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))  # XLSX cannot hold control characters
+
+
 def write_csv(header, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
@@ -85,12 +92,13 @@ def write_csv(header, rows):
 
 
 def write_xlsx(header, rows):
+    """Numbers (int, Decimal, float) stay numbers a spreadsheet can add up; everything else is text,
+    neutralised (a number cannot run as a formula)."""
     book = Workbook()
     sheet = book.active
     sheet.append(header)
     for row in rows:
-        # XLSX cannot hold control characters: neutralise first, then drop them
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", neutralise(v)) for v in row])
+        sheet.append([xlsx_cell(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

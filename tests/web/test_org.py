@@ -252,3 +252,13 @@ def test_a_manager_sees_the_report_but_not_their_im_ids(app, login):
     page = login(manager).get(f"/org/people/{target.id}")
     assert page.status_code == 200 and target.name in page.get_data(as_text=True)
     assert "secret-ding" not in page.get_data(as_text=True)
+
+
+def test_xlsx_keeps_numbers_as_numbers_and_text_as_neutral_text():
+    from decimal import Decimal
+
+    from kpiapp.tabular import write_xlsx
+
+    sheet = load_workbook(io.BytesIO(write_xlsx(["v"], [[Decimal("-1.50")], [7], ["-1"], [True]]))).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in cells] == [(-1.5, "n"), (7, "n"), ("'-1", "s"), ("True", "s")]

@@ -119,7 +119,9 @@ def test_closing_freezes_the_numbers_and_exports(org, browser):
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0][:5] == ["Person", "Kind", "Name", "A week ago", "Now"]
-    assert ["Zed", "KPI item", "GMV", "300", "1000"] in [r[:5] for r in rows]
+    assert ["Zed", "KPI item", "GMV", 300, 1000] in [r[:5] for r in rows]
+    gmv = next(row for row in sheet.iter_rows() if row[2].value == "GMV")
+    assert [c.data_type for c in gmv[3:6]] == ["n", "n", "n"]  # numbers a spreadsheet can add up
     pdf = b.get(org.act + "/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 

@@ -301,8 +301,9 @@ def table_rows(numbers, lang):
 
 
 def number_row(person, kind, name, row):
-    return [person, kind, name, row["then"] or "", row["now"] or "", row["change"] or "", row["target"] or "",
-            _("At risk") if row["at_risk"] else ""]
+    """The snapshot keeps numbers as exact decimal text; the sheet gets them back as numbers."""
+    numbers = [Decimal(row[key]) if row[key] is not None else "" for key in ("then", "now", "change", "target")]
+    return [person, kind, name, *numbers, _("At risk") if row["at_risk"] else ""]
 
 
 def task_groups():
