@@ -7,7 +7,8 @@ run in a background thread of this process. A rolled-back transaction sends noth
 An attempt that fails on a timeout, a connection error, HTTP 429/5xx or a platform's
 "too fast" code is tried again after NOTIFY_RETRY_DELAYS (the `notify-retry` schedule entry
 launches what is due); after NOTIFY_MAX_ATTEMPTS it is marked failed. Other refusals (HTTP 4xx,
-a bad signature) fail at once. Errors are stored and logged as our own short text (status code,
+a bad signature) fail at once. A robot at its rate limit (limits.py) defers the send to its next
+window without using up an attempt. Errors are stored and logged as our own short text (status code,
 platform code and message), never the request URL: robot URLs carry their tokens.
 """
 import json
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from kpiapp.extensions import db
 from kpiapp.models import Channel, DeliveryStatus, ImChannel, ImMode, NotificationDelivery, User
 from kpiapp.models.base import utcnow
-from kpiapp.notifications import mail, messages
+from kpiapp.notifications import limits, mail, messages
 from kpiapp.notifications.channels import Message, PlatformError, dingtalk, email, feishu, wecom
 
 KIND = "deliver"
@@ -114,13 +115,14 @@ def wait(timeout=30):
 
 
 def due_ids(now=None):
-    """Pending deliveries to try now: retries whose time has come, and first tries whose job was
-    lost (the process ended before its thread ran, Redis refused the job) after LOST_AFTER."""
+    """Pending deliveries to try now: retries (and sends a robot's rate limit deferred) whose time
+    has come, and first tries whose job was lost (the process ended before its thread ran, Redis refused the job) after LOST_AFTER."""
     from sqlalchemy import and_, or_
 
     now = now or utcnow()
-    retry = and_(NotificationDelivery.attempts > 0, NotificationDelivery.next_try_at <= now)
-    lost = and_(NotificationDelivery.attempts == 0, NotificationDelivery.created_at <= now - LOST_AFTER)
+    retry = and_(NotificationDelivery.next_try_at.is_not(None), NotificationDelivery.next_try_at <= now)
+    lost = and_(NotificationDelivery.attempts == 0, NotificationDelivery.next_try_at.is_(None),
+                NotificationDelivery.created_at <= now - LOST_AFTER)
     return list(db.session.execute(select(NotificationDelivery.id).where(
         NotificationDelivery.status == DeliveryStatus.pending, or_(retry, lost))
         .order_by(NotificationDelivery.id)).scalars())
@@ -149,6 +151,8 @@ def attempt(delivery_id):
     row.attempts += 1
     try:
         send(row)
+    except limits.Deferred as error:
+        defer(row, error)
     except Retryable as error:
         retry_or_fail(row, str(error))
     except (Refused, PlatformError) as error:
@@ -157,6 +161,12 @@ def attempt(delivery_id):
         row.status, row.sent_at, row.last_error, row.next_try_at = DeliveryStatus.sent, utcnow(), None, None
     db.session.commit()
     return row.status
+
+
+def defer(row, error):
+    """The robot is at its rate limit: wait, without using up an attempt."""
+    row.attempts -= 1
+    row.last_error, row.next_try_at = str(error), utcnow() + timedelta(seconds=error.wait)
 
 
 def fail(row, reason, retryable=False):
@@ -281,35 +291,54 @@ def app_address(channel, user):
 def send_dingtalk(settings, user, message, row):
     if settings.mode == ImMode.robot:
         at = [user.dingtalk_id] if user is not None and user.dingtalk_id else []
+        limits.take_slot(settings)
         request = dingtalk.robot_request(settings.webhook_url, settings.secret, message,
                                          int(time.time() * 1000), at)
         return dingtalk.check(call(request))
     api = settings.api_base or dingtalk.API
-    token = dingtalk.token_of(call(dingtalk.token_request(settings.app_id, settings.app_secret, api)))
-    return dingtalk.check(call(dingtalk.work_notice_request(token, settings.agent_id, app_address(settings, user),
-                                                            message, api)))
+    return with_app_token(settings, dingtalk, dingtalk.token_request(settings.app_id, settings.app_secret, api),
+                          lambda token: dingtalk.work_notice_request(token, settings.agent_id,
+                                                                     app_address(settings, user), message, api))
 
 
 def send_feishu(settings, user, message, row):
     if settings.mode == ImMode.robot:
         at = user.feishu_id if user is not None else None
+        limits.take_slot(settings)
         request = feishu.robot_request(settings.webhook_url, settings.secret, message, int(time.time()), at)
         return feishu.check(call(request))
     api = settings.api_base or feishu.API
-    token = feishu.token_of(call(feishu.token_request(settings.app_id, settings.app_secret, api)))
     id_type = "user_id" if user.feishu_id else "email"
-    request = feishu.message_request(token, app_address(settings, user), message, f"kpiapp-{row.id}", api, id_type)
-    return feishu.check(call(request))
+    return with_app_token(settings, feishu, feishu.token_request(settings.app_id, settings.app_secret, api),
+                          lambda token: feishu.message_request(token, app_address(settings, user), message,
+                                                               f"kpiapp-{row.id}", api, id_type))
 
 
 def send_wecom(settings, user, message, row):
     if settings.mode == ImMode.robot:
         at = user.wecom_id if user is not None else None
+        limits.take_slot(settings)
         return wecom.check(call(wecom.robot_request(settings.webhook_url, message, at)))
     api = settings.api_base or wecom.API
-    token = wecom.token_of(call(wecom.token_request(settings.app_id, settings.app_secret, api)))
-    return wecom.check(call(wecom.app_message_request(token, settings.agent_id, app_address(settings, user),
-                                                      message, api)))
+    return with_app_token(settings, wecom, wecom.token_request(settings.app_id, settings.app_secret, api),
+                          lambda token: wecom.app_message_request(token, settings.agent_id,
+                                                                  app_address(settings, user), message, api))
+
+
+def with_app_token(settings, platform, token_request, message_request):
+    """Send `message_request(token)` with the app's cached token (limits.app_token); if the platform
+    says the token is no longer valid, fetch a new one and send once more."""
+    def fetch():
+        return platform.token_of(call(token_request))
+
+    token = limits.app_token(settings, fetch)
+    try:
+        return platform.check(call(message_request(token)))
+    except PlatformError as error:
+        if error.code not in platform.TOKEN_INVALID:
+            raise
+    limits.forget_token(settings)
+    return platform.check(call(message_request(limits.app_token(settings, fetch))))
 
 
 SENDERS = {Channel.dingtalk: send_dingtalk, Channel.feishu: send_feishu, Channel.wecom: send_wecom}

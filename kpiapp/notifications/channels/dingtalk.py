@@ -14,6 +14,7 @@ from kpiapp.notifications.channels import Message, PlatformError, Request, markd
 
 API = "https://oapi.dingtalk.com"
 THROTTLED = {130101}  # sending too fast: worth trying again later
+TOKEN_INVALID = {40014, 42001}  # the app token is invalid or expired: fetch a new one
 
 
 def sign(secret, timestamp_ms):
@@ -56,4 +57,6 @@ def check(answer):
 
 
 def token_of(answer):
-    return check(answer)["access_token"]
+    """(token, lifetime in seconds) from the token answer."""
+    answer = check(answer)
+    return answer["access_token"], int(answer.get("expires_in") or 0)

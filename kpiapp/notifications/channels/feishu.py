@@ -13,6 +13,7 @@ from kpiapp.notifications.channels import Message, PlatformError, Request, plain
 
 API = "https://open.feishu.cn"
 THROTTLED = {11232}
+TOKEN_INVALID = {99991661, 99991663, 99991668}  # the app token is invalid or expired: fetch a new one
 
 
 def sign(secret, timestamp_s):
@@ -58,4 +59,6 @@ def check(answer):
 
 
 def token_of(answer):
-    return check(answer)["tenant_access_token"]
+    """(token, lifetime in seconds) from the token answer."""
+    answer = check(answer)
+    return answer["tenant_access_token"], int(answer.get("expire") or 0)

@@ -5,6 +5,7 @@ from kpiapp.notifications.channels import Message, PlatformError, Request, markd
 
 API = "https://qyapi.weixin.qq.com"
 THROTTLED = {45009}
+TOKEN_INVALID = {40014, 42001}  # the app token is invalid or expired: fetch a new one
 MARKDOWN_MAX_BYTES = 4096
 
 
@@ -38,4 +39,6 @@ def check(answer):
 
 
 def token_of(answer):
-    return check(answer)["access_token"]
+    """(token, lifetime in seconds) from the token answer."""
+    answer = check(answer)
+    return answer["access_token"], int(answer.get("expires_in") or 0)
