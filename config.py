@@ -109,6 +109,8 @@ class Config:
     NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", 10))  # seconds per HTTP call
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", 4))
     NOTIFY_RETRY_DELAYS = (60, 300, 1800)  # seconds before the 2nd, 3rd and 4th attempt
+    # An SP-API app still in draft: its authorisation link needs version=beta (docs/connectors.md)
+    SPAPI_DRAFT_APP = env_bool("SPAPI_DRAFT_APP", False)
     BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
     ORG_NAME = os.environ.get("ORG_NAME", "Harbor & Pine Trading Co.")
 

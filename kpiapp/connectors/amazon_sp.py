@@ -33,6 +33,7 @@ import time
 import zlib
 from datetime import date, datetime, time as clock_time, timedelta, timezone
 from typing import Iterator
+from urllib.parse import urlencode
 
 from kpiapp.connectors import lwa
 from kpiapp.connectors.base import Connector, ConnectorError, DataKind, Document, Failure, register
@@ -50,6 +51,21 @@ MARKETPLACE_REGIONS = {
     "A21TJRUUN4KGV": "EU", "AMEN7PMS3EDWL": "EU",
     "A1VC38T7YXB528": "FE", "A39IBJ37TRP1C6": "FE", "A19VAU5U5O7RUS": "FE",
 }
+# Seller Central of each marketplace: where a seller authorises the app (the website workflow)
+SELLER_CENTRAL = {
+    "ATVPDKIKX0DER": "sellercentral.amazon.com", "A2EUQ1WTGCTBG2": "sellercentral.amazon.ca",
+    "A1AM78C64UM0Y8": "sellercentral.amazon.com.mx", "A2Q3Y263D00KWC": "sellercentral.amazon.com.br",
+    "A1F83G8C2ARO7P": "sellercentral.amazon.co.uk", "A1PA6795UKMFR9": "sellercentral.amazon.de",
+    "A13V1IB3VIYZZH": "sellercentral.amazon.fr", "APJ6JRA9NG5V4": "sellercentral.amazon.it",
+    "A1RKKUPIHCS9HS": "sellercentral.amazon.es", "A1805IZSGTT6HS": "sellercentral.amazon.nl",
+    "A2NODRKZP88ZB9": "sellercentral.amazon.se", "A1C3SOZRARQ6R3": "sellercentral.amazon.pl",
+    "A33AVAJ2PDY3EV": "sellercentral.amazon.com.tr", "A2VIGQ35RCS4UG": "sellercentral.amazon.ae",
+    "A17E79C6D8DWNP": "sellercentral.amazon.sa", "ARBP9OOSHTCHU": "sellercentral.amazon.eg",
+    "A21TJRUUN4KGV": "sellercentral.amazon.in", "AMEN7PMS3EDWL": "sellercentral.amazon.com.be",
+    "A1VC38T7YXB528": "sellercentral.amazon.co.jp", "A39IBJ37TRP1C6": "sellercentral.amazon.com.au",
+    "A19VAU5U5O7RUS": "sellercentral.amazon.sg",
+}
+CONSENT_PATH = "/apps/authorize/consent"
 LWA_URL = lwa.TOKEN_URLS["NA"]  # SP-API exchanges tokens at api.amazon.com for every region
 REPORTS = "/reports/2021-06-30"
 USER_AGENT = f"kpiapp/1.0 (Language=Python/{platform.python_version()}; Platform={platform.system()})"
@@ -132,7 +148,9 @@ class AmazonSP(Connector):
     platform = "amazon_sp"
     kinds = (DataKind.sales, DataKind.orders, DataKind.inventory, DataKind.settlement, DataKind.health)
     credential_fields = ("client_id", "client_secret", "refresh_token")
-    setting_fields = ("marketplace_id",)
+    # application_id: the app's id (amzn1.sp.solution...) for the authorisation link;
+    # selling_partner_id: the seller who authorised it, as Amazon sends it back
+    setting_fields = ("marketplace_id", "application_id", "selling_partner_id")
     default_base_url = REGION_HOSTS["NA"]
 
     @classmethod
@@ -170,6 +188,28 @@ class AmazonSP(Connector):
 
     def token_url(self) -> str:
         return self.api_base() + lwa.TOKEN_PATH if self.stand_in else LWA_URL
+
+    # ---- the seller's authorisation (website workflow) -----------------------------------------
+
+    def authorize_url(self, state: str) -> str:
+        """Seller Central's consent page of the store's marketplace. Amazon sends the seller back
+        to redirect_uri with `spapi_oauth_code`, `state` and `selling_partner_id`; an app still
+        in draft needs `version=beta` (SPAPI_DRAFT_APP)."""
+        application_id = (self.context.settings.get("application_id") or "").strip()
+        if not application_id:
+            raise ConnectorError(Failure.auth_failed, "no application_id in the connection settings")
+        if self.stand_in:
+            base = self.api_base() + CONSENT_PATH
+        else:
+            base = f"https://{SELLER_CENTRAL.get(self.marketplace_id, SELLER_CENTRAL['ATVPDKIKX0DER'])}{CONSENT_PATH}"
+        query = {"application_id": application_id, "state": state,
+                 "redirect_uri": self.context.settings["redirect_uri"]}
+        if self.context.settings.get("beta"):
+            query["version"] = "beta"
+        return f"{base}?{urlencode(query)}"
+
+    def exchange_code(self, code: str) -> None:
+        lwa.exchange_code(self.context, self.token_url(), code, self.context.settings["redirect_uri"])
 
     # ---- the contract -----------------------------------------------------------------------
 

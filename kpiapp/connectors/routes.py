@@ -136,15 +136,20 @@ def authorize(connection_id):
     nonce = secrets.token_urlsafe(16)
     session[SESSION_KEY] = nonce  # bound to this session; a newer link replaces an older one
     state = serializer().dumps({"c": connection.id, "n": nonce})
-    connector.context.settings["redirect_uri"] = redirect_uri()
-    return redirect(connector.authorize_url(state))
+    connector.context.settings.update(redirect_uri=redirect_uri(), beta=current_app.config["SPAPI_DRAFT_APP"])
+    try:
+        return redirect(connector.authorize_url(state))
+    except base.ConnectorError as error:
+        flash(services.failure_words(error.failure), "error")
+        return redirect(url_for("connections.edit", store_id=connection.store_id, platform=connection.platform))
 
 
 @bp.route("/connections/callback")
 @allow("connections.manage")
 def callback():
     connection = checked_state(request.args.get("state", ""))
-    if connection is None or not request.args.get("code"):
+    code = request.args.get("code") or request.args.get("spapi_oauth_code")  # SP-API names it its own way
+    if connection is None or not code:
         flash(_("The authorisation link was not valid (expired, used, or from another session). Try again."),
               "error")
         return redirect(url_for("connections.index"))
@@ -153,7 +158,7 @@ def callback():
     if extras:
         connection.settings = {**(connection.settings or {}), **extras}
         db.session.commit()
-    return finish_authorisation(connection)
+    return finish_authorisation(connection, code)
 
 
 def checked_state(state):
@@ -168,11 +173,11 @@ def checked_state(state):
     return db.session.get(StoreConnection, data.get("c"))
 
 
-def finish_authorisation(connection):
+def finish_authorisation(connection, code):
     connector = services.build_connector(connection)
     connector.context.settings["redirect_uri"] = redirect_uri()
     try:
-        connector.exchange_code(request.args["code"])
+        connector.exchange_code(code)
     except base.ConnectorError as error:
         services.note_failure(connection, error.failure)
         db.session.commit()

@@ -62,7 +62,8 @@ FIELD_WORDS = {
     "app_secret": _l("App secret"), "access_token": _l("Access token"), "region": _l("Region"),
     "marketplace_id": _l("Marketplace ID"), "profile_id": _l("Advertising profile ID"), "shop_id": _l("Shop ID"),
     "shop_cipher": _l("Shop cipher"), "country": _l("Country"), "base_url": _l("API address"),
-    "seller_id": _l("Seller ID"), "timezone": _l("Time zone"),
+    "seller_id": _l("Seller ID"), "timezone": _l("Time zone"), "application_id": _l("Application ID"),
+    "selling_partner_id": _l("Selling partner ID"),
 }
 # brand names, the same in every language
 PLATFORM_NAMES = {"amazon_sp": "Amazon SP-API", "amazon_ads": "Amazon Ads", "shopee": "Shopee",

@@ -356,3 +356,48 @@ def test_a_backfill_requests_a_burst_of_reports_before_awaiting_the_first(stand_
     batch = amazon_sp.CREATE_BATCH
     assert order[:batch] == ["POST"] * batch and order[batch] == "GET"  # 15 made side by side
     assert order.count("POST") == 16 and order[-3] == "POST"  # the 16th after the first 15 were read
+
+
+def sp_without_refresh_token(stand_in, **settings):
+    credentials = {k: v for k, v in SP_CREDENTIALS.items() if k != "refresh_token"}
+    return make("amazon_sp", stand_in, credentials, {"marketplace_id": "ATVPDKIKX0DER",
+                                                     "application_id": fake.SP_APPLICATION_ID,
+                                                     "redirect_uri": "https://kpi.example/connections/callback",
+                                                     **settings})[0]
+
+
+def test_the_sp_api_authorisation_link_gives_a_seller_id_and_a_code_that_buys_a_refresh_token(stand_in):
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    connector = sp_without_refresh_token(stand_in)
+    link = connector.authorize_url("signed-state")
+    assert urlsplit(link).path == amazon_sp.CONSENT_PATH and "version" not in parse_qs(urlsplit(link).query)
+    back = requests.get(link, allow_redirects=False, timeout=5).headers["Location"]
+    answer = parse_qs(urlsplit(back).query)
+    assert back.startswith("https://kpi.example/connections/callback?")
+    assert answer["state"] == ["signed-state"] and answer["selling_partner_id"] == [fake.SP_SELLER_ID]
+    connector.exchange_code(answer["spapi_oauth_code"][0])
+    assert connector.context.tokens.get(lwa.REFRESH) in stand_in.refresh_tokens
+    lwa.forget(connector.context)
+    connector.test()  # SP-API answers with an access token bought by that refresh token
+    with pytest.raises(ConnectorError) as reused:
+        connector.exchange_code(answer["spapi_oauth_code"][0])
+    assert reused.value.failure == Failure.auth_expired
+
+
+def test_the_real_sp_api_link_goes_to_the_marketplaces_seller_central():
+    from urllib.parse import parse_qs, urlsplit
+
+    settings = {"marketplace_id": "A1PA6795UKMFR9", "application_id": "amzn1.sp.solution.x", "beta": True,
+                "redirect_uri": "https://kpi.example/connections/callback"}
+    connector = amazon_sp.AmazonSP(Context("AMZ-DE", {}, settings, MemoryTokens(), amazon_sp.REGION_HOSTS["EU"],
+                                           Client()))
+    link = urlsplit(connector.authorize_url("st"))
+    assert (link.scheme, link.netloc, link.path) == ("https", "sellercentral.amazon.de", "/apps/authorize/consent")
+    assert parse_qs(link.query) == {"application_id": ["amzn1.sp.solution.x"], "state": ["st"],
+                                    "redirect_uri": [settings["redirect_uri"]], "version": ["beta"]}
+    del settings["application_id"]
+    with pytest.raises(ConnectorError):
+        connector.authorize_url("st")

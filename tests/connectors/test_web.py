@@ -118,3 +118,14 @@ def test_pages_in_chinese(login, shop, wire):
     assert "加密存储，不会再次显示" in form and "已设置" in form and "测试连接" in form
     for english in ("Credentials", "Test the connection", "Data to pull", "Last successful pull", "Reconnect"):
         assert english not in index + form
+
+
+def test_the_callback_takes_sp_apis_name_for_the_code(login, admin, shop, wire):
+    connection = connect_testshop(shop)
+    browser = login(admin)
+    state = authorise(browser, connection)
+    done = browser.get(f"/connections/callback?state={state}&spapi_oauth_code={testshop.AUTH_CODE}"
+                       "&selling_partner_id=A3SELLER")
+    assert done.status_code == 302 and edit_path(shop) in done.headers["Location"]
+    db.session.refresh(connection)
+    assert connection.tokens["access_token"] and connection.status == ConnectionStatus.connected

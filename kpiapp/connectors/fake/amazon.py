@@ -48,6 +48,8 @@ bp = Blueprint("fake_amazon", __name__)
 SP_CLIENT_ID = "amzn1.application-oa2-client.kpiappdemosp"
 SP_CLIENT_SECRET = "kpiapp-demo-sp-secret"
 SP_REFRESH_TOKEN = "Atzr|kpiapp-demo-sp-refresh"
+SP_APPLICATION_ID = "amzn1.sp.solution.kpiapp-demo"
+SP_SELLER_ID = "A3KPIAPPDEMO01"
 ADS_CLIENT_ID = "amzn1.application-oa2-client.kpiappdemoads"
 ADS_CLIENT_SECRET = "kpiapp-demo-ads-secret"
 ADS_REFRESH_TOKEN = "Atzr|kpiapp-demo-ads-refresh"
@@ -62,7 +64,7 @@ DEMO_CREDENTIALS = {
     "amazon_ads": {"client_id": ADS_CLIENT_ID, "client_secret": ADS_CLIENT_SECRET,
                    "refresh_token": ADS_REFRESH_TOKEN},
 }
-DEMO_SETTINGS = {"amazon_sp": {"marketplace_id": "ATVPDKIKX0DER"},
+DEMO_SETTINGS = {"amazon_sp": {"marketplace_id": "ATVPDKIKX0DER", "application_id": SP_APPLICATION_ID},
                  "amazon_ads": {"profile_id": "3110000000001", "region": "NA"}}
 
 
@@ -70,7 +72,7 @@ def demo_store_settings(store_code: str) -> dict:
     """{platform: settings} for one demo Amazon store (AMZ-US, AMZ-DE, AMZ-JP, AMZ-UK)."""
     profile = next(pid for pid, code in PROFILES.items() if code == store_code)
     region = {"AMZ-US": "NA", "AMZ-JP": "FE"}.get(store_code, "EU")
-    return {"amazon_sp": {"marketplace_id": MARKETPLACE_IDS[store_code]},
+    return {"amazon_sp": {"marketplace_id": MARKETPLACE_IDS[store_code], "application_id": SP_APPLICATION_ID},
             "amazon_ads": {"profile_id": profile, "region": region}}
 TOKEN_LIFETIME = 3600
 URL_LIFETIME = timedelta(minutes=5)
@@ -290,6 +292,20 @@ def consent():
     state().codes[code] = (args["client_id"], args["redirect_uri"], state().now())
     separator = "&" if "?" in args["redirect_uri"] else "?"
     query = urlencode({"code": code, "state": args.get("state", "")})
+    return redirect(f"{args['redirect_uri']}{separator}{query}")
+
+
+@bp.get("/apps/authorize/consent")
+def seller_central_consent():
+    """Seller Central's consent page for an SP-API app, consenting at once: back to redirect_uri
+    with spapi_oauth_code, the state and the seller's id (the website workflow)."""
+    args = request.args
+    if args.get("application_id") != SP_APPLICATION_ID or not args.get("redirect_uri"):
+        return lwa_error(400, "invalid_request", "A known application_id and a redirect_uri are needed.")
+    code = "ANspDemo" + secrets.token_urlsafe(12)
+    state().codes[code] = (SP_CLIENT_ID, args["redirect_uri"], state().now())
+    separator = "&" if "?" in args["redirect_uri"] else "?"
+    query = urlencode({"spapi_oauth_code": code, "state": args.get("state", ""), "selling_partner_id": SP_SELLER_ID})
     return redirect(f"{args['redirect_uri']}{separator}{query}")
 
 
