@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export KPIAPP_ENV="${KPIAPP_ENV:-dev}" FLASK_APP=wsgi
+# the demo's connected stores point at the stand-in this script starts, on whichever port
+export KPIAPP_FAKE_MARKETPLACE_URL="${KPIAPP_FAKE_MARKETPLACE_URL:-http://127.0.0.1:${FAKE_MARKETPLACE_PORT:-5999}}"
 .venv/bin/flask db upgrade
 .venv/bin/flask kpi seed-demo
 mkdir -p instance
