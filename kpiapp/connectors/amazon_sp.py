@@ -152,6 +152,9 @@ class AmazonSP(Connector):
     # selling_partner_id: the seller who authorised it, as Amazon sends it back
     setting_fields = ("marketplace_id", "application_id", "selling_partner_id")
     default_base_url = REGION_HOSTS["NA"]
+    # sales: one report a day, and createReport and getReportDocument each allow one call a minute
+    # after a burst of 15, so a 30-day catch-up needs tens of minutes
+    seconds_per_day = {DataKind.sales: 120}
 
     @classmethod
     def base_url_for(cls, settings: dict) -> str:

@@ -123,6 +123,9 @@ class Connector:
     credential_fields: tuple[str, ...] = ()  # secrets: sealed at rest, never shown again
     setting_fields: tuple[str, ...] = ()  # plain settings shown on the connection form
     default_base_url: str = ""
+    # seconds a pull of a kind may need per day of its range, beyond the usual job timeout (a kind
+    # fetched as one report per day under a slow rate limit; services.pull_timeout)
+    seconds_per_day: dict = {}
 
     def __init__(self, context: Context):
         self.context = context

@@ -33,7 +33,8 @@ MAX_CATCH_UP_DAYS = 30  # sales/orders/...: yesterday back to the last pulled da
 FIRST_PULL_DAYS = 7  # a new connection's first pull
 LOCK_STALE = timedelta(hours=1)  # a SQLite lock older than this was left by a dead process
 PULL_LOCK_NS = 15  # first key of the PostgreSQL advisory lock (issue 15)
-PULL_JOB_TIMEOUT = 1800
+PULL_JOB_TIMEOUT = 1800  # seconds; longer for a kind the connector says needs time per day
+PULL_SLACK = 600  # seconds added to a per-day estimate
 
 # plain words for a failure code (the connections page, the CLI shows the English)
 FAILURE_WORDS = {
@@ -301,8 +302,9 @@ def is_due(connection, kind, now):
     last = latest_pull(connection.id, kind)
     if last is None:
         return True
-    if last.status in (PullStatus.queued, PullStatus.running):
-        return last.created_at + LOCK_STALE < now  # a pull lost with its worker
+    if last.status in (PullStatus.queued, PullStatus.running):  # lost with its worker after its time
+        allowed = max(LOCK_STALE, timedelta(seconds=pull_timeout(connection, kind, last.date_from, last.date_to)))
+        return last.created_at + allowed < now
     return last.created_at + timedelta(minutes=connection.every_minutes) <= now
 
 
@@ -324,10 +326,18 @@ def queue_pull(connection, kind, date_from, date_to, actor_id=None):
     pull = new_pull(connection, kind, date_from, date_to)
     run = jobs.create("pull", "connection_pull", pull.id, actor_id)
     try:
-        jobs.launch(run, rq_id=f"pull-{pull.id}", timeout=PULL_JOB_TIMEOUT)
+        jobs.launch(run, rq_id=f"pull-{pull.id}", timeout=pull_timeout(connection, kind, date_from, date_to))
     except jobs.QueueUnavailable:
         finish_pull(pull.id, PullStatus.failed, "unreachable", "The job queue is unreachable.")
     return pull.id
+
+
+def pull_timeout(connection, kind, date_from, date_to):
+    """Seconds the pull's job may run: PULL_JOB_TIMEOUT, or the connector's per-day need over the
+    range plus PULL_SLACK when that is longer (a 30-day SP-API sales catch-up: 4,200 s)."""
+    per_day = connector_class(connection.platform).seconds_per_day.get(base.DataKind(kind), 0)
+    days = (date_to - date_from).days + 1
+    return max(PULL_JOB_TIMEOUT, per_day * days + PULL_SLACK)
 
 
 def new_pull(connection, kind, date_from, date_to):

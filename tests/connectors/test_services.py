@@ -190,3 +190,19 @@ def test_a_successful_pull_clears_the_reconnect_flag(shop, wire, stand_in):
     assert services.sync("AMZ-US", DAY, DAY)[0].status == PullStatus.done
     db.session.refresh(connection)
     assert (connection.status, connection.last_error) == (ConnectionStatus.connected, None)
+
+
+def test_a_long_sp_api_sales_catch_up_gets_the_time_it_needs(shop):
+    connection = services.connect(shop, "amazon_sp", {"marketplace_id": "ATVPDKIKX0DER"},
+                                  {"client_id": "a", "client_secret": "b", "refresh_token": "c"})
+    db.session.commit()
+    month = (date(2026, 10, 1), date(2026, 10, 30))
+    assert services.pull_timeout(connection, "sales", *month) == 30 * 120 + services.PULL_SLACK
+    assert services.pull_timeout(connection, "orders", *month) == services.PULL_JOB_TIMEOUT  # one report
+    assert services.pull_timeout(connection, "sales", DAY, DAY) == services.PULL_JOB_TIMEOUT
+    pull = services.new_pull(connection, "sales", *month)
+    pull.status = PullStatus.running
+    db.session.commit()
+    started = pull.created_at
+    assert not services.is_due(connection, "sales", started + timedelta(minutes=65))  # within its 70 min
+    assert services.is_due(connection, "sales", started + timedelta(minutes=71))  # lost with its worker
