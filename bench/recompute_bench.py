@@ -17,6 +17,7 @@ Goal (issue 10): 5,000 people x 8 KPIs over 10M facts < 30 s.
 import argparse
 import os
 import random
+import re
 import sys
 import time
 from datetime import timedelta
@@ -39,12 +40,36 @@ DAYS = 60
 
 
 class QueryCounter:
-    def __init__(self, engine):
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self.seen)
+    """Counts statements; with `timed`, also their seconds by kind (SQL text classified)."""
 
-    def seen(self, *args):
+    def __init__(self, engine):
+        self.count, self.timed, self.kinds = 0, False, {}
+        event.listen(engine, "before_cursor_execute", self.seen)
+        event.listen(engine, "after_cursor_execute", self.done)
+
+    def seen(self, conn, cursor, statement, *args):
         self.count += 1
+        conn.info["bench_started"] = time.perf_counter()
+
+    def done(self, conn, cursor, statement, *args):
+        if self.timed:
+            kind = statement_kind(statement)
+            count, seconds = self.kinds.get(kind, (0, 0.0))
+            self.kinds[kind] = (count + 1, seconds + time.perf_counter() - conn.info["bench_started"])
+
+
+STATEMENT_KINDS = [  # first match wins
+    ("audit", re.compile(r"audit_event|pg_advisory")),
+    ("facts", re.compile(r"metric_fact")),
+    ("fx", re.compile(r"fx_rate")),
+    ("write items", re.compile(r"^\s*UPDATE scorecard_item", re.I)),
+    ("okr", re.compile(r"key_result|objective")),
+    ("load cards/items/cycles", re.compile(r"FROM (scorecard|cycle|metric_definition)\b")),
+]
+
+
+def statement_kind(statement):
+    return next((kind for kind, pattern in STATEMENT_KINDS if pattern.search(statement)), "other")
 
 
 def template_items():
@@ -153,12 +178,46 @@ def explain(db, cycle):
     db.session.rollback()
 
 
+def timed_recompute(db, counter, cycle, today, label, profile):
+    """recompute_cycle once: (items changed, wall s); with `profile`, prints CPU seconds,
+    statement seconds by kind, commit seconds and the kpiapp functions by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    from kpiapp.tracking import services as tracking
+
+    counter.count, counter.kinds, counter.timed = 0, {}, profile
+    profiler = cProfile.Profile() if profile else None
+    cpu, started = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    changed = tracking.recompute_cycle(cycle.id, today=today)
+    if profiler:
+        profiler.disable()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    counter.timed = False
+    if profiler:
+        print(f"profile, {label}: wall {elapsed:.2f} s, CPU of this process {cpu:.2f} s "
+              f"(load {os.getloadavg()[0]:.1f}); statements by kind (count, seconds):")
+        for kind, (count, seconds) in sorted(counter.kinds.items(), key=lambda kv: -kv[1][1]):
+            print(f"  {kind:<26} {count:>6} {seconds:8.2f} s")
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_stats(r"kpiapp|commit|flush", 30)
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
+    return changed, elapsed
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=400)
     parser.add_argument("--facts", type=int, default=400_000)
     parser.add_argument("--team", type=int, default=8, help="people sharing the same stores and shares")
     parser.add_argument("--sample", type=int, default=40, help="scorecards timed on the per-item path")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile both recompute_cycle runs; statement seconds by kind")
+    parser.add_argument("--skip-before", action="store_true", help="skip the per-item sample")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of the batch's fact query (first stores, PostgreSQL)")
     args = parser.parse_args()
@@ -184,33 +243,38 @@ def run(args, db):
     if args.explain:
         explain(db, cycle)
 
-    seconds, queries = before(db, counter, card_ids, today, args.sample)
-    print(f"before (per item, {args.sample} scorecards sampled, compute only): {seconds * 1000:.1f} ms and "
-          f"{queries:.0f} queries per scorecard; extrapolated {seconds * len(card_ids):.1f} s for all")
+    if not args.skip_before:
+        seconds, queries = before(db, counter, card_ids, today, args.sample)
+        print(f"before (per item, {args.sample} scorecards sampled, compute only): {seconds * 1000:.1f} ms and "
+              f"{queries:.0f} queries per scorecard; extrapolated {seconds * len(card_ids):.1f} s for all")
 
     items = db.session.query(ScorecardItem).filter(ScorecardItem.scorecard_id.in_(card_ids),
                                                    ScorecardItem.metric_key.isnot(None)).count()
     db.session.rollback()
-    counter.count, started = 0, time.perf_counter()
+    counter.count, started, cpu = 0, time.perf_counter(), time.process_time()
     results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     db.session.rollback()
-    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {elapsed:.2f} s, "
-          f"{counter.count} queries ({elapsed * 1000 / len(card_ids):.2f} ms, "
-          f"{counter.count / len(card_ids):.2f} queries per scorecard)")
+    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {elapsed:.2f} s "
+          f"(CPU {cpu:.2f} s), {counter.count} queries ({elapsed * 1000 / len(card_ids):.2f} ms, "
+          f"{counter.count / len(card_ids):.2f} queries per scorecard); load {load()}")
 
-    counter.count, started = 0, time.perf_counter()
-    changed = tracking.recompute_cycle(cycle.id, today=today)
-    elapsed = time.perf_counter() - started
-    print(f"after, recompute_cycle end to end (bulk writes, one audit event and commit per batch): "
-          f"{changed} items written in {elapsed:.1f} s, {counter.count} queries ({elapsed * 1000 / len(card_ids):.1f} ms, "
-          f"{counter.count / len(card_ids):.1f} queries per scorecard)")
-    counter.count, started = 0, time.perf_counter()
-    changed = tracking.recompute_cycle(cycle.id, today=today)
-    elapsed = time.perf_counter() - started
-    print(f"after, second recompute_cycle (nothing changed, {changed} items written): {elapsed:.1f} s, "
-          f"{counter.count / len(card_ids):.1f} queries per scorecard")
-    print(f"load average during the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    changed, first = timed_recompute(db, counter, cycle, today, "first run", args.profile)
+    queries = counter.count
+    print(f"after, recompute_cycle end to end (changed items written, one audit event and commit per batch): "
+          f"{changed} items written in {first:.1f} s, {queries} queries ({first * 1000 / len(card_ids):.1f} ms, "
+          f"{queries / len(card_ids):.1f} queries per scorecard); load {load()}")
+    changed, second = timed_recompute(db, counter, cycle, today, "second run, nothing changed", args.profile)
+    print(f"after, second recompute_cycle (nothing changed, {changed} items written): {second:.1f} s, "
+          f"{counter.count} queries ({counter.count / len(card_ids):.1f} per scorecard); load {load()}")
+    scale = 5000 / len(card_ids)
+    print(f"per scorecard: first {first * 1000 / len(card_ids):.2f} ms, second {second * 1000 / len(card_ids):.2f} ms;"
+          f" extrapolated to 5,000 people: first {first * scale:.1f} s, second {second * scale:.1f} s")
+    print(f"load average during the run: {load()}")
+
+
+def load():
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 if __name__ == "__main__":
