@@ -178,35 +178,71 @@ def explain(db, cycle):
     db.session.rollback()
 
 
+def server_cpu(db):
+    """CPU seconds used so far by the PostgreSQL backends of this database (same machine, /proc),
+    None elsewhere: with this process's CPU, a cost the load of other processes barely moves."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    pids = db.session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+class Clock:
+    """Wall, this process's CPU and the database backends' CPU over a block."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.server = server_cpu(self.db)
+        self.cpu, self.started = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.started, time.process_time() - self.cpu
+        server = server_cpu(self.db)
+        self.server = None if server is None or self.server is None else server - self.server
+
+    def __str__(self):
+        server = "" if self.server is None else f", database CPU {self.server:.2f} s"
+        return f"{self.wall:.2f} s (CPU here {self.cpu:.2f} s{server}; load {os.getloadavg()[0]:.1f})"
+
+
 def timed_recompute(db, counter, cycle, today, label, profile):
-    """recompute_cycle once: (items changed, wall s); with `profile`, prints CPU seconds,
-    statement seconds by kind, commit seconds and the kpiapp functions by cumulative time."""
+    """recompute_cycle once: (items changed, wall s); prints wall and CPU seconds and statement
+    seconds by kind; with `profile`, also the kpiapp functions by cumulative time (cProfile)."""
     import cProfile
     import io
     import pstats
 
     from kpiapp.tracking import services as tracking
 
-    counter.count, counter.kinds, counter.timed = 0, {}, profile
+    counter.count, counter.kinds, counter.timed = 0, {}, True
     profiler = cProfile.Profile() if profile else None
-    cpu, started = time.process_time(), time.perf_counter()
-    if profiler:
-        profiler.enable()
-    changed = tracking.recompute_cycle(cycle.id, today=today)
-    if profiler:
-        profiler.disable()
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    with Clock(db) as clock:
+        if profiler:
+            profiler.enable()
+        changed = tracking.recompute_cycle(cycle.id, today=today)
+        if profiler:
+            profiler.disable()
     counter.timed = False
+    print(f"{label}{' (profiled)' if profile else ''}: {changed} items written, {clock}; statements by kind "
+          "(count, seconds until executed, i.e. without fetching):")
+    for kind, (count, seconds) in sorted(counter.kinds.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {kind:<26} {count:>6} {seconds:8.2f} s")
     if profiler:
-        print(f"profile, {label}: wall {elapsed:.2f} s, CPU of this process {cpu:.2f} s "
-              f"(load {os.getloadavg()[0]:.1f}); statements by kind (count, seconds):")
-        for kind, (count, seconds) in sorted(counter.kinds.items(), key=lambda kv: -kv[1][1]):
-            print(f"  {kind:<26} {count:>6} {seconds:8.2f} s")
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
         stats.print_stats(r"kpiapp|commit|flush", 30)
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
-    return changed, elapsed
+    return changed, clock.wall
 
 
 def main():
@@ -251,26 +287,20 @@ def run(args, db):
     items = db.session.query(ScorecardItem).filter(ScorecardItem.scorecard_id.in_(card_ids),
                                                    ScorecardItem.metric_key.isnot(None)).count()
     db.session.rollback()
-    counter.count, started, cpu = 0, time.perf_counter(), time.process_time()
-    results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    counter.count = 0
+    with Clock(db) as clock:
+        results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
     db.session.rollback()
-    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {elapsed:.2f} s "
-          f"(CPU {cpu:.2f} s), {counter.count} queries ({elapsed * 1000 / len(card_ids):.2f} ms, "
-          f"{counter.count / len(card_ids):.2f} queries per scorecard); load {load()}")
+    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {clock}, "
+          f"{counter.count} queries")
 
-    changed, first = timed_recompute(db, counter, cycle, today, "first run", args.profile)
-    queries = counter.count
-    print(f"after, recompute_cycle end to end (changed items written, one audit event and commit per batch): "
-          f"{changed} items written in {first:.1f} s, {queries} queries ({first * 1000 / len(card_ids):.1f} ms, "
-          f"{queries / len(card_ids):.1f} queries per scorecard); load {load()}")
-    changed, second = timed_recompute(db, counter, cycle, today, "second run, nothing changed", args.profile)
-    print(f"after, second recompute_cycle (nothing changed, {changed} items written): {second:.1f} s, "
-          f"{counter.count} queries ({counter.count / len(card_ids):.1f} per scorecard); load {load()}")
+    changed, first = timed_recompute(db, counter, cycle, today, "recompute_cycle, first run", args.profile)
+    changed, second = timed_recompute(db, counter, cycle, today, "recompute_cycle, again (nothing changed)",
+                                      args.profile)
     scale = 5000 / len(card_ids)
     print(f"per scorecard: first {first * 1000 / len(card_ids):.2f} ms, second {second * 1000 / len(card_ids):.2f} ms;"
           f" extrapolated to 5,000 people: first {first * scale:.1f} s, second {second * scale:.1f} s")
-    print(f"load average during the run: {load()}")
+    print(f"load average at the end: {load()}")
 
 
 def load():

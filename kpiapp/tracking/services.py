@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import cast, column, func, select, update, values
+from sqlalchemy import ARRAY, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -293,23 +293,31 @@ def write_batch(card_ids, today, results):
     return len(rows)
 
 
-UPDATE_ROWS = 1000  # items per UPDATE ... FROM (VALUES ...) statement on PostgreSQL
+UPDATE_ROWS = 5000  # items per UPDATE on PostgreSQL
 
 
 def update_items(rows):
-    """Write `actual_columns` rows ({"id", column: value}) of scorecard items. On PostgreSQL one
-    UPDATE ... FROM (VALUES ...) per UPDATE_ROWS rows (psycopg2 runs an executemany as one
-    statement per row); elsewhere the ORM's bulk UPDATE by primary key."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(update(ScorecardItem), rows)
+    """Write `actual_columns` rows ({"id": …, column: value}) of scorecard items.
+
+    On PostgreSQL one `UPDATE … FROM unnest(<one array per column>)` per UPDATE_ROWS rows:
+    one statement with seven array parameters (an executemany is one statement per row, and
+    SQLAlchemy's `values()` construct spends longer compiling thousands of bound
+    parameters than the database spends updating). Each array is bound as ARRAY of the
+    column's type, so its items go through the column's bind processing (JSON, UTC
+    datetimes, Decimal) as the ORM's would. Elsewhere, the ORM's bulk UPDATE by primary key.
+    """
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(update(ScorecardItem), rows)
         return
-    table = ScorecardItem.__table__
-    names = [name for name in rows[0] if name != "id"]
+    dialect, table = session.get_bind().dialect, ScorecardItem.__table__
+    names = ["id", *(name for name in rows[0] if name != "id")]
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+    sql = text(f"UPDATE scorecard_item SET {', '.join(f'{name} = given.{name}' for name in names[1:])} "
+               f"FROM unnest({arrays}) AS given ({', '.join(names)}) WHERE scorecard_item.id = given.id"
+               ).bindparams(*(bindparam(name, type_=ARRAY(table.c[name].type)) for name in names))
     for part in batch.chunks(rows, UPDATE_ROWS):
-        given = values(*(column(name, table.c[name].type) for name in ["id", *names]), name="given").data(
-            [tuple(row[name] for name in ["id", *names]) for row in part])
-        db.session.execute(update(table).where(table.c.id == given.c.id).values(
-            {name: cast(given.c[name], table.c[name].type) for name in names}))
+        session.execute(sql, {name: [row[name] for row in part] for name in names})
 
 
 def changed_row(item, card, today, results):

@@ -262,6 +262,7 @@ def test_the_bulk_write_stores_what_the_orm_update_stores(org, monkeypatch):
 
     from kpiapp.models import ScorecardItem
 
+    updates = len(audit_events("scorecard_item.update"))
     assert tracking.recompute_cycle(org.id, today=TODAY) > 0
     written = stored_items(org)
     db.session.execute(update(ScorecardItem).values(**{name: None for name in ITEM_COLUMNS}))
@@ -269,3 +270,6 @@ def test_the_bulk_write_stores_what_the_orm_update_stores(org, monkeypatch):
     monkeypatch.setattr(tracking, "update_items", lambda rows: db.session.execute(update(ScorecardItem), rows))
     assert tracking.recompute_cycle(org.id, today=TODAY) > 0
     assert stored_items(org) == written
+    # both runs wrote in batches (a failed batch is redone item by item, with an update event each)
+    assert len(audit_events("scorecard_item.recompute")) == 2
+    assert len(audit_events("scorecard_item.update")) == updates
