@@ -11,7 +11,11 @@ services, ~--facts daily facts (SKU rows) over the 60 days elapsed, and EUR rate
   1. before: the per-item path (compute_metric for every metric item, as `recompute_scorecard`
      did) over --sample scorecards, no writes; seconds and queries per scorecard, extrapolated;
   2. after, compute only: batch.compute_scopes for every scorecard's items;
-  3. after, end to end: tracking.recompute_cycle (compute, one bulk write and audit event per batch).
+  3. after, end to end: tracking.recompute_cycle (compute, then the changed scorecards written
+     with one UPDATE and one audit event per batch), then again with nothing changed; each with
+     wall seconds, this process's CPU, the database backends' CPU (PostgreSQL, /proc), the load
+     average and statement seconds by kind; then per scorecard and extrapolated to 5,000 people.
+--profile runs both recompute_cycle calls under cProfile; --skip-before skips step 1.
 Goal (issue 10): 5,000 people x 8 KPIs over 10M facts < 30 s.
 """
 import argparse
