@@ -187,7 +187,8 @@ def server_cpu(db):
     None elsewhere: with this process's CPU, a cost the load of other processes barely moves."""
     if db.engine.dialect.name != "postgresql":
         return None
-    pids = db.session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+    pids = db.session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+    pids = pids.scalars()
     total = 0.0
     for pid in pids:
         try:
@@ -285,7 +286,8 @@ def run(args, db):
 
     if not args.skip_before:
         seconds, queries = before(db, counter, card_ids, today, args.sample)
-        print(f"before (per item, {args.sample} scorecards sampled, compute only): {seconds * 1000:.1f} ms and "
+        print(f"before (per item, {args.sample} scorecards sampled, compute only): "
+              f"{seconds * 1000:.1f} ms and "
               f"{queries:.0f} queries per scorecard; extrapolated {seconds * len(card_ids):.1f} s for all")
 
     items = db.session.query(ScorecardItem).filter(ScorecardItem.scorecard_id.in_(card_ids),
@@ -302,7 +304,8 @@ def run(args, db):
     changed, second = timed_recompute(db, counter, cycle, today, "recompute_cycle, again (nothing changed)",
                                       args.profile)
     scale = 5000 / len(card_ids)
-    print(f"per scorecard: first {first * 1000 / len(card_ids):.2f} ms, second {second * 1000 / len(card_ids):.2f} ms;"
+    print(f"per scorecard: first {first * 1000 / len(card_ids):.2f} ms, "
+          f"second {second * 1000 / len(card_ids):.2f} ms;"
           f" extrapolated to 5,000 people: first {first * scale:.1f} s, second {second * scale:.1f} s")
     print(f"load average at the end: {load()}")
 

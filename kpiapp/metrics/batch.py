@@ -24,8 +24,8 @@ from sqlalchemy import String, cast, distinct, func, select
 
 from kpiapp.extensions import db
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula
-from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, converted, evaluate, fact_filter, load_rates,
-                                     pick_families)
+from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, converted, evaluate, fact_filter,
+                                     load_rates, pick_families)
 from kpiapp.models import MetricDefinition, MetricFact
 from kpiapp.parsers.measures import BASE_MEASURES
 
@@ -139,7 +139,8 @@ class PeriodFacts:
         if key not in self.amounts:
             notes = MetricValue(None)
             picked = self.store_groups(store, measures)[1]
-            amounts = [(g.measure, amount, g.facts) for g, amount in converted(picked, notes, self.rates, self.base)]
+            amounts = [(g.measure, amount, g.facts)
+                       for g, amount in converted(picked, notes, self.rates, self.base)]
             self.amounts[key] = (amounts, notes)
         return self.amounts[key]
 
@@ -157,8 +158,8 @@ class PeriodFacts:
             for measure, amount, facts in amounts:
                 totals[measure] += amount * share
                 result.fact_count += facts
-        self.describe(shares, wanted, [g for store in sorted(shares) for g in self.store_groups(store, wanted)[0]],
-                      result)
+        rows = [g for store in sorted(shares) for g in self.store_groups(store, wanted)[0]]
+        self.describe(shares, wanted, rows, result)
         days = (self.date_to - self.date_from).days + 1
         return evaluate(formula, measures, totals, result, days)
 

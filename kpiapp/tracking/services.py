@@ -316,8 +316,8 @@ def update_items(rows):
     record = ", ".join(f"{name} {table.c[name].type.compile(dialect)}" for name in ["id", *names])
     sets = ", ".join(f"{name} = COALESCE(given.{name}, 'null'::json)" if isinstance(table.c[name].type, JSON)
                      else f"{name} = given.{name}" for name in names)
-    sql = text(f"UPDATE scorecard_item SET {sets} FROM json_to_recordset(CAST(:rows AS JSON)) AS given ({record}) "
-               "WHERE scorecard_item.id = given.id")
+    sql = text(f"UPDATE scorecard_item SET {sets} FROM json_to_recordset(CAST(:rows AS JSON)) "
+               f"AS given ({record}) WHERE scorecard_item.id = given.id")
     for part in batch.chunks(rows, UPDATE_ROWS):
         session.execute(sql, {"rows": json.dumps(part, default=json_scalar)})
 

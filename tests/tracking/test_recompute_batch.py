@@ -267,7 +267,10 @@ def test_the_bulk_write_stores_what_the_orm_update_stores(org, monkeypatch):
     written = stored_items(org)
     db.session.execute(update(ScorecardItem).values(**{name: None for name in ITEM_COLUMNS}))
     db.session.commit()
-    monkeypatch.setattr(tracking, "update_items", lambda rows: db.session.execute(update(ScorecardItem), rows))
+    def orm_update(rows):
+        db.session.execute(update(ScorecardItem), rows)
+
+    monkeypatch.setattr(tracking, "update_items", orm_update)
     assert tracking.recompute_cycle(org.id, today=TODAY) > 0
     assert stored_items(org) == written
     # both runs wrote in batches (a failed batch is redone item by item, with an update event each)
