@@ -11,12 +11,17 @@ services, ~--facts daily facts (SKU rows) over the 60 days elapsed, and EUR rate
   1. before: the per-item path (compute_metric for every metric item, as `recompute_scorecard`
      did) over --sample scorecards, no writes; seconds and queries per scorecard, extrapolated;
   2. after, compute only: batch.compute_scopes for every scorecard's items;
-  3. after, end to end: tracking.recompute_cycle (compute, one bulk write and audit event per batch).
+  3. after, end to end: tracking.recompute_cycle (compute, then the changed scorecards written
+     with one UPDATE and one audit event per batch), then again with nothing changed; each with
+     wall seconds, this process's CPU, the database backends' CPU (PostgreSQL, /proc), the load
+     average and statement seconds by kind; then per scorecard and extrapolated to 5,000 people.
+--profile runs both recompute_cycle calls under cProfile; --skip-before skips step 1.
 Goal (issue 10): 5,000 people x 8 KPIs over 10M facts < 30 s.
 """
 import argparse
 import os
 import random
+import re
 import sys
 import time
 from datetime import timedelta
@@ -39,12 +44,36 @@ DAYS = 60
 
 
 class QueryCounter:
-    def __init__(self, engine):
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self.seen)
+    """Counts statements; with `timed`, also their seconds by kind (SQL text classified)."""
 
-    def seen(self, *args):
+    def __init__(self, engine):
+        self.count, self.timed, self.kinds = 0, False, {}
+        event.listen(engine, "before_cursor_execute", self.seen)
+        event.listen(engine, "after_cursor_execute", self.done)
+
+    def seen(self, conn, cursor, statement, *args):
         self.count += 1
+        conn.info["bench_started"] = time.perf_counter()
+
+    def done(self, conn, cursor, statement, *args):
+        if self.timed:
+            kind = statement_kind(statement)
+            count, seconds = self.kinds.get(kind, (0, 0.0))
+            self.kinds[kind] = (count + 1, seconds + time.perf_counter() - conn.info["bench_started"])
+
+
+STATEMENT_KINDS = [  # first match wins
+    ("audit", re.compile(r"audit_event|pg_advisory")),
+    ("facts", re.compile(r"metric_fact")),
+    ("fx", re.compile(r"fx_rate")),
+    ("write items", re.compile(r"^\s*UPDATE scorecard_item", re.I)),
+    ("okr", re.compile(r"key_result|objective")),
+    ("load cards/items/cycles", re.compile(r"FROM (scorecard|cycle|metric_definition)\b")),
+]
+
+
+def statement_kind(statement):
+    return next((kind for kind, pattern in STATEMENT_KINDS if pattern.search(statement)), "other")
 
 
 def template_items():
@@ -153,12 +182,83 @@ def explain(db, cycle):
     db.session.rollback()
 
 
+def server_cpu(db):
+    """CPU seconds used so far by the PostgreSQL backends of this database (same machine, /proc),
+    None elsewhere: with this process's CPU, a cost the load of other processes barely moves."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    pids = db.session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+    pids = pids.scalars()
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+class Clock:
+    """Wall, this process's CPU and the database backends' CPU over a block."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.server = server_cpu(self.db)
+        self.cpu, self.started = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.started, time.process_time() - self.cpu
+        server = server_cpu(self.db)
+        self.server = None if server is None or self.server is None else server - self.server
+
+    def __str__(self):
+        server = "" if self.server is None else f", database CPU {self.server:.2f} s"
+        return f"{self.wall:.2f} s (CPU here {self.cpu:.2f} s{server}; load {os.getloadavg()[0]:.1f})"
+
+
+def timed_recompute(db, counter, cycle, today, label, profile):
+    """recompute_cycle once: (items changed, wall s); prints wall and CPU seconds and statement
+    seconds by kind; with `profile`, also the kpiapp functions by cumulative time (cProfile)."""
+    import cProfile
+    import io
+    import pstats
+
+    from kpiapp.tracking import services as tracking
+
+    counter.count, counter.kinds, counter.timed = 0, {}, True
+    profiler = cProfile.Profile() if profile else None
+    with Clock(db) as clock:
+        if profiler:
+            profiler.enable()
+        changed = tracking.recompute_cycle(cycle.id, today=today)
+        if profiler:
+            profiler.disable()
+    counter.timed = False
+    print(f"{label}{' (profiled)' if profile else ''}: {changed} items written, {clock}; statements by kind "
+          "(count, seconds until executed, i.e. without fetching):")
+    for kind, (count, seconds) in sorted(counter.kinds.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {kind:<26} {count:>6} {seconds:8.2f} s")
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_stats(r"kpiapp|commit|flush", 30)
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
+    return changed, clock.wall
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=400)
     parser.add_argument("--facts", type=int, default=400_000)
     parser.add_argument("--team", type=int, default=8, help="people sharing the same stores and shares")
     parser.add_argument("--sample", type=int, default=40, help="scorecards timed on the per-item path")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile both recompute_cycle runs; statement seconds by kind")
+    parser.add_argument("--skip-before", action="store_true", help="skip the per-item sample")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of the batch's fact query (first stores, PostgreSQL)")
     args = parser.parse_args()
@@ -184,33 +284,34 @@ def run(args, db):
     if args.explain:
         explain(db, cycle)
 
-    seconds, queries = before(db, counter, card_ids, today, args.sample)
-    print(f"before (per item, {args.sample} scorecards sampled, compute only): {seconds * 1000:.1f} ms and "
-          f"{queries:.0f} queries per scorecard; extrapolated {seconds * len(card_ids):.1f} s for all")
+    if not args.skip_before:
+        seconds, queries = before(db, counter, card_ids, today, args.sample)
+        print(f"before (per item, {args.sample} scorecards sampled, compute only): "
+              f"{seconds * 1000:.1f} ms and "
+              f"{queries:.0f} queries per scorecard; extrapolated {seconds * len(card_ids):.1f} s for all")
 
     items = db.session.query(ScorecardItem).filter(ScorecardItem.scorecard_id.in_(card_ids),
                                                    ScorecardItem.metric_key.isnot(None)).count()
     db.session.rollback()
-    counter.count, started = 0, time.perf_counter()
-    results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
-    elapsed = time.perf_counter() - started
+    counter.count = 0
+    with Clock(db) as clock:
+        results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
     db.session.rollback()
-    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {elapsed:.2f} s, "
-          f"{counter.count} queries ({elapsed * 1000 / len(card_ids):.2f} ms, "
-          f"{counter.count / len(card_ids):.2f} queries per scorecard)")
+    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {clock}, "
+          f"{counter.count} queries")
 
-    counter.count, started = 0, time.perf_counter()
-    changed = tracking.recompute_cycle(cycle.id, today=today)
-    elapsed = time.perf_counter() - started
-    print(f"after, recompute_cycle end to end (bulk writes, one audit event and commit per batch): "
-          f"{changed} items written in {elapsed:.1f} s, {counter.count} queries ({elapsed * 1000 / len(card_ids):.1f} ms, "
-          f"{counter.count / len(card_ids):.1f} queries per scorecard)")
-    counter.count, started = 0, time.perf_counter()
-    changed = tracking.recompute_cycle(cycle.id, today=today)
-    elapsed = time.perf_counter() - started
-    print(f"after, second recompute_cycle (nothing changed, {changed} items written): {elapsed:.1f} s, "
-          f"{counter.count / len(card_ids):.1f} queries per scorecard")
-    print(f"load average during the run: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    changed, first = timed_recompute(db, counter, cycle, today, "recompute_cycle, first run", args.profile)
+    changed, second = timed_recompute(db, counter, cycle, today, "recompute_cycle, again (nothing changed)",
+                                      args.profile)
+    scale = 5000 / len(card_ids)
+    print(f"per scorecard: first {first * 1000 / len(card_ids):.2f} ms, "
+          f"second {second * 1000 / len(card_ids):.2f} ms;"
+          f" extrapolated to 5,000 people: first {first * scale:.1f} s, second {second * scale:.1f} s")
+    print(f"load average at the end: {load()}")
+
+
+def load():
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ stores with shares × period), so here:
   and lists each group's import ids, one counts the facts partly outside the period by
   (store, measure), and one loads the FX rates of every (date, currency) needed;
 * each scope is then evaluated in Python with the functions `compute_metric` uses
-  (pick_families, convert_and_weigh, evaluate) over its stores' rows in the same order,
+  (pick_families, converted, evaluate) over its stores' rows in the same order, each store's
+  groups picked and converted once for every scope holding it,
   so value, inputs and provenance are identical to `compute_metric`'s, Decimal for Decimal.
 """
 from collections import defaultdict
@@ -23,7 +24,7 @@ from sqlalchemy import String, cast, distinct, func, select
 
 from kpiapp.extensions import db
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula
-from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, convert_and_weigh, evaluate, fact_filter,
+from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, converted, evaluate, fact_filter,
                                      load_rates, pick_families)
 from kpiapp.models import MetricDefinition, MetricFact
 from kpiapp.parsers.measures import BASE_MEASURES
@@ -90,8 +91,9 @@ class PeriodFacts:
         for part in chunks(stores):
             self.load(part, measures)
         groups = [g for rows in self.rows.values() for g in rows]
-        self.rates = load_rates(groups, current_app.config["BASE_CURRENCY"])
-        self.picked = {}
+        self.base = current_app.config["BASE_CURRENCY"]
+        self.rates = load_rates(groups, self.base)
+        self.picked, self.amounts = {}, {}
 
     def load(self, stores, measures):
         for g in self.fact_groups(stores, measures):
@@ -130,15 +132,34 @@ class PeriodFacts:
             self.picked[key] = (rows, pick_families(rows))
         return self.picked[key]
 
+    def store_amounts(self, store, measures):
+        """One store's summed groups in the base currency, cached: [(measure, amount, facts)] in
+        `converted`'s order, with the FX notes and missing rates they gave (MetricValue)."""
+        key = (store, measures)
+        if key not in self.amounts:
+            notes = MetricValue(None)
+            picked = self.store_groups(store, measures)[1]
+            amounts = [(g.measure, amount, g.facts)
+                       for g, amount in converted(picked, notes, self.rates, self.base)]
+            self.amounts[key] = (amounts, notes)
+        return self.amounts[key]
+
     def compute(self, scope, definition, formula, measures):
-        """What compute_metric returns for this scope (same functions, same row order)."""
+        """What compute_metric returns for this scope: convert_and_weigh's sums, store by store in
+        the same order (each store's conversion done once for every scope holding it)."""
         result = MetricValue(None, formula=str(formula), version=definition.version)
         shares = {store: Decimal(share) for store, share in scope.shares}
         wanted = frozenset(measures)
-        parts = [self.store_groups(store, wanted) for store in sorted(shares)]
-        kept = [g for _, picked in parts for g in picked]
-        totals = convert_and_weigh(kept, shares, result, self.rates)
-        self.describe(shares, wanted, [g for rows, _ in parts for g in rows], result)
+        totals = defaultdict(Decimal)
+        for store in sorted(shares):
+            amounts, notes = self.store_amounts(store, wanted)
+            merge_notes(result, notes)
+            share = shares[store]
+            for measure, amount, facts in amounts:
+                totals[measure] += amount * share
+                result.fact_count += facts
+        rows = [g for store in sorted(shares) for g in self.store_groups(store, wanted)[0]]
+        self.describe(shares, wanted, rows, result)
         days = (self.date_to - self.date_from).days + 1
         return evaluate(formula, measures, totals, result, days)
 
@@ -150,3 +171,14 @@ class PeriodFacts:
         partial = sum(self.partial.get(p, 0) for p in pairs)
         if partial:
             result.notes.append(f"{partial} facts cover dates partly outside the period and were left out.")
+
+
+def merge_notes(result, notes):
+    """Append one store's FX notes and missing rates to the scope's, as note_rate would: each once,
+    in first-seen order."""
+    for mine, theirs in ((result.fx_notes, notes.fx_notes), (result.missing_rates, notes.missing_rates)):
+        seen = set(mine)
+        for note in theirs:
+            if note not in seen:
+                mine.append(note)
+                seen.add(note)

@@ -223,8 +223,12 @@ def pick_families(groups):
         by_measure[(g.store_id, g.measure)].append(g)
     kept = []
     for items in by_measure.values():
+        families = sorted({g.family for g in items}, key=family_rank)
+        if len(families) == 1:  # nothing covered yet when the first family is chosen: all of it
+            kept += items
+            continue
         covered = set()
-        for family in sorted({g.family for g in items}, key=family_rank):
+        for family in families:
             chosen = [g for g in items if g.family == family and not days(g) & covered]
             kept += chosen
             covered.update(*(days(g) for g in chosen))
@@ -232,6 +236,8 @@ def pick_families(groups):
 
 
 def days(group):
+    if group.period_end == group.business_date:
+        return {group.business_date}
     span = (group.period_end - group.business_date).days
     return {group.business_date + timedelta(days=n) for n in range(span + 1)}
 
@@ -240,6 +246,15 @@ def convert_and_weigh(groups, shares, result, rates=None):
     base = current_app.config["BASE_CURRENCY"]
     rates = load_rates(groups, base) if rates is None else rates
     totals = defaultdict(Decimal)
+    for g, amount in converted(groups, result, rates, base):
+        totals[g.measure] += amount * shares[g.store_id]
+        result.fact_count += g.facts
+    return totals
+
+
+def converted(groups, result, rates, base):
+    """(group, amount in the base currency) of each group whose rate is known, in order; the
+    rates used and the missing ones are noted on `result` (a group without its rate is left out)."""
     for g in groups:
         amount = Decimal(str(g.total))
         if BASE_MEASURES[g.measure].unit == "money" and (g.currency or base) != base:
@@ -249,9 +264,7 @@ def convert_and_weigh(groups, shares, result, rates=None):
                 continue
             note_rate(result, g.currency, g.business_date, rate)
             amount *= rate
-        totals[g.measure] += amount * shares[g.store_id]
-        result.fact_count += g.facts
-    return totals
+        yield g, amount
 
 
 def load_rates(groups, base):

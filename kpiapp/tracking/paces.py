@@ -199,7 +199,8 @@ class DayView(batch.PeriodFacts):
     def __init__(self, facts, day):  # no super().__init__: nothing is queried again
         self.date_from, self.date_to = facts.date_from, day
         self.rows = {store: [g for g in rows if g.period_end <= day] for store, rows in facts.rows.items()}
-        self.imports, self.partial, self.rates, self.picked = facts.imports, {}, facts.rates, {}
+        self.imports, self.partial, self.rates, self.base = facts.imports, {}, facts.rates, facts.base
+        self.picked, self.amounts = {}, {}
 
 
 def _dec(value):

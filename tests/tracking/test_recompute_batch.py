@@ -241,3 +241,38 @@ def test_sku_rows_count_only_where_no_total_row_exists(org):
     assert sum(count for _, count in expected.values()) < sum(
         1 for r in rows if START <= r.business_date and r.period_end <= TODAY)
     assert any(r.sku and r.ref for r in rows)
+
+
+ITEM_COLUMNS = ("actual", "data_as_of", "provenance", "computed_points", "explanation", "final_points")
+
+
+def stored_items(cycle):
+    """The written columns of the cycle's items as the database holds them (SQL NULL apart from JSON null)."""
+    from sqlalchemy import text
+
+    columns = ", ".join(f"{name} IS NULL, CAST({name} AS TEXT)" for name in ITEM_COLUMNS)
+    return db.session.execute(text(
+        f"SELECT i.id, {columns} FROM scorecard_item i JOIN scorecard s ON s.id = i.scorecard_id "
+        "WHERE s.cycle_id = :cycle ORDER BY i.id"), {"cycle": cycle.id}).all()
+
+
+def test_the_bulk_write_stores_what_the_orm_update_stores(org, monkeypatch):
+    """update_items (UPDATE ... FROM VALUES on PostgreSQL) against the ORM's bulk UPDATE by key."""
+    from sqlalchemy import update
+
+    from kpiapp.models import ScorecardItem
+
+    updates = len(audit_events("scorecard_item.update"))
+    assert tracking.recompute_cycle(org.id, today=TODAY) > 0
+    written = stored_items(org)
+    db.session.execute(update(ScorecardItem).values(**{name: None for name in ITEM_COLUMNS}))
+    db.session.commit()
+    def orm_update(rows):
+        db.session.execute(update(ScorecardItem), rows)
+
+    monkeypatch.setattr(tracking, "update_items", orm_update)
+    assert tracking.recompute_cycle(org.id, today=TODAY) > 0
+    assert stored_items(org) == written
+    # both runs wrote in batches (a failed batch is redone item by item, with an update event each)
+    assert len(audit_events("scorecard_item.recompute")) == 2
+    assert len(audit_events("scorecard_item.update")) == updates
