@@ -1,8 +1,7 @@
 """Appraisal cycle: KPI templates, cycles, scorecards and their history (docs/appraisal.md)."""
 from enum import StrEnum
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint,
-                        true)
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.appraisal.appeal_flow import AppealState
@@ -195,8 +194,6 @@ class Scorecard(db.Model):
 
 class ScorecardItem(ItemFields, db.Model):
     __tablename__ = "scorecard_item"
-    # covers queries.cycle_point_sums (an index-only scan instead of reading the wide item rows)
-    __table_args__ = (Index("ix_scorecard_item_points", "scorecard_id", "weight", "final_points"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), index=True)
     # [{"store_id": 1, "share_pct": "40.00"}]: the stores this item is measured on

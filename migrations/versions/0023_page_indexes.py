@@ -1,13 +1,10 @@
-"""page indexes: user.manager_id, user.department_id, store_owner.person_id, and
-scorecard_item (scorecard_id, weight, final_points)
+"""page indexes: user.manager_id, user.department_id, store_owner.person_id
 
 The reporting line is walked downwards (policy.team_ids: WHERE manager_id = ...), "has
 reports" is asked on every page (EXISTS manager_id = ...), the cycle pages join people to
 their departments and the store filters look owners up by person: without these indexes
 each is a scan of every person or owner, so its cost grew with the org (issue 10,
-docs/scaling.md "Pages at scale"). The calibration page and the company dashboard sum every
-latest scorecard's points x weights (queries.cycle_point_sums): the item rows are wide (their
-explanation and provenance), and the covering index halves that query at 2,000 people.
+docs/scaling.md "Pages at scale").
 
 Revision ID: 0023
 Revises: 0022
@@ -27,7 +24,6 @@ INDEXES = (
     ('ix_user_manager_id', 'user', ['manager_id']),
     ('ix_user_department_id', 'user', ['department_id']),
     ('ix_store_owner_person_id', 'store_owner', ['person_id']),
-    ('ix_scorecard_item_points', 'scorecard_item', ['scorecard_id', 'weight', 'final_points']),
 )
 
 
