@@ -7,6 +7,7 @@ import contextvars
 import statistics
 import time
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 from sqlalchemy import event
 
@@ -40,3 +41,84 @@ def measure(client, db, path, repeat=1):
         assert response.status_code == 200, (path, response.status_code)
         counts.append(len(seen))
     return counts[-1], statistics.median(timings)
+
+
+# ---- issue 10's pages on a seeded database, in-process ----------------------------------------
+#
+#     flask --app wsgi kpi seed-scale --people 2000 --facts 200000   # once, into an empty database
+#     DATABASE_URL=postgresql://... .venv/bin/python bench/page_timing.py [--repeat 20] [--cycle 1] [--json]
+#
+# One test client per role of bench/scale_bench.py; each page is fetched once to warm up, then
+# --repeat times. Prints per page: p50/p95 wall ms, median CPU ms of this process (Flask, SQLAlchemy,
+# Jinja; the database's own time is the rest), statements, bytes, and the ratio of p50 to the
+# floor /healthz measured the same way; the load average before and after.
+
+def timings(client, db, path, repeat):
+    """(wall ms, cpu ms) of `repeat` GETs of path (after one warm-up) and the last response."""
+    db.session.commit()
+    contextvars.Context().run(client.get, path)
+    walls, cpus = [], []
+    for _ in range(repeat):
+        db.session.commit()
+        wall, cpu = time.perf_counter(), time.process_time()
+        response = contextvars.Context().run(client.get, path)
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    assert response.status_code == 200, (path, response.status_code)
+    return walls, cpus, response
+
+
+def page_row(client, db, path, repeat):
+    walls, cpus, response = timings(client, db, path, repeat)
+    cuts = statistics.quantiles(walls, n=20, method="inclusive")
+    statements = measure(client, db, path)[0]
+    return {"p50_ms": round(statistics.median(walls), 1), "p95_ms": round(cuts[18], 1),
+            "cpu_ms": round(statistics.median(cpus), 1), "queries": statements, "bytes": len(response.data)}
+
+
+def run_pages(app, cycle_id, repeat):
+    from bench.scale_bench import LOGINS, pages
+    from kpiapp.demo import DEMO_PASSWORD
+    from kpiapp.demo.scale import email_of
+    from kpiapp.extensions import db
+    from tests.helpers import signed_in_client
+
+    clients = {who: contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(login)),
+                                              DEMO_PASSWORD) for who, login in LOGINS.items()}
+    rows = {}
+    for name, (who, path) in [*pages(cycle_id).items(), ("healthz", ("hr", "/healthz"))]:
+        rows[name] = page_row(clients[who], db, path, repeat)
+    return rows
+
+
+def main():
+    import argparse
+    import json
+    import os
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from kpiapp.app import create_app
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--cycle", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    app = create_app()
+    load_before = [round(v, 2) for v in os.getloadavg()]
+    with app.app_context():
+        rows = run_pages(app, args.cycle, args.repeat)
+    load_after = [round(v, 2) for v in os.getloadavg()]
+    floor = rows["healthz"]["p50_ms"] or 1
+    for name, row in rows.items():
+        print(f"{name:<14} p50 {row['p50_ms']:>7.1f} ms p95 {row['p95_ms']:>7.1f} ms cpu {row['cpu_ms']:>6.1f} ms"
+              f"  {row['queries']:>2} statements {row['bytes']:>8} B  p50/healthz {row['p50_ms'] / floor:5.1f}")
+    print(f"load average before {load_before}, after {load_after}")
+    if args.json:
+        print(json.dumps({"pages": rows, "load_avg": [load_before, load_after]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -164,7 +164,7 @@ def visible_scorecards_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return Scorecard.person_id.in_(line_ids(user))
+    return in_line(Scorecard.person_id, user)
 
 
 def team_scorecards_filter(user):
@@ -173,7 +173,7 @@ def team_scorecards_filter(user):
 
     if user.role == Role.client:
         return false()
-    return Scorecard.person_id.in_(team_ids(user))
+    return Scorecard.person_id.in_(team_select(user))
 
 
 def visible_cycles_filter(user):
@@ -210,7 +210,7 @@ def visible_reports_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return (IssuedReport.kind == ReportKind.scorecard) & IssuedReport.person_id.in_(line_ids(user))
+    return (IssuedReport.kind == ReportKind.scorecard) & in_line(IssuedReport.person_id, user)
 
 
 # ---- bonus (docs/bonus.md) -----------------------------------------------------------------
@@ -331,15 +331,29 @@ def authorize(action, obj, user=None):
     return obj
 
 
-def team_ids(user):
-    """Ids of everyone below `user` in the reporting line, in one recursive query.
+def team_select(user):
+    """A SELECT of the ids of everyone below `user` in the reporting line (recursive).
 
-    UNION (not UNION ALL) drops rows already found, so a loop in the line ends."""
+    UNION (not UNION ALL) drops rows already found, so a loop in the line ends. The CTE is
+    unnamed so that two of them can sit in one statement. The WHERE clauses below embed
+    this SELECT rather than the ids it finds: a literal IN list of the whole team cost one
+    more query, a bind parameter per person and planning time per statement, all growing
+    with the org (issue 10, docs/scaling.md "Pages at scale")."""
+    below = select(User.id).where(User.manager_id == user.id).cte(recursive=True)
+    below = below.union(select(User.id).where(User.manager_id == below.c.id))
+    return select(below.c.id)
+
+
+def team_ids(user):
+    """Ids of everyone below `user` in the reporting line, in one recursive query."""
     from kpiapp.extensions import db
 
-    below = select(User.id).where(User.manager_id == user.id).cte("below", recursive=True)
-    below = below.union(select(User.id).where(User.manager_id == below.c.id))
-    return set(db.session.execute(select(below.c.id)).scalars())
+    return set(db.session.execute(team_select(user)).scalars())
+
+
+def in_line(column, user):
+    """`column` holds `user` or someone below them in the line (a WHERE clause, no query)."""
+    return (column == user.id) | column.in_(team_select(user))
 
 
 def once_per_request(name, user, answer):
@@ -407,8 +421,7 @@ def visible_stores_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    owners = line_ids(user)
-    return Store.id.in_(select(StoreOwner.store_id).where(StoreOwner.person_id.in_(owners)))
+    return Store.id.in_(select(StoreOwner.store_id).where(in_line(StoreOwner.person_id, user)))
 
 
 def can_view_store(user, store):
@@ -443,8 +456,7 @@ def visible_departments_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    people = line_ids(user)
-    return Department.id.in_(select(User.department_id).where(User.id.in_(people)))
+    return Department.id.in_(select(User.department_id).where(in_line(User.id, user)))
 
 
 def visible_people_filter(user):
@@ -453,7 +465,7 @@ def visible_people_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return User.id.in_(line_ids(user))
+    return in_line(User.id, user)
 
 
 def can_publish_company_panels(user, _obj=None):
@@ -622,7 +634,7 @@ def visible_objectives_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    mine = Objective.owner_id.in_(line_ids(user))
+    mine = in_line(Objective.owner_id, user)
     open_levels = (Objective.level == ObjectiveLevel.company) | (
         Objective.level.in_([ObjectiveLevel.department, ObjectiveLevel.team]) & Objective.shared)
     teammates = false()
@@ -652,7 +664,7 @@ def visible_tasks_filter(user):
         return false()
     if _is_hr(user):
         return true()
-    return Task.assignee_id.in_(line_ids(user)) | (Task.creator_id == user.id)
+    return in_line(Task.assignee_id, user) | (Task.creator_id == user.id)
 
 
 def task_parties(user, task):

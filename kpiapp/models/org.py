@@ -86,7 +86,7 @@ class StoreOwner(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     share_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     store = relationship("Store", back_populates="owners")
     person = relationship("User")

@@ -29,9 +29,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(String(16), default=Role.employee)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"))
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     client_company_id: Mapped[int | None] = mapped_column(ForeignKey("client_company.id"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     # IM accounts for messages to this person (docs/notifications.md); else matched by e-mail
