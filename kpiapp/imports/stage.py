@@ -22,7 +22,7 @@ one transaction and its natural-key upsert.
 """
 from __future__ import annotations
 
-from sqlalchemy import case, delete, func, insert, literal, select, text
+from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kpiapp.extensions import db
@@ -64,6 +64,7 @@ class StageSink:
         self.limit = limit
         self.rolls_up = False
         self.used = False
+        self.count = 0  # raw rows written
 
     def write(self, rows) -> None:
         if not self.used:
@@ -74,8 +75,8 @@ class StageSink:
             if conn.dialect.name == "postgresql":
                 copy_rows(conn, self.import_id, rows)
             else:
-                conn.execute(insert(STAGE), [dict(zip(ROW_COLUMNS, row), import_id=self.import_id, stage=RAW)
-                                             for row in rows])
+                insert_rows(conn, self.import_id, rows)
+            self.count += len(rows)
         db.session.commit()
 
     def roll_up(self) -> None:
@@ -91,6 +92,18 @@ def copy_rows(conn, import_id, rows) -> None:
             copy.write_row(head + row)
 
 
+def insert_rows(conn, import_id, rows) -> None:
+    """SQLite: executemany on the driver, a row at a time (no list of dicts); values bound as
+    SQLAlchemy binds Numeric there (float), dates as ISO text."""
+    columns = ("import_id", "stage") + ROW_COLUMNS
+    marks = ", ".join("?" * len(columns))
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.executemany(f"INSERT INTO fact_stage ({', '.join(columns)}) VALUES ({marks})", (
+        (import_id, RAW, seq, line, day.isoformat(), end.isoformat() if end else None, measure, float(value),
+         currency, sku, ref, code, once)
+        for seq, line, day, end, measure, value, currency, sku, ref, code, once in rows))
+
+
 def clear(import_id: int) -> None:
     """Delete an import's stage rows (in the caller's transaction)."""
     db.session.execute(delete(STAGE).where(STAGE.c.import_id == import_id))
@@ -99,8 +112,8 @@ def clear(import_id: int) -> None:
 def settle(sink: StageSink, latest) -> list[RowError]:
     """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
     conn = db.session.connection()
-    errors = key_errors(conn, sink.import_id)
-    group(conn, sink.import_id, sink.rolls_up)
+    keys = group(conn, sink.import_id, sink.rolls_up)
+    errors = key_errors(conn, sink.import_id) if keys < sink.count else []  # else every key came once
     return errors + refuse_future(conn, sink.import_id, latest)
 
 
@@ -116,12 +129,13 @@ def key_errors(conn, import_id) -> list[RowError]:
     return errors
 
 
-def group(conn, import_id, rolls_up) -> None:
+def group(conn, import_id, rolls_up) -> int:
+    """One row per key into stage 1; returns how many keys."""
     value = ROLLED_UP if rolls_up else "value"
-    conn.execute(text(f"""
+    return conn.execute(text(f"""
         INSERT INTO fact_stage (import_id, stage, seq, line, {KEY}, value, currency, once)
         SELECT :i, {GROUPED}, first_seq, first_line, {KEY}, {value}, first_currency, false
-        FROM ({SUMMED}) g"""), {"i": import_id})
+        FROM ({SUMMED}) g"""), {"i": import_id}).rowcount
 
 
 def refuse_future(conn, import_id, latest) -> list[RowError]:
