@@ -297,9 +297,10 @@ def fact_rows(upload, result):
 def staged_rows(upload, result):
     """fact_rows() for facts staged in fact_stage: the same store rules, applied in SQL."""
     codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
-    resolved = {code: resolve_store(upload.store_id, code, codes) for code in stage.store_codes(upload.import_id)}
-    errors = stage.refuse_stores(upload.import_id, {code: problem for code, (_, problem) in resolved.items()
-                                                    if problem})
+    resolved = {code: resolve_store(upload.store_id, code, codes)
+                for code in stage.store_codes(upload.import_id)}
+    problems = {code: problem for code, (_, problem) in resolved.items() if problem}
+    errors = stage.refuse_stores(upload.import_id, problems)
     store_of = {code: store_id for code, (store_id, problem) in resolved.items() if not problem}
     return stage.StagedRows(upload.import_id, store_of, result.family), errors
 

@@ -193,8 +193,9 @@ class StagedRows(FactSet):
         c = STAGE.c
         mine = (c.import_id == import_id, c.stage == GROUPED)
         self.count = db.session.execute(select(func.count()).where(*mine)).scalar()
-        spans = db.session.execute(select(c.store_code, c.measure, c.business_date,
-                                          func.coalesce(c.period_end, c.business_date)).distinct().where(*mine))
+        end = func.coalesce(c.period_end, c.business_date)
+        spans = db.session.execute(
+            select(c.store_code, c.measure, c.business_date, end).distinct().where(*mine))
         self.take_spans(spans, store_of)
 
     def write(self, conn, direct: bool) -> None:
@@ -202,8 +203,9 @@ class StagedRows(FactSet):
         order the in-memory path writes); ON CONFLICT DO UPDATE unless the slice was empty."""
         c = STAGE.c
         store_id = case(self.store_of, value=c.store_code)
-        rows = select(store_id, literal(self.family), c.business_date, func.coalesce(c.period_end, c.business_date),
-                      c.sku, c.ref, c.measure, c.value, c.currency, literal(self.import_id), c.line).where(
+        end = func.coalesce(c.period_end, c.business_date)
+        rows = select(store_id, literal(self.family), c.business_date, end, c.sku, c.ref, c.measure, c.value,
+                      c.currency, literal(self.import_id), c.line).where(
             c.import_id == self.import_id, c.stage == GROUPED).order_by(c.seq)
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(MetricFact.__table__).from_select(list(FACT_COLUMNS), rows)

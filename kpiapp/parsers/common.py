@@ -1231,7 +1231,8 @@ class Collector:
         table = self.facts
         for fact in facts:
             key = (fact[1], fact[7], fact[5], fact[6], fact[2], fact[8])  # Fact.key, without the call
-            if key in table or (fact.currency and fact.currency not in self.currencies) or self.raw is not None:
+            if (key in table or (fact.currency and fact.currency not in self.currencies)
+                    or self.raw is not None):
                 self._put(fact, "sum")
             else:
                 table[key] = fact
@@ -1294,8 +1295,9 @@ class Collector:
         for key, fact in list(self.facts.items()):
             group = key[:2] + key[3:]
             if not fact.sku and group in sku_sums:
-                self.facts[key] = Fact(fact.line, fact.business_date, fact.measure, fact.value + sku_sums[group],
-                                       fact.currency, "", fact.ref, fact.period_end, fact.store_code)
+                self.facts[key] = Fact(fact.line, fact.business_date, fact.measure,
+                                       fact.value + sku_sums[group], fact.currency, "", fact.ref,
+                                       fact.period_end, fact.store_code)
 
     def result(self) -> ParseResult:
         currency = self.currencies[0] if len(self.currencies) == 1 else None

@@ -20,7 +20,8 @@ FUTURE = (date.today() + timedelta(days=30)).isoformat()
 SETTLEMENT_HEAD = ("settlement-id\tsettlement-start-date\tsettlement-end-date\tdeposit-date\ttotal-amount\t"
                    "currency\ttransaction-type\torder-id\tmerchant-order-id\tadjustment-id\tshipment-id\t"
                    "marketplace-name\tamount-type\tamount-description\tamount\tfulfillment-id\tposted-date\t"
-                   "posted-date-time\torder-item-code\tmerchant-order-item-id\tmerchant-adjustment-item-id\tsku\t"
+                   "posted-date-time\torder-item-code\tmerchant-order-item-id\t"
+                   "merchant-adjustment-item-id\tsku\t"
                    "quantity-purchased\tpromotion-id")
 
 
@@ -30,7 +31,8 @@ def settlement(lines):
     for n, (day, what, cents, sku) in enumerate(lines):
         total += cents
         body.append(f"1890654321\t\t\t\t\t\tOrder\t112-{n:07d}-0000001\t\t\t\tAmazon.com\tItemPrice\t{what}\t"
-                    f"{cents / 100:.2f}\tAFN\t2025-03-{day:02d}\t2025-03-{day:02d} 14:23:00 UTC\t\t\t\t{sku}\t1\t")
+                    f"{cents / 100:.2f}\tAFN\t2025-03-{day:02d}\t2025-03-{day:02d} 14:23:00 UTC\t\t\t\t"
+                    f"{sku}\t1\t")
     summary = (f"1890654321\t2025-03-01 07:00:00 UTC\t2025-03-15 07:00:00 UTC\t2025-03-17 07:00:00 UTC\t"
                f"{total / 100:.2f}\tUSD" + "\t" * 18)
     return ("\n".join([SETTLEMENT_HEAD, summary] + body) + "\n").encode()
@@ -39,8 +41,8 @@ def settlement(lines):
 def settlement_lines():
     """Many lines on few keys, a key's lines spread over the file, SKU lines and SKU-less ones
     in the same groups (the SKU-less fact becomes the group total)."""
-    return [(1 + n % 3, ("Principal", "Shipping")[n % 2], 100 + n, ("", "SKU-A", "SKU-B")[n % 3 if n % 5 else 0])
-            for n in range(40)]
+    return [(1 + n % 3, ("Principal", "Shipping")[n % 2], 100 + n,
+             ("", "SKU-A", "SKU-B")[n % 3 if n % 5 else 0]) for n in range(40)]
 
 
 GENERIC_BAD = [
@@ -57,7 +59,8 @@ GENERIC_BAD = [
     ("2025-03-02", "S1", "A", "sessions", "2", ""),  # duplicate of line 6
 ]
 
-ORDERS_MIXED = orders_report([(f"111-0000000-{n // 2:07d}", "2025-03-0%d" % (1 + n % 2), "Shipped", "SKU-%d" % (n % 2),
+ORDERS_MIXED = orders_report([(f"111-0000000-{n // 2:07d}", "2025-03-0%d" % (1 + n % 2), "Shipped",
+                               "SKU-%d" % (n % 2),
                                1 + n, "%d.50" % n) for n in range(9)])
 
 
@@ -90,15 +93,16 @@ def run(uploads, shop, user, limit):
         record = start_import(data, name, store_id, user, **options)
         records.append((record.status, record.error_code, record.rows_read, record.facts_written,
                         record.facts_replaced, record.rows_rejected,
-                        sorted((e["line"], e["column"] or "", e["code"], e["message"]) for e in record.errors or [])))
+                        sorted((e["line"], e["column"] or "", e["code"], e["message"])
+                               for e in record.errors or [])))
     t = MetricFact.__table__.c
-    facts = sorted(db.session.execute(select(t.store_id, t.family, t.business_date, t.period_end, t.sku, t.ref,
-                                             t.measure, t.value, t.currency, t.source_line)).all())
+    facts = sorted(db.session.execute(select(t.store_id, t.family, t.business_date, t.period_end, t.sku,
+                                             t.ref, t.measure, t.value, t.currency, t.source_line)).all())
     left = db.session.execute(select(func.count()).select_from(FactStage)).scalar()
     return records, facts, left
 
 
-def forget(records_of):
+def forget():
     """Start the next run from an empty fact table (the same bytes are a new import again)."""
     db.session.execute(MetricFact.__table__.delete())
     db.session.execute(ImportRecord.__table__.update().values(status="failed"))
@@ -122,7 +126,7 @@ def test_staged_import_equals_the_in_memory_import(app, case, settled):
     assert expected[1] or expected[0][-1][0] == "failed", "the case writes facts or fails"
     assert not settled
     for limit in (1, 3):
-        forget(expected)
+        forget()
         got = run(uploads, shop, user, limit)
         assert got[0] == expected[0]
         assert got[1] == expected[1]
@@ -132,7 +136,8 @@ def test_staged_import_equals_the_in_memory_import(app, case, settled):
 
 def test_errors_name_the_first_line_across_chunks(app):
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
-    records, _facts, _left = run([(generic_file(GENERIC_BAD), "generic.csv", {"store_id": None})], shop, user, 1)
+    uploads = [(generic_file(GENERIC_BAD), "generic.csv", {"store_id": None})]
+    records, _facts, _left = run(uploads, shop, user, 1)
     errors = records[0][-1]
     assert (5, "", "duplicate_row", "Same date, store, SKU and measure as line 2.") in errors
     assert (11, "", "duplicate_row", "Same date, store, SKU and measure as line 2.") in errors
@@ -144,7 +149,8 @@ def test_errors_name_the_first_line_across_chunks(app):
 def orders_in(rows):
     """rows: (order_id, day, sku, qty, currency, price) -> all-orders flat file bytes."""
     lines = ["amazon-order-id\tpurchase-date\torder-status\titem-status\tsku\tquantity\tcurrency\titem-price"]
-    lines += [f"{o}\t{d}T18:00:00+00:00\tShipped\tShipped\t{sku}\t{q}\t{c}\t{p}" for o, d, sku, q, c, p in rows]
+    lines += [f"{o}\t{d}T18:00:00+00:00\tShipped\tShipped\t{sku}\t{q}\t{c}\t{p}"
+              for o, d, sku, q, c, p in rows]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -155,6 +161,6 @@ def test_mixed_currency_across_chunks(app):
     uploads = [(orders_in(rows), "orders.txt", {"allow_partial": True})]
     expected = run(uploads, shop, user, 0)
     assert any(code == "mixed_currency" for _l, _c, code, _m in expected[0][0][-1])
-    forget(expected)
+    forget()
     got = run(uploads, shop, user, 1)
     assert got[0] == expected[0] and got[1] == expected[1]

@@ -57,7 +57,8 @@ def test_spilled_facts_settle_to_the_in_memory_facts(name, options, limit):
     assert spilled.staged and spilled.facts == [] and not kept.staged
     assert [row[0] for row in sink.rows] == list(range(len(sink.rows)))  # seq: every fact, in order
     assert settle(sink.rows, sink.rolls_up) == sorted(kept.facts)
-    assert (spilled.errors, spilled.rows_read, spilled.currency) == (kept.errors, kept.rows_read, kept.currency)
+    assert ((spilled.errors, spilled.rows_read, spilled.currency)
+            == (kept.errors, kept.rows_read, kept.currency))
 
 
 def test_a_small_file_stays_in_memory():
@@ -71,6 +72,7 @@ def test_business_report_spills_every_limit_facts():
     data = ('"(Child) ASIN","Sessions - Total","Units Ordered","Ordered Product Sales"\n'
             + "".join(f'"B0{n:08d}","{n}","1","$2.00"\n' for n in range(7))).encode()
     sink = ListSink(4)
-    result = parse_file(data, "br.csv", parser="amazon_business_report", date_from=date(2025, 3, 1), sink=sink)
-    kept = parse_file(data, "br.csv", parser="amazon_business_report", date_from=date(2025, 3, 1))
+    options = {"parser": "amazon_business_report", "date_from": date(2025, 3, 1)}
+    result = parse_file(data, "br.csv", sink=sink, **options)
+    kept = parse_file(data, "br.csv", **options)
     assert result.staged and settle(sink.rows, False) == sorted(kept.facts)
