@@ -258,7 +258,8 @@ def bench(files, file_rows):
 
     with scratch_app("import", MAX_CONTENT_LENGTH=500 * 2**20):
         dialect = db.engine.dialect.name
-        print(f"database: {dialect}; load average before: {os.getloadavg()}")
+        print(f"database: {dialect}; load average before: {os.getloadavg()}; IMPORT_STAGE_FACTS="
+              f"{os.environ.get('IMPORT_STAGE_FACTS', '50000 (default)')}")
         store = Store(code="BENCH", name="Bench", platform="amazon", marketplace="US", currency="USD",
                       timezone="America/Los_Angeles")
         db.session.add(store)

@@ -9,6 +9,8 @@ parse_file, the growth, the facts and the parse's CPU time. The file's own bytes
 baseline: an upload arrives, and is stored, as bytes. With --import the child runs the whole
 import (start_import: store, parse, write, commit) into a scratch database instead; with
 --xlsx it parses an Ads console workbook of --lines rows (streamed above XLSX_STREAM_BYTES).
+An import holds at most IMPORT_STAGE_FACTS facts (environment; 0: all of them, as before
+fact_stage) and stages the rest in the database; parse_file alone keeps them all.
 """
 import argparse
 import os
@@ -143,7 +145,8 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
-    print(f"load average: {os.getloadavg()}")
+    print(f"load average: {os.getloadavg()}; IMPORT_STAGE_FACTS="
+          f"{os.environ.get('IMPORT_STAGE_FACTS', '50000 (default)')} (0: the facts stay in memory)")
     with tempfile.TemporaryDirectory() as tmp:
         kinds = (("ads_xlsx", ads_workbook),) if args.xlsx else (
             ("settlement", settlement), ("business_report", business_report))

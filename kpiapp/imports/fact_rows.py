@@ -13,7 +13,38 @@ FACT_UPDATES = ("value", "currency", "import_id", "source_line")
 FACT_COLUMNS = FACT_KEY + FACT_UPDATES
 
 
-class FactRows:
+class FactSet:
+    """What the write path asks of a set of fact rows: its stores, first and last days, and
+    each store and measure's date ranges, summed up from the set's distinct spans."""
+
+    count = 0
+
+    def take_spans(self, spans, store_of: dict) -> None:
+        """spans: distinct (store code, measure, start, end); store_of: code -> store id."""
+        self.ranges: dict = {}  # (store_id, measure) -> {(business_date, period_end)}
+        self.first_day = self.last_day = self.last_end = None
+        days, ends = set(), set()
+        for code, measure, start, end in spans:
+            self.ranges.setdefault((store_of[code], measure), set()).add((start, end))
+            days.add(start)
+            ends.add(end)
+        self.stores = {store_id for store_id, _ in self.ranges}
+        if days:
+            self.first_day, self.last_day, self.last_end = min(days), max(days), max(ends)
+
+    @property
+    def all_daily(self) -> bool:
+        return all(start == end for spans in self.ranges.values() for start, end in spans)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def day_range(self):
+        """(first, last) business date of the rows (partitions need no more)."""
+        return self.first_day, self.last_day
+
+
+class FactRows(FactSet):
     """facts: the parser's Facts; store_of: store code -> store id (None: the fact is dropped,
     its line is a row error); family and import_id are the same for every row."""
 
@@ -22,10 +53,6 @@ class FactRows:
         self.store_of = store_of
         self.family = family
         self.import_id = import_id
-        self.count = 0
-        self.stores: set = set()
-        self.ranges: dict = {}  # (store_id, measure) -> {(business_date, period_end)}
-        self.first_day = self.last_day = self.last_end = None
         self.bad_lines = ({f.line for f in facts if store_of[f.store_code] is None}
                           if None in store_of.values() else set())  # a pass only when a store is missing
         self._sum_up()
@@ -37,26 +64,12 @@ class FactRows:
         self.count = sum(f.line not in bad for f in self.facts) if bad else len(self.facts)
         spans = {(f.store_code, f.measure, f.business_date, f.period_end or f.business_date)
                  for f in self._kept()}
-        store_of, days, ends = self.store_of, set(), set()
-        for code, measure, start, end in spans:
-            self.ranges.setdefault((store_of[code], measure), set()).add((start, end))
-            days.add(start)
-            ends.add(end)
-        self.stores = {store_id for store_id, _ in self.ranges}
-        if days:
-            self.first_day, self.last_day, self.last_end = min(days), max(days), max(ends)
+        self.take_spans(spans, self.store_of)
 
     def _kept(self):
         """The facts written: all but those on a line with a store that could not be resolved."""
         bad = self.bad_lines
         return (f for f in self.facts if f.line not in bad) if bad else iter(self.facts)
-
-    @property
-    def all_daily(self) -> bool:
-        return all(start == end for spans in self.ranges.values() for start, end in spans)
-
-    def __len__(self) -> int:
-        return self.count
 
     def tuples(self):
         """Rows as tuples in FACT_COLUMNS order, one at a time (for COPY)."""
@@ -69,7 +82,3 @@ class FactRows:
         """Rows as dicts, one at a time (for executemany in chunks)."""
         for row in self.tuples():
             yield dict(zip(FACT_COLUMNS, row))
-
-    def day_range(self):
-        """(first, last) business date of the rows (partitions need no more)."""
-        return self.first_day, self.last_day

@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
+from kpiapp.imports import stage
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
 from kpiapp.models.base import utcnow
 from kpiapp.parsers import PARSERS, ParseError, RowError, parse_file, parse_fx
+from kpiapp.parsers.common import latest_day
 
 JOB_TIMEOUT = 1800  # seconds; a record 'running' for longer than this (+ grace) is dead
 TRACKING_TIMEOUT = 600
@@ -262,9 +264,15 @@ def parse_upload(upload):
         rows = [{"date": r.date, "currency": r.currency, "rate": r.rate, "import_id": upload.import_id}
                 for r in rates]
         return Parsed("fx", "fx", rows, list(errors), len(rates) + len({e.line for e in errors}))
+    limit = current_app.config["IMPORT_STAGE_FACTS"]
+    sink = stage.StageSink(upload.import_id, limit) if limit else None
     result = parse_file(upload.data, upload.filename, parser=upload.parser, date_from=upload.date_from,
-                        date_to=upload.date_to, tz=upload.tz, currency=upload.currency)
-    rows, store_errors = fact_rows(upload, result)
+                        date_to=upload.date_to, tz=upload.tz, currency=upload.currency, sink=sink)
+    if result.staged:  # a large file: its facts are in fact_stage (imports/stage.py)
+        result.errors = list(result.errors) + stage.settle(sink, latest_day(upload.tz))
+        rows, store_errors = staged_rows(upload, result)
+    else:
+        rows, store_errors = fact_rows(upload, result)
     return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
                   result.rows_read, list(result.warnings))
 
@@ -284,6 +292,17 @@ def fact_rows(upload, result):
                 bad_lines.add(fact.line)
     store_of = {code: store_id for code, (store_id, _) in resolved.items()}
     return FactRows(result.facts, store_of, result.family, upload.import_id), errors
+
+
+def staged_rows(upload, result):
+    """fact_rows() for facts staged in fact_stage: the same store rules, applied in SQL."""
+    codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
+    resolved = {code: resolve_store(upload.store_id, code, codes)
+                for code in stage.store_codes(upload.import_id)}
+    problems = {code: problem for code, (_, problem) in resolved.items() if problem}
+    errors = stage.refuse_stores(upload.import_id, problems)
+    store_of = {code: store_id for code, (store_id, problem) in resolved.items() if not problem}
+    return stage.StagedRows(upload.import_id, store_of, result.family), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -308,7 +327,10 @@ def write_facts(record, parsed, progress):
         db.session.rollback()
         return finish_failed(record, "overlapping_range", conflict, parsed)
     before = count_facts(conn, parsed.family, rows)
-    if conn.dialect.name == "postgresql":
+    if isinstance(rows, stage.StagedRows):
+        rows.write(conn, direct=before == 0 and conn.dialect.name == "postgresql")
+        progress(99)
+    elif conn.dialect.name == "postgresql":
         copy_upsert(conn, rows, progress, direct=before == 0)
     else:
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
@@ -403,9 +425,9 @@ def copy_upsert(conn, rows, progress, direct):
     one INSERT ... ON CONFLICT DO UPDATE merges them (same result as the chunked upsert).
     """
     columns = ", ".join(FACT_COLUMNS)
-    target = "metric_fact" if direct else "fact_stage"
+    target = "metric_fact" if direct else "fact_merge"
     if not direct:
-        conn.execute(text(f"CREATE TEMPORARY TABLE fact_stage ON COMMIT DROP AS "
+        conn.execute(text(f"CREATE TEMPORARY TABLE fact_merge ON COMMIT DROP AS "
                           f"SELECT {columns} FROM metric_fact WITH NO DATA"))
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
@@ -415,9 +437,9 @@ def copy_upsert(conn, rows, progress, direct):
                 progress(10 + 80 * done // len(rows))
     if not direct:
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in FACT_UPDATES)
-        conn.execute(text(f"INSERT INTO metric_fact ({columns}) SELECT {columns} FROM fact_stage "
+        conn.execute(text(f"INSERT INTO metric_fact ({columns}) SELECT {columns} FROM fact_merge "
                           f"ON CONFLICT ON CONSTRAINT uq_metric_fact_natural_key DO UPDATE SET {updates}"))
-        conn.execute(text("DROP TABLE fact_stage"))
+        conn.execute(text("DROP TABLE fact_merge"))
     progress(99)
 
 
@@ -451,6 +473,7 @@ def finish_failed(record, code, message, parsed=None):
         return record  # never undo a committed import (rq#2424)
     record.status, record.finished_at = ImportStatus.failed, utcnow()
     record.error_code, record.error = code, message
+    stage.clear(record.id)
     record.facts_written = record.facts_replaced = 0
     if parsed is not None:
         record.rows_read = parsed.rows_read

@@ -1,7 +1,7 @@
 """Metric definitions (指标口径), imports, metric facts and FX rates (docs/imports.md)."""
 from decimal import Decimal
 
-from sqlalchemy import (JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, Numeric,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, Numeric,
                         String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -132,6 +132,33 @@ class MetricFact(db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     import_id: Mapped[int] = mapped_column(ForeignKey("import_record.id"), index=True)
     source_line: Mapped[int] = mapped_column(default=0)
+
+
+class FactStage(db.Model):
+    """Scratch rows of one large import while it runs (issue 10, docs/scaling.md "Bounded memory").
+
+    The parser spills its facts here (stage 0, unsummed, in the order they came: seq), the
+    import groups them into stage 1 (one row per natural key) and writes metric_fact from
+    those; the rows are deleted when the import commits or fails. No foreign keys: nothing
+    else reads them, and attaching a month partition must not wait for them. Text columns
+    without a length: a cell too long for metric_fact fails there, as before, not here.
+    """
+
+    __tablename__ = "fact_stage"
+    __audit__ = False
+    import_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    line: Mapped[int] = mapped_column(Integer)
+    business_date = mapped_column(Date, nullable=False)
+    period_end = mapped_column(Date, nullable=True)
+    measure: Mapped[str] = mapped_column(Text)
+    value: Mapped[Decimal] = mapped_column(Numeric)
+    currency: Mapped[str | None] = mapped_column(Text)
+    sku: Mapped[str] = mapped_column(Text)
+    ref: Mapped[str] = mapped_column(Text)
+    store_code: Mapped[str] = mapped_column(Text)
+    once: Mapped[bool] = mapped_column(Boolean)  # a second fact on the key is a duplicate_row
 
 
 class FxRate(db.Model):

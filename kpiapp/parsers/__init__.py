@@ -15,7 +15,7 @@ from kpiapp.parsers import (amazon_account_health, amazon_ads, amazon_business_r
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
 from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
-                                   load_json, refuse_future, table_heads, zone_info)
+                                   load_json, refuse_future, spilling_to, table_heads, zone_info)
 from kpiapp.parsers.fx import parse_fx as _parse_fx
 
 __all__ = ["PARSERS", "Fact", "FxRate", "ParseError", "ParseResult", "ParseWarning", "ParserInfo", "RowError",
@@ -104,15 +104,17 @@ def detect(data: bytes, filename: str) -> str:
 
 def parse_file(data: bytes, filename: str, *, parser: str | None = None, date_from: date | None = None,
                date_to: date | None = None, tz: str | None = None,
-               currency: str | None = None) -> ParseResult:
+               currency: str | None = None, sink=None) -> ParseResult:
     """Parse one uploaded file (detecting its format unless parser is given).
 
     tz: IANA zone of the store, used to turn UTC/offset timestamps (orders,
     settlements, API Unix times) into business dates; without it they use UTC.
     currency: the store currency, used where the file names none.
+    sink: where the facts go once they are many (common.spilling_to); the result is then
+    `staged`, holds no facts, and the caller applies refuse_future's rule to the sink.
     """
     data, filename = gunzip_if_needed(data, filename)
-    with decoding_once():  # detect() and the parser share one decoding of the file
+    with decoding_once(), spilling_to(sink):  # detect() and the parser share one decoding of the file
         return _parse(data, filename, parser, date_from, date_to, tz, currency)
 
 

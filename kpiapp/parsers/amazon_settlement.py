@@ -14,7 +14,7 @@ from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 
-from kpiapp.parsers.base import Fact, Options, ParseResult
+from kpiapp.parsers.base import Options, ParseResult
 from kpiapp.parsers.common import (ASIDE, CellError, Collector, Columns, Record, amount_reader, chunks,
                                    convert_column, is_total_row, local_date, make_fact, parse_date,
                                    parse_timestamp, read_sheet, read_text)
@@ -128,7 +128,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
                 with out.row(rec.line) as row:
                     _add_line(row, rec, summaries, opts)
     _reconcile(out, summaries, sheet.header_line, any_rows)
-    _roll_up(out)
+    out.roll_up()
     return out.result()
 
 
@@ -286,17 +286,3 @@ def _reconcile(out: Collector, summaries: dict[str, _Summary], header_line: int,
             out.error(s.line, "total-amount", "settlement_unbalanced",
                       "Settlement %s: the amounts add up to %s but total-amount is %s."
                       % (sid, s.lines_sum, s.total))
-
-
-def _roll_up(out: Collector) -> None:
-    """Where a group has both SKU lines and SKU-less lines, the sku="" fact becomes the group total."""
-    sku_sums: dict[tuple, Decimal] = {}
-    for fact in out.facts.values():
-        if fact.sku:
-            group = fact.key[:2] + fact.key[3:]
-            sku_sums[group] = sku_sums.get(group, Decimal(0)) + fact.value
-    for key, fact in list(out.facts.items()):
-        group = key[:2] + key[3:]
-        if not fact.sku and group in sku_sums:
-            out.facts[key] = Fact(fact.line, fact.business_date, fact.measure, fact.value + sku_sums[group],
-                                  fact.currency, "", fact.ref, fact.period_end, fact.store_code)

@@ -90,6 +90,7 @@ class ParseResult:
     rows_read: int
     currency: str | None = None  # currency found in the file, if any
     warnings: list[ParseWarning] = field(default_factory=list)
+    staged: bool = False  # the facts went to the caller's sink (parse_file(sink=...)), not into facts
 
 
 @dataclass(frozen=True)

@@ -1164,14 +1164,43 @@ def check_currency(code: object, column: str | None = None) -> str:
 # ---------------------------------------------------------------- facts
 
 
+_SINK: ContextVar = ContextVar("fact_sink", default=None)
+
+
+@contextmanager
+def spilling_to(sink):
+    """Collectors made inside this block spill their facts to sink (None: keep them in memory).
+
+    sink is the caller's (the import service's staging table, issue 10): parsers stay pure.
+    It has `limit` (facts held before a spill), `write(rows)` and `roll_up()`; each row is
+    (seq, line, business_date, period_end, measure, value, currency, sku, ref, store_code,
+    once): seq is the order the fact reached the collector; once: a second fact on its key
+    is a duplicate_row, not summed. After the file the caller does what _put does in memory
+    (sum, duplicate_row, mixed_currency, naming the key's first fact) and refuse_future.
+    """
+    token = _SINK.set(sink)
+    try:
+        yield
+    finally:
+        _SINK.reset(token)
+
+
 class Collector:
-    """Gathers facts with a unique natural key; rows are all-or-nothing."""
+    """Gathers facts with a unique natural key; rows are all-or-nothing.
+
+    In memory the facts are a dict natural key -> Fact (summed as they come). With a sink
+    (spilling_to) the dict is written out, unsummed from then on, each time it holds the
+    sink's limit of facts; result() then holds no facts and is marked staged.
+    """
 
     def __init__(self, parser: str, family: str, currency_hint: str | None = None):
         self.parser = parser
         self.family = family
         self.currency_hint = currency_hint
         self.facts: dict[tuple, Fact] = {}
+        self.sink = _SINK.get()
+        self.spilled = 0  # facts written to the sink so far: the seq of the next one
+        self.raw: list[tuple[Fact, str]] | None = None  # after the first spill: facts not yet written
         self.errors: list[RowError] = []
         self.rows_read = 0
         self.currencies: list[str] = []
@@ -1202,15 +1231,23 @@ class Collector:
         table = self.facts
         for fact in facts:
             key = (fact[1], fact[7], fact[5], fact[6], fact[2], fact[8])  # Fact.key, without the call
-            if key in table or (fact.currency and fact.currency not in self.currencies):
+            if (key in table or (fact.currency and fact.currency not in self.currencies)
+                    or self.raw is not None):
                 self._put(fact, "sum")
             else:
                 table[key] = fact
+        if self.sink is not None:
+            self.spill_if_full()
 
     def error(self, line: int, column: str | None, code: str, message: str) -> None:
         self.errors.append(RowError(line, column, code, message))
 
     def _put(self, fact: Fact, mode: str) -> None:
+        if self.raw is not None:  # spilling: the sink's owner sums and checks after the file
+            self.raw.append((fact, mode))
+            if fact.currency and fact.currency not in self.currencies:
+                self.currencies.append(fact.currency)
+            return
         key = fact.key
         old = self.facts.get(key)
         if old is None:
@@ -1227,11 +1264,50 @@ class Collector:
         if fact.currency and fact.currency not in self.currencies:
             self.currencies.append(fact.currency)
 
+    def spill_if_full(self) -> None:
+        """Write the held facts to the sink once they reach its limit (called after each row)."""
+        held = self.facts if self.raw is None else self.raw
+        if len(held) >= self.sink.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self.raw is None:  # the first spill: each fact of the dict is its key's first (and sum)
+            held, self.facts, self.raw = [(fact, "sum") for fact in self.facts.values()], {}, []
+        else:
+            held, self.raw = self.raw, []
+        start = self.spilled
+        self.sink.write([(start + n, f.line, f.business_date, f.period_end, f.measure, f.value, f.currency,
+                          f.sku or "", f.ref or "", f.store_code or "", mode == "unique")
+                         for n, (f, mode) in enumerate(held)])
+        self.spilled += len(held)
+
+    def roll_up(self) -> None:
+        """Where a group has both SKU facts and SKU-less facts, the sku="" fact becomes the group
+        total (settlements); when spilling, the sink's owner does it after the file."""
+        if self.raw is not None:
+            self.sink.roll_up()
+            return
+        sku_sums: dict[tuple, Decimal] = {}
+        for fact in self.facts.values():
+            if fact.sku:
+                group = fact.key[:2] + fact.key[3:]
+                sku_sums[group] = sku_sums.get(group, Decimal(0)) + fact.value
+        for key, fact in list(self.facts.items()):
+            group = key[:2] + key[3:]
+            if not fact.sku and group in sku_sums:
+                self.facts[key] = Fact(fact.line, fact.business_date, fact.measure,
+                                       fact.value + sku_sums[group], fact.currency, "", fact.ref,
+                                       fact.period_end, fact.store_code)
+
     def result(self) -> ParseResult:
         currency = self.currencies[0] if len(self.currencies) == 1 else None
         refused = [error for sheet in self.sheets for error in sheet.errors]
+        staged = self.raw is not None
+        if staged:
+            self._spill()
         return ParseResult(self.parser, self.family, list(self.facts.values()), refused + self.errors,
-                           self.rows_read + len(refused), currency, self.warnings + self._skip_warnings())
+                           self.rows_read + len(refused), currency, self.warnings + self._skip_warnings(),
+                           staged)
 
     def _skip_warnings(self) -> list[ParseWarning]:
         return [ParseWarning("%s_rows_skipped" % kind, "%d %s rows skipped." % (count, kind),
@@ -1255,9 +1331,12 @@ class RowScope:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
-            put = self.collector._put
+            collector = self.collector
+            put = collector._put
             for fact, mode in self.pending:
                 put(fact, mode)
+            if collector.sink is not None:
+                collector.spill_if_full()
             return False
         if issubclass(exc_type, CellError):
             self.collector.error(self.line, exc.column, exc.code, exc.message)

@@ -1,0 +1,216 @@
+"""A large file's facts staged in SQL instead of held in memory (issue 10: bounded memory).
+
+The parser's Collector keeps a dict natural key -> Fact; once it holds IMPORT_STAGE_FACTS
+facts it writes them to fact_stage (stage 0) through a StageSink and from then on writes
+every fact as it comes, unsummed, a chunk at a time. After the file, SQL does what the
+dict did (docs/scaling.md, "Bounded memory"):
+
+1. key_errors: per natural key the first fact (lowest seq) rules; a later fact is a
+   duplicate_row when it came with mode "unique" (generic template), a mixed_currency when
+   its currency differs from the first's, each naming the first's line, as Collector._put.
+2. group: one row per key into stage 1 (sum of the first and the same-currency facts, the
+   first's line and currency); settlements add their SKU facts to the SKU-less total.
+3. refuse_future and the store rules drop whole lines, as parsers.refuse_future and
+   fact_rows() do; then StagedRows summarises and writes stage 1 into metric_fact with one
+   INSERT ... SELECT (ON CONFLICT DO UPDATE unless the slice is empty).
+
+The stage rows are committed a chunk at a time while the file is parsed (a SQLite write
+lock is held for one chunk, not for the whole parse); they are scratch, keyed by the
+import id, deleted when the import commits (in its transaction) or fails, and before a
+re-run writes its first chunk. All-or-nothing and idempotence stay with metric_fact's
+one transaction and its natural-key upsert.
+"""
+from __future__ import annotations
+
+from sqlalchemy import case, delete, func, literal, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kpiapp.extensions import db
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactSet
+from kpiapp.models import FactStage, MetricFact
+from kpiapp.parsers import RowError
+
+STAGE = FactStage.__table__
+RAW, GROUPED = 0, 1
+ROW_COLUMNS = ("seq", "line", "business_date", "period_end", "measure", "value", "currency", "sku", "ref",
+               "store_code", "once")  # the Collector's row order
+KEY = "business_date, period_end, sku, ref, measure, store_code"
+DELETE_CHUNK = 500
+
+# Every raw fact with its key's first fact (lowest seq): line and currency.
+WINDOWED = f"""
+SELECT seq, line, {KEY}, value, currency, once,
+       first_value(seq) OVER w AS first_seq, first_value(line) OVER w AS first_line,
+       first_value(currency) OVER w AS first_currency
+FROM fact_stage WHERE import_id = :i AND stage = 0
+WINDOW w AS (PARTITION BY {KEY} ORDER BY seq)"""
+SAME_CURRENCY = "coalesce(currency, '') = coalesce(first_currency, '')"
+KEY_ERRORS = f"""
+SELECT line, once, currency, first_line, first_currency FROM ({WINDOWED}) w
+WHERE seq <> first_seq AND (once OR NOT {SAME_CURRENCY}) ORDER BY seq"""
+SUMMED = f"""
+SELECT first_seq, first_line, {KEY}, sum(value) AS value, first_currency FROM ({WINDOWED}) w
+WHERE seq = first_seq OR (NOT once AND {SAME_CURRENCY})
+GROUP BY first_seq, first_line, first_currency, {KEY}"""
+ROLLED_UP = """value + CASE WHEN sku = '' THEN coalesce(sum(CASE WHEN sku <> '' THEN value END)
+    OVER (PARTITION BY business_date, period_end, ref, measure, store_code), 0) ELSE 0 END"""
+
+
+class StageSink:
+    """The Collector's sink (parsers.common.spilling_to) for one import: rows into fact_stage."""
+
+    def __init__(self, import_id: int, limit: int):
+        self.import_id = import_id
+        self.limit = limit
+        self.rolls_up = False
+        self.used = False
+        self.count = 0  # raw rows written
+
+    def write(self, rows) -> None:
+        if not self.used:
+            clear(self.import_id)  # a re-run after a crash: the last run's rows go first
+            self.used = True
+        if rows:
+            conn = db.session.connection()
+            if conn.dialect.name == "postgresql":
+                copy_rows(conn, self.import_id, rows)
+            else:
+                insert_rows(conn, self.import_id, rows)
+            self.count += len(rows)
+        db.session.commit()
+
+    def roll_up(self) -> None:
+        self.rolls_up = True
+
+
+def copy_rows(conn, import_id, rows) -> None:
+    columns = ", ".join(("import_id", "stage") + ROW_COLUMNS)
+    head = (import_id, RAW)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY fact_stage ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(head + row)
+
+
+def insert_rows(conn, import_id, rows) -> None:
+    """SQLite: executemany on the driver, a row at a time (no list of dicts); values bound as
+    SQLAlchemy binds Numeric there (float), dates as ISO text."""
+    columns = ("import_id", "stage") + ROW_COLUMNS
+    marks = ", ".join("?" * len(columns))
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.executemany(f"INSERT INTO fact_stage ({', '.join(columns)}) VALUES ({marks})", (
+        (import_id, RAW, seq, line, day.isoformat(), end.isoformat() if end else None, measure, float(value),
+         currency, sku, ref, code, once)
+        for seq, line, day, end, measure, value, currency, sku, ref, code, once in rows))
+
+
+def clear(import_id: int) -> None:
+    """Delete an import's stage rows (in the caller's transaction)."""
+    db.session.execute(delete(STAGE).where(STAGE.c.import_id == import_id))
+
+
+def settle(sink: StageSink, latest) -> list[RowError]:
+    """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
+    conn = db.session.connection()
+    keys = group(conn, sink.import_id, sink.rolls_up)
+    errors = key_errors(conn, sink.import_id) if keys < sink.count else []  # else every key came once
+    return errors + refuse_future(conn, sink.import_id, latest)
+
+
+def key_errors(conn, import_id) -> list[RowError]:
+    errors = []
+    for line, once, currency, first_line, first_currency in conn.execute(text(KEY_ERRORS), {"i": import_id}):
+        if once:
+            errors.append(RowError(line, None, "duplicate_row",
+                                   "Same date, store, SKU and measure as line %d." % first_line))
+        else:
+            errors.append(RowError(line, None, "mixed_currency", "Currency %s differs from %s on line %d."
+                                   % (currency, first_currency, first_line)))
+    return errors
+
+
+def group(conn, import_id, rolls_up) -> int:
+    """One row per key into stage 1; returns how many keys."""
+    value = ROLLED_UP if rolls_up else "value"
+    return conn.execute(text(f"""
+        INSERT INTO fact_stage (import_id, stage, seq, line, {KEY}, value, currency, once)
+        SELECT :i, {GROUPED}, first_seq, first_line, {KEY}, {value}, first_currency, false
+        FROM ({SUMMED}) g"""), {"i": import_id}).rowcount
+
+
+def refuse_future(conn, import_id, latest) -> list[RowError]:
+    """parsers.refuse_future on the grouped rows: a line holding a fact dated after latest is an
+    error (its first such date) and none of its facts are kept."""
+    c = STAGE.c
+    query = select(c.line, c.business_date, c.period_end).where(
+        c.import_id == import_id, c.stage == GROUPED,
+        (c.business_date > latest) | (c.period_end > latest)).order_by(c.seq)
+    bad = {}
+    for line, day, end in conn.execute(query):
+        bad.setdefault(line, max(day, end or day))
+    drop_lines(conn, import_id, bad)
+    return [RowError(line, None, "future_date", "The date %s is in the future." % day.isoformat())
+            for line, day in sorted(bad.items())]
+
+
+def drop_lines(conn, import_id, lines) -> None:
+    lines = sorted(lines)
+    for start in range(0, len(lines), DELETE_CHUNK):
+        conn.execute(delete(STAGE).where(STAGE.c.import_id == import_id, STAGE.c.stage == GROUPED,
+                                         STAGE.c.line.in_(lines[start:start + DELETE_CHUNK])))
+
+
+def store_codes(import_id) -> list[str]:
+    c = STAGE.c
+    return list(db.session.execute(select(c.store_code).distinct().where(
+        c.import_id == import_id, c.stage == GROUPED)).scalars())
+
+
+def refuse_stores(import_id, problems: dict) -> list[RowError]:
+    """fact_rows()'s rule: a line with a fact whose store code has a problem is an error (the
+    first such fact's problem) and none of its facts are kept. problems: code -> (code, message)."""
+    if not problems:
+        return []
+    c = STAGE.c
+    query = select(c.line, c.store_code).where(
+        c.import_id == import_id, c.stage == GROUPED, c.store_code.in_(list(problems))).order_by(c.seq)
+    errors, bad = [], set()
+    for line, code in db.session.execute(query):
+        if line not in bad:
+            errors.append(RowError(line, "store", *problems[code]))
+            bad.add(line)
+    drop_lines(db.session.connection(), import_id, bad)
+    return errors
+
+
+class StagedRows(FactSet):
+    """The grouped stage rows of one import as the write path sees them (FactRows' twin)."""
+
+    def __init__(self, import_id: int, store_of: dict, family: str):
+        self.import_id = import_id
+        self.store_of = store_of
+        self.family = family
+        c = STAGE.c
+        mine = (c.import_id == import_id, c.stage == GROUPED)
+        self.count = db.session.execute(select(func.count()).where(*mine)).scalar()
+        end = func.coalesce(c.period_end, c.business_date)
+        spans = db.session.execute(
+            select(c.store_code, c.measure, c.business_date, end).distinct().where(*mine))
+        self.take_spans(spans, store_of)
+
+    def write(self, conn, direct: bool) -> None:
+        """INSERT ... SELECT the grouped rows into metric_fact, in seq order (the ids follow the
+        order the in-memory path writes); ON CONFLICT DO UPDATE unless the slice was empty."""
+        c = STAGE.c
+        store_id = case(self.store_of, value=c.store_code)
+        end = func.coalesce(c.period_end, c.business_date)
+        rows = select(store_id, literal(self.family), c.business_date, end, c.sku, c.ref, c.measure, c.value,
+                      c.currency, literal(self.import_id), c.line).where(
+            c.import_id == self.import_id, c.stage == GROUPED).order_by(c.seq)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(MetricFact.__table__).from_select(list(FACT_COLUMNS), rows)
+        if not direct:
+            stmt = stmt.on_conflict_do_update(index_elements=list(FACT_KEY),
+                                              set_={name: stmt.excluded[name] for name in FACT_UPDATES})
+        conn.execute(stmt)
+        clear(self.import_id)

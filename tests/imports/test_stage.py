@@ -1,0 +1,166 @@
+"""Staged imports (issue 10: bounded memory): the same files imported with the facts held in
+memory (IMPORT_STAGE_FACTS=0) and spilled to fact_stage every few facts give the same facts,
+the same counts and the same error sets."""
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select
+
+from kpiapp.extensions import db
+from kpiapp.imports import stage
+from kpiapp.imports.services import start_import
+from kpiapp.models import FactStage, ImportRecord, MetricFact
+from tests.imports.files import business_report, generic_file, hr_user, orders_report, store
+
+FIXTURES = Path(__file__).resolve().parents[1] / "unit" / "parsers" / "fixtures"
+D1 = date(2025, 3, 1)
+FUTURE = (date.today() + timedelta(days=30)).isoformat()
+SETTLEMENT_HEAD = ("settlement-id\tsettlement-start-date\tsettlement-end-date\tdeposit-date\ttotal-amount\t"
+                   "currency\ttransaction-type\torder-id\tmerchant-order-id\tadjustment-id\tshipment-id\t"
+                   "marketplace-name\tamount-type\tamount-description\tamount\tfulfillment-id\tposted-date\t"
+                   "posted-date-time\torder-item-code\tmerchant-order-item-id\t"
+                   "merchant-adjustment-item-id\tsku\t"
+                   "quantity-purchased\tpromotion-id")
+
+
+def settlement(lines):
+    """A balanced settlement: lines (day, description, cents, sku); '' sku lines are the totals'."""
+    body, total = [], 0
+    for n, (day, what, cents, sku) in enumerate(lines):
+        total += cents
+        body.append(f"1890654321\t\t\t\t\t\tOrder\t112-{n:07d}-0000001\t\t\t\tAmazon.com\tItemPrice\t{what}\t"
+                    f"{cents / 100:.2f}\tAFN\t2025-03-{day:02d}\t2025-03-{day:02d} 14:23:00 UTC\t\t\t\t"
+                    f"{sku}\t1\t")
+    summary = (f"1890654321\t2025-03-01 07:00:00 UTC\t2025-03-15 07:00:00 UTC\t2025-03-17 07:00:00 UTC\t"
+               f"{total / 100:.2f}\tUSD" + "\t" * 18)
+    return ("\n".join([SETTLEMENT_HEAD, summary] + body) + "\n").encode()
+
+
+def settlement_lines():
+    """Many lines on few keys, a key's lines spread over the file, SKU lines and SKU-less ones
+    in the same groups (the SKU-less fact becomes the group total)."""
+    return [(1 + n % 3, ("Principal", "Shipping")[n % 2], 100 + n,
+             ("", "SKU-A", "SKU-B")[n % 3 if n % 5 else 0]) for n in range(40)]
+
+
+GENERIC_BAD = [
+    ("2025-03-01", "S1", "A", "sessions", "5", ""),
+    ("2025-03-01", "S1", "A", "ordered_sales", "10.00", "USD"),
+    ("2025-03-01", "S1", "B", "sessions", "7", ""),
+    ("2025-03-01", "S1", "A", "sessions", "6", ""),  # duplicate of line 2
+    ("2025-03-02", "S1", "A", "sessions", "1", ""),
+    (FUTURE, "S1", "A", "sessions", "1", ""),  # future
+    ("2025-03-01", "NOPE", "A", "sessions", "1", ""),  # unknown store
+    ("2025-03-01", "S1", "B", "sessions", "9", ""),  # duplicate of line 4
+    ("2025-03-03", "S1", "C", "units_ordered", "2", ""),
+    ("2025-03-01", "S1", "A", "sessions", "8", ""),  # duplicate of line 2 again
+    ("2025-03-02", "S1", "A", "sessions", "2", ""),  # duplicate of line 6
+]
+
+ORDERS_MIXED = orders_report([(f"111-0000000-{n // 2:07d}", "2025-03-0%d" % (1 + n % 2), "Shipped",
+                               "SKU-%d" % (n % 2),
+                               1 + n, "%d.50" % n) for n in range(9)])
+
+
+def cases():
+    return {
+        "business_report": [(business_report([(f"B0CHILD{n:03d}", 100 + n, n % 4, f"${n * 3}.99")
+                                              for n in range(30)]), "br.csv",
+                             {"date_from": D1, "date_to": D1})],
+        "settlement_rolls_up": [(settlement(settlement_lines()), "settlement.txt", {})],
+        "settlement_fixture": [((FIXTURES / "amazon_settlement_us.txt").read_bytes(), "settlement.txt", {})],
+        "orders": [(ORDERS_MIXED, "orders.txt", {})],
+        "generic_errors_fail": [(generic_file(GENERIC_BAD), "generic.csv", {"store_id": None})],
+        "generic_errors_partial": [(generic_file(GENERIC_BAD), "generic.csv",
+                                    {"store_id": None, "allow_partial": True})],
+        "reimport_replaces": [
+            (business_report([(f"B0CHILD{n:03d}", 100 + n, 1, "$5.00") for n in range(20)]), "br.csv",
+             {"date_from": D1, "date_to": D1}),
+            (business_report([(f"B0CHILD{n:03d}", 200 + n, 2, "$6.00") for n in range(5, 25)]), "br2.csv",
+             {"date_from": D1, "date_to": D1})],
+    }
+
+
+def run(uploads, shop, user, limit):
+    """Import the uploads in order with IMPORT_STAGE_FACTS=limit; what they left behind."""
+    current_app.config["IMPORT_STAGE_FACTS"] = limit
+    records = []
+    for data, name, options in uploads:
+        options = dict(options)
+        store_id = options.pop("store_id", shop.id)
+        record = start_import(data, name, store_id, user, **options)
+        records.append((record.status, record.error_code, record.rows_read, record.facts_written,
+                        record.facts_replaced, record.rows_rejected,
+                        sorted((e["line"], e["column"] or "", e["code"], e["message"])
+                               for e in record.errors or [])))
+    t = MetricFact.__table__.c
+    facts = sorted(db.session.execute(select(t.store_id, t.family, t.business_date, t.period_end, t.sku,
+                                             t.ref, t.measure, t.value, t.currency, t.source_line)).all())
+    left = db.session.execute(select(func.count()).select_from(FactStage)).scalar()
+    return records, facts, left
+
+
+def forget():
+    """Start the next run from an empty fact table (the same bytes are a new import again)."""
+    db.session.execute(MetricFact.__table__.delete())
+    db.session.execute(ImportRecord.__table__.update().values(status="failed"))
+    db.session.commit()
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """How many imports went through the staged path."""
+    calls = []
+    real = stage.settle
+    monkeypatch.setattr(stage, "settle", lambda *args: calls.append(1) or real(*args))
+    return calls
+
+
+@pytest.mark.parametrize("case", list(cases()))
+def test_staged_import_equals_the_in_memory_import(app, case, settled):
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    uploads = cases()[case]
+    expected = run(uploads, shop, user, 0)
+    assert expected[1] or expected[0][-1][0] == "failed", "the case writes facts or fails"
+    assert not settled
+    for limit in (1, 3):
+        forget()
+        got = run(uploads, shop, user, limit)
+        assert got[0] == expected[0]
+        assert got[1] == expected[1]
+        assert got[2] == 0  # no stage rows left behind
+    assert len(settled) == 2 * len(uploads)
+
+
+def test_errors_name_the_first_line_across_chunks(app):
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    uploads = [(generic_file(GENERIC_BAD), "generic.csv", {"store_id": None})]
+    records, _facts, _left = run(uploads, shop, user, 1)
+    errors = records[0][-1]
+    assert (5, "", "duplicate_row", "Same date, store, SKU and measure as line 2.") in errors
+    assert (11, "", "duplicate_row", "Same date, store, SKU and measure as line 2.") in errors
+    assert (9, "", "duplicate_row", "Same date, store, SKU and measure as line 4.") in errors
+    assert (8, "store", "unknown_store", "Unknown store code: NOPE") in errors
+    assert any(line == 7 and code == "future_date" for line, _c, code, _m in errors)
+
+
+def orders_in(rows):
+    """rows: (order_id, day, sku, qty, currency, price) -> all-orders flat file bytes."""
+    lines = ["amazon-order-id\tpurchase-date\torder-status\titem-status\tsku\tquantity\tcurrency\titem-price"]
+    lines += [f"{o}\t{d}T18:00:00+00:00\tShipped\tShipped\t{sku}\t{q}\t{c}\t{p}"
+              for o, d, sku, q, c, p in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_mixed_currency_across_chunks(app):
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    rows = [("111-0000000-0000001", "2025-03-01", "SKU-1", 1, "EUR" if n in (3, 5) else "USD", "2.50")
+            for n in range(7)]  # one order's lines: summed, except the EUR ones
+    uploads = [(orders_in(rows), "orders.txt", {"allow_partial": True})]
+    expected = run(uploads, shop, user, 0)
+    assert any(code == "mixed_currency" for _l, _c, code, _m in expected[0][0][-1])
+    forget()
+    got = run(uploads, shop, user, 1)
+    assert got[0] == expected[0] and got[1] == expected[1]
