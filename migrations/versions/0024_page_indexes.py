@@ -6,8 +6,8 @@ their departments and the store filters look owners up by person: without these 
 each is a scan of every person or owner, so its cost grew with the org (issue 10,
 docs/scaling.md "Pages at scale").
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03
 
 """
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0023'
-down_revision = '0022'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
