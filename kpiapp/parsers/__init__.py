@@ -14,8 +14,8 @@ from kpiapp.parsers import (amazon_account_health, amazon_ads, amazon_business_r
                             tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
-from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
-                                   load_json, refuse_future, table_heads, zone_info)
+from kpiapp.parsers.common import (container_kind, cycle_collector_paused, decoding_once, gunzip_if_needed,
+                                   latest_day, load_json, refuse_future, table_heads, zone_info)
 from kpiapp.parsers.fx import parse_fx as _parse_fx
 
 __all__ = ["PARSERS", "Fact", "FxRate", "ParseError", "ParseResult", "ParseWarning", "ParserInfo", "RowError",
@@ -112,7 +112,7 @@ def parse_file(data: bytes, filename: str, *, parser: str | None = None, date_fr
     currency: the store currency, used where the file names none.
     """
     data, filename = gunzip_if_needed(data, filename)
-    with decoding_once():  # detect() and the parser share one decoding of the file
+    with decoding_once(), cycle_collector_paused():  # detect() and the parser share one decoding
         return _parse(data, filename, parser, date_from, date_to, tz, currency)
 
 

@@ -73,7 +73,8 @@ _ASIN = re.compile(r"^[A-Z0-9]{10}$")
 def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse a Business Report CSV into per-child-ASIN facts for opts' date range.
 
-    A chunk of rows is converted a column at a time by the number fast path; a row with any
+    A chunk of rows is converted a column at a time by the number fast path, each column's
+    checks (non-negative counts, money with a currency) once per distinct cell; a row with any
     cell the fast path cannot vouch for (blank, odd shape, negative, bad ASIN) is read per row.
     """
     day, period_end = date_range(opts)
@@ -83,32 +84,43 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     names = [n for n in _COUNTS + _MONEY if n in sheet.colmap]
     per_row = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
     for chunk in chunks(sheet.rows):
-        columns = [] if per_row else [plain_column(chunk, sheet.colmap[n], opts.currency) for n in names]
-        for pos, (line, cells) in enumerate(chunk):
-            facts = None if per_row else _plain_facts(line, cells, sheet, names, [c[pos] for c in columns],
-                                                      (day, period_end, out.currency_hint))
-            if facts is None:
+        if per_row:
+            for line, cells in chunk:
+                _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
+            continue
+        asins = _asin_column(chunk, sheet.colmap["child_asin"])
+        columns = [plain_column(chunk, sheet.colmap[n], opts.currency, _vouch(n, out.currency_hint))
+                   for n in names]
+        for (line, cells), asin, values in zip(chunk, asins, zip(*columns)):
+            if asin is None or None in values:
                 _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
             else:
-                out.put_row(facts)
+                out.put_row([Fact(line, day, name, value, currency, asin, "", period_end)
+                             for name, (value, currency) in zip(names, values)])
     return out.result()
 
 
-def _plain_facts(line, cells, sheet, names, amounts, context) -> list[Fact] | None:
-    """The row's facts when every cell took the fast path and nothing needs checking, else None."""
-    index = sheet.colmap["child_asin"]
-    asin = cells[index].strip().upper() if index < len(cells) and type(cells[index]) is str else ""
-    if not _ASIN.match(asin) or None in amounts:
-        return None
-    day, period_end, hint = context
-    facts = []
-    for name, amount in zip(names, amounts):
-        money = name in _MONEY
-        currency = (amount.currency or hint) if money else None
-        if (amount.value < 0 and name in NON_NEGATIVE) or (money and not currency):
-            return None
-        facts.append(Fact(line, day, name, amount.value, currency, asin, "", period_end))
-    return facts
+def _asin_column(chunk: list, index: int) -> list:
+    """Each row's child ASIN when it is a plain one, else None (the row is read the careful way)."""
+    out = []
+    for _, cells in chunk:
+        cell = cells[index] if index < len(cells) else None
+        asin = cell.strip().upper() if type(cell) is str else ""
+        out.append(asin if _ASIN.match(asin) else None)
+    return out
+
+
+def _vouch(name: str, hint: str | None):
+    """A fast-path Amount of column name as (value, currency) for a Fact, or None when the row
+    must be read the careful way (a negative count; money without a currency)."""
+    if name in _MONEY:
+        def money(amount):
+            currency = amount.currency or hint
+            return (amount.value, currency) if currency else None
+        return money
+    if name in NON_NEGATIVE:
+        return lambda amount: (amount.value, None) if amount.value >= 0 else None
+    return lambda amount: (amount.value, None)
 
 
 def _read_row(out: Collector, rec: Record, day, period_end) -> None:
