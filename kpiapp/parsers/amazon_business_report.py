@@ -82,21 +82,24 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
     out.adopt(sheet)
     names = [n for n in _COUNTS + _MONEY if n in sheet.colmap]
-    per_row = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
+    shared = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
+    views = names.index("page_views") if shared else None
     for chunk in chunks(sheet.rows):
-        if per_row:
-            for line, cells in chunk:
-                _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
-            continue
         asins = _asin_column(chunk, sheet.colmap["child_asin"])
         columns = [plain_column(chunk, sheet.colmap[n], opts.currency, _vouch(n, out.currency_hint))
                    for n in names]
+        if shared:
+            columns.append(plain_column(chunk, sheet.colmap["buy_box"], opts.currency, _share(sheet.kind)))
         for (line, cells), asin, values in zip(chunk, asins, zip(*columns)):
             if asin is None or None in values:
                 _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
-            else:
-                out.put_row([Fact(line, day, name, value, currency, asin, "", period_end)
-                             for name, (value, currency) in zip(names, values)])
+                continue
+            facts = [Fact(line, day, name, value, currency, asin, "", period_end)
+                     for name, (value, currency) in zip(names, values)]
+            if shared:  # as _read_row: page views times the featured-offer share
+                value = (values[views][0] or 0) * values[-1]
+                facts.append(Fact(line, day, "featured_offer_page_views", value, None, asin, "", period_end))
+            out.put_row(facts)
     return out.result()
 
 
@@ -108,6 +111,15 @@ def _asin_column(chunk: list, index: int) -> list:
         asin = cell.strip().upper() if type(cell) is str else ""
         out.append(asin if _ASIN.match(asin) else None)
     return out
+
+
+def _share(kind: str):
+    """The buy-box share of a fast-path Amount, as Record.percent reads it; None (the careful
+    path) when negative, since a negative share makes a negative page-view count."""
+    def share(amount):
+        value = amount.value / 100 if amount.percent or kind == "csv" else amount.value
+        return value if value >= 0 else None
+    return share
 
 
 def _vouch(name: str, hint: str | None):

@@ -245,6 +245,7 @@ def as_list(value) -> list:
 
 
 _CONTROLS = tuple(chr(c) for c in range(32) if chr(c) not in "\t\r\n\f\v\x1a")
+_NOT_CONTROL_BYTES = bytes(c for c in range(256) if chr(c) not in _CONTROLS)
 
 
 def _binary_like(text: str) -> bool:
@@ -361,13 +362,21 @@ def _scan(data: bytes, encoding: str, binary_ok: bool = False) -> bool | None:
     length = controls = 0
     kana = False
     view = memoryview(data)
+    # Every other encoding tried keeps bytes below 0x20 for those characters alone (no
+    # multi-byte sequence holds one), so the bytes are counted in one pass, not the text 26 times.
+    by_bytes = encoding != "utf-16"
+    if by_bytes:
+        if b"\x00" in data and not binary_ok:
+            return None
+        controls = len(data.translate(None, _NOT_CONTROL_BYTES))
     try:
         for start in range(0, len(data) + 1, _DECODE_CHUNK):
             text = decoder.decode(view[start:start + _DECODE_CHUNK], start + _DECODE_CHUNK > len(data))
-            if "\x00" in text and not binary_ok:
-                return None
+            if not by_bytes:
+                if "\x00" in text and not binary_ok:
+                    return None
+                controls += sum(text.count(ch) for ch in _CONTROLS)
             length += len(text)
-            controls += sum(text.count(ch) for ch in _CONTROLS)
             kana = kana or (encoding == "cp932" and _KANA.search(text) is not None)
     except UnicodeDecodeError:
         return None
@@ -453,7 +462,8 @@ def _rows(stream, delimiter: str, limit: int | None):
     try:
         for cells in reader:
             line, prev = prev + 1, reader.line_num
-            if "".join(cells).strip():
+            # a first cell with text proves the row is not blank without joining its cells
+            if (cells and cells[0].strip()) or "".join(cells).strip():
                 yield line, cells
             if limit and line >= limit:
                 break
@@ -582,8 +592,12 @@ class Sheet:
     def rows(self):
         """The data rows, each as wide as the header; a CSV file is decoded again on every pass."""
         refused = []
+        width, csv_kind = len(self.headers), self.kind == "csv"
         for number, cells in self.source():
-            problem = _ragged(cells, len(self.headers), self.kind)
+            if csv_kind and len(cells) == width:  # the common case, without a call
+                yield number, cells
+                continue
+            problem = _ragged(cells, width, self.kind)
             if problem:
                 refused.append(RowError(number, None, "ragged_row", problem))
             else:
@@ -967,9 +981,9 @@ def careful_amount(value: object, column: str | None = None, hint: str | None = 
     return Amount(_checked(-number if negative else number, column), currency, percent)
 
 
-# The shapes most cells have: '1234', '-12.5', '$1,234.56', '-€0.99' (ASCII digits, at most 15
-# before the point). Anything else takes the careful path below.
-_PLAIN_AMOUNT = re.compile(r"(-?)(\$|€|£|)([1-9]\d{0,2}(?:,\d{3}){1,4}|\d{1,15})(\.\d+)?", re.ASCII)
+# The shapes most cells have: '1234', '-12.5', '$1,234.56', '-€0.99', '12.5%' (ASCII digits, at
+# most 15 before the point). Anything else takes the careful path below.
+_PLAIN_AMOUNT = re.compile(r"(-?)(\$|€|£|)([1-9]\d{0,2}(?:,\d{3}){1,4}|\d{1,15})(\.\d+)?(%?)", re.ASCII)
 
 
 _SEEN: dict[tuple, Amount] = {}  # plain cells already read: (text, hint) -> Amount
@@ -1001,11 +1015,11 @@ def _plain_shape(text: str, hint: str | None) -> Amount | None:
     match = _PLAIN_AMOUNT.fullmatch(text)
     if match is None:
         return None
-    minus, symbol, whole, point = match.groups()
+    minus, symbol, whole, point, percent = match.groups()
     if point and len(point) == 4 and whole != "0" and "," not in whole:
         return None  # '1.250': a thousands dot, as the careful path reads it
     number = Decimal(whole.replace(",", "") + point if point else whole.replace(",", ""))
-    return Amount(-number if minus else number, _currency_token(symbol, hint), False)
+    return Amount(-number if minus else number, _currency_token(symbol, hint), percent == "%")
 
 
 def _currency_token(token: str, hint: str | None) -> str | None:
