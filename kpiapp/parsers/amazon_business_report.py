@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from kpiapp.parsers.base import Fact, Options, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, date_range, is_total_row,
-                                   plain_column, read_sheet, sheet_currency)
+from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, column_cells, date_range,
+                                   is_total_row, plain_column, read_sheet, sheet_currency)
 from kpiapp.parsers.measures import NON_NEGATIVE
 
 KEY = "amazon_business_report"
@@ -106,8 +106,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
 def _asin_column(chunk: list, index: int) -> list:
     """Each row's child ASIN when it is a plain one, else None (the row is read the careful way)."""
     out = []
-    for _, cells in chunk:
-        cell = cells[index] if index < len(cells) else None
+    for cell in column_cells(chunk, index):
         asin = cell.strip().upper() if type(cell) is str else ""
         out.append(asin if _ASIN.match(asin) else None)
     return out

@@ -248,26 +248,6 @@ _CONTROLS = tuple(chr(c) for c in range(32) if chr(c) not in "\t\r\n\f\v\x1a")
 _NOT_CONTROL_BYTES = bytes(c for c in range(256) if chr(c) not in _CONTROLS)
 
 
-def _binary_like(text: str) -> bool:
-    """NUL, or more control characters than a text file has (one str.count pass per character)."""
-    if "\x00" in text:
-        return True
-    limit = max(2, len(text) // 200)
-    controls = 0
-    for ch in _CONTROLS:
-        controls += text.count(ch)
-        if controls > limit:
-            return True
-    return False
-
-
-def _decode(data: bytes, encoding: str) -> str | None:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError:
-        return None
-
-
 _DECODED: ContextVar[dict | None] = ContextVar("decoded", default=None)
 
 
@@ -407,10 +387,9 @@ def decoded_rows(data: bytes, utf8_only: bool = False) -> list[tuple[int, list]]
     """The rows of a text table in its most likely encoding (or UTF-8 only), header limits checked."""
     if utf8_only:
         check_header_lines(data)
-        text = _decode(data, "utf-8-sig")
-        if text is None or _binary_like(text):
+        if _scan(data, "utf-8-sig") is None:  # not UTF-8, or binary
             raise ParseError("bad_encoding", "The file is not UTF-8 text.")
-        return csv_rows(text)
+        return list(stream_rows(data, "utf-8-sig"))
     return list(stream_rows(data, text_encodings(data)[0]))
 
 
@@ -788,14 +767,22 @@ def plain_column(rows: list, index: int, hint: str | None, vouch=None) -> list:
     vouch(amount), if given, turns each distinct Amount into what the caller keeps (None: the
     careful path decides), so a column's checks run once per distinct cell, not once per row.
     """
-    try:
-        cells = [row[index] for _, row in rows]
-    except IndexError:
-        cells = [row[index] if index < len(row) else None for _, row in rows]
+    cells = column_cells(rows, index)
     amounts = {cell: _plain_amount(cell, hint) if type(cell) is str else None for cell in dict.fromkeys(cells)}
     if vouch is not None:
         amounts = {cell: None if amount is None else vouch(amount) for cell, amount in amounts.items()}
-    return [amounts[cell] for cell in cells]
+    return list(map(amounts.__getitem__, cells))
+
+
+_CELLS = itemgetter(1)
+
+
+def column_cells(rows: list, index: int) -> list:
+    """Cell index of each (line, cells) row of a chunk (None past a short row's end), read in C."""
+    try:
+        return list(map(itemgetter(index), map(_CELLS, rows)))
+    except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
+        return [row[index] if index < len(row) else None for _, row in rows]
 
 
 ASIDE = object()  # a cell the column conversion cannot vouch for: its row is read the careful way
@@ -810,13 +797,10 @@ def convert_column(rows: list, index: int | None, read) -> list:
     """
     if index is None:
         return [_read_or_aside(read, None)] * len(rows)
-    try:
-        cells = [row[index] for _, row in rows]
-    except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
-        cells = [row[index] if index < len(row) else None for _, row in rows]
-    if {type(cell) for cell in cells} <= {str, type(None)}:  # text cells: the text is the key
+    cells = column_cells(rows, index)
+    if set(map(type, cells)) <= {str, type(None)}:  # text cells: the text is the key
         values = {cell: _read_or_aside(read, cell) for cell in dict.fromkeys(cells)}
-        return [values[cell] for cell in cells]
+        return list(map(values.__getitem__, cells))
     typed = {(type(cell), cell): None for cell in cells}  # 1, 1.0 and True read differently
     values = {key: _read_or_aside(read, key[1]) for key in typed}
     return [values[type(cell), cell] for cell in cells]
@@ -1172,13 +1156,16 @@ def latest_day(tz: str | None) -> date:
     return now.date() + timedelta(days=1)
 
 
-_SPAN = itemgetter(1, 7)  # a Fact's (business_date, period_end), without two attribute lookups
+_DAY, _END = itemgetter(1), itemgetter(7)  # a Fact's business_date and period_end, read in C
 
 
 def refuse_future(result: ParseResult, latest: date) -> ParseResult:
     """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
-    spans = set(map(_SPAN, result.facts))
-    if all(max(day, end or day) <= latest for day, end in spans):
+    if not result.facts:
+        return result
+    ends = set(map(_END, result.facts))
+    ends.discard(None)
+    if max(map(_DAY, result.facts)) <= latest and all(end <= latest for end in ends):
         return result  # the common case: no fact to look at one by one
     bad: dict[int, date] = {}
     for fact in result.facts:
@@ -1260,13 +1247,12 @@ class Collector:
     def put_row(self, facts: list[Fact]) -> None:
         """Keep one whole, already checked row's facts (summing on the natural key, as row.add does)."""
         self.rows_read += 1
-        table = self.facts
+        keep = self.facts.setdefault  # one hash of the key per fact, not two
         for fact in facts:
-            key = (fact[1], fact[7], fact[5], fact[6], fact[2], fact[8])  # Fact.key, without the call
-            if key in table or (fact.currency and fact.currency not in self.currencies):
-                self._put(fact, "sum")
-            else:
-                table[key] = fact
+            if fact[4] and fact[4] not in self.currencies:
+                self._put(fact, "sum")  # a currency not seen yet: _put notes it
+            elif keep((fact[1], fact[7], fact[5], fact[6], fact[2], fact[8]), fact) is not fact:
+                self._put(fact, "sum")  # the key holds an earlier fact: sum or refuse as row.add does
 
     def error(self, line: int, column: str | None, code: str, message: str) -> None:
         self.errors.append(RowError(line, column, code, message))
