@@ -14,7 +14,7 @@ from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.base import Fact
 from kpiapp.parsers.common import (ASIDE, CellError, Collector, Columns, Record, amount_reader, as_dict,
                                    check_currency, chunks, column_currency, container_kind, convert_column,
-                                   date_reader, is_total_row, load_json, parse_date, read_sheet,
+                                   date_reader, is_total_row, load_json, new_fact, parse_date, read_sheet,
                                    read_text, records, sheet_currency, to_decimal)
 from kpiapp.parsers.measures import BASE_MEASURES, NON_NEGATIVE
 
@@ -195,7 +195,7 @@ class _Columns:
                     return None  # missing_currency: the careful path names the column
             else:
                 code = None
-            facts.append(Fact(line, day, measure, value, code, sku, ref, period_end))
+            facts.append(new_fact(Fact, line, day, measure, value, code, sku, ref, period_end, ""))
         return facts
 
 

@@ -10,7 +10,7 @@ import re
 
 from kpiapp.parsers.base import Fact, Options, ParseResult
 from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, column_cells, date_range,
-                                   is_total_row, plain_column, read_sheet, sheet_currency)
+                                   is_total_row, new_fact, plain_column, read_sheet, sheet_currency)
 from kpiapp.parsers.measures import NON_NEGATIVE
 
 KEY = "amazon_business_report"
@@ -94,11 +94,12 @@ def parse(data: bytes, opts: Options) -> ParseResult:
             if asin is None or None in values:
                 _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
                 continue
-            facts = [Fact(line, day, name, value, currency, asin, "", period_end)
+            facts = [new_fact(Fact, line, day, name, value, currency, asin, "", period_end, "")
                      for name, (value, currency) in zip(names, values)]
             if shared:  # as _read_row: page views times the featured-offer share
                 value = (values[views][0] or 0) * values[-1]
-                facts.append(Fact(line, day, "featured_offer_page_views", value, None, asin, "", period_end))
+                facts.append(new_fact(Fact, line, day, "featured_offer_page_views", value, None, asin, "",
+                                      period_end, ""))
             out.put_row(facts)
     return out.result()
 

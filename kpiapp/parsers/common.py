@@ -1287,6 +1287,9 @@ class Collector:
 
 _UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
 _ZERO = Decimal(0)
+# new_fact(Fact, <all nine fields>) is Fact(...) without type.__call__'s lookup of __new__: the same
+# tuple for a quarter less per fact, for the column paths that build hundreds of thousands.
+new_fact = Fact.__new__
 
 
 class RowScope:

@@ -247,3 +247,12 @@ def test_ads_paths_agree_on_awkward_cells(rows, currency):
     assert [(f, str(f.value)) for f in fast.facts] == [(f, str(f.value)) for f in careful.facts]
     assert (fast.errors, fast.rows_read, fast.currency, fast.warnings) == (
         careful.errors, careful.rows_read, careful.currency, careful.warnings)
+
+
+def test_new_fact_builds_the_same_fact():
+    from kpiapp.parsers.base import Fact
+    from kpiapp.parsers.common import new_fact
+
+    args = (3, date(2025, 3, 1), "sessions", Decimal("1.50"), None, "B000000001", "", None, "")
+    fact = new_fact(Fact, *args)
+    assert type(fact) is Fact and fact == Fact(*args) and fact.key == Fact(*args).key
