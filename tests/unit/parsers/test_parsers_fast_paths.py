@@ -256,3 +256,39 @@ def test_new_fact_builds_the_same_fact():
     args = (3, date(2025, 3, 1), "sessions", Decimal("1.50"), None, "B000000001", "", None, "")
     fact = new_fact(Fact, *args)
     assert type(fact) is Fact and fact == Fact(*args) and fact.key == Fact(*args).key
+
+
+def test_parse_file_restores_the_cycle_collector():
+    import gc
+
+    from kpiapp.parsers import ParseError
+
+    data = b"Date,Campaign Name,Impressions,Clicks,Spend\n2025-01-02,A,10,1,$1.00\n"
+    assert gc.isenabled()
+    parse_file(data, "ads.csv", currency="USD")
+    assert gc.isenabled()
+    with pytest.raises(ParseError):
+        parse_file(b"", "ads.csv")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_file(data, "ads.csv", currency="USD")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_parsing_a_text_report_leaves_no_cycles_behind():
+    """The collector is paused while parsing: parsing itself must not make cyclic garbage."""
+    import gc
+
+    rows = "".join("2025-01-02,C%d,USD,%d,1,$1.50,2.00\n" % (i, i) for i in range(3000))
+    data = ("Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales \n" + rows).encode()
+    parse_file(data, "ads.csv", currency="USD")  # warm: first use builds caches and imports
+    gc.collect()
+    gc.disable()
+    try:
+        assert len(parse_file(data, "ads.csv", currency="USD").facts) == 12000
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
