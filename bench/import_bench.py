@@ -2,6 +2,8 @@
 
     [DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test] \
         .venv/bin/python bench/import_bench.py [--rows 200000] [--parse-only [--repeat 5]]
+        PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+            .venv/bin/python bench/import_bench.py --rows 30000 --only {files,parse,plain}
 
 Generates Business Report files (one per day) and an Ads report with >= --rows file rows in
 total, imports them into a scratch database (created and dropped here: PostgreSQL when
@@ -224,7 +226,12 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000, help="file rows in total (half BR, half ads)")
     parser.add_argument("--parse-only", action="store_true", help="no database: parsing vs the plain loop")
     parser.add_argument("--repeat", type=int, default=1, help="--parse-only rounds (the median is printed)")
+    parser.add_argument("--only", choices=("files", "parse", "plain"),
+                        help="build the files and run one step once, nothing printed (for instruction counts: "
+                             "valgrind --tool=callgrind, minus a run of --only files)")
     args = parser.parse_args()
+    if args.only:
+        return run_once(bench_files(args.rows), args.only)
     if args.parse_only:
         return parse_only(bench_files(args.rows), args.repeat)
     bench(bench_files(args.rows), args.rows)
@@ -237,6 +244,17 @@ def bench_files(rows):
     dates = [start + timedelta(days=d) for d in range(days)]
     files = [(f"BusinessReport-{day}.csv", business_report(d), day) for d, day in enumerate(dates)]
     return files + [("ads.csv", ads_report(rows - days * ASINS_PER_DAY), None)]
+
+
+def run_once(files, step):
+    from types import SimpleNamespace
+
+    import kpiapp.parsers  # noqa: F401  imported by every step: the files run's count holds the import
+
+    if step == "parse":
+        parse_all(files, SimpleNamespace(timezone="America/Los_Angeles", currency="USD"))
+    elif step == "plain":
+        plain_loop(files)
 
 
 def parse_only(files, repeat=1):

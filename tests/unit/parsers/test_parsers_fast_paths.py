@@ -50,7 +50,9 @@ def test_fast_amount_shapes(text, value, currency):
     assert (str(amount.value), amount.currency, amount.percent) == (value, currency, False)
 
 
-@pytest.mark.parametrize("text, value", [("12.5%", "12.5"), ("100%", "100"), ("-3%", "-3"), ("0.25%", "0.25")])
+@pytest.mark.parametrize("text, value", [
+    ("12.5%", "12.5"), ("100%", "100"), ("-3%", "-3"), ("0.25%", "0.25"),
+])
 def test_fast_percent_shapes(text, value):
     amount = _plain_amount(text, None)
     careful = careful_amount(text)
