@@ -14,8 +14,8 @@ from kpiapp.parsers import (amazon_account_health, amazon_ads, amazon_business_r
                             tiktok_orders)
 from kpiapp.parsers.base import (Fact, FxRate, Options, ParseError, ParseResult, ParserInfo,
                                  ParseWarning, RowError)
-from kpiapp.parsers.common import (container_kind, decoding_once, gunzip_if_needed, latest_day,
-                                   load_json, refuse_future, spilling_to, table_heads, zone_info)
+from kpiapp.parsers.common import (container_kind, cycle_collector_paused, decoding_once, gunzip_if_needed,
+                                   latest_day, load_json, refuse_future, spilling_to, table_heads, zone_info)
 from kpiapp.parsers.fx import parse_fx as _parse_fx
 
 __all__ = ["PARSERS", "Fact", "FxRate", "ParseError", "ParseResult", "ParseWarning", "ParserInfo", "RowError",
@@ -114,7 +114,8 @@ def parse_file(data: bytes, filename: str, *, parser: str | None = None, date_fr
     `staged`, holds no facts, and the caller applies refuse_future's rule to the sink.
     """
     data, filename = gunzip_if_needed(data, filename)
-    with decoding_once(), spilling_to(sink):  # detect() and the parser share one decoding of the file
+    # detect() and the parser share one decoding of the file
+    with decoding_once(), spilling_to(sink), cycle_collector_paused():
         return _parse(data, filename, parser, date_from, date_to, tz, currency)
 
 

@@ -8,12 +8,15 @@ orders and units use the report's 7-day window when present, else 14-day (SB/SD)
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.base import Fact
 from kpiapp.parsers.common import (ASIDE, CellError, Collector, Columns, Record, amount_reader, as_dict,
                                    check_currency, chunks, column_currency, container_kind, convert_column,
-                                   date_reader, is_total_row, load_json, make_fact, parse_date, read_sheet,
+                                   date_reader, is_total_row, load_json, new_fact, parse_date, read_sheet,
                                    read_text, records, sheet_currency, to_decimal)
+from kpiapp.parsers.measures import BASE_MEASURES, NON_NEGATIVE
 
 KEY = "amazon_ads"
 FAMILY = "amazon_ads"
@@ -69,6 +72,8 @@ COLUMNS = Columns(
     expected=((("ad_sales_7", "ad_sales_14"), "ad_sales"), (("ad_orders_7", "ad_orders_14"), "ad_orders")),
 )
 _MONEY_MEASURES = ("ad_spend", "ad_sales", "ad_sales_same_sku")
+_UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
+_ZERO = Decimal(0)
 
 
 def matches(obj) -> bool:
@@ -131,8 +136,7 @@ def _parse_console(data: bytes, opts: Options) -> ParseResult:
     measures = _measures(sheet, window)
     for chunk in chunks(sheet.rows):
         columns = _Columns(chunk, sheet, measures, opts.currency)
-        for pos, (line, cells) in enumerate(chunk):
-            facts = columns.facts(pos, line, out.currency_hint)
+        for (line, cells), facts in zip(chunk, columns.facts(chunk, out.currency_hint)):
             if facts is None:
                 _read_row(out, Record(line, cells, sheet, opts.currency), window)
             else:
@@ -150,14 +154,16 @@ def _measures(sheet, window: str) -> list[tuple[str, str]]:
 
 
 class _Columns:
-    """One chunk converted a column at a time: each distinct cell read once by the careful logic."""
+    """One chunk converted a column at a time: each distinct cell read once by the careful logic,
+    and a measure's own checks (a blank is 0, a count is not negative) once per distinct cell."""
 
     def __init__(self, chunk: list, sheet, measures: list, hint: str | None):
         def column(name, read):
             return convert_column(chunk, sheet.colmap.get(name), read)
 
-        self.measures = measures
-        self.amounts = [column(name, amount_reader(hint)) for _, name in measures]
+        self.kinds = [(measure, measure in _MONEY_MEASURES, _UNITS[measure] == "money")
+                      for measure, _ in measures]
+        self.values = [column(name, _value_reader(measure, hint)) for measure, name in measures]
         self.ids, self.names = column("campaign_id", read_text), column("campaign", read_text)
         self.skus, self.asins = column("advertised_sku", read_text), column("advertised_asin", read_text)
         self.currencies = column("currency", _read_currency)
@@ -165,22 +171,48 @@ class _Columns:
         self.days = column("date" if dated else "start", date_reader(serial=True))
         self.ends = [None] * len(chunk) if dated else column("end", _read_end)
 
-    def facts(self, pos: int, line: int, hint: str | None) -> list[Fact] | None:
-        """The row's facts, or None when any of its cells needs the careful path."""
-        ref = self.ids[pos] or self.names[pos]
-        sku = self.skus[pos] or self.asins[pos]
-        day, end, currency = self.days[pos], self.ends[pos], self.currencies[pos]
-        amounts = [column[pos] for column in self.amounts]
-        if not ref or ASIDE in (ref, sku, day, end, currency) or ASIDE in amounts:
-            return None
-        period_end = end if end != day else None
-        try:
-            return [make_fact(line, day, measure, amount and amount.value,
-                              (currency or (amount and amount.currency)) if measure in _MONEY_MEASURES
-                              else None, hint, sku, ref, period_end)
-                    for (measure, _), amount in zip(self.measures, amounts)]
-        except CellError:
-            return None
+    def facts(self, chunk: list, hint: str | None) -> list[list[Fact] | None]:
+        """Per row of the chunk: its facts (as make_fact builds them), or None when any of its
+        cells needs the careful path."""
+        out = []
+        rows = zip(chunk, self.ids, self.names, self.skus, self.asins, self.days, self.ends,
+                   self.currencies, zip(*self.values))
+        for (line, _), ref, name, sku, asin, day, end, currency, values in rows:
+            ref, sku = ref or name, sku or asin
+            if (not ref or ref is ASIDE or sku is ASIDE or day is ASIDE or end is ASIDE
+                    or currency is ASIDE or ASIDE in values):
+                out.append(None)
+                continue
+            out.append(self._row(line, day, end if end != day else None, ref, sku, currency, values, hint))
+        return out
+
+    def _row(self, line, day, period_end, ref, sku, currency, values, hint) -> list[Fact] | None:
+        facts = []
+        for (measure, takes_row_currency, money), (value, symbol) in zip(self.kinds, values):
+            if money:
+                code = (currency or symbol if takes_row_currency else None) or hint
+                if not code:
+                    return None  # missing_currency: the careful path names the column
+            else:
+                code = None
+            facts.append(new_fact(Fact, line, day, measure, value, code, sku, ref, period_end, ""))
+        return facts
+
+
+def _value_reader(measure: str, hint: str | None):
+    """One cell of a measure's column as (value, its currency symbol's code), for convert_column:
+    a blank is 0 and a negative count ASIDE, as make_fact would refuse it."""
+    read = amount_reader(hint)
+    non_negative = measure in NON_NEGATIVE
+
+    def value(cell):
+        amount = read(cell)
+        if amount is None:
+            return _ZERO, None
+        if non_negative and amount.value < 0:
+            return ASIDE
+        return amount.value, amount.currency
+    return value
 
 
 def _read_currency(cell):

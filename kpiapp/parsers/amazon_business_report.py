@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from kpiapp.parsers.base import Fact, Options, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, date_range, is_total_row,
-                                   plain_column, read_sheet, sheet_currency)
+from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, column_cells, date_range,
+                                   is_total_row, new_fact, plain_column, read_sheet, sheet_currency)
 from kpiapp.parsers.measures import NON_NEGATIVE
 
 KEY = "amazon_business_report"
@@ -73,7 +73,8 @@ _ASIN = re.compile(r"^[A-Z0-9]{10}$")
 def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse a Business Report CSV into per-child-ASIN facts for opts' date range.
 
-    A chunk of rows is converted a column at a time by the number fast path; a row with any
+    A chunk of rows is converted a column at a time by the number fast path, each column's
+    checks (non-negative counts, money with a currency) once per distinct cell; a row with any
     cell the fast path cannot vouch for (blank, odd shape, negative, bad ASIN) is read per row.
     """
     day, period_end = date_range(opts)
@@ -81,34 +82,57 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
     out.adopt(sheet)
     names = [n for n in _COUNTS + _MONEY if n in sheet.colmap]
-    per_row = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
+    shared = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
+    views = names.index("page_views") if shared else None
     for chunk in chunks(sheet.rows):
-        columns = [] if per_row else [plain_column(chunk, sheet.colmap[n], opts.currency) for n in names]
-        for pos, (line, cells) in enumerate(chunk):
-            facts = None if per_row else _plain_facts(line, cells, sheet, names, [c[pos] for c in columns],
-                                                      (day, period_end, out.currency_hint))
-            if facts is None:
+        asins = _asin_column(chunk, sheet.colmap["child_asin"])
+        columns = [plain_column(chunk, sheet.colmap[n], opts.currency, _vouch(n, out.currency_hint))
+                   for n in names]
+        if shared:
+            columns.append(plain_column(chunk, sheet.colmap["buy_box"], opts.currency, _share(sheet.kind)))
+        for (line, cells), asin, values in zip(chunk, asins, zip(*columns)):
+            if asin is None or None in values:
                 _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
-            else:
-                out.put_row(facts)
+                continue
+            facts = [new_fact(Fact, line, day, name, value, currency, asin, "", period_end, "")
+                     for name, (value, currency) in zip(names, values)]
+            if shared:  # as _read_row: page views times the featured-offer share
+                value = (values[views][0] or 0) * values[-1]
+                facts.append(new_fact(Fact, line, day, "featured_offer_page_views", value, None, asin, "",
+                                      period_end, ""))
+            out.put_row(facts)
     return out.result()
 
 
-def _plain_facts(line, cells, sheet, names, amounts, context) -> list[Fact] | None:
-    """The row's facts when every cell took the fast path and nothing needs checking, else None."""
-    index = sheet.colmap["child_asin"]
-    asin = cells[index].strip().upper() if index < len(cells) and type(cells[index]) is str else ""
-    if not _ASIN.match(asin) or None in amounts:
-        return None
-    day, period_end, hint = context
-    facts = []
-    for name, amount in zip(names, amounts):
-        money = name in _MONEY
-        currency = (amount.currency or hint) if money else None
-        if (amount.value < 0 and name in NON_NEGATIVE) or (money and not currency):
-            return None
-        facts.append(Fact(line, day, name, amount.value, currency, asin, "", period_end))
-    return facts
+def _asin_column(chunk: list, index: int) -> list:
+    """Each row's child ASIN when it is a plain one, else None (the row is read the careful way)."""
+    out = []
+    for cell in column_cells(chunk, index):
+        asin = cell.strip().upper() if type(cell) is str else ""
+        out.append(asin if _ASIN.match(asin) else None)
+    return out
+
+
+def _share(kind: str):
+    """The buy-box share of a fast-path Amount, as Record.percent reads it; None (the careful
+    path) when negative, since a negative share makes a negative page-view count."""
+    def share(amount):
+        value = amount.value / 100 if amount.percent or kind == "csv" else amount.value
+        return value if value >= 0 else None
+    return share
+
+
+def _vouch(name: str, hint: str | None):
+    """A fast-path Amount of column name as (value, currency) for a Fact, or None when the row
+    must be read the careful way (a negative count; money without a currency)."""
+    if name in _MONEY:
+        def money(amount):
+            currency = amount.currency or hint
+            return (amount.value, currency) if currency else None
+        return money
+    if name in NON_NEGATIVE:
+        return lambda amount: (amount.value, None) if amount.value >= 0 else None
+    return lambda amount: (amount.value, None)
 
 
 def _read_row(out: Collector, rec: Record, day, period_end) -> None:

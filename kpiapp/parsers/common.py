@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 import json
 import re
@@ -19,8 +20,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from itertools import islice
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -85,6 +88,17 @@ def header_currency(text: object) -> str | None:
 
 def norm_header(text: object) -> str:
     """Normalise a header per DATA-FORMATS §0 rule 1 (and drop a '(PHP)' currency suffix)."""
+    if type(text) is str and len(text) <= _NORM_CACHED_LENGTH:
+        return _norm_header_cached(text)
+    return _norm_header(text)
+
+
+# Detection normalises the first rows' cells once per format it tries: the same few hundred
+# strings each time. Longer cells (no header is) are not kept.
+_NORM_CACHED_LENGTH = 200
+
+
+def _norm_header(text: object) -> str:
     s = unicodedata.normalize("NFKC", str(text or "")).translate(_HEADER_TRANSLATE).strip()
     if header_currency(s):
         s = _CURRENCY_SUFFIX.sub("", s)
@@ -92,6 +106,9 @@ def norm_header(text: object) -> str:
     s = re.sub(r"\s+-\s*|\s*-\s+", " - ", s)  # 'A – B' and 'A -B' read the same
     s = re.sub(r"\s*([()])\s*", r"\1", s)  # '(Child) ASIN' == '(Child)ASIN'
     return s.casefold()
+
+
+_norm_header_cached = lru_cache(maxsize=4096)(_norm_header)
 
 
 class Columns:
@@ -228,26 +245,7 @@ def as_list(value) -> list:
 
 
 _CONTROLS = tuple(chr(c) for c in range(32) if chr(c) not in "\t\r\n\f\v\x1a")
-
-
-def _binary_like(text: str) -> bool:
-    """NUL, or more control characters than a text file has (one str.count pass per character)."""
-    if "\x00" in text:
-        return True
-    limit = max(2, len(text) // 200)
-    controls = 0
-    for ch in _CONTROLS:
-        controls += text.count(ch)
-        if controls > limit:
-            return True
-    return False
-
-
-def _decode(data: bytes, encoding: str) -> str | None:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError:
-        return None
+_NOT_CONTROL_BYTES = bytes(c for c in range(256) if chr(c) not in _CONTROLS)
 
 
 _DECODED: ContextVar[dict | None] = ContextVar("decoded", default=None)
@@ -264,6 +262,24 @@ def decoding_once():
         yield
     finally:
         _DECODED.reset(token)
+
+
+@contextmanager
+def cycle_collector_paused():
+    """Inside this block Python's cyclic garbage collector does not run (reference counting does).
+
+    A Fact is a tuple subclass, which the collector never untracks, so every full collection
+    walks every fact held so far: 30-45 % of parse_file's CPU time on a Business Report
+    (bench/import_bench.py --parse-only). Parsing makes no reference cycles worth collecting
+    while it runs; the collector is switched back on afterwards if it was on before.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _once(kind: str, data: bytes, read):
@@ -326,13 +342,21 @@ def _scan(data: bytes, encoding: str, binary_ok: bool = False) -> bool | None:
     length = controls = 0
     kana = False
     view = memoryview(data)
+    # Every other encoding tried keeps bytes below 0x20 for those characters alone (no
+    # multi-byte sequence holds one), so the bytes are counted in one pass, not the text 26 times.
+    by_bytes = encoding != "utf-16"
+    if by_bytes:
+        if b"\x00" in data and not binary_ok:
+            return None
+        controls = len(data.translate(None, _NOT_CONTROL_BYTES))
     try:
         for start in range(0, len(data) + 1, _DECODE_CHUNK):
             text = decoder.decode(view[start:start + _DECODE_CHUNK], start + _DECODE_CHUNK > len(data))
-            if "\x00" in text and not binary_ok:
-                return None
+            if not by_bytes:
+                if "\x00" in text and not binary_ok:
+                    return None
+                controls += sum(text.count(ch) for ch in _CONTROLS)
             length += len(text)
-            controls += sum(text.count(ch) for ch in _CONTROLS)
             kana = kana or (encoding == "cp932" and _KANA.search(text) is not None)
     except UnicodeDecodeError:
         return None
@@ -363,10 +387,9 @@ def decoded_rows(data: bytes, utf8_only: bool = False) -> list[tuple[int, list]]
     """The rows of a text table in its most likely encoding (or UTF-8 only), header limits checked."""
     if utf8_only:
         check_header_lines(data)
-        text = _decode(data, "utf-8-sig")
-        if text is None or _binary_like(text):
+        if _scan(data, "utf-8-sig") is None:  # not UTF-8, or binary
             raise ParseError("bad_encoding", "The file is not UTF-8 text.")
-        return csv_rows(text)
+        return list(stream_rows(data, "utf-8-sig"))
     return list(stream_rows(data, text_encodings(data)[0]))
 
 
@@ -418,7 +441,8 @@ def _rows(stream, delimiter: str, limit: int | None):
     try:
         for cells in reader:
             line, prev = prev + 1, reader.line_num
-            if "".join(cells).strip():
+            # a first cell with text proves the row is not blank without joining its cells
+            if (cells and cells[0].strip()) or "".join(cells).strip():
                 yield line, cells
             if limit and line >= limit:
                 break
@@ -547,8 +571,12 @@ class Sheet:
     def rows(self):
         """The data rows, each as wide as the header; a CSV file is decoded again on every pass."""
         refused = []
+        width, csv_kind = len(self.headers), self.kind == "csv"
         for number, cells in self.source():
-            problem = _ragged(cells, len(self.headers), self.kind)
+            if csv_kind and len(cells) == width:  # the common case, without a call
+                yield number, cells
+                continue
+            problem = _ragged(cells, width, self.kind)
             if problem:
                 refused.append(RowError(number, None, "ragged_row", problem))
             else:
@@ -732,12 +760,29 @@ def chunks(rows, size: int = 5000):
         yield chunk
 
 
-def plain_column(rows: list, index: int, hint: str | None) -> list:
+def plain_column(rows: list, index: int, hint: str | None, vouch=None) -> list:
     """One column of a chunk of (line, cells) rows by the fast path: an Amount per row, or None
-    where the cell needs the careful path (blank, odd shape, bad): that row is then read per row."""
-    cells = [row[index] if index < len(row) else None for _, row in rows]
+    where the cell needs the careful path (blank, odd shape, bad): that row is then read per row.
+
+    vouch(amount), if given, turns each distinct Amount into what the caller keeps (None: the
+    careful path decides), so a column's checks run once per distinct cell, not once per row.
+    """
+    cells = column_cells(rows, index)
     amounts = {cell: _plain_amount(cell, hint) if type(cell) is str else None for cell in dict.fromkeys(cells)}
-    return [amounts[cell] for cell in cells]
+    if vouch is not None:
+        amounts = {cell: None if amount is None else vouch(amount) for cell, amount in amounts.items()}
+    return list(map(amounts.__getitem__, cells))
+
+
+_CELLS = itemgetter(1)
+
+
+def column_cells(rows: list, index: int) -> list:
+    """Cell index of each (line, cells) row of a chunk (None past a short row's end), read in C."""
+    try:
+        return list(map(itemgetter(index), map(_CELLS, rows)))
+    except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
+        return [row[index] if index < len(row) else None for _, row in rows]
 
 
 ASIDE = object()  # a cell the column conversion cannot vouch for: its row is read the careful way
@@ -752,13 +797,10 @@ def convert_column(rows: list, index: int | None, read) -> list:
     """
     if index is None:
         return [_read_or_aside(read, None)] * len(rows)
-    try:
-        cells = [row[index] for _, row in rows]
-    except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
-        cells = [row[index] if index < len(row) else None for _, row in rows]
-    if {type(cell) for cell in cells} <= {str, type(None)}:  # text cells: the text is the key
+    cells = column_cells(rows, index)
+    if set(map(type, cells)) <= {str, type(None)}:  # text cells: the text is the key
         values = {cell: _read_or_aside(read, cell) for cell in dict.fromkeys(cells)}
-        return [values[cell] for cell in cells]
+        return list(map(values.__getitem__, cells))
     typed = {(type(cell), cell): None for cell in cells}  # 1, 1.0 and True read differently
     values = {key: _read_or_aside(read, key[1]) for key in typed}
     return [values[type(cell), cell] for cell in cells]
@@ -923,9 +965,9 @@ def careful_amount(value: object, column: str | None = None, hint: str | None = 
     return Amount(_checked(-number if negative else number, column), currency, percent)
 
 
-# The shapes most cells have: '1234', '-12.5', '$1,234.56', '-€0.99' (ASCII digits, at most 15
-# before the point). Anything else takes the careful path below.
-_PLAIN_AMOUNT = re.compile(r"(-?)(\$|€|£|)([1-9]\d{0,2}(?:,\d{3}){1,4}|\d{1,15})(\.\d+)?", re.ASCII)
+# The shapes most cells have: '1234', '-12.5', '$1,234.56', '-€0.99', '12.5%' (ASCII digits, at
+# most 15 before the point). Anything else takes the careful path below.
+_PLAIN_AMOUNT = re.compile(r"(-?)(\$|€|£|)([1-9]\d{0,2}(?:,\d{3}){1,4}|\d{1,15})(\.\d+)?(%?)", re.ASCII)
 
 
 _SEEN: dict[tuple, Amount] = {}  # plain cells already read: (text, hint) -> Amount
@@ -957,11 +999,11 @@ def _plain_shape(text: str, hint: str | None) -> Amount | None:
     match = _PLAIN_AMOUNT.fullmatch(text)
     if match is None:
         return None
-    minus, symbol, whole, point = match.groups()
+    minus, symbol, whole, point, percent = match.groups()
     if point and len(point) == 4 and whole != "0" and "," not in whole:
         return None  # '1.250': a thousands dot, as the careful path reads it
     number = Decimal(whole.replace(",", "") + point if point else whole.replace(",", ""))
-    return Amount(-number if minus else number, _currency_token(symbol, hint), False)
+    return Amount(-number if minus else number, _currency_token(symbol, hint), percent == "%")
 
 
 def _currency_token(token: str, hint: str | None) -> str | None:
@@ -1114,10 +1156,16 @@ def latest_day(tz: str | None) -> date:
     return now.date() + timedelta(days=1)
 
 
+_DAY, _END = itemgetter(1), itemgetter(7)  # a Fact's business_date and period_end, read in C
+
+
 def refuse_future(result: ParseResult, latest: date) -> ParseResult:
     """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
-    spans = {(fact.business_date, fact.period_end) for fact in result.facts}
-    if all(max(day, end or day) <= latest for day, end in spans):
+    if not result.facts:
+        return result
+    ends = set(map(_END, result.facts))
+    ends.discard(None)
+    if max(map(_DAY, result.facts)) <= latest and all(end <= latest for end in ends):
         return result  # the common case: no fact to look at one by one
     bad: dict[int, date] = {}
     for fact in result.facts:
@@ -1316,6 +1364,9 @@ class Collector:
 
 _UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
 _ZERO = Decimal(0)
+# new_fact(Fact, <all nine fields>) is Fact(...) without type.__call__'s lookup of __new__: the same
+# tuple for a quarter less per fact, for the column paths that build hundreds of thousands.
+new_fact = Fact.__new__
 
 
 class RowScope:

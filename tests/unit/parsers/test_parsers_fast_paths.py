@@ -50,9 +50,19 @@ def test_fast_amount_shapes(text, value, currency):
     assert (str(amount.value), amount.currency, amount.percent) == (value, currency, False)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("12.5%", "12.5"), ("100%", "100"), ("-3%", "-3"), ("0.25%", "0.25"),
+])
+def test_fast_percent_shapes(text, value):
+    amount = _plain_amount(text, None)
+    careful = careful_amount(text)
+    assert (str(amount.value), amount.currency, amount.percent) == (value, None, True)
+    assert (str(careful.value), careful.currency, careful.percent) == (value, None, True)
+
+
 @pytest.mark.parametrize("text", [
     "1.250", "0,125", "1,23,456", "97,5 %", "1.699,15 €", "(5)", "1e5", "1_000", "１２３",
-    "9999999999999999", " 5", "=1+1", "$-5", "5-", "",
+    "9999999999999999", " 5", "=1+1", "$-5", "5-", "", "12.5 %", "5%%", "%5", "1.250%",
 ])
 def test_other_shapes_take_the_careful_path(text):
     assert _plain_amount(text, None) is None
@@ -140,19 +150,147 @@ BUSINESS_REPORT = (
 )
 
 
-@pytest.mark.parametrize("currency", ["USD", None])
-def test_business_report_column_at_a_time_reads_what_row_at_a_time_reads(monkeypatch, currency):
+def _business_report_both_ways(monkeypatch, text, currency):
+    """(fast result, careful result) of one Business Report: as the parser runs, and with the
+    column fast path stepping aside for every cell (every row read the careful way)."""
     def parse():
-        return parse_file(BUSINESS_REPORT.encode(), "br.csv", date_from=date(2025, 3, 1),
+        return parse_file(text.encode(), "br.csv", date_from=date(2025, 3, 1),
                           date_to=date(2025, 3, 1), currency=currency)
 
     fast = parse()
-    monkeypatch.setattr("kpiapp.parsers.amazon_business_report.plain_column",
-                        lambda rows, index, hint: [None] * len(rows))
-    careful = parse()
+    with monkeypatch.context() as patch:
+        patch.setattr("kpiapp.parsers.amazon_business_report.plain_column",
+                      lambda rows, index, hint, vouch=None: [None] * len(rows))
+        careful = parse()
     assert [(f, str(f.value)) for f in fast.facts] == [(f, str(f.value)) for f in careful.facts]
     assert (fast.errors, fast.rows_read, fast.currency, fast.warnings) == (
         careful.errors, careful.rows_read, careful.currency, careful.warnings)
+    return fast, careful
+
+
+@pytest.mark.parametrize("currency", ["USD", None])
+def test_business_report_column_at_a_time_reads_what_row_at_a_time_reads(monkeypatch, currency):
+    fast, _ = _business_report_both_ways(monkeypatch, BUSINESS_REPORT, currency)
     assert {(e.line, e.column, e.code) for e in fast.errors} >= {
         (6, "sessions", "negative_value"), (7, "(Child) ASIN", "bad_key"), (9, "Units Ordered", "bad_number")}
     assert any(f.sku == "B000000001" and f.measure == "sessions" and f.value == 15 for f in fast.facts)
+
+
+BUY_BOX = (
+    '"(Child) ASIN","Sessions - Total","Page Views - Total","Featured Offer (Buy Box) Percentage",'
+    '"Units Ordered","Ordered Product Sales"\n'
+    'B000000001,10,20,95%,1,$19.99\n'  # plain: 20 x 0.95 featured-offer views
+    'B000000002,10,20,12.5%,1,$19.99\n'
+    'B000000003,10,0.0,50%,1,$19.99\n'  # '0.0' views: the careful path's 'or 0' keeps its exponent
+    'B000000004,10,20,"97,5 %",1,$19.99\n'  # decimal comma and a space: careful path
+    'B000000005,10,20,,1,$19.99\n'  # blank share: no featured-offer fact
+    'B000000006,10,20,-5%,1,$19.99\n'  # negative share: refused by the careful path
+    'B000000007,10,20,95,1,$19.99\n'  # a CSV share without % is a percentage too
+    'B000000008,10,-,95%,1,$19.99\n'  # blank views
+)
+
+
+@pytest.mark.parametrize("currency", ["USD", None])
+def test_buy_box_share_column_at_a_time_reads_what_row_at_a_time_reads(monkeypatch, currency):
+    fast, _ = _business_report_both_ways(monkeypatch, BUY_BOX, currency)
+    featured = {f.sku: str(f.value) for f in fast.facts if f.measure == "featured_offer_page_views"}
+    assert featured["B000000001"] == "19.00" and featured["B000000002"] == "2.500"
+    assert featured["B000000003"] == "0.0" and featured["B000000007"] == "19.00"
+    assert "B000000005" not in featured
+    assert [(e.line, e.column, e.code) for e in fast.errors] == [
+        (7, "featured_offer_page_views", "negative_value")]
+
+
+# Cells a report column may hold: the fast shapes and the awkward ones the careful path reads
+# (or refuses) - decimal commas, thousands dots, blank markers, formulas, other currencies.
+# Four in five cells are fast shapes, so that whole rows take the column path too.
+PLAIN = ["0", "7", "12", "1,234", "1,234.56", "$19.99", "-$0.99", "€3.10", "£1,000.5", "12.5%", "95%",
+         "0.0", "-3"]
+AWKWARD = st.sampled_from(PLAIN * 12 + [
+    "1.250", "0,125", "97,5 %", "1.699,15 €", "(5)", "-", "n/a", "", " 3 ", "=1+2", "+5", "x",
+    "１２", "9999999999999999", "USD 4.50", "¥300", "$1,23,456.00", "1e5", "5%%", "$-5",
+])
+ASINS = st.sampled_from(["B000000001"] * 4 + ["B000000002"] * 4 + [
+    "b000000003", "bad", "", "Total", "B00000000X"])
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
+@given(st.lists(st.tuples(ASINS, st.lists(AWKWARD, min_size=6, max_size=6)), min_size=1, max_size=12),
+       st.sampled_from(["USD", "CAD", None]))
+def test_business_report_paths_agree_on_awkward_cells(rows, currency):
+    head = ('"(Child) ASIN","Sessions - Total","Page Views - Total","Featured Offer (Buy Box) Percentage",'
+            '"Units Ordered","Ordered Product Sales","Total Order Items"\n')
+    text = head + "".join(",".join('"%s"' % c for c in [asin, *cells]) + "\n" for asin, cells in rows)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _business_report_both_ways(monkeypatch, text, currency)
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(["2025-03-01"] * 6 + ["45718", "2025-02-30", "", "x"]),
+                          st.sampled_from(["A", "B"] * 4 + ["", "=HYPERLINK(1)"]),
+                          st.sampled_from(["USD"] * 6 + ["usd", "", "GBP", "US"]),
+                          st.lists(AWKWARD, min_size=4, max_size=4)), min_size=1, max_size=12),
+       st.sampled_from(["USD", None]))
+def test_ads_paths_agree_on_awkward_cells(rows, currency):
+    from kpiapp.parsers import amazon_ads
+    from kpiapp.parsers.common import ASIDE
+
+    head = "Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales \n"
+    text = head + "".join(",".join('"%s"' % c for c in [day, name, code, *cells]) + "\n"
+                          for day, name, code, cells in rows)
+
+    def parse():
+        return parse_file(text.encode(), "ads.csv", currency=currency)
+
+    fast = parse()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(amazon_ads, "convert_column", lambda rows, index, read: [ASIDE] * len(rows))
+        careful = parse()
+    assert [(f, str(f.value)) for f in fast.facts] == [(f, str(f.value)) for f in careful.facts]
+    assert (fast.errors, fast.rows_read, fast.currency, fast.warnings) == (
+        careful.errors, careful.rows_read, careful.currency, careful.warnings)
+
+
+def test_new_fact_builds_the_same_fact():
+    from kpiapp.parsers.base import Fact
+    from kpiapp.parsers.common import new_fact
+
+    args = (3, date(2025, 3, 1), "sessions", Decimal("1.50"), None, "B000000001", "", None, "")
+    fact = new_fact(Fact, *args)
+    assert type(fact) is Fact and fact == Fact(*args) and fact.key == Fact(*args).key
+
+
+def test_parse_file_restores_the_cycle_collector():
+    import gc
+
+    from kpiapp.parsers import ParseError
+
+    data = b"Date,Campaign Name,Impressions,Clicks,Spend\n2025-01-02,A,10,1,$1.00\n"
+    assert gc.isenabled()
+    parse_file(data, "ads.csv", currency="USD")
+    assert gc.isenabled()
+    with pytest.raises(ParseError):
+        parse_file(b"", "ads.csv")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_file(data, "ads.csv", currency="USD")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_parsing_a_text_report_leaves_no_cycles_behind():
+    """The collector is paused while parsing: parsing itself must not make cyclic garbage."""
+    import gc
+
+    rows = "".join("2025-01-02,C%d,USD,%d,1,$1.50,2.00\n" % (i, i) for i in range(3000))
+    data = ("Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales \n" + rows).encode()
+    parse_file(data, "ads.csv", currency="USD")  # warm: first use builds caches and imports
+    gc.collect()
+    gc.disable()
+    try:
+        assert len(parse_file(data, "ads.csv", currency="USD").facts) == 12000
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
