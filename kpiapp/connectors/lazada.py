@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from kpiapp.connectors.base import (Connector, ConnectorError, DataKind, Document, Failure,
-                                    register)
+                                    json_object, register)
 from kpiapp.connectors.shopee import day_bounds
 
 API_GATEWAY = "https://api.lazada.com.my/rest"
@@ -114,14 +114,7 @@ class Lazada(Connector):
                  **{k: str(v) for k, v in params.items()}}
         query["sign"] = sign(ctx.credentials["app_secret"], path, query)
         response = ctx.http.get(base.rstrip("/") + path, params=query)
-        try:
-            doc = response.json()
-        except ValueError as error:
-            raise ConnectorError(Failure.truncated if response.content else Failure.bad_response,
-                                 f"HTTP {response.status_code}: not JSON") from error
-        if not isinstance(doc, dict):
-            raise ConnectorError(Failure.bad_response, "not a JSON object")
-        return doc, response.content
+        return json_object(response), response.content
 
     @staticmethod
     def _failure(code: str, message: str) -> ConnectorError:
