@@ -280,17 +280,28 @@ def test_parse_file_restores_the_cycle_collector():
         gc.enable()
 
 
-def test_parsing_a_text_report_leaves_no_cycles_behind():
-    """The collector is paused while parsing: parsing itself must not make cyclic garbage."""
-    import gc
+CYCLE_PROBE = """
+import gc
+from kpiapp.parsers import parse_file
 
-    rows = "".join("2025-01-02,C%d,USD,%d,1,$1.50,2.00\n" % (i, i) for i in range(3000))
-    data = ("Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales \n" + rows).encode()
-    parse_file(data, "ads.csv", currency="USD")  # warm: first use builds caches and imports
-    gc.collect()
-    gc.disable()
-    try:
-        assert len(parse_file(data, "ads.csv", currency="USD").facts) == 12000
-        assert gc.collect() == 0
-    finally:
-        gc.enable()
+rows = "".join("2025-01-02,C%d,USD,%d,1,$1.50,2.00\\n" % (i, i) for i in range(3000))
+data = ("Date,Campaign Name,Currency,Impressions,Clicks,Spend,7 Day Total Sales \\n" + rows).encode()
+parse_file(data, "ads.csv", currency="USD")  # warm: first use builds caches and imports
+gc.collect()
+gc.disable()
+facts = len(parse_file(data, "ads.csv", currency="USD").facts)
+print(facts, gc.collect())
+"""
+
+
+def test_parsing_a_text_report_leaves_no_cycles_behind():
+    """The collector is paused while parsing: parsing itself must not make cyclic garbage.
+
+    Measured in a fresh interpreter: the collector is process-wide, and in the suite other
+    threads (a live server, a delivery thread) may leave garbage while it is off."""
+    import subprocess
+    import sys
+
+    probe = subprocess.run([sys.executable, "-c", CYCLE_PROBE], capture_output=True, text=True,
+                           check=True, timeout=120)
+    assert probe.stdout.split() == ["12000", "0"]
