@@ -362,10 +362,24 @@ def call(request):
     if response.status_code == 429 or response.status_code >= 500:
         raise Retryable(f"HTTP {response.status_code}")
     if response.status_code >= 400:
-        raise Refused(f"HTTP {response.status_code}")
+        return refusal_answer(response)
     try:
         return response.json()
     except ValueError:
         raise Refused(f"HTTP {response.status_code}: not JSON") from None
+
+
+def refusal_answer(response):
+    """A 4xx whose JSON carries the platform's own non-zero code (Feishu answers an expired token
+    with HTTP 400 and code 99991663) goes back to the platform's `check`, which knows that code;
+    any other 4xx is refused."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    codes = [answer.get(key) for key in ("code", "errcode")] if isinstance(answer, dict) else []
+    if any(isinstance(code, int) and code != 0 for code in codes):
+        return answer
+    raise Refused(f"HTTP {response.status_code}")
 
 

@@ -102,6 +102,37 @@ def test_a_refused_token_is_fetched_again_and_the_message_sent(app, httpserver, 
     assert len(token_calls(httpserver)) == 2
 
 
+def test_a_feishu_token_refused_with_http_400_is_fetched_again(app, httpserver, launched, clock):
+    """Feishu answers an expired tenant token with HTTP 400 and its code in the JSON body."""
+    db.session.add(ImChannel(platform=Channel.feishu, mode=ImMode.app, name="app", app_id="cli_a", app_secret="s3cret",
+                             api_base=httpserver.url_for("").rstrip("/")))
+    httpserver.expect_request("/open-apis/auth/v3/tenant_access_token/internal").respond_with_json(
+        {"code": 0, "msg": "ok", "tenant_access_token": "t-1", "expire": 7200})
+    answers = [(400, {"code": 99991663, "msg": "Invalid access token for authorization."}),
+               (200, {"code": 0, "msg": "success", "data": {"message_id": "om_1"}})]
+    httpserver.expect_request("/open-apis/im/v1/messages").respond_with_handler(
+        lambda request: Response(json.dumps(answers[0][1]), status=answers.pop(0)[0],
+                                 content_type="application/json"))
+    notify_many([person("zh_CN", feishu_id="ou_1")])
+    run(launched)
+    row = db.session.query(NotificationDelivery).one()
+    assert (row.status, row.attempts) == (DeliveryStatus.sent, 1), row.last_error
+    assert [r.path for r, _ in httpserver.log].count("/open-apis/auth/v3/tenant_access_token/internal") == 2
+
+
+def test_a_plain_http_400_is_refused_without_a_new_token(app, httpserver, launched, clock):
+    dingtalk_app(httpserver)
+    httpserver.expect_request("/gettoken").respond_with_json(
+        {"errcode": 0, "errmsg": "ok", "access_token": "tok", "expires_in": 7200})
+    httpserver.expect_request("/topapi/message/corpconversation/asyncsend_v2").respond_with_data(
+        "bad request", status=400)
+    notify_many([person("zh_CN", dingtalk_id="d1")])
+    run(launched)
+    row = db.session.query(NotificationDelivery).one()
+    assert row.status == DeliveryStatus.failed and "HTTP 400" in row.last_error
+    assert len(token_calls(httpserver)) == 1
+
+
 @pytest.mark.redis
 @pytest.mark.parametrize("app_config", [{"REDIS_URL": REDIS_URL}])
 def test_with_redis_the_windows_and_tokens_are_shared_and_the_token_is_sealed(app, redis, clock):
