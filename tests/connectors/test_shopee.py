@@ -99,25 +99,6 @@ def test_refresh_rotates_and_persists_and_an_old_refresh_token_fails(stand_in):
     assert caught.value.failure == Failure.auth_expired
 
 
-def test_a_refused_access_token_is_refreshed_once_and_the_call_retried(stand_in):
-    far = str(int(stand_in.clock.unix()) + 86400)
-    tokens = MemoryTokens(access_token="at-unknown-to-the-platform", access_token_expires_at=far)
-    connector(stand_in, tokens).test()
-    assert len(tokens.saved) == 1 and tokens.values["access_token"] != "at-unknown-to-the-platform"
-    assert stand_in.calls().count("/api/v2/auth/access_token/get") == 1
-
-
-@pytest.mark.parametrize("failure, expected", [("expired_token", Failure.auth_expired),
-                                               ("truncated", Failure.truncated),
-                                               ("throttle", Failure.throttled)])
-def test_failures_become_plain_connector_errors(stand_in, failure, expected):
-    stand_in.fail(failure)
-    client = stand_in.client(attempts=2)
-    with pytest.raises(ConnectorError) as caught:
-        list(connector(stand_in, client=client).pull("orders", date(2026, 11, 1), date(2026, 11, 2)))
-    assert caught.value.failure == expected
-
-
 def test_the_stand_in_refuses_what_shopee_refuses(stand_in):
     shop = connector(stand_in)
     token = shop.access_token()
