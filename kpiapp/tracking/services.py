@@ -96,8 +96,15 @@ def compute_any(item, card, today, results=None):
     """(value, data_as_of, provenance) of a metric item, or of the OKR attainment item (the
     weighted progress of the person's key results for the cycle's period)."""
     if item.is_okr:
-        return attainment.attainment(card.person_id, card.cycle.period_start, card.cycle.period_end)
+        scope = okr_scope(card)
+        if results is not None and scope in results:
+            return results[scope]
+        return attainment.attainment(scope.person_id, scope.period_start, scope.period_end)
     return compute_item(item, card.cycle, today, results)
+
+
+def okr_scope(card):
+    return attainment.OkrScope(card.person_id, card.cycle.period_start, card.cycle.period_end)
 
 
 def item_shares(scope):
@@ -229,14 +236,18 @@ def recompute_many(scorecard_ids, progress=None, today=None):
 
 
 def read_cards(scorecard_ids, today):
-    """(the non-locked scorecards with items and cycle, {Scope: MetricValue} of their metric items)."""
+    """(the non-locked scorecards with items and cycle, {Scope: MetricValue} of their metric items
+    and {OkrScope: attainment} of their OKR items)."""
     cards = []
     for part in batch.chunks(scorecard_ids, BATCH_SIZE):
         cards += db.session.execute(
             select(Scorecard).where(Scorecard.id.in_(part), Scorecard.state != ScorecardState.LOCKED)
             .options(selectinload(Scorecard.items), joinedload(Scorecard.cycle))).scalars().all()
     pairs = [(item, card.cycle) for card in cards for item in card.items if tracked(item)]
-    return cards, batch.compute_scopes(item_scopes(pairs, today))
+    results = batch.compute_scopes(item_scopes(pairs, today))
+    results.update(attainment.attainments({okr_scope(card) for card in cards
+                                           if any(item.is_okr for item in card.items)}))
+    return cards, results
 
 
 def batch_results(scorecard_ids, today):

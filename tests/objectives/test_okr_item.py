@@ -20,17 +20,18 @@ from kpiapp.tracking import services as tracking
 from tests.appraisal.factories import DepartmentFactory, HRFactory, ITEMS, PositionFactory, UserFactory, \
     make_team, make_template, walk_to
 from tests.helpers import post_form
+from tests.web.test_page_queries import QueryCounter
 
 pytestmark = pytest.mark.rollback
 INPUT = re.compile(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"')
 
 
-def okr_team(weight="20"):
+def okr_team(weight="20", size=2):
     """make_team's line, with a cycle carrying an OKR weight."""
     department, position = DepartmentFactory(), PositionFactory()
     hr = HRFactory(department=department)
     manager = UserFactory(department=department, position=None)
-    people = [UserFactory(department=department, position=position, manager=manager) for _ in range(2)]
+    people = [UserFactory(department=department, position=position, manager=manager) for _ in range(size)]
     make_template(hr, position, ITEMS)
     cycle = services.create_cycle(hr, name="2026 Q4 with OKR", kind="quarterly", period_start=date(2026, 10, 1),
                                   period_end=date(2026, 12, 31), participants=[{"position_id": position.id}],
@@ -110,6 +111,31 @@ def test_recompute_follows_check_ins(app):
     assert Decimal(okr_items(card)[0].actual) == 75
     tracking.recompute_cycle(cycle.id)  # the batch path writes the same
     assert Decimal(okr_items(card_of(cycle, people[0]))[0].actual) == 75
+
+
+def test_a_batch_reads_everyones_key_results_in_one_query_with_the_same_actuals(app):
+    """read_cards (the batch recompute's read) looks the OKR items up in `attainments`: one
+    query per cycle period whatever the number of people, the same values as one by one."""
+    hr, _manager, people, cycle = okr_team("20", size=5)
+    for n, person in enumerate(people[:4]):
+        person_krs(hr, person, [(str(10 * n), "1"), ("90", str(n + 1))])
+    services.start_cycle(cycle.id, hr.id)
+    db.session.commit()
+    cards = [card_of(cycle, person) for person in people]
+    today = date(2026, 12, 1)
+    counts = []
+    for ids in ([c.id for c in cards[:2]], [c.id for c in cards]):
+        db.session.expire_all()
+        with QueryCounter(db.engine) as counter:
+            _read, results = tracking.read_cards(ids, today)
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+    for card in cards:
+        [item] = okr_items(card)
+        one_by_one = tracking.compute_any(item, card, today)
+        assert results[tracking.okr_scope(card)] == one_by_one
+        assert tracking.compute_any(item, card, today, results) == one_by_one
+    assert results[tracking.okr_scope(cards[4])][2]["reason"] == "no_key_results"
 
 
 def test_weights_are_checked_with_the_okr_item(app):
