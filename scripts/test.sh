@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KPIAPP_DEV=1 KPIAPP_BROWSER_TESTS=1 bash scripts/setup.sh
 export KPIAPP_ENV=test
-exec .venv/bin/pytest -q "$@"
+exec .venv/bin/pytest -q --durations=25 "$@"
