@@ -195,7 +195,7 @@ class _Columns:
                     return None  # missing_currency: the careful path names the column
             else:
                 code = None
-            facts.append(new_fact(Fact, line, day, measure, value, code, sku, ref, period_end, ""))
+            facts.append(new_fact(Fact, (line, day, measure, value, code, sku, ref, period_end, "")))
         return facts
 
 

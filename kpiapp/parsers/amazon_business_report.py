@@ -94,12 +94,12 @@ def parse(data: bytes, opts: Options) -> ParseResult:
             if asin is None or None in values:
                 _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
                 continue
-            facts = [new_fact(Fact, line, day, name, value, currency, asin, "", period_end, "")
+            facts = [new_fact(Fact, (line, day, name, value, currency, asin, "", period_end, ""))
                      for name, (value, currency) in zip(names, values)]
             if shared:  # as _read_row: page views times the featured-offer share
                 value = (values[views][0] or 0) * values[-1]
-                facts.append(new_fact(Fact, line, day, "featured_offer_page_views", value, None, asin, "",
-                                      period_end, ""))
+                facts.append(new_fact(Fact, (line, day, "featured_offer_page_views", value, None, asin, "",
+                                       period_end, "")))
             out.put_row(facts)
     return out.result()
 

@@ -253,11 +253,12 @@ def test_ads_paths_agree_on_awkward_cells(rows, currency):
 
 def test_new_fact_builds_the_same_fact():
     from kpiapp.parsers.base import Fact
-    from kpiapp.parsers.common import new_fact
+    from kpiapp.parsers.common import _fact_key, new_fact
 
-    args = (3, date(2025, 3, 1), "sessions", Decimal("1.50"), None, "B000000001", "", None, "")
-    fact = new_fact(Fact, *args)
-    assert type(fact) is Fact and fact == Fact(*args) and fact.key == Fact(*args).key
+    args = (3, date(2025, 3, 1), "sessions", Decimal("1.50"), "USD", "B000000001", "C1", None, "S1")
+    fact = new_fact(Fact, args)
+    assert type(fact) is Fact and fact == Fact(*args) and fact.key == Fact(*args).key == _fact_key(fact)
+    assert (fact.currency, fact.ref, fact.store_code) == ("USD", "C1", "S1")
 
 
 def test_parse_file_restores_the_cycle_collector():
