@@ -256,29 +256,39 @@ def cycle_grade_counts(cycle_id, bands, department_id=None):
     card_grade(): one row per team and grade (cards with no grade left out), whatever the
     number of people; `department_id` keeps one department."""
     sums = _card_sums(cycle_id, department_id)
-    graded = select(sums.c.department_id, sums.c.name, card_grade(sums, bands).label("grade")).subquery()
+    graded = select(sums.c.department_id, card_grade(sums, bands).label("grade")).subquery()
     return db.session.execute(
-        select(graded.c.department_id, graded.c.name, graded.c.grade, func.count())
+        select(graded.c.department_id, Department.name, graded.c.grade, func.count())
+        .outerjoin(Department, Department.id == graded.c.department_id)
         .where(graded.c.grade.is_not(None))
-        .group_by(graded.c.department_id, graded.c.name, graded.c.grade)
+        .group_by(graded.c.department_id, Department.name, graded.c.grade)
     ).all()
 
 
 def _card_sums(cycle_id, department_id=None):
-    """cycle_point_sums() as a subquery, with the card's id; on SQLite, where NUMERIC is a
-    float, the sums are rounded back to their exact places (points and weights have two, so
-    points x weight has four) before any comparison."""
+    """cycle_point_sums() as a subquery, with the card's id and without the department's name.
+    The items are summed per scorecard id first (a narrow hash aggregate), then joined to
+    the latest cards. On SQLite, where NUMERIC is a float, the sums are rounded back to their
+    exact places (points and weights have two, so points x weight has four) before any
+    comparison."""
     item = ScorecardItem
     weighted, weights = func.sum(item.final_points * item.weight), func.sum(item.weight)
     if db.session.get_bind().dialect.name == "sqlite":
         weighted, weights = func.round(weighted, 4), func.round(weights, 2)
-    query = (
-        cycle_cards_select(cycle_id, Scorecard.id, User.department_id, Department.name, Scorecard.state,
-                           Scorecard.grade, Scorecard.calibrated_grade, weighted.label("weighted"),
-                           func.count(item.final_points).label("scored"),
-                           func.count(item.id).label("item_count"), weights.label("weights"))
-        .outerjoin(item, item.scorecard_id == Scorecard.id)
-        .group_by(Scorecard.id, User.department_id, Department.name)
+    per_card = (
+        select(item.scorecard_id, weighted.label("weighted"), func.count(item.final_points).label("scored"),
+               func.count(item.id).label("item_count"), weights.label("weights"))
+        .join(Scorecard, Scorecard.id == item.scorecard_id)
+        .where(Scorecard.cycle_id == cycle_id)
+        .group_by(item.scorecard_id)
+        .subquery()
+    )
+    query = latest_only(
+        select(Scorecard.id, User.department_id, Scorecard.state, Scorecard.grade, Scorecard.calibrated_grade,
+               per_card.c.weighted, per_card.c.scored, per_card.c.item_count, per_card.c.weights)
+        .join(User, User.id == Scorecard.person_id)
+        .outerjoin(per_card, per_card.c.scorecard_id == Scorecard.id)
+        .where(Scorecard.cycle_id == cycle_id)
     )
     if department_id is not None:
         query = query.where(User.department_id == department_id)
