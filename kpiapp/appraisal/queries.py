@@ -3,8 +3,9 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
 
-from sqlalchemy import and_, case, exists, func, select, tuple_
+from sqlalchemy import Numeric, String, and_, case, exists, func, literal, null, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -224,17 +225,101 @@ def cycle_state_counts(cycle_id):
 
 
 def cycle_point_sums(cycle_id):
-    """One row per latest scorecard of a cycle, items summed in SQL (no item is loaded):
-    department id and name, state, locked grade, calibrated grade, sum of points x weight,
-    items with points, items, sum of weights."""
+    """One row per latest scorecard of a cycle in id order, items summed in SQL (no item is
+    loaded): department id and name, state, locked grade, calibrated grade, sum of points x
+    weight, items with points, items, sum of weights. (The pages grade in SQL instead:
+    cycle_grade_counts; this is the reference its tests compare with.)
+
+    Points x weight has four places: it is read back at four, as SQLite's float sum would
+    otherwise be read at the two of the weight's type (x.xx49 → x.xx5 → a cent too high)."""
     item = ScorecardItem
     return db.session.execute(
         cycle_cards_select(cycle_id, User.department_id, Department.name, Scorecard.state, Scorecard.grade,
-                     Scorecard.calibrated_grade, func.sum(item.final_points * item.weight),
-                     func.count(item.final_points), func.count(item.id), func.sum(item.weight))
+                           Scorecard.calibrated_grade,
+                           func.sum(item.final_points * item.weight, type_=Numeric(15, 4)),
+                           func.count(item.final_points), func.count(item.id), func.sum(item.weight))
         .outerjoin(item, item.scorecard_id == Scorecard.id)
         .group_by(Scorecard.id, User.department_id, Department.name)
+        .order_by(Scorecard.id)
     ).all()
+
+
+def cycle_card_grades(cycle_id, bands):
+    """[(scorecard id, grade)] of a cycle's latest scorecards, graded in SQL by card_grade()
+    (grade None: not gradable yet)."""
+    sums = _card_sums(cycle_id)
+    return db.session.execute(select(sums.c.id, card_grade(sums, bands)).order_by(sums.c.id)).all()
+
+
+def cycle_grade_counts(cycle_id, bands, department_id=None):
+    """[(department id, department name, grade, latest scorecards)] of a cycle, graded in SQL by
+    card_grade(): one row per team and grade (cards with no grade left out), whatever the
+    number of people; `department_id` keeps one department."""
+    sums = _card_sums(cycle_id, department_id)
+    graded = select(sums.c.department_id, card_grade(sums, bands).label("grade")).subquery()
+    return db.session.execute(
+        select(graded.c.department_id, Department.name, graded.c.grade, func.count())
+        .outerjoin(Department, Department.id == graded.c.department_id)
+        .where(graded.c.grade.is_not(None))
+        .group_by(graded.c.department_id, Department.name, graded.c.grade)
+    ).all()
+
+
+def _card_sums(cycle_id, department_id=None):
+    """cycle_point_sums() as a subquery, with the card's id and without the department's name.
+    The items are summed per scorecard id first (a narrow hash aggregate), then joined to
+    the latest cards. On SQLite, where NUMERIC is a float, the sums are rounded back to their
+    exact places (points and weights have two, so points x weight has four) before any
+    comparison."""
+    item = ScorecardItem
+    weighted, weights = func.sum(item.final_points * item.weight), func.sum(item.weight)
+    if db.session.get_bind().dialect.name == "sqlite":
+        weighted, weights = func.round(weighted, 4), func.round(weights, 2)
+    per_card = (
+        select(item.scorecard_id, weighted.label("weighted"), func.count(item.final_points).label("scored"),
+               func.count(item.id).label("item_count"), weights.label("weights"))
+        .join(Scorecard, Scorecard.id == item.scorecard_id)
+        .where(Scorecard.cycle_id == cycle_id)
+        .group_by(item.scorecard_id)
+        .subquery()
+    )
+    query = latest_only(
+        select(Scorecard.id, User.department_id, Scorecard.state, Scorecard.grade, Scorecard.calibrated_grade,
+               per_card.c.weighted, per_card.c.scored, per_card.c.item_count, per_card.c.weights)
+        .join(User, User.id == Scorecard.person_id)
+        .outerjoin(per_card, per_card.c.scorecard_id == Scorecard.id)
+        .where(Scorecard.cycle_id == cycle_id)
+    )
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    return query.subquery()
+
+
+def card_grade(sums, bands):
+    """services.grade_from_sums as one SQL CASE over a _card_sums() row: the stored grade once
+    locked; none while the weights do not total 100; the calibrated grade (or none) while an
+    item has no points; else the calibrated grade or the band the rounded total reaches.
+
+    The total is quantize_points(w / 100), ROUND_HALF_UP (away from zero), and it reaches a
+    band of min_score m when it is >= c, m rounded up to cents: that is w >= 100c - 0.5 for
+    w >= 0 and w > 100c - 0.5 for w < 0, so w >= t when the threshold t = 100c - 0.5 is >= 0
+    and w > t when it is negative. The bands are tried by min_score descending; a stable sort
+    keeps tied bands in table order, so the first of them wins, as in scoring.grade_for."""
+    reaches = []
+    for band in sorted(bands, key=lambda b: b.min_score, reverse=True):
+        cents = band.min_score.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        threshold = literal(cents * 100 - Decimal("0.5"), Numeric(14, 4))
+        above = sums.c.weighted >= threshold if threshold.value >= 0 else sums.c.weighted > threshold
+        reaches.append((above, literal(band.grade, String)))
+    calibrated = sums.c.calibrated_grade
+    by_total = case(*reaches, else_=null()) if reaches else null()
+    return case(
+        (sums.c.state == S.LOCKED, sums.c.grade),
+        (func.coalesce(sums.c.weights, 0) != 100, null()),
+        (sums.c.scored < sums.c.item_count, calibrated),
+        (calibrated != "", calibrated),
+        else_=by_total,
+    )
 
 
 def people_by_id(ids):

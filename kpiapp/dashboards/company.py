@@ -6,7 +6,7 @@ store at share 1) and every figure (a store's GMV, a department's share-weighted
 week's ACoS, a month's ad sales) is evaluated from those rows with the functions
 `compute_metric` uses, so FX, shares and ratios from summed measures follow one rule.
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from kpiapp import charts, presentation
 from kpiapp.appraisal import queries, scoring
-from kpiapp.appraisal.services import grade_bands, grade_from_sums
+from kpiapp.appraisal.services import grade_bands
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.chart_labels import chart_labels
 from kpiapp.dashboards.panels import Column, Panel
@@ -266,9 +266,11 @@ def grade_panel(data):
     if cycle is None:
         return Panel("grades", title, columns, [])
     bands = grade_bands(cycle.grade_table)
-    grades = [grade for row in queries.cycle_point_sums(cycle.id)
-              if not data.filters.department or row[0] == data.filters.department
-              for grade in [grade_from_sums(row, bands)] if grade is not None]
+    counts = Counter()
+    department = data.filters.department or None
+    for _dept, _name, grade, n in queries.cycle_grade_counts(cycle.id, bands, department):
+        counts[grade] += n
+    grades = list(counts.elements())
     over = {v.grade for v in scoring.distribution_check(grades, bands)}
     counted = [{"grade": b.grade, "count": grades.count(b.grade), "max_share": b.max_share,
                 "over": b.grade in over} for b in bands]

@@ -76,33 +76,37 @@ def grade_now(card):
 
 
 def calibration(cycle, after=None):
-    """Per team: grade counts and quota violations, and the whole cycle's, from SQL sums (no
-    scorecard loaded); plus one page of the cards HR may adjust and the id after which the
-    next page starts."""
+    """Per team: grade counts and quota violations, and the whole cycle's, graded in SQL
+    (queries.cycle_grade_counts: one row per team and grade, no scorecard loaded); plus one
+    page of the cards HR may adjust and the id after which the next page starts."""
     bands = services.grade_bands(cycle.grade_table)
-    teams, everyone = {}, []
-    for row in queries.cycle_point_sums(cycle.id):
-        grade = services.grade_from_sums(row, bands)
-        if grade is not None:
-            teams.setdefault((row[1] or "—", row[0]), []).append(grade)
-            everyone.append(grade)
-    rows = [team_row(team, department_id, grades, bands)
-            for (team, department_id), grades in sorted(teams.items(), key=lambda kv: kv[0][0])]
+    teams, everyone = {}, Counter()
+    for department_id, name, grade, count in queries.cycle_grade_counts(cycle.id, bands):
+        teams.setdefault((name or "—", department_id), Counter())[grade] += count
+        everyone[grade] += count
+    rows = [team_row(team, department_id, counts, bands)
+            for (team, department_id), counts in sorted(teams.items(), key=team_order)]
     open_cards, next_after = queries.cycle_page(cycle.id, after, states=(S.CALIBRATION,), with_items=True)
     queries.load_reporting_lines(card.person for card in open_cards)
     return bands, rows, (open_cards, next_after), distribution(everyone, bands)
 
 
-def team_row(team, department_id, grades, bands):
-    counts = Counter(grades)
-    violations = {v.grade for v in scoring.distribution_check(grades, bands)}
-    return team, department_id, len(grades), [(b.grade, counts.get(b.grade, 0)) for b in bands], violations
+def team_order(team):
+    (name, department_id), _counts = team
+    return name, department_id is None, department_id or 0
 
 
-def distribution(grades, bands):
-    """The shape of services.cycle_distribution, from grades already worked out."""
-    return {"counts": {b.grade: grades.count(b.grade) for b in bands}, "graded": len(grades),
-            "violations": scoring.distribution_check(grades, bands)}
+def team_row(team, department_id, counts, bands):
+    """(team, department id, cards graded, [(grade, cards)] in table order, grades over quota)."""
+    violations = {v.grade for v in scoring.distribution_check(list(counts.elements()), bands)}
+    return (team, department_id, counts.total(), [(b.grade, counts.get(b.grade, 0)) for b in bands],
+            violations)
+
+
+def distribution(counts, bands):
+    """The shape of services.cycle_distribution, from a Counter of the cycle's grades."""
+    return {"counts": {b.grade: counts.get(b.grade, 0) for b in bands}, "graded": counts.total(),
+            "violations": scoring.distribution_check(list(counts.elements()), bands)}
 
 
 def grade_chart(bands, overall):
