@@ -2,13 +2,15 @@
 replace facts, facts written and deleted through the session, and an import taken back out,
 it equals the day groups recomputed in Python from the facts; the recompute gives what the
 per-scorecard computation gives from the facts themselves."""
+import importlib.util
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
@@ -157,3 +159,22 @@ def test_a_business_report_range_is_summed_once_per_key(shops, user):
     check()
     rows = [r for r in stored() if r[3] != r[4]]
     assert rows and all((r[3], r[4]) == (D1, D3) for r in rows)
+
+
+def test_the_migration_fills_the_same_day_sums_as_a_rebuild(shops, user):
+    """0025 fills fact_day from the facts already imported with its own copy of the statement."""
+    generic(SALES, "sales.csv")
+    generic([("2025-03-02", "US-1", "", "ordered_sales", "20.00", "EUR")], "more.csv")
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0025_fact_day.py"
+    spec = importlib.util.spec_from_file_location("migration_0025", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    rebuilt = stored()
+    conn = db.session.connection()
+    conn.execute(FactDay.__table__.delete())
+    f_key = ", ".join(f"f.{name}" for name in migration.KEY.split(", "))
+    conn.execute(text(migration.FILL.format(key=migration.KEY, f_key=f_key,
+                                            import_ids=migration.IMPORT_IDS[conn.dialect.name])))
+    db.session.expire_all()
+    assert stored() == rebuilt == expected()
+    db.session.rollback()
