@@ -16,7 +16,7 @@ The table can always be made again from the facts: `rebuild` (`flask kpi rebuild
 """
 from collections import defaultdict
 
-from sqlalchemy import String, and_, case, cast, delete, distinct, event, func, insert, inspect, select, text
+from sqlalchemy import String, case, cast, delete, distinct, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from kpiapp.models import FactDay, MetricFact
@@ -29,23 +29,31 @@ COLUMNS = KEY + ("total", "facts", "all_facts", "import_ids")
 
 
 def day_sums(dialect_name, *where):
-    """SELECT the fact_day rows of the facts matching `where` (on both sides of the join).
+    """SELECT the fact_day rows of the facts matching `where`, in one scan (no self-join).
 
-    The total row a SKU row falls under is unique (the natural key), so a LEFT JOIN finds it
-    without repeating any fact: a fact counts when it found none.
+    The facts are first summed per key, ref, import and "is a total row"; a window over the
+    total's key (store, family, day, period end, ref, measure) tells whether a total row
+    exists there, and the outer GROUP BY keeps the SKU sums only where none does. A join of
+    each SKU row to its total gave the same rows, but PostgreSQL planned it as a nested loop
+    over a partition without statistics yet (a fresh import): one slice scan per fact.
     """
-    f, t = FACTS.alias("f"), FACTS.alias("total")
-    under = and_(f.c.sku != "", t.c.sku == "", *(t.c[name] == f.c[name] for name in
-                 ("store_id", "family", "business_date", "period_end", "ref", "measure")),
-                 *(condition(t) for condition in where))
-    counted = t.c.id.is_(None)
-    ids = distinct(case((counted, cast(f.c.import_id, String))))
+    f = FACTS.c
+    is_total = case((f.sku == "", 1), else_=0).label("is_total")
+    parts = (select(*(f[name] for name in KEY), f.ref, f.import_id, is_total,
+                    func.sum(f.value).label("total"), func.count().label("facts"))
+             .where(*(condition(FACTS) for condition in where))
+             .group_by(*(f[name] for name in KEY), f.ref, f.import_id, is_total).subquery("parts"))
+    p = parts.c
+    over = (p.store_id, p.family, p.business_date, p.period_end, p.ref, p.measure)
+    has_total = func.max(p.is_total).over(partition_by=over).label("has_total")
+    marked = select(parts, has_total).subquery("marked")
+    m = marked.c
+    counted = (m.is_total == 1) | (m.has_total == 0)
+    ids = distinct(case((counted, cast(m.import_id, String))))
     import_ids = func.string_agg(ids, ",") if dialect_name == "postgresql" else func.group_concat(ids)
-    return (select(*(f.c[name] for name in KEY), func.sum(case((counted, f.c.value))),
-                   func.sum(case((counted, 1), else_=0)), func.count(), import_ids)
-            .select_from(f.outerjoin(t, under))
-            .where(*(condition(f) for condition in where))
-            .group_by(*(f.c[name] for name in KEY)))
+    return (select(*(m[name] for name in KEY), func.sum(case((counted, m.total))),
+                   func.sum(case((counted, m.facts), else_=0)), func.sum(m.facts), import_ids)
+            .group_by(*(m[name] for name in KEY)))
 
 
 def refresh(conn, stores, families, first_day, last_day):
