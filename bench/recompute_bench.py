@@ -370,10 +370,11 @@ def run(args, db):
             results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
         db.session.rollback()
         computed.setdefault(source, results)
-        print(f"compute only, summing {SOURCES[source]}: {items} metric items, {len(results)} distinct scopes: "
-              f"{clock}, {counter.count} queries")
+        print(f"compute only, summing {SOURCES[source]}: {items} metric items, "
+              f"{len(results)} distinct scopes: {clock}, {counter.count} queries")
     if len(computed) == 2:
-        same = {k: repr(v) for k, v in computed["facts"].items()} == {k: repr(v) for k, v in computed["days"].items()}
+        facts, days = ({k: repr(v) for k, v in computed[s].items()} for s in ("facts", "days"))
+        same = facts == days
         print(f"the two give identical results (values, inputs, provenance, Decimal exponents): {same}")
 
     changed, first = timed_recompute(db, counter, cycle, today, "recompute_cycle from fact_day, first run",
