@@ -24,6 +24,7 @@ import random
 import re
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,7 @@ MEASURES = ["ad_spend", "ad_sales", "ad_clicks", "ad_impressions", "ordered_sale
             "sessions", "units_refunded"]
 MONEY = {"ad_spend", "ad_sales", "ordered_sales"}
 DAYS = 60
+SOURCES = {"facts": "metric_fact (before)", "days": "fact_day (after)"}
 
 
 class QueryCounter:
@@ -64,6 +66,7 @@ class QueryCounter:
 
 STATEMENT_KINDS = [  # first match wins
     ("audit", re.compile(r"audit_event|pg_advisory")),
+    ("fact_day", re.compile(r"fact_day")),
     ("facts", re.compile(r"metric_fact")),
     ("fx", re.compile(r"fx_rate")),
     ("write items", re.compile(r"^\s*UPDATE scorecard_item", re.I)),
@@ -145,7 +148,21 @@ def load_facts(args, db, stores, start):
     if db.engine.dialect.name == "postgresql":  # as autovacuum would soon: without statistics the
         db.session.execute(text("ANALYZE metric_fact"))  # planner guesses 7 rows and probes per fact
         db.session.commit()
+    fill_fact_day(db)
     return len(stores) * DAYS * len(MEASURES) * skus
+
+
+def fill_fact_day(db):
+    """The facts were inserted in bulk, not imported: their day sums, as `kpi rebuild-fact-day`."""
+    from kpiapp.metrics import fact_day
+
+    started = time.perf_counter()
+    rows = fact_day.rebuild(db.session.connection())
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE fact_day"))
+        db.session.commit()
+    print(f"fact_day rebuilt: {rows} day rows in {time.perf_counter() - started:.1f} s")
 
 
 def before(db, counter, card_ids, today, sample):
@@ -197,6 +214,56 @@ def server_cpu(db):
             return None
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
     return total
+
+
+def summing_facts():
+    """PeriodFacts as it was before fact_day (14fca3b..0024): one query summing metric_fact by
+    fact_groups' key per chunk of stores, the partly-outside count from metric_fact too."""
+    from sqlalchemy import String, cast, distinct, func, select
+
+    from kpiapp.metrics import batch
+    from kpiapp.metrics.services import FACT_GROUP_KEY, fact_filter
+    from kpiapp.models import MetricFact
+
+    class SummingFacts(batch.PeriodFacts):
+        def load(self, stores, measures):
+            for g in self.fact_groups(stores, measures):
+                self.rows[g.store_id].append(g)
+                self.imports[(g.store_id, g.measure)].update(int(n) for n in str(g.import_ids).split(","))
+            f = MetricFact
+            outside = (f.business_date < self.date_from) | (f.period_end > self.date_to)
+            for store, measure, count in batch.db.session.execute(
+                    select(f.store_id, f.measure, func.count())
+                    .where(f.store_id.in_(stores), f.measure.in_(measures), f.business_date <= self.date_to,
+                           f.period_end >= self.date_from, outside)
+                    .group_by(f.store_id, f.measure)):
+                self.partial[(store, measure)] += count
+
+        def fact_query(self, stores, measures):
+            f = MetricFact
+            if batch.db.session.get_bind().dialect.name == "postgresql":
+                import_ids = func.string_agg(distinct(cast(f.import_id, String)), ",")
+            else:
+                import_ids = func.group_concat(distinct(f.import_id))
+            return (select(*FACT_GROUP_KEY, func.sum(f.value).label("total"), func.count().label("facts"),
+                           import_ids.label("import_ids"))
+                    .where(*fact_filter(stores, measures, self.date_from, self.date_to, None))
+                    .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
+
+    return SummingFacts
+
+
+@contextmanager
+def reading(source):
+    """Run the batch with `source` as its PeriodFacts ("facts": summing metric_fact, "days": fact_day)."""
+    from kpiapp.metrics import batch
+
+    kept = batch.PeriodFacts
+    batch.PeriodFacts = summing_facts() if source == "facts" else kept
+    try:
+        yield
+    finally:
+        batch.PeriodFacts = kept
 
 
 class Clock:
@@ -259,6 +326,8 @@ def main():
     parser.add_argument("--profile", action="store_true",
                         help="cProfile both recompute_cycle runs; statement seconds by kind")
     parser.add_argument("--skip-before", action="store_true", help="skip the per-item sample")
+    parser.add_argument("--ab", action="store_true", help="compute only: before, after, before, after")
+    parser.add_argument("--days-only", action="store_true", help="compute from fact_day only (no before)")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of the batch's fact query (first stores, PostgreSQL)")
     args = parser.parse_args()
@@ -293,16 +362,29 @@ def run(args, db):
     items = db.session.query(ScorecardItem).filter(ScorecardItem.scorecard_id.in_(card_ids),
                                                    ScorecardItem.metric_key.isnot(None)).count()
     db.session.rollback()
-    counter.count = 0
-    with Clock(db) as clock:
-        results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
-    db.session.rollback()
-    print(f"after, compute only: {items} metric items, {len(results)} distinct scopes: {clock}, "
-          f"{counter.count} queries")
+    computed = {}
+    sources = ["days"] if args.days_only else ["facts", "days"] * (2 if args.ab else 1)
+    for source in sources:
+        counter.count = 0
+        with reading(source), Clock(db) as clock:
+            results = tracking.batch_results(card_ids, today)  # load the cards and items, compute every scope
+        db.session.rollback()
+        computed.setdefault(source, results)
+        print(f"compute only, summing {SOURCES[source]}: {items} metric items, "
+              f"{len(results)} distinct scopes: {clock}, {counter.count} queries")
+    if len(computed) == 2:
+        facts, days = ({k: repr(v) for k, v in computed[s].items()} for s in ("facts", "days"))
+        same = facts == days
+        print(f"the two give identical results (values, inputs, provenance, Decimal exponents): {same}")
 
-    changed, first = timed_recompute(db, counter, cycle, today, "recompute_cycle, first run", args.profile)
-    changed, second = timed_recompute(db, counter, cycle, today, "recompute_cycle, again (nothing changed)",
-                                      args.profile)
+    changed, first = timed_recompute(db, counter, cycle, today, "recompute_cycle from fact_day, first run",
+                                     args.profile)
+    changed, second = timed_recompute(db, counter, cycle, today,
+                                      "recompute_cycle from fact_day, again (nothing changed)", args.profile)
+    if not args.days_only:
+        with reading("facts"):
+            timed_recompute(db, counter, cycle, today, "recompute_cycle summing metric_fact (before), again "
+                            "(nothing changed)", args.profile)
     scale = 5000 / len(card_ids)
     print(f"per scorecard: first {first * 1000 / len(card_ids):.2f} ms, "
           f"second {second * 1000 / len(card_ids):.2f} ms;"

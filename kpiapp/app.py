@@ -24,6 +24,7 @@ def create_app(config=None):
 
 def bind_extensions(app):
     from kpiapp import audit, audit_anchor, models  # noqa: F401  (models and audit hooks registered)
+    from kpiapp.metrics import fact_day  # noqa: F401  (fact_day follows facts written through the session)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)

@@ -51,6 +51,17 @@ def seed_scale_command(people, facts, seed, per_state):
                f"Password for every login: {demo.DEMO_PASSWORD}")
 
 
+@kpi.command("rebuild-fact-day", help="Make the day sums of metric_fact (fact_day, read by recompute) "
+                                        "again from the facts, in one transaction.")
+@with_appcontext
+def rebuild_fact_day_command():
+    from kpiapp.metrics import fact_day
+
+    rows = fact_day.rebuild(db.session.connection(), lock=True)
+    db.session.commit()
+    click.echo(f"fact_day rebuilt: {rows} day rows")
+
+
 @kpi.command("verify-audit", help="Recompute the audit hash chain and check it against the anchors "
                                     "written outside the database; exit 1 at the first problem.")
 @with_appcontext

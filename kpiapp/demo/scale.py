@@ -27,6 +27,7 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.auth.passwords import hash_password
 from kpiapp.demo import DEMO_PASSWORD
 from kpiapp.extensions import db
+from kpiapp.metrics import fact_day
 from kpiapp.models import (Department, FxRate, ImportRecord, MetricFact, Position, Role, Scorecard, Store,
                            StoreOwner, User)
 from kpiapp.models.metrics import ImportStatus
@@ -85,6 +86,7 @@ def seed_scale(people, facts, seed=2026, today=None, per_state=None):
     cycle = seed_cycle(staff, start)
     records = seed_imports(stores, staff.hr, start, today)
     written = load_facts(stores, records, facts, start, rng)
+    fact_day.rebuild(db.session.connection())  # COPY wrote metric_fact directly: its day sums
     db.session.add_all(FxRate(date=start + timedelta(days=d), currency="EUR", rate=Decimal("1.08"))
                        for d in range(DAYS))
     db.session.commit()

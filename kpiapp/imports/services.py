@@ -20,6 +20,7 @@ from kpiapp import audit, jobs
 from kpiapp.extensions import db
 from kpiapp.imports import stage
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows
+from kpiapp.metrics import fact_day
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
@@ -318,7 +319,8 @@ def resolve_store(store_id, code, codes):
 
 
 def write_facts(record, parsed, progress):
-    """Upsert every fact and commit them with the 'committed' status, or fail on an overlap."""
+    """Upsert every fact and commit them with the 'committed' status, or fail on an overlap; the
+    day sums of the (stores, family, days) slice written are replaced in the same transaction."""
     ensure_for_facts(db.session, parsed.rows)  # PostgreSQL: each month has its partition
     rows, conn = parsed.rows, db.session.connection()
     lock(conn, [f"facts:{store_id}:{parsed.family}" for store_id in sorted(rows.stores)])
@@ -335,6 +337,8 @@ def write_facts(record, parsed, progress):
     else:
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
     replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
+    if rows:  # the day sums of the slice just written, in the same transaction (metrics/fact_day.py)
+        fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day)
     analyze_for_facts(conn, rows, current_app.config["ANALYZE_AFTER_FACTS"])
     return finish_committed(record, parsed, replaced)
 

@@ -5,10 +5,11 @@
 stores with shares × period), so here:
 
 * requests are deduplicated by `Scope` and each distinct scope is computed once;
-* per period, ONE query sums the facts by (store, family, measure, date range, currency)
-  for the union of the stores and measures (the WHERE and GROUP BY of `compute_metric`)
-  and lists each group's import ids, one counts the facts partly outside the period by
-  (store, measure), and one loads the FX rates of every (date, currency) needed;
+* per period, ONE query reads the day groups of fact_day (metrics/fact_day.py: the facts
+  `compute_metric` sums, pre-summed by its GROUP BY key with their import ids, kept by the
+  import in the facts' transaction) for the union of the stores and measures, one sums the
+  facts partly outside the period by (store, measure) from the same table, and one loads
+  the FX rates of every (date, currency) needed: the cost follows the day groups, not the facts;
 * each scope is then evaluated in Python with the functions `compute_metric` uses
   (pick_families, converted, evaluate) over its stores' rows in the same order, each store's
   groups picked and converted once for every scope holding it,
@@ -20,13 +21,12 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import String, cast, distinct, func, select
+from sqlalchemy import func, select
 
 from kpiapp.extensions import db
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula
-from kpiapp.metrics.services import (FACT_GROUP_KEY, MetricValue, converted, evaluate, fact_filter,
-                                     load_rates, pick_families)
-from kpiapp.models import MetricDefinition, MetricFact
+from kpiapp.metrics.services import MetricValue, converted, evaluate, load_rates, pick_families
+from kpiapp.models import FactDay, MetricDefinition
 from kpiapp.parsers.measures import BASE_MEASURES
 
 STORES_PER_QUERY = 500  # keeps IN lists far below SQLite's bound-parameter limit
@@ -99,30 +99,28 @@ class PeriodFacts:
         for g in self.fact_groups(stores, measures):
             self.rows[g.store_id].append(g)
             self.imports[(g.store_id, g.measure)].update(int(n) for n in str(g.import_ids).split(","))
-        f = MetricFact
-        outside = (f.business_date < self.date_from) | (f.period_end > self.date_to)
+        d = FactDay
+        outside = (d.business_date < self.date_from) | (d.period_end > self.date_to)
         for store, measure, count in db.session.execute(
-                select(f.store_id, f.measure, func.count())
-                .where(f.store_id.in_(stores), f.measure.in_(measures), f.business_date <= self.date_to,
-                       f.period_end >= self.date_from, outside)
-                .group_by(f.store_id, f.measure)):
+                select(d.store_id, d.measure, func.sum(d.all_facts))
+                .where(d.store_id.in_(stores), d.measure.in_(measures), d.business_date <= self.date_to,
+                       d.business_date != d.period_end,  # implied; lets ix_fact_day_ranges serve it
+                       d.period_end >= self.date_from, outside)
+                .group_by(d.store_id, d.measure)):
             self.partial[(store, measure)] += count
 
     def fact_groups(self, stores, measures):
-        """fact_groups' query (same WHERE, GROUP BY, ORDER BY) with each group's import ids,
-        so one scan gives the sums and describe_sources' import ids."""
+        """fact_groups' rows (same groups, sums, counts and ORDER BY) with each group's import ids,
+        read from fact_day: one row per group, so no facts are summed here."""
         return db.session.connection().execute(self.fact_query(stores, measures)).all()  # Core rows
 
     def fact_query(self, stores, measures):
-        f = MetricFact
-        if db.session.get_bind().dialect.name == "postgresql":
-            import_ids = func.string_agg(distinct(cast(f.import_id, String)), ",")
-        else:
-            import_ids = func.group_concat(distinct(f.import_id))
-        return (select(*FACT_GROUP_KEY, func.sum(f.value).label("total"), func.count().label("facts"),
-                       import_ids.label("import_ids"))
-                .where(*fact_filter(stores, measures, self.date_from, self.date_to, None))
-                .group_by(*FACT_GROUP_KEY).order_by(*FACT_GROUP_KEY))
+        d = FactDay.__table__.c
+        key = (d.store_id, d.family, d.measure, d.business_date, d.period_end, d.currency)
+        return (select(*key, d.total, d.facts, d.import_ids)
+                .where(d.store_id.in_(stores), d.measure.in_(measures), d.business_date >= self.date_from,
+                       d.business_date <= self.date_to, d.period_end <= self.date_to, d.facts > 0)
+                .order_by(*key))
 
     def store_groups(self, store, measures):
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""

@@ -20,12 +20,13 @@ they are dumped (pg_dump -t) and dropped.
 """
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from kpiapp import audit
+from kpiapp.metrics import fact_day
 
 SCHEMA = "fact_partitions"
 ARCHIVE = "fact_archive"
@@ -235,8 +236,8 @@ def detach_month(session, month):
     """Detach `month`'s partition into the archive schema, audited; returns the archived table's
     name, or None when the month has no partition.
 
-    Its facts leave every query (actuals of unlocked scorecards over that month change on the
-    next recompute). Dump it with pg_dump -t, then drop it. Caller commits.
+    Its facts and their day sums (fact_day) leave every query (actuals of unlocked scorecards
+    over that month change on the next recompute). Dump it with pg_dump -t, then drop it. Caller commits.
     """
     conn = session.connection()
     name = partition_name(month)
@@ -245,6 +246,7 @@ def detach_month(session, month):
     conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {ARCHIVE}"))
     conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {SCHEMA}.{name}"))
     conn.execute(text(f"ALTER TABLE {SCHEMA}.{name} SET SCHEMA {ARCHIVE}"))
+    fact_day.forget_month(conn, month, add_months(month, 1) - timedelta(days=1))
     audit.record(session, "metric_fact.detached", "metric_fact", after={
         "month": f"{month:%Y-%m}", "table": f"{ARCHIVE}.{name}"})
     return f"{ARCHIVE}.{name}"

@@ -18,7 +18,7 @@ from kpiapp.models.objectives import (
     CheckIn, Comment, CommentMention, CommentTarget, Confidence, KeyResult, KrKind, Milestone, Objective,
     ObjectiveLevel, ObjectiveStatus, PeriodKind, ReviewDecision, Task, TaskCheckItem, WeeklyReview,
 )
-from kpiapp.models.metrics import (FactStage, FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
+from kpiapp.models.metrics import (FactDay, FactStage, FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
                                    MetricDefinition, MetricFact)
 from kpiapp.models.reminders import ReminderKind, ReminderLog
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
@@ -32,7 +32,7 @@ __all__ = [
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion", "ReviewDraft", "PaceAlert",
     "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel",
-    "FactStage", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "FactDay", "FactStage", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",

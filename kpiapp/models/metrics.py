@@ -134,6 +134,40 @@ class MetricFact(db.Model):
     source_line: Mapped[int] = mapped_column(default=0)
 
 
+class FactDay(db.Model):
+    """The facts a metric counts, pre-summed by `fact_groups`' key (issue 10, docs/scaling.md "fact_day").
+
+    One row per (store, family, measure, business_date, period_end, currency) of metric_fact:
+    `total` and `facts` sum the facts `fact_filter` keeps (a SKU row under a total row of its
+    store, family, day, period end, ref and measure left out), `import_ids` lists their imports
+    ("3,7"), `all_facts` counts every fact of the key (the partly-outside note counts those).
+    A derived table: each write of facts replaces the day sums of the slice it wrote in the same
+    transaction (kpiapp/metrics/fact_day.py); `kpi rebuild-fact-day` makes it again from the facts.
+    """
+
+    __tablename__ = "fact_day"
+    __audit__ = False
+    __table_args__ = (
+        Index("ix_fact_day_store_measure_date", "store_id", "measure", "business_date"),
+        Index("ix_fact_day_store_family_date", "store_id", "family", "business_date"),
+        # the few range rows (monthly reports): the partly-outside count reads only these
+        Index("ix_fact_day_ranges", "store_id", "measure", "business_date",
+              postgresql_where=text("business_date <> period_end"),
+              sqlite_where=text("business_date <> period_end")),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"))
+    family: Mapped[str] = mapped_column(String(48))
+    measure: Mapped[str] = mapped_column(String(48))
+    business_date = mapped_column(Date, nullable=False)
+    period_end = mapped_column(Date, nullable=False)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    total: Mapped[Decimal | None] = mapped_column(Numeric(28, 6))  # NULL when no fact of the key counts
+    facts: Mapped[int] = mapped_column(Integer)
+    all_facts: Mapped[int] = mapped_column(Integer)
+    import_ids: Mapped[str | None] = mapped_column(Text)
+
+
 class FactStage(db.Model):
     """Scratch rows of one large import while it runs (issue 10, docs/scaling.md "Bounded memory").
 

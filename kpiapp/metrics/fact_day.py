@@ -1,0 +1,150 @@
+"""fact_day: the facts a metric counts, pre-summed by day group (issue 10, docs/scaling.md "fact_day").
+
+A recompute (metrics/batch.py) reads these groups instead of summing metric_fact: one row
+per (store, family, measure, business_date, period_end, currency), the key `fact_groups`
+groups by. Everything in `fact_filter` is a function of that key except the SKU-under-total
+rule, and that rule only compares facts of the same store, family, day, period end, ref and
+measure: so a group's sums do not depend on the period asked, and a slice (stores × families
+× days) of fact_day depends only on the same slice of metric_fact.
+
+How it stays exact: whoever writes facts replaces the day sums of the slice it wrote, in
+the same transaction (`refresh`): the import (imports/services.write_facts, every upload and
+connector pull goes through it), ORM flushes of MetricFact objects (tests, demo data: the
+listener below), bulk deletes or updates of metric_fact through the session (a `rebuild`),
+`forget_import` (an import's facts removed) and archiving a month (`forget_month`).
+The table can always be made again from the facts: `rebuild` (`flask kpi rebuild-fact-day`).
+"""
+from collections import defaultdict
+
+from sqlalchemy import String, case, cast, delete, distinct, event, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
+
+from kpiapp.models import FactDay, MetricFact
+
+STORES_PER_STATEMENT = 500  # keeps IN lists far below SQLite's bound-parameter limit
+FACTS = MetricFact.__table__
+DAYS = FactDay.__table__
+KEY = ("store_id", "family", "measure", "business_date", "period_end", "currency")
+COLUMNS = KEY + ("total", "facts", "all_facts", "import_ids")
+
+
+def day_sums(dialect_name, *where):
+    """SELECT the fact_day rows of the facts matching `where`, in one scan (no self-join).
+
+    The facts are first summed per key, ref, import and "is a total row"; a window over the
+    total's key (store, family, day, period end, ref, measure) tells whether a total row
+    exists there, and the outer GROUP BY keeps the SKU sums only where none does. A join of
+    each SKU row to its total gave the same rows, but PostgreSQL planned it as a nested loop
+    over a partition without statistics yet (a fresh import): one slice scan per fact.
+    """
+    f = FACTS.c
+    is_total = case((f.sku == "", 1), else_=0).label("is_total")
+    parts = (select(*(f[name] for name in KEY), f.ref, f.import_id, is_total,
+                    func.sum(f.value).label("total"), func.count().label("facts"))
+             .where(*(condition(FACTS) for condition in where))
+             .group_by(*(f[name] for name in KEY), f.ref, f.import_id, is_total).subquery("parts"))
+    p = parts.c
+    over = (p.store_id, p.family, p.business_date, p.period_end, p.ref, p.measure)
+    has_total = func.max(p.is_total).over(partition_by=over).label("has_total")
+    marked = select(parts, has_total).subquery("marked")
+    m = marked.c
+    counted = (m.is_total == 1) | (m.has_total == 0)
+    ids = distinct(case((counted, cast(m.import_id, String))))
+    import_ids = func.string_agg(ids, ",") if dialect_name == "postgresql" else func.group_concat(ids)
+    return (select(*(m[name] for name in KEY), func.sum(case((counted, m.total))),
+                   func.sum(case((counted, m.facts), else_=0)), func.sum(m.facts), import_ids)
+            .group_by(*(m[name] for name in KEY)))
+
+
+def refresh(conn, stores, families, first_day, last_day):
+    """Replace the day sums of stores × families × [first_day, last_day] by those of the facts
+    there now (in the caller's transaction)."""
+    families = sorted(families)
+    for start in range(0, len(stores := sorted(stores)), STORES_PER_STATEMENT):
+        part = stores[start:start + STORES_PER_STATEMENT]
+        where = [lambda c, part=part: c.c.store_id.in_(part), lambda c: c.c.family.in_(families),
+                 lambda c: c.c.business_date.between(first_day, last_day)]
+        conn.execute(delete(DAYS).where(*(condition(DAYS) for condition in where)))
+        conn.execute(insert(DAYS).from_select(list(COLUMNS), day_sums(conn.dialect.name, *where)))
+
+
+def rebuild(conn, lock=False):
+    """Make the whole table again from metric_fact; returns the number of day rows.
+
+    lock (PostgreSQL): first take fact_day in EXCLUSIVE mode, so an import that refreshed
+    its slice commits before the facts are read, and one that has not waits until this
+    transaction ends (its refresh then sees the rebuilt rows).
+    """
+    if lock and conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE fact_day IN EXCLUSIVE MODE"))
+    conn.execute(delete(DAYS))
+    conn.execute(insert(DAYS).from_select(list(COLUMNS), day_sums(conn.dialect.name)))
+    return conn.execute(select(func.count()).select_from(DAYS)).scalar()
+
+
+def slices(rows):
+    """(store, family) -> [first day, last day] of some facts' (store_id, family, business_date)."""
+    bounds = {}
+    for store_id, family, day in rows:
+        first, last = bounds.get((store_id, family), (day, day))
+        bounds[(store_id, family)] = (min(first, day), max(last, day))
+    return bounds
+
+
+def refresh_slices(conn, bounds):
+    """refresh() each (store, family) slice of `slices()`, one statement pair per family and range."""
+    by_range = defaultdict(set)
+    for (store_id, family), (first, last) in bounds.items():
+        by_range[(family, first, last)].add(store_id)
+    for (family, first, last), stores in sorted(by_range.items()):
+        refresh(conn, stores, {family}, first, last)
+
+
+def forget_import(conn, import_id):
+    """Delete an import's facts and replace the day sums they were in (caller commits): the one
+    way to take an import's facts back out. Returns the number of facts deleted."""
+    f = FACTS.c
+    bounds = slices(conn.execute(select(f.store_id, f.family, f.business_date)
+                                 .where(f.import_id == import_id).distinct()))
+    deleted = conn.execute(delete(FACTS).where(f.import_id == import_id)).rowcount
+    refresh_slices(conn, bounds)
+    return deleted
+
+
+def forget_month(conn, first_day, last_day):
+    """The day sums of a month whose facts left metric_fact (partitions.detach_month)."""
+    conn.execute(delete(DAYS).where(DAYS.c.business_date.between(first_day, last_day)))
+
+
+# ---- facts written through the ORM session ------------------------------------------------
+
+@event.listens_for(Session, "after_flush")
+def refresh_flushed_facts(session, _context):
+    """MetricFact objects added, changed or deleted in a flush: their slices, old and new."""
+    rows = []
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, MetricFact):
+            rows.append((obj.store_id, obj.family, obj.business_date))
+            rows += committed_key(obj)
+    if rows:
+        refresh_slices(session.connection(), slices(rows))
+
+
+def committed_key(obj):
+    """The (store, family, day) a changed fact had before this flush, when it had one."""
+    attrs = inspect(obj).attrs
+    old = [attrs[name].history.deleted for name in ("store_id", "family", "business_date")]
+    if not any(old):
+        return []
+    return [tuple(values[0] if values else getattr(obj, name) for values, name in
+                  zip(old, ("store_id", "family", "business_date")))]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def rebuild_after_bulk_change(state):
+    """A bulk DELETE or UPDATE of metric_fact through the session names no slice: rebuild."""
+    if not (state.is_delete or state.is_update) or getattr(state.statement.table, "name", None) != FACTS.name:
+        return None
+    result = state.invoke_statement()
+    rebuild(state.session.connection())
+    return result

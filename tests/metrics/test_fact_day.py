@@ -1,0 +1,180 @@
+"""fact_day stays the sums of metric_fact: after imports (in memory and staged), re-imports that
+replace facts, facts written and deleted through the session, and an import taken back out,
+it equals the day groups recomputed in Python from the facts; the recompute gives what the
+per-scorecard computation gives from the facts themselves."""
+import importlib.util
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from sqlalchemy import select, text
+
+from kpiapp.extensions import db
+from kpiapp.imports.services import start_import
+from kpiapp.metrics import batch, fact_day
+from kpiapp.metrics.services import compute_metric
+from kpiapp.models import FactDay, FxRate, MetricFact, User
+from tests.imports.files import ads_report, business_report, generic_file, hr_user, store
+
+D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
+KEY = ("store_id", "family", "measure", "business_date", "period_end", "currency")
+
+
+def expected():
+    """The day groups of metric_fact, the SKU-under-total rule applied in Python."""
+    facts = db.session.execute(select(MetricFact)).scalars().all()
+    totals = {total_key(f) for f in facts if not f.sku}
+    groups = defaultdict(lambda: [Decimal(0), 0, 0, set()])
+    for f in facts:
+        group = groups[tuple(getattr(f, name) for name in KEY)]
+        group[2] += 1
+        if not f.sku or total_key(f) not in totals:
+            group[0] += f.value
+            group[1] += 1
+            group[3].add(f.import_id)
+    return {key: (total if facts else None, facts, count, ids)
+            for key, (total, facts, count, ids) in groups.items()}
+
+
+def total_key(fact):
+    return fact.store_id, fact.family, fact.business_date, fact.period_end, fact.ref, fact.measure
+
+
+def stored():
+    rows = db.session.execute(select(FactDay)).scalars().all()
+    found = {tuple(getattr(r, name) for name in KEY):
+             (r.total, r.facts, r.all_facts, {int(n) for n in (r.import_ids or "").split(",") if n})
+             for r in rows}
+    assert len(found) == len(rows), "one row per key"
+    return found
+
+
+def check():
+    db.session.expire_all()
+    assert stored() == expected()
+
+
+@pytest.fixture
+def shops(app):
+    return store(code="US-1"), store(code="US-2")
+
+
+@pytest.fixture
+def user(app):
+    return hr_user()
+
+
+def generic(rows, name):
+    record = start_import(generic_file(rows), name, None, db.session.execute(select(User)).scalars().first())
+    assert record.status == "committed", record.error
+    return record
+
+
+SALES = [  # a total with SKU rows under it, SKU rows without a total, two stores, two currencies
+    ("2025-03-01", "US-1", "", "ordered_sales", "100.50", "USD"),
+    ("2025-03-01", "US-1", "SKU1", "ordered_sales", "60.25", "USD"),
+    ("2025-03-01", "US-1", "SKU2", "ordered_sales", "40.25", "USD"),
+    ("2025-03-02", "US-1", "SKU1", "ordered_sales", "12.10", "EUR"),
+    ("2025-03-02", "US-1", "SKU2", "ordered_sales", "7.05", "EUR"),
+    ("2025-03-02", "US-1", "SKU1", "units_ordered", "3", ""),
+    ("2025-03-03", "US-2", "", "units_ordered", "9", ""),
+    ("2025-03-03", "US-2", "SKU9", "units_ordered", "4", ""),
+]
+
+
+def test_fact_day_follows_imports_reimports_and_undo(shops, user, monkeypatch):
+    first = generic(SALES, "sales.csv")
+    check()
+    ads = start_import(ads_report([(D1, "Camp A", 1000, 50, "25.50", "100.00"),
+                                   (D2, "Camp A", 900, 40, "20.00", "80.00")]), "ads.csv", shops[0].id, user)
+    assert ads.status == "committed", ads.error
+    check()
+    # a re-import: D2 gets a total (its SKU rows now fall under it), D1's total changes
+    second = generic([("2025-03-01", "US-1", "", "ordered_sales", "99.00", "USD"),
+                      ("2025-03-02", "US-1", "", "ordered_sales", "20.00", "EUR"),
+                      ("2025-03-02", "US-1", "SKU3", "units_ordered", "1", "")], "again.csv")
+    assert second.facts_replaced == 1
+    check()
+    monkeypatch.setitem(current_app.config, "IMPORT_STAGE_FACTS", 2)  # the staged write path
+    staged = generic([("2025-03-03", "US-2", "", "units_ordered", "11", ""),
+                      ("2025-03-03", "US-2", "SKU8", "units_ordered", "5", ""),
+                      ("2025-03-03", "US-2", "SKU9", "units_ordered", "6", "")], "staged.csv")
+    assert staged.facts_replaced == 2
+    check()
+    sums = {key: value for key, value in stored().items() if key[0] == shops[0].id}
+    assert sums[(shops[0].id, "generic", "ordered_sales", D2, D2, "EUR")][:3] == (Decimal("20.00"), 1, 3)
+    assert fact_day.forget_import(db.session.connection(), second.id) == 3  # the import taken back out
+    check()
+    assert stored()[(shops[0].id, "generic", "ordered_sales", D2, D2, "EUR")] == (
+        Decimal("19.15"), 2, 2, {first.id})
+    assert fact_day.rebuild(db.session.connection()) == len(expected())
+    check()
+    db.session.commit()
+    check()
+
+
+def test_facts_written_through_the_session_update_their_day_sums(shops, user):
+    first = generic(SALES, "sales.csv")
+    shop = shops[0]
+    fact = MetricFact(store_id=shop.id, family="generic", business_date=D2, period_end=D2, sku="", ref="",
+                      measure="ordered_sales", value=Decimal("5.00"), currency="EUR", import_id=first.id)
+    db.session.add(fact)
+    db.session.flush()
+    check()  # a total over D2's SKU rows
+    fact.business_date = fact.period_end = D3
+    db.session.flush()
+    check()  # moved: D2's SKU rows count again
+    db.session.delete(fact)
+    db.session.flush()
+    check()
+    db.session.execute(db.delete(MetricFact).where(MetricFact.store_id == shops[1].id))
+    check()  # a bulk delete rebuilds
+    db.session.commit()
+    check()
+
+
+def test_recompute_reads_the_day_sums_and_matches_compute_metric(shops, user):
+    generic(SALES, "sales.csv")
+    generic([("2025-03-02", "US-1", "", "ordered_sales", "20.00", "EUR"),
+             ("2025-03-03", "US-1", "", "sessions", "10", "")], "more.csv")
+    db.session.add_all(FxRate(date=day, currency="EUR", rate=Decimal("1.1")) for day in (D1, D2, D3))
+    db.session.commit()
+    shares = [(shops[0].id, Decimal("1")), (shops[1].id, Decimal("0.5"))]
+    for key in ("gmv", "units", "cvr"):
+        scope = batch.scope_of(key, shares, D1, D3)
+        assert batch.compute_scopes([scope])[scope] == compute_metric(key, shares, D1, D3)
+    db.session.execute(db.delete(FactDay))  # read from fact_day: without it, no data
+    scope = batch.scope_of("gmv", shares, D1, D3)
+    assert batch.compute_scopes([scope])[scope].value is None
+    db.session.rollback()
+
+
+def test_a_business_report_range_is_summed_once_per_key(shops, user):
+    record = start_import(business_report([("B0CHILD001", 510, 41, "$1,066.59")]), "BusinessReport.csv",
+                          shops[0].id, user, date_from=D1, date_to=D3)
+    assert record.status == "committed", record.error
+    check()
+    rows = [r for r in stored() if r[3] != r[4]]
+    assert rows and all((r[3], r[4]) == (D1, D3) for r in rows)
+
+
+def test_the_migration_fills_the_same_day_sums_as_a_rebuild(shops, user):
+    """0025 fills fact_day from the facts already imported with its own copy of the statement."""
+    generic(SALES, "sales.csv")
+    generic([("2025-03-02", "US-1", "", "ordered_sales", "20.00", "EUR")], "more.csv")
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0025_fact_day.py"
+    spec = importlib.util.spec_from_file_location("migration_0025", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    rebuilt = stored()
+    conn = db.session.connection()
+    conn.execute(FactDay.__table__.delete())
+    f_key = ", ".join(f"f.{name}" for name in migration.KEY.split(", "))
+    conn.execute(text(migration.FILL.format(key=migration.KEY, f_key=f_key,
+                                            import_ids=migration.IMPORT_IDS[conn.dialect.name])))
+    db.session.expire_all()
+    assert stored() == rebuilt == expected()
+    db.session.rollback()
