@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
-from sqlalchemy import Numeric, String, and_, case, exists, func, literal, null, select, tuple_
+from sqlalchemy import Numeric, String, and_, case, exists, func, literal, null, select, tuple_, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -228,19 +228,18 @@ def cycle_point_sums(cycle_id):
     """One row per latest scorecard of a cycle in id order, items summed in SQL (no item is
     loaded): department id and name, state, locked grade, calibrated grade, sum of points x
     weight, items with points, items, sum of weights. (The pages grade in SQL instead:
-    cycle_grade_counts; this is the reference its tests compare with.)
+    cycle_grade_counts over the same _card_sums; this row is what services.grade_from_sums
+    grades, the reference their tests compare with.)
 
     Points x weight has four places: it is read back at four, as SQLite's float sum would
     otherwise be read at the two of the weight's type (x.xx49 → x.xx5 → a cent too high)."""
-    item = ScorecardItem
+    sums = _card_sums(cycle_id)
     return db.session.execute(
-        cycle_cards_select(cycle_id, User.department_id, Department.name, Scorecard.state, Scorecard.grade,
-                           Scorecard.calibrated_grade,
-                           func.sum(item.final_points * item.weight, type_=Numeric(15, 4)),
-                           func.count(item.final_points), func.count(item.id), func.sum(item.weight))
-        .outerjoin(item, item.scorecard_id == Scorecard.id)
-        .group_by(Scorecard.id, User.department_id, Department.name)
-        .order_by(Scorecard.id)
+        select(sums.c.department_id, Department.name, sums.c.state, sums.c.grade, sums.c.calibrated_grade,
+               type_coerce(sums.c.weighted, Numeric(15, 4)), func.coalesce(sums.c.scored, 0),
+               func.coalesce(sums.c.item_count, 0), type_coerce(sums.c.weights, Numeric(15, 2)))
+        .outerjoin(Department, Department.id == sums.c.department_id)
+        .order_by(sums.c.id)
     ).all()
 
 
@@ -266,8 +265,7 @@ def cycle_grade_counts(cycle_id, bands, department_id=None):
 
 
 def _card_sums(cycle_id, department_id=None):
-    """cycle_point_sums() as a subquery, with the card's id and without the department's name.
-    The items are summed per scorecard id first (a narrow hash aggregate), then joined to
+    """The latest scorecards of a cycle with their items' sums, as a subquery. The items are summed per scorecard id first (a narrow hash aggregate), then joined to
     the latest cards. On SQLite, where NUMERIC is a float, the sums are rounded back to their
     exact places (points and weights have two, so points x weight has four) before any
     comparison."""

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
+from kpiapp.metrics import fact_day
 from kpiapp.metrics.formula import PERIOD_DAYS, parse_formula
 from kpiapp.metrics.services import MetricValue, converted, evaluate, load_rates, pick_families
 from kpiapp.models import FactDay, MetricDefinition
@@ -116,7 +117,7 @@ class PeriodFacts:
 
     def fact_query(self, stores, measures):
         d = FactDay.__table__.c
-        key = (d.store_id, d.family, d.measure, d.business_date, d.period_end, d.currency)
+        key = [d[name] for name in fact_day.KEY]
         return (select(*key, d.total, d.facts, d.import_ids)
                 .where(d.store_id.in_(stores), d.measure.in_(measures), d.business_date >= self.date_from,
                        d.business_date <= self.date_to, d.period_end <= self.date_to, d.facts > 0)

@@ -28,8 +28,8 @@ KEY = ("store_id", "family", "measure", "business_date", "period_end", "currency
 COLUMNS = KEY + ("total", "facts", "all_facts", "import_ids")
 
 
-def day_sums(dialect_name, *where):
-    """SELECT the fact_day rows of the facts matching `where`, in one scan (no self-join).
+def day_sums(dialect_name, where=()):
+    """SELECT the fact_day rows of the facts matching the conditions `where`, in one scan (no self-join).
 
     The facts are first summed per key, ref, import and "is a total row"; a window over the
     total's key (store, family, day, period end, ref, measure) tells whether a total row
@@ -41,7 +41,7 @@ def day_sums(dialect_name, *where):
     is_total = case((f.sku == "", 1), else_=0).label("is_total")
     parts = (select(*(f[name] for name in KEY), f.ref, f.import_id, is_total,
                     func.sum(f.value).label("total"), func.count().label("facts"))
-             .where(*(condition(FACTS) for condition in where))
+             .where(*where)
              .group_by(*(f[name] for name in KEY), f.ref, f.import_id, is_total).subquery("parts"))
     p = parts.c
     over = (p.store_id, p.family, p.business_date, p.period_end, p.ref, p.measure)
@@ -59,13 +59,18 @@ def day_sums(dialect_name, *where):
 def refresh(conn, stores, families, first_day, last_day):
     """Replace the day sums of stores × families × [first_day, last_day] by those of the facts
     there now (in the caller's transaction)."""
-    families = sorted(families)
-    for start in range(0, len(stores := sorted(stores)), STORES_PER_STATEMENT):
+    families, stores = sorted(families), sorted(stores)
+    for start in range(0, len(stores), STORES_PER_STATEMENT):
         part = stores[start:start + STORES_PER_STATEMENT]
-        where = [lambda c, part=part: c.c.store_id.in_(part), lambda c: c.c.family.in_(families),
-                 lambda c: c.c.business_date.between(first_day, last_day)]
-        conn.execute(delete(DAYS).where(*(condition(DAYS) for condition in where)))
-        conn.execute(insert(DAYS).from_select(list(COLUMNS), day_sums(conn.dialect.name, *where)))
+        conn.execute(delete(DAYS).where(*in_slice(DAYS, part, families, first_day, last_day)))
+        conn.execute(insert(DAYS).from_select(
+            list(COLUMNS), day_sums(conn.dialect.name, in_slice(FACTS, part, families, first_day, last_day))))
+
+
+def in_slice(table, stores, families, first_day, last_day):
+    """The conditions of stores x families x [first_day, last_day] on metric_fact or fact_day."""
+    c = table.c
+    return c.store_id.in_(stores), c.family.in_(families), c.business_date.between(first_day, last_day)
 
 
 def rebuild(conn, lock=False):

@@ -22,6 +22,7 @@ from kpiapp.models.objectives import ObjectiveStatus
 from kpiapp.objectives import progress as calc
 
 SOURCE = "okr"
+PEOPLE_PER_QUERY = 500  # keeps IN lists far below SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ def attainments(scopes):
     for scope in scopes:
         by_period[(scope.period_start, scope.period_end)].add(scope.person_id)
     for (start, end), people in by_period.items():
-        owned = defaultdict(list)
-        for kr in owned_key_results(sorted(people), start, end):
-            owned[kr.owner_id].append(kr)
+        owned, people = defaultdict(list), sorted(people)
+        for first in range(0, len(people), PEOPLE_PER_QUERY):
+            for kr in owned_key_results(people[first:first + PEOPLE_PER_QUERY], start, end):
+                owned[kr.owner_id].append(kr)
         found.update((OkrScope(person, start, end), attainment_of(owned[person], start, end)) for person in people)
     return found
 
