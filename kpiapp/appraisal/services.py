@@ -1362,12 +1362,13 @@ def is_manual_actual(item):
     return (item.provenance or {}).get("source") == MANUAL_SOURCE
 
 
-def actual_columns(item, value, data_as_of, provenance):
+def actual_columns(item, value, data_as_of, provenance, points=metric_points):
     """The columns `set_actual` writes on a metric item, as a dict; the item is not touched
-    (tracking's bulk UPDATE writes them for many items at once)."""
+    (tracking's bulk UPDATE writes them for many items at once, with `points` a cache of
+    metric_points)."""
     if isinstance(data_as_of, date) and not isinstance(data_as_of, datetime):
         data_as_of = datetime.combine(data_as_of, time(), tzinfo=timezone.utc)
     actual = to_decimal(value, "actual")
-    computed, explanation, final = metric_points(item, actual)
+    computed, explanation, final = points(item, actual)
     return {"actual": actual, "data_as_of": data_as_of, "provenance": audit.to_jsonable(provenance or {}),
             "computed_points": computed, "explanation": explanation, "final_points": final}

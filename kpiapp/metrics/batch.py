@@ -87,6 +87,7 @@ class PeriodFacts:
         stores = sorted({store for scope in scopes for store, _ in scope.shares})
         measures = sorted({m for scope in scopes for m in formulas[scope.metric_key][2]})
         self.rows = defaultdict(list)  # store -> groups in fact_groups order
+        self.runs = defaultdict(list)  # store -> [(family, measure, its groups)] in that order
         self.imports = defaultdict(set)  # (store, measure) -> import ids
         self.partial = defaultdict(int)  # (store, measure) -> facts partly outside the period
         for part in chunks(stores):
@@ -97,9 +98,14 @@ class PeriodFacts:
         self.picked, self.amounts = {}, {}
 
     def load(self, stores, measures):
+        parsed = {}  # import_ids text -> the ids (most groups repeat a few texts)
         for g in self.fact_groups(stores, measures):
             self.rows[g.store_id].append(g)
-            self.imports[(g.store_id, g.measure)].update(int(n) for n in str(g.import_ids).split(","))
+            self.add_to_run(g)
+            ids = parsed.get(g.import_ids)
+            if ids is None:
+                ids = parsed[g.import_ids] = frozenset(int(n) for n in str(g.import_ids).split(","))
+            self.imports[(g.store_id, g.measure)].update(ids)
         d = FactDay
         outside = (d.business_date < self.date_from) | (d.period_end > self.date_to)
         for store, measure, count in db.session.execute(
@@ -109,6 +115,14 @@ class PeriodFacts:
                        d.period_end >= self.date_from, outside)
                 .group_by(d.store_id, d.measure)):
             self.partial[(store, measure)] += count
+
+    def add_to_run(self, g):
+        """Group a store's rows by (family, measure) as they come (ordered by that key), so the rows
+        of a set of measures are picked run by run, not row by row."""
+        runs = self.runs[g.store_id]
+        if not runs or runs[-1][:2] != (g.family, g.measure):
+            runs.append((g.family, g.measure, []))
+        runs[-1][2].append(g)
 
     def fact_groups(self, stores, measures):
         """fact_groups' rows (same groups, sums, counts and ORDER BY) with each group's import ids,
@@ -127,7 +141,7 @@ class PeriodFacts:
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""
         key = (store, measures)
         if key not in self.picked:
-            rows = [g for g in self.rows.get(store, ()) if g.measure in measures]
+            rows = [g for _, measure, groups in self.runs.get(store, ()) if measure in measures for g in groups]
             self.picked[key] = (rows, pick_families(rows))
         return self.picked[key]
 
