@@ -87,7 +87,7 @@ class PeriodFacts:
         stores = sorted({store for scope in scopes for store, _ in scope.shares})
         measures = sorted({m for scope in scopes for m in formulas[scope.metric_key][2]})
         self.rows = defaultdict(list)  # store -> groups in fact_groups order
-        self.runs = defaultdict(list)  # store -> [(family, measure, its groups)] in that order
+        self.runs = {}  # store -> [(family, measure, its groups)] in that order, made on first use
         self.imports = defaultdict(set)  # (store, measure) -> import ids
         self.partial = defaultdict(int)  # (store, measure) -> facts partly outside the period
         for part in chunks(stores):
@@ -101,7 +101,6 @@ class PeriodFacts:
         parsed = {}  # import_ids text -> the ids (most groups repeat a few texts)
         for g in self.fact_groups(stores, measures):
             self.rows[g.store_id].append(g)
-            self.add_to_run(g)
             ids = parsed.get(g.import_ids)
             if ids is None:
                 ids = parsed[g.import_ids] = frozenset(int(n) for n in str(g.import_ids).split(","))
@@ -116,13 +115,16 @@ class PeriodFacts:
                 .group_by(d.store_id, d.measure)):
             self.partial[(store, measure)] += count
 
-    def add_to_run(self, g):
-        """Group a store's rows by (family, measure) as they come (ordered by that key), so the rows
-        of a set of measures are picked run by run, not row by row."""
-        runs = self.runs[g.store_id]
-        if not runs or runs[-1][:2] != (g.family, g.measure):
-            runs.append((g.family, g.measure, []))
-        runs[-1][2].append(g)
+    def store_runs(self, store):
+        """A store's rows grouped by (family, measure), the key they are ordered by, cached: the rows
+        of a set of measures are then picked run by run, not row by row."""
+        if store not in self.runs:
+            runs = self.runs[store] = []
+            for g in self.rows.get(store, ()):
+                if not runs or runs[-1][:2] != (g.family, g.measure):
+                    runs.append((g.family, g.measure, []))
+                runs[-1][2].append(g)
+        return self.runs[store]
 
     def fact_groups(self, stores, measures):
         """fact_groups' rows (same groups, sums, counts and ORDER BY) with each group's import ids,
@@ -141,7 +143,7 @@ class PeriodFacts:
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""
         key = (store, measures)
         if key not in self.picked:
-            rows = [g for _, measure, groups in self.runs.get(store, ()) if measure in measures for g in groups]
+            rows = [g for _, measure, groups in self.store_runs(store) if measure in measures for g in groups]
             self.picked[key] = (rows, pick_families(rows))
         return self.picked[key]
 

@@ -200,7 +200,7 @@ class DayView(batch.PeriodFacts):
         self.date_from, self.date_to = facts.date_from, day
         self.rows = {store: [g for g in rows if g.period_end <= day] for store, rows in facts.rows.items()}
         self.imports, self.partial, self.rates, self.base = facts.imports, {}, facts.rates, facts.base
-        self.picked, self.amounts = {}, {}
+        self.picked, self.amounts, self.runs = {}, {}, {}
 
 
 def _dec(value):
