@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("KPIAPP_ENV", "development")
 
-from bench.recompute_bench import Clock, QueryCounter, load, timed_recompute  # noqa: E402,F401
+from bench.recompute_bench import QueryCounter, load, timed_recompute  # noqa: E402
 
 
 def main():
@@ -39,8 +39,8 @@ def main():
         cycle = db.session.query(Cycle).order_by(Cycle.id).first()
         cards = db.session.query(Scorecard).filter_by(cycle_id=cycle.id).count()
         facts = db.session.execute(db.text("SELECT count(*) FROM fact_day")).scalar()
-        print(f"database {db.engine.url.database}: cycle {cycle.id}, {cards} scorecards, {facts} fact_day rows; "
-              f"load {load()}")
+        print(f"database {db.engine.url.database}: cycle {cycle.id}, {cards} scorecards, "
+              f"{facts} fact_day rows; load {load()}")
         counter = QueryCounter(db.engine)
         today = tracking.utc_today()
         for run in range(args.runs):

@@ -291,7 +291,8 @@ def read_cards(scorecard_ids, today):
     for part in batch.chunks(scorecard_ids, BATCH_SIZE):
         cards += db.session.execute(
             select(Scorecard).where(Scorecard.id.in_(part), Scorecard.state != ScorecardState.LOCKED)
-            .options(selectinload(Scorecard.items).options(*NOT_READ), joinedload(Scorecard.cycle))).scalars().all()
+            .options(selectinload(Scorecard.items).options(*NOT_READ), joinedload(Scorecard.cycle))
+        ).scalars().all()
     pairs = [(item, card.cycle) for card in cards for item in card.items if tracked(item)]
     results = batch.compute_scopes(item_scopes(pairs, today))
     results.update(attainment.attainments({okr_scope(card) for card in cards
