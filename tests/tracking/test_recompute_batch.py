@@ -276,3 +276,30 @@ def test_the_bulk_write_stores_what_the_orm_update_stores(org, monkeypatch):
     # both runs wrote in batches (a failed batch is redone item by item, with an update event each)
     assert len(audit_events("scorecard_item.recompute")) == 2
     assert len(audit_events("scorecard_item.update")) == updates
+
+
+
+def items_sharing_a_scope(cycle, metric_key):
+    shared = {}
+    for item, _ in metric_pairs(cycle):
+        if item.scope and item.metric_key == metric_key:
+            shared.setdefault(repr(item.scope), []).append(item)
+    return next(items for items in shared.values() if len(items) >= 2)[:2]
+
+
+def test_items_sharing_a_scope_keep_their_own_points(org):
+    """recompute_cycle computes a (metric, scope, period) once and points once per (rule, limits,
+    actual, manager score): items of one scope with other limits or a manager score keep theirs."""
+    first, other_limits = items_sharing_a_scope(org, "gmv")
+    other_limits.target, other_limits.stretch = Decimal("100000000"), Decimal("200000000")  # same rule, scope
+    second, scored = items_sharing_a_scope(org, "units")
+    scored.manager_score = Decimal("77.50")
+    db.session.flush()
+    assert tracking.recompute_cycle(org.id, today=TODAY) > 0
+    db.session.expire_all()
+    assert first.actual == other_limits.actual is not None and second.actual == scored.actual is not None
+    for item in (first, other_limits, second, scored):
+        assert (item.computed_points, item.explanation, item.final_points) == \
+            services.metric_points(item, item.actual)
+    assert first.computed_points != other_limits.computed_points
+    assert scored.final_points == Decimal("77.50") != second.final_points
