@@ -66,7 +66,6 @@ STEPS = (("services", "parse_upload", "parse_upload"), ("services", "write_facts
          ("services", "find_overlap", "find_overlap"), ("services", "count_facts", "count_facts"),
          ("stage", "StagedRows.write", "StagedRows.write"), ("services", "copy_upsert", "copy_upsert"),
          ("services", "upsert", "upsert"), ("fact_day", "refresh", "fact_day.refresh"),
-         ("fact_day", "add_import", "fact_day.add_import"),
          ("services", "analyze_for_facts", "analyze_for_facts"),
          ("services", "finish_committed", "finish_committed"))
 PARSE_STEPS = ("parse_file", "StageSink.write", "stage.settle", "staged_rows", "fact_rows")
