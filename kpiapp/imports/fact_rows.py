@@ -15,20 +15,24 @@ FACT_COLUMNS = FACT_KEY + FACT_UPDATES
 
 class FactSet:
     """What the write path asks of a set of fact rows: its stores, first and last days, and
-    each store and measure's date ranges, summed up from the set's distinct spans."""
+    each store and measure's date ranges, and whether it holds both SKU and total rows (mixed:
+    only then can the SKU-under-total rule drop a fact), summed up from the set's distinct spans."""
 
     count = 0
+    mixed = False
 
     def take_spans(self, spans, store_of: dict) -> None:
-        """spans: distinct (store code, measure, start, end); store_of: code -> store id."""
+        """spans: distinct (store code, measure, start, end, is_total); store_of: code -> store id."""
         self.ranges: dict = {}  # (store_id, measure) -> {(business_date, period_end)}
         self.first_day = self.last_day = self.last_end = None
-        days, ends = set(), set()
-        for code, measure, start, end in spans:
+        days, ends, kinds = set(), set(), set()
+        for code, measure, start, end, is_total in spans:
             self.ranges.setdefault((store_of[code], measure), set()).add((start, end))
             days.add(start)
             ends.add(end)
+            kinds.add(bool(is_total))
         self.stores = {store_id for store_id, _ in self.ranges}
+        self.mixed = len(kinds) > 1
         if days:
             self.first_day, self.last_day, self.last_end = min(days), max(days), max(ends)
 
@@ -58,11 +62,11 @@ class FactRows(FactSet):
         self._sum_up()
 
     def _sum_up(self) -> None:
-        """One pass over the facts into their distinct (store, measure, start, end) spans (a few
-        per store and day), then the summaries from those spans alone."""
+        """One pass over the facts into their distinct (store, measure, start, end, is_total) spans
+        (a few per store and day), then the summaries from those spans alone."""
         bad = self.bad_lines
         self.count = sum(f.line not in bad for f in self.facts) if bad else len(self.facts)
-        spans = {(f.store_code, f.measure, f.business_date, f.period_end or f.business_date)
+        spans = {(f.store_code, f.measure, f.business_date, f.period_end or f.business_date, not f.sku)
                  for f in self._kept()}
         self.take_spans(spans, self.store_of)
 

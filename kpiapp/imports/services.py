@@ -337,8 +337,10 @@ def write_facts(record, parsed, progress):
     else:
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
     replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
-    if rows:  # the day sums of the slice just written, in the same transaction (metrics/fact_day.py)
-        fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day)
+    if rows:  # the day sums of the slice just written, in the same transaction (metrics/fact_day.py);
+        # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals
+        fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
+                         mixed=before > 0 or rows.mixed)
     analyze_for_facts(conn, rows, current_app.config["ANALYZE_AFTER_FACTS"])
     return finish_committed(record, parsed, replaced)
 

@@ -195,7 +195,7 @@ class StagedRows(FactSet):
         self.count = db.session.execute(select(func.count()).where(*mine)).scalar()
         end = func.coalesce(c.period_end, c.business_date)
         spans = db.session.execute(
-            select(c.store_code, c.measure, c.business_date, end).distinct().where(*mine))
+            select(c.store_code, c.measure, c.business_date, end, c.sku == "").distinct().where(*mine))
         self.take_spans(spans, store_of)
 
     def write(self, conn, direct: bool) -> None:

@@ -31,6 +31,9 @@ from kpiapp.metrics import fact_day
 SCHEMA = "fact_partitions"
 ARCHIVE = "fact_archive"
 PARENT = "metric_fact"
+# what queries filter, join and group metric_fact by; not id, value or source_line
+ANALYZED = ("store_id", "family", "business_date", "period_end", "sku", "ref", "measure", "currency",
+            "import_id")
 DEFAULT = "metric_fact_default"
 LOCK_TIMEOUT = "5s"
 log = logging.getLogger(__name__)
@@ -192,13 +195,14 @@ def analyze_for_facts(conn, rows, at_least):
     """After writing `rows` (at least `at_least` of them): ANALYZE the month partitions they
     went to, inside the import's transaction. Autovacuum analyses a table only once a tenth
     of it has changed, so a fresh month, or a month reloaded, would be planned from missing
-    or stale statistics until then. Returns the partitions analysed (none on SQLite or an
-    unpartitioned table)."""
+    or stale statistics until then. Only the columns queries filter, join or group on
+    (ANALYZED): a quarter less time than every column. Returns the partitions analysed (none on
+    SQLite or an unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
     months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
     for month in months:
-        conn.execute(text(f"ANALYZE {SCHEMA}.{partition_name(month)}"))
+        conn.execute(text(f"ANALYZE {SCHEMA}.{partition_name(month)} ({', '.join(ANALYZED)})"))
     return [partition_name(m) for m in months]
 
 
