@@ -76,7 +76,7 @@ def page_row(client, db, path, repeat):
             "cpu_ms": round(statistics.median(cpus), 1), "queries": statements, "bytes": len(response.data)}
 
 
-def run_pages(app, cycle_id, repeat):
+def run_pages(app, cycle_id, repeat, only=None, dashboards=False):
     from bench.scale_bench import LOGINS, pages
     from kpiapp.demo import DEMO_PASSWORD
     from kpiapp.demo.scale import email_of
@@ -86,7 +86,9 @@ def run_pages(app, cycle_id, repeat):
     clients = {who: contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(login)),
                                               DEMO_PASSWORD) for who, login in LOGINS.items()}
     rows = {}
-    for name, (who, path) in [*pages(cycle_id).items(), ("healthz", ("hr", "/healthz"))]:
+    for name, (who, path) in [*pages(cycle_id, dashboards).items(), ("healthz", ("hr", "/healthz"))]:
+        if only and name not in only and name != "healthz":
+            continue
         rows[name] = page_row(clients[who], db, path, repeat)
     return rows
 
@@ -105,11 +107,13 @@ def main():
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--cycle", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--page", action="append", help="only this page (repeatable; /healthz always)")
+    parser.add_argument("--dashboards", action="store_true", help="the dashboards too (slow: seconds each)")
     args = parser.parse_args()
     app = create_app()
     load_before = [round(v, 2) for v in os.getloadavg()]
     with app.app_context():
-        rows = run_pages(app, args.cycle, args.repeat)
+        rows = run_pages(app, args.cycle, args.repeat, args.page, args.dashboards)
     load_after = [round(v, 2) for v in os.getloadavg()]
     floor = rows["healthz"]["p50_ms"] or 1
     for name, row in rows.items():

@@ -45,8 +45,9 @@ from bench.scratch import scratch_app  # noqa: E402
 LOGINS = {"hr": "hr", "admin": "admin", "boss": "gm"}
 
 
-def pages(cycle_id):
-    """(who, path) of every page of the issue, as the role that sees it."""
+def pages(cycle_id, dashboards=False):
+    """(who, path) of every page of the issue, as the role that sees it; the dashboards too when
+    asked (at 2,000 people the company and team dashboards take seconds: see docs/scaling.md)."""
     return {
         "calibration": ("hr", f"/cycles/{cycle_id}/calibration"),
         "cycle board": ("hr", f"/cycles/{cycle_id}"),
@@ -57,19 +58,30 @@ def pages(cycle_id):
         "people": ("hr", "/org/people"),
         "audit log": ("admin", "/admin/audit"),
         "reports list": ("hr", "/reports/"),
+        **(dashboard_pages(cycle_id) if dashboards else {}),
+    }
+
+
+def dashboard_pages(cycle_id):
+    return {
+        "team dashboard": ("boss", f"/dashboards/team?cycle={cycle_id}"),
+        "company dashboard": ("hr", f"/dashboards/company?cycle={cycle_id}"),
+        "store dashboards": ("hr", f"/dashboards/stores?cycle={cycle_id}"),
+        "person dashboard": ("boss", f"/dashboards/person?cycle={cycle_id}"),
     }
 
 
 # ---- statements per page (in-process) --------------------------------------------------------
 
-def count_statements(app, db, cycle_id):
+def count_statements(app, db, cycle_id, dashboards=False):
     from kpiapp.demo import DEMO_PASSWORD
     from kpiapp.demo.scale import email_of
     from tests.helpers import signed_in_client
 
     clients = {who: contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(login)),
                                               DEMO_PASSWORD) for who, login in LOGINS.items()}
-    return {name: measure(clients[who], db, path)[0] for name, (who, path) in pages(cycle_id).items()}
+    return {name: measure(clients[who], db, path)[0]
+            for name, (who, path) in pages(cycle_id, dashboards).items()}
 
 
 # ---- gunicorn and HTTP clients -------------------------------------------------------------------
@@ -176,7 +188,7 @@ def percentiles(latencies):
 
 def measure_pages(args, cycle_id, cookies):
     single, loaded = {}, {}
-    for name, (who, path) in [*pages(cycle_id).items(), ("healthz", ("hr", "/healthz"))]:
+    for name, (who, path) in [*pages(cycle_id, args.dashboards).items(), ("healthz", ("hr", "/healthz"))]:
         load(args.port, path, cookies[who], args.workers, args.workers)  # warm every worker
         single[name] = percentiles(load(args.port, path, cookies[who], 1, args.single))
         loaded[name] = percentiles(load(args.port, path, cookies[who], args.clients, args.requests))
@@ -200,6 +212,7 @@ def main():
     parser.add_argument("--port", type=int, default=5104)
     parser.add_argument("--per-state", type=int, default=None, help="seed-scale's (default people / 100)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dashboards", action="store_true", help="measure the dashboards too")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
         sys.exit("scale_bench runs on PostgreSQL: set DATABASE_URL=postgresql://...")
@@ -228,7 +241,7 @@ def run(args, app):
     unchanged_s = time.perf_counter() - started
     print(f"recompute: {changed} items written in {recompute_s:.1f} s; again (nothing changed) "
           f"{unchanged_s:.1f} s", flush=True)
-    statements = count_statements(app, db, org.cycle_id)
+    statements = count_statements(app, db, org.cycle_id, args.dashboards)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.remove()
     with gunicorn(uri, args.port, args.workers, Path(tempfile.mkdtemp(prefix="scale-bench-"))):

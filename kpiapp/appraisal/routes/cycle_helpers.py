@@ -14,6 +14,8 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.appraisal import queries
 from kpiapp.chart_labels import chart_labels
 
+TEAM_PAGE_SIZE = 50  # rows of a per-team table (calibration, cycle board) per page
+
 # cycle-health stages: the states in which a person still owes the step
 STAGES = [
     ("draft", (S.DRAFT,)),
@@ -44,12 +46,14 @@ def state_counts(cycle_id):
     return dict(sorted(table.items()))
 
 
-def board(cycle_id, after=None):
-    """{department: {state: count}}, the states present, and one page of the cards
-    (with the id the next page starts after), for the cycle board."""
+def board(cycle_id, after=None, teams_from=None):
+    """One page of {department: {state: count}} (team_page) with the position its next page
+    starts at, the states present in the whole cycle, and one page of the cards (with the id
+    the next page starts after), for the cycle board."""
     table = state_counts(cycle_id)
     states = [s for s in S if any(s in row for row in table.values())]
-    return queries.cycle_page(cycle_id, after), table, states
+    shown, next_teams = team_page(list(table.items()), teams_from)
+    return queries.cycle_page(cycle_id, after), (dict(shown), next_teams), states
 
 
 def health(cycle, today=None, shown=None):
@@ -75,20 +79,29 @@ def grade_now(card):
         return None
 
 
-def calibration(cycle, after=None):
+def calibration(cycle, after=None, teams_from=None):
     """Per team: grade counts and quota violations, and the whole cycle's, graded in SQL
-    (queries.cycle_grade_counts: one row per team and grade, no scorecard loaded); plus one
-    page of the cards HR may adjust and the id after which the next page starts."""
+    (queries.cycle_grade_counts: one row per team and grade, no scorecard loaded), the teams
+    one page at a time (team_page: where the next page of teams starts); plus one page of the
+    cards HR may adjust and the id after which the next page starts."""
     bands = services.grade_bands(cycle.grade_table)
     teams, everyone = {}, Counter()
     for department_id, name, grade, count in queries.cycle_grade_counts(cycle.id, bands):
         teams.setdefault((name or "—", department_id), Counter())[grade] += count
         everyone[grade] += count
-    rows = [team_row(team, department_id, counts, bands)
-            for (team, department_id), counts in sorted(teams.items(), key=team_order)]
+    shown, next_teams = team_page(sorted(teams.items(), key=team_order), teams_from)
+    rows = [team_row(team, department_id, counts, bands) for (team, department_id), counts in shown]
     open_cards, next_after = queries.cycle_page(cycle.id, after, states=(S.CALIBRATION,), with_items=True)
     queries.load_reporting_lines(card.person for card in open_cards)
-    return bands, rows, (open_cards, next_after), distribution(everyone, bands)
+    return bands, (rows, next_teams), (open_cards, next_after), distribution(everyone, bands)
+
+
+def team_page(teams, start=None, size=None):
+    """The teams of a per-team table from position `start` of the sorted `teams`, at most
+    TEAM_PAGE_SIZE, and the position the next page starts at (None on the last page): an org
+    of 600 teams renders 50 rows per request, not 600 (the counts come from one grouped query)."""
+    start, size = max(start or 0, 0), size or TEAM_PAGE_SIZE
+    return teams[start:start + size], (start + size if start + size < len(teams) else None)
 
 
 def team_order(team):

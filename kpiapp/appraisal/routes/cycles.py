@@ -123,13 +123,17 @@ def edit(cycle_id):
 @allow("appraisal.manage")
 def detail(cycle_id):
     cycle = load(cycle_id)
-    (cards, next_after), table, states = cycle_helpers.board(cycle.id, request.args.get("after", type=int))
+    teams_from, cards_after = request.args.get("teams", type=int), request.args.get("after", type=int)
+    (cards, next_after), (table, next_teams), states = cycle_helpers.board(cycle.id, cards_after, teams_from)
     return render_template(
         "cycles/board.html",
         cycle=cycle,
         cards=cards,
         next_after=next_after,
         table=table,
+        teams_from=teams_from,
+        next_teams=next_teams,
+        cards_after=cards_after,
         states=states,
         participant_count=services.count_participants(cycle),
     )
@@ -211,14 +215,18 @@ def remind(cycle_id):
 @allow("appraisal.manage")
 def calibration(cycle_id):
     cycle = load(cycle_id)
-    bands, rows, (open_cards, next_after), overall = cycle_helpers.calibration(
-        cycle, request.args.get("after", type=int))
+    teams_from, cards_after = request.args.get("teams", type=int), request.args.get("after", type=int)
+    bands, (rows, next_teams), (open_cards, next_after), overall = cycle_helpers.calibration(
+        cycle, cards_after, teams_from)
     facts = services.facts_for(open_cards, current_user)
     return render_template(
         "cycles/calibration.html",
         cycle=cycle,
         bands=bands,
         rows=rows,
+        teams_from=teams_from,
+        next_teams=next_teams,
+        cards_after=cards_after,
         open_cards=open_cards,
         next_after=next_after,
         overall=overall,
