@@ -13,14 +13,23 @@ from kpiapp.tracking import provenance
 from kpiapp.tracking.paces import item_paces
 
 
+LATER_STEPS = ("connections", "dashboards", "objectives", "tasks", "reviews", "reminders")
+
+
 def test_seed_demo_wires_appraisal_then_marketplace_then_clients_then_reports(app, monkeypatch):
+    """The order of seed_demo's steps after the organisation. Every step is stood in for: they run
+    for real, in this order, where the demo is seeded whole (demo_template, tests/demo_db.py), and
+    the later ones on an organisation alone would only cost time (pulling the connected stores'
+    demo days: 15 s on SQLite, 50 s on PostgreSQL)."""
     calls = []
     monkeypatch.setattr("kpiapp.demo.appraisal.seed_appraisal_demo", lambda: calls.append("appraisal"))
     monkeypatch.setattr("kpiapp.demo.marketplace.seed_marketplace_demo", lambda: calls.append("marketplace"))
     monkeypatch.setattr("kpiapp.demo.clients.seed_clients_demo", lambda: calls.append("clients"))
-    monkeypatch.setattr(demo, "seed_reports", lambda: calls.append("reports"))
+    for step in ("reports", *LATER_STEPS):
+        monkeypatch.setattr(demo, f"seed_{step}", lambda step=step: calls.append(step))
     demo.seed_demo()
-    assert calls == ["appraisal", "marketplace", "clients", "reports"]
+    assert calls == ["appraisal", "marketplace", "connections", "clients", "reports", "dashboards", "objectives",
+                     "tasks", "reviews", "reminders"]
 
 
 def test_demo_files_are_deterministic():
