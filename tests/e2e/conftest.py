@@ -93,4 +93,3 @@ def wait_for_charts(page, timeout=15_000):
         page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
     except PlaywrightTimeoutError:
         pass
-
