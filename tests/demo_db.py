@@ -6,6 +6,11 @@ fresh copy of one seeded database (`cloned`, as every test copies the migrated
 template) together with the instance directory it was seeded with (signing keys,
 audit anchors).  Under pytest-xdist each worker that runs one of them seeds the
 demo once (each worker has its own template databases).
+
+`marketplace_template` is seed_demo's first three steps alone (organisation, appraisal cycles,
+marketplace imports), for the tests of those steps (tests/tracking/test_demo_data.py,
+tests/objectives/test_okr_demo.py): seeded once, each test gets a fresh copy
+(`marketplace_app`) instead of importing the demo's marketplace files again.
 """
 import shutil
 import uuid
@@ -55,7 +60,18 @@ def start_a_report_batch():
 @contextmanager
 def demo_app(demo_template, directory, locale="zh_CN"):
     """An app on a fresh copy of the demo; every user reads `locale` (None: the browser's language)."""
-    template, seeded_instance = demo_template
+    with seeded_copy(demo_template, directory) as app:
+        with app.app_context():
+            set_actor(SYSTEM)
+            db.session.execute(update(User).values(locale=locale))
+            db.session.commit()
+        yield app
+
+
+@contextmanager
+def seeded_copy(seeded, directory):
+    """An app on a fresh copy of a seeded (template, instance directory)."""
+    template, seeded_instance = seeded
     instance = directory / "instance"
     shutil.copytree(seeded_instance, instance)
     with cloned(template, directory, f"kpi_democ_{uuid.uuid4().hex[:8]}") as uri:
@@ -63,12 +79,44 @@ def demo_app(demo_template, directory, locale="zh_CN"):
         app.test_client_class = IsolatedClient
         with app.app_context():
             without_fsync(db.engine)
-            set_actor(SYSTEM)
-            db.session.execute(update(User).values(locale=locale))
-            db.session.commit()
         try:
             yield app
         finally:
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def marketplace_template(template_db, tmp_path_factory):
+    """((template, instance directory), what seed_marketplace_demo returned): the demo's
+    organisation, appraisal cycles and marketplace imports, as seed_demo makes them first."""
+    from kpiapp.demo.appraisal import seed_appraisal_demo
+    from kpiapp.demo.marketplace import seed_marketplace_demo
+
+    directory = tmp_path_factory.mktemp("marketplace")
+    instance = directory / "instance"
+    instance.mkdir()
+    name = f"kpi_market_{uuid.uuid4().hex[:8]}"
+    with cloned(template_db, directory, name) as uri:
+        app = create_app(make_config(uri, instance))
+        with app.app_context():
+            without_fsync(db.engine)
+            set_actor(SYSTEM)
+            demo.seed_organisation()
+            seed_appraisal_demo()
+            report = seed_marketplace_demo()
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()  # PostgreSQL copies a template only while nobody is connected
+        yield (as_template(template_db, directory, name), instance), report
+
+
+@pytest.fixture
+def marketplace_app(marketplace_template, tmp_path):
+    """(app, seed report): an app, in its context, on a fresh copy of `marketplace_template`."""
+    seeded, report = marketplace_template
+    with seeded_copy(seeded, tmp_path) as app:
+        with app.app_context():
+            yield app, report
+            db.session.remove()

@@ -9,7 +9,8 @@ where one of them keeps one worker busy while the other has nothing left to do.
 each time a worker needs work (longest processing time first), weighed by the seconds in
 tests/durations.json (`scripts/test_weights.py` writes it from a run's JUnit XML); a file
 not listed there weighs the median.  The files that read the seeded demo
-(`demo_template`, tests/demo_db.py) form one unit, so one worker seeds it, not each.
+(`demo_template`, tests/demo_db.py) form one unit, so one worker seeds it, not each; so do
+the readers of `marketplace_template`.
 Only the order changes: every test still runs, once.
 """
 import json
@@ -19,13 +20,20 @@ from pathlib import Path
 from xdist.scheduler import LoadFileScheduling
 
 WEIGHTS = Path(__file__).with_name("durations.json")
-DEMO_GROUP = "demo readers (tests/demo_db.py)"
-DEMO_READERS = frozenset({
-    "tests/web/test_zh_everywhere.py",
-    "tests/e2e/test_dashboards_browser.py",
-    "tests/e2e/test_portal_browser.py",
-    "tests/reminders/test_demo_reminders.py",
-})
+# files that read one seeded session template (tests/demo_db.py): each group runs on one worker
+GROUPS = {
+    "demo readers (tests/demo_db.py)": frozenset({
+        "tests/web/test_zh_everywhere.py",
+        "tests/e2e/test_dashboards_browser.py",
+        "tests/e2e/test_portal_browser.py",
+        "tests/reminders/test_demo_reminders.py",
+    }),
+    "marketplace demo readers (tests/demo_db.py)": frozenset({
+        "tests/tracking/test_demo_data.py",
+        "tests/objectives/test_okr_demo.py",
+    }),
+}
+GROUP_OF = {path: group for group, paths in GROUPS.items() for path in paths}
 
 
 def file_weights():
@@ -41,12 +49,10 @@ class HeaviestFirst(LoadFileScheduling):
 
     def _split_scope(self, nodeid):
         path = nodeid.split("::", 1)[0]
-        return DEMO_GROUP if path in DEMO_READERS else path
+        return GROUP_OF.get(path, path)
 
     def weight(self, scope):
-        if scope == DEMO_GROUP:
-            return sum(self.weights.get(path, self.unknown) for path in DEMO_READERS)
-        return self.weights.get(scope, self.unknown)
+        return sum(self.weights.get(path, self.unknown) for path in GROUPS.get(scope, (scope,)))
 
     def _assign_work_unit(self, node):
         heaviest = max(self.workqueue, key=self.weight)

@@ -75,3 +75,21 @@ def open_menu_entry(page, section, entry):
     """Open a section of the header menu (a dropdown) and follow one of its entries."""
     page.click(f".site-header summary:has-text('{section}')")
     page.click(f".site-header a:has-text('{entry}')")
+
+
+# every chart of the page drawn by kpiapp/static/charts.js: vega-embed's SVG in place and, once its
+# promise resolved, the data table hidden from view
+CHARTS_DRAWN = """() => [...document.querySelectorAll('figure[data-chart]')].every(f =>
+  f.querySelector('.chart-view svg') && f.querySelector('.chart-data')?.classList.contains('visually-hidden'))"""
+
+
+def wait_for_charts(page, timeout=15_000):
+    """Until every chart of the loaded page is drawn; no fixed wait (networkidle waited 500 ms of
+    quiet after each page). A chart that never draws is left to the caller's assertion, which
+    names it: the timeout is not an error here."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+    except PlaywrightTimeoutError:
+        pass

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from kpiapp import demo
 from tests.demo_db import demo_app
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +69,7 @@ def test_every_dashboard_shows_each_chart_with_its_table(demo_server, browser, r
             for width, (w, h) in SIZES.items():
                 page.set_viewport_size({"width": w, "height": h})
                 page.goto(demo_server + link)
-                page.wait_for_load_state("networkidle")
+                wait_for_charts(page)
                 charts = page.evaluate(CHARTS)
                 name = link.split("?")[0].strip("/").replace("/", "-")
                 page.screenshot(path=str(SHOTS / f"{role}-{name}-{width}-{lang}.png"), full_page=True)

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from kpiapp import demo
 from tests.demo_db import demo_app
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +73,7 @@ def test_every_portal_page_fits_and_shows_its_charts(demo_server, browser, lang,
         assert len(links) == 6, links  # home, contract, three monthly reports, trends
         for link in links:
             page.goto(demo_server + link)
-            page.wait_for_load_state("networkidle")
+            wait_for_charts(page)
             assert CLIENTS[lang][2] in page.inner_text("main"), link  # the client's own company
             charts = page.evaluate(CHARTS)
             name = link.strip("/").replace("/", "-") or "home"

@@ -7,19 +7,15 @@ from sqlalchemy import select
 
 from kpiapp import demo
 from kpiapp.audit import SYSTEM, set_actor
-from kpiapp.demo.appraisal import seed_appraisal_demo
-from kpiapp.demo.marketplace import seed_marketplace_demo
 from kpiapp.demo.objectives import seed_objectives_demo
 from kpiapp.extensions import db
 from kpiapp.models import CheckIn, KeyResult, ScorecardItem
 from kpiapp.objectives import services as okr
 
 
-def test_demo_objectives(app):
+def test_demo_objectives(marketplace_app):
+    """On a copy of the organisation, appraisal and marketplace demo, seeded once (tests/demo_db.py)."""
     set_actor(SYSTEM)
-    demo.seed_organisation()
-    seed_appraisal_demo()
-    seed_marketplace_demo()
     company, eu_team = seed_objectives_demo()
     assert company.title == "Grow European sales profitably" and company.rollup
     assert [c.title for c in company.children][:2] == ["Amazon EU: grow AMZ-DE and AMZ-UK",
