@@ -27,24 +27,36 @@ from kpiapp.models import User
 from tests.conftest import IsolatedClient, as_template, cloned, make_config, without_fsync
 
 
-@pytest.fixture(scope="session")
-def demo_template(template_db, tmp_path_factory):
-    """(template, instance directory): a database holding the demo and one pending report batch."""
-    directory = tmp_path_factory.mktemp("demo")
+@contextmanager
+def seeded_template(template_db, tmp_path_factory, prefix, seed):
+    """((template, instance directory), what `seed()` returned): a copy of the migrated template
+    seeded by `seed` as the system actor, committed and closed so it can serve as a template."""
+    directory = tmp_path_factory.mktemp(prefix)
     instance = directory / "instance"
     instance.mkdir()
-    name = f"kpi_demo_{uuid.uuid4().hex[:8]}"
+    name = f"kpi_{prefix}_{uuid.uuid4().hex[:8]}"
     with cloned(template_db, directory, name) as uri:
         app = create_app(make_config(uri, instance))
         with app.app_context():
             without_fsync(db.engine)
             set_actor(SYSTEM)
-            demo.seed_demo()
-            start_a_report_batch()
+            made = seed()
             db.session.commit()
             db.session.remove()
             db.engine.dispose()  # PostgreSQL copies a template only while nobody is connected
-        yield as_template(template_db, directory, name), instance
+        yield (as_template(template_db, directory, name), instance), made
+
+
+def seed_demo_and_a_batch():
+    demo.seed_demo()
+    start_a_report_batch()
+
+
+@pytest.fixture(scope="session")
+def demo_template(template_db, tmp_path_factory):
+    """(template, instance directory): a database holding the demo and one pending report batch."""
+    with seeded_template(template_db, tmp_path_factory, "demo", seed_demo_and_a_batch) as (seeded, _):
+        yield seeded
 
 
 def start_a_report_batch():
@@ -91,25 +103,17 @@ def seeded_copy(seeded, directory):
 def marketplace_template(template_db, tmp_path_factory):
     """((template, instance directory), what seed_marketplace_demo returned): the demo's
     organisation, appraisal cycles and marketplace imports, as seed_demo makes them first."""
+    with seeded_template(template_db, tmp_path_factory, "market", seed_marketplace_base) as made:
+        yield made
+
+
+def seed_marketplace_base():
     from kpiapp.demo.appraisal import seed_appraisal_demo
     from kpiapp.demo.marketplace import seed_marketplace_demo
 
-    directory = tmp_path_factory.mktemp("marketplace")
-    instance = directory / "instance"
-    instance.mkdir()
-    name = f"kpi_market_{uuid.uuid4().hex[:8]}"
-    with cloned(template_db, directory, name) as uri:
-        app = create_app(make_config(uri, instance))
-        with app.app_context():
-            without_fsync(db.engine)
-            set_actor(SYSTEM)
-            demo.seed_organisation()
-            seed_appraisal_demo()
-            report = seed_marketplace_demo()
-            db.session.commit()
-            db.session.remove()
-            db.engine.dispose()  # PostgreSQL copies a template only while nobody is connected
-        yield (as_template(template_db, directory, name), instance), report
+    demo.seed_organisation()
+    seed_appraisal_demo()
+    return seed_marketplace_demo()
 
 
 @pytest.fixture
