@@ -96,12 +96,13 @@ def calibration(cycle, after=None, teams_from=None):
     return bands, (rows, next_teams), (open_cards, next_after), distribution(everyone, bands)
 
 
-def team_page(teams, start=None, size=None):
+def team_page(teams, start=None):
     """The teams of a per-team table from position `start` of the sorted `teams`, at most
     TEAM_PAGE_SIZE, and the position the next page starts at (None on the last page): an org
     of 600 teams renders 50 rows per request, not 600 (the counts come from one grouped query)."""
-    start, size = max(start or 0, 0), size or TEAM_PAGE_SIZE
-    return teams[start:start + size], (start + size if start + size < len(teams) else None)
+    start = max(start or 0, 0)
+    end = start + TEAM_PAGE_SIZE
+    return teams[start:end], (end if end < len(teams) else None)
 
 
 def team_order(team):
