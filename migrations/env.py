@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from kpiapp.metrics import fact_refs
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -93,10 +95,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # autogenerate: on PostgreSQL metric_fact's two foreign keys are triggers (metrics/fact_refs.py)
+        include = {"include_object": fact_refs.include_object_for(connection.dialect.name)}
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args
+            **{**include, **conf_args}
         )
 
         with context.begin_transaction():

@@ -9,9 +9,12 @@ Month partitions are made ahead by the scheduled `kpi partitions --ahead N` (or 
 "partitions" job kind) and on demand by an import before it writes
 (`ensure_for_facts`). Both create a missing month on their own short connection, so the
 import's transaction never holds a lock on the parent table while it runs; if that
-connection cannot get its locks within LOCK_TIMEOUT (attaching adds the partition's foreign
-keys, so it waits for transactions writing import_record or store) the rows go to the
-DEFAULT partition, which the scheduled run empties into month partitions later.
+connection cannot get its locks within LOCK_TIMEOUT (attaching locks the DEFAULT partition,
+so it waits for transactions that read or wrote it) the rows go to the DEFAULT partition,
+which the scheduled run empties into month partitions later. metric_fact has no foreign keys
+on PostgreSQL (migration 0026: statement-level checks, metrics/fact_refs.py), so attaching
+no longer waits for transactions writing import_record or store; each partition made gets
+the checks' triggers (`fact_refs.guard_table`) for statements that name it directly.
 
 A month is made as a plain table, filled with whatever the DEFAULT partition holds for it,
 then ATTACHed: ATTACH takes only a SHARE UPDATE EXCLUSIVE lock on metric_fact, so readers
@@ -26,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from kpiapp import audit
-from kpiapp.metrics import fact_day
+from kpiapp.metrics import fact_day, fact_refs
 
 SCHEMA = "fact_partitions"
 ARCHIVE = "fact_archive"
@@ -89,6 +92,13 @@ def attached_months(conn):
     return {month for month in map(month_of_name, names) if month}
 
 
+def partition_tables(conn):
+    """Every attached partition's qualified name, DEFAULT included."""
+    return list(conn.execute(text(
+        "SELECT i.inhrelid::regclass::text FROM pg_inherits i WHERE i.inhparent = to_regclass(:t) "
+        "ORDER BY 1"), {"t": PARENT}).scalars())
+
+
 def default_months(conn):
     """Months that have rows sitting in the DEFAULT partition."""
     return list(conn.execute(text(
@@ -100,12 +110,14 @@ def default_months(conn):
 def create_default(conn):
     conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
     conn.execute(text(f"CREATE TABLE {SCHEMA}.{DEFAULT} PARTITION OF {PARENT} DEFAULT"))
+    fact_refs.guard_table(conn, f"{SCHEMA}.{DEFAULT}")
 
 
 def create_month(conn, month):
     """An empty month partition, made in place (the migration: it holds every lock anyway)."""
     conn.execute(text(f"CREATE TABLE {SCHEMA}.{partition_name(month)} PARTITION OF {PARENT} "
                       f"FOR VALUES FROM ('{month}') TO ('{next_month(month)}')"))
+    fact_refs.guard_table(conn, f"{SCHEMA}.{partition_name(month)}")
 
 
 def attach_month(conn, month):
@@ -120,6 +132,7 @@ def attach_month(conn, month):
                       f"AND business_date < :high RETURNING *) INSERT INTO {table} SELECT * FROM moved"), bounds)
     conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES FROM ('{low}') TO ('{high}')"))
     conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {partition_name(month)}_range"))
+    fact_refs.guard_table(conn, table)
 
 
 def create_months(engine, months):
@@ -146,8 +159,8 @@ def create_months(engine, months):
 
 
 def is_lock_timeout(error):
-    """Another transaction held a lock the attach needed (an import writing import_record,
-    a query on the DEFAULT partition): the rows wait in DEFAULT for the scheduled run."""
+    """Another transaction held a lock the attach needed (an import or a query on the DEFAULT
+    partition): the rows wait in DEFAULT for the scheduled run."""
     return getattr(getattr(error, "orig", None), "sqlstate", None) == "55P03"
 
 
@@ -155,9 +168,10 @@ def ensure_month_partitions(session, first_day, last_day):
     """Before writing facts dated first_day..last_day: every month has its partition.
 
     No-op on SQLite, on an unpartitioned table and when the months exist. Otherwise the
-    session's transaction is committed first: attaching a month adds the partition's foreign
-    keys, which waits for any transaction that has written import_record or store, and the
-    import's own transaction has (its parser and family). Returns the months made.
+    session's transaction is committed first: attaching a month locks the DEFAULT partition,
+    which waits for any transaction that has read or written it (before migration 0026 it
+    also added the partition's foreign keys, which waited for the import's own transaction:
+    it has written import_record). Returns the months made.
     """
     conn = session.connection()
     if not is_partitioned(conn):

@@ -111,7 +111,11 @@ class ImportFile(db.Model):
 
 
 class MetricFact(db.Model):
-    """One base-measure value; written only by Core upserts (bulk, not audited row by row)."""
+    """One base-measure value; written only by Core upserts (bulk, not audited row by row).
+
+    store_id and import_id are foreign keys on SQLite; on PostgreSQL they are checked once per
+    statement by triggers instead (migration 0026, metrics/fact_refs.py), same guarantee.
+    """
 
     __tablename__ = "metric_fact"
     __audit__ = False
