@@ -1,13 +1,14 @@
 """The suite's wall time on N xdist workers as the files are handed out, from tests/durations.json.
 
-    .venv/bin/python bench/suite_schedule_bench.py [--workers 2] [--seed-seconds 250]
+    .venv/bin/python bench/suite_schedule_bench.py [--workers 2]
 
 Each worker takes the next unit when it is free.  Prints the simulated wall time of
 xdist's own loadfile order (most tests first: the thousands of cheap parametrised unit cases
-first, the few slow files last) and of tests/scheduling.py (heaviest file first; the demo
-readers as one unit, so the demo is seeded once instead of once per worker that reads it:
---seed-seconds is what a seed cost in the run the weights came from).  Test counts come from
-pytest --collect-only.
+first, the few slow files last) and of tests/scheduling.py (heaviest unit first; a group of
+tests/scheduling.py GROUPS, the demo readers, as one unit), and the heaviest unit, below which
+no order can go.  The loadfile figure is flattered: there each worker that reads the demo
+seeds it, but the weights (one run of tests/scheduling.py) hold one seed.  Test counts come
+from pytest --collect-only.
 """
 
 import argparse
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.scheduling import DEMO_READERS, file_weights  # noqa: E402
+from tests.scheduling import GROUP_OF, file_weights  # noqa: E402
 
 
 def tests_per_file():
@@ -41,17 +42,18 @@ def wall(units, workers):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed-seconds", type=float, default=250.0)
     args = parser.parse_args()
     weights, counts = file_weights(), tests_per_file()
     by_count = sorted(weights.items(), key=lambda item: -counts.get(item[0], 0))
-    rest = {path: seconds for path, seconds in weights.items() if path not in DEMO_READERS}
-    demo = sum(weights.get(path, 0) for path in DEMO_READERS) - args.seed_seconds * (min(args.workers, 2) - 1)
-    heaviest = sorted([*rest.items(), ("demo readers", demo)], key=lambda item: -item[1])
+    units = collections.Counter()
+    for path, seconds in weights.items():
+        units[GROUP_OF.get(path, path)] += seconds
+    heaviest = units.most_common()
     total = sum(weights.values())
     print(f"{len(weights)} files, {total:.0f} s of tests in all, {args.workers} workers")
     print(f"xdist loadfile order (most tests first): {wall(by_count, args.workers):7.0f} s")
     print(f"heaviest first, demo readers together:   {wall(heaviest, args.workers):7.0f} s")
+    print(f"heaviest unit: {heaviest[0][1]:.0f} s ({heaviest[0][0]})")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@
 fresh copy of one seeded database (`cloned`, as every test copies the migrated
 template) together with the instance directory it was seeded with (signing keys,
 audit anchors).  Under pytest-xdist each worker that runs one of them seeds the
-demo once (each worker has its own template databases).
+demo once (each worker has its own template databases); tests/scheduling.py sends
+them all to one worker.
 
 `marketplace_template` is seed_demo's first three steps alone (organisation, appraisal cycles,
 marketplace imports), for the tests of those steps (tests/tracking/test_demo_data.py,
 tests/objectives/test_okr_demo.py): seeded once, each test gets a fresh copy
 (`marketplace_app`) instead of importing the demo's marketplace files again.
+`demo_template` is a copy of it on which seed_demo carries on from its fourth step
+(`seed_after_marketplace`), so a run imports the marketplace files once, not twice.
 """
 import shutil
 import uuid
@@ -28,12 +31,16 @@ from tests.conftest import IsolatedClient, as_template, cloned, make_config, wit
 
 
 @contextmanager
-def seeded_template(template_db, tmp_path_factory, prefix, seed):
-    """((template, instance directory), what `seed()` returned): a copy of the migrated template
-    seeded by `seed` as the system actor, committed and closed so it can serve as a template."""
+def seeded_template(template_db, tmp_path_factory, prefix, seed, instance_from=None):
+    """((template, instance directory), what `seed()` returned): a copy of `template_db`
+    seeded by `seed` as the system actor, committed and closed so it can serve as a template.
+    `instance_from`: the instance directory `template_db` was seeded with (copied), if any."""
     directory = tmp_path_factory.mktemp(prefix)
     instance = directory / "instance"
-    instance.mkdir()
+    if instance_from is None:
+        instance.mkdir()
+    else:
+        shutil.copytree(instance_from, instance)
     name = f"kpi_{prefix}_{uuid.uuid4().hex[:8]}"
     with cloned(template_db, directory, name) as uri:
         app = create_app(make_config(uri, instance))
@@ -47,15 +54,24 @@ def seeded_template(template_db, tmp_path_factory, prefix, seed):
         yield (as_template(template_db, directory, name), instance), made
 
 
-def seed_demo_and_a_batch():
-    demo.seed_demo()
+def seed_after_marketplace():
+    """seed_demo() on a copy of `marketplace_template`, which holds its first three steps already:
+    those three stand in as no-ops (the rest run for real, in seed_demo's order); then a batch."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "seed_organisation", dict)  # seed_demo returns len(people)
+        patch.setattr("kpiapp.demo.appraisal.seed_appraisal_demo", lambda: None)
+        patch.setattr("kpiapp.demo.marketplace.seed_marketplace_demo", lambda: None)
+        demo.seed_demo()
     start_a_report_batch()
 
 
 @pytest.fixture(scope="session")
-def demo_template(template_db, tmp_path_factory):
-    """(template, instance directory): a database holding the demo and one pending report batch."""
-    with seeded_template(template_db, tmp_path_factory, "demo", seed_demo_and_a_batch) as (seeded, _):
+def demo_template(marketplace_template, tmp_path_factory):
+    """(template, instance directory): a database holding the demo and one pending report batch,
+    seeded on a copy of `marketplace_template`."""
+    (market, market_instance), _report = marketplace_template
+    with seeded_template(market, tmp_path_factory, "demo", seed_after_marketplace,
+                         instance_from=market_instance) as (seeded, _):
         yield seeded
 
 

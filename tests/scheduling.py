@@ -9,8 +9,8 @@ where one of them keeps one worker busy while the other has nothing left to do.
 each time a worker needs work (longest processing time first), weighed by the seconds in
 tests/durations.json (`scripts/test_weights.py` writes it from a run's JUnit XML); a file
 not listed there weighs the median.  The files that read the seeded demo
-(`demo_template`, tests/demo_db.py) form one unit, so one worker seeds it, not each; so do
-the readers of `marketplace_template`.
+(`demo_template`, tests/demo_db.py) or its first steps (`marketplace_template`, which the demo
+is seeded on) form one unit, so one worker seeds them, not each.
 Only the order changes: every test still runs, once.
 """
 import json
@@ -20,15 +20,14 @@ from pathlib import Path
 from xdist.scheduler import LoadFileScheduling
 
 WEIGHTS = Path(__file__).with_name("durations.json")
-# files that read one seeded session template (tests/demo_db.py): each group runs on one worker
+# files that read a seeded session template (tests/demo_db.py): each group runs on one worker
+# (demo_template is seeded on a copy of marketplace_template: one group, one seed of each)
 GROUPS = {
     "demo readers (tests/demo_db.py)": frozenset({
         "tests/web/test_zh_everywhere.py",
         "tests/e2e/test_dashboards_browser.py",
         "tests/e2e/test_portal_browser.py",
         "tests/reminders/test_demo_reminders.py",
-    }),
-    "marketplace demo readers (tests/demo_db.py)": frozenset({
         "tests/tracking/test_demo_data.py",
         "tests/objectives/test_okr_demo.py",
     }),

@@ -16,6 +16,10 @@ builds its own on first use. A document with an ``@font-face`` rule gets a
 fresh one, so its fonts never leak into the next report. English documents
 (``<html lang="en">``) list Latin fonts first: they embed no CJK font unless
 a CJK character (a Chinese name) needs the fallback.
+
+WeasyPrint is imported on first render, not with this module: the app imports this
+module at start-up (kpiapp/startup.py, the report services) and WeasyPrint takes about
+half a second to import, which a worker or CLI process that renders nothing need not pay.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from __future__ import annotations
 import io
 import re
 import threading
+from functools import cache
+from typing import TYPE_CHECKING
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+if TYPE_CHECKING:  # annotations only; the functions import what they use
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
 
 DOCUMENT_ID_PREFIX = "kpiapp-document:"
 DOCUMENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -57,25 +63,36 @@ class RenderError(Exception):
     """The HTML could not be rendered, or it referenced a forbidden resource."""
 
 
-class _DataOnlyFetcher(URLFetcher):
-    """URL fetcher that allows only ``data:`` URLs and remembers refusals.
+@cache
+def _data_only_fetcher_class():
+    """The class of :func:`_data_only_fetcher` (made on first use: it subclasses WeasyPrint's)."""
+    from weasyprint.urls import URLFetcher
 
-    WeasyPrint swallows even fatal fetch errors in a few places (e.g. inside
-    SVG images), so refusals are also recorded and checked after rendering.
-    """
+    class _DataOnlyFetcher(URLFetcher):
+        """URL fetcher that allows only ``data:`` URLs and remembers refusals.
 
-    def __init__(self):
-        super().__init__(
-            allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=True
-        )
-        self.refused: list[str] = []
+        WeasyPrint swallows even fatal fetch errors in a few places (e.g. inside
+        SVG images), so refusals are also recorded and checked after rendering.
+        """
 
-    def fetch(self, url, headers=None):
-        try:
-            return super().fetch(url, headers)
-        except Exception:
-            self.refused.append(url)
-            raise
+        def __init__(self):
+            super().__init__(
+                allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=True
+            )
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            try:
+                return super().fetch(url, headers)
+            except Exception:
+                self.refused.append(url)
+                raise
+
+    return _DataOnlyFetcher
+
+
+def _data_only_fetcher():
+    return _data_only_fetcher_class()()
 
 
 def render_pdf(html: str, *, document_id: str | None = None) -> bytes:
@@ -88,7 +105,9 @@ def render_pdf(html: str, *, document_id: str | None = None) -> bytes:
     """
     if document_id is not None and not DOCUMENT_ID_PATTERN.fullmatch(document_id):
         raise ValueError(f"invalid document id: {document_id!r}")
-    fetcher = _DataOnlyFetcher()
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = _data_only_fetcher()
     try:
         pdf = _write(html, document_id, fetcher)
     except FatalURLFetchingError as exc:
@@ -102,6 +121,8 @@ def render_pdf(html: str, *, document_id: str | None = None) -> bytes:
 
 def font_configuration(html: str = "") -> FontConfiguration:
     """This thread's reusable FontConfiguration (a fresh one for ``@font-face``)."""
+    from weasyprint.text.fonts import FontConfiguration
+
     if _FONT_FACE.search(html):
         return FontConfiguration()
     if getattr(_per_thread, "font_config", None) is None:
@@ -110,6 +131,8 @@ def font_configuration(html: str = "") -> FontConfiguration:
 
 
 def _write(html: str, document_id: str | None, fetcher: URLFetcher) -> bytes:
+    from weasyprint import CSS, HTML
+
     font_config = font_configuration(html)
     base_css = CSS(string=BASE_CSS, url_fetcher=fetcher, font_config=font_config)
     document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(

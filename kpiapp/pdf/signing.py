@@ -4,6 +4,11 @@ Follows SECURITY.md section 3: PAdES baseline (B-B, or B-T with a TSA), strict
 parsing, explicit trust roots, and the acceptance rule
 ``intact and valid and trusted and coverage == ENTIRE_FILE and
 modification_level == NONE`` (pyHanko's ``bottom_line`` ignores coverage).
+
+pyHanko (and, through kpiapp.pdf.render, WeasyPrint) is imported by the functions that
+use it, not with this module: every process that creates the app imports this module
+(kpiapp/startup.py), and the two libraries take most of a second to import (more
+under load), which each RQ worker and CLI command would pay without signing anything.
 """
 
 from __future__ import annotations
@@ -17,23 +22,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko.keys import load_certs_from_pemder
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
 
 from kpiapp.pdf.render import document_id_from
+
+if TYPE_CHECKING:  # annotations only; the functions import what they use
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,7 @@ LEAF_YEARS = 3
 
 # The stamp uses pyHanko's built-in Courier (WinAnsi), so its text is kept to
 # Latin-1; the page itself carries the CJK text.
-STAMP_STYLE = TextStampStyle(
-    stamp_text="Signed for: %(org)s\nSigner: %(signer)s\nTime: %(ts)s",
-    text_box_style=TextBoxStyle(font_size=7),
-    timestamp_format="%Y-%m-%d %H:%M:%S %Z",
-    border_width=1,
-    background=None,
-)
+STAMP_TEXT = "Signed for: %(org)s\nSigner: %(signer)s\nTime: %(ts)s"
 STAMP_WIDTH, STAMP_HEIGHT = 230, 44
 STAMP_MARGIN_RIGHT, STAMP_MARGIN_BOTTOM = 36, 8
 A4_MEDIABOX = (0.0, 0.0, 595.276, 841.89)
@@ -240,6 +236,8 @@ def load_signer(
     unreadable, the passphrase is wrong, the key does not match the
     certificate, or the certificate is outside its validity period.
     """
+    from pyhanko.sign import signers
+
     if isinstance(passphrase, str):
         passphrase = passphrase.encode()
     chain = [str(path) for path in ca_chain] or None
@@ -282,6 +280,8 @@ def _check_signer(signer: signers.SimpleSigner) -> None:
 
 def trust_roots_from(paths) -> list:
     """Load CA certificates (PEM or DER, several per file allowed) as trust roots."""
+    from pyhanko.keys import load_certs_from_pemder
+
     try:
         return list(load_certs_from_pemder([str(path) for path in paths]))
     except (OSError, ValueError) as exc:
@@ -307,6 +307,10 @@ def sign_pdf(
     With ``timestamp_url`` an RFC 3161 timestamp is embedded (PAdES B-T).
     Raises SigningError if the PDF cannot be parsed or the TSA fails.
     """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.sign.fields import SigSeedSubFilter
+
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=True)
         field_spec = fields.SigFieldSpec(
@@ -324,7 +328,7 @@ def sign_pdf(
             metadata,
             signer,
             timestamper=timestamper,
-            stamp_style=STAMP_STYLE,
+            stamp_style=stamp_style(),
             new_field_spec=field_spec,
         )
         text = {
@@ -336,6 +340,20 @@ def sign_pdf(
         raise
     except Exception as exc:
         raise SigningError(f"could not sign PDF: {exc}") from exc
+
+
+def stamp_style():
+    """The visible stamp: pyHanko's built-in Courier, 7 pt, a thin border, no background."""
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    return TextStampStyle(
+        stamp_text=STAMP_TEXT,
+        text_box_style=TextBoxStyle(font_size=7),
+        timestamp_format="%Y-%m-%d %H:%M:%S %Z",
+        border_width=1,
+        background=None,
+    )
 
 
 def _stamp_box(writer: IncrementalPdfFileWriter) -> tuple[int, int, int, int]:
@@ -390,6 +408,8 @@ def verify_pdf(data: bytes, trust_roots: list) -> Verification:
     'modified_after_signing', 'bad_timestamp', 'validation_failed').
     Never raises, whatever bytes are given. Revocation is not checked.
     """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     try:
         reader = PdfFileReader(io.BytesIO(bytes(data)), strict=True)
     except Exception:
@@ -408,6 +428,9 @@ def verify_pdf(data: bytes, trust_roots: list) -> Verification:
 
 
 def _verify_signature(reader, signatures, trust_roots) -> Verification:
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
     signature = signatures[0]
     context = ValidationContext(trust_roots=list(trust_roots), allow_fetching=False)
     status = validate_pdf_signature(signature, context)
