@@ -237,3 +237,92 @@ def drop_bonus_freeze_triggers():
     for verb in BONUS_FROZEN_SQLITE:
         op.execute(f"DROP TRIGGER IF EXISTS bonus_line_frozen_{verb.lower()}")
     op.execute("DROP TRIGGER IF EXISTS appraisal_cycle_bonus_frozen")
+
+
+# ---- scorecard_total: each card's item sums, kept on every write to its items (issue 10) ------
+
+TOTAL_COLUMNS = "scorecard_id, weighted, scored, item_count, weights"
+# the sums of one card's items; no row once the card itself is gone (a cascaded delete)
+TOTAL_SELECT = ("SELECT s.id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights} "
+                "FROM scorecard AS s LEFT JOIN scorecard_item AS i ON i.scorecard_id = s.id "
+                "WHERE s.id = {card} GROUP BY s.id")
+# an UPDATE changes the sums only through these (scorecard_id: an item moved to another card)
+TOTAL_CHANGED = ("OLD.final_points IS DISTINCT FROM NEW.final_points OR OLD.weight IS DISTINCT FROM NEW.weight "
+                 "OR OLD.scorecard_id IS DISTINCT FROM NEW.scorecard_id")
+TOTAL_SQLITE_TRIGGERS = ("scorecard_total_insert", "scorecard_total_delete", "scorecard_total_update")
+
+
+def create_total_triggers():
+    """scorecard_total follows scorecard_item: after every INSERT, DELETE and UPDATE of an
+    item's points, weight or card, the card's row is summed again from its items (a handful of
+    rows through ix_scorecard_item_scorecard_id), so it can never drift from them."""
+    if dialect() == "postgresql":
+        _create_total_postgresql()
+    else:
+        _create_total_sqlite()
+
+
+def fill_totals():
+    """Sum every scorecard that has items (the migration's backfill)."""
+    weighted, weights = _total_sums()
+    op.execute(f"INSERT INTO scorecard_total ({TOTAL_COLUMNS}) "
+               f"SELECT i.scorecard_id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights} "
+               "FROM scorecard_item AS i GROUP BY i.scorecard_id")
+
+
+def _total_sums():
+    weighted, weights = "SUM(i.final_points * i.weight)", "SUM(i.weight)"
+    if dialect() == "sqlite":  # NUMERIC is a float there: back to the exact places
+        return f"ROUND({weighted}, 4)", f"ROUND({weights}, 2)"
+    return weighted, weights
+
+
+def _create_total_postgresql():
+    weighted, weights = _total_sums()
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_sum_scorecard(card integer) RETURNS void LANGUAGE sql AS $$
+          INSERT INTO scorecard_total ({TOTAL_COLUMNS})
+          {TOTAL_SELECT.format(weighted=weighted, weights=weights, card="card")}
+          ON CONFLICT (scorecard_id) DO UPDATE SET weighted = EXCLUDED.weighted, scored = EXCLUDED.scored,
+            item_count = EXCLUDED.item_count, weights = EXCLUDED.weights
+        $$;
+    """)
+    op.execute("""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_total() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP <> 'INSERT' THEN PERFORM kpi_sum_scorecard(OLD.scorecard_id); END IF;
+          IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.scorecard_id <> OLD.scorecard_id) THEN
+            PERFORM kpi_sum_scorecard(NEW.scorecard_id);
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute('CREATE TRIGGER scorecard_total_write AFTER INSERT OR DELETE ON "scorecard_item" '
+               "FOR EACH ROW EXECUTE FUNCTION kpi_scorecard_total()")
+    op.execute('CREATE TRIGGER scorecard_total_update AFTER UPDATE ON "scorecard_item" '
+               f"FOR EACH ROW WHEN ({TOTAL_CHANGED}) EXECUTE FUNCTION kpi_scorecard_total()")
+
+
+def _create_total_sqlite():
+    weighted, weights = _total_sums()
+
+    def upsert(row):
+        return (f"INSERT OR REPLACE INTO scorecard_total ({TOTAL_COLUMNS}) "
+                + TOTAL_SELECT.format(weighted=weighted, weights=weights, card=f"{row}.scorecard_id") + ";")
+
+    changed = TOTAL_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+    op.execute(f'CREATE TRIGGER scorecard_total_insert AFTER INSERT ON "scorecard_item" BEGIN {upsert("NEW")} END')
+    op.execute(f'CREATE TRIGGER scorecard_total_delete AFTER DELETE ON "scorecard_item" BEGIN {upsert("OLD")} END')
+    op.execute(f'CREATE TRIGGER scorecard_total_update AFTER UPDATE ON "scorecard_item" WHEN {changed} '
+               f'BEGIN {upsert("OLD")} {upsert("NEW")} END')
+
+
+def drop_total_triggers():
+    if dialect() == "postgresql":
+        op.execute('DROP TRIGGER IF EXISTS scorecard_total_write ON "scorecard_item"')
+        op.execute('DROP TRIGGER IF EXISTS scorecard_total_update ON "scorecard_item"')
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_total()")
+        op.execute("DROP FUNCTION IF EXISTS kpi_sum_scorecard(integer)")
+        return
+    for name in TOTAL_SQLITE_TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
