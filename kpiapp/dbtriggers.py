@@ -249,13 +249,26 @@ TOTAL_SELECT = ("SELECT s.id, {weighted}, COUNT(i.final_points), COUNT(i.id), {w
 # an UPDATE changes the sums only through these (scorecard_id: an item moved to another card)
 TOTAL_CHANGED = ("OLD.final_points IS DISTINCT FROM NEW.final_points OR OLD.weight IS DISTINCT FROM NEW.weight "
                  "OR OLD.scorecard_id IS DISTINCT FROM NEW.scorecard_id")
-TOTAL_SQLITE_TRIGGERS = ("scorecard_total_insert", "scorecard_total_delete", "scorecard_total_update")
+TOTAL_TRIGGERS = ("scorecard_total_insert", "scorecard_total_delete", "scorecard_total_update")
+# PostgreSQL: the cards a statement touched, from its transition tables (an UPDATE: those whose
+# items' points, weight or card changed, both cards of a moved item)
+TOTAL_TOUCHED = {
+    "INSERT": "SELECT scorecard_id FROM new_rows",
+    "DELETE": "SELECT scorecard_id FROM old_rows",
+    "UPDATE": "SELECT o.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
+              "WHERE " + TOTAL_CHANGED.replace("OLD.", "o.").replace("NEW.", "n.") + " "
+              "UNION SELECT n.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
+              "WHERE o.scorecard_id IS DISTINCT FROM n.scorecard_id",
+}
+TOTAL_TRANSITIONS = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
+                     "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
 
 
 def create_total_triggers():
     """scorecard_total follows scorecard_item: after every INSERT, DELETE and UPDATE of an
-    item's points, weight or card, the card's row is summed again from its items (a handful of
-    rows through ix_scorecard_item_scorecard_id), so it can never drift from them."""
+    item's points, weight or card, the card's row is summed again from all its items (through
+    ix_scorecard_item_scorecard_id), so it can never drift from them. PostgreSQL: once per
+    statement for every card it touched; SQLite (no statement triggers): once per row."""
     if dialect() == "postgresql":
         _create_total_postgresql()
     else:
@@ -278,29 +291,29 @@ def _total_sums():
 
 
 def _create_total_postgresql():
+    """Statement triggers with transition tables: one aggregate per statement over the cards it
+    touched, so the recompute's bulk UPDATE of 40,000 items sums 5,000 cards once (a row
+    trigger summed each card again for each of its items: 2.8 s → 22 s for that UPDATE)."""
     weighted, weights = _total_sums()
+    cards = TOTAL_SELECT.replace("WHERE s.id = {card}", "WHERE s.id IN ({card})")
+    branches = "\n          ELS".join(
+        f"""IF TG_OP = '{verb}' THEN
+            INSERT INTO scorecard_total ({TOTAL_COLUMNS})
+            {cards.format(weighted=weighted, weights=weights, card=touched)}
+            ON CONFLICT (scorecard_id) DO UPDATE SET weighted = EXCLUDED.weighted, scored = EXCLUDED.scored,
+              item_count = EXCLUDED.item_count, weights = EXCLUDED.weights;"""
+        for verb, touched in TOTAL_TOUCHED.items())
     op.execute(f"""
-        CREATE OR REPLACE FUNCTION kpi_sum_scorecard(card integer) RETURNS void LANGUAGE sql AS $$
-          INSERT INTO scorecard_total ({TOTAL_COLUMNS})
-          {TOTAL_SELECT.format(weighted=weighted, weights=weights, card="card")}
-          ON CONFLICT (scorecard_id) DO UPDATE SET weighted = EXCLUDED.weighted, scored = EXCLUDED.scored,
-            item_count = EXCLUDED.item_count, weights = EXCLUDED.weights
-        $$;
-    """)
-    op.execute("""
         CREATE OR REPLACE FUNCTION kpi_scorecard_total() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF TG_OP <> 'INSERT' THEN PERFORM kpi_sum_scorecard(OLD.scorecard_id); END IF;
-          IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.scorecard_id <> OLD.scorecard_id) THEN
-            PERFORM kpi_sum_scorecard(NEW.scorecard_id);
+          {branches}
           END IF;
           RETURN NULL;
         END $$;
     """)
-    op.execute('CREATE TRIGGER scorecard_total_write AFTER INSERT OR DELETE ON "scorecard_item" '
-               "FOR EACH ROW EXECUTE FUNCTION kpi_scorecard_total()")
-    op.execute('CREATE TRIGGER scorecard_total_update AFTER UPDATE ON "scorecard_item" '
-               f"FOR EACH ROW WHEN ({TOTAL_CHANGED}) EXECUTE FUNCTION kpi_scorecard_total()")
+    for verb, tables in TOTAL_TRANSITIONS.items():
+        op.execute(f'CREATE TRIGGER scorecard_total_{verb.lower()} AFTER {verb} ON "scorecard_item" '
+                   f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_total()")
 
 
 def _create_total_sqlite():
@@ -319,10 +332,9 @@ def _create_total_sqlite():
 
 def drop_total_triggers():
     if dialect() == "postgresql":
-        op.execute('DROP TRIGGER IF EXISTS scorecard_total_write ON "scorecard_item"')
-        op.execute('DROP TRIGGER IF EXISTS scorecard_total_update ON "scorecard_item"')
+        for name in TOTAL_TRIGGERS:
+            op.execute(f'DROP TRIGGER IF EXISTS {name} ON "scorecard_item"')
         op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_total()")
-        op.execute("DROP FUNCTION IF EXISTS kpi_sum_scorecard(integer)")
         return
-    for name in TOTAL_SQLITE_TRIGGERS:
+    for name in TOTAL_TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
