@@ -203,7 +203,8 @@ def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
 
 
 def cycle_first_per_state(cycle_id, states, size=None):
-    """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query)."""
+    """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query),
+    with their person and cycle (cycle health names them; their departments are not loaded)."""
     size = size or PAGE_SIZE
     rank = func.row_number().over(partition_by=Scorecard.state, order_by=cycle_order()).label("rank")
     firsts = (cycle_cards_select(cycle_id, Scorecard.id.label("id"), rank)
@@ -215,9 +216,17 @@ def cycle_first_per_state(cycle_id, states, size=None):
         .outerjoin(Department, Department.id == User.department_id)
         .where(firsts.c.rank <= size)
         .order_by(*cycle_order())
-        .options(*WITH_PERSON_AND_CYCLE)
+        .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle))
     )
     return db.session.execute(query).scalars().all()
+
+
+def cycle_state_totals(cycle_id):
+    """{state: latest scorecards} of a whole cycle: one grouped query over the cycle's cards
+    alone (no person or department joined)."""
+    query = latest_only(select(Scorecard.state, func.count(Scorecard.id))
+                        .where(Scorecard.cycle_id == cycle_id).group_by(Scorecard.state))
+    return {S(state): n for state, n in db.session.execute(query)}
 
 
 def cycle_state_counts(cycle_id):
