@@ -247,7 +247,8 @@ TOTAL_SELECT = ("SELECT s.id, {weighted}, COUNT(i.final_points), COUNT(i.id), {w
                 "FROM scorecard AS s LEFT JOIN scorecard_item AS i ON i.scorecard_id = s.id "
                 "WHERE s.id = {card} GROUP BY s.id")
 # an UPDATE changes the sums only through these (scorecard_id: an item moved to another card)
-TOTAL_CHANGED = ("OLD.final_points IS DISTINCT FROM NEW.final_points OR OLD.weight IS DISTINCT FROM NEW.weight "
+TOTAL_CHANGED = ("OLD.final_points IS DISTINCT FROM NEW.final_points "
+                 "OR OLD.weight IS DISTINCT FROM NEW.weight "
                  "OR OLD.scorecard_id IS DISTINCT FROM NEW.scorecard_id")
 TOTAL_TRIGGERS = ("scorecard_total_insert", "scorecard_total_delete", "scorecard_total_update")
 # PostgreSQL: the cards a statement touched, from its transition tables (an UPDATE: those whose
@@ -324,8 +325,9 @@ def _create_total_sqlite():
                 + TOTAL_SELECT.format(weighted=weighted, weights=weights, card=f"{row}.scorecard_id") + ";")
 
     changed = TOTAL_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
-    op.execute(f'CREATE TRIGGER scorecard_total_insert AFTER INSERT ON "scorecard_item" BEGIN {upsert("NEW")} END')
-    op.execute(f'CREATE TRIGGER scorecard_total_delete AFTER DELETE ON "scorecard_item" BEGIN {upsert("OLD")} END')
+    for verb, row in (("INSERT", "NEW"), ("DELETE", "OLD")):
+        op.execute(f'CREATE TRIGGER scorecard_total_{verb.lower()} AFTER {verb} ON "scorecard_item" '
+                   f"BEGIN {upsert(row)} END")
     op.execute(f'CREATE TRIGGER scorecard_total_update AFTER UPDATE ON "scorecard_item" WHEN {changed} '
                f'BEGIN {upsert("OLD")} {upsert("NEW")} END')
 

@@ -232,8 +232,8 @@ class ScorecardTotal(db.Model):
     (points x weight four, weights two), as the float SUM would otherwise drift."""
 
     __tablename__ = "scorecard_total"
-    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), primary_key=True,
-                                              autoincrement=False)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"),
+                                              primary_key=True, autoincrement=False)
     weighted = mapped_column(Numeric(15, 4), nullable=True)  # sum of final_points x weight
     scored: Mapped[int] = mapped_column(Integer, default=0)  # items with final_points
     item_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -35,8 +35,8 @@ def upgrade():
         sa.Column('scored', sa.Integer(), nullable=False),
         sa.Column('item_count', sa.Integer(), nullable=False),
         sa.Column('weights', sa.Numeric(precision=10, scale=2), nullable=True),
-        sa.ForeignKeyConstraint(['scorecard_id'], ['scorecard.id'], name=op.f('fk_scorecard_total_scorecard_id_scorecard'),
-                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['scorecard_id'], ['scorecard.id'],
+                                name=op.f('fk_scorecard_total_scorecard_id_scorecard'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('scorecard_id', name=op.f('pk_scorecard_total')),
     )
     fill_totals()

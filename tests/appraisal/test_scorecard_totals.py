@@ -40,10 +40,12 @@ def summed_from_items():
 
 def stored():
     """{scorecard id: stored sums} (a card with no row: NO_ITEMS)."""
-    rows = db.session.execute(select(ScorecardTotal.scorecard_id, ScorecardTotal.weighted, ScorecardTotal.scored,
-                                     ScorecardTotal.item_count, ScorecardTotal.weights))
+    total = ScorecardTotal
+    rows = db.session.execute(select(total.scorecard_id, total.weighted, total.scored, total.item_count,
+                                     total.weights))
     kept = {card_id: tuple(sums) for card_id, *sums in rows}
-    return {card_id: kept.get(card_id, NO_ITEMS) for card_id in db.session.scalars(select(Scorecard.id))}, kept
+    cards = db.session.scalars(select(Scorecard.id))
+    return {card_id: kept.get(card_id, NO_ITEMS) for card_id in cards}, kept
 
 
 def assert_totals_match():
@@ -93,7 +95,8 @@ def test_totals_follow_every_write_to_the_items():
     assert_totals_match()  # an item removed through the ORM (delete-orphan)
 
     moved = manual_items(db.session.get(Scorecard, fourth.id))[0]
-    db.session.execute(update(ScorecardItem).where(ScorecardItem.id == moved.id).values(scorecard_id=fifth.id))
+    db.session.execute(update(ScorecardItem).where(ScorecardItem.id == moved.id)
+                       .values(scorecard_id=fifth.id))
     assert_totals_match()  # an item moved to another card: both cards change
 
     db.session.execute(delete(ScorecardItem).where(ScorecardItem.scorecard_id == fifth.id))
@@ -123,7 +126,8 @@ def test_the_pages_grade_from_the_stored_sums_as_from_the_items():
     team = make_team(size=4)
     for person, state in zip(team.people, (S.MANAGER_REVIEW, S.CALIBRATION, S.LOCKED)):
         walk_to(team, person, state)
-    db.session.execute(delete(ScorecardItem).where(ScorecardItem.scorecard_id == team.card(team.people[3]).id))
+    emptied = team.card(team.people[3])
+    db.session.execute(delete(ScorecardItem).where(ScorecardItem.scorecard_id == emptied.id))
     db.session.commit()
     bands = services.grade_bands(team.cycle.grade_table)
     by_items = [services.grade_from_sums(row, bands) for row in queries.cycle_point_sums(team.cycle.id)]
