@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import Numeric, String, and_, case, exists, func, literal, null, select, tuple_, type_coerce
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kpiapp.appraisal.appeal_flow import AppealState, AppealStep
@@ -27,11 +27,12 @@ PAGE_SIZE = 50
 # list pages show each card's person, department and cycle: load them in 3 queries, not 3 per row
 WITH_PERSON_AND_CYCLE = (selectinload(Scorecard.person).selectinload(User.department),
                          selectinload(Scorecard.cycle))
-# a list that totals and grades each card reads its items' points, weights and scores, not their
-# provenance and explanation (JSON, ~0.75 kB an item parsed for nothing): left out, and reading
-# them raises rather than costing one query per item
-ITEMS_FOR_TOTALS = (selectinload(Scorecard.items).defer(ScorecardItem.provenance, raiseload=True)
-                    .defer(ScorecardItem.explanation, raiseload=True))
+# a list that totals and grades each card reads its items' points, weights, scores and rules, not
+# their provenance, explanation and store scope (JSON, ~0.8 kB an item parsed for nothing): left
+# out, and reading them raises rather than costing one query per item
+ITEMS_FOR_TOTALS = selectinload(Scorecard.items).options(
+    *(defer(column, raiseload=True)
+      for column in (ScorecardItem.provenance, ScorecardItem.explanation, ScorecardItem.scope)))
 
 
 def latest_only(query):
