@@ -294,11 +294,18 @@ def _total_sums():
 def _create_total_postgresql():
     """Statement triggers with transition tables: one aggregate per statement over the cards it
     touched, so the recompute's bulk UPDATE of 40,000 items sums 5,000 cards once (a row
-    trigger summed each card again for each of its items: 2.8 s → 22 s for that UPDATE)."""
+    trigger summed each card again for each of its items: 2.8 s → 22 s for that UPDATE).
+
+    The touched cards' rows are locked (in id order) before they are summed, in a statement of
+    their own: under READ COMMITTED the sum then takes a fresh snapshot, so a concurrent writer
+    of other items of the same card, which holds those rows until it commits, is waited for and
+    its items counted, not summed from before its commit. (The services and the recompute lock
+    the scorecard itself first anyway; this covers bulk and raw writes.)"""
     weighted, weights = _total_sums()
     cards = TOTAL_SELECT.replace("WHERE s.id = {card}", "WHERE s.id IN ({card})")
     branches = "\n          ELS".join(
         f"""IF TG_OP = '{verb}' THEN
+            PERFORM 1 FROM scorecard_total WHERE scorecard_id IN ({touched}) ORDER BY scorecard_id FOR UPDATE;
             INSERT INTO scorecard_total ({TOTAL_COLUMNS})
             {cards.format(weighted=weighted, weights=weights, card=touched)}
             ON CONFLICT (scorecard_id) DO UPDATE SET weighted = EXCLUDED.weighted, scored = EXCLUDED.scored,
