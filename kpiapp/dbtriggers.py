@@ -237,3 +237,113 @@ def drop_bonus_freeze_triggers():
     for verb in BONUS_FROZEN_SQLITE:
         op.execute(f"DROP TRIGGER IF EXISTS bonus_line_frozen_{verb.lower()}")
     op.execute("DROP TRIGGER IF EXISTS appraisal_cycle_bonus_frozen")
+
+
+# ---- scorecard_total: each card's item sums, kept on every write to its items (issue 10) ------
+
+TOTAL_COLUMNS = "scorecard_id, weighted, scored, item_count, weights"
+# the sums of one card's items; no row once the card itself is gone (a cascaded delete)
+TOTAL_SELECT = ("SELECT s.id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights} "
+                "FROM scorecard AS s LEFT JOIN scorecard_item AS i ON i.scorecard_id = s.id "
+                "WHERE s.id = {card} GROUP BY s.id")
+# an UPDATE changes the sums only through these (scorecard_id: an item moved to another card)
+TOTAL_CHANGED = ("OLD.final_points IS DISTINCT FROM NEW.final_points "
+                 "OR OLD.weight IS DISTINCT FROM NEW.weight "
+                 "OR OLD.scorecard_id IS DISTINCT FROM NEW.scorecard_id")
+TOTAL_TRIGGERS = ("scorecard_total_insert", "scorecard_total_delete", "scorecard_total_update")
+# PostgreSQL: the cards a statement touched, from its transition tables (an UPDATE: those whose
+# items' points, weight or card changed, both cards of a moved item)
+TOTAL_TOUCHED = {
+    "INSERT": "SELECT scorecard_id FROM new_rows",
+    "DELETE": "SELECT scorecard_id FROM old_rows",
+    "UPDATE": "SELECT o.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
+              "WHERE " + TOTAL_CHANGED.replace("OLD.", "o.").replace("NEW.", "n.") + " "
+              "UNION SELECT n.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
+              "WHERE o.scorecard_id IS DISTINCT FROM n.scorecard_id",
+}
+TOTAL_TRANSITIONS = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
+                     "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
+
+
+def create_total_triggers():
+    """scorecard_total follows scorecard_item: after every INSERT, DELETE and UPDATE of an
+    item's points, weight or card, the card's row is summed again from all its items (through
+    ix_scorecard_item_scorecard_id), so it can never drift from them. PostgreSQL: once per
+    statement for every card it touched; SQLite (no statement triggers): once per row."""
+    if dialect() == "postgresql":
+        _create_total_postgresql()
+    else:
+        _create_total_sqlite()
+
+
+def fill_totals():
+    """Sum every scorecard that has items (the migration's backfill)."""
+    weighted, weights = _total_sums()
+    op.execute(f"INSERT INTO scorecard_total ({TOTAL_COLUMNS}) "
+               f"SELECT i.scorecard_id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights} "
+               "FROM scorecard_item AS i GROUP BY i.scorecard_id")
+
+
+def _total_sums():
+    weighted, weights = "SUM(i.final_points * i.weight)", "SUM(i.weight)"
+    if dialect() == "sqlite":  # NUMERIC is a float there: back to the exact places
+        return f"ROUND({weighted}, 4)", f"ROUND({weights}, 2)"
+    return weighted, weights
+
+
+def _create_total_postgresql():
+    """Statement triggers with transition tables: one aggregate per statement over the cards it
+    touched, so the recompute's bulk UPDATE of 40,000 items sums 5,000 cards once (a row
+    trigger summed each card again for each of its items: 2.8 s → 22 s for that UPDATE).
+
+    The touched cards' rows are locked (in id order) before they are summed, in a statement of
+    their own: under READ COMMITTED the sum then takes a fresh snapshot, so a concurrent writer
+    of other items of the same card, which holds those rows until it commits, is waited for and
+    its items counted, not summed from before its commit. (The services and the recompute lock
+    the scorecard itself first anyway; this covers bulk and raw writes.)"""
+    weighted, weights = _total_sums()
+    cards = TOTAL_SELECT.replace("WHERE s.id = {card}", "WHERE s.id IN ({card})")
+    branches = "\n          ELS".join(
+        f"""IF TG_OP = '{verb}' THEN
+            PERFORM 1 FROM scorecard_total WHERE scorecard_id IN ({touched}) ORDER BY scorecard_id FOR UPDATE;
+            INSERT INTO scorecard_total ({TOTAL_COLUMNS})
+            {cards.format(weighted=weighted, weights=weights, card=touched)}
+            ON CONFLICT (scorecard_id) DO UPDATE SET weighted = EXCLUDED.weighted, scored = EXCLUDED.scored,
+              item_count = EXCLUDED.item_count, weights = EXCLUDED.weights;"""
+        for verb, touched in TOTAL_TOUCHED.items())
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_total() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          {branches}
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+    for verb, tables in TOTAL_TRANSITIONS.items():
+        op.execute(f'CREATE TRIGGER scorecard_total_{verb.lower()} AFTER {verb} ON "scorecard_item" '
+                   f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_total()")
+
+
+def _create_total_sqlite():
+    weighted, weights = _total_sums()
+
+    def upsert(row):
+        return (f"INSERT OR REPLACE INTO scorecard_total ({TOTAL_COLUMNS}) "
+                + TOTAL_SELECT.format(weighted=weighted, weights=weights, card=f"{row}.scorecard_id") + ";")
+
+    changed = TOTAL_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+    for verb, row in (("INSERT", "NEW"), ("DELETE", "OLD")):
+        op.execute(f'CREATE TRIGGER scorecard_total_{verb.lower()} AFTER {verb} ON "scorecard_item" '
+                   f"BEGIN {upsert(row)} END")
+    op.execute(f'CREATE TRIGGER scorecard_total_update AFTER UPDATE ON "scorecard_item" WHEN {changed} '
+               f'BEGIN {upsert("OLD")} {upsert("NEW")} END')
+
+
+def drop_total_triggers():
+    if dialect() == "postgresql":
+        for name in TOTAL_TRIGGERS:
+            op.execute(f'DROP TRIGGER IF EXISTS {name} ON "scorecard_item"')
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_total()")
+        return
+    for name in TOTAL_TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import Numeric, String, and_, case, exists, func, literal, null, select, tuple_, type_coerce
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kpiapp.appraisal.appeal_flow import AppealState, AppealStep
@@ -16,7 +16,7 @@ from kpiapp.extensions import db
 from kpiapp.i18n import N_, LabelledEnum
 from kpiapp.models import (
     Acknowledgement, Appeal, AuditEvent, ChangeRequest, Cycle, Department, Scorecard, ScorecardItem,
-    ScorecardItemVersion, User,
+    ScorecardItemVersion, ScorecardTotal, User,
 )
 from kpiapp.models.appraisal import ChangeStatus, CycleStatus
 from kpiapp.policy import team_scorecards_filter, visible_scorecards_filter
@@ -27,6 +27,12 @@ PAGE_SIZE = 50
 # list pages show each card's person, department and cycle: load them in 3 queries, not 3 per row
 WITH_PERSON_AND_CYCLE = (selectinload(Scorecard.person).selectinload(User.department),
                          selectinload(Scorecard.cycle))
+# a list that totals and grades each card reads its items' points, weights, scores and rules, not
+# their provenance, explanation and store scope (JSON, ~0.8 kB an item parsed for nothing): left
+# out, and reading them raises rather than costing one query per item
+ITEMS_FOR_TOTALS = selectinload(Scorecard.items).options(
+    *(defer(column, raiseload=True)
+      for column in (ScorecardItem.provenance, ScorecardItem.explanation, ScorecardItem.scope)))
 
 
 def latest_only(query):
@@ -179,7 +185,8 @@ def cycle_cards_select(cycle_id, *columns):
 
 def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
     """One page of a cycle's latest scorecards in cycle_order(), starting after the card
-    `after`, and the id to continue after (None on the last page)."""
+    `after`, and the id to continue after (None on the last page); `with_items`: their items
+    as ITEMS_FOR_TOTALS loads them."""
     size = size or PAGE_SIZE
     key = cycle_order()
     query = (cycle_cards_select(cycle_id, Scorecard).order_by(*key).limit(size + 1)
@@ -187,7 +194,7 @@ def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
     if states is not None:
         query = query.where(Scorecard.state.in_(states))
     if with_items:
-        query = query.options(selectinload(Scorecard.items))
+        query = query.options(ITEMS_FOR_TOTALS)
     mark = after and db.session.execute(
         cycle_cards_select(cycle_id, *key).where(Scorecard.id == after)).first()
     if mark:
@@ -197,7 +204,8 @@ def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
 
 
 def cycle_first_per_state(cycle_id, states, size=None):
-    """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query)."""
+    """The first `size` latest scorecards of each of `states`, all in cycle_order() (one query),
+    with their person and cycle (cycle health names them; their departments are not loaded)."""
     size = size or PAGE_SIZE
     rank = func.row_number().over(partition_by=Scorecard.state, order_by=cycle_order()).label("rank")
     firsts = (cycle_cards_select(cycle_id, Scorecard.id.label("id"), rank)
@@ -209,9 +217,17 @@ def cycle_first_per_state(cycle_id, states, size=None):
         .outerjoin(Department, Department.id == User.department_id)
         .where(firsts.c.rank <= size)
         .order_by(*cycle_order())
-        .options(*WITH_PERSON_AND_CYCLE)
+        .options(selectinload(Scorecard.person), selectinload(Scorecard.cycle))
     )
     return db.session.execute(query).scalars().all()
+
+
+def cycle_state_totals(cycle_id):
+    """{state: latest scorecards} of a whole cycle: one grouped query over the cycle's cards
+    alone (no person or department joined)."""
+    query = latest_only(select(Scorecard.state, func.count(Scorecard.id))
+                        .where(Scorecard.cycle_id == cycle_id).group_by(Scorecard.state))
+    return {S(state): n for state, n in db.session.execute(query)}
 
 
 def cycle_state_counts(cycle_id):
@@ -227,13 +243,13 @@ def cycle_state_counts(cycle_id):
 def cycle_point_sums(cycle_id):
     """One row per latest scorecard of a cycle in id order, items summed in SQL (no item is
     loaded): department id and name, state, locked grade, calibrated grade, sum of points x
-    weight, items with points, items, sum of weights. (The pages grade in SQL instead:
-    cycle_grade_counts over the same _card_sums; this row is what services.grade_from_sums
-    grades, the reference their tests compare with.)
+    weight, items with points, items, sum of weights. (The pages grade in SQL instead, from the
+    sums stored in scorecard_total: cycle_grade_counts; this row, summed from the items
+    themselves, is what services.grade_from_sums grades, the reference their tests compare with.)
 
     Points x weight has four places: it is read back at four, as SQLite's float sum would
     otherwise be read at the two of the weight's type (x.xx49 → x.xx5 → a cent too high)."""
-    sums = _card_sums(cycle_id)
+    sums = _card_sums(cycle_id, per_card=item_sums(cycle_id))
     return db.session.execute(
         select(sums.c.department_id, Department.name, sums.c.state, sums.c.grade, sums.c.calibrated_grade,
                type_coerce(sums.c.weighted, Numeric(15, 4)), func.coalesce(sums.c.scored, 0),
@@ -264,16 +280,24 @@ def cycle_grade_counts(cycle_id, bands, department_id=None):
     ).all()
 
 
-def _card_sums(cycle_id, department_id=None):
-    """The latest scorecards of a cycle with their items' sums, as a subquery. The items are summed per scorecard id first (a narrow hash aggregate), then joined to
-    the latest cards. On SQLite, where NUMERIC is a float, the sums are rounded back to their
-    exact places (points and weights have two, so points x weight has four) before any
-    comparison."""
+def stored_sums():
+    """Every card's item sums as the triggers keep them (scorecard_total: one row per card,
+    no item read), in the columns of item_sums()."""
+    total = ScorecardTotal
+    return select(total.scorecard_id, total.weighted.label("weighted"), total.scored.label("scored"),
+                  total.item_count.label("item_count"), total.weights.label("weights")).subquery()
+
+
+def item_sums(cycle_id):
+    """The cycle's cards' item sums computed from the items (one hash aggregate over every item
+    of the cycle): the reference stored_sums() must equal. On SQLite, where NUMERIC is a float,
+    the sums are rounded back to their exact places (points and weights have two, so points x
+    weight has four) before any comparison, as the triggers round what they store."""
     item = ScorecardItem
     weighted, weights = func.sum(item.final_points * item.weight), func.sum(item.weight)
     if db.session.get_bind().dialect.name == "sqlite":
         weighted, weights = func.round(weighted, 4), func.round(weights, 2)
-    per_card = (
+    return (
         select(item.scorecard_id, weighted.label("weighted"), func.count(item.final_points).label("scored"),
                func.count(item.id).label("item_count"), weights.label("weights"))
         .join(Scorecard, Scorecard.id == item.scorecard_id)
@@ -281,6 +305,12 @@ def _card_sums(cycle_id, department_id=None):
         .group_by(item.scorecard_id)
         .subquery()
     )
+
+
+def _card_sums(cycle_id, department_id=None, per_card=None):
+    """The latest scorecards of a cycle with their items' sums (`per_card`: stored_sums() unless
+    given), as a subquery. A card with no sums row has no item: its sums are NULL."""
+    per_card = stored_sums() if per_card is None else per_card
     query = latest_only(
         select(Scorecard.id, User.department_id, Scorecard.state, Scorecard.grade, Scorecard.calibrated_grade,
                per_card.c.weighted, per_card.c.scored, per_card.c.item_count, per_card.c.weights)

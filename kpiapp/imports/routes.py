@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 
@@ -100,8 +100,6 @@ def parser_label(info):
 
 def import_form():
     form = ImportForm()
-    stores = db.session.execute(select(Store).where(Store.active).order_by(Store.code)).scalars()
-    form.store_id.choices = [(0, "—")] + [(s.id, f"{s.code} · {s.name}") for s in stores]
     form.parser.choices = [("", _("Detect automatically"))] + [
         (key, parser_label(info)) for key, info in PARSERS.items()]
     return form
@@ -126,7 +124,7 @@ def index():
     older_url = url_for("imports.index", before=records[-1].id) if len(records) == LIST_SIZE else None
     dated = [parser_label(i) for i in PARSERS.values() if i.needs_date_range]
     return render_template("imports/index.html", form=form, records=records, dated_formats=dated,
-                           older_url=older_url,
+                           older_url=older_url, stores=suggested_stores(records),
                            limit_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
 
 
@@ -139,11 +137,28 @@ def recent_imports(before=None):
     return db.session.execute(stmt.limit(LIST_SIZE)).scalars().all()
 
 
+def suggested_stores(records):
+    """The active stores of the listed imports, by code: the store field's suggestions, at most
+    one per row of the page whatever the number of stores (their stores are loaded already)."""
+    return sorted({r.store for r in records if r.store is not None and r.store.active}, key=lambda s: s.code)
+
+
+def store_by_code(code):
+    """The active store with this code (the exact code first, else ignoring case), or None."""
+    found = db.session.execute(select(Store).where(Store.active, func.lower(Store.code) == code.lower())
+                               .order_by(Store.code)).scalars().all()
+    return next((s for s in found if s.code == code), found[0] if found else None)
+
+
 def submit(form):
+    store = store_by_code(form.store.data) if form.store.data else None
+    if form.store.data and store is None:
+        form.store.errors.append(error_text("unknown_store"))
+        return None
     upload = form.file.data
     try:
         return services.start_import(
-            upload.read(), upload.filename, form.store_id.data or None, current_user,
+            upload.read(), upload.filename, store.id if store else None, current_user,
             parser=form.parser.data or None, date_from=form.date_from.data, date_to=form.date_to.data,
             allow_partial=form.allow_partial.data, kind=form.kind.data)
     except services.ImportRejected as error:

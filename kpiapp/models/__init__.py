@@ -2,6 +2,7 @@
 from kpiapp.models.appraisal import (
     Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
     KpiTemplateItem, Notification, PaceAlert, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemVersion,
+    ScorecardTotal,
 )
 from kpiapp.models.bonus import BonusLine
 from kpiapp.models.contracts import (
@@ -30,7 +31,7 @@ from kpiapp.models.notifications import (Channel, DeliveryStatus, Digest, ImChan
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
-    "ScorecardItemVersion", "ReviewDraft", "PaceAlert",
+    "ScorecardItemVersion", "ScorecardTotal", "ReviewDraft", "PaceAlert",
     "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel",
     "FactDay", "FactStage", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",

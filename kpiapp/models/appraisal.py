@@ -224,6 +224,22 @@ class ScorecardItem(ItemFields, db.Model):
         return self.kind == ItemKind.okr
 
 
+class ScorecardTotal(db.Model):
+    """One scorecard's item sums, kept by database triggers on every insert, delete and
+    points/weight change of scorecard_item (kpiapp/dbtriggers.py, create_total_triggers), so
+    that pages grading a whole cycle read one row per card, not every item (issue 10). No row
+    yet: the card has never had an item. On SQLite the sums are rounded to their exact places
+    (points x weight four, weights two), as the float SUM would otherwise drift."""
+
+    __tablename__ = "scorecard_total"
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"),
+                                              primary_key=True, autoincrement=False)
+    weighted = mapped_column(Numeric(15, 4), nullable=True)  # sum of final_points x weight
+    scored: Mapped[int] = mapped_column(Integer, default=0)  # items with final_points
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    weights = mapped_column(Numeric(10, 2), nullable=True)  # sum of weight
+
+
 class ScorecardItemVersion(db.Model):
     """One approved version of an item's targets; every version is kept."""
 

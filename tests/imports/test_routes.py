@@ -20,10 +20,9 @@ def hr(app, login):
     return login(hr_user())
 
 
-def upload(client, data=ADS, name="ads.csv", **fields):
-    shop = store()
-    form = {"kind": "facts", "store_id": str(shop.id), "parser": "", "file": (io.BytesIO(data), name),
-            **fields}
+def upload(client, data=ADS, name="ads.csv", shop=None, **fields):
+    shop = shop or store()
+    form = {"kind": "facts", "store": shop.code, "parser": "", "file": (io.BytesIO(data), name), **fields}
     return post_form(client, "/imports/", form, page="/imports/", content_type="multipart/form-data")
 
 
@@ -34,6 +33,33 @@ def test_hr_uploads_and_sees_the_committed_import(hr):
     assert response.headers["Location"].endswith(f"/imports/{record.id}")
     page = hr.get(f"/imports/{record.id}").get_data(as_text=True)
     assert "imported" in page and "every 1s" not in page and ">4<" in page
+
+
+def test_the_store_is_chosen_by_its_code_whatever_its_case(hr):
+    shop = store(code="Shop-DE-01")
+    assert upload(hr, shop=shop, store=" shop-de-01 ").status_code == 302
+    assert db.session.execute(select(ImportRecord.store_id)).scalar_one() == shop.id
+
+
+def test_an_unknown_or_inactive_store_code_is_refused(hr):
+    retired = store(active=False)
+    for code in ("NO-SUCH-STORE", retired.code):
+        response = upload(hr, store=code)
+        assert response.status_code == 200
+        assert "Unknown store." in response.get_data(as_text=True)
+    assert db.session.execute(select(ImportRecord)).first() is None
+
+
+def test_the_store_field_suggests_the_stores_of_recent_imports_not_every_store(hr):
+    """The page does not list every store (it would grow with the org): the suggestions are the
+    stores of the imports listed, and the field takes any active store's code."""
+    used, unused = store(), store()
+    upload(hr, shop=used)
+    page = hr.get("/imports/").get_data(as_text=True)
+    suggestions = page.split('<datalist id="import-stores">')[1].split("</datalist>")[0]
+    assert f'value="{used.code}"' in suggestions
+    assert f'value="{unused.code}"' not in page and unused.name not in page
+    assert upload(hr, shop=unused).status_code == 302
 
 
 def test_rejected_upload_shows_the_reason(hr):

@@ -23,7 +23,7 @@ def app_config():
 
 
 def upload(client, shop):
-    form = {"kind": "facts", "store_id": str(shop.id), "parser": "", "file": (io.BytesIO(ADS), "ads.csv")}
+    form = {"kind": "facts", "store": shop.code, "parser": "", "file": (io.BytesIO(ADS), "ads.csv")}
     return post_form(client, "/imports/", form, page="/imports/", content_type="multipart/form-data")
 
 

@@ -60,9 +60,7 @@ def health(cycle, today=None, shown=None):
     """[StageRow] for the cycle-health view: counts over the whole cycle, the first
     `shown` people of each stage by name."""
     today, shown = today or date.today(), shown or queries.PAGE_SIZE
-    totals = Counter()
-    for row in state_counts(cycle.id).values():
-        totals.update(row)
+    totals = Counter(queries.cycle_state_totals(cycle.id))
     late = {s for s in S if (progress.state_deadline(cycle, s) or today) < today}
     firsts = queries.cycle_first_per_state(cycle.id, {s for _stage, states in STAGES for s in states}, shown)
     return [StageRow(stage, sum(totals[s] for s in states), sum(totals[s] for s in states if s in late),

@@ -231,7 +231,6 @@ def calibration(cycle_id):
         next_after=next_after,
         overall=overall,
         shares=cycle_helpers.grade_chart(bands, overall),
-        grade_now=cycle_helpers.grade_now,
         result_of=result_of,
         self_total=services.self_total,
         forms_for=lambda card: forms_for(services.permitted(card, current_user, facts[card.id])),

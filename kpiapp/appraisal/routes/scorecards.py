@@ -11,7 +11,6 @@ from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.workflow import Edit
 from kpiapp.bonus import services as bonus_services
 from kpiapp.appraisal.routes import forms
-from kpiapp.appraisal.routes.cycle_helpers import grade_now
 from kpiapp.appraisal.routes.common import (
     back_or_fragment,
     changed_only,
@@ -157,7 +156,7 @@ def respond(card_id, form, status=200, message=None, error=None, conflict=None):
     context = card_context(card, kept=form if status >= 400 else None)
     if form.view.data in VIEWS:
         fragment, url = VIEWS[form.view.data]
-        return back_or_fragment(fragment, url(card), status, message, error, grade_now=grade_now,
+        return back_or_fragment(fragment, url(card), status, message, error,
                                  self_total=services.self_total, result_of=result_of, **context)
     if status >= 400:
         if conflict and conflict.get("kept"):

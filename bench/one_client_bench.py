@@ -1,0 +1,48 @@
+"""1-client p50/p95 of issue 10's pages through gunicorn, on a database seeded already.
+
+    DATABASE_URL=postgresql://.../hpg_p5000 .venv/bin/python bench/one_client_bench.py \\
+        [--port 5791] [--workers 2] [--requests 60] [--page calibration ...] [--cycle 1]
+
+bench/scale_bench.py seeds its own scratch database first (5–17 minutes at 5,000 people on
+this machine); this reuses one (`flask kpi seed-scale`, copied with `createdb -T`), so two
+checkouts can be compared on the same rows. It starts `gunicorn wsgi:app` with scale_bench's
+helpers, signs in through the login form as its roles, warms every worker, then times
+--requests GETs of each page from one client. Prints p50/p95 ms and the load average."""
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.scale_bench import LOGINS, gunicorn, load, pages, percentiles, sign_in  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=5791)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--cycle", type=int, default=1)
+    parser.add_argument("--page", action="append", help="only this page (repeatable; /healthz always)")
+    args = parser.parse_args()
+    from kpiapp.demo import DEMO_PASSWORD
+    from kpiapp.demo.scale import email_of
+
+    print(f"load average before {[round(v, 2) for v in os.getloadavg()]}", flush=True)
+    instance = Path(tempfile.mkdtemp(prefix="one-client-"))
+    with gunicorn(os.environ["DATABASE_URL"], args.port, args.workers, instance):
+        cookies = {who: sign_in(args.port, email_of(login), DEMO_PASSWORD) for who, login in LOGINS.items()}
+        for name, (who, path) in [*pages(args.cycle).items(), ("healthz", ("hr", "/healthz"))]:
+            if args.page and name not in args.page and name != "healthz":
+                continue
+            load(args.port, path, cookies[who], args.workers, args.workers * 3)  # warm every worker
+            one = percentiles(load(args.port, path, cookies[who], 1, args.requests))
+            print(f"{name:<14} 1 client, {args.requests} requests: p50 {one['p50_ms']:>7.1f} ms "
+                  f"p95 {one['p95_ms']:>7.1f} ms", flush=True)
+    print(f"load average after {[round(v, 2) for v in os.getloadavg()]}")
+
+
+if __name__ == "__main__":
+    main()
