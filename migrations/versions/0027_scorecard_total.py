@@ -22,7 +22,7 @@ from kpiapp.dbtriggers import create_total_triggers, drop_total_triggers, fill_t
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0025'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
