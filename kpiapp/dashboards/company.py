@@ -1,19 +1,23 @@
 """The company dashboard's panels (docs/dashboards.md, "The company dashboard").
 
 Set-based: a constant number of queries whatever the number of people, stores or
-departments. The facts of the period are loaded once (`metrics.batch.PeriodFacts`, each
-store at share 1) and every figure (a store's GMV, a department's share-weighted GMV, a
-week's ACoS, a month's ad sales) is evaluated from those rows with the functions
+departments, and the work is done by the database: attainment, items and at-risk items per
+department and per store are grouped in SQL (`tracking.risk` flags the at-risk items), and
+every figure from facts (a store's GMV, a department's share-weighted GMV, a day's ACoS
+inputs, a month's ad sales) is a SUM over the period's picked and converted fact groups
+(`fact_sums.FactSums`), grouped by store, day, month, department or platform; Python
+evaluates each formula once on the grouped sums (`fact_sums.figure`), with the functions
 `compute_metric` uses, so FX, shares and ratios from summed measures follow one rule.
 """
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property, partial
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from kpiapp import charts, presentation
@@ -21,17 +25,17 @@ from kpiapp.appraisal import queries, scoring
 from kpiapp.appraisal.services import grade_bands
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.chart_labels import chart_labels
+from kpiapp.dashboards.fact_sums import NONE, FactSums, add, figure
 from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
-from kpiapp.metrics.batch import PeriodFacts, load_formulas, scope_of
-from kpiapp.metrics.services import MetricValue, convert_and_weigh, evaluate
+from kpiapp.metrics.batch import load_formulas
 from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, Store, StoreOwner,
                            User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
-from kpiapp.tracking.paces import paced_items
-from kpiapp.tracking.services import item_shares, utc_today
+from kpiapp.tracking.risk import item_risks, scope_stores, without_jit
+from kpiapp.tracking.services import utc_today
 
 NAME = "company"
 # (panel key suffix, label, metric key) of the KPI families drawn as weekly trend lines
@@ -46,12 +50,12 @@ PANELS = ("departments", "stores", "grades", *(f"trend_{key}" for key, _label, _
 MOVERS = 5
 ADDITIVE = ("money", "count")
 CENT = Decimal("0.01")
-ONE = Decimal(1)
 
 
 def company_panels(filters, cycle, keys, today=None):
     """The panels named in `keys` (in PANELS order) for `filters` over `cycle`."""
     data = CompanyData(filters, cycle, today or utc_today())
+    without_jit()
     builders = {"departments": department_panel, "stores": store_panel, "grades": grade_panel,
                 "movers": movers_panel, "freshness": freshness_panel,
                 "per_head_departments": per_head_department_panel,
@@ -95,18 +99,17 @@ class CompanyData:
 
     @cached_property
     def at_risk(self):
-        """{store id: metric items naming it that are at risk} (kpiapp.tracking.paces: the
-        forecast misses the threshold, or the target without one; a constant number of queries)."""
+        """{store id: metric items naming it that are at risk} (kpiapp.tracking.risk: the
+        forecast misses the threshold, or the target without one; counted in SQL)."""
         if self.cycle is None:
             return {}
+        risks = item_risks(self.latest_cards(Scorecard.id), self.cycle, self.today).subquery("risks")
         item = ScorecardItem
-        ids = self.latest_cards(item.id).join(item, item.scorecard_id == Scorecard.id).where(
-            item.kind == ItemKind.metric)
-        counts = defaultdict(int)
-        for paced, pace in paced_items(ids, self.today):
-            for store_id in {store for store, _share in item_shares(paced.scope)} if pace.at_risk else ():
-                counts[store_id] += 1
-        return counts
+        entries, store = scope_stores(item.scope)
+        return dict(db.session.execute(
+            select(store, func.count(distinct(item.id))).select_from(risks)
+            .join(item, item.id == risks.c.item_id).join(entries, true())
+            .where(risks.c.at_risk).group_by(store)).all())
 
     @cached_property
     def targets(self):
@@ -118,25 +121,32 @@ class CompanyData:
 
     @cached_property
     def facts(self):
-        """The period's facts of the chosen stores for every metric the panels use (3 queries)."""
+        """The period's fact groups of the chosen stores for every measure the panels use,
+        summed by the database on demand (`fact_sums.FactSums`); None without stores or days."""
         if not self.stores or self.first > self.last:
             return None
-        scopes = [scope_of(key, [(store.id, ONE)], self.first, self.last)
-                  for key in self.formulas for store in self.stores]
-        return PeriodFacts(self.first, self.last, scopes, self.formulas)
+        measures = {m for _definition, _formula, names in self.formulas.values() for m in names}
+        return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"])
 
-    def value(self, metric, shares, first, last):
-        """The metric over stores weighted by `shares` ({store id: Decimal}) for first..last
-        from the loaded facts; None for no data (as compute_metric)."""
-        if self.facts is None or metric not in self.formulas or not shares or first > last:
-            return None
-        definition, formula, measures = self.formulas[metric]
-        result = MetricValue(None, formula=str(formula), version=definition.version)
-        wanted = frozenset(measures)
-        groups = [g for store in sorted(shares) for g in self.facts.store_groups(store, wanted)[1]
-                  if first <= g.business_date <= last]
-        totals = convert_and_weigh(groups, shares, result, self.facts.rates)
-        return evaluate(formula, measures, totals, result, (last - first).days + 1).value
+    @cached_property
+    def daily(self):
+        """{(day,): {measure: sums}} over all the chosen stores at share 1 (one grouped query)."""
+        return self.facts.sums(("day",), measures=self.measures(*(metric for _k, _l, metric in FAMILIES)))
+
+    def store_ids(self):
+        """SELECT of the chosen stores' ids (the platform and store filters)."""
+        query = select(Store.id)
+        if self.filters.platform:
+            query = query.where(Store.platform == self.filters.platform)
+        if self.filters.store:
+            query = query.where(Store.id == self.filters.store)
+        return query
+
+    def measures(self, *metrics):
+        return {m for metric in metrics if metric in self.formulas for m in self.formulas[metric][2]}
+
+    def figure(self, metric, sums, first, last):
+        return figure(self.formulas, metric, sums, (last - first).days + 1)
 
     def unit(self, metric):
         return self.formulas[metric][0].unit if metric in self.formulas else None
@@ -208,34 +218,36 @@ def attainment_spec(rows, key, count_key, count_label):
 
 
 def store_attainment(data):
-    """{store id: (metric items, attainment or None)}: one query for the cycle's metric items."""
+    """{store id: (metric items, attainment or None)}: one grouped query over the cycle's
+    metric items and the stores their scopes name (an item naming a store twice counts once)."""
     if data.cycle is None:
         return {}
     item = ScorecardItem
-    rows = db.session.execute(data.latest_cards(item.scope, points_of(item), item.weight)
-                              .join(item, item.scorecard_id == Scorecard.id)
-                              .where(item.kind == ItemKind.metric)).all()
-    sums = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for scope, points, weight in rows:
-        for store_id in {int(entry["store_id"]) for entry in scope or ()}:
-            entry = sums[store_id]
-            entry[0] += 1
-            if points is not None:
-                entry[1] += Decimal(str(points)) * Decimal(str(weight))
-                entry[2] += Decimal(str(weight))
-    return {store: (count, average(weighted, weights)) for store, (count, weighted, weights) in sums.items()}
+    entries, store = scope_stores(item.scope)
+    named = (data.latest_cards(item.id.label("item_id"), store.label("store_id"), points_of(item).label("points"),
+                               item.weight.label("weight"))
+             .join(item, item.scorecard_id == Scorecard.id).join(entries, true())
+             .where(item.kind == ItemKind.metric).distinct().subquery("named"))
+    scored = case((named.c.points.is_not(None), named.c.weight))
+    weighted, weights = func.sum(named.c.points * scored), func.sum(scored)
+    if db.session.get_bind().dialect.name == "sqlite":  # NUMERIC is a float there: back to exact places
+        weighted, weights = func.round(weighted, 4), func.round(weights, 2)
+    rows = db.session.execute(select(named.c.store_id, func.count(), weighted, weights)
+                              .group_by(named.c.store_id)).all()
+    return {store_id: (count, average(weighted, weights)) for store_id, count, weighted, weights in rows}
 
 
 def store_panel(data):
     found = store_attainment(data)
+    sums = data.facts.sums(("store",), measures=data.measures("gmv", "acos")) if data.facts else {}
     rows = []
     for store in data.stores:
         count, attainment = found.get(store.id, (0, None))
-        shares = {store.id: ONE}
+        mine = sums.get((store.id,), {})
         rows.append({"store": store.code, "items": count, "at_risk": data.at_risk.get(store.id, 0),
                      "attainment": attainment,
-                     "gmv": rounded(data.value("gmv", shares, data.first, data.last), "money"),
-                     "acos": rounded(data.value("acos", shares, data.first, data.last), "fraction")})
+                     "gmv": rounded(data.figure("gmv", mine, data.first, data.last), "money"),
+                     "acos": rounded(data.figure("acos", mine, data.first, data.last), "fraction")})
     columns = [Column("store", _("Store")), Column("items", _("KPI items on the store"), "count"),
                Column("at_risk", _("Items at risk"), "count"), Column("attainment", _("Attainment (points, 100 = target)"), "points"),
                Column("gmv", _("GMV"), "money"), Column("acos", _("ACoS"), "fraction")]
@@ -323,11 +335,10 @@ def week_target(data, metric, targets, first, last):
 
 
 def trend_panel(data, key, label, metric):
-    shares = {store.id: ONE for store in data.stores}
     unit = data.unit(metric)
-    rows = [{"week": first.isoformat(), "actual": rounded(data.value(metric, shares, first, last), unit),
+    rows = [{"week": first.isoformat(), "actual": rounded(data.figure(metric, sums, first, last), unit),
              "target": week_target(data, metric, data.targets, first, last)}
-            for first, last in (weeks(data.first, data.last) if data.facts else [])]
+            for (first, last), sums in weekly_sums(data)]
     columns = [Column("week", _("Week from")), Column("actual", _("Actual"), unit),
                Column("target", _("Target"), unit)]
     rows = rows if any(row["actual"] is not None for row in rows) else []
@@ -335,6 +346,22 @@ def trend_panel(data, key, label, metric):
                               {"actual": _("Actual"), "target": _("Target"), "week": _("Week from")},
                               percent=unit == "fraction") if rows else None
     return Panel(f"trend_{key}", _(label), columns, rows, spec)
+
+
+def weekly_sums(data):
+    """[((first, last), {measure: sums})] of every week of the period, over all the chosen
+    stores at share 1 (one grouped query by day, shared by the four trend panels)."""
+    if data.facts is None:
+        return []
+    out = []
+    for first, last in weeks(data.first, data.last):
+        week = {}
+        for (day,), sums in data.daily.items():
+            if first <= day <= last:
+                for measure, found in sums.items():
+                    week[measure] = add(week.get(measure, NONE), found)
+        out.append(((first, last), week))
+    return out
 
 
 # ---- movers --------------------------------------------------------------------------------
@@ -345,7 +372,12 @@ def movers_panel(data):
                Column("before", _("GMV, the 7 days before"), "money"),
                Column("change", _("Change"), "fraction")]
     end = newest_day(data, "gmv")
-    rows = [row for row in (mover(data, store, end) for store in data.stores if end) if row is not None]
+    gmv = data.measures("gmv")
+    now = data.facts.sums(("store",), (end - timedelta(days=6), end), measures=gmv) if end else {}
+    before = data.facts.sums(("store",), (end - timedelta(days=13), end - timedelta(days=7)), measures=gmv) \
+        if end else {}
+    rows = [row for row in (mover(data, store, end, now, before) for store in data.stores if end)
+            if row is not None]
     rows.sort(key=lambda row: (-row["change"], row["store"]))
     top = rows[:MOVERS]
     shown = top + [row for row in rows[::-1][:MOVERS] if row not in top][::-1]
@@ -353,9 +385,9 @@ def movers_panel(data):
     return Panel("movers", _("Top and bottom movers"), columns, shown, note=note)
 
 
-def mover(data, store, end):
-    now = data.value("gmv", {store.id: ONE}, end - timedelta(days=6), end)
-    before = data.value("gmv", {store.id: ONE}, end - timedelta(days=13), end - timedelta(days=7))
+def mover(data, store, end, now_sums, before_sums):
+    now = data.figure("gmv", now_sums.get((store.id,), {}), end - timedelta(days=6), end)
+    before = data.figure("gmv", before_sums.get((store.id,), {}), end - timedelta(days=13), end - timedelta(days=7))
     if now is None or not before:
         return None
     return {"store": store.code, "now": rounded(now, "money"), "before": rounded(before, "money"),
@@ -365,9 +397,7 @@ def mover(data, store, end):
 def newest_day(data, metric):
     if data.facts is None or metric not in data.formulas:
         return None
-    measures = frozenset(data.formulas[metric][2])
-    days = (g.business_date for store in data.stores for g in data.facts.store_groups(store.id, measures)[1])
-    return max(days, default=None)
+    return data.facts.newest_day(set(data.formulas[metric][2]))
 
 
 # ---- freshness -----------------------------------------------------------------------------
@@ -380,9 +410,10 @@ def freshness_panel(data):
         select(r.store_id, func.max(r.created_at))
         .where(r.status == ImportStatus.committed, r.kind == ImportKind.facts, r.store_id.is_not(None))
         .group_by(r.store_id)).all())
+    last_days = data.facts.last_days() if data.facts else {}
     rows = []
     for store in data.stores:
-        last = last_day(data, store.id)
+        last = last_days.get(store.id)
         rows.append({"store": store.code, "platform": platform_name(store.platform), "last": last,
                      "days": None if last is None else (data.today - last).days,
                      "imported": imported[store.id].date() if imported.get(store.id) else None})
@@ -391,12 +422,6 @@ def freshness_panel(data):
                Column("days", _("Days ago"), "count"), Column("imported", _("Last import"))]
     return Panel("freshness", _("Data freshness"), columns, rows,
                  note=_("The last day each store's data covers in this period; oldest first."))
-
-
-def last_day(data, store_id):
-    if data.facts is None:
-        return None
-    return max((g.period_end for g in data.facts.rows.get(store_id, ())), default=None)
 
 
 # ---- per-head efficiency (人效) -----------------------------------------------------------
@@ -419,14 +444,19 @@ def staff():
     return (User.active.is_(True)) & (User.role != Role.client)
 
 
-def per_head_rows(data, groups, heads, label_key):
-    """One row per (group, month): [(group label, {store: share}, group id)] × months."""
+def per_head_rows(data, groups, heads, label_key, shares):
+    """One row per (group, month) of `groups` [(label, group id)]; the figures from the facts
+    weighted by `shares` (a SELECT of store_id, group_id, share), grouped by the database."""
+    if data.facts is None or not groups:
+        return []
+    sums = data.facts.sums(("month",), shares=shares, measures=data.measures(*(m for _k, _l, m in PER_HEAD)))
     rows = []
-    for label, shares, group_id in groups:
-        for first, last in months(data.first, data.last) if data.facts else []:
+    for label, group_id in groups:
+        for first, last in months(data.first, data.last):
             row = {label_key: label, "month": f"{first:%Y-%m}", "heads": heads.get(group_id, 0)}
+            found = sums.get((group_id, row["month"]), {})
             for key, _label, metric in PER_HEAD:
-                total = data.value(metric, shares, first, last)
+                total = data.figure(metric, found, first, last)
                 row[key] = None if total is None else total.quantize(CENT)
                 row[f"{key}_per_head"] = per_head(total, row["heads"])
             rows.append(row)
@@ -454,18 +484,18 @@ def per_head_spec(rows, label_key):
 
 
 def per_head_department_panel(data):
-    wanted = {dept_id for dept_id, _name in data.departments}
-    store_ids = {store.id for store in data.stores}
     heads = dict(db.session.execute(select(User.department_id, func.count(User.id)).where(staff())
                                     .group_by(User.department_id)).all())
-    owned = defaultdict(dict)
-    for store_id, dept_id, share in db.session.execute(
-            select(StoreOwner.store_id, User.department_id, func.sum(StoreOwner.share_pct))
-            .join(User, User.id == StoreOwner.person_id).group_by(StoreOwner.store_id, User.department_id)):
-        if store_id in store_ids and dept_id in wanted:
-            owned[dept_id][store_id] = Decimal(str(share)) / 100
-    groups = [(name, owned[dept_id], dept_id) for dept_id, name in data.departments if dept_id in owned]
-    rows = per_head_rows(data, groups, heads, "department")
+    shares = (select(StoreOwner.store_id.label("store_id"), User.department_id.label("group_id"),
+                     (func.sum(StoreOwner.share_pct) / 100).label("share"))
+              .join(User, User.id == StoreOwner.person_id)
+              .where(StoreOwner.store_id.in_(data.store_ids()),
+                     User.department_id.in_([dept_id for dept_id, _name in data.departments]))
+              .group_by(StoreOwner.store_id, User.department_id))
+    owning = set(db.session.execute(select(shares.subquery().c.group_id).distinct()).scalars()) \
+        if data.facts else set()
+    groups = [(name, dept_id) for dept_id, name in data.departments if dept_id in owning]
+    rows = per_head_rows(data, groups, heads, "department", shares)
     return Panel("per_head_departments", _("Per-head efficiency by department"),
                  per_head_columns("department", _("Department")), rows, per_head_spec(rows, "department"),
                  note=_("Heads: active staff of the department today. Figures follow the shares its "
@@ -477,11 +507,10 @@ def per_head_platform_panel(data):
         select(Store.platform, func.count(distinct(StoreOwner.person_id)))
         .join(StoreOwner, StoreOwner.store_id == Store.id).join(User, User.id == StoreOwner.person_id)
         .where(staff()).group_by(Store.platform)).all())
-    by_platform = defaultdict(dict)
-    for store in data.stores:
-        by_platform[store.platform][store.id] = ONE
-    groups = [(platform_name(platform), shares, platform) for platform, shares in sorted(by_platform.items())]
-    rows = per_head_rows(data, groups, heads, "platform")
+    shares = select(Store.id.label("store_id"), Store.platform.label("group_id"), literal(1).label("share")) \
+        .where(Store.id.in_(data.store_ids()))
+    groups = [(platform_name(platform), platform) for platform in sorted({store.platform for store in data.stores})]
+    rows = per_head_rows(data, groups, heads, "platform", shares)
     return Panel("per_head_platforms", _("Per-head efficiency by platform"),
                  per_head_columns("platform", _("Platform")), rows, per_head_spec(rows, "platform"),
                  note=_("Heads: active staff who own a share of one of the platform's stores."))

@@ -3,17 +3,17 @@ projected score, items at risk (people with more at-risk items first), the stage
 move it is, the stage's deadline and whether it is overdue — and the team's at-risk items.
 
 Rows are paged by keyset, PAGE_SIZE at a time, in (at-risk items desc, name, scorecard id)
-order: the order needs every card's at-risk count, so the team's cards are listed (one query
-of ids and names) and their metric items' paces computed set-based (`item_paces` over a
-SELECT of ids, `paced_items`: 3 queries); only the page's cards are then loaded with their items, people,
-reporting lines and events. The number of queries is the same for 20 people or 2,000.
+order, all of it in SQL: each metric item's at-risk flag is a SQL expression
+(`tracking.risk.item_risks`), counted per card and ordered in the database, so only the
+page's cards (with their items, people, reporting lines and events) and the first
+AT_RISK_ROWS at-risk items (paced in Python for their figures) reach Python. The number of
+queries and the Python work are the same for 20 people or 2,000.
 """
-from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from kpiapp import policy, presentation
@@ -22,8 +22,9 @@ from kpiapp.appraisal.queries import PAGE_SIZE, latest_only, load_reporting_line
 from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.metrics import batch
-from kpiapp.models import Scorecard, ScorecardItem, User
+from kpiapp.models import Scorecard, User
 from kpiapp.tracking.paces import paced_items
+from kpiapp.tracking.risk import item_risks, without_jit
 
 AT_RISK_ROWS = 50
 
@@ -37,8 +38,9 @@ class TeamDashboard:
 
 
 def team_cards(user, cycle, department=None):
-    """SELECT of (scorecard id, person id, person name) of the team's latest cards in `cycle`."""
-    query = (select(Scorecard.id, User.id, User.name).join(User, User.id == Scorecard.person_id)
+    """SELECT of (id, person_id, name) of the team's latest cards in `cycle`."""
+    query = (select(Scorecard.id.label("id"), User.id.label("person_id"), User.name.label("name"))
+             .join(User, User.id == Scorecard.person_id)
              .where(Scorecard.cycle_id == cycle.id, policy.team_dashboard_filter(user)))
     if department is not None:
         query = query.where(User.department_id == department)
@@ -48,28 +50,51 @@ def team_cards(user, cycle, department=None):
 def team_dashboard(user, cycle, filters, after, today, lang):
     if cycle is None:
         return TeamDashboard([], 0, 0, None)
-    rows = db.session.execute(team_cards(user, cycle, filters.department)).all()
-    card_ids = select(team_cards(user, cycle, filters.department).subquery().c.id)
-    risky = defaultdict(list)
-    item_ids = select(ScorecardItem.id).where(ScorecardItem.scorecard_id.in_(card_ids))
-    for item, p in paced_items(item_ids, today):
-        if p.at_risk:
-            risky[item.scorecard_id].append((item, p))
-    order = sorted(rows, key=lambda r: (-len(risky[r[0]]), r[2], r[0]))
-    page, next_after = page_after(order, after)
-    cards = load_cards([r[0] for r in page])
-    names = {r[0]: r[2] for r in rows}
-    panels = [people_panel(cards, risky, today, lang),
-              at_risk_panel(order, risky, names, lang)]
-    return TeamDashboard(panels, len(rows), sum(1 for r in rows if risky[r[0]]), next_after)
+    without_jit()
+    cards = team_cards(user, cycle, filters.department).subquery("cards")
+    risks = item_risks(select(cards.c.id), cycle, today).subquery("risks")
+    counts = (select(risks.c.scorecard_id, func.count().label("risky")).where(risks.c.at_risk)
+              .group_by(risks.c.scorecard_id).subquery("counts"))
+    ordered = (select(cards.c.id, cards.c.name, func.coalesce(counts.c.risky, 0).label("risky"))
+               .outerjoin(counts, counts.c.scorecard_id == cards.c.id).subquery("ordered"))
+    people, risky_people, risky_items = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((ordered.c.risky > 0, 1), else_=0)), 0),
+               func.coalesce(func.sum(ordered.c.risky), 0))).one()
+    page = db.session.execute(page_query(ordered, after).limit(PAGE_SIZE + 1)).all()
+    next_after = page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
+    page = page[:PAGE_SIZE]
+    cards_shown = load_cards([row.id for row in page])
+    flagged = set(db.session.execute(select(risks.c.item_id).where(
+        risks.c.at_risk, risks.c.scorecard_id.in_([row.id for row in page]))).scalars())
+    first_risks = db.session.execute(
+        select(risks.c.item_id, ordered.c.name).join(ordered, ordered.c.id == risks.c.scorecard_id)
+        .where(risks.c.at_risk).order_by(*in_order(ordered), risks.c.item_id).limit(AT_RISK_ROWS)).all()
+    panels = [people_panel(cards_shown, flagged, today, lang),
+              at_risk_panel(first_risks, int(risky_items), today, lang)]
+    return TeamDashboard(panels, people, int(risky_people), next_after)
 
 
-def page_after(order, after, size=PAGE_SIZE):
-    """(rows of the page after the card `after`, the id the next page starts after)."""
-    ids = [r[0] for r in order]
-    start = ids.index(after) + 1 if after in ids else 0
-    page = order[start:start + size]
-    return page, (page[-1][0] if start + size < len(order) else None)
+def by_name(name):
+    """Names in code point order, as Python sorts them (PostgreSQL's collation may not)."""
+    return name.collate("C") if db.session.get_bind().dialect.name == "postgresql" else name
+
+
+def in_order(ordered):
+    return ordered.c.risky.desc(), by_name(ordered.c.name), ordered.c.id
+
+
+def page_query(ordered, after):
+    """The cards after the card `after` in (at-risk items desc, name, id) order (keyset); from
+    the start when `after` is not one of them."""
+    query = select(ordered.c.id).order_by(*in_order(ordered))
+    mark = db.session.execute(select(ordered.c.risky, ordered.c.name).where(ordered.c.id == after)).first() \
+        if after is not None else None
+    if mark is None:
+        return query
+    risky, name = ordered.c.risky, by_name(ordered.c.name)
+    return query.where(or_(risky < mark.risky,
+                           and_(risky == mark.risky, or_(name > mark.name, and_(name == mark.name,
+                                                                               ordered.c.id > after)))))
 
 
 def load_cards(ids):
@@ -85,7 +110,7 @@ def load_cards(ids):
     return [by_id[i] for i in ids]
 
 
-def people_panel(cards, risky, today, lang):
+def people_panel(cards, flagged, today, lang):
     rows, links = [], {}
     for n, card in enumerate(cards):
         where = standing(card, today)
@@ -101,7 +126,7 @@ def people_panel(cards, risky, today, lang):
             "due": where.due.isoformat() if where.due else None,
             "overdue": _("Overdue") if where.overdue else None,
             "score": total, "grade": grade,
-            "at_risk": ", ".join(i.name for i, _p in sorted(risky[card.id], key=lambda r: r[0].seq)) or None,
+            "at_risk": ", ".join(i.name for i in sorted(card.items, key=lambda i: i.seq) if i.id in flagged) or None,
         })
         links[n] = url_for("dashboards.person", person_id=card.person_id, cycle=card.cycle_id)
     columns = [Column("person", _("Person")), Column("department", _("Department")),
@@ -114,16 +139,19 @@ def people_panel(cards, risky, today, lang):
                         "that have points and assumes the rest score alike."))
 
 
-def at_risk_panel(order, risky, names, lang):
-    """Every at-risk item of the team (the first AT_RISK_ROWS), in the people list's order."""
+def at_risk_panel(first_risks, total, today, lang):
+    """Every at-risk item of the team (the first AT_RISK_ROWS), in the people list's order;
+    only those are paced in Python, for their figures."""
     currency = current_app.config["BASE_CURRENCY"]
-    pairs = [(card_id, item, p) for card_id, *_rest in order for item, p in risky[card_id]]
-    formulas = batch.load_formulas({i.metric_key for _c, i, _p in pairs})
+    names = {item_id: name for item_id, name in first_risks}
+    paced = {item.id: (item, p) for item, p in paced_items(list(names), today)}
+    formulas = batch.load_formulas({item.metric_key for item, _p in paced.values()})
     units = {key: definition.unit for key, (definition, _f, _m) in formulas.items()}
     rows = []
-    for card_id, item, p in pairs[:AT_RISK_ROWS]:
+    for item_id in names:
+        item, p = paced[item_id]
         unit = units.get(item.metric_key)
-        rows.append({"person": names[card_id], "item": item.name,
+        rows.append({"person": names[item_id], "item": item.name,
                      "actual": presentation.in_unit(p.actual_to_date, unit, lang, currency),
                      "expected": presentation.in_unit(p.expected_to_date, unit, lang, currency),
                      "forecast": presentation.in_unit(p.forecast, unit, lang, currency),
@@ -132,6 +160,6 @@ def at_risk_panel(order, risky, names, lang):
                Column("actual", _("Actual to date")),
                Column("expected", _("Expected to date")), Column("forecast", _("Forecast at period end")),
                Column("threshold", _("Threshold"))]
-    note = (_("The first %(count)s of %(total)s items at risk.", count=AT_RISK_ROWS, total=len(pairs))
-            if len(pairs) > AT_RISK_ROWS else "")
+    note = (_("The first %(count)s of %(total)s items at risk.", count=AT_RISK_ROWS, total=total)
+            if total > AT_RISK_ROWS else "")
     return Panel("at_risk", _("Items at risk"), columns, rows, note=note)

@@ -1,0 +1,198 @@
+"""The company dashboard's figures from facts, summed by the database (docs/dashboards.md,
+"Sums in SQL").
+
+The rows are those `metrics.batch.PeriodFacts` reads for the period (the fact_day groups of
+the chosen stores and the panels' measures that lie within it), kept as `pick_families` keeps
+them (a day covered by a higher-priority family drops the other families' groups) and
+converted as `converted` converts them (money to the base currency at each business date's
+rate; a group without its rate is counted as missing). `FactSums.sums` then groups them by
+whatever the panel needs (store, day, month, department with its owners' shares, platform)
+and returns (total, groups, groups missing a rate) per measure, so Python only sees the
+small grouped result and evaluates each formula once on it (`figure`), as `compute_metric` does.
+
+`pick_families` is one window: a group is kept when its family ranks first among the groups
+of its store, measure and day. That equals the Python rule unless a multi-day group (a
+monthly report) shares a store and measure with another family in the period (then days, not
+dates, overlap, and a dropped multi-day group covers nothing in Python). For such a period
+(`FactSums.ranges_overlap`, one query) the same rows are made in Python from PeriodFacts and
+grouped there, so the figures never depend on which path ran.
+"""
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased
+
+from kpiapp.extensions import db
+from kpiapp.metrics.batch import PeriodFacts, scope_of
+from kpiapp.metrics.services import FAMILY_PRIORITY, MetricValue, converted, evaluate
+from kpiapp.models import FactDay, FxRate
+from kpiapp.parsers.measures import BASE_MEASURES
+
+NONE = (None, 0, 0)
+
+
+def dialect():
+    return db.session.get_bind().dialect.name
+
+
+def month_of(day):
+    """'YYYY-MM' of a date column."""
+    return func.to_char(day, "YYYY-MM") if dialect() == "postgresql" else func.strftime("%Y-%m", day)
+
+
+def rank(family):
+    return case({name: n for n, name in enumerate(FAMILY_PRIORITY)}, value=family, else_=len(FAMILY_PRIORITY))
+
+
+class FactSums:
+    """The period's picked and converted fact groups of `stores` (a SELECT of store ids) for
+    `measures`, to be summed by the database."""
+
+    def __init__(self, first, last, stores, measures, base):
+        self.first, self.last, self.stores, self.measures, self.base = first, last, stores, sorted(measures), base
+        self.rows = self.python_rows() if self.ranges_overlap() else None
+        self.picked = self.picked_groups() if self.rows is None else None
+
+    def within(self, d):
+        """PeriodFacts.fact_query's WHERE over the fact_day alias `d`."""
+        return [d.store_id.in_(self.stores), d.measure.in_(self.measures), d.business_date >= self.first,
+                d.business_date <= self.last, d.period_end <= self.last, d.facts > 0]
+
+    def ranges_overlap(self):
+        """Whether a multi-day group shares a store and measure with another family (one query)."""
+        g, h = aliased(FactDay), aliased(FactDay)
+        other = exists().where(*self.within(h), h.store_id == g.store_id, h.measure == g.measure,
+                               h.family != g.family)
+        return db.session.execute(select(exists().where(*self.within(g), g.business_date != g.period_end,
+                                                        other))).scalar()
+
+    def picked_groups(self):
+        """The kept and converted groups as a CTE. Without multi-day groups beside another
+        family (`ranges_overlap`), a group is covered exactly when a higher-priority family has
+        a group on its day, so it is kept when its family ranks first among the groups of its
+        store, measure and day: one window, one scan."""
+        g = aliased(FactDay, name="g")
+        first = func.min(rank(g.family)).over(partition_by=(g.store_id, g.measure, g.business_date))
+        ranked = (select(g.store_id, g.measure, g.business_date, g.period_end, g.currency, g.total,
+                         rank(g.family).label("rank"), first.label("first"))
+                  .where(*self.within(g)).subquery("ranked"))
+        r = ranked.c
+        money = [m for m in self.measures if BASE_MEASURES[m].unit == "money"]
+        foreign = and_(r.measure.in_(money), r.currency.is_not(None), r.currency != "", r.currency != self.base)
+        amount = case((foreign, r.total * FxRate.rate), else_=r.total)
+        missing = case((and_(foreign, FxRate.rate.is_(None)), 1), else_=0)
+        return (select(r.store_id, r.measure, r.business_date, r.period_end, amount.label("amount"),
+                       missing.label("missing"))
+                .outerjoin(FxRate, and_(foreign, FxRate.date == r.business_date, FxRate.currency == r.currency))
+                .where(r.rank == r.first).cte("picked"))
+
+    def python_rows(self):
+        """The same rows from PeriodFacts and the functions compute_metric uses."""
+        formulas = {"all": (None, None, self.measures)}
+        store_ids = db.session.execute(self.stores).scalars().all()
+        if not store_ids:
+            return []
+        facts = PeriodFacts(self.first, self.last, [scope_of("all", [(s, 1)], self.first, self.last)
+                                                    for s in store_ids], formulas)
+        rows = []
+        for store in store_ids:
+            picked = facts.store_groups(store, frozenset(self.measures))[1]
+            amounts = dict((id(g), amount) for g, amount in converted(picked, MetricValue(None), facts.rates,
+                                                                      self.base))
+            rows += [PickedRow(g.store_id, g.measure, g.business_date, g.period_end, amounts.get(id(g)),
+                               0 if id(g) in amounts else 1) for g in picked]
+        return rows
+
+    def sums(self, keys, between=None, shares=None, measures=None):
+        """{key tuple: {measure: (total, groups, groups missing a rate)}} of the rows grouped by
+        `keys` (names of KEYS), only rows whose business date is `between` (first, last) when
+        given; with `shares` (a SELECT of store_id, group_id, share) each amount is counted
+        once per group owning its store, times the share, and the group id leads the key.
+        `measures`: only those (the rest of the period's measures are not read)."""
+        if self.rows is not None:
+            return python_sums(self.rows, keys, between, shares, measures)
+        p = self.picked.c
+        columns = [KEYS[key][0](p) for key in keys]
+        amount, query = p.amount, select().select_from(self.picked)
+        if shares is not None:
+            owners = shares.subquery("owners")
+            amount, columns = p.amount * owners.c.share, [owners.c.group_id, *columns]
+            query = query.join(owners, owners.c.store_id == p.store_id)
+        query = query.add_columns(*columns, p.measure, func.sum(amount), func.count(), func.sum(p.missing))
+        if between is not None:
+            query = query.where(p.business_date >= between[0], p.business_date <= between[1])
+        if measures is not None:
+            query = query.where(p.measure.in_(sorted(measures)))
+        found = defaultdict(dict)
+        for *key, measure, total, groups, missing in db.session.execute(query.group_by(*columns, p.measure)):
+            found[tuple(key)][measure] = (None if total is None else Decimal(str(total)), groups, missing)
+        return found
+
+    def newest_day(self, measures):
+        """The newest business date of the picked rows of `measures`; None without any."""
+        if self.rows is not None:
+            return max((r.business_date for r in self.rows if r.measure in measures), default=None)
+        return db.session.execute(select(func.max(self.picked.c.business_date))
+                                  .where(self.picked.c.measure.in_(sorted(measures)))).scalar()
+
+    def last_days(self):
+        """{store id: the last day its groups in the period cover} (before picking, as
+        PeriodFacts.rows)."""
+        d = aliased(FactDay)
+        return dict(db.session.execute(select(d.store_id, func.max(d.period_end)).where(*self.within(d))
+                                       .group_by(d.store_id)).all())
+
+
+class PickedRow:
+    __slots__ = ("store_id", "measure", "business_date", "period_end", "amount", "missing")
+
+    def __init__(self, store_id, measure, business_date, period_end, amount, missing):
+        self.store_id, self.measure, self.business_date = store_id, measure, business_date
+        self.period_end, self.amount, self.missing = period_end, amount, missing
+
+
+# name: (SQL expression of the picked columns, the same of a PickedRow)
+KEYS = {"store": (lambda p: p.store_id, lambda row: row.store_id),
+        "day": (lambda p: p.business_date, lambda row: row.business_date),
+        "month": (lambda p: month_of(p.business_date), lambda row: f"{row.business_date:%Y-%m}")}
+
+
+def python_sums(rows, keys, between, shares, measures):
+    owners = defaultdict(list)
+    for store_id, group_id, share in (db.session.execute(shares) if shares is not None else ()):
+        owners[store_id].append(((group_id,), Decimal(str(share))))
+    found = defaultdict(dict)
+    for row in rows:
+        if between is not None and not between[0] <= row.business_date <= between[1]:
+            continue
+        if measures is not None and row.measure not in measures:
+            continue
+        key = tuple(KEYS[name][1](row) for name in keys)
+        for group, share in owners[row.store_id] if shares is not None else [((), None)]:
+            amount = row.amount if share is None or row.amount is None else row.amount * share
+            by_measure = found[group + key]
+            by_measure[row.measure] = add(by_measure.get(row.measure, NONE), (amount, 1, row.missing))
+    return found
+
+
+def add(a, b):
+    """Two (total, groups, missing) sums of the same measure added (a group without its rate
+    adds no amount, as SUM skips NULL)."""
+    totals = [t for t in (a[0], b[0]) if t is not None]
+    return (sum(totals, Decimal(0)) if totals else None, a[1] + b[1], a[2] + b[2])
+
+
+def figure(formulas, metric, sums, days):
+    """The metric's value from {measure: (total, groups, missing)}; None for no data, a
+    missing rate or a missing measure (evaluate's rules)."""
+    if metric not in formulas:
+        return None
+    definition, formula, measures = formulas[metric]
+    result = MetricValue(None, formula=str(formula), version=definition.version)
+    found = {m: sums[m] for m in measures if m in sums and sums[m][1]}
+    if any(missing for _t, _g, missing in found.values()):
+        result.missing_rates.append("missing")
+    totals = {m: total for m, (total, _g, _missing) in found.items()}
+    return evaluate(formula, measures, totals, result, days).value
+

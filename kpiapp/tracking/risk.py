@@ -1,0 +1,139 @@
+"""At risk in SQL: `pace.pace(...).at_risk` for every metric item of a cycle in one query
+(docs/pace.md, "At risk in SQL").
+
+The team and company dashboards only count and order by at-risk items, so pacing every item
+in Python (`paces.paced_items`: load each item, pace it) made their cost grow with the org.
+Here the rule is one SQL expression over the item's own columns and its cycle's dates:
+
+* as of: the day of `data_as_of` (UTC), never after today; today without one;
+* elapsed days: period start .. as of, clipped to the period; none yet: not started, never at risk;
+* forecast: an additive metric (`pace.is_additive` of its current definition) carries the
+  actual to the period's end, actual x period days / elapsed days, rounded to 6 places as
+  `pace._round`; a ratio's forecast is its actual;
+* at risk: the forecast is below the limit (threshold, else target) when higher is better
+  (the rule's direction, else the definition's), above it when lower is better; no actual or
+  no limit: not at risk.
+
+That is exact for items paced on a straight line. An item whose stores all have a year of
+history may follow a season profile instead (`paces.item_weights`): such items ("seasonal":
+every store of the scope has ordered sales on the first and the last day of the year before
+the period, which a profile needs) are paced in Python by `paces.paced_items` and their
+result enters the query as a list of ids. Without a year of history there are none.
+"""
+from datetime import timedelta
+
+from sqlalchemy import JSON, Date, Integer, and_, case, cast, column, exists, func, literal, literal_column, or_, select, text
+
+from kpiapp.extensions import db
+from kpiapp.models import Cycle, FactDay, MetricDefinition, Scorecard, ScorecardItem
+from kpiapp.models.appraisal import ItemKind
+from kpiapp.tracking import pace as pacing
+from kpiapp.tracking.paces import PROFILE_MEASURE, paced_items
+
+HIGHER = "higher_better"
+
+
+def dialect():
+    return db.session.get_bind().dialect.name
+
+
+def without_jit():
+    """PostgreSQL: no JIT compilation for the rest of this transaction. The dashboards'
+    grouped queries over the cycle's items are planned with 100 rows per JSON scope (the
+    default for a set-returning function), so their estimated cost passes jit_above_cost and
+    compiling took 0.5-0.8 s of a 0.1 s query (EXPLAIN ANALYZE at 2,000 people)."""
+    if dialect() == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+
+
+def scope_stores(scope):
+    """A table of the store ids named by a JSON scope column ([{"store_id", "share_pct"}]),
+    one row per entry (column `store_id`); correlates with the scope's table."""
+    if dialect() == "postgresql":
+        array = case((func.json_typeof(scope) == "array", scope))
+        entries = func.json_array_elements(array).table_valued(column("value", JSON)).alias("entry")
+        return entries, cast(entries.c.value.op("->>")("store_id"), Integer)
+    entries = func.json_each(scope).table_valued("value").alias("entry")
+    return entries, cast(func.json_extract(entries.c.value, "$.store_id"), Integer)
+
+
+def days_between(later, earlier):
+    if dialect() == "postgresql":
+        return cast(later, Date) - cast(earlier, Date)
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+def utc_day(timestamp):
+    if dialect() == "postgresql":
+        return cast(func.timezone("UTC", timestamp), Date)
+    return func.date(timestamp)
+
+
+def current_definitions():
+    """{metric key: (direction, additive)} of the current definitions (one query)."""
+    rows = db.session.execute(select(MetricDefinition.key, MetricDefinition.direction, MetricDefinition.unit,
+                                     MetricDefinition.formula).where(MetricDefinition.is_current)).all()
+    return {key: (direction, pacing.is_additive(unit, formula)) for key, direction, unit, formula in rows}
+
+
+def straight_line_risk(definitions, today):
+    """The at-risk rule over ScorecardItem joined to its Cycle, on a straight line."""
+    item = ScorecardItem
+    today = literal(today, Date)
+    seen = utc_day(item.data_as_of)
+    as_of = case((item.data_as_of.is_(None), today), (seen < today, seen), else_=today)
+    period_days = days_between(Cycle.period_end, Cycle.period_start) + 1
+    elapsed = days_between(as_of, Cycle.period_start) + 1
+    elapsed = case((elapsed > period_days, period_days), else_=elapsed)
+    actual = item.actual if dialect() == "postgresql" else item.actual * literal_column("1.0")
+    additive = [key for key, (_direction, summed) in definitions.items() if summed]
+    forecast = func.round(case((item.metric_key.in_(additive), actual * period_days / elapsed),
+                               else_=item.actual), 6)
+    limit = func.round(func.coalesce(item.threshold, item.target), 6)
+    default = case({key: direction or HIGHER for key, (direction, _s) in definitions.items()},
+                   value=item.metric_key, else_=HIGHER)
+    direction = func.coalesce(func.nullif(item.rule["direction"].as_string(), ""), default)
+    return and_(item.actual.is_not(None), limit.is_not(None), elapsed >= 1,
+                or_(and_(direction == HIGHER, forecast < limit), and_(direction != HIGHER, forecast > limit)))
+
+
+def profiled_stores(cycle):
+    """The stores that may have a season profile for `cycle` (one query): ordered sales on the
+    first and the last day of the year before it, which `pace.season_profile` needs at least."""
+    first, last = cycle.period_start - timedelta(days=pacing.YEAR_DAYS), cycle.period_start - timedelta(days=1)
+    return db.session.execute(
+        select(FactDay.store_id).where(FactDay.measure == PROFILE_MEASURE, FactDay.business_date.in_([first, last]))
+        .group_by(FactDay.store_id).having(func.count(func.distinct(FactDay.business_date)) == 2)).scalars().all()
+
+
+def seasonal(stores):
+    """True for an item whose every store (at least one) is among `stores`."""
+    entries, store = scope_stores(ScorecardItem.scope)
+    named = exists(select(literal(1)).select_from(entries))
+    elsewhere = exists(select(literal(1)).select_from(entries).where(store.not_in(stores)))
+    return and_(named, ~elsewhere)
+
+
+def metric_items(card_ids, definitions):
+    """SELECT (item id, scorecard id) FROM the metric items of the cards `card_ids` (a SELECT of
+    scorecard ids) with a current definition, joined to their scorecard and cycle."""
+    item = ScorecardItem
+    return (select(item.id.label("item_id"), item.scorecard_id.label("scorecard_id"))
+            .join(Scorecard, Scorecard.id == item.scorecard_id).join(Cycle, Cycle.id == Scorecard.cycle_id)
+            .where(item.scorecard_id.in_(card_ids), item.kind == ItemKind.metric,
+                   item.metric_key.in_(list(definitions))))
+
+
+def item_risks(card_ids, cycle, today):
+    """SELECT (item_id, scorecard_id, at_risk) of the metric items of the cards `card_ids` (a
+    SELECT of scorecard ids of `cycle`). Queries: the definitions and the stores with a year of
+    history (2); with such stores, their seasonal items (1) and `paced_items` for those (3).
+    The SELECT is then run by the caller."""
+    definitions = current_definitions()
+    at_risk = straight_line_risk(definitions, today)
+    stores = profiled_stores(cycle)
+    if stores:
+        items = db.session.execute(metric_items(card_ids, definitions).where(seasonal(stores))).scalars().all()
+        risky = [item.id for item, p in paced_items(items, today) if p.at_risk]
+        at_risk = case((seasonal(stores), ScorecardItem.id.in_(risky)), else_=at_risk)
+    return metric_items(card_ids, definitions).add_columns(at_risk.label("at_risk"))

@@ -1,0 +1,305 @@
+"""The company and team dashboards' SQL aggregates against the Python computation they
+replaced (docs/dashboards.md, "Sums in SQL"; docs/pace.md, "At risk in SQL"), on a generated
+org: stores shared between departments with shares, money in three currencies with days
+missing a rate, two report families on the same days, ratios, stores and measures without
+data, items with and without actuals and thresholds, a store with a year of history (a
+season profile), and a monthly report beside daily files (the Python path of FactSums)."""
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from flask import current_app
+from sqlalchemy import select
+
+from kpiapp.appraisal import services as appraisal
+from kpiapp.appraisal.queries import latest_only
+from kpiapp.dashboards import company
+from kpiapp.dashboards.filters import Filters
+from kpiapp.extensions import db
+from kpiapp.metrics.batch import PeriodFacts, load_formulas, scope_of
+from kpiapp.metrics.services import MetricValue, convert_and_weigh, evaluate
+from kpiapp.models import FxRate, ImportRecord, MetricFact, Scorecard, ScorecardItem, StoreOwner
+from kpiapp.tracking.paces import paced_items
+from kpiapp.tracking.risk import item_risks, profiled_stores
+from kpiapp.tracking.services import item_shares
+from tests.appraisal.factories import make_team
+from tests.factories import DepartmentFactory, StoreFactory
+
+pytestmark = pytest.mark.rollback
+
+D = Decimal
+TODAY = date(2026, 11, 30)
+START, LAST_DATA = date(2026, 10, 1), date(2026, 11, 24)
+ITEMS = [
+    {"kind": "metric", "metric_key": "gmv", "name": "GMV", "weight": "50", "threshold": "8000",
+     "target": "10000", "stretch": "12000", "rule": {"kind": "linear", "cap": "120"}},
+    {"kind": "metric", "metric_key": "acos", "name": "ACoS", "weight": "30", "threshold": "0.30",
+     "target": "0.25", "stretch": "0.20", "rule": {"kind": "linear", "cap": "120", "direction": "lower_better"}},
+    {"kind": "metric", "metric_key": "units", "name": "Units", "weight": "20", "target": "300",
+     "stretch": "360", "rule": {"kind": "linear", "cap": "120"}},
+]
+STORES = (("GEN-US1", "USD", "amazon"), ("GEN-US2", "USD", "amazon"), ("GEN-DE", "EUR", "amazon"),
+          ("GEN-UK", "GBP", "amazon"), ("GEN-SG", "SGD", "shopee"), ("GEN-JP", "JPY", "shopee"))
+
+
+def days(first, last):
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class Org:
+    pass
+
+
+def add_fact(store, record, measure, value, day, family, currency=None, end=None):
+    db.session.add(MetricFact(store_id=store.id, family=family, business_date=day, period_end=end or day, sku="",
+                              ref="", measure=measure, value=value, currency=currency, import_id=record.id))
+
+
+def seed_facts(o, rng):
+    """Daily sales and ads; GEN-US1 also has order files (a lower family) on some days, alone on
+    others; GEN-SG has nothing; GEN-JP has ads only (GMV and ACoS: a missing measure)."""
+    for store in o.stores:
+        record = ImportRecord(filename=f"{store.code}.csv", sha256=f"{store.id:064d}", size=1,
+                              dedupe_key=f"gen-{store.id}", store_id=store.id, status="committed")
+        db.session.add(record)
+        db.session.flush()
+        money = store.currency
+        for day in days(START, LAST_DATA):
+            cents = lambda low, high: D(rng.randint(low * 100, high * 100)) / 100  # noqa: E731
+            if store.code == "GEN-SG":
+                continue
+            if store.code != "GEN-JP" and rng.random() < 0.9:
+                add_fact(store, record, "ordered_sales", cents(50, 900) + D("0.005"), day, "amazon_sales_traffic",
+                         money)
+                add_fact(store, record, "units_ordered", D(rng.randint(1, 40)), day, "amazon_sales_traffic")
+            if store.code == "GEN-US1" and rng.random() < 0.5:  # dropped where the Business Report has the day
+                add_fact(store, record, "ordered_sales", cents(10, 99), day, "amazon_orders", money)
+            if rng.random() < 0.8:
+                add_fact(store, record, "ad_spend", cents(5, 60), day, "amazon_ads", money)
+                add_fact(store, record, "ad_sales", cents(20, 300), day, "amazon_ads", money)
+    for currency, rate in (("EUR", "1.0812345"), ("GBP", "1.2654321"), ("JPY", "0.0066667")):
+        for n, day in enumerate(days(START, LAST_DATA)):
+            if currency == "EUR" and n % 17 == 5:
+                continue  # no EUR rate that day: the periods holding it have no EUR figure
+            db.session.add(FxRate(date=day, currency=currency, rate=D(rate) + D(n) / 10000))
+    db.session.flush()
+
+
+def generated_org(seed=7):
+    rng = random.Random(seed)
+    o = Org()
+    o.team = make_team(size=12, items=ITEMS)
+    o.depts = [o.team.people[0].department, DepartmentFactory(name="Ads team"), DepartmentFactory(name="Ops team")]
+    o.stores = [StoreFactory(code=code, currency=currency, platform=platform) for code, currency, platform in STORES]
+    for n, person in enumerate(o.team.people):
+        person.department = o.depts[n % 3]
+    for n, store in enumerate(o.stores):  # each store shared by two or three people of different teams
+        owners = [o.team.people[(n + k * 5) % 12] for k in range(2 + n % 2)]
+        for owner, share in zip(owners, ("50", "30", "20") if len(owners) == 3 else ("60", "40")):
+            db.session.add(StoreOwner(store=store, person=owner, share_pct=D(share)))
+    seed_facts(o, rng)
+    for n, person in enumerate(o.team.people):
+        card = o.team.card(person)
+        stores = [o.stores[n % 6]] + ([o.stores[(n + 1) % 6]] if n % 3 == 0 else [])
+        for item in card.items:
+            item.scope = [{"store_id": s.id, "share_pct": "50.00" if len(stores) > 1 else "100.00"} for s in stores]
+            if n % 4 == 3:
+                continue  # no data yet
+            value = {"gmv": rng.randint(1000, 20000), "acos": D(rng.randint(15, 40)) / 100,
+                     "units": rng.randint(50, 400)}[item.metric_key]
+            appraisal.set_actual(item, str(value), date(2026, 11, 20 - n % 5), {"source": "test"})
+    db.session.commit()
+    return o
+
+
+# ---- the Python computation the SQL replaced (kpiapp/dashboards/company.py before) ----------
+
+class Reference:
+    def __init__(self, data):
+        self.data = data
+        self.formulas = load_formulas({m for _k, _l, m in company.FAMILIES} | {m for _k, _l, m in company.PER_HEAD})
+        scopes = [scope_of(key, [(store.id, D(1))], data.first, data.last)
+                  for key in self.formulas for store in data.stores]
+        self.facts = PeriodFacts(data.first, data.last, scopes, self.formulas)
+
+    def value(self, metric, shares, first, last):
+        if metric not in self.formulas or not shares or first > last:
+            return None
+        definition, formula, measures = self.formulas[metric]
+        result = MetricValue(None, formula=str(formula), version=definition.version)
+        wanted = frozenset(measures)
+        groups = [g for store in sorted(shares) for g in self.facts.store_groups(store, wanted)[1]
+                  if first <= g.business_date <= last]
+        totals = convert_and_weigh(groups, shares, result, self.facts.rates)
+        return evaluate(formula, measures, totals, result, (last - first).days + 1).value
+
+    def newest_gmv_day(self):
+        measures = frozenset(self.formulas["gmv"][2])
+        return max((g.business_date for s in self.data.stores for g in self.facts.store_groups(s.id, measures)[1]),
+                   default=None)
+
+    def last_day(self, store_id):
+        return max((g.period_end for g in self.facts.rows.get(store_id, ())), default=None)
+
+    def metric_items(self):
+        cards = latest_only(select(Scorecard.id).where(Scorecard.cycle_id == self.data.cycle.id))
+        return db.session.execute(select(ScorecardItem).where(ScorecardItem.scorecard_id.in_(cards),
+                                                              ScorecardItem.kind == "metric")).scalars().all()
+
+    def store_attainment(self):
+        sums = defaultdict(lambda: [0, D(0), D(0)])
+        for item in self.metric_items():
+            points = item.final_points if item.final_points is not None else item.computed_points
+            for store_id in {int(entry["store_id"]) for entry in item.scope or ()}:
+                entry = sums[store_id]
+                entry[0] += 1
+                if points is not None:
+                    entry[1] += D(str(points)) * D(str(item.weight))
+                    entry[2] += D(str(item.weight))
+        return {s: (n, company.average(w, ws)) for s, (n, w, ws) in sums.items()}
+
+    def at_risk(self):
+        counts = defaultdict(int)
+        for item, pace in paced_items([i.id for i in self.metric_items()], self.data.today):
+            for store_id in {store for store, _share in item_shares(item.scope)} if pace.at_risk else ():
+                counts[store_id] += 1
+        return counts
+
+
+def panels_of(o, today=TODAY):
+    with current_app.test_request_context():
+        data = company.CompanyData(Filters(cycle=o.team.cycle.id), o.team.cycle, today)
+        found = {p.key: p for p in company.company_panels(Filters(cycle=o.team.cycle.id), o.team.cycle,
+                                                          company.PANELS, today=today)}
+        return data, found
+
+
+def round_to(value, unit):
+    return company.rounded(value, unit)
+
+
+def expected_store_rows(ref, data):
+    attainment, risky = ref.store_attainment(), ref.at_risk()
+    rows = []
+    for store in data.stores:
+        count, points = attainment.get(store.id, (0, None))
+        one = {store.id: D(1)}
+        rows.append({"store": store.code, "items": count, "at_risk": risky.get(store.id, 0), "attainment": points,
+                     "gmv": round_to(ref.value("gmv", one, data.first, data.last), "money"),
+                     "acos": round_to(ref.value("acos", one, data.first, data.last), "fraction")})
+    return rows
+
+
+def expected_trend(ref, data, metric):
+    unit = ref.formulas[metric][0].unit
+    everyone = {store.id: D(1) for store in data.stores}
+    return [(first.isoformat(), round_to(ref.value(metric, everyone, first, last), unit))
+            for first, last in company.weeks(data.first, data.last)]
+
+
+def expected_movers(ref, data):
+    end = ref.newest_gmv_day()
+    rows = []
+    for store in data.stores:
+        now = ref.value("gmv", {store.id: D(1)}, end - timedelta(days=6), end)
+        before = ref.value("gmv", {store.id: D(1)}, end - timedelta(days=13), end - timedelta(days=7))
+        if now is not None and before:
+            rows.append((store.code, now.quantize(company.CENT), before.quantize(company.CENT),
+                         ((now - before) / before).quantize(D("0.0001"))))
+    return sorted(rows, key=lambda row: (-row[3], row[0]))
+
+
+def expected_per_head(ref, data, by_department):
+    shares = defaultdict(dict)
+    store_ids = {store.id for store in data.stores}
+    if by_department:
+        for owner in db.session.execute(select(StoreOwner)).scalars():
+            if owner.store_id in store_ids:
+                dept = owner.person.department_id
+                shares[dept][owner.store_id] = shares[dept].get(owner.store_id, D(0)) + owner.share_pct / 100
+    else:
+        for store in data.stores:
+            shares[store.platform][store.id] = D(1)
+    out = {}
+    for group, owned in shares.items():
+        for first, last in company.months(data.first, data.last):
+            for key, _label, metric in company.PER_HEAD:
+                total = ref.value(metric, owned, first, last)
+                out[(group, f"{first:%Y-%m}", key)] = None if total is None else total.quantize(company.CENT)
+    return out
+
+
+def found_per_head(panel, label_key, ids):
+    return {(ids[row[label_key]], row["month"], key): row[key]
+            for row in panel.rows for key, _label, _metric in company.PER_HEAD}
+
+
+def assert_same_as_python(o):
+    data, found = panels_of(o)
+    ref = Reference(data)
+    assert found["stores"].rows == expected_store_rows(ref, data)
+    for key, _label, metric in company.FAMILIES:
+        expected = expected_trend(ref, data, metric)
+        got = [(row["week"], row["actual"]) for row in found[f"trend_{key}"].rows]
+        assert got == (expected if any(actual is not None for _w, actual in expected) else [])
+    movers = expected_movers(ref, data)
+    shown = movers[:company.MOVERS] + [row for row in movers[::-1][:company.MOVERS] if row not in movers[:5]][::-1]
+    assert [(r["store"], r["now"], r["before"], r["change"]) for r in found["movers"].rows] == shown
+    assert {r["store"]: r["last"] for r in found["freshness"].rows} == \
+        {store.code: ref.last_day(store.id) for store in data.stores}
+    names = {name: dept_id for dept_id, name in data.departments}
+    assert found_per_head(found["per_head_departments"], "department", names) == expected_per_head(ref, data, True)
+    platforms = {company.platform_name(store.platform): store.platform for store in data.stores}
+    assert found_per_head(found["per_head_platforms"], "platform", platforms) == expected_per_head(ref, data, False)
+    return found
+
+
+def test_company_figures_equal_the_python_computation(app):
+    o = generated_org()
+    found = assert_same_as_python(o)
+    rows = {row["store"]: row for row in found["stores"].rows}
+    assert rows["GEN-DE"]["gmv"] is None  # a day without an EUR rate: no EUR figure for the period
+    assert rows["GEN-UK"]["gmv"] is not None and rows["GEN-JP"]["gmv"] is None and rows["GEN-SG"]["acos"] is None
+    assert sum(row["at_risk"] for row in found["stores"].rows) > 0
+    assert any(row["attainment"] is not None for row in found["stores"].rows)
+
+
+def test_a_monthly_report_beside_daily_files_takes_the_python_path_with_the_same_figures(app):
+    o = generated_org(seed=11)
+    us2 = next(store for store in o.stores if store.code == "GEN-US2")
+    record = db.session.execute(select(ImportRecord).where(ImportRecord.store_id == us2.id)).scalar()
+    add_fact(us2, record, "ordered_sales", D("12345.67"), date(2026, 10, 1), "amazon_orders", "USD",
+             end=date(2026, 10, 31))
+    add_fact(us2, record, "ordered_sales", D("999.99"), date(2026, 11, 2), "amazon_orders", "USD",
+             end=date(2026, 11, 8))
+    db.session.commit()
+    data, _found = panels_of(o)
+    assert data.facts.ranges_overlap()
+    assert_same_as_python(o)
+
+
+def test_sql_at_risk_equals_the_python_pace_with_and_without_a_season_profile(app):
+    o = generated_org(seed=3)
+    cards = latest_only(select(Scorecard.id).where(Scorecard.cycle_id == o.team.cycle.id))
+    ids = select(ScorecardItem.id).where(ScorecardItem.scorecard_id.in_(cards))
+
+    def both(today):
+        sql = {row.item_id for row in db.session.execute(item_risks(cards, o.team.cycle, today)) if row.at_risk}
+        return sql, {item.id for item, pace in paced_items(ids, today) if pace.at_risk}
+
+    for today in (date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 15), TODAY, date(2027, 1, 5)):
+        sql, python = both(today)
+        assert sql == python, today
+    assert both(TODAY)[0]
+    peak = set(days(date(2025, 10, 6), date(2025, 10, 19)))
+    for store in o.stores[:2]:  # a year of history: GEN-US1 and GEN-US2 follow a season profile
+        record = db.session.execute(select(ImportRecord).where(ImportRecord.store_id == store.id)).scalar()
+        for day in days(START - timedelta(days=364), START - timedelta(days=1)):
+            add_fact(store, record, "ordered_sales", D(9) if day in peak else D(1), day, "amazon_orders", "USD")
+    db.session.commit()
+    assert len(profiled_stores(o.team.cycle)) == 2
+    for today in (date(2026, 10, 15), TODAY):
+        sql, python = both(today)
+        assert sql == python, today
