@@ -10,7 +10,7 @@ updates and raw SQL keep them too. Filled here from the items already stored.
 (Numbered 0027 after 0025: 0026 is being written alongside; the chain is fixed at merge.)
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-04
 
 """
