@@ -2,12 +2,16 @@
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/scale_bench.py --people 5000 --facts 10000000 [--per-state K] [--json]
+        [--seeded TEMPLATE] [--cpu N] [--json-out FILE]
 
 1. creates a scratch PostgreSQL database (dropped afterwards) and seeds it with seed-scale
-   (kpiapp/demo/scale.py): --people people, --facts facts;
+   (kpiapp/demo/scale.py): --people people, --facts facts; with --seeded TEMPLATE, the scratch
+   database is a copy of TEMPLATE (a database seeded once with `flask kpi seed-scale`, left with
+   no open connections) and seeding is skipped: people and facts are then counted in the copy;
 2. runs a full recompute of the cycle (`tracking.recompute_cycle`, every item written) and
    a second one (nothing changed);
-3. counts the SQL statements of one request of every page (in-process test client);
+3. counts the SQL statements of one request of every page (in-process test client); with
+   --cpu N, also the median CPU ms of N in-process requests (bench/page_timing.py);
 4. starts gunicorn (--workers, default 2 x cores + 1) on the database, signs in through the
    login form as HR, admin and the GM (the top of the reporting line: team and inbox cover
    everyone), and fetches every page --single times from 1 client, then --requests times
@@ -15,7 +19,9 @@
    /healthz under the same load as the floor. Prints p50/p95 per page.
 With --json the last line is one JSON object: {"people", "facts", "recompute_s", "pages":
 {name: {"p50_ms", "p95_ms", "queries"}}, "healthz_p95_ms"} (p50/p95 at --clients clients),
-plus seed_s, recompute_unchanged_s, clients, workers, single (1-client p50/p95), load_avg.
+plus seed_s (null when --seeded), seeded (the template, or null), recompute_unchanged_s, clients,
+workers, single (1-client p50/p95), load_avg (at the end) and loads ({phase: [1-min load average
+at its start, at its end]}); with --cpu, each page's cpu_ms. --json-out FILE writes the object there too.
 Goal: p95 < 100 ms at 20 clients and 5,000 people; statements per page constant in org size.
 """
 import argparse
@@ -39,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KPIAPP_ENV", "test")
 
-from bench.page_timing import measure  # noqa: E402
+from bench.page_timing import measure, run_pages  # noqa: E402
 from bench.scratch import scratch_app  # noqa: E402
 
 LOGINS = {"hr": "hr", "admin": "admin", "boss": "gm"}
@@ -72,6 +78,15 @@ def dashboard_pages(cycle_id):
 
 
 # ---- statements per page (in-process) --------------------------------------------------------
+
+def in_process(app, db, cycle_id, args):
+    """{page: {"queries"}} of one request; with --cpu N also "cpu_ms", the median of N (page_timing)."""
+    if args.cpu:
+        rows = run_pages(app, cycle_id, args.cpu, dashboards=args.dashboards)
+        return {name: {"queries": row["queries"], "cpu_ms": row["cpu_ms"]} for name, row in rows.items()}
+    statements = count_statements(app, db, cycle_id, args.dashboards)
+    return {name: {"queries": count} for name, count in statements.items()}
+
 
 def count_statements(app, db, cycle_id, dashboards=False):
     from kpiapp.demo import DEMO_PASSWORD
@@ -195,7 +210,7 @@ def measure_pages(args, cycle_id, cookies):
         one = single[name]
         print(f"{name:<14} 1 client: p50 {one['p50_ms']:>7.1f} ms p95 {one['p95_ms']:>7.1f} ms"
               f" | {args.clients} clients: p50 {loaded[name]['p50_ms']:>7.1f} ms p95 "
-              f"{loaded[name]['p95_ms']:>7.1f} ms", flush=True)
+              f"{loaded[name]['p95_ms']:>7.1f} ms | load {loadavg()}", flush=True)
     return single, loaded
 
 
@@ -213,47 +228,96 @@ def main():
     parser.add_argument("--per-state", type=int, default=None, help="seed-scale's (default people / 100)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--dashboards", action="store_true", help="measure the dashboards too")
+    parser.add_argument("--seeded", metavar="TEMPLATE", help="run on a copy of this seeded database, no seed")
+    parser.add_argument("--cpu", type=int, default=0, help="also in-process CPU ms a page (median of N)")
+    parser.add_argument("--json-out", metavar="FILE", help="also write the JSON object to FILE")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
         sys.exit("scale_bench runs on PostgreSQL: set DATABASE_URL=postgresql://...")
-    with scratch_app("scale") as app:
+    with scratch_app("scale", template=args.seeded) as app:
         result = run(args, app)
     if args.json:
         print(json.dumps(result))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result) + "\n")
 
 
-def run(args, app):
-    from kpiapp.demo import DEMO_PASSWORD
-    from kpiapp.demo.scale import email_of, seed_scale
+def loadavg():
+    return round(os.getloadavg()[0], 2)
+
+
+def seeded_org():
+    """What a copied seed-scale database holds: its cycle, people (the scorecard holders) and facts."""
+    from sqlalchemy import text
+
     from kpiapp.extensions import db
-    from kpiapp.tracking import services as tracking
+
+    def one(sql):
+        return db.session.execute(text(sql)).scalar_one()
+
+    org = SimpleNamespace(cycle_id=one("SELECT max(id) FROM appraisal_cycle"),
+                          people=one('SELECT count(*) FROM "user" WHERE position_id IS NOT NULL'),
+                          facts=one("SELECT count(*) FROM metric_fact"))
+    db.session.commit()
+    return org
+
+
+def seed(args):
+    """(org, seconds): seed-scale into the scratch database, or what the copied seed holds."""
+    from kpiapp.demo.scale import seed_scale
 
     started = time.perf_counter()
+    if args.seeded:
+        org = seeded_org()
+        print(f"seeded copy of {args.seeded}: cycle {org.cycle_id}, {org.people} people, {org.facts} facts",
+              flush=True)
+        return org, None
     org = seed_scale(args.people, args.facts, per_state=args.per_state)
     seed_s = time.perf_counter() - started
     print(f"seed-scale: {org.people} people, {org.teams} teams, {org.stores} stores, {org.facts} facts in "
           f"{seed_s:.1f} s", flush=True)
+    return org, round(seed_s, 1)
+
+
+def run(args, app):
+    from kpiapp.demo import DEMO_PASSWORD
+    from kpiapp.demo.scale import email_of
+    from kpiapp.extensions import db
+    from kpiapp.tracking import services as tracking
+
+    loads = {"seed": [loadavg()]}
+    org, seed_s = seed(args)
+    loads["seed"].append(loadavg())
+    loads["recompute"] = [loadavg()]
     started = time.perf_counter()
     changed = tracking.recompute_cycle(org.cycle_id)
     recompute_s = time.perf_counter() - started
+    loads["recompute"].append(loadavg())
+    loads["recompute again"] = [loadavg()]
     started = time.perf_counter()
     tracking.recompute_cycle(org.cycle_id)
     unchanged_s = time.perf_counter() - started
+    loads["recompute again"].append(loadavg())
     print(f"recompute: {changed} items written in {recompute_s:.1f} s; again (nothing changed) "
-          f"{unchanged_s:.1f} s", flush=True)
-    statements = count_statements(app, db, org.cycle_id, args.dashboards)
+          f"{unchanged_s:.1f} s; load {loads['recompute']}, {loads['recompute again']}", flush=True)
+    loads["in-process"] = [loadavg()]
+    own = in_process(app, db, org.cycle_id, args)
+    loads["in-process"].append(loadavg())
+    print(f"in process (statements, --cpu): {own}; load {loads['in-process']}", flush=True)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.remove()
+    loads["pages"] = [loadavg()]
     with gunicorn(uri, args.port, args.workers, Path(tempfile.mkdtemp(prefix="scale-bench-"))):
         cookies = {who: sign_in(args.port, email_of(login), DEMO_PASSWORD) for who, login in LOGINS.items()}
         single, loaded = measure_pages(args, org.cycle_id, cookies)
+    loads["pages"].append(loadavg())
     load_avg = [round(v, 2) for v in os.getloadavg()]
-    print(f"statements per page: {statements}; load average: {load_avg}", flush=True)
-    return {"people": args.people, "facts": org.facts, "recompute_s": round(recompute_s, 1),
-            "pages": {name: {**loaded[name], "queries": statements[name]} for name in statements},
-            "healthz_p95_ms": loaded["healthz"]["p95_ms"], "seed_s": round(seed_s, 1),
+    print(f"load average: {load_avg}; per phase {loads}", flush=True)
+    return {"people": org.people, "facts": org.facts, "recompute_s": round(recompute_s, 1),
+            "pages": {name: {**loaded[name], **own[name]} for name in pages(org.cycle_id, args.dashboards)},
+            "healthz_p95_ms": loaded["healthz"]["p95_ms"], "seed_s": seed_s, "seeded": args.seeded,
             "recompute_unchanged_s": round(unchanged_s, 1), "items_written": changed, "clients": args.clients,
-            "workers": args.workers, "single": single, "load_avg": load_avg}
+            "workers": args.workers, "single": single, "load_avg": load_avg, "loads": loads}
 
 
 if __name__ == "__main__":

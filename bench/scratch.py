@@ -1,6 +1,8 @@
 """A migrated scratch database and app for the benchmark scripts: SQLite in a temporary
 folder, or a new PostgreSQL database when DATABASE_URL is set; both removed afterwards.
-On a shared server, BENCH_DB_PREFIX names the scratch databases (default "kpi")."""
+On a shared server, BENCH_DB_PREFIX names the scratch databases (default "kpi"). With
+`template`, the PostgreSQL database is a copy of that one (`CREATE DATABASE ... TEMPLATE`, as
+`createdb -T`: the template must have no open connections)."""
 import os
 import shutil
 import tempfile
@@ -15,8 +17,8 @@ from config import TestConfig, database_url
 
 
 @contextmanager
-def scratch_database(instance, label):
-    """Yields the URI of an empty database for this run."""
+def scratch_database(instance, label, template=None):
+    """Yields the URI of an empty database (or a copy of `template`) for this run."""
     if not os.environ.get("DATABASE_URL"):
         yield f"sqlite:///{instance / 'bench.sqlite'}"
         return
@@ -24,7 +26,8 @@ def scratch_database(instance, label):
     name = f"{prefix}_{label}_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(database_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(database_url()).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -34,8 +37,8 @@ def scratch_database(instance, label):
 
 
 @contextmanager
-def scratch_app(label, **settings):
-    """The app on a freshly migrated scratch database, inside its app context."""
+def scratch_app(label, template=None, **settings):
+    """The app on a freshly migrated scratch database (or copy of `template`), inside its app context."""
     from flask_migrate import upgrade
 
     from kpiapp.app import create_app
@@ -43,7 +46,7 @@ def scratch_app(label, **settings):
 
     instance = Path(tempfile.mkdtemp(prefix=f"{label}-bench-"))
     try:
-        with scratch_database(instance, label) as uri:
+        with scratch_database(instance, label, template) as uri:
             config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_DIR": instance,
                                                          "SECRET_KEY": "bench", **settings})
             app = create_app(config)
