@@ -303,7 +303,7 @@ def run(args, app):
     loads["in-process"] = [loadavg()]
     own = in_process(app, db, org.cycle_id, args)
     loads["in-process"].append(loadavg())
-    print(f"in process (statements, --cpu): {own}; load {loads['in-process']}", flush=True)
+    print(f"in process (statements; cpu ms with --cpu): {own}; load {loads['in-process']}", flush=True)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.remove()
     loads["pages"] = [loadavg()]
