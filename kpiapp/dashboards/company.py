@@ -550,8 +550,8 @@ def freshness_panel(data):
     columns = [Column("store", _("Store")), Column("platform", _("Platform")), Column("last", _("Last data")),
                Column("days", _("Days ago"), "count"), Column("imported", _("Last import"))]
     return Panel("freshness", _("Data freshness"), columns, rows,
-                 note=_("The %(n)s stores whose data in this period is oldest (no data first); every store's "
-                        "last day is on the all-stores page.", n=STALEST))
+                 note=_("The %(n)s stores whose data in this period is oldest (no data first); the store "
+                        "dashboards list gives every store's latest data.", n=STALEST))
 
 
 def stalest_stores(data):

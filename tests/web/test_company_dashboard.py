@@ -247,6 +247,16 @@ def test_the_all_stores_page_pages_by_code_with_and_without_htmx(app, browser):
     assert browser(ClientUserFactory()).get("/dashboards/company/stores").status_code == 403
 
 
+def test_a_store_code_past_the_list_picks_one_store_and_an_unknown_one_is_ignored(org, browser, monkeypatch):
+    monkeypatch.setattr(dashboard_filters, "STORE_OPTIONS", 2)
+    hr = browser(org.team.hr)
+    one = hr.page(f"/dashboards/company/stores?store_code=AMZ-DE&cycle={org.team.cycle.id}")
+    table = one[one.index('id="panel-stores"'):]
+    assert "AMZ-DE" in table and "AMZ-US" not in table and "<select name=\"store\">" not in one
+    unknown = hr.page(f"/dashboards/company/stores?store_code=NOPE&cycle={org.team.cycle.id}")
+    assert "were ignored: Store" in unknown and "AMZ-US" in unknown[unknown.index('id="panel-stores"'):]
+
+
 def test_grades_of_the_last_locked_cycle_match_the_cycle_distribution(app):
     team = make_team(size=3)
     for person in team.people:
@@ -305,7 +315,7 @@ def test_downloads_csv_and_xlsx(org, browser):
     assert rows[0][:3] == ("Platform", "Month", "Heads")
 
 
-def test_the_page_reads_in_chinese_and_english(org, browser):
+def test_the_page_reads_in_chinese_and_english(org, browser, monkeypatch):
     hr = browser(org.team.hr)
     english = hr.page("/dashboards/company")
     assert "Attainment by department" in english and "Data freshness" in english
@@ -314,8 +324,15 @@ def test_the_page_reads_in_chinese_and_english(org, browser):
     chinese = browser(org.team.hr).page("/dashboards/company")
     for words in ("按部门的达成度", "数据新鲜度", "按平台的人效", "上一个已锁定周期的等级分布"):
         assert words in chinese
-    for words in ("Attainment by", "Data freshness", "per head", "Top and bottom movers"):
+    for words in ("Attainment by", "Data freshness", "per head", "Top and bottom movers", "All stores"):
         assert words not in chinese
+    assert "全部店铺" in chinese
+    monkeypatch.setattr(dashboard_filters, "STORE_OPTIONS", 2)  # three stores: a code field, not a list
+    stores = browser(org.team.hr).page(f"/dashboards/company/stores?store_code=AMZ-US&cycle={org.team.cycle.id}")
+    for words in ("全部店铺", "返回公司看板", "店铺代码", 'value="AMZ-US"'):
+        assert words in stores
+    for words in ("All stores", "Back to the company dashboard", "Store code", "SHP-SG</th>"):
+        assert words not in stores
 
 
 # ---- queries do not grow with the org ----------------------------------------------------
