@@ -1,8 +1,22 @@
-"""Measure: the at-risk flag computed in SQL (tracking.risk) vs a stored column (simulated on a copy)."""
+"""Would a stored at-risk flag make the dashboards' at-risk queries cheaper? (issue 10)
+
+Compares, on a seeded PostgreSQL database, the at-risk counts the team and company dashboards
+run (the flag computed per item by `tracking.risk.item_risks`) with the same counts over a
+stored boolean column and a partial index, simulated by this script: no migration is involved.
+
+    # ONLY on a copy you own (it adds a column and an index, past the lock trigger):
+    createdb -T <seeded db> mycopy
+    DATABASE_URL=postgresql://.../mycopy KPIAPP_ENV=dev .venv/bin/python bench/at_risk_flag_bench.py --fill
+    psql -d mycopy -c "VACUUM ANALYZE scorecard_item"
+    DATABASE_URL=postgresql://.../mycopy KPIAPP_ENV=dev .venv/bin/python bench/at_risk_flag_bench.py
+
+Prints the median and min wall ms of 5 runs of each statement (see docs/scaling.md).
+"""
 import statistics, sys, time
-sys.path.insert(0, ".")
-from datetime import date
-from sqlalchemy import Boolean, column, func, select, table, text, case
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import Boolean, case, column, func, select, text
 from kpiapp.app import create_app
 from kpiapp.appraisal.queries import latest_only
 from kpiapp.extensions import db
@@ -43,7 +57,6 @@ with app.app_context():
         print(f"bulk UPDATE of the flag (every metric item): {(time.perf_counter() - t) * 1000:.0f} ms")
         db.session.execute(text("CREATE INDEX IF NOT EXISTS hdash_at_risk ON scorecard_item (scorecard_id) WHERE at_risk_stored"))
         db.session.commit()
-        db.session.execute(text("VACUUM ANALYZE scorecard_item").execution_options(isolation_level="AUTOCOMMIT")) if False else None
         sys.exit()
     print("items", db.session.execute(select(func.count()).select_from(si)).scalar(),
           "flagged", db.session.execute(select(func.count()).select_from(si).where(stored)).scalar())

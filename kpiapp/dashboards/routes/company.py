@@ -35,12 +35,14 @@ def company():
 def company_stores():
     """Every store's row of the store panel, 50 a page by store code (keyset: `?after=<code>`);
     a download gives every store. For whoever sees the company dashboard's store panel."""
-    if "stores" not in policy.company_panels_for(current_user, queries.PANELS, services.public_panels(queries.NAME)):
+    public = services.public_panels(queries.NAME)
+    if "stores" not in policy.company_panels_for(current_user, queries.PANELS, public):
         abort(404)
     filters, offered, cycle = common.read_filters()
     everything = bool(request.args.get("download"))
     after = None if everything else (request.args.get("after") or "").strip()[:100] or None
-    panel, next_after = queries.all_stores(filters, cycle, after, limit=None if everything else queries.STORE_PAGE)
+    limit = None if everything else queries.STORE_PAGE
+    panel, next_after = queries.all_stores(filters, cycle, after, limit)
     return common.render_dashboard("company_stores", [panel], filters, offered=offered, cycle=cycle,
                                    months=common.months_of(cycle), after=after, next_after=next_after)
 
