@@ -30,8 +30,8 @@ from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
-from kpiapp.models import (Cycle, Department, FactDay, ImportRecord, Role, Scorecard, ScorecardItem, Store, StoreOwner,
-                           User)
+from kpiapp.models import (Cycle, Department, FactDay, ImportRecord, Role, Scorecard, ScorecardItem, Store,
+                           StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
 from kpiapp.tracking.risk import item_risks, scope_stores, without_jit
@@ -228,13 +228,29 @@ def department_panel(data):
     found = department_attainment(data)
     rows = [{"department": name, "people": found[dept_id][0], "with_data": found[dept_id][1],
              "attainment": found[dept_id][2]} for dept_id, name in data.departments if dept_id in found]
+    rows, ranked = top_and_bottom(rows, lambda row: row["attainment"])
+    note = _("Weight-averaged points of the items that have points so far; lower-is-better "
+             "metrics are already reversed in the points.")
+    if ranked:
+        note = _("The %(n)s departments with the highest and the %(n)s with the lowest attainment, of "
+                 "%(ranked)s departments with points.", n=RANKED, ranked=ranked) + " " + note
     columns = [Column("department", _("Department")), Column("people", _("People"), "count"),
                Column("with_data", _("People with data"), "count"),
                Column("attainment", _("Attainment (points, 100 = target)"), "points")]
     return Panel("departments", _("Attainment by department"), columns, rows,
-                 attainment_spec(rows, "department", "people", _("%(weight)s people")),
-                 note=_("Weight-averaged points of the items that have points so far; lower-is-better "
-                        "metrics are already reversed in the points."))
+                 attainment_spec(rows, "department", "people", _("%(weight)s people")), note=note)
+
+
+def top_and_bottom(rows, score):
+    """(rows, None) when there are at most 2 x RANKED rows; else (the RANKED rows with the highest
+    `score` and the RANKED with the lowest, best first, rows without a score left out, the number
+    of rows with one), so a table of departments is bounded whatever the number of teams."""
+    if len(rows) <= 2 * RANKED:
+        return rows, None
+    scored = sorted((row for row in rows if score(row) is not None), key=lambda row: -score(row))
+    if len(scored) <= 2 * RANKED:
+        return scored, len(scored)
+    return scored[:RANKED] + scored[-RANKED:], len(scored)
 
 
 def attainment_spec(rows, key, count_key, count_label):
@@ -304,7 +320,8 @@ def store_rows(data, stores, found=None):
     ACoS summed by the database over these stores only."""
     ids = [store.id for store in stores]
     found, risky = store_attainment(data, ids) if found is None else found, data.at_risk_of(ids)
-    sums = data.facts_of(ids).sums(("store",), measures=data.measures("gmv", "acos")) if ids and data.facts else {}
+    facts = data.facts_of(ids) if ids and data.facts else None
+    sums = facts.sums(("store",), measures=data.measures("gmv", "acos")) if facts else {}
     rows = []
     for store in stores:
         count, attainment = found.get(store.id, (0, None))
@@ -339,16 +356,15 @@ def store_panel(data):
 def all_stores_panel(data, after=None, limit=None):
     """Every chosen store by code, `limit` a page after the code `after` (keyset; limit None:
     every store, for a download). Returns (panel, the next page's `after` or None)."""
-    query = select(Store.id, Store.code, Store.platform).where(Store.id.in_(data.store_ids())).order_by(Store.code)
+    query = (select(Store.id, Store.code, Store.platform).where(Store.id.in_(data.store_ids()))
+             .order_by(Store.code))
     if after:
         query = query.where(Store.code > after)
     found = [StoreRow(*row) for row in db.session.execute(query if limit is None else query.limit(limit + 1))]
     stores = found if limit is None else found[:limit]
     rows = store_rows(data, stores)
     following = stores[-1].code if limit is not None and len(found) > limit else None
-    shown = [row for row in rows if row["items"]]
-    return Panel("stores", _("All stores"), store_columns(), rows,
-                 attainment_spec(shown, "store", "items", _("%(weight)s items")),
+    return Panel("stores", _("Attainment by store"), store_columns(), rows,  # a table: every figure in view
                  note=_("GMV and ACoS for the period in the base currency, each store in full.")), following
 
 
@@ -509,8 +525,9 @@ def sql_movers(data, end):
     found = db.session.execute(select(ranked).where((ranked.c.high <= MOVERS) | (ranked.c.low <= MOVERS))).all()
     rows = []
     for row in found:
-        sums = {(row.id,): {measure: (Decimal(str(row.now)), 1, 0)}}, {(row.id,): {measure: (Decimal(str(row.before)), 1, 0)}}
-        rows.append(mover(data, StoreRow(row.id, row.code, row.platform), end, *sums))
+        now = {(row.id,): {measure: (Decimal(str(row.now)), 1, 0)}}
+        before = {(row.id,): {measure: (Decimal(str(row.before)), 1, 0)}}
+        rows.append(mover(data, StoreRow(row.id, row.code, row.platform), end, now, before))
     return [row for row in rows if row is not None]
 
 
@@ -642,10 +659,30 @@ def per_head_department_panel(data):
         if data.facts else set()
     groups = [(name, dept_id) for dept_id, name in data.departments if dept_id in owning]
     rows = per_head_rows(data, groups, heads, "department", shares)
+    rows, note = bounded_per_head(rows)
     return Panel("per_head_departments", _("Per-head efficiency by department"),
                  per_head_columns("department", _("Department")), rows, per_head_spec(rows, "department"),
                  note=_("Heads: active staff of the department today. Figures follow the shares its "
-                        "people own of each store."))
+                        "people own of each store.") + note)
+
+
+def bounded_per_head(rows):
+    """The month rows of the RANKED departments with the highest GMV per head over the period
+    (the months' figures added) and the RANKED with the lowest, when there are more than
+    2 x RANKED departments; with the note that says so."""
+    period = {}
+    for row in rows:
+        if row["gmv_per_head"] is not None:
+            period[row["department"]] = period.get(row["department"], Decimal(0)) + row["gmv_per_head"]
+    names = dict.fromkeys(row["department"] for row in rows)
+    departments = [{"department": name, "score": period.get(name)} for name in names]
+    kept, ranked = top_and_bottom(departments, lambda row: row["score"])
+    if not ranked:
+        return rows, ""
+    order = {row["department"]: n for n, row in enumerate(kept)}
+    rows = sorted((row for row in rows if row["department"] in order), key=lambda row: order[row["department"]])
+    return rows, " " + _("The %(n)s departments with the highest and the %(n)s with the lowest GMV per head "
+                         "over the period, of %(ranked)s with data.", n=RANKED, ranked=ranked)
 
 
 def per_head_platform_panel(data):

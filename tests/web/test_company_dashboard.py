@@ -184,14 +184,17 @@ def test_movers_and_freshness(org):
     assert imported["SHP-SG"] is None and imported["AMZ-US"] is not None
 
 
-def ranked_org(size):
+def ranked_org(size, departments=False):
     """`size` people, each owning one store R-01.. with a GMV item at 80,000 + 500 x n (n = 1..size):
-    2.5 x n points (threshold 80,000, target 100,000), none at risk."""
+    2.5 x n points (threshold 80,000, target 100,000), none at risk; the store sold 10 x n.
+    `departments`: each person alone in a department D-01.."""
     team = make_team(size=size)
     for n, person in enumerate(team.people, start=1):
+        if departments:
+            person.department = DepartmentFactory(name=f"D-{n:02d}")
         store = StoreFactory(code=f"R-{n:02d}")
         StoreOwnerFactory(store=store, person=person, share_pct=100)
-        fact(store, add_import(store, team.hr, date(2026, 10, 1 + n % 28)), "ordered_sales", "10",
+        fact(store, add_import(store, team.hr, date(2026, 10, 1 + n % 28)), "ordered_sales", str(10 * n),
              date(2026, 10, 1 + n % 28), currency="USD")
         item = metric_item(team.card(person))
         item.scope = [{"store_id": store.id, "share_pct": "100"}]
@@ -224,6 +227,21 @@ def test_the_store_panel_shows_the_highest_and_lowest_stores_and_the_rest_is_pag
     assert len(lasts) == company.STALEST and lasts == sorted(lasts)
     assert lasts[-1] <= min(date(2026, 10, 1 + n % 28) for n in range(1, 26) if
                             date(2026, 10, 1 + n % 28) not in lasts)
+
+
+def test_the_department_panels_show_the_highest_and_lowest_departments(app):
+    org = Org()
+    org.team = ranked_org(25, departments=True)
+    found = panels(org, ["departments", "per_head_departments"])
+    expected = [f"D-{n:02d}" for n in range(25, 15, -1)] + [f"D-{n:02d}" for n in range(10, 0, -1)]
+    assert [row["department"] for row in found["departments"].rows] == expected  # 2.5 x n points
+    assert "of 25 departments with points" in found["departments"].note
+    per_head = found["per_head_departments"]
+    assert list(dict.fromkeys(row["department"] for row in per_head.rows)) == expected  # 10 x n GMV, 1 head
+    assert {row["month"] for row in per_head.rows} == {"2026-10", "2026-11"}
+    assert by(per_head, "department")["D-25"]["gmv_per_head"] is None  # November: no data
+    assert [row["gmv_per_head"] for row in per_head.rows if row["month"] == "2026-10"][:2] == [D("250.00"), D("240.00")]
+    assert "of 25 with data" in per_head.note
 
 
 def test_the_all_stores_page_pages_by_code_with_and_without_htmx(app, browser):
