@@ -17,7 +17,7 @@ from functools import cached_property, partial
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, distinct, exists, func, literal, select, true
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from kpiapp import charts, presentation
@@ -189,6 +189,12 @@ class CompanyData:
         return query
 
 
+def as_float(column):
+    """A NUMERIC column as a float, to order by a quotient: SQLAlchemy casts a NUMERIC divisor to
+    the dividend's declared precision (weights are NUMERIC(6, 2): a sum of them may not fit)."""
+    return cast(column, Float)
+
+
 def points_of(item):
     return func.coalesce(item.final_points, item.computed_points)
 
@@ -299,7 +305,7 @@ def ranked_stores(data):
         return [], {}, 0
     limit = RANKED
     found = attainment_by_store(data).subquery("found")
-    score = found.c.weighted / found.c.weights
+    score = as_float(found.c.weighted) / as_float(found.c.weights)  # for ranking only: no NUMERIC(6, 2) cast
     ranked = (select(Store.id, Store.code, Store.platform, found.c["items"].label("item_count"), found.c.weighted,
                      found.c.weights,
                      func.row_number().over(order_by=(score.desc(), Store.code)).label("high"),
@@ -514,7 +520,7 @@ def sql_movers(data, end):
     measure = summed_measure(data, "gmv")
     weeks = ((end - timedelta(days=6), end), (end - timedelta(days=13), end - timedelta(days=7)))
     t = data.facts.store_totals(weeks, measure).subquery("totals")
-    change = (t.c.total_0 - t.c.total_1) / t.c.total_1
+    change = (as_float(t.c.total_0) - as_float(t.c.total_1)) / as_float(t.c.total_1)  # for ranking only
     ranked = (select(Store.id, Store.code, Store.platform, t.c.total_0.label("now"), t.c.total_1.label("before"),
                      func.row_number().over(order_by=(change.desc(), Store.code)).label("high"),
                      func.row_number().over(order_by=(change.asc(), Store.code.desc())).label("low"))
