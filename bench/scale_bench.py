@@ -72,6 +72,7 @@ def dashboard_pages(cycle_id):
     return {
         "team dashboard": ("boss", f"/dashboards/team?cycle={cycle_id}"),
         "company dashboard": ("hr", f"/dashboards/company?cycle={cycle_id}"),
+        "company, all stores": ("hr", f"/dashboards/company/stores?cycle={cycle_id}"),
         "store dashboards": ("hr", f"/dashboards/stores?cycle={cycle_id}"),
         "person dashboard": ("boss", f"/dashboards/person?cycle={cycle_id}"),
     }

@@ -17,7 +17,7 @@ from functools import cached_property, partial
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, distinct, exists, func, literal, select, true
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from kpiapp import charts, presentation
@@ -30,8 +30,8 @@ from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
-from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, Store, StoreOwner,
-                           User)
+from kpiapp.models import (Cycle, Department, FactDay, ImportRecord, Role, Scorecard, ScorecardItem, Store,
+                           StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
 from kpiapp.tracking.risk import item_risks, scope_stores, without_jit
@@ -48,6 +48,9 @@ PER_HEAD = (("gmv", N_("GMV"), "gmv"), ("units", N_("Units ordered"), "units"),
 PANELS = ("departments", "stores", "grades", *(f"trend_{key}" for key, _label, _metric in FAMILIES),
           "movers", "freshness", "per_head_departments", "per_head_platforms")
 MOVERS = 5
+RANKED = 10  # the store panel: this many highest and lowest stores by attainment
+STORE_PAGE = 50  # the all-stores page: stores a page
+STALEST = 10  # the freshness panel: the stores whose data is oldest
 ADDITIVE = ("money", "count")
 CENT = Decimal("0.01")
 
@@ -63,6 +66,14 @@ def company_panels(filters, cycle, keys, today=None):
     builders.update({f"trend_{key}": partial(trend_panel, key=key, label=label, metric=metric)
                      for key, label, metric in FAMILIES})
     return [builders[key](data) for key in PANELS if key in keys]
+
+
+def all_stores(filters, cycle, after=None, limit=None, today=None):
+    """(the all-stores panel, the next page's `after` or None): every chosen store by code,
+    `limit` a page after the code `after` (`all_stores_panel`)."""
+    data = CompanyData(filters, cycle, today or utc_today())
+    without_jit()
+    return all_stores_panel(data, after, limit)
 
 
 @dataclass
@@ -82,13 +93,20 @@ class CompanyData:
 
     @cached_property
     def stores(self):
-        f = self.filters
-        query = select(Store.id, Store.code, Store.platform).order_by(Store.code)
-        if f.platform:
-            query = query.where(Store.platform == f.platform)
-        if f.store:
-            query = query.where(Store.id == f.store)
-        return [StoreRow(*row) for row in db.session.execute(query)]
+        """Every chosen store [StoreRow] by code: O(stores), so only the Python fallbacks (a
+        period that takes the Python path, a GMV formula that is not one measure) read it."""
+        query = select(Store.id, Store.code, Store.platform).where(Store.id.in_(self.store_ids()))
+        return [StoreRow(*row) for row in db.session.execute(query.order_by(Store.code))]
+
+    @cached_property
+    def any_store(self):
+        return db.session.execute(select(exists(self.store_ids()))).scalar()
+
+    @cached_property
+    def platforms(self):
+        """The platforms of the chosen stores (one query)."""
+        return db.session.execute(select(Store.platform).where(Store.id.in_(self.store_ids())).distinct()
+                                  .order_by(Store.platform)).scalars().all()
 
     @cached_property
     def departments(self):
@@ -98,10 +116,14 @@ class CompanyData:
         return db.session.execute(query).all()
 
     @cached_property
-    def at_risk(self):
-        """{store id: metric items naming it that are at risk} (kpiapp.tracking.risk: the
-        forecast misses the threshold, or the target without one; counted in SQL)."""
-        if self.cycle is None:
+    def named(self):
+        return named_items(self)
+
+    def at_risk_of(self, ids):
+        """{store id: metric items naming it that are at risk} of the stores `ids`
+        (kpiapp.tracking.risk: the forecast misses the threshold, or the target without one;
+        counted in SQL)."""
+        if self.cycle is None or not ids:
             return {}
         risks = item_risks(self.latest_cards(Scorecard.id), self.cycle, self.today).subquery("risks")
         item = ScorecardItem
@@ -109,7 +131,12 @@ class CompanyData:
         return dict(db.session.execute(
             select(store, func.count(distinct(item.id))).select_from(risks)
             .join(item, item.id == risks.c.item_id).join(entries, true())
-            .where(risks.c.at_risk).group_by(store)).all())
+            .where(risks.c.at_risk, store.in_(ids)).group_by(store)).all())
+
+    def facts_of(self, ids):
+        """FactSums of the stores `ids` only (for a table of a few stores)."""
+        return FactSums(self.first, self.last, select(Store.id).where(Store.id.in_(ids)), self.facts.measures,
+                        current_app.config["BASE_CURRENCY"])
 
     @cached_property
     def targets(self):
@@ -123,7 +150,7 @@ class CompanyData:
     def facts(self):
         """The period's fact groups of the chosen stores for every measure the panels use,
         summed by the database on demand (`fact_sums.FactSums`); None without stores or days."""
-        if not self.stores or self.first > self.last:
+        if self.first > self.last or not self.any_store:
             return None
         measures = {m for _definition, _formula, names in self.formulas.values() for m in names}
         return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"])
@@ -160,6 +187,12 @@ class CompanyData:
         if self.filters.department:
             query = query.where(User.department_id == self.filters.department)
         return query
+
+
+def as_float(column):
+    """A NUMERIC column as a float, to order by a quotient: SQLAlchemy casts a NUMERIC divisor to
+    the dividend's declared precision (weights are NUMERIC(6, 2): a sum of them may not fit)."""
+    return cast(column, Float)
 
 
 def points_of(item):
@@ -201,13 +234,29 @@ def department_panel(data):
     found = department_attainment(data)
     rows = [{"department": name, "people": found[dept_id][0], "with_data": found[dept_id][1],
              "attainment": found[dept_id][2]} for dept_id, name in data.departments if dept_id in found]
+    rows, ranked = top_and_bottom(rows, lambda row: row["attainment"])
+    note = _("Weight-averaged points of the items that have points so far; lower-is-better "
+             "metrics are already reversed in the points.")
+    if ranked:
+        note = _("The %(n)s departments with the highest and the %(n)s with the lowest attainment, of "
+                 "%(ranked)s departments with points.", n=RANKED, ranked=ranked) + " " + note
     columns = [Column("department", _("Department")), Column("people", _("People"), "count"),
                Column("with_data", _("People with data"), "count"),
                Column("attainment", _("Attainment (points, 100 = target)"), "points")]
     return Panel("departments", _("Attainment by department"), columns, rows,
-                 attainment_spec(rows, "department", "people", _("%(weight)s people")),
-                 note=_("Weight-averaged points of the items that have points so far; lower-is-better "
-                        "metrics are already reversed in the points."))
+                 attainment_spec(rows, "department", "people", _("%(weight)s people")), note=note)
+
+
+def top_and_bottom(rows, score):
+    """(rows, None) when there are at most 2 x RANKED rows; else (the RANKED rows with the highest
+    `score` and the RANKED with the lowest, best first, rows without a score left out, the number
+    of rows with one), so a table of departments is bounded whatever the number of teams."""
+    if len(rows) <= 2 * RANKED:
+        return rows, None
+    scored = sorted((row for row in rows if score(row) is not None), key=lambda row: -score(row))
+    if len(scored) <= 2 * RANKED:
+        return scored, len(scored)
+    return scored[:RANKED] + scored[-RANKED:], len(scored)
 
 
 def attainment_spec(rows, key, count_key, count_label):
@@ -217,44 +266,112 @@ def attainment_spec(rows, key, count_key, count_label):
     return charts.points_bars([(row[key], row["attainment"], row[count_key]) for row in rows], labels)
 
 
-def store_attainment(data):
-    """{store id: (metric items, attainment or None)}: one grouped query over the cycle's
-    metric items and the stores their scopes name (an item naming a store twice counts once)."""
-    if data.cycle is None:
+def store_attainment(data, ids):
+    """{store id: (metric items, attainment or None)} of the stores `ids`: one grouped query over
+    the cycle's metric items and the stores their scopes name (an item naming a store twice
+    counts once)."""
+    if data.cycle is None or not ids:
         return {}
-    item = ScorecardItem
-    entries, store = scope_stores(item.scope)
-    named = (data.latest_cards(item.id.label("item_id"), store.label("store_id"), points_of(item).label("points"),
-                               item.weight.label("weight"))
-             .join(item, item.scorecard_id == Scorecard.id).join(entries, true())
-             .where(item.kind == ItemKind.metric).distinct().subquery("named"))
+    rows = db.session.execute(attainment_by_store(data).where(data.named.c.store_id.in_(ids))).all()
+    return {store_id: (count, average(weighted, weights)) for store_id, count, weighted, weights in rows}
+
+
+def attainment_by_store(data):
+    """SELECT (store_id, items, Σ points × weight, Σ weight) grouped by store."""
+    named = data.named
     scored = case((named.c.points.is_not(None), named.c.weight))
     weighted, weights = func.sum(named.c.points * scored), func.sum(scored)
     if db.session.get_bind().dialect.name == "sqlite":  # NUMERIC is a float there: back to exact places
         weighted, weights = func.round(weighted, 4), func.round(weights, 2)
-    rows = db.session.execute(select(named.c.store_id, func.count(), weighted, weights)
-                              .group_by(named.c.store_id)).all()
-    return {store_id: (count, average(weighted, weights)) for store_id, count, weighted, weights in rows}
+    return select(named.c.store_id, func.count().label("items"), weighted.label("weighted"),
+                  weights.label("weights")).group_by(named.c.store_id)
 
 
-def store_panel(data):
-    found = store_attainment(data)
-    sums = data.facts.sums(("store",), measures=data.measures("gmv", "acos")) if data.facts else {}
+def named_items(data):
+    """The cycle's latest metric items, one row per store their scope names (a subquery)."""
+    item = ScorecardItem
+    entries, store = scope_stores(item.scope)
+    return (data.latest_cards(item.id.label("item_id"), store.label("store_id"), points_of(item).label("points"),
+                              item.weight.label("weight"))
+            .join(item, item.scorecard_id == Scorecard.id).join(entries, true())
+            .where(item.kind == ItemKind.metric).distinct().subquery("named"))
+
+
+def ranked_stores(data):
+    """([StoreRow] of the RANKED chosen stores with the highest attainment, then the RANKED
+    with the lowest (best first; each store once), {store id: (items, attainment)} of those, the
+    number of stores with attainment): one query, ranked by the database (ties by store code)."""
+    if data.cycle is None:
+        return [], {}, 0
+    limit = RANKED
+    found = attainment_by_store(data).subquery("found")
+    score = as_float(found.c.weighted) / as_float(found.c.weights)  # for ranking only: no NUMERIC(6, 2) cast
+    ranked = (select(Store.id, Store.code, Store.platform, found.c["items"].label("item_count"), found.c.weighted,
+                     found.c.weights,
+                     func.row_number().over(order_by=(score.desc(), Store.code)).label("high"),
+                     func.row_number().over(order_by=(score.asc(), Store.code.desc())).label("low"),
+                     func.count().over().label("ranked"))
+              .join(found, found.c.store_id == Store.id)
+              .where(Store.id.in_(data.store_ids()), found.c.weights.is_not(None), found.c.weights != 0)
+              .subquery("ranked"))
+    rows = db.session.execute(select(ranked).where((ranked.c.high <= limit) | (ranked.c.low <= limit))
+                              .order_by(ranked.c.high)).all()
+    attainment = {row.id: (row.item_count, average(row.weighted, row.weights)) for row in rows}
+    return [StoreRow(row.id, row.code, row.platform) for row in rows], attainment, (rows[0].ranked if rows else 0)
+
+
+def store_rows(data, stores, found=None):
+    """The store table's rows of `stores` [StoreRow], in that order: the items, items at risk and
+    attainment grouped in SQL (`found`: {store id: (items, attainment)} already read), GMV and
+    ACoS summed by the database over these stores only."""
+    ids = [store.id for store in stores]
+    found, risky = store_attainment(data, ids) if found is None else found, data.at_risk_of(ids)
+    facts = data.facts_of(ids) if ids and data.facts else None
+    sums = facts.sums(("store",), measures=data.measures("gmv", "acos")) if facts else {}
     rows = []
-    for store in data.stores:
+    for store in stores:
         count, attainment = found.get(store.id, (0, None))
         mine = sums.get((store.id,), {})
-        rows.append({"store": store.code, "items": count, "at_risk": data.at_risk.get(store.id, 0),
+        rows.append({"store": store.code, "items": count, "at_risk": risky.get(store.id, 0),
                      "attainment": attainment,
                      "gmv": rounded(data.figure("gmv", mine, data.first, data.last), "money"),
                      "acos": rounded(data.figure("acos", mine, data.first, data.last), "fraction")})
-    columns = [Column("store", _("Store")), Column("items", _("KPI items on the store"), "count"),
-               Column("at_risk", _("Items at risk"), "count"), Column("attainment", _("Attainment (points, 100 = target)"), "points"),
-               Column("gmv", _("GMV"), "money"), Column("acos", _("ACoS"), "fraction")]
-    shown = [row for row in rows if row["items"]]
-    return Panel("stores", _("Attainment by store"), columns, rows,
-                 attainment_spec(shown, "store", "items", _("%(weight)s items")),
-                 note=_("GMV and ACoS for the period in the base currency, each store in full."))
+    return rows
+
+
+def store_columns():
+    return [Column("store", _("Store")), Column("items", _("KPI items on the store"), "count"),
+            Column("at_risk", _("Items at risk"), "count"),
+            Column("attainment", _("Attainment (points, 100 = target)"), "points"),
+            Column("gmv", _("GMV"), "money"), Column("acos", _("ACoS"), "fraction")]
+
+
+def store_panel(data):
+    """The stores with the highest and the lowest attainment (RANKED of each): a bounded table
+    whatever the number of stores; every store is on the all-stores page (`all_stores_panel`)."""
+    stores, found, ranked = ranked_stores(data)
+    rows = store_rows(data, stores, found)
+    note = _("GMV and ACoS for the period in the base currency, each store in full.")
+    if ranked > len(rows):
+        note = _("The %(n)s stores with the highest and the %(n)s with the lowest attainment, of %(ranked)s "
+                 "stores with points.", n=RANKED, ranked=ranked) + " " + note
+    return Panel("stores", _("Attainment by store"), store_columns(), rows,
+                 attainment_spec(rows, "store", "items", _("%(weight)s items")), note=note)
+
+
+def all_stores_panel(data, after=None, limit=None):
+    """Every chosen store by code, `limit` a page after the code `after` (keyset; limit None:
+    every store, for a download). Returns (panel, the next page's `after` or None)."""
+    query = (select(Store.id, Store.code, Store.platform).where(Store.id.in_(data.store_ids()))
+             .order_by(Store.code))
+    if after:
+        query = query.where(Store.code > after)
+    found = [StoreRow(*row) for row in db.session.execute(query if limit is None else query.limit(limit + 1))]
+    stores = found if limit is None else found[:limit]
+    rows = store_rows(data, stores)
+    following = stores[-1].code if limit is not None and len(found) > limit else None
+    return Panel("stores", _("Attainment by store"), store_columns(), rows,  # a table: every figure in view
+                 note=_("GMV and ACoS for the period in the base currency, each store in full.")), following
 
 
 # ---- grades of the last locked cycle -----------------------------------------------------
@@ -367,22 +484,57 @@ def weekly_sums(data):
 # ---- movers --------------------------------------------------------------------------------
 
 def movers_panel(data):
-    """Stores by the change of the last 7 days' GMV with data against the 7 days before."""
+    """Stores by the change of the last 7 days' GMV with data against the 7 days before: the
+    MOVERS most risen and most fallen, ranked by the database when GMV is one summed measure."""
     columns = [Column("store", _("Store")), Column("now", _("GMV, last 7 days"), "money"),
                Column("before", _("GMV, the 7 days before"), "money"),
                Column("change", _("Change"), "fraction")]
     end = newest_day(data, "gmv")
-    gmv = data.measures("gmv")
-    now = data.facts.sums(("store",), (end - timedelta(days=6), end), measures=gmv) if end else {}
-    before = data.facts.sums(("store",), (end - timedelta(days=13), end - timedelta(days=7)), measures=gmv) \
-        if end else {}
-    rows = [row for row in (mover(data, store, end, now, before) for store in data.stores if end)
-            if row is not None]
+    rows = (sql_movers(data, end) if summed_measure(data, "gmv") else python_movers(data, end)) if end else []
     rows.sort(key=lambda row: (-row["change"], row["store"]))
     top = rows[:MOVERS]
     shown = top + [row for row in rows[::-1][:MOVERS] if row not in top][::-1]
     note = _("Week ending %(day)s.", day=end.isoformat()) if end else ""
     return Panel("movers", _("Top and bottom movers"), columns, shown, note=note)
+
+
+def summed_measure(data, metric):
+    """The base measure whose sum is `metric` (its formula is that measure alone), else None;
+    None too when the period's rows are made in Python (`FactSums.rows`)."""
+    definition, _formula, measures = data.formulas[metric]
+    if data.facts.rows is None and len(measures) == 1 and definition.formula.strip() == measures[0]:
+        return measures[0]
+    return None
+
+
+def python_movers(data, end):
+    gmv = data.measures("gmv")
+    now = data.facts.sums(("store",), (end - timedelta(days=6), end), measures=gmv)
+    before = data.facts.sums(("store",), (end - timedelta(days=13), end - timedelta(days=7)), measures=gmv)
+    return [row for row in (mover(data, store, end, now, before) for store in data.stores) if row is not None]
+
+
+def sql_movers(data, end):
+    """The candidates: the MOVERS stores with the largest and the smallest change, ranked by the
+    database on the summed measure (one query); the rows computed as `mover` computes them."""
+    measure = summed_measure(data, "gmv")
+    weeks = ((end - timedelta(days=6), end), (end - timedelta(days=13), end - timedelta(days=7)))
+    t = data.facts.store_totals(weeks, measure).subquery("totals")
+    change = (as_float(t.c.total_0) - as_float(t.c.total_1)) / as_float(t.c.total_1)  # for ranking only
+    ranked = (select(Store.id, Store.code, Store.platform, t.c.total_0.label("now"), t.c.total_1.label("before"),
+                     func.row_number().over(order_by=(change.desc(), Store.code)).label("high"),
+                     func.row_number().over(order_by=(change.asc(), Store.code.desc())).label("low"))
+              .join(t, t.c.store_id == Store.id)
+              .where(t.c.groups_0 > 0, t.c.groups_1 > 0, t.c.missing_0 == 0, t.c.missing_1 == 0,
+                     t.c.total_0.is_not(None), t.c.total_1 != 0)
+              .subquery("ranked"))
+    found = db.session.execute(select(ranked).where((ranked.c.high <= MOVERS) | (ranked.c.low <= MOVERS))).all()
+    rows = []
+    for row in found:
+        now = {(row.id,): {measure: (Decimal(str(row.now)), 1, 0)}}
+        before = {(row.id,): {measure: (Decimal(str(row.before)), 1, 0)}}
+        rows.append(mover(data, StoreRow(row.id, row.code, row.platform), end, now, before))
+    return [row for row in rows if row is not None]
 
 
 def mover(data, store, end, now_sums, before_sums):
@@ -403,25 +555,42 @@ def newest_day(data, metric):
 # ---- freshness -----------------------------------------------------------------------------
 
 def freshness_panel(data):
-    """Each store's last day of data in the period (from the facts already loaded) and its
-    newest committed import (one grouped query)."""
+    """The STALEST chosen stores by the last day of data in the period (no data first), with
+    their newest committed import: ordered and cut by the database, so the table is bounded
+    whatever the number of stores (two queries)."""
+    rows = [{"store": code, "platform": platform_name(platform), "last": last,
+             "days": None if last is None else (data.today - last).days, "imported": None, "id": store_id}
+            for store_id, code, platform, last in stalest_stores(data)]
     r = ImportRecord
     imported = dict(db.session.execute(
         select(r.store_id, func.max(r.created_at))
-        .where(r.status == ImportStatus.committed, r.kind == ImportKind.facts, r.store_id.is_not(None))
-        .group_by(r.store_id)).all())
-    last_days = data.facts.last_days() if data.facts else {}
-    rows = []
-    for store in data.stores:
-        last = last_days.get(store.id)
-        rows.append({"store": store.code, "platform": platform_name(store.platform), "last": last,
-                     "days": None if last is None else (data.today - last).days,
-                     "imported": imported[store.id].date() if imported.get(store.id) else None})
-    rows.sort(key=lambda row: (row["last"] is not None, row["last"] or date.min, row["store"]))
+        .where(r.status == ImportStatus.committed, r.kind == ImportKind.facts,
+               r.store_id.in_([row["id"] for row in rows]))
+        .group_by(r.store_id)).all()) if rows else {}
+    for row in rows:
+        found = imported.get(row.pop("id"))
+        row["imported"] = found.date() if found else None
     columns = [Column("store", _("Store")), Column("platform", _("Platform")), Column("last", _("Last data")),
                Column("days", _("Days ago"), "count"), Column("imported", _("Last import"))]
     return Panel("freshness", _("Data freshness"), columns, rows,
-                 note=_("The last day each store's data covers in this period; oldest first."))
+                 note=_("The %(n)s stores whose data in this period is oldest (no data first); the store "
+                        "dashboards list gives every store's latest data.", n=STALEST))
+
+
+def stalest_stores(data):
+    """[(store id, code, platform, last day or None)] of the STALEST chosen stores whose groups
+    in the period end earliest (as PeriodFacts.rows, before picking), no data first (one query)."""
+    query = select(Store.id, Store.code, Store.platform)
+    if data.facts is not None:
+        d = aliased(FactDay)
+        last = (select(d.store_id, func.max(d.period_end).label("last")).where(*data.facts.within(d))
+                .group_by(d.store_id).subquery("last_days"))
+        query = query.add_columns(last.c.last).outerjoin(last, last.c.store_id == Store.id) \
+            .order_by(last.c.last.is_not(None), last.c.last)
+    else:
+        query = query.add_columns(literal(None))
+    query = query.where(Store.id.in_(data.store_ids())).order_by(Store.code).limit(STALEST)
+    return db.session.execute(query).all()
 
 
 # ---- per-head efficiency (人效) -----------------------------------------------------------
@@ -496,10 +665,30 @@ def per_head_department_panel(data):
         if data.facts else set()
     groups = [(name, dept_id) for dept_id, name in data.departments if dept_id in owning]
     rows = per_head_rows(data, groups, heads, "department", shares)
+    rows, note = bounded_per_head(rows)
     return Panel("per_head_departments", _("Per-head efficiency by department"),
                  per_head_columns("department", _("Department")), rows, per_head_spec(rows, "department"),
                  note=_("Heads: active staff of the department today. Figures follow the shares its "
-                        "people own of each store."))
+                        "people own of each store.") + note)
+
+
+def bounded_per_head(rows):
+    """The month rows of the RANKED departments with the highest GMV per head over the period
+    (the months' figures added) and the RANKED with the lowest, when there are more than
+    2 x RANKED departments; with the note that says so."""
+    period = {}
+    for row in rows:
+        if row["gmv_per_head"] is not None:
+            period[row["department"]] = period.get(row["department"], Decimal(0)) + row["gmv_per_head"]
+    names = dict.fromkeys(row["department"] for row in rows)
+    departments = [{"department": name, "score": period.get(name)} for name in names]
+    kept, ranked = top_and_bottom(departments, lambda row: row["score"])
+    if not ranked:
+        return rows, ""
+    order = {row["department"]: n for n, row in enumerate(kept)}
+    rows = sorted((row for row in rows if row["department"] in order), key=lambda row: order[row["department"]])
+    return rows, " " + _("The %(n)s departments with the highest and the %(n)s with the lowest GMV per head "
+                         "over the period, of %(ranked)s with data.", n=RANKED, ranked=ranked)
 
 
 def per_head_platform_panel(data):
@@ -509,7 +698,7 @@ def per_head_platform_panel(data):
         .where(staff()).group_by(Store.platform)).all())
     shares = select(Store.id.label("store_id"), Store.platform.label("group_id"), literal(1).label("share")) \
         .where(Store.id.in_(data.store_ids()))
-    groups = [(platform_name(platform), platform) for platform in sorted({store.platform for store in data.stores})]
+    groups = [(platform_name(platform), platform) for platform in data.platforms]
     rows = per_head_rows(data, groups, heads, "platform", shares)
     return Panel("per_head_platforms", _("Per-head efficiency by platform"),
                  per_head_columns("platform", _("Platform")), rows, per_head_spec(rows, "platform"),

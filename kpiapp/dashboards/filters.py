@@ -21,6 +21,8 @@ LABELS = {"cycle": N_("Cycle"), "period": N_("Period"), "department": N_("Depart
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 PLATFORMS = tuple(p.value for p in Platform)
 RECENT_CYCLES = 24
+STORE_OPTIONS = 200  # more visible stores than this: the bar asks for a store code, not a <select>
+STORE_CODE = re.compile(r"^[^\s<>\"'&]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Filters:
     platform: str | None = None
     store: int | None = None
     ignored: tuple = field(default=(), compare=False)
+    store_code: str | None = field(default=None, compare=False)  # typed in the bar; `within` resolves it
 
     @classmethod
     def from_args(cls, args):
@@ -44,6 +47,12 @@ class Filters:
                 ignored.append(name)
             else:
                 values[name] = value
+        code = (args.get("store_code") or "").strip()
+        if code and "store" not in values:
+            if STORE_CODE.match(code):
+                values["store_code"] = code
+            else:
+                ignored.append("store")
         return cls(**values, ignored=tuple(ignored))
 
     def query(self, **changes):
@@ -53,7 +62,12 @@ class Filters:
 
     def within(self, offered):
         """These filters with any department or store this user was not offered dropped
-        (and named in `ignored`): a shared link never widens what the reader may see."""
+        (and named in `ignored`): a shared link never widens what the reader may see. A typed
+        store code becomes the offered store's id."""
+        if self.store_code is not None:
+            found = [value for value, code in offered["stores"] if code == self.store_code]
+            return replace(self, store=found[0] if found else None, store_code=None,
+                           ignored=self.ignored + (() if found else ("store",))).within(offered)
         drops = {name: None for name, key in (("department", "departments"), ("store", "stores"))
                  if getattr(self, name) is not None
                  and getattr(self, name) not in {value for value, _label in offered[key]}}
@@ -78,22 +92,36 @@ def read(name, text):
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
-def choices(user):
+def choices(user, wanted=None):
     """What the filter bar offers this user, each list narrowed by the policy module:
-    {"cycles": [(id, name)], "departments": [(id, name)], "platforms": [str], "stores": [(id, code)]}.
-    Four queries whatever the org size (plus the policy's own)."""
+    {"cycles": [(id, name)], "departments": [(id, name)], "platforms": [str], "stores": [(id, code)],
+    "store_field": bool}. With more than STORE_OPTIONS visible stores the bar has a store code
+    field instead of a list (its bytes do not grow with the stores), and "stores" holds only
+    the store `wanted` (Filters) names, if visible. Four or five queries whatever the org size
+    (plus the policy's own)."""
     cycles = db.session.execute(
         select(Cycle.id, Cycle.name).where(policy.visible_cycles_filter(user))
         .order_by(Cycle.period_start.desc(), Cycle.id.desc()).limit(RECENT_CYCLES)).all()
     departments = db.session.execute(
         select(Department.id, Department.name).where(policy.visible_departments_filter(user))
         .order_by(Department.name, Department.id)).all()
-    stores = db.session.execute(
-        select(Store.id, Store.code, Store.platform).where(policy.visible_stores_filter(user))
-        .order_by(Store.code)).all()
-    return {"cycles": cycles, "departments": departments,
-            "platforms": sorted({platform for _id, _code, platform in stores}),
-            "stores": [(store_id, code) for store_id, code, _platform in stores]}
+    visible = select(Store.id, Store.code).where(policy.visible_stores_filter(user))
+    stores = db.session.execute(visible.order_by(Store.code).limit(STORE_OPTIONS + 1)).all()
+    platforms = db.session.execute(select(Store.platform).where(policy.visible_stores_filter(user)).distinct()
+                                   .order_by(Store.platform)).scalars().all()
+    field = len(stores) > STORE_OPTIONS
+    if field:
+        stores = wanted_store(visible, wanted)
+    return {"cycles": cycles, "departments": departments, "platforms": [str(p) for p in platforms],
+            "stores": [(store_id, code) for store_id, code in stores], "store_field": field}
+
+
+def wanted_store(visible, wanted):
+    """[(id, code)] of the visible store that `wanted` names by id or typed code (one query), else []."""
+    if wanted is None or (wanted.store is None and wanted.store_code is None):
+        return []
+    which = Store.id == wanted.store if wanted.store is not None else Store.code == wanted.store_code
+    return db.session.execute(visible.where(which).limit(1)).all()
 
 
 def current_cycle(filters, offered):

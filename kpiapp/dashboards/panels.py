@@ -41,6 +41,7 @@ class Panel:
     spec: dict | None = None
     links: dict[str, Any] = field(default_factory=dict)  # {row index: url} for the first cell
     note: str = ""
+    more: tuple[str, str] | None = None  # (url, label): a link under the table to the whole list
 
     def header(self):
         return [column.label for column in self.columns]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kpiapp.appraisal import services as appraisal
 from kpiapp.dashboards import company
+from kpiapp.dashboards import filters as dashboard_filters
 from kpiapp.dashboards import services as settings
 from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
@@ -125,9 +126,20 @@ def test_store_figures_convert_each_day_and_recompute_acos_from_sums(org):
     assert (rows["AMZ-US"]["at_risk"], rows["AMZ-DE"]["at_risk"]) == (1, 0)
     assert rows["AMZ-US"]["gmv"] == D("1900") and rows["AMZ-DE"]["gmv"] == D("350.00")  # 100 x 1.10 + 200 x 1.20
     assert rows["AMZ-US"]["acos"] == D("0.2")  # (30 + 10) / (120 + 80), not the mean of 0.25 and 0.125
-    assert rows["SHP-SG"] == {"store": "SHP-SG", "items": 0, "at_risk": 0, "attainment": None, "gmv": None,
-                              "acos": None}
-    assert panels(org, ["stores"])["stores"].cells("en")[2][1:] == ["0", "0", "—", "—", "—"]
+    assert list(rows) == ["AMZ-DE", "AMZ-US"]  # by attainment; SHP-SG has no item, so no attainment
+    everything = all_stores(org)
+    assert [row["store"] for row in everything.rows] == ["AMZ-DE", "AMZ-US", "SHP-SG"]  # by code
+    assert everything.rows[:2] == [rows["AMZ-DE"], rows["AMZ-US"]]
+    assert everything.rows[2] == {"store": "SHP-SG", "items": 0, "at_risk": 0, "attainment": None, "gmv": None,
+                                  "acos": None}
+    assert everything.cells("en")[2][1:] == ["0", "0", "—", "—", "—"]
+
+
+def all_stores(org, after=None, limit=None, **filters):
+    with current_app.test_request_context():
+        panel, _next = company.all_stores(Filters(cycle=org.team.cycle.id, **filters), org.team.cycle, after, limit,
+                                          today=TODAY)
+    return panel
 
 
 def test_per_head_follows_shares_and_counts_active_staff(org):
@@ -170,6 +182,97 @@ def test_movers_and_freshness(org):
         [("SHP-SG", None, None), ("AMZ-DE", date(2026, 10, 12), 49), ("AMZ-US", date(2026, 11, 10), 20)]
     imported = {r["store"]: r["imported"] for r in found["freshness"].rows}
     assert imported["SHP-SG"] is None and imported["AMZ-US"] is not None
+
+
+def ranked_org(size, departments=False):
+    """`size` people, each owning one store R-01.. with a GMV item at 80,000 + 500 x n (n = 1..size):
+    2.5 x n points (threshold 80,000, target 100,000), none at risk; the store sold 10 x n.
+    `departments`: each person alone in a department D-01.."""
+    team = make_team(size=size)
+    for n, person in enumerate(team.people, start=1):
+        if departments:
+            person.department = DepartmentFactory(name=f"D-{n:02d}")
+        store = StoreFactory(code=f"R-{n:02d}")
+        StoreOwnerFactory(store=store, person=person, share_pct=100)
+        fact(store, add_import(store, team.hr, date(2026, 10, 1 + n % 28)), "ordered_sales", str(10 * n),
+             date(2026, 10, 1 + n % 28), currency="USD")
+        item = metric_item(team.card(person))
+        item.scope = [{"store_id": store.id, "share_pct": "100"}]
+        appraisal.set_actual(item, str(80000 + 500 * n), date(2026, 11, 10), {"source": "test"})
+    db.session.commit()
+    return team
+
+
+def test_the_store_panel_shows_the_highest_and_lowest_stores_and_the_rest_is_paged(app):
+    team = ranked_org(25)
+    org = Org()
+    org.team = team
+    found = panels(org, ["stores", "freshness"])
+    stores = [row["store"] for row in found["stores"].rows]
+    expected = [f"R-{n:02d}" for n in range(25, 15, -1)] + [f"R-{n:02d}" for n in range(10, 0, -1)]
+    assert stores == expected  # best first: the 10 highest, then the 10 lowest; R-11..R-15 left out
+    assert [row["attainment"] for row in found["stores"].rows] == \
+        sorted((row["attainment"] for row in found["stores"].rows), reverse=True)
+    assert "of 25 stores with points" in found["stores"].note
+    all_rows = all_stores(org).rows
+    assert [row["store"] for row in all_rows] == [f"R-{n:02d}" for n in range(1, 26)]
+    assert {row["store"]: row for row in all_rows}["R-25"] == found["stores"].rows[0]
+    with current_app.test_request_context():
+        first, after = company.all_stores(Filters(cycle=team.cycle.id), team.cycle, None, 10, today=TODAY)
+        last, end = company.all_stores(Filters(cycle=team.cycle.id), team.cycle, "R-20", 10, today=TODAY)
+    assert ([row["store"] for row in first.rows], after) == ([f"R-{n:02d}" for n in range(1, 11)], "R-10")
+    assert ([row["store"] for row in last.rows], end) == ([f"R-{n:02d}" for n in range(21, 26)], None)
+    # freshness: the stalest 10 of 25, oldest first (R-28 would be 10-01; R-27 is 10-28 ...)
+    lasts = [row["last"] for row in found["freshness"].rows]
+    assert len(lasts) == company.STALEST and lasts == sorted(lasts)
+    assert lasts[-1] <= min(date(2026, 10, 1 + n % 28) for n in range(1, 26) if
+                            date(2026, 10, 1 + n % 28) not in lasts)
+
+
+def test_the_department_panels_show_the_highest_and_lowest_departments(app):
+    org = Org()
+    org.team = ranked_org(25, departments=True)
+    found = panels(org, ["departments", "per_head_departments"])
+    expected = [f"D-{n:02d}" for n in range(25, 15, -1)] + [f"D-{n:02d}" for n in range(10, 0, -1)]
+    assert [row["department"] for row in found["departments"].rows] == expected  # 2.5 x n points
+    assert "of 25 departments with points" in found["departments"].note
+    per_head = found["per_head_departments"]
+    assert list(dict.fromkeys(row["department"] for row in per_head.rows)) == expected  # 10 x n GMV, 1 head
+    assert {row["month"] for row in per_head.rows} == {"2026-10", "2026-11"}
+    assert by(per_head, "department")["D-25"]["gmv_per_head"] is None  # November: no data
+    assert [row["gmv_per_head"] for row in per_head.rows if row["month"] == "2026-10"][:2] == [D("250.00"), D("240.00")]
+    assert "of 25 with data" in per_head.note
+
+
+def test_the_all_stores_page_pages_by_code_with_and_without_htmx(app, browser):
+    team = ranked_org(55)
+    hr = browser(team.hr)
+    html = hr.page(f"/dashboards/company?cycle={team.cycle.id}")
+    assert f'href="/dashboards/company/stores?cycle={team.cycle.id}"' in html
+    html = hr.page(f"/dashboards/company/stores?cycle={team.cycle.id}")
+    table = html[html.index('id="panel-stores"'):]
+    assert "R-01" in table and "R-50" in table and "R-51" not in table
+    assert f'href="/dashboards/company/stores?after=R-50&amp;cycle={team.cycle.id}"' in html
+    assert 'hx-target="#dashboard-body"' in html and "<html" in html
+    fragment = hr.get(f"/dashboards/company/stores?after=R-50&cycle={team.cycle.id}", htmx=True)
+    text = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in text
+    assert "R-51" in text and "R-55" in text and "R-50" not in text and 'rel="next"' not in text
+    assert browser(team.people[0]).get("/dashboards/company/stores").status_code == 404  # nothing public
+    settings.set_public("company", "stores", True, team.hr)
+    db.session.commit()
+    assert browser(team.people[0]).get("/dashboards/company/stores").status_code == 200
+    assert browser(ClientUserFactory()).get("/dashboards/company/stores").status_code == 403
+
+
+def test_a_store_code_past_the_list_picks_one_store_and_an_unknown_one_is_ignored(org, browser, monkeypatch):
+    monkeypatch.setattr(dashboard_filters, "STORE_OPTIONS", 2)
+    hr = browser(org.team.hr)
+    one = hr.page(f"/dashboards/company/stores?store_code=AMZ-DE&cycle={org.team.cycle.id}")
+    table = one[one.index('id="panel-stores"'):]
+    assert "AMZ-DE" in table and "AMZ-US" not in table and "<select name=\"store\">" not in one
+    unknown = hr.page(f"/dashboards/company/stores?store_code=NOPE&cycle={org.team.cycle.id}")
+    assert "were ignored: Store" in unknown and "AMZ-US" in unknown[unknown.index('id="panel-stores"'):]
 
 
 def test_grades_of_the_last_locked_cycle_match_the_cycle_distribution(app):
@@ -220,13 +323,17 @@ def test_downloads_csv_and_xlsx(org, browser):
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     lines = response.get_data().decode("utf-8-sig").splitlines()
     assert lines[0] == 'Store,KPI items on the store,Items at risk,"Attainment (points, 100 = target)",GMV,ACoS'
+    assert lines[1:] == ["AMZ-DE,1,0,110,350,", "AMZ-US,2,1,55,1900,0.2"]  # the ranked stores shown
+    response = hr.get(f"/dashboards/company/stores?cycle={org.team.cycle.id}&after=AMZ-US&download=stores&format=csv")
+    lines = response.get_data().decode("utf-8-sig").splitlines()  # every store, whatever the page
+    assert [line.split(",")[0] for line in lines[1:]] == ["AMZ-DE", "AMZ-US", "SHP-SG"]
     assert "SHP-SG,0,0,,," in lines
     response = hr.get(f"/dashboards/company?cycle={org.team.cycle.id}&download=per_head_platforms&format=xlsx")
     rows = list(load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("Platform", "Month", "Heads")
 
 
-def test_the_page_reads_in_chinese_and_english(org, browser):
+def test_the_page_reads_in_chinese_and_english(org, browser, monkeypatch):
     hr = browser(org.team.hr)
     english = hr.page("/dashboards/company")
     assert "Attainment by department" in english and "Data freshness" in english
@@ -235,8 +342,15 @@ def test_the_page_reads_in_chinese_and_english(org, browser):
     chinese = browser(org.team.hr).page("/dashboards/company")
     for words in ("按部门的达成度", "数据新鲜度", "按平台的人效", "上一个已锁定周期的等级分布"):
         assert words in chinese
-    for words in ("Attainment by", "Data freshness", "per head", "Top and bottom movers"):
+    for words in ("Attainment by", "Data freshness", "per head", "Top and bottom movers", "All stores"):
         assert words not in chinese
+    assert "全部店铺" in chinese
+    monkeypatch.setattr(dashboard_filters, "STORE_OPTIONS", 2)  # three stores: a code field, not a list
+    stores = browser(org.team.hr).page(f"/dashboards/company/stores?store_code=AMZ-US&cycle={org.team.cycle.id}")
+    for words in ("全部店铺", "返回公司看板", "店铺代码", 'value="AMZ-US"'):
+        assert words in stores
+    for words in ("All stores", "Back to the company dashboard", "Store code", "SHP-SG</th>"):
+        assert words not in stores
 
 
 # ---- queries do not grow with the org ----------------------------------------------------
@@ -259,24 +373,36 @@ def org_of(size, tag):
 
 
 def count_queries(browser, user, path):
+    """(statements, bytes) of the second GET of `path` as `user`."""
     client = browser(user)
     client.get(path)
     with QueryCounter(db.engines[None]) as counter:
-        assert client.get(path).status_code == 200
-    return counter.count
+        response = client.get(path)
+        assert response.status_code == 200
+    return counter.count, len(response.get_data())
 
 
 def counts_of(browser, org):
-    """HR's company dashboard, and an employee's (the panels HR made public)."""
+    """HR's company dashboard, its all-stores page, and an employee's dashboard (the panels HR
+    made public)."""
     return (count_queries(browser, org.hr, f"/dashboards/company?cycle={org.cycle.id}"),
+            count_queries(browser, org.hr, f"/dashboards/company/stores?cycle={org.cycle.id}"),
             count_queries(browser, org.people[0], "/dashboards/company"))
 
 
-def test_queries_are_the_same_at_20_and_200_people(app, browser):
+def test_queries_and_bytes_are_the_same_at_20_and_200_people_and_stores(app, browser, monkeypatch):
+    # both orgs past every bound: the bar has a code field, the tables their fixed number of rows
+    monkeypatch.setattr(dashboard_filters, "STORE_OPTIONS", 10)
+    monkeypatch.setattr(company, "RANKED", 3)
+    monkeypatch.setattr(company, "STORE_PAGE", 5)
     small = org_of(20, "S")
     for panel in company.PANELS:  # the employee's page shows every panel, as HR's does
         settings.set_public("company", panel, True, small.hr)
     db.session.commit()
     small_counts = counts_of(browser, small)
-    large = org_of(200, "L")
-    assert counts_of(browser, large) == small_counts
+    large = org_of(200, "L")  # 220 stores in all (the two orgs share the database)
+    large_counts = counts_of(browser, large)
+    assert [queries for queries, _bytes in large_counts] == [queries for queries, _bytes in small_counts]
+    for (_q, small_bytes), (_q2, large_bytes) in zip(small_counts, large_counts):
+        # 180 more stores would add ~90 kB in per-store rows; what differs is codes and figures
+        assert abs(large_bytes - small_bytes) < 1000, (small_bytes, large_bytes)

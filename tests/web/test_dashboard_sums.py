@@ -192,6 +192,15 @@ def expected_store_rows(ref, data):
     return rows
 
 
+def expected_ranked(rows):
+    """The store panel's rows: the RANKED highest and lowest by attainment, best first."""
+    scored = sorted((row for row in rows if row["attainment"] is not None),
+                    key=lambda row: (-row["attainment"], row["store"]))
+    if len(scored) <= 2 * company.RANKED:
+        return scored
+    return scored[:company.RANKED] + scored[-company.RANKED:]
+
+
 def expected_trend(ref, data, metric):
     unit = ref.formulas[metric][0].unit
     everyone = {store.id: D(1) for store in data.stores}
@@ -239,7 +248,11 @@ def found_per_head(panel, label_key, ids):
 def assert_same_as_python(o):
     data, found = panels_of(o)
     ref = Reference(data)
-    assert found["stores"].rows == expected_store_rows(ref, data)
+    expected_rows = expected_store_rows(ref, data)
+    with current_app.test_request_context():
+        every, _next = company.all_stores(data.filters, data.cycle, today=data.today)
+    assert every.rows == expected_rows
+    assert found["stores"].rows == expected_ranked(expected_rows)
     for key, _label, metric in company.FAMILIES:
         expected = expected_trend(ref, data, metric)
         got = [(row["week"], row["actual"]) for row in found[f"trend_{key}"].rows]
@@ -247,8 +260,9 @@ def assert_same_as_python(o):
     movers = expected_movers(ref, data)
     shown = movers[:company.MOVERS] + [row for row in movers[::-1][:company.MOVERS] if row not in movers[:5]][::-1]
     assert [(r["store"], r["now"], r["before"], r["change"]) for r in found["movers"].rows] == shown
-    assert {r["store"]: r["last"] for r in found["freshness"].rows} == \
-        {store.code: ref.last_day(store.id) for store in data.stores}
+    stalest = sorted(((ref.last_day(store.id), store.code) for store in data.stores),
+                     key=lambda pair: (pair[0] is not None, pair[0] or date.min, pair[1]))[:company.STALEST]
+    assert [(r["last"], r["store"]) for r in found["freshness"].rows] == stalest
     names = {name: dept_id for dept_id, name in data.departments}
     assert found_per_head(found["per_head_departments"], "department", names) == expected_per_head(ref, data, True)
     platforms = {company.platform_name(store.platform): store.platform for store in data.stores}
@@ -256,14 +270,20 @@ def assert_same_as_python(o):
     return found
 
 
-def test_company_figures_equal_the_python_computation(app):
+def test_company_figures_equal_the_python_computation(app, monkeypatch):
     o = generated_org()
     found = assert_same_as_python(o)
-    rows = {row["store"]: row for row in found["stores"].rows}
+    with current_app.test_request_context():
+        every, _next = company.all_stores(Filters(cycle=o.team.cycle.id), o.team.cycle, today=TODAY)
+    rows = {row["store"]: row for row in every.rows}
     assert rows["GEN-DE"]["gmv"] is None  # a day without an EUR rate: no EUR figure for the period
     assert rows["GEN-UK"]["gmv"] is not None and rows["GEN-JP"]["gmv"] is None and rows["GEN-SG"]["acos"] is None
-    assert sum(row["at_risk"] for row in found["stores"].rows) > 0
+    assert sum(row["at_risk"] for row in every.rows) > 0
     assert any(row["attainment"] is not None for row in found["stores"].rows)
+    monkeypatch.setattr(company, "RANKED", 2)  # fewer than the stores with points: the cut is exercised
+    monkeypatch.setattr(company, "STALEST", 3)
+    found = assert_same_as_python(o)
+    assert len(found["stores"].rows) == 4 and len(found["freshness"].rows) == 3
 
 
 def test_a_monthly_report_beside_daily_files_takes_the_python_path_with_the_same_figures(app):

@@ -14,8 +14,9 @@ bp = Blueprint("dashboards", __name__)  # the dashboards' views: routes/<name>.p
 def read_filters():
     """(filters, offered, cycle): the query string's filters narrowed to what this user is
     offered, what the filter bar offers, and the cycle the panels show (None: no cycle)."""
-    offered = dashboard_filters.choices(current_user)
-    filters = dashboard_filters.Filters.from_args(request.args).within(offered)
+    wanted = dashboard_filters.Filters.from_args(request.args)
+    offered = dashboard_filters.choices(current_user, wanted)
+    filters = wanted.within(offered)
     return filters, offered, dashboard_filters.current_cycle(filters, offered["cycles"])
 
 

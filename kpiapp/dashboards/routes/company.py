@@ -22,9 +22,29 @@ def company():
         abort(404)
     filters, offered, cycle = common.read_filters()
     panels = queries.company_panels(filters, cycle, keys)
+    for p in panels:
+        if p.key == "stores":
+            p.more = (url_for("dashboards.company_stores", **filters.query()), _("All stores"))
     return common.render_dashboard(queries.NAME, panels, filters, offered=offered, cycle=cycle,
                                    months=common.months_of(cycle), public=public,
                                    can_publish=policy.can_publish_company_panels(current_user))
+
+
+@bp.route("/company/stores")
+@allow(STAFF)
+def company_stores():
+    """Every store's row of the store panel, 50 a page by store code (keyset: `?after=<code>`);
+    a download gives every store. For whoever sees the company dashboard's store panel."""
+    public = services.public_panels(queries.NAME)
+    if "stores" not in policy.company_panels_for(current_user, queries.PANELS, public):
+        abort(404)
+    filters, offered, cycle = common.read_filters()
+    everything = bool(request.args.get("download"))
+    after = None if everything else (request.args.get("after") or "").strip()[:100] or None
+    limit = None if everything else queries.STORE_PAGE
+    panel, next_after = queries.all_stores(filters, cycle, after, limit)
+    return common.render_dashboard("company_stores", [panel], filters, offered=offered, cycle=cycle,
+                                   months=common.months_of(cycle), after=after, next_after=next_after)
 
 
 @bp.route("/company/public", methods=["POST"])
