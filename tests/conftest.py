@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from redis import Redis
 
 from config import TestConfig, database_url
@@ -99,8 +100,54 @@ def remember_rule_parts():
     Rule._parse_rule = remembered
 
 
+class SharedTemplateCode(BytecodeCache):
+    """Jinja's compiled templates, kept for every app of this process. Each app the tests create
+    has its own Jinja environment, which parsed and compiled each template it rendered anew
+    (test_permitted.py and test_hr_screens.py: 371 compiles, 3.9 s of CPU; shared: 43, 0.4 s).
+    This bytecode cache hands a later environment the code compiled for the first; Jinja checks
+    the template's source checksum on each load (a changed template compiles again), and the key
+    holds the environment's compile settings, so only an environment set up the same way reuses it."""
+
+    def __init__(self):
+        self.code = {}
+
+    def load_bytecode(self, bucket):
+        found = self.code.get(self.key(bucket))
+        if found is not None:
+            bucket.bytecode_from_string(found)
+
+    def dump_bytecode(self, bucket):
+        self.code[self.key(bucket)] = bucket.bytecode_to_string()
+
+    @staticmethod
+    def key(bucket):
+        env = bucket.environment
+        settings = (env.block_start_string, env.block_end_string, env.variable_start_string,
+                    env.variable_end_string, env.comment_start_string, env.comment_end_string,
+                    env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
+                    env.newline_sequence, env.keep_trailing_newline, env.optimized, env.is_async,
+                    callable(env.autoescape) or env.autoescape, env.finalize is not None,
+                    tuple(sorted(env.extensions)), getattr(env, "newstyle_gettext", None))
+        return settings, bucket.key
+
+
+def share_compiled_templates():
+    """Every Flask app of this process gets the same SharedTemplateCode."""
+    from flask import Flask
+
+    create, shared = Flask.create_jinja_environment, SharedTemplateCode()
+
+    def with_shared_code(self):
+        environment = create(self)
+        environment.bytecode_cache = shared
+        return environment
+
+    Flask.create_jinja_environment = with_shared_code
+
+
 remember_url_builders()
 remember_rule_parts()
+share_compiled_templates()
 
 
 def pytest_xdist_make_scheduler(config, log):
