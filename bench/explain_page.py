@@ -86,14 +86,15 @@ def main():
     app = create_app()
     with app.app_context():
         who, path = pages(args.cycle, dashboards=True)[args.page]
-        client = contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(LOGINS[who])),
-                                           DEMO_PASSWORD)
+        user = SimpleNamespace(email=email_of(LOGINS[who]))
+        client = contextvars.Context().run(signed_in_client, app, user, DEMO_PASSWORD)
         db.session.commit()
         contextvars.Context().run(client.get, path)
         db.session.commit()
         statements = recorded(db.engine, lambda: contextvars.Context().run(client.get, path))
         plans = explain_all(db.engine, statements)
-    print(f"{args.page}: {path}, {len(statements)} statements, {sum(s[2] for s in statements):.0f} ms in all, "
+    total = sum(s[2] for s in statements)
+    print(f"{args.page}: {path}, {len(statements)} statements, {total:.0f} ms in all, "
           f"load {[round(v, 2) for v in os.getloadavg()]}")
     for n, ((statement, _p, ms), plan) in enumerate(zip(statements, plans), 1):
         top = plan[0].split("  (")[0].strip() if plan else ""
@@ -104,7 +105,8 @@ def main():
     if args.plans:
         with open(args.plans, "w") as out:
             for n, ((statement, parameters, ms), plan) in enumerate(zip(statements, plans), 1):
-                out.write(f"---- {n}: {ms:.1f} ms\n{statement}\n{parameters}\n" + "\n".join(plan or []) + "\n\n")
+                out.write(f"---- {n}: {ms:.1f} ms\n{statement}\n{parameters}\n")
+                out.write("\n".join(plan or []) + "\n\n")
 
 
 if __name__ == "__main__":
