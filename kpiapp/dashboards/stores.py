@@ -1,8 +1,9 @@
 """The store dashboard (店铺评分, docs/dashboards.md "Store"): a store's marketplace metrics
 over time against its owners' targets, and the list of stores with their headline figures.
 
-Set-based: the facts of a page come from ONE `fact_groups` query (compute_metric's own WHERE
-and GROUP BY) over the cycle; periods and buckets are cut from those daily rows in Python and
+Set-based: the facts of a page come from ONE query of their day sums (fact_day: `fact_groups`'
+rows, compute_metric's own WHERE and GROUP BY, pre-summed; at 10M facts summing metric_fact
+took seconds) over the cycle; periods and buckets are cut from those daily rows in Python and
 evaluated with compute_metric's functions, so every figure equals compute_metric's for its
 dates. The caller passes the viewer, the language and translated labels; no Flask here.
 """
@@ -16,11 +17,11 @@ from sqlalchemy import func, select
 from kpiapp import charts, policy
 from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
+from kpiapp.metrics import fact_day
 from kpiapp.metrics.batch import load_formulas
 from kpiapp.metrics.formula import Name
-from kpiapp.metrics.services import (MetricValue, convert_and_weigh, evaluate, fact_groups, load_rates,
-                                     pick_families)
-from kpiapp.models import MetricFact, Scorecard, ScorecardItem, Store, StoreOwner, User
+from kpiapp.metrics.services import MetricValue, convert_and_weigh, evaluate, load_rates, pick_families
+from kpiapp.models import FactDay, Scorecard, ScorecardItem, Store, StoreOwner, User
 from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.presentation import platform_label
 from kpiapp.tracking.services import item_shares
@@ -76,14 +77,16 @@ def bucket_label(start, end, kind):
 # ---- figures from the fact rows -------------------------------------------------------------
 
 class StoreFacts:
-    """The summed facts of some stores over `first..last`, in one query, and the FX rates they need."""
+    """The summed facts of some stores over `first..last` (fact_groups' rows, read from fact_day),
+    in one query, and the FX rates they need."""
 
     def __init__(self, store_ids, first, last, base):
         self.formulas = load_formulas(set(METRICS))
         measures = sorted({m for _d, _f, wanted in self.formulas.values() for m in wanted})
         self.rows = defaultdict(list)
         if store_ids and measures:
-            for g in fact_groups(sorted(store_ids), measures, first, last, None):
+            query = fact_day.groups_query(sorted(store_ids), measures, first, last)
+            for g in db.session.connection().execute(query):
                 self.rows[g.store_id].append(g)
         self.rates = load_rates([g for rows in self.rows.values() for g in rows], base)
 
@@ -291,9 +294,10 @@ def list_row(store, figures, latest, lang):
 
 
 def latest_dates(store_ids):
-    """{store id: the last day any fact of the store covers}, in one query."""
+    """{store id: the last day any fact of the store covers}, in one query of the day sums
+    (fact_day has a row for every key of metric_fact, counted or not)."""
     if not store_ids:
         return {}
-    f = MetricFact
-    return dict(db.session.execute(select(f.store_id, func.max(f.period_end))
-                                   .where(f.store_id.in_(store_ids)).group_by(f.store_id)).all())
+    d = FactDay
+    return dict(db.session.execute(select(d.store_id, func.max(d.period_end))
+                                   .where(d.store_id.in_(store_ids)).group_by(d.store_id)).all())

@@ -10,7 +10,9 @@ scorecard per person, `per_state` of them walked through the workflow services i
 every state; one committed import per store and M SKU-level facts in all, spread over
 the stores, the 8 measures and the DAYS days elapsed, plus daily EUR rates. Facts go
 in with COPY on PostgreSQL (through the table name, so a partitioned metric_fact takes
-them too), with bulk INSERTs elsewhere. The same seed gives the same organisation.
+them too), with bulk INSERTs elsewhere; their month partitions are made first, as an
+import makes them (metrics/partitions.py), so no fact lands in the DEFAULT partition.
+The same seed gives the same organisation.
 Logins: gm@, hr@, admin@, m<team>@ (managers), p<n>@ (people) at DOMAIN, DEMO_PASSWORD.
 """
 import hashlib
@@ -27,7 +29,7 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.auth.passwords import hash_password
 from kpiapp.demo import DEMO_PASSWORD
 from kpiapp.extensions import db
-from kpiapp.metrics import fact_day
+from kpiapp.metrics import fact_day, partitions
 from kpiapp.models import (Department, FxRate, ImportRecord, MetricFact, Position, Role, Scorecard, Store,
                            StoreOwner, User)
 from kpiapp.models.metrics import ImportStatus
@@ -79,6 +81,8 @@ def seed_scale(people, facts, seed=2026, today=None, per_state=None):
     """Build the organisation (commits); returns a ScaleOrg summary."""
     rng, today = random.Random(seed), today or tracking.utc_today()
     start = today - timedelta(days=DAYS - 1)
+    # as imports do, so no fact lands in DEFAULT; first, as it commits (expiring loaded objects)
+    partitions.ensure_month_partitions(db.session, start, today)
     staff = seed_staff()
     teams = seed_teams(people, staff)
     stores = seed_stores(len(teams) * 2)

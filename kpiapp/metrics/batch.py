@@ -132,12 +132,7 @@ class PeriodFacts:
         return db.session.connection().execute(self.fact_query(stores, measures)).all()  # Core rows
 
     def fact_query(self, stores, measures):
-        d = FactDay.__table__.c
-        key = [d[name] for name in fact_day.KEY]
-        return (select(*key, d.total, d.facts, d.import_ids)
-                .where(d.store_id.in_(stores), d.measure.in_(measures), d.business_date >= self.date_from,
-                       d.business_date <= self.date_to, d.period_end <= self.date_to, d.facts > 0)
-                .order_by(*key))
+        return fact_day.groups_query(stores, measures, self.date_from, self.date_to)
 
     def store_groups(self, store, measures):
         """(groups before, groups after pick_families) of one store for a set of measures, cached."""

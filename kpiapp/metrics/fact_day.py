@@ -28,6 +28,17 @@ KEY = ("store_id", "family", "measure", "business_date", "period_end", "currency
 COLUMNS = KEY + ("total", "facts", "all_facts", "import_ids")
 
 
+def groups_query(stores, measures, first, last):
+    """SELECT of fact_groups(stores, measures, first, last, None)'s rows (same groups, sums, counts
+    and ORDER BY) with each group's import ids, from the day sums: no facts are summed."""
+    d = DAYS.c
+    key = [d[name] for name in KEY]
+    return (select(*key, d.total, d.facts, d.import_ids)
+            .where(d.store_id.in_(stores), d.measure.in_(measures), d.business_date >= first,
+                   d.business_date <= last, d.period_end <= last, d.facts > 0)
+            .order_by(*key))
+
+
 def day_sums(dialect_name, where=()):
     """SELECT the fact_day rows of the facts matching the conditions `where`, in one scan (no self-join).
 

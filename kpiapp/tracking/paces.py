@@ -13,8 +13,8 @@ from sqlalchemy.orm import defer, joinedload
 
 from kpiapp.extensions import db
 from kpiapp.metrics import batch
-from kpiapp.metrics.services import fact_filter, family_rank
-from kpiapp.models import Cycle, MetricFact, Scorecard, ScorecardItem
+from kpiapp.metrics.services import family_rank
+from kpiapp.models import Cycle, FactDay, Scorecard, ScorecardItem
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
 from kpiapp.tracking.services import SCALE, item_scope, item_shares, utc_today
@@ -116,14 +116,16 @@ def year_before(days, start):
 
 def daily_sales(stores, low, high):
     """{store: {day: ordered sales}} from one family per store (the highest-priority one that
-    has data), SKU rows under a total dropped as compute_metric drops them."""
-    f = MetricFact
+    has data), SKU rows under a total dropped as compute_metric drops them: fact_groups' rows
+    summed by day, read from their day sums (fact_day), not from metric_fact."""
+    d = FactDay
     by_family = defaultdict(lambda: defaultdict(dict))
     for part in batch.chunks(stores):
         rows = db.session.execute(
-            select(f.store_id, f.family, f.business_date, func.sum(f.value))
-            .where(*fact_filter(part, [PROFILE_MEASURE], low, high, None))
-            .group_by(f.store_id, f.family, f.business_date))
+            select(d.store_id, d.family, d.business_date, func.sum(d.total))
+            .where(d.store_id.in_(part), d.measure == PROFILE_MEASURE, d.business_date >= low,
+                   d.business_date <= high, d.period_end <= high, d.facts > 0)
+            .group_by(d.store_id, d.family, d.business_date))
         for store, family, day, total in rows:
             by_family[store][family][day] = Decimal(total)
     return {store: families[min(families, key=family_rank)] for store, families in by_family.items()}

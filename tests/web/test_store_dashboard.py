@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from kpiapp.dashboards import stores
 from kpiapp.extensions import db
@@ -261,3 +262,23 @@ def test_the_pages_pass_every_label_the_panels_use(app):
 
     with app.test_request_context("/"):
         assert set(labels()) == set(stores.LABEL_KEYS)
+
+
+def test_the_pages_read_the_day_sums_not_the_facts(app, team, shops, browser):
+    """Figures and latest dates come from fact_day (pre-summed by day: at 10M facts summing
+    metric_fact took a second, docs/scaling.md); the figures are those of the facts (above)."""
+    a, _b = shops
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        html = browser(team.hr).page("/dashboards/stores")
+        browser(team.hr).page(f"/dashboards/stores/{a.id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert "2026-10-12" in html and "1,000.00" in html
+    assert any(re.search(r"\bfact_day\b", s) for s in statements)
+    assert not [s for s in statements if re.search(r"\bmetric_fact\b", s)]
