@@ -35,7 +35,6 @@ ITEMS_FOR_TOTALS = selectinload(Scorecard.items).options(
       for column in (ScorecardItem.provenance, ScorecardItem.explanation, ScorecardItem.scope)))
 
 
-
 @dataclass(frozen=True, slots=True)
 class ItemPoints:
     """What a card's totals read of one item (services.current_result, services.self_total),
@@ -80,6 +79,7 @@ def item_points(card_ids):
     for card_id, *columns in rows:
         found[card_id].append(ItemPoints(*columns))
     return found
+
 
 def latest_only(query):
     """Narrow a Scorecard query to the newest version per (cycle, person)."""

@@ -45,7 +45,8 @@ def items():
 @pytest.fixture
 def org(app):
     """A started cycle of 18 people over six stores, its actuals recomputed from generated facts."""
-    shops = [(store(code=f"CAL-{n}", currency=c), c) for n, c in enumerate(["USD", "EUR", "GBP", "USD", "EUR", "USD"])]
+    currencies = ["USD", "EUR", "GBP", "USD", "EUR", "USD"]
+    shops = [(store(code=f"CAL-{n}", currency=c), c) for n, c in enumerate(currencies)]
     dept, pos = DepartmentFactory(), PositionFactory()
     hr = HRFactory(department=dept)
     manager = UserFactory(department=dept, manager=UserFactory(department=dept))
@@ -59,7 +60,8 @@ def org(app):
     db.session.flush()
     services.create_template(hr, code="cal", name="Calibrated", items=items(), position_id=pos.id)
     cycle = services.create_cycle(hr, name="Cal", kind="quarterly", period_start=START,
-                                  period_end=START + timedelta(days=90), participants=[{"position_id": pos.id}])
+                                  period_end=START + timedelta(days=90),
+                                  participants=[{"position_id": pos.id}])
     services.start_cycle(cycle.id, hr.id)
     generate(random.Random(10), shops)
     db.session.commit()
@@ -89,7 +91,8 @@ def vary(cards):
         if n % 4 == 1:  # a manager override of a data item
             set_item(card.items[0], final_points=Decimal("101.50"), manager_score=Decimal("101.50"))
         if n % 3:  # the manager scores the data items without data (and, on some cards, they get data)
-            for k, item in enumerate(i for i in card.items if i.kind != ItemKind.manual and i.final_points is None):
+            unscored = [i for i in card.items if i.kind != ItemKind.manual and i.final_points is None]
+            for k, item in enumerate(unscored):
                 points = Decimal(f"{40 + 9 * n + k}.{n % 10}5")
                 set_item(item, final_points=points, manager_score=points,
                          **({"computed_points": points - 3} if n % 2 else {}))
@@ -117,7 +120,8 @@ def test_rows_show_what_the_per_card_computation_shows(org):
     for user in (hr, manager, people[0]):
         rows = cycle_helpers.calibration_rows(cards, user)
         assert [row.card for row in rows] == cards
-        assert [(r.total, r.grade, r.self_total, r.can_calibrate) for r in rows] == [per_card(c, user) for c in cards]
+        shown = [(r.total, r.grade, r.self_total, r.can_calibrate) for r in rows]
+        assert shown == [per_card(c, user) for c in cards]
     rows = cycle_helpers.calibration_rows(cards, hr)
     # the generated org covers every path
     provenances = [i.provenance or {} for c in cards for i in c.items]
@@ -155,8 +159,8 @@ def test_a_grade_change_answers_htmx_with_the_row_as_the_page_shows_it(org, brow
     card = next(c for c in cards_of(cycle.id) if c.state == S.CALIBRATION and c.calibrated_grade is None
                 and services.shown_result(c)[0] is not None)
     client = browser(hr)
-    answer = client.post(f"/scorecards/{card.id}/calibrate", {"grade": "C", "reason": "quota", "view": "calibration",
-                                                              "expected_version": card.version_id}, htmx=True)
+    answer = client.post(f"/scorecards/{card.id}/calibrate", {
+        "grade": "C", "reason": "quota", "view": "calibration", "expected_version": card.version_id}, htmx=True)
     assert answer.status_code == 200
     fragment = answer.get_data(as_text=True)
     db.session.expire_all()
@@ -164,7 +168,19 @@ def test_a_grade_change_answers_htmx_with_the_row_as_the_page_shows_it(org, brow
     page = client.page(f"/cycles/{cycle.id}/calibration")
     row = re.search(rf'<tr id="scorecard-{card.id}-calibration".*?</tr>', page, re.S).group(0)
     assert "<strong>C</strong>" in fragment and '<option value="C" selected>' in fragment
-    assert cell(fragment, "Total") == cell(row, "Total") == presentation.number(services.shown_result(card)[0])
+    total = presentation.number(services.shown_result(card)[0])
+    assert cell(fragment, "Total") == cell(row, "Total") == total
     assert cell(fragment, "Self score") == cell(row, "Self score")
     assert "(calibrated: quota)" in fragment and "(calibrated: quota)" in row
 
+
+
+def test_a_grade_change_without_js_goes_back_to_the_page(org, browser):
+    cycle, hr, _manager, _people = org
+    card = next(c for c in cards_of(cycle.id) if c.state == S.CALIBRATION)
+    answer = browser(hr).post(f"/scorecards/{card.id}/calibrate", {
+        "grade": "D", "reason": "quota", "view": "calibration", "expected_version": card.version_id})
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(f"/cycles/{cycle.id}/calibration")
+    db.session.expire_all()
+    assert db.session.get(Scorecard, card.id).calibrated_grade == "D"

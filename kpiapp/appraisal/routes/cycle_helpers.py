@@ -119,7 +119,8 @@ def calibration_rows(cards, user):
 
 def calibration_row(card, items, permitted):
     total, grade, _coefficient = services.shown_result(card, items)
-    return CalibrationRow(card, total, grade, services.self_total(card, items), Edit.CALIBRATE in permitted.edits)
+    return CalibrationRow(card, total, grade, services.self_total(card, items),
+                          can_calibrate=Edit.CALIBRATE in permitted.edits)
 
 
 def team_page(teams, start=None):
