@@ -7,7 +7,8 @@ bench/scale_bench.py seeds its own scratch database first (5–17 minutes at 5,0
 this machine); this reuses one (`flask kpi seed-scale`, copied with `createdb -T`), so two
 checkouts can be compared on the same rows. It starts `gunicorn wsgi:app` with scale_bench's
 helpers, signs in through the login form as its roles, warms every worker, then times
---requests GETs of each page from one client. Prints p50/p95 ms and the load average."""
+--requests GETs of each page from one client. Prints p50/p95 ms, the CPU the workers used per
+request (from /proc, Linux) and the load average."""
 import argparse
 import os
 import sys
@@ -32,16 +33,29 @@ def main():
 
     print(f"load average before {[round(v, 2) for v in os.getloadavg()]}", flush=True)
     instance = Path(tempfile.mkdtemp(prefix="one-client-"))
-    with gunicorn(os.environ["DATABASE_URL"], args.port, args.workers, instance):
+    with gunicorn(os.environ["DATABASE_URL"], args.port, args.workers, instance) as server:
         cookies = {who: sign_in(args.port, email_of(login), DEMO_PASSWORD) for who, login in LOGINS.items()}
         for name, (who, path) in [*pages(args.cycle).items(), ("healthz", ("hr", "/healthz"))]:
             if args.page and name not in args.page and name != "healthz":
                 continue
             load(args.port, path, cookies[who], args.workers, args.workers * 3)  # warm every worker
+            cpu = workers_cpu_ms(server.pid)
             one = percentiles(load(args.port, path, cookies[who], 1, args.requests))
+            cpu = (workers_cpu_ms(server.pid) - cpu) / args.requests
             print(f"{name:<14} 1 client, {args.requests} requests: p50 {one['p50_ms']:>7.1f} ms "
-                  f"p95 {one['p95_ms']:>7.1f} ms", flush=True)
+                  f"p95 {one['p95_ms']:>7.1f} ms, workers' CPU {cpu:>6.1f} ms a request", flush=True)
     print(f"load average after {[round(v, 2) for v in os.getloadavg()]}")
+
+
+def workers_cpu_ms(pid):
+    """User + system CPU ms the gunicorn workers (the children of `pid`) have used so far, from
+    /proc (Linux): a figure the machine's other load inflates far less than wall time."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for child in children:
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def gunicorn(uri, port, workers, instance):
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         wait_ready(port, server)
-        yield
+        yield server
     finally:
         server.terminate()
         try:

@@ -681,22 +681,24 @@ def allowed_actions(scorecard, user):
     return list(permitted(scorecard, user).actions)
 
 
-def current_result(scorecard):
-    """(total, grade, coefficient) from the current final points; Nones while incomplete."""
+def current_result(scorecard, items=None):
+    """(total, grade, coefficient) from the current final points; Nones while incomplete.
+    `items`: the card's items as plain rows (queries.item_points), else scorecard.items."""
     bands = grade_bands(scorecard.cycle.grade_table)
-    total = scoring.total_score([(_dec(i.final_points), Decimal(i.weight)) for i in scorecard.items])
+    items = scorecard.items if items is None else items
+    total = scoring.total_score([(_dec(i.final_points), Decimal(i.weight)) for i in items])
     grade = scorecard.calibrated_grade or scoring.grade_for(total, bands)
     coefficient = next((b.coefficient for b in bands if b.grade == grade), None)
     return total, grade, coefficient
 
 
-def shown_result(scorecard):
+def shown_result(scorecard, items=None):
     """(total, grade, coefficient): frozen once locked, else current_result(); Nones while the
     scorecard cannot be scored yet."""
     if scorecard.is_locked:
         return scorecard.total, scorecard.grade, scorecard.bonus_coefficient
     try:
-        return current_result(scorecard)
+        return current_result(scorecard, items)
     except (ScoringError, AppraisalError):
         return None, None, None
 
@@ -714,11 +716,13 @@ def grade_from_sums(row, bands):
     return calibrated or scoring.grade_for(scoring.quantize_points(Decimal(str(weighted)) / 100), bands)
 
 
-def self_total(scorecard):
+def self_total(scorecard, items=None):
     """The total the employee's self-review implies (self scores on manual items, computed
-    points on data items), for calibration; None while any item has no points."""
+    points on data items), for calibration; None while any item has no points. `items` as
+    for current_result()."""
+    items = scorecard.items if items is None else items
     try:
-        return scoring.total_score([(_self_points(i), Decimal(i.weight)) for i in scorecard.items])
+        return scoring.total_score([(_self_points(i), Decimal(i.weight)) for i in items])
     except (ScoringError, AppraisalError):
         return None
 

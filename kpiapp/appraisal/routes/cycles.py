@@ -12,7 +12,7 @@ from kpiapp.appraisal import disputes, notifications, services
 from kpiapp.appraisal import queries
 from kpiapp.appraisal.routes import cycle_helpers, forms
 from kpiapp.appraisal.routes.common import back_or_fragment, form_refusal
-from kpiapp.appraisal.routes.scorecards import forms_for, result_of
+from kpiapp.appraisal.routes.scorecards import result_of
 from kpiapp.auth.session import safe_next
 from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error
@@ -218,7 +218,6 @@ def calibration(cycle_id):
     teams_from, cards_after = request.args.get("teams", type=int), request.args.get("after", type=int)
     bands, (rows, next_teams), (open_cards, next_after), overall = cycle_helpers.calibration(
         cycle, cards_after, teams_from)
-    facts = services.facts_for(open_cards, current_user)
     return render_template(
         "cycles/calibration.html",
         cycle=cycle,
@@ -227,13 +226,10 @@ def calibration(cycle_id):
         teams_from=teams_from,
         next_teams=next_teams,
         cards_after=cards_after,
-        open_cards=open_cards,
+        open_rows=cycle_helpers.calibration_rows(open_cards, current_user),
         next_after=next_after,
         overall=overall,
         shares=cycle_helpers.grade_chart(bands, overall),
-        result_of=result_of,
-        self_total=services.self_total,
-        forms_for=lambda card: forms_for(services.permitted(card, current_user, facts[card.id])),
     )
 
 

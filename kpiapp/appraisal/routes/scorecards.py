@@ -10,7 +10,7 @@ from kpiapp.appraisal import disputes, drafts, progress, queries, services
 from kpiapp.appraisal.appeal_flow import AppealStep
 from kpiapp.appraisal.workflow import Edit
 from kpiapp.bonus import services as bonus_services
-from kpiapp.appraisal.routes import forms
+from kpiapp.appraisal.routes import cycle_helpers, forms
 from kpiapp.appraisal.routes.common import (
     back_or_fragment,
     changed_only,
@@ -139,12 +139,14 @@ def result_of(card):
     return services.shown_result(card)
 
 
-# where a write was made from: the fragment to answer htmx with, the page to go back to
+# where a write was made from: the fragment to answer htmx with, the page to go back to, and
+# what else the fragment shows of the card
 VIEWS = {
-    "row": ("scorecards/_team_row.html", lambda card: url_for(".team")),
+    "row": ("scorecards/_team_row.html", lambda card: url_for(".team"), lambda card: {}),
     "calibration": (
         "cycles/_calibration_row.html",
         lambda card: url_for("cycles.calibration", cycle_id=card.cycle_id),
+        lambda card: {"row": cycle_helpers.calibration_rows([card], current_user)[0]},
     ),
 }
 
@@ -155,9 +157,8 @@ def respond(card_id, form, status=200, message=None, error=None, conflict=None):
     card = db.session.get(Scorecard, card_id)
     context = card_context(card, kept=form if status >= 400 else None)
     if form.view.data in VIEWS:
-        fragment, url = VIEWS[form.view.data]
-        return back_or_fragment(fragment, url(card), status, message, error,
-                                 self_total=services.self_total, result_of=result_of, **context)
+        fragment, url, shown = VIEWS[form.view.data]
+        return back_or_fragment(fragment, url(card), status, message, error, **shown(card), **context)
     if status >= 400:
         if conflict and conflict.get("kept"):
             conflict["rows"] = typed_beside_current(form, card)
