@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import Numeric, String, and_, case, exists, func, literal, null, select, tuple_, type_coerce
-from sqlalchemy.orm import aliased, defer, selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kpiapp.appraisal.appeal_flow import AppealState, AppealStep
@@ -27,12 +27,6 @@ PAGE_SIZE = 50
 # list pages show each card's person, department and cycle: load them in 3 queries, not 3 per row
 WITH_PERSON_AND_CYCLE = (selectinload(Scorecard.person).selectinload(User.department),
                          selectinload(Scorecard.cycle))
-# a list that totals and grades each card reads its items' points, weights, scores and rules, not
-# their provenance, explanation and store scope (JSON, ~0.8 kB an item parsed for nothing): left
-# out, and reading them raises rather than costing one query per item
-ITEMS_FOR_TOTALS = selectinload(Scorecard.items).options(
-    *(defer(column, raiseload=True)
-      for column in (ScorecardItem.provenance, ScorecardItem.explanation, ScorecardItem.scope)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,18 +223,15 @@ def cycle_cards_select(cycle_id, *columns):
     )
 
 
-def cycle_page(cycle_id, after=None, states=None, with_items=False, size=None):
+def cycle_page(cycle_id, after=None, states=None, size=None):
     """One page of a cycle's latest scorecards in cycle_order(), starting after the card
-    `after`, and the id to continue after (None on the last page); `with_items`: their items
-    as ITEMS_FOR_TOTALS loads them."""
+    `after`, and the id to continue after (None on the last page)."""
     size = size or PAGE_SIZE
     key = cycle_order()
     query = (cycle_cards_select(cycle_id, Scorecard).order_by(*key).limit(size + 1)
              .options(*WITH_PERSON_AND_CYCLE))
     if states is not None:
         query = query.where(Scorecard.state.in_(states))
-    if with_items:
-        query = query.options(ITEMS_FOR_TOTALS)
     mark = after and db.session.execute(
         cycle_cards_select(cycle_id, *key).where(Scorecard.id == after)).first()
     if mark:
