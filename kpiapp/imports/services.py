@@ -341,7 +341,8 @@ def write_facts(record, parsed, progress):
         # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals
         fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
                          mixed=before > 0 or rows.mixed)
-    analyze_for_facts(conn, rows, current_app.config["ANALYZE_AFTER_FACTS"])
+    config = current_app.config
+    analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_SHARE"])
     return finish_committed(record, parsed, replaced)
 
 
