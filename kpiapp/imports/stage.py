@@ -10,7 +10,7 @@ dict did (docs/scaling.md, "Bounded memory"):
    its currency differs from the first's, each naming the first's line, as Collector._put.
 2. group: one row per key into stage 1 (sum of the first and the same-currency facts, the
    first's line and currency); settlements add their SKU facts to the SKU-less total.
-   When no key came twice and nothing rolls up (has_repeats: one read, no write), the raw
+   When no key came twice and nothing rolls up (REPEATS: one read, no write), the raw
    rows of stage 0 are already those rows and steps 1-2 are skipped: the later steps read
    stage 0 (sink.grouped).
 3. refuse_future and the store rules drop whole lines, as parsers.refuse_future and
