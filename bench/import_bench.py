@@ -1,7 +1,7 @@
 """Import throughput: our import vs a plain bulk load vs ORM one-object-at-a-time.
 
     [DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test] \
-        .venv/bin/python bench/import_bench.py [--rows 200000] [--parse-only [--repeat 5]]
+        .venv/bin/python bench/import_bench.py [--rows 200000] [--no-orm] [--parse-only [--repeat 5]]
         PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
             .venv/bin/python bench/import_bench.py --rows 30000 --only {files,parse,plain}
 
@@ -208,13 +208,19 @@ def copy_rows(db, rows, foreign_keys=False):
             conn.execute(text(f"ALTER TABLE {table} ADD FOREIGN KEY (store_id) REFERENCES store (id), "
                               "ADD FOREIGN KEY (import_id) REFERENCES import_record (id)"))
         conn.commit()
-        raw = conn.connection.driver_connection
-        started = time.perf_counter()
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.commit()
-        return time.perf_counter() - started
+        return timed_copy(conn, table, rows)
+
+
+def timed_copy(conn, table, rows):
+    """Seconds to COPY rows into table on conn (PostgreSQL) and commit: the plain-COPY floor
+    (bench/fact_refs_bench.py times its tables with it too)."""
+    raw = conn.connection.driver_connection
+    started = time.perf_counter()
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    raw.commit()
+    return time.perf_counter() - started
 
 
 def insert_rows(db, rows):
@@ -260,6 +266,7 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000, help="file rows in total (half BR, half ads)")
     parser.add_argument("--parse-only", action="store_true", help="no database: parsing vs the plain loop")
     parser.add_argument("--repeat", type=int, default=1, help="--parse-only rounds (the median is printed)")
+    parser.add_argument("--no-orm", action="store_true", help="skip the ORM sample (a minute of the run)")
     parser.add_argument("--only", choices=("files", "parse", "plain"),
                         help="build the files and run one step once, nothing printed (for instruction counts: "
                              "valgrind --tool=callgrind, minus a run of --only files)")
@@ -268,7 +275,7 @@ def main():
         return run_once(bench_files(args.rows), args.only)
     if args.parse_only:
         return parse_only(bench_files(args.rows), args.repeat)
-    bench(bench_files(args.rows), args.rows)
+    bench(bench_files(args.rows), args.rows, orm=not args.no_orm)
 
 
 def bench_files(rows):
@@ -316,7 +323,7 @@ def parse_only(files, repeat=1):
               f"max {each[-1]:.1f}x; fastest parse / fastest plain loop {fastest:.1f}x (goal <= 4x)")
 
 
-def bench(files, file_rows):
+def bench(files, file_rows, orm=True):
     from scratch import scratch_app
 
     from kpiapp.extensions import db
@@ -337,8 +344,8 @@ def bench(files, file_rows):
         db.session.commit()  # SQLite: end the session's write transaction before the floor's own
         copy_time = copy_rows(db, rows)
         copy_fk_time = copy_rows(db, rows, foreign_keys=True) if dialect == "postgresql" else None
-        sample = rows[:ORM_SAMPLE]
-        orm_time = orm_rows(db, sample)
+        sample = rows[:ORM_SAMPLE] if orm else []
+        orm_time = orm_rows(db, sample) if orm else None
     plain_facts, plain_time = plain_loop(files)
     assert plain_facts == facts, (plain_facts, facts)
     pandas_time = pandas_read(files)
@@ -361,15 +368,18 @@ def line(label, seconds, rate=None):
 
 def report(file_rows, facts, ours, write, copy_time, sample, orm_time, floor="plain COPY"):
     ours_rate, write_rate = facts / ours, facts / write
-    copy_rate, orm_rate = facts / copy_time, sample / orm_time
+    copy_rate = facts / copy_time
     print(f"file rows: {file_rows:,}   normalized fact rows: {facts:,}")
     line("our import, end to end (parse, validate, upsert, commit)", ours, ours_rate)
     line("  of which the write phase (lock, overlap check, write, commit)", write, write_rate)
     line("  the rest: store the upload, parse, validate", ours - write)
     line(f"{floor} of the same rows into a scratch table", copy_time, copy_rate)
-    line(f"ORM one object at a time (flush each), {sample:,} rows", orm_time, orm_rate)
     print(f"{floor} vs ours: end to end {copy_rate / ours_rate:.1f}x slower, "
           f"write phase {copy_rate / write_rate:.1f}x (goal: end to end <= 2x)")
+    if orm_time is None:
+        return
+    orm_rate = sample / orm_time
+    line(f"ORM one object at a time (flush each), {sample:,} rows", orm_time, orm_rate)
     print(f"ours vs ORM: end to end {ours_rate / orm_rate:.1f}x faster, "
           f"write phase {write_rate / orm_rate:.1f}x (goal >= 20x)")
 

@@ -271,7 +271,7 @@ def parse_upload(upload):
                         date_to=upload.date_to, tz=upload.tz, currency=upload.currency, sink=sink)
     if result.staged:  # a large file: its facts are in fact_stage (imports/stage.py)
         result.errors = list(result.errors) + stage.settle(sink, latest_day(upload.tz))
-        rows, store_errors = staged_rows(upload, result)
+        rows, store_errors = staged_rows(upload, result, sink.grouped)
     else:
         rows, store_errors = fact_rows(upload, result)
     return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
@@ -295,15 +295,16 @@ def fact_rows(upload, result):
     return FactRows(result.facts, store_of, result.family, upload.import_id), errors
 
 
-def staged_rows(upload, result):
-    """fact_rows() for facts staged in fact_stage: the same store rules, applied in SQL."""
+def staged_rows(upload, result, grouped):
+    """fact_rows() for facts staged in fact_stage (one row per key in stage `grouped`): the same
+    store rules, applied in SQL."""
     codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
     resolved = {code: resolve_store(upload.store_id, code, codes)
-                for code in stage.store_codes(upload.import_id)}
+                for code in stage.store_codes(upload.import_id, grouped)}
     problems = {code: problem for code, (_, problem) in resolved.items() if problem}
-    errors = stage.refuse_stores(upload.import_id, problems)
+    errors = stage.refuse_stores(upload.import_id, problems, grouped)
     store_of = {code: store_id for code, (store_id, problem) in resolved.items() if not problem}
-    return stage.StagedRows(upload.import_id, store_of, result.family), errors
+    return stage.StagedRows(upload.import_id, store_of, result.family, grouped), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -341,7 +342,8 @@ def write_facts(record, parsed, progress):
         # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals
         fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
                          mixed=before > 0 or rows.mixed)
-    analyze_for_facts(conn, rows, current_app.config["ANALYZE_AFTER_FACTS"])
+    config = current_app.config
+    analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_SHARE"])
     return finish_committed(record, parsed, replaced)
 
 

@@ -10,9 +10,12 @@ dict did (docs/scaling.md, "Bounded memory"):
    its currency differs from the first's, each naming the first's line, as Collector._put.
 2. group: one row per key into stage 1 (sum of the first and the same-currency facts, the
    first's line and currency); settlements add their SKU facts to the SKU-less total.
+   When no key came twice and nothing rolls up (REPEATS: one read, no write), the raw
+   rows of stage 0 are already those rows and steps 1-2 are skipped: the later steps read
+   stage 0 (sink.grouped).
 3. refuse_future and the store rules drop whole lines, as parsers.refuse_future and
-   fact_rows() do; then StagedRows summarises and writes stage 1 into metric_fact with one
-   INSERT ... SELECT (ON CONFLICT DO UPDATE unless the slice is empty).
+   fact_rows() do; then StagedRows summarises and writes the grouped rows into metric_fact
+   with one INSERT ... SELECT (ON CONFLICT DO UPDATE unless the slice is empty).
 
 The stage rows are committed a chunk at a time while the file is parsed (a SQLite write
 lock is held for one chunk, not for the whole parse); they are scratch, keyed by the
@@ -52,6 +55,9 @@ SUMMED = f"""
 SELECT first_seq, first_line, {KEY}, sum(value) AS value, first_currency FROM ({WINDOWED}) w
 WHERE seq = first_seq OR (NOT once AND {SAME_CURRENCY})
 GROUP BY first_seq, first_line, first_currency, {KEY}"""
+REPEATS = f"""
+SELECT EXISTS (SELECT 1 FROM fact_stage WHERE import_id = :i AND stage = 0
+               GROUP BY {KEY} HAVING count(*) > 1)"""
 ROLLED_UP = """value + CASE WHEN sku = '' THEN coalesce(sum(CASE WHEN sku <> '' THEN value END)
     OVER (PARTITION BY business_date, period_end, ref, measure, store_code), 0) ELSE 0 END"""
 
@@ -63,6 +69,7 @@ class StageSink:
         self.import_id = import_id
         self.limit = limit
         self.rolls_up = False
+        self.grouped = GROUPED  # the stage holding one row per key once settled
         self.used = False
         self.count = 0  # raw rows written
 
@@ -71,16 +78,20 @@ class StageSink:
             clear(self.import_id)  # a re-run after a crash: the last run's rows go first
             self.used = True
         if rows:
-            conn = db.session.connection()
-            if conn.dialect.name == "postgresql":
-                copy_rows(conn, self.import_id, rows)
-            else:
-                insert_rows(conn, self.import_id, rows)
+            write_chunk(db.session.connection(), self.import_id, rows)
             self.count += len(rows)
         db.session.commit()
 
     def roll_up(self) -> None:
         self.rolls_up = True
+
+
+def write_chunk(conn, import_id, rows) -> None:
+    """One chunk of raw rows into stage 0 (in the caller's transaction)."""
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, import_id, rows)
+    else:
+        insert_rows(conn, import_id, rows)
 
 
 def copy_rows(conn, import_id, rows) -> None:
@@ -112,9 +123,12 @@ def clear(import_id: int) -> None:
 def settle(sink: StageSink, latest) -> list[RowError]:
     """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
     conn = db.session.connection()
-    keys = group(conn, sink.import_id, sink.rolls_up)
-    errors = key_errors(conn, sink.import_id) if keys < sink.count else []  # else every key came once
-    return errors + refuse_future(conn, sink.import_id, latest)
+    if not sink.rolls_up and not conn.execute(text(REPEATS), {"i": sink.import_id}).scalar():
+        sink.grouped, errors = RAW, []  # every key came once: the raw rows are the grouped rows
+    else:
+        keys = group(conn, sink.import_id, sink.rolls_up)
+        errors = key_errors(conn, sink.import_id) if keys < sink.count else []  # else every key came once
+    return errors + refuse_future(conn, sink.import_id, latest, sink.grouped)
 
 
 def key_errors(conn, import_id) -> list[RowError]:
@@ -138,60 +152,62 @@ def group(conn, import_id, rolls_up) -> int:
         FROM ({SUMMED}) g"""), {"i": import_id}).rowcount
 
 
-def refuse_future(conn, import_id, latest) -> list[RowError]:
-    """parsers.refuse_future on the grouped rows: a line holding a fact dated after latest is an
-    error (its first such date) and none of its facts are kept."""
+def refuse_future(conn, import_id, latest, grouped=GROUPED) -> list[RowError]:
+    """parsers.refuse_future on the grouped rows (in stage `grouped`): a line holding a fact dated
+    after latest is an error (its first such date) and none of its facts are kept."""
     c = STAGE.c
     query = select(c.line, c.business_date, c.period_end).where(
-        c.import_id == import_id, c.stage == GROUPED,
+        c.import_id == import_id, c.stage == grouped,
         (c.business_date > latest) | (c.period_end > latest)).order_by(c.seq)
     bad = {}
     for line, day, end in conn.execute(query):
         bad.setdefault(line, max(day, end or day))
-    drop_lines(conn, import_id, bad)
+    drop_lines(conn, import_id, bad, grouped)
     return [RowError(line, None, "future_date", "The date %s is in the future." % day.isoformat())
             for line, day in sorted(bad.items())]
 
 
-def drop_lines(conn, import_id, lines) -> None:
+def drop_lines(conn, import_id, lines, grouped=GROUPED) -> None:
     lines = sorted(lines)
     for start in range(0, len(lines), DELETE_CHUNK):
-        conn.execute(delete(STAGE).where(STAGE.c.import_id == import_id, STAGE.c.stage == GROUPED,
+        conn.execute(delete(STAGE).where(STAGE.c.import_id == import_id, STAGE.c.stage == grouped,
                                          STAGE.c.line.in_(lines[start:start + DELETE_CHUNK])))
 
 
-def store_codes(import_id) -> list[str]:
+def store_codes(import_id, grouped=GROUPED) -> list[str]:
     c = STAGE.c
     return list(db.session.execute(select(c.store_code).distinct().where(
-        c.import_id == import_id, c.stage == GROUPED)).scalars())
+        c.import_id == import_id, c.stage == grouped)).scalars())
 
 
-def refuse_stores(import_id, problems: dict) -> list[RowError]:
+def refuse_stores(import_id, problems: dict, grouped=GROUPED) -> list[RowError]:
     """fact_rows()'s rule: a line with a fact whose store code has a problem is an error (the
     first such fact's problem) and none of its facts are kept. problems: code -> (code, message)."""
     if not problems:
         return []
     c = STAGE.c
     query = select(c.line, c.store_code).where(
-        c.import_id == import_id, c.stage == GROUPED, c.store_code.in_(list(problems))).order_by(c.seq)
+        c.import_id == import_id, c.stage == grouped, c.store_code.in_(list(problems))).order_by(c.seq)
     errors, bad = [], set()
     for line, code in db.session.execute(query):
         if line not in bad:
             errors.append(RowError(line, "store", *problems[code]))
             bad.add(line)
-    drop_lines(db.session.connection(), import_id, bad)
+    drop_lines(db.session.connection(), import_id, bad, grouped)
     return errors
 
 
 class StagedRows(FactSet):
-    """The grouped stage rows of one import as the write path sees them (FactRows' twin)."""
+    """The grouped stage rows of one import (in stage `grouped`) as the write path sees them
+    (FactRows' twin)."""
 
-    def __init__(self, import_id: int, store_of: dict, family: str):
+    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED):
         self.import_id = import_id
         self.store_of = store_of
         self.family = family
+        self.grouped = grouped
         c = STAGE.c
-        mine = (c.import_id == import_id, c.stage == GROUPED)
+        mine = (c.import_id == import_id, c.stage == grouped)
         self.count = db.session.execute(select(func.count()).where(*mine)).scalar()
         end = func.coalesce(c.period_end, c.business_date)
         spans = db.session.execute(
@@ -206,7 +222,7 @@ class StagedRows(FactSet):
         end = func.coalesce(c.period_end, c.business_date)
         rows = select(store_id, literal(self.family), c.business_date, end, c.sku, c.ref, c.measure, c.value,
                       c.currency, literal(self.import_id), c.line).where(
-            c.import_id == self.import_id, c.stage == GROUPED).order_by(c.seq)
+            c.import_id == self.import_id, c.stage == self.grouped).order_by(c.seq)
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(MetricFact.__table__).from_select(list(FACT_COLUMNS), rows)
         if not direct:

@@ -205,19 +205,32 @@ def _day_range(rows):
     return min(days), max(days)
 
 
-def analyze_for_facts(conn, rows, at_least):
+def analyze_for_facts(conn, rows, at_least, share=0.0):
     """After writing `rows` (at least `at_least` of them): ANALYZE the month partitions they
     went to, inside the import's transaction. Autovacuum analyses a table only once a tenth
     of it has changed, so a fresh month, or a month reloaded, would be planned from missing
-    or stale statistics until then. Only the columns queries filter, join or group on
-    (ANALYZED): a quarter less time than every column. Returns the partitions analysed (none on
-    SQLite or an unpartitioned table)."""
+    or stale statistics until then. A month that has statistics already is analysed only when
+    the rows are at least `share` of the rows its statistics counted (pg_class.reltuples): a
+    smaller import is left to autovacuum, which adds it to the month's other changes (the
+    default share, 0.1, is autovacuum's own scale factor: an import it would analyse after
+    alone is analysed now). Only the columns queries filter, join or group on (ANALYZED): a
+    quarter less time than every column. Returns the partitions analysed (none on SQLite or an
+    unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
     months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
-    for month in months:
-        conn.execute(text(f"ANALYZE {SCHEMA}.{partition_name(month)} ({', '.join(ANALYZED)})"))
-    return [partition_name(m) for m in months]
+    counted = counted_rows(conn, [partition_name(m) for m in months])
+    names = [partition_name(m) for m in months if len(rows) >= share * counted[partition_name(m)]]
+    for name in names:
+        conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(ANALYZED)})"))
+    return names
+
+
+def counted_rows(conn, names):
+    """{partition: the rows its last ANALYZE or VACUUM counted}, -1 for one never analysed."""
+    return dict(conn.execute(text(
+        "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = :schema AND c.relname = ANY(:names)"), {"schema": SCHEMA, "names": names}).all())
 
 
 # ---- the scheduled run and archiving ------------------------------------------------------

@@ -147,6 +147,22 @@ def test_a_large_import_analyses_the_months_it_wrote(app):
     assert partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 2) == []
 
 
+@postgresql_only
+def test_a_month_with_statistics_is_analysed_only_for_a_large_enough_share(app):
+    """A month that has statistics is analysed again only when the import's rows are at least
+    ANALYZE_AFTER_SHARE of the rows its last ANALYZE counted; a fresh month always is."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    app.config["ANALYZE_AFTER_SHARE"] = 0.5
+    record = import_day(D1)  # a fresh month: analysed whatever the share
+    counted = partitions.counted_rows(db.session.connection(), ["metric_fact_2025_03"])["metric_fact_2025_03"]
+    assert counted == record.facts_written >= 4
+    conn = db.session.connection()
+    few, enough = record.facts_written // 2 - 1, (record.facts_written + 1) // 2
+    assert partitions.analyze_for_facts(conn, [{"business_date": D1}] * few, 1, 0.5) == []
+    analysed = partitions.analyze_for_facts(conn, [{"business_date": D1}] * enough, 1, 0.5)
+    assert analysed == ["metric_fact_2025_03"]
+
+
 def cron_once(app, name):
     return app.test_cli_runner().invoke(args=["kpi", "cron", "--once", name])
 

@@ -12,6 +12,8 @@ from kpiapp.extensions import db
 from kpiapp.imports import stage
 from kpiapp.imports.services import start_import
 from kpiapp.models import FactStage, ImportRecord, MetricFact
+from kpiapp.parsers import ParseError
+from kpiapp.parsers.common import Collector
 from tests.imports.files import business_report, generic_file, hr_user, orders_report, store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "unit" / "parsers" / "fixtures"
@@ -59,6 +61,16 @@ GENERIC_BAD = [
     ("2025-03-02", "S1", "A", "sessions", "2", ""),  # duplicate of line 6
 ]
 
+GENERIC_UNIQUE = [  # no key twice: the staged path reads the raw rows (stage 0) as the grouped ones
+    ("2025-03-01", "S1", "A", "sessions", "5", ""),
+    ("2025-03-01", "S1", "A", "ordered_sales", "10.00", "USD"),
+    ("2025-03-01", "S1", "B", "sessions", "7", ""),
+    (FUTURE, "S1", "A", "sessions", "1", ""),  # future
+    ("2025-03-01", "NOPE", "A", "sessions", "1", ""),  # unknown store
+    ("2025-03-02", "S1", "A", "sessions", "1", ""),
+    ("2025-03-03", "S1", "C", "units_ordered", "2", ""),
+]
+
 ORDERS_MIXED = orders_report([(f"111-0000000-{n // 2:07d}", "2025-03-0%d" % (1 + n % 2), "Shipped",
                                "SKU-%d" % (n % 2),
                                1 + n, "%d.50" % n) for n in range(9)])
@@ -72,6 +84,9 @@ def cases():
         "settlement_rolls_up": [(settlement(settlement_lines()), "settlement.txt", {})],
         "settlement_fixture": [((FIXTURES / "amazon_settlement_us.txt").read_bytes(), "settlement.txt", {})],
         "orders": [(ORDERS_MIXED, "orders.txt", {})],
+        "generic_unique_fail": [(generic_file(GENERIC_UNIQUE), "generic.csv", {"store_id": None})],
+        "generic_unique_partial": [(generic_file(GENERIC_UNIQUE), "generic.csv",
+                                    {"store_id": None, "allow_partial": True})],
         "generic_errors_fail": [(generic_file(GENERIC_BAD), "generic.csv", {"store_id": None})],
         "generic_errors_partial": [(generic_file(GENERIC_BAD), "generic.csv",
                                     {"store_id": None, "allow_partial": True})],
@@ -134,6 +149,19 @@ def test_staged_import_equals_the_in_memory_import(app, case, settled):
     assert len(settled) == 2 * len(uploads)
 
 
+@pytest.mark.parametrize("case, grouped", [("business_report", False), ("generic_unique_partial", False),
+                                           ("generic_errors_partial", True), ("settlement_rolls_up", True)])
+def test_only_repeated_keys_or_a_roll_up_are_grouped(app, monkeypatch, case, grouped):
+    """A file whose keys all came once and that rolls nothing up is written from its raw rows;
+    the grouping (stage 1) runs only where facts must be summed or checked against each other."""
+    calls = []
+    real = stage.group
+    monkeypatch.setattr(stage, "group", lambda *args: calls.append(1) or real(*args))
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    run(cases()[case], shop, user, 1)
+    assert bool(calls) == grouped
+
+
 def test_errors_name_the_first_line_across_chunks(app):
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
     uploads = [(generic_file(GENERIC_BAD), "generic.csv", {"store_id": None})]
@@ -164,3 +192,70 @@ def test_mixed_currency_across_chunks(app):
     forget()
     got = run(uploads, shop, user, 1)
     assert got[0] == expected[0] and got[1] == expected[1]
+
+
+# ---- failures while the chunks are written ---------------------------------------------------
+
+def left_behind():
+    return (db.session.execute(select(func.count()).select_from(MetricFact)).scalar(),
+            db.session.execute(select(func.count()).select_from(FactStage)).scalar())
+
+
+BR_40 = business_report([(f"B0CHILD{n:03d}", 100 + n, n % 4, f"${n}.99") for n in range(40)])
+
+
+def test_a_failed_chunk_write_fails_the_import_with_nothing_written(app, monkeypatch):
+    """The second chunk's write fails: the import fails, the parser stops there, nothing is kept,
+    and the same file imports again."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = 5
+    real, calls = stage.write_chunk, []
+
+    def failing(conn, import_id, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("the disk is full")
+        real(conn, import_id, rows)
+
+    monkeypatch.setattr(stage, "write_chunk", failing)
+    record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert record.status == "failed" and "RuntimeError" in record.error
+    assert len(calls) < 40  # the parser stopped at the failed chunk, not at the end of the file
+    assert left_behind() == (0, 0)
+    monkeypatch.setattr(stage, "write_chunk", real)
+    db.session.execute(ImportRecord.__table__.update().values(status="failed"))
+    db.session.commit()
+    again = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert again.status == "committed" and again.facts_written == 200
+    assert left_behind() == (200, 0)
+
+
+def test_a_parse_error_mid_file_with_the_writer_running_leaves_no_facts(app, monkeypatch):
+    """The parser fails after some chunks were written: its error is the import's, and no fact
+    or stage row is left."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = 5
+    real, spills = Collector._spill, []
+
+    def failing(collector):
+        spills.append(1)
+        if len(spills) == 3:
+            raise ParseError("bad_file", "The file is broken half way.")
+        real(collector)
+
+    monkeypatch.setattr(Collector, "_spill", failing)
+    record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert (record.status, record.error_code) == ("failed", "bad_file")
+    assert record.error == "The file is broken half way."
+    assert left_behind() == (0, 0)
+
+
+@pytest.mark.parametrize("limit", [0, 5])
+def test_a_row_error_fails_a_staged_import_as_an_in_memory_one(app, limit):
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = limit
+    bad = business_report([(f"B0CHILD{n:03d}", 100 + n, n % 4, "12 apples" if n == 30 else f"${n}.99")
+                           for n in range(40)])
+    record = start_import(bad, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert (record.status, record.error_code) == ("failed", "row_errors")
+    assert left_behind() == (0, 0)
