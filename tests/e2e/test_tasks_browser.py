@@ -55,6 +55,7 @@ def test_task_board_and_detail(app, browser, shot, size, lang, request):
     page.goto(f"{live_server}/tasks/mine")
     page.goto(f"{live_server}/tasks/board")
     page.click("text=Restock AMZ-DE")
+    page.wait_for_selector("textarea[name=body]")  # the task page has loaded, not the board unloading
     assert page.evaluate(FITS), "the task page is wider than the window"
     page.fill("textarea[name=body]", f"@{crew['worker_login']} please book today")
     page.click(".comments button[type=submit]")
