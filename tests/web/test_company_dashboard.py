@@ -3,6 +3,7 @@ hand-built org (shared stores with shares, FX across dates, ACoS from summed mea
 store and a month with no data as "—", never 0), the access matrix and public panels,
 downloads, zh and en, and the same number of queries at 20 and 200 people."""
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from kpiapp.dashboards import filters as dashboard_filters
 from kpiapp.dashboards import services as settings
 from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
-from kpiapp.models import AuditEvent, DashboardPublicPanel, FxRate, ImportRecord, MetricFact
+from kpiapp.models import AuditEvent, DashboardPublicPanel, FxRate, ImportRecord, MetricFact, Store
 from tests.appraisal.factories import ORDER, make_team, metric_item, walk_to
 from tests.factories import ClientUserFactory, DepartmentFactory, StoreFactory, StoreOwnerFactory, UserFactory
 from tests.web.test_page_queries import QueryCounter
@@ -273,6 +274,18 @@ def test_a_store_code_past_the_list_picks_one_store_and_an_unknown_one_is_ignore
     assert "AMZ-DE" in table and "AMZ-US" not in table and "<select name=\"store\">" not in one
     unknown = hr.page(f"/dashboards/company/stores?store_code=NOPE&cycle={org.team.cycle.id}")
     assert "were ignored: Store" in unknown and "AMZ-US" in unknown[unknown.index('id="panel-stores"'):]
+
+
+def test_a_store_code_heads_its_row_as_one_word_and_other_names_may_wrap(org, browser):
+    """At 390 px "AMZ-DE" broke at its hyphen; the row heading of a store is a code (app.css: th.code)."""
+    hr = browser(org.team.hr)
+    page = hr.page(f"/dashboards/company/stores?cycle={org.team.cycle.id}")
+    codes = re.findall(r'<th scope="row" class="code">(?:<a [^>]*>)?([^<]+)<', page)
+    assert "AMZ-DE" in codes and "AMZ-US" in codes
+    page = hr.page(f"/dashboards/company?cycle={org.team.cycle.id}")
+    codes = re.findall(r'<th scope="row" class="code">(?:<a [^>]*>)?([^<]+)<', page)
+    stores = set(db.session.scalars(select(Store.code)))
+    assert codes and set(codes) <= stores  # movers, freshness; never a month, grade or department
 
 
 def test_grades_of_the_last_locked_cycle_match_the_cycle_distribution(app):
