@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from kpiapp.dashboards import stores
+from kpiapp.dashboards.fact_sums import FactSums
 from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
 from kpiapp.metrics.services import compute_metric
@@ -153,11 +154,14 @@ def list_rows(team, period):
 
 
 @pytest.mark.parametrize("monthly", [False, True], ids=["sql", "monthly report: python path"])
-def test_the_list_figures_equal_compute_metric(app, team, shops, monthly):
-    """The list's headline figures (summed by the database, fact_sums.FactSums) equal
-    compute_metric's for each store and period: SKU rows under a total, ads in EUR, a store in
-    GBP with a day without a rate (its money figures: no data), a store without facts; with a
-    monthly report over daily orders, FactSums takes its Python path."""
+def test_the_list_figures_equal_compute_metric(app, team, shops, monthly, monkeypatch):
+    """The list's headline figures (summed by the database) equal compute_metric's for each
+    store and period: SKU rows under a total, ads in EUR, a store in GBP with a day without a
+    rate (its money figures: no data), a store without facts. One family per store and
+    measure: one GROUP BY; a monthly report beside daily orders (two families): the families
+    are picked by fact_sums.FactSums, on its Python path."""
+    picked = []
+    monkeypatch.setattr(stores, "FactSums", lambda *args: picked.append(args) or FactSums(*args))
     a, b = shops
     uk, empty = StoreFactory(code="AMZ-UK", currency="GBP"), StoreFactory(code="AMZ-XX")
     add_facts(a, date(2026, 10, 5), "EUR", sku="B01", ordered_sales="77.77")  # under the total: dropped
@@ -185,6 +189,7 @@ def test_the_list_figures_equal_compute_metric(app, team, shops, monthly):
                 found = rows[shop.id][key]
                 same = found is None and value is None or found.quantize(places) == value.quantize(places)
                 assert same, (shop.code, key, first, found, value)
+    assert len(picked) == (1 if monthly else 0)  # the cycle; from Oct 6 the monthly report is outside
     assert rows[uk.id]["gmv"] is None and rows[uk.id]["units"] == Decimal("1")
     assert rows[b.id]["acos"] == Decimal("0.3125") and rows[empty.id]["gmv"] is None
 
