@@ -2,24 +2,23 @@
 projected score, items at risk (people with more at-risk items first), the stage and whose
 move it is, the stage's deadline and whether it is overdue — and the team's at-risk items.
 
-Rows are paged by keyset, PAGE_SIZE at a time, in (at-risk items desc, name, scorecard id)
-order. Each metric item's at-risk flag is a SQL expression (`tracking.risk.item_risks`),
-evaluated ONCE per request: the ids of the team's cards with their names, and the ids of
-their at-risk items, reach Python (at 5,000 people: 5,000 cards, ~7,800 items), which counts,
-orders (names in code point order) and pages them. Evaluating the rule in each of four
-statements (counts, page, flags, at-risk list) took 2.4 s of database time at 5,000 people
-(docs/scaling.md). Only the page's cards are loaded with their items, people, reporting
-lines and events, and only the first AT_RISK_ROWS at-risk items are paced in Python for
-their figures. The number of queries is the same for 20 people or 5,000.
+Rows are paged by keyset, PAGE_SIZE at a time, in (at-risk items desc, name in code point
+order, scorecard id) order. Each metric item's at-risk flag is a SQL expression
+(`tracking.risk.item_risks`), evaluated ONCE per request, in the one statement that also
+counts each card's at-risk items, orders and numbers the cards and cuts the page
+(`card_rows`): whatever the size of the team, Python receives the page's cards (PAGE_SIZE + 1)
+and the few cards whose at-risk items open the at-risk list (AT_RISK_ROWS items), each with
+its at-risk item ids, and the team's totals. Only the page's cards are loaded with their
+items, people, reporting lines and events, and only the first AT_RISK_ROWS at-risk items are
+paced in Python for their figures. The number of queries is the same for 20 people or 5,000.
 """
-from collections import defaultdict
 from dataclasses import dataclass
 from itertools import islice
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, and_, case, cast, collate, func, or_, select
+from sqlalchemy.orm import defer, selectinload
 
 from kpiapp import policy, presentation
 from kpiapp.appraisal.progress import projected, standing
@@ -27,9 +26,9 @@ from kpiapp.appraisal.queries import PAGE_SIZE, latest_only, load_reporting_line
 from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.metrics import batch
-from kpiapp.models import Scorecard, User
-from kpiapp.tracking.paces import paced_items
-from kpiapp.tracking.risk import item_risks, without_jit
+from kpiapp.models import Scorecard, ScorecardItem, User
+from kpiapp.tracking.paces import UNREAD, paced_items
+from kpiapp.tracking.risk import at_risk_rule, dialect, metric_item, without_jit
 
 AT_RISK_ROWS = 50
 
@@ -56,46 +55,80 @@ def team_dashboard(user, cycle, filters, after, today, lang):
     if cycle is None:
         return TeamDashboard([], 0, 0, None)
     without_jit()
-    cards = team_cards(user, cycle, filters.department).subquery("cards")
-    names = dict(db.session.execute(select(cards.c.id, cards.c.name)).all())
-    risky = at_risk_items(select(cards.c.id), cycle, today)
-    ordered = sorted(names, key=lambda card: (-len(risky.get(card, ())), names[card], card))
-    page, next_after = page_after(ordered, after)
-    cards_shown = load_cards(page)
-    flagged = {item for card in page for item in risky.get(card, ())}
-    first_risks = list(islice(((item, names[card]) for card in ordered for item in risky.get(card, ())),
-                              AT_RISK_ROWS))
-    panels = [people_panel(cards_shown, flagged, today, lang),
-              at_risk_panel(first_risks, sum(map(len, risky.values())), today, lang)]
-    return TeamDashboard(panels, len(names), len(risky), next_after)
+    rows = db.session.execute(card_rows(user, cycle, filters.department, after, today)).all()
+    totals, shown = rows[0], [row for row in rows if row.id is not None]
+    page = [row for row in shown if row.in_page]
+    next_after = page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
+    page = page[:PAGE_SIZE]
+    flagged = {item for row in page for item in item_ids(row.risk_ids)}
+    listed = ((item, row.name) for row in shown if row.opens_list for item in item_ids(row.risk_ids))
+    panels = [people_panel(load_cards([row.id for row in page]), flagged, today, lang),
+              at_risk_panel(list(islice(listed, AT_RISK_ROWS)), int(totals.items_at_risk or 0), today, lang)]
+    return TeamDashboard(panels, totals.people, totals.people_at_risk, next_after)
 
 
-def at_risk_items(card_ids, cycle, today):
-    """{scorecard id: its at-risk item ids, ascending} of the cards `card_ids` (a SELECT): the
-    at-risk rule is evaluated once, over every metric item of the cards (at 5,000 people it
-    took 0.3-1 s each time; counting, ordering and the at-risk list used to evaluate it four times)."""
-    risks = item_risks(card_ids, cycle, today).subquery("risks")
-    found = defaultdict(list)
-    for item_id, card_id in db.session.execute(select(risks.c.item_id, risks.c.scorecard_id)
-                                               .where(risks.c.at_risk).order_by(risks.c.item_id)):
-        found[card_id].append(item_id)
-    return found
+def card_rows(user, cycle, department, after, today):
+    """SELECT, in one statement that evaluates the at-risk rule once, the team's totals
+    (people, people_at_risk, items_at_risk) on every row, LEFT JOINed to the cards Python needs,
+    in the list's order: those of the page after the card `after` (`in_page`: PAGE_SIZE + 1,
+    the last one only telling whether a next page exists; from the start when `after` is not
+    one of the team's cards) and those whose at-risk items open the at-risk list
+    (`opens_list`: their items before them are fewer than AT_RISK_ROWS). Each card row has its
+    id, name, n (at-risk items) and risk_ids (its at-risk item ids, `item_ids`).
+
+    The order is the keyset triple (n desc, name in code point order, id): `row_number` over
+    it numbers the cards, and a page is the numbers after `after`'s."""
+    cards = team_cards(user, cycle, department).cte("cards")
+    at_risk, definitions = at_risk_rule(select(cards.c.id), cycle, today)
+    item = ScorecardItem
+    # the items joined to the cards, not `scorecard_id IN (cards)`: PostgreSQL estimated the
+    # recursive team at 200 cards and probed the items' index once per card (5,000 times: 0.35 s)
+    risky = (select(item.id.label("item_id"), item.scorecard_id.label("scorecard_id"))
+             .select_from(cards.join(item, item.scorecard_id == cards.c.id))
+             .where(metric_item(definitions), at_risk).subquery("risky"))
+    counted = (select(cards.c.id, cards.c.name, func.count(risky.c.item_id).label("n"),
+                      id_list(risky.c.item_id).label("risk_ids"))
+               .select_from(cards).outerjoin(risky, risky.c.scorecard_id == cards.c.id)
+               .group_by(cards.c.id, cards.c.name).subquery("counted"))
+    c = counted.c
+    order = (c.n.desc(), code_point_order(c.name), c.id)
+    ordered = select(c.id, c.name, c.n, c.risk_ids, func.row_number().over(order_by=order).label("pos"),
+                     func.sum(c.n).over(order_by=order, rows=(None, 0)).label("upto")).cte("ordered")
+    o = ordered.c
+    totals = select(func.count().label("people"), func.count(case((o.n > 0, 1))).label("people_at_risk"),
+                    func.sum(o.n).label("items_at_risk")).subquery("totals")
+    start = 0 if after is None else func.coalesce(select(o.pos).where(o.id == after).scalar_subquery(), 0)
+    in_page = and_(o.pos > start, o.pos <= start + PAGE_SIZE + 1)
+    opens_list = and_(o.n > 0, o.upto - o.n < AT_RISK_ROWS)
+    return (select(totals, o.id, o.name, o.risk_ids, in_page.label("in_page"), opens_list.label("opens_list"))
+            .select_from(totals.outerjoin(ordered, or_(in_page, opens_list))).order_by(o.pos))
 
 
-def page_after(ordered, after):
-    """(the PAGE_SIZE card ids after the card `after` in `ordered`, the next page's `after`, or
-    None): keyset; from the start when `after` is not one of them."""
-    rest = ordered[ordered.index(after) + 1:] if after in ordered else ordered
-    return rest[:PAGE_SIZE], (rest[PAGE_SIZE - 1] if len(rest) > PAGE_SIZE else None)
+def id_list(column):
+    """The ids of a group as one string ("3,1,2"; any order): `item_ids` reads it."""
+    text_id = cast(column, String)
+    return func.string_agg(text_id, ",") if dialect() == "postgresql" else func.group_concat(text_id)
+
+
+def item_ids(listed):
+    return sorted(int(i) for i in listed.split(",")) if listed else []
+
+
+def code_point_order(name):
+    """`name` compared by code point, as Python compares str: PostgreSQL's "C" collation
+    compares UTF-8 bytes, which orders as code points; SQLite's default BINARY does too."""
+    return collate(name, "C") if dialect() == "postgresql" else name
 
 
 def load_cards(ids):
-    """The page's cards in `ids` order with items, cycle, events, person, department and line."""
+    """The page's cards in `ids` order with items, cycle, events, person, department and line
+    (without what the panel never reads: the snapshot, the items' provenance and explanation)."""
     if not ids:
         return []
     found = db.session.execute(
         select(Scorecard).where(Scorecard.id.in_(ids))
-        .options(selectinload(Scorecard.items), selectinload(Scorecard.cycle), selectinload(Scorecard.events),
+        .options(defer(Scorecard.snapshot), selectinload(Scorecard.items).options(*(defer(c) for c in UNREAD)),
+                 selectinload(Scorecard.cycle), selectinload(Scorecard.events),
                  selectinload(Scorecard.person).selectinload(User.department))).scalars().all()
     load_reporting_lines(card.person for card in found)
     by_id = {card.id: card for card in found}

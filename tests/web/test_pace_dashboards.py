@@ -1,17 +1,21 @@
 """The person and team dashboards (docs/pace.md): pace, at risk first, who may see whom,
 downloads, zh, and the same number of queries for 20 and 200 people."""
 import csv
+import re
 import io
 from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from sqlalchemy import String, select, text
 
 from kpiapp import presentation
 from kpiapp.appraisal import services
+from kpiapp.dashboards.team import code_point_order
 from kpiapp.extensions import db
 from kpiapp.models import ImportRecord, MetricFact, Scorecard, StoreOwner
 from kpiapp.tracking import services as tracking
+from kpiapp.tracking.paces import paced_items
 from tests.appraisal.factories import HRFactory
 from tests.factories import ClientUserFactory, DepartmentFactory, PositionFactory, UserFactory
 from tests.helpers import signed_in_client
@@ -186,3 +190,100 @@ def test_moved_since_last_week_counts_from_the_last_day_with_data(org, app, monk
     money = lambda v: presentation.in_unit(D(v), "money", "en", "USD")  # noqa: E731
     # data ends on the 10th: a week before that is the 3rd (300), not the 13th
     assert f"<td>{money('300')}</td><td>+{money('700')}</td>" in html
+
+
+# ---- the team dashboard's order, pages and counts against the Python rule -------------------
+
+# three groups by items at risk (GMV and ACoS: 2, ACoS only: 1, none: 0); names whose code point
+# order differs from a locale's (É after Z, lower case after upper case, CJK after Latin),
+# duplicates (the card id decides), and the first page ending between two cards of the same
+# name and count (positions 50 and 51 are both "Zoë" without items at risk)
+TWO_AT_RISK = ["张伟", "李雷", "Émile", "Zoe", "zoe", "Ärne", "Bob", "bob", "王芳", "Ω", "Álvaro", "Zed", "Amy",
+               "李雷", "Ömer", "Zoe", "Ωmega", "张伟", "Émile", "amy", "Bob", "ß", "Ｚ", "Z", "Ζ"]
+ONE_AT_RISK = ["Zed", "Émile", "李雷", "amy", "Amy", "王芳", "zoe", "Zoe", "Ärne", "Bob", "Ω", "张三", "Ann",
+               "ann", "Ánn", "Zoe", "王芳", "Ｂ", "b", "B"]
+NONE_AT_RISK = ["Émile", "Amy", "王芳", "Bob"] + ["Zoë"] * 8 + ["Zoe", "Zoë", "Zo", "Zoëy"]
+
+
+def relax(org, person, keys):
+    card = org.cards[person.id]
+    changes = {item.id: {"threshold": "0" if item.metric_key == "gmv" else "0.35"}
+               for item in card.items if item.metric_key in keys}
+    services.update_items(card, person, changes)
+
+
+def python_order(org):
+    """[(card, at-risk item names by seq)] in the old Python rule's order: at-risk items desc
+    (each item paced in Python, `pace.pace`), name by code point, card id."""
+    risky = {item.id for item, p in paced_items([i for c in org.cards.values() for i in c.items], TODAY)
+             if p.at_risk}
+    cards = [(card, [i.name for i in sorted(card.items, key=lambda i: i.seq) if i.id in risky])
+             for card in org.cards.values()]
+    return sorted(cards, key=lambda c: (-len(c[1]), c[0].person.name, c[0].id))
+
+
+def csv_rows(client, path):
+    return list(csv.reader(io.StringIO(client.get(path).data.decode("utf-8-sig"))))[1:]
+
+
+@pytest.fixture
+def named_org(app):
+    o = build(TWO_AT_RISK + ONE_AT_RISK + NONE_AT_RISK)
+    for n, person in enumerate(o.people):
+        if n >= len(TWO_AT_RISK):
+            relax(o, person, {"gmv"} if n < len(TWO_AT_RISK) + len(ONE_AT_RISK) else {"gmv", "acos"})
+    db.session.commit()
+    return o
+
+
+def test_team_dashboard_orders_pages_and_counts_as_the_python_rule(named_org, app):
+    o = named_org
+    expected = python_order(o)
+    assert [len(risks) for _c, risks in expected].count(2) == len(TWO_AT_RISK)
+    assert [c.person.name for c, _r in expected[49:51]] == ["Zoë", "Zoë"]  # the page ends inside a tie
+    client = signed_in_client(app, o.boss)
+    url, pages = f"/dashboards/team?cycle={o.cycle.id}", []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        at_risk = len(TWO_AT_RISK) + len(ONE_AT_RISK)
+        assert f"{len(expected)} scorecards; {at_risk} with items at risk." in html
+        pages.append(csv_rows(client, url + "&download=people&format=csv"))
+        found = re.search(r'href="(/dashboards/team\?after=\d+[^"]*)"', html)
+        url = found and found.group(1).replace("&amp;", "&")
+    assert [len(page) for page in pages] == [50, len(expected) - 50]
+    assert [(row[0], row[-1]) for page in pages for row in page] == \
+        [(card.person.name, ", ".join(risks) or "") for card, risks in expected]
+    at_risk = csv_rows(client, f"/dashboards/team?cycle={o.cycle.id}&download=at_risk&format=csv")
+    assert [row[:2] for row in at_risk] == [[card.person.name, name] for card, risks in expected
+                                            for name in risks][:50]
+    total = 2 * len(TWO_AT_RISK) + len(ONE_AT_RISK)
+    assert f"The first 50 of {total} items at risk." in client.get(f"/dashboards/team?cycle={o.cycle.id}") \
+        .get_data(as_text=True)
+
+
+def test_team_dashboard_pages_after_each_card(named_org, app):
+    """A page starts right after the card named by `after`, whichever card that is (ties in
+    count and name included); after a card not in the team, from the start."""
+    o = named_org
+    expected = [card for card, _r in python_order(o)]
+    client = signed_in_client(app, o.boss)
+    base = f"/dashboards/team?cycle={o.cycle.id}&download=people&format=csv"
+    for n in (0, 12, 44, 49, 50, len(expected) - 2, len(expected) - 1):
+        rows = csv_rows(client, f"{base}&after={expected[n].id}")
+        assert [row[0] for row in rows] == [c.person.name for c in expected[n + 1:n + 51]], n
+    assert [row[0] for row in csv_rows(client, f"{base}&after=0")] == [c.person.name for c in expected[:50]]
+
+
+def test_names_order_by_code_point_whatever_their_collation(app):
+    """PostgreSQL: a name column with a locale's collation (ICU "und": É beside E, zoe beside Zoe)
+    still orders by code point, as Python compares str (the test database's default collation,
+    C.UTF-8, would not tell)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite compares names with BINARY: code points")
+    names = TWO_AT_RISK + ONE_AT_RISK + NONE_AT_RISK
+    column = text('SELECT n COLLATE "und-x-icu" AS name FROM unnest(CAST(:names AS text[])) AS t(n)') \
+        .bindparams(names=names).columns(name=String).subquery("named").c.name
+    by_locale = db.session.execute(select(column).order_by(column)).scalars().all()
+    assert by_locale != sorted(names)
+    by_code_point = db.session.execute(select(column).order_by(code_point_order(column))).scalars().all()
+    assert by_code_point == sorted(names)

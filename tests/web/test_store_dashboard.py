@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import event
 
 from kpiapp.dashboards import stores
+from kpiapp.dashboards.fact_sums import FactSums
+from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
 from kpiapp.metrics.services import compute_metric
 from kpiapp.models import FxRate, ImportRecord, MetricFact, StoreOwner
@@ -144,6 +146,52 @@ def test_a_day_without_a_rate_makes_money_figures_no_data_and_is_named(app, team
     assert page.missing_rates == [("EUR", date(2026, 10, 20))]
     weeks = panel(page, "sales").rows
     assert weeks[2]["gmv"] == Decimal("50") and weeks[3]["gmv"] is None
+
+
+def list_rows(team, period):
+    panel, shown, _next = stores.store_list(team.hr, Filters(), period, None, "en", LABELS, "USD")
+    return {shop.id: row for shop, row in zip(shown, panel.rows)}
+
+
+@pytest.mark.parametrize("monthly", [False, True], ids=["sql", "monthly report: python path"])
+def test_the_list_figures_equal_compute_metric(app, team, shops, monthly, monkeypatch):
+    """The list's headline figures (summed by the database) equal compute_metric's for each
+    store and period: SKU rows under a total, ads in EUR, a store in GBP with a day without a
+    rate (its money figures: no data), a store without facts. One family per store and
+    measure: one GROUP BY; a monthly report beside daily orders (two families): the families
+    are picked by fact_sums.FactSums, on its Python path."""
+    picked = []
+    monkeypatch.setattr(stores, "FactSums", lambda *args: picked.append(args) or FactSums(*args))
+    a, b = shops
+    uk, empty = StoreFactory(code="AMZ-UK", currency="GBP"), StoreFactory(code="AMZ-XX")
+    add_facts(a, date(2026, 10, 5), "EUR", sku="B01", ordered_sales="77.77")  # under the total: dropped
+    add_facts(a, date(2026, 10, 7), "EUR", sku="B02", ordered_sales="12.34")  # no total that day: counts
+    add_facts(a, date(2026, 10, 9), "EUR", family="amazon_ads", ad_spend="33.33", ad_sales="111.11")
+    add_facts(a, date(2026, 10, 9), "EUR", ordered_sales="10", units_ordered="1", sessions="3")
+    add_facts(b, date(2026, 10, 8), family="amazon_ads", ad_spend="12.5", ad_sales="40")
+    add_facts(uk, date(2026, 10, 5), "GBP", ordered_sales="70.5", units_ordered="3", sessions="31")
+    add_facts(uk, date(2026, 10, 6), "GBP", ordered_sales="20", units_ordered="1", sessions="9")
+    for day, currency, value in ((date(2026, 10, 7), "EUR", "1.15"), (date(2026, 10, 9), "EUR", "1.0912"),
+                                 (date(2026, 10, 5), "GBP", "1.27")):
+        rate(day, currency, value)
+    if monthly:
+        add_facts(a, date(2026, 10, 1), "EUR", family="amazon_sales_traffic", last=date(2026, 10, 31),
+                  ordered_sales="5432.10", units_ordered="120", sessions="1500")
+        rate(date(2026, 10, 1), "EUR", "1.0873")
+    db.session.commit()
+    places = Decimal("0.000001")  # SQLite sums in binary floating point (docs/dashboards.md)
+    periods = ((team.cycle.period_start, team.cycle.period_end), (date(2026, 10, 6), date(2026, 10, 31)))
+    for first, last in periods:
+        rows = list_rows(team, (first, last))
+        for shop in (a, b, uk, empty):
+            for key in stores.HEADLINE:
+                value = compute_metric(key, [(shop.id, Decimal(1))], first, last).value
+                found = rows[shop.id][key]
+                same = found is None and value is None or found.quantize(places) == value.quantize(places)
+                assert same, (shop.code, key, first, found, value)
+    assert len(picked) == (1 if monthly else 0)  # the cycle; from Oct 6 the monthly report is outside
+    assert rows[uk.id]["gmv"] is None and rows[uk.id]["units"] == Decimal("1")
+    assert rows[b.id]["acos"] == Decimal("0.3125") and rows[empty.id]["gmv"] is None
 
 
 def test_owners_with_their_shares_targets_and_the_implied_store_target(app, team, shops):
