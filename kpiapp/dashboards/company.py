@@ -153,7 +153,8 @@ class CompanyData:
         if self.first > self.last or not self.any_store:
             return None
         measures = {m for _definition, _formula, names in self.formulas.values() for m in names}
-        return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"])
+        return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"],
+                        shared=True)
 
     @cached_property
     def daily(self):
