@@ -1,7 +1,7 @@
 """Every company-dashboard panel's CSV download, saved to files, to compare two checkouts.
 
     KPIAPP_ENV=dev DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB \\
-        .venv/bin/python bench/panel_downloads.py --out DIR [--cycle 1]
+        .venv/bin/python bench/panel_downloads.py --out DIR [--cycle 1] [--filter all ...]
 
 Signs in as HR of bench/scale_bench.py (a seed-scale database) in-process and saves
 `/dashboards/company?…&download=<panel>&format=csv` for every panel and the all-stores
@@ -34,6 +34,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--cycle", type=int, default=1)
+    parser.add_argument("--filter", action="append", help="only this filter set (repeatable): all, month, "
+                                                              "platform, department, store")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -48,6 +50,7 @@ def main():
         user = SimpleNamespace(email=email_of(LOGINS["hr"]))
         client = contextvars.Context().run(signed_in_client, app, user, DEMO_PASSWORD)
         db.session.commit()
+        filters = {name: query for name, query in filters.items() if not args.filter or name in args.filter}
         for name, query in filters.items():
             paths = {panel: f"/dashboards/company?cycle={args.cycle}{query}&download={panel}&format=csv"
                      for panel in PANELS}
