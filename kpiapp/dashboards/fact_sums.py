@@ -185,6 +185,18 @@ class FactSums:
         return db.session.execute(select(func.max(self.picked.c.business_date))
                                   .where(self.picked.c.measure.in_(sorted(measures)))).scalar()
 
+    def last_days_query(self):
+        """SELECT (store_id, last) of the last day each store's groups in the period cover
+        (before picking, as PeriodFacts.rows), grouped by the database. From the picked rows
+        when they are in a temporary table, which gives the same day: outside the Python path a
+        dropped group is a one-day group (a multi-day one beside another family is
+        `ranges_overlap`) and the kept group of its day ends on that day or later."""
+        if isinstance(self.picked, Table):
+            p = self.picked.c
+            return select(p.store_id, func.max(p.period_end).label("last")).group_by(p.store_id)
+        d = aliased(FactDay)
+        return select(d.store_id, func.max(d.period_end).label("last")).where(*self.within(d)).group_by(d.store_id)
+
     def last_days(self):
         """{store id: the last day its groups in the period cover} (before picking, as
         PeriodFacts.rows)."""
