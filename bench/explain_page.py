@@ -6,8 +6,9 @@
 Signs in as the page's role of bench/scale_bench.py (a seed-scale database), fetches the page
 once to warm up, then once with the statements recorded (SQLAlchemy before/after_cursor_execute:
 text, parameters, ms until executed). Then replays them in order in one transaction that is
-rolled back, each SELECT under EXPLAIN (ANALYZE, BUFFERS) and the rest as they are (so a
-SET LOCAL jit = off applies to what follows, as in the request). Prints per statement: its
+rolled back, each SELECT (and CREATE TEMPORARY TABLE … AS SELECT, which EXPLAIN ANALYZE runs,
+so the table is there for what follows) under EXPLAIN (ANALYZE, BUFFERS) and the rest as they
+are (so a SET LOCAL jit = off applies to what follows, as in the request). Prints per statement: its
 ms in the request, the plan's execution ms, planning ms, JIT ms when any, the plan's top
 node and its first line of SQL; --plans FILE writes every statement with its full plan.
 """
@@ -53,7 +54,7 @@ def explain_all(engine, statements):
     try:
         cursor = raw.cursor()
         for statement, parameters, _ms in statements:
-            if re.match(r"\s*(SELECT|WITH)\b", statement, re.I):
+            if re.match(r"\s*(SELECT|WITH|CREATE TEMPORARY TABLE \S+ ON COMMIT DROP AS)\b", statement, re.I):
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
                 out.append([row[0] for row in cursor.fetchall()])
             else:

@@ -1,7 +1,7 @@
 """1-client p50/p95 of issue 10's pages through gunicorn, on a database seeded already.
 
     DATABASE_URL=postgresql://.../hpg_p5000 .venv/bin/python bench/one_client_bench.py \\
-        [--port 5791] [--workers 2] [--requests 60] [--page calibration ...] [--cycle 1]
+        [--port 5791] [--workers 2] [--requests 60] [--page calibration ...] [--dashboards] [--cycle 1]
 
 bench/scale_bench.py seeds its own scratch database first (5–17 minutes at 5,000 people on
 this machine); this reuses one (`flask kpi seed-scale`, copied with `createdb -T`), so two
@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--cycle", type=int, default=1)
     parser.add_argument("--page", action="append", help="only this page (repeatable; /healthz always)")
+    parser.add_argument("--dashboards", action="store_true", help="the dashboards too (scale_bench.dashboard_pages)")
     args = parser.parse_args()
     from kpiapp.demo import DEMO_PASSWORD
     from kpiapp.demo.scale import email_of
@@ -35,7 +36,7 @@ def main():
     instance = Path(tempfile.mkdtemp(prefix="one-client-"))
     with gunicorn(os.environ["DATABASE_URL"], args.port, args.workers, instance) as server:
         cookies = {who: sign_in(args.port, email_of(login), DEMO_PASSWORD) for who, login in LOGINS.items()}
-        for name, (who, path) in [*pages(args.cycle).items(), ("healthz", ("hr", "/healthz"))]:
+        for name, (who, path) in [*pages(args.cycle, dashboards=args.dashboards).items(), ("healthz", ("hr", "/healthz"))]:
             if args.page and name not in args.page and name != "healthz":
                 continue
             load(args.port, path, cookies[who], args.workers, args.workers * 3)  # warm every worker

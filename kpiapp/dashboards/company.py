@@ -30,7 +30,7 @@ from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
-from kpiapp.models import (Cycle, Department, FactDay, ImportRecord, Role, Scorecard, ScorecardItem, Store,
+from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, Store,
                            StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
@@ -153,7 +153,8 @@ class CompanyData:
         if self.first > self.last or not self.any_store:
             return None
         measures = {m for _definition, _formula, names in self.formulas.values() for m in names}
-        return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"])
+        return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"],
+                        shared=True)
 
     @cached_property
     def daily(self):
@@ -582,9 +583,7 @@ def stalest_stores(data):
     in the period end earliest (as PeriodFacts.rows, before picking), no data first (one query)."""
     query = select(Store.id, Store.code, Store.platform)
     if data.facts is not None:
-        d = aliased(FactDay)
-        last = (select(d.store_id, func.max(d.period_end).label("last")).where(*data.facts.within(d))
-                .group_by(d.store_id).subquery("last_days"))
+        last = data.facts.last_days_query().subquery("last_days")
         query = query.add_columns(last.c.last).outerjoin(last, last.c.store_id == Store.id) \
             .order_by(last.c.last.is_not(None), last.c.last)
     else:

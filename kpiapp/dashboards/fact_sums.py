@@ -17,11 +17,15 @@ dates, overlap, and a dropped multi-day group covers nothing in Python). For suc
 (`FactSums.ranges_overlap`, one query) the same rows are made in Python from PeriodFacts and
 grouped there, so the figures never depend on which path ran.
 """
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import Column, Integer, MetaData, Table, and_, case, cast, exists, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 
 from kpiapp.extensions import db
 from kpiapp.metrics.batch import PeriodFacts, scope_of
@@ -30,6 +34,7 @@ from kpiapp.models import FactDay, FxRate
 from kpiapp.parsers.measures import BASE_MEASURES
 
 NONE = (None, 0, 0)
+TABLES = itertools.count(1)  # temporary tables: a fresh name each (one connection may hold several)
 
 
 def dialect():
@@ -49,10 +54,14 @@ class FactSums:
     """The period's picked and converted fact groups of `stores` (a SELECT of store ids) for
     `measures`, to be summed by the database."""
 
-    def __init__(self, first, last, stores, measures, base):
+    def __init__(self, first, last, stores, measures, base, shared=False):
+        """`shared`: several statements will read the picked rows (the company dashboard's
+        panels), so on PostgreSQL they are made once, into a temporary table (`kept`)."""
         self.first, self.last, self.stores, self.measures, self.base = first, last, stores, sorted(measures), base
         self.rows = self.python_rows() if self.ranges_overlap() else None
-        self.picked = self.picked_groups() if self.rows is None else None
+        self.picked = None
+        if self.rows is None:
+            self.picked = self.kept() if shared and dialect() == "postgresql" else self.picked_groups().cte("picked")
 
     def within(self, d):
         """PeriodFacts.fact_query's WHERE over the fact_day alias `d`."""
@@ -68,24 +77,33 @@ class FactSums:
                                                         other))).scalar()
 
     def picked_groups(self):
-        """The kept and converted groups as a CTE. Without multi-day groups beside another
+        """The SELECT of the kept and converted groups. Without multi-day groups beside another
         family (`ranges_overlap`), a group is covered exactly when a higher-priority family has
         a group on its day, so it is kept when its family ranks first among the groups of its
         store, measure and day: one window, one scan."""
         g = aliased(FactDay, name="g")
+        money = [m for m in self.measures if BASE_MEASURES[m].unit == "money"]
+        foreign = and_(g.measure.in_(money), g.currency.is_not(None), g.currency != "", g.currency != self.base)
+        amount = case((foreign, g.total * FxRate.rate), else_=g.total)
+        missing = case((and_(foreign, FxRate.rate.is_(None)), 1), else_=0)
         first = func.min(rank(g.family)).over(partition_by=(g.store_id, g.measure, g.business_date))
-        ranked = (select(g.store_id, g.measure, g.business_date, g.period_end, g.currency, g.total,
-                         rank(g.family).label("rank"), first.label("first"))
+        # the rates joined below the window: PostgreSQL cannot estimate `rank = first`, and from
+        # a few expected rows it probed fx_rate once per group (a nested loop: 0.8 s at 10M facts)
+        ranked = (select(g.store_id, g.measure, g.business_date, g.period_end, amount.label("amount"),
+                         missing.label("missing"), rank(g.family).label("rank"), first.label("first"))
+                  .outerjoin(FxRate, and_(foreign, FxRate.date == g.business_date, FxRate.currency == g.currency))
                   .where(*self.within(g)).subquery("ranked"))
         r = ranked.c
-        money = [m for m in self.measures if BASE_MEASURES[m].unit == "money"]
-        foreign = and_(r.measure.in_(money), r.currency.is_not(None), r.currency != "", r.currency != self.base)
-        amount = case((foreign, r.total * FxRate.rate), else_=r.total)
-        missing = case((and_(foreign, FxRate.rate.is_(None)), 1), else_=0)
-        return (select(r.store_id, r.measure, r.business_date, r.period_end, amount.label("amount"),
-                       missing.label("missing"))
-                .outerjoin(FxRate, and_(foreign, FxRate.date == r.business_date, FxRate.currency == r.currency))
-                .where(r.rank == r.first).cte("picked"))
+        return (select(r.store_id, r.measure, r.business_date, r.period_end, r.amount, r.missing)
+                .where(r.rank == r.first))
+
+    def kept(self):
+        """The picked rows made once into a temporary table dropped at the end of the request's
+        transaction (ON COMMIT DROP; a rollback drops it too, so nothing is left on the pooled
+        connection): each statement reading a CTE of `picked_groups` ran its window over the
+        period's fact_day rows again (0.8 s at 10M facts, docs/scaling.md)."""
+        self.by_store = {}
+        return temporary(self.picked_groups())
 
     def python_rows(self):
         """The same rows from PeriodFacts and the functions compute_metric uses."""
@@ -113,21 +131,36 @@ class FactSums:
         if self.rows is not None:
             return python_sums(self.rows, keys, between, shares, measures)
         p = self.picked.c
-        columns = [KEYS[key][0](p) for key in keys]
-        amount, query = p.amount, select().select_from(self.picked)
-        if shares is not None:
+        columns = [KEYS[key][0](p).label(f"key_{n}") for n, key in enumerate(keys)]
+        where = [] if between is None else [p.business_date >= between[0], p.business_date <= between[1]]
+        where += [] if measures is None else [p.measure.in_(sorted(measures))]
+        sums = [func.sum(p.amount).label("total"), func.count().label("groups"), func.sum(p.missing).label("missing")]
+        if shares is None:
+            query = select(*columns, p.measure, *sums).where(*where).group_by(*columns, p.measure)
+        elif dialect() == "postgresql":
+            per_store = select(p.store_id, *columns, p.measure, *sums).where(*where) \
+                .group_by(p.store_id, *columns, p.measure)
+            query = by_owner(self.store_sums(per_store, (keys, between, measures and frozenset(measures))), shares)
+        else:  # NUMERIC is a float on SQLite: each amount times its share, added in the old order
             owners = shares.subquery("owners")
-            amount, columns = p.amount * owners.c.share, [owners.c.group_id, *columns]
-            query = query.join(owners, owners.c.store_id == p.store_id)
-        query = query.add_columns(*columns, p.measure, func.sum(amount), func.count(), func.sum(p.missing))
-        if between is not None:
-            query = query.where(p.business_date >= between[0], p.business_date <= between[1])
-        if measures is not None:
-            query = query.where(p.measure.in_(sorted(measures)))
+            query = (select(owners.c.group_id, *columns, p.measure, func.sum(p.amount * owners.c.share),
+                            func.count(), func.sum(p.missing))
+                     .join(owners, owners.c.store_id == p.store_id).where(*where)
+                     .group_by(owners.c.group_id, *columns, p.measure))
         found = defaultdict(dict)
-        for *key, measure, total, groups, missing in db.session.execute(query.group_by(*columns, p.measure)):
+        for *key, measure, total, groups, missing in db.session.execute(query):
             found[tuple(key)][measure] = (None if total is None else Decimal(str(total)), groups, missing)
         return found
+
+    def store_sums(self, per_store, key):
+        """`per_store` as a subquery; in a temporary table when the picked rows are in one (made
+        once for `key` and kept: the two per-head panels group the same rows by store and month,
+        and PostgreSQL sorted the 225,000 rows for each at 10M facts)."""
+        if not isinstance(self.picked, Table):
+            return per_store.subquery("per_store")
+        if key not in self.by_store:
+            self.by_store[key] = temporary(per_store)
+        return self.by_store[key]
 
     def store_totals(self, ranges, measure):
         """SELECT (store_id, then total_N, groups_N, missing_N for each (first, last) of `ranges`)
@@ -152,12 +185,61 @@ class FactSums:
         return db.session.execute(select(func.max(self.picked.c.business_date))
                                   .where(self.picked.c.measure.in_(sorted(measures)))).scalar()
 
+    def last_days_query(self):
+        """SELECT (store_id, last) of the last day each store's groups in the period cover
+        (before picking, as PeriodFacts.rows), grouped by the database. From the picked rows
+        when they are in a temporary table, which gives the same day: outside the Python path a
+        dropped group is a one-day group (a multi-day one beside another family is
+        `ranges_overlap`) and the kept group of its day ends on that day or later."""
+        if isinstance(self.picked, Table):
+            p = self.picked.c
+            return select(p.store_id, func.max(p.period_end).label("last")).group_by(p.store_id)
+        d = aliased(FactDay)
+        return select(d.store_id, func.max(d.period_end).label("last")).where(*self.within(d)).group_by(d.store_id)
+
     def last_days(self):
         """{store id: the last day its groups in the period cover} (before picking, as
         PeriodFacts.rows)."""
         d = aliased(FactDay)
         return dict(db.session.execute(select(d.store_id, func.max(d.period_end)).where(*self.within(d))
                                        .group_by(d.store_id)).all())
+
+
+def temporary(query):
+    """A temporary table of `query`'s rows (CREATE … ON COMMIT DROP AS, one statement), as a
+    Table with the query's column names and types."""
+    table = Table(f"fact_sums_{next(TABLES)}", MetaData(),
+                  *(Column(column.key, column.type) for column in query.selected_columns))
+    db.session.execute(CreateTempAs(table.name, query))
+    return table
+
+
+def by_owner(s, shares):
+    """`s` (key_N columns, measure, total, groups, missing and store_id, grouped by store)
+    summed per owning group: Σ(amount × share) over a store's rows is share × Σ amount, exact
+    in NUMERIC, so the owners' shares join a row per store, key and measure, not one per fact
+    group (217,440 joined rows at 10M facts). Counts stay counts of groups."""
+    owners = shares.subquery("owners")
+    keys = [c for c in s.c if c.key.startswith("key_")]
+    return (select(owners.c.group_id, *keys, s.c.measure, func.sum(s.c.total * owners.c.share),
+                   cast(func.sum(s.c.groups), Integer), cast(func.sum(s.c.missing), Integer))
+            .join(owners, owners.c.store_id == s.c.store_id).group_by(owners.c.group_id, *keys, s.c.measure))
+
+
+class CreateTempAs(Executable, ClauseElement):
+    """CREATE TEMPORARY TABLE name ON COMMIT DROP AS query (PostgreSQL), with bound parameters
+    (SQLAlchemy's CreateTableAs renders them literally and has no ON COMMIT)."""
+
+    inherit_cache = False
+
+    def __init__(self, name, query):
+        self.name, self.query = name, query
+
+
+@compiles(CreateTempAs)
+def compile_create_temp_as(element, compiler, **kw):
+    return (f"CREATE TEMPORARY TABLE {compiler.preparer.quote(element.name)} ON COMMIT DROP AS "
+            f"{compiler.process(element.query, **kw)}")
 
 
 class PickedRow:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from flask import current_app
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from kpiapp.appraisal import services as appraisal
 from kpiapp.dashboards import company
@@ -328,6 +328,33 @@ def test_hr_makes_panels_public_and_employees_see_only_those(org, browser):
     assert browser(org.team.people[0]).get("/dashboards/company?download=departments&format=csv").status_code == 404
     hr.post("/dashboards/company/public", {"panel": ["stores"]})
     assert db.session.execute(select(DashboardPublicPanel.panel)).scalars().all() == ["stores"]
+
+
+@pytest.mark.rollback(False)  # real commits: the request's transaction ends as it does in production
+def test_the_picked_rows_are_made_once_a_request_and_leave_nothing_on_the_connection(org, browser):
+    statements = []
+    seen = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    hr = browser(org.team.hr)
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(2):  # the second request on the same pooled connection: no name is left taken
+            assert "Per-head efficiency by department" in hr.page(f"/dashboards/company?cycle={org.team.cycle.id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    made = [s for s in statements if s.startswith("CREATE TEMPORARY TABLE")]
+    windows = [s for s in statements if "OVER (PARTITION BY" in s]
+    if db.engine.dialect.name == "postgresql":
+        # a request: the picked rows, and their sums by store and month for the two per-head panels
+        assert len(made) == 4 and all(" ON COMMIT DROP AS " in s for s in made)
+        assert len(windows) == 4  # a request: the temporary table, and the store table's few stores (a CTE)
+        left = text(r"SELECT count(*) FROM pg_class WHERE relname LIKE 'fact\_sums\_%'")
+        assert db.session.execute(left).scalar() == 0
+        panels(org, ["trend_sales"])  # in the test's own transaction: there until it commits
+        assert db.session.execute(left).scalar() == 1
+        db.session.commit()
+        assert db.session.execute(left).scalar() == 0
+    else:  # SQLite reads a CTE in each statement
+        assert not made and windows
 
 
 def test_downloads_csv_and_xlsx(org, browser):
