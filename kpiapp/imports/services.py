@@ -270,8 +270,9 @@ def parse_upload(upload):
     result = parse_file(upload.data, upload.filename, parser=upload.parser, date_from=upload.date_from,
                         date_to=upload.date_to, tz=upload.tz, currency=upload.currency, sink=sink)
     if result.staged:  # a large file: its facts are in fact_stage (imports/stage.py)
+        sort_memory(db.session.connection())
         result.errors = list(result.errors) + stage.settle(sink, latest_day(upload.tz))
-        rows, store_errors = staged_rows(upload, result, sink.grouped)
+        rows, store_errors = staged_rows(upload, result, sink)
     else:
         rows, store_errors = fact_rows(upload, result)
     return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
@@ -295,16 +296,20 @@ def fact_rows(upload, result):
     return FactRows(result.facts, store_of, result.family, upload.import_id), errors
 
 
-def staged_rows(upload, result, grouped):
-    """fact_rows() for facts staged in fact_stage (one row per key in stage `grouped`): the same
-    store rules, applied in SQL."""
+def staged_rows(upload, result, sink):
+    """fact_rows() for facts staged in fact_stage (one row per key in stage `sink.grouped`): the
+    same store rules, applied in SQL. What the sink summed up while the file was written (its
+    rows' spans and store codes) stands in for reading the stage unless lines were dropped."""
     codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
-    resolved = {code: resolve_store(upload.store_id, code, codes)
-                for code in stage.store_codes(upload.import_id, grouped)}
+    summary = sink.summary()
+    staged_codes = ({code for code, *_ in summary[0]} if summary
+                    else stage.store_codes(upload.import_id, sink.grouped))
+    resolved = {code: resolve_store(upload.store_id, code, codes) for code in staged_codes}
     problems = {code: problem for code, (_, problem) in resolved.items() if problem}
-    errors = stage.refuse_stores(upload.import_id, problems, grouped)
+    errors = stage.refuse_stores(upload.import_id, problems, sink.grouped)
     store_of = {code: store_id for code, (store_id, problem) in resolved.items() if not problem}
-    return stage.StagedRows(upload.import_id, store_of, result.family, grouped), errors
+    return stage.StagedRows(upload.import_id, store_of, result.family, sink.grouped,
+                            None if errors else summary), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -324,6 +329,7 @@ def write_facts(record, parsed, progress):
     day sums of the (stores, family, days) slice written are replaced in the same transaction."""
     ensure_for_facts(db.session, parsed.rows)  # PostgreSQL: each month has its partition
     rows, conn = parsed.rows, db.session.connection()
+    sort_memory(conn)
     lock(conn, [f"facts:{store_id}:{parsed.family}" for store_id in sorted(rows.stores)])
     conflict = find_overlap(conn, parsed.family, rows)
     if conflict:
@@ -345,6 +351,14 @@ def write_facts(record, parsed, progress):
     config = current_app.config
     analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_SHARE"])
     return finish_committed(record, parsed, replaced)
+
+
+def sort_memory(conn):
+    """PostgreSQL: IMPORT_WORK_MEM for the rest of this transaction (its sorts and hashes over a
+    file's rows: the staged INSERT ... SELECT, the day sums, the stage's key checks)."""
+    setting = current_app.config["IMPORT_WORK_MEM"]
+    if setting and conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": setting})
 
 
 def write_rates(record, parsed, progress):

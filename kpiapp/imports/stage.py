@@ -72,6 +72,9 @@ class StageSink:
         self.grouped = GROUPED  # the stage holding one row per key once settled
         self.used = False
         self.count = 0  # raw rows written
+        self.keys = None  # grouped rows, once settled
+        self.spans: set = set()  # distinct (store code, measure, start, end, is_total) of the rows
+        self.trimmed = False  # lines were dropped after the file: the spans above may be too many
 
     def write(self, rows) -> None:
         if not self.used:
@@ -80,7 +83,15 @@ class StageSink:
         if rows:
             write_chunk(db.session.connection(), self.import_id, rows)
             self.count += len(rows)
+            # a few spans per store and day: summed up here, they need no read of the stage
+            self.spans.update({(code, measure, day, end or day, sku == "")
+                               for _, _, day, end, measure, _, _, sku, _, code, _ in rows})
         db.session.commit()
+
+    def summary(self):
+        """(spans, rows) of the settled rows when known without reading the stage, else None:
+        grouping keeps every key; only dropped lines change them."""
+        return None if self.trimmed or self.keys is None else (self.spans, self.keys)
 
     def roll_up(self) -> None:
         self.rolls_up = True
@@ -124,11 +135,13 @@ def settle(sink: StageSink, latest) -> list[RowError]:
     """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
     conn = db.session.connection()
     if not sink.rolls_up and not conn.execute(text(REPEATS), {"i": sink.import_id}).scalar():
-        sink.grouped, errors = RAW, []  # every key came once: the raw rows are the grouped rows
+        sink.grouped, errors, sink.keys = RAW, [], sink.count  # every key came once: the raw rows are the grouped rows
     else:
-        keys = group(conn, sink.import_id, sink.rolls_up)
-        errors = key_errors(conn, sink.import_id) if keys < sink.count else []  # else every key came once
-    return errors + refuse_future(conn, sink.import_id, latest, sink.grouped)
+        sink.keys = group(conn, sink.import_id, sink.rolls_up)
+        errors = key_errors(conn, sink.import_id) if sink.keys < sink.count else []  # else every key came once
+    future = refuse_future(conn, sink.import_id, latest, sink.grouped)
+    sink.trimmed = bool(future)
+    return errors + future
 
 
 def key_errors(conn, import_id) -> list[RowError]:
@@ -201,11 +214,16 @@ class StagedRows(FactSet):
     """The grouped stage rows of one import (in stage `grouped`) as the write path sees them
     (FactRows' twin)."""
 
-    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED):
+    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED, summary=None):
+        """summary: (spans, rows) when the caller knows them (StageSink.summary): no read of the stage."""
         self.import_id = import_id
         self.store_of = store_of
         self.family = family
         self.grouped = grouped
+        if summary is not None:
+            spans, self.count = summary
+            self.take_spans(spans, store_of)
+            return
         c = STAGE.c
         mine = (c.import_id == import_id, c.stage == grouped)
         self.count = db.session.execute(select(func.count()).where(*mine)).scalar()
