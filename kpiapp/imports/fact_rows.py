@@ -8,6 +8,8 @@ up in one pass when the set is made.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 FACT_KEY = ("store_id", "family", "business_date", "period_end", "sku", "ref", "measure")
 FACT_UPDATES = ("value", "currency", "import_id", "source_line")
 FACT_COLUMNS = FACT_KEY + FACT_UPDATES
@@ -86,3 +88,17 @@ class FactRows(FactSet):
         """Rows as dicts, one at a time (for executemany in chunks)."""
         for row in self.tuples():
             yield dict(zip(FACT_COLUMNS, row))
+
+
+@contextmanager
+def binary_copy(cursor, table: str, columns) -> object:
+    """PostgreSQL: `COPY table (columns) FROM STDIN` in binary format on a psycopg cursor; yields
+    the Copy (write_row). Each column is sent as its table's type, read from the catalogue (binary
+    COPY needs the exact types): neither side formats or parses dates and numbers as text, a
+    quarter less CPU than text COPY on both (docs/scaling.md)."""
+    cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                   "AND attnum > 0 AND NOT attisdropped", (table,))
+    types = dict(cursor.fetchall())
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([types[name] for name in columns])
+        yield copy

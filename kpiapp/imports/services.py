@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
 from kpiapp.imports import stage
-from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows, binary_copy
 from kpiapp.metrics import fact_day
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
@@ -440,7 +440,7 @@ def upsert(conn, stmt, rows, progress):
 
 
 def copy_upsert(conn, rows, progress, direct):
-    """PostgreSQL: COPY, inside the import's single transaction.
+    """PostgreSQL: COPY (binary), inside the import's single transaction.
 
     direct: the locked slice holds no facts yet, so nothing can conflict and the rows are
     copied straight into metric_fact. Otherwise they go to a temporary table first and
@@ -452,7 +452,7 @@ def copy_upsert(conn, rows, progress, direct):
         conn.execute(text(f"CREATE TEMPORARY TABLE fact_merge ON COMMIT DROP AS "
                           f"SELECT {columns} FROM metric_fact WITH NO DATA"))
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+    with binary_copy(cursor, target, FACT_COLUMNS) as copy:
         for done, row in enumerate(rows.tuples(), 1):
             copy.write_row(row)
             if done % CHUNK == 0:

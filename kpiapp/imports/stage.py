@@ -29,7 +29,7 @@ from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kpiapp.extensions import db
-from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactSet
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactSet, binary_copy
 from kpiapp.models import FactStage, MetricFact
 from kpiapp.parsers import RowError
 
@@ -106,10 +106,9 @@ def write_chunk(conn, import_id, rows) -> None:
 
 
 def copy_rows(conn, import_id, rows) -> None:
-    columns = ", ".join(("import_id", "stage") + ROW_COLUMNS)
     head = (import_id, RAW)
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY fact_stage ({columns}) FROM STDIN") as copy:
+    with binary_copy(cursor, "fact_stage", ("import_id", "stage") + ROW_COLUMNS) as copy:
         for row in rows:
             copy.write_row(head + row)
 
