@@ -31,6 +31,7 @@ from kpiapp.parsers.common import latest_day
 JOB_TIMEOUT = 1800  # seconds; a record 'running' for longer than this (+ grace) is dead
 TRACKING_TIMEOUT = 600
 CHUNK = 1000
+VALUE_SCALE = MetricFact.__table__.c.value.type.scale  # the decimals metric_fact.value keeps
 MAX_STORED_ERRORS = 2000
 EXTENSIONS = (".csv", ".txt", ".tsv", ".tab", ".xlsx", ".json", ".gz")
 XLSX_MAGIC = b"PK\x03\x04"
@@ -345,9 +346,13 @@ def write_facts(record, parsed, progress):
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
     replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
     if rows:  # the day sums of the slice just written, in the same transaction (metrics/fact_day.py);
-        # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals
+        # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals,
+        # and on PostgreSQL (exact decimals) the facts in memory give them without reading metric_fact
+        plain = before == 0 and not rows.mixed
+        summed = (rows.day_sums(VALUE_SCALE) if plain and isinstance(rows, FactRows)
+                  and conn.dialect.name == "postgresql" else None)
         fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
-                         mixed=before > 0 or rows.mixed)
+                         mixed=not plain, rows=summed)
     config = current_app.config
     analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_SHARE"])
     return finish_committed(record, parsed, replaced)
