@@ -432,8 +432,8 @@ def report_cpu(ours, floor):
     if floor is None or server is None:
         print(f"CPU of our import: this process {client:.2f} s")
         return
-    print(f"CPU of our import: this process {client:.2f} s + server {server:.2f} s = {client + server:.2f} s; "
-          f"plain COPY: {floor[0]:.2f} s + {floor[1]:.2f} s = {sum(floor):.2f} s; "
+    print(f"CPU of our import: this process {client:.2f} s + server {server:.2f} s = "
+          f"{client + server:.2f} s; plain COPY: {floor[0]:.2f} s + {floor[1]:.2f} s = {sum(floor):.2f} s; "
           f"ratio {(client + server) / (sum(floor) or 1):.1f}x")
 
 

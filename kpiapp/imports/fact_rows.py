@@ -93,7 +93,8 @@ class FactRows(FactSet):
         step, store_of = Decimal(1).scaleb(-scale), self.store_of
         sums: dict = {}
         for f in self._kept():
-            key = (store_of[f.store_code], f.measure, f.business_date, f.period_end or f.business_date, f.currency)
+            key = (store_of[f.store_code], f.measure, f.business_date, f.period_end or f.business_date,
+                   f.currency)
             value = f.value.quantize(step, ROUND_HALF_UP)
             held = sums.get(key)
             sums[key] = (value, 1) if held is None else (held[0] + value, held[1] + 1)

@@ -134,10 +134,12 @@ def settle(sink: StageSink, latest) -> list[RowError]:
     """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
     conn = db.session.connection()
     if not sink.rolls_up and not conn.execute(text(REPEATS), {"i": sink.import_id}).scalar():
-        sink.grouped, errors, sink.keys = RAW, [], sink.count  # every key came once: the raw rows are the grouped rows
+        # every key came once: the raw rows are the grouped rows
+        sink.grouped, errors, sink.keys = RAW, [], sink.count
     else:
         sink.keys = group(conn, sink.import_id, sink.rolls_up)
-        errors = key_errors(conn, sink.import_id) if sink.keys < sink.count else []  # else every key came once
+        # fewer keys than rows: some key came twice (else none did, and there is nothing to report)
+        errors = key_errors(conn, sink.import_id) if sink.keys < sink.count else []
     future = refuse_future(conn, sink.import_id, latest, sink.grouped)
     sink.trimmed = bool(future)
     return errors + future

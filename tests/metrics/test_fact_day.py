@@ -231,8 +231,10 @@ def test_day_sums_of_a_first_import_summed_in_memory_equal_the_facts_to_the_last
     rounded to metric_fact's 6 places as the column stores it, then summed (0.0000005 three times
     is 0.000003, not 0.000002)."""
     rows = [("2025-03-01", "US-1", f"SKU{n}", "ordered_sales", value, "USD")
-            for n, value in enumerate(("0.0000005", "0.0000005", "0.0000005", "19.9999994", "1234567.1234565"))]
-    rows += [("2025-03-02", "US-1", "SKU1", "units_ordered", "3", ""), ("2025-03-01", "US-2", "SKU1", "units_ordered", "4", "")]
+            for n, value in enumerate(("0.0000005", "0.0000005", "0.0000005", "19.9999994",
+                                       "1234567.1234565"))]
+    rows += [("2025-03-02", "US-1", "SKU1", "units_ordered", "3", ""),
+             ("2025-03-01", "US-2", "SKU1", "units_ordered", "4", "")]
     generic(rows, "precise.csv")
     check()
     total = stored()[(shops[0].id, "generic", "ordered_sales", D1, D1, "USD")][0]
