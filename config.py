@@ -61,6 +61,10 @@ class Config:
     # An import's parser holds at most this many facts; beyond, they go to fact_stage (issue 10,
     # kpiapp/imports/stage.py). 0: always in memory.
     IMPORT_STAGE_FACTS = int(os.environ.get("IMPORT_STAGE_FACTS", 50_000))
+    # PostgreSQL: work_mem for an import's own transactions (SET LOCAL), so the staged file's
+    # sorts and the day sums of a large file stay in memory instead of spilling at the server's
+    # default 4MB (docs/scaling.md); empty: the server's setting.
+    IMPORT_WORK_MEM = os.environ.get("IMPORT_WORK_MEM", "64MB")
     # Production refuses to start without REDIS_URL unless in-process jobs are asked for explicitly.
     INPROCESS_JOBS = env_bool("KPIAPP_INPROCESS_JOBS", False)
 

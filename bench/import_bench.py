@@ -107,7 +107,8 @@ def run_imports(files, store):
 
     for label, (owner, name) in owners.items():
         setattr(owner, name, timed(label))
-    total_facts, started = 0, time.perf_counter()
+    server = server_cpu()
+    total_facts, started, cpu = 0, time.perf_counter(), time.process_time()
     try:
         for name, data, day in files:
             record = services.start_import(data, name, store.id, None, date_from=day, date_to=day)
@@ -116,7 +117,39 @@ def run_imports(files, store):
     finally:
         for label, (owner, name) in owners.items():
             setattr(owner, name, originals[label])
+    steps["cpu"] = (time.process_time() - cpu, server_cpu_since(server))
     return total_facts, time.perf_counter() - started, steps
+
+
+def server_cpu(pids=None):
+    """{pid: CPU seconds so far} of the server processes serving this scratch database (PostgreSQL
+    on this machine, read from /proc), or None (SQLite, another host). Load on a shared machine
+    stretches wall time far more than CPU time."""
+    from kpiapp.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return None
+    if pids is None:
+        pids = db.session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                                       )).scalars().all()
+        db.session.commit()
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def server_cpu_since(before):
+    """CPU seconds the scratch database's server processes used since `before` (server_cpu());
+    a process started since counts from 0, one ended since is lost (the pool keeps its connections)."""
+    if before is None:
+        return None
+    after = server_cpu()
+    return None if after is None else sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
 def report_steps(steps):
@@ -215,12 +248,20 @@ def timed_copy(conn, table, rows):
     """Seconds to COPY rows into table on conn (PostgreSQL) and commit: the plain-COPY floor
     (bench/fact_refs_bench.py times its tables with it too)."""
     raw = conn.connection.driver_connection
+    pid = raw.info.backend_pid
+    server, cpu = server_cpu([pid]), time.process_time()
     started = time.perf_counter()
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
     raw.commit()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = server_cpu([pid]) if server else None
+    COPY_CPU[table] = (time.process_time() - cpu, after[pid] - server[pid] if after else None)
+    return seconds
+
+
+COPY_CPU = {}  # table -> (client, server) CPU seconds of its timed_copy
 
 
 def insert_rows(db, rows):
@@ -351,6 +392,7 @@ def bench(files, file_rows, orm=True):
     pandas_time = pandas_read(files)
     floor = "plain COPY" if dialect == "postgresql" else "plain executemany INSERT"
     report(file_rows, facts, ours, write, copy_time, len(sample), orm_time, floor)
+    report_cpu(steps.pop("cpu"), COPY_CPU.get("bench_copy"))
     report_steps(steps)
     if copy_fk_time:
         line("plain COPY into a scratch table with metric_fact's foreign keys too", copy_fk_time,
@@ -382,6 +424,17 @@ def report(file_rows, facts, ours, write, copy_time, sample, orm_time, floor="pl
     line(f"ORM one object at a time (flush each), {sample:,} rows", orm_time, orm_rate)
     print(f"ours vs ORM: end to end {ours_rate / orm_rate:.1f}x faster, "
           f"write phase {write_rate / orm_rate:.1f}x (goal >= 20x)")
+
+
+def report_cpu(ours, floor):
+    """CPU seconds, this process and the database's server processes, of the import and of the floor."""
+    client, server = ours
+    if floor is None or server is None:
+        print(f"CPU of our import: this process {client:.2f} s")
+        return
+    print(f"CPU of our import: this process {client:.2f} s + server {server:.2f} s = "
+          f"{client + server:.2f} s; plain COPY: {floor[0]:.2f} s + {floor[1]:.2f} s = {sum(floor):.2f} s; "
+          f"ratio {(client + server) / (sum(floor) or 1):.1f}x")
 
 
 def report_parsing(facts, parse_time, plain_time, pandas_time):

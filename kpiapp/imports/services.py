@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from kpiapp import audit, jobs
 from kpiapp.extensions import db
 from kpiapp.imports import stage
-from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows, binary_copy
 from kpiapp.metrics import fact_day
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
@@ -31,6 +31,7 @@ from kpiapp.parsers.common import latest_day
 JOB_TIMEOUT = 1800  # seconds; a record 'running' for longer than this (+ grace) is dead
 TRACKING_TIMEOUT = 600
 CHUNK = 1000
+VALUE_SCALE = MetricFact.__table__.c.value.type.scale  # the decimals metric_fact.value keeps
 MAX_STORED_ERRORS = 2000
 EXTENSIONS = (".csv", ".txt", ".tsv", ".tab", ".xlsx", ".json", ".gz")
 XLSX_MAGIC = b"PK\x03\x04"
@@ -270,8 +271,9 @@ def parse_upload(upload):
     result = parse_file(upload.data, upload.filename, parser=upload.parser, date_from=upload.date_from,
                         date_to=upload.date_to, tz=upload.tz, currency=upload.currency, sink=sink)
     if result.staged:  # a large file: its facts are in fact_stage (imports/stage.py)
+        sort_memory(db.session.connection())
         result.errors = list(result.errors) + stage.settle(sink, latest_day(upload.tz))
-        rows, store_errors = staged_rows(upload, result, sink.grouped)
+        rows, store_errors = staged_rows(upload, result, sink)
     else:
         rows, store_errors = fact_rows(upload, result)
     return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
@@ -295,16 +297,20 @@ def fact_rows(upload, result):
     return FactRows(result.facts, store_of, result.family, upload.import_id), errors
 
 
-def staged_rows(upload, result, grouped):
-    """fact_rows() for facts staged in fact_stage (one row per key in stage `grouped`): the same
-    store rules, applied in SQL."""
+def staged_rows(upload, result, sink):
+    """fact_rows() for facts staged in fact_stage (one row per key in stage `sink.grouped`): the
+    same store rules, applied in SQL. What the sink summed up while the file was written (its
+    rows' spans and store codes) stands in for reading the stage unless lines were dropped."""
     codes = {s.code: s.id for s in db.session.execute(select(Store)).scalars()}
-    resolved = {code: resolve_store(upload.store_id, code, codes)
-                for code in stage.store_codes(upload.import_id, grouped)}
+    summary = sink.summary()
+    staged_codes = ({code for code, *_ in summary[0]} if summary
+                    else stage.store_codes(upload.import_id, sink.grouped))
+    resolved = {code: resolve_store(upload.store_id, code, codes) for code in staged_codes}
     problems = {code: problem for code, (_, problem) in resolved.items() if problem}
-    errors = stage.refuse_stores(upload.import_id, problems, grouped)
+    errors = stage.refuse_stores(upload.import_id, problems, sink.grouped)
     store_of = {code: store_id for code, (store_id, problem) in resolved.items() if not problem}
-    return stage.StagedRows(upload.import_id, store_of, result.family, grouped), errors
+    return stage.StagedRows(upload.import_id, store_of, result.family, sink.grouped,
+                            None if errors else summary), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -324,6 +330,7 @@ def write_facts(record, parsed, progress):
     day sums of the (stores, family, days) slice written are replaced in the same transaction."""
     ensure_for_facts(db.session, parsed.rows)  # PostgreSQL: each month has its partition
     rows, conn = parsed.rows, db.session.connection()
+    sort_memory(conn)
     lock(conn, [f"facts:{store_id}:{parsed.family}" for store_id in sorted(rows.stores)])
     conflict = find_overlap(conn, parsed.family, rows)
     if conflict:
@@ -339,12 +346,24 @@ def write_facts(record, parsed, progress):
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
     replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
     if rows:  # the day sums of the slice just written, in the same transaction (metrics/fact_day.py);
-        # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals
+        # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals,
+        # and on PostgreSQL (exact decimals) the facts in memory give them without reading metric_fact
+        plain = before == 0 and not rows.mixed
+        summed = (rows.day_sums(VALUE_SCALE) if plain and isinstance(rows, FactRows)
+                  and conn.dialect.name == "postgresql" else None)
         fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
-                         mixed=before > 0 or rows.mixed)
+                         mixed=not plain, rows=summed)
     config = current_app.config
     analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_SHARE"])
     return finish_committed(record, parsed, replaced)
+
+
+def sort_memory(conn):
+    """PostgreSQL: IMPORT_WORK_MEM for the rest of this transaction (its sorts and hashes over a
+    file's rows: the staged INSERT ... SELECT, the day sums, the stage's key checks)."""
+    setting = current_app.config["IMPORT_WORK_MEM"]
+    if setting and conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": setting})
 
 
 def write_rates(record, parsed, progress):
@@ -426,7 +445,7 @@ def upsert(conn, stmt, rows, progress):
 
 
 def copy_upsert(conn, rows, progress, direct):
-    """PostgreSQL: COPY, inside the import's single transaction.
+    """PostgreSQL: COPY (binary), inside the import's single transaction.
 
     direct: the locked slice holds no facts yet, so nothing can conflict and the rows are
     copied straight into metric_fact. Otherwise they go to a temporary table first and
@@ -438,7 +457,7 @@ def copy_upsert(conn, rows, progress, direct):
         conn.execute(text(f"CREATE TEMPORARY TABLE fact_merge ON COMMIT DROP AS "
                           f"SELECT {columns} FROM metric_fact WITH NO DATA"))
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+    with binary_copy(cursor, target, FACT_COLUMNS) as copy:
         for done, row in enumerate(rows.tuples(), 1):
             copy.write_row(row)
             if done % CHUNK == 0:

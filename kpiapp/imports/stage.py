@@ -29,7 +29,7 @@ from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kpiapp.extensions import db
-from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactSet
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactSet, binary_copy
 from kpiapp.models import FactStage, MetricFact
 from kpiapp.parsers import RowError
 
@@ -72,6 +72,9 @@ class StageSink:
         self.grouped = GROUPED  # the stage holding one row per key once settled
         self.used = False
         self.count = 0  # raw rows written
+        self.keys = None  # grouped rows, once settled
+        self.spans: set = set()  # distinct (store code, measure, start, end, is_total) of the rows
+        self.trimmed = False  # lines were dropped after the file: the spans above may be too many
 
     def write(self, rows) -> None:
         if not self.used:
@@ -80,7 +83,15 @@ class StageSink:
         if rows:
             write_chunk(db.session.connection(), self.import_id, rows)
             self.count += len(rows)
+            # a few spans per store and day: summed up here, they need no read of the stage
+            self.spans.update({(code, measure, day, end or day, sku == "")
+                               for _, _, day, end, measure, _, _, sku, _, code, _ in rows})
         db.session.commit()
+
+    def summary(self):
+        """(spans, rows) of the settled rows when known without reading the stage, else None:
+        grouping keeps every key; only dropped lines change them."""
+        return None if self.trimmed or self.keys is None else (self.spans, self.keys)
 
     def roll_up(self) -> None:
         self.rolls_up = True
@@ -95,10 +106,9 @@ def write_chunk(conn, import_id, rows) -> None:
 
 
 def copy_rows(conn, import_id, rows) -> None:
-    columns = ", ".join(("import_id", "stage") + ROW_COLUMNS)
     head = (import_id, RAW)
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY fact_stage ({columns}) FROM STDIN") as copy:
+    with binary_copy(cursor, "fact_stage", ("import_id", "stage") + ROW_COLUMNS) as copy:
         for row in rows:
             copy.write_row(head + row)
 
@@ -124,11 +134,15 @@ def settle(sink: StageSink, latest) -> list[RowError]:
     """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
     conn = db.session.connection()
     if not sink.rolls_up and not conn.execute(text(REPEATS), {"i": sink.import_id}).scalar():
-        sink.grouped, errors = RAW, []  # every key came once: the raw rows are the grouped rows
+        # every key came once: the raw rows are the grouped rows
+        sink.grouped, errors, sink.keys = RAW, [], sink.count
     else:
-        keys = group(conn, sink.import_id, sink.rolls_up)
-        errors = key_errors(conn, sink.import_id) if keys < sink.count else []  # else every key came once
-    return errors + refuse_future(conn, sink.import_id, latest, sink.grouped)
+        sink.keys = group(conn, sink.import_id, sink.rolls_up)
+        # fewer keys than rows: some key came twice (else none did, and there is nothing to report)
+        errors = key_errors(conn, sink.import_id) if sink.keys < sink.count else []
+    future = refuse_future(conn, sink.import_id, latest, sink.grouped)
+    sink.trimmed = bool(future)
+    return errors + future
 
 
 def key_errors(conn, import_id) -> list[RowError]:
@@ -201,11 +215,16 @@ class StagedRows(FactSet):
     """The grouped stage rows of one import (in stage `grouped`) as the write path sees them
     (FactRows' twin)."""
 
-    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED):
+    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED, summary=None):
+        """summary: (spans, rows) when the caller knows them (StageSink.summary): no read of the stage."""
         self.import_id = import_id
         self.store_of = store_of
         self.family = family
         self.grouped = grouped
+        if summary is not None:
+            spans, self.count = summary
+            self.take_spans(spans, store_of)
+            return
         c = STAGE.c
         mine = (c.import_id == import_id, c.stage == grouped)
         self.count = db.session.execute(select(func.count()).where(*mine)).scalar()

@@ -77,17 +77,22 @@ def plain_sums(dialect_name, where=()):
             .where(*where).group_by(*(f[name] for name in KEY)))
 
 
-def refresh(conn, stores, families, first_day, last_day, mixed=True):
+def refresh(conn, stores, families, first_day, last_day, mixed=True, rows=None):
     """Replace the day sums of stores × families × [first_day, last_day] by those of the facts
     there now (in the caller's transaction). mixed=False: the caller knows the slice's facts
-    are all SKU rows or all total rows, so the plain GROUP BY does (10× cheaper, docs/scaling.md)."""
+    are all SKU rows or all total rows, so the plain GROUP BY does (10× cheaper, docs/scaling.md).
+    rows: the slice's day rows, summed by the caller from the facts it has just written into
+    the empty slice (FactRows.day_sums): inserted as they are, metric_fact is not read."""
     families, stores = sorted(families), sorted(stores)
     sums = day_sums if mixed else plain_sums
     for start in range(0, len(stores), STORES_PER_STATEMENT):
         part = stores[start:start + STORES_PER_STATEMENT]
         conn.execute(delete(DAYS).where(*in_slice(DAYS, part, families, first_day, last_day)))
-        conn.execute(insert(DAYS).from_select(
-            list(COLUMNS), sums(conn.dialect.name, in_slice(FACTS, part, families, first_day, last_day))))
+        if rows is None:
+            conn.execute(insert(DAYS).from_select(
+                list(COLUMNS), sums(conn.dialect.name, in_slice(FACTS, part, families, first_day, last_day))))
+    if rows:
+        conn.execute(insert(DAYS), rows)
 
 
 def in_slice(table, stores, families, first_day, last_day):

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from kpiapp import audit, policy
 from kpiapp.extensions import db
 from kpiapp.metrics.services import get_definition
 from kpiapp.models import (
-    CheckIn, Confidence, ImportKind, ImportRecord, ImportStatus, KeyResult, KrKind, MetricFact, Milestone,
+    CheckIn, Confidence, ImportKind, ImportRecord, ImportStatus, KeyResult, KrKind, Milestone,
     Objective, ObjectiveLevel, ObjectiveStatus, PeriodKind, Scorecard, ScorecardItem, Store, StoreOwner, User,
 )
 from kpiapp.models.base import utcnow
@@ -805,10 +805,7 @@ def recompute_after_import(import_id, today=None):
     if record.kind == ImportKind.fx:
         krs = open_metric_key_results()
     else:
-        f = MetricFact
-        stores = set(db.session.execute(select(f.store_id).where(f.import_id == import_id).distinct()).scalars())
-        low, high = db.session.execute(select(func.min(f.business_date), func.max(f.period_end))
-                                       .where(f.import_id == import_id)).one()
+        stores, low, high = tracking.import_footprint(import_id)
         krs = open_metric_key_results(stores, low, high) if stores else []
     changed = recompute_key_results(krs, today)
     db.session.commit()

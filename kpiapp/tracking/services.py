@@ -444,12 +444,9 @@ def scorecards_for_import(record):
     """The scorecards an import can change (docs/tracking.md, 'Flow')."""
     if record.kind == ImportKind.fx:
         return open_scorecard_ids(running_cycle_ids())
-    f = MetricFact
-    stores = set(db.session.execute(select(f.store_id).where(f.import_id == record.id).distinct()).scalars())
+    stores, low, high = import_footprint(record.id)
     if not stores:
         return []
-    low, high = db.session.execute(select(func.min(f.business_date), func.max(f.period_end))
-                                   .where(f.import_id == record.id)).one()
     ids = open_scorecard_ids(date_from=low, date_to=high)
     if not ids:
         return []
@@ -457,6 +454,17 @@ def scorecards_for_import(record):
                                .options(selectinload(Scorecard.items))).scalars().all()
     owners = metric_kr_owners(stores)
     return [card.id for card in cards if any(meets(item, stores, owners, card) for item in card.items)]
+
+
+def import_footprint(import_id):
+    """(stores, first business date, last period end) of an import's facts, read in one pass
+    over them (its import_id index); (empty set, None, None) when it has none."""
+    f = MetricFact
+    rows = db.session.execute(select(f.store_id, func.min(f.business_date), func.max(f.period_end))
+                              .where(f.import_id == import_id).group_by(f.store_id)).all()
+    if not rows:
+        return set(), None, None
+    return {store for store, _, _ in rows}, min(low for _, low, _ in rows), max(high for _, _, high in rows)
 
 
 def meets(item, stores, owners, card):

@@ -17,6 +17,7 @@ from kpiapp.imports.services import start_import
 from kpiapp.metrics import batch, fact_day
 from kpiapp.metrics.services import compute_metric
 from kpiapp.models import FactDay, FxRate, MetricFact, User
+from tests.conftest import PG_URL
 from tests.imports.files import ads_report, business_report, generic_file, hr_user, store
 
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
@@ -221,3 +222,20 @@ def test_day_sums_of_replacing_and_overlapping_imports_equal_a_rebuild(shops, us
                         shops[1].id, user, date_from=D1, date_to=D3)
     assert same.status == "committed" and same.facts_replaced > 0, same.error
     matches_rebuild()
+
+
+@pytest.mark.skipif(not PG_URL,
+                    reason="PostgreSQL only: SQLite stores values as floats (its day sums are summed in SQL)")
+def test_day_sums_of_a_first_import_summed_in_memory_equal_the_facts_to_the_last_digit(shops, user):
+    """Into an empty slice, the in-memory import sums its facts itself (PostgreSQL): each value
+    rounded to metric_fact's 6 places as the column stores it, then summed (0.0000005 three times
+    is 0.000003, not 0.000002)."""
+    rows = [("2025-03-01", "US-1", f"SKU{n}", "ordered_sales", value, "USD")
+            for n, value in enumerate(("0.0000005", "0.0000005", "0.0000005", "19.9999994",
+                                       "1234567.1234565"))]
+    rows += [("2025-03-02", "US-1", "SKU1", "units_ordered", "3", ""),
+             ("2025-03-01", "US-2", "SKU1", "units_ordered", "4", "")]
+    generic(rows, "precise.csv")
+    check()
+    total = stored()[(shops[0].id, "generic", "ordered_sales", D1, D1, "USD")][0]
+    assert total == Decimal("0.000003") + Decimal("19.999999") + Decimal("1234567.123457")
