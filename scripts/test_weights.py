@@ -5,6 +5,11 @@
 
 tests/scheduling.py hands the heaviest files out first under pytest-xdist; the weights
 only order the files, so stale figures cost time, never tests.
+
+Only this script writes the file from a whole run.  When a whole run could not be made, a
+weight has at times been scaled by hand, and its commit says how (`git log tests/durations.json`:
+0c21fa8 scaled test_access_matrix.py and test_permitted.py by the ratio of their user CPU alone
+with `-n 0` on SQLite before and after a change); the next whole run's XML replaces them.
 """
 import json
 import sys
