@@ -135,7 +135,7 @@ class CompanyData:
 
     def facts_of(self, ids):
         """FactSums of the stores `ids` only (for a table of a few stores)."""
-        return FactSums(self.first, self.last, select(Store.id).where(Store.id.in_(ids)), self.facts.measures,
+        return FactSums(self.first, self.last, select(Store.id).where(Store.id.in_(ids)), self.fact_measures,
                         current_app.config["BASE_CURRENCY"])
 
     @cached_property
@@ -150,11 +150,21 @@ class CompanyData:
     def facts(self):
         """The period's fact groups of the chosen stores for every measure the panels use,
         summed by the database on demand (`fact_sums.FactSums`); None without stores or days."""
-        if self.first > self.last or not self.any_store:
+        if not self.has_facts:
             return None
-        measures = {m for _definition, _formula, names in self.formulas.values() for m in names}
-        return FactSums(self.first, self.last, self.store_ids(), measures, current_app.config["BASE_CURRENCY"],
-                        shared=True)
+        return FactSums(self.first, self.last, self.store_ids(), self.fact_measures,
+                        current_app.config["BASE_CURRENCY"], shared=True)
+
+    @property
+    def has_facts(self):
+        """Whether there are stores and days to sum, without building `facts` (on PostgreSQL that
+        is a temporary table of every chosen store: the all-stores page needs only its page's)."""
+        return self.first <= self.last and self.any_store
+
+    @cached_property
+    def fact_measures(self):
+        """Every measure the panels' formulas read."""
+        return {m for _definition, _formula, names in self.formulas.values() for m in names}
 
     @cached_property
     def daily(self):
@@ -327,7 +337,7 @@ def store_rows(data, stores, found=None):
     ACoS summed by the database over these stores only."""
     ids = [store.id for store in stores]
     found, risky = store_attainment(data, ids) if found is None else found, data.at_risk_of(ids)
-    facts = data.facts_of(ids) if ids and data.facts else None
+    facts = data.facts_of(ids) if ids and data.has_facts else None
     sums = facts.sums(("store",), measures=data.measures("gmv", "acos")) if facts else {}
     rows = []
     for store in stores:
