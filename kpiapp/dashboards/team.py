@@ -115,9 +115,9 @@ def item_ids(listed):
 
 
 def code_point_order(name):
-    """`name` compared by code point, as Python compares str: PostgreSQL's "C" collation
-    compares UTF-8 bytes, which orders as code points; SQLite's default BINARY does too."""
-    return collate(name, "C") if dialect() == "postgresql" else name
+    """`name` compared by code point, as Python compares str, whatever the column's own
+    collation: PostgreSQL's "C" and SQLite's BINARY compare UTF-8 bytes, which order as code points."""
+    return collate(name, "C" if dialect() == "postgresql" else "BINARY")
 
 
 def load_cards(ids):
