@@ -50,6 +50,24 @@ def rank(family):
     return case({name: n for n, name in enumerate(FAMILY_PRIORITY)}, value=family, else_=len(FAMILY_PRIORITY))
 
 
+def within(d, stores, measures, first, last):
+    """PeriodFacts.fact_query's WHERE over the fact_day alias `d`: groups of `stores` (ids or a
+    SELECT) and `measures` lying within first..last."""
+    return [d.store_id.in_(stores), d.measure.in_(measures), d.business_date >= first,
+            d.business_date <= last, d.period_end <= last, d.facts > 0]
+
+
+def in_base(d, measures, base):
+    """(the group's total in the base currency, 1 when its rate is missing else 0, the ON clause
+    of the FxRate outer join) of the fact_day alias `d`, as `converted` converts: money in
+    another currency times its business date's rate."""
+    money = [m for m in measures if BASE_MEASURES[m].unit == "money"]
+    foreign = and_(d.measure.in_(money), d.currency.is_not(None), d.currency != "", d.currency != base)
+    return (case((foreign, d.total * FxRate.rate), else_=d.total),
+            case((and_(foreign, FxRate.rate.is_(None)), 1), else_=0),
+            and_(foreign, FxRate.date == d.business_date, FxRate.currency == d.currency))
+
+
 class FactSums:
     """The period's picked and converted fact groups of `stores` (a SELECT of store ids) for
     `measures`, to be summed by the database."""
@@ -64,9 +82,7 @@ class FactSums:
             self.picked = self.kept() if shared and dialect() == "postgresql" else self.picked_groups().cte("picked")
 
     def within(self, d):
-        """PeriodFacts.fact_query's WHERE over the fact_day alias `d`."""
-        return [d.store_id.in_(self.stores), d.measure.in_(self.measures), d.business_date >= self.first,
-                d.business_date <= self.last, d.period_end <= self.last, d.facts > 0]
+        return within(d, self.stores, self.measures, self.first, self.last)
 
     def ranges_overlap(self):
         """Whether a multi-day group shares a store and measure with another family (one query)."""
@@ -82,16 +98,13 @@ class FactSums:
         a group on its day, so it is kept when its family ranks first among the groups of its
         store, measure and day: one window, one scan."""
         g = aliased(FactDay, name="g")
-        money = [m for m in self.measures if BASE_MEASURES[m].unit == "money"]
-        foreign = and_(g.measure.in_(money), g.currency.is_not(None), g.currency != "", g.currency != self.base)
-        amount = case((foreign, g.total * FxRate.rate), else_=g.total)
-        missing = case((and_(foreign, FxRate.rate.is_(None)), 1), else_=0)
+        amount, missing, rate_of = in_base(g, self.measures, self.base)
         first = func.min(rank(g.family)).over(partition_by=(g.store_id, g.measure, g.business_date))
         # the rates joined below the window: PostgreSQL cannot estimate `rank = first`, and from
         # a few expected rows it probed fx_rate once per group (a nested loop: 0.8 s at 10M facts)
         ranked = (select(g.store_id, g.measure, g.business_date, g.period_end, amount.label("amount"),
                          missing.label("missing"), rank(g.family).label("rank"), first.label("first"))
-                  .outerjoin(FxRate, and_(foreign, FxRate.date == g.business_date, FxRate.currency == g.currency))
+                  .outerjoin(FxRate, rate_of)
                   .where(*self.within(g)).subquery("ranked"))
         r = ranked.c
         return (select(r.store_id, r.measure, r.business_date, r.period_end, r.amount, r.missing)

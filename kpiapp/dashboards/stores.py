@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from kpiapp import charts, policy
 from kpiapp.dashboards import fact_sums
@@ -319,18 +319,14 @@ def headline_figures(store_ids, period, formulas, base):
 
 def family_sums(store_ids, measures, first, last, base):
     """[(store_id, measure, family, total, groups, groups missing a rate)] of the fact_day
-    groups PeriodFacts reads (fact_sums.FactSums.within's WHERE) by store, measure and family;
-    money in another currency times its business date's rate, as `converted` (a group
+    groups PeriodFacts reads (`fact_sums.within`) by store, measure and family;
+    money converted by `fact_sums.in_base`, as `converted` converts it (a group
     without its rate adds nothing and is counted)."""
     d = FactDay
-    money = [m for m in measures if BASE_MEASURES[m].unit == "money"]
-    foreign = and_(d.measure.in_(money), d.currency.is_not(None), d.currency != "", d.currency != base)
+    amount, missing, rate_of = fact_sums.in_base(d, measures, base)
     return db.session.execute(
-        select(d.store_id, d.measure, d.family, func.sum(case((foreign, d.total * FxRate.rate), else_=d.total)),
-               func.count(), func.count(case((and_(foreign, FxRate.rate.is_(None)), 1))))
-        .outerjoin(FxRate, and_(foreign, FxRate.date == d.business_date, FxRate.currency == d.currency))
-        .where(d.store_id.in_(store_ids), d.measure.in_(measures), d.business_date >= first,
-               d.business_date <= last, d.period_end <= last, d.facts > 0)
+        select(d.store_id, d.measure, d.family, func.sum(amount), func.count(), func.sum(missing))
+        .outerjoin(FxRate, rate_of).where(*fact_sums.within(d, store_ids, measures, first, last))
         .group_by(d.store_id, d.measure, d.family)).all()
 
 
