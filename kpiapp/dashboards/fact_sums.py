@@ -21,7 +21,7 @@ import itertools
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Column, Integer, MetaData, Table, and_, case, cast, exists, func, select
+from sqlalchemy import Column, Integer, MetaData, Table, and_, case, cast, exists, func, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
@@ -29,8 +29,9 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from kpiapp.extensions import db
 from kpiapp.metrics.batch import PeriodFacts, scope_of
-from kpiapp.metrics.services import FAMILY_PRIORITY, MetricValue, converted, evaluate
-from kpiapp.models import FactDay, FxRate
+from kpiapp.metrics.fact_pick import rank
+from kpiapp.metrics.services import MetricValue, converted, evaluate
+from kpiapp.models import FactDay, FactPick, FxRate
 from kpiapp.parsers.measures import BASE_MEASURES
 
 NONE = (None, 0, 0)
@@ -44,10 +45,6 @@ def dialect():
 def month_of(day):
     """'YYYY-MM' of a date column."""
     return func.to_char(day, "YYYY-MM") if dialect() == "postgresql" else func.strftime("%Y-%m", day)
-
-
-def rank(family):
-    return case({name: n for n, name in enumerate(FAMILY_PRIORITY)}, value=family, else_=len(FAMILY_PRIORITY))
 
 
 def within(d, stores, measures, first, last):
@@ -78,8 +75,13 @@ class FactSums:
         self.first, self.last, self.stores, self.measures, self.base = first, last, stores, sorted(measures), base
         self.rows = self.python_rows() if self.ranges_overlap() else None
         self.picked = None
+        # the company panels on PostgreSQL read the picked one-day groups kept in fact_pick; SQLite
+        # (NUMERIC a float, the one-machine demo) keeps the window, its sums added in the old order,
+        # and so does a table of a few stores (`facts_of`: a window over their few rows)
+        self.stored = shared and dialect() == "postgresql"
         if self.rows is None:
-            self.picked = self.kept() if shared and dialect() == "postgresql" else self.picked_groups().cte("picked")
+            query = self.stored_groups() if self.stored else self.picked_groups()
+            self.picked = self.kept(query) if self.stored else query.cte("picked")
 
     def within(self, d):
         return within(d, self.stores, self.measures, self.first, self.last)
@@ -107,16 +109,37 @@ class FactSums:
                   .outerjoin(FxRate, rate_of)
                   .where(*self.within(g)).subquery("ranked"))
         r = ranked.c
-        return (select(r.store_id, r.measure, r.business_date, r.period_end, r.amount, r.missing)
-                .where(r.rank == r.first))
+        return (select(r.store_id, r.measure, r.business_date, r.period_end, r.amount, r.missing,
+                       literal(1).label("groups")).where(r.rank == r.first))
 
-    def kept(self):
+    def stored_groups(self):
+        """The SELECT of the same rows from fact_pick (metrics/fact_pick.py: the one-day groups of
+        the family ranking first on their store, measure and day, summed by currency) and the
+        multi-day groups within the period from fact_day. Outside `ranges_overlap` a multi-day
+        group shares its store and measure with no other family, so it is kept, and it changes
+        no day's first family: fact_pick's choice, made without it, is the window's. Each row
+        counts `groups` groups; money converted at read time, as `in_base`."""
+        p = aliased(FactPick, name="p")
+        amount, missing, rate_of = in_base(p, self.measures, self.base)
+        one_day = (select(p.store_id, p.measure, p.business_date, p.business_date.label("period_end"),
+                          amount.label("amount"), (missing * p.group_count).label("missing"),
+                          p.group_count.label("groups"))
+                   .outerjoin(FxRate, rate_of)
+                   .where(p.store_id.in_(self.stores), p.measure.in_(self.measures),
+                          p.business_date >= self.first, p.business_date <= self.last))
+        g = aliased(FactDay, name="g")
+        amount, missing, rate_of = in_base(g, self.measures, self.base)
+        ranges = (select(g.store_id, g.measure, g.business_date, g.period_end, amount, missing, literal(1))
+                  .outerjoin(FxRate, rate_of).where(*self.within(g), g.business_date != g.period_end))
+        return union_all(one_day, ranges)
+
+    def kept(self, query):
         """The picked rows made once into a temporary table dropped at the end of the request's
         transaction (ON COMMIT DROP; a rollback drops it too, so nothing is left on the pooled
         connection): each statement reading a CTE of `picked_groups` ran its window over the
         period's fact_day rows again (0.8 s at 10M facts, docs/scaling.md)."""
         self.by_store = {}
-        return temporary(self.picked_groups())
+        return temporary(query)
 
     def python_rows(self):
         """The same rows from PeriodFacts and the functions compute_metric uses."""
@@ -147,7 +170,8 @@ class FactSums:
         columns = [KEYS[key][0](p).label(f"key_{n}") for n, key in enumerate(keys)]
         where = [] if between is None else [p.business_date >= between[0], p.business_date <= between[1]]
         where += [] if measures is None else [p.measure.in_(sorted(measures))]
-        sums = [func.sum(p.amount).label("total"), func.count().label("groups"), func.sum(p.missing).label("missing")]
+        sums = [func.sum(p.amount).label("total"), func.sum(p.groups).label("groups"),
+                func.sum(p.missing).label("missing")]
         if shares is None:
             query = select(*columns, p.measure, *sums).where(*where).group_by(*columns, p.measure)
         elif dialect() == "postgresql":
@@ -157,7 +181,7 @@ class FactSums:
         else:  # NUMERIC is a float on SQLite: each amount times its share, added in the old order
             owners = shares.subquery("owners")
             query = (select(owners.c.group_id, *columns, p.measure, func.sum(p.amount * owners.c.share),
-                            func.count(), func.sum(p.missing))
+                            func.sum(p.groups), func.sum(p.missing))
                      .join(owners, owners.c.store_id == p.store_id).where(*where)
                      .group_by(owners.c.group_id, *columns, p.measure))
         found = defaultdict(dict)
@@ -184,7 +208,7 @@ class FactSums:
         for n, (first, last) in enumerate(ranges):
             inside = and_(p.business_date >= first, p.business_date <= last)
             columns += [func.sum(case((inside, p.amount))).label(f"total_{n}"),
-                        func.count(case((inside, 1))).label(f"groups_{n}"),
+                        func.coalesce(func.sum(case((inside, p.groups))), 0).label(f"groups_{n}"),
                         func.sum(case((inside, p.missing), else_=0)).label(f"missing_{n}")]
         return (select(p.store_id, *columns)
                 .where(p.measure == measure, p.business_date >= min(first for first, _l in ranges),

@@ -13,12 +13,15 @@ connector pull goes through it), ORM flushes of MetricFact objects (tests, demo 
 listener below), bulk deletes or updates of metric_fact through the session (a `rebuild`)
 and archiving a month (`forget_month`).
 The table can always be made again from the facts: `rebuild` (`flask kpi rebuild-fact-day`).
+Each of these also replaces the same stores and days of fact_pick (metrics/fact_pick.py, the
+dashboard's picked rows), which is derived from fact_day as fact_day is from metric_fact.
 """
 from collections import defaultdict
 
 from sqlalchemy import String, case, cast, delete, distinct, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+from kpiapp.metrics import fact_pick
 from kpiapp.models import FactDay, MetricFact
 
 STORES_PER_STATEMENT = 500  # keeps IN lists far below SQLite's bound-parameter limit
@@ -93,6 +96,7 @@ def refresh(conn, stores, families, first_day, last_day, mixed=True, rows=None):
                 list(COLUMNS), sums(conn.dialect.name, in_slice(FACTS, part, families, first_day, last_day))))
     if rows:
         conn.execute(insert(DAYS), rows)
+    fact_pick.refresh(conn, stores, first_day, last_day)
 
 
 def in_slice(table, stores, families, first_day, last_day):
@@ -112,6 +116,7 @@ def rebuild(conn, lock=False):
         conn.execute(text("LOCK TABLE fact_day IN EXCLUSIVE MODE"))
     conn.execute(delete(DAYS))
     conn.execute(insert(DAYS).from_select(list(COLUMNS), day_sums(conn.dialect.name)))
+    fact_pick.rebuild(conn)
     return conn.execute(select(func.count()).select_from(DAYS)).scalar()
 
 
@@ -136,6 +141,7 @@ def refresh_slices(conn, bounds):
 def forget_month(conn, first_day, last_day):
     """The day sums of a month whose facts left metric_fact (partitions.detach_month)."""
     conn.execute(delete(DAYS).where(DAYS.c.business_date.between(first_day, last_day)))
+    fact_pick.forget(conn, first_day, last_day)
 
 
 # ---- facts written through the ORM session ------------------------------------------------

@@ -19,8 +19,8 @@ from kpiapp.models.objectives import (
     CheckIn, Comment, CommentMention, CommentTarget, Confidence, KeyResult, KrKind, Milestone, Objective,
     ObjectiveLevel, ObjectiveStatus, PeriodKind, ReviewDecision, Task, TaskCheckItem, WeeklyReview,
 )
-from kpiapp.models.metrics import (FactDay, FactStage, FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus,
-                                   MetricDefinition, MetricFact)
+from kpiapp.models.metrics import (FactDay, FactPick, FactStage, FxRate, ImportFile, ImportKind, ImportRecord,
+                                   ImportStatus, MetricDefinition, MetricFact)
 from kpiapp.models.reminders import ReminderKind, ReminderLog
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
@@ -33,7 +33,7 @@ __all__ = [
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion", "ScorecardTotal", "ReviewDraft", "PaceAlert",
     "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel",
-    "FactDay", "FactStage", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
+    "FactDay", "FactPick", "FactStage", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",
     "BatchStatus", "IssuedReport", "ReportBatch", "ReportKind", "JobRun", "JobStatus",

@@ -172,6 +172,34 @@ class FactDay(db.Model):
     import_ids: Mapped[str | None] = mapped_column(Text)
 
 
+class FactPick(db.Model):
+    """fact_day's one-day groups that a dashboard counts, summed by (store, measure, day, currency)
+    (issue 10, docs/dashboards.md "The picked rows kept").
+
+    On each (store, measure, business date), only the groups of the family that ranks first in
+    FAMILY_PRIORITY among that day's one-day groups with facts are kept (`pick_families`' rule
+    as the company dashboard's window applies it); `total` sums their totals in their own
+    currency and `group_count` counts them. Multi-day groups (monthly reports) are not here: a
+    reader takes them from fact_day. A derived table of fact_day: whoever replaces a slice of
+    fact_day replaces the same stores and days here in the same transaction
+    (kpiapp/metrics/fact_pick.py); FX rates are applied by the reader.
+    """
+
+    __tablename__ = "fact_pick"
+    __audit__ = False
+    __table_args__ = (
+        Index("ix_fact_pick_store_measure_date", "store_id", "measure", "business_date"),
+        Index("ix_fact_pick_measure_date", "measure", "business_date"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"))
+    measure: Mapped[str] = mapped_column(String(48))
+    business_date = mapped_column(Date, nullable=False)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric(28, 6))
+    group_count: Mapped[int] = mapped_column(Integer)
+
+
 class FactStage(db.Model):
     """Scratch rows of one large import while it runs (issue 10, docs/scaling.md "Bounded memory").
 
