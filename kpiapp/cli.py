@@ -52,7 +52,8 @@ def seed_scale_command(people, facts, seed, per_state):
 
 
 @kpi.command("rebuild-fact-day", help="Make the day sums of metric_fact (fact_day, read by recompute) "
-                                        "again from the facts, in one transaction.")
+                                        "and the dashboard's picked rows (fact_pick) again from the facts, "
+                                        "in one transaction.")
 @with_appcontext
 def rebuild_fact_day_command():
     from kpiapp.metrics import fact_day
