@@ -16,12 +16,18 @@ monthly report) shares a store and measure with another family in the period (th
 dates, overlap, and a dropped multi-day group covers nothing in Python). For such a period
 (`FactSums.ranges_overlap`, one query) the same rows are made in Python from PeriodFacts and
 grouped there, so the figures never depend on which path ran.
+
+The company panels on PostgreSQL (`shared`) do not run the window: the one-day groups it
+keeps are kept between requests in fact_pick (metrics/fact_pick.py, refreshed with fact_day),
+and `stored_groups` reads them with the period's multi-day groups (docs/dashboards.md, "The
+picked rows kept"). SQLite and a table of a few stores keep the window.
 """
 import itertools
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Column, Integer, MetaData, Table, and_, case, cast, exists, func, literal, select, union_all
+from sqlalchemy import (Column, Integer, MetaData, Table, and_, case, cast, exists, func, literal, select,
+                        union_all)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
@@ -136,8 +142,7 @@ class FactSums:
     def kept(self, query):
         """The picked rows made once into a temporary table dropped at the end of the request's
         transaction (ON COMMIT DROP; a rollback drops it too, so nothing is left on the pooled
-        connection): each statement reading a CTE of `picked_groups` ran its window over the
-        period's fact_day rows again (0.8 s at 10M facts, docs/scaling.md)."""
+        connection): the panels' statements read it rather than fact_pick and fx_rate each."""
         self.by_store = {}
         return temporary(query)
 

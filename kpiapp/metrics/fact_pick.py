@@ -76,7 +76,8 @@ def lock_stores(conn, stores):
     keys = [int.from_bytes(hashlib.sha256(f"fact_pick:{s}".encode()).digest()[:8], "big", signed=True)
             for s in stores]
     conn.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM "
-                      "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS keys"), {"keys": sorted(keys)})
+                      "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS keys"),
+                 {"keys": sorted(keys)})
 
 
 def rebuild(conn):

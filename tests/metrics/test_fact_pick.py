@@ -78,7 +78,7 @@ def generic(rows, name, user):
 SALES = [("2025-03-01", "US-1", "", "ordered_sales", "100.50", "USD"),
          ("2025-03-01", "US-1", "SKU1", "ordered_sales", "60.25", "USD"),
          ("2025-03-02", "US-1", "", "ordered_sales", "12.10", "EUR"),
-         ("2025-03-02", "US-1", "SKU2", "ordered_sales", "7.05", "USD"),  # under the EUR total: no fact counts
+         ("2025-03-02", "US-1", "SKU2", "ordered_sales", "7.05", "USD"),  # under the EUR total: not counted
          ("2025-03-03", "US-2", "", "units_ordered", "9", "")]
 
 
