@@ -106,7 +106,8 @@ def straight_line_risk(definitions, cycle, today):
     limit = func.coalesce(item.threshold, item.target)
     lower = sorted(key for key, (direction, _s) in definitions.items() if (direction or HIGHER) != HIGHER)
     default = case((item.metric_key.in_(lower), literal("lower_better")), else_=literal(HIGHER))
-    higher = func.coalesce(func.nullif(item.rule["direction"].as_string(), ""), default) == HIGHER
+    direction = item.__table__.c.direction  # the rule's, a column generated from it (models/appraisal.py)
+    higher = func.coalesce(func.nullif(direction, ""), default) == HIGHER
     misses = case((higher, forecast < func.round(limit, 6)), else_=forecast > func.round(limit, 6))
     return and_(item.actual.is_not(None), limit.is_not(None), started, misses)
 
