@@ -2,6 +2,7 @@
 (kept by the database on every write of the rule), the card index covering the at-risk rule
 (PostgreSQL), and the reporting line walked once a request (policy.line_select)."""
 import json
+from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import event, select, text, update
@@ -153,3 +154,35 @@ def test_the_filters_narrow_alike_with_the_remembered_line(app):
     with app.test_request_context("/"):
         inside = visible()
     assert inside == outside == ({org.boss.id, *(p.id for p in org.people)}, {outsider.id})
+
+
+def test_sql_at_risk_equals_the_python_pace_at_every_data_time_boundary(app):
+    """The at-risk rule's data day (PostgreSQL: timestamps against the days' UTC midnights and
+    whole days of their difference; SQLite: UTC days) against the Python pace, for data times
+    either side of the period's first midnight, within a day, and either side of today's."""
+    from datetime import datetime, timedelta, timezone
+
+    from kpiapp.appraisal.queries import latest_only
+    from kpiapp.models import Scorecard
+    from kpiapp.tracking.paces import paced_items
+    from kpiapp.tracking.risk import item_risks
+    from tests.web.test_pace_dashboards import START
+
+    org = build(["Ann", "Bob", "Cid", "Dee", "Eve", "Fay", "Gus", "Hal"])
+    cards = latest_only(select(Scorecard.id).where(Scorecard.cycle_id == org.cycle.id))
+    items = [item for card in org.cards.values() for item in card.items if item.metric_key]
+    midnight = datetime.combine(START, datetime.min.time(), timezone.utc)
+    times = [None, midnight - timedelta(days=1), midnight - timedelta(seconds=1), midnight,
+             midnight + timedelta(hours=23, minutes=59, seconds=59), midnight + timedelta(days=4, hours=12),
+             midnight + timedelta(days=8, hours=23, minutes=59, seconds=59), midnight + timedelta(days=9),
+             midnight + timedelta(days=9, seconds=1), midnight + timedelta(days=30)]
+    for n, item in enumerate(items):
+        item.data_as_of = times[n % len(times)]
+        item.actual = {"gmv": D(600) + n * 37, "acos": D("0.27") + D(n % 5) / 100}[item.metric_key]
+    db.session.flush()
+    for today in (START - timedelta(days=1), START, START + timedelta(days=4), TODAY, START + timedelta(days=40)):
+        sql = {row.item_id for row in db.session.execute(item_risks(cards, org.cycle, today)) if row.at_risk}
+        python = {item.id for item, pace in paced_items([i.id for i in items], today) if pace.at_risk}
+        assert sql == python, today
+        if today == TODAY:
+            assert sql and sql != {i.id for i in items}
