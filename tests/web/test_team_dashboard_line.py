@@ -2,6 +2,7 @@
 (kept by the database on every write of the rule), the card index covering the at-risk rule
 (PostgreSQL), and the reporting line walked once a request (policy.line_select)."""
 import json
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -101,7 +102,7 @@ def test_a_team_dashboard_walks_the_line_once(app):
     assert page.status_code == 200 and "Ann" in page.get_data(as_text=True)
     # the walk down the line (policy.team_select: managed by someone found so far); the page's
     # 50 people's managers up their lines (load_reporting_lines) are another walk
-    walks = [s for s in statements.seen if '"user".manager_id = anon_' in s]
+    walks = [s for s in statements.seen if re.search(r'\bmanager_id = anon_', s)]
     assert len(walks) == 1, walks
 
 
