@@ -39,8 +39,8 @@ def record(page, cycle, path):
     app = create_app()
     with app.app_context():
         who, url = pages(cycle, dashboards=True)[page]
-        client = contextvars.Context().run(signed_in_client, app, SimpleNamespace(email=email_of(LOGINS[who])),
-                                           DEMO_PASSWORD)
+        user = SimpleNamespace(email=email_of(LOGINS[who]))
+        client = contextvars.Context().run(signed_in_client, app, user, DEMO_PASSWORD)
         db.session.commit()
         contextvars.Context().run(client.get, url)  # warm
         db.session.commit()
@@ -57,7 +57,8 @@ def replay(paths, rounds, focus):
     selects = {}
     for path in paths:
         with open(path, "rb") as source:
-            selects[path] = [(s, p) for s, p in pickle.load(source) if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+            recorded = pickle.load(source)
+        selects[path] = [(s, p) for s, p in recorded if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     focused = {path: [(s, p) for s, p in found if focus in s][:1] for path, found in selects.items()}
     times = {path: ([], []) for path in paths}
     with psycopg.connect(url) as connection:
@@ -73,7 +74,8 @@ def replay(paths, rounds, focus):
     for path in paths:
         one, every = times[path]
         print(f"{path}: focused statement median {statistics.median(one):7.1f} ms (min {min(one):6.1f}); "
-              f"all {len(selects[path])} SELECTs median {statistics.median(every):7.1f} ms (min {min(every):6.1f})")
+              f"all {len(selects[path])} SELECTs median {statistics.median(every):7.1f} ms "
+              f"(min {min(every):6.1f})")
     print(f"load average {[round(v, 2) for v in os.getloadavg()]}, {rounds} rounds")
 
 

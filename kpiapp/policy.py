@@ -376,8 +376,8 @@ def line_select(user):
 @event.listens_for(orm.Session, "after_flush")
 def _line_written(session, _context):
     """Forget the request's lines once a flush inserted, changed or deleted a person."""
-    if has_request_context() and LINES in request.environ and any(
-            isinstance(obj, User) for written in (session.new, session.dirty, session.deleted) for obj in written):
+    written = (*session.new, *session.dirty, *session.deleted)
+    if has_request_context() and LINES in request.environ and any(isinstance(obj, User) for obj in written):
         del request.environ[LINES]
 
 

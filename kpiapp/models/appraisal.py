@@ -1,8 +1,8 @@
 """Appraisal cycle: KPI templates, cycles, scorecards and their history (docs/appraisal.md)."""
 from enum import StrEnum
 
-from sqlalchemy import (JSON, Boolean, Column, Computed, Date, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint, column, true)
+from sqlalchemy import (JSON, Boolean, Column, Computed, Date, ForeignKey, Index, Integer, Numeric, String,
+                        Text, UniqueConstraint, column, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.appraisal.appeal_flow import AppealState

@@ -37,8 +37,8 @@ def postgresql():
 
 def upgrade():
     direction = sa.column('rule', sa.JSON)['direction'].as_string()  # models/appraisal.py, rule_direction
-    op.add_column('scorecard_item', sa.Column('direction', sa.String(),
-                                              sa.Computed(direction, persisted=postgresql() or None), nullable=True))
+    generated = sa.Computed(direction, persisted=postgresql() or None)
+    op.add_column('scorecard_item', sa.Column('direction', sa.String(), generated, nullable=True))
     if postgresql():
         op.drop_index('ix_scorecard_item_scorecard_id', table_name='scorecard_item')
         op.create_index('ix_scorecard_item_scorecard_id', 'scorecard_item', ['scorecard_id'],

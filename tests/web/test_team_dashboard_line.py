@@ -130,7 +130,8 @@ def test_each_request_and_each_call_outside_one_walks_anew(app):
     with app.test_request_context("/"):
         assert line(ann) == set()
     # a write the session never flushes as a person (raw SQL): a new request still sees it
-    db.session.execute(text('UPDATE "user" SET manager_id = :ann WHERE id = :bob'), {"ann": ann.id, "bob": bob.id})
+    db.session.execute(text('UPDATE "user" SET manager_id = :ann WHERE id = :bob'),
+                       {"ann": ann.id, "bob": bob.id})
     db.session.expire_all()
     with app.test_request_context("/"):
         assert line(ann) == {bob.id}
@@ -148,8 +149,11 @@ def test_the_filters_narrow_alike_with_the_remembered_line(app):
     outsider = UserFactory()
 
     def visible():
-        return (set(db.session.execute(select(User.id).where(policy.visible_people_filter(org.boss))).scalars()),
-                set(db.session.execute(select(User.id).where(policy.visible_people_filter(outsider))).scalars()))
+        def of(user):
+            people = select(User.id).where(policy.visible_people_filter(user))
+            return set(db.session.execute(people).scalars())
+
+        return of(org.boss), of(outsider)
 
     outside = visible()
     with app.test_request_context("/"):
@@ -181,7 +185,8 @@ def test_sql_at_risk_equals_the_python_pace_at_every_data_time_boundary(app):
         item.data_as_of = times[n % len(times)]
         item.actual = {"gmv": D(600) + n * 37, "acos": D("0.27") + D(n % 5) / 100}[item.metric_key]
     db.session.flush()
-    for today in (START - timedelta(days=1), START, START + timedelta(days=4), TODAY, START + timedelta(days=40)):
+    todays = (START - timedelta(days=1), START, START + timedelta(days=4), TODAY, START + timedelta(days=40))
+    for today in todays:
         sql = {row.item_id for row in db.session.execute(item_risks(cards, org.cycle, today)) if row.at_risk}
         python = {item.id for item, pace in paced_items([i.id for i in items], today) if pace.at_risk}
         assert sql == python, today
