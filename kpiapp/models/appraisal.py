@@ -1,7 +1,8 @@
 """Appraisal cycle: KPI templates, cycles, scorecards and their history (docs/appraisal.md)."""
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, true
+from sqlalchemy import (JSON, Boolean, Column, Computed, Date, ForeignKey, Index, Integer, Numeric, String,
+                        Text, UniqueConstraint, column, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.appraisal.appeal_flow import AppealState
@@ -192,10 +193,32 @@ class Scorecard(db.Model):
         return next((i for i in self.items if i.id == int(item_id)), None)
 
 
+# what the at-risk rule (tracking/risk.py) reads of an item besides its card
+AT_RISK_COLUMNS = ["id", "kind", "metric_key", "actual", "threshold", "target", "data_as_of", "direction"]
+
+
+def rule_direction():
+    """The `direction` of a scoring rule column, as the database reads it (PostgreSQL `->>`,
+    SQLite `json_extract`): the generated column scorecard_item.direction."""
+    return column("rule", JSON)["direction"].as_string()
+
+
 class ScorecardItem(ItemFields, db.Model):
     __tablename__ = "scorecard_item"
+    # The rule's direction as a plain column the database derives from `rule` on every write
+    # (generated: STORED on PostgreSQL, VIRTUAL on SQLite), so the at-risk statement
+    # (tracking/risk.py) reads it without parsing each item's JSON. Not mapped: no write path
+    # can set it, and the ORM neither loads nor audits it. On PostgreSQL the card index also
+    # carries every column the at-risk rule reads, so the team dashboard counts a team's
+    # at-risk items from the index alone, not from the ~1.4 kB item rows (issue 10,
+    # docs/scaling.md "The team dashboard at 10M facts: the at-risk statement and the line").
+    __table_args__ = (
+        Column("direction", String, Computed(rule_direction())),
+        Index("ix_scorecard_item_scorecard_id", "scorecard_id", postgresql_include=AT_RISK_COLUMNS),
+    )
+    __mapper_args__ = {"exclude_properties": ["direction"]}
     id: Mapped[int] = mapped_column(primary_key=True)
-    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"), index=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"))
     # [{"store_id": 1, "share_pct": "40.00"}]: the stores this item is measured on
     scope: Mapped[list | None] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(default=1)
