@@ -69,10 +69,13 @@ def queue():
 
 # ---- the durable job row ----------------------------------------------------------------------
 
-def create(kind, subject_type, subject_id, actor_id=None):
-    """A queued job row for `kind` working on (subject_type, subject_id); flushed, not committed."""
+def create(kind, subject_type, subject_id, actor_id=None, *, rq_id=None):
+    """A queued job row for `kind` working on (subject_type, subject_id); flushed, not committed.
+
+    `rq_id`: the RQ job id, when the caller knows it already; a row made inside the caller's own
+    transaction then needs no second write when `launch`ed after that transaction commits."""
     run = JobRun(kind=kind, status=JobStatus.queued, subject_type=subject_type, subject_id=subject_id,
-                 actor_id=actor_id, progress=0, total=0, attempts=0)
+                 actor_id=actor_id, progress=0, total=0, attempts=0, rq_id=rq_id)
     db.session.add(run)
     db.session.flush()
     return run
@@ -84,7 +87,9 @@ def launch(run, *, rq_id=None, timeout=600, retry=True):
     `retry`: only for idempotent bodies; RQ then runs it again after 30 s, 2 min and 10 min.
     Raises QueueUnavailable (row failed, committed) when Redis does not answer.
     """
-    run.rq_id = rq_id or f"{run.kind}-{run.id}"
+    wanted = rq_id or f"{run.kind}-{run.id}"
+    if run.rq_id != wanted:  # a row created with its rq_id and committed needs no second write
+        run.rq_id = wanted
     db.session.commit()  # the worker must see the row before it sees the job
     if redis_connection() is None:
         run_in_process(run.id)

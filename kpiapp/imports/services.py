@@ -70,11 +70,14 @@ def start_import(data, filename, store_id, actor, *, parser=None, date_from=None
     existing = live_record(key)
     if existing is not None:
         return relaunch_if_lost(existing)
-    record = create_record(data, filename, digest, key, kind, store_id, actor, parser, date_from,
-                           date_to, allow_partial)
+    record, run = create_record_and_job(data, filename, digest, key, kind, store_id, actor, parser,
+                                        date_from, date_to, allow_partial)
     if record.status != ImportStatus.pending:
         return record  # lost a race: another request created the same import first
-    enqueue_import(record)
+    if run is None:
+        enqueue_import(record)
+    else:
+        launch_import(record, run)
     db.session.expire_all()
     return db.session.get(ImportRecord, record.id)
 
@@ -125,8 +128,16 @@ def is_dead(record):
     return since is not None and utcnow() - since > timedelta(seconds=JOB_TIMEOUT + 120)
 
 
-def create_record(data, filename, digest, key, kind, store_id, actor, parser, date_from, date_to,
-                  allow_partial):
+def create_record(*args):
+    """The new pending record (its job row queued, not launched), or the live record with the
+    same key when another request created it first."""
+    return create_record_and_job(*args)[0]
+
+
+def create_record_and_job(data, filename, digest, key, kind, store_id, actor, parser, date_from,
+                          date_to, allow_partial):
+    """(the new pending record, its queued job row), committed together; or (the live record with
+    the same key, None) when another request created it first."""
     record = ImportRecord(
         kind=kind, parser=parser, store_id=store_id,
         uploaded_by_id=getattr(actor, "id", None), filename=display_name(filename), sha256=digest,
@@ -137,14 +148,15 @@ def create_record(data, filename, digest, key, kind, store_id, actor, parser, da
         db.session.flush()
         record.job_id = f"import-{record.id}"
         db.session.add(ImportFile(import_id=record.id, data=data))
+        run = new_job_run(record)  # in the record's transaction: one commit, not two
         db.session.commit()
     except IntegrityError:  # the partial unique index on dedupe_key: same import, created first
         db.session.rollback()
         existing = live_record(key)
         if existing is None:
             raise ImportRejected("busy", "The same file is being imported; try again.") from None
-        return existing
-    return record
+        return existing, None
+    return record, run
 
 
 def display_name(filename):
@@ -152,9 +164,19 @@ def display_name(filename):
     return "".join(ch for ch in name if ch.isprintable())[:255] or "upload"
 
 
+def new_job_run(record):
+    """The record's job row (flushed, not committed)."""
+    return jobs.create("import", "import_record", record.id, record.uploaded_by_id, rq_id=record.job_id)
+
+
 def enqueue_import(record):
     """Queue the record's job; if Redis is down the import is failed and QueueUnavailable raised."""
-    run = jobs.create("import", "import_record", record.id, record.uploaded_by_id)
+    launch_import(record, new_job_run(record))
+
+
+def launch_import(record, run):
+    """Commit and launch the record's job row; if Redis is down the import is failed and
+    QueueUnavailable raised."""
     try:
         jobs.launch(run, rq_id=record.job_id, timeout=JOB_TIMEOUT)
     except jobs.QueueUnavailable:
@@ -481,14 +503,25 @@ def finish_committed(record, parsed, replaced):
         "kind": str(record.kind), "parser": record.parser, "store_id": record.store_id,
         "sha256": record.sha256, "rows_read": record.rows_read, "facts_written": record.facts_written,
         "facts_replaced": replaced, "rows_rejected": record.rows_rejected})
+    run = tracking_job_run(record.id)  # committed with the import: one commit, not two
     db.session.commit()
-    enqueue_tracking(record.id)
+    launch_tracking(run)
     return record
+
+
+def tracking_job_run(import_id):
+    """The job row recomputing what an import changes (flushed, not committed)."""
+    return jobs.create("recompute_import", "import_record", import_id, rq_id=f"track-import-{import_id}")
 
 
 def enqueue_tracking(import_id):
     """After a commit: recompute the actuals the new facts or rates change (docs/tracking.md)."""
-    run = jobs.create("recompute_import", "import_record", import_id)
+    launch_tracking(tracking_job_run(import_id))
+
+
+def launch_tracking(run):
+    """Commit and launch a tracking job row; a queue that is down is logged, not raised."""
+    import_id = run.subject_id
     try:
         jobs.launch(run, rq_id=f"track-import-{import_id}", timeout=TRACKING_TIMEOUT)
     except jobs.QueueUnavailable:  # the import stays committed; `kpi recompute` catches up
