@@ -1098,6 +1098,14 @@ def parse_timestamp(value: object, column: str | None = None, formats=None) -> d
 
 
 def _try_formats(text: str, formats) -> datetime | None:
+    return _first_format(text, tuple(formats))
+
+
+# A file repeats its dates (one a day per row), and a text in a late format (e.g. "%Y年%m月%d日")
+# costs one failed strptime per format before it; the answer depends on the text and formats only
+# (datetimes are immutable), so it is kept for the texts seen last.
+@lru_cache(maxsize=4096)
+def _first_format(text: str, formats: tuple) -> datetime | None:
     if re.match(r"^\d{4}-\d{2}-\d{2}", text):
         try:
             return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
