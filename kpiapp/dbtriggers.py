@@ -347,3 +347,104 @@ def drop_total_triggers():
         return
     for name in TOTAL_TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+# ---- scorecard_item_store: the stores each item's scope names, kept on every write (issue 10) --
+
+ITEM_STORE_TRIGGERS = ("scorecard_item_store_insert", "scorecard_item_store_delete", "scorecard_item_store_update")
+# a JSON store id as PostgreSQL's CAST(... AS INTEGER) reads it (digits, a sign, blanks around),
+# else none: a malformed scope must not fail the write of its item (the JSON expansion the
+# dashboards ran raised on it instead, on every request)
+_PG_STORE_ID = ("CASE WHEN e.value ->> 'store_id' ~ '^[[:space:]]*[+-]?[0-9]+[[:space:]]*$' THEN "
+                "CASE WHEN CAST(e.value ->> 'store_id' AS NUMERIC) BETWEEN -2147483648 AND 2147483647 "
+                "THEN CAST(e.value ->> 'store_id' AS INTEGER) END END")
+
+
+def item_store_pairs(items, item_id="id", scope="scope"):
+    """SELECT DISTINCT (item id, store id) of the items `items` (a FROM item: a table, a
+    transition table, a one-row VALUES), one row per store their JSON scope names: an array of
+    objects ([{"store_id": 3, "share_pct": "40.00"}]); an entry naming a store twice gives one
+    row, an entry without a store id none, a scope that is not an array none. The same text
+    fills the table (the migration) and keeps it (the triggers)."""
+    if dialect() == "postgresql":
+        return (f"SELECT DISTINCT s.item_id, s.store_id FROM {items} AS i CROSS JOIN LATERAL "
+                f"(SELECT i.{item_id} AS item_id, {_PG_STORE_ID} AS store_id FROM json_array_elements("
+                f"CASE WHEN json_typeof(i.{scope}) = 'array' THEN i.{scope} END) AS e) AS s "
+                "WHERE s.store_id IS NOT NULL")
+    # SQLite: json_each of anything else than a valid array would raise, or walk an object
+    array = f"CASE WHEN json_valid(i.{scope}) AND json_type(i.{scope}) = 'array' THEN i.{scope} END"
+    return (f"SELECT DISTINCT i.{item_id}, CAST(json_extract(e.value, '$.store_id') AS INTEGER) "
+            f"FROM {items} AS i, json_each({array}) AS e "
+            "WHERE e.type = 'object' AND json_extract(e.value, '$.store_id') IS NOT NULL")
+
+
+def fill_item_stores():
+    """Expand every item's scope (the migration's backfill)."""
+    op.execute(f"INSERT INTO scorecard_item_store (item_id, store_id) {item_store_pairs('scorecard_item')}")
+
+
+def create_item_store_triggers():
+    """scorecard_item_store follows scorecard_item: an inserted item's stores are added, a
+    deleted item's removed (a card deleted too: its items' cascaded DELETE fires these), an
+    item whose scope changes has its rows replaced. PostgreSQL: INSERT and DELETE once per
+    statement from the transition tables (a cycle's start inserts every card's items at once);
+    the UPDATE per row, only when the statement sets `scope` and the text differs, so the
+    recompute's bulk UPDATE of actuals and points never runs it. SQLite: per row."""
+    if dialect() == "postgresql":
+        _create_item_store_postgresql()
+    else:
+        _create_item_store_sqlite()
+
+
+def _create_item_store_postgresql():
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_item_store() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO scorecard_item_store (item_id, store_id) {item_store_pairs('new_rows')}
+            ON CONFLICT DO NOTHING;
+          ELSE
+            DELETE FROM scorecard_item_store WHERE item_id IN (SELECT id FROM old_rows);
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_item_store_scope() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          DELETE FROM scorecard_item_store WHERE item_id = OLD.id;
+          INSERT INTO scorecard_item_store (item_id, store_id)
+          {item_store_pairs("(SELECT NEW.id AS id, NEW.scope AS scope)")};
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute('CREATE TRIGGER scorecard_item_store_insert AFTER INSERT ON "scorecard_item" '
+               "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_item_store()")
+    op.execute('CREATE TRIGGER scorecard_item_store_delete AFTER DELETE ON "scorecard_item" '
+               "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_item_store()")
+    op.execute('CREATE TRIGGER scorecard_item_store_update AFTER UPDATE OF scope ON "scorecard_item" FOR EACH ROW '
+               "WHEN (OLD.scope::text IS DISTINCT FROM NEW.scope::text) "
+               "EXECUTE FUNCTION kpi_scorecard_item_store_scope()")
+
+
+def _create_item_store_sqlite():
+    def add(row):
+        pairs = item_store_pairs(f"(SELECT {row}.id AS id, {row}.scope AS scope)")
+        return f"INSERT OR IGNORE INTO scorecard_item_store (item_id, store_id) {pairs};"
+
+    remove = "DELETE FROM scorecard_item_store WHERE item_id = OLD.id;"
+    op.execute(f'CREATE TRIGGER scorecard_item_store_insert AFTER INSERT ON "scorecard_item" BEGIN {add("NEW")} END')
+    op.execute(f'CREATE TRIGGER scorecard_item_store_delete AFTER DELETE ON "scorecard_item" BEGIN {remove} END')
+    op.execute('CREATE TRIGGER scorecard_item_store_update AFTER UPDATE OF scope ON "scorecard_item" '
+               f'WHEN OLD.scope IS NOT NEW.scope BEGIN {remove} {add("NEW")} END')
+
+
+def drop_item_store_triggers():
+    if dialect() == "postgresql":
+        for name in ITEM_STORE_TRIGGERS:
+            op.execute(f'DROP TRIGGER IF EXISTS {name} ON "scorecard_item"')
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_item_store()")
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_item_store_scope()")
+        return
+    for name in ITEM_STORE_TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -17,7 +17,7 @@ from functools import cached_property, partial
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Float, and_, case, cast, distinct, exists, func, literal, select, true
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from kpiapp import charts, presentation
@@ -30,11 +30,11 @@ from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
-from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, Store,
-                           StoreOwner, User)
+from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, ScorecardItemStore,
+                           Store, StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
-from kpiapp.tracking.risk import item_risks, scope_stores, without_jit
+from kpiapp.tracking.risk import item_risks, without_jit
 from kpiapp.tracking.services import utc_today
 
 NAME = "company"
@@ -126,12 +126,11 @@ class CompanyData:
         if self.cycle is None or not ids:
             return {}
         risks = item_risks(self.latest_cards(Scorecard.id), self.cycle, self.today).subquery("risks")
-        item = ScorecardItem
-        entries, store = scope_stores(item.scope)
+        named = ScorecardItemStore  # one row per (item, store): a count of rows counts items
         return dict(db.session.execute(
-            select(store, func.count(distinct(item.id))).select_from(risks)
-            .join(item, item.id == risks.c.item_id).join(entries, true())
-            .where(risks.c.at_risk, store.in_(ids)).group_by(store)).all())
+            select(named.store_id, func.count()).select_from(risks)
+            .join(named, named.item_id == risks.c.item_id)
+            .where(risks.c.at_risk, named.store_id.in_(ids)).group_by(named.store_id)).all())
 
     def facts_of(self, ids):
         """FactSums of the stores `ids` only (for a table of a few stores)."""
@@ -299,13 +298,14 @@ def attainment_by_store(data):
 
 
 def named_items(data):
-    """The cycle's latest metric items, one row per store their scope names (a subquery)."""
-    item = ScorecardItem
-    entries, store = scope_stores(item.scope)
-    return (data.latest_cards(item.id.label("item_id"), store.label("store_id"), points_of(item).label("points"),
-                              item.weight.label("weight"))
-            .join(item, item.scorecard_id == Scorecard.id).join(entries, true())
-            .where(item.kind == ItemKind.metric).distinct().subquery("named"))
+    """The cycle's latest metric items, one row per store their scope names (a subquery): the
+    scopes as scorecard_item_store keeps them expanded (one row per item and store, so a store
+    named twice is one row; models/appraisal.py ScorecardItemStore), not the JSON."""
+    item, named = ScorecardItem, ScorecardItemStore
+    return (data.latest_cards(item.id.label("item_id"), named.store_id.label("store_id"),
+                              points_of(item).label("points"), item.weight.label("weight"))
+            .join(item, item.scorecard_id == Scorecard.id).join(named, named.item_id == item.id)
+            .where(item.kind == ItemKind.metric).subquery("named"))
 
 
 def ranked_stores(data):

@@ -263,6 +263,20 @@ class ScorecardTotal(db.Model):
     weights = mapped_column(Numeric(10, 2), nullable=True)  # sum of weight
 
 
+class ScorecardItemStore(db.Model):
+    """One store named by a scorecard item's scope: the scope's JSON expanded, kept by database
+    triggers on every insert, delete and scope change of scorecard_item (kpiapp/dbtriggers.py,
+    create_item_store_triggers), so that pages grouping a cycle's items by store join this
+    instead of expanding 40,000 JSON scopes a request (issue 10). A store named twice is one
+    row; an entry without a store id, or a scope that is not a list, names none. Derived only:
+    no key to the item or the store (the triggers remove an item's rows; a scope may name a
+    store that is gone, which no store row then joins), never written by the application."""
+
+    __tablename__ = "scorecard_item_store"
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class ScorecardItemVersion(db.Model):
     """One approved version of an item's targets; every version is kept."""
 
