@@ -2,7 +2,9 @@
 
 Set-based: a constant number of queries whatever the number of people, stores or
 departments, and the work is done by the database: attainment, items and at-risk items per
-department and per store are grouped in SQL (`tracking.risk` flags the at-risk items), and
+department and per store are grouped in SQL (`tracking.risk` flags the at-risk items; an
+item's stores are read from `scorecard_item_store`, its JSON scope expanded and kept by
+database triggers: docs/dashboards.md, "The items' stores kept"), and
 every figure from facts (a store's GMV, a department's share-weighted GMV, a day's ACoS
 inputs, a month's ad sales) is a SUM over the period's picked and converted fact groups
 (`fact_sums.FactSums`), grouped by store, day, month, department or platform; Python
