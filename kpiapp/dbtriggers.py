@@ -340,13 +340,17 @@ def _create_total_sqlite():
 
 
 def drop_total_triggers():
-    if dialect() == "postgresql":
-        for name in TOTAL_TRIGGERS:
-            op.execute(f'DROP TRIGGER IF EXISTS {name} ON "scorecard_item"')
-        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_total()")
-        return
-    for name in TOTAL_TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    drop_item_triggers(TOTAL_TRIGGERS, ("kpi_scorecard_total",))
+
+
+def drop_item_triggers(names, functions):
+    """Drop the triggers `names` on scorecard_item, and on PostgreSQL their `functions` too."""
+    postgresql = dialect() == "postgresql"
+    for name in names:
+        op.execute(f'DROP TRIGGER IF EXISTS {name} ON "scorecard_item"' if postgresql
+                   else f"DROP TRIGGER IF EXISTS {name}")
+    for function in functions if postgresql else ():
+        op.execute(f"DROP FUNCTION IF EXISTS {function}()")
 
 
 # ---- scorecard_item_store: the stores each item's scope names, kept on every write (issue 10) --
@@ -440,11 +444,4 @@ def _create_item_store_sqlite():
 
 
 def drop_item_store_triggers():
-    if dialect() == "postgresql":
-        for name in ITEM_STORE_TRIGGERS:
-            op.execute(f'DROP TRIGGER IF EXISTS {name} ON "scorecard_item"')
-        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_item_store()")
-        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_item_store_scope()")
-        return
-    for name in ITEM_STORE_TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    drop_item_triggers(ITEM_STORE_TRIGGERS, ("kpi_scorecard_item_store", "kpi_scorecard_item_store_scope"))

@@ -26,6 +26,12 @@ babel = Babel()
 htmx = Htmx()
 
 
+def dialect():
+    """The name of the database the session talks to ("postgresql", "sqlite"), for the few
+    statements written differently on each."""
+    return db.session.get_bind().dialect.name
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     # pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN;

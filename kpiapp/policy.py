@@ -375,16 +375,13 @@ def line_select(user):
 
 @event.listens_for(orm.Session, "after_flush")
 def _line_written(session, _context):
-    """Forget the request's lines once a flush inserted, changed or deleted a person."""
-    written = (*session.new, *session.dirty, *session.deleted)
-    if has_request_context() and LINES in request.environ and any(isinstance(obj, User) for obj in written):
+    """Forget the request's lines once a flush inserted, changed or deleted a person (every flush
+    runs this: a job's or a request without remembered lines looks at none of its objects)."""
+    if not has_request_context() or LINES not in request.environ:
+        return
+    written = (session.new, session.dirty, session.deleted)
+    if any(isinstance(obj, User) for objects in written for obj in objects):
         del request.environ[LINES]
-
-
-def _postgresql():
-    from kpiapp.extensions import db
-
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def line_text(user):
@@ -392,20 +389,23 @@ def line_text(user):
     PostgreSQL array literal ("{3,1,2}"), a JSON array on SQLite. Joined by the database: at
     5,000 people, fetching the ids and joining them in Python cost ~7 ms of CPU, and the
     driver dumping a list of ints as an array ~3 ms per statement."""
-    from kpiapp.extensions import db
+    from kpiapp.extensions import db, dialect
 
+    postgresql = dialect() == "postgresql"
     below = team_select(user).subquery()
     text_id = cast(below.c.id, Text)
-    joined = func.string_agg(text_id, ",") if _postgresql() else func.group_concat(text_id, ",")
+    joined = func.string_agg(text_id, ",") if postgresql else func.group_concat(text_id, ",")
     ids = db.session.execute(select(joined)).scalar() or ""
-    return "{" + ids + "}" if _postgresql() else "[" + ids + "]"
+    return "{" + ids + "}" if postgresql else "[" + ids + "]"
 
 
 def listed(ids_text):
     """A SELECT of the ids of `line_text`, passed as one parameter, so neither the statement's
     text nor its parameters grow with the list (PostgreSQL plans `unnest` of the array by its
     length; SQLite reads the JSON array with json_each)."""
-    if _postgresql():
+    from kpiapp.extensions import dialect
+
+    if dialect() == "postgresql":
         return select(func.unnest(cast(literal(ids_text, Text), ARRAY(Integer))))
     entries = func.json_each(literal(ids_text, Text)).table_valued("value")
     return select(entries.c.value)

@@ -13,11 +13,13 @@ test; what they cannot see is another connection (a worker process, a thread).
 """
 import contextvars
 import fcntl
+import importlib.util
 import itertools
 import os
 import shutil
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -157,6 +159,16 @@ def pytest_xdist_make_scheduler(config, log):
 
         return HeaviestFirst(config, log)
     return None
+
+
+def migration_module(filename):
+    """The module of migrations/versions/`filename`, loaded from its file (a migration is not a
+    package module), for tests that run a migration's own statements."""
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_config(uri, instance_dir, **extra):

@@ -29,7 +29,7 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.chart_labels import chart_labels
 from kpiapp.dashboards.fact_sums import NONE, FactSums, add, figure
 from kpiapp.dashboards.panels import Column, Panel
-from kpiapp.extensions import db
+from kpiapp.extensions import db, dialect
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
 from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, ScorecardItemStore,
@@ -293,7 +293,7 @@ def attainment_by_store(data):
     named = data.named
     scored = case((named.c.points.is_not(None), named.c.weight))
     weighted, weights = func.sum(named.c.points * scored), func.sum(scored)
-    if db.session.get_bind().dialect.name == "sqlite":  # NUMERIC is a float there: back to exact places
+    if dialect() == "sqlite":  # NUMERIC is a float there: back to exact places
         weighted, weights = func.round(weighted, 4), func.round(weights, 2)
     return select(named.c.store_id, func.count().label("items"), weighted.label("weighted"),
                   weights.label("weights")).group_by(named.c.store_id)

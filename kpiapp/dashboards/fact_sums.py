@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
-from kpiapp.extensions import db
+from kpiapp.extensions import db, dialect
 from kpiapp.metrics.batch import PeriodFacts, scope_of
 from kpiapp.metrics.fact_pick import rank
 from kpiapp.metrics.services import MetricValue, converted, evaluate
@@ -42,10 +42,6 @@ from kpiapp.parsers.measures import BASE_MEASURES
 
 NONE = (None, 0, 0)
 TABLES = itertools.count(1)  # temporary tables: a fresh name each (one connection may hold several)
-
-
-def dialect():
-    return db.session.get_bind().dialect.name
 
 
 def month_of(day):

@@ -24,11 +24,11 @@ from kpiapp import policy, presentation
 from kpiapp.appraisal.progress import projected, standing
 from kpiapp.appraisal.queries import PAGE_SIZE, latest_only, load_reporting_lines
 from kpiapp.dashboards.panels import Column, Panel
-from kpiapp.extensions import db
+from kpiapp.extensions import db, dialect
 from kpiapp.metrics import batch
 from kpiapp.models import Scorecard, ScorecardItem, User
 from kpiapp.tracking.paces import UNREAD, paced_items
-from kpiapp.tracking.risk import at_risk_rule, dialect, metric_item, without_jit
+from kpiapp.tracking.risk import at_risk_rule, metric_item, without_jit
 
 AT_RISK_ROWS = 50
 

@@ -128,12 +128,6 @@ def is_dead(record):
     return since is not None and utcnow() - since > timedelta(seconds=JOB_TIMEOUT + 120)
 
 
-def create_record(*args):
-    """The new pending record (its job row queued, not launched), or the live record with the
-    same key when another request created it first."""
-    return create_record_and_job(*args)[0]
-
-
 def create_record_and_job(data, filename, digest, key, kind, store_id, actor, parser, date_from,
                           date_to, allow_partial):
     """(the new pending record, its queued job row), committed together; or (the live record with
@@ -514,18 +508,12 @@ def tracking_job_run(import_id):
     return jobs.create("recompute_import", "import_record", import_id, rq_id=f"track-import-{import_id}")
 
 
-def enqueue_tracking(import_id):
-    """After a commit: recompute the actuals the new facts or rates change (docs/tracking.md)."""
-    launch_tracking(tracking_job_run(import_id))
-
-
 def launch_tracking(run):
     """Commit and launch a tracking job row; a queue that is down is logged, not raised."""
-    import_id = run.subject_id
     try:
-        jobs.launch(run, rq_id=f"track-import-{import_id}", timeout=TRACKING_TIMEOUT)
+        jobs.launch(run, rq_id=run.rq_id, timeout=TRACKING_TIMEOUT)
     except jobs.QueueUnavailable:  # the import stays committed; `kpi recompute` catches up
-        current_app.logger.warning("could not enqueue tracking for import %s", import_id)
+        current_app.logger.warning("could not enqueue tracking for import %s", run.subject_id)
 
 
 def finish_failed(record, code, message, parsed=None):

@@ -25,17 +25,13 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import (JSON, Date, Integer, Numeric, and_, case, cast, column, exists, false, func, literal, literal_column,
                         or_, select, text)
 
-from kpiapp.extensions import db
+from kpiapp.extensions import db, dialect
 from kpiapp.models import FactDay, MetricDefinition, ScorecardItem, Store
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
 from kpiapp.tracking.paces import PROFILE_MEASURE, paced_items
 
 HIGHER = "higher_better"
-
-
-def dialect():
-    return db.session.get_bind().dialect.name
 
 
 def without_jit():

@@ -1,7 +1,4 @@
 """Notifications keep a message key and params and are worded when read, in the reader's language."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
@@ -13,9 +10,8 @@ from kpiapp.extensions import db
 from kpiapp.models import JobRun, Notification
 from kpiapp.notifications import delivery, mail
 from tests.appraisal.factories import make_team, metric_item, walk_to
+from tests.conftest import migration_module
 from tests.helpers import signed_in_client
-
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/0011_notification_key_params.py"
 
 
 def submitted(team):
@@ -98,15 +94,8 @@ def test_an_unknown_key_shows_the_stored_text(app):
     assert notifications.text(note, "zh_CN") == "Old English text."
 
 
-def load_migration():
-    spec = importlib.util.spec_from_file_location("migration_0011", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_migration_reads_old_texts_back_into_keys():
-    key_and_params = load_migration().key_and_params
+    key_and_params = migration_module("0011_notification_key_params.py").key_and_params
     names = {"cycle": "2026 Q4", "person": "Li Lei"}
     assert key_and_params("Li Lei's scorecard for 2026 Q4 is ready for your review.", names) == (
         "scorecard.manager_review", names)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kpiapp.extensions import db
-from kpiapp.imports.services import ImportRejected, create_record, job_run, run_import, start_import
+from kpiapp.imports.services import ImportRejected, create_record_and_job, job_run, run_import, start_import
 from kpiapp.models import AuditEvent, FxRate, ImportRecord, JobRun, MetricFact
 from tests.imports.files import (ads_report, business_report, fx_file, generic_file, hr_user,
                                  orders_report, store)
@@ -205,9 +205,9 @@ def test_a_report_without_dates_needs_the_range(shop, user):
 def test_a_duplicate_that_missed_the_lookup_gets_the_first_record(shop, user):
     data = business_report([("B0CHILD001", 510, 41, "$1,066.59")])
     first = import_br(shop, user, data)
-    racer = create_record(data, "again.csv", first.sha256, first.dedupe_key, "facts", shop.id, user, None,
-                          D1, D1, False)
-    assert racer.id == first.id
+    racer, run = create_record_and_job(data, "again.csv", first.sha256, first.dedupe_key, "facts", shop.id,
+                                       user, None, D1, D1, False)
+    assert racer.id == first.id and run is None
     assert db.session.execute(select(func.count()).select_from(ImportRecord)).scalar() == 1
 
 

@@ -2,11 +2,9 @@
 replace facts, and facts written and deleted through the session, it equals the day groups
 recomputed in Python from the facts and a rebuild; the recompute gives what the per-scorecard
 computation gives from the facts themselves."""
-import importlib.util
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import current_app
@@ -17,8 +15,8 @@ from kpiapp.imports.services import start_import
 from kpiapp.metrics import batch, fact_day
 from kpiapp.metrics.services import compute_metric
 from kpiapp.models import FactDay, FxRate, MetricFact, User
-from tests.conftest import PG_URL
-from tests.imports.files import ads_report, business_report, generic_file, hr_user, store
+from tests.conftest import PG_URL, migration_module
+from tests.imports.files import ads_report, business_report, generic_file
 
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
 KEY = ("store_id", "family", "measure", "business_date", "period_end", "currency")
@@ -56,16 +54,6 @@ def stored():
 def check():
     db.session.expire_all()
     assert stored() == expected()
-
-
-@pytest.fixture
-def shops(app):
-    return store(code="US-1"), store(code="US-2")
-
-
-@pytest.fixture
-def user(app):
-    return hr_user()
 
 
 def generic(rows, name):
@@ -162,10 +150,7 @@ def test_the_migration_fills_the_same_day_sums_as_a_rebuild(shops, user):
     """0025 fills fact_day from the facts already imported with its own copy of the statement."""
     generic(SALES, "sales.csv")
     generic([("2025-03-02", "US-1", "", "ordered_sales", "20.00", "EUR")], "more.csv")
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0025_fact_day.py"
-    spec = importlib.util.spec_from_file_location("migration_0025", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_module("0025_fact_day.py")
     rebuilt = stored()
     conn = db.session.connection()
     conn.execute(FactDay.__table__.delete())

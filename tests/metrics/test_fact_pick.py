@@ -2,13 +2,10 @@
 days, re-imports, a monthly range, facts written and deleted through the session, a bulk
 delete and an archived month, it equals the groups picked in Python from fact_day and a
 rebuild; the migration fills the same rows."""
-import importlib.util
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text
 
 from kpiapp.extensions import db
@@ -16,7 +13,8 @@ from kpiapp.imports.services import start_import
 from kpiapp.metrics import fact_day, fact_pick
 from kpiapp.metrics.services import family_rank
 from kpiapp.models import FactDay, FactPick, MetricFact
-from tests.imports.files import ads_report, business_report, generic_file, hr_user, store
+from tests.conftest import migration_module
+from tests.imports.files import ads_report, business_report, generic_file
 
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
 
@@ -57,16 +55,6 @@ def check():
     db.session.expire_all()
     assert stored() == incremental
     savepoint.rollback()
-
-
-@pytest.fixture
-def shops(app):
-    return store(code="US-1"), store(code="US-2")
-
-
-@pytest.fixture
-def user(app):
-    return hr_user()
 
 
 def generic(rows, name, user):
@@ -128,10 +116,7 @@ def test_the_migration_fills_the_same_rows_as_a_rebuild(shops, user):
     generic(SALES, "sales.csv", user)
     start_import(ads_report([(D1, "Camp A", 1000, 50, "25.50", "100.00")]), "ads.csv", shops[0].id, user)
     generic([("2025-03-01", "US-1", "", "ad_sales", "5.00", "USD")], "generic-ads.csv", user)
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0028_fact_pick.py"
-    spec = importlib.util.spec_from_file_location("migration_0028", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_module("0028_fact_pick.py")
     rebuilt = stored()
     conn = db.session.connection()
     conn.execute(FactPick.__table__.delete())
