@@ -38,18 +38,35 @@ def points_bars(rows, labels):
     names = unique([label for label, _points, _weight in rows])
     data = [points_row(name, points, weight, labels) for name, (_label, points, weight) in zip(names, rows)]
     top = max([Decimal(120)] + [Decimal(p) for _label, p, _weight in rows if p is not None])
-    x_scale = alt.Scale(domain=[0, float(top)])
-    # an explicit order: a layer without a bar for an item would otherwise move it last
-    y = alt.Y("item:N", sort=names, title=None, axis=alt.Axis(labelLimit=200))
+    frame = points_bars_frame(str(labels["points"]))
+    layers = []
+    for layer in frame["layer"]:
+        encoding = dict(layer["encoding"])
+        if "y" in encoding:  # an explicit order: a layer without a bar for an item would move it last
+            encoding["y"] = {**encoding["y"], "sort": names}
+        if "scale" in encoding["x"]:
+            encoding["x"] = {**encoding["x"], "scale": {"domain": [0, float(top)]}}
+        layers.append({**layer, "encoding": encoding})
+    return {**frame, "layer": layers, "data": {"values": data}}
+
+
+@lru_cache(maxsize=64)
+def points_bars_frame(points_label):
+    """The points chart without its data, its item order (y sort) or its x domain: altair cost
+    ~7 ms a chart (more under load; the company dashboard draws two a request), so it is built
+    once per label; `points_bars` puts the rest in. Callers copy it, never change it.
+    tests/unit/test_charts.py checks the result equals the chart built whole by altair."""
+    y = alt.Y("item:N", sort=[], title=None, axis=alt.Axis(labelLimit=200))
     base = alt.Chart()
     layers = alt.layer(
         base.mark_bar(color=BAR, height=14).encode(
-            x=alt.X("base:Q", scale=x_scale, title=labels["points"], axis=alt.Axis(values=[0, 50, 100])), y=y
+            x=alt.X("base:Q", scale=alt.Scale(domain=[0, 0]), title=points_label,
+                    axis=alt.Axis(values=[0, 50, 100])), y=y
         ),
         base.mark_bar(color=OVER, height=14).encode(x="over_start:Q", x2="over_end:Q", y=y),
         base.mark_rule(color=GRID, strokeWidth=1).encode(x=alt.datum(100)),
         base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
-        data=alt.Data(values=data),
+        data=alt.Data(values=[]),
     )
     return finish(layers.properties(width=WIDTH, height=alt.Step(24)))
 
@@ -197,14 +214,30 @@ def trend_lines(rows, labels, percent=False):
     scale = Decimal(100) if percent else Decimal(1)
     data = [{"week": week, "actual": scaled(actual, scale), "target": scaled(target, scale)}
             for week, actual, target in rows]
-    x = alt.X("week:O", title=labels["week"], sort=[row["week"] for row in data])
+    frame = trend_lines_frame(str(labels["week"]), str(labels["actual"]), str(labels["target"]))
+    return {**with_x_order(frame, [row["week"] for row in data]), "data": {"values": data}}
+
+
+@lru_cache(maxsize=64)
+def trend_lines_frame(week, actual, target):
+    """The trend chart without its data or week order, one per labels (see points_bars_frame)."""
+    x = alt.X("week:O", title=week, sort=[])
     base = alt.Chart()
     layers = [
-        base.mark_line(color=BAR, point=True).encode(x=x, y=alt.Y("actual:Q", title=labels["actual"])),
-        base.mark_line(color=GRID, strokeDash=[6, 4]).encode(
-            x=x, y=alt.Y("target:Q", title=labels["target"])),
+        base.mark_line(color=BAR, point=True).encode(x=x, y=alt.Y("actual:Q", title=actual)),
+        base.mark_line(color=GRID, strokeDash=[6, 4]).encode(x=x, y=alt.Y("target:Q", title=target)),
     ]
-    return finish(alt.layer(*layers, data=alt.Data(values=data)).properties(width=WIDTH, height=180))
+    return finish(alt.layer(*layers, data=alt.Data(values=[])).properties(width=WIDTH, height=180))
+
+
+def with_x_order(frame, order):
+    """`frame` (one chart or layers) with `order` as its x channel's sort, a copy."""
+    def ordered(chart):
+        encoding = chart["encoding"]
+        return {**chart, "encoding": {**encoding, "x": {**encoding["x"], "sort": list(order)}}}
+    if "layer" in frame:
+        return {**frame, "layer": [ordered(layer) for layer in frame["layer"]]}
+    return ordered(frame)
 
 
 def group_lines(points, labels):
@@ -213,9 +246,16 @@ def group_lines(points, labels):
     points: [(x, group, value or None)]; labels: {"x", "y", "group"}."""
     data = [{"x": x, "group": str(group), "value": scaled(value, Decimal(1))} for x, group, value in points]
     order = list(dict.fromkeys(x for x, _group, _value in points))
-    chart = alt.Chart(alt.Data(values=data)).mark_line(point=True).encode(
-        x=alt.X("x:O", title=labels["x"], sort=order), y=alt.Y("value:Q", title=labels["y"]),
-        color=alt.Color("group:N", title=labels["group"] or None))
+    frame = group_lines_frame(str(labels["x"]), str(labels["y"]), str(labels["group"] or ""))
+    return {**with_x_order(frame, order), "data": {"values": data}}
+
+
+@lru_cache(maxsize=64)
+def group_lines_frame(x_label, y_label, group_label):
+    """The group lines without their data or x order, one per labels (see points_bars_frame)."""
+    chart = alt.Chart(alt.Data(values=[])).mark_line(point=True).encode(
+        x=alt.X("x:O", title=x_label, sort=[]), y=alt.Y("value:Q", title=y_label),
+        color=alt.Color("group:N", title=group_label or None))
     return finish(chart.properties(width=WIDTH, height=200))
 
 

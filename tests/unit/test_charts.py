@@ -118,3 +118,72 @@ def test_metric_lines_keep_no_data_as_a_gap_and_validate():
     assert spec["encoding"]["y"]["axis"]["format"] == ".0%" and spec["encoding"]["y"]["title"] == "比率"
     alt.Chart.from_dict(spec, validate=True)
     assert "周" in str(charts.svg(spec))
+
+
+# ---- the frames built once (issue 10): the same spec as altair builds whole ----------------
+
+def altair_points_bars(rows, labels):
+    """points_bars as it was built before the frame was cached: altair, whole, every call."""
+    names = charts.unique([label for label, _points, _weight in rows])
+    data = [charts.points_row(name, points, weight, labels) for name, (_l, points, weight) in zip(names, rows)]
+    top = max([Decimal(120)] + [Decimal(p) for _label, p, _weight in rows if p is not None])
+    y = alt.Y("item:N", sort=names, title=None, axis=alt.Axis(labelLimit=200))
+    base = alt.Chart()
+    layers = alt.layer(
+        base.mark_bar(color=charts.BAR, height=14).encode(
+            x=alt.X("base:Q", scale=alt.Scale(domain=[0, float(top)]), title=labels["points"],
+                    axis=alt.Axis(values=[0, 50, 100])), y=y),
+        base.mark_bar(color=charts.OVER, height=14).encode(x="over_start:Q", x2="over_end:Q", y=y),
+        base.mark_rule(color=charts.GRID, strokeWidth=1).encode(x=alt.datum(100)),
+        base.mark_text(align="left", dx=4, color="#222").encode(x="end:Q", y=y, text="caption:N"),
+        data=alt.Data(values=data))
+    return charts.finish(layers.properties(width=charts.WIDTH, height=alt.Step(24)))
+
+
+def altair_trend_lines(rows, labels, percent=False):
+    scale = Decimal(100) if percent else Decimal(1)
+    data = [{"week": week, "actual": charts.scaled(actual, scale), "target": charts.scaled(target, scale)}
+            for week, actual, target in rows]
+    x = alt.X("week:O", title=labels["week"], sort=[row["week"] for row in data])
+    base = alt.Chart()
+    layers = [base.mark_line(color=charts.BAR, point=True).encode(x=x, y=alt.Y("actual:Q", title=labels["actual"])),
+              base.mark_line(color=charts.GRID, strokeDash=[6, 4]).encode(
+                  x=x, y=alt.Y("target:Q", title=labels["target"]))]
+    return charts.finish(alt.layer(*layers, data=alt.Data(values=data))
+                         .properties(width=charts.WIDTH, height=180))
+
+
+def altair_group_lines(points, labels):
+    data = [{"x": x, "group": str(group), "value": charts.scaled(value, Decimal(1))} for x, group, value in points]
+    order = list(dict.fromkeys(x for x, _group, _value in points))
+    chart = alt.Chart(alt.Data(values=data)).mark_line(point=True).encode(
+        x=alt.X("x:O", title=labels["x"], sort=order), y=alt.Y("value:Q", title=labels["y"]),
+        color=alt.Color("group:N", title=labels["group"] or None))
+    return charts.finish(chart.properties(width=charts.WIDTH, height=200))
+
+
+def test_points_bars_from_the_cached_frame_equal_the_chart_altair_builds_whole():
+    cases = [[("Teamwork", None, 40), ("GMV", 110, 60), ("GMV", 80, 0)],
+             [("A", Decimal("87.25"), Decimal("2.5")), ("B", Decimal("250"), 1)],  # a domain past 120
+             [("只有一项", None, 0)], []]
+    for labels in (LABELS, {"points": "Points (100 = target)", "weight": "%(weight)s items"}):
+        for rows in cases:
+            spec = charts.points_bars(rows, labels)
+            assert json.dumps(spec) == json.dumps(altair_points_bars(rows, labels))  # the order of keys too
+    # the cached frame is not changed by a call
+    charts.points_bars([("X", 500, 1)], LABELS)
+    assert json.dumps(charts.points_bars(cases[0], LABELS)) == json.dumps(altair_points_bars(cases[0], LABELS))
+
+
+def test_trend_and_group_lines_from_the_cached_frames_equal_the_charts_altair_builds_whole():
+    weeks = [("2026-10-05", Decimal("0.2"), Decimal("0.25")), ("2026-09-28", None, None),
+             ("2026-10-12", Decimal("1234.5"), None)]
+    for labels in (TREND, {"actual": "Actual", "target": "Target", "week": "Week from"}):
+        for rows in (weeks, weeks[:1], []):
+            for percent in (False, True):
+                assert json.dumps(charts.trend_lines(rows, labels, percent)) == \
+                    json.dumps(altair_trend_lines(rows, labels, percent))
+    points = [("2026-10", "Amazon NA", Decimal("1234.5")), ("2026-11", "Amazon NA", None), ("2026-10", "广告部", 7)]
+    for labels in ({"x": "月", "y": "人均GMV", "group": ""}, {"x": "Month", "y": "GMV per head", "group": "Team"}):
+        for rows in (points, points[::-1], []):
+            assert json.dumps(charts.group_lines(rows, labels)) == json.dumps(altair_group_lines(rows, labels))
