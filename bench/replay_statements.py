@@ -79,6 +79,44 @@ def replay(paths, rounds, focus):
     print(f"load average {[round(v, 2) for v in os.getloadavg()]}, {rounds} rounds")
 
 
+def replay_whole(paths, rounds, top):
+    """Every recorded statement of each file (temporary tables and SET LOCAL included), in order,
+    in a transaction rolled back after each file's turn, A, B, A, B …: the page's database time
+    as its requests spend it, under the same load; prints the median and minimum of the whole
+    and of the `top` slowest statements of each file."""
+    import psycopg
+
+    url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    recorded = {}
+    for path in paths:
+        with open(path, "rb") as source:
+            recorded[path] = [(s, p) for s, p in pickle.load(source)
+                              if not s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    whole = {path: [] for path in paths}
+    each = {path: [[] for _ in recorded[path]] for path in paths}
+    load = [round(v, 2) for v in os.getloadavg()]
+    with psycopg.connect(url) as connection:
+        for _ in range(rounds):
+            for path in paths:
+                started = time.perf_counter()
+                for n, (statement, parameters) in enumerate(recorded[path]):
+                    one = time.perf_counter()
+                    cursor = connection.execute(statement, parameters)
+                    if cursor.description:
+                        cursor.fetchall()
+                    each[path][n].append((time.perf_counter() - one) * 1000)
+                whole[path].append((time.perf_counter() - started) * 1000)
+                connection.rollback()
+    for path in paths:
+        print(f"{path}: {len(recorded[path])} statements, median {statistics.median(whole[path]):7.1f} ms "
+              f"(min {min(whole[path]):6.1f})")
+        slowest = sorted(range(len(recorded[path])), key=lambda n: -statistics.median(each[path][n]))[:top]
+        for n in sorted(slowest):
+            text = " ".join(recorded[path][n][0].split())[:100]
+            print(f"  {n + 1:>3} median {statistics.median(each[path][n]):7.1f} min {min(each[path][n]):7.1f}  {text}")
+    print(f"load average {load} -> {[round(v, 2) for v in os.getloadavg()]}, {rounds} rounds")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--page", default="team dashboard")
@@ -87,10 +125,15 @@ def main():
     parser.add_argument("--replay", metavar="FILE", nargs="+")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--focus", default="ordered AS", help="text of the statement timed on its own")
+    parser.add_argument("--whole", action="store_true",
+                        help="replay every statement in order (temporary tables too), per-statement medians")
+    parser.add_argument("--top", type=int, default=8, help="with --whole: show this many slowest statements")
     args = parser.parse_args()
     if args.record:
         record(args.page, args.cycle, args.record)
-    if args.replay:
+    if args.replay and args.whole:
+        replay_whole(args.replay, args.rounds, args.top)
+    elif args.replay:
         replay(args.replay, args.rounds, args.focus)
 
 

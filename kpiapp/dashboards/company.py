@@ -153,7 +153,7 @@ class CompanyData:
         summed by the database on demand (`fact_sums.FactSums`); None without stores or days."""
         if not self.has_facts:
             return None
-        return FactSums(self.first, self.last, self.store_ids(), self.fact_measures,
+        return FactSums(self.first, self.last, self.fact_stores(), self.fact_measures,
                         current_app.config["BASE_CURRENCY"], shared=True)
 
     @property
@@ -171,6 +171,11 @@ class CompanyData:
     def daily(self):
         """{(day,): {measure: sums}} over all the chosen stores at share 1 (one grouped query)."""
         return self.facts.sums(("day",), measures=self.measures(*(metric for _k, _l, metric in FAMILIES)))
+
+    def fact_stores(self):
+        """The chosen stores as `FactSums` takes them: None (every store) without a platform or
+        store filter, so its statements need no join to store."""
+        return self.store_ids() if self.filters.platform or self.filters.store else None
 
     def store_ids(self):
         """SELECT of the chosen stores' ids (the platform and store filters)."""

@@ -19,8 +19,10 @@ grouped there, so the figures never depend on which path ran.
 
 The company panels on PostgreSQL (`shared`) do not run the window: the one-day groups it
 keeps are kept between requests in fact_pick (metrics/fact_pick.py, refreshed with fact_day),
-and `stored_groups` reads them with the period's multi-day groups (docs/dashboards.md, "The
-picked rows kept"). SQLite and a table of a few stores keep the window.
+and each statement reads, through `stored_groups`, only the rows of its own measures and days
+there (by a covering index) with the period's multi-day groups (docs/dashboards.md, "The
+picked rows kept"); nothing is copied a request. SQLite and a table of a few stores keep the
+window.
 """
 import itertools
 from collections import defaultdict
@@ -37,7 +39,7 @@ from kpiapp.extensions import db, dialect
 from kpiapp.metrics.batch import PeriodFacts, scope_of
 from kpiapp.metrics.fact_pick import rank
 from kpiapp.metrics.services import MetricValue, converted, evaluate
-from kpiapp.models import FactDay, FactPick, FxRate
+from kpiapp.models import FactDay, FactPick, FxRate, Store
 from kpiapp.parsers.measures import BASE_MEASURES
 
 NONE = (None, 0, 0)
@@ -51,39 +53,60 @@ def month_of(day):
 
 def within(d, stores, measures, first, last):
     """PeriodFacts.fact_query's WHERE over the fact_day alias `d`: groups of `stores` (ids or a
-    SELECT) and `measures` lying within first..last."""
-    return [d.store_id.in_(stores), d.measure.in_(measures), d.business_date >= first,
+    SELECT; None: every store) and `measures` lying within first..last."""
+    return [*of_stores(d, stores), d.measure.in_(measures), d.business_date >= first,
             d.business_date <= last, d.period_end <= last, d.facts > 0]
+
+
+def of_stores(d, stores):
+    """The WHERE on `d`'s store: none for None (every store: fact_day's and fact_pick's rows
+    all name a store, by their foreign key, so the join to store that `IN (SELECT store.id FROM
+    store)` costs a hash probe a row for nothing)."""
+    return [] if stores is None else [d.store_id.in_(stores)]
 
 
 def in_base(d, measures, base):
     """(the group's total in the base currency, 1 when its rate is missing else 0, the ON clause
     of the FxRate outer join) of the fact_day alias `d`, as `converted` converts: money in
     another currency times its business date's rate."""
+    foreign_ = foreign(d, measures, base)
+    return (case((foreign_, d.total * FxRate.rate), else_=d.total),
+            case((and_(foreign_, FxRate.rate.is_(None)), 1), else_=0),
+            and_(foreign_, FxRate.date == d.business_date, FxRate.currency == d.currency))
+
+
+def foreign(d, measures, base):
+    """Whether the row of `d` is money in another currency than `base` (converted at a rate)."""
     money = [m for m in measures if BASE_MEASURES[m].unit == "money"]
-    foreign = and_(d.measure.in_(money), d.currency.is_not(None), d.currency != "", d.currency != base)
-    return (case((foreign, d.total * FxRate.rate), else_=d.total),
-            case((and_(foreign, FxRate.rate.is_(None)), 1), else_=0),
-            and_(foreign, FxRate.date == d.business_date, FxRate.currency == d.currency))
+    return and_(d.measure.in_(money), d.currency.is_not(None), d.currency != "", d.currency != base)
 
 
 class FactSums:
-    """The period's picked and converted fact groups of `stores` (a SELECT of store ids) for
-    `measures`, to be summed by the database."""
+    """The period's picked and converted fact groups of `stores` (a SELECT of store ids, or None
+    for every store) for `measures`, to be summed by the database."""
 
     def __init__(self, first, last, stores, measures, base, shared=False):
         """`shared`: several statements will read the picked rows (the company dashboard's
-        panels), so on PostgreSQL they are made once, into a temporary table (`kept`)."""
+        panels), so on PostgreSQL each reads fact_pick (`picked_rows`)."""
         self.first, self.last, self.stores, self.measures, self.base = first, last, stores, sorted(measures), base
         self.rows = self.python_rows() if self.ranges_overlap() else None
-        self.picked = None
+        self.picked, self.by_store = None, {}
         # the company panels on PostgreSQL read the picked one-day groups kept in fact_pick; SQLite
         # (NUMERIC a float, the one-machine demo) keeps the window, its sums added in the old order,
         # and so does a table of a few stores (`facts_of`: a window over their few rows)
         self.stored = shared and dialect() == "postgresql"
-        if self.rows is None:
-            query = self.stored_groups() if self.stored else self.picked_groups()
-            self.picked = self.kept(query) if self.stored else query.cte("picked")
+        if self.rows is None and not self.stored:
+            self.picked = self.picked_groups().cte("picked")
+
+    def picked_rows(self, measures=None, between=None):
+        """The picked rows as a FROM: the window's CTE, or on the stored path a subquery of
+        fact_pick's rows of `measures` (default: all) with business dates `between` (first,
+        last; default: the period), so a statement reads only what it sums (by the covering
+        index on (measure, business_date)), not a copy of the whole period's rows."""
+        if not self.stored:
+            return self.picked
+        return self.stored_groups(sorted(measures or self.measures), between or (self.first, self.last)) \
+            .subquery("picked")
 
     def within(self, d):
         return within(d, self.stores, self.measures, self.first, self.last)
@@ -114,38 +137,35 @@ class FactSums:
         return (select(r.store_id, r.measure, r.business_date, r.period_end, r.amount, r.missing,
                        literal(1).label("groups")).where(r.rank == r.first))
 
-    def stored_groups(self):
-        """The SELECT of the same rows from fact_pick (metrics/fact_pick.py: the one-day groups of
+    def stored_groups(self, measures, between):
+        """The SELECT of the same rows, of `measures` and business dates `between` only, from
+        fact_pick (metrics/fact_pick.py: the one-day groups of
         the family ranking first on their store, measure and day, summed by currency) and the
         multi-day groups within the period from fact_day. Outside `ranges_overlap` a multi-day
         group shares its store and measure with no other family, so it is kept, and it changes
         no day's first family: fact_pick's choice, made without it, is the window's. Each row
         counts `groups` groups; money converted at read time, as `in_base`."""
+        first, last = between
         p = aliased(FactPick, name="p")
-        amount, missing, rate_of = in_base(p, self.measures, self.base)
+        amount, missing, rate_of = in_base(p, measures, self.base)
         one_day = (select(p.store_id, p.measure, p.business_date, p.business_date.label("period_end"),
                           amount.label("amount"), (missing * p.group_count).label("missing"),
                           p.group_count.label("groups"))
                    .outerjoin(FxRate, rate_of)
-                   .where(p.store_id.in_(self.stores), p.measure.in_(self.measures),
-                          p.business_date >= self.first, p.business_date <= self.last))
+                   .where(*of_stores(p, self.stores), p.measure.in_(measures),
+                          p.business_date >= first, p.business_date <= last))
         g = aliased(FactDay, name="g")
-        amount, missing, rate_of = in_base(g, self.measures, self.base)
+        amount, missing, rate_of = in_base(g, measures, self.base)
         ranges = (select(g.store_id, g.measure, g.business_date, g.period_end, amount, missing, literal(1))
-                  .outerjoin(FxRate, rate_of).where(*self.within(g), g.business_date != g.period_end))
+                  .outerjoin(FxRate, rate_of)
+                  .where(*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
+                         g.business_date >= first, g.business_date <= last))
         return union_all(one_day, ranges)
-
-    def kept(self, query):
-        """The picked rows made once into a temporary table dropped at the end of the request's
-        transaction (ON COMMIT DROP; a rollback drops it too, so nothing is left on the pooled
-        connection): the panels' statements read it rather than fact_pick and fx_rate each."""
-        self.by_store = {}
-        return temporary(query)
 
     def python_rows(self):
         """The same rows from PeriodFacts and the functions compute_metric uses."""
         formulas = {"all": (None, None, self.measures)}
-        store_ids = db.session.execute(self.stores).scalars().all()
+        store_ids = db.session.execute(select(Store.id) if self.stores is None else self.stores).scalars().all()
         if not store_ids:
             return []
         facts = PeriodFacts(self.first, self.last, [scope_of("all", [(s, 1)], self.first, self.last)
@@ -167,7 +187,13 @@ class FactSums:
         `measures`: only those (the rest of the period's measures are not read)."""
         if self.rows is not None:
             return python_sums(self.rows, keys, between, shares, measures)
-        p = self.picked.c
+        if self.stored:
+            query = self.stored_sums(keys, sorted(measures or self.measures), between or (self.first, self.last),
+                                     by_store=shares is not None)
+            if shares is not None:
+                query = by_owner(self.store_sums(query, (keys, between, measures and frozenset(measures))), shares)
+            return sums_of(db.session.execute(query))
+        p = self.picked_rows(measures, between).c
         columns = [KEYS[key][0](p).label(f"key_{n}") for n, key in enumerate(keys)]
         where = [] if between is None else [p.business_date >= between[0], p.business_date <= between[1]]
         where += [] if measures is None else [p.measure.in_(sorted(measures))]
@@ -185,16 +211,55 @@ class FactSums:
                             func.sum(p.groups), func.sum(p.missing))
                      .join(owners, owners.c.store_id == p.store_id).where(*where)
                      .group_by(owners.c.group_id, *columns, p.measure))
-        found = defaultdict(dict)
-        for *key, measure, total, groups, missing in db.session.execute(query):
-            found[tuple(key)][measure] = (None if total is None else Decimal(str(total)), groups, missing)
-        return found
+        return sums_of(db.session.execute(query))
+
+    def stored_sums(self, keys, measures, between, by_store=False):
+        """SELECT ([store_id], key_0…, measure, total, groups, missing) on the stored path: the
+        rows `stored_groups` reads, summed in their own currency first by the keys (and store),
+        measure and currency, and by business date only where a rate applies (`foreign`), then
+        converted at that date and currency's rate and summed by the keys: rate × Σ totals =
+        Σ (total × rate), exact in NUMERIC. So the FX join and the final grouping see a few
+        thousand rows, not one per store and day (225,000 at 10M facts for the trend panels'
+        sums by day and for the per-head panels' sums by store and month)."""
+        first, last = between
+        p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
+
+        def keyed(t):
+            names = (["store_id"] if by_store else []) + [f"key_{n}" for n in range(len(keys))]
+            columns = ([t.store_id] if by_store else []) + [KEYS[key][0](t) for key in keys]
+            return [column.label(name) for column, name in zip(columns, names)]
+
+        one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
+                          p.group_count.label("groups"))
+                   .where(*of_stores(p, self.stores), p.measure.in_(measures),
+                          p.business_date >= first, p.business_date <= last))
+        ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1))
+                  .where(*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
+                         g.business_date >= first, g.business_date <= last))
+        rows = union_all(one_day, ranges).subquery("picked")
+        out = [c for c in rows.c if c.key == "store_id" or c.key.startswith("key_")]
+        if by_store:
+            amount, missing, rate_of = in_base(rows.c, measures, self.base)
+            return (select(*out, rows.c.measure, func.sum(amount).label("total"),
+                           cast(func.sum(rows.c.groups), Integer).label("groups"),
+                           cast(func.sum(missing * rows.c.groups), Integer).label("missing"))
+                    .select_from(rows.outerjoin(FxRate, rate_of)).group_by(*out, rows.c.measure))
+        day = case((foreign(rows.c, measures, self.base), rows.c.business_date)).label("business_date")
+        own = (select(*out, rows.c.measure, rows.c.currency, day, func.sum(rows.c.total).label("total"),
+                      func.sum(rows.c.groups).label("groups"))
+               .group_by(*out, rows.c.measure, rows.c.currency, day).subquery("own"))
+        amount, missing, rate_of = in_base(own.c, measures, self.base)
+        out = [own.c[c.key] for c in out]
+        return (select(*out, own.c.measure, func.sum(amount).label("total"),
+                       cast(func.sum(own.c.groups), Integer).label("groups"),
+                       cast(func.sum(missing * own.c.groups), Integer).label("missing"))
+                .select_from(own.outerjoin(FxRate, rate_of)).group_by(*out, own.c.measure))
 
     def store_sums(self, per_store, key):
-        """`per_store` as a subquery; in a temporary table when the picked rows are in one (made
-        once for `key` and kept: the two per-head panels group the same rows by store and month,
-        and PostgreSQL sorted the 225,000 rows for each at 10M facts)."""
-        if not isinstance(self.picked, Table):
+        """`per_store` as a subquery; in a temporary table on the stored path (made once for `key`
+        and kept: the two per-head panels group the same rows by store and month, 225,000 of
+        them at 10M facts)."""
+        if not self.stored:
             return per_store.subquery("per_store")
         if key not in self.by_store:
             self.by_store[key] = temporary(per_store)
@@ -204,7 +269,7 @@ class FactSums:
         """SELECT (store_id, then total_N, groups_N, missing_N for each (first, last) of `ranges`)
         of `measure` by store over the picked rows: one pass (the CTE read once) for the
         database to rank stores on (SQL path only)."""
-        p = self.picked.c
+        p = self.picked_rows({measure}, (min(first for first, _l in ranges), max(last for _f, last in ranges))).c
         columns = []
         for n, (first, last) in enumerate(ranges):
             inside = and_(p.business_date >= first, p.business_date <= last)
@@ -220,20 +285,34 @@ class FactSums:
         """The newest business date of the picked rows of `measures`; None without any."""
         if self.rows is not None:
             return max((r.business_date for r in self.rows if r.measure in measures), default=None)
-        return db.session.execute(select(func.max(self.picked.c.business_date))
-                                  .where(self.picked.c.measure.in_(sorted(measures)))).scalar()
+        p = self.picked_rows(measures).c
+        return db.session.execute(select(func.max(p.business_date)).where(p.measure.in_(sorted(measures)))).scalar()
 
     def last_days_query(self):
         """SELECT (store_id, last) of the last day each store's groups in the period cover
-        (before picking, as PeriodFacts.rows), grouped by the database. From the picked rows
-        when they are in a temporary table, which gives the same day: outside the Python path a
-        dropped group is a one-day group (a multi-day one beside another family is
-        `ranges_overlap`) and the kept group of its day ends on that day or later."""
-        if isinstance(self.picked, Table):
-            p = self.picked.c
-            return select(p.store_id, func.max(p.period_end).label("last")).group_by(p.store_id)
+        (before picking, as PeriodFacts.rows), grouped by the database. On the stored path from
+        the picked rows, which gives the same day: outside the Python path a dropped group is a
+        one-day group (a multi-day one beside another family is `ranges_overlap`) and the kept
+        group of its day ends on that day or later."""
+        if self.stored:
+            return self.stored_last_days()
         d = aliased(FactDay)
         return select(d.store_id, func.max(d.period_end).label("last")).where(*self.within(d)).group_by(d.store_id)
+
+    def stored_last_days(self):
+        """`last_days_query` on the stored path: per store, its newest kept day in the period of
+        the measures (one backward probe of fact_pick's (store_id, business_date) index, which
+        includes the measure) and its multi-day groups' last period end (ix_fact_day_ranges),
+        not a grouping of the period's rows (300,000 at 10M facts); NULL for a store without."""
+        store, p, g = aliased(Store, name="s"), aliased(FactPick, name="p"), aliased(FactDay, name="g")
+        one_day = select(func.max(p.business_date)).where(
+            p.store_id == store.id, p.measure.in_(self.measures),
+            p.business_date >= self.first, p.business_date <= self.last).scalar_subquery()
+        ranges = select(func.max(g.period_end)).where(
+            g.store_id == store.id, g.business_date != g.period_end,
+            *within(g, None, self.measures, self.first, self.last)).scalar_subquery()
+        query = select(store.id.label("store_id"), func.greatest(one_day, ranges).label("last"))
+        return query if self.stores is None else query.where(store.id.in_(self.stores))
 
     def last_days(self):
         """{store id: the last day its groups in the period cover} (before picking, as
@@ -250,6 +329,14 @@ def temporary(query):
                   *(Column(column.key, column.type) for column in query.selected_columns))
     db.session.execute(CreateTempAs(table.name, query))
     return table
+
+
+def sums_of(result):
+    """{key tuple: {measure: (total, groups, missing)}} of rows (key…, measure, total, groups, missing)."""
+    found = defaultdict(dict)
+    for *key, measure, total, groups, missing in result:
+        found[tuple(key)][measure] = (None if total is None else Decimal(str(total)), groups, missing)
+    return found
 
 
 def by_owner(s, shares):

@@ -195,6 +195,8 @@ class Scorecard(db.Model):
 
 # what the at-risk rule (tracking/risk.py) reads of an item besides its card
 AT_RISK_COLUMNS = ["id", "kind", "metric_key", "actual", "threshold", "target", "data_as_of", "direction"]
+# what the company dashboard's attainment reads besides (0031): the items from the index, not the ~1.4 kB rows
+POINTS_COLUMNS = ["computed_points", "final_points", "weight"]
 
 
 def rule_direction():
@@ -214,7 +216,7 @@ class ScorecardItem(ItemFields, db.Model):
     # docs/scaling.md "The team dashboard at 10M facts: the at-risk statement and the line").
     __table_args__ = (
         Column("direction", String, Computed(rule_direction())),
-        Index("ix_scorecard_item_scorecard_id", "scorecard_id", postgresql_include=AT_RISK_COLUMNS),
+        Index("ix_scorecard_item_scorecard_id", "scorecard_id", postgresql_include=AT_RISK_COLUMNS + POINTS_COLUMNS),
     )
     __mapper_args__ = {"exclude_properties": ["direction"]}
     id: Mapped[int] = mapped_column(primary_key=True)
