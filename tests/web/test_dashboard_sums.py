@@ -11,16 +11,17 @@ from decimal import Decimal
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from kpiapp.appraisal import services as appraisal
 from kpiapp.appraisal.queries import latest_only
 from kpiapp.dashboards import company
+from kpiapp.dashboards.fact_sums import FactSums
 from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
 from kpiapp.metrics.batch import PeriodFacts, load_formulas, scope_of
 from kpiapp.metrics.services import MetricValue, convert_and_weigh, evaluate
-from kpiapp.models import FxRate, ImportRecord, MetricFact, Scorecard, ScorecardItem, StoreOwner
+from kpiapp.models import FxRate, ImportRecord, MetricFact, Scorecard, ScorecardItem, Store, StoreOwner
 from kpiapp.tracking.paces import paced_items
 from kpiapp.tracking.risk import item_risks, profiled_stores
 from kpiapp.tracking.services import item_shares
@@ -323,3 +324,61 @@ def test_sql_at_risk_equals_the_python_pace_with_and_without_a_season_profile(ap
     for today in (date(2026, 10, 15), TODAY):
         sql, python = both(today)
         assert sql == python, today
+
+
+# ---- fact_pick read in place (PostgreSQL, issue 10) -----------------------------------------
+
+def sums_compared(stored, reference, department_shares, platform_shares, week):
+    """Every grouping the company panels ask of FactSums, from `stored` and from `reference`."""
+    asks = [(("day",), None, None, None), (("month",), None, None, None), (("store",), None, None, None),
+            (("store",), week, None, {"ordered_sales"}), (("day",), None, None, {"ordered_sales", "ad_spend"}),
+            (("month",), None, department_shares, {"ordered_sales", "units_ordered", "ad_sales"}),
+            (("month",), None, platform_shares, {"ordered_sales", "units_ordered", "ad_sales"})]
+    for keys, between, shares, measures in asks:
+        found = stored.sums(keys, between, shares, measures)
+        expected = reference.sums(keys, between, shares, measures)
+        assert {k: dict(v) for k, v in found.items()} == {k: dict(v) for k, v in expected.items()}, keys
+
+
+@pytest.mark.parametrize("platform", [None, "shopee", "amazon"])
+def test_the_sums_read_from_fact_pick_equal_the_python_rows_with_monthly_reports_and_a_platform_filter(
+        app, platform):
+    """The stored path (fact_pick read by each statement, `stored_sums`, `stored_last_days`)
+    against the same FactSums made in Python from PeriodFacts (`python_rows`, the reference of
+    the window), with monthly reports on a store and measure no other family has (so not the
+    Python path: fact_day's multi-day groups join fact_pick's rows, converted at their first
+    day's rate), money in four currencies with days missing a rate, shares and a week."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the stored path is PostgreSQL's (SQLite keeps the window, tested above)")
+    o = generated_org(seed=13)
+    jp = next(store for store in o.stores if store.code == "GEN-JP")
+    record = db.session.execute(select(ImportRecord).where(ImportRecord.store_id == jp.id)).scalar()
+    add_fact(jp, record, "ordered_sales", D("123456"), date(2026, 10, 1), "amazon_orders", "JPY",
+             end=date(2026, 10, 31))
+    add_fact(jp, record, "units_ordered", D("40"), date(2026, 11, 2), "amazon_orders", end=date(2026, 11, 8))
+    db.session.commit()
+    with current_app.test_request_context():
+        data = company.CompanyData(Filters(cycle=o.team.cycle.id, platform=platform), o.team.cycle, TODAY)
+        stored = data.facts
+        assert stored.stored and stored.rows is None and not stored.ranges_overlap()
+        assert (stored.stores is None) == (platform is None)  # no join to store without a filter
+        base = current_app.config["BASE_CURRENCY"]
+        reference = FactSums(data.first, data.last, data.store_ids(), data.fact_measures, base)
+        reference.rows = reference.python_rows()
+        window = FactSums(data.first, data.last, data.store_ids(), data.fact_measures, base)  # the CTE
+        department_shares = (select(StoreOwner.store_id.label("store_id"), StoreOwner.person_id.label("group_id"),
+                                    (StoreOwner.share_pct / 100).label("share")))
+        platform_shares = select(Store.id.label("store_id"), Store.platform.label("group_id"),
+                                 literal(1).label("share"))
+        week = (date(2026, 11, 18), date(2026, 11, 24))
+        sums_compared(stored, reference, department_shares, platform_shares, week)
+        assert any(key == (jp.id,) for key in reference.sums(("store",))) == (platform != "amazon")
+        last = dict(db.session.execute(stored.last_days_query()).all())
+        assert {s: d for s, d in last.items() if d is not None} == window.last_days()
+        if platform != "amazon":
+            assert last[jp.id] == date(2026, 11, 24)  # its ads; the monthly report ends 10-31
+        for measures in ({"ordered_sales"}, {"units_ordered", "ad_sales"}):
+            assert stored.newest_day(measures) == reference.newest_day(measures)
+        ranges = (week, (date(2026, 11, 11), date(2026, 11, 17)))
+        assert (sorted(db.session.execute(stored.store_totals(ranges, "ordered_sales")).all())
+                == sorted(db.session.execute(window.store_totals(ranges, "ordered_sales")).all()))
