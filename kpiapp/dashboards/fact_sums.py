@@ -89,7 +89,8 @@ class FactSums:
         """`shared`: several statements will read the picked rows (the company dashboard's
         panels), so on PostgreSQL each reads fact_pick (`picked_rows`)."""
         self.first, self.last, self.stores, self.measures, self.base = first, last, stores, sorted(measures), base
-        self.rows = self.python_rows() if self.ranges_overlap() else None
+        self.has_ranges, overlap = self.multi_day()
+        self.rows = self.python_rows() if overlap else None
         self.picked, self.by_store = None, {}
         # the company panels on PostgreSQL read the picked one-day groups kept in fact_pick; SQLite
         # (NUMERIC a float, the one-machine demo) keeps the window, its sums added in the old order,
@@ -113,11 +114,22 @@ class FactSums:
 
     def ranges_overlap(self):
         """Whether a multi-day group shares a store and measure with another family (one query)."""
+        return self.multi_day()[1]
+
+    def multi_day(self):
+        """(whether the period has a multi-day group, whether one shares a store and measure with
+        another family), one query. Without any, the stored path's statements leave out their
+        fact_day branch: PostgreSQL cannot estimate `business_date <> period_end` (it expected
+        75,000 rows of the empty ix_fact_day_ranges at 10M facts) and planned parallel workers
+        for them (~18 ms to start under load for a statement whose answer is one index probe)."""
         g, h = aliased(FactDay), aliased(FactDay)
+        ranges = [*self.within(g), g.business_date != g.period_end]
         other = exists().where(*self.within(h), h.store_id == g.store_id, h.measure == g.measure,
                                h.family != g.family)
-        return db.session.execute(select(exists().where(*self.within(g), g.business_date != g.period_end,
-                                                        other))).scalar()
+        # min(store_id), not EXISTS: expecting 75,000 rows, the planner looked for the first by a
+        # scan of fact_day (600,000 rows); min() walks ix_fact_day_ranges, which leads with store_id
+        first = select(func.min(g.store_id)).where(*ranges).scalar_subquery()
+        return tuple(db.session.execute(select(first.is_not(None), exists().where(*ranges, other))).one())
 
     def picked_groups(self):
         """The SELECT of the kept and converted groups. Without multi-day groups beside another
@@ -160,7 +172,7 @@ class FactSums:
                   .outerjoin(FxRate, rate_of)
                   .where(*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
                          g.business_date >= first, g.business_date <= last))
-        return union_all(one_day, ranges)
+        return union_all(one_day, ranges) if self.has_ranges else one_day
 
     def python_rows(self):
         """The same rows from PeriodFacts and the functions compute_metric uses."""
@@ -224,10 +236,15 @@ class FactSums:
         first, last = between
         p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
 
-        def keyed(t):
+        def keyed(t):  # a month grouped as its first day: date_trunc costs a third less than to_char a row
             names = (["store_id"] if by_store else []) + [f"key_{n}" for n in range(len(keys))]
-            columns = ([t.store_id] if by_store else []) + [KEYS[key][0](t) for key in keys]
+            columns = ([t.store_id] if by_store else []) + [
+                func.date_trunc("month", t.business_date) if key == "month" else KEYS[key][0](t) for key in keys]
             return [column.label(name) for column, name in zip(columns, names)]
+
+        def named(columns):  # the keys as KEYS gives them ('YYYY-MM' for a month), after the grouping
+            return [func.to_char(c, "YYYY-MM").label(c.key) if c.key.startswith("key_") and
+                    keys[int(c.key[4:])] == "month" else c for c in columns]
 
         one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
                           p.group_count.label("groups"))
@@ -236,11 +253,11 @@ class FactSums:
         ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1))
                   .where(*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
                          g.business_date >= first, g.business_date <= last))
-        rows = union_all(one_day, ranges).subquery("picked")
+        rows = (union_all(one_day, ranges) if self.has_ranges else one_day).subquery("picked")
         out = [c for c in rows.c if c.key == "store_id" or c.key.startswith("key_")]
         if by_store:
             amount, missing, rate_of = in_base(rows.c, measures, self.base)
-            return (select(*out, rows.c.measure, func.sum(amount).label("total"),
+            return (select(*named(out), rows.c.measure, func.sum(amount).label("total"),
                            cast(func.sum(rows.c.groups), Integer).label("groups"),
                            cast(func.sum(missing * rows.c.groups), Integer).label("missing"))
                     .select_from(rows.outerjoin(FxRate, rate_of)).group_by(*out, rows.c.measure))
@@ -250,7 +267,7 @@ class FactSums:
                .group_by(*out, rows.c.measure, rows.c.currency, day).subquery("own"))
         amount, missing, rate_of = in_base(own.c, measures, self.base)
         out = [own.c[c.key] for c in out]
-        return (select(*out, own.c.measure, func.sum(amount).label("total"),
+        return (select(*named(out), own.c.measure, func.sum(amount).label("total"),
                        cast(func.sum(own.c.groups), Integer).label("groups"),
                        cast(func.sum(missing * own.c.groups), Integer).label("missing"))
                 .select_from(own.outerjoin(FxRate, rate_of)).group_by(*out, own.c.measure))
@@ -285,6 +302,15 @@ class FactSums:
         """The newest business date of the picked rows of `measures`; None without any."""
         if self.rows is not None:
             return max((r.business_date for r in self.rows if r.measure in measures), default=None)
+        if self.stored:  # fact_pick's newest day (a backward probe of its (measure, day) index), no FX join
+            p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
+            one_day = select(func.max(p.business_date)).where(
+                *of_stores(p, self.stores), p.measure.in_(sorted(measures)),
+                p.business_date >= self.first, p.business_date <= self.last).scalar_subquery()
+            ranges = select(func.max(g.business_date)).where(
+                *within(g, self.stores, sorted(measures), self.first, self.last),
+                g.business_date != g.period_end).scalar_subquery()
+            return db.session.execute(select(func.greatest(one_day, ranges) if self.has_ranges else one_day)).scalar()
         p = self.picked_rows(measures).c
         return db.session.execute(select(func.max(p.business_date)).where(p.measure.in_(sorted(measures)))).scalar()
 
@@ -311,7 +337,8 @@ class FactSums:
         ranges = select(func.max(g.period_end)).where(
             g.store_id == store.id, g.business_date != g.period_end,
             *within(g, None, self.measures, self.first, self.last)).scalar_subquery()
-        query = select(store.id.label("store_id"), func.greatest(one_day, ranges).label("last"))
+        last = func.greatest(one_day, ranges) if self.has_ranges else one_day
+        query = select(store.id.label("store_id"), last.label("last"))
         return query if self.stores is None else query.where(store.id.in_(self.stores))
 
     def last_days(self):
