@@ -11,7 +11,7 @@ from sqlalchemy import event, select, text, update
 from kpiapp import policy
 from kpiapp.extensions import db
 from kpiapp.models import ScorecardItem, User
-from kpiapp.models.appraisal import AT_RISK_COLUMNS
+from kpiapp.models.appraisal import AT_RISK_COLUMNS, POINTS_COLUMNS
 from kpiapp.tracking import services as tracking
 from tests.factories import UserFactory
 from tests.helpers import signed_in_client
@@ -69,11 +69,12 @@ def test_the_orm_never_loads_or_writes_the_direction(app):
 
 
 def test_the_card_index_covers_the_at_risk_rule_on_postgresql(app):
-    """PostgreSQL: the card index INCLUDEs what the rule reads; SQLite (no INCLUDE) keeps it plain."""
+    """PostgreSQL: the card index INCLUDEs what the rule reads (and, since 0031, the points and
+    weight the company dashboard's attainment reads); SQLite (no INCLUDE) keeps it plain."""
     if db.engine.dialect.name == "postgresql":
         definition = db.session.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = "
                                              "'ix_scorecard_item_scorecard_id'")).scalar_one()
-        assert definition.endswith(f"(scorecard_id) INCLUDE ({', '.join(AT_RISK_COLUMNS)})")
+        assert definition.endswith(f"(scorecard_id) INCLUDE ({', '.join(AT_RISK_COLUMNS + POINTS_COLUMNS)})")
     else:
         columns = db.session.execute(text("PRAGMA index_info('ix_scorecard_item_scorecard_id')")).all()
         assert [row[2] for row in columns] == ["scorecard_id"]
