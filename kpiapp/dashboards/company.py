@@ -121,23 +121,6 @@ class CompanyData:
     def named(self):
         return named_items(self)
 
-    def at_risk_of(self, ids):
-        """{store id: metric items naming it that are at risk} of the stores `ids`
-        (kpiapp.tracking.risk: the forecast misses the threshold, or the target without one;
-        counted in SQL)."""
-        if self.cycle is None or not ids:
-            return {}
-        named, item = ScorecardItemStore, ScorecardItem  # one row per (item, store): rows count items
-        cards = self.latest_cards(Scorecard.id).subquery("cards")
-        at_risk, definitions = at_risk_rule(select(cards.c.id), self.cycle, self.today)
-        # from the stores' items (by store: ix_scorecard_item_store_store_id), so the flag or
-        # the rule is read for their items only, not for every item of the cycle
-        return dict(db.session.execute(
-            select(named.store_id, func.count()).select_from(named)
-            .join(item, item.id == named.item_id).join(cards, cards.c.id == item.scorecard_id)
-            .where(named.store_id.in_(ids), metric_item(definitions), at_risk)
-            .group_by(named.store_id)).all())
-
     def facts_of(self, ids):
         """FactSums of the stores `ids` only (for a table of a few stores)."""
         return FactSums(self.first, self.last, select(Store.id).where(Store.id.in_(ids)), self.fact_measures,
@@ -286,7 +269,8 @@ def store_attainment(data, ids):
     """{store id: (metric items, attainment or None, items at risk)} of the stores `ids`: one
     grouped query over the cycle's latest metric items naming them (an item naming a store
     twice counts once), read from the stores' items (by store) so that the at-risk flag or
-    rule (`CompanyData.at_risk_of`'s) is read for their items only."""
+    rule (kpiapp.tracking.risk: the forecast misses the threshold, or the target without one)
+    is read for their items only, not for every item of the cycle."""
     if data.cycle is None or not ids:
         return {}
     cards = data.latest_cards(Scorecard.id).subquery("cards")
@@ -347,16 +331,14 @@ def ranked_stores(data):
 
 def store_rows(data, stores, found=None):
     """The store table's rows of `stores` [StoreRow], in that order: the items, items at risk and
-    attainment grouped in SQL, in one statement (`store_attainment`) unless `found` ({store id:
-    (items, attainment)}) was read already, GMV and ACoS summed by the database over these
-    stores only."""
+    attainment grouped in SQL in one statement (`store_attainment`; `found`: {store id: (items,
+    attainment)} already read, the same figures), GMV and ACoS summed by the database over
+    these stores only."""
     ids = [store.id for store in stores]
+    figures = store_attainment(data, ids)
     if found is None:
-        figures = store_attainment(data, ids)
         found = {store_id: (count, attainment) for store_id, (count, attainment, _r) in figures.items()}
-        risky = {store_id: at_risk for store_id, (_c, _a, at_risk) in figures.items() if at_risk}
-    else:
-        risky = data.at_risk_of(ids)
+    risky = {store_id: at_risk for store_id, (_c, _a, at_risk) in figures.items()}
     facts = data.facts_of(ids) if ids and data.has_facts else None
     sums = facts.sums(("store",), measures=data.measures("gmv", "acos")) if facts else {}
     rows = []
