@@ -462,11 +462,17 @@ def create_risk_triggers():
     writes it (the ORM, the recompute's bulk UPDATE, raw SQL): a flag present was computed
     from the item as it is. PostgreSQL: a BEFORE row trigger clears the new row (no second
     write); SQLite, whose BEFORE triggers cannot change the row: an AFTER trigger updates it
-    (only its flag columns, which fire nothing else)."""
+    (only its flag columns, which fire nothing else). A card moved to another cycle (no
+    service does it; raw SQL could) has its items' flags emptied too: they were computed with
+    the other cycle's dates and basis."""
     if dialect() == "postgresql":
         _create_risk_postgresql()
     else:
         _create_risk_sqlite()
+
+
+def _clear_flags(where):
+    return "UPDATE scorecard_item SET " + ", ".join(f"{c} = NULL" for c in RISK_FLAG) + f" WHERE {where};"
 
 
 def _create_risk_postgresql():
@@ -488,6 +494,15 @@ def _create_risk_postgresql():
     op.execute('CREATE TRIGGER scorecard_item_risk_stale_insert BEFORE INSERT ON "scorecard_item" '
                "FOR EACH ROW WHEN (NEW.risk_day IS NOT NULL OR NEW.risk_flag IS NOT NULL) "
                "EXECUTE FUNCTION kpi_scorecard_item_risk_stale()")
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_risk_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          {_clear_flags("scorecard_id = NEW.id AND risk_basis IS NOT NULL")}
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute('CREATE TRIGGER scorecard_risk_moved AFTER UPDATE OF cycle_id ON "scorecard" FOR EACH ROW '
+               "WHEN (OLD.cycle_id IS DISTINCT FROM NEW.cycle_id) EXECUTE FUNCTION kpi_scorecard_risk_moved()")
 
 
 def _create_risk_sqlite():
@@ -499,7 +514,14 @@ def _create_risk_sqlite():
                f'ON "scorecard_item" WHEN ({changed}) AND ({present}) BEGIN {clear} END')
     op.execute('CREATE TRIGGER scorecard_item_risk_stale_insert AFTER INSERT ON "scorecard_item" '
                f"WHEN {present} BEGIN {clear} END")
+    op.execute('CREATE TRIGGER scorecard_risk_moved AFTER UPDATE OF cycle_id ON "scorecard" '
+               f'WHEN OLD.cycle_id IS NOT NEW.cycle_id BEGIN {_clear_flags("scorecard_id = NEW.id")} END')
 
 
 def drop_risk_triggers():
+    postgresql = dialect() == "postgresql"
+    op.execute('DROP TRIGGER IF EXISTS scorecard_risk_moved ON "scorecard"' if postgresql
+               else "DROP TRIGGER IF EXISTS scorecard_risk_moved")
+    if postgresql:
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_risk_moved()")
     drop_item_triggers(RISK_TRIGGERS, ("kpi_scorecard_item_risk_stale",))

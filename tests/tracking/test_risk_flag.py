@@ -205,3 +205,14 @@ def test_an_inserted_flag_is_emptied(org):
     assert tuple(copied) == (None, None)
     flagged = select(func.count()).where(C.risk_basis.is_not(None), C.name == "copy")
     assert db.session.execute(flagged).scalar() == 0
+
+
+def test_a_card_moved_to_another_cycle_has_its_flags_emptied(org):
+    """No service moves a card; raw SQL could, and its items' flags were computed with the
+    first cycle's dates and basis (the dashboards of the second would skip them by index)."""
+    card = next(iter(org.cards.values()))
+    other = build(["Gil"], department=org.dept)
+    db.session.execute(update(Scorecard).where(Scorecard.id == card.id).values(cycle_id=other.cycle.id))
+    mine = [i.id for i in card.items if i.metric_key]
+    flags = db.session.execute(select(C.risk_basis, C.risk_day).where(C.id.in_(mine))).all()
+    assert flags and all(tuple(row) == (None, None) for row in flags)
