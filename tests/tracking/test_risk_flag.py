@@ -3,6 +3,7 @@ flag") gives, wherever the dashboards read it, exactly what the live rule and th
 give, after every kind of write that moves an input of the rule: the recompute, set_actual,
 a raw UPDATE, review and final points, a target edit, a metric definition edit, a cycle date
 edit, a lock, and days passing (forward and back)."""
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
@@ -19,6 +20,7 @@ from kpiapp.tracking import services as tracking
 from kpiapp.tracking.paces import paced_items
 from kpiapp.tracking.risk import (bases, current_definitions, item_risks, risky_items, store_flags,
                                   stored_holds)
+from tests.helpers import signed_in_client
 from tests.web.test_pace_dashboards import END, START, TODAY, build
 
 pytestmark = pytest.mark.rollback
@@ -216,3 +218,25 @@ def test_a_card_moved_to_another_cycle_has_its_flags_emptied(org):
     mine = [i.id for i in card.items if i.metric_key]
     flags = db.session.execute(select(C.risk_basis, C.risk_day).where(C.id.in_(mine))).all()
     assert flags and all(tuple(row) == (None, None) for row in flags)
+
+
+def tables(html):
+    return re.findall(r"<table.*?</table>", html, re.S)
+
+
+def test_the_team_page_is_the_same_with_and_without_stored_flags(org, app, monkeypatch):
+    """The team dashboard through its route, the date frozen as the dashboards' tests freeze it,
+    with the flags stored on TODAY and with every flag emptied (all live), on TODAY and later."""
+    url = f"/dashboards/team?cycle={org.cycle.id}"
+    for day in (TODAY, TODAY + timedelta(days=3)):
+        monkeypatch.setattr("kpiapp.dashboards.routes.team.utc_today", lambda day=day: day)
+        assert held(org, day)
+        stored = tables(signed_in_client(app, org.boss).get(url).get_data(as_text=True))
+        db.session.execute(update(ScorecardItem.__table__).values(risk_basis=None)
+                           .where(C.id.in_([i.id for i in org.items])))
+        assert held(org, day) == set()
+        live = tables(signed_in_client(app, org.boss).get(url).get_data(as_text=True))
+        assert stored == live and len(stored) == 2, day
+        risky = assert_as_live(org, day)
+        assert risky and stored[1].count("<tr") == len(risky) + 1  # a row per item at risk, the head
+        store_flags(org.cycle, TODAY)
