@@ -36,8 +36,8 @@ from sqlalchemy import (JSON, Date, Integer, Numeric, and_, case, cast, column, 
                         or_, select, text, true, union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpiapp.extensions import db, dialect
 from kpiapp.appraisal.workflow import ScorecardState
+from kpiapp.extensions import db, dialect
 from kpiapp.models import FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem, Store
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
