@@ -445,3 +445,83 @@ def _create_item_store_sqlite():
 
 def drop_item_store_triggers():
     drop_item_triggers(ITEM_STORE_TRIGGERS, ("kpi_scorecard_item_store", "kpi_scorecard_item_store_scope"))
+
+
+# ---- scorecard_item's stored at-risk flag: emptied when an input of the rule changes (issue 10) --
+
+RISK_TRIGGERS = ("scorecard_item_risk_stale", "scorecard_item_risk_stale_insert")
+# the item's own columns the at-risk rule reads (tracking/risk.py straight_line_risk, metric_item;
+# `direction` is generated from `rule`), and its card (whose cycle gives the dates)
+RISK_INPUTS = ("actual", "data_as_of", "target", "threshold", "rule", "metric_key", "kind", "scorecard_id")
+RISK_FLAG = ("risk_flag", "risk_day", "risk_lasts", "risk_basis")
+
+
+def create_risk_triggers():
+    """A stored at-risk flag (models/appraisal.py ScorecardItem) is emptied by the database
+    whenever an item is inserted with one or an UPDATE changes an input of the rule, whatever
+    writes it (the ORM, the recompute's bulk UPDATE, raw SQL): a flag present was computed
+    from the item as it is. PostgreSQL: a BEFORE row trigger clears the new row (no second
+    write); SQLite, whose BEFORE triggers cannot change the row: an AFTER trigger updates it
+    (only its flag columns, which fire nothing else). A card moved to another cycle (no
+    service does it; raw SQL could) has its items' flags emptied too: they were computed with
+    the other cycle's dates and basis."""
+    if dialect() == "postgresql":
+        _create_risk_postgresql()
+    else:
+        _create_risk_sqlite()
+
+
+def _clear_flags(where):
+    return "UPDATE scorecard_item SET " + ", ".join(f"{c} = NULL" for c in RISK_FLAG) + f" WHERE {where};"
+
+
+def _create_risk_postgresql():
+    old = ", ".join(f"OLD.{c}::text" if c == "rule" else f"OLD.{c}" for c in RISK_INPUTS)
+    new = old.replace("OLD.", "NEW.")
+    clear = " ".join(f"NEW.{c} := NULL;" for c in RISK_FLAG)
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_item_risk_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' OR ROW({old}) IS DISTINCT FROM ROW({new}) THEN
+            {clear}
+          END IF;
+          RETURN NEW;
+        END $$;
+    """)
+    inputs = ", ".join(RISK_INPUTS)
+    op.execute(f'CREATE TRIGGER scorecard_item_risk_stale BEFORE UPDATE OF {inputs} ON "scorecard_item" '
+               "FOR EACH ROW EXECUTE FUNCTION kpi_scorecard_item_risk_stale()")
+    op.execute('CREATE TRIGGER scorecard_item_risk_stale_insert BEFORE INSERT ON "scorecard_item" '
+               "FOR EACH ROW WHEN (NEW.risk_day IS NOT NULL OR NEW.risk_flag IS NOT NULL) "
+               "EXECUTE FUNCTION kpi_scorecard_item_risk_stale()")
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_scorecard_risk_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          {_clear_flags("scorecard_id = NEW.id AND risk_basis IS NOT NULL")}
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute('CREATE TRIGGER scorecard_risk_moved AFTER UPDATE OF cycle_id ON "scorecard" FOR EACH ROW '
+               "WHEN (OLD.cycle_id IS DISTINCT FROM NEW.cycle_id) EXECUTE FUNCTION kpi_scorecard_risk_moved()")
+
+
+def _create_risk_sqlite():
+    clear = ("UPDATE scorecard_item SET " + ", ".join(f"{c} = NULL" for c in RISK_FLAG)
+             + " WHERE id = NEW.id;")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in RISK_INPUTS)
+    present = " OR ".join(f"NEW.{c} IS NOT NULL" for c in RISK_FLAG)
+    op.execute(f'CREATE TRIGGER scorecard_item_risk_stale AFTER UPDATE OF {", ".join(RISK_INPUTS)} '
+               f'ON "scorecard_item" WHEN ({changed}) AND ({present}) BEGIN {clear} END')
+    op.execute('CREATE TRIGGER scorecard_item_risk_stale_insert AFTER INSERT ON "scorecard_item" '
+               f"WHEN {present} BEGIN {clear} END")
+    op.execute('CREATE TRIGGER scorecard_risk_moved AFTER UPDATE OF cycle_id ON "scorecard" '
+               f'WHEN OLD.cycle_id IS NOT NEW.cycle_id BEGIN {_clear_flags("scorecard_id = NEW.id")} END')
+
+
+def drop_risk_triggers():
+    postgresql = dialect() == "postgresql"
+    op.execute('DROP TRIGGER IF EXISTS scorecard_risk_moved ON "scorecard"' if postgresql
+               else "DROP TRIGGER IF EXISTS scorecard_risk_moved")
+    if postgresql:
+        op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_risk_moved()")
+    drop_item_triggers(RISK_TRIGGERS, ("kpi_scorecard_item_risk_stale",))

@@ -36,7 +36,7 @@ from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, Sco
                            Store, StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
-from kpiapp.tracking.risk import item_risks, without_jit
+from kpiapp.tracking.risk import at_risk_rule, metric_item, small_reads, without_jit
 from kpiapp.tracking.services import utc_today
 
 NAME = "company"
@@ -74,7 +74,7 @@ def all_stores(filters, cycle, after=None, limit=None, today=None):
     """(the all-stores panel, the next page's `after` or None): every chosen store by code,
     `limit` a page after the code `after` (`all_stores_panel`)."""
     data = CompanyData(filters, cycle, today or utc_today())
-    without_jit()
+    small_reads(probes=True)
     return all_stores_panel(data, after, limit)
 
 
@@ -120,19 +120,6 @@ class CompanyData:
     @cached_property
     def named(self):
         return named_items(self)
-
-    def at_risk_of(self, ids):
-        """{store id: metric items naming it that are at risk} of the stores `ids`
-        (kpiapp.tracking.risk: the forecast misses the threshold, or the target without one;
-        counted in SQL)."""
-        if self.cycle is None or not ids:
-            return {}
-        risks = item_risks(self.latest_cards(Scorecard.id), self.cycle, self.today).subquery("risks")
-        named = ScorecardItemStore  # one row per (item, store): a count of rows counts items
-        return dict(db.session.execute(
-            select(named.store_id, func.count()).select_from(risks)
-            .join(named, named.item_id == risks.c.item_id)
-            .where(risks.c.at_risk, named.store_id.in_(ids)).group_by(named.store_id)).all())
 
     def facts_of(self, ids):
         """FactSums of the stores `ids` only (for a table of a few stores)."""
@@ -284,18 +271,26 @@ def attainment_spec(rows, key, count_key, count_label):
 
 
 def store_attainment(data, ids):
-    """{store id: (metric items, attainment or None)} of the stores `ids`: one grouped query over
-    the cycle's metric items and the stores their scopes name (an item naming a store twice
-    counts once)."""
+    """{store id: (metric items, attainment or None, items at risk)} of the stores `ids`: one
+    grouped query over the cycle's latest metric items naming them (an item naming a store
+    twice counts once), read from the stores' items (by store) so that the at-risk flag or
+    rule (kpiapp.tracking.risk: the forecast misses the threshold, or the target without one)
+    is read for their items only, not for every item of the cycle."""
     if data.cycle is None or not ids:
         return {}
-    rows = db.session.execute(attainment_by_store(data).where(data.named.c.store_id.in_(ids))).all()
-    return {store_id: (count, average(weighted, weights)) for store_id, count, weighted, weights in rows}
+    cards = data.latest_cards(Scorecard.id).subquery("cards")
+    at_risk, definitions = at_risk_rule(select(cards.c.id), data.cycle, data.today)
+    named = named_items(data, and_(metric_item(definitions), at_risk).label("at_risk"))
+    risky = func.count(case((named.c.at_risk, 1)))
+    rows = db.session.execute(attainment_by_store(named).add_columns(risky)
+                              .where(named.c.store_id.in_(ids))).all()
+    return {store_id: (count, average(weighted, weights), at_risk)
+            for store_id, count, weighted, weights, at_risk in rows}
 
 
-def attainment_by_store(data):
-    """SELECT (store_id, items, Σ points × weight, Σ weight) grouped by store."""
-    named = data.named
+def attainment_by_store(named):
+    """SELECT (store_id, items, Σ points × weight, Σ weight) grouped by store, over `named`
+    (`named_items`)."""
     scored = case((named.c.points.is_not(None), named.c.weight))
     weighted, weights = func.sum(named.c.points * scored), func.sum(scored)
     if dialect() == "sqlite":  # NUMERIC is a float there: back to exact places
@@ -304,13 +299,14 @@ def attainment_by_store(data):
                   weights.label("weights")).group_by(named.c.store_id)
 
 
-def named_items(data):
-    """The cycle's latest metric items, one row per store their scope names (a subquery): the
-    scopes as scorecard_item_store keeps them expanded (one row per item and store, so a store
-    named twice is one row; models/appraisal.py ScorecardItemStore), not the JSON."""
+def named_items(data, *columns):
+    """The cycle's latest metric items, one row per store their scope names (a subquery), with
+    `columns` of the item: the scopes as scorecard_item_store keeps them expanded (one row per
+    item and store, so a store named twice is one row; models/appraisal.py ScorecardItemStore),
+    not the JSON."""
     item, named = ScorecardItem, ScorecardItemStore
     return (data.latest_cards(item.id.label("item_id"), named.store_id.label("store_id"),
-                              points_of(item).label("points"), item.weight.label("weight"))
+                              points_of(item).label("points"), item.weight.label("weight"), *columns)
             .join(item, item.scorecard_id == Scorecard.id).join(named, named.item_id == item.id)
             .where(item.kind == ItemKind.metric).subquery("named"))
 
@@ -322,7 +318,7 @@ def ranked_stores(data):
     if data.cycle is None:
         return [], {}, 0
     limit = RANKED
-    found = attainment_by_store(data).subquery("found")
+    found = attainment_by_store(data.named).subquery("found")
     score = as_float(found.c.weighted) / as_float(found.c.weights)  # for ranking only: no NUMERIC(6, 2) cast
     ranked = (select(Store.id, Store.code, Store.platform, found.c["items"].label("item_count"), found.c.weighted,
                      found.c.weights,
@@ -340,10 +336,14 @@ def ranked_stores(data):
 
 def store_rows(data, stores, found=None):
     """The store table's rows of `stores` [StoreRow], in that order: the items, items at risk and
-    attainment grouped in SQL (`found`: {store id: (items, attainment)} already read), GMV and
-    ACoS summed by the database over these stores only."""
+    attainment grouped in SQL in one statement (`store_attainment`; `found`: {store id: (items,
+    attainment)} already read, the same figures), GMV and ACoS summed by the database over
+    these stores only."""
     ids = [store.id for store in stores]
-    found, risky = store_attainment(data, ids) if found is None else found, data.at_risk_of(ids)
+    figures = store_attainment(data, ids)
+    if found is None:
+        found = {store_id: (count, attainment) for store_id, (count, attainment, _r) in figures.items()}
+    risky = {store_id: at_risk for store_id, (_c, _a, at_risk) in figures.items()}
     facts = data.facts_of(ids) if ids and data.has_facts else None
     sums = facts.sums(("store",), measures=data.measures("gmv", "acos")) if facts else {}
     rows = []

@@ -3,9 +3,9 @@ projected score, items at risk (people with more at-risk items first), the stage
 move it is, the stage's deadline and whether it is overdue — and the team's at-risk items.
 
 Rows are paged by keyset, PAGE_SIZE at a time, in (at-risk items desc, name in code point
-order, scorecard id) order. Each metric item's at-risk flag is a SQL expression
-(`tracking.risk.item_risks`), evaluated ONCE per request, in the one statement that also
-counts each card's at-risk items, orders and numbers the cards and cuts the page
+order, scorecard id) order. Each metric item's at-risk flag (stored where it holds today,
+else the SQL rule: `tracking.risk.risky_items`) is read ONCE per request, in the one
+statement that also counts each card's at-risk items, orders and numbers the cards and cuts the page
 (`card_rows`): whatever the size of the team, Python receives the page's cards (PAGE_SIZE + 1)
 and the few cards whose at-risk items open the at-risk list (AT_RISK_ROWS items), each with
 its at-risk item ids, and the team's totals. Only the page's cards are loaded with their
@@ -17,7 +17,7 @@ from itertools import islice
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, case, cast, collate, func, or_, select
+from sqlalchemy import and_, case, collate, func, or_, select
 from sqlalchemy.orm import defer, selectinload
 
 from kpiapp import policy, presentation
@@ -26,9 +26,9 @@ from kpiapp.appraisal.queries import PAGE_SIZE, latest_only, load_reporting_line
 from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db, dialect
 from kpiapp.metrics import batch
-from kpiapp.models import Scorecard, ScorecardItem, User
+from kpiapp.models import Scorecard, User
 from kpiapp.tracking.paces import UNREAD, paced_items
-from kpiapp.tracking.risk import at_risk_rule, metric_item, without_jit
+from kpiapp.tracking.risk import risky_items, small_reads
 
 AT_RISK_ROWS = 50
 
@@ -54,17 +54,39 @@ def team_cards(user, cycle, department=None):
 def team_dashboard(user, cycle, filters, after, today, lang):
     if cycle is None:
         return TeamDashboard([], 0, 0, None)
-    without_jit()
+    small_reads()
     rows = db.session.execute(card_rows(user, cycle, filters.department, after, today)).all()
-    totals, shown = rows[0], [row for row in rows if row.id is not None]
-    page = [row for row in shown if row.in_page]
+    totals, shown = rows[0], shown_cards(rows)
+    page = [card for card in shown if card.in_page]
     next_after = page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
     page = page[:PAGE_SIZE]
-    flagged = {item for row in page for item in item_ids(row.risk_ids)}
-    listed = ((item, row.name) for row in shown if row.opens_list for item in item_ids(row.risk_ids))
+    flagged = {item for card in page for item in card.risk_ids}
+    listed = ((item, card.name) for card in shown if card.opens_list for item in card.risk_ids)
     panels = [people_panel(load_cards([row.id for row in page]), flagged, today, lang),
               at_risk_panel(list(islice(listed, AT_RISK_ROWS)), int(totals.items_at_risk or 0), today, lang)]
     return TeamDashboard(panels, totals.people, totals.people_at_risk, next_after)
+
+
+@dataclass
+class ShownCard:
+    id: int
+    name: str
+    in_page: bool
+    opens_list: bool
+    risk_ids: list  # its at-risk item ids, ascending
+
+
+def shown_cards(rows):
+    """[ShownCard] in the list's order from `card_rows`' rows (one per card and at-risk item)."""
+    cards = {}
+    for row in rows:
+        if row.id is None:
+            continue
+        card = cards.get(row.id) or cards.setdefault(row.id, ShownCard(row.id, row.name, row.in_page,
+                                                                       row.opens_list, []))
+        if row.item_id is not None:
+            card.risk_ids.append(row.item_id)
+    return list(cards.values())
 
 
 def card_rows(user, cycle, department, after, today):
@@ -73,27 +95,26 @@ def card_rows(user, cycle, department, after, today):
     in the list's order: those of the page after the card `after` (`in_page`: PAGE_SIZE + 1,
     the last one only telling whether a next page exists; from the start when `after` is not
     one of the team's cards) and those whose at-risk items open the at-risk list
-    (`opens_list`: their items before them are fewer than AT_RISK_ROWS). Each card row has its
-    id, name, n (at-risk items) and risk_ids (its at-risk item ids, `item_ids`).
+    (`opens_list`: their items before them are fewer than AT_RISK_ROWS), each card once per
+    at-risk item (`item_id`, ascending; None without one) with its id and name.
 
     The order is the keyset triple (n desc, name in code point order, id): `row_number` over
-    it numbers the cards, and a page is the numbers after `after`'s."""
+    it numbers the cards, and a page is the numbers after `after`'s.
+
+    Only the items that may be at risk are read (`risky_items`: the stored flags' partial
+    indexes), once (the CTE `found`): counted by card before meeting the cards' names (a hash on
+    the card id, not a sort of the team's rows), and joined again to the few cards shown. (Their
+    ids were a `string_agg` per card: one aggregate state per card of the team, which spilled
+    the hash to disk at 4,560 cards.)"""
     cards = team_cards(user, cycle, department).cte("cards")
-    at_risk, definitions = at_risk_rule(select(cards.c.id), cycle, today)
-    item = ScorecardItem
-    # the items joined to the cards, not `scorecard_id IN (cards)`: PostgreSQL estimated the
-    # recursive team at 200 cards and probed the items' index once per card (5,000 times: 0.35 s).
-    # Grouped by card before meeting the cards' names: only the at-risk items are grouped (a
-    # hash on the card id), not every card with its name (a sort of the team's rows).
-    risky = (select(item.scorecard_id.label("scorecard_id"), func.count().label("n"),
-                    id_list(item.id).label("risk_ids"))
-             .select_from(cards.join(item, item.scorecard_id == cards.c.id))
-             .where(metric_item(definitions), at_risk).group_by(item.scorecard_id).subquery("risky"))
-    counted = (select(cards.c.id, cards.c.name, func.coalesce(risky.c.n, 0).label("n"), risky.c.risk_ids)
+    found = risky_items(cards, cycle, today).cte("found")
+    risky = (select(found.c.scorecard_id, func.count().label("n")).group_by(found.c.scorecard_id)
+             .subquery("risky"))
+    counted = (select(cards.c.id, cards.c.name, func.coalesce(risky.c.n, 0).label("n"))
                .select_from(cards).outerjoin(risky, risky.c.scorecard_id == cards.c.id).subquery("counted"))
     c = counted.c
     order = (c.n.desc(), code_point_order(c.name), c.id)
-    ordered = select(c.id, c.name, c.n, c.risk_ids, func.row_number().over(order_by=order).label("pos"),
+    ordered = select(c.id, c.name, c.n, func.row_number().over(order_by=order).label("pos"),
                      func.sum(c.n).over(order_by=order, rows=(None, 0)).label("upto")).cte("ordered")
     o = ordered.c
     totals = select(func.count().label("people"), func.count(case((o.n > 0, 1))).label("people_at_risk"),
@@ -101,18 +122,11 @@ def card_rows(user, cycle, department, after, today):
     start = 0 if after is None else func.coalesce(select(o.pos).where(o.id == after).scalar_subquery(), 0)
     in_page = and_(o.pos > start, o.pos <= start + PAGE_SIZE + 1)
     opens_list = and_(o.n > 0, o.upto - o.n < AT_RISK_ROWS)
-    return (select(totals, o.id, o.name, o.risk_ids, in_page.label("in_page"), opens_list.label("opens_list"))
-            .select_from(totals.outerjoin(ordered, or_(in_page, opens_list))).order_by(o.pos))
-
-
-def id_list(column):
-    """The ids of a group as one string ("3,1,2"; any order): `item_ids` reads it."""
-    text_id = cast(column, String)
-    return func.string_agg(text_id, ",") if dialect() == "postgresql" else func.group_concat(text_id)
-
-
-def item_ids(listed):
-    return sorted(int(i) for i in listed.split(",")) if listed else []
+    return (select(totals, o.id, o.name, found.c.item_id, in_page.label("in_page"),
+                   opens_list.label("opens_list"))
+            .select_from(totals.outerjoin(ordered, or_(in_page, opens_list))
+                         .outerjoin(found, found.c.scorecard_id == o.id))
+            .order_by(o.pos, found.c.item_id))
 
 
 def code_point_order(name):

@@ -1,8 +1,8 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from kpiapp.models.appraisal import (
-    Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, KpiTemplate,
-    KpiTemplateItem, Notification, PaceAlert, ReviewDraft, Scorecard, ScorecardEvent, ScorecardItem, ScorecardItemStore,
-    ScorecardItemVersion, ScorecardTotal,
+    Acknowledgement, Appeal, ChangeRequest, Cycle, CycleParticipant, CycleTemplate, ItemRiskBasis,
+    KpiTemplate, KpiTemplateItem, Notification, PaceAlert, ReviewDraft, Scorecard, ScorecardEvent,
+    ScorecardItem, ScorecardItemStore, ScorecardItemVersion, ScorecardTotal,
 )
 from kpiapp.models.bonus import BonusLine
 from kpiapp.models.contracts import (
@@ -31,7 +31,8 @@ from kpiapp.models.notifications import (Channel, DeliveryStatus, Digest, ImChan
 __all__ = [
     "Acknowledgement", "Appeal", "ChangeRequest", "Cycle", "CycleParticipant", "CycleTemplate", "KpiTemplate",
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
-    "ScorecardItemVersion", "ScorecardItemStore", "ScorecardTotal", "ReviewDraft", "PaceAlert",
+    "ScorecardItemVersion", "ScorecardItemStore", "ScorecardTotal", "ItemRiskBasis",
+    "ReviewDraft", "PaceAlert",
     "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel",
     "FactDay", "FactPick", "FactStage", "FxRate", "ImportFile", "ImportKind", "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",

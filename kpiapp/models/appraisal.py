@@ -2,7 +2,7 @@
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, Column, Computed, Date, ForeignKey, Index, Integer, Numeric, String,
-                        Text, UniqueConstraint, column, true)
+                        Text, UniqueConstraint, column, text, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpiapp.appraisal.appeal_flow import AppealState
@@ -193,8 +193,15 @@ class Scorecard(db.Model):
         return next((i for i in self.items if i.id == int(item_id)), None)
 
 
+# the stored at-risk flag of an item and what says whether it still holds (tracking/risk.py,
+# "The stored flag"): not mapped, written only by risk.store_flags, emptied by a trigger
+# (kpiapp/dbtriggers.py, create_risk_triggers) whenever an input of the rule changes
+RISK_FLAG_COLUMNS = ["risk_flag", "risk_day", "risk_lasts", "risk_basis"]
+RISK_MAYBE = "risk_flag IS NOT false OR risk_lasts IS NOT true"
+RISK_LASTING = "risk_flag IS false AND risk_lasts IS true"
 # what the at-risk rule (tracking/risk.py) reads of an item besides its card
-AT_RISK_COLUMNS = ["id", "kind", "metric_key", "actual", "threshold", "target", "data_as_of", "direction"]
+AT_RISK_COLUMNS = ["id", "kind", "metric_key", "actual", "threshold", "target", "data_as_of", "direction",
+                   *RISK_FLAG_COLUMNS]
 # what the company dashboard's attainment reads besides (0031): the items from the index, not the ~1.4 kB rows
 POINTS_COLUMNS = ["computed_points", "final_points", "weight"]
 
@@ -214,11 +221,30 @@ class ScorecardItem(ItemFields, db.Model):
     # carries every column the at-risk rule reads, so the team dashboard counts a team's
     # at-risk items from the index alone, not from the ~1.4 kB item rows (issue 10,
     # docs/scaling.md "The team dashboard at 10M facts: the at-risk statement and the line").
+    #
+    # The at-risk flag stored by the last run of risk.store_flags (the recompute, the imports'
+    # recompute and the daily at-risk run): risk_flag the straight-line rule's answer,
+    # risk_day the day it was computed for, risk_lasts whether it holds on every later day
+    # (the data's day was not after risk_day, so "as of" is the data's day from then on),
+    # risk_basis the cycle dates and metric definitions it was computed with
+    # (item_risk_basis). Not mapped either; a trigger empties all four whenever an input of
+    # the rule changes, so a flag is either exact or absent (absent: computed live).
     __table_args__ = (
         Column("direction", String, Computed(rule_direction())),
+        Column("risk_flag", Boolean, nullable=True),
+        Column("risk_day", Date, nullable=True),
+        Column("risk_lasts", Boolean, nullable=True),
+        Column("risk_basis", Integer, nullable=True),
         Index("ix_scorecard_item_scorecard_id", "scorecard_id", postgresql_include=AT_RISK_COLUMNS + POINTS_COLUMNS),
+        # the items that may be at risk (tracking/risk.py maybe_at_risk, the same text), and
+        # those flagged "not at risk, lasting" by basis and day (risk.lasting_safe): the
+        # dashboards read the first and probe the second for flags that no longer hold
+        Index("ix_scorecard_item_risk_maybe", "scorecard_id", postgresql_include=AT_RISK_COLUMNS,
+              postgresql_where=text(RISK_MAYBE), sqlite_where=text(RISK_MAYBE)),
+        Index("ix_scorecard_item_risk_lasting", "risk_basis", "risk_day",
+              postgresql_where=text(RISK_LASTING), sqlite_where=text(RISK_LASTING)),
     )
-    __mapper_args__ = {"exclude_properties": ["direction"]}
+    __mapper_args__ = {"exclude_properties": ["direction", *RISK_FLAG_COLUMNS]}
     id: Mapped[int] = mapped_column(primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecard.id", ondelete="CASCADE"))
     # [{"store_id": 1, "share_pct": "40.00"}]: the stores this item is measured on
@@ -249,6 +275,20 @@ class ScorecardItem(ItemFields, db.Model):
         return self.kind == ItemKind.okr
 
 
+class ItemRiskBasis(db.Model):
+    """What a stored at-risk flag was computed from besides its item and the day: the cycle's
+    period and every current metric definition's key, direction and additivity, as one text
+    (tracking/risk.py `basis_text`). A flag is read only while the text of today's definitions
+    and its cycle equals its basis's, so an edited definition or cycle date silences the old
+    flags without writing a single item (issue 10)."""
+
+    __tablename__ = "item_risk_basis"
+    __table_args__ = (UniqueConstraint("cycle_id", "basis"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("appraisal_cycle.id", ondelete="CASCADE"))
+    basis: Mapped[str] = mapped_column(Text)
+
+
 class ScorecardTotal(db.Model):
     """One scorecard's item sums, kept by database triggers on every insert, delete and
     points/weight change of scorecard_item (kpiapp/dbtriggers.py, create_total_triggers), so
@@ -275,6 +315,8 @@ class ScorecardItemStore(db.Model):
     store that is gone, which no store row then joins), never written by the application."""
 
     __tablename__ = "scorecard_item_store"
+    # the company's table of a few stores reads their items from here (migration 0032)
+    __table_args__ = (Index("ix_scorecard_item_store_store_id", "store_id", "item_id"),)
     item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     store_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 

@@ -3,7 +3,9 @@
 `notify_at_risk(cycle_id, today)` reads the paces of the cycle's open scorecards' metric items
 (`paced_items`, set-based), and for each owner with an item at risk inserts the week's
 `pace_alert` row first (ON CONFLICT DO NOTHING) and adds the in-app notification only when
-that insert took. Both are in the caller's transaction, so a job that runs twice (RQ is
+that insert took. It first stores the cycle's at-risk flags for the dashboards
+(`risk.store_flags`: the recompute, the imports' recompute and the daily run all come here).
+Both are in the caller's transaction, so a job that runs twice (RQ is
 at-least-once) or two jobs racing send one notification. Flushes, never commits.
 """
 from collections import defaultdict
@@ -18,6 +20,7 @@ from kpiapp.extensions import db
 from kpiapp.models import Cycle, PaceAlert, Scorecard, ScorecardItem
 from kpiapp.models.appraisal import CycleStatus, ItemKind
 from kpiapp.tracking.paces import paced_items
+from kpiapp.tracking.risk import store_flags
 from kpiapp.tracking.services import running_cycle_ids, utc_today
 
 KEY = "pace.at_risk"
@@ -44,6 +47,8 @@ def notify_at_risk(cycle_id, today=None):
     """Notify the owners of at-risk items of a running cycle; returns how many were notified."""
     today = today or utc_today()
     cycle = db.session.get(Cycle, cycle_id)
+    if cycle is not None:
+        store_flags(cycle, today)  # every run that paces the cycle keeps the dashboards' flags
     if cycle is None or cycle.status != CycleStatus.running or today > cycle.period_end:
         return 0  # after the period's last day it is a result, not a risk
     sent = 0

@@ -19,14 +19,26 @@ history may follow a season profile instead (`paces.item_weights`): such items (
 every store of the scope has ordered sales on the first and the last day of the year before
 the period, which a profile needs) are paced in Python by `paces.paced_items` and their
 result enters the query as a list of ids. Without a year of history there are none.
+
+The stored flag (docs/pace.md, "The stored flag"): `store_flags` writes the straight-line
+answer onto each item of a cycle's open cards (the recompute, the imports' recompute and the
+daily at-risk run call it, through `alerts.notify_at_risk`), with the day it was computed
+for, whether it lasts (the data's day was not after that day: "as of" is the data's day on
+every later day) and its basis (the cycle's dates and the current definitions as one text,
+`basis_text`). `at_risk_rule` reads the flag where `stored_holds` (same basis; computed for
+today, or lasting and computed on or before today) and evaluates the rule live everywhere
+else; a trigger empties the flag when an input of the item changes. So the stored answer is
+only ever used where the live rule would give the same one; seasonal items stay live.
 """
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import (JSON, Date, Integer, Numeric, and_, case, cast, column, exists, false, func, literal, literal_column,
-                        or_, select, text)
+                        or_, select, text, true, union_all, update)
+from sqlalchemy.dialects import postgresql, sqlite
 
+from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp.extensions import db, dialect
-from kpiapp.models import FactDay, MetricDefinition, ScorecardItem, Store
+from kpiapp.models import FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem, Store
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
 from kpiapp.tracking.paces import PROFILE_MEASURE, paced_items
@@ -41,6 +53,23 @@ def without_jit():
     compiling took 0.5-0.8 s of a 0.1 s query (EXPLAIN ANALYZE at 2,000 people)."""
     if dialect() == "postgresql":
         db.session.execute(text("SET LOCAL jit = off"))
+
+
+def small_reads(probes=False):
+    """PostgreSQL: plan the rest of this transaction for a page's few small reads of cached rows,
+    in one statement: no JIT (`without_jit`), no parallel workers, and with `probes` an index
+    probe priced near a sequential read (random_page_cost 1.1, the usual setting for data in
+    memory or on SSD; the default, 4, is for spinning disks). At 10M facts (EXPLAIN ANALYZE,
+    load 5-6): the all-stores page's 50 stores' items were read by a sequential scan of all
+    40,000 items (27 ms) instead of 3,000 probes (12 ms), and two parallel workers did 13 ms of
+    work while the leader waited 94 ms for them on a loaded 2-core machine; one client's
+    page gained nothing from them. (Probes are not the team dashboard's: it reads its whole
+    team, which a sequential scan of the people reads faster.)"""
+    if dialect() == "postgresql":
+        settings = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+        if probes:
+            settings["random_page_cost"] = "1.1"
+        db.session.execute(select(*(func.set_config(name, value, True) for name, value in settings.items())))
 
 
 def scope_stores(scope):
@@ -159,20 +188,132 @@ def metric_items(card_ids, definitions):
             .where(item.scorecard_id.in_(card_ids), metric_item(definitions)))
 
 
+def basis_text(definitions, cycle):
+    """Everything the straight-line rule reads besides the item's own columns and the day: the
+    cycle's period and each current definition's key, direction and additivity, as one text
+    (equal texts, equal rules)."""
+    keys = ",".join(f"{key}:{direction or ''}:{int(additive)}"
+                    for key, (direction, additive) in sorted(definitions.items()))
+    return f"{cycle.period_start.isoformat()}..{cycle.period_end.isoformat()}|{keys}"
+
+
+def bases(definitions, cycle):
+    """(the id of `cycle`'s basis row for `definitions`, None when there is none yet; the ids
+    of its other basis rows: flags computed with them hold no longer) in one query."""
+    text_now = basis_text(definitions, cycle)
+    rows = db.session.execute(select(ItemRiskBasis.id, ItemRiskBasis.basis)
+                              .where(ItemRiskBasis.cycle_id == cycle.id)).all()
+    return (next((row.id for row in rows if row.basis == text_now), None),
+            [row.id for row in rows if row.basis != text_now])
+
+
+def basis_id(definitions, cycle):
+    """The id of `cycle`'s basis row for `definitions`, inserted when new (ON CONFLICT DO
+    NOTHING: two runs at once agree)."""
+    basis = basis_text(definitions, cycle)
+    insert = (postgresql if dialect() == "postgresql" else sqlite).insert(ItemRiskBasis)
+    db.session.execute(insert.values(cycle_id=cycle.id, basis=basis)
+                       .on_conflict_do_nothing(index_elements=["cycle_id", "basis"]))
+    return db.session.execute(select(ItemRiskBasis.id).where(ItemRiskBasis.cycle_id == cycle.id,
+                                                             ItemRiskBasis.basis == basis)).scalar_one()
+
+
+def stored_holds(basis, today):
+    """Where an item's stored flag is the live rule's answer today: computed with `basis` (the
+    current basis id; None: nothing holds) and for today, or lasting and computed on or
+    before today. Never NULL."""
+    if basis is None:
+        return false()
+    c = ScorecardItem.__table__.c
+    day = literal(today, Date)
+    holds = and_(c.risk_basis == basis, or_(c.risk_day == day, and_(c.risk_lasts, c.risk_day <= day)))
+    return func.coalesce(holds, false())
+
+
+def maybe_at_risk():
+    """Items that may be at risk today whatever their basis: not flagged "not at risk, lasting"
+    (the predicate of the partial index ix_scorecard_item_risk_maybe, word for word)."""
+    c = ScorecardItem.__table__.c
+    return or_(c.risk_flag.is_not(false()), c.risk_lasts.is_not(true()))
+
+
+def lasting_safe():
+    """Items flagged "not at risk, lasting" (the predicate of ix_scorecard_item_risk_lasting):
+    the complement of `maybe_at_risk`."""
+    c = ScorecardItem.__table__.c
+    return and_(c.risk_flag.is_(false()), c.risk_lasts.is_(true()))
+
+
+def store_flags(cycle, today):
+    """Store the straight-line at-risk flag of every metric item of `cycle`'s open cards whose
+    stored flag does not hold today (one UPDATE; returns the items written). Locked cards are
+    left alone (their trigger refuses any write; their items are evaluated live). The flag
+    lasts when there is a data day and it is not after `today`: every later day then paces
+    the item as of its data day, and today did too (as of today = the data day: the same
+    elapsed days, `straight_line_risk`)."""
+    definitions = current_definitions()
+    basis = basis_id(definitions, cycle)
+    item, c = ScorecardItem, ScorecardItem.__table__.c
+    _started, through_today, _days = data_days(item.data_as_of, cycle.period_start, today + timedelta(days=1))
+    open_cards = select(Scorecard.id).where(Scorecard.cycle_id == cycle.id,
+                                            Scorecard.state != ScorecardState.LOCKED)
+    db.session.flush()
+    written = db.session.execute(
+        update(item.__table__)
+        .where(c.scorecard_id.in_(open_cards), metric_item(definitions), ~stored_holds(basis, today))
+        .values({c.risk_flag: func.coalesce(straight_line_risk(definitions, cycle, today), false()),
+                 c.risk_day: today, c.risk_lasts: and_(c.data_as_of.is_not(None), through_today),
+                 c.risk_basis: basis}))
+    return written.rowcount
+
+
 def at_risk_rule(card_ids, cycle, today):
     """(the at-risk flag, a boolean expression over ScorecardItem, and the current definitions)
     for the metric items of the cards `card_ids` (a SELECT of scorecard ids of `cycle`): the
-    caller selects the items (`metric_item(definitions)`) as it needs. Queries: the definitions
-    and the stores with a year of history (2); with such stores, their seasonal items (1) and
+    caller selects the items (`metric_item(definitions)`) as it needs. The stored flag where it
+    holds today (`stored_holds`), else the rule. Queries: the definitions, the cycle's bases
+    and the stores with a year of history (3); with such stores, their seasonal items (1) and
     `paced_items` for those (3)."""
+    at_risk, definitions, _stale = risk_parts(card_ids, cycle, today)
+    return at_risk, definitions
+
+
+def risk_parts(card_ids, cycle, today):
+    """`at_risk_rule`'s (flag, definitions) and the WHERE of the items flagged "not at risk,
+    lasting" whose flag does not hold today (computed with another basis of the cycle, or on a
+    later day than today: a clock set back)."""
     definitions = current_definitions()
-    at_risk = straight_line_risk(definitions, cycle, today)
+    basis, others = bases(definitions, cycle)
+    c = ScorecardItem.__table__.c
+    at_risk = case((stored_holds(basis, today), c.risk_flag),
+                   else_=straight_line_risk(definitions, cycle, today))
+    stale = or_(c.risk_basis.in_(others), and_(c.risk_basis == basis, c.risk_day > literal(today, Date))) \
+        if basis is not None else c.risk_basis.in_(others)
     stores = profiled_stores(cycle)
     if stores:
         items = db.session.execute(metric_items(card_ids, definitions).where(seasonal(stores))).scalars().all()
         risky = [item.id for item, p in paced_items(items, today) if p.at_risk]
         at_risk = case((seasonal(stores), ScorecardItem.id.in_(risky)), else_=at_risk)
-    return at_risk, definitions
+        stale = or_(stale, seasonal(stores))
+    return at_risk, definitions, stale
+
+
+def risky_items(cards, cycle, today):
+    """SELECT (item_id, scorecard_id) of the at-risk metric items of `cards` (a FROM of `cycle`'s
+    cards with an `id` column), found by index without visiting the items flagged "not at
+    risk, lasting" whose flag holds (most of them): the items that may be at risk
+    (`maybe_at_risk`, one partial index) and the lasting ones whose flag does not hold (the
+    other), each with the flag or the rule (`at_risk_rule`). The items are joined to the cards
+    (PostgreSQL estimated a team at 200 cards and probed `scorecard_id IN (...)` per card)."""
+    at_risk, definitions, stale = risk_parts(select(cards.c.id), cycle, today)
+    item = ScorecardItem
+
+    def branch(where):
+        return (select(item.id.label("item_id"), item.scorecard_id.label("scorecard_id"))
+                .select_from(cards.join(item, item.scorecard_id == cards.c.id))
+                .where(where, metric_item(definitions), at_risk))
+
+    return union_all(branch(maybe_at_risk()), branch(and_(lasting_safe(), stale)))
 
 
 def item_risks(card_ids, cycle, today):
