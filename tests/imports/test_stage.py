@@ -285,8 +285,8 @@ def test_a_first_import_counts_its_slice_once_and_a_reimport_twice(app, monkeypa
     monkeypatch.setattr(services, "count_facts", lambda *args: calls.append(1) or real(*args))
     current_app.config["IMPORT_STAGE_FACTS"] = limit
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
-    first = start_import(business_report([(f"B0CHILD{n:03d}", 100 + n, 1, "$5.00") for n in range(4)]), "br.csv",
-                         shop.id, user, date_from=D1, date_to=D1)
+    first = start_import(business_report([(f"B0CHILD{n:03d}", 100 + n, 1, "$5.00") for n in range(4)]),
+                         "br.csv", shop.id, user, date_from=D1, date_to=D1)
     assert (first.status, first.facts_replaced) == ("committed", 0)
     assert len(calls) == (1 if db.engine.dialect.name == "postgresql" else 2)
     del calls[:]

@@ -232,12 +232,14 @@ def sums_read(monkeypatch):
     calls = []
     for name in ("plain_sums", "day_sums"):
         real = getattr(fact_day, name)
-        monkeypatch.setattr(fact_day, name, lambda *args, real=real, name=name: calls.append(name) or real(*args))
+        monkeypatch.setattr(fact_day, name,
+                            lambda *args, real=real, name=name: calls.append(name) or real(*args))
     return calls
 
 
 PRECISE = [("2025-03-01", "US-1", f"SKU{n}", "ordered_sales", value, "USD")
-           for n, value in enumerate(("0.0000005", "0.0000005", "0.0000005", "19.9999994", "1234567.1234565"))]
+           for n, value in enumerate(("0.0000005", "0.0000005", "0.0000005", "19.9999994",
+                                      "1234567.1234565"))]
 PRECISE += [("2025-03-02", "US-1", "SKU1", "units_ordered", "3", ""),
             ("2025-03-01", "US-2", "SKU1", "units_ordered", "4", "")]
 
