@@ -166,11 +166,10 @@ def unsorted(conn):
 
     fact_stage is never analysed (its rows live for one import), so the planner guesses a
     couple of rows per import and plans for that: it sorted all 209,600 raw rows of the bench's
-    Ads file before REPEATS' GROUP BY (0.47 of 0.54 s; a hash does it in about a quarter of the
-    time), and sorted them by seq before the INSERT ... SELECT into metric_fact, where the
-    primary key (import_id, stage, seq) reads them in that order already (docs/scaling.md,
-    "One import end to end after stop 28"). Sorts stay possible, only costed higher: the
-    windows over repeated keys still sort."""
+    Ads file before REPEATS' GROUP BY (0.47 of 0.54 s; hashed, the check takes 0.17 s, half
+    the server CPU: docs/scaling.md, "One import end to end after stop 28"). Sorts stay
+    possible, only costed higher. (The INSERT ... SELECT's sort by seq, read from the primary
+    key instead, saved nothing measurable: left as it was.)"""
     if conn.dialect.name != "postgresql":
         yield
         return
@@ -289,6 +288,5 @@ class StagedRows(FactSet):
         if not direct:
             stmt = stmt.on_conflict_do_update(index_elements=list(FACT_KEY),
                                               set_={name: stmt.excluded[name] for name in FACT_UPDATES})
-        with unsorted(conn):
-            conn.execute(stmt)
+        conn.execute(stmt)
         clear(self.import_id)
