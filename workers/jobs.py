@@ -135,8 +135,9 @@ def recompute_import_body(import_id, progress):
     from kpiapp.tracking import alerts, services
 
     if not services.is_suspended():
-        objectives.recompute_after_import(import_id)  # metric key results first: OKR items read them
-        scorecards, _items = services.recompute_import(import_id, progress=progress)
+        footprint = services.footprint_once(import_id)  # the import's facts read once, for both
+        objectives.recompute_after_import(import_id, footprint=footprint)  # first: OKR items read them
+        scorecards, _items = services.recompute_import(import_id, progress=progress, footprint=footprint)
         jobs.record_total("recompute_import", "import_record", import_id, scorecards)
         alerts.notify_running()  # at most once a week per owner (docs/pace.md)
         db.session.commit()

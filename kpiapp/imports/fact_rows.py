@@ -86,27 +86,47 @@ class FactRows(FactSet):
                    f.sku or "", f.ref or "", f.measure, f.value, f.currency, import_id, f.line)
 
     def day_sums(self, scale: int) -> list[dict]:
-        """fact_day's rows for these rows when every one counts (fact_day.plain_sums: no SKU row
-        under a total): per (store, family, measure, day, period end, currency) the sum of the
-        values rounded to `scale` places half away from zero, as metric_fact's column stores
-        them (the sum is then the database's, to the last digit), and the count."""
-        step, store_of = Decimal(1).scaleb(-scale), self.store_of
-        sums: dict = {}
-        for f in self._kept():
-            key = (store_of[f.store_code], f.measure, f.business_date, f.period_end or f.business_date,
-                   f.currency)
-            value = f.value.quantize(step, ROUND_HALF_UP)
-            held = sums.get(key)
-            sums[key] = (value, 1) if held is None else (held[0] + value, held[1] + 1)
-        return [{"store_id": store_id, "family": self.family, "measure": measure, "business_date": day,
-                 "period_end": end, "currency": currency, "total": total, "facts": count, "all_facts": count,
-                 "import_ids": str(self.import_id)}
-                for (store_id, measure, day, end, currency), (total, count) in sums.items()]
+        """fact_day's rows for these rows when every one counts (DaySums)."""
+        sums = DaySums(scale)
+        sums.add(((f.store_code, f.measure, f.business_date, f.period_end or f.business_date, f.currency),
+                  f.value) for f in self._kept())
+        return sums.rows(self.store_of, self.family, self.import_id)
 
     def __iter__(self):
         """Rows as dicts, one at a time (for executemany in chunks)."""
         for row in self.tuples():
             yield dict(zip(FACT_COLUMNS, row))
+
+
+class DaySums:
+    """fact_day's rows of facts that all count (fact_day.plain_sums: no SKU row under a total),
+    summed as the facts pass: per (store, family, measure, day, period end, currency) the sum
+    of the values rounded to `scale` places half away from zero, as metric_fact's column stores
+    them (the sum is then the database's, to the last digit), and the count. Summed by store
+    code; `rows` names the stores by id (two codes may be one store: their sums are added)."""
+
+    def __init__(self, scale: int):
+        self.step = Decimal(1).scaleb(-scale)
+        self.sums: dict = {}  # (store code, measure, day, period end, currency) -> (total, count)
+
+    def add(self, facts) -> None:
+        """facts: ((store code, measure, day, period end, currency), value) pairs."""
+        step, sums = self.step, self.sums
+        for key, value in facts:
+            value = value.quantize(step, ROUND_HALF_UP)
+            held = sums.get(key)
+            sums[key] = (value, 1) if held is None else (held[0] + value, held[1] + 1)
+
+    def rows(self, store_of: dict, family: str, import_id: int) -> list[dict]:
+        by_store: dict = {}
+        for (code, *key), (total, count) in self.sums.items():
+            key = (store_of[code], *key)
+            held = by_store.get(key)
+            by_store[key] = (total, count) if held is None else (held[0] + total, held[1] + count)
+        return [{"store_id": store_id, "family": family, "measure": measure, "business_date": day,
+                 "period_end": end, "currency": currency, "total": total, "facts": count, "all_facts": count,
+                 "import_ids": str(import_id)}
+                for (store_id, measure, day, end, currency), (total, count) in by_store.items()]
 
 
 @contextmanager

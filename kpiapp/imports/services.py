@@ -17,9 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, jobs
-from kpiapp.extensions import db
+from kpiapp.extensions import db, dialect
 from kpiapp.imports import stage
-from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactRows, binary_copy
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactRows, binary_copy
 from kpiapp.metrics import fact_day
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
@@ -283,7 +283,9 @@ def parse_upload(upload):
                 for r in rates]
         return Parsed("fx", "fx", rows, list(errors), len(rates) + len({e.line for e in errors}))
     limit = current_app.config["IMPORT_STAGE_FACTS"]
-    sink = stage.StageSink(upload.import_id, limit) if limit else None
+    # PostgreSQL (exact decimals) sums fact_day's rows of a first import from the facts it has; SQLite in SQL
+    sums = DaySums(VALUE_SCALE) if limit and dialect() == "postgresql" else None
+    sink = stage.StageSink(upload.import_id, limit, sums) if limit else None
     result = parse_file(upload.data, upload.filename, parser=upload.parser, date_from=upload.date_from,
                         date_to=upload.date_to, tz=upload.tz, currency=upload.currency, sink=sink)
     if result.staged:  # a large file: its facts are in fact_stage (imports/stage.py)
@@ -326,7 +328,7 @@ def staged_rows(upload, result, sink):
     errors = stage.refuse_stores(upload.import_id, problems, sink.grouped)
     store_of = {code: store_id for code, (store_id, problem) in resolved.items() if not problem}
     return stage.StagedRows(upload.import_id, store_of, result.family, sink.grouped,
-                            None if errors else summary), errors
+                            None if errors else summary, None if errors else sink.day_sums()), errors
 
 
 def resolve_store(store_id, code, codes):
@@ -353,20 +355,23 @@ def write_facts(record, parsed, progress):
         db.session.rollback()
         return finish_failed(record, "overlapping_range", conflict, parsed)
     before = count_facts(conn, parsed.family, rows)
+    direct = before == 0 and conn.dialect.name == "postgresql"  # nothing to conflict with: no ON CONFLICT
     if isinstance(rows, stage.StagedRows):
-        rows.write(conn, direct=before == 0 and conn.dialect.name == "postgresql")
+        rows.write(conn, direct=direct)
         progress(99)
     elif conn.dialect.name == "postgresql":
-        copy_upsert(conn, rows, progress, direct=before == 0)
+        copy_upsert(conn, rows, progress, direct=direct)
     else:
         upsert(conn, fact_upsert(conn.dialect.name), rows, progress)
-    replaced = len(rows) - (count_facts(conn, parsed.family, rows) - before)
+    # written straight into an empty slice, every row is a new fact there (a repeated key would have
+    # raised): the slice holds len(rows) facts, none replaced, without counting it again
+    replaced = 0 if direct else len(rows) - (count_facts(conn, parsed.family, rows) - before)
     if rows:  # the day sums of the slice just written, in the same transaction (metrics/fact_day.py);
         # a slice empty before holds only these rows: the plain sums do unless they mix SKU and totals,
-        # and on PostgreSQL (exact decimals) the facts in memory give them without reading metric_fact
+        # and on PostgreSQL (exact decimals) the facts in memory, or the staged rows summed as they were
+        # written, give them without reading metric_fact
         plain = before == 0 and not rows.mixed
-        summed = (rows.day_sums(VALUE_SCALE) if plain and isinstance(rows, FactRows)
-                  and conn.dialect.name == "postgresql" else None)
+        summed = rows.day_sums(VALUE_SCALE) if plain and conn.dialect.name == "postgresql" else None
         fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
                          mixed=not plain, rows=summed)
     config = current_app.config

@@ -25,11 +25,13 @@ one transaction and its natural-key upsert.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kpiapp.extensions import db
-from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, FactSet, binary_copy
+from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactSet, binary_copy
 from kpiapp.models import FactStage, MetricFact
 from kpiapp.parsers import RowError
 
@@ -65,9 +67,12 @@ ROLLED_UP = """value + CASE WHEN sku = '' THEN coalesce(sum(CASE WHEN sku <> '' 
 class StageSink:
     """The Collector's sink (parsers.common.spilling_to) for one import: rows into fact_stage."""
 
-    def __init__(self, import_id: int, limit: int):
+    def __init__(self, import_id: int, limit: int, day_sums: DaySums | None = None):
+        """day_sums: fact_day's rows summed from the raw rows as they are written (PostgreSQL),
+        used when they are the rows written (`day_sums`)."""
         self.import_id = import_id
         self.limit = limit
+        self.sums = day_sums
         self.rolls_up = False
         self.grouped = GROUPED  # the stage holding one row per key once settled
         self.used = False
@@ -86,12 +91,20 @@ class StageSink:
             # a few spans per store and day: summed up here, they need no read of the stage
             self.spans.update({(code, measure, day, end or day, sku == "")
                                for _, _, day, end, measure, _, _, sku, _, code, _ in rows})
+            if self.sums is not None:
+                self.sums.add(((code, measure, day, end or day, currency), value)
+                              for _, _, day, end, measure, value, currency, _, _, code, _ in rows)
         db.session.commit()
 
     def summary(self):
         """(spans, rows) of the settled rows when known without reading the stage, else None:
         grouping keeps every key; only dropped lines change them."""
         return None if self.trimmed or self.keys is None else (self.spans, self.keys)
+
+    def day_sums(self):
+        """The DaySums of the rows written into metric_fact when known without reading it: the
+        raw rows are those rows (no key came twice, nothing rolled up, no line dropped), else None."""
+        return self.sums if self.summary() is not None and self.grouped == RAW else None
 
     def roll_up(self) -> None:
         self.rolls_up = True
@@ -133,7 +146,9 @@ def clear(import_id: int) -> None:
 def settle(sink: StageSink, latest) -> list[RowError]:
     """After the file: the key errors, one row per key, the future-date rule. Returns the errors."""
     conn = db.session.connection()
-    if not sink.rolls_up and not conn.execute(text(REPEATS), {"i": sink.import_id}).scalar():
+    with unsorted(conn):
+        repeats = sink.rolls_up or conn.execute(text(REPEATS), {"i": sink.import_id}).scalar()
+    if not repeats:
         # every key came once: the raw rows are the grouped rows
         sink.grouped, errors, sink.keys = RAW, [], sink.count
     else:
@@ -143,6 +158,25 @@ def settle(sink: StageSink, latest) -> list[RowError]:
     future = refuse_future(conn, sink.import_id, latest, sink.grouped)
     sink.trimmed = bool(future)
     return errors + future
+
+
+@contextmanager
+def unsorted(conn):
+    """PostgreSQL: sorts off for one statement over the stage (`enable_sort`, put back after).
+
+    fact_stage is never analysed (its rows live for one import), so the planner guesses a
+    couple of rows per import and plans for that: it sorted all 209,600 raw rows of the bench's
+    Ads file before REPEATS' GROUP BY (0.47 of 0.54 s; hashed, the check takes 0.17 s, half
+    the server CPU: docs/scaling.md, "One import end to end after stop 28"). Sorts stay
+    possible, only costed higher. (The INSERT ... SELECT's sort by seq, read from the primary
+    key instead, saved nothing measurable: left as it was.)"""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    was = conn.execute(text("SELECT current_setting('enable_sort')")).scalar()
+    conn.execute(text("SELECT set_config('enable_sort', 'off', true)"))
+    yield  # a statement that fails aborts the transaction, whose rollback puts the setting back
+    conn.execute(text("SELECT set_config('enable_sort', :v, true)"), {"v": was})
 
 
 def key_errors(conn, import_id) -> list[RowError]:
@@ -215,9 +249,12 @@ class StagedRows(FactSet):
     """The grouped stage rows of one import (in stage `grouped`) as the write path sees them
     (FactRows' twin)."""
 
-    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED, summary=None):
-        """summary: (spans, rows) when the caller knows them (StageSink.summary): no read of the stage."""
+    def __init__(self, import_id: int, store_of: dict, family: str, grouped: int = GROUPED, summary=None,
+                 sums: DaySums | None = None):
+        """summary: (spans, rows) when the caller knows them (StageSink.summary): no read of the stage;
+        sums: the rows' DaySums when known (StageSink.day_sums)."""
         self.import_id = import_id
+        self.sums = sums
         self.store_of = store_of
         self.family = family
         self.grouped = grouped
@@ -232,6 +269,10 @@ class StagedRows(FactSet):
         spans = db.session.execute(
             select(c.store_code, c.measure, c.business_date, end, c.sku == "").distinct().where(*mine))
         self.take_spans(spans, store_of)
+
+    def day_sums(self, _scale: int) -> list[dict] | None:
+        """FactRows.day_sums when the sink summed them (rounded to its scale), else None."""
+        return None if self.sums is None else self.sums.rows(self.store_of, self.family, self.import_id)
 
     def write(self, conn, direct: bool) -> None:
         """INSERT ... SELECT the grouped rows into metric_fact, in seq order (the ids follow the

@@ -796,16 +796,17 @@ def recompute_key_results(krs, today=None):
     return len(changed)
 
 
-def recompute_after_import(import_id, today=None):
+def recompute_after_import(import_id, today=None, footprint=None):
     """After a committed import: recompute the metric key results its stores and dates meet
-    (an FX import: every open metric key result); commits. Returns the count changed."""
+    (an FX import: every open metric key result); commits. Returns the count changed.
+    footprint: a function giving tracking.import_footprint(import_id) (tracking.footprint_once)."""
     record = db.session.get(ImportRecord, import_id)
     if record is None or record.status != ImportStatus.committed:
         return 0
     if record.kind == ImportKind.fx:
         krs = open_metric_key_results()
     else:
-        stores, low, high = tracking.import_footprint(import_id)
+        stores, low, high = footprint() if footprint else tracking.import_footprint(import_id)
         krs = open_metric_key_results(stores, low, high) if stores else []
     changed = recompute_key_results(krs, today)
     db.session.commit()

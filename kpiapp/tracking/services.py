@@ -6,6 +6,7 @@ then write only the scorecards whose values changed, committing once per batch o
 BATCH_SIZE of them (one bulk UPDATE, one audit event), and redo a failing batch scorecard
 by scorecard so one refused scorecard does not undo the others.
 """
+import functools
 import gc
 import json
 import logging
@@ -440,11 +441,12 @@ def running_cycle_ids():
                                    .order_by(Cycle.id)).scalars())
 
 
-def scorecards_for_import(record):
-    """The scorecards an import can change (docs/tracking.md, 'Flow')."""
+def scorecards_for_import(record, footprint=None):
+    """The scorecards an import can change (docs/tracking.md, 'Flow'). footprint: a function
+    giving import_footprint(record.id), when the caller reads it once for two recomputes."""
     if record.kind == ImportKind.fx:
         return open_scorecard_ids(running_cycle_ids())
-    stores, low, high = import_footprint(record.id)
+    stores, low, high = footprint() if footprint else import_footprint(record.id)
     if not stores:
         return []
     ids = open_scorecard_ids(date_from=low, date_to=high)
@@ -458,13 +460,20 @@ def scorecards_for_import(record):
 
 def import_footprint(import_id):
     """(stores, first business date, last period end) of an import's facts, read in one pass
-    over them (its import_id index); (empty set, None, None) when it has none."""
+    over them (its import_id index); (empty set, None, None) when it has none. The tracking job
+    reads it once for both its recomputes (`footprint_once`): the pass reads every fact of the
+    import (0.59 of the 1.27 s its statements took over the bench's 15 imports, read twice)."""
     f = MetricFact
     rows = db.session.execute(select(f.store_id, func.min(f.business_date), func.max(f.period_end))
                               .where(f.import_id == import_id).group_by(f.store_id)).all()
     if not rows:
         return set(), None, None
     return {store for store, _, _ in rows}, min(low for _, low, _ in rows), max(high for _, _, high in rows)
+
+
+def footprint_once(import_id):
+    """A function giving import_footprint(import_id), read on its first call and kept."""
+    return functools.cache(functools.partial(import_footprint, import_id))
 
 
 def meets(item, stores, owners, card):
@@ -486,16 +495,17 @@ def recompute_after_import(import_id, progress=None, today=None):
     return recompute_import(import_id, progress, today)[1]
 
 
-def recompute_import(import_id, progress=None, today=None):
+def recompute_import(import_id, progress=None, today=None, footprint=None):
     """(scorecards recomputed, items changed) for a committed import; commits per scorecard.
 
     Only the scorecards whose items' stores and cycle period meet the import's stores and
     dates are recomputed (`scorecards_for_import`); the import summary shows their number.
+    footprint: see scorecards_for_import.
     """
     record = db.session.get(ImportRecord, import_id)
     if record is None or record.status != ImportStatus.committed:
         return 0, 0
-    ids = scorecards_for_import(record)
+    ids = scorecards_for_import(record, footprint)
     db.session.commit()  # end the read transaction before the per-scorecard writes
     return len(ids), recompute_many(ids, progress, today)
 

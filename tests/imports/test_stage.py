@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kpiapp.extensions import db
-from kpiapp.imports import stage
+from kpiapp.imports import services, stage
 from kpiapp.imports.services import start_import
 from kpiapp.models import FactStage, ImportRecord, MetricFact
 from kpiapp.parsers import ParseError
@@ -259,3 +259,38 @@ def test_a_row_error_fails_a_staged_import_as_an_in_memory_one(app, limit):
     record = start_import(bad, "br.csv", shop.id, user, date_from=D1, date_to=D1)
     assert (record.status, record.error_code) == ("failed", "row_errors")
     assert left_behind() == (0, 0)
+
+
+def test_the_stage_statements_plan_without_sorts_and_put_the_setting_back(app):
+    """stage.unsorted: sorts off on PostgreSQL for the statement inside (fact_stage has no
+    statistics), the session's setting back afterwards; nothing on SQLite."""
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        with stage.unsorted(conn):
+            pass
+        return
+    setting = "SELECT current_setting('enable_sort')"
+    with stage.unsorted(conn):
+        assert conn.execute(text(setting)).scalar() == "off"
+    assert conn.execute(text(setting)).scalar() == "on"
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("limit", [0, 1])
+def test_a_first_import_counts_its_slice_once_and_a_reimport_twice(app, monkeypatch, limit):
+    """Into an empty slice PostgreSQL writes without ON CONFLICT: every row is new, so the slice
+    is not counted again to find how many were replaced (0); a re-import counts before and after."""
+    calls = []
+    real = services.count_facts
+    monkeypatch.setattr(services, "count_facts", lambda *args: calls.append(1) or real(*args))
+    current_app.config["IMPORT_STAGE_FACTS"] = limit
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    first = start_import(business_report([(f"B0CHILD{n:03d}", 100 + n, 1, "$5.00") for n in range(4)]),
+                         "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert (first.status, first.facts_replaced) == ("committed", 0)
+    assert len(calls) == (1 if db.engine.dialect.name == "postgresql" else 2)
+    del calls[:]
+    again = start_import(business_report([(f"B0CHILD{n:03d}", 200 + n, 2, "$6.00") for n in range(2, 6)]),
+                         "br2.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert again.status == "committed" and again.facts_replaced == 2 * first.facts_written // 4
+    assert len(calls) == 2

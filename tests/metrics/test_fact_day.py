@@ -3,7 +3,7 @@ replace facts, and facts written and deleted through the session, it equals the 
 recomputed in Python from the facts and a rebuild; the recompute gives what the per-scorecard
 computation gives from the facts themselves."""
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -224,3 +224,49 @@ def test_day_sums_of_a_first_import_summed_in_memory_equal_the_facts_to_the_last
     check()
     total = stored()[(shops[0].id, "generic", "ordered_sales", D1, D1, "USD")][0]
     assert total == Decimal("0.000003") + Decimal("19.999999") + Decimal("1234567.123457")
+
+
+@pytest.fixture
+def sums_read(monkeypatch):
+    """The SQL day sums run (plain or windowed): each call reads metric_fact."""
+    calls = []
+    for name in ("plain_sums", "day_sums"):
+        real = getattr(fact_day, name)
+        monkeypatch.setattr(fact_day, name,
+                            lambda *args, real=real, name=name: calls.append(name) or real(*args))
+    return calls
+
+
+PRECISE = [("2025-03-01", "US-1", f"SKU{n}", "ordered_sales", value, "USD")
+           for n, value in enumerate(("0.0000005", "0.0000005", "0.0000005", "19.9999994",
+                                      "1234567.1234565"))]
+PRECISE += [("2025-03-02", "US-1", "SKU1", "units_ordered", "3", ""),
+            ("2025-03-01", "US-2", "SKU1", "units_ordered", "4", "")]
+
+
+@pytest.mark.skipif(not PG_URL,
+                    reason="PostgreSQL only: SQLite stores values as floats (its day sums are summed in SQL)")
+def test_day_sums_of_a_first_staged_import_are_summed_as_its_rows_are_written(shops, user, monkeypatch,
+                                                                               sums_read):
+    """A staged file whose rows go to metric_fact as they were staged (no key twice, no line
+    dropped) into an empty slice: the stage's sink sums them as it writes them, as the in-memory
+    import does, and metric_fact is not read back; the sums are the facts' to the last digit."""
+    monkeypatch.setitem(current_app.config, "IMPORT_STAGE_FACTS", 2)
+    generic(PRECISE, "precise.csv")
+    assert sums_read == []
+    check()
+    total = stored()[(shops[0].id, "generic", "ordered_sales", D1, D1, "USD")][0]
+    assert total == Decimal("0.000003") + Decimal("19.999999") + Decimal("1234567.123457")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite always sums in SQL")
+def test_a_staged_import_that_dropped_lines_sums_its_day_rows_in_sql(shops, user, monkeypatch, sums_read):
+    """A future-dated line dropped after the file (allow_partial): what the sink summed holds a
+    line not written, so the day sums are read from metric_fact, and equal the facts."""
+    monkeypatch.setitem(current_app.config, "IMPORT_STAGE_FACTS", 2)
+    future = (date.today() + timedelta(days=30)).isoformat()
+    rows = PRECISE + [(future, "US-1", "SKU1", "units_ordered", "5", "")]
+    record = start_import(generic_file(rows), "future.csv", None, user, allow_partial=True)
+    assert record.status == "committed" and record.rows_rejected == 1, record.error
+    assert sums_read == ["plain_sums"]
+    check()

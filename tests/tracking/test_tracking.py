@@ -134,6 +134,23 @@ def test_import_hook_recomputes_in_process(world):
     assert gmv.computed_points is not None
 
 
+def test_the_tracking_job_reads_the_imports_facts_once_for_both_recomputes(world, monkeypatch):
+    """The job after an import recomputes metric key results, then scorecards: both need the
+    import's stores and dates, read from its facts once (tracking.footprint_once)."""
+    w = world
+    reads = []
+    real = tracking.import_footprint
+    monkeypatch.setattr(tracking, "import_footprint",
+                        lambda import_id: reads.append(import_id) or real(import_id))
+    record = load(generic_file([(D1.isoformat(), "", "", "ordered_sales", "250", "USD")]), "erp.csv",
+                  w.us, w.hr)
+    assert reads == [record.id]
+    assert tracking.recompute_import(record.id) == (1, 0)  # the job recomputed people[0]'s card already
+    assert reads == [record.id, record.id]  # called alone, it reads them itself
+    db.session.expire_all()
+    assert item(card_of(w, w.people[0]), "gmv").actual == Decimal("250")
+
+
 def test_locked_scorecards_are_untouched(world):
     w = world
     team = Setup()
