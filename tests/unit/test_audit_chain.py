@@ -99,7 +99,7 @@ def tamper_insert(seq):
 def chain_template(template_db, tmp_path_factory):
     """A database holding build_chain(1000), made once for the module: the twelve tampering cases
     built the same 1,000 events one by one each (about a second of a case's set-up)."""
-    with seeded_template(template_db, tmp_path_factory, "chain", lambda: build_chain(1000)) as (seeded, _made):
+    with seeded_template(template_db, tmp_path_factory, "chain", lambda: build_chain(1000)) as (seeded, _):
         yield seeded
 
 
@@ -115,7 +115,7 @@ def chain_of_1000(chain_template, tmp_path):
 @pytest.mark.parametrize("seq", [1, 500, 999])
 @pytest.mark.parametrize("tamper", [tamper_modify, tamper_delete, tamper_swap, tamper_insert])
 def test_every_kind_of_tampering_is_found(chain_of_1000, tamper, seq, figures):
-    assert db.session.execute(select(func.count()).select_from(AuditEvent)).scalar() == 1000  # build_chain(1000)'s
+    assert db.session.execute(select(func.count()).select_from(AuditEvent)).scalar() == 1000  # copied
     drop_guards()
     tamper(seq)
     db.session.commit()
