@@ -25,6 +25,7 @@ STATES = [None, *AS]
 RELATION_SETS = [set(c) for n in range(1, 3) for c in combinations(R, n)]
 
 
+@pytest.mark.rollback  # pure logic: no database of its own (the appraisal conftest still gives it the app)
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("relations", RELATION_SETS, ids=lambda r: "+".join(sorted(r)))
 def test_permission_matrix(state, relations):
@@ -41,6 +42,7 @@ def test_permission_matrix(state, relations):
                 appeal_flow.check(state, step, relations, is_owner=owner, text="why")
 
 
+@pytest.mark.rollback  # pure logic: no database of its own
 def test_state_machine_paths_and_blockers():
     assert appeal_flow.check(None, AppealStep.RAISE, {R.OWNER}, is_owner=True, text="x") == AS.OPEN
     assert appeal_flow.check(AS.OPEN, AppealStep.ANSWER, {R.MANAGER}, is_owner=False, text="x") == AS.ANSWERED

@@ -89,11 +89,13 @@ def run_launched(run_ids):
     run_ids.clear()
 
 
+@pytest.mark.rollback  # reads nothing from the database
 def test_an_unknown_key_shows_the_stored_text(app):
     note = Notification(key="no.such.message", params={}, message="Old English text.")
     assert notifications.text(note, "zh_CN") == "Old English text."
 
 
+@pytest.mark.rollback  # pure: no database of its own
 def test_the_migration_reads_old_texts_back_into_keys():
     key_and_params = migration_module("0011_notification_key_params.py").key_and_params
     names = {"cycle": "2026 Q4", "person": "Li Lei"}

@@ -3,6 +3,7 @@ and who may see a bonus line (policy.can_view_bonus)."""
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import true
 
 from kpiapp.appraisal import results, services
@@ -60,6 +61,7 @@ def line(person_id, frozen):
     return SimpleNamespace(person_id=person_id, cycle=SimpleNamespace(bonus_frozen_at=when))
 
 
+@pytest.mark.rollback  # pure: no database of its own
 def test_who_sees_a_bonus_line():
     expected = {  # (principal, frozen): sees person 1's line
         ("owner", False): False, ("owner", True): True, ("other employee", True): False,

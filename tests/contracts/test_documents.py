@@ -89,6 +89,7 @@ def test_verify_page_shows_a_client_only_what_the_file_states(login):
     assert "Not verified" in forged and setup.contract.code not in forged and setup.company.name not in forged
 
 
+@pytest.mark.rollback  # pure: no database of its own
 @pytest.mark.parametrize("lang, expected", [("zh", "zh_CN"), ("zh-CN", "zh_CN"), ("en", "en"), (None, "en")])
 def test_report_lang(lang, expected):
     assert documents.report_lang(lang) == expected

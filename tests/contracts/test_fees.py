@@ -6,6 +6,9 @@ import pytest
 from kpiapp.contracts.fees import FeeTerms, bands_from_json, fee_for
 from tests.contracts.factories import FEE_BANDS
 
+# pure: the contracts conftest gives each test the app, on the shared database (no copy of its own)
+pytestmark = pytest.mark.rollback
+
 D = Decimal
 TERMS = FeeTerms(base_fee=D(20000), commission_pct=D(3), bands=bands_from_json(FEE_BANDS),
                  bonus_threshold=D(105), bonus_amount=D(5000))

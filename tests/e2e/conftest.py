@@ -20,6 +20,9 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 
 @pytest.fixture
 def live_server(app):
+    # the browser keeps the static files (vega, pico, app.js) for the hour instead of asking
+    # again on each page load of a context (test_walk_browser.py: 815 of its 997 requests)
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -3,6 +3,7 @@
 import io
 import zipfile
 
+import pytest
 from sqlalchemy import func, select
 
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -131,6 +132,7 @@ def test_seed_reports_demo_is_a_noop_without_locked_scorecards():
     assert services.seed_reports_demo() == 0
 
 
+@pytest.mark.rollback  # pure: no database of its own
 def test_chart_escapes_labels_and_shows_points():
     labels = {"points": "分数", "weight": "权重 %(weight)s%%"}
     spec = charts.points_bars([("<script>x</script>", 110, 60), ("Teamwork", None, 40)], labels)
