@@ -26,6 +26,7 @@ from kpiapp.tracking.paces import paced_items
 from kpiapp.tracking.risk import item_risks, profiled_stores
 from kpiapp.tracking.services import item_shares
 from tests.appraisal.factories import make_team
+from tests.conftest import PG_URL
 from tests.factories import DepartmentFactory, StoreFactory
 
 pytestmark = pytest.mark.rollback
@@ -340,6 +341,21 @@ def sums_compared(stored, reference, department_shares, platform_shares, week):
         assert {k: dict(v) for k, v in found.items()} == {k: dict(v) for k, v in expected.items()}, keys
 
 
+def test_the_company_panels_read_fact_pick_on_postgresql_and_keep_the_window_on_sqlite(app):
+    """Which path the company panels' FactSums takes: fact_pick read in place on PostgreSQL
+    (compared with the Python rows below), the window over fact_day on SQLite (its NUMERIC is a
+    float: the window adds in the old order; compared with Python by
+    test_company_figures_equal_the_python_computation)."""
+    o = generated_org(seed=13)
+    with current_app.test_request_context():
+        facts = company.CompanyData(Filters(cycle=o.team.cycle.id), o.team.cycle, TODAY).facts
+        on_postgresql = db.engine.dialect.name == "postgresql"
+        assert facts.stored == on_postgresql
+        assert (facts.picked is None) == on_postgresql  # the window's CTE, made only off the stored path
+        assert facts.rows is None  # neither takes the Python path here
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite keeps the window (test above)")
 @pytest.mark.parametrize("platform", [None, "shopee", "amazon"])
 def test_the_sums_read_from_fact_pick_equal_the_python_rows_with_monthly_reports_and_a_platform_filter(
         app, platform):
@@ -348,8 +364,6 @@ def test_the_sums_read_from_fact_pick_equal_the_python_rows_with_monthly_reports
     the window), with monthly reports on a store and measure no other family has (so not the
     Python path: fact_day's multi-day groups join fact_pick's rows, converted at their first
     day's rate), money in four currencies with days missing a rate, shares and a week."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the stored path is PostgreSQL's (SQLite keeps the window, tested above)")
     o = generated_org(seed=13)
     jp = next(store for store in o.stores if store.code == "GEN-JP")
     record = db.session.execute(select(ImportRecord).where(ImportRecord.store_id == jp.id)).scalar()
