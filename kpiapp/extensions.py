@@ -5,7 +5,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.engine import Engine
 
 NAMING = {
@@ -30,6 +30,14 @@ def dialect():
     """The name of the database the session talks to ("postgresql", "sqlite"), for the few
     statements written differently on each."""
     return db.session.get_bind().dialect.name
+
+
+def set_local(conn, **settings):
+    """PostgreSQL: run-time settings (planner, memory) for the rest of the transaction of the
+    connection `conn`, in one statement (`set_config(name, value, true)`: a rollback puts them
+    back too); nothing on SQLite, which has none of them."""
+    if settings and conn.dialect.name == "postgresql":
+        conn.execute(select(*(func.set_config(name, str(value), True) for name, value in settings.items())))
 
 
 @event.listens_for(Engine, "connect")

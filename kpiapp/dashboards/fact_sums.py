@@ -112,6 +112,20 @@ class FactSums:
     def within(self, d):
         return within(d, self.stores, self.measures, self.first, self.last)
 
+    def picks_within(self, p, measures, between):
+        """The WHERE of fact_pick's rows (alias `p`) of the chosen stores, `measures` and business
+        dates `between` (first, last) on the stored path."""
+        first, last = between
+        return [*of_stores(p, self.stores), p.measure.in_(measures), p.business_date >= first,
+                p.business_date <= last]
+
+    def ranges_within(self, g, measures, between):
+        """The WHERE of the period's multi-day groups (fact_day alias `g`) of `measures` with
+        business dates `between` (first, last): the stored path reads those from fact_day."""
+        first, last = between
+        return [*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
+                g.business_date >= first, g.business_date <= last]
+
     def ranges_overlap(self):
         """Whether a multi-day group shares a store and measure with another family (one query)."""
         return self.multi_day()[1]
@@ -157,21 +171,16 @@ class FactSums:
         group shares its store and measure with no other family, so it is kept, and it changes
         no day's first family: fact_pick's choice, made without it, is the window's. Each row
         counts `groups` groups; money converted at read time, as `in_base`."""
-        first, last = between
         p = aliased(FactPick, name="p")
         amount, missing, rate_of = in_base(p, measures, self.base)
         one_day = (select(p.store_id, p.measure, p.business_date, p.business_date.label("period_end"),
                           amount.label("amount"), (missing * p.group_count).label("missing"),
                           p.group_count.label("groups"))
-                   .outerjoin(FxRate, rate_of)
-                   .where(*of_stores(p, self.stores), p.measure.in_(measures),
-                          p.business_date >= first, p.business_date <= last))
+                   .outerjoin(FxRate, rate_of).where(*self.picks_within(p, measures, between)))
         g = aliased(FactDay, name="g")
         amount, missing, rate_of = in_base(g, measures, self.base)
         ranges = (select(g.store_id, g.measure, g.business_date, g.period_end, amount, missing, literal(1))
-                  .outerjoin(FxRate, rate_of)
-                  .where(*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
-                         g.business_date >= first, g.business_date <= last))
+                  .outerjoin(FxRate, rate_of).where(*self.ranges_within(g, measures, between)))
         return union_all(one_day, ranges) if self.has_ranges else one_day
 
     def python_rows(self):
@@ -233,7 +242,6 @@ class FactSums:
         Σ (total × rate), exact in NUMERIC. So the FX join and the final grouping see a few
         thousand rows, not one per store and day (225,000 at 10M facts for the trend panels'
         sums by day and for the per-head panels' sums by store and month)."""
-        first, last = between
         p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
 
         def keyed(t):  # a month grouped as its first day: date_trunc costs a third less than to_char a row
@@ -247,12 +255,9 @@ class FactSums:
                     keys[int(c.key[4:])] == "month" else c for c in columns]
 
         one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
-                          p.group_count.label("groups"))
-                   .where(*of_stores(p, self.stores), p.measure.in_(measures),
-                          p.business_date >= first, p.business_date <= last))
+                          p.group_count.label("groups")).where(*self.picks_within(p, measures, between)))
         ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1))
-                  .where(*within(g, self.stores, measures, self.first, self.last), g.business_date != g.period_end,
-                         g.business_date >= first, g.business_date <= last))
+                  .where(*self.ranges_within(g, measures, between)))
         rows = (union_all(one_day, ranges) if self.has_ranges else one_day).subquery("picked")
         out = [c for c in rows.c if c.key == "store_id" or c.key.startswith("key_")]
         if by_store:
@@ -304,12 +309,11 @@ class FactSums:
             return max((r.business_date for r in self.rows if r.measure in measures), default=None)
         if self.stored:  # fact_pick's newest day (a backward probe of its (measure, day) index), no FX join
             p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
+            period = (self.first, self.last)
             one_day = select(func.max(p.business_date)).where(
-                *of_stores(p, self.stores), p.measure.in_(sorted(measures)),
-                p.business_date >= self.first, p.business_date <= self.last).scalar_subquery()
+                *self.picks_within(p, sorted(measures), period)).scalar_subquery()
             ranges = select(func.max(g.business_date)).where(
-                *within(g, self.stores, sorted(measures), self.first, self.last),
-                g.business_date != g.period_end).scalar_subquery()
+                *self.ranges_within(g, sorted(measures), period)).scalar_subquery()
             return db.session.execute(select(func.greatest(one_day, ranges) if self.has_ranges else one_day)).scalar()
         p = self.picked_rows(measures).c
         return db.session.execute(select(func.max(p.business_date)).where(p.measure.in_(sorted(measures)))).scalar()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from kpiapp import audit, jobs
-from kpiapp.extensions import db, dialect
+from kpiapp.extensions import db, dialect, set_local
 from kpiapp.imports import stage
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactRows, binary_copy
 from kpiapp.metrics import fact_day
@@ -383,8 +383,8 @@ def sort_memory(conn):
     """PostgreSQL: IMPORT_WORK_MEM for the rest of this transaction (its sorts and hashes over a
     file's rows: the staged INSERT ... SELECT, the day sums, the stage's key checks)."""
     setting = current_app.config["IMPORT_WORK_MEM"]
-    if setting and conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": setting})
+    if setting:
+        set_local(conn, work_mem=setting)
 
 
 def write_rates(record, parsed, progress):

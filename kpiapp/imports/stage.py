@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpiapp.extensions import db
+from kpiapp.extensions import db, set_local
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactSet, binary_copy
 from kpiapp.models import FactStage, MetricFact
 from kpiapp.parsers import RowError
@@ -174,9 +174,9 @@ def unsorted(conn):
         yield
         return
     was = conn.execute(text("SELECT current_setting('enable_sort')")).scalar()
-    conn.execute(text("SELECT set_config('enable_sort', 'off', true)"))
+    set_local(conn, enable_sort="off")
     yield  # a statement that fails aborts the transaction, whose rollback puts the setting back
-    conn.execute(text("SELECT set_config('enable_sort', :v, true)"), {"v": was})
+    set_local(conn, enable_sort=was)
 
 
 def key_errors(conn, import_id) -> list[RowError]:

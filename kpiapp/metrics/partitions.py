@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from kpiapp import audit
+from kpiapp.extensions import set_local
 from kpiapp.metrics import fact_day, fact_refs
 
 SCHEMA = "fact_partitions"
@@ -146,7 +147,7 @@ def create_months(engine, months):
         with engine.connect() as conn:
             try:
                 with conn.begin():
-                    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                    set_local(conn, lock_timeout=LOCK_TIMEOUT)
                     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('metric_fact partitions'))"))
                     if month not in attached_months(conn):
                         attach_month(conn, month)

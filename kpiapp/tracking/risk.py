@@ -33,11 +33,11 @@ only ever used where the live rule would give the same one; seasonal items stay 
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import (JSON, Date, Integer, Numeric, and_, case, cast, column, exists, false, func, literal, literal_column,
-                        or_, select, text, true, union_all, update)
+                        or_, select, true, union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kpiapp.appraisal.workflow import ScorecardState
-from kpiapp.extensions import db, dialect
+from kpiapp.extensions import db, dialect, set_local
 from kpiapp.models import FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem, Store
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
@@ -51,8 +51,7 @@ def without_jit():
     grouped queries over the cycle's items are planned with 100 rows per JSON scope (the
     default for a set-returning function), so their estimated cost passes jit_above_cost and
     compiling took 0.5-0.8 s of a 0.1 s query (EXPLAIN ANALYZE at 2,000 people)."""
-    if dialect() == "postgresql":
-        db.session.execute(text("SET LOCAL jit = off"))
+    set_local(db.session.connection(), jit="off")
 
 
 def small_reads(probes=False):
@@ -65,11 +64,10 @@ def small_reads(probes=False):
     work while the leader waited 94 ms for them on a loaded 2-core machine; one client's
     page gained nothing from them. (Probes are not the team dashboard's: it reads its whole
     team, which a sequential scan of the people reads faster.)"""
-    if dialect() == "postgresql":
-        settings = {"jit": "off", "max_parallel_workers_per_gather": "0"}
-        if probes:
-            settings["random_page_cost"] = "1.1"
-        db.session.execute(select(*(func.set_config(name, value, True) for name, value in settings.items())))
+    settings = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+    if probes:
+        settings["random_page_cost"] = "1.1"
+    set_local(db.session.connection(), **settings)
 
 
 def scope_stores(scope):
