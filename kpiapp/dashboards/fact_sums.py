@@ -26,6 +26,7 @@ window.
 """
 import itertools
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import (Column, Integer, MetaData, Table, and_, case, cast, exists, func, literal, select,
@@ -37,10 +38,11 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from kpiapp.extensions import db, dialect
 from kpiapp.metrics.batch import PeriodFacts, scope_of
+from kpiapp.metrics import fact_month
+from kpiapp.metrics.fact_month import foreign, in_base, next_month
 from kpiapp.metrics.fact_pick import rank
 from kpiapp.metrics.services import MetricValue, converted, evaluate
-from kpiapp.models import FactDay, FactPick, FxRate, Store
-from kpiapp.parsers.measures import BASE_MEASURES
+from kpiapp.models import FactDay, FactMonth, FactPick, FxRate, Store
 
 NONE = (None, 0, 0)
 TABLES = itertools.count(1)  # temporary tables: a fresh name each (one connection may hold several)
@@ -63,22 +65,6 @@ def of_stores(d, stores):
     all name a store, by their foreign key, so the join to store that `IN (SELECT store.id FROM
     store)` costs a hash probe a row for nothing)."""
     return [] if stores is None else [d.store_id.in_(stores)]
-
-
-def in_base(d, measures, base):
-    """(the group's total in the base currency, 1 when its rate is missing else 0, the ON clause
-    of the FxRate outer join) of the fact_day alias `d`, as `converted` converts: money in
-    another currency times its business date's rate."""
-    foreign_ = foreign(d, measures, base)
-    return (case((foreign_, d.total * FxRate.rate), else_=d.total),
-            case((and_(foreign_, FxRate.rate.is_(None)), 1), else_=0),
-            and_(foreign_, FxRate.date == d.business_date, FxRate.currency == d.currency))
-
-
-def foreign(d, measures, base):
-    """Whether the row of `d` is money in another currency than `base` (converted at a rate)."""
-    money = [m for m in measures if BASE_MEASURES[m].unit == "money"]
-    return and_(d.measure.in_(money), d.currency.is_not(None), d.currency != "", d.currency != base)
 
 
 class FactSums:
@@ -209,8 +195,11 @@ class FactSums:
         if self.rows is not None:
             return python_sums(self.rows, keys, between, shares, measures)
         if self.stored:
-            query = self.stored_sums(keys, sorted(measures or self.measures), between or (self.first, self.last),
-                                     by_store=shares is not None)
+            measures_, between_ = sorted(measures or self.measures), between or (self.first, self.last)
+            if shares is not None and tuple(keys) == ("month",):
+                query = self.month_store_sums(measures_, between_)
+            else:
+                query = self.stored_sums(keys, measures_, between_, by_store=shares is not None)
             if shares is not None:
                 query = by_owner(self.store_sums(query, (keys, between, measures and frozenset(measures))), shares)
             return sums_of(db.session.execute(query))
@@ -234,14 +223,45 @@ class FactSums:
                      .group_by(owners.c.group_id, *columns, p.measure))
         return sums_of(db.session.execute(query))
 
-    def stored_sums(self, keys, measures, between, by_store=False):
+    def month_store_sums(self, measures, between):
+        """`stored_sums(("month",), measures, between, by_store=True)` with the whole months of
+        `between` that fact_month keeps read from there (docs/dashboards.md "The months kept"):
+        a store's month there is one row, converted when written; the other days (a partial month
+        at either end, a month whose rates were written since) from fact_pick, and the period's
+        multi-day groups from fact_day, as before. A store, month and measure can have two rows
+        (the kept month and its multi-day groups): `by_owner` sums them (Σ (t × share) = share ×
+        Σ t, exact in NUMERIC)."""
+        whole = self.kept_months(between)
+        if not whole:
+            return self.stored_sums(("month",), measures, between, by_store=True)
+        parts = [self.stored_sums(("month",), measures, span, by_store=True) for span in outside(between, whole)]
+        if self.has_ranges:
+            parts += [self.stored_sums(("month",), measures, span, by_store=True, picks=False)
+                      for span in runs(whole)]
+        m = aliased(FactMonth, name="m")
+        parts.append(select(m.store_id, func.to_char(m.month, "YYYY-MM").label("key_0"), m.measure,
+                            m.total.label("total"), m.group_count.label("groups"), m.missing.label("missing"))
+                     .where(*of_stores(m, self.stores), m.measure.in_(measures), m.month.in_(whole)))
+        return union_all(*parts)
+
+    def kept_months(self, between):
+        """The first days of the months wholly within `between` (first, last) that fact_month
+        holds in the base currency and that no rate written since has marked."""
+        months = whole_months(*between)
+        if not months:
+            return []
+        same_base, marked = fact_month.readable(db.session.connection(), self.base, months[0], months[-1])
+        return [month for month in months if month not in marked] if same_base else []
+
+    def stored_sums(self, keys, measures, between, by_store=False, picks=True):
         """SELECT ([store_id], key_0…, measure, total, groups, missing) on the stored path: the
         rows `stored_groups` reads, summed in their own currency first by the keys (and store),
         measure and currency, and by business date only where a rate applies (`foreign`), then
         converted at that date and currency's rate and summed by the keys: rate × Σ totals =
         Σ (total × rate), exact in NUMERIC. So the FX join and the final grouping see a few
         thousand rows, not one per store and day (225,000 at 10M facts for the trend panels'
-        sums by day and for the per-head panels' sums by store and month)."""
+        sums by day and for the per-head panels' sums by store and month). picks=False: only
+        the multi-day groups (`month_store_sums`, beside the months kept)."""
         p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
 
         def keyed(t):  # a month grouped as its first day: date_trunc costs a third less than to_char a row
@@ -256,9 +276,10 @@ class FactSums:
 
         one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
                           p.group_count.label("groups")).where(*self.picks_within(p, measures, between)))
-        ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1))
+        ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1).label("groups"))
                   .where(*self.ranges_within(g, measures, between)))
-        rows = (union_all(one_day, ranges) if self.has_ranges else one_day).subquery("picked")
+        branches = ([one_day] if picks else []) + ([ranges] if self.has_ranges else [])
+        rows = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery("picked")
         out = [c for c in rows.c if c.key == "store_id" or c.key.startswith("key_")]
         if by_store:
             amount, missing, rate_of = in_base(rows.c, measures, self.base)
@@ -351,6 +372,36 @@ class FactSums:
         d = aliased(FactDay)
         return dict(db.session.execute(select(d.store_id, func.max(d.period_end)).where(*self.within(d))
                                        .group_by(d.store_id)).all())
+
+
+def whole_months(first, last):
+    """The first days of the months lying wholly within first..last."""
+    months, month = [], first if first.day == 1 else next_month(first)
+    while next_month(month) - timedelta(days=1) <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def outside(between, months):
+    """The runs of days (first, last) of `between` outside the whole `months` (first days, sorted)."""
+    spans, start = [], between[0]
+    for month in months:
+        if start < month:
+            spans.append((start, month - timedelta(days=1)))
+        start = next_month(month)
+    return spans + ([(start, between[1])] if start <= between[1] else [])
+
+
+def runs(months):
+    """The whole `months` (first days, sorted) as runs of days (first, last)."""
+    spans = []
+    for month in months:
+        if spans and spans[-1][1] + timedelta(days=1) == month:
+            spans[-1] = (spans[-1][0], next_month(month) - timedelta(days=1))
+        else:
+            spans.append((month, next_month(month) - timedelta(days=1)))
+    return spans
 
 
 def temporary(query):
