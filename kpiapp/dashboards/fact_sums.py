@@ -21,7 +21,9 @@ The company panels on PostgreSQL (`shared`) do not run the window: the one-day g
 keeps are kept between requests in fact_pick (metrics/fact_pick.py, refreshed with fact_day),
 and each statement reads, through `stored_groups`, only the rows of its own measures and days
 there (by a covering index) with the period's multi-day groups (docs/dashboards.md, "The
-picked rows kept"); nothing is copied a request. SQLite and a table of a few stores keep the
+picked rows kept"); nothing is copied a request. The per-head panels' sums by store and month
+read the months fact_month keeps (metrics/fact_month.py, converted when written) and only the
+other days from fact_pick (`month_store_sums`). SQLite and a table of a few stores keep the
 window.
 """
 import itertools
@@ -37,8 +39,8 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
 from kpiapp.extensions import db, dialect
-from kpiapp.metrics.batch import PeriodFacts, scope_of
 from kpiapp.metrics import fact_month
+from kpiapp.metrics.batch import PeriodFacts, scope_of
 from kpiapp.metrics.fact_month import foreign, in_base, next_month
 from kpiapp.metrics.fact_pick import rank
 from kpiapp.metrics.services import MetricValue, converted, evaluate
