@@ -52,8 +52,9 @@ def seed_scale_command(people, facts, seed, per_state):
 
 
 @kpi.command("rebuild-fact-day", help="Make the day sums of metric_fact (fact_day, read by recompute) "
-                                        "and the dashboard's picked rows (fact_pick) again from the facts, "
-                                        "in one transaction.")
+                                        "and the dashboard's picked rows (fact_pick) and months (fact_month, "
+                                        "in the configured BASE_CURRENCY) again from the facts, in one "
+                                        "transaction.")
 @with_appcontext
 def rebuild_fact_day_command():
     from kpiapp.metrics import fact_day

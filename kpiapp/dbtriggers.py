@@ -525,3 +525,51 @@ def drop_risk_triggers():
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS kpi_scorecard_risk_moved()")
     drop_item_triggers(RISK_TRIGGERS, ("kpi_scorecard_item_risk_stale",))
+
+
+# ---- fact_month: a rate written marks its month (issue 10) -----------------------------------
+
+RATE_MARK_TRIGGERS = ("fx_rate_mark_insert", "fx_rate_mark_update", "fx_rate_mark_delete")
+RATE_MARK_TRANSITIONS = {"INSERT": ("NEW TABLE AS new_rows", "SELECT date FROM new_rows"),
+                         "UPDATE": ("OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                                    "SELECT date FROM old_rows UNION SELECT date FROM new_rows"),
+                         "DELETE": ("OLD TABLE AS old_rows", "SELECT date FROM old_rows")}
+
+
+def create_rate_mark_triggers():
+    """Every INSERT, UPDATE and DELETE of fx_rate marks the months of its rows' dates (old and
+    new) in fact_month_stale, whatever writes it: fact_month's sums of a marked month were
+    converted at other rates, so a reader takes that month from fact_pick until
+    `fact_month.refresh_rates` rewrites it (kpiapp/metrics/fact_month.py). PostgreSQL: once per
+    statement from the transition tables; the upsert takes the mark's row lock, so a refresh
+    deleting the mark meanwhile is waited for and the month marked again. SQLite: per row."""
+    if dialect() == "postgresql":
+        for verb, (transitions, dates) in RATE_MARK_TRANSITIONS.items():
+            op.execute(f"""
+                CREATE OR REPLACE FUNCTION kpi_fx_rate_mark_{verb.lower()}() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                  INSERT INTO fact_month_stale (month, marks)
+                  SELECT DISTINCT CAST(date_trunc('month', date) AS DATE), 1 FROM ({dates}) AS d
+                  ON CONFLICT (month) DO UPDATE SET marks = fact_month_stale.marks + 1;
+                  RETURN NULL;
+                END $$;
+            """)
+            op.execute(f'CREATE TRIGGER fx_rate_mark_{verb.lower()} AFTER {verb} ON "fx_rate" '
+                       f"REFERENCING {transitions} FOR EACH STATEMENT "
+                       f"EXECUTE FUNCTION kpi_fx_rate_mark_{verb.lower()}()")
+        return
+    mark = ("INSERT INTO fact_month_stale (month, marks) VALUES (date({row}.date, 'start of month'), 1) "
+            "ON CONFLICT (month) DO UPDATE SET marks = marks + 1;")
+    for verb, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+        body = " ".join(mark.format(row=row) for row in rows)
+        op.execute(f'CREATE TRIGGER fx_rate_mark_{verb.lower()} AFTER {verb} ON "fx_rate" BEGIN {body} END')
+
+
+def drop_rate_mark_triggers():
+    for name in RATE_MARK_TRIGGERS:
+        if dialect() == "postgresql":
+            op.execute(f'DROP TRIGGER IF EXISTS {name} ON "fx_rate"')
+            op.execute(f"DROP FUNCTION IF EXISTS kpi_{name}()")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")

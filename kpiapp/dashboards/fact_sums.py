@@ -21,11 +21,14 @@ The company panels on PostgreSQL (`shared`) do not run the window: the one-day g
 keeps are kept between requests in fact_pick (metrics/fact_pick.py, refreshed with fact_day),
 and each statement reads, through `stored_groups`, only the rows of its own measures and days
 there (by a covering index) with the period's multi-day groups (docs/dashboards.md, "The
-picked rows kept"); nothing is copied a request. SQLite and a table of a few stores keep the
+picked rows kept"); nothing is copied a request. The per-head panels' sums by store and month
+read the months fact_month keeps (metrics/fact_month.py, converted when written) and only the
+other days from fact_pick (`month_store_sums`). SQLite and a table of a few stores keep the
 window.
 """
 import itertools
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import (Column, Integer, MetaData, Table, and_, case, cast, exists, func, literal, select,
@@ -36,11 +39,12 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
 from kpiapp.extensions import db, dialect
+from kpiapp.metrics import fact_month
 from kpiapp.metrics.batch import PeriodFacts, scope_of
+from kpiapp.metrics.fact_month import foreign, in_base, next_month
 from kpiapp.metrics.fact_pick import rank
 from kpiapp.metrics.services import MetricValue, converted, evaluate
-from kpiapp.models import FactDay, FactPick, FxRate, Store
-from kpiapp.parsers.measures import BASE_MEASURES
+from kpiapp.models import FactDay, FactMonth, FactPick, FxRate, Store
 
 NONE = (None, 0, 0)
 TABLES = itertools.count(1)  # temporary tables: a fresh name each (one connection may hold several)
@@ -63,22 +67,6 @@ def of_stores(d, stores):
     all name a store, by their foreign key, so the join to store that `IN (SELECT store.id FROM
     store)` costs a hash probe a row for nothing)."""
     return [] if stores is None else [d.store_id.in_(stores)]
-
-
-def in_base(d, measures, base):
-    """(the group's total in the base currency, 1 when its rate is missing else 0, the ON clause
-    of the FxRate outer join) of the fact_day alias `d`, as `converted` converts: money in
-    another currency times its business date's rate."""
-    foreign_ = foreign(d, measures, base)
-    return (case((foreign_, d.total * FxRate.rate), else_=d.total),
-            case((and_(foreign_, FxRate.rate.is_(None)), 1), else_=0),
-            and_(foreign_, FxRate.date == d.business_date, FxRate.currency == d.currency))
-
-
-def foreign(d, measures, base):
-    """Whether the row of `d` is money in another currency than `base` (converted at a rate)."""
-    money = [m for m in measures if BASE_MEASURES[m].unit == "money"]
-    return and_(d.measure.in_(money), d.currency.is_not(None), d.currency != "", d.currency != base)
 
 
 class FactSums:
@@ -209,10 +197,16 @@ class FactSums:
         if self.rows is not None:
             return python_sums(self.rows, keys, between, shares, measures)
         if self.stored:
-            query = self.stored_sums(keys, sorted(measures or self.measures), between or (self.first, self.last),
-                                     by_store=shares is not None)
-            if shares is not None:
-                query = by_owner(self.store_sums(query, (keys, between, measures and frozenset(measures))), shares)
+            measures_, between_ = sorted(measures or self.measures), between or (self.first, self.last)
+            if shares is None:
+                query = self.stored_sums(keys, measures_, between_)
+            elif tuple(keys) == ("month",):
+                query = by_owner(self.store_sums((keys, between, measures and frozenset(measures)),
+                                                 lambda: self.month_store_sums(measures_, between_)), shares)
+            else:
+                query = by_owner(self.store_sums((keys, between, measures and frozenset(measures)),
+                                                 lambda: self.stored_sums(keys, measures_, between_, by_store=True)),
+                                 shares)
             return sums_of(db.session.execute(query))
         p = self.picked_rows(measures, between).c
         columns = [KEYS[key][0](p).label(f"key_{n}") for n, key in enumerate(keys)]
@@ -225,7 +219,8 @@ class FactSums:
         elif dialect() == "postgresql":
             per_store = select(p.store_id, *columns, p.measure, *sums).where(*where) \
                 .group_by(p.store_id, *columns, p.measure)
-            query = by_owner(self.store_sums(per_store, (keys, between, measures and frozenset(measures))), shares)
+            query = by_owner(self.store_sums((keys, between, measures and frozenset(measures)), lambda: per_store),
+                             shares)
         else:  # NUMERIC is a float on SQLite: each amount times its share, added in the old order
             owners = shares.subquery("owners")
             query = (select(owners.c.group_id, *columns, p.measure, func.sum(p.amount * owners.c.share),
@@ -234,14 +229,63 @@ class FactSums:
                      .group_by(owners.c.group_id, *columns, p.measure))
         return sums_of(db.session.execute(query))
 
-    def stored_sums(self, keys, measures, between, by_store=False):
+    def month_store_sums(self, measures, between):
+        """`stored_sums(("month",), measures, between, by_store=True)`, reading the months that
+        fact_month keeps from there (docs/dashboards.md "The months kept", `month_plan`): a whole
+        month of the period is its kept row; a partial one whose days outside the period are fewer
+        than those inside (the first month of a cycle that starts mid-month) is its kept row less
+        fact_pick's rows of the days outside (subtracted: exact in NUMERIC); the other days from
+        fact_pick, and the period's multi-day groups from fact_day, as before. Then summed again
+        by store, month and measure (no amount when every group misses its rate, as SUM of
+        nothing). Each kept month's rows are read only while the month has no mark (in the same
+        statement, so a rate written since `kept_months` looked sends that month to fact_pick)."""
+        direct, kept = month_plan(between, self.kept_months(between))
+        if not kept:
+            return self.stored_sums(("month",), measures, between, by_store=True)
+        parts = [self.stored_sums(("month",), measures, days, by_store=True) for days in direct]
+        m = aliased(FactMonth, name="m")
+        parts.append(select(m.store_id, func.to_char(m.month, "YYYY-MM").label("key_0"), m.measure,
+                            m.total.label("total"), m.group_count.label("groups"), m.missing.label("missing"))
+                     .where(*of_stores(m, self.stores), m.measure.in_(measures),
+                            m.month.in_([month for month, _d, _o in kept]), ~marked(m.month)))
+        for month, days, outside_days in kept:
+            if self.has_ranges:
+                parts.append(self.stored_sums(("month",), measures, days, by_store=True, picks=False)
+                             .where(~marked(month)))
+            parts += [negated(self.stored_sums(("month",), measures, span, by_store=True, multi_day=False))
+                      .where(~marked(month)) for span in outside_days]
+            parts.append(self.stored_sums(("month",), measures, days, by_store=True).where(marked(month)))
+        rows = union_all(*parts).subquery("parts")
+        keys, groups, missing = (rows.c.store_id, rows.c.key_0, rows.c.measure), func.sum(rows.c.groups), \
+            func.sum(rows.c.missing)
+        return (select(*keys, case((groups == missing, None), else_=func.sum(rows.c.total)).label("total"),
+                       cast(groups, Integer).label("groups"), cast(missing, Integer).label("missing"))
+                .group_by(*keys).having(groups > 0))
+
+    def kept_months(self, between):
+        """The first days of the months of `between` (first, last) that fact_month holds in the
+        base currency and that no rate written since has marked."""
+        first, last = between
+        if first > last:
+            return []
+        same_base, marked_ = fact_month.readable(db.session.connection(), self.base, first.replace(day=1), last)
+        if not same_base:
+            return []
+        months, month = [], first.replace(day=1)
+        while month <= last:
+            months += [] if month in marked_ else [month]
+            month = next_month(month)
+        return months
+
+    def stored_sums(self, keys, measures, between, by_store=False, picks=True, multi_day=True):
         """SELECT ([store_id], key_0…, measure, total, groups, missing) on the stored path: the
         rows `stored_groups` reads, summed in their own currency first by the keys (and store),
         measure and currency, and by business date only where a rate applies (`foreign`), then
         converted at that date and currency's rate and summed by the keys: rate × Σ totals =
         Σ (total × rate), exact in NUMERIC. So the FX join and the final grouping see a few
         thousand rows, not one per store and day (225,000 at 10M facts for the trend panels'
-        sums by day and for the per-head panels' sums by store and month)."""
+        sums by day and for the per-head panels' sums by store and month). picks=False: only
+        the multi-day groups, multi_day=False: only fact_pick's rows (`month_store_sums`)."""
         p, g = aliased(FactPick, name="p"), aliased(FactDay, name="g")
 
         def keyed(t):  # a month grouped as its first day: date_trunc costs a third less than to_char a row
@@ -256,9 +300,10 @@ class FactSums:
 
         one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
                           p.group_count.label("groups")).where(*self.picks_within(p, measures, between)))
-        ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1))
+        ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1).label("groups"))
                   .where(*self.ranges_within(g, measures, between)))
-        rows = (union_all(one_day, ranges) if self.has_ranges else one_day).subquery("picked")
+        branches = ([one_day] if picks else []) + ([ranges] if self.has_ranges and multi_day else [])
+        rows = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery("picked")
         out = [c for c in rows.c if c.key == "store_id" or c.key.startswith("key_")]
         if by_store:
             amount, missing, rate_of = in_base(rows.c, measures, self.base)
@@ -277,14 +322,14 @@ class FactSums:
                        cast(func.sum(missing * own.c.groups), Integer).label("missing"))
                 .select_from(own.outerjoin(FxRate, rate_of)).group_by(*out, own.c.measure))
 
-    def store_sums(self, per_store, key):
-        """`per_store` as a subquery; in a temporary table on the stored path (made once for `key`
-        and kept: the two per-head panels group the same rows by store and month, 225,000 of
-        them at 10M facts)."""
+    def store_sums(self, key, per_store):
+        """The SELECT `per_store()` as a subquery; in a temporary table on the stored path (made
+        once for `key` and kept: the two per-head panels group the same rows by store and month,
+        225,000 of them at 10M facts)."""
         if not self.stored:
-            return per_store.subquery("per_store")
+            return per_store().subquery("per_store")
         if key not in self.by_store:
-            self.by_store[key] = temporary(per_store)
+            self.by_store[key] = temporary(per_store())
         return self.by_store[key]
 
     def store_totals(self, ranges, measure):
@@ -351,6 +396,41 @@ class FactSums:
         d = aliased(FactDay)
         return dict(db.session.execute(select(d.store_id, func.max(d.period_end)).where(*self.within(d))
                                        .group_by(d.store_id)).all())
+
+
+def month_plan(between, kept):
+    """How `month_store_sums` reads the days `between` (first, last), given the months fact_month
+    keeps (`kept`, first days): (runs of days read from fact_pick, [(month, its days in the
+    period, the runs of its days outside the period)] for the months read from fact_month).
+    A kept month is read from there when the period holds more of its days than it leaves out
+    (a whole month leaves none); the left-out days are then read and subtracted."""
+    first, last = between
+    direct, months, month = [], [], first.replace(day=1)
+    while month <= last:
+        end = next_month(month) - timedelta(days=1)
+        days = (max(first, month), min(last, end))
+        inside = (days[1] - days[0]).days + 1
+        if month in kept and (end - month).days + 1 - inside < inside:
+            months.append((month, days, [(a, b) for a, b in ((month, days[0] - timedelta(days=1)),
+                                                             (days[1] + timedelta(days=1), end)) if a <= b]))
+        elif direct and direct[-1][1] + timedelta(days=1) == days[0]:
+            direct[-1] = (direct[-1][0], days[1])
+        else:
+            direct.append(days)
+        month = next_month(month)
+    return direct, months
+
+
+def marked(month):
+    """Whether fact_month_stale marks `month` (a date or a column), as SQL."""
+    return exists().where(fact_month.STALE.c.month == month)
+
+
+def negated(query):
+    """`query`'s rows (store_id, key_0, measure, total, groups, missing) with the sums negated."""
+    s = query.subquery("outside")
+    return select(s.c.store_id, s.c.key_0, s.c.measure, (-s.c.total).label("total"),
+                  (-s.c.groups).label("groups"), (-s.c.missing).label("missing"))
 
 
 def temporary(query):

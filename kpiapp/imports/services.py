@@ -20,7 +20,7 @@ from kpiapp import audit, jobs
 from kpiapp.extensions import db, dialect, set_local
 from kpiapp.imports import stage
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactRows, binary_copy
-from kpiapp.metrics import fact_day
+from kpiapp.metrics import fact_day, fact_month
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
 from kpiapp.models import (FxRate, ImportFile, ImportKind, ImportRecord, ImportStatus, MetricFact,
                            Store)
@@ -390,8 +390,10 @@ def sort_memory(conn):
 def write_rates(record, parsed, progress):
     rows, conn = parsed.rows, db.session.connection()
     lock(conn, ["fx"])
+    fact_month.lock_rates(conn)  # before the rate rows: fact writers in progress commit first
     before = count_rates(conn, rows)
     upsert(conn, rate_upsert(conn.dialect.name), rows, progress)
+    fact_month.refresh_rates(conn, {r["date"] for r in rows})  # their months, converted at the new rates
     replaced = len(rows) - (count_rates(conn, rows) - before)
     return finish_committed(record, parsed, replaced)
 

@@ -21,12 +21,15 @@ days in the same transaction (metrics/fact_day.py: refresh, rebuild, forget_mont
 imports of one store in different families may run at once (their locks are per store and
 family); `refresh` takes a lock per store first, so the second reads the first's committed
 fact_day rows. `rebuild` makes the whole table again (`flask kpi rebuild-fact-day` does both).
+Each of these also rewrites the same stores' months of fact_month (metrics/fact_month.py, the
+rows summed by month in the base currency), derived from fact_pick as fact_pick is from fact_day.
 """
 import hashlib
 
 from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import aliased
 
+from kpiapp.metrics import fact_month
 from kpiapp.metrics.services import FAMILY_PRIORITY
 from kpiapp.models import FactDay, FactPick
 
@@ -65,6 +68,7 @@ def refresh(conn, stores, first_day, last_day):
         conn.execute(delete(PICKS).where(PICKS.c.store_id.in_(part),
                                          PICKS.c.business_date.between(first_day, last_day)))
         conn.execute(insert(PICKS).from_select(list(COLUMNS), picks(part, first_day, last_day)))
+    fact_month.refresh(conn, stores, first_day, last_day)
 
 
 def lock_stores(conn, stores):
@@ -84,9 +88,11 @@ def rebuild(conn):
     """Make the whole table again from fact_day; returns the number of rows."""
     conn.execute(delete(PICKS))
     conn.execute(insert(PICKS).from_select(list(COLUMNS), picks()))
+    fact_month.rebuild(conn)
     return conn.execute(select(func.count()).select_from(PICKS)).scalar()
 
 
 def forget(conn, first_day, last_day):
     """The rows of days whose day sums left fact_day (an archived month)."""
     conn.execute(delete(PICKS).where(PICKS.c.business_date.between(first_day, last_day)))
+    fact_month.forget(conn, first_day, last_day)

@@ -203,6 +203,42 @@ class FactPick(db.Model):
     group_count: Mapped[int] = mapped_column(Integer)
 
 
+class FactMonth(db.Model):
+    """fact_pick's rows summed by (store, measure, month) in the base currency (issue 10,
+    docs/dashboards.md "The months kept").
+
+    `total` = Σ over the month's fact_pick rows of the total converted as the company panels
+    convert it (money in another currency times the rate of its business date; a row without
+    its rate adds nothing), `group_count` the groups those rows stand for and `missing` the
+    groups without their rate; `base` the currency they were converted to. Derived from
+    fact_pick and fx_rate: whoever replaces fact_pick's rows of some stores and days rewrites
+    their months here in the same transaction, and a rate written for a month marks the month
+    (`FactMonthStale`, by trigger) until it is rewritten (kpiapp/metrics/fact_month.py).
+    """
+
+    __tablename__ = "fact_month"
+    __audit__ = False
+    __table_args__ = (Index("ix_fact_month_store_month", "store_id", "month"),)
+    measure: Mapped[str] = mapped_column(String(48), primary_key=True)
+    month = mapped_column(Date, primary_key=True)  # its first day
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal | None] = mapped_column(Numeric)  # unbounded: Σ total × rate, exact
+    group_count: Mapped[int] = mapped_column(Integer)
+    missing: Mapped[int] = mapped_column(Integer)
+
+
+class FactMonthStale(db.Model):
+    """Months of fact_month that a rate written since no longer matches (a trigger on fx_rate
+    inserts them; `fact_month.refresh_rates` rewrites the months and deletes them). A reader
+    takes a marked month from fact_pick."""
+
+    __tablename__ = "fact_month_stale"
+    __audit__ = False
+    month = mapped_column(Date, primary_key=True)
+    marks: Mapped[int] = mapped_column(Integer)
+
+
 class FactStage(db.Model):
     """Scratch rows of one large import while it runs (issue 10, docs/scaling.md "Bounded memory").
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from flask import current_app
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, text
 
 from kpiapp.appraisal import services as appraisal
 from kpiapp.appraisal.queries import latest_only
@@ -396,3 +396,55 @@ def test_the_sums_read_from_fact_pick_equal_the_python_rows_with_monthly_reports
         ranges = (week, (date(2026, 11, 11), date(2026, 11, 17)))
         assert (sorted(db.session.execute(stored.store_totals(ranges, "ordered_sales")).all())
                 == sorted(db.session.execute(window.store_totals(ranges, "ordered_sales")).all()))
+
+
+# ---- the months kept (fact_month, PostgreSQL, issue 10) --------------------------------------
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite keeps the window")
+def test_the_sums_by_month_read_from_fact_month_equal_the_python_rows_over_whole_partial_and_marked_months(app):
+    """The per-head panels' sums by store and month (`month_store_sums`) over periods that cut
+    months in every way: a kept month whole, less the days outside the period (October from
+    the 7th, November to the 27th), or read from fact_pick (fewer days inside than out), with a
+    monthly report inside a kept month, shares and days missing a rate; then a rate changed by
+    raw SQL, which marks October: the same figures, October read from fact_pick."""
+    o = generated_org(seed=17)
+    jp = next(store for store in o.stores if store.code == "GEN-JP")
+    record = db.session.execute(select(ImportRecord).where(ImportRecord.store_id == jp.id)).scalar()
+    add_fact(jp, record, "ordered_sales", D("123456"), date(2026, 10, 9), "amazon_orders", "JPY",
+             end=date(2026, 10, 20))
+    db.session.commit()
+    base = current_app.config["BASE_CURRENCY"]
+    measures = ["ad_sales", "ordered_sales", "units_ordered"]
+    shares = (select(StoreOwner.store_id.label("store_id"), StoreOwner.person_id.label("group_id"),
+                     (StoreOwner.share_pct / 100).label("share")))
+    periods = {(date(2026, 10, 7), date(2026, 11, 24)): "October less 1-6, November less 25-30",
+               (date(2026, 10, 1), date(2026, 11, 30)): "both whole",
+               (date(2026, 10, 20), date(2026, 11, 10)): "both from fact_pick",
+               (date(2026, 10, 3), date(2026, 11, 27)): "both less their edges"}
+
+    def compare(first, last):
+        stored = FactSums(first, last, None, measures, base, shared=True)
+        reference = FactSums(first, last, None, measures, base)
+        reference.rows = reference.python_rows()
+        assert stored.stored and stored.has_ranges == (first <= date(2026, 10, 9)) and not stored.ranges_overlap()
+        found = stored.sums(("month",), None, shares, set(measures))
+        assert {k: dict(v) for k, v in found.items()} == \
+            {k: dict(v) for k, v in reference.sums(("month",), None, shares, set(measures)).items()}
+        return stored
+
+    for (first, last), how in periods.items():
+        stored = compare(first, last)
+        direct, kept = company_month_plan(stored, first, last)
+        assert how != "both whole" or (direct, [outside for _m, _d, outside in kept]) == ([], [[], []])
+        assert how != "both from fact_pick" or kept == []
+        assert how not in ("October less 1-6, November less 25-30", "both less their edges") or \
+            (not direct and all(outside for _m, _d, outside in kept))
+    db.session.execute(text("UPDATE fx_rate SET rate = rate * 2 WHERE currency = 'EUR' AND date = '2026-10-12'"))
+    stored = compare(date(2026, 10, 7), date(2026, 11, 24))
+    assert stored.kept_months((date(2026, 10, 7), date(2026, 11, 24))) == [date(2026, 11, 1)]
+    db.session.rollback()
+
+
+def company_month_plan(stored, first, last):
+    from kpiapp.dashboards.fact_sums import month_plan
+    return month_plan((first, last), stored.kept_months((first, last)))
