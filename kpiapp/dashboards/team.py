@@ -19,7 +19,7 @@ from itertools import islice
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, collate, func, or_, select
+from sqlalchemy import and_, case, collate, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from kpiapp import policy, presentation
@@ -101,8 +101,12 @@ def card_rows(user, cycle, department, after, today):
     (`opens_list`: their items before them are fewer than AT_RISK_ROWS), each card once per
     at-risk item (`item_id`, ascending; None without one) with its id and name.
 
-    The order is the keyset triple (n desc, name in code point order, id): `row_number` over
-    it numbers the cards, and a page is the numbers after `after`'s.
+    The order is the keyset triple (n desc, name in code point order, id). Each card's count
+    is needed to order them, but not a rank of every card: the page is the first PAGE_SIZE + 1
+    cards whose triple follows `after`'s, and the list's cards are among the first
+    AT_RISK_ROWS cards with items at risk (each has one at least), whose running sum says which
+    open it; both are top-N cuts (a bounded heap), not a sort and two window passes over every
+    card of the team (5,000 at the benchmark's GM, docs/scaling.md).
 
     Only the items that may be at risk are read (`risky_items`: the stored flags' partial
     indexes), once (the CTE `found`): counted by card before meeting the cards' names (a hash on
@@ -114,22 +118,40 @@ def card_rows(user, cycle, department, after, today):
     risky = (select(found.c.scorecard_id, func.count().label("n")).group_by(found.c.scorecard_id)
              .subquery("risky"))
     counted = (select(cards.c.id, cards.c.name, func.coalesce(risky.c.n, 0).label("n"))
-               .select_from(cards).outerjoin(risky, risky.c.scorecard_id == cards.c.id).subquery("counted"))
+               .select_from(cards).outerjoin(risky, risky.c.scorecard_id == cards.c.id).cte("counted"))
     c = counted.c
     order = (c.n.desc(), code_point_order(c.name), c.id)
-    ordered = select(c.id, c.name, c.n, func.row_number().over(order_by=order).label("pos"),
-                     func.sum(c.n).over(order_by=order, rows=(None, 0)).label("upto")).cte("ordered")
-    o = ordered.c
-    totals = select(func.count().label("people"), func.count(case((o.n > 0, 1))).label("people_at_risk"),
-                    func.sum(o.n).label("items_at_risk")).subquery("totals")
-    start = 0 if after is None else func.coalesce(select(o.pos).where(o.id == after).scalar_subquery(), 0)
-    in_page = and_(o.pos > start, o.pos <= start + PAGE_SIZE + 1)
-    opens_list = and_(o.n > 0, o.upto - o.n < AT_RISK_ROWS)
-    return (select(totals, o.id, o.name, found.c.item_id, in_page.label("in_page"),
-                   opens_list.label("opens_list"))
-            .select_from(totals.outerjoin(ordered, or_(in_page, opens_list))
-                         .outerjoin(found, found.c.scorecard_id == o.id))
-            .order_by(o.pos, found.c.item_id))
+    totals = select(func.count().label("people"), func.count(case((c.n > 0, 1))).label("people_at_risk"),
+                    func.sum(c.n).label("items_at_risk")).subquery("totals")
+    page = page_cards(counted, after, order).cte("page")
+    first = select(c.id, c.name, c.n).where(c.n > 0).order_by(*order).limit(AT_RISK_ROWS).subquery("first")
+    f = first.c
+    upto = func.sum(f.n).over(order_by=(f.n.desc(), code_point_order(f.name), f.id), rows=(None, 0))
+    opening = select(f.id, (upto - f.n < AT_RISK_ROWS).label("opens_list")).subquery("opening")
+    shown = (select(c.id, c.name, c.n, page.c.id.is_not(None).label("in_page"),
+                    func.coalesce(opening.c.opens_list, false()).label("opens_list"))
+             .outerjoin(page, page.c.id == c.id).outerjoin(opening, opening.c.id == c.id)
+             .where(or_(page.c.id.is_not(None), opening.c.id.is_not(None))).subquery("shown"))
+    s = shown.c
+    return (select(totals, s.id, s.name, found.c.item_id, s.in_page, s.opens_list)
+            .select_from(totals.outerjoin(shown, true()).outerjoin(found, found.c.scorecard_id == s.id))
+            .order_by(s.n.desc(), code_point_order(s.name), s.id, found.c.item_id))
+
+
+def page_cards(counted, after, order):
+    """SELECT the ids of the PAGE_SIZE + 1 cards of `counted` that follow the card `after` in the
+    keyset `order` (n desc, name in code point order, id); from the first card when `after` is
+    None or not among them."""
+    c = counted.c
+    page = select(c.id).order_by(*order).limit(PAGE_SIZE + 1)
+    if after is None:
+        return page
+    found = select(c.id, c.name, c.n).where(c.id == after).subquery("start")
+    start = found.c
+    follows = or_(c.n < start.n,
+                  and_(c.n == start.n, or_(code_point_order(c.name) > code_point_order(start.name),
+                                           and_(c.name == start.name, c.id > start.id))))
+    return page.select_from(counted.outerjoin(found, true())).where(or_(start.id.is_(None), follows))
 
 
 def code_point_order(name):
