@@ -32,8 +32,13 @@ def item_paces(items_or_ids, today=None):
 
 def paced_items(items_or_ids, today=None):
     """[(item, Pace)] as item_paces, with the loaded items (their scorecard and cycle too)."""
-    today = today or utc_today()
-    items = load_items(items_or_ids)
+    return pace_loaded(load_items(items_or_ids), today or utc_today())
+
+
+def pace_loaded(items, today):
+    """[(item, Pace)] of metric items already loaded: ORM items, or rows with the columns a pace
+    reads (id, scope, actual, target, threshold, rule, data_as_of, metric_key) and a `scorecard`
+    with its `cycle` (`risk.seasonal_rows`). Queries: the definitions, the stores' year of sales."""
     formulas = batch.load_formulas({item.metric_key for item in items})
     items = [item for item in items if item.metric_key in formulas]
     profiles, weights = store_profiles(items), {}
