@@ -41,7 +41,8 @@ def main():
     args = parser.parse_args()
     with create_app().app_context():
         cycle = db.session.get(Cycle, args.cycle)
-        first, last = cycle.period_start - timedelta(days=pace.YEAR_DAYS), cycle.period_start - timedelta(days=1)
+        start = cycle.period_start
+        first, last = start - timedelta(days=pace.YEAR_DAYS), start - timedelta(days=1)
         partitions.ensure_month_partitions(db.session, first, last)
         cycle = db.session.get(Cycle, args.cycle)
         step = max(1, round(1 / args.share))
@@ -50,12 +51,14 @@ def main():
                                           .group_by(ImportRecord.store_id)).all())
         days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
         rows = [{"store_id": store.id, "family": FAMILY, "business_date": day, "period_end": day, "sku": "S0",
-                 "ref": "", "measure": PROFILE_MEASURE, "value": Decimal(300 if day.month in (10, 11) else 100)
-                 + store.id % 7, "currency": store.currency, "import_id": records[store.id], "source_line": 0}
+                 "ref": "", "measure": PROFILE_MEASURE,
+                 "value": Decimal(300 if day.month in (10, 11) else 100) + store.id % 7,
+                 "currency": store.currency, "import_id": records[store.id], "source_line": 0}
                 for store in stores for day in days]
         for start in range(0, len(rows), 20_000):
             db.session.execute(insert(MetricFact), rows[start:start + 20_000])
-        fact_day.refresh_slices(db.session.connection(), {(store.id, FAMILY): (first, last) for store in stores})
+        slices = {(store.id, FAMILY): (first, last) for store in stores}
+        fact_day.refresh_slices(db.session.connection(), slices)
         db.session.commit()
         found = profiled_stores(cycle)
         cards = select(Scorecard.id).where(Scorecard.cycle_id == cycle.id)

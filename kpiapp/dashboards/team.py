@@ -8,9 +8,10 @@ else the SQL rule: `tracking.risk.risky_items`) is read ONCE per request, in the
 statement that also counts each card's at-risk items, orders and numbers the cards and cuts the page
 (`card_rows`): whatever the size of the team, Python receives the page's cards (PAGE_SIZE + 1)
 and the few cards whose at-risk items open the at-risk list (AT_RISK_ROWS items), each with
-its at-risk item ids, and the team's totals. Only the page's cards are loaded with their
-items, people, reporting lines and events, and only the first AT_RISK_ROWS at-risk items are
-paced in Python for their figures. The number of queries is the same for 20 people or 5,000.
+its at-risk item ids, and the team's totals. Only the page's cards are loaded, as plain rows
+(`PageCard`: the card, its person, department and manager, its items' columns the panel reads,
+its last event), and only the first AT_RISK_ROWS at-risk items are paced in Python for their
+figures. The number of queries is the same for 20 people or 5,000.
 """
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass

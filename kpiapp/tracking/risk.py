@@ -39,10 +39,11 @@ from sqlalchemy import (JSON, Date, Integer, Numeric, and_, case, cast, column, 
                         or_, select, true, union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp import policy
+from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp.extensions import db, dialect, set_local
-from kpiapp.models import FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem, ScorecardItemStore, Store
+from kpiapp.models import (FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem,
+                           ScorecardItemStore, Store)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
 from kpiapp.tracking.paces import PROFILE_MEASURE, pace_loaded
@@ -307,11 +308,12 @@ def risk_parts(card_ids, cycle, today):
         return at_risk, definitions, stale, None
     risky = [item.id for item, p in pace_loaded(items, today) if p.at_risk]
     in_season = ScorecardItem.id.in_(listed_ids([item.id for item in items]))
-    return case((in_season, ScorecardItem.id.in_(listed_ids(risky))), else_=at_risk), definitions, stale, in_season
+    at_risk = case((in_season, ScorecardItem.id.in_(listed_ids(risky))), else_=at_risk)
+    return at_risk, definitions, stale, in_season
 
 
-PACED = (ScorecardItem.id, ScorecardItem.scope, ScorecardItem.actual, ScorecardItem.target, ScorecardItem.threshold,
-         ScorecardItem.rule, ScorecardItem.data_as_of, ScorecardItem.metric_key)
+PACED = (ScorecardItem.id, ScorecardItem.scope, ScorecardItem.actual, ScorecardItem.target,
+         ScorecardItem.threshold, ScorecardItem.rule, ScorecardItem.data_as_of, ScorecardItem.metric_key)
 
 
 @dataclass
@@ -332,8 +334,9 @@ class SeasonalRow:
 def seasonal_rows(card_ids, definitions, stores, cycle):
     """The seasonal metric items of the cards `card_ids` as SeasonalRows (one query)."""
     card = SimpleNamespace(cycle=cycle)
-    rows = db.session.execute(select(*PACED).where(ScorecardItem.scorecard_id.in_(card_ids), metric_item(definitions),
-                                                   seasonal(stores)).order_by(ScorecardItem.id))
+    rows = db.session.execute(select(*PACED).where(ScorecardItem.scorecard_id.in_(card_ids),
+                                                   metric_item(definitions), seasonal(stores))
+                              .order_by(ScorecardItem.id))
     return [SeasonalRow(*row, card) for row in rows]
 
 
