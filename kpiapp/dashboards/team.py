@@ -8,26 +8,30 @@ else the SQL rule: `tracking.risk.risky_items`) is read ONCE per request, in the
 statement that also counts each card's at-risk items, orders and numbers the cards and cuts the page
 (`card_rows`): whatever the size of the team, Python receives the page's cards (PAGE_SIZE + 1)
 and the few cards whose at-risk items open the at-risk list (AT_RISK_ROWS items), each with
-its at-risk item ids, and the team's totals. Only the page's cards are loaded with their
-items, people, reporting lines and events, and only the first AT_RISK_ROWS at-risk items are
-paced in Python for their figures. The number of queries is the same for 20 people or 5,000.
+its at-risk item ids, and the team's totals. Only the page's cards are loaded, as plain rows
+(`PageCard`: the card, its person, department and manager, its items' columns the panel reads,
+its last event), and only the first AT_RISK_ROWS at-risk items are paced in Python for their
+figures. The number of queries is the same for 20 people or 5,000.
 """
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, collate, func, or_, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy import and_, case, collate, false, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from kpiapp import policy, presentation
 from kpiapp.appraisal.progress import projected, standing
-from kpiapp.appraisal.queries import PAGE_SIZE, latest_only, load_reporting_lines
+from kpiapp.appraisal.queries import PAGE_SIZE, latest_only
+from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db, dialect
 from kpiapp.metrics import batch
-from kpiapp.models import Scorecard, User
-from kpiapp.tracking.paces import UNREAD, paced_items
+from kpiapp.models import Department, Scorecard, ScorecardEvent, ScorecardItem, User
+from kpiapp.tracking.paces import paced_items
 from kpiapp.tracking.risk import risky_items, small_reads
 
 AT_RISK_ROWS = 50
@@ -62,7 +66,7 @@ def team_dashboard(user, cycle, filters, after, today, lang):
     page = page[:PAGE_SIZE]
     flagged = {item for card in page for item in card.risk_ids}
     listed = ((item, card.name) for card in shown if card.opens_list for item in card.risk_ids)
-    panels = [people_panel(load_cards([row.id for row in page]), flagged, today, lang),
+    panels = [people_panel(load_cards([row.id for row in page], cycle), flagged, today, lang),
               at_risk_panel(list(islice(listed, AT_RISK_ROWS)), int(totals.items_at_risk or 0), today, lang)]
     return TeamDashboard(panels, totals.people, totals.people_at_risk, next_after)
 
@@ -98,8 +102,12 @@ def card_rows(user, cycle, department, after, today):
     (`opens_list`: their items before them are fewer than AT_RISK_ROWS), each card once per
     at-risk item (`item_id`, ascending; None without one) with its id and name.
 
-    The order is the keyset triple (n desc, name in code point order, id): `row_number` over
-    it numbers the cards, and a page is the numbers after `after`'s.
+    The order is the keyset triple (n desc, name in code point order, id). Each card's count
+    is needed to order them, but not a rank of every card: the page is the first PAGE_SIZE + 1
+    cards whose triple follows `after`'s, and the list's cards are among the first
+    AT_RISK_ROWS cards with items at risk (each has one at least), whose running sum says which
+    open it; both are top-N cuts (a bounded heap), not a sort and two window passes over every
+    card of the team (5,000 at the benchmark's GM, docs/scaling.md).
 
     Only the items that may be at risk are read (`risky_items`: the stored flags' partial
     indexes), once (the CTE `found`): counted by card before meeting the cards' names (a hash on
@@ -111,22 +119,40 @@ def card_rows(user, cycle, department, after, today):
     risky = (select(found.c.scorecard_id, func.count().label("n")).group_by(found.c.scorecard_id)
              .subquery("risky"))
     counted = (select(cards.c.id, cards.c.name, func.coalesce(risky.c.n, 0).label("n"))
-               .select_from(cards).outerjoin(risky, risky.c.scorecard_id == cards.c.id).subquery("counted"))
+               .select_from(cards).outerjoin(risky, risky.c.scorecard_id == cards.c.id).cte("counted"))
     c = counted.c
     order = (c.n.desc(), code_point_order(c.name), c.id)
-    ordered = select(c.id, c.name, c.n, func.row_number().over(order_by=order).label("pos"),
-                     func.sum(c.n).over(order_by=order, rows=(None, 0)).label("upto")).cte("ordered")
-    o = ordered.c
-    totals = select(func.count().label("people"), func.count(case((o.n > 0, 1))).label("people_at_risk"),
-                    func.sum(o.n).label("items_at_risk")).subquery("totals")
-    start = 0 if after is None else func.coalesce(select(o.pos).where(o.id == after).scalar_subquery(), 0)
-    in_page = and_(o.pos > start, o.pos <= start + PAGE_SIZE + 1)
-    opens_list = and_(o.n > 0, o.upto - o.n < AT_RISK_ROWS)
-    return (select(totals, o.id, o.name, found.c.item_id, in_page.label("in_page"),
-                   opens_list.label("opens_list"))
-            .select_from(totals.outerjoin(ordered, or_(in_page, opens_list))
-                         .outerjoin(found, found.c.scorecard_id == o.id))
-            .order_by(o.pos, found.c.item_id))
+    totals = select(func.count().label("people"), func.count(case((c.n > 0, 1))).label("people_at_risk"),
+                    func.sum(c.n).label("items_at_risk")).subquery("totals")
+    page = page_cards(counted, after, order).cte("page")
+    first = select(c.id, c.name, c.n).where(c.n > 0).order_by(*order).limit(AT_RISK_ROWS).subquery("first")
+    f = first.c
+    upto = func.sum(f.n).over(order_by=(f.n.desc(), code_point_order(f.name), f.id), rows=(None, 0))
+    opening = select(f.id, (upto - f.n < AT_RISK_ROWS).label("opens_list")).subquery("opening")
+    shown = (select(c.id, c.name, c.n, page.c.id.is_not(None).label("in_page"),
+                    func.coalesce(opening.c.opens_list, false()).label("opens_list"))
+             .outerjoin(page, page.c.id == c.id).outerjoin(opening, opening.c.id == c.id)
+             .where(or_(page.c.id.is_not(None), opening.c.id.is_not(None))).subquery("shown"))
+    s = shown.c
+    return (select(totals, s.id, s.name, found.c.item_id, s.in_page, s.opens_list)
+            .select_from(totals.outerjoin(shown, true()).outerjoin(found, found.c.scorecard_id == s.id))
+            .order_by(s.n.desc(), code_point_order(s.name), s.id, found.c.item_id))
+
+
+def page_cards(counted, after, order):
+    """SELECT the ids of the PAGE_SIZE + 1 cards of `counted` that follow the card `after` in the
+    keyset `order` (n desc, name in code point order, id); from the first card when `after` is
+    None or not among them."""
+    c = counted.c
+    page = select(c.id).order_by(*order).limit(PAGE_SIZE + 1)
+    if after is None:
+        return page
+    found = select(c.id, c.name, c.n).where(c.id == after).subquery("start")
+    start = found.c
+    follows = or_(c.n < start.n,
+                  and_(c.n == start.n, or_(code_point_order(c.name) > code_point_order(start.name),
+                                           and_(c.name == start.name, c.id > start.id))))
+    return page.select_from(counted.outerjoin(found, true())).where(or_(start.id.is_(None), follows))
 
 
 def code_point_order(name):
@@ -135,19 +161,73 @@ def code_point_order(name):
     return collate(name, "C" if dialect() == "postgresql" else "BINARY")
 
 
-def load_cards(ids):
-    """The page's cards in `ids` order with items, cycle, events, person, department and line
-    (without what the panel never reads: the snapshot, the items' provenance and explanation)."""
+@dataclass
+class PageCard:
+    """A card of the page as the people panel reads it, and as `progress.standing` and
+    `progress.projected` read a Scorecard: plain rows (`load_cards`), not ORM objects."""
+    id: int
+    person_id: int
+    cycle_id: int
+    state: ScorecardState
+    total: Decimal | None
+    grade: str | None
+    cycle: object  # the dashboard's Cycle
+    person: "PagePerson"
+    items: list  # PageItem, by seq
+    events: list  # its last event only (what `progress.return_reason` reads), or none
+
+    is_locked = Scorecard.is_locked
+
+
+@dataclass
+class PagePerson:
+    name: str
+    department: "PageName | None"
+    manager: "PageName | None"
+
+
+@dataclass
+class PageName:
+    name: str
+
+
+ITEM_COLUMNS = (ScorecardItem.id, ScorecardItem.seq, ScorecardItem.name, ScorecardItem.weight,
+                ScorecardItem.final_points, ScorecardItem.computed_points, ScorecardItem.data_as_of)
+PageItem = namedtuple("PageItem", [column.key for column in ITEM_COLUMNS])
+PageEvent = namedtuple("PageEvent", "action new_state reason")
+
+
+def load_cards(ids, cycle):
+    """The page's cards in `ids` order as PageCards, in three queries: the cards with their
+    person, department and manager; their items (the columns the panel and the projection read);
+    their last events. (Loading them as ORM scorecards with items, events, people and reporting
+    lines was ~30 ms of a request's ~85 ms of CPU at 500 people, docs/scaling.md.)"""
     if not ids:
         return []
-    found = db.session.execute(
-        select(Scorecard).where(Scorecard.id.in_(ids))
-        .options(defer(Scorecard.snapshot), selectinload(Scorecard.items).options(*(defer(c) for c in UNREAD)),
-                 selectinload(Scorecard.cycle), selectinload(Scorecard.events),
-                 selectinload(Scorecard.person).selectinload(User.department))).scalars().all()
-    load_reporting_lines(card.person for card in found)
-    by_id = {card.id: card for card in found}
+    manager = aliased(User)
+    cards = db.session.execute(
+        select(Scorecard.id, Scorecard.person_id, Scorecard.state, Scorecard.total, Scorecard.grade,
+               User.name, Department.name.label("department"), manager.name.label("manager"))
+        .join(User, User.id == Scorecard.person_id).outerjoin(Department, Department.id == User.department_id)
+        .outerjoin(manager, manager.id == User.manager_id).where(Scorecard.id.in_(ids))).all()
+    items = defaultdict(list)
+    for card_id, *item in db.session.execute(select(ScorecardItem.scorecard_id, *ITEM_COLUMNS)
+                                             .where(ScorecardItem.scorecard_id.in_(ids))
+                                             .order_by(ScorecardItem.scorecard_id, ScorecardItem.seq)):
+        items[card_id].append(PageItem(*item))
+    event = ScorecardEvent
+    last = select(func.max(event.id)).where(event.scorecard_id.in_(ids)).group_by(event.scorecard_id)
+    events = {card_id: [PageEvent(*rest)] for card_id, *rest in db.session.execute(
+        select(event.scorecard_id, event.action, event.new_state, event.reason).where(event.id.in_(last)))}
+    by_id = {row.id: PageCard(row.id, row.person_id, cycle.id, row.state, row.total, row.grade, cycle,
+                              PagePerson(row.name, named(row.department), named(row.manager)),
+                              items[row.id], events.get(row.id, []))
+             for row in cards}
     return [by_id[i] for i in ids]
+
+
+def named(name):
+    return None if name is None else PageName(name)
 
 
 def people_panel(cards, flagged, today, lang):

@@ -32,12 +32,17 @@ def item_paces(items_or_ids, today=None):
 
 def paced_items(items_or_ids, today=None):
     """[(item, Pace)] as item_paces, with the loaded items (their scorecard and cycle too)."""
-    today = today or utc_today()
-    items = load_items(items_or_ids)
+    return pace_loaded(load_items(items_or_ids), today or utc_today())
+
+
+def pace_loaded(items, today):
+    """[(item, Pace)] of metric items already loaded: ORM items, or rows with the columns a pace
+    reads (id, scope, actual, target, threshold, rule, data_as_of, metric_key) and a `scorecard`
+    with its `cycle` (`risk.seasonal_rows`). Queries: the definitions, the stores' year of sales."""
     formulas = batch.load_formulas({item.metric_key for item in items})
     items = [item for item in items if item.metric_key in formulas]
-    profiles = store_profiles(items)
-    return [(item, item_pace(item, formulas[item.metric_key][0], profiles, today)) for item in items]
+    profiles, weights = store_profiles(items), {}
+    return [(item, item_pace(item, formulas[item.metric_key][0], profiles, today, weights)) for item in items]
 
 
 def load_items(items_or_ids):
@@ -67,13 +72,13 @@ def _metric_items(where):
         .order_by(ScorecardItem.id)).scalars().all()
 
 
-def item_pace(item, definition, profiles, today):
+def item_pace(item, definition, profiles, today, weights=None):
     cycle = item.scorecard.cycle
     return pacing.pace(
         _dec(item.actual), _dec(item.target), _dec(item.threshold), direction_of(item, definition),
         cycle.period_start, cycle.period_end, as_of(item, today),
         additive=pacing.is_additive(definition.unit, definition.formula),
-        weights=item_weights(item, cycle, profiles))
+        weights=item_weights(item, cycle, profiles, weights))
 
 
 def direction_of(item, definition):
@@ -89,11 +94,21 @@ def as_of(item, today):
     return min(seen, today)
 
 
-def item_weights(item, cycle, profiles):
+def item_weights(item, cycle, profiles, memo=None):
+    """The item's day weights (`pace.day_weights` of its stores' blended profile), None without
+    a profile. `memo` ({}) keeps them by scope and period for the next items: a card's items
+    mostly name one scope (at 5,000 people, 3,200 seasonal items named ~400), and blending and
+    spreading a profile over the period's days was half the CPU of pacing them."""
     shares = item_shares(item.scope)
+    key = (tuple((store, str(share)) for store, share in shares), cycle.period_start, cycle.period_end)
+    if memo is not None and key in memo:
+        return memo[key]
     profile = pacing.blend_profiles([(profiles.get((store, cycle.period_start)), share)
                                      for store, share in shares])
-    return None if profile is None else pacing.day_weights(profile, cycle.period_start, cycle.period_end)
+    weights = None if profile is None else pacing.day_weights(profile, cycle.period_start, cycle.period_end)
+    if memo is not None:
+        memo[key] = weights
+    return weights
 
 
 def store_profiles(items):

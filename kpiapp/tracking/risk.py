@@ -17,8 +17,8 @@ Here the rule is one SQL expression over the item's own columns and its cycle's 
 That is exact for items paced on a straight line. An item whose stores all have a year of
 history may follow a season profile instead (`paces.item_weights`): such items ("seasonal":
 every store of the scope has ordered sales on the first and the last day of the year before
-the period, which a profile needs) are paced in Python by `paces.paced_items` and their
-result enters the query as a list of ids. Without a year of history there are none.
+the period, which a profile needs) are paced in Python (`paces.pace_loaded` of plain rows)
+and their result enters the query as a list of ids. Without a year of history there are none.
 
 The stored flag (docs/pace.md, "The stored flag"): `store_flags` writes the straight-line
 answer onto each item of a cycle's open cards (the recompute, the imports' recompute and the
@@ -30,18 +30,23 @@ today, or lasting and computed on or before today) and evaluates the rule live e
 else; a trigger empties the flag when an input of the item changes. So the stored answer is
 only ever used where the live rule would give the same one; seasonal items stay live.
 """
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import (JSON, Date, Integer, Numeric, and_, case, cast, column, exists, false, func, literal, literal_column,
                         or_, select, true, union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from kpiapp import policy
 from kpiapp.appraisal.workflow import ScorecardState
 from kpiapp.extensions import db, dialect, set_local
-from kpiapp.models import FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem, Store
+from kpiapp.models import (FactDay, ItemRiskBasis, MetricDefinition, Scorecard, ScorecardItem,
+                           ScorecardItemStore, Store)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
-from kpiapp.tracking.paces import PROFILE_MEASURE, paced_items
+from kpiapp.tracking.paces import PROFILE_MEASURE, pace_loaded
 
 HIGHER = "higher_better"
 
@@ -166,11 +171,20 @@ def profiled_stores(cycle):
 
 
 def seasonal(stores):
-    """True for an item whose every store (at least one) is among `stores`."""
-    entries, store = scope_stores(ScorecardItem.scope)
-    named = exists(select(literal(1)).select_from(entries))
-    elsewhere = exists(select(literal(1)).select_from(entries).where(store.not_in(stores)))
+    """True for an item whose every store (at least one) is among `stores`: it has a store among
+    them and none elsewhere (`scorecard_item_store`, the stores its scope names, read by its
+    store index for the first and its key for the second: no item's JSON scope is parsed)."""
+    pair = ScorecardItemStore
+    named = ScorecardItem.id.in_(select(pair.item_id).where(pair.store_id.in_(stores)))
+    elsewhere = exists().where(pair.item_id == ScorecardItem.id, pair.store_id.not_in(stores))
     return and_(named, ~elsewhere)
+
+
+def listed_ids(ids):
+    """A SELECT of `ids` (a Python list) passed as one parameter (`policy.listed`), so that
+    neither the statement's text nor its parameters grow with the list."""
+    text = ",".join(str(int(i)) for i in ids)
+    return policy.listed("{" + text + "}" if dialect() == "postgresql" else "[" + text + "]")
 
 
 def metric_item(definitions):
@@ -271,15 +285,16 @@ def at_risk_rule(card_ids, cycle, today):
     caller selects the items (`metric_item(definitions)`) as it needs. The stored flag where it
     holds today (`stored_holds`), else the rule. Queries: the definitions, the cycle's bases
     and the stores with a year of history (3); with such stores, their seasonal items (1) and
-    `paced_items` for those (3)."""
-    at_risk, definitions, _stale = risk_parts(card_ids, cycle, today)
+    `paces.pace_loaded` for those (2)."""
+    at_risk, definitions, _stale, _in_season = risk_parts(card_ids, cycle, today)
     return at_risk, definitions
 
 
 def risk_parts(card_ids, cycle, today):
-    """`at_risk_rule`'s (flag, definitions) and the WHERE of the items flagged "not at risk,
+    """`at_risk_rule`'s (flag, definitions), the WHERE of the items flagged "not at risk,
     lasting" whose flag does not hold today (computed with another basis of the cycle, or on a
-    later day than today: a clock set back)."""
+    later day than today: a clock set back), and the WHERE of the seasonal items (paced in
+    Python, their ids passed as one parameter; None without any)."""
     definitions = current_definitions()
     basis, others = bases(definitions, cycle)
     c = ScorecardItem.__table__.c
@@ -288,22 +303,52 @@ def risk_parts(card_ids, cycle, today):
     stale = or_(c.risk_basis.in_(others), and_(c.risk_basis == basis, c.risk_day > literal(today, Date))) \
         if basis is not None else c.risk_basis.in_(others)
     stores = profiled_stores(cycle)
-    if stores:
-        items = db.session.execute(metric_items(card_ids, definitions).where(seasonal(stores))).scalars().all()
-        risky = [item.id for item, p in paced_items(items, today) if p.at_risk]
-        at_risk = case((seasonal(stores), ScorecardItem.id.in_(risky)), else_=at_risk)
-        stale = or_(stale, seasonal(stores))
-    return at_risk, definitions, stale
+    items = seasonal_rows(card_ids, definitions, stores, cycle) if stores else []
+    if not items:
+        return at_risk, definitions, stale, None
+    risky = [item.id for item, p in pace_loaded(items, today) if p.at_risk]
+    in_season = ScorecardItem.id.in_(listed_ids([item.id for item in items]))
+    at_risk = case((in_season, ScorecardItem.id.in_(listed_ids(risky))), else_=at_risk)
+    return at_risk, definitions, stale, in_season
+
+
+PACED = (ScorecardItem.id, ScorecardItem.scope, ScorecardItem.actual, ScorecardItem.target,
+         ScorecardItem.threshold, ScorecardItem.rule, ScorecardItem.data_as_of, ScorecardItem.metric_key)
+
+
+@dataclass
+class SeasonalRow:
+    """A seasonal item as `paces.pace_loaded` reads it: the columns of a pace and its card's cycle
+    (plain rows: loading 3,200 ORM items with their cards was a third of pacing them)."""
+    id: int
+    scope: list | None
+    actual: Decimal | None
+    target: Decimal | None
+    threshold: Decimal | None
+    rule: dict | None
+    data_as_of: datetime | None
+    metric_key: str
+    scorecard: object  # anything with the `cycle`
+
+
+def seasonal_rows(card_ids, definitions, stores, cycle):
+    """The seasonal metric items of the cards `card_ids` as SeasonalRows (one query)."""
+    card = SimpleNamespace(cycle=cycle)
+    rows = db.session.execute(select(*PACED).where(ScorecardItem.scorecard_id.in_(card_ids),
+                                                   metric_item(definitions), seasonal(stores))
+                              .order_by(ScorecardItem.id))
+    return [SeasonalRow(*row, card) for row in rows]
 
 
 def risky_items(cards, cycle, today):
     """SELECT (item_id, scorecard_id) of the at-risk metric items of `cards` (a FROM of `cycle`'s
     cards with an `id` column), found by index without visiting the items flagged "not at
     risk, lasting" whose flag holds (most of them): the items that may be at risk
-    (`maybe_at_risk`, one partial index) and the lasting ones whose flag does not hold (the
-    other), each with the flag or the rule (`at_risk_rule`). The items are joined to the cards
-    (PostgreSQL estimated a team at 200 cards and probed `scorecard_id IN (...)` per card)."""
-    at_risk, definitions, stale = risk_parts(select(cards.c.id), cycle, today)
+    (`maybe_at_risk`, one partial index), the lasting ones whose flag does not hold (the
+    other) and the lasting seasonal ones (by key), each with the flag or the rule
+    (`at_risk_rule`). The items are joined to the cards (PostgreSQL estimated a team at 200
+    cards and probed `scorecard_id IN (...)` per card)."""
+    at_risk, definitions, stale, in_season = risk_parts(select(cards.c.id), cycle, today)
     item = ScorecardItem
 
     def branch(where):
@@ -311,7 +356,10 @@ def risky_items(cards, cycle, today):
                 .select_from(cards.join(item, item.scorecard_id == cards.c.id))
                 .where(where, metric_item(definitions), at_risk))
 
-    return union_all(branch(maybe_at_risk()), branch(and_(lasting_safe(), stale)))
+    if in_season is None:
+        return union_all(branch(maybe_at_risk()), branch(and_(lasting_safe(), stale)))
+    return union_all(branch(maybe_at_risk()), branch(and_(lasting_safe(), stale, ~in_season)),
+                     branch(and_(lasting_safe(), in_season)))
 
 
 def item_risks(card_ids, cycle, today):

@@ -156,3 +156,25 @@ def test_item_paces_take_a_select_of_ids(world):
     _, _, cards = world
     ids = select(ScorecardItem.id).where(ScorecardItem.scorecard_id.in_([c.id for c in cards]))
     assert len(item_paces(ids, today=TODAY)) == 4
+
+
+def test_item_weights_are_kept_by_scope_and_period():
+    """paced_items keeps each scope's day weights for the next items (`item_weights`' memo): an
+    item gets its own scope's weights, never another scope's of the same stores or period."""
+    from types import SimpleNamespace
+
+    from kpiapp.tracking.paces import item_weights
+
+    start, end = date(2026, 11, 1), date(2026, 11, 30)
+    cycle = SimpleNamespace(period_start=start, period_end=end)
+    weeks = range(1, 54)
+    profiles = {(1, start): {w: D(w) for w in weeks}, (2, start): {w: D(54 - w) for w in weeks}}
+    scopes = [[{"store_id": 1, "share_pct": "50"}, {"store_id": 2, "share_pct": "50"}],
+              [{"store_id": 1, "share_pct": "80"}, {"store_id": 2, "share_pct": "20"}],
+              [{"store_id": 1, "share_pct": "50"}, {"store_id": 2, "share_pct": "50"}],
+              [{"store_id": 1}], [{"store_id": 3}]]
+    memo = {}
+    kept = [item_weights(SimpleNamespace(scope=scope), cycle, profiles, memo) for scope in scopes]
+    alone = [item_weights(SimpleNamespace(scope=scope), cycle, profiles) for scope in scopes]
+    assert kept == alone and len(memo) == 4
+    assert kept[0] != kept[1] and kept[4] is None

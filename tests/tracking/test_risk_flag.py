@@ -240,3 +240,30 @@ def test_the_team_page_is_the_same_with_and_without_stored_flags(org, app, monke
         risky = assert_as_live(org, day)
         assert risky and stored[1].count("<tr") == len(risky) + 1  # a row per item at risk, the head
         store_flags(org.cycle, TODAY)
+
+
+def test_a_seasonal_item_is_paced_by_its_season_whatever_its_stored_flag(org):
+    """An item whose store has a year of history follows its season profile (Python), also when
+    its stored straight-line flag says "not at risk, lasting" and holds: the team dashboard
+    reads such items by key (risky_items' seasonal branch), not through the partial indexes."""
+    from kpiapp.models import ImportRecord
+    from kpiapp.tracking.risk import profiled_stores
+
+    straight = assert_as_live(org, TODAY)
+    record = db.session.execute(select(ImportRecord).where(ImportRecord.store_id == org.shop.id)).scalar()
+    day = START - timedelta(days=364)
+    while day < START:  # the weeks of early November weigh ten times the rest of the year
+        value = D(10) if (START - timedelta(days=371)) <= day <= (START - timedelta(days=350)) else D(1)
+        db.session.add(MetricFact(store_id=org.shop.id, family="amazon_orders", business_date=day,
+                                  period_end=day, sku="", ref="", measure="ordered_sales", value=value,
+                                  currency="USD", import_id=record.id))
+        day += timedelta(days=1)
+    db.session.flush()
+    assert profiled_stores(org.cycle) == [org.shop.id]
+    lasting_safe = set(db.session.execute(select(ScorecardItem.id).where(
+        ScorecardItem.id.in_([i.id for i in org.items]), C.risk_flag.is_(False),
+        C.risk_lasts.is_(True))).scalars())
+    seasonal = assert_as_live(org, TODAY)
+    assert seasonal != straight
+    assert (seasonal - straight) & lasting_safe  # found by key, not by their flag
+    assert held(org, TODAY) >= lasting_safe

@@ -290,3 +290,54 @@ def test_names_order_by_code_point_whatever_their_collation(app):
     assert by_locale != sorted(names)
     by_code_point = db.session.execute(select(column).order_by(code_point_order(column))).scalars().all()
     assert by_code_point == sorted(names)
+
+
+def test_the_page_cards_read_as_orm_scorecards(org, app):
+    """The team panel's cards are plain rows (team.load_cards), read by progress.standing and
+    progress.projected as they read a Scorecard: in every state, the people panel, whose move,
+    the deadline and the return reason are those of the ORM scorecards (a returned card with
+    two events, a person without a department, points on an item, overdue and future deadlines)."""
+    from kpiapp.appraisal.progress import projected, standing
+    from kpiapp.appraisal.workflow import Action, ScorecardState
+    from kpiapp.dashboards import team
+    from kpiapp.models import ScorecardEvent, User
+
+    amy, zed = org.people
+    cards = [org.cards[amy.id], org.cards[zed.id]]
+    ids = [card.id for card in cards]
+    db.session.execute(text('UPDATE "user" SET department_id = NULL WHERE id = :id'), {"id": zed.id})
+    db.session.execute(text("UPDATE scorecard_item SET computed_points = 80 WHERE id = :id"),
+                       {"id": cards[0].items[0].id})
+    for field, days in (("targets_due", -3), ("approval_due", 4), ("self_review_due", -1),
+                        ("manager_review_due", 9), ("calibration_due", 0)):
+        setattr(org.cycle, field, TODAY + timedelta(days=days))
+    for n, reason in enumerate(("first", "sent back: fix the GMV target")):
+        db.session.add(ScorecardEvent(scorecard_id=cards[1].id, action=Action.RETURN_, old_state="submitted",
+                                      new_state="returned", actor_id=org.boss.id, reason=reason))
+    db.session.commit()
+    flagged = {cards[1].items[0].id}
+    for state in ScorecardState:
+        db.session.execute(text("UPDATE scorecard SET state = :state WHERE id IN (:a, :b)"),
+                           {"state": state.value, "a": ids[0], "b": ids[1]})
+        db.session.expire_all()
+        orm = db.session.execute(select(Scorecard).where(Scorecard.id.in_(ids))
+                                 .order_by(Scorecard.id)).scalars().all()
+        rows = team.load_cards(ids, org.cycle)
+        with app.test_request_context():
+            assert team.people_panel(rows, flagged, TODAY, "en").rows == \
+                team.people_panel(orm, flagged, TODAY, "en").rows, state
+        for row, card in zip(rows, orm):
+            assert same_standing(standing(row, TODAY), standing(card, TODAY)), state
+            assert projected(row) == projected(card), state
+        if state == ScorecardState.RETURNED:
+            assert standing(rows[1], TODAY).return_reason == "sent back: fix the GMV target"
+    assert projected(rows[0]) is None and projected(orm[0]) is None  # locked last
+
+
+def same_standing(a, b):
+    """Standing compares its card too: the same stage, actor, deadline, overdue, to-do and reason."""
+    def seen(s):
+        person = s.next_person and s.next_person.name
+        return s.stage, s.next_actor, s.due, s.overdue, s.todo, s.return_reason, person
+
+    return seen(a) == seen(b)
