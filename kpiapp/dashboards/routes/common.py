@@ -20,6 +20,12 @@ def read_filters():
     return filters, offered, dashboard_filters.current_cycle(filters, offered["cycles"])
 
 
+def memo_inputs(filters, cycle, today):
+    """What every dashboard's memo key holds besides the page (memo.remember): the filters as
+    the panels read them, the cycle and the day."""
+    return tuple(sorted(filters.query().items())), cycle and cycle.id, today
+
+
 def months_of(cycle):
     """The "YYYY-MM" months a cycle covers (the period filter's choices)."""
     if cycle is None:
