@@ -530,11 +530,13 @@ def drop_risk_triggers():
 # ---- the data version (docs/dashboards.md, "The memo") --------------------------------------
 
 # Tables whose writes never change a memoized page: the audit log, login and token bookkeeping,
-# jobs, notification outboxes and logs, and the version itself. Every other table is tracked: a
-# new table's migration calls `track_data_version(table)` or the table is named here
-# (tests/web/test_dashboard_memo.py refuses a table that is neither).
+# jobs, notification outboxes and logs, an import's scratch rows (fact_stage: read by nothing but
+# the import, which writes metric_fact and fact_day in the same transaction), and the version
+# itself. Every other table is tracked: a new table's migration calls `track_data_version(table)`
+# or the table is named here (tests/web/test_dashboard_memo.py refuses a table that is neither).
 UNTRACKED = frozenset({"alembic_version", "audit_event", "audit_refusal", "api_token", "job_run",
-                       "notification", "notification_delivery", "reminder_log", "data_version", "data_touch"})
+                       "notification", "notification_delivery", "reminder_log", "fact_stage",
+                       "data_version", "data_touch"})
 TOUCHED = "kpiapp.data_touched"  # PostgreSQL: transaction-local flag, this transaction is noted in data_touch
 
 

@@ -27,7 +27,6 @@ from sqlalchemy import text
 from kpiapp.extensions import db, dialect
 
 MISSING = object()
-SIZE = 48  # entries per worker process (a company page's panels are ~100 kB of Python objects)
 TOKEN = {
     # the token, and whether this transaction has written a tracked table (not yet in the token)
     "postgresql": "SELECT token, EXISTS (SELECT 1 FROM data_touch WHERE txid = txid_current_if_assigned()) "
@@ -39,7 +38,7 @@ TOKEN = {
 class Memo:
     """A bounded LRU of built values, safe under threads; `hits` and `misses` count lookups."""
 
-    def __init__(self, size=SIZE):
+    def __init__(self, size):
         self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
         self.hits = self.misses = 0
 
@@ -68,7 +67,9 @@ class Memo:
 def memo(app=None):
     """This app's memo (one per app and process: nothing is shared between workers or deploys)."""
     app = app or current_app
-    return app.extensions.setdefault("dashboard_memo", Memo())
+    if "dashboard_memo" not in app.extensions:
+        app.extensions["dashboard_memo"] = Memo(app.config["DASHBOARD_MEMO_SIZE"])
+    return app.extensions["dashboard_memo"]
 
 
 def data_token():
@@ -81,7 +82,7 @@ def data_token():
 def remember(token, inputs, build):
     """build() for `inputs` (a hashable tuple naming the page and everything it depends on
     besides the data), kept under the token read before those inputs; token None: build only."""
-    if token is None:
+    if token is None or not memo().size:
         return build()
     key = (token, str(get_locale()), current_app.config["BASE_CURRENCY"], *inputs)
     found = memo().get(key)
