@@ -26,7 +26,7 @@ def company():
     keys = policy.company_panels_for(current_user, queries.PANELS, public)
     if not keys:
         abort(404)
-    filters, offered, cycle = common.read_filters()
+    filters, offered, cycle = common.read_filters(token)
     today = utc_today()
     panels = remember(token, (queries.NAME, *common.memo_inputs(filters, cycle, today), tuple(keys)),
                       lambda: queries.company_panels(filters, cycle, keys, today))
@@ -46,7 +46,7 @@ def company_stores():
     public = services.public_panels(queries.NAME)
     if "stores" not in policy.company_panels_for(current_user, queries.PANELS, public):
         abort(404)
-    filters, offered, cycle = common.read_filters()
+    filters, offered, cycle = common.read_filters(token)
     everything = bool(request.args.get("download"))
     after = None if everything else (request.args.get("after") or "").strip()[:100] or None
     limit = None if everything else queries.STORE_PAGE
