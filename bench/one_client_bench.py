@@ -2,12 +2,13 @@
 
     DATABASE_URL=postgresql://.../hpg_p5000 .venv/bin/python bench/one_client_bench.py \\
         [--port 5791] [--workers 2] [--requests 60] [--page calibration ...] [--dashboards] [--cycle 1]
+        [--clients 20]
 
 bench/scale_bench.py seeds its own scratch database first (5–17 minutes at 5,000 people on
 this machine); this reuses one (`flask kpi seed-scale`, copied with `createdb -T`), so two
 checkouts can be compared on the same rows. It starts `gunicorn wsgi:app` with scale_bench's
 helpers, signs in through the login form as its roles, warms every worker, then times
---requests GETs of each page from one client. Prints p50/p95 ms, the CPU the workers used per
+--requests GETs of each page from one client (or --clients threads, one connection each). Prints p50/p95 ms, the CPU the workers used per
 request (from /proc, Linux) and the load average."""
 import argparse
 import os
@@ -28,6 +29,7 @@ def main():
     parser.add_argument("--cycle", type=int, default=1)
     parser.add_argument("--page", action="append", help="only this page (repeatable; /healthz always)")
     parser.add_argument("--dashboards", action="store_true", help="the dashboards too (scale_bench.dashboard_pages)")
+    parser.add_argument("--clients", type=int, default=1, help="concurrent clients (the requests are shared)")
     args = parser.parse_args()
     from kpiapp.demo import DEMO_PASSWORD
     from kpiapp.demo.scale import email_of
@@ -41,9 +43,9 @@ def main():
                 continue
             load(args.port, path, cookies[who], args.workers, args.workers * 3)  # warm every worker
             cpu = workers_cpu_ms(server.pid)
-            one = percentiles(load(args.port, path, cookies[who], 1, args.requests))
+            one = percentiles(load(args.port, path, cookies[who], args.clients, args.requests))
             cpu = (workers_cpu_ms(server.pid) - cpu) / args.requests
-            print(f"{name:<14} 1 client, {args.requests} requests: p50 {one['p50_ms']:>7.1f} ms "
+            print(f"{name:<14} {args.clients} client(s), {args.requests} requests: p50 {one['p50_ms']:>7.1f} ms "
                   f"p95 {one['p95_ms']:>7.1f} ms, workers' CPU {cpu:>6.1f} ms a request", flush=True)
     print(f"load average after {[round(v, 2) for v in os.getloadavg()]}")
 

@@ -573,3 +573,83 @@ def drop_rate_mark_triggers():
             op.execute(f"DROP FUNCTION IF EXISTS kpi_{name}()")
         else:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+# ---- the data version (docs/dashboards.md, "The memo") --------------------------------------
+
+# Tables whose writes never change a memoized page: the audit log, login and token bookkeeping,
+# jobs, notification outboxes and logs, an import's scratch rows (fact_stage: read by nothing but
+# the import, which writes metric_fact and fact_day in the same transaction), and the version
+# itself. Every other table is tracked: a new table's migration calls `track_data_version(table)`
+# or the table is named here (tests/web/test_dashboard_memo.py refuses a table that is neither).
+UNTRACKED = frozenset({"alembic_version", "audit_event", "audit_refusal", "api_token", "job_run",
+                       "notification", "notification_delivery", "reminder_log", "fact_stage",
+                       "data_version", "data_touch"})
+TOUCHED = "kpiapp.data_touched"  # PostgreSQL: transaction-local flag, this transaction is noted in data_touch
+
+
+def create_data_version():
+    """The functions the tracked tables' triggers call (PostgreSQL) and the token's first value.
+
+    PostgreSQL: a statement-level trigger on each tracked table (INSERT, UPDATE, DELETE, TRUNCATE;
+    COPY fires INSERT's) notes the transaction once in data_touch (a transaction-local flag spares
+    the later statements the insert; a savepoint's rollback takes back both the row and the flag).
+    A deferred constraint trigger on data_touch then runs at COMMIT: a new random token and the
+    row deleted. So the one row of data_version is locked only while a transaction commits, never
+    while it works, and a rollback leaves the token as it was.
+    SQLite has only row triggers: each written row sets a new token at once, in the writing
+    transaction (SQLite serialises writers; a rollback takes the token back too)."""
+    if dialect() == "postgresql":
+        op.execute(f"""
+            CREATE OR REPLACE FUNCTION kpi_data_touched() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF current_setting('{TOUCHED}', true) IS DISTINCT FROM 'on' THEN
+                INSERT INTO data_touch (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+                PERFORM set_config('{TOUCHED}', 'on', true);
+              END IF;
+              RETURN NULL;
+            END $$;
+        """)
+        op.execute("""
+            CREATE OR REPLACE FUNCTION kpi_data_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              UPDATE data_version SET token = gen_random_uuid()::text;
+              DELETE FROM data_touch WHERE txid = NEW.txid;
+              RETURN NULL;
+            END $$;
+        """)
+        op.execute("CREATE CONSTRAINT TRIGGER data_touch_commit AFTER INSERT ON data_touch "
+                   "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kpi_data_version_bump()")
+        op.execute("INSERT INTO data_version (id, token) VALUES (1, gen_random_uuid()::text)")
+        return
+    op.execute(f"INSERT INTO data_version (id, token) VALUES (1, {SQLITE_TOKEN})")
+
+
+SQLITE_TOKEN = "lower(hex(randomblob(16)))"
+SQLITE_VERBS = ("insert", "update", "delete")
+
+
+def track_data_version(table):
+    """`table`'s writes change the data token (create_data_version)."""
+    if dialect() == "postgresql":
+        op.execute(f'CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                   f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
+        return
+    for verb in SQLITE_VERBS:
+        op.execute(f'CREATE TRIGGER {table}_data_version_{verb} AFTER {verb.upper()} ON "{table}" '
+                   f"BEGIN UPDATE data_version SET token = {SQLITE_TOKEN}; END")
+
+
+def untrack_data_version(table):
+    if dialect() == "postgresql":
+        op.execute(f'DROP TRIGGER IF EXISTS {table}_data_version ON "{table}"')
+        return
+    for verb in SQLITE_VERBS:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_data_version_{verb}")
+
+
+def drop_data_version():
+    if dialect() == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS data_touch_commit ON data_touch")
+        op.execute("DROP FUNCTION IF EXISTS kpi_data_version_bump()")
+        op.execute("DROP FUNCTION IF EXISTS kpi_data_touched()")

@@ -12,7 +12,7 @@ from kpiapp.models.contracts import (
 )
 from kpiapp.models.audit import AuditEvent, AuditRefusal
 from kpiapp.models.connectors import ConnectionPull, ConnectionStatus, PullStatus, StoreConnection
-from kpiapp.models.dashboards import DashboardPublicPanel
+from kpiapp.models.dashboards import DashboardPublicPanel, DataTouch, DataVersion
 from kpiapp.models.disputes import Dispute, DisputeStore
 from kpiapp.models.jobs import JobRun, JobStatus
 from kpiapp.models.objectives import (
@@ -33,7 +33,7 @@ __all__ = [
     "KpiTemplateItem", "Notification", "Scorecard", "ScorecardEvent", "ScorecardItem",
     "ScorecardItemVersion", "ScorecardItemStore", "ScorecardTotal", "ItemRiskBasis",
     "ReviewDraft", "PaceAlert",
-    "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel",
+    "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel", "DataTouch", "DataVersion",
     "FactDay", "FactMonth", "FactMonthStale", "FactPick", "FactStage", "FxRate", "ImportFile", "ImportKind",
     "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",

@@ -5,19 +5,29 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from kpiapp.dashboards import filters as dashboard_filters
+from kpiapp.dashboards.memo import remember
 from kpiapp.dashboards.panels import download
 from kpiapp.web.pages import attachment, render_page_or_fragment
 
 bp = Blueprint("dashboards", __name__)  # the dashboards' views: routes/<name>.py add theirs
 
 
-def read_filters():
+def read_filters(token=None):
     """(filters, offered, cycle): the query string's filters narrowed to what this user is
-    offered, what the filter bar offers, and the cycle the panels show (None: no cycle)."""
+    offered, what the filter bar offers, and the cycle the panels show (None: no cycle).
+    With the data token (memo.py) the offer is kept per reader while the data is unchanged."""
     wanted = dashboard_filters.Filters.from_args(request.args)
-    offered = dashboard_filters.choices(current_user, wanted)
+    user = current_user._get_current_object()
+    offered = remember(token, ("choices", user.id, user.role, wanted.store, wanted.store_code),
+                       lambda: dashboard_filters.choices(user, wanted))
     filters = wanted.within(offered)
     return filters, offered, dashboard_filters.current_cycle(filters, offered["cycles"])
+
+
+def memo_inputs(filters, cycle, today):
+    """What every dashboard's memo key holds besides the page (memo.remember): the filters as
+    the panels read them, the cycle and the day."""
+    return tuple(sorted(filters.query().items())), cycle and cycle.id, today
 
 
 def months_of(cycle):

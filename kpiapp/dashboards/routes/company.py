@@ -1,4 +1,6 @@
 """The company dashboard (docs/dashboards.md, "The company dashboard") and HR's public-panels form."""
+from dataclasses import replace
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,25 +8,30 @@ from flask_login import current_user
 from kpiapp import policy
 from kpiapp.dashboards import company as queries
 from kpiapp.dashboards import services
+from kpiapp.dashboards.memo import data_token, remember
 from kpiapp.dashboards.routes import common
 from kpiapp.dashboards.routes.common import bp
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
+from kpiapp.tracking.services import utc_today
 
 
 @bp.route("/company")
 @allow(STAFF)
 def company():
-    """Every panel for those who see the company's figures; the public ones for other staff."""
+    """Every panel for those who see the company's figures; the public ones for other staff.
+    The panels come from the memo (memo.py) while the data token is unchanged."""
+    token = data_token()
     public = services.public_panels(queries.NAME)
     keys = policy.company_panels_for(current_user, queries.PANELS, public)
     if not keys:
         abort(404)
-    filters, offered, cycle = common.read_filters()
-    panels = queries.company_panels(filters, cycle, keys)
-    for p in panels:
-        if p.key == "stores":
-            p.more = (url_for("dashboards.company_stores", **filters.query()), _("All stores"))
+    filters, offered, cycle = common.read_filters(token)
+    today = utc_today()
+    panels = remember(token, (queries.NAME, *common.memo_inputs(filters, cycle, today), tuple(keys)),
+                      lambda: queries.company_panels(filters, cycle, keys, today))
+    more = (url_for("dashboards.company_stores", **filters.query()), _("All stores"))
+    panels = [replace(p, more=more) if p.key == "stores" else p for p in panels]  # the memo's stay as built
     return common.render_dashboard(queries.NAME, panels, filters, offered=offered, cycle=cycle,
                                    months=common.months_of(cycle), public=public,
                                    can_publish=policy.can_publish_company_panels(current_user))
@@ -35,14 +42,18 @@ def company():
 def company_stores():
     """Every store's row of the store panel, 50 a page by store code (keyset: `?after=<code>`);
     a download gives every store. For whoever sees the company dashboard's store panel."""
+    token = data_token()
     public = services.public_panels(queries.NAME)
     if "stores" not in policy.company_panels_for(current_user, queries.PANELS, public):
         abort(404)
-    filters, offered, cycle = common.read_filters()
+    filters, offered, cycle = common.read_filters(token)
     everything = bool(request.args.get("download"))
     after = None if everything else (request.args.get("after") or "").strip()[:100] or None
     limit = None if everything else queries.STORE_PAGE
-    panel, next_after = queries.all_stores(filters, cycle, after, limit)
+    today = utc_today()
+    panel, next_after = remember(
+        token, ("company_stores", *common.memo_inputs(filters, cycle, today), after, limit),
+        lambda: queries.all_stores(filters, cycle, after, limit, today))
     return common.render_dashboard("company_stores", [panel], filters, offered=offered, cycle=cycle,
                                    months=common.months_of(cycle), after=after, next_after=next_after)
 

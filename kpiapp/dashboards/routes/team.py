@@ -4,6 +4,7 @@ from flask import abort, request
 from flask_login import current_user
 
 from kpiapp.dashboards import team as team_dashboard
+from kpiapp.dashboards.memo import data_token, remember
 from kpiapp.dashboards.routes import common
 from kpiapp.dashboards.routes.common import bp
 from kpiapp.policy import STAFF, allow, can
@@ -14,10 +15,14 @@ from kpiapp.web.pages import ui_lang
 @bp.route("/team")
 @allow(STAFF)
 def team():
+    """The reader's team (the memo keeps it per reader and role while the data token is unchanged)."""
+    token = data_token()
     if not can(current_user, "dashboard.team", None):
         abort(404)
-    filters, offered, cycle = common.read_filters()
+    filters, offered, cycle = common.read_filters(token)
     after = request.args.get("after", type=int)
-    view = team_dashboard.team_dashboard(current_user, cycle, filters, after, utc_today(), ui_lang())
+    today, user = utc_today(), current_user._get_current_object()
+    view = remember(token, ("team", *common.memo_inputs(filters, cycle, today), after, user.id, user.role),
+                    lambda: team_dashboard.team_dashboard(user, cycle, filters, after, today, ui_lang()))
     return common.render_dashboard("team", view.panels, filters, offered=offered, cycle=cycle,
                                    months=common.months_of(cycle), view=view, after=after)
