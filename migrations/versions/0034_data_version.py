@@ -9,7 +9,7 @@ the token: on PostgreSQL once per transaction at COMMIT (statement-level trigger
 deferred constraint trigger), on SQLite per written row.
 
 Revision ID: 0034
-Revises: 0032
+Revises: 0033
 Create Date: 2026-12-05
 
 """
