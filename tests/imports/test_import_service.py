@@ -3,11 +3,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kpiapp.extensions import db
 from kpiapp.imports.services import ImportRejected, create_record_and_job, job_run, run_import, start_import
 from kpiapp.models import AuditEvent, FxRate, ImportRecord, JobRun, MetricFact
+from tests.conftest import PG_URL
 from tests.imports.files import (ads_report, business_report, fx_file, generic_file, hr_user,
                                  orders_report, store)
 
@@ -251,3 +252,15 @@ def test_a_dead_running_import_does_not_block_the_same_file(shop, user):
     second = import_br(shop, user, data)
     assert second.id != first.id and second.status == "committed"
     assert db.session.get(ImportRecord, first.id).error_code == "abandoned"
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite stores the bytes uncompressed")
+def test_the_upload_is_stored_with_lz4_and_read_back_whole(shop, user):
+    """Migration 0035: the upload's bytes go to TOAST compressed with lz4, not the server's
+    default pglz (a fifth of the CPU to store them), and the job reads back the same bytes."""
+    data = business_report([(f"B0CHILD{n:03d}", 100 + n, n % 7, f"${n}.99") for n in range(200)])
+    record = import_br(shop, user, data)
+    assert record.status == "committed", record.error
+    stored, method = db.session.execute(text(
+        "SELECT data, pg_column_compression(data) FROM import_file WHERE import_id = :i"), {"i": record.id}).one()
+    assert (bytes(stored), method) == (data, "lz4")
