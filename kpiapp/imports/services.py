@@ -409,18 +409,25 @@ def find_overlap(conn, family, rows):
     """A message naming the import whose different date range overlaps these facts, or None."""
     if not rows:
         return None
-    t = MetricFact.__table__.c
-    query = select(t.store_id, t.measure, t.business_date, t.period_end, t.import_id).distinct().where(
-        t.store_id.in_(rows.stores), t.family == family,
-        t.business_date <= rows.last_end, t.period_end >= rows.first_day)
-    if rows.all_daily:
-        query = query.where(t.business_date != t.period_end)  # daily vs daily: same day replaces
-    for store_id, measure, start, end, import_id in conn.execute(query):
+    for store_id, measure, start, end, import_id in conn.execute(overlap_query(family, rows)):
         for new_start, new_end in rows.ranges.get((store_id, measure), ()):
             if new_start <= end and new_end >= start and (new_start, new_end) != (start, end):
                 return (f"{measure} for {new_start}..{new_end} overlaps {start}..{end} from import "
                         f"#{import_id}; import the same date range to replace it, or one file per day.")
     return None
+
+
+def overlap_query(family, rows):
+    """The facts of the rows' stores and family whose range reaches their days; for daily rows only
+    the range facts (daily vs daily: the same day replaces), read from their own partial index,
+    ix_metric_fact_ranges, not from every daily fact of those months."""
+    t = MetricFact.__table__.c
+    query = select(t.store_id, t.measure, t.business_date, t.period_end, t.import_id).distinct().where(
+        t.store_id.in_(rows.stores), t.family == family,
+        t.business_date <= rows.last_end, t.period_end >= rows.first_day)
+    if rows.all_daily:
+        query = query.where(t.business_date != t.period_end)
+    return query
 
 
 def count_facts(conn, family, rows):
