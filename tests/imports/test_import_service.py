@@ -3,7 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from kpiapp.extensions import db, set_local
 from kpiapp.imports.fact_rows import FactRows
@@ -298,4 +298,12 @@ def test_the_overlap_check_of_daily_facts_reads_the_index_of_range_facts(shop, u
         assert "ix_metric_fact_ranges" in plan, plan
     assert {(row.business_date, row.period_end, row.import_id) for row in conn.execute(query)} == {
         (date(2025, 3, 3), date(2025, 3, 9), week.id)}
+    statements = []
+    event.listen(conn, "before_cursor_execute", lambda *args: statements.append((args[2], args[3])))
     assert "overlaps 2025-03-03..2025-03-09" in find_overlap(conn, "amazon_sales_traffic", rows)
+    if conn.dialect.name == "postgresql":  # read serially, the setting put back after
+        _, (before, before_params), (_, _), (after, after_params) = statements
+        assert "set_config" in before and list(before_params.values())[:2] == [
+            "max_parallel_workers_per_gather", "0"], statements
+        assert "set_config" in after and list(after_params.values())[:2] == [
+            "max_parallel_workers_per_gather", "2"], statements
