@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select, text
 
-from kpiapp.extensions import db, set_local
+from kpiapp.extensions import db, settings_for_one_statement
 from kpiapp.imports.fact_rows import FactRows
 from kpiapp.imports.services import (ImportRejected, create_record_and_job, find_overlap, job_run, overlap_query,
                                      run_import, start_import)
@@ -290,8 +290,8 @@ def test_the_overlap_check_of_daily_facts_reads_the_index_of_range_facts(shop, u
         # 3,000 facts fit a few pages, which a seq scan reads cheaper than any index: off, the plan
         # shows which index the query can use and costs lowest (the natural key's also fits it)
         conn.execute(text("ANALYZE metric_fact"))
-        set_local(conn, enable_seqscan="off")
-        plan = "\n".join(conn.execute(text("EXPLAIN (COSTS OFF) " + sql)).scalars())
+        with settings_for_one_statement(conn, enable_seqscan="off"):
+            plan = "\n".join(conn.execute(text("EXPLAIN (COSTS OFF) " + sql)).scalars())
         assert "metric_fact_2025_03_store_id_family_business_date_idx" in plan, plan
     else:
         plan = "\n".join(str(row) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
@@ -301,9 +301,9 @@ def test_the_overlap_check_of_daily_facts_reads_the_index_of_range_facts(shop, u
     statements = []
     event.listen(conn, "before_cursor_execute", lambda *args: statements.append((args[2], args[3])))
     assert "overlaps 2025-03-03..2025-03-09" in find_overlap(conn, "amazon_sales_traffic", rows)
-    if conn.dialect.name == "postgresql":  # read serially, the setting put back after
+    if conn.dialect.name == "postgresql":  # from the range index, serially; the settings put back after
         _, (before, before_params), (_, _), (after, after_params) = statements
-        assert "set_config" in before and list(before_params.values())[:2] == [
-            "max_parallel_workers_per_gather", "0"], statements
-        assert "set_config" in after and list(after_params.values())[:2] == [
-            "max_parallel_workers_per_gather", "2"], statements
+        assert "set_config" in before and list(before_params.values()) == [
+            "max_parallel_workers_per_gather", "0", True, "enable_seqscan", "off", True], statements
+        assert "set_config" in after and list(after_params.values()) == [
+            "max_parallel_workers_per_gather", "2", True, "enable_seqscan", "on", True], statements
