@@ -1,4 +1,6 @@
 """Extension objects, bound to the app in create_app()."""
+from contextlib import contextmanager
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -38,6 +40,20 @@ def set_local(conn, **settings):
     back too); nothing on SQLite, which has none of them."""
     if settings and conn.dialect.name == "postgresql":
         conn.execute(select(*(func.set_config(name, str(value), True) for name, value in settings.items())))
+
+
+@contextmanager
+def settings_for_one_statement(conn, **settings):
+    """PostgreSQL: set_local(conn, **settings) for the statements inside the block, the settings
+    as they were put back after it (a statement that fails aborts the transaction, whose
+    rollback puts them back too); nothing on SQLite."""
+    if not settings or conn.dialect.name != "postgresql":
+        yield
+        return
+    were = conn.execute(select(*(func.current_setting(name) for name in settings))).one()
+    set_local(conn, **settings)
+    yield
+    set_local(conn, **dict(zip(settings, were)))
 
 
 @event.listens_for(Engine, "connect")

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kpiapp.extensions import db, set_local
+from kpiapp.extensions import db, settings_for_one_statement
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactSet, binary_copy
 from kpiapp.models import FactStage, MetricFact
 from kpiapp.parsers import RowError
@@ -170,13 +170,8 @@ def unsorted(conn):
     the server CPU: docs/scaling.md, "One import end to end after stop 28"). Sorts stay
     possible, only costed higher. (The INSERT ... SELECT's sort by seq, read from the primary
     key instead, saved nothing measurable: left as it was.)"""
-    if conn.dialect.name != "postgresql":
+    with settings_for_one_statement(conn, enable_sort="off"):
         yield
-        return
-    was = conn.execute(text("SELECT current_setting('enable_sort')")).scalar()
-    set_local(conn, enable_sort="off")
-    yield  # a statement that fails aborts the transaction, whose rollback puts the setting back
-    set_local(conn, enable_sort=was)
 
 
 def key_errors(conn, import_id) -> list[RowError]:

@@ -110,6 +110,9 @@ class ImportFile(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+RANGE_FACT = "business_date <> period_end"
+
+
 class MetricFact(db.Model):
     """One base-measure value; written only by Core upserts (bulk, not audited row by row).
 
@@ -123,6 +126,10 @@ class MetricFact(db.Model):
         UniqueConstraint("store_id", "family", "business_date", "period_end", "sku", "ref", "measure",
                          name="uq_metric_fact_natural_key"),
         Index("ix_metric_fact_store_measure_date", "store_id", "measure", "business_date"),
+        # the range facts only (a week's or a month's report): the overlap check of an import of
+        # daily facts reads these, not every daily fact of its days' months (migration 0035)
+        Index("ix_metric_fact_ranges", "store_id", "family", "business_date",
+              postgresql_where=text(RANGE_FACT), sqlite_where=text(RANGE_FACT)),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("store.id"))

@@ -1288,13 +1288,12 @@ class Collector:
             for fact in facts:
                 self._put(fact, "sum")
         else:
-            table, currencies = self.facts, self.currencies
+            keep, currencies = self.facts.setdefault, self.currencies
             for fact in facts:
-                key = _fact_key(fact)
-                if key in table or (fact[4] and fact[4] not in currencies):
+                # a new currency goes through _put (which notes it); otherwise one probe of the
+                # dict keeps a new key's fact, and a key seen before is summed by _put
+                if (fact[4] and fact[4] not in currencies) or keep(_fact_key(fact), fact) is not fact:
                     self._put(fact, "sum")
-                else:
-                    table[key] = fact
         if self.sink is not None:
             self.spill_if_full()
 
