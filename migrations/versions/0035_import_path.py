@@ -22,7 +22,7 @@
    partition (and on each one made or attached later); building it reads metric_fact once.
 
 Revision ID: 0035
-Revises: 0032
+Revises: 0034
 Create Date: 2026-12-05
 
 """
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0035'
-down_revision = '0032'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
