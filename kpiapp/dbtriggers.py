@@ -629,20 +629,48 @@ SQLITE_TOKEN = "lower(hex(randomblob(16)))"
 SQLITE_VERBS = ("insert", "update", "delete")
 
 
-def track_data_version(table):
-    """`table`'s writes change the data token (create_data_version)."""
+# Columns of a tracked table whose UPDATE never changes a memoized page: a person's sign-in
+# bookkeeping. Every login writes last_login_at (and resets failed_logins, locked_until); were it
+# tracked, each login would make the next dashboard request build its page again. An UPDATE of
+# any other column of the table, and every INSERT, DELETE and TRUNCATE, still changes the token
+# (tests/web/test_dashboard_memo.py checks that the trigger names every other column).
+UNTRACKED_COLUMNS = {"user": frozenset({"last_login_at", "failed_logins", "locked_until", "session_token",
+                                        "password_hash", "totp_secret", "totp_enabled", "totp_last_counter",
+                                        "recovery_codes"})}
+
+
+def tracked_columns(table, columns):
+    """The columns of `table` (names, in table order) whose UPDATE changes the token."""
+    untracked = UNTRACKED_COLUMNS.get(table, frozenset())
+    return [name for name in columns if name not in untracked]
+
+
+def track_data_version(table, columns=None):
+    """`table`'s writes change the data token (create_data_version); with `columns`, an UPDATE
+    only when it sets one of them (`UPDATE OF`: both databases fire on the columns named in
+    the statement's SET, whatever their values)."""
+    verbs = {"insert": "INSERT", "update": "UPDATE", "delete": "DELETE"}
+    if columns is not None:
+        verbs["update"] = "UPDATE OF " + ", ".join(f'"{name}"' for name in columns)
     if dialect() == "postgresql":
-        op.execute(f'CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+        if columns is None:
+            op.execute(f'CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                       f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
+            return
+        op.execute(f'CREATE TRIGGER {table}_data_version AFTER INSERT OR DELETE OR TRUNCATE '
+                   f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
+        op.execute(f'CREATE TRIGGER {table}_data_version_update AFTER {verbs["update"]} '
                    f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
         return
     for verb in SQLITE_VERBS:
-        op.execute(f'CREATE TRIGGER {table}_data_version_{verb} AFTER {verb.upper()} ON "{table}" '
+        op.execute(f'CREATE TRIGGER {table}_data_version_{verb} AFTER {verbs[verb]} ON "{table}" '
                    f"BEGIN UPDATE data_version SET token = {SQLITE_TOKEN}; END")
 
 
 def untrack_data_version(table):
     if dialect() == "postgresql":
         op.execute(f'DROP TRIGGER IF EXISTS {table}_data_version ON "{table}"')
+        op.execute(f'DROP TRIGGER IF EXISTS {table}_data_version_update ON "{table}"')
         return
     for verb in SQLITE_VERBS:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_data_version_{verb}")

@@ -13,7 +13,8 @@ from sqlalchemy import event, select, text, update
 
 from kpiapp.dashboards import services as settings
 from kpiapp.dashboards.memo import MISSING, Memo, data_token, memo
-from kpiapp.dbtriggers import UNTRACKED
+from kpiapp.auth.services import record_login
+from kpiapp.dbtriggers import UNTRACKED, UNTRACKED_COLUMNS
 from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.models import DataTouch, Department, FxRate, ImportStatus, StoreOwner, User
@@ -103,6 +104,41 @@ def test_every_table_is_tracked_or_named_untracked(app):
     assert not neither, f"tables without a data-version decision: {neither}"
     assert not untracked_but_triggered
     assert UNTRACKED - tables == {"alembic_version"}, "UNTRACKED names a table that is gone"
+
+
+def update_trigger_columns(table):
+    """The columns named by `table`'s UPDATE OF trigger(s), as the database keeps them."""
+    if postgresql():
+        sql = ("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+               "AND tgrelid = CAST(:table AS regclass) AND tgname LIKE '%data_version%'")
+        definitions = db.session.execute(text(sql), {"table": f'"{table}"'}).scalars()
+    else:
+        sql = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table AND name LIKE '%update'"
+        definitions = db.session.execute(text(sql), {"table": table}).scalars()
+    named = [re.search(r"UPDATE OF (.+?) ON ", d) for d in definitions]
+    return {c.strip().strip('"') for m in named if m for c in m.group(1).split(",")}
+
+
+def test_only_the_sign_in_bookkeeping_of_a_person_is_untracked(app):
+    """A column added to "user" is tracked unless it is named in UNTRACKED_COLUMNS: the UPDATE OF
+    trigger names every other column of the model."""
+    columns = {c.name for c in db.metadata.tables["user"].columns}
+    assert UNTRACKED_COLUMNS["user"] <= columns
+    assert update_trigger_columns("user") == columns - UNTRACKED_COLUMNS["user"]
+
+
+def test_a_login_leaves_the_token_as_it_was_a_department_move_does_not(org, hr):
+    person = org.team.people[0]
+    before = token()
+    record_login(person, "127.0.0.1", "password")
+    person.failed_logins = 3
+    db.session.commit()
+    assert person.last_login_at is not None and token() == before
+    first, _from_memo = served(hr, company(org))
+    record_login(person, "127.0.0.1", "password")
+    db.session.commit()
+    assert served(hr, company(org)) == (first, True)
+    changes_page(org, hr, lambda: setattr(person, "department_id", org.ads.id))
 
 
 # ---- served from the memo ------------------------------------------------------------------
