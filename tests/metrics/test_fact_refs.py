@@ -50,11 +50,12 @@ def fact_count():
 
 
 def only_facts_refer_to_the_store():
-    """The import's own store, the day sums and the picked rows refer to it too (their keys are
-    real keys)."""
+    """The import's own store, the day sums, the picked rows and their months refer to it too
+    (their keys are real keys)."""
     db.session.execute(text("UPDATE import_record SET store_id = NULL"))
     db.session.execute(text("DELETE FROM fact_day"))
     db.session.execute(text("DELETE FROM fact_pick"))
+    db.session.execute(text("DELETE FROM fact_month"))
     db.session.commit()
 
 
