@@ -653,14 +653,11 @@ def track_data_version(table, columns=None):
     if columns is not None:
         verbs["update"] = "UPDATE OF " + ", ".join(f'"{name}"' for name in columns)
     if dialect() == "postgresql":
-        if columns is None:
-            op.execute(f'CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+        triggers = ({"": "INSERT OR UPDATE OR DELETE OR TRUNCATE"} if columns is None
+                    else {"": "INSERT OR DELETE OR TRUNCATE", "_update": verbs["update"]})
+        for suffix, events in triggers.items():
+            op.execute(f'CREATE TRIGGER {table}_data_version{suffix} AFTER {events} '
                        f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
-            return
-        op.execute(f'CREATE TRIGGER {table}_data_version AFTER INSERT OR DELETE OR TRUNCATE '
-                   f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
-        op.execute(f'CREATE TRIGGER {table}_data_version_update AFTER {verbs["update"]} '
-                   f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
         return
     for verb in SQLITE_VERBS:
         op.execute(f'CREATE TRIGGER {table}_data_version_{verb} AFTER {verbs[verb]} ON "{table}" '
