@@ -621,7 +621,8 @@ def create_data_version():
     """The functions the tracked tables' triggers call (PostgreSQL) and the token's first value.
 
     PostgreSQL: a statement-level trigger on each tracked table (INSERT, UPDATE, DELETE, TRUNCATE;
-    COPY fires INSERT's) notes the transaction once in data_touch (a transaction-local flag spares
+    COPY fires INSERT's; since 0037 only a statement that changed a row: `track_data_version`)
+    notes the transaction once in data_touch (a transaction-local flag spares
     the later statements the insert; a savepoint's rollback takes back both the row and the flag).
     A deferred constraint trigger on data_touch then runs at COMMIT: a new random token and the
     row deleted. So the one row of data_version is locked only while a transaction commits, never
