@@ -566,6 +566,35 @@ def create_rate_mark_triggers():
         op.execute(f'CREATE TRIGGER fx_rate_mark_{verb.lower()} AFTER {verb} ON "fx_rate" BEGIN {body} END')
 
 
+RATE_TRUNCATE_TRIGGER = "fx_rate_mark_truncate"
+
+
+def create_rate_truncate_mark():
+    """PostgreSQL: a TRUNCATE of fx_rate (which fires no row or transition-table trigger) marks
+    the month of every rate it removes, read before they go (BEFORE TRUNCATE), so fact_month's
+    sums converted at those rates are read from fact_pick until a refresh writes them again
+    (migration 0037). SQLite has no TRUNCATE: its DELETE fires the row triggers above."""
+    if dialect() != "postgresql":
+        return
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION kpi_{RATE_TRUNCATE_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO fact_month_stale (month, marks)
+          SELECT DISTINCT CAST(date_trunc('month', date) AS DATE), 1 FROM fx_rate
+          ON CONFLICT (month) DO UPDATE SET marks = fact_month_stale.marks + 1;
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute(f'CREATE TRIGGER {RATE_TRUNCATE_TRIGGER} BEFORE TRUNCATE ON "fx_rate" '
+               f"FOR EACH STATEMENT EXECUTE FUNCTION kpi_{RATE_TRUNCATE_TRIGGER}()")
+
+
+def drop_rate_truncate_mark():
+    if dialect() == "postgresql":
+        op.execute(f'DROP TRIGGER IF EXISTS {RATE_TRUNCATE_TRIGGER} ON "fx_rate"')
+        op.execute(f"DROP FUNCTION IF EXISTS kpi_{RATE_TRUNCATE_TRIGGER}()")
+
+
 def drop_rate_mark_triggers():
     for name in RATE_MARK_TRIGGERS:
         if dialect() == "postgresql":
@@ -592,7 +621,8 @@ def create_data_version():
     """The functions the tracked tables' triggers call (PostgreSQL) and the token's first value.
 
     PostgreSQL: a statement-level trigger on each tracked table (INSERT, UPDATE, DELETE, TRUNCATE;
-    COPY fires INSERT's) notes the transaction once in data_touch (a transaction-local flag spares
+    COPY fires INSERT's; since 0037 only a statement that changed a row: `track_data_version`)
+    notes the transaction once in data_touch (a transaction-local flag spares
     the later statements the insert; a savepoint's rollback takes back both the row and the flag).
     A deferred constraint trigger on data_touch then runs at COMMIT: a new random token and the
     row deleted. So the one row of data_version is locked only while a transaction commits, never
@@ -645,32 +675,91 @@ def tracked_columns(table, columns):
     return [name for name in columns if name not in untracked]
 
 
-def track_data_version(table, columns=None):
+# PostgreSQL (migration 0037): each tracked table's statement triggers read the rows the statement
+# changed from a transition table and note the transaction only when there is one; an UPDATE or
+# DELETE that matched no row (a lost compare-and-set, a job or a reminder that found nothing, an
+# upsert that did nothing) leaves the token. TRUNCATE has no transition table and always counts.
+# Transition tables allow one event per trigger and no column list: a table tracked on some
+# columns only ("user") has a row trigger for UPDATE OF those columns (it fires per changed row).
+CHANGED_ROWS = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+# ... but the fact tables an import writes and rewrites in bulk keep the trigger of every
+# statement: a transition table holds every row a statement changed, and on them that cost
+# 20-60% more per large DELETE (docs/scaling.md "The data token's gaps"). Nothing is lost: a
+# transaction that writes them (an import, a rebuild, a bulk fix) also writes a row elsewhere
+# or changes rows here; none of the zero-row writes the token must ignore touches them.
+EVERY_STATEMENT = frozenset({"metric_fact", "fact_day", "fact_pick", "fact_month"})
+CHANGED_FUNCTION = "kpi_data_changed"
+
+
+def create_data_changed():
+    """The function of the transition-table triggers (PostgreSQL; migration 0037)."""
+    if dialect() != "postgresql":
+        return
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION {CHANGED_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF current_setting('{TOUCHED}', true) IS DISTINCT FROM 'on' AND EXISTS (SELECT 1 FROM changed_rows) THEN
+            INSERT INTO data_touch (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+            PERFORM set_config('{TOUCHED}', 'on', true);
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+
+
+def drop_data_changed():
+    if dialect() == "postgresql":
+        op.execute(f"DROP FUNCTION IF EXISTS {CHANGED_FUNCTION}()")
+
+
+def track_data_version(table, columns=None, every_statement=False):
     """`table`'s writes change the data token (create_data_version); with `columns`, an UPDATE
     only when it sets one of them (`UPDATE OF`: both databases fire on the columns named in
-    the statement's SET, whatever their values)."""
+    the statement's SET, whatever their values).
+
+    PostgreSQL: only a statement that changed a row (CHANGED_ROWS; TRUNCATE always), but on the
+    EVERY_STATEMENT tables; `every_statement` makes the triggers of migrations 0034 and 0036,
+    which counted every statement, even one that changed no row. SQLite's row triggers fire per
+    changed row."""
     verbs = {"insert": "INSERT", "update": "UPDATE", "delete": "DELETE"}
     if columns is not None:
         verbs["update"] = "UPDATE OF " + ", ".join(f'"{name}"' for name in columns)
-    if dialect() == "postgresql":
+    if dialect() == "postgresql" and (every_statement or table in EVERY_STATEMENT):
         triggers = ({"": "INSERT OR UPDATE OR DELETE OR TRUNCATE"} if columns is None
                     else {"": "INSERT OR DELETE OR TRUNCATE", "_update": verbs["update"]})
         for suffix, events in triggers.items():
             op.execute(f'CREATE TRIGGER {table}_data_version{suffix} AFTER {events} '
                        f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
         return
+    if dialect() == "postgresql":
+        for verb, rows in CHANGED_ROWS.items():
+            name = f"{table}_data_version_{verb}"
+            if verb == "update" and columns is not None:
+                op.execute(f'CREATE TRIGGER {name} AFTER {verbs[verb]} ON "{table}" '
+                           "FOR EACH ROW EXECUTE FUNCTION kpi_data_touched()")
+                continue
+            op.execute(f'CREATE TRIGGER {name} AFTER {verbs[verb]} ON "{table}" '
+                       f"REFERENCING {rows} TABLE AS changed_rows FOR EACH STATEMENT "
+                       f"EXECUTE FUNCTION {CHANGED_FUNCTION}()")
+        op.execute(f'CREATE TRIGGER {table}_data_version_truncate AFTER TRUNCATE ON "{table}" '
+                   "FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()")
+        return
     for verb in SQLITE_VERBS:
         op.execute(f'CREATE TRIGGER {table}_data_version_{verb} AFTER {verbs[verb]} ON "{table}" '
                    f"BEGIN UPDATE data_version SET token = {SQLITE_TOKEN}; END")
 
 
+def data_version_trigger_names(table):
+    """Every name a data-version trigger of `table` has had (0034/0036's and 0037's)."""
+    postgresql = ("", "_update", "_insert", "_delete", "_truncate")
+    return [f"{table}_data_version{suffix}" for suffix in postgresql] if dialect() == "postgresql" \
+        else [f"{table}_data_version_{verb}" for verb in SQLITE_VERBS]
+
+
 def untrack_data_version(table):
-    if dialect() == "postgresql":
-        op.execute(f'DROP TRIGGER IF EXISTS {table}_data_version ON "{table}"')
-        op.execute(f'DROP TRIGGER IF EXISTS {table}_data_version_update ON "{table}"')
-        return
-    for verb in SQLITE_VERBS:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_data_version_{verb}")
+    for name in data_version_trigger_names(table):
+        op.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"' if dialect() == "postgresql"
+                   else f"DROP TRIGGER IF EXISTS {name}")
 
 
 def drop_data_version():

@@ -21,7 +21,7 @@ from collections import defaultdict
 from sqlalchemy import String, case, cast, delete, distinct, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from kpiapp.metrics import fact_pick
+from kpiapp.metrics import fact_month, fact_pick
 from kpiapp.models import FactDay, MetricFact
 
 STORES_PER_STATEMENT = 500  # keeps IN lists far below SQLite's bound-parameter limit
@@ -155,6 +155,11 @@ def refresh_flushed_facts(session, _context):
             rows.append((obj.store_id, obj.family, obj.business_date))
             rows += committed_key(obj)
     if rows:
+        # the rates lock exclusive, before any other: the same transaction may flush rates later,
+        # which take it exclusive; holding it shared meanwhile deadlocked two such transactions
+        # (each waiting for the other's shared hold). Facts through the ORM are few (tests, the
+        # demo, manual fixes); imports, which never write rates and facts together, keep it shared
+        fact_month.lock_rates(session.connection())
         refresh_slices(session.connection(), slices(rows))
 
 

@@ -29,7 +29,10 @@ Kept exact, never stale:
 * concurrency (PostgreSQL, READ COMMITTED): fact writers take `RATES` shared, the rate writers
   exclusive, before writing: a rate writer waits for the fact writers in progress to commit
   and then reads their rows; a fact writer that starts later waits for the rates to commit and
-  then converts at them. A raw write of a rate takes no lock but leaves its mark, which a
+  then converts at them. Each transaction takes it before any other lock of these writers
+  (fact_pick's store locks), at its strongest first: the ORM's fact writer (fact_day's flush
+  listener) takes it exclusive, because its transaction may flush rates later, and upgrading a
+  shared hold deadlocks two such transactions. A raw write of a rate takes no lock but leaves its mark, which a
   refresh only deletes by a DELETE that waits for the writer's row lock on the mark.
 * the base currency: every row names the base it was converted to; when any row names another
   base than the configuration's, the reader does not read the table (`flask kpi

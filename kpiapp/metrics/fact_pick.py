@@ -62,6 +62,7 @@ def refresh(conn, stores, first_day, last_day):
     """Replace the rows of `stores` × [first_day, last_day] by those of fact_day there now (in
     the caller's transaction, after it replaced fact_day's)."""
     stores = sorted(stores)
+    fact_month.lock_rates(conn, shared=True)  # before the store locks: every writer takes the rates lock first
     lock_stores(conn, stores)
     for start in range(0, len(stores), STORES_PER_STATEMENT):
         part = stores[start:start + STORES_PER_STATEMENT]

@@ -43,7 +43,7 @@ def upgrade():
                     sa.PrimaryKeyConstraint('txid', name=op.f('pk_data_touch')))
     create_data_version()
     for table in tracked():
-        track_data_version(table)
+        track_data_version(table, every_statement=True)
 
 
 def downgrade():

@@ -28,9 +28,9 @@ def columns():
 
 def upgrade():
     untrack_data_version('user')
-    track_data_version('user', columns())
+    track_data_version('user', columns(), every_statement=True)
 
 
 def downgrade():
     untrack_data_version('user')
-    track_data_version('user')
+    track_data_version('user', every_statement=True)

@@ -3,13 +3,15 @@ after fact imports in two currencies over two months, rate imports, rates added,
 moved and deleted through the session, a rate changed by raw SQL (the month marked, read from
 fact_pick until rewritten), a bulk delete of facts and an archived month, it equals the sums
 made in Python from fact_pick and fx_rate and a rebuild; the migration fills the same rows."""
+import threading
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from flask import current_app
-from sqlalchemy import select, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select, text
 
 from kpiapp.dashboards.fact_sums import FactSums
 from kpiapp.extensions import db
@@ -149,18 +151,49 @@ def test_a_rate_written_by_raw_sql_marks_its_month_until_it_is_rewritten(shops, 
     check()
 
 
-def test_the_migration_fills_the_same_rows_as_a_rebuild(shops, user):
+def test_a_truncate_of_the_rates_marks_their_months(shops, user):
+    """TRUNCATE fx_rate (PostgreSQL; SQLite has none, its DELETE of every row fires the row
+    triggers) fired none of the rate marks: fact_month kept sums converted at rates that were
+    gone. Its months are marked (read from fact_pick), then a refresh writes them again."""
     load(generic_file(SALES), "sales.csv", user)
     load(fx_file([("2025-03-02", "EUR", "1.10"), ("2025-04-01", "EUR", "1.08")]), "fx.csv", user, kind="fx")
-    rebuilt = stored()
-    migration_module("0033_fact_month.py")  # its statement is fact_month.month_sums, as `rebuild`'s
-    conn = db.session.connection()
-    conn.execute(FactMonth.__table__.delete())
-    conn.execute(fact_month.MONTHS.insert().from_select(
-        list(fact_month.COLUMNS), fact_month.month_sums(conn.dialect.name, current_app.config["BASE_CURRENCY"])))
+    db.session.commit()
+    check()
+    before = stored()
+    postgresql = db.engine.dialect.name == "postgresql"
+    db.session.execute(text("TRUNCATE fx_rate" if postgresql else "DELETE FROM fx_rate"))
+    assert marked() == {MARCH, APRIL}
+    db.session.commit()
     db.session.expire_all()
-    assert stored() == rebuilt and same(rebuilt, expected())
-    db.session.rollback()
+    assert stored() == before and not same(before, expected())  # kept as they were: marked, not read
+    if postgresql:
+        sums = FactSums(MARCH, date(2025, 4, 30), None, ["ordered_sales"], current_app.config["BASE_CURRENCY"],
+                        shared=True)
+        assert sums.kept_months((MARCH, date(2025, 4, 30))) == []
+    fact_month.refresh_rates(db.session.connection())
+    check()
+    assert stored()[(shops[0].id, "ordered_sales", MARCH)][3] == 2  # both EUR days without a rate now
+
+
+def test_upgrading_from_0032_fills_the_same_rows_as_a_rebuild(shops, user):
+    """A database with facts and rates at 0032, upgraded: 0033 fills fact_month with its own
+    inlined statement (no app code), the same rows as today's `fact_month.rebuild` and the
+    sums made in Python; 0034 and later then track and keep it as at head."""
+    load(generic_file(SALES), "sales.csv", user)
+    load(fx_file([("2025-03-02", "EUR", "1.10"), ("2025-04-01", "EUR", "1.08")]), "fx.csv", user, kind="fx")
+    db.session.commit()
+    rebuilt = stored()
+    assert rebuilt and same(rebuilt, expected())
+    assert "fact_month" not in migration_module("0033_fact_month.py").__dict__  # the app's module: not used
+    db.session.close()
+    downgrade(revision="0032")
+    assert not inspect(db.engine).has_table("fact_month")
+    upgrade(revision="0033")
+    assert stored() == rebuilt
+    db.session.close()
+    upgrade()
+    assert stored() == rebuilt
+    db.session.close()
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: the locks between fact and rate writers")
@@ -175,3 +208,44 @@ def test_a_rate_writer_waits_for_the_fact_writers_in_progress(shops, user):
         assert other.execute(text("SELECT pg_try_advisory_xact_lock_shared(:k)"), {"k": key}).scalar()
         other.rollback()
     db.session.rollback()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: the locks between fact and rate writers")
+def test_facts_then_rates_through_the_orm_in_two_sessions_do_not_deadlock(app, shops, user):
+    """Facts flushed through the session took the rates lock shared (fact_month.refresh), the
+    rates flushed after them in the same transaction exclusive: two such transactions each held
+    it shared and waited for the other's to upgrade it (a deadlock, one rolled back). The ORM's
+    fact writer now takes it exclusive first; the second transaction waits, then both commit."""
+    record = load(generic_file(SALES), "sales.csv", user)
+    db.session.commit()
+    both_flushed, failed = threading.Barrier(2), []
+
+    def writer(n, store_id):
+        with app.app_context():
+            try:
+                db.session.add(MetricFact(store_id=store_id, family="generic", business_date=date(2025, 3, 10 + n),
+                                          period_end=date(2025, 3, 10 + n), sku="", ref="", measure="ordered_sales",
+                                          value=Decimal("5.00"), currency="EUR", import_id=record.id))
+                db.session.flush()
+                try:  # both hold what their facts took before either writes its rate (old: a deadlock)
+                    both_flushed.wait(timeout=3)
+                except threading.BrokenBarrierError:  # the other waits for this one's lock: go on
+                    pass
+                db.session.add(FxRate(date=date(2025, 3, 20 + n), currency="EUR", rate=Decimal("1.1")))
+                db.session.flush()
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+                failed.append(repr(error))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(n, shop.id)) for n, shop in enumerate(shops)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    db.session.expire_all()
+    assert len(db.session.execute(select(FxRate)).all()) == 2
+    check()

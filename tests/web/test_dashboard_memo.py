@@ -14,7 +14,7 @@ from sqlalchemy import event, select, text, update
 from kpiapp.dashboards import services as settings
 from kpiapp.dashboards.memo import MISSING, Memo, data_token, memo
 from kpiapp.auth.services import record_login
-from kpiapp.dbtriggers import UNTRACKED, UNTRACKED_COLUMNS
+from kpiapp.dbtriggers import EVERY_STATEMENT, UNTRACKED, UNTRACKED_COLUMNS
 from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.models import DataTouch, Department, FxRate, ImportStatus, StoreOwner, User
@@ -95,12 +95,18 @@ def installed_triggers():
 def test_every_table_is_tracked_or_named_untracked(app):
     """A new table's migration calls dbtriggers.track_data_version, or the table is named in
     dbtriggers.UNTRACKED after deciding no memoized page reads it."""
-    names = ("{}_data_version",) if postgresql() else tuple(f"{{}}_data_version_{v}" for v in ("insert", "update",
-                                                                                              "delete"))
+    verbs = ("insert", "update", "delete", "truncate") if postgresql() else ("insert", "update", "delete")
+    changed_rows = tuple(f"{{}}_data_version_{v}" for v in verbs)  # PostgreSQL: by transition tables
+    every_statement = ("{}_data_version",) if postgresql() else changed_rows
+
+    def names(table):
+        return every_statement if table in EVERY_STATEMENT else changed_rows
+
     triggers = installed_triggers()
     tables = set(db.metadata.tables)
-    untracked_but_triggered = [t for t in UNTRACKED & tables if any(n.format(t) in triggers for n in names)]
-    neither = [t for t in sorted(tables - UNTRACKED) if not all(n.format(t) in triggers for n in names)]
+    untracked_but_triggered = [t for t in UNTRACKED & tables
+                               if any(n.format(t) in triggers for n in changed_rows + every_statement)]
+    neither = [t for t in sorted(tables - UNTRACKED) if not all(n.format(t) in triggers for n in names(t))]
     assert not neither, f"tables without a data-version decision: {neither}"
     assert not untracked_but_triggered
     assert UNTRACKED - tables == {"alembic_version"}, "UNTRACKED names a table that is gone"
