@@ -140,17 +140,17 @@ def test_a_fold_skips_rows_another_writer_holds_and_keeps_every_sum(app, shops, 
     rest are folded, and once both commit every key's sum is fact_pick's."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time")
+    engine = create_engine(db.engine.url)
+    other = engine.connect()
     try:
         generic(SALES, "sales.csv", user)
         db.session.commit()
-        engine = create_engine(db.engine.url)
-        other = engine.connect()
         holder = other.begin()
         fact_pick.refresh(other, [shops[1].id], D1, D3)  # appends and folds, holding the folded rows
         done = []
 
         def fold():
-            with engine.begin() as conn:
+            with app.app_context(), engine.begin() as conn:
                 conn.execute(text("SET LOCAL lock_timeout = '5s'"))
                 fact_pick.refresh(conn, [shops[0].id], D1, D3)
             done.append(True)
@@ -160,8 +160,6 @@ def test_a_fold_skips_rows_another_writer_holds_and_keeps_every_sum(app, shops, 
         worker.join(20)
         assert done == [True], "the second writer waited for the first"
         holder.commit()
-        other.close()
-        engine.dispose()
         db.session.expire_all()
         assert kept() == expected()
         fact_pick_day.compact(db.session.connection(), D1, D3)
@@ -169,6 +167,8 @@ def test_a_fold_skips_rows_another_writer_holds_and_keeps_every_sum(app, shops, 
         assert rows == keys and kept() == expected()
         db.session.commit()
     finally:
+        other.close()  # rolls back whatever it still holds
+        engine.dispose()
         db.session.rollback()
         db.session.execute(db.delete(MetricFact))
         db.session.commit()
