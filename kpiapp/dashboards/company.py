@@ -19,7 +19,7 @@ from functools import cached_property, partial
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Float, and_, case, cast, distinct, exists, func, literal, select, union_all
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from kpiapp import charts, presentation
@@ -131,10 +131,6 @@ class CompanyData:
         return item_targets(self)
 
     @cached_property
-    def card_sums(self):
-        return card_sums(self)
-
-    @cached_property
     def formulas(self):
         return load_formulas({m for _k, _l, m in FAMILIES} | {m for _k, _l, m in PER_HEAD})
 
@@ -225,43 +221,17 @@ def average(weighted, weights):
 # ---- attainment ----------------------------------------------------------------------------
 
 def department_attainment(data):
-    """{department id: (people, people with points, attainment or None)} (`card_sums`)."""
-    return data.card_sums[0]
-
-
-def card_sums(data):
-    """({department id: (people, people with points, attainment or None)}, {metric key of
-    FAMILIES: (Σ target, number of targets)}) of the latest scorecards of the cycle, in one
-    statement: their items read once (a CTE: the cards' items through the card index, 40,000 at
-    5,000 people) and grouped twice, by the person's department and by the item's metric key
-    (the two statements before each read every item of the cycle)."""
+    """{department id: (people, people with points, attainment or None)} in one grouped query."""
     if data.cycle is None:
-        return {}, {}
+        return {}
     item, points = ScorecardItem, points_of(ScorecardItem)
-    keys = [metric for _k, _l, metric in FAMILIES]
-    items = (data.latest_cards(User.department_id.label("department_id"), Scorecard.id.label("card_id"),
-                               item.metric_key.label("metric_key"), points.label("points"),
-                               item.weight.label("weight"), item.target.label("target"))
-             .outerjoin(item, item.scorecard_id == Scorecard.id).cte("items"))
-    c = items.c
-    scored = case((c.points.is_not(None), c.weight))
-    by_department = select(literal("d").label("part"), c.department_id, literal(None).label("metric_key"),
-                           func.count(distinct(c.card_id)),
-                           func.count(distinct(case((c.points.is_not(None), c.card_id)))),
-                           func.sum(c.points * c.weight), func.sum(scored),
-                           literal(None).label("targets"), literal(None).label("count")) \
-        .group_by(c.department_id)
-    by_metric = select(literal("t"), literal(None), c.metric_key, literal(None), literal(None), literal(None),
-                       literal(None), func.sum(c.target), func.count(c.target)) \
-        .where(c.metric_key.in_(keys)).group_by(c.metric_key)
-    departments, targets = {}, {}
-    for part, dept, key, people, with_points, weighted, weights, total, count in db.session.execute(
-            union_all(by_department, by_metric)):
-        if part == "d":
-            departments[dept] = (people, with_points, average(weighted, weights))
-        elif count:
-            targets[key] = (Decimal(str(total)), count)
-    return departments, targets
+    rows = db.session.execute(
+        data.latest_cards(User.department_id, func.count(distinct(Scorecard.id)),
+                          func.count(distinct(case((points.is_not(None), Scorecard.id)))),
+                          func.sum(points * item.weight), func.sum(case((points.is_not(None), item.weight))))
+        .outerjoin(item, item.scorecard_id == Scorecard.id).group_by(User.department_id)).all()
+    return {dept: (people, scored, average(weighted, weights))
+            for dept, people, scored, weighted, weights in rows}
 
 
 def department_panel(data):
@@ -475,8 +445,15 @@ def weeks(first, last):
 
 
 def item_targets(data):
-    """{metric key: (Σ target, number of targets)} of the cycle's latest metric items (`card_sums`)."""
-    return data.card_sums[1]
+    """{metric key: (Σ target, number of targets)} of the cycle's latest metric items (one query)."""
+    if data.cycle is None:
+        return {}
+    item = ScorecardItem
+    keys = [metric for _k, _l, metric in FAMILIES]
+    targets = data.latest_cards(item.metric_key, func.sum(item.target), func.count(item.target))
+    rows = db.session.execute(targets.join(item, item.scorecard_id == Scorecard.id)
+                              .where(item.metric_key.in_(keys)).group_by(item.metric_key)).all()
+    return {key: (Decimal(str(total)), count) for key, total, count in rows if count}
 
 
 def week_target(data, metric, targets, first, last):
