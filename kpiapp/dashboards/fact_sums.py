@@ -23,8 +23,9 @@ and each statement reads, through `stored_groups`, only the rows of its own meas
 there (by a covering index) with the period's multi-day groups (docs/dashboards.md, "The
 picked rows kept"); nothing is copied a request. The per-head panels' sums by store and month
 read the months fact_month keeps (metrics/fact_month.py, converted when written) and only the
-other days from fact_pick (`month_store_sums`). SQLite and a table of a few stores keep the
-window.
+other days from fact_pick (`month_store_sums`); the sums by day over every store (the trend
+lines) read fact_pick's rows kept summed across stores (metrics/fact_pick_day.py). SQLite and a
+table of a few stores keep the window.
 """
 import itertools
 from collections import defaultdict
