@@ -687,7 +687,8 @@ CHANGED_ROWS = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
 # 20-60% more per large DELETE (docs/scaling.md "The data token's gaps"). Nothing is lost: a
 # transaction that writes them (an import, a rebuild, a bulk fix) also writes a row elsewhere
 # or changes rows here; none of the zero-row writes the token must ignore touches them.
-EVERY_STATEMENT = frozenset({"metric_fact", "fact_day", "fact_pick", "fact_month"})
+# fact_pick_day (0038) is written only beside fact_pick, by deltas appended and folded in bulk.
+EVERY_STATEMENT = frozenset({"metric_fact", "fact_day", "fact_pick", "fact_month", "fact_pick_day"})
 CHANGED_FUNCTION = "kpi_data_changed"
 
 

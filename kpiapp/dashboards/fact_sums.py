@@ -23,8 +23,9 @@ and each statement reads, through `stored_groups`, only the rows of its own meas
 there (by a covering index) with the period's multi-day groups (docs/dashboards.md, "The
 picked rows kept"); nothing is copied a request. The per-head panels' sums by store and month
 read the months fact_month keeps (metrics/fact_month.py, converted when written) and only the
-other days from fact_pick (`month_store_sums`). SQLite and a table of a few stores keep the
-window.
+other days from fact_pick (`month_store_sums`); the sums by day over every store (the trend
+lines) read fact_pick's rows kept summed across stores (metrics/fact_pick_day.py). SQLite and a
+table of a few stores keep the window.
 """
 import itertools
 from collections import defaultdict
@@ -43,6 +44,7 @@ from kpiapp.metrics import fact_month
 from kpiapp.metrics.batch import PeriodFacts, scope_of
 from kpiapp.metrics.fact_month import foreign, in_base, next_month
 from kpiapp.metrics.fact_pick import rank
+from kpiapp.metrics.fact_pick_day import kept_sums
 from kpiapp.metrics.services import MetricValue, converted, evaluate
 from kpiapp.models import FactDay, FactMonth, FactPick, FxRate, Store
 
@@ -298,8 +300,15 @@ class FactSums:
             return [func.to_char(c, "YYYY-MM").label(c.key) if c.key.startswith("key_") and
                     keys[int(c.key[4:])] == "month" else c for c in columns]
 
-        one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
-                          p.group_count.label("groups")).where(*self.picks_within(p, measures, between)))
+        if tuple(keys) == ("day",) and not by_store and self.stores is None:
+            # every store by day (the trend lines): fact_pick's rows kept summed across stores
+            # (fact_pick_day, the same sums by measure, day and currency), not every store's rows
+            k = kept_sums(measures, *between).subquery("kept")
+            one_day = select(k.c.business_date.label("key_0"), k.c.measure, k.c.business_date, k.c.currency,
+                             k.c.total, k.c.groups)
+        else:
+            one_day = (select(*keyed(p), p.measure, p.business_date, p.currency, p.total,
+                              p.group_count.label("groups")).where(*self.picks_within(p, measures, between)))
         ranges = (select(*keyed(g), g.measure, g.business_date, g.currency, g.total, literal(1).label("groups"))
                   .where(*self.ranges_within(g, measures, between)))
         branches = ([one_day] if picks else []) + ([ranges] if self.has_ranges and multi_day else [])

@@ -22,14 +22,15 @@ imports of one store in different families may run at once (their locks are per 
 family); `refresh` takes a lock per store first, so the second reads the first's committed
 fact_day rows. `rebuild` makes the whole table again (`flask kpi rebuild-fact-day` does both).
 Each of these also rewrites the same stores' months of fact_month (metrics/fact_month.py, the
-rows summed by month in the base currency), derived from fact_pick as fact_pick is from fact_day.
+rows summed by month in the base currency), derived from fact_pick as fact_pick is from fact_day,
+and keeps fact_pick_day (metrics/fact_pick_day.py, the rows summed across stores by day) by deltas.
 """
 import hashlib
 
 from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import aliased
 
-from kpiapp.metrics import fact_month
+from kpiapp.metrics import fact_month, fact_pick_day
 from kpiapp.metrics.services import FAMILY_PRIORITY
 from kpiapp.models import FactDay, FactPick
 
@@ -66,9 +67,12 @@ def refresh(conn, stores, first_day, last_day):
     lock_stores(conn, stores)
     for start in range(0, len(stores), STORES_PER_STATEMENT):
         part = stores[start:start + STORES_PER_STATEMENT]
+        fact_pick_day.subtract(conn, part, first_day, last_day)
         conn.execute(delete(PICKS).where(PICKS.c.store_id.in_(part),
                                          PICKS.c.business_date.between(first_day, last_day)))
         conn.execute(insert(PICKS).from_select(list(COLUMNS), picks(part, first_day, last_day)))
+        fact_pick_day.add(conn, part, first_day, last_day)
+    fact_pick_day.compact(conn, first_day, last_day)
     fact_month.refresh(conn, stores, first_day, last_day)
 
 
@@ -89,6 +93,7 @@ def rebuild(conn):
     """Make the whole table again from fact_day; returns the number of rows."""
     conn.execute(delete(PICKS))
     conn.execute(insert(PICKS).from_select(list(COLUMNS), picks()))
+    fact_pick_day.rebuild(conn)
     fact_month.rebuild(conn)
     return conn.execute(select(func.count()).select_from(PICKS)).scalar()
 
@@ -96,4 +101,5 @@ def rebuild(conn):
 def forget(conn, first_day, last_day):
     """The rows of days whose day sums left fact_day (an archived month)."""
     conn.execute(delete(PICKS).where(PICKS.c.business_date.between(first_day, last_day)))
+    fact_pick_day.forget(conn, first_day, last_day)
     fact_month.forget(conn, first_day, last_day)

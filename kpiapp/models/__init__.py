@@ -19,8 +19,8 @@ from kpiapp.models.objectives import (
     CheckIn, Comment, CommentMention, CommentTarget, Confidence, KeyResult, KrKind, Milestone, Objective,
     ObjectiveLevel, ObjectiveStatus, PeriodKind, ReviewDecision, Task, TaskCheckItem, WeeklyReview,
 )
-from kpiapp.models.metrics import (FactDay, FactMonth, FactMonthStale, FactPick, FactStage, FxRate, ImportFile,
-                                   ImportKind, ImportRecord, ImportStatus, MetricDefinition, MetricFact)
+from kpiapp.models.metrics import (FactDay, FactMonth, FactMonthStale, FactPick, FactPickDay, FactStage, FxRate,
+                                   ImportFile, ImportKind, ImportRecord, ImportStatus, MetricDefinition, MetricFact)
 from kpiapp.models.reminders import ReminderKind, ReminderLog
 from kpiapp.models.reports import BatchStatus, IssuedReport, ReportBatch, ReportKind
 from kpiapp.models.org import ClientCompany, Department, Platform, Position, Store, StoreOwner
@@ -34,7 +34,8 @@ __all__ = [
     "ScorecardItemVersion", "ScorecardItemStore", "ScorecardTotal", "ItemRiskBasis",
     "ReviewDraft", "PaceAlert",
     "AuditEvent", "AuditRefusal", "BonusLine", "DashboardPublicPanel", "DataTouch", "DataVersion",
-    "FactDay", "FactMonth", "FactMonthStale", "FactPick", "FactStage", "FxRate", "ImportFile", "ImportKind",
+    "FactDay", "FactMonth", "FactMonthStale", "FactPick", "FactPickDay", "FactStage", "FxRate", "ImportFile",
+    "ImportKind",
     "ImportRecord", "ImportStatus",
     "MetricDefinition", "MetricFact", "ClientCompany", "Department", "Platform", "Position", "Role", "Store",
     "StoreOwner", "User",

@@ -235,6 +235,31 @@ class FactMonth(db.Model):
     missing: Mapped[int] = mapped_column(Integer)
 
 
+class FactPickDay(db.Model):
+    """fact_pick's rows summed across stores by (measure, business date, currency), in their own
+    currency: the company dashboard's trend lines (issue 10, docs/dashboards.md "The days kept").
+
+    Kept by deltas, never by updates, so writers of different stores never wait for each other
+    on a shared row: whoever replaces fact_pick's rows of some stores and days appends the
+    replaced rows' sums negated and the new rows' sums (kpiapp/metrics/fact_pick_day.py), then
+    folds each key's rows into one (`compact`, skipping rows another writer holds). So several
+    rows may share a key; a reader sums them. A key whose rows add up to no group is no row.
+    """
+
+    __tablename__ = "fact_pick_day"
+    __audit__ = False
+    __table_args__ = (
+        Index("ix_fact_pick_day_measure_date", "measure", "business_date",
+              postgresql_include=["currency", "total", "group_count"]),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    measure: Mapped[str] = mapped_column(String(48))
+    business_date = mapped_column(Date, nullable=False)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric)  # unbounded: a sum of fact_pick totals, exact
+    group_count: Mapped[int] = mapped_column(Integer)
+
+
 class FactMonthStale(db.Model):
     """Months of fact_month that a rate written since no longer matches (a trigger on fx_rate
     inserts them; `fact_month.refresh_rates` rewrites the months and deletes them). A reader
