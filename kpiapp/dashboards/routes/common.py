@@ -11,6 +11,10 @@ from kpiapp.dashboards.panels import download
 from kpiapp.web.pages import attachment, is_fragment_request
 
 bp = Blueprint("dashboards", __name__)  # the dashboards' views: routes/<name>.py add theirs
+# the filters each page's bar shows (the company pages: all of them)
+BAR = {"team": ("cycle", "department"), "person": ("cycle",), "stores": ("cycle", "period", "platform", "store"),
+       "store": ("cycle", "period")}
+EVERY_FILTER = ("cycle", "period", "department", "platform", "store")
 
 
 def read_filters(token=None):
@@ -29,6 +33,14 @@ def memo_inputs(filters, cycle, today):
     """What every dashboard's memo key holds besides the page (memo.remember): the filters as
     the panels read them, the cycle and the day."""
     return tuple(sorted(filters.query().items())), cycle and cycle.id, today
+
+
+def bar_inputs(filters):
+    """What the filter bar reads besides the data, the page and the language: the reader's offer
+    (read_filters keeps it per reader, role and the store asked for) and the filters chosen."""
+    user = current_user._get_current_object()
+    return (user.id, user.role, request.args.get("store"), request.args.get("store_code"),
+            tuple(sorted(filters.query().items())))
 
 
 def months_of(cycle):
@@ -69,6 +81,10 @@ def render_dashboard(name, panels, filters, token=None, inputs=None, tail=None, 
     if is_fragment_request():
         response = current_app.make_response(body)
     else:
-        response = current_app.make_response(render_template(f"dashboards/{name}.html", body=body, **context))
+        bar = Markup(remember(token if inputs is not None else None, ("bar", name, *where[:2], *bar_inputs(filters)),
+                              lambda: render_template("dashboards/_filter_bar.html", show=BAR.get(name, EVERY_FILTER),
+                                                      **context)))
+        response = current_app.make_response(render_template(f"dashboards/{name}.html", body=body, bar=bar,
+                                                             **context))
     response.vary.add("HX-Request")
     return response

@@ -13,8 +13,6 @@ from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tracking.services import utc_today
 from kpiapp.web.pages import ui_lang
 
-STORE_FILTERS = ("cycle", "period")
-
 
 def labels():
     """The words of the store panels (stores.LABEL_KEYS), in the page's language."""
@@ -80,4 +78,4 @@ def store(store_id):
             store, cycle, filters.date_range(cycle), user, ui_lang(), labels(), current_app.config["BASE_CURRENCY"]))
     return common.render_dashboard("store", page.panels if page else [], filters, token=token, inputs=inputs,
                                    offered=offered, cycle=cycle, months=common.months_of(cycle), store=store,
-                                   page=page, show=STORE_FILTERS, base=current_app.config["BASE_CURRENCY"])
+                                   page=page, base=current_app.config["BASE_CURRENCY"])
