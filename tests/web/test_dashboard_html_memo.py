@@ -218,3 +218,13 @@ def test_the_menu_is_kept_with_the_page_and_follows_the_data(team_of_two, browse
     db.session.commit()
     assert "My team" in zeds.page(path)
     assert "My team" not in browser(amy).page(path)
+
+
+def test_a_warm_dashboard_reads_the_session_the_token_and_the_cycle_only(org, hr):
+    """(One store's page reads its store, the rule's check and its connections' freshness too: the
+    badge follows the clock.)"""
+    for path in paths(org)[:4]:
+        first = page_of(hr, path)
+        again, asked = statements_of(hr, path)
+        queries = [s for s in asked if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+        assert again == first and len(queries) == 3, (path, queries)

@@ -22,7 +22,7 @@ def company():
     """Every panel for those who see the company's figures; the public ones for other staff.
     The panels come from the memo (memo.py) while the data token is unchanged."""
     token = data_token()
-    public = services.public_panels(queries.NAME)
+    public = public_panels(token)
     keys = policy.company_panels_for(current_user, queries.PANELS, public)
     if not keys:
         abort(404)
@@ -45,7 +45,7 @@ def company_stores():
     """Every store's row of the store panel, 50 a page by store code (keyset: `?after=<code>`);
     a download gives every store. For whoever sees the company dashboard's store panel."""
     token = data_token()
-    public = services.public_panels(queries.NAME)
+    public = public_panels(token)
     if "stores" not in policy.company_panels_for(current_user, queries.PANELS, public):
         abort(404)
     filters, offered, cycle = common.read_filters(token)
@@ -58,6 +58,11 @@ def company_stores():
     return common.render_dashboard("company_stores", [panel], filters, token=token, inputs=inputs,
                                    offered=offered, cycle=cycle, months=common.months_of(cycle),
                                    after=after, next_after=next_after)
+
+
+def public_panels(token):
+    """The panels HR made public (a frozenset: kept in the memo under the token, shared)."""
+    return remember(token, ("public", queries.NAME), lambda: frozenset(services.public_panels(queries.NAME)))
 
 
 @bp.route("/company/public", methods=["POST"])
