@@ -9,8 +9,9 @@ page 3 times to warm the memo, the template and catalogue caches, then runs --re
 prints per request: CPU ms (process time), SQL statements and their wall ms, the CPU ms spent in
 each template rendered (flask's render_template, by template name: a page's time includes what it
 includes), in JSON serialisation (the charts' specs: `tojson`), in the data token, the filters
-and the session's user load; then the top functions (the app's, its templates', JSON) of a cProfile
-run of the same requests by cumulative CPU time. --fragment sends HX-Request (the body fragment, no page shell).
+and the session's user load; then the top functions (the app's, its templates',
+JSON) of a cProfile run of the same requests by cumulative CPU time. --fragment sends
+HX-Request (the body fragment, no page shell).
 """
 import argparse
 import contextvars
@@ -29,6 +30,7 @@ os.environ.setdefault("KPIAPP_ENV", "dev")
 from sqlalchemy import event  # noqa: E402
 
 SPENT = defaultdict(float)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(owner, name, label):
@@ -139,13 +141,14 @@ def main():
             for _ in range(args.requests):
                 get()
             profile.disable()
-            print(f"   cProfile run (inflates small calls): CPU {(time.process_time() - cpu0) / n * 1000:.1f} ms "
+            profiled = (time.process_time() - cpu0) / n * 1000
+            print(f"   cProfile run (inflates small calls): CPU {profiled:.1f} ms "
                   f"a request; cumulative CPU ms a request:")
             stats = pstats.Stats(profile)
             stats.sort_stats("cumulative")
             rows = []
             for (filename, line, func), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
-                short = filename.split("site-packages/")[-1].replace(str(Path(__file__).resolve().parents[1]) + "/", "")
+                short = filename.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
                 rows.append((ct, f"{short}:{line}({func})"))
             mine = [r for r in rows if "templates/" in r[1] or "kpiapp/" in r[1] or "json" in r[1]]
             for ct, where in sorted(mine, reverse=True)[:args.top]:

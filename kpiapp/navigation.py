@@ -47,7 +47,8 @@ def shown_entries():
     from kpiapp.dashboards.memo import remember
 
     user = current_user
-    return remember(token, ("menu", user.id, user.role, user.active), lambda: tuple(shown(item) for item in NAV))
+    return remember(token, ("menu", user.id, user.role, user.active),
+                    lambda: tuple(shown(item) for item in NAV))
 
 
 def nav_items():

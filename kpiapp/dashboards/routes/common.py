@@ -12,8 +12,8 @@ from kpiapp.web.pages import attachment, is_fragment_request
 
 bp = Blueprint("dashboards", __name__)  # the dashboards' views: routes/<name>.py add theirs
 # the filters each page's bar shows (the company pages: all of them)
-BAR = {"team": ("cycle", "department"), "person": ("cycle",), "stores": ("cycle", "period", "platform", "store"),
-       "store": ("cycle", "period")}
+BAR = {"team": ("cycle", "department"), "person": ("cycle",), "store": ("cycle", "period"),
+       "stores": ("cycle", "period", "platform", "store")}
 EVERY_FILTER = ("cycle", "period", "department", "platform", "store")
 
 
@@ -62,7 +62,8 @@ def render_dashboard(name, panels, filters, token=None, inputs=None, tail=None, 
     besides the data, the language and the base currency) the fragment's HTML is kept in the
     memo too, so a repeat request renders only the page around it. The fragment must not read
     the session (CSRF token, flashes, the reader's name): such a part goes in `tail`, a template
-    rendered on every request and put after the kept HTML."""
+    rendered on every request and put after the kept HTML. The page's filter bar is kept too
+    (BAR: the filters each page shows; bar_inputs: what it reads)."""
     key = request.args.get("download")
     if key:
         panel = next((p for p in panels if p.key == key), None)
@@ -73,7 +74,8 @@ def render_dashboard(name, panels, filters, token=None, inputs=None, tail=None, 
     context.update(panels={p.key: p for p in panels}, filters=filters)
     # the download links name the endpoint and its arguments; `ignored` is not in filters.query()
     where = (request.endpoint, tuple(sorted(request.view_args.items())), filters.ignored)
-    body = remember(token if inputs is not None else None, ("html", name, *where, *(inputs or ())),
+    token = token if inputs is not None else None
+    body = remember(token, ("html", name, *where, *(inputs or ())),
                     lambda: render_template(f"dashboards/_{name}.html", **context))
     body = Markup(body)
     if tail:
@@ -81,9 +83,9 @@ def render_dashboard(name, panels, filters, token=None, inputs=None, tail=None, 
     if is_fragment_request():
         response = current_app.make_response(body)
     else:
-        bar = Markup(remember(token if inputs is not None else None, ("bar", name, *where[:2], *bar_inputs(filters)),
-                              lambda: render_template("dashboards/_filter_bar.html", show=BAR.get(name, EVERY_FILTER),
-                                                      **context)))
+        show = BAR.get(name, EVERY_FILTER)
+        bar = Markup(remember(token, ("bar", name, *where[:2], *bar_inputs(filters)),
+                              lambda: render_template("dashboards/_filter_bar.html", show=show, **context)))
         response = current_app.make_response(render_template(f"dashboards/{name}.html", body=body, bar=bar,
                                                              **context))
     response.vary.add("HX-Request")

@@ -54,7 +54,8 @@ def company_stores():
     limit = None if everything else queries.STORE_PAGE
     today = utc_today()
     inputs = ("company_stores", *common.memo_inputs(filters, cycle, today), after, limit)
-    panel, next_after = remember(token, inputs, lambda: queries.all_stores(filters, cycle, after, limit, today))
+    panel, next_after = remember(token, inputs,
+                                 lambda: queries.all_stores(filters, cycle, after, limit, today))
     return common.render_dashboard("company_stores", [panel], filters, token=token, inputs=inputs,
                                    offered=offered, cycle=cycle, months=common.months_of(cycle),
                                    after=after, next_after=next_after)

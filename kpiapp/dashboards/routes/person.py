@@ -33,5 +33,6 @@ def show(token, who):
     today = utc_today()
     inputs = ("person", who.id, *common.memo_inputs(filters, cycle, today))
     view = remember(token, inputs, lambda: person_dashboard.person_dashboard(who, cycle, today, ui_lang()))
-    return common.render_dashboard("person", view.panels, filters, token=token, inputs=inputs, offered=offered,
-                                   cycle=cycle, months=common.months_of(cycle), person=who, view=view)
+    return common.render_dashboard("person", view.panels, filters, token=token, inputs=inputs,
+                                   offered=offered, cycle=cycle, months=common.months_of(cycle), person=who,
+                                   view=view)

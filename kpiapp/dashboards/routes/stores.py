@@ -55,8 +55,8 @@ def stores():
 
 def store_list(user, filters, cycle, after):
     """(the stores panel with its links, next_after)."""
-    panel, shown, next_after = queries.store_list(
-        user, filters, filters.date_range(cycle), after, ui_lang(), labels(), current_app.config["BASE_CURRENCY"])
+    panel, shown, next_after = queries.store_list(user, filters, filters.date_range(cycle), after, ui_lang(),
+                                                  labels(), current_app.config["BASE_CURRENCY"])
     kept = filters.query(store=None, platform=None)
     panel.links = {i: url_for("dashboards.store", store_id=s.id, **kept) for i, s in enumerate(shown)}
     return panel, next_after
@@ -75,7 +75,8 @@ def store(store_id):
     page = None
     if cycle is not None:
         page = remember(token, inputs, lambda: queries.store_page(
-            store, cycle, filters.date_range(cycle), user, ui_lang(), labels(), current_app.config["BASE_CURRENCY"]))
+            store, cycle, filters.date_range(cycle), user, ui_lang(), labels(),
+            current_app.config["BASE_CURRENCY"]))
     return common.render_dashboard("store", page.panels if page else [], filters, token=token, inputs=inputs,
                                    offered=offered, cycle=cycle, months=common.months_of(cycle), store=store,
                                    page=page, base=current_app.config["BASE_CURRENCY"])
