@@ -66,7 +66,7 @@ class Config:
     # default 4MB (docs/scaling.md); empty: the server's setting.
     IMPORT_WORK_MEM = os.environ.get("IMPORT_WORK_MEM", "64MB")
     # built dashboard pages kept per worker process (docs/dashboards.md "The memo"); 0: none kept
-    DASHBOARD_MEMO_SIZE = int(os.environ.get("DASHBOARD_MEMO_SIZE", 48))
+    DASHBOARD_MEMO_SIZE = int(os.environ.get("DASHBOARD_MEMO_SIZE", 120))
     # Production refuses to start without REDIS_URL unless in-process jobs are asked for explicitly.
     INPROCESS_JOBS = env_bool("KPIAPP_INPROCESS_JOBS", False)
 

@@ -36,10 +36,25 @@ def shown(item):
             and (item.when is None or item.when(current_user)))
 
 
+def shown_entries():
+    """Whether each entry of NAV shows to this user. On a page that read the data token first
+    (the dashboards: kpiapp/dashboards/memo.py) the answers are kept in the dashboards' memo per
+    reader (id, role, active: what the rules read of them besides the data) while the token is
+    unchanged, so a page served from the memo does not ask the menu's policy queries again."""
+    token = g.get("data_token")
+    if token is None or not getattr(current_user, "is_authenticated", False):
+        return [shown(item) for item in NAV]
+    from kpiapp.dashboards.memo import remember
+
+    user = current_user
+    return remember(token, ("menu", user.id, user.role, user.active),
+                    lambda: tuple(shown(item) for item in NAV))
+
+
 def nav_items():
     """The entries this user may open; the one whose address matches most of this page is active."""
     items = [{"url": url_for(item.endpoint), "label": item.label, "description": item.description,
-              "group": item.group} for item in NAV if shown(item)]
+              "group": item.group} for item, show in zip(NAV, shown_entries()) if show]
     matching = [i for i in items if request.path.startswith(i["url"])]
     current = max(matching, key=lambda i: len(i["url"]), default=None)
     for item in items:

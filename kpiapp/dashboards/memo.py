@@ -20,7 +20,7 @@ requests: callers never mutate them (copy with dataclasses.replace).
 import threading
 from collections import OrderedDict
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import get_locale
 from sqlalchemy import text
 
@@ -76,7 +76,8 @@ def data_token():
     """The data token as this transaction sees it, or None when this transaction has written a
     tracked table (its writes are not in the token yet)."""
     token, written = db.session.execute(text(TOKEN[dialect()])).one()
-    return None if written else token
+    g.data_token = None if written else token  # the menu of this page asks too (navigation.shown_entries)
+    return g.data_token
 
 
 def remember(token, inputs, build):

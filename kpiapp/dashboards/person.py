@@ -24,9 +24,19 @@ from kpiapp.tracking import pace as pacing
 from kpiapp.tracking.paces import item_paces, moved_since, pace_series
 
 
+@dataclass(frozen=True)
+class CardShown:
+    """What the page shows of the scorecard: plain values (the memo keeps the dashboard beyond
+    the request, where an ORM row would be detached)."""
+    id: int
+    total: object
+    grade: str | None
+    cycle_name: str
+
+
 @dataclass
 class PersonDashboard:
-    card: object  # the latest scorecard of the person in the cycle, or None
+    card: CardShown | None  # the latest scorecard of the person in the cycle, or None
     projection: object  # progress.Projection or None
     at_risk: int
     panels: list
@@ -52,7 +62,8 @@ def person_dashboard(person, cycle, today, lang):
     shown = [i for i in items if i.id in paces]
     panels = [pace_panel(shown, paces, moved, units, lang)]
     panels += [line_panel(i, series.get(i.id, []), units[i.metric_key][0], lang) for i in shown]
-    return PersonDashboard(card, projected(card), sum(paces[i.id].at_risk for i in shown), panels)
+    return PersonDashboard(CardShown(card.id, card.total, card.grade, card.cycle.name), projected(card),
+                           sum(paces[i.id].at_risk for i in shown), panels)
 
 
 def last_data_day(items, today):

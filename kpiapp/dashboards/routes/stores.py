@@ -4,14 +4,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kpiapp.dashboards import stores as queries
+from kpiapp.dashboards.memo import data_token, remember
 from kpiapp.dashboards.routes import common
 from kpiapp.dashboards.routes.common import bp
 from kpiapp.extensions import db
 from kpiapp.models import Store
 from kpiapp.policy import STAFF, allow, authorize
+from kpiapp.tracking.services import utc_today
 from kpiapp.web.pages import ui_lang
-
-STORE_FILTERS = ("cycle", "period")
 
 
 def labels():
@@ -35,31 +35,48 @@ def labels():
 @bp.route("/stores")
 @allow(STAFF)
 def stores():
-    """The stores the reader may see, a page at a time, with the period's headline figures."""
-    filters, offered, cycle = common.read_filters()
+    """The stores the reader may see, a page at a time, with the period's headline figures.
+    The memo keeps the page per reader and role (what they may see) while the data is unchanged."""
+    token = data_token()
+    filters, offered, cycle = common.read_filters(token)
+    user = current_user._get_current_object()
+    after = request.args.get("after", "").strip() or None
+    # the raw `after`: the fragment's pager reads request.args.after
+    inputs = ("stores", *common.memo_inputs(filters, cycle, utc_today()), request.args.get("after"),
+              user.id, user.role)
     panels, next_after = [], None
     if cycle is not None:
-        panel, shown, next_after = queries.store_list(
-            current_user, filters, filters.date_range(cycle), request.args.get("after", "").strip() or None,
-            ui_lang(), labels(), current_app.config["BASE_CURRENCY"])
-        kept = filters.query(store=None, platform=None)
-        panel.links = {i: url_for("dashboards.store", store_id=s.id, **kept) for i, s in enumerate(shown)}
+        panel, next_after = remember(token, inputs, lambda: store_list(user, filters, cycle, after))
         panels = [panel]
-    return common.render_dashboard("stores", panels, filters, offered=offered, cycle=cycle,
-                                   months=common.months_of(cycle), next_after=next_after,
+    return common.render_dashboard("stores", panels, filters, token=token, inputs=inputs, offered=offered,
+                                   cycle=cycle, months=common.months_of(cycle), next_after=next_after,
                                    base=current_app.config["BASE_CURRENCY"])
+
+
+def store_list(user, filters, cycle, after):
+    """(the stores panel with its links, next_after)."""
+    panel, shown, next_after = queries.store_list(user, filters, filters.date_range(cycle), after, ui_lang(),
+                                                  labels(), current_app.config["BASE_CURRENCY"])
+    kept = filters.query(store=None, platform=None)
+    panel.links = {i: url_for("dashboards.store", store_id=s.id, **kept) for i, s in enumerate(shown)}
+    return panel, next_after
 
 
 @bp.route("/stores/<int:store_id>")
 @allow(STAFF)
 def store(store_id):
-    """One store's metrics over time against its owners' targets (404 unless visible)."""
+    """One store's metrics over time against its owners' targets (404 unless visible). The memo
+    keeps the page per store, reader and role (the owners' panel shows the items they may see)."""
+    token = data_token()  # first (memo.py): before the store and the rights are read
     store = authorize("store.view", db.session.get(Store, store_id))
-    filters, offered, cycle = common.read_filters()
+    filters, offered, cycle = common.read_filters(token)
+    user = current_user._get_current_object()
+    inputs = ("store", store.id, *common.memo_inputs(filters, cycle, utc_today()), user.id, user.role)
     page = None
     if cycle is not None:
-        page = queries.store_page(store, cycle, filters.date_range(cycle), current_user, ui_lang(), labels(),
-                                  current_app.config["BASE_CURRENCY"])
-    return common.render_dashboard("store", page.panels if page else [], filters, offered=offered,
-                                   cycle=cycle, months=common.months_of(cycle), store=store, page=page,
-                                   show=STORE_FILTERS, base=current_app.config["BASE_CURRENCY"])
+        page = remember(token, inputs, lambda: queries.store_page(
+            store, cycle, filters.date_range(cycle), user, ui_lang(), labels(),
+            current_app.config["BASE_CURRENCY"]))
+    return common.render_dashboard("store", page.panels if page else [], filters, token=token, inputs=inputs,
+                                   offered=offered, cycle=cycle, months=common.months_of(cycle), store=store,
+                                   page=page, base=current_app.config["BASE_CURRENCY"])

@@ -22,7 +22,8 @@ def team():
     filters, offered, cycle = common.read_filters(token)
     after = request.args.get("after", type=int)
     today, user = utc_today(), current_user._get_current_object()
-    view = remember(token, ("team", *common.memo_inputs(filters, cycle, today), after, user.id, user.role),
+    inputs = ("team", *common.memo_inputs(filters, cycle, today), after, user.id, user.role)
+    view = remember(token, inputs,
                     lambda: team_dashboard.team_dashboard(user, cycle, filters, after, today, ui_lang()))
-    return common.render_dashboard("team", view.panels, filters, offered=offered, cycle=cycle,
-                                   months=common.months_of(cycle), view=view, after=after)
+    return common.render_dashboard("team", view.panels, filters, token=token, inputs=inputs, offered=offered,
+                                   cycle=cycle, months=common.months_of(cycle), view=view, after=after)
