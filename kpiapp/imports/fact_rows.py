@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import repeat
+from operator import itemgetter
 
 FACT_KEY = ("store_id", "family", "business_date", "period_end", "sku", "ref", "measure")
 FACT_UPDATES = ("value", "currency", "import_id", "source_line")
 FACT_COLUMNS = FACT_KEY + FACT_UPDATES
+FACT_DAY_KEY = itemgetter(8, 2, 1, 7, 4)  # a parser Fact's (store code, measure, day, period end, currency)
+FACT_VALUE = itemgetter(3)
 
 
 class FactSet:
@@ -88,8 +92,8 @@ class FactRows(FactSet):
     def day_sums(self, scale: int) -> list[dict]:
         """fact_day's rows for these rows when every one counts (DaySums)."""
         sums = DaySums(scale)
-        sums.add(((f.store_code, f.measure, f.business_date, f.period_end or f.business_date, f.currency),
-                  f.value) for f in self._kept())
+        facts = self.facts if not self.bad_lines else list(self._kept())
+        sums.add(map(FACT_DAY_KEY, facts), map(FACT_VALUE, facts))
         return sums.rows(self.store_of, self.family, self.import_id)
 
     def __iter__(self):
@@ -103,26 +107,41 @@ class DaySums:
     summed as the facts pass: per (store, family, measure, day, period end, currency) the sum
     of the values rounded to `scale` places half away from zero, as metric_fact's column stores
     them (the sum is then the database's, to the last digit), and the count. Summed by store
-    code; `rows` names the stores by id (two codes may be one store: their sums are added)."""
+    code and the period end as given (None for a one-day fact); `rows` names the stores by id
+    and the period end a one-day fact's day (two codes may be one store: their sums are added).
+    """
 
     def __init__(self, scale: int):
         self.step = Decimal(1).scaleb(-scale)
-        self.sums: dict = {}  # (store code, measure, day, period end, currency) -> (total, count)
+        self.totals: dict = {}  # (store code, measure, day, period end or None, currency) -> total
+        self.counts: dict = {}  # the same keys -> how many facts
 
-    def add(self, facts) -> None:
-        """facts: ((store code, measure, day, period end, currency), value) pairs."""
-        step, sums = self.step, self.sums
-        for key, value in facts:
-            value = value.quantize(step, ROUND_HALF_UP)
-            held = sums.get(key)
-            sums[key] = (value, 1) if held is None else (held[0] + value, held[1] + 1)
+    def add(self, keys, values) -> None:
+        """keys: (store code, measure, day, period end or None, currency) of each fact; values: its
+        value, in the same order. One dict probe a fact (its values listed by key), then each
+        key's values rounded and summed in C."""
+        groups: dict = {}
+        held = groups.setdefault
+        for key, value in zip(keys, values):
+            held(key, []).append(value)
+        totals, counts = self.totals, self.counts
+        for key, group in groups.items():
+            total = sum(map(Decimal.quantize, group, repeat(self.step), repeat(ROUND_HALF_UP)))
+            if key in totals:
+                totals[key] += total
+                counts[key] += len(group)
+            else:
+                totals[key], counts[key] = total, len(group)
 
     def rows(self, store_of: dict, family: str, import_id: int) -> list[dict]:
         by_store: dict = {}
-        for (code, *key), (total, count) in self.sums.items():
-            key = (store_of[code], *key)
-            held = by_store.get(key)
-            by_store[key] = (total, count) if held is None else (held[0] + total, held[1] + count)
+        counts = self.counts
+        for held, total in self.totals.items():
+            code, measure, day, end, currency = held
+            key = (store_of[code], measure, day, end or day, currency)
+            count = counts[held]
+            summed = by_store.get(key)
+            by_store[key] = (total, count) if summed is None else (summed[0] + total, summed[1] + count)
         return [{"store_id": store_id, "family": family, "measure": measure, "business_date": day,
                  "period_end": end, "currency": currency, "total": total, "facts": count, "all_facts": count,
                  "import_ids": str(import_id)}

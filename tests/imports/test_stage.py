@@ -294,3 +294,117 @@ def test_a_first_import_counts_its_slice_once_and_a_reimport_twice(app, monkeypa
                          "br2.csv", shop.id, user, date_from=D1, date_to=D1)
     assert again.status == "committed" and again.facts_replaced == 2 * first.facts_written // 4
     assert len(calls) == 2
+
+
+# ---- REPEATS proven needless as the rows pass (RepeatWatch) -----------------------------------
+
+def raw(seq, day, sku, measure="sessions", ref="", end=None, code=""):
+    """A raw stage row in the Collector's order (stage.ROW_COLUMNS)."""
+    return (seq, seq + 2, day, end, measure, 1, None, sku, ref, code, False)
+
+
+def watched(*chunks, limit=50_000, repeated=False):
+    watch = stage.RepeatWatch(limit)
+    for chunk in chunks:
+        watch.add(chunk)
+    return watch.repeated if repeated else watch.proven
+
+
+def test_the_watch_proves_no_key_came_twice_in_date_order_across_chunks():
+    d1, d2, d3 = D1, D1 + timedelta(days=1), D1 + timedelta(days=2)
+    assert watched([raw(0, d1, "A"), raw(1, d1, "B")], [raw(2, d1, "C"), raw(3, d2, "A")],
+                   [raw(4, d2, "B"), raw(5, d3, "A")], [])
+    # the same SKU on one day under another measure, ref, period end or store is another key
+    assert watched([raw(0, d1, "A"), raw(1, d1, "A", measure="units_ordered"), raw(2, d1, "A", ref="R")],
+                   [raw(3, d1, "A", end=d2), raw(4, d1, "A", code="S2")])
+
+
+@pytest.mark.parametrize("chunks", [
+    [[raw(0, D1, "A"), raw(1, D1, "A")]],  # twice in one chunk
+    [[raw(0, D1, "A"), raw(1, D1, "B")], [raw(2, D1, "A")]],  # the last day's key again in the next chunk
+    [[raw(0, D1, "A")], [raw(1, D1, "B")], [raw(2, D1, "C")], [raw(3, D1, "A")]],  # a day over four chunks
+])
+def test_the_watch_sees_a_repeated_key(chunks):
+    assert not watched(*chunks) and watched(*chunks, repeated=True)
+
+
+def test_the_watch_gives_up_out_of_date_order_or_past_its_keys():
+    d2 = D1 + timedelta(days=1)
+    for chunks in ([[raw(0, d2, "A"), raw(1, D1, "B")]], [[raw(0, d2, "A")], [raw(1, D1, "B")]]):
+        # no repeat, but the order is not the dates': REPEATS decides
+        assert not watched(*chunks) and not watched(*chunks, repeated=True)
+    many = [raw(n, D1, f"S{n}") for n in range(stage.WATCH_KEYS + 1)]
+    assert watched(many[:-1], limit=0)
+    assert not watched(many[:-1], many[-1:], limit=0) and not watched(many[:-1], many[-1:], limit=0, repeated=True)
+
+
+def repeats_run(monkeypatch):
+    """How many times the stage's REPEATS statement reached the database."""
+    calls = []
+    real = stage.settle
+
+    def counting(sink, latest):
+        from sqlalchemy import event
+        conn = db.session.connection()
+
+        def seen(_conn, _cursor, statement, *_args):
+            calls.extend(["REPEATS"] if "HAVING count(*) > 1" in statement else [])
+        event.listen(conn, "before_cursor_execute", seen)
+        try:
+            return real(sink, latest)
+        finally:
+            event.remove(conn, "before_cursor_execute", seen)
+    monkeypatch.setattr(stage, "settle", counting)
+    return calls
+
+
+def test_a_staged_file_in_date_order_with_no_key_twice_skips_repeats(app, monkeypatch):
+    """The Business Report case (one day, every key once) spilled every 3 facts: the sink proved
+    no key came twice, so REPEATS does not run and the raw rows are written (the facts and counts
+    equal the in-memory import's: test_staged_import_equals_the_in_memory_import)."""
+    calls = repeats_run(monkeypatch)
+    grouped = []
+    real_group = stage.group
+    monkeypatch.setattr(stage, "group", lambda *args: grouped.append(1) or real_group(*args))
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    records, facts, _left = run(cases()["business_report"], shop, user, 3)
+    assert records[0][0] == "committed" and facts
+    assert calls == [] and grouped == []
+
+
+def test_a_staged_file_out_of_date_order_still_runs_repeats(app, monkeypatch):
+    calls = repeats_run(monkeypatch)
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    run(cases()["generic_unique_partial"], shop, user, 1)  # a future date between 1 March's rows
+    assert calls == ["REPEATS"]
+
+
+def test_a_key_repeated_in_date_order_is_grouped_without_repeats(app, monkeypatch):
+    """One order's lines on one day (test_mixed_currency_across_chunks): the watch sees the key
+    twice, so the file is grouped, summed and its mixed currencies refused, as in memory."""
+    calls = repeats_run(monkeypatch)
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    rows = [("111-0000000-0000001", "2025-03-01", "SKU-1", 1, "EUR" if n in (3, 5) else "USD", "2.50")
+            for n in range(7)]
+    uploads = [(orders_in(rows), "orders.txt", {"allow_partial": True})]
+    expected = run(uploads, shop, user, 0)
+    forget()
+    got = run(uploads, shop, user, 2)
+    assert got[0] == expected[0] and got[1] == expected[1]
+    assert calls == []
+
+
+def test_the_future_date_rule_reads_the_stage_only_when_a_row_is_dated_after_today(app, monkeypatch):
+    """The sink's spans hold every row's dates: a file with none in the future skips the read
+    (its facts equal the in-memory import's: test_staged_import_equals_the_in_memory_import);
+    one with a future row still refuses that line."""
+    calls = []
+    real = stage.refuse_future
+    monkeypatch.setattr(stage, "refuse_future", lambda *args: calls.append(1) or real(*args))
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    run(cases()["business_report"], shop, user, 3)
+    assert calls == []
+    forget()
+    records, _facts, _left = run(cases()["generic_unique_partial"], shop, user, 1)
+    assert calls == [1]
+    assert any(code == "future_date" for _l, _c, code, _m in records[0][-1])
