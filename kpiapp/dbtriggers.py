@@ -242,6 +242,10 @@ def drop_bonus_freeze_triggers():
 # ---- scorecard_total: each card's item sums, kept on every write to its items (issue 10) ------
 
 TOTAL_COLUMNS = "scorecard_id, weighted, scored, item_count, weights"
+# 0039: also the live sums the company dashboard averages (coalesce(final, computed) points: the
+# attainment so far), so its attainment by department reads one row per card, not 40,000 items
+LIVE_COLUMNS = TOTAL_COLUMNS + ", live_weighted, live_scored, live_weights"
+LIVE_POINTS = "COALESCE(i.final_points, i.computed_points)"
 # the sums of one card's items; no row once the card itself is gone (a cascaded delete)
 TOTAL_SELECT = ("SELECT s.id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights} "
                 "FROM scorecard AS s LEFT JOIN scorecard_item AS i ON i.scorecard_id = s.id "
@@ -250,37 +254,48 @@ TOTAL_SELECT = ("SELECT s.id, {weighted}, COUNT(i.final_points), COUNT(i.id), {w
 TOTAL_CHANGED = ("OLD.final_points IS DISTINCT FROM NEW.final_points "
                  "OR OLD.weight IS DISTINCT FROM NEW.weight "
                  "OR OLD.scorecard_id IS DISTINCT FROM NEW.scorecard_id")
+LIVE_CHANGED = TOTAL_CHANGED + " OR OLD.computed_points IS DISTINCT FROM NEW.computed_points"
 TOTAL_TRIGGERS = ("scorecard_total_insert", "scorecard_total_delete", "scorecard_total_update")
-# PostgreSQL: the cards a statement touched, from its transition tables (an UPDATE: those whose
-# items' points, weight or card changed, both cards of a moved item)
-TOTAL_TOUCHED = {
-    "INSERT": "SELECT scorecard_id FROM new_rows",
-    "DELETE": "SELECT scorecard_id FROM old_rows",
-    "UPDATE": "SELECT o.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
-              "WHERE " + TOTAL_CHANGED.replace("OLD.", "o.").replace("NEW.", "n.") + " "
-              "UNION SELECT n.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
-              "WHERE o.scorecard_id IS DISTINCT FROM n.scorecard_id",
-}
+
+
+def total_touched(changed):
+    """PostgreSQL: the cards a statement touched, from its transition tables (an UPDATE: those
+    whose items' `changed` columns changed, both cards of a moved item)."""
+    return {
+        "INSERT": "SELECT scorecard_id FROM new_rows",
+        "DELETE": "SELECT scorecard_id FROM old_rows",
+        "UPDATE": "SELECT o.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
+                  "WHERE " + changed.replace("OLD.", "o.").replace("NEW.", "n.") + " "
+                  "UNION SELECT n.scorecard_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
+                  "WHERE o.scorecard_id IS DISTINCT FROM n.scorecard_id",
+    }
+
+
+TOTAL_TOUCHED = total_touched(TOTAL_CHANGED)
 TOTAL_TRANSITIONS = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
                      "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
 
 
-def create_total_triggers():
+def create_total_triggers(live=False):
     """scorecard_total follows scorecard_item: after every INSERT, DELETE and UPDATE of an
     item's points, weight or card, the card's row is summed again from all its items (through
     ix_scorecard_item_scorecard_id), so it can never drift from them. PostgreSQL: once per
-    statement for every card it touched; SQLite (no statement triggers): once per row."""
+    statement for every card it touched; SQLite (no statement triggers): once per row.
+    live (0039): the live sums too (LIVE_COLUMNS), and a change of computed_points sums again."""
     if dialect() == "postgresql":
-        _create_total_postgresql()
+        _create_total_postgresql(live)
     else:
-        _create_total_sqlite()
+        _create_total_sqlite(live)
 
 
-def fill_totals():
+def fill_totals(live=False):
     """Sum every scorecard that has items (the migration's backfill)."""
     weighted, weights = _total_sums()
-    op.execute(f"INSERT INTO scorecard_total ({TOTAL_COLUMNS}) "
-               f"SELECT i.scorecard_id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights} "
+    columns, extra = TOTAL_COLUMNS, ""
+    if live:
+        columns, extra = LIVE_COLUMNS, ", " + ", ".join(_live_sums())
+    op.execute(f"INSERT INTO scorecard_total ({columns}) "
+               f"SELECT i.scorecard_id, {weighted}, COUNT(i.final_points), COUNT(i.id), {weights}{extra} "
                "FROM scorecard_item AS i GROUP BY i.scorecard_id")
 
 
@@ -291,7 +306,27 @@ def _total_sums():
     return weighted, weights
 
 
-def _create_total_postgresql():
+def _live_sums():
+    """(Σ live points × weight, items with live points, Σ weight of those items) of a card's items
+    `i`: what the company dashboard's attainment averages."""
+    weighted = f"SUM({LIVE_POINTS} * i.weight)"
+    weights = f"SUM(CASE WHEN {LIVE_POINTS} IS NOT NULL THEN i.weight END)"
+    if dialect() == "sqlite":
+        weighted, weights = f"ROUND({weighted}, 4)", f"ROUND({weights}, 2)"
+    return weighted, f"COUNT({LIVE_POINTS})", weights
+
+
+def _total_select(live):
+    """(the columns, the SELECT of one card's row with {card} to fill, the UPDATE's condition)."""
+    weighted, weights = _total_sums()
+    select = TOTAL_SELECT.format(weighted=weighted, weights=weights, card="{card}")
+    if not live:
+        return TOTAL_COLUMNS, select, TOTAL_CHANGED
+    select = select.replace(" FROM scorecard AS s", ", " + ", ".join(_live_sums()) + " FROM scorecard AS s")
+    return LIVE_COLUMNS, select, LIVE_CHANGED
+
+
+def _create_total_postgresql(live=False):
     """Statement triggers with transition tables: one aggregate per statement over the cards it
     touched, so the recompute's bulk UPDATE of 40,000 items sums 5,000 cards once (a row
     trigger summed each card again for each of its items: 2.8 s → 22 s for that UPDATE).
@@ -301,16 +336,16 @@ def _create_total_postgresql():
     of other items of the same card, which holds those rows until it commits, is waited for and
     its items counted, not summed from before its commit. (The services and the recompute lock
     the scorecard itself first anyway; this covers bulk and raw writes.)"""
-    weighted, weights = _total_sums()
-    cards = TOTAL_SELECT.replace("WHERE s.id = {card}", "WHERE s.id IN ({card})")
+    columns, select, changed = _total_select(live)
+    cards = select.replace("WHERE s.id = {card}", "WHERE s.id IN ({card})")
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns.split(", ")[1:])
     branches = "\n          ELS".join(
         f"""IF TG_OP = '{verb}' THEN
             PERFORM 1 FROM scorecard_total WHERE scorecard_id IN ({touched}) ORDER BY scorecard_id FOR UPDATE;
-            INSERT INTO scorecard_total ({TOTAL_COLUMNS})
-            {cards.format(weighted=weighted, weights=weights, card=touched)}
-            ON CONFLICT (scorecard_id) DO UPDATE SET weighted = EXCLUDED.weighted, scored = EXCLUDED.scored,
-              item_count = EXCLUDED.item_count, weights = EXCLUDED.weights;"""
-        for verb, touched in TOTAL_TOUCHED.items())
+            INSERT INTO scorecard_total ({columns})
+            {cards.format(card=touched)}
+            ON CONFLICT (scorecard_id) DO UPDATE SET {updates};"""
+        for verb, touched in total_touched(changed).items())
     op.execute(f"""
         CREATE OR REPLACE FUNCTION kpi_scorecard_total() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -324,14 +359,13 @@ def _create_total_postgresql():
                    f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION kpi_scorecard_total()")
 
 
-def _create_total_sqlite():
-    weighted, weights = _total_sums()
+def _create_total_sqlite(live=False):
+    columns, select, changed = _total_select(live)
 
     def upsert(row):
-        return (f"INSERT OR REPLACE INTO scorecard_total ({TOTAL_COLUMNS}) "
-                + TOTAL_SELECT.format(weighted=weighted, weights=weights, card=f"{row}.scorecard_id") + ";")
+        return f"INSERT OR REPLACE INTO scorecard_total ({columns}) " + select.format(card=f"{row}.scorecard_id") + ";"
 
-    changed = TOTAL_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+    changed = changed.replace("IS DISTINCT FROM", "IS NOT")
     for verb, row in (("INSERT", "NEW"), ("DELETE", "OLD")):
         op.execute(f'CREATE TRIGGER scorecard_total_{verb.lower()} AFTER {verb} ON "scorecard_item" '
                    f"BEGIN {upsert(row)} END")

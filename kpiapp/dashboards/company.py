@@ -33,7 +33,7 @@ from kpiapp.extensions import db, dialect
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
 from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, ScorecardItemStore,
-                           Store, StoreOwner, User)
+                           ScorecardTotal, Store, StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
 from kpiapp.tracking.risk import at_risk_rule, metric_item, small_reads, without_jit
@@ -224,6 +224,15 @@ def department_attainment(data):
     """{department id: (people, people with points, attainment or None)} in one grouped query."""
     if data.cycle is None:
         return {}
+    if dialect() == "postgresql":  # the cards' live sums kept by scorecard_total's triggers (0039)
+        total = ScorecardTotal
+        rows = db.session.execute(
+            data.latest_cards(User.department_id, func.count(Scorecard.id),
+                              func.count(case((total.live_scored > 0, 1))),
+                              func.sum(total.live_weighted), func.sum(total.live_weights))
+            .outerjoin(total, total.scorecard_id == Scorecard.id).group_by(User.department_id)).all()
+        return {dept: (people, scored, average(weighted, weights))
+                for dept, people, scored, weighted, weights in rows}
     item, points = ScorecardItem, points_of(ScorecardItem)
     rows = db.session.execute(
         data.latest_cards(User.department_id, func.count(distinct(Scorecard.id)),

@@ -150,7 +150,12 @@ def rebuild(conn):
 
 
 def forget(conn, first_day, last_day):
-    """The months of days whose picked rows left fact_pick (an archived month)."""
+    """The months of days whose picked rows left fact_pick (an archived month). The rates lock
+    exclusive first: a rate writer rewriting these months from fact_pick's rows (refresh_rates,
+    all stores) commits before the rows are deleted, or waits and then finds no rows; without it
+    the rows it inserted were not seen by this DELETE and stayed. (Fact writers cannot interleave:
+    detach_month's DETACH waits for their lock on metric_fact and holds it until it commits.)"""
+    lock_rates(conn)
     conn.execute(delete(MONTHS).where(MONTHS.c.month.between(first_day.replace(day=1), last_day)))
 
 

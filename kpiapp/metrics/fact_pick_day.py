@@ -23,6 +23,8 @@ reverse). So the table is kept by **deltas**, never updated:
   every key are kept under any interleaving. A key that adds up to no group (every store's rows
   of that day gone) leaves no row.
 * `rebuild` and `forget` follow fact_pick's (`flask kpi rebuild-fact-day`, an archived month).
+  No import's delta rows outlive `forget`: every writer here reads or writes metric_fact first in its
+  transaction, and the archive's DETACH locks metric_fact ACCESS EXCLUSIVE until it commits (after it).
 
 So a key may have a few rows (a compaction that skipped a concurrent writer's); the reader sums
 them and leaves out a key of no group. SQLite (one writer at a time) compacts in two statements;

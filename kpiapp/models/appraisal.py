@@ -303,6 +303,10 @@ class ScorecardTotal(db.Model):
     scored: Mapped[int] = mapped_column(Integer, default=0)  # items with final_points
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     weights = mapped_column(Numeric(10, 2), nullable=True)  # sum of weight
+    # 0039: the live sums (points = coalesce(final_points, computed_points), the attainment so far)
+    live_weighted = mapped_column(Numeric(15, 4), nullable=True)  # sum of points x weight
+    live_scored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # items with points
+    live_weights = mapped_column(Numeric(10, 2), nullable=True)  # sum of weight of the items with points
 
 
 class ScorecardItemStore(db.Model):

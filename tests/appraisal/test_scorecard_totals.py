@@ -19,22 +19,28 @@ from tests.appraisal.factories import make_team, manual_items, metric_item, walk
 
 pytestmark = pytest.mark.rollback
 
-NO_ITEMS = (None, 0, 0, None)
+NO_ITEMS = (None, 0, 0, None, None, 0, None)
 
 
 def summed_from_items():
-    """{scorecard id: (Σ points x weight, items scored, items, Σ weights)} of every card, from
-    its items; NO_ITEMS for a card without any."""
-    sums = {card_id: [None, 0, 0, None] for card_id in db.session.scalars(select(Scorecard.id))}
+    """{scorecard id: (Σ points x weight, items scored, items, Σ weights, then the live sums
+    (0039, points = final or else computed): Σ points x weight, items with points, Σ their
+    weights)} of every card, from its items; NO_ITEMS for a card without any."""
+    sums = {card_id: [None, 0, 0, None, None, 0, None] for card_id in db.session.scalars(select(Scorecard.id))}
     rows = db.session.execute(select(ScorecardItem.scorecard_id, ScorecardItem.final_points,
-                                     ScorecardItem.weight))
-    for card_id, points, weight in rows:
+                                     ScorecardItem.weight, ScorecardItem.computed_points))
+    for card_id, points, weight, computed in rows:
         row = sums[card_id]
         if points is not None:
             row[0] = (row[0] or 0) + Decimal(points) * Decimal(weight)
             row[1] += 1
         row[2] += 1
         row[3] = (row[3] or 0) + Decimal(weight)
+        live = computed if points is None else points
+        if live is not None:
+            row[4] = (row[4] or 0) + Decimal(live) * Decimal(weight)
+            row[5] += 1
+            row[6] = (row[6] or 0) + Decimal(weight)
     return {card_id: tuple(row) for card_id, row in sums.items()}
 
 
@@ -42,7 +48,7 @@ def stored():
     """{scorecard id: stored sums} (a card with no row: NO_ITEMS)."""
     total = ScorecardTotal
     rows = db.session.execute(select(total.scorecard_id, total.weighted, total.scored, total.item_count,
-                                     total.weights))
+                                     total.weights, total.live_weighted, total.live_scored, total.live_weights))
     kept = {card_id: tuple(sums) for card_id, *sums in rows}
     cards = db.session.scalars(select(Scorecard.id))
     return {card_id: kept.get(card_id, NO_ITEMS) for card_id in cards}, kept
@@ -78,6 +84,9 @@ def test_totals_follow_every_write_to_the_items():
              "final_points": Decimal("77.50")} for card in (first, fourth, fifth)]
     tracking.update_items(rows)
     assert_totals_match()  # the recompute's bulk update
+    db.session.execute(update(ScorecardItem).where(ScorecardItem.scorecard_id.in_([second.id, fourth.id]))
+                       .values(computed_points=Decimal("41.25")))
+    assert_totals_match()  # computed points alone: only the live sums change (0039)
 
     db.session.execute(update(ScorecardItem).where(ScorecardItem.scorecard_id.in_([fourth.id, fifth.id]))
                        .values(final_points=Decimal("33.33"), weight=Decimal("12.34")))

@@ -249,3 +249,44 @@ def test_facts_then_rates_through_the_orm_in_two_sessions_do_not_deadlock(app, s
     db.session.expire_all()
     assert len(db.session.execute(select(FxRate)).all()) == 2
     check()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: the locks between an archived month and rate writers")
+def test_an_archived_month_leaves_no_rows_a_rate_writer_was_rewriting(app, shops, user):
+    """A rate writer rewrites a month of every store from fact_pick (refresh_rates) while the
+    month is archived (fact_day.forget_month). forget took no lock: its DELETE waited for the
+    rows the writer deleted, skipped them once it committed and never saw the ones it inserted,
+    which stayed for a month fact_pick no longer holds. forget now takes the rates lock first."""
+    load(generic_file(SALES), "sales.csv", user)
+    db.session.commit()
+    assert MARCH in {key[2] for key in stored()}
+    failed = []
+
+    def archive():
+        with app.app_context():
+            try:
+                fact_day.forget_month(db.session.connection(), MARCH, date(2025, 3, 31))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+                failed.append(repr(error))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    with db.engine.connect() as rates:
+        fact_month.refresh_rates(rates, [date(2025, 3, 2)])  # March rewritten, not committed
+        thread = threading.Thread(target=archive)
+        thread.start()
+        for _ in range(1000):  # until the archive waits for a lock the rate writer holds
+            waiting = rates.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()")).scalar()
+            if waiting or not thread.is_alive():
+                break
+            thread.join(0.01)
+        rates.commit()
+    thread.join()
+    assert failed == []
+    db.session.expire_all()
+    assert MARCH not in {key[2] for key in stored()}
+    assert MARCH not in {key[2] for key in expected()}

@@ -107,6 +107,28 @@ def test_department_attainment_averages_points_by_weight(org):
                                      "attainment": D("55.00")}  # (0 x 60 + 110 x 60) / 120
 
 
+def test_department_attainment_from_the_kept_card_sums_equals_the_items(org, monkeypatch):
+    """PostgreSQL reads each card's live sums from scorecard_total (0039), kept by triggers; the
+    items' own sums (the SQLite path) give the same rows, also after a raw UPDATE of
+    computed_points alone (the triggers sum a card again on it)."""
+    def both():
+        found = {}
+        for name in ("postgresql", "sqlite"):
+            monkeypatch.setattr(company, "dialect", lambda name=name: name)
+            found[name] = by(panels(org, ["departments"])["departments"], "department")
+        return found["postgresql"], found["sqlite"]
+
+    kept, items = both()
+    assert kept == items
+    team_department = org.team.people[0].department.name
+    item = metric_item(org.team.card(org.team.people[2]))  # the third card's item had no points
+    db.session.execute(db.update(type(item)).where(type(item).id == item.id).values(computed_points=D("80.00")))
+    db.session.flush()
+    kept, items = both()
+    assert kept == items
+    assert kept[team_department]["with_data"] == 3 and kept[team_department]["attainment"] == D("63.33")
+
+
 ACOS_ITEM = [{"kind": "metric", "metric_key": "acos", "name": "ACoS", "weight": "100", "threshold": "0.30",
               "target": "0.20", "stretch": "0.15", "rule": {"kind": "linear", "cap": "120"}}]
 
