@@ -37,18 +37,19 @@ def shown(item):
 
 
 def shown_entries():
-    """Whether each entry of NAV shows to this user. On a page that read the data token first
-    (the dashboards: kpiapp/dashboards/memo.py) the answers are kept in the dashboards' memo per
-    reader (id, role, active: what the rules read of them besides the data) while the token is
-    unchanged, so a page served from the memo does not ask the menu's policy queries again."""
-    token = g.get("data_token")
-    if token is None or not getattr(current_user, "is_authenticated", False):
+    """Whether each entry of NAV shows to this user, kept per reader (id, role, active: what the
+    rules read of them besides the data) in the menu's memo (kpiapp/dashboards/memo.py) while the
+    data token is unchanged, so a page does not ask the menu's policy queries on every request.
+    The token is read here unless the page read it first (the dashboards): the answers are never
+    older than the token they are kept under."""
+    if not getattr(current_user, "is_authenticated", False):
         return [shown(item) for item in NAV]
-    from kpiapp.dashboards.memo import remember
+    from kpiapp.dashboards.memo import data_token, menu_memo, remember
 
+    token = g.data_token if "data_token" in g else data_token()
     user = current_user
     return remember(token, ("menu", user.id, user.role, user.active),
-                    lambda: tuple(shown(item) for item in NAV))
+                    lambda: tuple(shown(item) for item in NAV), menu_memo())
 
 
 def nav_items():

@@ -64,12 +64,24 @@ class Memo:
             self.hits = self.misses = 0
 
 
+MENU_SIZE = 2048  # readers whose menu answers are kept (a tuple of booleans each)
+
+
 def memo(app=None):
     """This app's memo (one per app and process: nothing is shared between workers or deploys)."""
     app = app or current_app
     if "dashboard_memo" not in app.extensions:
         app.extensions["dashboard_memo"] = Memo(app.config["DASHBOARD_MEMO_SIZE"])
     return app.extensions["dashboard_memo"]
+
+
+def menu_memo(app=None):
+    """The menu's answers per reader (kpiapp/navigation.py), kept apart from the pages' entries
+    so that many readers' menus never push a dashboard out; off when the memo is off."""
+    app = app or current_app
+    if "menu_memo" not in app.extensions:
+        app.extensions["menu_memo"] = Memo(MENU_SIZE if app.config["DASHBOARD_MEMO_SIZE"] else 0)
+    return app.extensions["menu_memo"]
 
 
 def data_token():
@@ -80,14 +92,16 @@ def data_token():
     return g.data_token
 
 
-def remember(token, inputs, build):
+def remember(token, inputs, build, kept=None):
     """build() for `inputs` (a hashable tuple naming the page and everything it depends on
-    besides the data), kept under the token read before those inputs; token None: build only."""
-    if token is None or not memo().size:
+    besides the data), kept under the token read before those inputs (in `kept`, the pages'
+    memo unless told); token None: build only."""
+    kept = kept or memo()
+    if token is None or not kept.size:
         return build()
     key = (token, str(get_locale()), current_app.config["BASE_CURRENCY"], *inputs)
-    found = memo().get(key)
+    found = kept.get(key)
     if found is MISSING:
         found = build()
-        memo().put(key, found)
+        kept.put(key, found)
     return found

@@ -229,3 +229,30 @@ def test_a_warm_dashboard_reads_the_session_the_token_and_the_cycle_only(org, hr
         again, asked = statements_of(hr, path)
         queries = [s for s in asked if s.lstrip().upper().startswith(("SELECT", "WITH"))]
         assert again == first and len(queries) == 3, (path, queries)
+
+
+def my_team_in_menu(page):
+    return 'href="/scorecards/team"' in page[page.index("<header"):page.index("</header>")]
+
+
+@pytest.mark.parametrize("path", ["/inbox/", "/metrics/"])
+def test_every_page_keeps_the_menu_per_reader_and_follows_the_data(team_of_two, browser, path):
+    """Not only the dashboards: any signed-in page reads the token (unless it did) and keeps the
+    menu's answers per reader in the menu's own memo (a reader's menu pushes no page out)."""
+    from kpiapp.dashboards.memo import menu_memo
+
+    o = team_of_two
+    amy, zed = o.people
+    zeds = browser(zed)
+    menu = lambda s: s.lstrip().startswith("SELECT EXISTS") and ("manager_id = " in s or "store_owner" in s)  # noqa: E731
+    menu_memo().clear()
+    first, asked = statements_of(zeds, path)
+    assert not my_team_in_menu(first) and any(menu(s) for s in asked)
+    kept = len(memo().entries)
+    again, asked_again = statements_of(zeds, path)
+    assert not any(menu(s) for s in asked_again), [s[:300] for s in asked_again if menu(s)]
+    assert len(asked_again) < len(asked) and len(memo().entries) == kept and menu_memo().hits
+    amy.manager_id = zed.id
+    db.session.commit()
+    assert my_team_in_menu(zeds.page(path))
+    assert not my_team_in_menu(browser(amy).page(path))
