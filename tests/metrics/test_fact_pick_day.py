@@ -16,8 +16,9 @@ from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.metrics import fact_day, fact_pick, fact_pick_day
 from kpiapp.models import FactPick, FactPickDay, MetricFact
-from tests.conftest import migration_module
-from tests.imports.files import ads_report, business_report, generic_file
+from tests.conftest import PG_URL, migration_module
+from tests.imports.files import ads_report, business_report
+from tests.metrics.test_fact_pick import generic
 
 D1, D3 = date(2025, 3, 1), date(2025, 3, 3)
 PLACES = Decimal("0.000001")  # SQLite's NUMERIC is a float: its sums compared at fact_pick's 6 places
@@ -58,12 +59,6 @@ def check():
     fact_pick_day.rebuild(db.session.connection())
     assert kept() == expected()
     savepoint.rollback()
-
-
-def generic(rows, name, user):
-    record = start_import(generic_file(rows), name, None, user)
-    assert record.status == "committed", record.error
-    return record
 
 
 SALES = [("2025-03-01", "US-1", "", "ordered_sales", "100.50", "USD"),
@@ -133,13 +128,12 @@ def test_the_migration_fills_the_same_rows_as_a_rebuild(shops, user):
     db.session.rollback()
 
 
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time, so no fold meets a held row")
 @pytest.mark.rollback(False)
 def test_a_fold_skips_rows_another_writer_holds_and_keeps_every_sum(app, shops, user):
     """PostgreSQL: a writer's fold (`compact`) while another transaction holds rows of the same
     days (it is folding them, uncommitted) neither waits nor loses a sum: the held rows stay, the
     rest are folded, and once both commit every key's sum is fact_pick's."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time")
     engine = create_engine(db.engine.url)
     other = engine.connect()
     try:
