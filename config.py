@@ -67,6 +67,8 @@ class Config:
     IMPORT_WORK_MEM = os.environ.get("IMPORT_WORK_MEM", "64MB")
     # built dashboard pages kept per worker process (docs/dashboards.md "The memo"); 0: none kept
     DASHBOARD_MEMO_SIZE = int(os.environ.get("DASHBOARD_MEMO_SIZE", 120))
+    # whole list pages kept per worker process (kpiapp/web/kept_pages.py), off with the memo above
+    PAGE_MEMO_SIZE = int(os.environ.get("PAGE_MEMO_SIZE", 200))
     # Production refuses to start without REDIS_URL unless in-process jobs are asked for explicitly.
     INPROCESS_JOBS = env_bool("KPIAPP_INPROCESS_JOBS", False)
 

@@ -10,6 +10,7 @@ from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, User
 from kpiapp.org.forms import ConfirmForm
 from kpiapp.policy import allow
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import render_page_or_fragment
 
 bp = Blueprint("admin", __name__)
@@ -46,6 +47,7 @@ def audit_query(args):
 
 @bp.route("/audit")
 @allow("audit.read")
+@kept_page("audit_event")
 def audit():
     before = request.args.get("before", type=int)
     stmt = audit_query(request.args)

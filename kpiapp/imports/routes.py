@@ -15,6 +15,7 @@ from kpiapp.parsers import PARSERS, generic_template_csv
 from kpiapp.parsers.measures import BASE_MEASURES
 from kpiapp.policy import allow
 from kpiapp.tabular import write_csv
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import attachment, render_page_or_fragment, ui_lang
 
 bp = Blueprint("imports", __name__)
@@ -114,6 +115,7 @@ def load_record(import_id):
 
 @bp.route("/", methods=["GET", "POST"])
 @allow("imports.run")
+@kept_page()
 def index():
     form = import_form()
     if form.validate_on_submit():

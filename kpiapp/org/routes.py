@@ -19,6 +19,7 @@ from kpiapp.org.forms import (ConfirmForm, DepartmentForm, PersonForm, PositionF
                               StoreOwnerForm, UploadForm, id_choices)
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tabular import TableError, write_csv, write_xlsx
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import attachment, render_page_or_fragment
 
 bp = Blueprint("org", __name__)
@@ -36,6 +37,7 @@ def all_of(model, order):
 
 @bp.route("/people")
 @allow("people.manage")
+@kept_page()
 def people():
     query = request.args.get("q", "").strip()
     page = max(request.args.get("page", 1, type=int), 1)

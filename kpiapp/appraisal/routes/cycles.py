@@ -22,6 +22,7 @@ from kpiapp.models.appraisal import CycleStatus
 from kpiapp.policy import allow, authorize, can
 from kpiapp.reminders import queries as reminder_queries
 from kpiapp.reminders.messages import STAGE_LABELS
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import render_page_or_fragment
 from kpiapp.web.refusals import audit_refusal
 
@@ -121,6 +122,7 @@ def edit(cycle_id):
 
 @bp.route("/<int:cycle_id>")
 @allow("appraisal.manage")
+@kept_page()
 def detail(cycle_id):
     cycle = load(cycle_id)
     teams_from, cards_after = request.args.get("teams", type=int), request.args.get("after", type=int)
@@ -180,6 +182,7 @@ def start_job(cycle, run_id):
 
 @bp.route("/<int:cycle_id>/health")
 @allow("appraisal.manage")
+@kept_page("reminder_log")
 def health(cycle_id):
     cycle = load(cycle_id)
     sent = (reminder_queries.history(cycle.id, request.args.get("before", type=int))
@@ -213,6 +216,7 @@ def remind(cycle_id):
 
 @bp.route("/<int:cycle_id>/calibration")
 @allow("appraisal.manage")
+@kept_page()
 def calibration(cycle_id):
     cycle = load(cycle_id)
     teams_from, cards_after = request.args.get("teams", type=int), request.args.get("after", type=int)

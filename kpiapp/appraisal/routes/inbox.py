@@ -9,6 +9,7 @@ from kpiapp.appraisal.routes.common import back_or_fragment
 from kpiapp.appraisal.routes.forms import MarkReadForm
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import render_page_or_fragment
 
 bp = Blueprint("inbox", __name__)
@@ -16,6 +17,7 @@ bp = Blueprint("inbox", __name__)
 
 @bp.route("/")
 @allow(STAFF)
+@kept_page("notification")
 def index():
     box = notifications.inbox(current_user)
     return render_page_or_fragment("inbox/index.html", "inbox/_notifications.html", box=box)

@@ -25,6 +25,7 @@ from kpiapp.extensions import db
 from kpiapp.forms import focus_first_error, leaf_fields
 from kpiapp.models import Scorecard
 from kpiapp.policy import STAFF, allow, authorize
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import render_page_or_fragment
 from kpiapp.web.refusals import audit_refusal
 
@@ -246,6 +247,7 @@ def mine():
 
 @bp.route("/team")
 @allow("team.view")
+@kept_page()
 def team():
     groups, totals, next_after = queries.team_page(current_user, request.args.get("after", type=int))
     facts = services.facts_for([card for cards in groups.values() for card in cards], current_user)
