@@ -684,22 +684,52 @@ def per_head_spec(rows, label_key):
 
 
 def per_head_department_panel(data):
-    heads = dict(db.session.execute(select(User.department_id, func.count(User.id)).where(staff())
-                                    .group_by(User.department_id)).all())
+    heads, owning = department_heads(data)
     shares = (select(StoreOwner.store_id.label("store_id"), User.department_id.label("group_id"),
                      (func.sum(StoreOwner.share_pct) / 100).label("share"))
               .join(User, User.id == StoreOwner.person_id)
               .where(StoreOwner.store_id.in_(data.store_ids()),
                      User.department_id.in_([dept_id for dept_id, _name in data.departments]))
               .group_by(StoreOwner.store_id, User.department_id))
-    owning = set(db.session.execute(select(shares.subquery().c.group_id).distinct()).scalars()) \
-        if data.facts else set()
+    owning = owning if data.facts else set()
     groups = [(name, dept_id) for dept_id, name in data.departments if dept_id in owning]
     rows, note = bounded_per_head(data, groups, heads, shares)
     return Panel("per_head_departments", _("Per-head efficiency by department"),
                  per_head_columns("department", _("Department")), rows, per_head_spec(rows, "department"),
                  note=_("Heads: active staff of the department today. Figures follow the shares its "
                         "people own of each store.") + note)
+
+
+def department_heads(data):
+    """({department id: its active staff}, {ids of the departments whose people own a share of a
+    chosen store}) in one statement over the people (the owners' ids hashed once). The owning
+    departments were a second statement that grouped store_owner x user by store and department
+    again only to list them (10-20 ms at 5,000 people)."""
+    owners = select(StoreOwner.person_id).where(StoreOwner.store_id.in_(data.store_ids()))
+    rows = db.session.execute(select(User.department_id, func.count(case((staff(), User.id))),
+                                     func.max(case((User.id.in_(owners), 1), else_=0)))
+                              .group_by(User.department_id)).all()
+    return ({dept_id: heads for dept_id, heads, _owns in rows if heads},
+            {dept_id for dept_id, _heads, owns in rows if owns and dept_id is not None})
+
+
+def gmv_reader(data):
+    """A function (sums, first, last) -> the GMV `data.figure` gives for them. When GMV's formula
+    is one measure, that measure's sum is read directly: the per-head ranking asks it for every
+    department and month (1,875 times at 5,000 people, ~50 ms of CPU in `evaluate`). The same
+    value: `figure` yields None without groups, with a missing rate or without a finite total,
+    else the total as an exact division rounded to the context, which `+total` rounds alike."""
+    definition, _formula, measures = data.formulas.get("gmv", (None, None, ()))
+    if definition is None or len(measures) != 1 or definition.formula.strip() != measures[0]:
+        return partial(data.figure, "gmv")
+    measure = measures[0]
+
+    def read(sums, _first, _last):
+        total, groups, missing = sums.get(measure, NONE)
+        if not groups or missing or total is None or not total.is_finite():
+            return None
+        return +total
+    return read
 
 
 def bounded_per_head(data, groups, heads, shares):
@@ -710,12 +740,12 @@ def bounded_per_head(data, groups, heads, shares):
     figures were evaluated to show 20)."""
     if data.facts is None or not groups:
         return [], ""
-    sums = per_head_sums(data, shares)
+    sums, gmv, spans = per_head_sums(data, shares), gmv_reader(data), months(data.first, data.last)
     period = {}
     for label, group_id in groups:
-        for first, last in months(data.first, data.last):
+        for first, last in spans:
             found = sums.get((group_id, f"{first:%Y-%m}"), {})
-            value = per_head(data.figure("gmv", found, first, last), heads.get(group_id, 0))
+            value = per_head(gmv(found, first, last), heads.get(group_id, 0))
             if value is not None:
                 period[label] = period.get(label, Decimal(0)) + value
     departments = [{"department": label, "score": period.get(label)}
