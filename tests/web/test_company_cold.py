@@ -11,13 +11,14 @@ from types import SimpleNamespace
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
 
 from kpiapp.dashboards import company
 from kpiapp.dashboards.filters import Filters
 from kpiapp.extensions import db
 from kpiapp.metrics import fact_day
 from kpiapp.models import Department, Role, StoreOwner, User
+from tests.conftest import PG_URL
 from tests.factories import DepartmentFactory, UserFactory
 from tests.web.test_dashboard_sums import TODAY, generated_org
 
@@ -147,3 +148,32 @@ def test_the_items_have_an_index_by_metric_key_for_the_trend_targets(app):
     items through the card index."""
     indexes = {index["name"]: index for index in inspect(db.engine).get_indexes("scorecard_item")}
     assert indexes["ix_scorecard_item_metric_key"]["column_names"] == ["metric_key", "scorecard_id"]
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has no planner settings")
+def test_the_shown_stores_attainment_is_planned_for_probes_and_the_settings_put_back(app):
+    """The 20 shown stores' attainment runs with the all-stores page's planner settings (no
+    parallel workers, an index probe priced near a sequential read: tracking.risk.PROBES), and
+    the build's other statements keep theirs; the figures are test_dashboard_sums'."""
+    o = generated_org(seed=37)
+    seen = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append((statement, parameters))
+
+    with current_app.test_request_context():
+        data = company.CompanyData(Filters(cycle=o.team.cycle.id), o.team.cycle, TODAY)
+        setting = "SELECT current_setting('random_page_cost'), current_setting('max_parallel_workers_per_gather')"
+        before = db.session.execute(text(setting)).one()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            found = company.store_attainment(data, [store.id for store in o.stores])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert db.session.execute(text(setting)).one() == before
+    assert found and any(attainment is not None for _n, attainment, _r in found.values())
+    statements = [statement for statement, _p in seen]
+    attainment = next(n for n, statement in enumerate(statements) if "AS items" in statement and "at_risk" in statement)
+    assert "set_config" in statements[attainment - 1] and "set_config" in statements[attainment + 1]
+    assert {str(value) for value in seen[attainment - 1][1].values()} >= {"random_page_cost", "1.1",
+                                                                            "max_parallel_workers_per_gather", "0"}
