@@ -29,14 +29,14 @@ from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.chart_labels import chart_labels
 from kpiapp.dashboards.fact_sums import NONE, FactSums, add, figure
 from kpiapp.dashboards.panels import Column, Panel
-from kpiapp.extensions import db, dialect
+from kpiapp.extensions import db, dialect, settings_for_one_statement
 from kpiapp.i18n import N_
 from kpiapp.metrics.batch import load_formulas
 from kpiapp.models import (Cycle, Department, ImportRecord, Role, Scorecard, ScorecardItem, ScorecardItemStore,
                            ScorecardTotal, Store, StoreOwner, User)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.models.metrics import ImportKind, ImportStatus
-from kpiapp.tracking.risk import at_risk_rule, metric_item, small_reads, without_jit
+from kpiapp.tracking.risk import PROBES, at_risk_rule, metric_item, small_reads, without_jit
 from kpiapp.tracking.services import utc_today
 
 NAME = "company"
@@ -291,8 +291,12 @@ def store_attainment(data, ids):
     at_risk, definitions = at_risk_rule(select(cards.c.id), data.cycle, data.today)
     named = named_items(data, and_(metric_item(definitions), at_risk).label("at_risk"))
     risky = func.count(case((named.c.at_risk, 1)))
-    rows = db.session.execute(attainment_by_store(named).add_columns(risky)
-                              .where(named.c.store_id.in_(ids))).all()
+    # planned as the all-stores page plans it (`small_reads`): the stores' item rows probed by
+    # store (~1,400 for 20 stores at 5,000 people), not a parallel scan of all 77,000 item-store
+    # rows filtered by store (EXPLAIN ANALYZE alternated at load 9: 17-49 ms against 45-65 ms)
+    with settings_for_one_statement(db.session.connection(), **PROBES):
+        rows = db.session.execute(attainment_by_store(named).add_columns(risky)
+                                  .where(named.c.store_id.in_(ids))).all()
     return {store_id: (count, average(weighted, weights), at_risk)
             for store_id, count, weighted, weights, at_risk in rows}
 
@@ -684,22 +688,52 @@ def per_head_spec(rows, label_key):
 
 
 def per_head_department_panel(data):
-    heads = dict(db.session.execute(select(User.department_id, func.count(User.id)).where(staff())
-                                    .group_by(User.department_id)).all())
+    heads, owning = department_heads(data)
     shares = (select(StoreOwner.store_id.label("store_id"), User.department_id.label("group_id"),
                      (func.sum(StoreOwner.share_pct) / 100).label("share"))
               .join(User, User.id == StoreOwner.person_id)
               .where(StoreOwner.store_id.in_(data.store_ids()),
                      User.department_id.in_([dept_id for dept_id, _name in data.departments]))
               .group_by(StoreOwner.store_id, User.department_id))
-    owning = set(db.session.execute(select(shares.subquery().c.group_id).distinct()).scalars()) \
-        if data.facts else set()
+    owning = owning if data.facts else set()
     groups = [(name, dept_id) for dept_id, name in data.departments if dept_id in owning]
     rows, note = bounded_per_head(data, groups, heads, shares)
     return Panel("per_head_departments", _("Per-head efficiency by department"),
                  per_head_columns("department", _("Department")), rows, per_head_spec(rows, "department"),
                  note=_("Heads: active staff of the department today. Figures follow the shares its "
                         "people own of each store.") + note)
+
+
+def department_heads(data):
+    """({department id: its active staff}, {ids of the departments whose people own a share of a
+    chosen store}) in one statement over the people (the owners' ids hashed once). The owning
+    departments were a second statement that grouped store_owner x user by store and department
+    again only to list them (10-20 ms at 5,000 people)."""
+    owners = select(StoreOwner.person_id).where(StoreOwner.store_id.in_(data.store_ids()))
+    rows = db.session.execute(select(User.department_id, func.count(case((staff(), User.id))),
+                                     func.max(case((User.id.in_(owners), 1), else_=0)))
+                              .group_by(User.department_id)).all()
+    return ({dept_id: heads for dept_id, heads, _owns in rows if heads},
+            {dept_id for dept_id, _heads, owns in rows if owns and dept_id is not None})
+
+
+def gmv_reader(data):
+    """A function (sums, first, last) -> the GMV `data.figure` gives for them. When GMV's formula
+    is one measure, that measure's sum is read directly: the per-head ranking asks it for every
+    department and month (1,875 times at 5,000 people, ~50 ms of CPU in `evaluate`). The same
+    value: `figure` yields None without groups, with a missing rate or without a finite total,
+    else the total as an exact division rounded to the context, which `+total` rounds alike."""
+    definition, _formula, measures = data.formulas.get("gmv", (None, None, ()))
+    if definition is None or len(measures) != 1 or definition.formula.strip() != measures[0]:
+        return partial(data.figure, "gmv")
+    measure = measures[0]
+
+    def read(sums, _first, _last):
+        total, groups, missing = sums.get(measure, NONE)
+        if not groups or missing or total is None or not total.is_finite():
+            return None
+        return +total
+    return read
 
 
 def bounded_per_head(data, groups, heads, shares):
@@ -710,12 +744,12 @@ def bounded_per_head(data, groups, heads, shares):
     figures were evaluated to show 20)."""
     if data.facts is None or not groups:
         return [], ""
-    sums = per_head_sums(data, shares)
+    sums, gmv, spans = per_head_sums(data, shares), gmv_reader(data), months(data.first, data.last)
     period = {}
     for label, group_id in groups:
-        for first, last in months(data.first, data.last):
+        for first, last in spans:
             found = sums.get((group_id, f"{first:%Y-%m}"), {})
-            value = per_head(data.figure("gmv", found, first, last), heads.get(group_id, 0))
+            value = per_head(gmv(found, first, last), heads.get(group_id, 0))
             if value is not None:
                 period[label] = period.get(label, Decimal(0)) + value
     departments = [{"department": label, "score": period.get(label)}

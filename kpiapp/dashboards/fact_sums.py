@@ -454,8 +454,9 @@ def temporary(query):
 def sums_of(result):
     """{key tuple: {measure: (total, groups, missing)}} of rows (key…, measure, total, groups, missing)."""
     found = defaultdict(dict)
-    for *key, measure, total, groups, missing in result:
-        found[tuple(key)][measure] = (None if total is None else Decimal(str(total)), groups, missing)
+    for *key, measure, total, groups, missing in result:  # a float on SQLite: through its text
+        exact = total if total is None or isinstance(total, Decimal) else Decimal(str(total))
+        found[tuple(key)][measure] = (exact, groups, missing)
     return found
 
 

@@ -243,6 +243,8 @@ class ScorecardItem(ItemFields, db.Model):
               postgresql_where=text(RISK_MAYBE), sqlite_where=text(RISK_MAYBE)),
         Index("ix_scorecard_item_risk_lasting", "risk_basis", "risk_day",
               postgresql_where=text(RISK_LASTING), sqlite_where=text(RISK_LASTING)),
+        # the company dashboard's trend targets: the items of a few metric keys (0040)
+        Index("ix_scorecard_item_metric_key", "metric_key", "scorecard_id", postgresql_include=["target"]),
     )
     __mapper_args__ = {"exclude_properties": ["direction", *RISK_FLAG_COLUMNS]}
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -59,6 +59,9 @@ def without_jit():
     set_local(db.session.connection(), jit="off")
 
 
+PROBES = {"max_parallel_workers_per_gather": "0", "random_page_cost": "1.1"}  # small_reads(probes=True)
+
+
 def small_reads(probes=False):
     """PostgreSQL: plan the rest of this transaction for a page's few small reads of cached rows,
     in one statement: no JIT (`without_jit`), no parallel workers, and with `probes` an index
@@ -71,7 +74,7 @@ def small_reads(probes=False):
     team, which a sequential scan of the people reads faster.)"""
     settings = {"jit": "off", "max_parallel_workers_per_gather": "0"}
     if probes:
-        settings["random_page_cost"] = "1.1"
+        settings.update(PROBES)
     set_local(db.session.connection(), **settings)
 
 
