@@ -775,7 +775,8 @@ def create_update_trigger(table):
         op.execute(f'CREATE TRIGGER {name} AFTER UPDATE ON "{table}" REFERENCING NEW TABLE AS changed_rows '
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {CHANGED_FUNCTION}()")
         return
-    same_key = " AND ".join(f'o."{column}" = n."{column}"' for column in key)
+    same_key, first_key = (" AND ".join(f'o."{column}" = {row}."{column}"' for column in key)
+                           for row in ("n", "first"))
     function = update_function(table, key)
     op.execute(f"""
         CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
@@ -786,7 +787,7 @@ def create_update_trigger(table):
           IF current_setting('{TOUCHED}', true) IS NOT DISTINCT FROM 'on' THEN RETURN NULL; END IF;
           SELECT * INTO first FROM new_rows LIMIT 1;
           IF NOT FOUND THEN RETURN NULL; END IF;
-          IF NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE {same_key.replace("n.", "first.")} AND o *= first)
+          IF NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE {first_key} AND o *= first)
              OR EXISTS (SELECT 1 FROM new_rows AS n
                         WHERE NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE {same_key} AND o *= n)) THEN
             INSERT INTO data_touch (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
