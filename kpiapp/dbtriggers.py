@@ -6,6 +6,7 @@ service layer refuses such writes first with a clean FrozenError; these triggers
 the second layer for bulk updates, raw SQL and bugs.  Moving a row INTO the locked
 state is an UPDATE whose OLD.state is not 'locked', so it passes.
 """
+import sqlalchemy as sa
 from alembic import op
 
 # child tables whose rows belong to one scorecard and must not change once it is locked
@@ -745,9 +746,75 @@ def create_data_changed():
 def drop_data_changed():
     if dialect() == "postgresql":
         op.execute(f"DROP FUNCTION IF EXISTS {CHANGED_FUNCTION}()")
+        op.execute(f"DROP FUNCTION IF EXISTS {UPDATE_FUNCTION}()")
 
 
-def track_data_version(table, columns=None, every_statement=False):
+# 0041: an UPDATE counts only a row that really changed. The statement's old and new rows (its
+# transition tables) are joined on the table's primary key; a new row without an old row of its key
+# and the same binary image (`*=`, record_image_eq: defined for every column type, json included,
+# which has no equality operator; stricter than IS DISTINCT FROM, so 1.0 -> 1.00, which prints
+# otherwise, still counts) is a change. The statement's first row is looked at alone first (a scan
+# of the old rows for its key): a bulk writer writes rows that changed, so it pays no join. Else
+# a hash anti-join, stopping at the first change (nested loops are off in the function: EXISTS
+# asks the planner for a fast start, and a nested loop over two tuplestores is quadratic when no
+# row changed: 1.4 s for 800 rows). Tables keyed on "id" share one function;
+# the others (their key named in the function) have one each: UPDATE_FUNCTION.
+UPDATE_FUNCTION = "kpi_data_changed_update"
+
+
+def update_function(table, key):
+    return UPDATE_FUNCTION if key == ["id"] else f"kpi_{table}_data_changed_update"
+
+
+def create_update_trigger(table):
+    """PostgreSQL: `table`'s UPDATE trigger counting only rows that changed (0041). A table
+    without a primary key counts any row of the statement, as 0037 did."""
+    key = sa.inspect(op.get_bind()).get_pk_constraint(table)["constrained_columns"]
+    name = f"{table}_data_version_update"
+    if not key:
+        op.execute(f'CREATE TRIGGER {name} AFTER UPDATE ON "{table}" REFERENCING NEW TABLE AS changed_rows '
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {CHANGED_FUNCTION}()")
+        return
+    same_key, first_key = (" AND ".join(f'o."{column}" = {row}."{column}"' for column in key)
+                           for row in ("n", "first"))
+    function = update_function(table, key)
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
+        SET enable_nestloop = off AS $$
+        DECLARE
+          first record;
+        BEGIN
+          IF current_setting('{TOUCHED}', true) IS NOT DISTINCT FROM 'on' THEN RETURN NULL; END IF;
+          SELECT * INTO first FROM new_rows LIMIT 1;
+          IF NOT FOUND THEN RETURN NULL; END IF;
+          IF NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE {first_key} AND o *= first)
+             OR EXISTS (SELECT 1 FROM new_rows AS n
+                        WHERE NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE {same_key} AND o *= n)) THEN
+            INSERT INTO data_touch (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+            PERFORM set_config('{TOUCHED}', 'on', true);
+          END IF;
+          RETURN NULL;
+        END $$;
+    """)
+    op.execute(f'CREATE TRIGGER {name} AFTER UPDATE ON "{table}" '
+               "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+               f"EXECUTE FUNCTION {function}()")
+
+
+def row_changed(columns, postgresql):
+    """A row trigger's WHEN: one of `columns` has another value (0041). PostgreSQL: their
+    binary images, as the statement triggers compare (json has no equality operator)."""
+    if postgresql:
+        old, new = (", ".join(f'{row}."{c}"' for c in columns) for row in ("OLD", "NEW"))
+        return f"NOT (ROW({old})::record *= ROW({new})::record)"
+    return " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns)
+
+
+def table_columns(table):
+    return [c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)]
+
+
+def track_data_version(table, columns=None, every_statement=False, compare=True):
     """`table`'s writes change the data token (create_data_version); with `columns`, an UPDATE
     only when it sets one of them (`UPDATE OF`: both databases fire on the columns named in
     the statement's SET, whatever their values).
@@ -755,23 +822,34 @@ def track_data_version(table, columns=None, every_statement=False):
     PostgreSQL: only a statement that changed a row (CHANGED_ROWS; TRUNCATE always), but on the
     EVERY_STATEMENT tables; `every_statement` makes the triggers of migrations 0034 and 0036,
     which counted every statement, even one that changed no row. SQLite's row triggers fire per
-    changed row."""
+    changed row.
+    `compare` (0041; off, or every_statement: the earlier migrations' triggers): an UPDATE counts only a row whose (tracked) columns
+    changed value, not one set to the value it had: PostgreSQL by `create_update_trigger`, or a
+    WHEN on "user"'s row trigger; SQLite by a WHEN naming every tracked column (so a column added
+    to a tracked table needs its triggers made again: tests/web/test_dashboard_memo.py checks).
+    The EVERY_STATEMENT tables count every UPDATE on both databases."""
     verbs = {"insert": "INSERT", "update": "UPDATE", "delete": "DELETE"}
     if columns is not None:
         verbs["update"] = "UPDATE OF " + ", ".join(f'"{name}"' for name in columns)
-    if dialect() == "postgresql" and (every_statement or table in EVERY_STATEMENT):
+    postgresql = dialect() == "postgresql"
+    compare = compare and not every_statement and table not in EVERY_STATEMENT
+    if postgresql and (every_statement or table in EVERY_STATEMENT):
         triggers = ({"": "INSERT OR UPDATE OR DELETE OR TRUNCATE"} if columns is None
                     else {"": "INSERT OR DELETE OR TRUNCATE", "_update": verbs["update"]})
         for suffix, events in triggers.items():
             op.execute(f'CREATE TRIGGER {table}_data_version{suffix} AFTER {events} '
                        f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()')
         return
-    if dialect() == "postgresql":
+    if postgresql:
         for verb, rows in CHANGED_ROWS.items():
             name = f"{table}_data_version_{verb}"
             if verb == "update" and columns is not None:
+                when = f"WHEN ({row_changed(columns, True)}) " if compare else ""
                 op.execute(f'CREATE TRIGGER {name} AFTER {verbs[verb]} ON "{table}" '
-                           "FOR EACH ROW EXECUTE FUNCTION kpi_data_touched()")
+                           f"FOR EACH ROW {when}EXECUTE FUNCTION kpi_data_touched()")
+                continue
+            if verb == "update" and compare:
+                create_update_trigger(table)
                 continue
             op.execute(f'CREATE TRIGGER {name} AFTER {verbs[verb]} ON "{table}" '
                        f"REFERENCING {rows} TABLE AS changed_rows FOR EACH STATEMENT "
@@ -780,8 +858,11 @@ def track_data_version(table, columns=None, every_statement=False):
                    "FOR EACH STATEMENT EXECUTE FUNCTION kpi_data_touched()")
         return
     for verb in SQLITE_VERBS:
+        when = ""
+        if verb == "update" and compare:
+            when = f"WHEN {row_changed(columns or table_columns(table), False)} "
         op.execute(f'CREATE TRIGGER {table}_data_version_{verb} AFTER {verbs[verb]} ON "{table}" '
-                   f"BEGIN UPDATE data_version SET token = {SQLITE_TOKEN}; END")
+                   f"{when}BEGIN UPDATE data_version SET token = {SQLITE_TOKEN}; END")
 
 
 def data_version_trigger_names(table):
@@ -795,6 +876,8 @@ def untrack_data_version(table):
     for name in data_version_trigger_names(table):
         op.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"' if dialect() == "postgresql"
                    else f"DROP TRIGGER IF EXISTS {name}")
+    if dialect() == "postgresql":  # a table's own UPDATE function (create_update_trigger), if any
+        op.execute(f"DROP FUNCTION IF EXISTS kpi_{table}_data_changed_update()")
 
 
 def drop_data_version():

@@ -16,8 +16,8 @@ reverse). So the table is kept by **deltas**, never updated:
   key, negated, appended; `add` after it inserted the new rows: their sums appended. The writer
   holds fact_pick's per-store locks (fact_pick.lock_stores), so the rows it reads are the rows
   it deletes and inserts. Inserts only: no writer ever waits for another here.
-* `compact` then folds the rows of the writer's days into one row per key: on PostgreSQL one
-  statement deletes them (rows another transaction holds are skipped, `FOR UPDATE SKIP LOCKED`,
+* `compact` then folds the rows of the writer's days into one row per key (only the keys with
+  more than one row: the others are folded already): on PostgreSQL one statement deletes them (rows another transaction holds are skipped, `FOR UPDATE SKIP LOCKED`,
   so it never waits either) and inserts their sums. Rows not yet committed by others are not
   seen, so not deleted; whatever a compaction deletes it inserts again summed, so the sums of
   every key are kept under any interleaving. A key that adds up to no group (every store's rows
@@ -61,33 +61,47 @@ def add(conn, stores, first_day, last_day):
     conn.execute(insert(DAYS).from_select(list(COLUMNS), day_sums(stores, first_day, last_day)))
 
 
-FOLD = """
+# the rows to fold: a key's rows when it has more than one, or one of no group (a fold drops
+# it). A key with a single row is folded already: a writer's fold leaves the keys its deltas did
+# not reach (the other stores' share of its days) as they are
+FOLDED = """
+SELECT id FROM (
+    SELECT id, group_count, total, COUNT(*) OVER (PARTITION BY measure, business_date, currency) AS key_rows
+    FROM fact_pick_day WHERE business_date BETWEEN :first AND :last) AS days
+WHERE key_rows > 1 OR (group_count = 0 AND total = 0)
+"""
+SUMS = """
+SELECT measure, business_date, currency, SUM(total), SUM(group_count) FROM {rows}
+GROUP BY measure, business_date, currency
+HAVING SUM(group_count) <> 0 OR ROUND(SUM(total), 6) <> 0
+"""
+COLUMN_LIST = ", ".join(COLUMNS)
+FOLD = f"""
 WITH gone AS (
     DELETE FROM fact_pick_day WHERE id IN (
-        SELECT id FROM fact_pick_day WHERE business_date BETWEEN :first AND :last FOR UPDATE SKIP LOCKED)
-    RETURNING measure, business_date, currency, total, group_count)
-INSERT INTO fact_pick_day (measure, business_date, currency, total, group_count)
-SELECT measure, business_date, currency, SUM(total), SUM(group_count) FROM gone
-GROUP BY measure, business_date, currency
-HAVING SUM(group_count) <> 0 OR SUM(total) <> 0
+        SELECT id FROM fact_pick_day WHERE id IN ({FOLDED}) FOR UPDATE SKIP LOCKED)
+    RETURNING {COLUMN_LIST})
+INSERT INTO fact_pick_day ({COLUMN_LIST})
+{SUMS.format(rows="gone")}
 """
+FOLD_SQLITE = (f"INSERT INTO fact_pick_day ({COLUMN_LIST}) "
+               + SUMS.format(rows=f"fact_pick_day WHERE id <= :upto AND id IN ({FOLDED})"),
+               f"DELETE FROM fact_pick_day WHERE id <= :upto AND id IN ({FOLDED})")
 
 
 def compact(conn, first_day, last_day):
-    """One row per key of the days first_day..last_day (their sums unchanged)."""
+    """One row per key of the days first_day..last_day (their sums unchanged): the keys with
+    more than one row folded, the others left as they are."""
+    bounds = {"first": first_day, "last": last_day}
     if conn.dialect.name == "postgresql":
-        conn.execute(text(FOLD), {"first": first_day, "last": last_day})
+        conn.execute(text(FOLD), bounds)
         return
     d = DAYS.c
     upto = conn.execute(select(func.max(d.id)).where(d.business_date.between(first_day, last_day))).scalar()
     if upto is None:
         return
-    total, groups = func.sum(d.total), func.sum(d.group_count)
-    conn.execute(insert(DAYS).from_select(list(COLUMNS), select(d.measure, d.business_date, d.currency, total, groups)
-                                          .where(d.business_date.between(first_day, last_day), d.id <= upto)
-                                          .group_by(d.measure, d.business_date, d.currency)
-                                          .having((groups != 0) | (func.round(total, 6) != 0))))
-    conn.execute(delete(DAYS).where(d.business_date.between(first_day, last_day), d.id <= upto))
+    for statement in FOLD_SQLITE:  # the delete's keys: the sums just inserted add a row only to folded keys
+        conn.execute(text(statement), {**bounds, "upto": upto})
 
 
 def rebuild(conn):

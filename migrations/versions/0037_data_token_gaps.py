@@ -52,7 +52,7 @@ def upgrade():
     create_data_changed()
     for table in tracked():
         untrack_data_version(table)
-        track_data_version(table, columns(table))
+        track_data_version(table, columns(table), compare=False)  # 0041 compares
     create_rate_truncate_mark()
 
 

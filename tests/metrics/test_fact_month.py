@@ -196,6 +196,22 @@ def test_upgrading_from_0032_fills_the_same_rows_as_a_rebuild(shops, user):
     db.session.close()
 
 
+def writer_thread(app, failed, write, *args):
+    """A thread (not started) that runs write(*args) in a session of its own and commits it; an
+    error is noted in `failed` (the test asserts it stays empty) and rolled back."""
+    def run():
+        with app.app_context():
+            try:
+                write(*args)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 (reported by the test's assertion)
+                failed.append(repr(error))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+    return threading.Thread(target=run)
+
+
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: the locks between fact and rate writers")
 def test_a_rate_writer_waits_for_the_fact_writers_in_progress(shops, user):
     """A fact writer holds the rates lock shared until it commits; a rate writer takes it
@@ -221,26 +237,18 @@ def test_facts_then_rates_through_the_orm_in_two_sessions_do_not_deadlock(app, s
     both_flushed, failed = threading.Barrier(2), []
 
     def writer(n, store_id):
-        with app.app_context():
-            try:
-                db.session.add(MetricFact(store_id=store_id, family="generic", business_date=date(2025, 3, 10 + n),
-                                          period_end=date(2025, 3, 10 + n), sku="", ref="", measure="ordered_sales",
-                                          value=Decimal("5.00"), currency="EUR", import_id=record.id))
-                db.session.flush()
-                try:  # both hold what their facts took before either writes its rate (old: a deadlock)
-                    both_flushed.wait(timeout=3)
-                except threading.BrokenBarrierError:  # the other waits for this one's lock: go on
-                    pass
-                db.session.add(FxRate(date=date(2025, 3, 20 + n), currency="EUR", rate=Decimal("1.1")))
-                db.session.flush()
-                db.session.commit()
-            except Exception as error:  # noqa: BLE001 (reported by the assertion below)
-                failed.append(repr(error))
-                db.session.rollback()
-            finally:
-                db.session.remove()
+        db.session.add(MetricFact(store_id=store_id, family="generic", business_date=date(2025, 3, 10 + n),
+                                  period_end=date(2025, 3, 10 + n), sku="", ref="", measure="ordered_sales",
+                                  value=Decimal("5.00"), currency="EUR", import_id=record.id))
+        db.session.flush()
+        try:  # both hold what their facts took before either writes its rate (old: a deadlock)
+            both_flushed.wait(timeout=3)
+        except threading.BrokenBarrierError:  # the other waits for this one's lock: go on
+            pass
+        db.session.add(FxRate(date=date(2025, 3, 20 + n), currency="EUR", rate=Decimal("1.1")))
+        db.session.flush()
 
-    threads = [threading.Thread(target=writer, args=(n, shop.id)) for n, shop in enumerate(shops)]
+    threads = [writer_thread(app, failed, writer, n, shop.id) for n, shop in enumerate(shops)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -261,21 +269,11 @@ def test_an_archived_month_leaves_no_rows_a_rate_writer_was_rewriting(app, shops
     db.session.commit()
     assert MARCH in {key[2] for key in stored()}
     failed = []
-
-    def archive():
-        with app.app_context():
-            try:
-                fact_day.forget_month(db.session.connection(), MARCH, date(2025, 3, 31))
-                db.session.commit()
-            except Exception as error:  # noqa: BLE001 (reported by the assertion below)
-                failed.append(repr(error))
-                db.session.rollback()
-            finally:
-                db.session.remove()
+    archive = lambda: fact_day.forget_month(db.session.connection(), MARCH, date(2025, 3, 31))  # noqa: E731
 
     with db.engine.connect() as rates:
         fact_month.refresh_rates(rates, [date(2025, 3, 2)])  # March rewritten, not committed
-        thread = threading.Thread(target=archive)
+        thread = writer_thread(app, failed, archive)
         thread.start()
         for _ in range(1000):  # until the archive waits for a lock the rate writer holds
             waiting = rates.execute(text(

@@ -113,6 +113,20 @@ def test_fact_pick_day_follows_every_writer_of_fact_pick(shops, user):
     db.session.rollback()
 
 
+def test_a_writers_fold_leaves_the_keys_its_deltas_did_not_reach(shops, user):
+    """A re-import of one store's day folds only the keys it appended deltas to: the day's other
+    keys (a measure only another store has) keep their row as it was (the fold rewrote every key
+    of its days before)."""
+    generic([*SALES, ("2025-03-01", "US-2", "", "units_ordered", "3", "")], "sales.csv", user)
+    other_store = select(FactPickDay.id).where(FactPickDay.measure == "units_ordered",
+                                               FactPickDay.business_date == D1)
+    before = db.session.execute(other_store).scalars().all()
+    generic([("2025-03-01", "US-1", "", "ordered_sales", "99.00", "USD")], "again.csv", user)
+    check()
+    assert len(before) == 1 and db.session.execute(other_store).scalars().all() == before
+    assert kept()[("ordered_sales", D1, "USD")] == (Decimal("109.25").quantize(PLACES), 2)
+
+
 def test_the_migration_fills_the_same_rows_as_a_rebuild(shops, user):
     """0038 fills fact_pick_day from fact_pick with its own copy of the statement."""
     generic(SALES, "sales.csv", user)

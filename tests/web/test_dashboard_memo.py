@@ -133,6 +133,35 @@ def test_only_the_sign_in_bookkeeping_of_a_person_is_untracked(app):
     assert update_trigger_columns("user") == columns - UNTRACKED_COLUMNS["user"]
 
 
+def update_trigger_definition(table):
+    if postgresql():
+        sql = ("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = CAST(:table AS regclass) "
+               "AND tgname = :name")
+        return db.session.execute(text(sql), {"table": f'"{table}"', "name": f"{table}_data_version_update"}).scalar()
+    sql = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"
+    return db.session.execute(text(sql), {"name": f"{table}_data_version_update"}).scalar()
+
+
+def test_an_update_is_compared_on_every_tracked_column(app):
+    """An UPDATE counts only a row whose tracked columns changed (migration 0041): SQLite's row
+    triggers and "user"'s on PostgreSQL name the columns they compare, so a column added to a
+    tracked table needs the table's triggers made again (dbtriggers.track_data_version); PostgreSQL's
+    statement triggers compare whole rows. The EVERY_STATEMENT tables count every UPDATE."""
+    compared = re.compile(r'old\.("?)(\w+)\1', re.IGNORECASE)
+    wrong = {}
+    for table in sorted(set(db.metadata.tables) - UNTRACKED - EVERY_STATEMENT):
+        definition = update_trigger_definition(table)
+        if postgresql() and table not in UNTRACKED_COLUMNS:
+            if "OLD TABLE AS old_rows NEW TABLE AS new_rows" not in definition:
+                wrong[table] = definition
+            continue
+        columns = {c.name for c in db.metadata.tables[table].columns} - UNTRACKED_COLUMNS.get(table, frozenset())
+        named = {m.group(2) for m in compared.finditer(definition.split(" WHEN ", 1)[-1])}
+        if " WHEN " not in definition or named != columns:
+            wrong[table] = sorted(columns ^ named)
+    assert not wrong
+
+
 def test_a_login_leaves_the_token_as_it_was_a_department_move_does_not(org, hr):
     person = org.team.people[0]
     before = token()
