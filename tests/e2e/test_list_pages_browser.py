@@ -94,3 +94,16 @@ def test_imports_list_keeps_store_codes_whole_on_a_phone(app, live_server, brows
     assert page.evaluate(LINES, "main table tbody td:nth-child(3)") == [1, 1, 1]  # the store
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+def test_cycle_health_on_a_phone_shows_each_stage_whole(live_server, browser, shot, calibrating):
+    """At 390 px the table squeezed the names into a word-wide column and put the 'Remind them'
+    button out of sight to the right; each stage is a card now."""
+    _hr, email, cycle = calibrating
+    context, page = open_as(browser, live_server, email, 390, f"{cycle}/health")
+    shot(page, "health-390")
+    who = page.locator("#health-calibrate td").nth(3).bounding_box()
+    remind = page.locator("#health-calibrate button").bounding_box()
+    assert who["width"] > 250, who
+    assert remind["x"] + remind["width"] <= 390
+    context.close()
