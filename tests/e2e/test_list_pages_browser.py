@@ -25,6 +25,9 @@ LINES = """(selector) => [...document.querySelectorAll(selector)].map(e => {
   return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
 })"""
 
+ONE_LINES = """(e) => { const range = document.createRange(); range.selectNodeContents(e);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"""
+
 
 def open_as(browser, base, email, width, path):
     context = browser.new_context(locale="en-US", viewport={"width": width, "height": 900})
@@ -76,10 +79,13 @@ def test_audit_log_with_long_action_names_stays_inside_the_page_at_1366(app, liv
     for n in range(3):
         record(db.session, "contract_report_revision.update", "contract_report_revision", str(n),
                before={"state": "draft"}, after={"state": "sent", "note": "x" * 60})
+    record(db.session, "user.update", "user", "9", before={"locale": "en"}, after={"locale": "zh_CN"})
     db.session.commit()
     context, page = open_as(browser, live_server, email, 1366, "/admin/audit")
     shot(page, "audit")
     assert page.evaluate(PAST_MAIN, "main table") <= 0
+    short = page.locator("main tbody tr", has_text="user.update").first.locator("code").first
+    assert short.evaluate(ONE_LINES) == 1  # user.update never breaks inside a word ("use/r")
     context.close()
 
 
