@@ -112,4 +112,6 @@ def test_cycle_health_on_a_phone_shows_each_stage_whole(live_server, browser, sh
     remind = page.locator("#health-calibrate button").bounding_box()
     assert who["width"] > 250, who
     assert remind["x"] + remind["width"] <= 390
+    nobody = page.locator("#health-draft td").nth(3).bounding_box()
+    assert nobody["height"] < 1, nobody  # no one to name: no "Who" heading over an empty line
     context.close()
