@@ -81,15 +81,16 @@ def unique(names):
 
 
 def points_row(label, points, weight, labels):
+    # SVG text folds two spaces into one: "81.35 4 人" read as one number, so a dot parts them
     weight_text = labels["weight"] % {"weight": num(weight or 0)}
     row = {"item": label, "base": None, "over_start": None, "over_end": None, "end": 0}
     if points is None:
-        return {**row, "caption": f"—  {weight_text}"}
+        return {**row, "caption": f"— · {weight_text}"}
     points = Decimal(points)
     row.update(base=float(min(points, Decimal(100))), end=float(max(points, Decimal(0))))
     if points > 100:
         row.update(over_start=100.0, over_end=float(points))
-    return {**row, "caption": f"{num(points)}  {weight_text}"}
+    return {**row, "caption": f"{num(points)} · {weight_text}"}
 
 
 def grade_bars(grades, labels):

@@ -57,6 +57,10 @@ KINDS = {
     "connector": N_("Data connector failures"),
 }
 OTHER_KIND = "other"
+
+# key -> function(params) -> params: for messages whose params hold words or dates, which are put
+# in the reader's language at read time as the message is (the reminders register theirs)
+LOCALISED_PARAMS = {}
 OTHER_LABEL = N_("Everything else")
 
 
@@ -92,8 +96,10 @@ def reader_locale(user):
 
 
 def render(message, notification):
+    params = dict(notification.params or {})
     try:
-        return gettext(message, **(notification.params or {}))
+        params = LOCALISED_PARAMS.get(notification.key, dict)(params)
+        return gettext(message, **params)
     except (KeyError, TypeError, ValueError):  # params that no longer fit the message
         current_app.logger.warning("notification %s: params do not fit %r", notification.id, notification.key)
         return notification.message or str(notification.key)

@@ -55,7 +55,8 @@ def client_reports(contract):
 def index():
     contracts = db.session.scalars(select(Contract).where(policy.visible_contracts_filter(current_user))
                                    .order_by(Contract.start_date.desc(), Contract.code)).all()
-    rows = [(c, client_reports(c)) for c in contracts]
+    rows = [(c, client_reports(c), [v for v in c.versions if v.status == TermsState.PROPOSED])
+            for c in contracts]
     return render_template("portal/index.html", rows=rows, ReportState=ReportState)
 
 

@@ -1,8 +1,16 @@
 """What reminders say, by message key (docs/reminders.md). The task names and dates in the
-parameters are written in the recipient's language when the reminder is sent (services.py).
-The keys are registered in the notification layer's registry (kpiapp.notifications.messages)
+parameters are written in the recipient's language when the reminder is sent (services.py), for
+e-mail and IM; the stage, the other people and the ISO date are stored beside them, so the inbox
+writes them again in the reader's language of the moment (`localised`). Rows sent before have
+only the written words and show them as they are.
+The keys are registered in the notification layer's registries (kpiapp.notifications.messages)
 when this module is imported: the cycle screens and the reminder services import it."""
+from datetime import date
+
+from flask_babel import format_date, gettext
+
 from kpiapp.i18n import N_
+from kpiapp.notifications.messages import LOCALISED_PARAMS
 from kpiapp.notifications.messages import MESSAGES as REGISTRY
 
 MESSAGES = {
@@ -46,3 +54,22 @@ STAGE_LABELS = {
     "dispute": N_("Data dispute"),
     "at_risk": N_("Items at risk"),
 }
+
+
+def task_text(stage, others=()):
+    """The step a reminder asks for, in the current language: "the manager review (Li Lei, Emma)"."""
+    task = gettext(TASKS[stage])
+    return gettext(WITH_PEOPLE, task=task, people=", ".join(others)) if others else task
+
+
+def localised(params):
+    """A stored reminder's params with its task and date in the current language."""
+    if params.get("stage") in TASKS:
+        params["task"] = task_text(params["stage"], params.get("others") or ())
+    if params.get("due_on"):
+        params["due"] = format_date(date.fromisoformat(params["due_on"]), "medium")
+    return params
+
+
+LOCALISED_PARAMS.update({key: localised for key in ("reminder.before", "reminder.due", "reminder.overdue",
+                                                     "reminder.escalation")})

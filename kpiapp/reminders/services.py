@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta, timezone
 
 from flask import current_app
-from flask_babel import force_locale, format_date, gettext
+from flask_babel import force_locale, format_date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +31,7 @@ from kpiapp.models.appraisal import CycleStatus
 from kpiapp.notifications.messages import reader_locale
 from kpiapp.notifications.services import notify
 from kpiapp.reminders import rules
-from kpiapp.reminders.messages import TASKS, WITH_PEOPLE
+from kpiapp.reminders.messages import task_text
 
 # the scorecard stages reminders run on: their deadline column and the states in which the step is owed
 STAGES = {
@@ -188,14 +188,16 @@ def subjects(reminder):
 
 
 def message_params(reminder, cycle, people):
-    """Parameters in the current (recipient's) language: the task, the date, whose steps."""
-    task = gettext(TASKS[reminder.stage])
+    """Parameters in the current (recipient's) language: the task, the date, whose steps; and
+    what they were made from (stage, others, due_on), for the inbox to write them in its reader's
+    language (messages.localised)."""
     others = sorted({people[d.subject].name for d, _k in reminder.duties if d.subject != reminder.recipient})
-    if others and reminder.kind != rules.Kind.ESCALATION:
-        task = gettext(WITH_PEOPLE, task=task, people=", ".join(others))
+    if reminder.kind == rules.Kind.ESCALATION:
+        others = []
     late = sorted({people[d.actor].name for d, kind in reminder.duties if kind == rules.Kind.ESCALATION})
-    return {"task": task, "cycle": cycle.name, "due": format_date(reminder.due, "medium"),
-            "days": reminder.days, "people": ", ".join(late)}
+    return {"task": task_text(reminder.stage, others), "cycle": cycle.name,
+            "due": format_date(reminder.due, "medium"), "days": reminder.days, "people": ", ".join(late),
+            "stage": reminder.stage, "others": others, "due_on": reminder.due.isoformat()}
 
 
 def card_link(cycle, card_ids):

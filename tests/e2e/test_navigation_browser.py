@@ -42,6 +42,22 @@ def test_menu_fits_one_row_at_1280_and_marks_the_current_section(app, live_serve
     page.context.close()
 
 
+@pytest.mark.parametrize("width", [1366, 1280])
+def test_the_admins_six_sections_and_account_fit_one_row(app, live_server, browser, shot, width):
+    """The admin has the most sections (six); in English, on People (its section bold), the account
+    wrapped to a second row under them at 1366 px, the brand left floating between the two."""
+    email = make_team(size=1).admin.email
+    db.session.commit()
+    page = new_page(browser, width, 800)
+    sign_in(page, live_server, email, PASSWORD)
+    page.goto(f"{live_server}/org/people")
+    expect(page.locator(".site-header .menu-group")).to_have_count(6)
+    shot(page, f"admin-{width}")
+    sections = page.locator(".site-header .menu-group > summary").last.bounding_box()
+    sign_out = page.locator(".site-header form[action='/logout'] button").bounding_box()
+    assert abs(sections["y"] + sections["height"] / 2 - (sign_out["y"] + sign_out["height"] / 2)) < 12
+
+
 @pytest.mark.parametrize("javascript", [True, False])
 def test_menu_folds_behind_menu_on_a_phone(app, live_server, browser, shot, javascript):
     team = make_team(size=1)

@@ -96,7 +96,7 @@ def report_page(page, base, state_text):
 def test_a_client_disputes_a_clause_in_english(demo_server, browser):
     context, page = open_as(browser, demo_server, "en", "390")
     try:
-        report_page(page, demo_server, "Sent to the client")
+        report_page(page, demo_server, "Waiting for your review")
         page.select_option("select[name=clause_id]", label="ACoS")
         page.fill("textarea[name=comment]", "Our console shows less ad spend in October.")
         page.click("main form button:has-text('Dispute this clause')")
@@ -111,7 +111,7 @@ def test_a_client_disputes_a_clause_in_english(demo_server, browser):
 def test_a_client_accepts_a_report_in_chinese_and_gets_the_signed_pdf(demo_server, browser):
     context, page = open_as(browser, demo_server, "zh", "1366")
     try:
-        report_page(page, demo_server, "已发送给客户")
+        report_page(page, demo_server, "待您审阅确认")
         page.click("main button:has-text('确认月报')")
         page.wait_for_selector("main a:has-text('下载签章 PDF'), main a[href$='/document.pdf']")
         assert "客户已确认" in page.inner_text("main")

@@ -88,6 +88,27 @@ def test_none_after_acting_overdue_every_m_days_and_escalation(team):
                                       "(days overdue: 1). Please complete it now.")
 
 
+def test_a_reminder_reads_in_the_language_of_the_moment(team):
+    """Sent in Chinese to the manager; read after he switched to English, its task, the people and
+    the date are English too (the inbox showed "Escalation: 自评 … due on 2026年12月31日")."""
+    emma = team.people[1]
+    for offset in range(-4, 4):
+        services.send_reminders(day(offset))
+    [escalation] = notes(team.manager)
+    assert said(escalation).startswith("升级提醒：2026 Q4 自评")
+    assert text(escalation, "en") == ("Escalation: your self-review for 2026 Q4, due on Dec 31, 2026, is still "
+                                      "open (days overdue: 3): Emma Wilson, 李雷.")
+    walk_to(team, team.people[0], S.MANAGER_REVIEW)
+    walk_to(team, emma, S.MANAGER_REVIEW)
+    services.send_reminders(DUE + timedelta(days=13))
+    review = notes(team.manager)[-1]
+    assert text(review, "en") == ("Please complete the manager review (Emma Wilson, 李雷) for 2026 Q4 by "
+                                  "Jan 14, 2027 (days left: 1).")
+    older = {k: v for k, v in review.params.items() if k not in ("stage", "others", "due_on")}
+    review.params = older  # a row sent before the stage and date were kept: shown as it was written
+    assert text(review, "en").startswith("Please complete 上级评分（Emma Wilson, 李雷） for 2026 Q4 by 2027年1月14日")
+
+
 def test_a_manager_gets_one_message_for_all_the_reviews_he_owes(team):
     for person in team.people:
         walk_to(team, person, S.MANAGER_REVIEW)

@@ -26,8 +26,8 @@ def test_points_spec_is_vega_lite_and_keeps_the_item_order():
 def test_points_rows_split_stretch_from_the_part_up_to_100():
     rows = {r["item"]: r for r in layer_values(charts.points_bars([("A", 110, 60), ("B", None, 40)], LABELS))}
     assert (rows["A"]["base"], rows["A"]["over_start"], rows["A"]["over_end"]) == (100.0, 100.0, 110.0)
-    assert rows["A"]["caption"] == "110  权重 60%"
-    assert rows["B"]["base"] is None and rows["B"]["caption"] == "—  权重 40%"
+    assert rows["A"]["caption"] == "110 · 权重 60%"
+    assert rows["B"]["base"] is None and rows["B"]["caption"] == "— · 权重 40%"
 
 
 def test_svg_draws_chinese_labels_and_escapes_markup():

@@ -6,7 +6,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from kpiapp.admin.routes import SHOWN_JSON
-from kpiapp.audit import record
+from kpiapp.audit import SYSTEM, Actor, record
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent
 from tests.appraisal.factories import AdminFactory
@@ -45,3 +45,13 @@ def test_the_list_fragment_cuts_the_same(browser):
     fragment = browser(AdminFactory()).get("/admin/audit", htmx=True).get_data(as_text=True)
     assert f"({len(whole)} characters)" in fragment and shown(whole) not in fragment
 
+
+
+def test_system_and_anonymous_actors_are_named_in_the_readers_language(browser):
+    record(db.session, "cycle.start", "cycle", "7", actor=SYSTEM)
+    record(db.session, "auth.login_failed", "user", "8", actor=Actor(None, "anonymous", "127.0.0.1"))
+    db.session.commit()
+    listed = browser(AdminFactory(locale="zh_CN")).get("/admin/audit").get_data(as_text=True)
+    actors = re.findall(r"<tr><td>\d+</td><td>[^<]*</td><td>([^<]*)", listed)
+    assert "系统" in actors and "匿名" in actors
+    assert "system" not in actors and "anonymous" not in actors

@@ -129,6 +129,21 @@ def test_a_client_decides_on_an_amendment(app, browser, setup, decision):
     assert "Accept the amendment" not in me.page(path)
 
 
+@pytest.mark.parametrize("lang, waiting, agency_words", [("en", "Waiting for your review", "Sent to the client"),
+                                                          ("zh_CN", "待您审阅确认", "已发送给客户")])
+def test_a_client_is_told_what_waits_for_them(app, browser, setup, lang, waiting, agency_words):
+    """The portal said "Sent to the client" to the client, and its home page did not mention the
+    amendment waiting for their decision."""
+    report = sent_report(setup)
+    version = proposed_amendment(setup)
+    me = client_of(browser, setup, lang)
+    home = me.page("/portal/")
+    for page in (home, me.page(f"/portal/contracts/{setup.contract.id}")):
+        assert f"<td>{waiting}</td>" in page and agency_words not in page
+    assert f"<strong>{waiting}</strong>" in me.page(f"/portal/reports/{report.id}")  # its history says who sent it
+    assert f'href="/portal/contracts/{setup.contract.id}/versions/{version.id}"' in home
+
+
 def test_a_draft_version_is_not_shown(app, browser, setup):
     version = terms.draft_amendment(setup.contract, setup.hr)
     db.session.commit()

@@ -239,6 +239,13 @@ def test_the_list_shows_only_visible_stores_with_their_latest_data(app, team, sh
     assert "Store dashboard" in browser(team.people[1]).page("/dashboards/")
 
 
+def test_the_list_heads_each_row_with_its_store_code_on_one_line(app, team, shops, browser):
+    """At 390 px the store dashboard's list broke AMZ-DE at its hyphen (app.css: th.code)."""
+    html = browser(team.hr).page("/dashboards/stores")
+    codes = re.findall(r'<th scope="row" class="code"><a [^>]*>([^<]+)</a>', html)
+    assert "AMZ-DE" in codes and "AMZ-US" in codes
+
+
 def test_the_list_pages_by_store_code(app, team, browser, monkeypatch):
     monkeypatch.setattr(stores, "PAGE_SIZE", 2)
     for n in range(5):
