@@ -235,7 +235,7 @@ def my_team_in_menu(page):
     return 'href="/scorecards/team"' in page[page.index("<header"):page.index("</header>")]
 
 
-@pytest.mark.parametrize("path", ["/inbox/", "/metrics/"])
+@pytest.mark.parametrize("path", ["/scorecards/", "/metrics/"])
 def test_every_page_keeps_the_menu_per_reader_and_follows_the_data(team_of_two, browser, path):
     """Not only the dashboards: any signed-in page reads the token (unless it did) and keeps the
     menu's answers per reader in the menu's own memo (a reader's menu pushes no page out)."""
