@@ -206,32 +206,44 @@ def _day_range(rows):
     return min(days), max(days)
 
 
-def analyze_for_facts(conn, rows, at_least, share=0.0):
+def analyze_for_facts(conn, rows, at_least, growth=0.0):
     """After writing `rows` (at least `at_least` of them): ANALYZE the month partitions they
     went to, inside the import's transaction. Autovacuum analyses a table only once a tenth
     of it has changed, so a fresh month, or a month reloaded, would be planned from missing
-    or stale statistics until then. A month that has statistics already is analysed only when
-    the rows are at least `share` of the rows its statistics counted (pg_class.reltuples): a
-    smaller import is left to autovacuum, which adds it to the month's other changes (the
-    default share, 0.1, is autovacuum's own scale factor: an import it would analyse after
-    alone is analysed now). Only the columns queries filter, join or group on (ANALYZED): a
-    quarter less time than every column. Returns the partitions analysed (none on SQLite or an
-    unpartitioned table)."""
+    or stale statistics until then. A month never analysed (a fresh partition) always is; one
+    that has statistics only once it has grown by `growth` since they were taken (`grown`):
+    the planner scales the rows its statistics counted by the pages the month has now, so
+    row counts stay right as it grows, and what goes stale is the share of the rows the
+    histograms describe (docs/scaling.md, "When an import re-analyses its month"). Only the
+    columns queries filter, join or group on (ANALYZED): a quarter less time than every
+    column. Returns the partitions analysed (none on SQLite or an unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
     months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
-    counted = counted_rows(conn, [partition_name(m) for m in months])
-    names = [partition_name(m) for m in months if len(rows) >= share * counted[partition_name(m)]]
+    sizes = month_sizes(conn, [partition_name(m) for m in months])
+    names = [partition_name(m) for m in months if grown(*sizes[partition_name(m)], growth)]
     for name in names:
         conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(ANALYZED)})"))
     return names
 
 
-def counted_rows(conn, names):
-    """{partition: the rows its last ANALYZE or VACUUM counted}, -1 for one never analysed."""
-    return dict(conn.execute(text(
-        "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = :schema AND c.relname = ANY(:names)"), {"schema": SCHEMA, "names": names}).all())
+def grown(counted, counted_pages, pages, growth):
+    """True for a month never analysed (reltuples -1), or whose heap now has more pages than its
+    last ANALYZE or VACUUM counted and at least (1 + growth) times as many. Pages, not
+    n_mod_since_analyze: the file's size counts this transaction's own rows at once, while the
+    statistics collector hears of them only after the commit (and of other writers' later)."""
+    return counted < 0 or pages > counted_pages and pages >= counted_pages * (1 + growth)
+
+
+def month_sizes(conn, names):
+    """{partition: (rows its last ANALYZE or VACUUM counted, -1 if never; the pages it counted;
+    the pages its heap has now)}."""
+    rows = conn.execute(text(
+        "SELECT c.relname, c.reltuples, c.relpages, "
+        "pg_relation_size(c.oid) / current_setting('block_size')::int "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = :schema AND c.relname = ANY(:names)"), {"schema": SCHEMA, "names": names})
+    return {name: (counted, counted_pages, pages) for name, counted, counted_pages, pages in rows}
 
 
 # ---- the scheduled run and archiving ------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.metrics import partitions
-from kpiapp.models import AuditEvent
+from kpiapp.models import AuditEvent, Store
 from tests.conftest import PG_URL
 from tests.imports.files import business_report, hr_user, store
 
@@ -25,9 +25,9 @@ def cli(app, *args):
     return app.test_cli_runner().invoke(args=["kpi", "partitions", *args])
 
 
-def import_day(day):
-    shop = store(code="US-PART")
-    return start_import(business_report(ROWS), f"BusinessReport-{day}.csv", shop.id, hr_user(),
+def import_day(day, shop=None, rows=ROWS):
+    shop = shop or store(code="US-PART")
+    return start_import(business_report(rows), f"BusinessReport-{day}.csv", shop.id, hr_user(),
                         date_from=day, date_to=day)
 
 
@@ -147,20 +147,82 @@ def test_a_large_import_analyses_the_months_it_wrote(app):
     assert partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 2) == []
 
 
+def fill_month(day, count):
+    """`count` more facts on `day` (SKUs of the first fact there), written without an ANALYZE."""
+    db.session.execute(text(
+        "INSERT INTO metric_fact (store_id, family, business_date, period_end, sku, ref, measure, value, "
+        "import_id, source_line) SELECT store_id, family, :d, :d, 'FILL' || g || '-' || :d, ref, measure, "
+        "value, import_id, source_line FROM (SELECT * FROM metric_fact LIMIT 1) f, generate_series(1, :n) g"),
+        {"d": day, "n": count})
+
+
+def march_statistics():
+    """(rows, pages) that March's last ANALYZE counted."""
+    return tuple(db.session.execute(text(
+        "SELECT reltuples, relpages FROM pg_class WHERE relname = 'metric_fact_2025_03'")).one())
+
+
+def a_big_march():
+    """March with a fact imported and 2,000 more, analysed; returns the store."""
+    record = import_day(D1)
+    fill_month(date(2025, 3, 2), 2000)
+    partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 1, 0.0)
+    db.session.commit()
+    return db.session.get(Store, record.store_id)
+
+
 @postgresql_only
-def test_a_month_with_statistics_is_analysed_only_for_a_large_enough_share(app):
-    """A month that has statistics is analysed again only when the import's rows are at least
-    ANALYZE_AFTER_SHARE of the rows its last ANALYZE counted; a fresh month always is."""
+def test_an_import_into_a_month_that_has_not_grown_enough_is_not_analysed(app):
+    """A tenth of the rows the statistics counted is no longer enough (the old share rule
+    analysed it): March has to grow by ANALYZE_AFTER_GROWTH (default 1.0: double) first."""
     app.config["ANALYZE_AFTER_FACTS"] = 1
-    app.config["ANALYZE_AFTER_SHARE"] = 0.5
-    record = import_day(D1)  # a fresh month: analysed whatever the share
-    counted = partitions.counted_rows(db.session.connection(), ["metric_fact_2025_03"])["metric_fact_2025_03"]
-    assert counted == record.facts_written >= 4
+    shop = a_big_march()
+    counted = march_statistics()
+    assert counted[0] > 2000
+    many = [(f"B0CHILD{n:03d}", 510, 41, "$1,066.59") for n in range(100)]
+    record = import_day(date(2025, 3, 4), shop, many)
+    assert record.status == "committed" and counted[0] / 10 <= record.facts_written <= counted[0] / 2
+    assert march_statistics() == counted
+
+
+@postgresql_only
+def test_a_month_that_grew_past_the_threshold_is_analysed_by_a_small_import(app):
+    """Small imports that each add less than a tenth are still analysed once the month has
+    doubled since its statistics (the old share rule never analysed them)."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    shop = a_big_march()
+    rows, pages = march_statistics()
+    fill_month(date(2025, 3, 3), 2100)  # more than doubled, without an ANALYZE
+    db.session.commit()
+    record = import_day(date(2025, 3, 4), shop)
+    assert record.status == "committed" and record.facts_written < rows / 10
+    now_rows, now_pages = march_statistics()
+    assert now_rows >= 2 * rows and now_pages >= 2 * pages
+
+
+@postgresql_only
+def test_a_months_growth_counts_the_import_s_own_rows_in_its_transaction(app):
+    """The pages are read inside the import's transaction, so its own rows count before its
+    commit; a growth of 0 analyses a month on any new page, and a month analysed never again
+    until then."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    import_day(D1)
     conn = db.session.connection()
-    few, enough = record.facts_written // 2 - 1, (record.facts_written + 1) // 2
-    assert partitions.analyze_for_facts(conn, [{"business_date": D1}] * few, 1, 0.5) == []
-    analysed = partitions.analyze_for_facts(conn, [{"business_date": D1}] * enough, 1, 0.5)
-    assert analysed == ["metric_fact_2025_03"]
+    rows = [{"business_date": D1}]
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []  # analysed by the import
+    fill_month(date(2025, 3, 2), 500)
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == ["metric_fact_2025_03"]
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []
+
+
+def test_grown_compares_the_pages_with_the_last_analyse():
+    assert partitions.grown(-1, 0, 0, 1.0)  # never analysed
+    assert partitions.grown(0, 0, 1, 1.0)  # analysed empty, has rows now
+    assert not partitions.grown(0, 0, 0, 1.0)
+    assert not partitions.grown(5000, 100, 199, 1.0)
+    assert partitions.grown(5000, 100, 200, 1.0)
+    assert not partitions.grown(5000, 100, 149, 0.5) and partitions.grown(5000, 100, 150, 0.5)
+    assert not partitions.grown(5000, 100, 100, 0.0) and partitions.grown(5000, 100, 101, 0.0)
 
 
 def cron_once(app, name):
