@@ -210,40 +210,64 @@ def analyze_for_facts(conn, rows, at_least, growth=0.0):
     """After writing `rows` (at least `at_least` of them): ANALYZE the month partitions they
     went to, inside the import's transaction. Autovacuum analyses a table only once a tenth
     of it has changed, so a fresh month, or a month reloaded, would be planned from missing
-    or stale statistics until then. A month never analysed (a fresh partition) always is; one
-    that has statistics only once it has grown by `growth` since they were taken (`grown`):
-    the planner scales the rows its statistics counted by the pages the month has now, so
-    row counts stay right as it grows, and what goes stale is the share of the rows the
-    histograms describe (docs/scaling.md, "When an import re-analyses its month"). Only the
-    columns queries filter, join or group on (ANALYZED): a quarter less time than every
-    column. Returns the partitions analysed (none on SQLite or an unpartitioned table)."""
+    or stale statistics until then. Which columns (`to_analyze`): every one of ANALYZED for a
+    month never analysed or grown by `growth` since its last ANALYZE; only DATES when the rows
+    reach past the last day its statistics hold; none otherwise. Returns [(partition, columns
+    analysed)] (none on SQLite or an unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
     months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
     sizes = month_sizes(conn, [partition_name(m) for m in months])
-    names = [partition_name(m) for m in months if grown(*sizes[partition_name(m)], growth)]
-    for name in names:
-        conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(ANALYZED)})"))
-    return names
+    last_day = _day_range(rows)[1]
+    done = []
+    for name in (partition_name(m) for m in months):
+        columns = to_analyze(*sizes[name], min(last_day, month_last_day(name)), growth)
+        if columns:
+            conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(columns)})"))
+            done.append((name, columns))
+    return done
 
 
-def grown(counted, counted_pages, pages, growth):
-    """True for a month never analysed (reltuples -1), or whose heap now has more pages than its
-    last ANALYZE or VACUUM counted and at least (1 + growth) times as many. Pages, not
-    n_mod_since_analyze: the file's size counts this transaction's own rows at once, while the
-    statistics collector hears of them only after the commit (and of other writers' later)."""
-    return counted < 0 or pages > counted_pages and pages >= counted_pages * (1 + growth)
+# the columns whose bounds a day past the statistics moves (docs/scaling.md, "When an import
+# re-analyses its month": a day the statistics never saw is planned as one row)
+DATES = ("business_date", "period_end")
+
+
+def to_analyze(counted, counted_pages, pages, last_known, last_day, growth):
+    """The columns to analyse: ANALYZED when the month was never analysed (reltuples -1) or its
+    heap grew by `growth` since (`grown`): the planner scales the rows its statistics counted
+    by the pages the month has now, so counts stay right as it grows, and what goes stale is
+    the share of the rows the statistics describe. Else DATES when the rows' last day is after
+    the last business_date the statistics hold: the planner takes a day missing from them for
+    about one row, and picks nested loops that read the day's facts once a fact. Else ()."""
+    if counted < 0 or grown(counted_pages, pages, growth):
+        return ANALYZED
+    return DATES if last_known is None or last_day > last_known else ()
+
+
+def grown(counted_pages, pages, growth):
+    """More pages than the last ANALYZE or VACUUM counted, and at least (1 + growth) times as
+    many. Pages, not n_mod_since_analyze: the file's size counts this transaction's own rows at
+    once, while the statistics collector hears of them only after the commit."""
+    return pages > counted_pages and pages >= counted_pages * (1 + growth)
+
+
+def month_last_day(name):
+    return next_month(month_of_name(name)) - timedelta(days=1)
 
 
 def month_sizes(conn, names):
     """{partition: (rows its last ANALYZE or VACUUM counted, -1 if never; the pages it counted;
-    the pages its heap has now)}."""
+    the pages its heap has now; the last business_date its statistics hold, None without)}."""
     rows = conn.execute(text(
         "SELECT c.relname, c.reltuples, c.relpages, "
-        "pg_relation_size(c.oid) / current_setting('block_size')::int "
+        "pg_relation_size(c.oid) / current_setting('block_size')::int, "
+        "(SELECT max(day) FROM pg_stats s, unnest(coalesce(s.most_common_vals::text::date[], '{}') "
+        "|| coalesce(s.histogram_bounds::text::date[], '{}')) day "
+        "WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'business_date') "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = :schema AND c.relname = ANY(:names)"), {"schema": SCHEMA, "names": names})
-    return {name: (counted, counted_pages, pages) for name, counted, counted_pages, pages in rows}
+    return {name: tuple(sizes) for name, *sizes in rows}
 
 
 # ---- the scheduled run and archiving ------------------------------------------------------

@@ -147,57 +147,70 @@ def test_a_large_import_analyses_the_months_it_wrote(app):
     assert partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 2) == []
 
 
-def fill_month(day, count):
-    """`count` more facts on `day` (SKUs of the first fact there), written without an ANALYZE."""
+def fill_month(day, count, first=1):
+    """`count` more facts on `day` (SKUs FILL<first>-…, the rest of the first fact there), written
+    without an ANALYZE."""
     db.session.execute(text(
         "INSERT INTO metric_fact (store_id, family, business_date, period_end, sku, ref, measure, value, "
         "import_id, source_line) SELECT store_id, family, :d, :d, 'FILL' || g || '-' || :d, ref, measure, "
-        "value, import_id, source_line FROM (SELECT * FROM metric_fact LIMIT 1) f, generate_series(1, :n) g"),
-        {"d": day, "n": count})
+        "value, import_id, source_line FROM (SELECT * FROM metric_fact LIMIT 1) f, generate_series(:f, :f + :n - 1) g"),
+        {"d": day, "n": count, "f": first})
 
 
-def march_statistics():
-    """(rows, pages) that March's last ANALYZE counted."""
-    return tuple(db.session.execute(text(
-        "SELECT reltuples, relpages FROM pg_class WHERE relname = 'metric_fact_2025_03'")).one())
+def march_stats(column):
+    """(n_distinct, the values) of one column in March's statistics."""
+    found = db.session.execute(text(
+        "SELECT n_distinct, coalesce(most_common_vals::text, '') || coalesce(histogram_bounds::text, '') "
+        "FROM pg_stats WHERE tablename = 'metric_fact_2025_03' AND attname = :c"), {"c": column}).one()
+    return tuple(found)
 
 
 def a_big_march():
-    """March with a fact imported and 2,000 more, analysed; returns the store."""
+    """March with a fact imported and 2,000 more on 2 March, analysed; returns the store."""
     record = import_day(D1)
     fill_month(date(2025, 3, 2), 2000)
     partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 1, 0.0)
     db.session.commit()
+    assert march_stats("import_id")[0] == 1 and "2025-03-02" in march_stats("business_date")[1]
     return db.session.get(Store, record.store_id)
 
 
 @postgresql_only
-def test_an_import_into_a_month_that_has_not_grown_enough_is_not_analysed(app):
-    """A tenth of the rows the statistics counted is no longer enough (the old share rule
-    analysed it): March has to grow by ANALYZE_AFTER_GROWTH (default 1.0: double) first."""
+def test_an_import_into_a_month_that_has_not_grown_enough_analyses_its_days_only(app):
+    """A tenth of the rows the statistics counted is no longer enough for the whole ANALYZE
+    (the old share rule ran it): March has to grow by ANALYZE_AFTER_GROWTH (default 1.0:
+    double) first. Its new day is analysed (the date columns), the other columns are not."""
     app.config["ANALYZE_AFTER_FACTS"] = 1
     shop = a_big_march()
-    counted = march_statistics()
-    assert counted[0] > 2000
     many = [(f"B0CHILD{n:03d}", 510, 41, "$1,066.59") for n in range(100)]
     record = import_day(date(2025, 3, 4), shop, many)
-    assert record.status == "committed" and counted[0] / 10 <= record.facts_written <= counted[0] / 2
-    assert march_statistics() == counted
+    assert record.status == "committed" and 200 <= record.facts_written <= 1000
+    assert march_stats("import_id")[0] == 1  # not analysed: the new import is not in them
+    assert "2025-03-04" in march_stats("business_date")[1]
+
+
+@postgresql_only
+def test_an_import_of_days_the_statistics_hold_analyses_nothing(app):
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    shop = a_big_march()
+    before = march_stats("business_date"), march_stats("period_end")
+    rows = [{"business_date": date(2025, 3, 2)}]
+    assert partitions.analyze_for_facts(db.session.connection(), rows, 1, 1.0) == []
+    assert import_day(D1, shop).status == "committed"
+    assert (march_stats("business_date"), march_stats("period_end")) == before
 
 
 @postgresql_only
 def test_a_month_that_grew_past_the_threshold_is_analysed_by_a_small_import(app):
-    """Small imports that each add less than a tenth are still analysed once the month has
-    doubled since its statistics (the old share rule never analysed them)."""
+    """Small imports that each add less than a tenth are still analysed whole once the month
+    has doubled since its statistics (the old share rule never analysed them)."""
     app.config["ANALYZE_AFTER_FACTS"] = 1
     shop = a_big_march()
-    rows, pages = march_statistics()
-    fill_month(date(2025, 3, 3), 2100)  # more than doubled, without an ANALYZE
+    fill_month(date(2025, 3, 2), 2100, first=2001)  # more than doubled, without an ANALYZE
     db.session.commit()
-    record = import_day(date(2025, 3, 4), shop)
-    assert record.status == "committed" and record.facts_written < rows / 10
-    now_rows, now_pages = march_statistics()
-    assert now_rows >= 2 * rows and now_pages >= 2 * pages
+    record = import_day(date(2025, 3, 2), shop)  # a day the statistics hold
+    assert record.status == "committed" and record.facts_written < 200
+    assert march_stats("import_id")[0] == 2
 
 
 @postgresql_only
@@ -210,19 +223,23 @@ def test_a_months_growth_counts_the_import_s_own_rows_in_its_transaction(app):
     conn = db.session.connection()
     rows = [{"business_date": D1}]
     assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []  # analysed by the import
-    fill_month(date(2025, 3, 2), 500)
-    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == ["metric_fact_2025_03"]
+    fill_month(D1, 500)
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == [("metric_fact_2025_03", partitions.ANALYZED)]
     assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []
 
 
-def test_grown_compares_the_pages_with_the_last_analyse():
-    assert partitions.grown(-1, 0, 0, 1.0)  # never analysed
-    assert partitions.grown(0, 0, 1, 1.0)  # analysed empty, has rows now
-    assert not partitions.grown(0, 0, 0, 1.0)
-    assert not partitions.grown(5000, 100, 199, 1.0)
-    assert partitions.grown(5000, 100, 200, 1.0)
-    assert not partitions.grown(5000, 100, 149, 0.5) and partitions.grown(5000, 100, 150, 0.5)
-    assert not partitions.grown(5000, 100, 100, 0.0) and partitions.grown(5000, 100, 101, 0.0)
+def test_to_analyze_weighs_growth_then_the_last_day():
+    day, later = date(2025, 3, 5), date(2025, 3, 6)
+    every, dates = partitions.ANALYZED, partitions.DATES
+    assert partitions.to_analyze(-1, 0, 0, None, day, 1.0) == every  # never analysed
+    assert partitions.to_analyze(0, 0, 1, None, day, 1.0) == every  # analysed empty, has rows now
+    assert partitions.to_analyze(5000, 100, 200, day, day, 1.0) == every
+    assert partitions.to_analyze(5000, 100, 199, day, day, 1.0) == ()
+    assert partitions.to_analyze(5000, 100, 199, day, later, 1.0) == dates
+    assert partitions.to_analyze(5000, 100, 149, day, day, 0.5) == ()
+    assert partitions.to_analyze(5000, 100, 150, day, day, 0.5) == every
+    assert partitions.to_analyze(5000, 100, 100, day, day, 0.0) == ()
+    assert partitions.to_analyze(5000, 100, 101, day, day, 0.0) == every
 
 
 def cron_once(app, name):
