@@ -55,9 +55,9 @@ class Config:
     REPORT_BATCH_JOBS = int(os.environ.get("REPORT_BATCH_JOBS", 4))
     # an import of at least this many facts ANALYZEs the month partitions it wrote (docs/scaling.md)
     ANALYZE_AFTER_FACTS = int(os.environ.get("ANALYZE_AFTER_FACTS", 10_000))
-    # ... and, for a month that has statistics, only when they are at least this share of the rows
-    # its last ANALYZE counted (autovacuum's scale factor; smaller imports are left to autovacuum)
-    ANALYZE_AFTER_SHARE = float(os.environ.get("ANALYZE_AFTER_SHARE", 0.1))
+    # ... and a month that has statistics only once its heap has grown by this share of the pages
+    # its last ANALYZE counted (1.0: doubled; the statistics then describe at least half its rows)
+    ANALYZE_AFTER_GROWTH = float(os.environ.get("ANALYZE_AFTER_GROWTH", 1.0))
     # An import's parser holds at most this many facts; beyond, they go to fact_stage (issue 10,
     # kpiapp/imports/stage.py). 0: always in memory.
     IMPORT_STAGE_FACTS = int(os.environ.get("IMPORT_STAGE_FACTS", 50_000))

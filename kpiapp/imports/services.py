@@ -375,7 +375,7 @@ def write_facts(record, parsed, progress):
         fact_day.refresh(conn, rows.stores, {parsed.family}, rows.first_day, rows.last_day,
                          mixed=not plain, rows=summed)
     config = current_app.config
-    analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_SHARE"])
+    analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_GROWTH"])
     return finish_committed(record, parsed, replaced)
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from kpiapp import audit
-from kpiapp.extensions import set_local
+from kpiapp.extensions import set_local, settings_for_one_statement
 from kpiapp.metrics import fact_day, fact_refs
 
 SCHEMA = "fact_partitions"
@@ -206,32 +206,72 @@ def _day_range(rows):
     return min(days), max(days)
 
 
-def analyze_for_facts(conn, rows, at_least, share=0.0):
+def analyze_for_facts(conn, rows, at_least, growth=0.0):
     """After writing `rows` (at least `at_least` of them): ANALYZE the month partitions they
     went to, inside the import's transaction. Autovacuum analyses a table only once a tenth
     of it has changed, so a fresh month, or a month reloaded, would be planned from missing
-    or stale statistics until then. A month that has statistics already is analysed only when
-    the rows are at least `share` of the rows its statistics counted (pg_class.reltuples): a
-    smaller import is left to autovacuum, which adds it to the month's other changes (the
-    default share, 0.1, is autovacuum's own scale factor: an import it would analyse after
-    alone is analysed now). Only the columns queries filter, join or group on (ANALYZED): a
-    quarter less time than every column. Returns the partitions analysed (none on SQLite or an
-    unpartitioned table)."""
+    or stale statistics until then. Which columns (`to_analyze`): every one of ANALYZED for a
+    month never analysed or grown by `growth` since its last ANALYZE; only DATES when the rows
+    reach past the last day its statistics hold; none otherwise. Returns [(partition, columns
+    analysed)] (none on SQLite or an unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
     months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
-    counted = counted_rows(conn, [partition_name(m) for m in months])
-    names = [partition_name(m) for m in months if len(rows) >= share * counted[partition_name(m)]]
-    for name in names:
-        conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(ANALYZED)})"))
-    return names
+    sizes = month_sizes(conn, [partition_name(m) for m in months])
+    last_day = _day_range(rows)[1]
+    done = []
+    for name in (partition_name(m) for m in months):
+        columns = to_analyze(*sizes[name], min(last_day, month_last_day(name)), growth)
+        if columns:
+            with settings_for_one_statement(conn, **(DATES_SAMPLE if columns == DATES else {})):
+                conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(columns)})"))
+            done.append((name, columns))
+    return done
 
 
-def counted_rows(conn, names):
-    """{partition: the rows its last ANALYZE or VACUUM counted}, -1 for one never analysed."""
-    return dict(conn.execute(text(
-        "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = :schema AND c.relname = ANY(:names)"), {"schema": SCHEMA, "names": names}).all())
+# the columns whose bounds a day past the statistics moves (docs/scaling.md, "When an import
+# re-analyses its month": a day the statistics never saw is planned as one row)
+DATES = ("business_date", "period_end")
+# ... from a tenth of the default sample (3,000 rows): a month holds at most 31 days, so ten
+# common values and ten histogram bounds still name the last day; the sample was most of its cost
+DATES_SAMPLE = {"default_statistics_target": 10}
+
+
+def to_analyze(counted, counted_pages, pages, last_known, last_day, growth):
+    """The columns to analyse: ANALYZED when the month was never analysed (reltuples -1) or its
+    heap grew by `growth` since (`grown`): the planner scales the rows its statistics counted
+    by the pages the month has now, so counts stay right as it grows, and what goes stale is
+    the share of the rows the statistics describe. Else DATES when the rows' last day is after
+    the last business_date the statistics hold: the planner takes a day missing from them for
+    about one row, and picks nested loops that read the day's facts once a fact. Else ()."""
+    if counted < 0 or grown(counted_pages, pages, growth):
+        return ANALYZED
+    return DATES if last_known is None or last_day > last_known else ()
+
+
+def grown(counted_pages, pages, growth):
+    """More pages than the last ANALYZE or VACUUM counted, and at least (1 + growth) times as
+    many. Pages, not n_mod_since_analyze: the file's size counts this transaction's own rows at
+    once, while the statistics collector hears of them only after the commit."""
+    return pages > counted_pages and pages >= counted_pages * (1 + growth)
+
+
+def month_last_day(name):
+    return next_month(month_of_name(name)) - timedelta(days=1)
+
+
+def month_sizes(conn, names):
+    """{partition: (rows its last ANALYZE or VACUUM counted, -1 if never; the pages it counted;
+    the pages its heap has now; the last business_date its statistics hold, None without)}."""
+    rows = conn.execute(text(
+        "SELECT c.relname, c.reltuples, c.relpages, "
+        "pg_relation_size(c.oid) / current_setting('block_size')::int, "
+        "(SELECT max(day) FROM pg_stats s, unnest(coalesce(s.most_common_vals::text::date[], '{}') "
+        "|| coalesce(s.histogram_bounds::text::date[], '{}')) day "
+        "WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'business_date') "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = :schema AND c.relname = ANY(:names)"), {"schema": SCHEMA, "names": names})
+    return {name: tuple(sizes) for name, *sizes in rows}
 
 
 # ---- the scheduled run and archiving ------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.metrics import partitions
-from kpiapp.models import AuditEvent
+from kpiapp.models import AuditEvent, Store
 from tests.conftest import PG_URL
 from tests.imports.files import business_report, hr_user, store
 
@@ -25,9 +25,9 @@ def cli(app, *args):
     return app.test_cli_runner().invoke(args=["kpi", "partitions", *args])
 
 
-def import_day(day):
-    shop = store(code="US-PART")
-    return start_import(business_report(ROWS), f"BusinessReport-{day}.csv", shop.id, hr_user(),
+def import_day(day, shop=None, rows=ROWS):
+    shop = shop or store(code="US-PART")
+    return start_import(business_report(rows), f"BusinessReport-{day}.csv", shop.id, hr_user(),
                         date_from=day, date_to=day)
 
 
@@ -147,20 +147,99 @@ def test_a_large_import_analyses_the_months_it_wrote(app):
     assert partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 2) == []
 
 
+def fill_month(day, count, first=1):
+    """`count` more facts on `day` (SKUs FILL<first>-…, the rest of the first fact there), written
+    without an ANALYZE."""
+    db.session.execute(text(
+        "INSERT INTO metric_fact (store_id, family, business_date, period_end, sku, ref, measure, value, "
+        "import_id, source_line) SELECT store_id, family, :d, :d, 'FILL' || g || '-' || :d, ref, measure, "
+        "value, import_id, source_line FROM (SELECT * FROM metric_fact LIMIT 1) f, generate_series(:f, :f + :n - 1) g"),
+        {"d": day, "n": count, "f": first})
+
+
+def march_stats(column):
+    """(n_distinct, the values) of one column in March's statistics."""
+    found = db.session.execute(text(
+        "SELECT n_distinct, coalesce(most_common_vals::text, '') || coalesce(histogram_bounds::text, '') "
+        "FROM pg_stats WHERE tablename = 'metric_fact_2025_03' AND attname = :c"), {"c": column}).one()
+    return tuple(found)
+
+
+def a_big_march():
+    """March with a fact imported and 2,000 more on 2 March, analysed; returns the store."""
+    record = import_day(D1)
+    fill_month(date(2025, 3, 2), 2000)
+    partitions.analyze_for_facts(db.session.connection(), [{"business_date": D1}], 1, 0.0)
+    db.session.commit()
+    assert march_stats("import_id")[0] == 1 and "2025-03-02" in march_stats("business_date")[1]
+    return db.session.get(Store, record.store_id)
+
+
 @postgresql_only
-def test_a_month_with_statistics_is_analysed_only_for_a_large_enough_share(app):
-    """A month that has statistics is analysed again only when the import's rows are at least
-    ANALYZE_AFTER_SHARE of the rows its last ANALYZE counted; a fresh month always is."""
+def test_an_import_into_a_month_that_has_not_grown_enough_analyses_its_days_only(app):
+    """A tenth of the rows the statistics counted is no longer enough for the whole ANALYZE
+    (the old share rule ran it): March has to grow by ANALYZE_AFTER_GROWTH (default 1.0:
+    double) first. Its new day is analysed (the date columns), the other columns are not."""
     app.config["ANALYZE_AFTER_FACTS"] = 1
-    app.config["ANALYZE_AFTER_SHARE"] = 0.5
-    record = import_day(D1)  # a fresh month: analysed whatever the share
-    counted = partitions.counted_rows(db.session.connection(), ["metric_fact_2025_03"])["metric_fact_2025_03"]
-    assert counted == record.facts_written >= 4
+    shop = a_big_march()
+    many = [(f"B0CHILD{n:03d}", 510, 41, "$1,066.59") for n in range(100)]
+    record = import_day(date(2025, 3, 4), shop, many)
+    assert record.status == "committed" and 200 <= record.facts_written <= 1000
+    assert march_stats("import_id")[0] == 1  # not analysed: the new import is not in them
+    assert "2025-03-04" in march_stats("business_date")[1]
+
+
+@postgresql_only
+def test_an_import_of_days_the_statistics_hold_analyses_nothing(app):
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    shop = a_big_march()
+    before = march_stats("business_date"), march_stats("period_end")
+    rows = [{"business_date": date(2025, 3, 2)}]
+    assert partitions.analyze_for_facts(db.session.connection(), rows, 1, 1.0) == []
+    assert import_day(D1, shop).status == "committed"
+    assert (march_stats("business_date"), march_stats("period_end")) == before
+
+
+@postgresql_only
+def test_a_month_that_grew_past_the_threshold_is_analysed_by_a_small_import(app):
+    """Small imports that each add less than a tenth are still analysed whole once the month
+    has doubled since its statistics (the old share rule never analysed them)."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    shop = a_big_march()
+    fill_month(date(2025, 3, 2), 2100, first=2001)  # more than doubled, without an ANALYZE
+    db.session.commit()
+    record = import_day(date(2025, 3, 2), shop)  # a day the statistics hold
+    assert record.status == "committed" and record.facts_written < 200
+    assert march_stats("import_id")[0] == 2
+
+
+@postgresql_only
+def test_a_months_growth_counts_the_import_s_own_rows_in_its_transaction(app):
+    """The pages are read inside the import's transaction, so its own rows count before its
+    commit; a growth of 0 analyses a month on any new page, and a month analysed never again
+    until then."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    import_day(D1)
     conn = db.session.connection()
-    few, enough = record.facts_written // 2 - 1, (record.facts_written + 1) // 2
-    assert partitions.analyze_for_facts(conn, [{"business_date": D1}] * few, 1, 0.5) == []
-    analysed = partitions.analyze_for_facts(conn, [{"business_date": D1}] * enough, 1, 0.5)
-    assert analysed == ["metric_fact_2025_03"]
+    rows = [{"business_date": D1}]
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []  # analysed by the import
+    fill_month(D1, 500)
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == [("metric_fact_2025_03", partitions.ANALYZED)]
+    assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []
+
+
+def test_to_analyze_weighs_growth_then_the_last_day():
+    day, later = date(2025, 3, 5), date(2025, 3, 6)
+    every, dates = partitions.ANALYZED, partitions.DATES
+    assert partitions.to_analyze(-1, 0, 0, None, day, 1.0) == every  # never analysed
+    assert partitions.to_analyze(0, 0, 1, None, day, 1.0) == every  # analysed empty, has rows now
+    assert partitions.to_analyze(5000, 100, 200, day, day, 1.0) == every
+    assert partitions.to_analyze(5000, 100, 199, day, day, 1.0) == ()
+    assert partitions.to_analyze(5000, 100, 199, day, later, 1.0) == dates
+    assert partitions.to_analyze(5000, 100, 149, day, day, 0.5) == ()
+    assert partitions.to_analyze(5000, 100, 150, day, day, 0.5) == every
+    assert partitions.to_analyze(5000, 100, 100, day, day, 0.0) == ()
+    assert partitions.to_analyze(5000, 100, 101, day, day, 0.0) == every
 
 
 def cron_once(app, name):
