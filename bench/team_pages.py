@@ -8,8 +8,9 @@ first request after a write (the cold path) timed in process.
 Imports the app of the current directory (so one copy of this script serves both checkouts).
 Signs in as the general manager of bench/scale_bench.py (a seed-scale database) in-process and
 saves, with the CSRF token blanked: the first 4 keyset pages, the first page of the 3 largest
-departments, `after=` a card not in the team, and both CSV downloads (people, at risk). Run it
-from each checkout on the same data and `diff -r` the two directories. With --time N: N more
+departments, `after=` a card not in the team, a platform and an unknown store code, and both
+CSV downloads (people, at risk). Run it from each checkout on the same data and `diff -r` the
+two directories. With --time N: N more
 requests of the first page, each after a commit, printing CPU (process time) and wall ms.
 """
 import argparse
@@ -70,6 +71,8 @@ def main():
         for department in largest:
             paths[f"department{department}"] = f"{base}&department={department}"
         paths["after_outside"] = f"{base}&after=999999999"
+        paths["platform"] = f"{base}&platform=amazon"  # not in the team's bar: kept in the pager's links
+        paths["store_code"] = f"{base}&store_code=NOPE"  # dropped and named
         for panel in ("people", "at_risk"):
             paths[f"download_{panel}"] = f"{base}&download={panel}&format=csv"
         for name, path in paths.items():
