@@ -31,8 +31,8 @@ from kpiapp.dashboards.panels import Column, Panel
 from kpiapp.extensions import db, dialect
 from kpiapp.metrics import batch
 from kpiapp.models import Department, Scorecard, ScorecardEvent, ScorecardItem, User
-from kpiapp.tracking.paces import paced_items
-from kpiapp.tracking.risk import risky_items, small_reads
+from kpiapp.tracking.paces import Seasons, pace_loaded
+from kpiapp.tracking.risk import paced_rows, profiled_stores, risky_items, small_reads
 
 AT_RISK_ROWS = 50
 
@@ -59,15 +59,17 @@ def team_dashboard(user, cycle, filters, after, today, lang):
     if cycle is None:
         return TeamDashboard([], 0, 0, None)
     small_reads()
-    rows = db.session.execute(card_rows(user, cycle, filters.department, after, today)).all()
+    seasons = Seasons(frozenset(profiled_stores(cycle)))  # the rule's seasonal items', then the list's
+    rows = db.session.execute(card_rows(user, cycle, filters.department, after, today, seasons)).all()
     totals, shown = rows[0], shown_cards(rows)
     page = [card for card in shown if card.in_page]
     next_after = page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
     page = page[:PAGE_SIZE]
     flagged = {item for card in page for item in card.risk_ids}
     listed = ((item, card.name) for card in shown if card.opens_list for item in card.risk_ids)
+    first_risks = list(islice(listed, AT_RISK_ROWS))
     panels = [people_panel(load_cards([row.id for row in page], cycle), flagged, today, lang),
-              at_risk_panel(list(islice(listed, AT_RISK_ROWS)), int(totals.items_at_risk or 0), today, lang)]
+              at_risk_panel(first_risks, int(totals.items_at_risk or 0), cycle, seasons, today, lang)]
     return TeamDashboard(panels, totals.people, totals.people_at_risk, next_after)
 
 
@@ -93,7 +95,7 @@ def shown_cards(rows):
     return list(cards.values())
 
 
-def card_rows(user, cycle, department, after, today):
+def card_rows(user, cycle, department, after, today, seasons=None):
     """SELECT, in one statement that evaluates the at-risk rule once, the team's totals
     (people, people_at_risk, items_at_risk) on every row, LEFT JOINed to the cards Python needs,
     in the list's order: those of the page after the card `after` (`in_page`: PAGE_SIZE + 1,
@@ -113,9 +115,9 @@ def card_rows(user, cycle, department, after, today):
     indexes), once (the CTE `found`): counted by card before meeting the cards' names (a hash on
     the card id, not a sort of the team's rows), and joined again to the few cards shown. (Their
     ids were a `string_agg` per card: one aggregate state per card of the team, which spilled
-    the hash to disk at 4,560 cards.)"""
+    the hash to disk at 4,560 cards.) `seasons`: a `paces.Seasons` of the cycle, kept for the at-risk list."""
     cards = team_cards(user, cycle, department).cte("cards")
-    found = risky_items(cards, cycle, today).cte("found")
+    found = risky_items(cards, cycle, today, seasons).cte("found")
     risky = (select(found.c.scorecard_id, func.count().label("n")).group_by(found.c.scorecard_id)
              .subquery("risky"))
     counted = (select(cards.c.id, cards.c.name, func.coalesce(risky.c.n, 0).label("n"))
@@ -259,13 +261,16 @@ def people_panel(cards, flagged, today, lang):
                         "that have points and assumes the rest score alike."))
 
 
-def at_risk_panel(first_risks, total, today, lang):
+def at_risk_panel(first_risks, total, cycle, seasons, today, lang):
     """Every at-risk item of the team (the first AT_RISK_ROWS), in the people list's order;
-    only those are paced in Python, for their figures."""
+    only those are paced in Python, for their figures: loaded as plain rows (`risk.paced_rows`),
+    with the definitions read once for the pace and the units, and a year of sales read only
+    for their stores `seasons` does not know yet among those that may have a profile."""
     currency = current_app.config["BASE_CURRENCY"]
     names = {item_id: name for item_id, name in first_risks}
-    paced = {item.id: (item, p) for item, p in paced_items(list(names), today)}
-    formulas = batch.load_formulas({item.metric_key for item, _p in paced.values()})
+    items = paced_rows(ScorecardItem.id.in_(list(names)), cycle) if names else []
+    formulas = batch.load_formulas({item.metric_key for item in items})
+    paced = {item.id: (item, p) for item, p in pace_loaded(items, today, formulas, seasons)}
     units = {key: definition.unit for key, (definition, _f, _m) in formulas.items()}
     rows = []
     for item_id in names:

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from itertools import accumulate
 
 from kpiapp.appraisal.scoring import Direction
 
@@ -82,10 +84,27 @@ def misses(value, limit, direction) -> bool:
 def _share(elapsed, period_days, weights):
     if weights is None:
         return Decimal(elapsed) / Decimal(period_days)
-    total = sum(weights, Decimal(0))
+    sums = weights.sums if isinstance(weights, DayWeights) else running_sums(weights)
+    total = sums[-1]
     if total <= 0:
         return Decimal(elapsed) / Decimal(period_days)
-    return sum(weights[:elapsed], Decimal(0)) / total
+    return sums[min(elapsed, len(weights))] / total
+
+
+def running_sums(weights):
+    """[0, w0, w0 + w1, ...]: sums[k] is sum(weights[:k], Decimal(0)), the same additions in the
+    same order, so the same Decimal."""
+    return list(accumulate(weights, initial=Decimal(0)))
+
+
+class DayWeights(list):
+    """`day_weights`' list with its running sums made once: the items of one scope share one
+    list (`paces.item_weights`), and summing it twice for each of 3,200 seasonal items was a
+    third of pacing them (the team dashboard at 5,000 people)."""
+
+    @cached_property
+    def sums(self):
+        return running_sums(self)
 
 
 def _forecast(actual, share, additive):
@@ -141,7 +160,7 @@ def blend_profiles(profiles: Sequence[tuple[Mapping[int, Decimal] | None, Decima
 
 def day_weights(profile: Mapping[int, Decimal], period_start: date, period_end: date) -> list[Decimal]:
     """Each day's weight in the period: its ISO week's weight (week 53 takes week 52's)."""
-    weights = []
+    weights = DayWeights()
     day = period_start
     while day <= period_end:
         week = day.isocalendar()[1]

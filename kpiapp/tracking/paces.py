@@ -5,6 +5,7 @@ current metric definitions and a year of the stores' daily ordered sales for the
 profile, and hands them to the pure `kpiapp.tracking.pace`.
 """
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -35,14 +36,31 @@ def paced_items(items_or_ids, today=None):
     return pace_loaded(load_items(items_or_ids), today or utc_today())
 
 
-def pace_loaded(items, today):
+@dataclass
+class Seasons:
+    """What pacing the items of ONE cycle reads besides the items, kept between the calls of a
+    request (the team dashboard paces its seasonal items, then its at-risk list): the stores that
+    may have a profile (`risk.profiled_stores`; None: any), the profiles read so far by (store,
+    period start) and the day weights by scope and period (`item_weights`). At 5,000 people with
+    250 stores' year of history, the list read those stores' year (91,000 day sums) a second time."""
+    stores: frozenset | None = None
+    profiles: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+
+
+def pace_loaded(items, today, formulas=None, seasons=None):
     """[(item, Pace)] of metric items already loaded: ORM items, or rows with the columns a pace
     reads (id, scope, actual, target, threshold, rule, data_as_of, metric_key) and a `scorecard`
-    with its `cycle` (`risk.seasonal_rows`). Queries: the definitions, the stores' year of sales."""
-    formulas = batch.load_formulas({item.metric_key for item in items})
+    with its `cycle` (`risk.paced_rows`). Queries: the definitions unless `formulas` (what
+    `batch.load_formulas` returned for these items' keys) are given; the stores' year of sales,
+    except for the profiles `seasons` knows or rules out."""
+    if formulas is None:
+        formulas = batch.load_formulas({item.metric_key for item in items})
+    seasons = seasons or Seasons()
     items = [item for item in items if item.metric_key in formulas]
-    profiles, weights = store_profiles(items), {}
-    return [(item, item_pace(item, formulas[item.metric_key][0], profiles, today, weights)) for item in items]
+    profiles = store_profiles(items, seasons.stores, seasons.profiles)
+    return [(item, item_pace(item, formulas[item.metric_key][0], profiles, today, seasons.weights))
+            for item in items]
 
 
 def load_items(items_or_ids):
@@ -111,17 +129,28 @@ def item_weights(item, cycle, profiles, memo=None):
     return weights
 
 
-def store_profiles(items):
-    """{(store id, period start): season profile or None} from the year before each period."""
+def store_profiles(items, stores=None, known=None):
+    """{(store id, period start): season profile or None} from the year before each period.
+
+    `stores`: the stores that may have a profile for every period of `items`
+    (`risk.profiled_stores` of their one cycle: sales on the first and the last day of the
+    year before it, which a profile needs); the others get None without reading their year.
+    `known`: the profiles read before for the same one period (`Seasons.profiles`), not read
+    again; the new ones are added to it. (A store's profile depends on its own rows only, as
+    long as the period start, so the window read, is the same.)"""
     wanted = {(store, item.scorecard.cycle.period_start) for item in items
               for store, _ in item_shares(item.scope)}
-    if not wanted:
-        return {}
-    starts = {start for _, start in wanted}
-    low, high = min(starts) - timedelta(days=pacing.YEAR_DAYS), max(starts) - timedelta(days=1)
-    daily = daily_sales(sorted({store for store, _ in wanted}), low, high)
-    return {(store, start): pacing.season_profile(year_before(daily.get(store, {}), start))
-            for store, start in wanted}
+    profiles = {} if known is None else known
+    read = {(store, start) for store, start in wanted - profiles.keys()
+            if stores is None or store in stores}
+    profiles.update(dict.fromkeys(wanted - profiles.keys() - read))
+    if read:
+        starts = {start for _, start in read}
+        low, high = min(starts) - timedelta(days=pacing.YEAR_DAYS), max(starts) - timedelta(days=1)
+        daily = daily_sales(sorted({store for store, _ in read}), low, high)
+        profiles.update({(store, start): pacing.season_profile(year_before(daily.get(store, {}), start))
+                         for store, start in read})
+    return profiles
 
 
 def year_before(days, start):

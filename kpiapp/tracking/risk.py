@@ -46,7 +46,7 @@ from kpiapp.models import (FactDay, ItemRiskBasis, MetricDefinition, Scorecard, 
                            ScorecardItemStore, Store)
 from kpiapp.models.appraisal import ItemKind
 from kpiapp.tracking import pace as pacing
-from kpiapp.tracking.paces import PROFILE_MEASURE, pace_loaded
+from kpiapp.tracking.paces import PROFILE_MEASURE, Seasons, pace_loaded
 
 HIGHER = "higher_better"
 
@@ -293,11 +293,12 @@ def at_risk_rule(card_ids, cycle, today):
     return at_risk, definitions
 
 
-def risk_parts(card_ids, cycle, today):
+def risk_parts(card_ids, cycle, today, seasons=None):
     """`at_risk_rule`'s (flag, definitions), the WHERE of the items flagged "not at risk,
     lasting" whose flag does not hold today (computed with another basis of the cycle, or on a
     later day than today: a clock set back), and the WHERE of the seasonal items (paced in
-    Python, their ids passed as one parameter; None without any)."""
+    Python, their ids passed as one parameter; None without any). `seasons`: a
+    `paces.Seasons` of the cycle with its `profiled_stores`, when the caller keeps one."""
     definitions = current_definitions()
     basis, others = bases(definitions, cycle)
     c = ScorecardItem.__table__.c
@@ -305,25 +306,28 @@ def risk_parts(card_ids, cycle, today):
                    else_=straight_line_risk(definitions, cycle, today))
     stale = or_(c.risk_basis.in_(others), and_(c.risk_basis == basis, c.risk_day > literal(today, Date))) \
         if basis is not None else c.risk_basis.in_(others)
-    stores = profiled_stores(cycle)
+    seasons = seasons or Seasons(frozenset(profiled_stores(cycle)))
+    stores = sorted(seasons.stores)
     items = seasonal_rows(card_ids, definitions, stores, cycle) if stores else []
     if not items:
         return at_risk, definitions, stale, None
-    risky = [item.id for item, p in pace_loaded(items, today) if p.at_risk]
+    risky = [item.id for item, p in pace_loaded(items, today, seasons=seasons) if p.at_risk]
     in_season = ScorecardItem.id.in_(listed_ids([item.id for item in items]))
     at_risk = case((in_season, ScorecardItem.id.in_(listed_ids(risky))), else_=at_risk)
     return at_risk, definitions, stale, in_season
 
 
-PACED = (ScorecardItem.id, ScorecardItem.scope, ScorecardItem.actual, ScorecardItem.target,
-         ScorecardItem.threshold, ScorecardItem.rule, ScorecardItem.data_as_of, ScorecardItem.metric_key)
+PACED = (ScorecardItem.id, ScorecardItem.name, ScorecardItem.scope, ScorecardItem.actual,
+         ScorecardItem.target, ScorecardItem.threshold, ScorecardItem.rule, ScorecardItem.data_as_of,
+         ScorecardItem.metric_key)
 
 
 @dataclass
-class SeasonalRow:
-    """A seasonal item as `paces.pace_loaded` reads it: the columns of a pace and its card's cycle
-    (plain rows: loading 3,200 ORM items with their cards was a third of pacing them)."""
+class PacedRow:
+    """A metric item as `paces.pace_loaded` reads it: the columns of a pace, its name and its
+    card's cycle (plain rows: loading 3,200 ORM items with their cards was a third of pacing them)."""
     id: int
+    name: str
     scope: list | None
     actual: Decimal | None
     target: Decimal | None
@@ -334,24 +338,30 @@ class SeasonalRow:
     scorecard: object  # anything with the `cycle`
 
 
-def seasonal_rows(card_ids, definitions, stores, cycle):
-    """The seasonal metric items of the cards `card_ids` as SeasonalRows (one query)."""
+def paced_rows(where, cycle):
+    """The metric items of `cycle`'s cards matching `where` as PacedRows, by id (one query)."""
     card = SimpleNamespace(cycle=cycle)
-    rows = db.session.execute(select(*PACED).where(ScorecardItem.scorecard_id.in_(card_ids),
-                                                   metric_item(definitions), seasonal(stores))
+    rows = db.session.execute(select(*PACED).where(where, ScorecardItem.kind == ItemKind.metric,
+                                                   ScorecardItem.metric_key.is_not(None))
                               .order_by(ScorecardItem.id))
-    return [SeasonalRow(*row, card) for row in rows]
+    return [PacedRow(*row, card) for row in rows]
 
 
-def risky_items(cards, cycle, today):
+def seasonal_rows(card_ids, definitions, stores, cycle):
+    """The seasonal metric items of the cards `card_ids` as PacedRows (one query)."""
+    return paced_rows(and_(ScorecardItem.scorecard_id.in_(card_ids), metric_item(definitions),
+                           seasonal(stores)), cycle)
+
+
+def risky_items(cards, cycle, today, seasons=None):
     """SELECT (item_id, scorecard_id) of the at-risk metric items of `cards` (a FROM of `cycle`'s
     cards with an `id` column), found by index without visiting the items flagged "not at
     risk, lasting" whose flag holds (most of them): the items that may be at risk
     (`maybe_at_risk`, one partial index), the lasting ones whose flag does not hold (the
     other) and the lasting seasonal ones (by key), each with the flag or the rule
     (`at_risk_rule`). The items are joined to the cards (PostgreSQL estimated a team at 200
-    cards and probed `scorecard_id IN (...)` per card)."""
-    at_risk, definitions, stale, in_season = risk_parts(select(cards.c.id), cycle, today)
+    cards and probed `scorecard_id IN (...)` per card). `seasons` as `risk_parts`."""
+    at_risk, definitions, stale, in_season = risk_parts(select(cards.c.id), cycle, today, seasons)
     item = ScorecardItem
 
     def branch(where):

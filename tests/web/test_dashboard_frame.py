@@ -119,3 +119,31 @@ def test_a_column_may_take_each_rows_unit_from_the_row():
                     {"metric": "CVR", "unit": "fraction", "value": Decimal("0.125")},
                     {"metric": "ACoS", "unit": "fraction", "value": None}])
     assert by_row.cells("en") == [["GMV", "$1,234.50"], ["CVR", "12.5%"], ["ACoS", "—"]]
+
+
+TEAM_ASKS = [Filters(), Filters(department=1), Filters(platform="amazon"), Filters(platform="lazada"),
+             Filters(store_code="NOPE"), Filters(cycle=1, platform="shopee")]
+
+
+def test_the_team_bar_reads_stores_and_platforms_only_for_a_filter_naming_them(team, app):
+    """The team dashboard's bar shows cycle and department: its offer skips the store and
+    platform lists (two statements) unless the address names a store or platform, and narrows
+    every filter as the whole offer does."""
+    from kpiapp.dashboards.routes.common import BAR
+    from tests.web.test_page_queries import QueryCounter
+
+    mine = StoreOwnerFactory(person=team.people[0]).store
+    foreign = StoreOwnerFactory(person=team.hr).store
+    asks = [*TEAM_ASKS, Filters(store=mine.id), Filters(store=foreign.id), Filters(store_code=mine.code)]
+    for reader in (team.manager, team.boss, team.hr):
+        for asked in asks:
+            whole = choices(reader, asked)
+            with QueryCounter(db.engine) as full:
+                choices(reader, asked)
+            with QueryCounter(db.engine) as bar:
+                offered = choices(reader, asked, BAR["team"])
+            assert asked.within(offered) == asked.within(whole), (reader.role, asked)
+            assert asked.within(offered).ignored == asked.within(whole).ignored
+            assert offered["cycles"] == whole["cycles"] and offered["departments"] == whole["departments"]
+            store = asked.store is not None or asked.store_code is not None
+            assert bar.count == full.count - 2 + (asked.platform is not None) + store, (reader.role, asked)

@@ -17,14 +17,16 @@ BAR = {"team": ("cycle", "department"), "person": ("cycle",), "store": ("cycle",
 EVERY_FILTER = ("cycle", "period", "department", "platform", "store")
 
 
-def read_filters(token=None):
+def read_filters(token=None, shown=EVERY_FILTER):
     """(filters, offered, cycle): the query string's filters narrowed to what this user is
-    offered, what the filter bar offers, and the cycle the panels show (None: no cycle).
-    With the data token (memo.py) the offer is kept per reader while the data is unchanged."""
+    offered, what the filter bar offers (`shown`: the filters the page's bar shows, BAR), and
+    the cycle the panels show (None: no cycle). With the data token (memo.py) the offer is kept
+    per reader while the data is unchanged (and per the lists read: `filters.needed_lists`)."""
     wanted = dashboard_filters.Filters.from_args(request.args)
     user = current_user._get_current_object()
-    offered = remember(token, ("choices", user.id, user.role, wanted.store, wanted.store_code),
-                       lambda: dashboard_filters.choices(user, wanted))
+    lists = tuple(sorted(dashboard_filters.needed_lists(wanted, shown)))
+    offered = remember(token, ("choices", user.id, user.role, wanted.store, wanted.store_code, lists),
+                       lambda: dashboard_filters.choices(user, wanted, shown))
     filters = wanted.within(offered)
     return filters, offered, dashboard_filters.current_cycle(filters, offered["cycles"])
 

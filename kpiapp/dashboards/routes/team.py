@@ -19,7 +19,7 @@ def team():
     token = data_token()
     if not can(current_user, "dashboard.team", None):
         abort(404)
-    filters, offered, cycle = common.read_filters(token)
+    filters, offered, cycle = common.read_filters(token, common.BAR["team"])
     after = request.args.get("after", type=int)
     today, user = utc_today(), current_user._get_current_object()
     inputs = ("team", *common.memo_inputs(filters, cycle, today), after, user.id, user.role)
