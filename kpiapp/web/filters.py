@@ -25,10 +25,12 @@ def register_filters(app):
     from kpiapp.models.metrics import ImportKind, ImportStatus
     from kpiapp.models.reports import BatchStatus, ReportKind
     from kpiapp.contracts.invites import InviteStatus
+    from kpiapp.contracts.report_flow import ReportState
     from kpiapp.models.objectives import KrKind, ObjectiveStatus
     from kpiapp.models.notifications import Channel, DeliveryStatus, Digest, ImMode
 
     for enum in (ScorecardState, CycleStatus, ChangeStatus, ItemKind, ImportStatus, ImportKind,
                  BatchStatus, ReportKind, JobStatus, AppealState, AppealStep, Action, DisputeState,
-                 DisputeStep, KrKind, ObjectiveStatus, InviteStatus, Channel, DeliveryStatus, Digest, ImMode):
+                 DisputeStep, KrKind, ObjectiveStatus, InviteStatus, ReportState, Channel, DeliveryStatus, Digest,
+                 ImMode):
         app.jinja_env.globals[enum.__name__] = enum
