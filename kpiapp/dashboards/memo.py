@@ -99,9 +99,15 @@ def remember(token, inputs, build, kept=None):
     kept = kept or memo()
     if token is None or not kept.size:
         return build()
-    key = (token, str(get_locale()), current_app.config["BASE_CURRENCY"], *inputs)
+    key = key_of(token, inputs)
     found = kept.get(key)
     if found is MISSING:
         found = build()
         kept.put(key, found)
     return found
+
+
+def key_of(token, inputs):
+    """A memo key: the token, what every kept value is built in (the UI language, the base
+    currency) and the caller's inputs."""
+    return (token, str(get_locale()), current_app.config["BASE_CURRENCY"], *inputs)

@@ -30,12 +30,11 @@ from datetime import date, datetime, timezone
 from functools import wraps
 
 from flask import current_app, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
-from kpiapp.dashboards.memo import MISSING, Memo, data_token
+from kpiapp.dashboards.memo import MISSING, Memo, data_token, key_of
 from kpiapp.extensions import db
 
 PLACEHOLDER = b"\x00csrf\x00"  # a NUL is never in a page we render (checked before keeping)
@@ -71,13 +70,14 @@ def kept_page(*untracked):
             key = page_key(kwargs, untracked)
             if key is None:
                 return view(**kwargs)
-            found = page_memo().get(key)
+            pages = page_memo()
+            found = pages.get(key)
             if found is not MISSING:
                 return served(found)
             response = current_app.make_response(view(**kwargs))
             kept = keepable(response)
             if kept is not None:
-                page_memo().put(key, kept)
+                pages.put(key, kept)
             return response
         wrapper.kept_untracked = untracked
         return wrapper
@@ -93,9 +93,8 @@ def page_key(view_args, untracked):
         return None
     reader = current_user._get_current_object()
     headers = tuple(request.headers.get(name) for name in HTMX_HEADERS)
-    return (token, versions(untracked, reader.id), request.endpoint, tuple(sorted(view_args.items())),
-            request.query_string, headers, reader.id, reader.role, today(), str(get_locale()),
-            current_app.config["BASE_CURRENCY"])
+    return key_of(token, (versions(untracked, reader.id), request.endpoint, tuple(sorted(view_args.items())),
+                          request.query_string, headers, reader.id, reader.role, today()))
 
 
 def today():
