@@ -1,7 +1,7 @@
 """Plans of the statements that read metric_fact under the statistics an import left (PostgreSQL).
 
     BENCH_DB_PREFIX=hi5 DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python bench/analyze_growth_plans.py [--days 15] [--plans FILE]
+        .venv/bin/python bench/analyze_growth_plans.py [--days 15] [--new-store] [--plans FILE]
 
 Imports --days one-day Business Reports into January 2025 (bench/import_bench.py's files,
 17,000 facts a day), in a scratch database, under the checkout's rule for when an import
@@ -13,6 +13,8 @@ EXPLAIN, the run-time settings the import set between them as they were. Once wi
 statistics as the imports left them ("as left"), once after a fresh ANALYZE ("fresh"). Prints
 per statement the plan's nodes (costs and timings stripped) when they differ, its execution ms
 under both, and what January's statistics counted. Run it in two checkouts to compare rules.
+--new-store: the last day is a second store's first import (a store January's statistics have
+not seen), and the metric reads are of that store.
 """
 import argparse
 import os
@@ -35,6 +37,8 @@ ANALYZED = "store_id, family, business_date, period_end, sku, ref, measure, curr
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=15)
+    parser.add_argument("--new-store", action="store_true",
+                        help="the last day: a second store's first import")
     parser.add_argument("--plans", help="write every plan to this file")
     args = parser.parse_args()
     from import_bench import business_report
@@ -54,6 +58,11 @@ def main():
             imported(services.start_import(business_report(index), f"BR-{day}.csv", store.id, None,
                                            date_from=day, date_to=day))
         last = days[-1]
+        if args.new_store:
+            store = Store(code="BENCH2", name="Bench 2", platform="amazon", marketplace="US", currency="USD",
+                          timezone="America/Los_Angeles")
+            db.session.add(store)
+            db.session.commit()
         statements = recorded(db.engine, lambda: imported(services.start_import(
             business_report(len(days) - 1), f"BR-{last}.csv", store.id, None, date_from=last, date_to=last)))
         statements += recorded(db.engine, lambda: metric_reads(store.id, last))
@@ -78,10 +87,26 @@ def metric_reads(store_id, last):
 
     measures = list(db.session.execute(text("SELECT DISTINCT measure FROM metric_fact")).scalars())
     sku = db.session.execute(text("SELECT max(sku) FROM metric_fact")).scalar()
+    db.session.commit()
     for first in (last, last - timedelta(days=6)):
-        fact_groups([store_id], measures, first, last, None)
-        fact_groups([store_id], measures, first, last, sku)
-        describe_sources([store_id], measures, first, last, None, SimpleNamespace(fx_notes=[]))
+        cut_after(TIMEOUT, fact_groups, [store_id], measures, first, last, None)
+        cut_after(TIMEOUT, fact_groups, [store_id], measures, first, last, sku)
+        cut_after(TIMEOUT, describe_sources, [store_id], measures, first, last, None,
+                  SimpleNamespace(fx_notes=[]))
+
+
+def cut_after(timeout, read, *args):
+    """read(*args) in a transaction of its own, its statements cut after `timeout` (recorded all
+    the same: the replay times them): a plan for one row over a day's facts runs for minutes."""
+    from sqlalchemy.exc import OperationalError
+
+    from kpiapp.extensions import db
+
+    db.session.execute(text(f"SET LOCAL statement_timeout = '{timeout}'"))
+    try:
+        read(*args)
+    except OperationalError:
+        print(f"{read.__name__} cut after {timeout} while recording")
     db.session.rollback()
 
 

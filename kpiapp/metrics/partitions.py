@@ -212,16 +212,19 @@ def analyze_for_facts(conn, rows, at_least, growth=0.0):
     of it has changed, so a fresh month, or a month reloaded, would be planned from missing
     or stale statistics until then. Which columns (`to_analyze`): every one of ANALYZED for a
     month never analysed or grown by `growth` since its last ANALYZE; only DATES when the rows
-    reach past the last day its statistics hold; none otherwise. Returns [(partition, columns
+    reach past the last day its statistics hold; STORES too when a store of the rows is one the
+    statistics do not know (`unknown_stores`); none otherwise. Returns [(partition, columns
     analysed)] (none on SQLite or an unpartitioned table)."""
     if len(rows) < max(at_least, 1) or not is_partitioned(conn):
         return []
     months = [m for m in months_between(*_day_range(rows)) if m in attached_months(conn)]
-    sizes = month_sizes(conn, [partition_name(m) for m in months])
+    names = [partition_name(m) for m in months]
+    sizes = month_sizes(conn, names)
+    unknown = unknown_stores(conn, names, getattr(rows, "stores", ()))
     last_day = _day_range(rows)[1]
     done = []
-    for name in (partition_name(m) for m in months):
-        columns = to_analyze(*sizes[name], min(last_day, month_last_day(name)), growth)
+    for name in names:
+        columns = to_analyze(*sizes[name], min(last_day, month_last_day(name)), growth, name in unknown)
         if columns:
             with settings_for_one_statement(conn, **(DATES_SAMPLE if columns == DATES else {})):
                 conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(columns)})"))
@@ -235,18 +238,39 @@ DATES = ("business_date", "period_end")
 # ... from a tenth of the default sample (3,000 rows): a month holds at most 31 days, so ten
 # common values and ten histogram bounds still name the last day; the sample was most of its cost
 DATES_SAMPLE = {"default_statistics_target": 10}
+# the column a store new to a month's statistics moves (docs/scaling.md, h-import6): analysed at the
+# default sample, as a month of many stores needs for its common values
+STORES = ("store_id",)
 
 
-def to_analyze(counted, counted_pages, pages, last_known, last_day, growth):
+def to_analyze(counted, counted_pages, pages, last_known, last_day, growth, new_store=False):
     """The columns to analyse: ANALYZED when the month was never analysed (reltuples -1) or its
     heap grew by `growth` since (`grown`): the planner scales the rows its statistics counted
     by the pages the month has now, so counts stay right as it grows, and what goes stale is
     the share of the rows the statistics describe. Else DATES when the rows' last day is after
     the last business_date the statistics hold: the planner takes a day missing from them for
-    about one row, and picks nested loops that read the day's facts once a fact. Else ()."""
+    about one row, and picks nested loops that read the day's facts once a fact; and STORES
+    when new_store (a store the statistics list no rows for: also taken for about one row).
+    Else ()."""
     if counted < 0 or grown(counted_pages, pages, growth):
         return ANALYZED
-    return DATES if last_known is None or last_day > last_known else ()
+    dates = DATES if last_known is None or last_day > last_known else ()
+    return dates + STORES if new_store else dates
+
+
+def unknown_stores(conn, names, stores):
+    """The partitions whose store_id statistics list every store they saw (common values, no
+    histogram) and not one of `stores`: there the planner takes such a store for about one row.
+    A month of more stores than its common values hold has a histogram: a store outside them is
+    estimated from the other rows, not as one row. A month without statistics is left out
+    (to_analyze analyses it whole)."""
+    if not stores or not names:
+        return set()
+    found = conn.execute(text(
+        "SELECT tablename, most_common_vals::text::int[] FROM pg_stats WHERE schemaname = :schema "
+        "AND tablename = ANY(:names) AND attname = 'store_id' AND histogram_bounds IS NULL"),
+        {"schema": SCHEMA, "names": names})
+    return {name for name, known in found if not set(stores) <= set(known or ())}
 
 
 def grown(counted_pages, pages, growth):

@@ -228,6 +228,43 @@ def test_a_months_growth_counts_the_import_s_own_rows_in_its_transaction(app):
     assert partitions.analyze_for_facts(conn, rows, 1, 0.0) == []
 
 
+@postgresql_only
+def test_an_import_of_a_store_the_statistics_do_not_know_analyses_its_store_column(app):
+    """March's statistics list one store (common values, no histogram): a second store's first
+    day there would be planned as one row (docs/scaling.md, h-import6: nested loops over its
+    17,000 facts ran for minutes). Its import analyses store_id too (and the dates only when
+    its day is new); the other columns are not analysed."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    shop = a_big_march()
+    assert march_stats("store_id")[1] == f"{{{shop.id}}}"
+    other = store(code="US-PART2")
+    many = [(f"B0CHILD{n:03d}", 510, 41, "$1,066.59") for n in range(100)]
+    before = march_stats("business_date"), march_stats("period_end")
+    record = import_day(date(2025, 3, 2), other, many)  # a day the statistics hold
+    assert record.status == "committed"
+    assert str(other.id) in march_stats("store_id")[1]
+    assert (march_stats("business_date"), march_stats("period_end")) == before  # not analysed
+    assert march_stats("import_id")[0] == 1  # not analysed: the new import is not in them
+    rows = [{"business_date": date(2025, 3, 5)}]
+    conn = db.session.connection()
+    assert partitions.analyze_for_facts(conn, rows, 1, 1.0) == [("metric_fact_2025_03", partitions.DATES)]
+
+
+@postgresql_only
+def test_a_new_store_on_a_new_day_analyses_its_dates_and_store_column(app):
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    shop = a_big_march()
+    many = [(f"B0CHILD{n:03d}", 510, 41, "$1,066.59") for n in range(100)]
+    assert partitions.unknown_stores(db.session.connection(), ["metric_fact_2025_03"], {shop.id}) == set()
+    other = store(code="US-PART2")
+    unknown = partitions.unknown_stores(db.session.connection(), ["metric_fact_2025_03"], {shop.id, other.id})
+    assert unknown == {"metric_fact_2025_03"}
+    record = import_day(date(2025, 3, 4), other, many)  # a new day of a new store: both
+    assert record.status == "committed"
+    assert str(other.id) in march_stats("store_id")[1] and "2025-03-04" in march_stats("business_date")[1]
+    assert march_stats("import_id")[0] == 1
+
+
 def test_to_analyze_weighs_growth_then_the_last_day():
     day, later = date(2025, 3, 5), date(2025, 3, 6)
     every, dates = partitions.ANALYZED, partitions.DATES
@@ -240,6 +277,10 @@ def test_to_analyze_weighs_growth_then_the_last_day():
     assert partitions.to_analyze(5000, 100, 150, day, day, 0.5) == every
     assert partitions.to_analyze(5000, 100, 100, day, day, 0.0) == ()
     assert partitions.to_analyze(5000, 100, 101, day, day, 0.0) == every
+    stores = partitions.STORES  # a store the statistics do not know: its column too, with the dates when new
+    assert partitions.to_analyze(5000, 100, 199, day, day, 1.0, True) == stores
+    assert partitions.to_analyze(5000, 100, 199, day, later, 1.0, True) == dates + stores
+    assert partitions.to_analyze(5000, 100, 200, day, later, 1.0, True) == every
 
 
 def cron_once(app, name):
