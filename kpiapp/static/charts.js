@@ -19,7 +19,8 @@
       figure.setAttribute("data-chart-drawn", "");
       var spec = JSON.parse(figure.querySelector("script[data-chart-spec]").textContent);
       var view = figure.querySelector(".chart-view"), box = view.clientWidth;
-      var small = figure.classList.contains("sparkline");  // no text: it stays a small line
+      // a sparkline has no text: it stays a small line; a box not laid out (hidden) has no width
+      var small = figure.classList.contains("sparkline") || !box;
       window.vegaEmbed(view, small ? spec : forBox(spec, box), OPTIONS)
         .then(function (result) { return small ? null : fit(result.view, view, box, FIT_STEPS); })
         .then(function () { figure.querySelector(".chart-data").classList.add("visually-hidden"); })
@@ -35,7 +36,7 @@
   // is the PDF's too: only the view on this page changes.
   function fit(chart, view, box, steps) {
     var svg = view.querySelector("svg"), over = svg ? parseFloat(svg.getAttribute("width")) - box : 0;
-    if (!box || !(over > 0.5) || steps === 0 || chart.width() - over < 40) { return null; }
+    if (!(over > 0.5) || steps === 0 || chart.width() - over < 40) { return null; }
     return chart.width(Math.floor(chart.width() - over)).runAsync()
       .then(function () { return fit(chart, view, box, steps - 1); });
   }
