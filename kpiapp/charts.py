@@ -19,6 +19,7 @@ CONFIG = {
     "font": FONT,
     "view": {"stroke": None},
     "axis": {"labelFontSize": 11, "titleFontSize": 11, "labelColor": "#222", "gridColor": "#e3e7eb"},
+    "legend": {"labelFontSize": 11, "titleFontSize": 11},  # Vega-Lite's 10 px read small on a phone
     "text": {"fontSize": 11},
 }
 

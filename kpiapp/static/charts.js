@@ -9,15 +9,55 @@
     tooltip: false,       // vega-tooltip would inject a <style> too
     renderer: "svg",
   };
+  var LABEL_SHARE = 0.4;  // of a chart's box, the most an axis's labels take
+  var FIT_STEPS = 4;
+  var LEGEND_ENTRY = 200;  // px: a legend's symbol and its label (Vega's labelLimit is 160)
+  var ONE_ROW_LEGEND = 720;  // px: a box at least this wide keeps the spec's legend in one row
 
   function draw(root) {
     root.querySelectorAll("figure[data-chart]:not([data-chart-drawn])").forEach(function (figure) {
       figure.setAttribute("data-chart-drawn", "");
       var spec = JSON.parse(figure.querySelector("script[data-chart-spec]").textContent);
-      window.vegaEmbed(figure.querySelector(".chart-view"), spec, OPTIONS)
+      var view = figure.querySelector(".chart-view"), box = view.clientWidth;
+      // a sparkline has no text: it stays a small line; a box not laid out (hidden) has no width
+      var small = figure.classList.contains("sparkline") || !box;
+      window.vegaEmbed(view, small ? spec : forBox(spec, box), OPTIONS)
+        .then(function (result) { return small ? null : fit(result.view, view, box, FIT_STEPS); })
         .then(function () { figure.querySelector(".chart-data").classList.add("visually-hidden"); })
         .catch(function (error) { figure.removeAttribute("data-chart-drawn"); console.error(error); });
     });
+  }
+
+  // The SVG scales to its box (app.css), so a chart wider than its box shrank whole, its 11 px
+  // labels to 6 px on a 390 px phone. Such a chart's plot is narrowed until the whole chart fits
+  // its box, its text at its own size. The drawn width is the chart's bounds (autosize "pad"),
+  // captions right of a bar included; they move with the plot's width, so it takes a few steps
+  // (Vega-Lite's autosize "fit" takes one and left them past the edge). The spec (kpiapp.charts)
+  // is the PDF's too: only the view on this page changes.
+  function fit(chart, view, box, steps) {
+    var svg = view.querySelector("svg"), over = svg ? parseFloat(svg.getAttribute("width")) - box : 0;
+    if (!(over > 0.5) || steps === 0 || chart.width() - over < 40) { return null; }
+    return chart.width(Math.floor(chart.width() - over)).runAsync()
+      .then(function () { return fit(chart, view, box, steps - 1); });
+  }
+
+  // A copy of the spec for a box `box` px wide. A long item name ("Listing optimisation / Listing
+  // 优化") ends in "…" rather than leave the bars no room (the full names are in the data table);
+  // a legend below a narrow chart takes as many columns as fit (in one row, the store dashboard's
+  // five rates made the chart 836 px wide, whatever its plot's width)
+  function forBox(spec, box) {
+    var copy = JSON.parse(JSON.stringify(spec)), limit = Math.round(box * LABEL_SHARE);
+    if (box < ONE_ROW_LEGEND) {
+      copy.config = copy.config || {};
+      copy.config.legend = Object.assign({}, copy.config.legend, { columns: Math.max(1, Math.floor(box / LEGEND_ENTRY)) });
+    }
+    (copy.layer || [copy]).forEach(function (layer) {
+      Object.keys(layer.encoding || {}).forEach(function (channel) {
+        var axis = layer.encoding[channel].axis;
+        if (axis && axis.labelLimit > limit) { axis.labelLimit = limit; }
+      });
+    });
+    return copy;
   }
 
   document.addEventListener("DOMContentLoaded", function () { draw(document); });

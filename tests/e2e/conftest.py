@@ -86,6 +86,18 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('figure[data-chart]')].eve
   f.querySelector('.chart-view svg') && f.querySelector('.chart-data')?.classList.contains('visually-hidden'))"""
 
 
+# each chart's drawn text: its font size times the scale its SVG is shown at (app.css lets the
+# SVG follow its box, the viewBox keeping the drawing's own size), and whether it fits its box
+CHART_TEXT = """() => [...document.querySelectorAll('figure[data-chart] .chart-view')].map(view => {
+  const svg = view.querySelector('svg'), scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+  return {id: view.parentElement.id, smallest: Math.min(...sizes), drawn: svg.viewBox.baseVal.width, box: view.clientWidth};
+})"""
+# the chart's own text size (kpiapp.charts CONFIG): what a chart's smallest text is drawn at, at least
+READABLE_PX = 11
+
+
 def wait_for_charts(page, timeout=15_000):
     """Until every chart of the loaded page is drawn; no fixed wait (networkidle waited 500 ms of
     quiet after each page). A chart that never draws is left to the caller's assertion, which

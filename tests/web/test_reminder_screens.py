@@ -1,8 +1,9 @@
 """Reminder screens: the settings on the cycle form, and on cycle health what was sent to whom
 and when (HR only, paginated, zh and en)."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from kpiapp.appraisal.workflow import ScorecardState as S
@@ -61,6 +62,25 @@ def test_cycle_health_lists_what_was_sent_to_whom(app, browser, sent_team, local
     assert page.count('<tr id="reminder-') == 12
     assert all(word in page for word in words)
     assert team.manager.name in page and all(p.name in page for p in team.people)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_cycle_health_writes_every_date_one_way(app, browser, sent_team, locale):
+    """The screen walk found the log reading "2026/12/5 09:48 (按 2026年11月26日)" in Chinese: the
+    time sent was short, the day it was for and the deadline medium. All are the locale's short
+    date now, as the other pages write them."""
+    team = sent_team
+    team.hr.locale = locale
+    db.session.commit()
+    page = browser(team.hr).page(f"/cycles/{team.cycle.id}/health")
+    log = page[page.index('id="reminder-log"'):]
+    days = [DUE + timedelta(days=offset) for offset in (-3, -1, 0, 1, 3)]  # the days they were for
+    sent_on = datetime.now(timezone.utc).date()  # a row sent on its own day has no "(for …)"
+    assert all(f"{format_date(day, 'short', locale=locale)})" in log for day in days if day != sent_on)
+    assert log.count(f">{format_date(DUE, 'short', locale=locale)}</td>") == 12  # each row's deadline
+    assert not any(format_date(day, "medium", locale=locale) in log for day in days)
+    if locale == "zh_CN":
+        assert "年" not in log and "月" not in log
 
 
 def test_reminder_history_is_hr_only(app, browser, sent_team):
