@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -1186,8 +1186,8 @@ _DAY, _END = itemgetter(1), itemgetter(7)  # a Fact's business_date and period_e
 
 def refuse_future(result: ParseResult, latest: date) -> ParseResult:
     """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
-    if not result.facts:
-        return result
+    if not result.facts or (result.latest is not None and result.latest <= latest):
+        return result  # no fact, or none dated after latest (the collector knew the dates)
     ends = set(map(_END, result.facts))
     ends.discard(None)
     if max(map(_DAY, result.facts)) <= latest and all(end <= latest for end in ends):
@@ -1440,20 +1440,28 @@ class Collector:
         staged = self.raw is not None
         if staged:
             self._spill()
+        latest = None
         if self.kept is not None:
             self._note_currencies(self.kept)
-            facts = self.kept
+            facts, latest = self.kept, _latest(self.row_keys)
         else:
             facts = list(self.facts.values())
         currency = self.currencies[0] if len(self.currencies) == 1 else None
         refused = [error for sheet in self.sheets for error in sheet.errors]
         return ParseResult(self.parser, self.family, facts, refused + self.errors,
                            self.rows_read + len(refused), currency, self.warnings + self._skip_warnings(),
-                           staged)
+                           staged, latest)
 
     def _skip_warnings(self) -> list[ParseWarning]:
         return [ParseWarning("%s_rows_skipped" % kind, "%d %s rows skipped." % (count, kind),
                              {"count": count}) for kind, count in self.skipped.items() if count]
+
+
+def _latest(row_keys: set) -> date | None:
+    """The latest date or period end of the rows' keys (every kept fact's), None without rows."""
+    ends = set(map(SECOND, row_keys))
+    ends.discard(None)
+    return max(chain(map(FIRST, row_keys), ends), default=None)
 
 
 def _one_row(pending: list[tuple[Fact, str]]) -> bool:

@@ -141,3 +141,17 @@ def test_a_column_of_plain_asins_is_read_at_once_as_the_pattern_reads_it():
     assert amazon_business_report._asin_column(chunk, 0) == ["B000000001", "B00000000X", "B0000000X2"]
     chunk = Chunk((n, [cell]) for n, cell in enumerate(cells + ["B0000000Ü1", "B00000001"]))
     assert amazon_business_report._asin_column(chunk, 0)[3:] == [None, None]
+
+
+def test_future_dates_are_refused_when_the_collector_knew_the_dates(monkeypatch):
+    """The kept rows' keys give refuse_future the latest date without reading the facts."""
+    from datetime import timedelta
+
+    late = date.today() + timedelta(days=3)
+    data = (ADS_HEAD + "2025-01-02,A,,USD,1,1,$1.00,2,,\n%s,B,,USD,1,1,$1.00,2,,\n"
+            "2025-01-02,C,,USD,1,1,$1.00,2,,\n" % late).encode()
+    facts, errors, *_ = _both(monkeypatch, amazon_ads, data, "ads.csv", currency="USD")
+    assert [(e.line, e.code) for e in errors] == [(3, "future_date")]
+    assert {f.ref for f, _ in facts} == {"A", "C"}
+    result = parse_file(data.replace(str(late).encode(), b"2025-01-03"), "ads.csv", currency="USD")
+    assert result.latest == date(2025, 1, 3) and result.errors == []
