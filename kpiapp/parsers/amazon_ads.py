@@ -9,13 +9,14 @@ orders and units use the report's 7-day window when present, else 14-day (SB/SD)
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import repeat
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.base import Fact
-from kpiapp.parsers.common import (ASIDE, CellError, Collector, Columns, Record, amount_reader, as_dict,
-                                   check_currency, chunks, column_currency, container_kind, convert_column,
-                                   date_reader, is_total_row, load_json, new_fact, parse_date, read_sheet,
-                                   read_text, records, sheet_currency, to_decimal)
+from kpiapp.parsers.common import (ASIDE, FIRST, SECOND, CellError, Collector, Columns, Record, amount_reader,
+                                   as_dict, check_currency, chunks, column_currency, container_kind,
+                                   convert_column, date_reader, is_total_row, load_json, parse_date,
+                                   read_sheet, read_text, records, row_facts, sheet_currency, to_decimal)
 from kpiapp.parsers.measures import BASE_MEASURES, NON_NEGATIVE
 
 KEY = "amazon_ads"
@@ -131,7 +132,7 @@ def _parse_console(data: bytes, opts: Options) -> ParseResult:
     window = "7" if any(k.endswith("_7") for k in sheet.colmap) else "14"
     named = column_currency(records(sheet, opts.currency), "currency")
     money_cols = ("spend", "ad_sales_" + window, "ad_sales_same_sku_" + window)
-    out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency))
+    out = Collector(KEY, FAMILY, named or sheet_currency(sheet, money_cols, opts.currency), row_keys=True)
     out.adopt(sheet)
     measures = _measures(sheet, window)
     for chunk in chunks(sheet.rows):
@@ -171,32 +172,67 @@ class _Columns:
         self.days = column("date" if dated else "start", date_reader(serial=True))
         self.ends = [None] * len(chunk) if dated else column("end", _read_end)
 
-    def facts(self, chunk: list, hint: str | None) -> list[list[Fact] | None]:
-        """Per row of the chunk: its facts (as make_fact builds them), or None when any of its
-        cells needs the careful path."""
-        out = []
-        rows = zip(chunk, self.ids, self.names, self.skus, self.asins, self.days, self.ends,
-                   self.currencies, zip(*self.values))
-        for (line, _), ref, name, sku, asin, day, end, currency, values in rows:
-            ref, sku = ref or name, sku or asin
-            if (not ref or ref is ASIDE or sku is ASIDE or day is ASIDE or end is ASIDE
-                    or currency is ASIDE or ASIDE in values):
-                out.append(None)
-                continue
-            out.append(self._row(line, day, end if end != day else None, ref, sku, currency, values, hint))
-        return out
-
-    def _row(self, line, day, period_end, ref, sku, currency, values, hint) -> list[Fact] | None:
-        facts = []
-        for (measure, takes_row_currency, money), (value, symbol) in zip(self.kinds, values):
+    def facts(self, chunk: list, hint: str | None) -> list[tuple[Fact, ...] | None]:
+        """Per row of the chunk: its facts (as make_fact builds them, built a measure at a time by
+        row_facts), or None when any of its cells needs the careful path."""
+        refs, skus = _either(self.ids, self.names), _either(self.skus, self.asins)
+        careful = set(_aside_rows(refs, skus, self.days, self.ends, self.currencies))
+        careful.update(_blank_rows(refs))
+        measures = []
+        for (measure, takes_row_currency, money), column in zip(self.kinds, self.values):
+            if ASIDE in column:
+                careful.update(_aside_rows(column))
+                column = [_NOTHING if pair is ASIDE else pair for pair in column]
+            codes = _codes(self.currencies, column, takes_row_currency, hint) if money else repeat(None)
             if money:
-                code = (currency or symbol if takes_row_currency else None) or hint
-                if not code:
-                    return None  # missing_currency: the careful path names the column
-            else:
-                code = None
-            facts.append(new_fact(Fact, (line, day, measure, value, code, sku, ref, period_end, "")))
-        return facts
+                careful.update(_blank_rows(codes))  # missing_currency: the careful path names the column
+            measures.append((measure, map(FIRST, column), codes))
+        ends = _period_ends(self.days, self.ends)
+        rows = list(row_facts(list(map(FIRST, chunk)), measures, self.days, ends, skus, refs))
+        for index in careful:
+            rows[index] = None
+        return rows
+
+
+_NOTHING = (_ZERO, None)  # a placeholder cell of a row read the careful way
+
+
+def _either(first: list, second: list) -> list:
+    """[a or b for a, b in zip(first, second)], at once when first is all blank or all filled."""
+    if not any(first):
+        return second
+    if all(first):
+        return first
+    return [a or b for a, b in zip(first, second)]
+
+
+def _aside_rows(*columns):
+    """The rows where any of the columns holds ASIDE."""
+    for column in columns:
+        if ASIDE in column:
+            yield from (index for index, value in enumerate(column) if value is ASIDE)
+
+
+def _blank_rows(column) -> list:
+    return [] if all(column) else [index for index, value in enumerate(column) if not value]
+
+
+def _codes(currencies: list, column: list, takes_row_currency: bool, hint: str | None) -> list:
+    """Each row's currency for a money measure: the row's currency column, else the cell's
+    symbol, else hint (the row's currency column only where takes_row_currency); worked out once
+    per distinct pair."""
+    if not takes_row_currency:
+        return [hint] * len(column)
+    pairs = list(zip(currencies, map(SECOND, column)))
+    codes = {pair: pair[0] or pair[1] or hint for pair in dict.fromkeys(pairs)}
+    return list(map(codes.__getitem__, pairs))
+
+
+def _period_ends(days: list, ends: list):
+    """Each row's period end: its end date unless blank or its start date."""
+    if not any(ends):
+        return repeat(None)
+    return [end if end != day else None for day, end in zip(days, ends)]
 
 
 def _value_reader(measure: str, hint: str | None):

@@ -7,10 +7,13 @@ per child ASIN (sku = child ASIN, so the CSV and the SP-API JSON share keys).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from itertools import repeat
 
-from kpiapp.parsers.base import Fact, Options, ParseResult
-from kpiapp.parsers.common import (CellError, Collector, Columns, Record, chunks, column_cells, date_range,
-                                   is_total_row, new_fact, plain_column, read_sheet, sheet_currency)
+from kpiapp.parsers.base import Options, ParseResult
+from kpiapp.parsers.common import (FIRST, SECOND, CellError, Collector, Columns, Record, chunks, column_cells,
+                                   date_range, is_total_row, plain_column, read_sheet, row_facts,
+                                   sheet_currency)
 from kpiapp.parsers.measures import NON_NEGATIVE
 
 KEY = "amazon_business_report"
@@ -68,57 +71,79 @@ _COUNTS = ("sessions", "sessions_b2b", "page_views", "page_views_b2b", "units_or
            "units_ordered_b2b", "order_items", "order_items_b2b")
 _MONEY = ("ordered_sales", "ordered_sales_b2b")
 _ASIN = re.compile(r"^[A-Z0-9]{10}$")
+_ZERO = Decimal(0)
 
 
 def parse(data: bytes, opts: Options) -> ParseResult:
     """Parse a Business Report CSV into per-child-ASIN facts for opts' date range.
 
     A chunk of rows is converted a column at a time by the number fast path, each column's
-    checks (non-negative counts, money with a currency) once per distinct cell; a row with any
-    cell the fast path cannot vouch for (blank, odd shape, negative, bad ASIN) is read per row.
+    checks (non-negative counts, money with a currency) once per distinct cell, and its facts
+    built a measure at a time; a row with any cell the fast path cannot vouch for (blank, odd
+    shape, negative, bad ASIN) is read per row.
     """
     day, period_end = date_range(opts)
     sheet = read_sheet(data, opts.filename, COLUMNS)
-    out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency))
+    out = Collector(KEY, FAMILY, sheet_currency(sheet, _MONEY, opts.currency), row_keys=True)
     out.adopt(sheet)
     names = [n for n in _COUNTS + _MONEY if n in sheet.colmap]
     shared = "buy_box" in sheet.colmap and "page_views" in sheet.colmap
-    views = names.index("page_views") if shared else None
     for chunk in chunks(sheet.rows):
         asins = _asin_column(chunk, sheet.colmap["child_asin"])
         columns = [plain_column(chunk, sheet.colmap[n], opts.currency, _vouch(n, out.currency_hint))
                    for n in names]
         if shared:
             columns.append(plain_column(chunk, sheet.colmap["buy_box"], opts.currency, _share(sheet.kind)))
-        for (line, cells), asin, values in zip(chunk, asins, zip(*columns)):
-            if asin is None or None in values:
+        whole = list(map(all, zip(asins, *columns)))  # an ASIN and every cell vouched for
+        rows = _facts(chunk, whole, (day, period_end), names, asins, columns)
+        for (line, cells), row_whole, facts in zip(chunk, whole, rows):
+            if row_whole:
+                out.put_row(facts)
+            else:
                 _read_row(out, Record(line, cells, sheet, opts.currency), day, period_end)
-                continue
-            facts = [new_fact(Fact, (line, day, name, value, currency, asin, "", period_end, ""))
-                     for name, (value, currency) in zip(names, values)]
-            if shared:  # as _read_row: page views times the featured-offer share
-                value = (values[views][0] or 0) * values[-1]
-                facts.append(new_fact(Fact, (line, day, "featured_offer_page_views", value, None, asin, "",
-                                       period_end, "")))
-            out.put_row(facts)
     return out.result()
 
 
+def _facts(chunk: list, whole: list, dates: tuple, names: list, asins: list, columns: list):
+    """Each row's facts as the column path makes them, built a measure at a time (row_facts);
+    a row not whole gets facts of placeholders, which are never kept."""
+    if not all(whole):
+        columns = [[pair or _NOTHING for pair in column] for column in columns]
+    measures = [(name, map(FIRST, column), map(SECOND, column)) for name, column in zip(names, columns)]
+    if len(columns) > len(names):  # as _read_row: page views times the featured-offer share
+        views = columns[names.index("page_views")]
+        featured = [(v or 0) * s for (v, _), (s, _) in zip(views, columns[-1])]
+        measures.append(("featured_offer_page_views", featured, repeat(None)))
+    day, period_end = dates
+    return row_facts(list(map(FIRST, chunk)), measures, repeat(day), repeat(period_end), asins, repeat(""))
+
+
+_NOTHING = (_ZERO, None)  # a placeholder cell of a row read the careful way
+
+
 def _asin_column(chunk: list, index: int) -> list:
-    """Each row's child ASIN when it is a plain one, else None (the row is read the careful way)."""
+    """Each row's child ASIN when it is a plain one, else None (the row is read the careful way).
+
+    A column of plain ASINs is checked at once, in C: ten ASCII letters or digits each."""
+    cells = column_cells(chunk, index)
+    if set(map(type, cells)) == {str}:
+        asins = list(map(str.upper, map(str.strip, cells)))
+        joined = "".join(asins)
+        if set(map(len, asins)) == {10} and joined.isascii() and joined.isalnum():
+            return asins
     out = []
-    for cell in column_cells(chunk, index):
+    for cell in cells:
         asin = cell.strip().upper() if type(cell) is str else ""
         out.append(asin if _ASIN.match(asin) else None)
     return out
 
 
 def _share(kind: str):
-    """The buy-box share of a fast-path Amount, as Record.percent reads it; None (the careful
-    path) when negative, since a negative share makes a negative page-view count."""
+    """The buy-box share of a fast-path Amount, as Record.percent reads it, as (share, None);
+    None (the careful path) when negative, since a negative share makes a negative page-view count."""
     def share(amount):
         value = amount.value / 100 if amount.percent or kind == "csv" else amount.value
-        return value if value >= 0 else None
+        return (value, None) if value >= 0 else None
     return share
 
 

@@ -91,6 +91,9 @@ class ParseResult:
     currency: str | None = None  # currency found in the file, if any
     warnings: list[ParseWarning] = field(default_factory=list)
     staged: bool = False  # the facts went to the caller's sink (parse_file(sink=...)), not into facts
+    # the latest business date or period end of the facts when the collector knew it without
+    # reading them (rows kept one key a row): refuse_future then reads no fact
+    latest: date | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
-from itertools import islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -756,8 +756,23 @@ def records(sheet: Sheet, currency_hint: str | None = None):
 def chunks(rows, size: int = 5000):
     """rows in lists of at most size (a file is converted a chunk at a time, never held whole)."""
     rows = iter(rows)
-    while chunk := list(islice(rows, size)):
+    while chunk := Chunk(islice(rows, size)):
         yield chunk
+
+
+class Chunk(list):
+    """A list of (line, cells) rows whose columns are read by column_cells: when every row has
+    as many cells, all of them are turned into columns at once, in C, on the first call."""
+
+    __slots__ = ("columns",)
+
+    def column(self, index: int):
+        try:
+            columns = self.columns
+        except AttributeError:
+            cells = list(map(_CELLS, self))
+            columns = self.columns = list(zip(*cells)) if len(set(map(len, cells))) == 1 else None
+        return columns[index] if columns is not None and index < len(columns) else None
 
 
 def plain_column(rows: list, index: int, hint: str | None, vouch=None) -> list:
@@ -777,8 +792,10 @@ def plain_column(rows: list, index: int, hint: str | None, vouch=None) -> list:
 _CELLS = itemgetter(1)
 
 
-def column_cells(rows: list, index: int) -> list:
+def column_cells(rows: list, index: int):
     """Cell index of each (line, cells) row of a chunk (None past a short row's end), read in C."""
+    if type(rows) is Chunk and (cells := rows.column(index)) is not None:
+        return cells
     try:
         return list(map(itemgetter(index), map(_CELLS, rows)))
     except IndexError:  # an XLSX row shorter than the header: its missing cells are empty
@@ -1169,8 +1186,8 @@ _DAY, _END = itemgetter(1), itemgetter(7)  # a Fact's business_date and period_e
 
 def refuse_future(result: ParseResult, latest: date) -> ParseResult:
     """Turn every row holding a fact dated after latest into a row error (none of its facts kept)."""
-    if not result.facts:
-        return result
+    if not result.facts or (result.latest is not None and result.latest <= latest):
+        return result  # no fact, or none dated after latest (the collector knew the dates)
     ends = set(map(_END, result.facts))
     ends.discard(None)
     if max(map(_DAY, result.facts)) <= latest and all(end <= latest for end in ends):
@@ -1247,19 +1264,28 @@ class Collector:
     In memory the facts are a dict natural key -> Fact (summed as they come). With a sink
     (spilling_to) the dict is written out, unsummed from then on, each time it holds the
     sink's limit of facts; result() then holds no facts and is marked staged.
+
+    row_keys: the parser promises that each row it puts whole (put_row) holds facts sharing
+    their key but the measure, each of another measure (a report row per SKU or campaign and
+    day). The facts are then kept in a list, with one key a row (date, period end, SKU, ref,
+    store code) rather than one a fact, for as long as no row's key comes twice; the first
+    that does (or a roll-up) turns the list into the dict, and the collector goes on as above.
     """
 
-    def __init__(self, parser: str, family: str, currency_hint: str | None = None):
+    def __init__(self, parser: str, family: str, currency_hint: str | None = None, row_keys: bool = False):
         self.parser = parser
         self.family = family
         self.currency_hint = currency_hint
         self.facts: dict[tuple, Fact] = {}
+        # row_keys: the facts in order and the rows' keys (the dict above stays empty meanwhile)
+        self.kept: list[Fact] | None = [] if row_keys else None
+        self.row_keys: set[tuple] = set()
         self.sink = _SINK.get()
         self.spilled = 0  # facts written to the sink so far: the seq of the next one
         self.raw: list[tuple[Fact, str]] | None = None  # after the first spill: facts not yet written
         self.errors: list[RowError] = []
         self.rows_read = 0
-        self.currencies: list[str] = []
+        self.currencies: list[str] = []  # of facts in the dict or written; kept facts' are noted later
         self.warnings: list[ParseWarning] = []
         self.skipped = {"total": 0, "description": 0}
         self.sheets: list[Sheet] = []
@@ -1281,26 +1307,72 @@ class Collector:
         self.rows_read += kind == "total"
         self.skipped[kind] += 1
 
-    def put_row(self, facts: list[Fact]) -> None:
+    def put_row(self, facts) -> None:
         """Keep one whole, already checked row's facts (summing on the natural key, as row.add does)."""
         self.rows_read += 1
-        if self.raw is not None:
-            for fact in facts:
-                self._put(fact, "sum")
+        if self.kept is not None and facts:  # row_keys: the row's key is new, or the dict takes over
+            keys = self.row_keys
+            held = len(keys)
+            keys.add(_row_key(facts[0]))
+            if len(keys) > held:
+                self.kept.extend(facts)
+            else:
+                self._to_dict()
+                self._put_facts(facts)
         else:
-            keep, currencies = self.facts.setdefault, self.currencies
-            for fact in facts:
-                # a new currency goes through _put (which notes it); otherwise one probe of the
-                # dict keeps a new key's fact, and a key seen before is summed by _put
-                if (fact[4] and fact[4] not in currencies) or keep(_fact_key(fact), fact) is not fact:
-                    self._put(fact, "sum")
+            self._put_facts(facts)
         if self.sink is not None:
             self.spill_if_full()
+
+    def _put_facts(self, facts) -> None:
+        if self.raw is not None:
+            self.raw.extend(zip(facts, repeat("sum")))  # their currencies are noted when written
+            return
+        keep, currencies = self.facts.setdefault, self.currencies
+        for fact in facts:
+            # a new currency goes through _put (which notes it); otherwise one probe of the
+            # dict keeps a new key's fact, and a key seen before is summed by _put
+            if (fact[4] and fact[4] not in currencies) or keep(_fact_key(fact), fact) is not fact:
+                self._put(fact, "sum")
+
+    def _kept_row(self, facts) -> bool:
+        """Keep a row_keys row in the list when its key is new (True); else turn to the dict (False)."""
+        keys = self.row_keys
+        held = len(keys)
+        keys.add(_row_key(facts[0]))
+        if len(keys) > held:
+            self.kept.extend(facts)
+            return True
+        self._to_dict()
+        return False
+
+    def _to_dict(self) -> None:
+        """Leave row_keys' list for the dict a fact (each kept fact its key's first: no sum)."""
+        kept, self.kept, self.row_keys = self.kept, None, set()
+        self._note_currencies(kept)
+        self.facts = dict(zip(map(_fact_key, kept), kept))
+
+    def _note_currencies(self, facts) -> None:
+        for code in dict.fromkeys(map(_CURRENCY, facts)):
+            if code and code not in self.currencies:
+                self.currencies.append(code)
+
+    def put_checked(self, pending: list[tuple[Fact, str]]) -> None:
+        """A row's facts checked one by one (RowScope), each with its mode: kept in row_keys' list
+        when they are a row as put_row takes it, under a new key; else as _put puts them."""
+        if self.kept is not None and pending and _one_row(pending):
+            if self._kept_row([fact for fact, _ in pending]):
+                return
+        put = self._put
+        for fact, mode in pending:
+            put(fact, mode)
 
     def error(self, line: int, column: str | None, code: str, message: str) -> None:
         self.errors.append(RowError(line, column, code, message))
 
     def _put(self, fact: Fact, mode: str) -> None:
+        if self.kept is not None:
+            self._to_dict()
         if self.raw is not None:  # spilling: the sink's owner sums and checks after the file
             self.raw.append((fact, mode))
             if fact.currency and fact.currency not in self.currencies:
@@ -1324,15 +1396,20 @@ class Collector:
 
     def spill_if_full(self) -> None:
         """Write the held facts to the sink once they reach its limit (called after each row)."""
-        held = self.facts if self.raw is None else self.raw
+        held = self.kept if self.kept is not None else self.facts if self.raw is None else self.raw
         if len(held) >= self.sink.limit:
             self._spill()
 
     def _spill(self) -> None:
-        if self.raw is None:  # the first spill: each fact of the dict is its key's first (and sum)
-            held, self.facts, self.raw = [(fact, "sum") for fact in self.facts.values()], {}, []
+        if self.raw is None:  # the first spill: each fact held is its key's first (and sum)
+            held = self.facts.values()
+            if self.kept is not None:
+                held, self.kept, self.row_keys = self.kept, None, set()
+                self._note_currencies(held)
+            held, self.facts, self.raw = [(fact, "sum") for fact in held], {}, []
         else:
             held, self.raw = self.raw, []
+            self._note_currencies(map(FIRST, held))
         start = self.spilled
         self.sink.write([(start + n, f.line, f.business_date, f.period_end, f.measure, f.value, f.currency,
                           f.sku or "", f.ref or "", f.store_code or "", mode == "unique")
@@ -1345,6 +1422,8 @@ class Collector:
         if self.raw is not None:
             self.sink.roll_up()
             return
+        if self.kept is not None:
+            self._to_dict()
         sku_sums: dict[tuple, Decimal] = {}
         for fact in self.facts.values():
             if fact.sku:
@@ -1358,18 +1437,39 @@ class Collector:
                                        fact.period_end, fact.store_code)
 
     def result(self) -> ParseResult:
-        currency = self.currencies[0] if len(self.currencies) == 1 else None
-        refused = [error for sheet in self.sheets for error in sheet.errors]
         staged = self.raw is not None
         if staged:
             self._spill()
-        return ParseResult(self.parser, self.family, list(self.facts.values()), refused + self.errors,
+        latest = None
+        if self.kept is not None:
+            self._note_currencies(self.kept)
+            facts, latest = self.kept, _latest(self.row_keys)
+        else:
+            facts = list(self.facts.values())
+        currency = self.currencies[0] if len(self.currencies) == 1 else None
+        refused = [error for sheet in self.sheets for error in sheet.errors]
+        return ParseResult(self.parser, self.family, facts, refused + self.errors,
                            self.rows_read + len(refused), currency, self.warnings + self._skip_warnings(),
-                           staged)
+                           staged, latest)
 
     def _skip_warnings(self) -> list[ParseWarning]:
         return [ParseWarning("%s_rows_skipped" % kind, "%d %s rows skipped." % (count, kind),
                              {"count": count}) for kind, count in self.skipped.items() if count]
+
+
+def _latest(row_keys: set) -> date | None:
+    """The latest date or period end of the rows' keys (every kept fact's), None without rows."""
+    ends = set(map(SECOND, row_keys))
+    ends.discard(None)
+    return max(chain(map(FIRST, row_keys), ends), default=None)
+
+
+def _one_row(pending: list[tuple[Fact, str]]) -> bool:
+    """True when a RowScope's facts are a row as row_keys means it: summed, one key but the
+    measure, each of another measure."""
+    facts = [fact for fact, mode in pending if mode == "sum"]
+    return (len(facts) == len(pending) and len(set(map(_row_key, facts))) == 1
+            and len(set(map(_MEASURE, facts))) == len(facts))
 
 
 _UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
@@ -1379,6 +1479,22 @@ _ZERO = Decimal(0)
 # of thousands. _fact_key(fact) is Fact.key, also in C.
 new_fact = tuple.__new__
 _fact_key = itemgetter(1, 7, 5, 6, 2, 8)
+_row_key = itemgetter(1, 7, 5, 6, 8)  # the key but the measure: one a row under row_keys
+_MEASURE, _CURRENCY = itemgetter(2), itemgetter(4)
+FIRST, SECOND = itemgetter(0), itemgetter(1)
+
+
+def row_facts(lines: list, measures, days, ends, skus, refs):
+    """Per row, the tuple of its facts (one per measure, in measures' order), built in C a measure
+    at a time: the facts the column paths made one by one with new_fact.
+
+    measures: (measure, values, currencies), one value and currency a row each. lines (a list),
+    days, ends, skus and refs: one a row each, as lists, or a constant as itertools.repeat(...).
+    """
+    made = [map(new_fact, repeat(Fact),
+                zip(lines, days, repeat(measure), values, currencies, skus, refs, ends, repeat("")))
+            for measure, values, currencies in measures]
+    return zip(*made)
 
 
 class RowScope:
@@ -1395,9 +1511,7 @@ class RowScope:
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
             collector = self.collector
-            put = collector._put
-            for fact, mode in self.pending:
-                put(fact, mode)
+            collector.put_checked(self.pending)
             if collector.sink is not None:
                 collector.spill_if_full()
             return False
