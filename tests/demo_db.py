@@ -102,7 +102,7 @@ def seeded_copy(seeded, directory):
     template, seeded_instance = seeded
     instance = directory / "instance"
     shutil.copytree(seeded_instance, instance)
-    with cloned(template, directory, f"kpi_democ_{uuid.uuid4().hex[:8]}") as uri:
+    with cloned(template, directory, f"kpi_democ_{uuid.uuid4().hex[:8]}", ahead=True) as uri:
         app = create_app(make_config(uri, instance))
         app.test_client_class = IsolatedClient
         with app.app_context():
