@@ -17,6 +17,7 @@ from kpiapp.models.reports import ReportBatch, ReportKind
 from kpiapp.policy import SIGNED_IN, STAFF, allow, authorize
 from kpiapp.reports import services
 from kpiapp.reports.forms import IssueForm, VerifyForm
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import attachment, render_page_or_fragment, ui_lang
 
 bp = Blueprint("reports", __name__)
@@ -65,6 +66,7 @@ def load_report(document_id):
 
 @bp.route("/")
 @allow(STAFF)
+@kept_page()
 def index():
     query = services.visible_reports(current_user, before=request.args.get("before", type=int))
     reports = db.session.execute(query.limit(LIST_SIZE)).scalars().all()

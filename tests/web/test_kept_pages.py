@@ -21,6 +21,7 @@ from kpiapp.web.kept_pages import page_memo
 from tests.appraisal.factories import S, walk_to
 from tests.helpers import csrf_from
 from tests.web.test_dashboard_memo import SIGNED
+from tests.web.test_page_queries import add_reports
 
 pytestmark = pytest.mark.rollback(False)
 
@@ -35,7 +36,8 @@ def pages(team):
             "inbox.index": (team.people[0], "/inbox/"),
             "imports.index": (team.hr, "/imports/"),
             "org.people": (team.hr, "/org/people"),
-            "admin.audit": (team.admin, "/admin/audit")}
+            "admin.audit": (team.admin, "/admin/audit"),
+            "reports.index": (team.hr, "/reports/")}
 
 
 @pytest.fixture
@@ -123,6 +125,15 @@ def test_a_tracked_write_shows_on_the_next_request(kept, browser):
     for path in ("/org/people", f"/cycles/{kept.cycle.id}/calibration"):
         page, from_memo = served(hr, path)
         assert not from_memo and "Renamed Person" in page, path
+
+
+def test_an_issued_report_shows_on_the_reports_list(kept, browser):
+    hr, person = browser(kept.hr), kept.people[0]
+    served(hr, "/reports/")
+    assert served(hr, "/reports/")[1]
+    add_reports([kept.card(person)], kept.cycle, kept.hr, "kept")
+    page, from_memo = served(hr, "/reports/")
+    assert not from_memo and f"doc-kept-{kept.card(person).id}" in page
 
 
 def test_a_sign_in_shows_on_the_audit_log_though_the_token_stays(kept, browser):
