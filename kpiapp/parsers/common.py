@@ -1310,16 +1310,8 @@ class Collector:
     def put_row(self, facts) -> None:
         """Keep one whole, already checked row's facts (summing on the natural key, as row.add does)."""
         self.rows_read += 1
-        if self.kept is not None and facts:  # row_keys: the row's key is new, or the dict takes over
-            keys = self.row_keys
-            held = len(keys)
-            keys.add(_row_key(facts[0]))
-            if len(keys) > held:
-                self.kept.extend(facts)
-            else:
-                self._to_dict()
-                self._put_facts(facts)
-        else:
+        # row_keys: the row's key is new (kept in the list), or the dict takes over
+        if self.kept is None or not facts or not self._kept_row(facts):
             self._put_facts(facts)
         if self.sink is not None:
             self.spill_if_full()
