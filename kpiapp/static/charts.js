@@ -13,6 +13,7 @@
   var FIT_STEPS = 4;
   var LEGEND_ENTRY = 200;  // px: a legend's symbol and its label (Vega's labelLimit is 160)
   var ONE_ROW_LEGEND = 720;  // px: a box at least this wide keeps the spec's legend in one row
+  var RESIZE_WAIT = 200;  // ms without a resize event before the charts are drawn again
 
   function draw(root) {
     root.querySelectorAll("figure[data-chart]:not([data-chart-drawn])").forEach(function (figure) {
@@ -21,8 +22,12 @@
       var view = figure.querySelector(".chart-view"), box = view.clientWidth;
       // a sparkline has no text: it stays a small line; a box not laid out (hidden) has no width
       var small = figure.classList.contains("sparkline") || !box;
+      figure.setAttribute("data-chart-box", box);
       window.vegaEmbed(view, small ? spec : forBox(spec, box), OPTIONS)
-        .then(function (result) { return small ? null : fit(result.view, view, box, FIT_STEPS); })
+        .then(function (result) {
+          figure.chartEmbed = result;
+          return small ? null : fit(result.view, view, box, FIT_STEPS);
+        })
         .then(function () { figure.querySelector(".chart-data").classList.add("visually-hidden"); })
         .catch(function (error) { figure.removeAttribute("data-chart-drawn"); console.error(error); });
     });
@@ -59,6 +64,27 @@
     });
     return copy;
   }
+
+  // A window resized (a phone turned, a desktop window narrowed) changes a chart's box: a chart
+  // drawn for another width is drawn again for its box, as on the first load. Sparklines keep
+  // their drawing (no text to keep readable).
+  function redrawResized() {
+    document.querySelectorAll("figure[data-chart][data-chart-drawn]:not(.sparkline)").forEach(function (figure) {
+      var view = figure.querySelector(".chart-view");
+      if (!figure.chartEmbed || view.clientWidth === Number(figure.getAttribute("data-chart-box"))) { return; }
+      figure.chartEmbed.finalize();
+      figure.chartEmbed = null;
+      view.replaceChildren();
+      figure.removeAttribute("data-chart-drawn");
+    });
+    draw(document);
+  }
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(redrawResized, RESIZE_WAIT);
+  });
 
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:load", function (event) { draw(event.target); });

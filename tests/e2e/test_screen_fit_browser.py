@@ -88,3 +88,32 @@ def test_the_people_list_fits_from_phone_to_desktop(app, live_server, page, shot
             assert page.evaluate(TABLE_FITS), width
     row = page.locator("#people-table tbody tr", has_text="Jonas Becker")
     assert "becker.0@demo.kpiapp.org" in row.inner_text()  # the address is still on the row
+
+
+def test_a_chart_is_drawn_again_for_its_box_when_the_window_narrows(app, live_server, page, shot):
+    """A phone turned, a desktop window narrowed: the chart drawn at 1366 px is drawn again for
+    the 390 px box, not left as the desktop drawing scaled down."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    from kpiapp.appraisal.workflow import ScorecardState as S
+
+    team = make_team(size=1)
+    person = team.people[0]
+    walk_to(team, person, S.LOCKED)
+    card_id, email = team.card(person).id, person.email
+    db.session.commit()
+    sign_in(page, live_server, email, PASSWORD)
+    page.set_viewport_size({"width": 1366, "height": 844})
+    page.goto(f"{live_server}/scorecards/{card_id}")
+    wait_for_charts(page)
+    (wide,) = page.evaluate(CHART_TEXT)
+    page.set_viewport_size({"width": 390, "height": 844})  # no reload
+    fits = f"() => ({CHART_TEXT})().every(c => c.drawn <= c.box + 0.5 && c.smallest >= {READABLE_PX})"
+    try:
+        page.wait_for_function(fits, timeout=10_000)
+    except PlaywrightTimeoutError:
+        pass  # the assertions below name what is wrong
+    shot(page, "resized-390")
+    (narrow,) = page.evaluate(CHART_TEXT)
+    assert narrow["drawn"] < wide["drawn"], (wide, narrow)
+    assert narrow["smallest"] >= READABLE_PX and narrow["drawn"] <= narrow["box"] + 0.5, narrow
