@@ -13,10 +13,11 @@ from itertools import repeat
 
 from kpiapp.parsers.base import Options, ParseError, ParseResult
 from kpiapp.parsers.base import Fact
-from kpiapp.parsers.common import (ASIDE, FIRST, SECOND, CellError, Collector, Columns, Record, amount_reader,
-                                   as_dict, check_currency, chunks, column_currency, container_kind,
-                                   convert_column, date_reader, is_total_row, load_json, parse_date,
-                                   read_sheet, read_text, records, row_facts, sheet_currency, to_decimal)
+from kpiapp.parsers.common import (ASIDE, FIRST, NO_CELL, SECOND, CellError, Collector, Columns, Record,
+                                   amount_reader, as_dict, check_currency, chunks, column_currency,
+                                   container_kind, convert_column, date_reader, is_total_row, load_json,
+                                   parse_date, read_sheet, read_text, records, row_facts, sheet_currency,
+                                   to_decimal)
 from kpiapp.parsers.measures import BASE_MEASURES, NON_NEGATIVE
 
 KEY = "amazon_ads"
@@ -182,7 +183,7 @@ class _Columns:
         for (measure, takes_row_currency, money), column in zip(self.kinds, self.values):
             if ASIDE in column:
                 careful.update(_aside_rows(column))
-                column = [_NOTHING if pair is ASIDE else pair for pair in column]
+                column = [NO_CELL if pair is ASIDE else pair for pair in column]
             codes = _codes(self.currencies, column, takes_row_currency, hint) if money else repeat(None)
             if money:
                 careful.update(_blank_rows(codes))  # missing_currency: the careful path names the column
@@ -193,8 +194,6 @@ class _Columns:
             rows[index] = None
         return rows
 
-
-_NOTHING = (_ZERO, None)  # a placeholder cell of a row read the careful way
 
 
 def _either(first: list, second: list) -> list:

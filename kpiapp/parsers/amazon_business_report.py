@@ -7,13 +7,12 @@ per child ASIN (sku = child ASIN, so the CSV and the SP-API JSON share keys).
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from itertools import repeat
 
 from kpiapp.parsers.base import Options, ParseResult
-from kpiapp.parsers.common import (FIRST, SECOND, CellError, Collector, Columns, Record, chunks, column_cells,
-                                   date_range, is_total_row, plain_column, read_sheet, row_facts,
-                                   sheet_currency)
+from kpiapp.parsers.common import (FIRST, NO_CELL, SECOND, CellError, Collector, Columns, Record, chunks,
+                                   column_cells, date_range, is_total_row, plain_column, read_sheet,
+                                   row_facts, sheet_currency)
 from kpiapp.parsers.measures import NON_NEGATIVE
 
 KEY = "amazon_business_report"
@@ -71,7 +70,6 @@ _COUNTS = ("sessions", "sessions_b2b", "page_views", "page_views_b2b", "units_or
            "units_ordered_b2b", "order_items", "order_items_b2b")
 _MONEY = ("ordered_sales", "ordered_sales_b2b")
 _ASIN = re.compile(r"^[A-Z0-9]{10}$")
-_ZERO = Decimal(0)
 
 
 def parse(data: bytes, opts: Options) -> ParseResult:
@@ -108,7 +106,7 @@ def _facts(chunk: list, whole: list, dates: tuple, names: list, asins: list, col
     """Each row's facts as the column path makes them, built a measure at a time (row_facts);
     a row not whole gets facts of placeholders, which are never kept."""
     if not all(whole):
-        columns = [[pair or _NOTHING for pair in column] for column in columns]
+        columns = [[pair or NO_CELL for pair in column] for column in columns]
     measures = [(name, map(FIRST, column), map(SECOND, column)) for name, column in zip(names, columns)]
     if len(columns) > len(names):  # as _read_row: page views times the featured-offer share
         views = columns[names.index("page_views")]
@@ -117,8 +115,6 @@ def _facts(chunk: list, whole: list, dates: tuple, names: list, asins: list, col
     day, period_end = dates
     return row_facts(list(map(FIRST, chunk)), measures, repeat(day), repeat(period_end), asins, repeat(""))
 
-
-_NOTHING = (_ZERO, None)  # a placeholder cell of a row read the careful way
 
 
 def _asin_column(chunk: list, index: int) -> list:

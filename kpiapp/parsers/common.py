@@ -1466,6 +1466,7 @@ def _one_row(pending: list[tuple[Fact, str]]) -> bool:
 
 _UNITS = {key: measure.unit for key, measure in BASE_MEASURES.items()}
 _ZERO = Decimal(0)
+NO_CELL = (_ZERO, None)  # a row_facts cell of a row read the careful way (its facts are never kept)
 # new_fact(Fact, (<all nine fields>)) is Fact(...) built by tuple.__new__ in C, without the Python
 # frame of the namedtuple's own __new__: the same tuple, for the column paths that build hundreds
 # of thousands. _fact_key(fact) is Fact.key, also in C.

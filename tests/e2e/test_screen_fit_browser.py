@@ -27,8 +27,9 @@ def use_language(page, base, lang):
         page.wait_for_load_state()
 
 
-@pytest.mark.parametrize("lang", list(LANGS))
-def test_a_phone_draws_the_chart_at_its_own_text_size(app, live_server, page, shot, lang):
+def signed_in_with_a_locked_card(page, base):
+    """Sign the page in as the one person of a new team whose scorecard is locked (it has the
+    points-per-item chart); returns the card's id."""
     from kpiapp.appraisal.workflow import ScorecardState as S
 
     team = make_team(size=1)
@@ -36,7 +37,13 @@ def test_a_phone_draws_the_chart_at_its_own_text_size(app, live_server, page, sh
     walk_to(team, person, S.LOCKED)
     card_id, email = team.card(person).id, person.email
     db.session.commit()
-    sign_in(page, live_server, email, PASSWORD)
+    sign_in(page, base, email, PASSWORD)
+    return card_id
+
+
+@pytest.mark.parametrize("lang", list(LANGS))
+def test_a_phone_draws_the_chart_at_its_own_text_size(app, live_server, page, shot, lang):
+    card_id = signed_in_with_a_locked_card(page, live_server)
     use_language(page, live_server, lang)
     sizes = {}
     for width in (390, 1366):
@@ -51,7 +58,8 @@ def test_a_phone_draws_the_chart_at_its_own_text_size(app, live_server, page, sh
         assert page.evaluate(FITS)
     # the phone's chart is narrower than the desktop's drawing, not the same drawing made small
     assert sizes[390]["drawn"] < sizes[1366]["drawn"]
-    expect(page.locator(f"#scorecard-{card_id}-points table.chart-data")).to_have_class("chart-data visually-hidden")
+    table = page.locator(f"#scorecard-{card_id}-points table.chart-data")
+    expect(table).to_have_class("chart-data visually-hidden")
 
 
 def demo_like_people():
@@ -95,14 +103,7 @@ def test_a_chart_is_drawn_again_for_its_box_when_the_window_narrows(app, live_se
     the 390 px box, not left as the desktop drawing scaled down."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    from kpiapp.appraisal.workflow import ScorecardState as S
-
-    team = make_team(size=1)
-    person = team.people[0]
-    walk_to(team, person, S.LOCKED)
-    card_id, email = team.card(person).id, person.email
-    db.session.commit()
-    sign_in(page, live_server, email, PASSWORD)
+    card_id = signed_in_with_a_locked_card(page, live_server)
     page.set_viewport_size({"width": 1366, "height": 844})
     page.goto(f"{live_server}/scorecards/{card_id}")
     wait_for_charts(page)
