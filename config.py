@@ -61,6 +61,9 @@ class Config:
     # An import's parser holds at most this many facts; beyond, they go to fact_stage (issue 10,
     # kpiapp/imports/stage.py). 0: always in memory.
     IMPORT_STAGE_FACTS = int(os.environ.get("IMPORT_STAGE_FACTS", 50_000))
+    # PostgreSQL, an import into a chosen store: those facts are written once, into metric_fact, as
+    # they are parsed, in the import's transaction (kpiapp/imports/direct.py); 0: through fact_stage
+    IMPORT_WRITE_ONCE = env_bool("IMPORT_WRITE_ONCE", True)
     # PostgreSQL: work_mem for an import's own transactions (SET LOCAL), so the staged file's
     # sorts and the day sums of a large file stay in memory instead of spilling at the server's
     # default 4MB (docs/scaling.md); empty: the server's setting.

@@ -27,6 +27,7 @@ class FactSet:
 
     count = 0
     mixed = False
+    written = False  # already in metric_fact (imports/direct.py): the write phase only checks and sums
 
     def take_spans(self, spans, store_of: dict) -> None:
         """spans: distinct (store code, measure, start, end, is_total); store_of: code -> store id."""

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from kpiapp import audit, jobs
 from kpiapp.extensions import db, dialect, set_local, settings_for_one_statement
 from kpiapp.imports import stage
+from kpiapp.imports.direct import DirectSink, Restart
 from kpiapp.imports.fact_rows import FACT_COLUMNS, FACT_KEY, FACT_UPDATES, DaySums, FactRows, binary_copy
 from kpiapp.metrics import fact_day, fact_month
 from kpiapp.metrics.partitions import analyze_for_facts, ensure_for_facts
@@ -265,6 +266,7 @@ class Upload:
     date_from: object
     date_to: object
     store_id: int | None
+    store_code: str | None
     tz: str | None
     currency: str | None
 
@@ -273,7 +275,8 @@ class Upload:
         store = record.store
         return cls(record.id, record.kind, db.session.get(ImportFile, record.id).data, record.filename,
                    record.parser, record.date_from, record.date_to, record.store_id,
-                   store.timezone if store else None, store.currency if store else None)
+                   store.code if store else None, store.timezone if store else None,
+                   store.currency if store else None)
 
 
 def parse_upload(upload):
@@ -282,18 +285,49 @@ def parse_upload(upload):
         rows = [{"date": r.date, "currency": r.currency, "rate": r.rate, "import_id": upload.import_id}
                 for r in rates]
         return Parsed("fx", "fx", rows, list(errors), len(rates) + len({e.line for e in errors}))
+    sink = direct_sink(upload)
+    if sink is not None:  # a large file's facts written once, as parsed (imports/direct.py)
+        try:
+            return parse_facts(upload, sink)
+        except Restart as why:  # one the stage decides: parsed again, through it
+            sink.abandon()
+            current_app.logger.info("import %s goes through the stage: %s", upload.import_id, why)
+        except BaseException:
+            sink.abandon()
+            raise
+    return parse_facts(upload, stage_sink(upload))
+
+
+def direct_sink(upload):
+    """The DirectSink for an import of facts into a chosen store on PostgreSQL, else None."""
+    config = current_app.config
+    if not (config["IMPORT_WRITE_ONCE"] and config["IMPORT_STAGE_FACTS"] and upload.store_id
+            and dialect() == "postgresql"):
+        return None
+    return DirectSink(upload.import_id, upload.store_id, upload.store_code, config["IMPORT_STAGE_FACTS"],
+                      VALUE_SCALE, lambda conn, family: lock_slices(conn, [upload.store_id], family),
+                      latest_day(upload.tz))
+
+
+def stage_sink(upload):
+    """The StageSink that spills a large file's facts to fact_stage, or None (IMPORT_STAGE_FACTS 0)."""
     limit = current_app.config["IMPORT_STAGE_FACTS"]
     # PostgreSQL (exact decimals) sums fact_day's rows of a first import from the facts it has; SQLite in SQL
     sums = DaySums(VALUE_SCALE) if limit and dialect() == "postgresql" else None
-    sink = stage.StageSink(upload.import_id, limit, sums) if limit else None
+    return stage.StageSink(upload.import_id, limit, sums) if limit else None
+
+
+def parse_facts(upload, sink):
     result = parse_file(upload.data, upload.filename, parser=upload.parser, date_from=upload.date_from,
                         date_to=upload.date_to, tz=upload.tz, currency=upload.currency, sink=sink)
-    if result.staged:  # a large file: its facts are in fact_stage (imports/stage.py)
+    if not result.staged:
+        rows, store_errors = fact_rows(upload, result)
+    elif isinstance(sink, DirectSink):  # already in metric_fact, in this transaction
+        rows, store_errors = sink.finish(result), []
+    else:  # a large file: its facts are in fact_stage (imports/stage.py)
         sort_memory(db.session.connection())
         result.errors = list(result.errors) + stage.settle(sink, latest_day(upload.tz))
         rows, store_errors = staged_rows(upload, result, sink)
-    else:
-        rows, store_errors = fact_rows(upload, result)
     return Parsed(result.parser, result.family, rows, list(result.errors) + store_errors,
                   result.rows_read, list(result.warnings))
 
@@ -346,17 +380,22 @@ def resolve_store(store_id, code, codes):
 def write_facts(record, parsed, progress):
     """Upsert every fact and commit them with the 'committed' status, or fail on an overlap; the
     day sums of the (stores, family, days) slice written are replaced in the same transaction."""
-    ensure_for_facts(db.session, parsed.rows)  # PostgreSQL: each month has its partition
-    rows, conn = parsed.rows, db.session.connection()
+    rows = parsed.rows
+    if not rows.written:  # written rows (imports/direct.py) made their months as they went
+        ensure_for_facts(db.session, rows)  # PostgreSQL: each month has its partition
+    conn = db.session.connection()
     sort_memory(conn)
-    lock(conn, [f"facts:{store_id}:{parsed.family}" for store_id in sorted(rows.stores)])
+    lock_slices(conn, rows.stores, parsed.family)
     conflict = find_overlap(conn, parsed.family, rows)
     if conflict:
         db.session.rollback()
         return finish_failed(record, "overlapping_range", conflict, parsed)
-    before = count_facts(conn, parsed.family, rows)
+    # written rows were checked: no other import's fact in their date range
+    before = 0 if rows.written else count_facts(conn, parsed.family, rows)
     direct = before == 0 and conn.dialect.name == "postgresql"  # nothing to conflict with: no ON CONFLICT
-    if isinstance(rows, stage.StagedRows):
+    if rows.written:
+        progress(99)
+    elif isinstance(rows, stage.StagedRows):
         rows.write(conn, direct=direct)
         progress(99)
     elif conn.dialect.name == "postgresql":
@@ -398,6 +437,11 @@ def write_rates(record, parsed, progress):
     return finish_committed(record, parsed, replaced)
 
 
+def lock_slices(conn, stores, family):
+    """Serialise the writers of each (store, family) slice (lock)."""
+    lock(conn, [f"facts:{store_id}:{family}" for store_id in sorted(stores)])
+
+
 def lock(conn, names):
     """Serialise writers of one (store, family) slice on PostgreSQL; SQLite has one writer anyway."""
     if conn.dialect.name != "postgresql":
@@ -430,12 +474,13 @@ RANGE_INDEX_READ = {"max_parallel_workers_per_gather": 0, "enable_seqscan": "off
 
 
 def overlap_query(family, rows):
-    """The facts of the rows' stores and family whose range reaches their days; for daily rows only
+    """The facts of the rows' stores and family whose range reaches their days, other imports' (the
+    rows may be written already: imports/direct.py); for daily rows only
     the range facts (daily vs daily: the same day replaces), read from their own partial index,
     ix_metric_fact_ranges, not from every daily fact of those months."""
     t = MetricFact.__table__.c
     query = select(t.store_id, t.measure, t.business_date, t.period_end, t.import_id).distinct().where(
-        t.store_id.in_(rows.stores), t.family == family,
+        t.store_id.in_(rows.stores), t.family == family, t.import_id != rows.import_id,
         t.business_date <= rows.last_end, t.period_end >= rows.first_day)
     if rows.all_daily:
         query = query.where(t.business_date != t.period_end)

@@ -129,6 +129,9 @@ class StageSink:
         self.trimmed = False  # lines were dropped after the file: the spans above may be too many
         self.watch = RepeatWatch(limit)  # no key twice, proven as the rows pass: no REPEATS after
 
+    def open(self, _family: str, _rolls_up: bool) -> None:
+        """Before the first write (the Collector's protocol); the stage needs nothing then."""
+
     def write(self, rows) -> None:
         if not self.used:
             clear(self.import_id)  # a re-run after a crash: the last run's rows go first
@@ -136,11 +139,7 @@ class StageSink:
         if rows:
             write_chunk(db.session.connection(), self.import_id, rows)
             self.count += len(rows)
-            # a few spans per store and day: summed up here, they need no read of the stage
-            self.spans.update({(code, measure, day, end or day, sku == "")
-                               for code, measure, day, end, sku in set(map(ROW_SPAN, rows))})
-            if self.sums is not None:
-                self.sums.add(map(ROW_DAY_KEY, rows), map(ROW_VALUE, rows))
+            sum_up(rows, self.spans, self.sums)  # they need no read of the stage
             self.watch.add(rows)
         db.session.commit()
 
@@ -156,6 +155,15 @@ class StageSink:
 
     def roll_up(self) -> None:
         self.rolls_up = True
+
+
+def sum_up(rows, spans: set, sums: DaySums | None) -> None:
+    """What a sink sums up of the raw rows as they pass: their distinct (store code, measure, start,
+    end, is_total) spans, a few per store and day, into `spans`; fact_day's sums into `sums` (if any)."""
+    spans.update({(code, measure, day, end or day, sku == "")
+                  for code, measure, day, end, sku in set(map(ROW_SPAN, rows))})
+    if sums is not None:
+        sums.add(map(ROW_DAY_KEY, rows), map(ROW_VALUE, rows))
 
 
 def write_chunk(conn, import_id, rows) -> None:

@@ -108,7 +108,7 @@ def parse(data: bytes, opts: Options) -> ParseResult:
     read per row through Record, so its error names its line and column as before.
     """
     sheet = read_sheet(data, opts.filename, COLUMNS)
-    out = Collector(KEY, FAMILY, opts.currency)
+    out = Collector(KEY, FAMILY, opts.currency, rolls_up=True)
     out.adopt(sheet)
     summaries: dict[str, _Summary] = {}
     for chunk in chunks(sheet.rows):  # first pass: the summary rows

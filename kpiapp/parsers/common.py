@@ -1245,7 +1245,8 @@ def spilling_to(sink):
     """Collectors made inside this block spill their facts to sink (None: keep them in memory).
 
     sink is the caller's (the import service's staging table, issue 10): parsers stay pure.
-    It has `limit` (facts held before a spill), `write(rows)` and `roll_up()`; each row is
+    It has `limit` (facts held before a spill), `open(family, rolls_up)` (called once, before
+    the first write), `write(rows)` and `roll_up()`; each row is
     (seq, line, business_date, period_end, measure, value, currency, sku, ref, store_code,
     once): seq is the order the fact reached the collector; once: a second fact on its key
     is a duplicate_row, not summed. After the file the caller does what _put does in memory
@@ -1272,9 +1273,12 @@ class Collector:
     that does (or a roll-up) turns the list into the dict, and the collector goes on as above.
     """
 
-    def __init__(self, parser: str, family: str, currency_hint: str | None = None, row_keys: bool = False):
+    def __init__(self, parser: str, family: str, currency_hint: str | None = None, row_keys: bool = False,
+                 rolls_up: bool = False):
+        """rolls_up: the parser will call roll_up() (the sink is told before its first write)."""
         self.parser = parser
         self.family = family
+        self.rolls_up = rolls_up
         self.currency_hint = currency_hint
         self.facts: dict[tuple, Fact] = {}
         # row_keys: the facts in order and the rows' keys (the dict above stays empty meanwhile)
@@ -1394,6 +1398,7 @@ class Collector:
 
     def _spill(self) -> None:
         if self.raw is None:  # the first spill: each fact held is its key's first (and sum)
+            self.sink.open(self.family, self.rolls_up)
             held = self.facts.values()
             if self.kept is not None:
                 held, self.kept, self.row_keys = self.kept, None, set()

@@ -1,6 +1,7 @@
 """Staged imports (issue 10: bounded memory): the same files imported with the facts held in
 memory (IMPORT_STAGE_FACTS=0) and spilled to fact_stage every few facts give the same facts,
-the same counts and the same error sets."""
+the same counts and the same error sets. The stage is what these tests check: the facts of a
+large file written once (IMPORT_WRITE_ONCE, tests/imports/test_direct.py) are off here."""
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -96,6 +97,11 @@ def cases():
             (business_report([(f"B0CHILD{n:03d}", 200 + n, 2, "$6.00") for n in range(5, 25)]), "br2.csv",
              {"date_from": D1, "date_to": D1})],
     }
+
+
+@pytest.fixture(autouse=True)
+def through_the_stage(app, monkeypatch):
+    monkeypatch.setitem(current_app.config, "IMPORT_WRITE_ONCE", False)
 
 
 def run(uploads, shop, user, limit):

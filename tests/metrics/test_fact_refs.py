@@ -68,6 +68,7 @@ def test_an_import_writing_an_unknown_store_is_refused(app, monkeypatch, stage_l
     """The real import: in memory (COPY on PostgreSQL, executemany on SQLite) and staged
     (INSERT ... SELECT), its store resolved to an id no store has (as if deleted meanwhile)."""
     current_app.config["IMPORT_STAGE_FACTS"] = stage_limit
+    monkeypatch.setitem(current_app.config, "IMPORT_WRITE_ONCE", False)  # the chosen store's id is written
     shop, user = store(code="S1", currency="USD", timezone="UTC"), hr_user()
     gone, raised, write_facts = missing_id(Store), [], services.write_facts
     monkeypatch.setattr(services, "resolve_store", lambda *_args: (gone, None))

@@ -12,9 +12,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 class ListSink:
     def __init__(self, limit):
-        self.limit, self.rows, self.rolls_up = limit, [], False
+        self.limit, self.rows, self.rolls_up, self.opened = limit, [], False, []
+
+    def open(self, family, rolls_up):
+        assert not self.rows, "opened before the first write"
+        self.opened.append((family, rolls_up))
 
     def write(self, rows):
+        assert self.opened, "written before it was opened"
         self.rows.extend(rows)
 
     def roll_up(self):
@@ -57,6 +62,7 @@ def test_spilled_facts_settle_to_the_in_memory_facts(name, options, limit):
     assert spilled.staged and spilled.facts == [] and not kept.staged
     assert [row[0] for row in sink.rows] == list(range(len(sink.rows)))  # seq: every fact, in order
     assert settle(sink.rows, sink.rolls_up) == sorted(kept.facts)
+    assert sink.opened == [("amazon_settlement", True)]  # told before the first write that it will roll up
     assert ((spilled.errors, spilled.rows_read, spilled.currency)
             == (kept.errors, kept.rows_read, kept.currency))
 
@@ -76,3 +82,4 @@ def test_business_report_spills_every_limit_facts():
     result = parse_file(data, "br.csv", sink=sink, **options)
     kept = parse_file(data, "br.csv", **options)
     assert result.staged and settle(sink.rows, False) == sorted(kept.facts)
+    assert sink.opened == [("amazon_sales_traffic", False)]

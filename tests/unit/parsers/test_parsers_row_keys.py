@@ -24,6 +24,9 @@ class ListSink:
     def __init__(self, limit):
         self.limit, self.rows, self.writes, self.rolls_up = limit, [], [], False
 
+    def open(self, family, rolls_up):
+        pass
+
     def write(self, rows):
         self.rows.extend(rows)
         self.writes.append(len(rows))

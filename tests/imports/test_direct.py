@@ -1,0 +1,174 @@
+"""A large file's facts written once, into metric_fact, as parsed (kpiapp/imports/direct.py):
+the same facts, counts and errors as the file held in memory, whichever way each file goes
+(written once, or sent back to the stage), nothing left behind when it fails, and a file over
+several fresh months writes into their partitions. PostgreSQL only: SQLite always stages."""
+from datetime import date, timedelta
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select, text
+
+from kpiapp.extensions import db
+from kpiapp.imports import direct, stage
+from kpiapp.imports.services import start_import
+from kpiapp.models import FactStage, ImportRecord, MetricFact
+from kpiapp.parsers import ParseError
+from kpiapp.parsers.common import Collector
+from tests.conftest import PG_URL
+from tests.imports.files import ads_report, business_report, hr_user, store
+from tests.imports.test_stage import cases, forget, run
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite puts a large file in fact_stage")
+
+D1 = date(2025, 3, 1)
+BR_40 = business_report([(f"B0CHILD{n:03d}", 100 + n, n % 4, f"${n}.99") for n in range(40)])
+
+
+@pytest.fixture
+def paths(app, monkeypatch):
+    """Which way each import went: 'once' (written as parsed) or 'stage' (settled in fact_stage)."""
+    monkeypatch.setitem(current_app.config, "IMPORT_WRITE_ONCE", True)
+    taken = []
+    finish, settle = direct.DirectSink.finish, stage.settle
+
+    def finished(sink, result):
+        rows = finish(sink, result)
+        taken.append("once")
+        return rows
+
+    monkeypatch.setattr(direct.DirectSink, "finish", finished)
+    monkeypatch.setattr(stage, "settle", lambda *args: taken.append("stage") or settle(*args))
+    return taken
+
+
+# the way each case of test_stage.cases() goes with a small limit, and why
+EXPECTED_PATHS = {
+    "business_report": ["once"],
+    "settlement_rolls_up": ["stage"],  # a parser that rolls up
+    "settlement_fixture": ["stage"],
+    "orders": ["once"],
+    "generic_unique_fail": ["stage"],  # no store chosen: the file names its stores
+    "generic_unique_partial": ["stage"],
+    "generic_errors_fail": ["stage"],
+    "generic_errors_partial": ["stage"],
+    "reimport_replaces": ["once", "stage"],  # the second file replaces the first's facts
+}
+
+
+@pytest.mark.parametrize("case", list(cases()))
+def test_written_once_equals_the_in_memory_import(paths, case):
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    uploads = cases()[case]
+    expected = run(uploads, shop, user, 0)
+    assert paths == []
+    for limit in (1, 3):
+        forget()
+        del paths[:]
+        got = run(uploads, shop, user, limit)
+        assert got[0] == expected[0]
+        assert got[1] == expected[1]
+        assert got[2] == 0  # no stage rows left behind
+        assert paths == EXPECTED_PATHS[case]
+
+
+def ads_days(first, days, campaigns=3):
+    return ads_report([((first + timedelta(days=d)).isoformat(), f"Camp {c}", 100 + d, 5 + c, "2.50", "9.99")
+                       for d in range(days) for c in range(campaigns)])
+
+
+def by_partition():
+    return dict(db.session.execute(text(
+        "SELECT tableoid::regclass::text, count(*) FROM metric_fact GROUP BY 1")).all())
+
+
+def test_a_file_over_fresh_months_writes_into_their_partitions(paths):
+    """Chunks reach months with no partition while the import's transaction is open: each is made
+    on its own connection and this transaction writes into it (none of the rows in DEFAULT)."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = 40
+    record = start_import(ads_days(date(2023, 11, 20), 80), "ads.csv", shop.id, user)
+    assert record.status == "committed", record.error
+    assert paths == ["once"] and record.facts_written == 80 * 3 * 4
+    counts = by_partition()
+    assert {name.rsplit(".", 1)[-1]: n for name, n in counts.items()} == {
+        "metric_fact_2023_11": 11 * 12, "metric_fact_2023_12": 31 * 12, "metric_fact_2024_01": 31 * 12,
+        "metric_fact_2024_02": 7 * 12}
+    current_app.config["IMPORT_STAGE_FACTS"] = 0
+    forget()
+    memory = start_import(ads_days(date(2023, 11, 20), 80), "ads.csv", shop.id, user)
+    assert memory.facts_written == record.facts_written and by_partition() == counts
+
+
+def left_behind():
+    return (db.session.execute(select(func.count()).select_from(MetricFact)).scalar(),
+            db.session.execute(select(func.count()).select_from(FactStage)).scalar())
+
+
+def test_a_failed_chunk_write_fails_the_import_with_nothing_written(paths, monkeypatch):
+    """The writer's third chunk fails (not a key the stage would settle): the import fails with
+    the error, no fact is kept, and the same file imports again."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = 5
+    real, calls = direct.ChunkWriter.write, []
+
+    def failing(writer, rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("the disk is full")
+        real(writer, rows)
+
+    monkeypatch.setattr(direct.ChunkWriter, "write", failing)
+    record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert record.status == "failed" and "RuntimeError" in record.error
+    assert len(calls) < 40  # the parser stopped soon after the failed chunk
+    assert left_behind() == (0, 0)
+    monkeypatch.setattr(direct.ChunkWriter, "write", real)
+    db.session.execute(ImportRecord.__table__.update().values(status="failed"))
+    db.session.commit()
+    again = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert again.status == "committed" and again.facts_written == 200
+    assert left_behind() == (200, 0) and paths == ["once"]
+
+
+def test_a_parse_error_after_chunks_were_written_leaves_no_facts(paths, monkeypatch):
+    """The parser fails after some chunks went into metric_fact: its error is the import's, and
+    the failed status is committed without them."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = 5
+    real, spills = Collector._spill, []
+
+    def failing(collector):
+        spills.append(1)
+        if len(spills) == 4:
+            raise ParseError("bad_file", "The file is broken half way.")
+        real(collector)
+
+    monkeypatch.setattr(Collector, "_spill", failing)
+    record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert (record.status, record.error_code) == ("failed", "bad_file")
+    assert left_behind() == (0, 0)
+
+
+def test_a_key_twice_after_the_first_chunk_goes_to_the_stage(paths):
+    """A campaign's day repeated far down the file: metric_fact's unique key refuses the chunk
+    holding it, the transaction is rolled back, and the stage sums the two rows as in memory."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    rows = [((D1 + timedelta(days=d)).isoformat(), f"Camp {c}", 100, 5, "2.50", "9.99")
+            for d in range(10) for c in range(3)]
+    data = ads_report(rows + [(D1.isoformat(), "Camp 0", 1, 1, "1.00", "1.00")])
+    current_app.config["IMPORT_STAGE_FACTS"] = 0
+    expected = run([(data, "ads.csv", {})], shop, user, 0)
+    forget()
+    got = run([(data, "ads.csv", {})], shop, user, 8)
+    assert got == expected and paths == ["stage"]
+
+
+def test_a_future_date_goes_to_the_stage(paths):
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    first = date.today() - timedelta(days=5)
+    data = ads_days(first, 10)
+    expected = run([(data, "ads.csv", {"allow_partial": True})], shop, user, 0)
+    assert any(e[2] == "future_date" for e in expected[0][0][-1])
+    forget()
+    got = run([(data, "ads.csv", {"allow_partial": True})], shop, user, 8)
+    assert got == expected and paths == ["stage"]
