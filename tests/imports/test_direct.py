@@ -2,6 +2,7 @@
 the same facts, counts and errors as the file held in memory, whichever way each file goes
 (written once, or sent back to the stage), nothing left behind when it fails, and a file over
 several fresh months writes into their partitions. PostgreSQL only: SQLite always stages."""
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -11,12 +12,13 @@ from sqlalchemy import func, select, text
 from kpiapp.extensions import db
 from kpiapp.imports import direct, stage
 from kpiapp.imports.services import start_import
-from kpiapp.models import FactStage, ImportRecord, MetricFact
+from kpiapp.models import FactStage, ImportRecord, MetricFact, User
 from kpiapp.parsers import ParseError
 from kpiapp.parsers.common import Collector
 from tests.conftest import PG_URL
 from tests.imports.files import ads_report, business_report, hr_user, store
 from tests.imports.test_stage import cases, forget, run
+from tests.metrics.test_fact_month import writer_thread
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite puts a large file in fact_stage")
 
@@ -172,3 +174,55 @@ def test_a_future_date_goes_to_the_stage(paths):
     forget()
     got = run([(data, "ads.csv", {"allow_partial": True})], shop, user, 8)
     assert got == expected and paths == ["stage"]
+
+
+def waiting_for_a_lock():
+    with db.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")).scalar()
+
+
+def test_two_imports_of_one_store_at_once_end_as_one_after_the_other(app, paths, monkeypatch):
+    """The first import holds its slice's lock from its first chunk to its commit; the second,
+    days overlapping, waits for it, then finds its facts on its days and goes to the stage,
+    which replaces them: the facts the two leave are those of the two imported in turn."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    first, second = ads_days(D1, 12), ads_days(D1 + timedelta(days=6), 12, campaigns=2)
+    expected = run([(first, "a.csv", {}), (second, "b.csv", {})], shop, user, 0)
+    forget()
+    del paths[:]
+    current_app.config["IMPORT_STAGE_FACTS"] = 8
+    real, written, go = direct.ChunkWriter.write, threading.Event(), threading.Event()
+
+    def paused(writer, rows):
+        real(writer, rows)
+        if not written.is_set():  # the first import's first chunk is in: hold it there
+            written.set()
+            go.wait(timeout=30)
+
+    monkeypatch.setattr(direct.ChunkWriter, "write", paused)
+    failed, shop_id, user_id = [], shop.id, user.id
+    importing = lambda data, name: start_import(data, name, shop_id, db.session.get(User, user_id))  # noqa: E731
+    one = writer_thread(app, failed, importing, first, "a.csv")
+    two = writer_thread(app, failed, importing, second, "b.csv")
+    one.start()
+    assert written.wait(timeout=30)
+    two.start()
+    for _ in range(1000):  # until the second import waits for the first's lock
+        if waiting_for_a_lock() or not two.is_alive():
+            break
+        two.join(0.01)
+    assert two.is_alive(), "the second import waited for the first"
+    go.set()
+    one.join()
+    two.join()
+    assert failed == []
+    db.session.expire_all()
+    got = run([], shop, user, 8)
+    assert got[1] == expected[1] and got[2] == 0
+    statuses = db.session.execute(select(ImportRecord.filename, ImportRecord.status, ImportRecord.facts_replaced)
+                                  .where(ImportRecord.status == "committed").order_by(ImportRecord.id)).all()
+    assert statuses == [("a.csv", "committed", 0), ("b.csv", "committed", expected[0][1][4])]
+    assert expected[0][1][4] > 0  # the second replaced some of the first's facts
+    assert paths == ["once", "stage"]
