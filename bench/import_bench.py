@@ -60,7 +60,7 @@ def ads_report(rows):
 # (module, attribute, label); services' own functions, then what they call in other modules
 STEPS = (("services", "parse_upload", "parse_upload"), ("services", "write_facts", "write_facts"),
          ("services", "parse_file", "parse_file"), ("stage", "StageSink.write", "StageSink.write"),
-         ("stage", "settle", "stage.settle"),
+         ("stage", "settle", "stage.settle"), ("direct", "DirectSink.finish", "DirectSink.finish"),
          ("services", "staged_rows", "staged_rows"), ("services", "fact_rows", "fact_rows"),
          ("services", "ensure_for_facts", "ensure_for_facts"), ("services", "lock", "lock"),
          ("services", "find_overlap", "find_overlap"), ("services", "count_facts", "count_facts"),
@@ -68,14 +68,15 @@ STEPS = (("services", "parse_upload", "parse_upload"), ("services", "write_facts
          ("services", "upsert", "upsert"), ("fact_day", "refresh", "fact_day.refresh"),
          ("services", "analyze_for_facts", "analyze_for_facts"),
          ("services", "finish_committed", "finish_committed"))
-PARSE_STEPS = ("parse_file", "StageSink.write", "stage.settle", "staged_rows", "fact_rows")
+PARSE_STEPS = ("parse_file", "StageSink.write", "stage.settle", "DirectSink.finish", "staged_rows",
+               "fact_rows")
 
 
 def step_owners():
-    from kpiapp.imports import services, stage
+    from kpiapp.imports import direct, services, stage
     from kpiapp.metrics import fact_day
 
-    modules = {"services": services, "stage": stage, "fact_day": fact_day}
+    modules = {"services": services, "stage": stage, "direct": direct, "fact_day": fact_day}
     owners = {}
     for module, attribute, label in STEPS:
         owner, name = modules[module], attribute
@@ -373,7 +374,8 @@ def bench(files, file_rows, orm=True):
     with scratch_app("import", MAX_CONTENT_LENGTH=500 * 2**20):
         dialect = db.engine.dialect.name
         print(f"database: {dialect}; load average before: {os.getloadavg()}; IMPORT_STAGE_FACTS="
-              f"{os.environ.get('IMPORT_STAGE_FACTS', '50000 (default)')}")
+              f"{os.environ.get('IMPORT_STAGE_FACTS', '50000 (default)')}; IMPORT_WRITE_ONCE="
+              f"{os.environ.get('IMPORT_WRITE_ONCE', '1 (default)')}")
         store = Store(code="BENCH", name="Bench", platform="amazon", marketplace="US", currency="USD",
                       timezone="America/Los_Angeles")
         db.session.add(store)
