@@ -65,6 +65,7 @@ class FactRows(FactSet):
         self.store_of = store_of
         self.family = family
         self.import_id = import_id
+        self.summed = None  # day_sums' rows, once made
         self.bad_lines = ({f.line for f in facts if store_of[f.store_code] is None}
                           if None in store_of.values() else set())  # a pass only when a store is missing
         self._sum_up()
@@ -91,11 +92,14 @@ class FactRows(FactSet):
                    f.sku or "", f.ref or "", f.measure, f.value, f.currency, import_id, f.line)
 
     def day_sums(self, scale: int) -> list[dict]:
-        """fact_day's rows for these rows when every one counts (DaySums)."""
-        sums = DaySums(scale)
-        facts = self.facts if not self.bad_lines else list(self._kept())
-        sums.add(map(FACT_DAY_KEY, facts), map(FACT_VALUE, facts))
-        return sums.rows(self.store_of, self.family, self.import_id)
+        """fact_day's rows for these rows when every one counts (DaySums); summed once (the COPY
+        sums them while the server takes in its last rows: services.copy_upsert)."""
+        if self.summed is None:
+            sums = DaySums(scale)
+            facts = self.facts if not self.bad_lines else list(self._kept())
+            sums.add(map(FACT_DAY_KEY, facts), map(FACT_VALUE, facts))
+            self.summed = sums.rows(self.store_of, self.family, self.import_id)
+        return self.summed
 
     def __iter__(self):
         """Rows as dicts, one at a time (for executemany in chunks)."""

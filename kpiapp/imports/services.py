@@ -547,6 +547,8 @@ def copy_upsert(conn, rows, progress, direct):
             copy.write_row(row)
             if done % CHUNK == 0:
                 progress(10 + 80 * done // len(rows))
+        if direct and not rows.mixed:  # write_facts takes such a slice's day sums from the rows:
+            rows.day_sums(VALUE_SCALE)  # summed while the server takes in the last rows, not after
     if not direct:
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in FACT_UPDATES)
         conn.execute(text(f"INSERT INTO metric_fact ({columns}) SELECT {columns} FROM fact_merge "
