@@ -26,24 +26,34 @@
       window.vegaEmbed(view, small ? spec : forBox(spec, box), OPTIONS)
         .then(function (result) {
           figure.chartEmbed = result;
-          return small ? null : fit(result.view, view, box, FIT_STEPS);
+          return small ? null : fit(result.view, view, shownWidth(view, box), FIT_STEPS);
         })
         .then(function () { figure.querySelector(".chart-data").classList.add("visually-hidden"); })
         .catch(function (error) { figure.removeAttribute("data-chart-drawn"); console.error(error); });
     });
   }
 
-  // The SVG scales to its box (app.css), so a chart wider than its box shrank whole, its 11 px
-  // labels to 6 px on a 390 px phone. Such a chart's plot is narrowed until the whole chart fits
-  // its box, its text at its own size. The drawn width is the chart's bounds (autosize "pad"),
+  // The SVG follows its box up to its max-width (app.css), its viewBox keeping the drawing's
+  // size: a chart drawn wider than that shrank whole (its 11 px labels 6 px on a 390 px phone),
+  // one drawn narrower grew (17-24 px at 1366 px, where 48 rem is 960 px). The plot is widened or
+  // narrowed by the difference until the whole chart is drawn as wide as it is shown, at most 1 px
+  // narrower, its text at its own size. The drawn width is the chart's bounds (autosize "pad"),
   // captions right of a bar included; they move with the plot's width, so it takes a few steps
   // (Vega-Lite's autosize "fit" takes one and left them past the edge). The spec (kpiapp.charts)
   // is the PDF's too: only the view on this page changes.
-  function fit(chart, view, box, steps) {
-    var svg = view.querySelector("svg"), over = svg ? parseFloat(svg.getAttribute("width")) - box : 0;
-    if (!(over > 0.5) || steps === 0 || chart.width() - over < 40) { return null; }
-    return chart.width(Math.floor(chart.width() - over)).runAsync()
-      .then(function () { return fit(chart, view, box, steps - 1); });
+  function fit(chart, view, shown, steps) {
+    var svg = view.querySelector("svg");
+    if (!svg || steps === 0) { return null; }
+    var change = Math.ceil(parseFloat(svg.getAttribute("width")) - shown);  // > 0: too wide
+    if (!isFinite(change) || change === 0 || chart.width() - change < 40) { return null; }
+    return chart.width(chart.width() - change).runAsync()
+      .then(function () { return fit(chart, view, shown, steps - 1); });
+  }
+
+  // The width a chart's SVG is shown at: its box, or the SVG's max-width where that is less
+  function shownWidth(view, box) {
+    var svg = view.querySelector("svg"), most = svg ? parseFloat(getComputedStyle(svg).maxWidth) : NaN;
+    return isFinite(most) ? Math.min(box, most) : box;
   }
 
   // A copy of the spec for a box `box` px wide. A long item name ("Listing optimisation / Listing

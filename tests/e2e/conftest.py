@@ -87,15 +87,19 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('figure[data-chart]')].eve
 
 
 # each chart's drawn text: its font size times the scale its SVG is shown at (app.css lets the
-# SVG follow its box, the viewBox keeping the drawing's own size), and whether it fits its box
+# SVG follow its box up to 48 rem, the viewBox keeping the drawing's own size), and whether it
+# fits its box
 CHART_TEXT = """() => [...document.querySelectorAll('figure[data-chart] .chart-view')].map(view => {
   const svg = view.querySelector('svg'), scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
   const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
     .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
-  return {id: view.parentElement.id, smallest: Math.min(...sizes), drawn: svg.viewBox.baseVal.width, box: view.clientWidth};
+  return {id: view.parentElement.id, smallest: Math.min(...sizes), largest: Math.max(...sizes),
+          drawn: svg.viewBox.baseVal.width, box: view.clientWidth};
 })"""
 # the chart's own text size (kpiapp.charts CONFIG): what a chart's smallest text is drawn at, at least
 READABLE_PX = 11
+# and its largest at most: a chart drawn narrower than its box was scaled up with it (16-19 px)
+OWN_SIZE_MOST_PX = 11.5
 
 
 def wait_for_charts(page, timeout=15_000):

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from kpiapp import demo
 from tests.demo_db import demo_app
-from tests.e2e.conftest import sign_in, wait_for_charts
+from tests.e2e.conftest import CHART_TEXT, OWN_SIZE_MOST_PX, READABLE_PX, sign_in, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +81,10 @@ def test_every_portal_page_fits_and_shows_its_charts(demo_server, browser, lang,
             assert all(c["rows"] > 0 and c["drawn"] for c in charts), (link, charts)
             assert page.evaluate(FITS), (link, size)
             assert page.evaluate(CARDS_FIT), (link, size)
+            # each chart drawn for its box, its 11 px text shown at 11 px (not scaled down or up)
+            text = page.evaluate(CHART_TEXT)
+            off = [c for c in text if c["smallest"] < READABLE_PX or c["largest"] > OWN_SIZE_MOST_PX]
+            assert not off, (link, size, off)
         assert page.evaluate(CHARTS), "the trends page has no chart"
     finally:
         context.close()
