@@ -53,12 +53,18 @@ document.addEventListener("input", function (event) {
 
 // The header menu: opened on wide screens where the browser cannot show a closed <details>'
 // content by CSS alone; one section dropdown open at a time; a click elsewhere closes it.
-document.addEventListener("DOMContentLoaded", function () {
+// A window resized across 600 px (a phone turned, a desktop window narrowed) gets the menu as a
+// page loaded at its new width has it: opened wide; folded behind "Menu" narrow (the wide load's
+// open menu stood unfolded on a phone); no section left open (a phone's hung over the page).
+var WIDE_MENU = window.matchMedia("(min-width: 600px)");
+function fitMenu() {
   var menu = document.querySelector(".site-menu");
-  if (menu && window.matchMedia("(min-width: 600px)").matches) {
-    menu.open = true;
-  }
-});
+  if (!menu) { return; }
+  menu.open = WIDE_MENU.matches;
+  menu.querySelectorAll("details.dropdown[open]").forEach(function (group) { group.open = false; });
+}
+document.addEventListener("DOMContentLoaded", fitMenu);
+WIDE_MENU.addEventListener("change", fitMenu);
 document.addEventListener("click", function (event) {
   document.querySelectorAll(".site-header details.dropdown[open]").forEach(function (group) {
     if (!group.contains(event.target)) {
