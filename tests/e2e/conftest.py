@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from kpiapp.charts import CONFIG
 from kpiapp.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -87,15 +88,38 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('figure[data-chart]')].eve
 
 
 # each chart's drawn text: its font size times the scale its SVG is shown at (app.css lets the
-# SVG follow its box, the viewBox keeping the drawing's own size), and whether it fits its box
+# SVG follow its box up to 48 rem, the viewBox keeping the drawing's own size), whether it fits its
+# box, and the page's root font (pico's: 16 px on a phone, 20 px at 1366 px)
 CHART_TEXT = """() => [...document.querySelectorAll('figure[data-chart] .chart-view')].map(view => {
   const svg = view.querySelector('svg'), scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
   const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
     .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
-  return {id: view.parentElement.id, smallest: Math.min(...sizes), drawn: svg.viewBox.baseVal.width, box: view.clientWidth};
+  return {id: view.parentElement.id, smallest: Math.min(...sizes), largest: Math.max(...sizes),
+          drawn: svg.viewBox.baseVal.width, box: view.clientWidth,
+          root: parseFloat(getComputedStyle(document.documentElement).fontSize)};
 })"""
-# the chart's own text size (kpiapp.charts CONFIG): what a chart's smallest text is drawn at, at least
-READABLE_PX = 11
+# the spec's text size: every font size of kpiapp.charts.CONFIG (axes, legends, text marks; one
+# size, or this unpacking fails and a chart's texts need sizes of their own here)
+(SPEC_TEXT_PX,) = {size for part in CONFIG.values() if isinstance(part, dict)
+                   for key, size in part.items() if key.lower().endswith("fontsize")}
+# charts.js draws it times the root font over 16 px (as if in rem), as wide as it is shown or at
+# most 1 px narrower: shown at that size, or up to this much larger (a chart scaled up to fill its
+# box showed 16-24 px; scaled down to a phone's, 5-7 px)
+TEXT_SLACK_PX = 0.5
+# the same check in JavaScript, for page.wait_for_function: `c` one of CHART_TEXT's charts
+OWN_SIZE_JS = (f"c.smallest >= {SPEC_TEXT_PX} * c.root / 16 && "
+               f"c.largest <= {SPEC_TEXT_PX} * c.root / 16 + {TEXT_SLACK_PX}")
+
+
+def own_size(chart):
+    """The size a chart's text should show at: the spec's, times the page's root font over 16 px."""
+    return SPEC_TEXT_PX * chart["root"] / 16
+
+
+def off_size(charts):
+    """Of CHART_TEXT's charts, those whose text is not shown at its own size (own_size, + the slack)."""
+    return [c for c in charts
+            if not own_size(c) <= c["smallest"] <= c["largest"] <= own_size(c) + TEXT_SLACK_PX]
 
 
 def wait_for_charts(page, timeout=15_000):

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from kpiapp import demo
 from tests.demo_db import demo_app
-from tests.e2e.conftest import sign_in, wait_for_charts
+from tests.e2e.conftest import CHART_TEXT, off_size, sign_in, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +81,10 @@ def test_every_portal_page_fits_and_shows_its_charts(demo_server, browser, lang,
             assert all(c["rows"] > 0 and c["drawn"] for c in charts), (link, charts)
             assert page.evaluate(FITS), (link, size)
             assert page.evaluate(CARDS_FIT), (link, size)
+            # each chart drawn for its box (not scaled down or up), its text the page's root font
+            # / 16 times the spec's 11 px: 11 px at 390 px, 13.75 px at 1366 px
+            off = off_size(page.evaluate(CHART_TEXT))
+            assert not off, (link, size, off)
         assert page.evaluate(CHARTS), "the trends page has no chart"
     finally:
         context.close()

@@ -1,13 +1,15 @@
 """Two gaps the last screen walk (every role, zh and en, 1366 and 390 px) named, in Chromium:
 a chart on a 390 px phone was its desktop drawing scaled down, its 11 px labels to about 6 px;
-the people list was wider than the window from 768 to 1024 px (1,142 px at 800 in English)."""
+the people list was wider than the window from 768 to 1024 px (1,142 px at 800 in English). And
+one named after them: at 1366 px a chart narrower than its box was scaled up, its labels to 16-19 px;
+then drawn for it at 11 px, small beside the page's 20 px text: its text follows the root font."""
 import pytest
 from playwright.sync_api import expect
 
 from kpiapp.extensions import db
 from kpiapp.models import Role
 from tests.appraisal.factories import make_team, walk_to
-from tests.e2e.conftest import CHART_TEXT, READABLE_PX, sign_in, wait_for_charts
+from tests.e2e.conftest import CHART_TEXT, OWN_SIZE_JS, off_size, sign_in, wait_for_charts
 from tests.factories import PASSWORD, ClientUserFactory, DepartmentFactory, PositionFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -42,7 +44,7 @@ def signed_in_with_a_locked_card(page, base):
 
 
 @pytest.mark.parametrize("lang", list(LANGS))
-def test_a_phone_draws_the_chart_at_its_own_text_size(app, live_server, page, shot, lang):
+def test_a_phone_and_a_desktop_draw_the_chart_at_its_own_text_size(app, live_server, page, shot, lang):
     card_id = signed_in_with_a_locked_card(page, live_server)
     use_language(page, live_server, lang)
     sizes = {}
@@ -53,7 +55,8 @@ def test_a_phone_draws_the_chart_at_its_own_text_size(app, live_server, page, sh
         shot(page, f"{width}-{lang}")
         (chart,) = page.evaluate(CHART_TEXT)
         sizes[width] = chart
-        assert chart["smallest"] >= READABLE_PX, (width, chart)
+        # not scaled down or up with the SVG; 11 px times the root font / 16 (13.75 px at 1366 px)
+        assert not off_size([chart]), (width, chart)
         assert chart["drawn"] <= chart["box"] + 0.5, (width, chart)  # nothing past the box's edge
         assert page.evaluate(FITS)
     # the phone's chart is narrower than the desktop's drawing, not the same drawing made small
@@ -98,23 +101,27 @@ def test_the_people_list_fits_from_phone_to_desktop(app, live_server, page, shot
     assert "becker.0@demo.kpiapp.org" in row.inner_text()  # the address is still on the row
 
 
-def test_a_chart_is_drawn_again_for_its_box_when_the_window_narrows(app, live_server, page, shot):
-    """A phone turned, a desktop window narrowed: the chart drawn at 1366 px is drawn again for
-    the 390 px box, not left as the desktop drawing scaled down."""
+@pytest.mark.parametrize("first, then", [(1366, 390), (390, 1366)])
+def test_a_chart_is_drawn_again_for_its_box_when_the_window_is_resized(app, live_server, page, shot,
+                                                                        first, then):
+    """A phone turned, a desktop window narrowed or widened: the chart drawn at the first width is
+    drawn again for its new box, not left as the first drawing scaled down (7.1 px text at 390 px)
+    or up (16 px at 1366 px), nor left at the first width's root font (16 px, then 20 px)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     card_id = signed_in_with_a_locked_card(page, live_server)
-    page.set_viewport_size({"width": 1366, "height": 844})
+    page.set_viewport_size({"width": first, "height": 844})
     page.goto(f"{live_server}/scorecards/{card_id}")
     wait_for_charts(page)
-    (wide,) = page.evaluate(CHART_TEXT)
-    page.set_viewport_size({"width": 390, "height": 844})  # no reload
-    fits = f"() => ({CHART_TEXT})().every(c => c.drawn <= c.box + 0.5 && c.smallest >= {READABLE_PX})"
+    (before,) = page.evaluate(CHART_TEXT)
+    page.set_viewport_size({"width": then, "height": 844})  # no reload
+    fits = f"() => ({CHART_TEXT})().every(c => c.drawn <= c.box + 0.5 && {OWN_SIZE_JS})"
     try:
         page.wait_for_function(fits, timeout=10_000)
     except PlaywrightTimeoutError:
         pass  # the assertions below name what is wrong
-    shot(page, "resized-390")
-    (narrow,) = page.evaluate(CHART_TEXT)
-    assert narrow["drawn"] < wide["drawn"], (wide, narrow)
-    assert narrow["smallest"] >= READABLE_PX and narrow["drawn"] <= narrow["box"] + 0.5, narrow
+    shot(page, f"resized-{then}")
+    (after,) = page.evaluate(CHART_TEXT)
+    assert (after["drawn"] < before["drawn"]) == (then < first), (before, after)
+    assert not off_size([after]), after
+    assert after["drawn"] <= after["box"] + 0.5, after
