@@ -19,6 +19,7 @@ from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
 from kpiapp.models import DataTouch, Department, FxRate, ImportStatus, StoreOwner, User
 from kpiapp.tracking.services import recompute_cycle
+from kpiapp.web.kept_pages import page_memo
 from tests.imports.files import generic_file
 from tests.web.test_company_dashboard import TODAY, org  # noqa: F401 (the org fixture)
 
@@ -43,6 +44,8 @@ def day(monkeypatch):
     today = {"value": TODAY}
     for module in ("company", "team"):
         monkeypatch.setattr(f"kpiapp.dashboards.routes.{module}.utc_today", lambda: today["value"])
+    # the whole page is kept under the day too (kpiapp/web/kept_pages.py): the same day
+    monkeypatch.setattr("kpiapp.web.kept_pages.today", lambda: (today["value"], today["value"]))
     return today
 
 
@@ -63,9 +66,14 @@ def page_of(client, path):
     return SIGNED.sub("(csrf)", client.page(path))
 
 
+def memo_hits():
+    """Hits of the dashboards' memo and of the page memo (a whole page kept: kept_pages.py)."""
+    return memo().hits + page_memo().hits
+
+
 def served(client, path):
-    """(the page, whether the memo served it: a hit and none of the panels' tables read)."""
-    hits, statements = memo().hits, []
+    """(the page, whether a memo served it: a hit and none of the panels' tables read)."""
+    hits, statements = memo_hits(), []
     seen = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
@@ -73,12 +81,13 @@ def served(client, path):
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     panels_read = [s for s in statements if "scorecard_item" in s or "fact_" in s]
-    return page, memo().hits > hits and not panels_read
+    return page, memo_hits() > hits and not panels_read
 
 
 def built_fresh(client, path):
-    """The page as built with the memo emptied (what the memo must serve)."""
+    """The page as built with the memos emptied (what the memo must serve)."""
     memo().clear()
+    page_memo().clear()
     return page_of(client, path)
 
 

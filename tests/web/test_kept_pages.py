@@ -1,7 +1,8 @@
-"""Whole list pages kept (kpiapp/web/kept_pages.py): a repeat request is served from the page memo
-and equals the page built afresh, with this session's own CSRF token; readers, query strings,
-fragments, flashes and the day never share an entry; a write to a tracked table, and to the
-untracked tables a page names (audit log, notifications, reminder log), shows on the next request.
+"""Whole pages kept (kpiapp/web/kept_pages.py), the list pages and the dashboards: a repeat request
+is served from the page memo and equals the page built afresh, with this session's own CSRF token;
+readers, query strings, fragments, flashes and the day never share an entry; a write to a tracked
+table, and to the untracked tables a page names (audit log, notifications, reminder log), shows on
+the next request.
 
 Real commits (rollback(False)): the token changes at COMMIT on PostgreSQL."""
 import re
@@ -12,6 +13,7 @@ from sqlalchemy import event
 
 from kpiapp.appraisal import notifications
 from kpiapp.auth.services import record_login
+from kpiapp.connectors import services as connector_services
 from kpiapp.dbtriggers import UNTRACKED
 from kpiapp.extensions import db
 from kpiapp.models import ReminderLog
@@ -19,6 +21,7 @@ from kpiapp.models.reminders import ReminderKind
 from kpiapp.web import kept_pages
 from kpiapp.web.kept_pages import page_memo
 from tests.appraisal.factories import S, walk_to
+from tests.factories import StoreFactory
 from tests.helpers import csrf_from
 from tests.web.test_dashboard_memo import SIGNED
 from tests.web.test_page_queries import add_reports
@@ -37,7 +40,13 @@ def pages(team):
             "imports.index": (team.hr, "/imports/"),
             "org.people": (team.hr, "/org/people"),
             "admin.audit": (team.admin, "/admin/audit"),
-            "reports.index": (team.hr, "/reports/")}
+            "reports.index": (team.hr, "/reports/"),
+            "dashboards.company": (team.hr, f"/dashboards/company?cycle={cycle}"),
+            "dashboards.company_stores": (team.hr, f"/dashboards/company/stores?cycle={cycle}"),
+            "dashboards.stores": (team.hr, f"/dashboards/stores?cycle={cycle}"),
+            "dashboards.team": (team.manager, f"/dashboards/team?cycle={cycle}"),
+            "dashboards.person_me": (team.people[0], f"/dashboards/person?cycle={cycle}"),
+            "dashboards.person": (team.manager, f"/dashboards/person/{team.people[0].id}?cycle={cycle}")}
 
 
 @pytest.fixture
@@ -233,3 +242,17 @@ def test_every_kept_page_reads_only_the_untracked_tables_it_names(kept, browser,
         read = {table for s in statements for table in UNTRACKED_READ.findall(s)}
         named = set(app.view_functions[name].kept_untracked)
         assert read - {"data_version", "data_touch"} == named, (name, read)
+
+
+def test_the_store_dashboard_is_built_on_every_request(kept, browser, monkeypatch):
+    """Its heading's badge says whether the store's pulled data is older than its freshness limit:
+    that follows the clock, not the data token, so the whole page is not kept (its panels are:
+    kpiapp/dashboards/memo.py)."""
+    store_id = StoreFactory().id
+    db.session.commit()
+    hr = browser(kept.hr)
+    path = f"/dashboards/stores/{store_id}?cycle={kept.cycle.id}"
+    assert "Data stale" not in served(hr, path)[0]
+    monkeypatch.setattr(connector_services, "stale_store_ids", lambda now=None: {store_id})  # hours later
+    page, from_memo = served(hr, path)
+    assert not from_memo and "Data stale" in page

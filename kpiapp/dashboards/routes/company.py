@@ -14,10 +14,12 @@ from kpiapp.dashboards.routes.common import bp
 from kpiapp.extensions import db
 from kpiapp.policy import STAFF, allow
 from kpiapp.tracking.services import utc_today
+from kpiapp.web.kept_pages import kept_page
 
 
 @bp.route("/company")
 @allow(STAFF)
+@kept_page()
 def company():
     """Every panel for those who see the company's figures; the public ones for other staff.
     The panels come from the memo (memo.py) while the data token is unchanged."""
@@ -41,6 +43,7 @@ def company():
 
 @bp.route("/company/stores")
 @allow(STAFF)
+@kept_page()
 def company_stores():
     """Every store's row of the store panel, 50 a page by store code (keyset: `?after=<code>`);
     a download gives every store. For whoever sees the company dashboard's store panel."""

@@ -10,17 +10,20 @@ from kpiapp.extensions import db
 from kpiapp.models import User
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tracking.services import utc_today
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import ui_lang
 
 
 @bp.route("/person")
 @allow(STAFF)
+@kept_page()
 def person_me():
     return show(data_token(), current_user._get_current_object())
 
 
 @bp.route("/person/<int:person_id>")
 @allow(STAFF)
+@kept_page()
 def person(person_id):
     token = data_token()  # first (memo.py): before the person and the rights are read
     return show(token, authorize("dashboard.person", db.session.get(User, person_id)))

@@ -11,6 +11,7 @@ from kpiapp.extensions import db
 from kpiapp.models import Store
 from kpiapp.policy import STAFF, allow, authorize
 from kpiapp.tracking.services import utc_today
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import ui_lang
 
 
@@ -34,6 +35,7 @@ def labels():
 
 @bp.route("/stores")
 @allow(STAFF)
+@kept_page()
 def stores():
     """The stores the reader may see, a page at a time, with the period's headline figures.
     The memo keeps the page per reader and role (what they may see) while the data is unchanged."""
@@ -66,7 +68,8 @@ def store_list(user, filters, cycle, after):
 @allow(STAFF)
 def store(store_id):
     """One store's metrics over time against its owners' targets (404 unless visible). The memo
-    keeps the page per store, reader and role (the owners' panel shows the items they may see)."""
+    keeps the page per store, reader and role (the owners' panel shows the items they may see);
+    not the whole page: its heading's connection badge follows the clock (kept_pages.py)."""
     token = data_token()  # first (memo.py): before the store and the rights are read
     store = authorize("store.view", db.session.get(Store, store_id))
     filters, offered, cycle = common.read_filters(token)

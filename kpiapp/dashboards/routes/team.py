@@ -9,11 +9,13 @@ from kpiapp.dashboards.routes import common
 from kpiapp.dashboards.routes.common import bp
 from kpiapp.policy import STAFF, allow, can
 from kpiapp.tracking.services import utc_today
+from kpiapp.web.kept_pages import kept_page
 from kpiapp.web.pages import ui_lang
 
 
 @bp.route("/team")
 @allow(STAFF)
+@kept_page()
 def team():
     """The reader's team (the memo keeps it per reader and role while the data token is unchanged)."""
     token = data_token()
