@@ -7,17 +7,17 @@ from datetime import date, timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from kpiapp.extensions import db
 from kpiapp.imports import direct, stage
 from kpiapp.imports.services import start_import
-from kpiapp.models import FactStage, ImportRecord, MetricFact, User
+from kpiapp.models import ImportRecord, User
 from kpiapp.parsers import ParseError
 from kpiapp.parsers.common import Collector
 from tests.conftest import PG_URL
 from tests.imports.files import ads_report, business_report, hr_user, store
-from tests.imports.test_stage import cases, forget, run
+from tests.imports.test_stage import cases, failing_at, forget, left_behind, run
 from tests.metrics.test_fact_month import writer_thread
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite puts a large file in fact_stage")
@@ -101,9 +101,6 @@ def test_a_file_over_fresh_months_writes_into_their_partitions(paths):
     assert memory.facts_written == record.facts_written and by_partition() == counts
 
 
-def left_behind():
-    return (db.session.execute(select(func.count()).select_from(MetricFact)).scalar(),
-            db.session.execute(select(func.count()).select_from(FactStage)).scalar())
 
 
 def test_a_failed_chunk_write_fails_the_import_with_nothing_written(paths, monkeypatch):
@@ -112,14 +109,8 @@ def test_a_failed_chunk_write_fails_the_import_with_nothing_written(paths, monke
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
     current_app.config["IMPORT_STAGE_FACTS"] = 5
     real, calls = direct.ChunkWriter.write, []
-
-    def failing(writer, rows):
-        calls.append(len(rows))
-        if len(calls) == 3:
-            raise RuntimeError("the disk is full")
-        real(writer, rows)
-
-    monkeypatch.setattr(direct.ChunkWriter, "write", failing)
+    full = RuntimeError("the disk is full")
+    monkeypatch.setattr(direct.ChunkWriter, "write", failing_at(3, real, full, calls))
     record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
     assert record.status == "failed" and "RuntimeError" in record.error
     assert len(calls) < 40  # the parser stopped soon after the failed chunk
@@ -137,15 +128,8 @@ def test_a_parse_error_after_chunks_were_written_leaves_no_facts(paths, monkeypa
     the failed status is committed without them."""
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
     current_app.config["IMPORT_STAGE_FACTS"] = 5
-    real, spills = Collector._spill, []
-
-    def failing(collector):
-        spills.append(1)
-        if len(spills) == 4:
-            raise ParseError("bad_file", "The file is broken half way.")
-        real(collector)
-
-    monkeypatch.setattr(Collector, "_spill", failing)
+    broken = ParseError("bad_file", "The file is broken half way.")
+    monkeypatch.setattr(Collector, "_spill", failing_at(4, Collector._spill, broken))
     record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
     assert (record.status, record.error_code) == ("failed", "bad_file")
     assert left_behind() == (0, 0)
@@ -203,7 +187,10 @@ def test_two_imports_of_one_store_at_once_end_as_one_after_the_other(app, paths,
 
     monkeypatch.setattr(direct.ChunkWriter, "write", paused)
     failed, shop_id, user_id = [], shop.id, user.id
-    importing = lambda data, name: start_import(data, name, shop_id, db.session.get(User, user_id))  # noqa: E731
+
+    def importing(data, name):
+        return start_import(data, name, shop_id, db.session.get(User, user_id))
+
     one = writer_thread(app, failed, importing, first, "a.csv")
     two = writer_thread(app, failed, importing, second, "b.csv")
     one.start()
@@ -221,8 +208,9 @@ def test_two_imports_of_one_store_at_once_end_as_one_after_the_other(app, paths,
     db.session.expire_all()
     got = run([], shop, user, 8)
     assert got[1] == expected[1] and got[2] == 0
-    statuses = db.session.execute(select(ImportRecord.filename, ImportRecord.status, ImportRecord.facts_replaced)
-                                  .where(ImportRecord.status == "committed").order_by(ImportRecord.id)).all()
+    r = ImportRecord
+    statuses = db.session.execute(select(r.filename, r.status, r.facts_replaced)
+                                  .where(r.status == "committed").order_by(r.id)).all()
     assert statuses == [("a.csv", "committed", 0), ("b.csv", "committed", expected[0][1][4])]
     assert expected[0][1][4] > 0  # the second replaced some of the first's facts
     assert paths == ["once", "stage"]

@@ -202,6 +202,18 @@ def test_mixed_currency_across_chunks(app):
 
 # ---- failures while the chunks are written ---------------------------------------------------
 
+def failing_at(call, real, error, calls=None):
+    """`real`, raising `error` at its `call`-th call instead (the calls are counted in `calls`)."""
+    calls = [] if calls is None else calls
+
+    def failing(*args):
+        calls.append(args)
+        if len(calls) == call:
+            raise error
+        return real(*args)
+    return failing
+
+
 def left_behind():
     return (db.session.execute(select(func.count()).select_from(MetricFact)).scalar(),
             db.session.execute(select(func.count()).select_from(FactStage)).scalar())
@@ -216,14 +228,7 @@ def test_a_failed_chunk_write_fails_the_import_with_nothing_written(app, monkeyp
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
     current_app.config["IMPORT_STAGE_FACTS"] = 5
     real, calls = stage.write_chunk, []
-
-    def failing(conn, import_id, rows):
-        calls.append(len(rows))
-        if len(calls) == 2:
-            raise RuntimeError("the disk is full")
-        real(conn, import_id, rows)
-
-    monkeypatch.setattr(stage, "write_chunk", failing)
+    monkeypatch.setattr(stage, "write_chunk", failing_at(2, real, RuntimeError("the disk is full"), calls))
     record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
     assert record.status == "failed" and "RuntimeError" in record.error
     assert len(calls) < 40  # the parser stopped at the failed chunk, not at the end of the file
@@ -241,15 +246,8 @@ def test_a_parse_error_mid_file_with_the_writer_running_leaves_no_facts(app, mon
     or stage row is left."""
     user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
     current_app.config["IMPORT_STAGE_FACTS"] = 5
-    real, spills = Collector._spill, []
-
-    def failing(collector):
-        spills.append(1)
-        if len(spills) == 3:
-            raise ParseError("bad_file", "The file is broken half way.")
-        real(collector)
-
-    monkeypatch.setattr(Collector, "_spill", failing)
+    broken = ParseError("bad_file", "The file is broken half way.")
+    monkeypatch.setattr(Collector, "_spill", failing_at(3, Collector._spill, broken))
     record = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
     assert (record.status, record.error_code) == ("failed", "bad_file")
     assert record.error == "The file is broken half way."
