@@ -20,6 +20,7 @@ from kpiapp.dashboards.filters import Filters
 from kpiapp.dashboards.memo import memo
 from kpiapp.extensions import db
 from kpiapp.models import AuditEvent, DashboardPublicPanel, FxRate, ImportRecord, MetricFact, Store
+from kpiapp.web.kept_pages import page_memo
 from tests.appraisal.factories import ORDER, make_team, metric_item, walk_to
 from tests.factories import ClientUserFactory, DepartmentFactory, StoreFactory, StoreOwnerFactory, UserFactory
 from tests.web.test_page_queries import QueryCounter
@@ -364,7 +365,8 @@ def test_the_picked_rows_are_read_from_fact_pick_not_copied_and_leave_nothing_on
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
         for _ in range(2):  # the second request on the same pooled connection: no name is left taken
-            memo().clear()  # built both times, not served from the memo (test_dashboard_memo.py)
+            memo().clear()  # built both times, not served from the memos (test_dashboard_memo.py)
+            page_memo().clear()
             assert "Per-head efficiency by department" in hr.page(f"/dashboards/company?cycle={org.team.cycle.id}")
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
@@ -462,7 +464,8 @@ def count_queries(browser, user, path):
     """(statements, bytes) of the second GET of `path` as `user`, built (the memo emptied before it)."""
     client = browser(user)
     client.get(path)
-    memo().clear()  # the page built, not served from the memo (tests/web/test_dashboard_memo.py counts that)
+    memo().clear()  # the page built, not served from the memos (tests/web/test_dashboard_memo.py counts that)
+    page_memo().clear()
     with QueryCounter(db.engines[None]) as counter:
         response = client.get(path)
         assert response.status_code == 200

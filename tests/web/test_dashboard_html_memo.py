@@ -14,6 +14,7 @@ from kpiapp.dashboards.memo import memo
 from kpiapp.dashboards.panels import Panel
 from kpiapp.extensions import db
 from kpiapp.models import FxRate, MetricFact, StoreOwner
+from kpiapp.web.kept_pages import page_memo
 from tests.web import test_pace_dashboards as pace
 from tests.web.test_company_dashboard import org  # noqa: F401 (the org fixture)
 from tests.web.test_dashboard_memo import SIGNED, built_fresh, changes_page, company, page_of, served
@@ -52,6 +53,7 @@ def test_a_hit_renders_no_panel_and_serves_the_html_a_build_gives(org, hr, rende
         assert rendered["n"] == before and fragment in again and "<html" not in fragment, path
         assert built_fresh(hr, path) == again, path
         memo().clear()
+        page_memo().clear()
         assert SIGNED.sub("(csrf)", hr.get(path, htmx=True).get_data(as_text=True)) == fragment, path
 
 

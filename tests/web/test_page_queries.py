@@ -18,6 +18,7 @@ from kpiapp.extensions import db
 from kpiapp.models import ImportRecord
 from kpiapp.models.reports import IssuedReport, ReportKind
 from kpiapp.policy import team_ids
+from kpiapp.web.kept_pages import page_memo
 from tests.appraisal.factories import ORDER, AdminFactory, HRFactory, Team, make_template, walk_to
 from tests.factories import DepartmentFactory, PositionFactory, StoreFactory, UserFactory
 
@@ -156,7 +157,8 @@ def count_pages(clients, cycle_id):
     counts = {}
     for name, (who, path) in pages(cycle_id).items():
         clients[who].get(path)  # warm: first-request caches (babel, templates) are not the page's cost
-        memo().clear()  # but the dashboards' memo is: count the page built (test_dashboard_memo.py counts a hit)
+        memo().clear()  # but the memos are: count the page built (test_dashboard_memo.py and
+        page_memo().clear()  # test_kept_pages.py count a hit)
         with QueryCounter(db.engines[None]) as counter:
             response = clients[who].get(path)
         assert response.status_code == 200, (name, response.status_code)
