@@ -43,10 +43,6 @@ class Restart(Exception):
     """The file is not one the direct path writes as the stage would: parse it through the stage."""
 
 
-class Occupied(Exception):
-    """Another import's facts are on the chunk's days: this import may replace some (the stage's case)."""
-
-
 class DirectSink:
     """The Collector's sink (parsers.common.spilling_to) writing the facts into metric_fact."""
 
@@ -98,10 +94,8 @@ class DirectSink:
         rows = WrittenRows(self)
         if rows.last_end > self.latest:
             raise Restart("a future date")
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        days = (rows.first_day, rows.last_day)
-        cursor.execute(OTHER_FACTS, (self.store_id, self.family, *days, self.import_id), prepare=False)
-        if cursor.fetchone():
+        if other_facts(db.session.connection(), self.store_id, self.family, rows.first_day, rows.last_day,
+                       self.import_id):
             raise Restart("other imports' facts in the file's date range")
         return rows
 
@@ -149,7 +143,7 @@ class ChunkWriter(threading.Thread):
         error = self.error
         if error is None:
             return
-        if isinstance(error, (Occupied, pg_errors.IntegrityError)):
+        if isinstance(error, pg_errors.IntegrityError):  # a key twice: the stage sums or refuses it
             raise Restart(str(error)) from error
         raise error
 
@@ -166,11 +160,10 @@ class ChunkWriter(threading.Thread):
         days = [row[2] for row in rows]
         first, last = min(days), max(days)
         self.make_months(first, last)
-        cursor = self.conn.connection.driver_connection.cursor()
-        cursor.execute(OTHER_FACTS, (self.store_id, self.family, first, last, self.import_id), prepare=False)
-        if cursor.fetchone():
-            raise Occupied("another import's facts on these days")
+        if other_facts(self.conn, self.store_id, self.family, first, last, self.import_id):
+            raise Restart("another import's facts on these days: this import may replace some")
         store_id, family, import_id = self.store_id, self.family, self.import_id
+        cursor = self.conn.connection.driver_connection.cursor()
         with binary_copy(cursor, "metric_fact", FACT_COLUMNS) as copy:
             for _seq, line, day, end, measure, value, currency, sku, ref, _code, _once in rows:
                 copy.write_row((store_id, family, day, end or day, sku, ref, measure, value, currency,
@@ -188,6 +181,14 @@ class ChunkWriter(threading.Thread):
         if missing:
             create_months(self.engine, missing)
             self.months = attached_months(self.conn)
+
+
+def other_facts(conn, store_id, family, first, last, import_id) -> bool:
+    """Whether another import has facts of the slice on the days first..last (run unprepared:
+    a generic plan would lock every partition, DEFAULT too, and block the months made meanwhile)."""
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.execute(OTHER_FACTS, (store_id, family, first, last, import_id), prepare=False)
+    return cursor.fetchone() is not None
 
 
 class WrittenRows(FactSet):
