@@ -8,10 +8,11 @@ the import's own transaction, which it opens at the parser's first spill:
 1. At the first spill (`open`): the (store, family) advisory lock that write_facts takes, the
    store codes the import may hold (its own, or none). A parser that rolls up (settlements)
    or a store code of another store sends the file to the stage (`Restart`).
-2. Each chunk, in a writer thread while the parser reads the next one (the server writes a
-   chunk while the client parses: both cores busy, as a plain COPY keeps them): its months get
-   their partitions (made on their own connections), the slice is checked (no other import's fact on the
-   chunk's days: nothing to replace), and the chunk is COPYed into metric_fact.
+2. Each chunk: its months get their partitions as the parser hands it over (made on their own
+   connections, while the writer still writes the chunk before); then, in a writer thread while
+   the parser reads the next one (the server writes a chunk while the client parses: both cores
+   busy, as a plain COPY keeps them), the slice is checked (no other import's fact on the chunk's
+   days: nothing to replace) and the chunk is COPYed into metric_fact.
 3. After the file (`finish`): the rows are final only when nothing the stage would do after the
    file changes one: no row error, no key twice (metric_fact's unique key refuses the COPY),
    no future date, no other import's fact in the file's whole date range (the day sums are
@@ -108,9 +109,10 @@ class DirectSink:
 
 class ChunkWriter(threading.Thread):
     """Writes the chunks into metric_fact on the import's connection, one at a time, while the
-    parser goes on (the main thread touches no database until `close`). One chunk waits at
-    most: the parser's memory stays bounded. The first failure is kept; later chunks are
-    dropped and `put` or `close` raise it (Restart for what the stage decides instead)."""
+    parser goes on (the main thread touches the import's connection no more until `close`; it
+    makes a chunk's months on their own). One chunk waits at most: the parser's memory stays
+    bounded. The first failure is kept; later chunks are dropped and `put` or `close` raise it
+    (Restart for what the stage decides instead)."""
 
     def __init__(self, conn, engine, import_id: int, store_id: int, family: str):
         super().__init__(name=f"import-{import_id}-writer", daemon=True)
@@ -124,7 +126,11 @@ class ChunkWriter(threading.Thread):
         self.months = attached_months(conn) if is_partitioned(conn) else None  # None: one table
 
     def put(self, rows) -> None:
+        """Hand a chunk to the writer once its months are made (on the parser's thread: the
+        writer, the import's bottleneck, goes on writing the chunk before meanwhile)."""
         self.raise_error()
+        days = [row[2] for row in rows]
+        self.make_months(min(days), max(days))
         self.queue.put(rows)
 
     def close(self) -> None:
@@ -159,7 +165,6 @@ class ChunkWriter(threading.Thread):
     def write(self, rows) -> None:
         days = [row[2] for row in rows]
         first, last = min(days), max(days)
-        self.make_months(first, last)
         if other_facts(self.conn, self.store_id, self.family, first, last, self.import_id):
             raise Restart("another import's facts on these days: this import may replace some")
         store_id, family, import_id = self.store_id, self.family, self.import_id
@@ -171,16 +176,18 @@ class ChunkWriter(threading.Thread):
 
     def make_months(self, first, last) -> None:
         """The chunk's months get their partitions (partitions.create_months, each on its own
-        connection). It waits for no lock of this transaction, which has written only into
-        attached months and never read DEFAULT; the next COPY here routes rows into the months
-        made (tests/imports/test_direct.py). A month not made (a lock timeout) leaves its rows to
-        DEFAULT, as ensure_month_partitions does."""
+        connection), while the writer may be COPYing an earlier chunk. It waits for no lock of
+        this transaction, which has written only into attached months and never read DEFAULT
+        (other_facts is planned for its chunk's days, made months); the writer's next COPY routes
+        rows into the months made (tests/imports/test_direct.py). A month not made (a lock
+        timeout) leaves its rows to DEFAULT, as ensure_month_partitions does, and is not tried
+        again for the next chunks."""
         if self.months is None or self.engine is None:
             return
         missing = [month for month in months_between(first, last) if month not in self.months]
         if missing:
             create_months(self.engine, missing)
-            self.months = attached_months(self.conn)
+            self.months.update(missing)
 
 
 def other_facts(conn, store_id, family, first, last, import_id) -> bool:
