@@ -265,6 +265,33 @@ def test_a_new_store_on_a_new_day_analyses_its_dates_and_store_column(app):
     assert march_stats("import_id")[0] == 1
 
 
+def sku_values():
+    """How many SKUs March's statistics name (common values and histogram bounds)."""
+    return db.session.execute(text(
+        "SELECT coalesce(array_length(most_common_vals::text::text[], 1), 0) "
+        "+ coalesce(array_length(histogram_bounds::text::text[], 1), 0) "
+        "FROM pg_stats WHERE tablename = 'metric_fact_2025_03' AND attname = 'sku'")).scalar_one()
+
+
+@postgresql_only
+def test_a_months_first_analyze_takes_a_tenth_of_the_sample_and_its_growth_the_default(app):
+    """A month never analysed (made by this import) is analysed from a tenth of the default
+    sample (FIRST_SAMPLE: at most 10 common values and 11 histogram bounds a column); once it
+    has grown by ANALYZE_AFTER_GROWTH, at the default sample (here: every SKU named)."""
+    app.config["ANALYZE_AFTER_FACTS"] = 1
+    many = [(f"B0CHILD{n:03d}", 510, 41, "$1,066.59") for n in range(100)]
+    assert import_day(D1, rows=many).status == "committed"
+    assert 0 < sku_values() <= 21
+    fill_month(D1, 2000)
+    rows = [{"business_date": D1}]
+    assert partitions.analyze_for_facts(db.session.connection(), rows, 1, 1.0) == [
+        ("metric_fact_2025_03", partitions.ANALYZED)]
+    assert sku_values() > 21
+    assert partitions.sample_for(partitions.ANALYZED, -1) == partitions.FIRST_SAMPLE
+    assert partitions.sample_for(partitions.ANALYZED, 500) == {}
+    assert partitions.sample_for(partitions.DATES, 500) == partitions.DATES_SAMPLE
+
+
 def test_to_analyze_weighs_growth_then_the_last_day():
     day, later = date(2025, 3, 5), date(2025, 3, 6)
     every, dates = partitions.ANALYZED, partitions.DATES
