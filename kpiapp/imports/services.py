@@ -415,7 +415,15 @@ def write_facts(record, parsed, progress):
                          mixed=not plain, rows=summed)
     config = current_app.config
     analyze_for_facts(conn, rows, config["ANALYZE_AFTER_FACTS"], config["ANALYZE_AFTER_GROWTH"])
+    keep_footprint(record, rows)
     return finish_committed(record, parsed, replaced)
+
+
+def keep_footprint(record, rows):
+    """The record keeps where its facts are (stores, first day, last period end), committed with
+    them: the tracking job reads it instead of the facts (tracking.import_footprint)."""
+    record.facts_stores = sorted(store_id for store_id in rows.stores if store_id is not None)
+    record.facts_from, record.facts_to = rows.first_day, rows.last_end
 
 
 def sort_memory(conn):

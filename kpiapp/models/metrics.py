@@ -88,6 +88,11 @@ class ImportRecord(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
     started_at = mapped_column(UTCDateTime, nullable=True)
     finished_at = mapped_column(UTCDateTime, nullable=True)
+    # the footprint of the facts it wrote, set with 'committed' (migration 0042): their store ids,
+    # first business date, last period end; None for FX and for imports committed before 0042
+    facts_stores: Mapped[list | None] = mapped_column(JSON)
+    facts_from = mapped_column(Date, nullable=True)
+    facts_to = mapped_column(Date, nullable=True)
 
     store = relationship("Store")
     uploaded_by = relationship("User")

@@ -9,7 +9,7 @@ from kpiapp.appraisal import services
 from kpiapp.appraisal.workflow import ScorecardState as S
 from kpiapp.extensions import db
 from kpiapp.imports.services import start_import
-from kpiapp.models import Scorecard, StoreOwner
+from kpiapp.models import ImportRecord, Scorecard, StoreOwner
 from kpiapp.tracking import services as tracking
 from tests.appraisal.factories import HRFactory, walk_to
 from tests.factories import DepartmentFactory, PositionFactory, UserFactory
@@ -149,6 +149,26 @@ def test_the_tracking_job_reads_the_imports_facts_once_for_both_recomputes(world
     assert reads == [record.id, record.id]  # called alone, it reads them itself
     db.session.expire_all()
     assert item(card_of(w, w.people[0]), "gmv").actual == Decimal("250")
+
+
+def test_an_import_keeps_its_footprint_and_the_tracking_job_reads_no_fact_for_it(world, monkeypatch):
+    """The write phase keeps the stores and dates of the facts it wrote on the record (migration
+    0042): what a pass over the facts gives. The tracking job takes them from there; a record
+    without them (committed before 0042) is read from its facts."""
+    w = world
+    monkeypatch.setattr(tracking, "read_footprint", lambda import_id: pytest.fail("facts read"))
+    rows = [(D1.isoformat(), "", "", "ordered_sales", "250", "USD"),
+            ((D1 + timedelta(days=3)).isoformat(), "", "", "ordered_sales", "40", "USD")]
+    record = load(generic_file(rows), "erp.csv", w.us, w.hr)
+    db.session.expire_all()
+    assert item(card_of(w, w.people[0]), "gmv").actual == Decimal("290")
+    record = db.session.get(ImportRecord, record.id)
+    assert (record.facts_stores, record.facts_from, record.facts_to) == ([w.us.id], D1, D1 + timedelta(days=3))
+    monkeypatch.undo()
+    assert tracking.read_footprint(record.id) == ({w.us.id}, D1, D1 + timedelta(days=3))
+    record.facts_stores = None
+    db.session.commit()
+    assert tracking.import_footprint(record.id) == ({w.us.id}, D1, D1 + timedelta(days=3))
 
 
 def test_locked_scorecards_are_untouched(world):
