@@ -40,7 +40,6 @@ def upgrade():
 
 def downgrade():
     untrack_data_version('import_record')
-    with op.batch_alter_table('import_record') as batch:
-        for name in COLUMNS:
-            batch.drop_column(name)
+    for name in COLUMNS:
+        op.drop_column('import_record', name)  # SQLite 3.35+ drops a column in place
     track_data_version('import_record')
