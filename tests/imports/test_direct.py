@@ -214,3 +214,51 @@ def test_two_imports_of_one_store_at_once_end_as_one_after_the_other(app, paths,
     assert statuses == [("a.csv", "committed", 0), ("b.csv", "committed", expected[0][1][4])]
     assert expected[0][1][4] > 0  # the second replaced some of the first's facts
     assert paths == ["once", "stage"]
+
+
+def day_facts(day):
+    """(SKU, units ordered) of the day's facts, and the day's fact_day sum of units."""
+    facts = db.session.execute(text(
+        "SELECT sku, value FROM metric_fact WHERE business_date = :d AND measure = 'units_ordered' "
+        "ORDER BY sku"), {"d": day}).all()
+    summed = db.session.execute(text(
+        "SELECT total FROM fact_day WHERE business_date = :d AND measure = 'units_ordered'"), {"d": day}).scalar()
+    return [(sku, int(value)) for sku, value in facts], int(summed)
+
+
+def other_skus_on(day_file_skus, shift):
+    return business_report([(f"B0OTHER{n:03d}", 100 + n, (n + shift) % 4, f"${n}.99") for n in day_file_skus])
+
+
+def a_second_file_of_the_day(paths):
+    """Two files of one day, other SKUs: the second goes to the stage (other imports' facts on its
+    days), which sums the day over both files."""
+    user, shop = hr_user(), store(code="S1", currency="USD", timezone="UTC")
+    current_app.config["IMPORT_STAGE_FACTS"] = 5
+    first = start_import(BR_40, "br.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert first.status == "committed" and paths == ["once"]
+    second = start_import(other_skus_on(range(10), 1), "br2.csv", shop.id, user, date_from=D1, date_to=D1)
+    assert second.status == "committed", second.error
+    assert paths == ["once", "stage"]
+    facts, summed = day_facts(D1)
+    assert len(facts) == 50 and summed == sum(units for _, units in facts)
+
+
+def test_a_second_file_of_a_day_is_checked_apart_and_goes_to_the_stage(paths, monkeypatch):
+    """The chunk's days are checked on a connection of its own, on the parser's thread
+    (ChunkWriter.others_apart): it sees the first file's committed facts."""
+    apart = []
+    real = direct.ChunkWriter.others_apart
+    monkeypatch.setattr(direct.ChunkWriter, "others_apart",
+                        lambda writer, first, last: apart.append(real(writer, first, last)) or apart[-1])
+    a_second_file_of_the_day(paths)
+    assert apart[-1] is True
+
+
+@pytest.mark.rollback
+def test_in_a_tests_outer_transaction_each_check_runs_on_the_imports_connection(paths):
+    """In a test's outer transaction (tests/conftest.py, rollback) the facts an earlier import
+    wrote are uncommitted: a connection of its own would not see them. The writer then checks
+    each chunk on the import's connection, and finish the whole range once the writer is done,
+    so the second file of the day goes to the stage here too, not written as if the day were empty."""
+    a_second_file_of_the_day(paths)
