@@ -221,8 +221,8 @@ def day_facts(day):
     facts = db.session.execute(text(
         "SELECT sku, value FROM metric_fact WHERE business_date = :d AND measure = 'units_ordered' "
         "ORDER BY sku"), {"d": day}).all()
-    summed = db.session.execute(text(
-        "SELECT total FROM fact_day WHERE business_date = :d AND measure = 'units_ordered'"), {"d": day}).scalar()
+    summed = db.session.execute(text("SELECT total FROM fact_day WHERE business_date = :d "
+                                     "AND measure = 'units_ordered'"), {"d": day}).scalar()
     return [(sku, int(value)) for sku, value in facts], int(summed)
 
 

@@ -163,12 +163,13 @@ def test_an_import_keeps_its_footprint_and_the_tracking_job_reads_no_fact_for_it
     db.session.expire_all()
     assert item(card_of(w, w.people[0]), "gmv").actual == Decimal("290")
     record = db.session.get(ImportRecord, record.id)
-    assert (record.facts_stores, record.facts_from, record.facts_to) == ([w.us.id], D1, D1 + timedelta(days=3))
+    last = D1 + timedelta(days=3)
+    assert (record.facts_stores, record.facts_from, record.facts_to) == ([w.us.id], D1, last)
     monkeypatch.undo()
-    assert tracking.read_footprint(record.id) == ({w.us.id}, D1, D1 + timedelta(days=3))
+    assert tracking.read_footprint(record.id) == ({w.us.id}, D1, last)
     record.facts_stores = None
     db.session.commit()
-    assert tracking.import_footprint(record.id) == ({w.us.id}, D1, D1 + timedelta(days=3))
+    assert tracking.import_footprint(record.id) == ({w.us.id}, D1, last)
 
 
 def test_locked_scorecards_are_untouched(world):
