@@ -118,8 +118,8 @@ class DirectSink:
 class ChunkWriter(threading.Thread):
     """Writes the chunks into metric_fact on the import's connection, one at a time, while the
     parser goes on (the main thread touches the import's connection no more until `close`; it
-    makes a chunk's months on their own). One chunk waits at most: the parser's memory stays
-    bounded. The first failure is kept; later chunks are dropped and `put` or `close` raise it
+    makes a chunk's months and checks its days on connections of their own). One chunk waits at
+    most: the parser's memory stays bounded. The first failure is kept; later chunks are dropped and `put` or `close` raise it
     (Restart for what the stage decides instead)."""
 
     def __init__(self, conn, engine, import_id: int, store_id: int, family: str):

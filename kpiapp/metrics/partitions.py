@@ -240,7 +240,7 @@ DATES = ("business_date", "period_end")
 # common values and ten histogram bounds still name the last day; the sample was most of its cost
 DATES_SAMPLE = {"default_statistics_target": 10}
 # ... and a month's first ANALYZE (never analysed: a month this import made or first filled) from the
-# same tenth: 5-6 ms instead of 35-60 ms for a month of 30,000 facts (docs/scaling.md, stop 35), whose
+# same tenth: 5-6 ms instead of 38-63 ms for a month of 30,000 facts (docs/scaling.md, stop 35), whose
 # sample held the whole month. It stands until the month has grown by ANALYZE_AFTER_GROWTH (then
 # analysed at the default sample) or autovacuum analyses it, after its commit counted the rows
 FIRST_SAMPLE = DATES_SAMPLE
