@@ -15,6 +15,10 @@ per statement the plan's nodes (costs and timings stripped) when they differ, it
 under both, and what January's statistics counted. Run it in two checkouts to compare rules.
 --new-store: the last day is a second store's first import (a store January's statistics have
 not seen), and the metric reads are of that store.
+--ads: instead, one import of the import bench's Ads report (--ads-rows file rows, 250 campaigns a
+day from 2024-01-01: with the default 52,400, 209,600 facts over 7 fresh months, written once),
+whose months are each first analysed by it; the metric reads are of its last day and week, and
+"fresh" analyses every one of its months at the default sample.
 """
 import argparse
 import os
@@ -40,6 +44,8 @@ def main():
     parser.add_argument("--new-store", action="store_true",
                         help="the last day: a second store's first import")
     parser.add_argument("--plans", help="write every plan to this file")
+    parser.add_argument("--ads", action="store_true", help="one Ads report over fresh months instead")
+    parser.add_argument("--ads-rows", type=int, default=52_400)
     args = parser.parse_args()
     from import_bench import business_report
     from scratch import scratch_app
@@ -53,6 +59,8 @@ def main():
                       timezone="America/Los_Angeles")
         db.session.add(store)
         db.session.commit()
+        if args.ads:
+            return ads_plans(db, services, store, args.ads_rows, args.plans)
         days = [date(2025, 1, 1) + timedelta(days=d) for d in range(args.days)]
         for index, day in enumerate(days[:-1]):
             imported(services.start_import(business_report(index), f"BR-{day}.csv", store.id, None,
@@ -73,6 +81,29 @@ def main():
         print(f"January after a fresh ANALYZE: {statistics(db)}")
         fresh = replayed(db, statements)
     compare(statements, as_left, fresh, args.plans)
+
+
+def ads_plans(db, services, store, rows, path):
+    """--ads: the Ads report's import and the metric reads of its last day and week, replayed under
+    the statistics its months' first ANALYZE left, then after a whole one at the default sample."""
+    from import_bench import CAMPAIGNS, ads_report
+
+    last = date(2024, 1, 1) + timedelta(days=(rows - 1) // CAMPAIGNS)
+    statements = recorded(db.engine, lambda: imported(services.start_import(ads_report(rows), "ads.csv",
+                                                                            store.id, None)))
+    statements += recorded(db.engine, lambda: metric_reads(store.id, last))
+    months = list(db.session.execute(text(
+        "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'metric_fact'::regclass AND c.relname <> 'metric_fact_default' "
+        "ORDER BY 1")).scalars())
+    month = months[-1]
+    print(f"{len(months)} months; the last, {month}: {statistics(db, month)}; load average {os.getloadavg()}")
+    as_left = replayed(db, statements)
+    for name in months:
+        db.session.execute(text(f"ANALYZE {name} ({ANALYZED})"))
+    db.session.commit()
+    print(f"{month} after a fresh ANALYZE: {statistics(db, month)}")
+    compare(statements, as_left, replayed(db, statements), path)
 
 
 def imported(record):
@@ -209,13 +240,13 @@ def shown(nodes):
     return [n for n in nodes if not RUN_DETAILS.match(n) and not n.lstrip().startswith(("Filter", "Hash Cond"))]
 
 
-def statistics(db):
+def statistics(db, month=JANUARY):
     rows, pages, now = db.session.execute(text(
         "SELECT reltuples::bigint, relpages, pg_relation_size(oid) / 8192 FROM pg_class "
-        "WHERE oid = CAST(:t AS regclass)"), {"t": JANUARY}).one()
+        "WHERE oid = CAST(:t AS regclass)"), {"t": month}).one()
     bounds = db.session.execute(text(
         "SELECT histogram_bounds::text FROM pg_stats WHERE schemaname = 'fact_partitions' "
-        "AND tablename = 'metric_fact_2025_01' AND attname = 'business_date'")).scalar()
+        "AND tablename = :n AND attname = 'business_date'"), {"n": month.split(".")[-1]}).scalar()
     last = bounds.strip("{}").split(",")[-1] if bounds else "no histogram"
     return f"statistics counted {rows} rows in {pages} pages, {now} pages now; business_date histogram ends {last}"
 
