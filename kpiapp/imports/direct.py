@@ -101,9 +101,8 @@ class DirectSink:
             raise Restart("row errors")
         if rows.last_end > self.latest:
             raise Restart("a future date")
-        if others is None:
-            others = other_facts(db.session.connection(), self.store_id, self.family, rows.first_day,
-                                 rows.last_day, self.import_id)
+        if others is None:  # the writer is done with the import's connection
+            others = self.writer.others_on(self.writer.conn, rows.first_day, rows.last_day)
         if others:
             raise Restart("other imports' facts in the file's date range")
         return rows
@@ -119,8 +118,8 @@ class ChunkWriter(threading.Thread):
     """Writes the chunks into metric_fact on the import's connection, one at a time, while the
     parser goes on (the main thread touches the import's connection no more until `close`; it
     makes a chunk's months and checks its days on connections of their own). One chunk waits at
-    most: the parser's memory stays bounded. The first failure is kept; later chunks are dropped and `put` or `close` raise it
-    (Restart for what the stage decides instead)."""
+    most: the parser's memory stays bounded. The first failure is kept; later chunks are dropped
+    and `put` or `close` raise it (Restart for what the stage decides instead)."""
 
     def __init__(self, conn, engine, import_id: int, store_id: int, family: str):
         super().__init__(name=f"import-{import_id}-writer", daemon=True)
@@ -154,7 +153,11 @@ class ChunkWriter(threading.Thread):
         if self.engine is None:
             return None
         with self.engine.connect() as conn:
-            return other_facts(conn, self.store_id, self.family, first, last, self.import_id)
+            return self.others_on(conn, first, last)
+
+    def others_on(self, conn, first, last) -> bool:
+        """other_facts of this import's slice on the days first..last, read on `conn`."""
+        return other_facts(conn, self.store_id, self.family, first, last, self.import_id)
 
     def close(self) -> None:
         """Wait for every chunk to be written; raise the first failure."""
@@ -186,8 +189,7 @@ class ChunkWriter(threading.Thread):
                 self.error = error
 
     def write(self, rows) -> None:
-        if self.engine is None and other_facts(self.conn, self.store_id, self.family, *day_range(rows),
-                                               self.import_id):  # not checked apart (others_apart)
+        if self.engine is None and self.others_on(self.conn, *day_range(rows)):  # not checked apart
             raise Restart(OTHERS_ON_DAYS)
         store_id, family, import_id = self.store_id, self.family, self.import_id
         cursor = self.conn.connection.driver_connection.cursor()

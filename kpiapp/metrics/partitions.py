@@ -224,10 +224,9 @@ def analyze_for_facts(conn, rows, at_least, growth=0.0):
     last_day = _day_range(rows)[1]
     done = []
     for name in names:
-        counted = sizes[name][0]
         columns = to_analyze(*sizes[name], min(last_day, month_last_day(name)), growth, name in unknown)
         if columns:
-            with settings_for_one_statement(conn, **sample_for(columns, counted)):
+            with settings_for_one_statement(conn, **sample_for(columns, sizes[name][0])):
                 conn.execute(text(f"ANALYZE {SCHEMA}.{name} ({', '.join(columns)})"))
             done.append((name, columns))
     return done

@@ -18,12 +18,13 @@
   var RESIZE_WAIT = 200;  // ms without a resize event before the charts are drawn again
 
   function draw(root) {
+    var scale = textScale();  // the root font's, read once for every chart drawn now
     root.querySelectorAll("figure[data-chart]:not([data-chart-drawn])").forEach(function (figure) {
       figure.setAttribute("data-chart-drawn", "");
       var spec = JSON.parse(figure.querySelector("script[data-chart-spec]").textContent);
       var view = figure.querySelector(".chart-view"), box = view.clientWidth;
       // a sparkline has no text: it stays a small line; a box not laid out (hidden) has no width
-      var small = figure.classList.contains("sparkline") || !box, scale = textScale();
+      var small = figure.classList.contains("sparkline") || !box;
       figure.setAttribute("data-chart-box", box);
       figure.setAttribute("data-chart-scale", scale);
       var shown = small ? box : shownWidth(view, box);
@@ -110,10 +111,11 @@
   // the root font: a chart drawn for another width or text size is drawn again, as on the first
   // load. Sparklines keep their drawing (no text to keep readable).
   function redrawResized() {
+    var scale = textScale();
     document.querySelectorAll("figure[data-chart][data-chart-drawn]:not(.sparkline)").forEach(function (figure) {
       var view = figure.querySelector(".chart-view");
       var same = view.clientWidth === Number(figure.getAttribute("data-chart-box"))
-        && textScale() === Number(figure.getAttribute("data-chart-scale"));
+        && scale === Number(figure.getAttribute("data-chart-scale"));
       if (!figure.chartEmbed || same) { return; }
       figure.chartEmbed.finalize();
       figure.chartEmbed = null;
